@@ -1,0 +1,41 @@
+//! Outgoing gRPC channels, one per peer, shared by every call to it.
+
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+
+/// How long establishing a connection may take before the call fails as unavailable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often an HTTP/2 connection is pinged, so a dead peer is noticed.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a keepalive ping may stay unanswered.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Errors of [`grpc_channel`].
+#[derive(Debug, thiserror::Error)]
+#[error("invalid grpc url {url:?}: {source}")]
+pub struct ChannelError {
+    /// The URL given.
+    pub url: String,
+    /// Why it is refused.
+    pub source: tonic::transport::Error,
+}
+
+/// A lazily-connecting channel to `url` (e.g. `http://127.0.0.1:4610`); connects on first use
+/// and reconnects after failures. Must be called within a Tokio runtime.
+///
+/// Wrap it with [`crate::telemetry::TraceContextInterceptor`] so calls continue the trace.
+pub fn grpc_channel(url: &str) -> Result<Channel, ChannelError> {
+    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|source| ChannelError {
+        url: url.to_owned(),
+        source,
+    })?;
+    Ok(endpoint
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .http2_adaptive_window(false)
+        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+        .keep_alive_while_idle(true)
+        .connect_lazy())
+}

@@ -1,0 +1,193 @@
+//! The one server bootstrap every component uses: health (`grpc.health.v1`), reflection (v1 and
+//! v1alpha, listing exactly the services served), trace context ([`GrpcTraceLayer`]), the
+//! request message limit ([`MessageLimitLayer`]), HTTP/2 limits and keepalive, `TCP_NODELAY`,
+//! served on an already-bound listener with graceful shutdown.
+//! See the crate documentation for an example.
+//!
+//! Generated tonic servers refuse messages above their own `max_decoding_message_size`
+//! (4 MiB by default); a component raising `limits.max_request_bytes` above that sets it on its
+//! servers too.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::response::IntoResponse;
+use http::Request;
+use tokio::net::TcpListener;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::server::HealthReporter;
+use tower::Service;
+
+use crate::config::Limits;
+use crate::limit::MessageLimitLayer;
+use crate::telemetry::GrpcTraceLayer;
+
+/// `grpc.health.v1.Health`
+pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+/// `grpc.reflection.v1.ServerReflection`
+pub const REFLECTION_V1_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
+/// `grpc.reflection.v1alpha.ServerReflection`
+pub const REFLECTION_V1ALPHA_SERVICE: &str = "grpc.reflection.v1alpha.ServerReflection";
+
+/// How often an idle HTTP/2 connection is pinged, so dead peers are noticed.
+const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a keepalive ping may stay unanswered.
+const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP keepalive of accepted connections.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+
+/// Errors of [`bind`] and [`ServerBuilder::serve`].
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The reflection service could not be built from the descriptor sets.
+    #[error("reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The server failed while serving.
+    #[error("grpc server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Binds a TCP listener on `addr` (port 0 picks an ephemeral port).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// Builds and runs a gRPC server with the suite's standard services and layers.
+#[derive(Debug)]
+pub struct ServerBuilder {
+    routes: Routes,
+    health: HealthReporter,
+    listed: Vec<String>,
+    limits: Limits,
+}
+
+impl ServerBuilder {
+    /// A server with health and reflection and the given limits; add services, then serve.
+    pub fn new(limits: &Limits) -> Self {
+        let (health, health_server) = tonic_health::server::health_reporter();
+        Self {
+            routes: Routes::new(health_server),
+            health,
+            listed: vec![HEALTH_SERVICE.to_owned()],
+            limits: limits.clone(),
+        }
+    }
+
+    /// The health reporter: set each added service SERVING once it is ready (`""`, the whole
+    /// server, is SERVING from the start).
+    pub fn health_reporter(&self) -> HealthReporter {
+        self.health.clone()
+    }
+
+    /// Serves a generated tonic server and lists it in reflection.
+    pub fn add_service<S>(mut self, service: S) -> Self
+    where
+        S: Service<Request<tonic::body::Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.listed.push(S::NAME.to_owned());
+        self.routes = self.routes.add_service(service);
+        self
+    }
+
+    /// Lists `service_name` in reflection although it is served by the fallback (a proxy).
+    pub fn list_service(mut self, service_name: impl Into<String>) -> Self {
+        self.listed.push(service_name.into());
+        self
+    }
+
+    /// Answers every path no added service claims (instead of `UNIMPLEMENTED`).
+    pub fn fallback<S>(mut self, service: S) -> Self
+    where
+        S: Service<Request<axum::body::Body>, Error = Infallible> + Clone + Send + Sync + 'static,
+        S::Response: IntoResponse,
+        S::Future: Send + 'static,
+    {
+        let router = std::mem::take(self.routes.axum_router_mut());
+        *self.routes.axum_router_mut() = router.fallback_service(service);
+        self
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains open calls.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ServeError> {
+        let (reflection_v1, reflection_v1alpha) = reflection(&self.listed)?;
+        let routes = self
+            .routes
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
+        let local_addr = listener.local_addr().ok();
+        let incoming = TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(TCP_KEEPALIVE));
+        tracing::info!(addr = ?local_addr, services = ?self.listed, "serving grpc");
+        tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+            .max_concurrent_streams(self.limits.max_concurrent_streams)
+            .layer(GrpcTraceLayer)
+            .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await?;
+        tracing::info!(addr = ?local_addr, "grpc server stopped");
+        Ok(())
+    }
+}
+
+/// Reflection v1 and v1alpha over the suite's descriptors, listing `services` and themselves.
+fn reflection(
+    services: &[String],
+) -> Result<
+    (
+        tonic_reflection::server::v1::ServerReflectionServer<
+            impl tonic_reflection::server::v1::ServerReflection,
+        >,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    ServeError,
+> {
+    let mut names: Vec<&str> = services.iter().map(String::as_str).collect();
+    names.extend([REFLECTION_V1_SERVICE, REFLECTION_V1ALPHA_SERVICE]);
+    names.sort_unstable();
+    names.dedup();
+    let builder = || {
+        let builder = tonic_reflection::server::Builder::configure()
+            .include_reflection_service(false)
+            .register_encoded_file_descriptor_set(sandbox06_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            );
+        names
+            .iter()
+            .fold(builder, |builder, name| builder.with_service_name(*name))
+    };
+    Ok((builder().build_v1()?, builder().build_v1alpha()?))
+}

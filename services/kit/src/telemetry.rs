@@ -1,0 +1,416 @@
+//! Logs and traces, set up in one place: `tracing` with an env filter and text or JSON lines,
+//! OpenTelemetry OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context
+//! carried across every gRPC hop (server: [`GrpcTraceLayer`]; client: [`TraceContextInterceptor`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tower::{Layer, Service};
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+use crate::config::{LogFormat, TelemetryConfig};
+
+/// Variable whose presence turns OTLP trace export on.
+pub const OTLP_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// Errors of [`init`].
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// The log filter does not parse.
+    #[error("invalid log filter {filter:?}: {source}")]
+    Filter {
+        /// The directives given.
+        filter: String,
+        /// Why they do not parse.
+        source: tracing_subscriber::filter::ParseError,
+    },
+    /// The OTLP exporter could not be built from the `OTEL_*` variables.
+    #[error("otlp exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+    /// A global subscriber is already installed (a second `init` in one process); harmless.
+    #[error("telemetry is already initialised")]
+    AlreadyInitialized,
+}
+
+/// Keeps trace export alive; flushes and shuts the tracer provider down when dropped.
+#[must_use = "dropping the guard stops trace export"]
+#[derive(Debug, Default)]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("trace export shutdown failed: {error}");
+        }
+    }
+}
+
+/// Installs the global subscriber and propagator for a process named `service_name`.
+///
+/// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) is on only when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*` variables.
+/// A second call returns [`TelemetryError::AlreadyInitialized`], which callers may ignore.
+/// Call it inside a Tokio runtime: the OTLP exporter's gRPC channel runs on it.
+pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+
+    let filter = match EnvFilter::try_from_default_env() {
+        Ok(filter) => filter,
+        Err(_) => EnvFilter::try_new(&cfg.log_filter).map_err(|source| TelemetryError::Filter {
+            filter: cfg.log_filter.clone(),
+            source,
+        })?,
+    };
+    let fmt_layer = match cfg.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .boxed(),
+    };
+
+    let provider = if std::env::var_os(OTLP_ENDPOINT_ENV).is_some() {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()?;
+        let resource = opentelemetry_sdk::Resource::builder()
+            .with_service_name(service_name.to_owned())
+            .build();
+        Some(
+            SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(resource)
+                .build(),
+        )
+    } else {
+        None
+    };
+    let otel_layer = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
+    });
+
+    let installed = tracing_subscriber::registry()
+        .with(otel_layer)
+        .with(fmt_layer)
+        .with(filter)
+        .try_init();
+    match installed {
+        Ok(()) => {
+            if let Some(provider) = &provider {
+                opentelemetry::global::set_tracer_provider(provider.clone());
+            }
+            Ok(TelemetryGuard { provider })
+        }
+        Err(_) => {
+            // The guard's drop shuts the unused provider down.
+            drop(TelemetryGuard { provider });
+            Err(TelemetryError::AlreadyInitialized)
+        }
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::try_from(value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            MetadataKey::from_bytes(key.as_bytes()),
+            MetadataValue::try_from(value),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// Writes the current span's trace context (`traceparent`, `tracestate`) into `headers`.
+pub fn inject_context(headers: &mut HeaderMap) {
+    inject_span_context(&Span::current(), headers);
+}
+
+/// Writes `span`'s trace context into `headers`; leaves them untouched when the span has no
+/// OpenTelemetry context (export off), so an incoming `traceparent` still passes through.
+pub fn inject_span_context(span: &Span, headers: &mut HeaderMap) {
+    let context = span.context();
+    if context.span().span_context().is_valid() {
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.inject_context(&context, &mut HeaderInjector(headers));
+        });
+    }
+}
+
+/// Reads the remote trace context from `headers` (W3C `traceparent`).
+pub fn extract_context(headers: &HeaderMap) -> opentelemetry::Context {
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(headers))
+    })
+}
+
+/// Makes `span` a child of the remote context carried by `headers`, when there is one.
+pub fn set_remote_parent(span: &Span, headers: &HeaderMap) {
+    if headers.contains_key("traceparent") {
+        // Fails only when no OpenTelemetry layer is installed: nothing to link then.
+        let _ = span.set_parent(extract_context(headers));
+    }
+}
+
+/// Client interceptor that writes the current span's trace context into every request, so the
+/// next hop continues the trace: `CitizenServiceClient::with_interceptor(channel, TraceContextInterceptor)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TraceContextInterceptor;
+
+impl tonic::service::Interceptor for TraceContextInterceptor {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        let context = Span::current().context();
+        if context.span().span_context().is_valid() {
+            opentelemetry::global::get_text_map_propagator(|propagator| {
+                propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()));
+            });
+        }
+        Ok(request)
+    }
+}
+
+/// `(service, method)` of a gRPC path `/package.Service/Method`.
+pub fn split_grpc_path(path: &str) -> Option<(&str, &str)> {
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    if service.is_empty() || method.is_empty() || method.contains('/') {
+        return None;
+    }
+    Some((service, method))
+}
+
+/// Server layer opening a `grpc` span per request, child of the caller's trace context, and
+/// recording the final `grpc-status` (from trailers-only headers or from the trailers).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrpcTraceLayer;
+
+impl<S> Layer<S> for GrpcTraceLayer {
+    type Service = GrpcTrace<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GrpcTrace { inner }
+    }
+}
+
+/// The service of [`GrpcTraceLayer`].
+#[derive(Clone, Debug)]
+pub struct GrpcTrace<S> {
+    inner: S,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for GrpcTrace<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Response = Response<TracedBody<ResBody>>;
+    type Error = S::Error;
+    type Future = TracedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (service, method) = split_grpc_path(request.uri().path()).unwrap_or(("", ""));
+        let span = tracing::info_span!(
+            "grpc",
+            otel.name = request.uri().path(),
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            rpc.system = "grpc",
+            rpc.service = service,
+            rpc.method = method,
+            rpc.grpc.status_code = tracing::field::Empty,
+        );
+        set_remote_parent(&span, request.headers());
+        let inner = span.in_scope(|| self.inner.call(request));
+        TracedFuture { inner, span }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Response future of [`GrpcTrace`].
+    pub struct TracedFuture<F> {
+        #[pin]
+        inner: F,
+        span: Span,
+    }
+}
+
+impl<F, ResBody, E> Future for TracedFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<TracedBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = {
+            let _entered = this.span.enter();
+            std::task::ready!(this.inner.poll(cx))
+        };
+        Poll::Ready(result.map(|response| {
+            let recorded = record_grpc_status(this.span, response.headers());
+            let span = this.span.clone();
+            response.map(|inner| TracedBody {
+                inner,
+                span,
+                recorded,
+            })
+        }))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Response body of [`GrpcTrace`]: records the status from the trailers and keeps the span
+    /// open until the stream ends.
+    pub struct TracedBody<B> {
+        #[pin]
+        inner: B,
+        span: Span,
+        recorded: bool,
+    }
+}
+
+impl<B: Body> Body for TracedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        if !*this.recorded
+            && let Some(Ok(frame)) = &frame
+            && let Some(trailers) = frame.trailers_ref()
+        {
+            *this.recorded = record_grpc_status(this.span, trailers);
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Records `grpc-status` from `headers` on `span`; false when there is none.
+fn record_grpc_status(span: &Span, headers: &HeaderMap) -> bool {
+    let Some(code) = headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<i32>().ok())
+    else {
+        return false;
+    };
+    span.record("rpc.grpc.status_code", code);
+    // Server-side errors per the OpenTelemetry gRPC conventions; client errors are not the
+    // server's fault.
+    if matches!(
+        tonic::Code::from_i32(code),
+        tonic::Code::Unknown
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::Unimplemented
+            | tonic::Code::Internal
+            | tonic::Code::Unavailable
+            | tonic::Code::DataLoss
+    ) {
+        span.record("otel.status_code", "ERROR");
+    }
+    true
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_grpc_paths() {
+        assert_eq!(
+            split_grpc_path("/sandbox06.citizen.v1.CitizenService/VerifyCitizen"),
+            Some(("sandbox06.citizen.v1.CitizenService", "VerifyCitizen"))
+        );
+        assert_eq!(split_grpc_path("/nope"), None);
+        assert_eq!(split_grpc_path("/a/b/c"), None);
+        assert_eq!(split_grpc_path("a/b"), None);
+    }
+
+    #[test]
+    fn extracts_what_was_injected() {
+        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "traceparent",
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        );
+        let context = extract_context(&headers);
+        let span = context.span();
+        let span_context = span.span_context();
+        assert!(span_context.is_remote());
+        assert_eq!(
+            span_context.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+    }
+
+    #[tokio::test]
+    async fn init_twice_does_not_panic() {
+        let cfg = TelemetryConfig::default();
+        let first = init("kit-test", &cfg);
+        let second = init("kit-test", &cfg);
+        assert!(first.is_ok() || matches!(first, Err(TelemetryError::AlreadyInitialized)));
+        assert!(matches!(second, Err(TelemetryError::AlreadyInitialized)));
+    }
+}
