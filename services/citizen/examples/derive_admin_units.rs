@@ -233,23 +233,135 @@ const ETHNIC_GROUPS: &[(&str, &str)] = &[
 /// remainder and is not listed. Provinces with no group above ~1% have an empty list.
 const ETHNIC_SHARES_2019: &[(&str, &[(&str, f64)])] = &[
     ("01", &[("Mường", 1.1)]),
-    ("02", &[("H'Mông", 32.0), ("Tày", 23.0), ("Dao", 15.0), ("Nùng", 9.9), ("Giáy", 2.0), ("La Chí", 1.6)]),
-    ("04", &[("Tày", 40.5), ("Nùng", 31.0), ("H'Mông", 11.8), ("Dao", 10.5)]),
-    ("06", &[("Tày", 52.5), ("Dao", 17.0), ("Nùng", 9.7), ("H'Mông", 6.7)]),
-    ("08", &[("Tày", 25.0), ("Dao", 11.4), ("Sán Chay", 8.2), ("H'Mông", 2.6), ("Sán Dìu", 1.5), ("Nùng", 1.4)]),
-    ("10", &[("H'Mông", 25.0), ("Tày", 15.0), ("Dao", 14.3), ("Giáy", 4.6), ("Nùng", 4.0), ("Phù Lá", 1.2)]),
-    ("11", &[("H'Mông", 38.0), ("Thái", 32.5), ("Khơ Mú", 3.4), ("Dao", 1.0), ("Lào", 1.0), ("Hà Nhì", 1.0)]),
-    ("12", &[
-        ("H'Mông", 38.0), ("Thái", 25.0), ("Dao", 13.0), ("Hà Nhì", 3.5), ("La Hủ", 2.5), ("Giáy", 1.2),
-        ("Lự", 1.2), ("Lào", 1.2), ("Khơ Mú", 1.0), ("Mảng", 1.0),
-    ]),
-    ("14", &[("Thái", 53.2), ("H'Mông", 17.6), ("Mường", 7.6), ("Xinh Mun", 2.1), ("Dao", 1.6), ("Khơ Mú", 1.2)]),
-    ("15", &[("Tày", 18.5), ("H'Mông", 12.0), ("Dao", 11.5), ("Thái", 6.5), ("Nùng", 2.0), ("Mường", 1.3)]),
-    ("17", &[("Mường", 63.3), ("Thái", 3.9), ("Tày", 2.8), ("Dao", 1.9)]),
-    ("19", &[("Tày", 11.3), ("Nùng", 5.6), ("Sán Dìu", 3.6), ("Sán Chay", 2.5), ("Dao", 2.1)]),
+    (
+        "02",
+        &[
+            ("H'Mông", 32.0),
+            ("Tày", 23.0),
+            ("Dao", 15.0),
+            ("Nùng", 9.9),
+            ("Giáy", 2.0),
+            ("La Chí", 1.6),
+        ],
+    ),
+    (
+        "04",
+        &[
+            ("Tày", 40.5),
+            ("Nùng", 31.0),
+            ("H'Mông", 11.8),
+            ("Dao", 10.5),
+        ],
+    ),
+    (
+        "06",
+        &[("Tày", 52.5), ("Dao", 17.0), ("Nùng", 9.7), ("H'Mông", 6.7)],
+    ),
+    (
+        "08",
+        &[
+            ("Tày", 25.0),
+            ("Dao", 11.4),
+            ("Sán Chay", 8.2),
+            ("H'Mông", 2.6),
+            ("Sán Dìu", 1.5),
+            ("Nùng", 1.4),
+        ],
+    ),
+    (
+        "10",
+        &[
+            ("H'Mông", 25.0),
+            ("Tày", 15.0),
+            ("Dao", 14.3),
+            ("Giáy", 4.6),
+            ("Nùng", 4.0),
+            ("Phù Lá", 1.2),
+        ],
+    ),
+    (
+        "11",
+        &[
+            ("H'Mông", 38.0),
+            ("Thái", 32.5),
+            ("Khơ Mú", 3.4),
+            ("Dao", 1.0),
+            ("Lào", 1.0),
+            ("Hà Nhì", 1.0),
+        ],
+    ),
+    (
+        "12",
+        &[
+            ("H'Mông", 38.0),
+            ("Thái", 25.0),
+            ("Dao", 13.0),
+            ("Hà Nhì", 3.5),
+            ("La Hủ", 2.5),
+            ("Giáy", 1.2),
+            ("Lự", 1.2),
+            ("Lào", 1.2),
+            ("Khơ Mú", 1.0),
+            ("Mảng", 1.0),
+        ],
+    ),
+    (
+        "14",
+        &[
+            ("Thái", 53.2),
+            ("H'Mông", 17.6),
+            ("Mường", 7.6),
+            ("Xinh Mun", 2.1),
+            ("Dao", 1.6),
+            ("Khơ Mú", 1.2),
+        ],
+    ),
+    (
+        "15",
+        &[
+            ("Tày", 18.5),
+            ("H'Mông", 12.0),
+            ("Dao", 11.5),
+            ("Thái", 6.5),
+            ("Nùng", 2.0),
+            ("Mường", 1.3),
+        ],
+    ),
+    (
+        "17",
+        &[("Mường", 63.3), ("Thái", 3.9), ("Tày", 2.8), ("Dao", 1.9)],
+    ),
+    (
+        "19",
+        &[
+            ("Tày", 11.3),
+            ("Nùng", 5.6),
+            ("Sán Dìu", 3.6),
+            ("Sán Chay", 2.5),
+            ("Dao", 2.1),
+        ],
+    ),
     ("20", &[("Nùng", 42.0), ("Tày", 35.5), ("Dao", 3.7)]),
-    ("22", &[("Dao", 4.7), ("Tày", 3.5), ("Sán Dìu", 1.6), ("Sán Chay", 1.5)]),
-    ("24", &[("Nùng", 4.6), ("Tày", 2.6), ("Sán Chay", 1.8), ("Sán Dìu", 1.7), ("Dao", 1.5), ("Hoa", 1.0)]),
+    (
+        "22",
+        &[
+            ("Dao", 4.7),
+            ("Tày", 3.5),
+            ("Sán Dìu", 1.6),
+            ("Sán Chay", 1.5),
+        ],
+    ),
+    (
+        "24",
+        &[
+            ("Nùng", 4.6),
+            ("Tày", 2.6),
+            ("Sán Chay", 1.8),
+            ("Sán Dìu", 1.7),
+            ("Dao", 1.5),
+            ("Hoa", 1.0),
+        ],
+    ),
     ("25", &[("Mường", 13.0), ("Dao", 1.1)]),
     ("26", &[("Sán Dìu", 2.7)]),
     ("27", &[]),
@@ -261,31 +373,88 @@ const ETHNIC_SHARES_2019: &[(&str, &[(&str, f64)])] = &[
     ("36", &[]),
     ("37", &[("Mường", 2.4)]),
     ("38", &[("Mường", 9.8), ("Thái", 6.4)]),
-    ("40", &[("Thái", 10.2), ("Thổ", 2.2), ("Khơ Mú", 1.3), ("H'Mông", 1.1)]),
+    (
+        "40",
+        &[
+            ("Thái", 10.2),
+            ("Thổ", 2.2),
+            ("Khơ Mú", 1.3),
+            ("H'Mông", 1.1),
+        ],
+    ),
     ("42", &[]),
     ("44", &[("Bru-Vân Kiều", 2.0)]),
     ("45", &[("Bru-Vân Kiều", 11.9), ("Tà Ôi", 3.2)]),
     ("46", &[("Tà Ôi", 2.3), ("Cơ Tu", 1.4)]),
     ("48", &[]),
-    ("49", &[("Cơ Tu", 3.6), ("Xơ Đăng", 2.7), ("Gié Triêng", 1.5)]),
+    (
+        "49",
+        &[("Cơ Tu", 3.6), ("Xơ Đăng", 2.7), ("Gié Triêng", 1.5)],
+    ),
     ("51", &[("Hrê", 10.7), ("Co", 2.5)]),
     ("52", &[("Ba Na", 1.4)]),
     ("54", &[("Ê Đê", 2.8), ("Chăm", 2.7)]),
     ("56", &[("Raglai", 4.0)]),
     ("58", &[("Chăm", 12.0), ("Raglai", 10.0)]),
     ("60", &[("Chăm", 3.1), ("Raglai", 1.4)]),
-    ("62", &[("Xơ Đăng", 25.5), ("Ba Na", 12.5), ("Gié Triêng", 6.0), ("Gia Rai", 4.4)]),
+    (
+        "62",
+        &[
+            ("Xơ Đăng", 25.5),
+            ("Ba Na", 12.5),
+            ("Gié Triêng", 6.0),
+            ("Gia Rai", 4.4),
+        ],
+    ),
     ("64", &[("Gia Rai", 30.6), ("Ba Na", 11.6)]),
-    ("66", &[
-        ("Ê Đê", 17.7), ("Nùng", 4.1), ("Tày", 3.0), ("M'Nông", 2.4), ("H'Mông", 1.2), ("Dao", 1.1),
-        ("Thái", 1.0), ("Mường", 1.0),
-    ]),
-    ("67", &[
-        ("M'Nông", 10.5), ("Nùng", 6.0), ("H'Mông", 6.0), ("Tày", 4.6), ("Dao", 2.5), ("Mạ", 1.4),
-        ("Ê Đê", 1.0), ("Thái", 1.0),
-    ]),
-    ("68", &[("Cơ Ho", 11.6), ("Mạ", 2.5), ("Nùng", 1.7), ("Chu Ru", 1.5), ("Tày", 1.4), ("Hoa", 1.0)]),
-    ("70", &[("Stiêng", 8.9), ("Nùng", 2.5), ("Tày", 1.9), ("Khmer", 1.7), ("M'Nông", 1.0), ("Hoa", 1.0)]),
+    (
+        "66",
+        &[
+            ("Ê Đê", 17.7),
+            ("Nùng", 4.1),
+            ("Tày", 3.0),
+            ("M'Nông", 2.4),
+            ("H'Mông", 1.2),
+            ("Dao", 1.1),
+            ("Thái", 1.0),
+            ("Mường", 1.0),
+        ],
+    ),
+    (
+        "67",
+        &[
+            ("M'Nông", 10.5),
+            ("Nùng", 6.0),
+            ("H'Mông", 6.0),
+            ("Tày", 4.6),
+            ("Dao", 2.5),
+            ("Mạ", 1.4),
+            ("Ê Đê", 1.0),
+            ("Thái", 1.0),
+        ],
+    ),
+    (
+        "68",
+        &[
+            ("Cơ Ho", 11.6),
+            ("Mạ", 2.5),
+            ("Nùng", 1.7),
+            ("Chu Ru", 1.5),
+            ("Tày", 1.4),
+            ("Hoa", 1.0),
+        ],
+    ),
+    (
+        "70",
+        &[
+            ("Stiêng", 8.9),
+            ("Nùng", 2.5),
+            ("Tày", 1.9),
+            ("Khmer", 1.7),
+            ("M'Nông", 1.0),
+            ("Hoa", 1.0),
+        ],
+    ),
     ("72", &[]),
     ("74", &[("Khmer", 1.0)]),
     ("75", &[("Hoa", 3.0)]),
@@ -307,8 +476,15 @@ const ETHNIC_SHARES_2019: &[(&str, &[(&str, f64)])] = &[
 ];
 
 /// Religion names used in `religions.tsv` ("Không", no religion, is the remainder).
-const RELIGIONS: &[&str] =
-    &["Phật giáo", "Công giáo", "Tin lành", "Cao Đài", "Phật giáo Hòa Hảo", "Hồi giáo", "Bà-la-môn"];
+const RELIGIONS: &[&str] = &[
+    "Phật giáo",
+    "Công giáo",
+    "Tin lành",
+    "Cao Đài",
+    "Phật giáo Hòa Hảo",
+    "Hồi giáo",
+    "Bà-la-môn",
+];
 
 /// Religions at or above about 1% of each pre-2025 province's population, in percent, roughly as
 /// in the 2019 census (followers as declared; hand-compiled and approximate, see the data README).
@@ -345,38 +521,168 @@ const RELIGION_SHARES_2019: &[(&str, &[(&str, f64)])] = &[
     ("44", &[("Công giáo", 7.5)]),
     ("45", &[("Công giáo", 6.0), ("Phật giáo", 2.5)]),
     ("46", &[("Phật giáo", 28.0), ("Công giáo", 4.5)]),
-    ("48", &[("Phật giáo", 14.0), ("Công giáo", 4.5), ("Cao Đài", 1.3)]),
-    ("49", &[("Phật giáo", 6.0), ("Cao Đài", 1.8), ("Công giáo", 1.5)]),
+    (
+        "48",
+        &[("Phật giáo", 14.0), ("Công giáo", 4.5), ("Cao Đài", 1.3)],
+    ),
+    (
+        "49",
+        &[("Phật giáo", 6.0), ("Cao Đài", 1.8), ("Công giáo", 1.5)],
+    ),
     ("51", &[("Phật giáo", 3.5)]),
     ("52", &[("Phật giáo", 7.5), ("Công giáo", 2.3)]),
-    ("54", &[("Phật giáo", 10.0), ("Công giáo", 4.0), ("Tin lành", 1.0)]),
-    ("56", &[("Phật giáo", 15.0), ("Công giáo", 10.0), ("Tin lành", 1.3)]),
-    ("58", &[("Công giáo", 12.0), ("Phật giáo", 6.0), ("Bà-la-môn", 4.0), ("Hồi giáo", 4.0)]),
-    ("60", &[("Phật giáo", 12.0), ("Công giáo", 8.0), ("Bà-la-môn", 1.2), ("Cao Đài", 1.0)]),
-    ("62", &[("Công giáo", 30.0), ("Tin lành", 3.0), ("Phật giáo", 1.5)]),
-    ("64", &[("Tin lành", 12.0), ("Công giáo", 10.5), ("Phật giáo", 3.5)]),
-    ("66", &[("Tin lành", 11.5), ("Công giáo", 10.5), ("Phật giáo", 5.0)]),
-    ("67", &[("Tin lành", 13.0), ("Công giáo", 10.0), ("Phật giáo", 4.0)]),
-    ("68", &[("Công giáo", 23.0), ("Tin lành", 10.0), ("Phật giáo", 10.0)]),
-    ("70", &[("Công giáo", 10.0), ("Phật giáo", 5.0), ("Tin lành", 2.5)]),
-    ("72", &[("Cao Đài", 16.0), ("Phật giáo", 8.0), ("Công giáo", 2.5)]),
-    ("74", &[("Phật giáo", 6.0), ("Công giáo", 5.5), ("Cao Đài", 1.0)]),
-    ("75", &[("Công giáo", 28.0), ("Phật giáo", 10.0), ("Tin lành", 1.5), ("Cao Đài", 1.5)]),
-    ("77", &[("Công giáo", 17.0), ("Phật giáo", 10.0), ("Tin lành", 1.0)]),
-    ("79", &[("Phật giáo", 9.0), ("Công giáo", 8.0), ("Tin lành", 1.0)]),
-    ("80", &[("Phật giáo", 4.5), ("Cao Đài", 3.5), ("Công giáo", 2.0)]),
-    ("82", &[("Phật giáo", 7.0), ("Cao Đài", 3.0), ("Công giáo", 2.5)]),
-    ("83", &[("Phật giáo", 6.0), ("Cao Đài", 5.0), ("Công giáo", 3.5)]),
-    ("84", &[("Phật giáo", 32.0), ("Cao Đài", 2.5), ("Công giáo", 2.0)]),
-    ("86", &[("Phật giáo", 8.0), ("Công giáo", 4.5), ("Cao Đài", 3.5)]),
-    ("87", &[("Phật giáo Hòa Hảo", 7.5), ("Phật giáo", 5.0), ("Công giáo", 2.0), ("Cao Đài", 2.0)]),
-    ("89", &[("Phật giáo Hòa Hảo", 34.0), ("Phật giáo", 7.0), ("Công giáo", 1.5), ("Cao Đài", 1.0)]),
-    ("91", &[("Phật giáo", 15.0), ("Phật giáo Hòa Hảo", 3.5), ("Công giáo", 3.5), ("Cao Đài", 2.0)]),
-    ("92", &[("Phật giáo Hòa Hảo", 8.0), ("Phật giáo", 6.0), ("Công giáo", 2.0), ("Cao Đài", 1.5)]),
-    ("93", &[("Phật giáo Hòa Hảo", 6.0), ("Phật giáo", 6.0), ("Công giáo", 2.5), ("Cao Đài", 1.5)]),
-    ("94", &[("Phật giáo", 30.0), ("Công giáo", 1.5), ("Cao Đài", 1.0)]),
-    ("95", &[("Phật giáo", 12.0), ("Công giáo", 3.0), ("Cao Đài", 2.0)]),
-    ("96", &[("Phật giáo", 6.0), ("Công giáo", 3.5), ("Cao Đài", 2.5)]),
+    (
+        "54",
+        &[("Phật giáo", 10.0), ("Công giáo", 4.0), ("Tin lành", 1.0)],
+    ),
+    (
+        "56",
+        &[("Phật giáo", 15.0), ("Công giáo", 10.0), ("Tin lành", 1.3)],
+    ),
+    (
+        "58",
+        &[
+            ("Công giáo", 12.0),
+            ("Phật giáo", 6.0),
+            ("Bà-la-môn", 4.0),
+            ("Hồi giáo", 4.0),
+        ],
+    ),
+    (
+        "60",
+        &[
+            ("Phật giáo", 12.0),
+            ("Công giáo", 8.0),
+            ("Bà-la-môn", 1.2),
+            ("Cao Đài", 1.0),
+        ],
+    ),
+    (
+        "62",
+        &[("Công giáo", 30.0), ("Tin lành", 3.0), ("Phật giáo", 1.5)],
+    ),
+    (
+        "64",
+        &[("Tin lành", 12.0), ("Công giáo", 10.5), ("Phật giáo", 3.5)],
+    ),
+    (
+        "66",
+        &[("Tin lành", 11.5), ("Công giáo", 10.5), ("Phật giáo", 5.0)],
+    ),
+    (
+        "67",
+        &[("Tin lành", 13.0), ("Công giáo", 10.0), ("Phật giáo", 4.0)],
+    ),
+    (
+        "68",
+        &[("Công giáo", 23.0), ("Tin lành", 10.0), ("Phật giáo", 10.0)],
+    ),
+    (
+        "70",
+        &[("Công giáo", 10.0), ("Phật giáo", 5.0), ("Tin lành", 2.5)],
+    ),
+    (
+        "72",
+        &[("Cao Đài", 16.0), ("Phật giáo", 8.0), ("Công giáo", 2.5)],
+    ),
+    (
+        "74",
+        &[("Phật giáo", 6.0), ("Công giáo", 5.5), ("Cao Đài", 1.0)],
+    ),
+    (
+        "75",
+        &[
+            ("Công giáo", 28.0),
+            ("Phật giáo", 10.0),
+            ("Tin lành", 1.5),
+            ("Cao Đài", 1.5),
+        ],
+    ),
+    (
+        "77",
+        &[("Công giáo", 17.0), ("Phật giáo", 10.0), ("Tin lành", 1.0)],
+    ),
+    (
+        "79",
+        &[("Phật giáo", 9.0), ("Công giáo", 8.0), ("Tin lành", 1.0)],
+    ),
+    (
+        "80",
+        &[("Phật giáo", 4.5), ("Cao Đài", 3.5), ("Công giáo", 2.0)],
+    ),
+    (
+        "82",
+        &[("Phật giáo", 7.0), ("Cao Đài", 3.0), ("Công giáo", 2.5)],
+    ),
+    (
+        "83",
+        &[("Phật giáo", 6.0), ("Cao Đài", 5.0), ("Công giáo", 3.5)],
+    ),
+    (
+        "84",
+        &[("Phật giáo", 32.0), ("Cao Đài", 2.5), ("Công giáo", 2.0)],
+    ),
+    (
+        "86",
+        &[("Phật giáo", 8.0), ("Công giáo", 4.5), ("Cao Đài", 3.5)],
+    ),
+    (
+        "87",
+        &[
+            ("Phật giáo Hòa Hảo", 7.5),
+            ("Phật giáo", 5.0),
+            ("Công giáo", 2.0),
+            ("Cao Đài", 2.0),
+        ],
+    ),
+    (
+        "89",
+        &[
+            ("Phật giáo Hòa Hảo", 34.0),
+            ("Phật giáo", 7.0),
+            ("Công giáo", 1.5),
+            ("Cao Đài", 1.0),
+        ],
+    ),
+    (
+        "91",
+        &[
+            ("Phật giáo", 15.0),
+            ("Phật giáo Hòa Hảo", 3.5),
+            ("Công giáo", 3.5),
+            ("Cao Đài", 2.0),
+        ],
+    ),
+    (
+        "92",
+        &[
+            ("Phật giáo Hòa Hảo", 8.0),
+            ("Phật giáo", 6.0),
+            ("Công giáo", 2.0),
+            ("Cao Đài", 1.5),
+        ],
+    ),
+    (
+        "93",
+        &[
+            ("Phật giáo Hòa Hảo", 6.0),
+            ("Phật giáo", 6.0),
+            ("Công giáo", 2.5),
+            ("Cao Đài", 1.5),
+        ],
+    ),
+    (
+        "94",
+        &[("Phật giáo", 30.0), ("Công giáo", 1.5), ("Cao Đài", 1.0)],
+    ),
+    (
+        "95",
+        &[("Phật giáo", 12.0), ("Công giáo", 3.0), ("Cao Đài", 2.0)],
+    ),
+    (
+        "96",
+        &[("Phật giáo", 6.0), ("Công giáo", 3.5), ("Cao Đài", 2.5)],
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -452,8 +758,12 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>> {
 /// Reads a CSV file and returns its records as maps keyed by the requested column names.
 fn read_table(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut rows = parse_csv(&text).map_err(|e| format!("{}: {e}", path.display()))?.into_iter();
-    let header = rows.next().ok_or_else(|| format!("{}: empty file", path.display()))?;
+    let mut rows = parse_csv(&text)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .into_iter();
+    let header = rows
+        .next()
+        .ok_or_else(|| format!("{}: empty file", path.display()))?;
     let idx: Vec<usize> = columns
         .iter()
         .map(|c| {
@@ -477,7 +787,11 @@ fn read_table(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
         let rec: Vec<String> = idx.iter().map(|&i| row[i].trim().to_owned()).collect();
         for v in &rec {
             if v.is_empty() || v.contains(['\t', '\n', '\r']) {
-                return Err(format!("{}: record {}: empty field or tab/newline in {v:?}", path.display(), n + 2));
+                return Err(format!(
+                    "{}: record {}: empty field or tab/newline in {v:?}",
+                    path.display(),
+                    n + 2
+                ));
             }
         }
         out.push(rec);
@@ -509,7 +823,8 @@ fn code_number(code: &str) -> Result<u32> {
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("not a numeric code: {code:?}"));
     }
-    code.parse::<u32>().map_err(|e| format!("code {code:?}: {e}"))
+    code.parse::<u32>()
+        .map_err(|e| format!("code {code:?}: {e}"))
 }
 
 fn check_code(code: &str, len: usize, what: &str) -> Result<()> {
@@ -532,10 +847,17 @@ enum Method {
     NearestSuccessor,
 }
 
-fn nearest<'a>(target: u32, candidates: impl Iterator<Item = &'a NewCommune>) -> Option<&'a NewCommune> {
+fn nearest<'a>(
+    target: u32,
+    candidates: impl Iterator<Item = &'a NewCommune>,
+) -> Option<&'a NewCommune> {
     // Smallest distance; ties go to the lower code (deterministic).
     candidates
-        .filter_map(|c| code_number(&c.code).ok().map(|n| (target.abs_diff(n), n, c)))
+        .filter_map(|c| {
+            code_number(&c.code)
+                .ok()
+                .map(|n| (target.abs_diff(n), n, c))
+        })
         .min_by_key(|&(d, n, _)| (d, n))
         .map(|(_, _, c)| c)
 }
@@ -544,10 +866,19 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     // ---- read -------------------------------------------------------------------------------
     let old_rows = read_table(
         &src.join("admin-units-pre2025.csv"),
-        &["province_code", "province_name", "district_code", "district_name", "ward_code", "ward_name"],
+        &[
+            "province_code",
+            "province_name",
+            "district_code",
+            "district_name",
+            "ward_code",
+            "ward_name",
+        ],
     )?;
-    let new_rows =
-        read_table(&src.join("admin-units-2025.csv"), &["province_code", "province_name", "ward_code", "ward_name"])?;
+    let new_rows = read_table(
+        &src.join("admin-units-2025.csv"),
+        &["province_code", "province_name", "ward_code", "ward_name"],
+    )?;
 
     let mut old_provinces: BTreeMap<String, String> = BTreeMap::new();
     let mut old_communes: BTreeMap<String, OldCommune> = BTreeMap::new();
@@ -556,12 +887,25 @@ fn run(src: &Path, out: &Path) -> Result<()> {
         check_code(&r[0], 2, "province")?;
         check_code(&r[2], 3, "district")?;
         check_code(&r[4], 5, "commune")?;
-        if let Some(prev) = old_provinces.insert(r[0].clone(), r[1].clone()).filter(|prev| *prev != r[1]) {
-            return Err(format!("pre-2025 province {} has two names: {prev:?}, {:?}", r[0], r[1]));
+        if let Some(prev) = old_provinces
+            .insert(r[0].clone(), r[1].clone())
+            .filter(|prev| *prev != r[1])
+        {
+            return Err(format!(
+                "pre-2025 province {} has two names: {prev:?}, {:?}",
+                r[0], r[1]
+            ));
         }
         let district = (r[0].clone(), r[3].clone());
-        if let Some(prev) = districts.insert(r[2].clone(), district.clone()).filter(|prev| *prev != district) {
-            return Err(format!("pre-2025 district {} is inconsistent: {prev:?} vs {:?}", r[2], (&r[0], &r[3])));
+        if let Some(prev) = districts
+            .insert(r[2].clone(), district.clone())
+            .filter(|prev| *prev != district)
+        {
+            return Err(format!(
+                "pre-2025 district {} is inconsistent: {prev:?} vs {:?}",
+                r[2],
+                (&r[0], &r[3])
+            ));
         }
         let c = OldCommune {
             province: r[0].clone(),
@@ -580,10 +924,20 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     for r in &new_rows {
         check_code(&r[0], 2, "province")?;
         check_code(&r[2], 5, "commune")?;
-        if let Some(prev) = new_provinces.insert(r[0].clone(), r[1].clone()).filter(|prev| *prev != r[1]) {
-            return Err(format!("2025 province {} has two names: {prev:?}, {:?}", r[0], r[1]));
+        if let Some(prev) = new_provinces
+            .insert(r[0].clone(), r[1].clone())
+            .filter(|prev| *prev != r[1])
+        {
+            return Err(format!(
+                "2025 province {} has two names: {prev:?}, {:?}",
+                r[0], r[1]
+            ));
         }
-        let c = NewCommune { province: r[0].clone(), code: r[2].clone(), name: r[3].clone() };
+        let c = NewCommune {
+            province: r[0].clone(),
+            code: r[2].clone(),
+            name: r[3].clone(),
+        };
         if new_communes.insert(c.code.clone(), c).is_some() {
             return Err(format!("2025 commune code {} appears twice", r[2]));
         }
@@ -610,22 +964,32 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     for n in new_communes.values() {
         if let Some(o) = old_communes.get(&n.code) {
             shared += 1;
-            *votes.entry(o.province.as_str()).or_default().entry(n.province.as_str()).or_default() += 1;
+            *votes
+                .entry(o.province.as_str())
+                .or_default()
+                .entry(n.province.as_str())
+                .or_default() += 1;
         }
     }
     let mut successor: BTreeMap<String, String> = BTreeMap::new();
     let mut problems = Vec::new();
     for p in old_provinces.keys() {
         let Some(v) = votes.get(p.as_str()) else {
-            problems.push(format!("pre-2025 province {p}: no 2025 commune shares a code with it"));
+            problems.push(format!(
+                "pre-2025 province {p}: no 2025 commune shares a code with it"
+            ));
             continue;
         };
         let mut ranked: Vec<(&str, usize)> = v.iter().map(|(k, n)| (*k, *n)).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         if ranked.len() > 1 {
-            eprintln!("note: pre-2025 province {p} has shared codes in several 2025 provinces: {ranked:?}");
+            eprintln!(
+                "note: pre-2025 province {p} has shared codes in several 2025 provinces: {ranked:?}"
+            );
             if ranked[0].1 == ranked[1].1 {
-                problems.push(format!("pre-2025 province {p}: ambiguous majority {ranked:?}"));
+                problems.push(format!(
+                    "pre-2025 province {p}: ambiguous majority {ranked:?}"
+                ));
                 continue;
             }
         }
@@ -635,21 +999,40 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     for (p, s) in &successor {
         match expected.get(p.as_str()) {
             Some(e) if e == s => {}
-            Some(e) => problems.push(format!("province {p}: derived successor {s}, Resolution 202/2025 says {e}")),
-            None => problems.push(format!("province {p} is missing from the Resolution 202/2025 table")),
+            Some(e) => problems.push(format!(
+                "province {p}: derived successor {s}, Resolution 202/2025 says {e}"
+            )),
+            None => problems.push(format!(
+                "province {p} is missing from the Resolution 202/2025 table"
+            )),
         }
     }
     if expected.len() != 63 || expected.keys().any(|p| !old_provinces.contains_key(*p)) {
-        problems.push("the Resolution 202/2025 table does not list exactly the 63 provinces of the data".into());
+        problems.push(
+            "the Resolution 202/2025 table does not list exactly the 63 provinces of the data"
+                .into(),
+        );
     }
     let successor_set: BTreeSet<&String> = successor.values().collect();
-    if successor_set.len() != 34 || successor_set.iter().any(|s| !new_provinces.contains_key(*s)) {
-        problems.push(format!("successors cover {} 2025 provinces, expected all 34", successor_set.len()));
+    if successor_set.len() != 34
+        || successor_set
+            .iter()
+            .any(|s| !new_provinces.contains_key(*s))
+    {
+        problems.push(format!(
+            "successors cover {} 2025 provinces, expected all 34",
+            successor_set.len()
+        ));
     }
-    let unchanged = successor.iter().filter(|(p, s)| p == s && successor.values().filter(|x| x == s).count() == 1);
+    let unchanged = successor
+        .iter()
+        .filter(|(p, s)| p == s && successor.values().filter(|x| x == s).count() == 1);
     let unchanged: Vec<&String> = unchanged.map(|(p, _)| p).collect();
     if unchanged.len() != 11 {
-        problems.push(format!("expected 11 provinces unchanged, found {}: {unchanged:?}", unchanged.len()));
+        problems.push(format!(
+            "expected 11 provinces unchanged, found {}: {unchanged:?}",
+            unchanged.len()
+        ));
     }
     if !problems.is_empty() {
         return Err(problems.join("\n"));
@@ -663,7 +1046,10 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     // ---- commune mapping --------------------------------------------------------------------
     let mut by_new_province: HashMap<&str, Vec<&NewCommune>> = HashMap::new();
     for n in new_communes.values() {
-        by_new_province.entry(n.province.as_str()).or_default().push(n);
+        by_new_province
+            .entry(n.province.as_str())
+            .or_default()
+            .push(n);
     }
     // Old district (and province) each 2025 commune code comes from: the commune's own district when
     // the code existed before 2025; for a code new in 2025 (11 of them: island special zones, and
@@ -686,7 +1072,11 @@ fn run(src: &Path, out: &Path) -> Result<()> {
         let closest = old_communes
             .values()
             .filter(|o| successor[&o.province] == n.province)
-            .filter_map(|o| code_number(&o.code).ok().map(|c| (target.abs_diff(c), c, o)))
+            .filter_map(|o| {
+                code_number(&o.code)
+                    .ok()
+                    .map(|c| (target.abs_diff(c), c, o))
+            })
             .min_by_key(|&(d, c, _)| (d, c));
         let attributed = closest.filter(|(_, _, o)| {
             let (lo, hi) = district_range[o.district.as_str()];
@@ -694,13 +1084,17 @@ fn run(src: &Path, out: &Path) -> Result<()> {
         });
         match attributed {
             Some((_, _, o)) => {
-                eprintln!("new code {} {} attributed to old district {} {}", n.code, n.name, o.district, o.district_name);
+                eprintln!(
+                    "new code {} {} attributed to old district {} {}",
+                    n.code, n.name, o.district, o.district_name
+                );
                 origin.insert(n.code.as_str(), (o.district.as_str(), o.province.as_str()));
             }
             None => eprintln!("new code {} {} has no old district", n.code, n.name),
         }
     }
-    let mut mapping: Vec<(&OldCommune, &NewCommune, Method)> = Vec::with_capacity(old_communes.len());
+    let mut mapping: Vec<(&OldCommune, &NewCommune, Method)> =
+        Vec::with_capacity(old_communes.len());
     for o in old_communes.values() {
         let succ = successor[&o.province].as_str();
         if let Some(n) = new_communes.get(&o.code) {
@@ -714,16 +1108,25 @@ fn run(src: &Path, out: &Path) -> Result<()> {
             continue;
         }
         let target = code_number(&o.code)?;
-        let pool = by_new_province.get(succ).map(Vec::as_slice).unwrap_or_default();
+        let pool = by_new_province
+            .get(succ)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let from = |n: &NewCommune| origin.get(n.code.as_str()).copied();
         let tiers: [(Method, Box<dyn Fn(&NewCommune) -> bool>); 3] = [
-            (Method::NearestSameDistrict, Box::new(|n| from(n).is_some_and(|(d, _)| d == o.district))),
-            (Method::NearestSameProvince, Box::new(|n| from(n).is_some_and(|(_, p)| p == o.province))),
+            (
+                Method::NearestSameDistrict,
+                Box::new(|n| from(n).is_some_and(|(d, _)| d == o.district)),
+            ),
+            (
+                Method::NearestSameProvince,
+                Box::new(|n| from(n).is_some_and(|(_, p)| p == o.province)),
+            ),
             (Method::NearestSuccessor, Box::new(|_| true)),
         ];
-        let found = tiers
-            .iter()
-            .find_map(|(m, keep)| nearest(target, pool.iter().copied().filter(|n| keep(n))).map(|n| (n, *m)));
+        let found = tiers.iter().find_map(|(m, keep)| {
+            nearest(target, pool.iter().copied().filter(|n| keep(n))).map(|n| (n, *m))
+        });
         let Some((n, m)) = found else {
             return Err(format!("no 2025 commune found for {} ({})", o.code, o.name));
         };
@@ -735,18 +1138,30 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     for (o, n, m) in &mapping {
         *per_method.entry(*m).or_default() += 1;
         *received.entry(n.code.as_str()).or_default() += 1;
-        let n2 = new_communes.get(&n.code).ok_or_else(|| format!("mapped to unknown 2025 commune {}", n.code))?;
+        let n2 = new_communes
+            .get(&n.code)
+            .ok_or_else(|| format!("mapped to unknown 2025 commune {}", n.code))?;
         if n2.province != successor[&o.province] {
-            return Err(format!("commune {} mapped outside its successor province", o.code));
+            return Err(format!(
+                "commune {} mapped outside its successor province",
+                o.code
+            ));
         }
     }
-    let empty: Vec<&NewCommune> = new_communes.values().filter(|n| !received.contains_key(n.code.as_str())).collect();
+    let empty: Vec<&NewCommune> = new_communes
+        .values()
+        .filter(|n| !received.contains_key(n.code.as_str()))
+        .collect();
     eprintln!("commune mapping: {per_method:?}");
     eprintln!(
         "{} of {} 2025 communes receive no pre-2025 commune: {}",
         empty.len(),
         new_communes.len(),
-        empty.iter().map(|n| format!("{} {}", n.code, n.name)).collect::<Vec<_>>().join(", ")
+        empty
+            .iter()
+            .map(|n| format!("{} {}", n.code, n.name))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     // ---- embedded tables: checks ------------------------------------------------------------
@@ -756,7 +1171,9 @@ fn run(src: &Path, out: &Path) -> Result<()> {
         return Err("the 2019 population table does not list exactly the 63 provinces".into());
     }
     if total != POPULATION_2019_TOTAL {
-        return Err(format!("2019 populations sum to {total}, expected {POPULATION_2019_TOTAL}"));
+        return Err(format!(
+            "2019 populations sum to {total}, expected {POPULATION_2019_TOTAL}"
+        ));
     }
     let group_names: BTreeSet<&str> = ETHNIC_GROUPS.iter().map(|(_, n)| *n).collect();
     let group_codes: BTreeSet<&str> = ETHNIC_GROUPS.iter().map(|(c, _)| *c).collect();
@@ -764,8 +1181,12 @@ fn run(src: &Path, out: &Path) -> Result<()> {
         return Err("the ethnic group table must have 54 distinct codes and names".into());
     }
     let religion_names: BTreeSet<&str> = RELIGIONS.iter().copied().collect();
-    check_shares("ethnicities", ETHNIC_SHARES_2019, &old_provinces, |n| group_names.contains(n) && n != "Kinh")?;
-    check_shares("religions", RELIGION_SHARES_2019, &old_provinces, |n| religion_names.contains(n))?;
+    check_shares("ethnicities", ETHNIC_SHARES_2019, &old_provinces, |n| {
+        group_names.contains(n) && n != "Kinh"
+    })?;
+    check_shares("religions", RELIGION_SHARES_2019, &old_provinces, |n| {
+        religion_names.contains(n)
+    })?;
     report_national("ethnic", ETHNIC_SHARES_2019, &population, total);
     report_national("religion", RELIGION_SHARES_2019, &population, total);
 
@@ -775,7 +1196,12 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     let mut s = String::from("code\tname\tcode_2025\tname_2025\tpopulation\n");
     for (p, name) in &old_provinces {
         let succ = &successor[p];
-        let _ = writeln!(s, "{p}\t{name}\t{succ}\t{}\t{}", new_provinces[succ], population[p.as_str()]);
+        let _ = writeln!(
+            s,
+            "{p}\t{name}\t{succ}\t{}\t{}",
+            new_provinces[succ],
+            population[p.as_str()]
+        );
     }
     files.push(("provinces.tsv", s));
 
@@ -783,8 +1209,11 @@ fn run(src: &Path, out: &Path) -> Result<()> {
         "province_code\tdistrict_code\tdistrict_name\tcommune_code\tcommune_name\tcommune_code_2025\n",
     );
     for (o, n, _) in &mapping {
-        let _ =
-            writeln!(s, "{}\t{}\t{}\t{}\t{}\t{}", o.province, o.district, o.district_name, o.code, o.name, n.code);
+        let _ = writeln!(
+            s,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            o.province, o.district, o.district_name, o.code, o.name, n.code
+        );
     }
     files.push(("communes-pre2025.tsv", s));
 
@@ -800,14 +1229,25 @@ fn run(src: &Path, out: &Path) -> Result<()> {
     }
     files.push(("ethnic-groups.tsv", s));
 
-    files.push(("ethnicities.tsv", shares_tsv("ethnicity", ETHNIC_SHARES_2019)));
-    files.push(("religions.tsv", shares_tsv("religion", RELIGION_SHARES_2019)));
+    files.push((
+        "ethnicities.tsv",
+        shares_tsv("ethnicity", ETHNIC_SHARES_2019),
+    ));
+    files.push((
+        "religions.tsv",
+        shares_tsv("religion", RELIGION_SHARES_2019),
+    ));
 
     fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     for (name, content) in &files {
         let path = out.join(name);
         fs::write(&path, content).map_err(|e| format!("{}: {e}", path.display()))?;
-        eprintln!("wrote {} ({} rows, {} bytes)", path.display(), content.lines().count() - 1, content.len());
+        eprintln!(
+            "wrote {} ({} rows, {} bytes)",
+            path.display(),
+            content.lines().count() - 1,
+            content.len()
+        );
     }
     Ok(())
 }
@@ -819,8 +1259,11 @@ fn check_shares(
     known: impl Fn(&str) -> bool,
 ) -> Result<()> {
     let listed: BTreeSet<&str> = table.iter().map(|(p, _)| *p).collect();
-    if table.len() != 63 || listed.len() != 63 || listed.iter().any(|p| !provinces.contains_key(*p)) {
-        return Err(format!("the {what} table does not list exactly the 63 provinces once each"));
+    if table.len() != 63 || listed.len() != 63 || listed.iter().any(|p| !provinces.contains_key(*p))
+    {
+        return Err(format!(
+            "the {what} table does not list exactly the 63 provinces once each"
+        ));
     }
     for (p, rows) in table {
         let names: BTreeSet<&str> = rows.iter().map(|(n, _)| *n).collect();
@@ -839,7 +1282,12 @@ fn check_shares(
 }
 
 /// Prints the national shares implied by a per-province table (a sanity check, to stderr).
-fn report_national(what: &str, table: &[(&str, &[(&str, f64)])], population: &BTreeMap<&str, u64>, total: u64) {
+fn report_national(
+    what: &str,
+    table: &[(&str, &[(&str, f64)])],
+    population: &BTreeMap<&str, u64>,
+    total: u64,
+) {
     let mut national: BTreeMap<&str, f64> = BTreeMap::new();
     for (p, rows) in table {
         for (n, v) in *rows {
@@ -849,7 +1297,10 @@ fn report_national(what: &str, table: &[(&str, &[(&str, f64)])], population: &BT
     let mut v: Vec<_> = national.into_iter().collect();
     v.sort_by(|a, b| b.1.total_cmp(&a.1));
     let text: Vec<String> = v.iter().map(|(n, x)| format!("{n} {x:.2}%")).collect();
-    eprintln!("implied national {what} shares (listed groups only): {}", text.join(", "));
+    eprintln!(
+        "implied national {what} shares (listed groups only): {}",
+        text.join(", ")
+    );
 }
 
 fn shares_tsv(column: &str, table: &[(&str, &[(&str, f64)])]) -> String {

@@ -1,0 +1,78 @@
+//! The dated rules of the card and of ages (Law on Citizen Identification 2014, Law on Identity 2023).
+
+use time::{Date, Month, macros::date};
+
+/// Chip CCCD cards were issued from this date (mass issuance 2021–2022).
+pub const CHIP_CARDS_FROM: Date = date!(2021 - 01 - 15);
+/// Căn cước cards replace CCCD from this date.
+pub const CAN_CUOC_FROM: Date = date!(2024 - 07 - 01);
+/// The reorganised administrative units take effect on this date.
+pub const UNITS_2025_FROM: Date = date!(2025 - 07 - 01);
+/// CMND cards stopped being issued around this date (CCCD rolled out from 2016).
+pub const CMND_UNTIL: Date = date!(2016 - 01 - 01);
+/// 9-digit CMND numbers were introduced with Decree 05/1999/NĐ-CP.
+pub const CMND_FROM: Date = date!(1999 - 06 - 01);
+/// Ages at which a card must be renewed.
+pub const RENEWAL_AGES: [i32; 3] = [25, 40, 60];
+/// Minimum age for a card and a VNeID account of one's own.
+pub const CARD_AGE: i32 = 14;
+
+/// The same day `years` later; 29 February becomes 28 February in common years.
+pub fn add_years(d: Date, years: i32) -> Date {
+    let year = d.year() + years;
+    Date::from_calendar_date(year, d.month(), d.day())
+        .or_else(|_| Date::from_calendar_date(year, Month::February, 28))
+        .unwrap_or(d)
+}
+
+/// Completed years of age on `on`.
+pub fn age_on(birth: Date, on: Date) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Expiry of a card issued on `issued` to a holder born on `birth`: the next renewal birthday,
+/// skipping one that is less than two years away; no expiry once past 58.
+pub fn card_expiry(birth: Date, issued: Date) -> Option<Date> {
+    for age in RENEWAL_AGES {
+        let milestone = add_years(birth, age);
+        if issued < milestone {
+            if add_years(issued, 2) >= milestone {
+                continue;
+            }
+            return Some(milestone);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewal_milestones_follow_the_law() {
+        let birth = date!(2000 - 08 - 12);
+        // Issued at 20: valid to 25.
+        assert_eq!(
+            card_expiry(birth, date!(2021 - 05 - 20)),
+            Some(date!(2025 - 08 - 12))
+        );
+        // Issued at 23.5 (within two years of 25): valid to 40.
+        assert_eq!(
+            card_expiry(birth, date!(2024 - 02 - 01)),
+            Some(date!(2040 - 08 - 12))
+        );
+        // Issued at 59: no expiry.
+        assert_eq!(
+            card_expiry(date!(1962 - 01 - 01), date!(2021 - 06 - 01)),
+            None
+        );
+        assert_eq!(age_on(birth, date!(2026 - 08 - 11)), 25);
+        assert_eq!(age_on(birth, date!(2026 - 08 - 12)), 26);
+        assert_eq!(add_years(date!(2000 - 02 - 29), 1), date!(2001 - 02 - 28));
+    }
+}

@@ -1,0 +1,126 @@
+//! Properties of the synthetic country.
+
+use proptest::prelude::*;
+use time::macros::date;
+
+use super::*;
+
+fn country() -> &'static Country {
+    static C: std::sync::LazyLock<Country> =
+        std::sync::LazyLock::new(|| Country::new(6, 100_000_000, date!(2026 - 11 - 27)));
+    &C
+}
+
+#[test]
+fn the_country_is_country_sized() {
+    let n = country().population();
+    assert!((95_000_000..=105_000_000).contains(&n), "{n}");
+    let small = Country::new(6, 1_000, date!(2026 - 11 - 27));
+    assert!(
+        small.population() > 0 && small.population() < 2_000,
+        "{}",
+        small.population()
+    );
+}
+
+#[test]
+fn same_seed_same_country_other_seed_other_country() {
+    let a = Country::new(7, 1_000_000, date!(2026 - 11 - 27));
+    let b = Country::new(7, 1_000_000, date!(2026 - 11 - 27));
+    let c = Country::new(8, 1_000_000, date!(2026 - 11 - 27));
+    let mut differs = 0;
+    for i in (0..a.population()).step_by(997) {
+        let id = a.citizen_at(i).unwrap();
+        assert_eq!(Some(id), b.citizen_at(i));
+        assert_eq!(a.person(id, View::Full), b.person(id, View::Full));
+        if c.citizen_at(i) != Some(id) {
+            differs += 1;
+        }
+    }
+    assert!(differs > 0);
+}
+
+#[test]
+fn families_are_other_citizens_of_the_same_world() {
+    let c = country();
+    let (mut with_father, mut married) = (0, 0);
+    for i in (0..c.population()).step_by(1_000_003).take(100) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        if let Some(father) = p.father.as_ref().and_then(|f| f.id) {
+            with_father += 1;
+            let f = c.person(father, View::Full).unwrap();
+            assert_eq!(f.sex, Sex::Male);
+            assert!(p.date_of_birth.year() - f.date_of_birth.year() >= 24);
+            // Kinh and most groups inherit the father's family name.
+            if p.ethnicity == "Kinh" {
+                assert_eq!(p.full_name.split(' ').next(), f.full_name.split(' ').next());
+            }
+        }
+        if let Some(spouse) = p.spouse.as_ref().and_then(|s| s.id) {
+            married += 1;
+            let s = c.person(spouse, View::Full).unwrap();
+            assert_eq!(
+                s.spouse.as_ref().and_then(|x| x.id),
+                Some(id),
+                "{id} {spouse}"
+            );
+            assert_ne!(s.sex, p.sex);
+        }
+        if let Some(h) = &p.household {
+            assert!(
+                h.members.iter().any(|m| m.id == id) || !p.is_alive(),
+                "{id} not in its household"
+            );
+        }
+    }
+    assert!(with_father > 10, "{with_father}");
+    assert!(married > 10, "{married}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn every_enumerated_citizen_agrees_with_its_digits(i in 0u64..95_000_000) {
+        let c = country();
+        let id = c.citizen_at(i).unwrap();
+        let parsed = CitizenId::parse_at(&id.to_string(), "citizen_id", 2026).unwrap();
+        prop_assert_eq!(parsed, id);
+        let p = c.person(id, View::Full).unwrap();
+        prop_assert_eq!(p.date_of_birth.year(), id.birth_year());
+        prop_assert_eq!(p.sex, id.sex());
+        prop_assert!(p.date_of_birth <= c.reference_date());
+        let reg = &c.units().communes[match p.birth_registration.commune { CommuneRef::Pre2025(i) => i as usize, CommuneRef::Current(_) => unreachable!() }];
+        prop_assert_eq!(u16::from(reg.province), id.province_code());
+        // The address exists in both eras.
+        let Place { commune: CommuneRef::Pre2025(ci), .. } = p.residence else { unreachable!() };
+        let pre = &c.units().communes[ci as usize];
+        let now = &c.units().communes_2025[pre.current as usize];
+        prop_assert_eq!(c.units().province(u16::from(pre.province)).unwrap().code_2025, now.province);
+        if let Some(card) = p.current_card() {
+            prop_assert!(card.issued >= p.date_of_birth);
+        }
+    }
+
+    #[test]
+    fn any_well_formed_number_is_no_one_or_someone_consistent(p in 1u16..100, g in 0u8..4, yy in 0u8..100, serial in 0u32..1_000_000) {
+        let c = country();
+        let s = format!("{p:03}{g}{yy:02}{serial:06}");
+        if let Ok(id) = CitizenId::parse_at(&s, "citizen_id", 2026) {
+            if let Some(person) = c.person(id, View::Basic) {
+                prop_assert_eq!(person.date_of_birth.year(), id.birth_year());
+                prop_assert_eq!(person.sex, id.sex());
+            }
+        }
+    }
+}
+
+#[test]
+fn show_a_few() {
+    let c = country();
+    for i in [0u64, 12_345_678, 50_000_000, 90_000_000] {
+        let id = c.citizen_at(i).unwrap();
+        println!("{:#?}", c.person(id, View::Full));
+    }
+}

@@ -1,0 +1,176 @@
+//! The QR code on the back of CCCD and Căn cước cards:
+//! `ID|old CMND|full name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy`.
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::{
+    CitizenId, CivilDate, FieldError, FieldErrorKind, Sex, format_ddmmyyyy, parse_ddmmyyyy,
+};
+
+/// Upper bound of a payload: real ones are under 300 bytes.
+pub const MAX_PAYLOAD_BYTES: usize = 2048;
+
+/// The parsed content of a card's QR code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardQr {
+    /// Personal ID number.
+    pub citizen_id: CitizenId,
+    /// Old 9-digit CMND number, when printed.
+    pub old_id_number: Option<String>,
+    /// Full name, NFC.
+    pub full_name: String,
+    /// Date of birth.
+    pub date_of_birth: CivilDate,
+    /// Sex.
+    pub sex: Sex,
+    /// Permanent address as printed.
+    pub address: String,
+    /// Issue date of the card.
+    pub issue_date: CivilDate,
+}
+
+fn qr_error(field: &str, description: String) -> FieldError {
+    FieldError::new(
+        FieldErrorKind::QrPayload,
+        format!("payload.{field}"),
+        description,
+    )
+}
+
+impl CardQr {
+    /// Parses a scanned payload; `reference_year` bounds the ID number's birth year.
+    pub fn parse(payload: &str, reference_year: i32) -> Result<Self, FieldError> {
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(FieldError::new(
+                FieldErrorKind::QrPayload,
+                "payload",
+                format!(
+                    "is {} bytes; a card QR code holds at most {MAX_PAYLOAD_BYTES}",
+                    payload.len()
+                ),
+            ));
+        }
+        // Scanners often append a line break; nothing else is trimmed.
+        let payload = payload.trim_end_matches(['\r', '\n']);
+        let fields: Vec<&str> = payload.split('|').collect();
+        if fields.len() != 7 {
+            return Err(FieldError::new(
+                FieldErrorKind::QrPayload,
+                "payload",
+                format!(
+                    "must have 7 fields separated by '|' (ID|old CMND|name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy), got {}",
+                    fields.len()
+                ),
+            ));
+        }
+        let citizen_id = CitizenId::parse_at(fields[0], "payload.citizen_id", reference_year)
+            .map_err(|e| FieldError {
+                kind: FieldErrorKind::QrPayload,
+                ..e
+            })?;
+        let old = fields[1].trim();
+        let old_id_number = if old.is_empty() {
+            None
+        } else if old.len() == 9 && old.bytes().all(|b| b.is_ascii_digit()) {
+            Some(old.to_owned())
+        } else {
+            return Err(qr_error(
+                "old_id_number",
+                format!("must be empty or 9 digits, got {old:?}"),
+            ));
+        };
+        let full_name: String = fields[2].trim().nfc().collect();
+        if full_name.is_empty() {
+            return Err(qr_error("full_name", "must not be empty".to_owned()));
+        }
+        let date_of_birth =
+            parse_ddmmyyyy(fields[3], "payload.date_of_birth").map_err(|e| FieldError {
+                kind: FieldErrorKind::QrPayload,
+                ..e
+            })?;
+        if date_of_birth.year() != citizen_id.birth_year() {
+            return Err(qr_error(
+                "date_of_birth",
+                format!(
+                    "year {} disagrees with the ID number, which encodes birth year {}",
+                    date_of_birth.year(),
+                    citizen_id.birth_year()
+                ),
+            ));
+        }
+        let sex = Sex::from_vietnamese(fields[4]).ok_or_else(|| {
+            qr_error(
+                "sex",
+                format!("must be \"Nam\" or \"Nữ\", got {:?}", fields[4]),
+            )
+        })?;
+        let address: String = fields[5].trim().nfc().collect();
+        let issue_date =
+            parse_ddmmyyyy(fields[6], "payload.issue_date").map_err(|e| FieldError {
+                kind: FieldErrorKind::QrPayload,
+                ..e
+            })?;
+        if issue_date < date_of_birth {
+            return Err(qr_error(
+                "issue_date",
+                "is before the date of birth".to_owned(),
+            ));
+        }
+        Ok(CardQr {
+            citizen_id,
+            old_id_number,
+            full_name,
+            date_of_birth,
+            sex,
+            address,
+            issue_date,
+        })
+    }
+
+    /// The payload exactly as the card prints it.
+    pub fn to_payload(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}|{}",
+            self.citizen_id,
+            self.old_id_number.as_deref().unwrap_or(""),
+            self.full_name,
+            format_ddmmyyyy(self.date_of_birth),
+            self.sex.vietnamese(),
+            self.address,
+            format_ddmmyyyy(self.issue_date)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021";
+
+    #[test]
+    fn parses_and_prints_the_documented_example() {
+        let qr = CardQr::parse(EXAMPLE, 2026).unwrap();
+        assert_eq!(qr.citizen_id.to_string(), "058090001234");
+        assert_eq!(qr.old_id_number.as_deref(), Some("264123456"));
+        assert_eq!(qr.sex, Sex::Male);
+        assert_eq!(qr.to_payload(), EXAMPLE);
+    }
+
+    #[test]
+    fn malformed_payloads_name_the_field() {
+        let six = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1";
+        let e = CardQr::parse(six, 2026).unwrap_err();
+        assert_eq!(e.field, "payload");
+        assert!(e.description.contains("got 6"), "{}", e.description);
+        let e = CardQr::parse(&EXAMPLE.replace("01011990", "31021990"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.date_of_birth");
+        let e = CardQr::parse(&EXAMPLE.replace("|Nam|", "|Male|"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.sex");
+        let e = CardQr::parse(&EXAMPLE.replace("058090001234", "05809000123"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.citizen_id");
+        let e = CardQr::parse(&EXAMPLE.replace("01011990", "01011991"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.date_of_birth");
+        assert!(CardQr::parse(&"x".repeat(5000), 2026).is_err());
+    }
+}
