@@ -1,0 +1,143 @@
+//! The forwarding service: routes `/<package.Service>/<Method>` to the backend serving that
+//! service, streaming bodies through untouched in both directions.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use sandbox06_kit::telemetry::{inject_span_context, split_grpc_path};
+use sandbox06_kit::{ApiError, Reason};
+use tonic::body::Body;
+use tonic::transport::Channel;
+use tower::{Service, ServiceExt};
+use tracing::Instrument;
+
+use crate::policy::{Authorizer, MethodInfo, PolicyTable};
+
+/// Where calls to one service go.
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    /// Component name, for spans and errors.
+    pub(crate) backend: Arc<str>,
+    /// Shared channel of that backend.
+    pub(crate) channel: Channel,
+}
+
+/// Immutable routing state shared by every call.
+pub(crate) struct ProxyState {
+    /// Keyed by fully-qualified service name.
+    pub(crate) routes: HashMap<String, Route>,
+    pub(crate) policies: PolicyTable,
+    pub(crate) authorizer: Arc<dyn Authorizer>,
+}
+
+/// The gateway's fallback service.
+#[derive(Clone)]
+pub(crate) struct Proxy {
+    state: Arc<ProxyState>,
+}
+
+impl Proxy {
+    pub(crate) fn new(state: ProxyState) -> Self {
+        Self {
+            state: Arc::new(state),
+        }
+    }
+}
+
+impl Service<Request<axum::body::Body>> for Proxy {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<axum::body::Body>) -> Self::Future {
+        let state = Arc::clone(&self.state);
+        Box::pin(async move { Ok(forward(&state, request).await) })
+    }
+}
+
+/// A trailers-only gRPC response carrying `error`.
+pub(crate) fn error_response(error: ApiError) -> Response<Body> {
+    tonic::Status::from(error)
+        .into_http::<()>()
+        .map(|()| Body::empty())
+}
+
+fn method_not_found(path: &str) -> ApiError {
+    ApiError::new(
+        Reason::MethodNotFound,
+        format!("no service routed at {path}"),
+    )
+    .with_metadata("path", path)
+}
+
+async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> Response<Body> {
+    let path = request.uri().path();
+    let Some((service, method)) = split_grpc_path(path) else {
+        return error_response(method_not_found(path));
+    };
+    let Some(route) = state.routes.get(service) else {
+        tracing::debug!(path, "no backend for service");
+        return error_response(method_not_found(path));
+    };
+    let span = tracing::info_span!(
+        "gateway",
+        otel.kind = "client",
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        backend = &*route.backend,
+        auth.scope = tracing::field::Empty,
+    );
+
+    let unlisted;
+    let info = match state.policies.get(path) {
+        Some(info) => info,
+        None => {
+            // A method the contract does not know; the backend answers UNIMPLEMENTED, but the
+            // authorizer still decides first.
+            unlisted = MethodInfo {
+                path: path.to_owned(),
+                service: service.to_owned(),
+                method: method.to_owned(),
+                policy: None,
+            };
+            &unlisted
+        }
+    };
+    if let Err(error) = span.in_scope(|| state.authorizer.authorize(info, request.headers())) {
+        tracing::info!(parent: &span, reason = %error.reason, "call refused");
+        return error_response(error);
+    }
+
+    // The backend's span becomes a child of this hop.
+    inject_span_context(&span, request.headers_mut());
+    let request = request.map(Body::new);
+    let backend = Arc::clone(&route.backend);
+    match route
+        .channel
+        .clone()
+        .oneshot(request)
+        .instrument(span)
+        .await
+    {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::warn!(backend = &*backend, error = %error, "backend unreachable");
+            error_response(
+                ApiError::new(
+                    Reason::UpstreamUnavailable,
+                    format!("backend {backend} is unavailable"),
+                )
+                .with_metadata("backend", &*backend),
+            )
+        }
+    }
+}
