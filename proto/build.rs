@@ -3,8 +3,6 @@
 
 use std::{env, fs, io, path::PathBuf};
 
-use prost::Message;
-
 fn proto_files(dir: &PathBuf, out: &mut Vec<PathBuf>) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.path());
@@ -33,10 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in &files {
         compiler.open_file(file.strip_prefix(&root)?)?;
     }
-    let fds = compiler.file_descriptor_set();
-
+    // The encoded set keeps custom options (policies, HTTP rules), which the decoded
+    // prost-types set would drop; the gateway and reflection read them from these bytes.
     let out = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(out.join("sandbox06_descriptor.bin"), fds.encode_to_vec())?;
+    fs::write(out.join("sandbox06_descriptor.bin"), compiler.encode_file_descriptor_set())?;
+    let fds = compiler.file_descriptor_set();
 
     tonic_prost_build::configure()
         .build_client(true)

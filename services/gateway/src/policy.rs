@@ -163,8 +163,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "sandbox06-proto writes its descriptor set through prost-types, which drops custom \
-                options; proto/build.rs must write compiler.encode_file_descriptor_set()"]
     fn shipped_descriptor_set_keeps_policies() {
         let table = PolicyTable::from_pool(&sandbox06_proto::DESCRIPTOR_POOL).unwrap();
         let method = table
