@@ -7,3 +7,6 @@
 
 pub mod country;
 pub mod domain;
+pub mod error;
+pub mod service;
+pub mod upstream;

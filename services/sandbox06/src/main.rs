@@ -1,1 +1,294 @@
-fn main() {}
+//! `sandbox06`: start the whole suite (`up`, the default), one component (`serve`), or use
+//! the integrator tools (`personas`, `citizen`, `qr`, `health`).
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use figment::{Figment, providers::Serialized};
+use sandbox06::{Suite, country, health_check, reference_date};
+use sandbox06_citizen::{
+    country::{View, person::CardStanding},
+    domain::{CardQr, CitizenId},
+    upstream::printed_address,
+};
+use sandbox06_kit::{config::Config, server::bind, telemetry};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sandbox06",
+    version,
+    about = "Local sandbox of Project 06 identity integrations"
+)]
+struct Cli {
+    /// Config file (default: sandbox06.toml in the working directory, when present).
+    #[arg(long, global = true, env = "SANDBOX06_CONFIG")]
+    config: Option<PathBuf>,
+    /// Seed of the synthetic country.
+    #[arg(long, global = true)]
+    seed: Option<u64>,
+    /// Edge address of the gateway (default 127.0.0.1:4606).
+    #[arg(long, global = true)]
+    listen: Option<std::net::SocketAddr>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start every component in one process, the gateway on the edge port (the default).
+    Up,
+    /// Run one component, with addresses from config and environment.
+    Serve {
+        /// The component.
+        component: Component,
+    },
+    /// List the hand-written personas.
+    Personas,
+    /// Print a citizen's record as JSON.
+    Citizen {
+        /// The 12-digit personal ID number.
+        citizen_id: String,
+    },
+    /// Print the QR payload of a citizen's current card.
+    Qr {
+        /// The 12-digit personal ID number.
+        citizen_id: String,
+        /// Also write a scannable QR image to this PNG file.
+        #[arg(long)]
+        png: Option<PathBuf>,
+    },
+    /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
+    Health {
+        /// Address of the component.
+        #[arg(long, default_value = "127.0.0.1:4606")]
+        addr: String,
+        /// Service to ask about ("" = the server).
+        #[arg(long, default_value = "")]
+        service: String,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Component {
+    /// The edge.
+    Gateway,
+    /// The citizen service.
+    Citizen,
+    /// The population database mock.
+    PopulationDb,
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut overrides = Figment::new();
+    if let Some(seed) = cli.seed {
+        overrides = overrides.merge(Serialized::default("population.seed", seed));
+    }
+    if let Some(listen) = cli.listen {
+        overrides = overrides.merge(Serialized::default("gateway.listen", listen.to_string()));
+    }
+    Ok(Config::load(cli.config.as_deref(), overrides)?)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None | Some(Command::Up) | Some(Command::Serve { .. }) | Some(Command::Health { .. }) => {
+            match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(run_async(&cli)),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Some(Command::Personas) => personas(&cli),
+        Some(Command::Citizen { citizen_id }) => citizen(&cli, citizen_id),
+        Some(Command::Qr { citizen_id, png }) => qr(&cli, citizen_id, png.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sandbox06: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
+    if let Some(Command::Health { addr, service }) = &cli.command {
+        let url = if addr.contains("://") {
+            addr.clone()
+        } else {
+            format!("http://{addr}")
+        };
+        return Ok(match health_check(&url, service).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => {
+                eprintln!("{addr}: not serving");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("{addr}: {e}");
+                ExitCode::FAILURE
+            }
+        });
+    }
+    let config = load_config(cli)?;
+    let name = match &cli.command {
+        Some(Command::Serve {
+            component: Component::Gateway,
+        }) => "gateway",
+        Some(Command::Serve {
+            component: Component::Citizen,
+        }) => "citizen",
+        Some(Command::Serve {
+            component: Component::PopulationDb,
+        }) => "population-db",
+        _ => "sandbox06",
+    };
+    let _telemetry = telemetry::init(name, &config.telemetry);
+    match &cli.command {
+        Some(Command::Serve { component }) => serve(&config, *component).await?,
+        _ => up(&config).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn up(config: &Config) -> anyhow::Result<()> {
+    let began = std::time::Instant::now();
+    let suite = Suite::start(config).await?;
+    suite
+        .wait_ready(Duration::from_secs(10))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    print_banner(&suite, began.elapsed());
+    suite.run_until_stopped().await.map_err(anyhow::Error::msg)
+}
+
+fn print_banner(suite: &Suite, ready_in: Duration) {
+    let c = &suite.country;
+    let edge = suite.edge;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "sandbox06 ready in {} ms: edge grpc://{edge}\n  {} synthetic citizens (seed {}, as of {}), {} personas\n\n",
+        ready_in.as_millis().max(1),
+        c.population(),
+        c.seed(),
+        c.reference_date(),
+        c.personas().all().len()
+    ));
+    out.push_str("  a few personas (all: sandbox06 personas)\n");
+    for p in c.personas().all().iter().take(5) {
+        out.push_str(&format!("    {}  {:<20} {}\n", p.id, p.key, p.use_for));
+    }
+    let host = if edge.ip().is_unspecified() {
+        format!("localhost:{}", edge.port())
+    } else {
+        edge.to_string()
+    };
+    out.push_str(&format!(
+        "\n  try\n    grpcurl -plaintext {host} list\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
+    ));
+    print!("{out}");
+}
+
+async fn serve(config: &Config, component: Component) -> anyhow::Result<()> {
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let result = match component {
+        Component::PopulationDb => {
+            let listener = bind(config.population.listen).await?;
+            sandbox06::serve_population(config, country(config)?, listener, shutdown).await
+        }
+        Component::Citizen => {
+            let url = config.citizen.population_url.as_deref().context(
+                "citizen.population_url is required (SANDBOX06_CITIZEN__POPULATION_URL)",
+            )?;
+            let listener = bind(config.citizen.listen).await?;
+            sandbox06::serve_citizen(config, reference_date(config)?, url, listener, shutdown).await
+        }
+        Component::Gateway => {
+            let url = config
+                .gateway
+                .citizen_url
+                .as_deref()
+                .context("gateway.citizen_url is required (SANDBOX06_GATEWAY__CITIZEN_URL)")?;
+            let listener = bind(config.gateway.listen).await?;
+            sandbox06::serve_gateway(config, url, listener, shutdown).await
+        }
+    };
+    result.map_err(anyhow::Error::msg)
+}
+
+fn personas(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli)?;
+    let country = country(&config)?;
+    println!(
+        "{:<12}  {:<20}  {:<20}  use for",
+        "citizen_id", "persona", "full name"
+    );
+    for p in country.personas().all() {
+        println!("{:<12}  {:<20}  {:<20}  {}", p.id, p.key, p.name, p.use_for);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_id(raw: &str, year: i32) -> anyhow::Result<CitizenId> {
+    CitizenId::parse_at(raw, "citizen_id", year).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn citizen(cli: &Cli, raw: &str) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli)?;
+    let country = country(&config)?;
+    let id = parse_id(raw, country.reference_date().year())?;
+    let Some(person) = country.person(id, View::Full) else {
+        bail!("no citizen has the number {raw}");
+    };
+    let record = sandbox06_citizen::upstream::record_of(&country, &person);
+    let json = sandbox06_proto::to_json(&record, "sandbox06.upstream.population.v1.Citizen")?;
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn qr(cli: &Cli, raw: &str, png: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli)?;
+    let country = country(&config)?;
+    let id = parse_id(raw, country.reference_date().year())?;
+    let Some(person) = country.person(id, View::Full) else {
+        bail!("no citizen has the number {raw}");
+    };
+    let Some(card) = person
+        .cards
+        .iter()
+        .find(|c| c.standing != CardStanding::Superseded && c.number == raw)
+    else {
+        bail!("citizen {raw} has no card (children under 14 usually have none)");
+    };
+    let place = card.printed_address.as_ref().unwrap_or(&person.residence);
+    let payload = CardQr {
+        citizen_id: id,
+        old_id_number: person.old_id_number.clone(),
+        full_name: person.full_name.clone(),
+        date_of_birth: person.date_of_birth,
+        sex: person.sex,
+        address: printed_address(country.units(), place, card.issued),
+        issue_date: card.issued,
+    }
+    .to_payload();
+    println!("{payload}");
+    if let Some(path) = png {
+        let code = qrcode::QrCode::new(payload.as_bytes())
+            .context("the payload does not fit a QR code")?;
+        let image = code
+            .render::<image::Luma<u8>>()
+            .min_dimensions(300, 300)
+            .build();
+        image
+            .save(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,32 @@
+//! Mapping of the citizen crate's failures to the suite's error model.
+
+use sandbox06_kit::{ApiError, Reason};
+
+use crate::domain::{FieldError, FieldErrorKind};
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        let reason = match e.kind {
+            FieldErrorKind::CitizenId => Reason::InvalidCitizenId,
+            FieldErrorKind::Date => Reason::InvalidDate,
+            FieldErrorKind::QrPayload => Reason::InvalidQrPayload,
+            FieldErrorKind::Other => Reason::InvalidArgument,
+        };
+        ApiError::invalid_field(reason, e.field, e.description)
+    }
+}
+
+/// A field error as a gRPC status.
+pub fn invalid(e: FieldError) -> tonic::Status {
+    ApiError::from(e).into()
+}
+
+/// No citizen has this number.
+pub fn not_found(citizen_id: &str) -> tonic::Status {
+    ApiError::new(
+        Reason::CitizenNotFound,
+        "no citizen has this personal ID number",
+    )
+    .with_metadata("citizen_id", sandbox06_kit::mask::citizen_id(citizen_id))
+    .into()
+}
