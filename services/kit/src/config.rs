@@ -62,6 +62,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Request bounds every server enforces.
     pub limits: Limits,
+    /// Where state lives.
+    pub store: StoreConfig,
 }
 
 /// Configuration of the edge gateway.
@@ -176,6 +178,25 @@ impl Default for Limits {
     }
 }
 
+/// Where state lives (see [`crate::store::open`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `memory` (in the process) or `redis://host:port` (shared by replicas).
+    pub url: String,
+    /// Prefix of every key, so several sandboxes can share one Redis.
+    pub namespace: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: crate::store::MEMORY_URL.to_owned(),
+            namespace: crate::store::DEFAULT_NAMESPACE.to_owned(),
+        }
+    }
+}
+
 impl Config {
     /// Loads the configuration: defaults, then `file` (or `sandbox06.toml` in the working
     /// directory when present), then `SANDBOX06_*` variables, then `overrides`.
@@ -208,10 +229,19 @@ impl Config {
             figment = figment.merge(Toml::file_exact(path));
         }
         Ok(figment
-            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .merge(
+                Env::prefixed(ENV_PREFIX)
+                    .split("__")
+                    // Harness variables would otherwise be rejected as unknown keys.
+                    .filter(|key| !key.starts_with(TEST_ENV_INFIX)),
+            )
             .merge(overrides))
     }
 }
+
+/// Env keys after [`ENV_PREFIX`] that are reserved for test harnesses (for example
+/// `SANDBOX06_TEST_REDIS_URL`) and never read as configuration.
+pub const TEST_ENV_INFIX: &str = "TEST_";
 
 #[cfg(test)]
 // `Jail` closures return figment's large error type; tests only.
@@ -282,6 +312,37 @@ mod tests {
             assert_eq!(config.limits.max_concurrent_streams, 8);
             let missing = Config::load(Some(Path::new("missing.toml")), Figment::new());
             assert!(matches!(missing, Err(ConfigError::FileNotFound { .. })));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn store_from_env_over_defaults() {
+        Jail::expect_with(|jail| {
+            let config = Config::load(None, Figment::new()).unwrap();
+            assert_eq!(config.store.url, "memory");
+            assert_eq!(config.store.namespace, "sandbox06");
+            jail.create_file(DEFAULT_FILE, "[store]\nnamespace = \"from-file\"\n")?;
+            jail.set_env("SANDBOX06_STORE__URL", "redis://127.0.0.1:6379");
+            let config = Config::load(None, Figment::new()).unwrap();
+            assert_eq!(config.store.url, "redis://127.0.0.1:6379");
+            assert_eq!(config.store.namespace, "from-file");
+            jail.set_env("SANDBOX06_STORE__NAMESPACE", "from-env");
+            let config = Config::load(None, ("store.url", "memory")).unwrap();
+            assert_eq!(config.store.url, "memory");
+            assert_eq!(config.store.namespace, "from-env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn test_harness_variables_are_not_configuration() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SANDBOX06_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+            let config = Config::load(None, Figment::new()).unwrap();
+            assert_eq!(config, Config::default());
+            jail.set_env("SANDBOX06_STORE__URLL", "memory");
+            assert!(Config::load(None, Figment::new()).is_err());
             Ok(())
         });
     }

@@ -1,5 +1,5 @@
 //! Shared runtime of sandbox06: configuration, telemetry, the error model, personal-data
-//! masking, and the server bootstrap and client channel every component uses.
+//! masking, the state store, and the server bootstrap and client channel every component uses.
 //!
 //! Starting a component (every component starts the same way):
 //!
@@ -25,7 +25,9 @@ pub mod error;
 pub mod limit;
 pub mod mask;
 pub mod server;
+pub mod store;
 pub mod telemetry;
 
 pub use client::grpc_channel;
 pub use error::{ApiError, Reason};
+pub use store::{Store, StoreError};
