@@ -1,1 +1,54 @@
+//! Helpers of the end-to-end tests: start the whole suite in-process on ephemeral ports and
+//! talk to it only through the edge, as an integrator would.
 
+use figment::{Figment, providers::Serialized};
+use sandbox06::Suite;
+use sandbox06_kit::config::Config;
+use sandbox06_proto::citizen::citizen_service_client::CitizenServiceClient;
+use tonic::transport::Channel;
+
+/// The reference date the tests' country is computed for, so verdicts do not drift with time.
+pub const REFERENCE_DATE: &str = "2026-11-27";
+
+/// A running suite and a client connected to its edge.
+pub struct Harness {
+    /// The suite.
+    pub suite: Suite,
+    /// A channel to the edge port.
+    pub edge: Channel,
+}
+
+/// The suite's config for tests: every port ephemeral, a fixed reference date.
+pub fn test_config() -> Config {
+    let overrides = Figment::new()
+        .merge(Serialized::default("gateway.listen", "127.0.0.1:0"))
+        .merge(Serialized::default("citizen.listen", "127.0.0.1:0"))
+        .merge(Serialized::default("population.listen", "127.0.0.1:0"))
+        .merge(Serialized::default(
+            "population.reference_date",
+            REFERENCE_DATE,
+        ));
+    Config::load(None, overrides).expect("test config")
+}
+
+/// Starts the suite and waits until the edge reports it ready.
+pub async fn start() -> Harness {
+    let suite = Suite::start(&test_config()).await.expect("suite starts");
+    suite
+        .wait_ready(std::time::Duration::from_secs(10))
+        .await
+        .expect("suite ready");
+    let edge = Channel::from_shared(format!("http://{}", suite.edge))
+        .expect("edge url")
+        .connect()
+        .await
+        .expect("edge");
+    Harness { suite, edge }
+}
+
+impl Harness {
+    /// A citizen service client through the edge.
+    pub fn citizens(&self) -> CitizenServiceClient<Channel> {
+        CitizenServiceClient::new(self.edge.clone())
+    }
+}

@@ -691,6 +691,9 @@ const RELIGION_SHARES_2019: &[(&str, &[(&str, f64)])] = &[
 
 /// Parses RFC 4180 CSV: quoted fields (with `""` escapes and embedded separators/newlines),
 /// LF or CRLF line ends, an optional UTF-8 byte-order mark. Blank lines are skipped.
+/// A test on a 2025 commune, used to narrow the nearest-code search tier by tier.
+type CommuneFilter<'a> = Box<dyn Fn(&NewCommune) -> bool + 'a>;
+
 fn parse_csv(text: &str) -> Result<Vec<Vec<String>>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
@@ -1113,7 +1116,7 @@ fn run(src: &Path, out: &Path) -> Result<()> {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let from = |n: &NewCommune| origin.get(n.code.as_str()).copied();
-        let tiers: [(Method, Box<dyn Fn(&NewCommune) -> bool>); 3] = [
+        let tiers: [(Method, CommuneFilter); 3] = [
             (
                 Method::NearestSameDistrict,
                 Box::new(|n| from(n).is_some_and(|(d, _)| d == o.district)),

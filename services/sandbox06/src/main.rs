@@ -7,11 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use figment::{Figment, providers::Serialized};
 use sandbox06::{Suite, country, health_check, reference_date};
-use sandbox06_citizen::{
-    country::{View, person::CardStanding},
-    domain::{CardQr, CitizenId},
-    upstream::printed_address,
-};
+use sandbox06_citizen::{country::View, domain::CitizenId, upstream::card_qr};
 use sandbox06_kit::{config::Config, server::bind, telemetry};
 
 #[derive(Parser, Debug)]
@@ -22,7 +18,7 @@ use sandbox06_kit::{config::Config, server::bind, telemetry};
 )]
 struct Cli {
     /// Config file (default: sandbox06.toml in the working directory, when present).
-    #[arg(long, global = true, env = "SANDBOX06_CONFIG")]
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
     /// Seed of the synthetic country.
     #[arg(long, global = true)]
@@ -259,24 +255,10 @@ fn qr(cli: &Cli, raw: &str, png: Option<&std::path::Path>) -> anyhow::Result<Exi
     let Some(person) = country.person(id, View::Full) else {
         bail!("no citizen has the number {raw}");
     };
-    let Some(card) = person
-        .cards
-        .iter()
-        .find(|c| c.standing != CardStanding::Superseded && c.number == raw)
-    else {
+    let Some(qr) = card_qr(&country, &person) else {
         bail!("citizen {raw} has no card (children under 14 usually have none)");
     };
-    let place = card.printed_address.as_ref().unwrap_or(&person.residence);
-    let payload = CardQr {
-        citizen_id: id,
-        old_id_number: person.old_id_number.clone(),
-        full_name: person.full_name.clone(),
-        date_of_birth: person.date_of_birth,
-        sex: person.sex,
-        address: printed_address(country.units(), place, card.issued),
-        issue_date: card.issued,
-    }
-    .to_payload();
+    let payload = qr.to_payload();
     println!("{payload}");
     if let Some(path) = png {
         let code = qrcode::QrCode::new(payload.as_bytes())

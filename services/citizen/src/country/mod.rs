@@ -402,7 +402,7 @@ impl Country {
             _ => Some(&[("Không", 100.0)]),
         };
         if let Some(table) = by_group {
-            return *rng.weighted(table);
+            return rng.weighted(table);
         }
         let mut x = rng.unit() * 100.0;
         for (religion, share) in &self.units.provinces[root.province].religions {
@@ -499,7 +499,7 @@ impl Country {
         } else {
             // Migration concentrates on the southern industrial hubs and the two cities.
             let hubs: [(u16, f64); 5] = [(79, 5.0), (1, 3.0), (74, 3.0), (75, 1.5), (48, 1.0)];
-            let code = *rng.weighted(&hubs);
+            let code = rng.weighted(&hubs);
             units.province_position(code).unwrap_or(birth_province)
         };
         let p = &units.provinces[province];
@@ -690,7 +690,7 @@ impl Country {
             };
         }
         // Earlier cards (CMND first) are superseded by the newest.
-        cards.sort_by(|a, b| b.issued.cmp(&a.issued));
+        cards.sort_by_key(|c| std::cmp::Reverse(c.issued));
         (cards, old_id)
     }
 
@@ -726,13 +726,13 @@ impl Country {
         let (group, level) = match age {
             ..6 => ("TE", 1),
             6..18 => ("HS", 4),
-            18..60 => *rng.weighted(&[
+            18..60 => rng.weighted(&[
                 (("GD", 4), 45.0),
                 (("DN", 4), 40.0),
                 (("HC", 4), 10.0),
                 (("CK", 2), 5.0),
             ]),
-            _ => *rng.weighted(&[(("HT", 2), 50.0), (("GD", 4), 40.0), (("BT", 1), 10.0)]),
+            _ => rng.weighted(&[(("HT", 2), 50.0), (("GD", 4), 40.0), (("BT", 1), 10.0)]),
         };
         let number = format!("{:02}{:08}", residence_province, rng.below(100_000_000));
         let year = self.reference.year();

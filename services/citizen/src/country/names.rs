@@ -269,7 +269,7 @@ impl NamingCustom {
             NamingCustom::Hmong => HMONG_FAMILY,
             NamingCustom::Ede | NamingCustom::GiaRai => HIGHLAND_FAMILY,
         };
-        *rng.weighted(table)
+        rng.weighted(table)
     }
 
     /// Forms a full name around an inherited family name.
@@ -286,9 +286,9 @@ impl NamingCustom {
                     KINH_MIDDLE_FEMALE
                 };
                 // Younger generations use "Văn" and "Thị" much less.
-                let mut middle = *rng.weighted(middle_table);
+                let mut middle = rng.weighted(middle_table);
                 if birth_year >= 1990 && matches!(middle, "Văn" | "Thị") && rng.chance(0.6) {
-                    middle = *rng.weighted(&middle_table[1..]);
+                    middle = rng.weighted(&middle_table[1..]);
                 }
                 let given = pick(rng, KINH_GIVEN_MALE, KINH_GIVEN_FEMALE);
                 format!("{family} {middle} {given}")

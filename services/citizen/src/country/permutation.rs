@@ -47,16 +47,16 @@ impl Stream {
     }
 
     /// Picks from `(item, weight)` pairs by weight.
-    pub fn weighted<'a, T>(&mut self, items: &'a [(T, f64)]) -> &'a T {
+    pub fn weighted<T: Copy>(&mut self, items: &[(T, f64)]) -> T {
         let total: f64 = items.iter().map(|(_, w)| w).sum();
         let mut x = self.unit() * total;
         for (item, w) in items {
             if x < *w {
-                return item;
+                return *item;
             }
             x -= w;
         }
-        &items[items.len() - 1].0
+        items[items.len() - 1].0
     }
 
     /// Picks uniformly from a non-empty slice.

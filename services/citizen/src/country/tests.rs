@@ -107,11 +107,11 @@ proptest! {
     fn any_well_formed_number_is_no_one_or_someone_consistent(p in 1u16..100, g in 0u8..4, yy in 0u8..100, serial in 0u32..1_000_000) {
         let c = country();
         let s = format!("{p:03}{g}{yy:02}{serial:06}");
-        if let Ok(id) = CitizenId::parse_at(&s, "citizen_id", 2026) {
-            if let Some(person) = c.person(id, View::Basic) {
-                prop_assert_eq!(person.date_of_birth.year(), id.birth_year());
-                prop_assert_eq!(person.sex, id.sex());
-            }
+        if let Ok(id) = CitizenId::parse_at(&s, "citizen_id", 2026)
+            && let Some(person) = c.person(id, View::Basic)
+        {
+            prop_assert_eq!(person.date_of_birth.year(), id.birth_year());
+            prop_assert_eq!(person.sex, id.sex());
         }
     }
 }

@@ -136,7 +136,7 @@ impl CitizenId {
 
     /// Sex encoded by the century digit (even: male).
     pub fn sex(self) -> Sex {
-        if self.century_digit() % 2 == 0 {
+        if self.century_digit().is_multiple_of(2) {
             Sex::Male
         } else {
             Sex::Female

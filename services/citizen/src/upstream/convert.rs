@@ -212,3 +212,18 @@ pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
     record.identifying_marks = p.marks.clone();
     record
 }
+
+/// The QR payload printed on the citizen's current card; `None` without a card.
+pub fn card_qr(country: &Country, p: &Person) -> Option<crate::domain::CardQr> {
+    let card = p.current_card()?;
+    let place = card.printed_address.as_ref().unwrap_or(&p.residence);
+    Some(crate::domain::CardQr {
+        citizen_id: p.id,
+        old_id_number: p.old_id_number.clone(),
+        full_name: p.full_name.clone(),
+        date_of_birth: p.date_of_birth,
+        sex: p.sex,
+        address: printed_address(country.units(), place, card.issued),
+        issue_date: card.issued,
+    })
+}

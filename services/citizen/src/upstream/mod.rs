@@ -7,5 +7,5 @@ mod mock;
 pub mod overlay;
 
 pub use client::{GrpcPopulation, PopulationClient, UpstreamError};
-pub use convert::{address_of, printed_address, record_of};
+pub use convert::{address_of, card_qr, printed_address, record_of};
 pub use mock::PopulationDb;

@@ -1,0 +1,582 @@
+//! The citizen service through the edge port: every RPC, the personas' verdicts, bad input.
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use futures::StreamExt;
+use sandbox06_kit::error::reason_of;
+use sandbox06_proto::{
+    citizen::{
+        self as api, FieldVerdict, MatchCitizensRequest, Verdict, VerifyCitizenRequest,
+        match_citizens_response::Result as MatchResult,
+    },
+    types::{CardStatus, Date, LifeStatus, Sex},
+};
+use sandbox06_tests::start;
+use tonic::Code;
+use unicode_normalization::UnicodeNormalization;
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+fn verdict_of(checks: &[api::FieldCheck], field: &str) -> FieldVerdict {
+    let check = checks
+        .iter()
+        .find(|c| c.field == field)
+        .unwrap_or_else(|| panic!("no check for {field}"));
+    FieldVerdict::try_from(check.verdict).unwrap()
+}
+
+fn field_violations(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+fn verify(id: &str) -> VerifyCitizenRequest {
+    VerifyCitizenRequest {
+        citizen_id: id.to_owned(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let full = client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: "001090012345".into(),
+            read_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .citizen
+        .unwrap();
+    assert_eq!(full.full_name, "Nguyễn Văn Hùng");
+    assert_eq!(full.persona, "happy-path");
+    assert_eq!(full.spouse.as_ref().unwrap().citizen_id, "001192023456");
+    let household = full.household.as_ref().unwrap();
+    assert_eq!(household.members.len(), 3);
+    assert!(full.permanent_address.as_ref().unwrap().pre_2025.is_some());
+
+    let masked = client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: "001090012345".into(),
+            read_mask: Some(prost_types::FieldMask {
+                paths: vec!["full_name".into(), "card.expiry_date".into()],
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .citizen
+        .unwrap();
+    assert_eq!(masked.full_name, "Nguyễn Văn Hùng");
+    assert!(
+        masked.citizen_id.is_empty() && masked.household.is_none() && masked.ethnicity.is_empty()
+    );
+    let card = masked.card.unwrap();
+    assert_eq!(card.expiry_date, date(2030, 3, 15));
+    assert!(card.issue_date.is_none());
+
+    let err = client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: "001090012345".into(),
+            read_mask: Some(prost_types::FieldMask {
+                paths: vec!["full_name".into(), "shoe_size".into()],
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason_of(&err).as_deref(), Some("INVALID_FIELD_MASK"));
+    assert_eq!(field_violations(&err), ["read_mask.paths[1]"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn generated_citizens_are_found_and_unknown_numbers_are_not() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let id = h.suite.country.citizen_at(42_000_000).unwrap().to_string();
+    let c = client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: id.clone(),
+            read_mask: None,
+        })
+        .await
+        .unwrap();
+    let c = c.into_inner().citizen.unwrap();
+    assert_eq!(c.citizen_id, id);
+    assert_eq!(
+        c.date_of_birth.unwrap().year,
+        i32::from(id[4..6].parse::<u8>().unwrap()) + if &id[3..4] < "2" { 1900 } else { 2000 }
+    );
+
+    // 003 is not a province code: a well-formed number with no citizen.
+    let err = client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: "003090123456".into(),
+            read_mask: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(reason_of(&err).as_deref(), Some("CITIZEN_NOT_FOUND"));
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn personas_get_their_documented_verdicts() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let mut call =
+        async |req: VerifyCitizenRequest| client.verify_citizen(req).await.unwrap().into_inner();
+
+    // happy path: every field matches, the card is valid.
+    let r = call(VerifyCitizenRequest {
+        full_name: "Nguyễn Văn Hùng".into(),
+        date_of_birth: date(1990, 3, 15),
+        sex: Sex::Male as i32,
+        address: "Số 12 phố Hàng Bạc, Phường Hàng Bạc, Quận Hoàn Kiếm, Thành phố Hà Nội".into(),
+        card_issue_date: date(2021, 6, 10),
+        old_id_number: "012345678".into(),
+        ..verify("001090012345")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
+    assert_eq!(r.card_status(), CardStatus::Valid);
+    assert_eq!(r.life_status(), LifeStatus::Alive);
+    assert!(r.checks.iter().all(|c| c.verdict() == FieldVerdict::Match));
+
+    // The same name decomposed (NFD) and in capitals is still a match; without diacritics it is not.
+    let nfd: String = "NGUYỄN VĂN HÙNG".nfd().collect();
+    let r = call(VerifyCitizenRequest {
+        full_name: nfd,
+        ..verify("001090012345")
+    })
+    .await;
+    assert_eq!(verdict_of(&r.checks, "full_name"), FieldVerdict::Match);
+    let r = call(VerifyCitizenRequest {
+        full_name: "Nguyen Van Hung".into(),
+        ..verify("001090012345")
+    })
+    .await;
+    assert_eq!(
+        verdict_of(&r.checks, "full_name"),
+        FieldVerdict::MatchIgnoringDiacritics
+    );
+    assert_eq!(r.verdict(), Verdict::PartialMatch);
+
+    // Hà and Hạ are two people.
+    let r = call(VerifyCitizenRequest {
+        full_name: "Nguyễn Thị Hạ".into(),
+        ..verify("001196123456")
+    })
+    .await;
+    assert_eq!(
+        verdict_of(&r.checks, "full_name"),
+        FieldVerdict::MatchIgnoringDiacritics
+    );
+    let r = call(VerifyCitizenRequest {
+        full_name: "Nguyễn Thị Hạ".into(),
+        ..verify("001196654321")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::Match);
+
+    // A wrong date of birth is a mismatch, whatever else matches.
+    let r = call(VerifyCitizenRequest {
+        full_name: "Nguyễn Văn Hùng".into(),
+        date_of_birth: date(1990, 3, 16),
+        ..verify("001090012345")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::Mismatch);
+    assert_eq!(
+        verdict_of(&r.checks, "date_of_birth"),
+        FieldVerdict::Mismatch
+    );
+
+    // deceased
+    let r = call(VerifyCitizenRequest {
+        full_name: "Trần Văn Phúc".into(),
+        ..verify("040045078901")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::Deceased);
+    assert_eq!(r.life_status(), LifeStatus::Deceased);
+    assert_eq!(r.card_status(), CardStatus::Revoked);
+
+    // card expired: the renewal at 25 was missed.
+    let r = call(verify("048300056789")).await;
+    assert_eq!(r.card_status(), CardStatus::Expired);
+    let r = call(VerifyCitizenRequest {
+        card_issue_date: date(2021, 5, 20),
+        ..verify("048300056789")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::PartialMatch);
+
+    // card replaced: the old card is superseded, the new one valid.
+    let r = call(VerifyCitizenRequest {
+        card_issue_date: date(2021, 3, 18),
+        ..verify("038088067890")
+    })
+    .await;
+    assert_eq!(r.card_status(), CardStatus::Superseded);
+    assert_eq!(
+        verdict_of(&r.checks, "card_issue_date"),
+        FieldVerdict::Outdated
+    );
+    let r = call(VerifyCitizenRequest {
+        card_issue_date: date(2024, 9, 10),
+        ..verify("038088067890")
+    })
+    .await;
+    assert_eq!(r.card_status(), CardStatus::Valid);
+    assert_eq!(r.verdict(), Verdict::Match);
+
+    // card revoked; minor without a card.
+    assert_eq!(
+        call(verify("092091145678")).await.card_status(),
+        CardStatus::Revoked
+    );
+    assert_eq!(
+        call(verify("001215067890")).await.card_status(),
+        CardStatus::None
+    );
+
+    // moved after the merger: the old address is outdated, the new one matches in 2025 units.
+    let r = call(VerifyCitizenRequest {
+        address: "Số 21 đường Thống Nhất, Phường Kinh Dinh, Thành phố Phan Rang-Tháp Chàm, Tỉnh Ninh Thuận".into(),
+        ..verify("058185090123")
+    })
+    .await;
+    assert_eq!(verdict_of(&r.checks, "address"), FieldVerdict::Outdated);
+    let r = call(VerifyCitizenRequest {
+        address: "Số 25 đường Trần Phú, Phường Nha Trang, Tỉnh Khánh Hòa".into(),
+        ..verify("058185090123")
+    })
+    .await;
+    assert_eq!(verdict_of(&r.checks, "address"), FieldVerdict::Match);
+
+    // Chăm and Raglai personas keep their names.
+    let r = call(VerifyCitizenRequest {
+        full_name: "Đàng Năng Thọ".into(),
+        ..verify("058088101234")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::Match);
+    let r = call(VerifyCitizenRequest {
+        full_name: "Chamaléa Thị Hồng".into(),
+        ..verify("058197112345")
+    })
+    .await;
+    assert_eq!(r.verdict(), Verdict::Match);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn card_qr_codes_are_parsed_and_verified() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let mut call = async |payload: &str| {
+        client
+            .verify_card_qr(api::VerifyCardQrRequest {
+                payload: payload.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    };
+
+    // The card of old-cmnd, with its CMND number and a pre-2025 Ninh Thuận address.
+    let r = call("058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021").await.unwrap();
+    assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
+    assert!(!r.address_stale);
+    assert_eq!(r.card.as_ref().unwrap().old_id_number, "264123456");
+    assert_eq!(verdict_of(&r.checks, "old_id_number"), FieldVerdict::Match);
+
+    // Moved after the merger: the QR address is stale.
+    let moved = h
+        .suite
+        .country
+        .person(
+            sandbox06_citizen::domain::CitizenId::parse_field("058185090123", "id").unwrap(),
+            sandbox06_citizen::country::View::Full,
+        )
+        .unwrap();
+    let payload = sandbox06_citizen::upstream::card_qr(&h.suite.country, &moved)
+        .unwrap()
+        .to_payload();
+    let r = call(&payload).await.unwrap();
+    assert!(r.address_stale);
+    assert_eq!(r.verdict(), Verdict::PartialMatch);
+
+    // The superseded card of card-replaced.
+    let r = call("038088067890|173456789|Hoàng Văn Tuấn|30061988|Nam|Số 30 đường Bà Triệu, Phường Hàm Rồng, Thành phố Thanh Hóa, Thanh Hóa|18032021").await.unwrap();
+    assert_eq!(r.card_status(), CardStatus::Superseded);
+
+    // A generated citizen's own card matches.
+    let country = &h.suite.country;
+    let person = (0..200u64)
+        .filter_map(|i| country.citizen_at(30_000_000 + i * 1_001))
+        .filter_map(|id| country.person(id, sandbox06_citizen::country::View::Full))
+        .find(|p| {
+            p.is_alive()
+                && p.current_card()
+                    .is_some_and(|c| c.expires.is_none_or(|e| e > country.reference_date()))
+        })
+        .unwrap();
+    let payload = sandbox06_citizen::upstream::card_qr(country, &person)
+        .unwrap()
+        .to_payload();
+    let r = call(&payload).await.unwrap();
+    assert_eq!(r.verdict(), Verdict::Match, "{payload} {r:?}");
+
+    // A malformed payload names the field.
+    let err = call("058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason_of(&err).as_deref(), Some("INVALID_QR_PAYLOAD"));
+    assert_eq!(field_violations(&err), ["payload"]);
+    assert!(err.message().contains("got 6"), "{}", err.message());
+    let err = call("058090001234|264123456|Nguyễn Văn An|31021990|Nam|Thôn 1|15042021")
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&err), ["payload.date_of_birth"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_input_gets_invalid_argument_with_the_field() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let cases: &[(&str, &str, &str)] = &[
+        ("05809000123", "INVALID_CITIZEN_ID", "12 digits, got 11"),
+        ("0580900012AB", "INVALID_CITIZEN_ID", "only digits"),
+        ("058790001234", "INVALID_CITIZEN_ID", "century"),
+        (
+            "001299001234",
+            "INVALID_CITIZEN_ID",
+            "after the current year",
+        ),
+    ];
+    for (id, reason, text) in cases {
+        let err = client.verify_citizen(verify(id)).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{id}");
+        assert_eq!(reason_of(&err).as_deref(), Some(*reason), "{id}");
+        assert_eq!(field_violations(&err), ["citizen_id"], "{id}");
+        assert!(err.message().contains(text), "{id}: {}", err.message());
+    }
+    let err = client
+        .verify_citizen(VerifyCitizenRequest {
+            date_of_birth: date(1990, 2, 31),
+            ..verify("001090012345")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&err).as_deref(), Some("INVALID_DATE"));
+    assert_eq!(field_violations(&err), ["date_of_birth"]);
+    assert!(
+        err.message().contains("31/02/1990 does not exist"),
+        "{}",
+        err.message()
+    );
+
+    let err = client
+        .verify_citizen(VerifyCitizenRequest {
+            sex: 7,
+            ..verify("001090012345")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&err), ["sex"]);
+
+    // A request above the size limit is refused, not read.
+    let err = client
+        .verify_citizen(VerifyCitizenRequest {
+            address: "x".repeat(5 * 1024 * 1024),
+            ..verify("001090012345")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason_of(&err).as_deref(),
+        Some("REQUEST_TOO_LARGE"),
+        "{err:?}"
+    );
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn match_citizens_streams_results_in_order_with_per_record_errors() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let country = h.suite.country.clone();
+    let mut requests = Vec::new();
+    for i in 0..2_000u64 {
+        let key = format!("r{i}");
+        let req = match i % 100 {
+            7 => MatchCitizensRequest {
+                record_key: key,
+                citizen_id: "12345".into(),
+                ..Default::default()
+            },
+            13 => MatchCitizensRequest {
+                record_key: key,
+                citizen_id: "003090123456".into(),
+                ..Default::default()
+            },
+            _ => {
+                let id = country.citizen_at(i * 40_000).unwrap();
+                let p = country
+                    .person(id, sandbox06_citizen::country::View::Basic)
+                    .unwrap();
+                let name = if i % 100 == 21 {
+                    "Ai Đó Khác".to_owned()
+                } else {
+                    p.full_name.clone()
+                };
+                MatchCitizensRequest {
+                    record_key: key,
+                    citizen_id: id.to_string(),
+                    full_name: name,
+                    date_of_birth: date(
+                        p.date_of_birth.year(),
+                        i32::from(u8::from(p.date_of_birth.month())),
+                        i32::from(p.date_of_birth.day()),
+                    ),
+                    sex: if p.sex == sandbox06_citizen::domain::Sex::Male {
+                        Sex::Male
+                    } else {
+                        Sex::Female
+                    } as i32,
+                }
+            }
+        };
+        requests.push(req);
+    }
+    let responses: Vec<_> = client
+        .match_citizens(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(responses.len(), 2_000);
+    for (i, r) in responses.iter().enumerate() {
+        assert_eq!(r.index, i as i64);
+        assert_eq!(r.record_key, format!("r{i}"));
+        match (i % 100, r.result.as_ref().unwrap()) {
+            (7, MatchResult::Error(e)) => {
+                assert_eq!(
+                    (e.code, e.reason.as_str(), e.field.as_str()),
+                    (3, "INVALID_CITIZEN_ID", "citizen_id")
+                );
+            }
+            (13, MatchResult::Error(e)) => {
+                assert_eq!((e.code, e.reason.as_str()), (5, "CITIZEN_NOT_FOUND"))
+            }
+            (21, MatchResult::Match(m)) => {
+                assert_eq!(m.verdict(), Verdict::Mismatch);
+                assert_eq!(m.full_name(), FieldVerdict::Mismatch);
+            }
+            (_, MatchResult::Match(m)) => {
+                assert!(
+                    matches!(m.verdict(), Verdict::Match | Verdict::Deceased),
+                    "{i}: {m:?}"
+                );
+                assert_eq!(m.date_of_birth(), FieldVerdict::Match);
+            }
+            (_, other) => panic!("record {i}: unexpected {other:?}"),
+        }
+    }
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn life_events_are_applied_on_read() {
+    use sandbox06_proto::population::{
+        self as pop, population_service_client::PopulationServiceClient,
+    };
+    let h = start().await;
+    // The population database is an upstream: integrators reach it only through the
+    // citizen service, the test records the change directly, as the national system would.
+    let mut upstream = PopulationServiceClient::connect(format!("http://{}", h.suite.population))
+        .await
+        .unwrap();
+    let happy = "001090012345";
+    let qr_before = sandbox06_citizen::upstream::card_qr(
+        &h.suite.country,
+        &h.suite
+            .country
+            .person(
+                sandbox06_citizen::domain::CitizenId::parse_field(happy, "id").unwrap(),
+                sandbox06_citizen::country::View::Full,
+            )
+            .unwrap(),
+    )
+    .unwrap()
+    .to_payload();
+    upstream
+        .create_life_event(pop::CreateLifeEventRequest {
+            citizen_id: happy.into(),
+            event: Some(pop::LifeEvent {
+                effective_date: date(2026, 1, 10),
+                change: Some(pop::life_event::Change::Moved(pop::Moved {
+                    commune_code: "22366".into(),
+                    street: "Số 1 đường Trần Phú".into(),
+                })),
+            }),
+        })
+        .await
+        .unwrap();
+    let mut client = h.citizens();
+    let r = client
+        .verify_card_qr(api::VerifyCardQrRequest { payload: qr_before })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.address_stale, "{r:?}");
+
+    // A death is applied too, and a bad event names its field.
+    upstream
+        .create_life_event(pop::CreateLifeEventRequest {
+            citizen_id: "031075045678".into(),
+            event: Some(pop::LifeEvent {
+                effective_date: None,
+                change: Some(pop::life_event::Change::Died(pop::Died {})),
+            }),
+        })
+        .await
+        .unwrap();
+    let r = client
+        .verify_citizen(verify("031075045678"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.verdict(), Verdict::Deceased);
+    let err = upstream
+        .create_life_event(pop::CreateLifeEventRequest {
+            citizen_id: "079195034567".into(),
+            event: Some(pop::LifeEvent {
+                effective_date: None,
+                change: Some(pop::life_event::Change::Moved(pop::Moved {
+                    commune_code: "99999".into(),
+                    street: "x".into(),
+                })),
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&err), ["event.moved.commune_code"]);
+    h.suite.stop().await.unwrap();
+}
