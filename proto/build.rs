@@ -34,7 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The encoded set keeps custom options (policies, HTTP rules), which the decoded
     // prost-types set would drop; the gateway and reflection read them from these bytes.
     let out = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(out.join("sandbox06_descriptor.bin"), compiler.encode_file_descriptor_set())?;
+    fs::write(
+        out.join("sandbox06_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
     let fds = compiler.file_descriptor_set();
 
     tonic_prost_build::configure()

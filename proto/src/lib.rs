@@ -80,7 +80,10 @@ pub enum JsonError {
 }
 
 /// Renders a message in the canonical protobuf JSON mapping (enum names, lowerCamelCase fields).
-pub fn to_json<M: prost::Message>(message: &M, full_name: &str) -> Result<serde_json::Value, JsonError> {
+pub fn to_json<M: prost::Message>(
+    message: &M,
+    full_name: &str,
+) -> Result<serde_json::Value, JsonError> {
     let descriptor = DESCRIPTOR_POOL
         .get_message_by_name(full_name)
         .ok_or_else(|| JsonError::UnknownMessage(full_name.to_owned()))?;

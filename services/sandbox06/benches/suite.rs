@@ -1,0 +1,293 @@
+//! Whole-suite benchmarks against the release binary, as an integrator's CI would run it:
+//! start-to-ready and idle memory of `sandbox06 up`, GetCitizen throughput and p99 through
+//! the gateway and directly against the citizen service in the same run (the ratio is the
+//! gateway's cost), and MatchCitizens records per second.
+//!
+//! `cargo bench -p sandbox06 --bench suite` (add `-- --quick` for a short run). Every loop is
+//! bounded in count; traffic stays on 127.0.0.1.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops on the first surprise
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use sandbox06::health_check;
+use sandbox06_citizen::{
+    country::{Country, View},
+    domain::Sex,
+};
+use sandbox06_proto::{
+    citizen::{
+        GetCitizenRequest, MatchCitizensRequest, citizen_service_client::CitizenServiceClient,
+    },
+    types,
+};
+use tonic::transport::Channel;
+
+const REFERENCE_DATE: &str = "2026-11-27";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Running {
+    child: Child,
+    edge: u16,
+    citizen: u16,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_binary() -> (Running, Duration) {
+    let (edge, citizen) = (free_port(), free_port());
+    let began = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+        .arg("up")
+        .env("SANDBOX06_GATEWAY__LISTEN", format!("127.0.0.1:{edge}"))
+        .env("SANDBOX06_CITIZEN__LISTEN", format!("127.0.0.1:{citizen}"))
+        .env("SANDBOX06_POPULATION__REFERENCE_DATE", REFERENCE_DATE)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the release binary starts");
+    let url = format!("http://127.0.0.1:{edge}");
+    for _ in 0..20_000 {
+        if health_check(&url, "sandbox06.citizen.v1.CitizenService")
+            .await
+            .unwrap_or(false)
+        {
+            return (
+                Running {
+                    child,
+                    edge,
+                    citizen,
+                },
+                began.elapsed(),
+            );
+        }
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    panic!("the suite did not become ready");
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+async fn channels(port: u16, n: usize) -> Vec<Channel> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(
+            Channel::from_shared(format!("http://127.0.0.1:{port}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+/// `requests` GetCitizen calls from `concurrency` tasks: (requests per second, p50, p99).
+async fn get_citizen_round(
+    port: u16,
+    ids: Arc<Vec<String>>,
+    requests: usize,
+    concurrency: usize,
+) -> (f64, Duration, Duration) {
+    let chans = channels(port, 4).await;
+    let per_task = requests / concurrency;
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let mut client = CitizenServiceClient::new(chans[t % chans.len()].clone());
+        let ids = Arc::clone(&ids);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_task);
+            for i in 0..per_task {
+                let id = ids[(t * per_task + i) % ids.len()].clone();
+                let start = Instant::now();
+                client
+                    .get_citizen(GetCitizenRequest {
+                        citizen_id: id,
+                        read_mask: None,
+                    })
+                    .await
+                    .unwrap();
+                latencies.push(start.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = began.elapsed();
+    all.sort();
+    (
+        all.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+    )
+}
+
+fn match_requests(country: &Country, n: usize) -> Vec<MatchCitizensRequest> {
+    let step = country.population() / n as u64;
+    (0..n as u64)
+        .map(|i| {
+            let id = country.citizen_at(i * step).unwrap();
+            let p = country.person(id, View::Basic).unwrap();
+            MatchCitizensRequest {
+                record_key: i.to_string(),
+                citizen_id: id.to_string(),
+                full_name: p.full_name,
+                date_of_birth: Some(types::Date {
+                    year: p.date_of_birth.year(),
+                    month: i32::from(u8::from(p.date_of_birth.month())),
+                    day: i32::from(p.date_of_birth.day()),
+                }),
+                sex: if p.sex == Sex::Male {
+                    types::Sex::Male
+                } else {
+                    types::Sex::Female
+                } as i32,
+            }
+        })
+        .collect()
+}
+
+/// One MatchCitizens stream of every record: records per second.
+async fn match_round(port: u16, records: Arc<Vec<MatchCitizensRequest>>) -> f64 {
+    let channel = channels(port, 1).await.remove(0);
+    let mut client = CitizenServiceClient::new(channel);
+    let began = Instant::now();
+    let outbound = tokio_stream::iter((0..records.len()).map(move |i| records[i].clone()));
+    let mut inbound = client.match_citizens(outbound).await.unwrap().into_inner();
+    let mut n = 0usize;
+    while let Some(r) = inbound.next().await {
+        r.unwrap();
+        n += 1;
+    }
+    n as f64 / began.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let (starts, rounds, requests, records) = if quick {
+        (3, 1, 5_000, 50_000)
+    } else {
+        (10, 3, 20_000, 500_000)
+    };
+    println!(
+        "sandbox06 suite benchmark ({} run), {} cores",
+        if quick { "quick" } else { "full" },
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    // Start to ready, and idle memory after the last start.
+    let mut ready = Vec::new();
+    let mut last = None;
+    for _ in 0..starts {
+        let (running, took) = start_binary().await;
+        ready.push(took.as_secs_f64() * 1000.0);
+        last = Some(running);
+    }
+    let running = last.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = rss_kib(running.child.id());
+    println!(
+        "start to ready (process spawn until edge health SERVING): median {:.1} ms, max {:.1} ms over {starts} starts",
+        median(ready.clone()),
+        ready.iter().copied().fold(0.0, f64::max)
+    );
+    println!(
+        "idle RSS of `sandbox06 up`: {:.1} MiB",
+        idle as f64 / 1024.0
+    );
+
+    // GetCitizen: gateway and direct, alternating, same ids.
+    let country = Country::new(6, 100_000_000, time::macros::date!(2026 - 11 - 27));
+    let ids: Arc<Vec<String>> = Arc::new(
+        (0..10_000u64)
+            .map(|i| country.citizen_at(i * 9_973).unwrap().to_string())
+            .collect(),
+    );
+    let concurrency = 32;
+    let mut gateway = Vec::new();
+    let mut direct = Vec::new();
+    get_citizen_round(running.edge, Arc::clone(&ids), 2_000, concurrency).await; // warm-up
+    get_citizen_round(running.citizen, Arc::clone(&ids), 2_000, concurrency).await;
+    for _ in 0..rounds {
+        gateway
+            .push(get_citizen_round(running.edge, Arc::clone(&ids), requests, concurrency).await);
+        direct.push(
+            get_citizen_round(running.citizen, Arc::clone(&ids), requests, concurrency).await,
+        );
+    }
+    let summarize = |v: &[(f64, Duration, Duration)]| {
+        (
+            median(v.iter().map(|r| r.0).collect()),
+            median(v.iter().map(|r| r.1.as_secs_f64() * 1e3).collect()),
+            median(v.iter().map(|r| r.2.as_secs_f64() * 1e3).collect()),
+        )
+    };
+    let (g_rps, g_p50, g_p99) = summarize(&gateway);
+    let (d_rps, d_p50, d_p99) = summarize(&direct);
+    println!(
+        "GetCitizen via gateway: {g_rps:.0} req/s, p50 {g_p50:.2} ms, p99 {g_p99:.2} ms ({requests} requests x {rounds} rounds, {concurrency} in flight)"
+    );
+    println!("GetCitizen direct:      {d_rps:.0} req/s, p50 {d_p50:.2} ms, p99 {d_p99:.2} ms");
+    println!("gateway / direct throughput: {:.0}%", 100.0 * g_rps / d_rps);
+
+    // MatchCitizens records per second.
+    let records = Arc::new(match_requests(&country, records));
+    let mut via_gateway = Vec::new();
+    let mut via_direct = Vec::new();
+    for _ in 0..rounds {
+        via_gateway.push(match_round(running.edge, Arc::clone(&records)).await);
+        via_direct.push(match_round(running.citizen, Arc::clone(&records)).await);
+    }
+    println!(
+        "MatchCitizens via gateway: {:.0} records/s ({} records per stream)",
+        median(via_gateway),
+        records.len()
+    );
+    println!(
+        "MatchCitizens direct:      {:.0} records/s",
+        median(via_direct)
+    );
+}
