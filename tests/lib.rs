@@ -20,6 +20,11 @@ pub struct Harness {
 
 /// The suite's config for tests: every port ephemeral, a fixed reference date.
 pub fn test_config() -> Config {
+    test_config_with(Figment::new())
+}
+
+/// [`test_config`] with more settings on top.
+pub fn test_config_with(extra: Figment) -> Config {
     let overrides = Figment::new()
         .merge(Serialized::default("gateway.listen", "127.0.0.1:0"))
         .merge(Serialized::default("citizen.listen", "127.0.0.1:0"))
@@ -27,13 +32,19 @@ pub fn test_config() -> Config {
         .merge(Serialized::default(
             "population.reference_date",
             REFERENCE_DATE,
-        ));
+        ))
+        .merge(extra);
     Config::load(None, overrides).expect("test config")
 }
 
 /// Starts the suite and waits until the edge reports it ready.
 pub async fn start() -> Harness {
-    let suite = Suite::start(&test_config()).await.expect("suite starts");
+    start_with(&test_config()).await
+}
+
+/// Starts the suite with `config` and waits until the edge reports it ready.
+pub async fn start_with(config: &Config) -> Harness {
+    let suite = Suite::start(config).await.expect("suite starts");
     suite
         .wait_ready(std::time::Duration::from_secs(10))
         .await
@@ -50,5 +61,21 @@ impl Harness {
     /// A citizen service client through the edge.
     pub fn citizens(&self) -> CitizenServiceClient<Channel> {
         CitizenServiceClient::new(self.edge.clone())
+    }
+}
+
+/// The Redis URL of the Redis-backed tests, or `None` (after saying they are skipped).
+pub fn redis_url(test: &str) -> Option<String> {
+    match std::env::var("SANDBOX06_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            // Written past the test harness's output capture, so the skip shows in every run.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "{test}: skipped, SANDBOX06_TEST_REDIS_URL is not set"
+            );
+            None
+        }
     }
 }

@@ -190,7 +190,12 @@ fn redis_url() -> Option<String> {
     match std::env::var(REDIS_URL_ENV) {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            eprintln!("redis store tests skipped: {REDIS_URL_ENV} is not set");
+            // Written past the test harness's output capture, so the skip shows in every run.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "redis store tests skipped: {REDIS_URL_ENV} is not set"
+            );
             None
         }
     }

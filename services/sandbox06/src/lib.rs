@@ -7,10 +7,11 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 use sandbox06_citizen::{
     country::Country,
     service::CitizenApi,
-    upstream::{GrpcPopulation, PopulationDb, overlay::MemoryOverlays},
+    upstream::{GrpcPopulation, PopulationDb},
 };
 use sandbox06_gateway::{Backend, Gateway};
 use sandbox06_kit::{
+    Store,
     config::Config,
     server::{ServerBuilder, bind},
 };
@@ -36,6 +37,9 @@ pub enum StartError {
     /// An upstream address is unusable.
     #[error(transparent)]
     Channel(#[from] sandbox06_kit::client::ChannelError),
+    /// The state store cannot be opened.
+    #[error(transparent)]
+    Store(#[from] sandbox06_kit::StoreError),
 }
 
 /// Vietnam's date today (UTC+7): what "today" means for ages, cards and deadlines.
@@ -89,14 +93,22 @@ fn shutdown_signal(rx: &watch::Receiver<bool>) -> impl Future<Output = ()> + Sen
     }
 }
 
-/// Starts the population database mock on `listener`.
+/// Opens the store the config names (memory, or Redis shared by replicas).
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    let store = sandbox06_kit::store::open(&config.store.url, &config.store.namespace).await?;
+    tracing::info!(backend = store.backend(), "state store opened");
+    Ok(store)
+}
+
+/// Starts the population database mock on `listener`, its overlays in `store`.
 pub async fn serve_population(
     config: &Config,
     country: Arc<Country>,
+    store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    let db = PopulationDb::new(country, Arc::new(MemoryOverlays::default()));
+    let db = PopulationDb::new(country, store);
     let builder = ServerBuilder::new(&config.limits).add_service(
         PopulationServiceServer::new(db).max_decoding_message_size(config.limits.max_request_bytes),
     );
@@ -157,6 +169,7 @@ impl Suite {
         let began = Instant::now();
         let country = country(config)?;
         let reference = country.reference_date();
+        let store = open_store(config).await?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
 
@@ -178,7 +191,7 @@ impl Suite {
             Arc::clone(&country),
             shutdown_signal(&stop_rx),
         );
-        tasks.spawn(async move { serve_population(&cfg, c, population_listener, sd).await });
+        tasks.spawn(async move { serve_population(&cfg, c, store, population_listener, sd).await });
         let (cfg, sd) = (config.clone(), shutdown_signal(&stop_rx));
         let population_url = format!("http://{population}");
         tasks.spawn(async move {

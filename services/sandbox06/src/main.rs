@@ -196,7 +196,8 @@ async fn serve(config: &Config, component: Component) -> anyhow::Result<()> {
     let result = match component {
         Component::PopulationDb => {
             let listener = bind(config.population.listen).await?;
-            sandbox06::serve_population(config, country(config)?, listener, shutdown).await
+            let store = sandbox06::open_store(config).await?;
+            sandbox06::serve_population(config, country(config)?, store, listener, shutdown).await
         }
         Component::Citizen => {
             let url = config.citizen.population_url.as_deref().context(

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert::to_record,
-    overlay::{self, OverlayStore},
+    overlay::{self, Overlays},
 };
 use crate::{
     country::{Country, View, person::Person, rules::age_on},
@@ -29,7 +29,7 @@ const MAX_PAGE: u64 = 1_000;
 #[derive(Clone)]
 pub struct PopulationDb {
     country: Arc<Country>,
-    overlays: Arc<dyn OverlayStore>,
+    overlays: Overlays,
 }
 
 impl std::fmt::Debug for PopulationDb {
@@ -48,7 +48,7 @@ fn view_of(view: i32) -> View {
     }
 }
 
-fn store_error(e: overlay::OverlayError) -> Status {
+fn store_error(e: sandbox06_kit::StoreError) -> Status {
     ApiError::new(
         Reason::UpstreamUnavailable,
         format!("population overlays unavailable: {e}"),
@@ -61,9 +61,12 @@ fn rejected(field: &str, description: impl Into<String>) -> Status {
 }
 
 impl PopulationDb {
-    /// A database over `country`, with overlays in `overlays`.
-    pub fn new(country: Arc<Country>, overlays: Arc<dyn OverlayStore>) -> Self {
-        Self { country, overlays }
+    /// A database over `country`, with overlays kept in `store`.
+    pub fn new(country: Arc<Country>, store: Arc<dyn sandbox06_kit::Store>) -> Self {
+        Self {
+            country,
+            overlays: Overlays::new(store),
+        }
     }
 
     /// The country it serves.
@@ -71,26 +74,45 @@ impl PopulationDb {
         &self.country
     }
 
+    /// Whether any overlay exists; asked once per request, not per citizen.
+    async fn has_overlays(&self) -> Result<bool, Status> {
+        self.overlays.any().await.map_err(store_error)
+    }
+
     /// A citizen's record with every stored change applied.
     pub async fn person(&self, id: CitizenId, view: View) -> Result<Option<Person>, Status> {
-        // Overlays may touch relatives and households: compute everything when there are any.
-        let overlays = !self.overlays.is_empty();
-        let Some(mut person) = self
-            .country
-            .person(id, if overlays { View::Full } else { view })
-        else {
+        let overlays = self.has_overlays().await?;
+        self.person_with(id, view, overlays).await
+    }
+
+    async fn person_with(
+        &self,
+        id: CitizenId,
+        view: View,
+        overlays: bool,
+    ) -> Result<Option<Person>, Status> {
+        let events = if overlays {
+            self.overlays.events(id).await.map_err(store_error)?
+        } else {
+            Vec::new()
+        };
+        // A change may touch any part of the record: compute all of it when there is one.
+        let view = if events.is_empty() { view } else { View::Full };
+        let Some(mut person) = self.country.person(id, view) else {
             return Ok(None);
         };
-        if overlays {
-            let raw = self.overlays.events(id).await.map_err(store_error)?;
-            overlay::apply(&self.country, &mut person, &overlay::decode_events(&raw));
-        }
+        overlay::apply(&self.country, &mut person, &events);
         Ok(Some(person))
     }
 
-    async fn record(&self, id: CitizenId, view: View) -> Result<Option<pb::Citizen>, Status> {
+    async fn record(
+        &self,
+        id: CitizenId,
+        view: View,
+        overlays: bool,
+    ) -> Result<Option<pb::Citizen>, Status> {
         Ok(self
-            .person(id, view)
+            .person_with(id, view, overlays)
             .await?
             .map(|p| to_record(&self.country, &p, view)))
     }
@@ -222,7 +244,7 @@ impl PopulationService for PopulationDb {
         let req = request.into_inner();
         let id = self.parse_id(&req.citizen_id, "citizen_id")?;
         let citizen = self
-            .record(id, view_of(req.view))
+            .record(id, view_of(req.view), self.has_overlays().await?)
             .await?
             .ok_or_else(|| not_found(&req.citizen_id))?;
         Ok(Response::new(pb::GetCitizenResponse {
@@ -246,11 +268,12 @@ impl PopulationService for PopulationDb {
         }
         let view = view_of(req.view);
         let year = self.country.reference_date().year();
+        let overlays = self.has_overlays().await?;
         let mut results = Vec::with_capacity(req.citizen_ids.len());
         for raw in req.citizen_ids {
             let result = match CitizenId::parse_at(&raw, "citizen_id", year) {
                 Ok(id) => pb::BatchGetCitizensResult {
-                    citizen: self.record(id, view).await?,
+                    citizen: self.record(id, view, overlays).await?,
                     citizen_id: raw,
                     invalid_reason: String::new(),
                 },
@@ -307,12 +330,13 @@ impl PopulationService for PopulationDb {
                 .ok_or_else(|| rejected("page_token", "is not a token this server returned"))?
         };
         let view = view_of(req.view);
+        let overlays = self.has_overlays().await?;
         let start = range.start + offset;
         let end = (start + page_size).min(range.end);
         let mut citizens = Vec::with_capacity((end - start) as usize);
         for i in start..end {
             if let Some(id) = self.country.citizen_at(i)
-                && let Some(record) = self.record(id, view).await?
+                && let Some(record) = self.record(id, view, overlays).await?
             {
                 citizens.push(record);
             }
@@ -344,9 +368,8 @@ impl PopulationService for PopulationDb {
         if event.effective_date.is_none() {
             event.effective_date = Some(date_to_proto(self.country.reference_date()));
         }
-        let encoded = prost::Message::encode_to_vec(&event);
         self.overlays
-            .append(id, encoded)
+            .append(id, &event)
             .await
             .map_err(store_error)?;
         for other in also {
@@ -358,12 +381,12 @@ impl PopulationService for PopulationDb {
                 })),
             };
             self.overlays
-                .append(other, prost::Message::encode_to_vec(&mirrored))
+                .append(other, &mirrored)
                 .await
                 .map_err(store_error)?;
         }
         tracing::info!(citizen = %sandbox06_kit::mask::citizen_id(&req.citizen_id), "life event recorded");
-        let citizen = self.record(id, View::Full).await?;
+        let citizen = self.record(id, View::Full, true).await?;
         Ok(Response::new(pb::CreateLifeEventResponse { citizen }))
     }
 

@@ -1,9 +1,10 @@
 //! Stored changes to citizens (overlays): the population itself is computed, only what
 //! happened to it since is kept, and applied on every read.
 
-use std::{collections::HashMap, sync::RwLock};
+use std::sync::Arc;
 
 use prost::Message;
+use sandbox06_kit::{Store, StoreError};
 use sandbox06_proto::population::{LifeEvent, life_event::Change};
 
 use crate::{
@@ -11,59 +12,49 @@ use crate::{
     domain::{CitizenId, CivilDate, date_from_proto},
 };
 
-/// Where overlays live: append-only event lists keyed by citizen.
-#[tonic::async_trait]
-pub trait OverlayStore: Send + Sync + 'static {
-    /// Appends an encoded event to a citizen's list.
-    async fn append(&self, citizen: CitizenId, event: Vec<u8>) -> Result<(), OverlayError>;
-    /// Every encoded event of a citizen, oldest first.
-    async fn events(&self, citizen: CitizenId) -> Result<Vec<Vec<u8>>, OverlayError>;
-    /// Whether no overlay exists at all (lets reads skip the store).
-    fn is_empty(&self) -> bool {
-        false
-    }
+/// Overlays in the suite's store (memory or Redis): one append-only list of encoded
+/// [`LifeEvent`]s per citizen, plus a marker that any exist, so reads of an unchanged
+/// country cost one lookup per request, not one per citizen.
+#[derive(Debug, Clone)]
+pub struct Overlays {
+    store: Arc<dyn Store>,
 }
 
-/// The overlay store failed.
-#[derive(Debug, thiserror::Error)]
-#[error("overlay store: {0}")]
-pub struct OverlayError(pub String);
+/// Set once the first overlay is written.
+const ANY_KEY: &str = "population:{overlay}:any";
 
-/// Overlays kept in process memory.
-#[derive(Debug, Default)]
-pub struct MemoryOverlays {
-    events: RwLock<HashMap<CitizenId, Vec<Vec<u8>>>>,
+fn events_key(citizen: CitizenId) -> String {
+    // The hash tag keeps one citizen's list on one Redis Cluster slot.
+    format!("population:{{overlay:{citizen}}}")
 }
 
-#[tonic::async_trait]
-impl OverlayStore for MemoryOverlays {
-    async fn append(&self, citizen: CitizenId, event: Vec<u8>) -> Result<(), OverlayError> {
-        let mut map = self
-            .events
-            .write()
-            .map_err(|_| OverlayError("lock poisoned".into()))?;
-        map.entry(citizen).or_default().push(event);
-        Ok(())
+impl Overlays {
+    /// Overlays kept in `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
     }
 
-    async fn events(&self, citizen: CitizenId) -> Result<Vec<Vec<u8>>, OverlayError> {
-        let map = self
-            .events
-            .read()
-            .map_err(|_| OverlayError("lock poisoned".into()))?;
-        Ok(map.get(&citizen).cloned().unwrap_or_default())
+    /// Records an event of a citizen.
+    pub async fn append(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
+        self.store
+            .append(&events_key(citizen), &event.encode_to_vec())
+            .await?;
+        self.store.put(ANY_KEY, b"1", None).await
     }
 
-    fn is_empty(&self) -> bool {
-        self.events.read().map(|m| m.is_empty()).unwrap_or(false)
+    /// Whether any overlay exists.
+    pub async fn any(&self) -> Result<bool, StoreError> {
+        Ok(self.store.get(ANY_KEY).await?.is_some())
     }
-}
 
-/// Decodes stored events; undecodable ones (written by a newer version) are skipped.
-pub fn decode_events(raw: &[Vec<u8>]) -> Vec<LifeEvent> {
-    raw.iter()
-        .filter_map(|bytes| LifeEvent::decode(bytes.as_slice()).ok())
-        .collect()
+    /// A citizen's events, oldest first; undecodable ones (from a newer version) are skipped.
+    pub async fn events(&self, citizen: CitizenId) -> Result<Vec<LifeEvent>, StoreError> {
+        let raw = self.store.list(&events_key(citizen)).await?;
+        Ok(raw
+            .iter()
+            .filter_map(|bytes| LifeEvent::decode(bytes.as_slice()).ok())
+            .collect())
+    }
 }
 
 /// The date an event took effect.

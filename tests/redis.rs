@@ -1,0 +1,86 @@
+//! The suite on Redis: changes survive a restart and are shared by replicas.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use figment::{Figment, providers::Serialized};
+use sandbox06_proto::{
+    citizen::{Verdict, VerifyCitizenRequest},
+    population::{self as pop, population_service_client::PopulationServiceClient},
+};
+use sandbox06_tests::{redis_url, start_with, test_config_with};
+
+fn namespace() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("sandbox06-test-{}-{nanos}", std::process::id())
+}
+
+#[tokio::test]
+async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
+    let Some(url) =
+        redis_url("a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica")
+    else {
+        return;
+    };
+    let config = test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", &url))
+            .merge(Serialized::default("store.namespace", namespace())),
+    );
+    let first = start_with(&config).await;
+    let mut upstream =
+        PopulationServiceClient::connect(format!("http://{}", first.suite.population))
+            .await
+            .unwrap();
+    upstream
+        .create_life_event(pop::CreateLifeEventRequest {
+            citizen_id: "079195034567".into(),
+            event: Some(pop::LifeEvent {
+                effective_date: None,
+                change: Some(pop::life_event::Change::Died(pop::Died {})),
+            }),
+        })
+        .await
+        .unwrap();
+    // A second replica on the same Redis sees it while the first still runs.
+    let second = start_with(&config).await;
+    let verify = VerifyCitizenRequest {
+        citizen_id: "079195034567".into(),
+        ..Default::default()
+    };
+    let r = second
+        .citizens()
+        .verify_citizen(verify.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.verdict(), Verdict::Deceased);
+    first.suite.stop().await.unwrap();
+    second.suite.stop().await.unwrap();
+
+    // And after both stopped, a fresh start still has it.
+    let third = start_with(&config).await;
+    let r = third
+        .citizens()
+        .verify_citizen(verify)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.verdict(), Verdict::Deceased);
+    third.suite.stop().await.unwrap();
+    let store = sandbox06_kit::store::open(&url, &config.store.namespace)
+        .await
+        .unwrap();
+    store.clear().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_fails_the_start_with_a_clear_error() {
+    let config = test_config_with(
+        Figment::new().merge(Serialized::default("store.url", "redis://127.0.0.1:1")),
+    );
+    let err = sandbox06::Suite::start(&config).await.unwrap_err();
+    assert!(err.to_string().contains("redis"), "{err}");
+}
