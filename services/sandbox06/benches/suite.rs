@@ -55,7 +55,7 @@ impl Drop for Running {
 async fn start_binary() -> (Running, Duration) {
     let (edge, citizen) = (free_port(), free_port());
     let began = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+    let child: Child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
         .arg("up")
         .env("SANDBOX06_GATEWAY__LISTEN", format!("127.0.0.1:{edge}"))
         .env("SANDBOX06_CITIZEN__LISTEN", format!("127.0.0.1:{citizen}"))
@@ -65,20 +65,19 @@ async fn start_binary() -> (Running, Duration) {
         .stderr(Stdio::null())
         .spawn()
         .expect("the release binary starts");
+    // Owned by the guard at once, so the process is reaped on every path.
+    let running = Running {
+        child,
+        edge,
+        citizen,
+    };
     let url = format!("http://127.0.0.1:{edge}");
     for _ in 0..20_000 {
         if health_check(&url, "sandbox06.citizen.v1.CitizenService")
             .await
             .unwrap_or(false)
         {
-            return (
-                Running {
-                    child,
-                    edge,
-                    citizen,
-                },
-                began.elapsed(),
-            );
+            return (running, began.elapsed());
         }
         tokio::time::sleep(Duration::from_micros(500)).await;
     }
