@@ -124,3 +124,39 @@ fn show_a_few() {
         println!("{:#?}", c.person(id, View::Full));
     }
 }
+
+#[test]
+fn the_default_country_is_the_same_on_every_machine() {
+    // Pinned values: a change here changes every integrator's test data, so it must be deliberate.
+    let c = country();
+    let samples: Vec<(String, String)> = [0u64, 1, 33_333_333, 77_777_777]
+        .iter()
+        .map(|&i| {
+            let id = c.citizen_at(i).unwrap();
+            (id.to_string(), c.person(id, View::Basic).unwrap().full_name)
+        })
+        .collect();
+    let printed = format!("{samples:?}");
+    assert_eq!(c.population(), GOLDEN_POPULATION, "{printed}");
+    assert_eq!(printed, GOLDEN_SAMPLES);
+}
+
+const GOLDEN_POPULATION: u64 = 99_860_956;
+const GOLDEN_SAMPLES: &str = r#"[("001026497377", "Đào Trung An"), ("001026676483", "Nguyễn Quốc Quân"), ("035211925758", "Trần Ngọc Tùng"), ("079097109932", "Hà Quốc Tuấn")]"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn card_qr_codes_round_trip(i in 0u64..95_000_000) {
+        let c = country();
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        if let Some(qr) = crate::upstream::card_qr(c, &p) {
+            let payload = qr.to_payload();
+            let parsed = crate::domain::CardQr::parse(&payload, 2026).unwrap();
+            prop_assert_eq!(&parsed, &qr);
+            prop_assert_eq!(parsed.to_payload(), payload);
+        }
+    }
+}
