@@ -37,14 +37,14 @@ impl From<UpstreamError> for Status {
                 Reason::UpstreamUnavailable,
                 format!("population database unavailable: {m}"),
             )
-            .with_metadata("upstream", "population-db")
+            .with_metadata("backend", "population-db")
             .into(),
             UpstreamError::Refused(s) => s,
             UpstreamError::Failed(m) => ApiError::new(
                 Reason::UpstreamFailed,
                 format!("population database failed: {m}"),
             )
-            .with_metadata("upstream", "population-db")
+            .with_metadata("backend", "population-db")
             .into(),
         }
     }
