@@ -158,6 +158,17 @@ impl CitizenApi {
     }
 }
 
+/// What the sandbox did, for the trace: masked number, persona, verdict (never names or dates).
+fn trace_outcome(rpc: &str, record: &sandbox06_proto::population::Citizen, verdict: api::Verdict) {
+    tracing::debug!(
+        rpc,
+        citizen = %sandbox06_kit::mask::citizen_id(&record.citizen_id),
+        persona = %record.persona,
+        verdict = verdict.as_str_name(),
+        "verified"
+    );
+}
+
 type MatchStream = Pin<Box<dyn Stream<Item = Result<api::MatchCitizensResponse, Status>> + Send>>;
 
 fn record_error(index: i64, key: String, e: &FieldError) -> api::MatchCitizensResponse {
@@ -246,20 +257,12 @@ impl CitizenService for CitizenApi {
             None => (api::FieldVerdict::NotProvided, current_card_status(&record)),
         };
         checks.push("card_issue_date", card_verdict, "");
-        match old_id {
-            Some(old) => {
-                let v = if old == record.old_id_number {
-                    api::FieldVerdict::Match
-                } else {
-                    api::FieldVerdict::Mismatch
-                };
-                checks.push("old_id_number", v, "");
-            }
-            None => checks.push("old_id_number", api::FieldVerdict::NotProvided, ""),
-        }
+        checks.old_id_number("old_id_number", old_id, &record.old_id_number);
         let card_usable = card_issue_date.is_none() || card_status == types::CardStatus::Valid;
+        let verdict = checks.verdict(record.life_status, card_usable);
+        trace_outcome("verify_citizen", &record, verdict);
         Ok(Response::new(api::VerifyCitizenResponse {
-            verdict: checks.verdict(record.life_status, card_usable) as i32,
+            verdict: verdict as i32,
             checks: checks.into_inner(),
             life_status: record.life_status,
             card_status: card_status as i32,
@@ -287,21 +290,17 @@ impl CitizenService for CitizenApi {
             sex: Some(qr.sex),
         };
         Self::identity_checks(&mut checks, &claim, &record);
-        match &qr.old_id_number {
-            Some(old) => {
-                let v = if *old == record.old_id_number {
-                    api::FieldVerdict::Match
-                } else {
-                    api::FieldVerdict::Mismatch
-                };
-                checks.push("old_id_number", v, "");
-            }
-            None => checks.push("old_id_number", api::FieldVerdict::NotProvided, ""),
-        }
+        checks.old_id_number(
+            "old_id_number",
+            qr.old_id_number.as_deref(),
+            &record.old_id_number,
+        );
         let address = checks.address("address", optional_text(&qr.address), &record);
         let (card_verdict, card_status) = card_check(qr.issue_date, &record);
         checks.push("issue_date", card_verdict, "");
         let card_usable = card_status == types::CardStatus::Valid;
+        let verdict = checks.verdict(record.life_status, card_usable);
+        trace_outcome("verify_card_qr", &record, verdict);
         Ok(Response::new(api::VerifyCardQrResponse {
             card: Some(api::CardQr {
                 citizen_id: id,
@@ -315,7 +314,7 @@ impl CitizenService for CitizenApi {
                 address: qr.address.clone(),
                 issue_date: Some(crate::domain::date_to_proto(qr.issue_date)),
             }),
-            verdict: checks.verdict(record.life_status, card_usable) as i32,
+            verdict: verdict as i32,
             checks: checks.into_inner(),
             life_status: record.life_status,
             card_status: card_status as i32,

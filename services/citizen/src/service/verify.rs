@@ -168,6 +168,16 @@ impl Checks {
         }
     }
 
+    /// Adds the verdict of an old 9-digit CMND number.
+    pub fn old_id_number(&mut self, field: &str, claimed: Option<&str>, recorded: &str) {
+        let verdict = match claimed {
+            None => FieldVerdict::NotProvided,
+            Some(c) if c == recorded => FieldVerdict::Match,
+            Some(_) => FieldVerdict::Mismatch,
+        };
+        self.push(field, verdict, "");
+    }
+
     /// Adds the verdict of an address.
     pub fn address(
         &mut self,
