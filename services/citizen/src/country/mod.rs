@@ -60,7 +60,9 @@ const S_STAY: u64 = 18;
 /// How much of a record to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// Identity fields: name, date of birth, sex, life, cards.
+    /// Identity fields: name, date of birth, sex, life, cards. Household, relatives and the
+    /// residence are not computed (the residence field holds the place of birth registration,
+    /// and cards carry no printed address).
     Basic,
     /// Everything.
     Full,
@@ -86,6 +88,8 @@ pub struct Country {
     max_bucket: Vec<u32>,
     units: &'static AdminUnits,
     personas: personas::Personas,
+    /// Generated slots whose ID number a persona took: no generated relation points at them.
+    persona_slots: Vec<Slot>,
 }
 
 /// Relative size of a birth cohort still in the database, by age.
@@ -154,7 +158,7 @@ impl Country {
             acc += u64::from(*n);
             prefix.push(acc);
         }
-        Country {
+        let mut country = Country {
             seed,
             reference,
             min_year,
@@ -163,7 +167,14 @@ impl Country {
             max_bucket,
             units,
             personas: personas::Personas::build(),
-        }
+            persona_slots: Vec::new(),
+        };
+        country.persona_slots = country
+            .personas
+            .ids()
+            .filter_map(|id| country.slot_of(id))
+            .collect();
+        country
     }
 
     /// The seed.
@@ -248,12 +259,14 @@ impl Country {
     }
 
     fn slot_at(&self, province: usize, year: i32, sex: Sex, rank: u32) -> Option<Slot> {
-        (rank < self.bucket_size(province, year, sex)).then_some(Slot {
+        let slot = Slot {
             province,
             year,
             sex,
             rank,
-        })
+        };
+        (rank < self.bucket_size(province, year, sex) && !self.persona_slots.contains(&slot))
+            .then_some(slot)
     }
 
     fn id_of(&self, s: Slot) -> CitizenId {
@@ -426,6 +439,11 @@ impl Country {
 
     fn life_of(&self, id: CitizenId, birth: Date) -> Life {
         let age = age_on(birth, self.reference);
+        // Deaths are registered from 45 on: a parent's youngest child (born by the parent's 40th
+        // year) is then older than the five-year window, so no one dies before a child's birth.
+        if age < 45 {
+            return Life::Alive;
+        }
         let annual = (0.000_03 * (0.097 * f64::from(age)).exp()).min(0.3);
         let mut rng = self.stream(S_LIFE, id);
         // The database holds deaths registered in the last five years.
@@ -460,14 +478,14 @@ impl Country {
     /// Whether the couple headed by `husband` is (or was) married, and whether divorced.
     fn couple(&self, husband: Slot) -> Option<(Slot, bool)> {
         let wife = self.partner_slot(husband)?;
-        let (age_h, age_w) = (
-            self.reference.year() - husband.year,
-            self.reference.year() - wife.year,
-        );
+        let husband_id = self.id_of(husband);
+        let wife_id = self.id_of(wife);
+        // Marriageable age (Law on Marriage and Family 2014 art. 8): men 20, women 18, by date.
+        let age_h = age_on(self.birth_date(husband, husband_id), self.reference);
+        let age_w = age_on(self.birth_date(wife, wife_id), self.reference);
         if age_h < 20 || age_w < 18 {
             return None;
         }
-        let husband_id = self.id_of(husband);
         let mut rng = self.stream(S_MARRIAGE, husband_id);
         let p = match age_h {
             ..23 => 0.15,
@@ -477,7 +495,7 @@ impl Country {
             _ => 0.9,
         };
         let married = rng.chance(p) || !self.children_of(husband).is_empty();
-        married.then(|| (wife, rng.chance(0.06)))
+        married.then(|| (wife, rng.chance(0.03)))
     }
 
     fn spouse_of(&self, s: Slot) -> Option<(Slot, bool)> {
@@ -526,14 +544,14 @@ impl Country {
         }
     }
 
-    /// Whether a child lives in the father's household.
-    fn stays_with_father(&self, child: Slot, child_id: CitizenId) -> bool {
-        let age = self.reference.year() - child.year;
-        if age >= 30 || self.spouse_of(child).is_some_and(|(_, divorced)| !divorced) {
+    /// Whether a never-married citizen under 30 lives with a parent: every minor does, most
+    /// young adults.
+    fn stays_with_parents(&self, child: Slot, child_id: CitizenId) -> bool {
+        let age = age_on(self.birth_date(child, child_id), self.reference);
+        if age >= 30 || self.spouse_of(child).is_some() {
             return false;
         }
-        self.stream(S_STAY, child_id)
-            .chance(if age < 18 { 0.95 } else { 0.6 })
+        age < 18 || self.stream(S_STAY, child_id).chance(0.6)
     }
 
     fn is_alive_slot(&self, s: Slot) -> (CitizenId, bool) {
@@ -542,64 +560,68 @@ impl Country {
         (id, alive)
     }
 
-    /// The household head's slot and this citizen's relation to the head.
+    /// The household head's slot and this citizen's relation to the head: a married woman
+    /// lives with her husband, a married man heads his household, a child who stays with the
+    /// parents lives with the father, or the mother when the father is dead or not a head.
     fn household_head(&self, s: Slot, id: CitizenId) -> (Slot, &'static str) {
         match (s.sex, self.spouse_of(s)) {
             (Sex::Female, Some((husband, false))) if self.is_alive_slot(husband).1 => {
-                (husband, "Vợ")
+                return (husband, "Vợ");
             }
-            (Sex::Male, Some((_, false))) => (s, "Chủ hộ"),
-            _ => match self.father_of(s) {
-                Some(father) if self.stays_with_father(s, id) && self.is_alive_slot(father).1 => {
-                    (father, "Con")
-                }
-                _ => (s, "Chủ hộ"),
-            },
+            (Sex::Male, Some((_, false))) => return (s, "Chủ hộ"),
+            _ => {}
         }
+        if self.stays_with_parents(s, id)
+            && let Some(father) = self.father_of(s)
+        {
+            for parent in [Some(father), self.partner_slot(father)]
+                .into_iter()
+                .flatten()
+            {
+                let (parent_id, alive) = self.is_alive_slot(parent);
+                if alive && self.household_head(parent, parent_id).0 == parent {
+                    return (parent, "Con");
+                }
+            }
+        }
+        (s, "Chủ hộ")
     }
 
-    fn household(
-        &self,
-        head: Slot,
-        head_id: CitizenId,
-        me: CitizenId,
-        relation: &'static str,
-    ) -> Household {
+    /// Everyone whose own record names `head` as head of household, head first.
+    fn household(&self, head: Slot, head_id: CitizenId, relation: &'static str) -> Household {
         let (_, head_name) = self.name_of(head);
         let mut members = vec![Member {
             id: head_id,
             full_name: head_name.clone(),
             relation: "Chủ hộ",
         }];
-        if let Some((wife, false)) = (head.sex == Sex::Male).then(|| self.couple(head)).flatten() {
-            let (wife_id, alive) = self.is_alive_slot(wife);
-            if alive {
+        let mut consider = |slot: Slot, relation: &'static str| {
+            let (id, alive) = self.is_alive_slot(slot);
+            if alive && self.household_head(slot, id).0 == head {
                 members.push(Member {
-                    id: wife_id,
-                    full_name: self.name_of(wife).1,
-                    relation: "Vợ",
+                    id,
+                    full_name: self.name_of(slot).1,
+                    relation,
                 });
             }
+        };
+        // The couple's slot is the husband's: a woman's children are her partner's.
+        let husband = match head.sex {
+            Sex::Male => Some(head),
+            Sex::Female => self.partner_slot(head),
+        };
+        if head.sex == Sex::Male
+            && let Some(wife) = self.partner_slot(head)
+        {
+            consider(wife, "Vợ");
         }
-        for child in self.children_of(head) {
-            let (child_id, alive) = self.is_alive_slot(child);
-            if alive && self.stays_with_father(child, child_id) {
-                members.push(Member {
-                    id: child_id,
-                    full_name: self.name_of(child).1,
-                    relation: "Con",
-                });
-            }
+        for child in husband.map(|h| self.children_of(h)).unwrap_or_default() {
+            consider(child, "Con");
         }
         let code = format!(
             "{:012}",
             self.stream(S_HOUSEHOLD, head_id).below(1_000_000_000_000)
         );
-        let head_name = if head_id == me {
-            head_name
-        } else {
-            members[0].full_name.clone()
-        };
         Household {
             code,
             head: head_id,
@@ -616,7 +638,7 @@ impl Country {
         id: CitizenId,
         birth: Date,
         life: Life,
-        address: &Place,
+        address: Option<&Place>,
     ) -> (Vec<Card>, Option<String>) {
         let mut rng = self.stream(S_CARD, id);
         let until = match life {
@@ -638,7 +660,7 @@ impl Country {
                 issued,
                 expires: Some(add_years(issued, 15)),
                 standing: CardStanding::Superseded,
-                printed_address: Some(address.clone()),
+                printed_address: address.cloned(),
             });
             old_id = Some(number);
         }
@@ -656,7 +678,7 @@ impl Country {
                 issued,
                 expires,
                 standing: CardStanding::Valid,
-                printed_address: Some(address.clone()),
+                printed_address: address.cloned(),
             });
             let lost = rng
                 .chance(0.015)
@@ -674,31 +696,40 @@ impl Country {
                 _ => break,
             }
         }
-        let count = cards.len();
+        // Newest first; the newest card of any kind is the current one, the others superseded.
+        cards.sort_by_key(|c| std::cmp::Reverse(c.issued));
         for (i, card) in cards.iter_mut().enumerate() {
-            if card.kind == CardKind::Cmnd {
-                continue;
-            }
-            card.standing = if i + 1 < count {
+            card.standing = if i > 0 {
                 CardStanding::Superseded
             } else if matches!(life, Life::Deceased(_)) {
                 CardStanding::Revoked
-            } else if card.expires.is_some_and(|e| e <= self.reference) {
+            } else if card.expires.is_some_and(|e| e < self.reference) {
                 CardStanding::Expired
             } else {
                 CardStanding::Valid
             };
         }
-        // Earlier cards (CMND first) are superseded by the newest.
-        cards.sort_by_key(|c| std::cmp::Reverse(c.issued));
         (cards, old_id)
     }
 
-    fn vneid(&self, id: CitizenId, birth: Date, life: Life) -> (Vneid, Option<Date>) {
+    /// VNeID account: registering needs the chip of a CCCD or Căn cước card, so an account
+    /// opens after the first such card, from the app's launch in July 2022.
+    fn vneid(
+        &self,
+        id: CitizenId,
+        birth: Date,
+        life: Life,
+        cards: &[Card],
+    ) -> (Vneid, Option<Date>) {
         let age = age_on(birth, self.reference);
-        if age < CARD_AGE || life != Life::Alive {
+        let first_chip = cards
+            .iter()
+            .filter(|c| c.kind != CardKind::Cmnd)
+            .map(|c| c.issued)
+            .min();
+        let Some(first_chip) = first_chip.filter(|_| age >= CARD_AGE && life == Life::Alive) else {
             return (Vneid::None, None);
-        }
+        };
         let mut rng = self.stream(S_VNEID, id);
         let (p2, p1) = if age > 75 { (0.35, 0.15) } else { (0.62, 0.18) };
         let x = rng.unit();
@@ -709,10 +740,7 @@ impl Country {
         } else {
             return (Vneid::None, None);
         };
-        let start = date_max(
-            time::macros::date!(2022 - 07 - 01),
-            add_years(birth, CARD_AGE),
-        );
+        let start = date_max(rules::VNEID_FROM, first_chip);
         let span = (self.reference - start).whole_days().max(1) as u64;
         (level, Some(start + Duration::days(rng.below(span) as i64)))
     }
@@ -780,14 +808,26 @@ impl Country {
         let life = self.life_of(id, date_of_birth);
         let (full_name, ethnicity, religion) = self.lineage(s, id);
         let birth_registration = self.birth_place(s, id);
-        let (head, relation) = if view == View::Full {
-            self.household_head(s, id)
-        } else {
-            (s, "Chủ hộ")
-        };
-        let head_id = if head == s { id } else { self.id_of(head) };
-        let residence = self.own_home(head_id, head.province);
-        let (cards, old_id_number) = self.cards(id, date_of_birth, life, &residence);
+        // The basic view skips the household, so it has no residence to print on cards either.
+        let home = (view == View::Full).then(|| {
+            let (head, relation) = self.household_head(s, id);
+            let head_id = if head == s { id } else { self.id_of(head) };
+            (
+                head,
+                head_id,
+                relation,
+                self.own_home(head_id, head.province),
+            )
+        });
+        let (cards, old_id_number) = self.cards(
+            id,
+            date_of_birth,
+            life,
+            home.as_ref().map(|(.., place)| place),
+        );
+        let residence = home
+            .as_ref()
+            .map_or_else(|| birth_registration.clone(), |(.., place)| place.clone());
         let mut person = Person {
             id,
             full_name,
@@ -812,12 +852,13 @@ impl Country {
             marks: String::new(),
             persona: None,
         };
-        if view == View::Basic {
+        let Some((head, head_id, relation, _)) = home else {
             return person;
-        }
+        };
         let father = self.father_of(s);
         if let Some(f) = father {
-            person.home_town = self.birth_place(self.root_of(f), self.id_of(self.root_of(f)));
+            let root = self.root_of(f);
+            person.home_town = self.birth_place(root, self.id_of(root));
             person.father = Some(self.relative(f));
             person.mother = self.partner_slot(f).map(|m| self.relative(m));
         }
@@ -835,9 +876,9 @@ impl Country {
             }
         }
         if life == Life::Alive {
-            person.household = Some(self.household(head, head_id, id, relation));
+            person.household = Some(self.household(head, head_id, relation));
         }
-        person.vneid = self.vneid(id, date_of_birth, life);
+        person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
         person.insurance = if life == Life::Alive {
             self.insurance(id, date_of_birth, self.province_2025_of(&person.residence))
         } else {

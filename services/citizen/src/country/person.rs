@@ -158,7 +158,7 @@ pub struct Insurance {
 }
 
 /// A citizen's whole record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Person {
     /// ID number.
     pub id: CitizenId,
@@ -204,6 +204,16 @@ pub struct Person {
     pub marks: String,
     /// Persona key, for hand-written citizens.
     pub persona: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Person {
+    // Debug output ends up in logs: only the masked number and the persona key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Person")
+            .field("id", &self.id)
+            .field("persona", &self.persona)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Person {

@@ -284,6 +284,11 @@ impl Personas {
         Personas { by_id }
     }
 
+    /// Every persona's ID number.
+    pub fn ids(&self) -> impl Iterator<Item = CitizenId> + '_ {
+        self.by_id.keys().copied()
+    }
+
     /// Every persona, in table order.
     pub fn all(&self) -> &'static [PersonaSpec] {
         PERSONAS
@@ -333,14 +338,14 @@ impl Personas {
         if let Some(current) = cards.last_mut() {
             current.standing = if spec.card_revoked || life != Life::Alive {
                 CardStanding::Revoked
-            } else if current.expires.is_some_and(|e| e <= reference) {
+            } else if current.expires.is_some_and(|e| e < reference) {
                 CardStanding::Expired
             } else {
                 CardStanding::Valid
             };
         }
         if let Some(number) = spec.old_cmnd {
-            let issued = ymd((spec.birth.0 + 16, 3, 1));
+            let issued = ymd((spec.birth.0 + 16, 3, 1)).max(super::rules::CMND_FROM);
             cards.insert(
                 0,
                 Card {
@@ -431,7 +436,12 @@ impl Personas {
             household: if life == Life::Alive { household } else { None },
             vneid: (
                 spec.vneid,
-                (spec.vneid != Vneid::None).then(|| ymd((2023, 3, 1))),
+                // Registered once the first chip card was in hand.
+                (spec.vneid != Vneid::None).then(|| {
+                    spec.cards
+                        .first()
+                        .map_or(ymd((2023, 3, 1)), |&d| ymd(d).max(ymd((2023, 3, 1))))
+                }),
             ),
             insurance,
             marks: if spec.cards.is_empty() {

@@ -10,6 +10,8 @@ pub const CAN_CUOC_FROM: Date = date!(2024 - 07 - 01);
 pub const UNITS_2025_FROM: Date = date!(2025 - 07 - 01);
 /// CMND cards stopped being issued around this date (CCCD rolled out from 2016).
 pub const CMND_UNTIL: Date = date!(2016 - 01 - 01);
+/// The VNeID app opened to citizens' registrations.
+pub const VNEID_FROM: Date = date!(2022 - 07 - 01);
 /// 9-digit CMND numbers were introduced with Decree 05/1999/NĐ-CP.
 pub const CMND_FROM: Date = date!(1999 - 06 - 01);
 /// Ages at which a card must be renewed.

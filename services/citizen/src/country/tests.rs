@@ -117,15 +117,6 @@ proptest! {
 }
 
 #[test]
-fn show_a_few() {
-    let c = country();
-    for i in [0u64, 12_345_678, 50_000_000, 90_000_000] {
-        let id = c.citizen_at(i).unwrap();
-        println!("{:#?}", c.person(id, View::Full));
-    }
-}
-
-#[test]
 fn the_default_country_is_the_same_on_every_machine() {
     // Pinned values: a change here changes every integrator's test data, so it must be deliberate.
     let c = country();
@@ -159,4 +150,107 @@ proptest! {
             prop_assert_eq!(parsed.to_payload(), payload);
         }
     }
+}
+
+#[test]
+fn records_are_coherent_with_each_other() {
+    let c = country();
+    let reference = c.reference_date();
+    let (mut minors, mut minors_heading) = (0, 0);
+    for i in (0..c.population()).step_by(33_331).take(3_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        let age = rules::age_on(p.date_of_birth, reference);
+        // Households agree from both sides.
+        if let Some(h) = &p.household {
+            assert!(
+                h.members.iter().any(|m| m.id == id),
+                "{id} missing from its household"
+            );
+            for m in &h.members {
+                let other = c.person(m.id, View::Full).unwrap();
+                assert_eq!(
+                    other.household.as_ref().map(|x| x.head),
+                    Some(h.head),
+                    "{id}: member {} names another head",
+                    m.id
+                );
+            }
+            if age < 18 {
+                minors += 1;
+                if h.head == id {
+                    minors_heading += 1;
+                    // Only when no living parent is a head to live with.
+                    for parent in [&p.father, &p.mother]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| r.id)
+                    {
+                        let parent = c.person(parent, View::Full).unwrap();
+                        assert!(
+                            !parent.is_alive()
+                                || parent
+                                    .household
+                                    .as_ref()
+                                    .is_none_or(|h| h.head != parent.id),
+                            "{id}: a minor heads a household although a parent heads one"
+                        );
+                    }
+                }
+            }
+        }
+        // Married only from the legal age, by date.
+        if p.marital != Marital::Single {
+            assert!(
+                age >= if p.sex == Sex::Male { 20 } else { 18 },
+                "{id} married at {age}"
+            );
+        }
+        // VNeID only after a chip card.
+        if let (level, Some(on)) = p.vneid {
+            assert_ne!(level, Vneid::None);
+            let first_chip = p
+                .cards
+                .iter()
+                .filter(|k| k.kind != CardKind::Cmnd)
+                .map(|k| k.issued)
+                .min();
+            assert!(
+                first_chip.is_some_and(|d| d <= on),
+                "{id}: VNeID before any chip card"
+            );
+        }
+        // The dead hold a revoked card, when they held any.
+        if let Life::Deceased(died) = p.life {
+            assert!(p.household.is_none());
+            if let Some(card) = p.cards.first() {
+                assert_eq!(card.standing, CardStanding::Revoked, "{id}");
+                assert!(card.issued <= died);
+            }
+            // No child was born after the death.
+            for child in c.children_of(c.slot_of(id).unwrap()) {
+                let child_id = c.id_of(child);
+                assert!(
+                    c.birth_date(child, child_id) <= died,
+                    "{id} died before {child_id} was born"
+                );
+            }
+        }
+        // Generated relations never point at a persona.
+        for r in [&p.father, &p.mother, &p.spouse]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.id)
+        {
+            assert!(
+                c.personas().get(r).is_none(),
+                "{id} is related to persona {r}"
+            );
+        }
+    }
+    assert!(minors > 100, "{minors}");
+    assert!(
+        minors_heading * 10 < minors,
+        "{minors_heading} of {minors} minors head a household"
+    );
 }

@@ -11,7 +11,7 @@ use super::{
 pub const MAX_PAYLOAD_BYTES: usize = 2048;
 
 /// The parsed content of a card's QR code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CardQr {
     /// Personal ID number.
     pub citizen_id: CitizenId,
@@ -35,6 +35,15 @@ fn qr_error(field: &str, description: String) -> FieldError {
         format!("payload.{field}"),
         description,
     )
+}
+
+impl std::fmt::Debug for CardQr {
+    // Debug output ends up in logs: only the masked number, never name, birth date or address.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardQr")
+            .field("citizen_id", &self.citizen_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CardQr {
@@ -104,6 +113,16 @@ impl CardQr {
                 format!("must be \"Nam\" or \"Nữ\", got {:?}", fields[4]),
             )
         })?;
+        if sex != citizen_id.sex() {
+            return Err(qr_error(
+                "sex",
+                format!(
+                    "{:?} disagrees with the ID number, whose 4th digit encodes {:?}",
+                    fields[4],
+                    citizen_id.sex().vietnamese()
+                ),
+            ));
+        }
         let address: String = fields[5].trim().nfc().collect();
         let issue_date =
             parse_ddmmyyyy(fields[6], "payload.issue_date").map_err(|e| FieldError {
@@ -167,6 +186,12 @@ mod tests {
         assert_eq!(e.field, "payload.date_of_birth");
         let e = CardQr::parse(&EXAMPLE.replace("|Nam|", "|Male|"), 2026).unwrap_err();
         assert_eq!(e.field, "payload.sex");
+        let e = CardQr::parse(&EXAMPLE.replace("|Nam|", "|Nữ|"), 2026).unwrap_err();
+        assert!(
+            e.description.contains("disagrees with the ID number"),
+            "{}",
+            e.description
+        );
         let e = CardQr::parse(&EXAMPLE.replace("058090001234", "05809000123"), 2026).unwrap_err();
         assert_eq!(e.field, "payload.citizen_id");
         let e = CardQr::parse(&EXAMPLE.replace("01011990", "01011991"), 2026).unwrap_err();

@@ -60,7 +60,9 @@ fn current(units: &AdminUnits, index: u32, street: &str) -> types::Administrativ
 pub fn address_of(units: &AdminUnits, place: &Place) -> types::Address {
     let (pre, now) = match place.commune {
         CommuneRef::Pre2025(i) => (Some(i), units.communes[i as usize].current),
-        CommuneRef::Current(j) => (units.communes_2025[j as usize].predecessor, j),
+        // A place recorded in the 2025 units has no single old-units form: several old
+        // communes merged into it, so none is invented.
+        CommuneRef::Current(j) => (None, j),
     };
     types::Address {
         pre_2025: pre.map(|i| pre_2025(units, i, &place.street)),
@@ -213,10 +215,11 @@ pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
     record
 }
 
-/// The QR payload printed on the citizen's current card; `None` without a card.
+/// The QR payload printed on the citizen's current card; `None` without a card, or for a
+/// record computed without addresses ([`View::Basic`]).
 pub fn card_qr(country: &Country, p: &Person) -> Option<crate::domain::CardQr> {
     let card = p.current_card()?;
-    let place = card.printed_address.as_ref().unwrap_or(&p.residence);
+    let place = card.printed_address.as_ref()?;
     Some(crate::domain::CardQr {
         citizen_id: p.id,
         old_id_number: p.old_id_number.clone(),
