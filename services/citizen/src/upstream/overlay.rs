@@ -36,10 +36,41 @@ impl Overlays {
 
     /// Records an event of a citizen.
     pub async fn append(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
+        // The marker first: reads skip the store while it is unset, so an event written
+        // before it would stay invisible should the marker's write fail.
+        self.mark().await?;
+        self.push(citizen, event).await
+    }
+
+    /// Records a marriage on both spouses: `mirrored` on `spouse`, then `event` on `citizen`.
+    ///
+    /// The two writes are not atomic. The spouse's side is written first, so a failure
+    /// between them leaves at most the spouse's side written, and the client gets an error
+    /// and retries; the retry finds the spouse's latest event already naming `citizen` and
+    /// does not write it again (see [`names_marriage_to`]), so the marriage ends up recorded
+    /// once on each side.
+    pub async fn append_marriage(
+        &self,
+        citizen: CitizenId,
+        event: &LifeEvent,
+        spouse: CitizenId,
+        mirrored: &LifeEvent,
+    ) -> Result<(), StoreError> {
+        self.mark().await?;
+        if !names_marriage_to(&self.events(spouse).await?, citizen) {
+            self.push(spouse, mirrored).await?;
+        }
+        self.push(citizen, event).await
+    }
+
+    async fn mark(&self) -> Result<(), StoreError> {
+        self.store.put(ANY_KEY, b"1", None).await
+    }
+
+    async fn push(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
         self.store
             .append(&events_key(citizen), &event.encode_to_vec())
-            .await?;
-        self.store.put(ANY_KEY, b"1", None).await
+            .await
     }
 
     /// Whether any overlay exists.
@@ -64,6 +95,113 @@ pub fn effective_date(event: &LifeEvent, country: &Country) -> CivilDate {
         .as_ref()
         .and_then(|d| date_from_proto(d, "effective_date").ok())
         .unwrap_or_else(|| country.reference_date())
+}
+
+/// The date of the latest of `events`, `None` when there are none.
+pub fn latest_date(events: &[LifeEvent], country: &Country) -> Option<CivilDate> {
+    events.iter().map(|e| effective_date(e, country)).max()
+}
+
+/// Whether the latest of `events` is a marriage to `citizen` (the mirrored side of a
+/// marriage already written).
+pub fn names_marriage_to(events: &[LifeEvent], citizen: CitizenId) -> bool {
+    matches!(
+        events.last().and_then(|e| e.change.as_ref()),
+        Some(Change::Married(m)) if CitizenId::parse_field(&m.spouse_citizen_id, "spouse_citizen_id")
+            .is_ok_and(|id| id == citizen)
+    )
+}
+
+/// The relatives whose events change a record: the spouse and the other members of the
+/// household, each once. Parents are not among them: their events change nothing here.
+pub fn relatives(person: &Person) -> Vec<CitizenId> {
+    let mut ids = Vec::new();
+    if let Some(id) = person.spouse.as_ref().and_then(|s| s.id)
+        && id != person.id
+    {
+        ids.push(id);
+    }
+    if let Some(household) = &person.household {
+        for member in &household.members {
+            if member.id != person.id && !ids.contains(&member.id) {
+                ids.push(member.id);
+            }
+        }
+    }
+    ids
+}
+
+/// Applies to a record (its own events already applied) the consequences of its relatives'
+/// events, given as each relative's events: a spouse's death widows the citizen; household
+/// members who died or moved away leave the household; when the head left, the citizen heads
+/// the household at the same address.
+pub fn apply_relatives(
+    country: &Country,
+    person: &mut Person,
+    relatives: &[(CitizenId, Vec<LifeEvent>)],
+) {
+    let events_of = |id: CitizenId| {
+        relatives
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map_or(&[][..], |(_, events)| events.as_slice())
+    };
+    let died_on = |id: CitizenId| {
+        events_of(id)
+            .iter()
+            .find(|e| matches!(e.change, Some(Change::Died(_))))
+            .map(|e| effective_date(e, country))
+    };
+    let left = |id: CitizenId| {
+        events_of(id)
+            .iter()
+            .any(|e| matches!(e.change, Some(Change::Died(_) | Change::Moved(_))))
+    };
+
+    if person.marital == Marital::Married
+        && let Some(died) = person.spouse.as_ref().and_then(|s| s.id).and_then(died_on)
+    {
+        // A citizen who died first died married.
+        let widowed = match person.life {
+            Life::Alive => true,
+            Life::Deceased(own) => died <= own,
+        };
+        if widowed {
+            person.marital = Marital::Widowed;
+        }
+    }
+
+    let me = person.id;
+    if let Some(household) = person.household.as_mut() {
+        let gone: Vec<CitizenId> = household
+            .members
+            .iter()
+            .map(|m| m.id)
+            .filter(|id| *id != me && left(*id))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        household.members.retain(|m| !gone.contains(&m.id));
+        if household.head != me && gone.contains(&household.head) {
+            household.head = me;
+            household.head_name = person.full_name.clone();
+            household.relation = "Chủ hộ";
+            let mut own = household
+                .members
+                .iter()
+                .position(|m| m.id == me)
+                .map(|i| household.members.remove(i))
+                .unwrap_or_else(|| Member {
+                    id: me,
+                    full_name: person.full_name.clone(),
+                    relation: "Chủ hộ",
+                });
+            own.relation = "Chủ hộ";
+            // Head first.
+            household.members.insert(0, own);
+        }
+    }
 }
 
 /// Applies events, oldest first, to a record.
@@ -121,17 +259,30 @@ pub fn apply(country: &Country, person: &mut Person, events: &[LifeEvent]) {
                 }
             }
             Some(Change::CardReplaced(_)) => {
-                for card in person.cards.iter_mut() {
-                    card.standing = CardStanding::Superseded;
+                // Cards stay newest first: a replacement dated before a card already on
+                // record (written before such events were refused) goes behind it.
+                let at = person
+                    .cards
+                    .iter()
+                    .position(|c| c.issued <= on)
+                    .unwrap_or(person.cards.len());
+                if at == 0 {
+                    for card in person.cards.iter_mut() {
+                        card.standing = CardStanding::Superseded;
+                    }
                 }
                 person.cards.insert(
-                    0,
+                    at,
                     Card {
                         number: person.id.to_string(),
                         kind: CardKind::issued_on(on),
                         issued: on,
                         expires: card_expiry(person.date_of_birth, on),
-                        standing: CardStanding::Valid,
+                        standing: if at == 0 {
+                            CardStanding::Valid
+                        } else {
+                            CardStanding::Superseded
+                        },
                         printed_address: Some(person.residence.clone()),
                     },
                 );
@@ -167,5 +318,82 @@ pub fn apply(country: &Country, person: &mut Person, events: &[LifeEvent]) {
         {
             card.standing = CardStanding::Expired;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use crate::{country::View, domain::date_to_proto};
+    use sandbox06_proto::population::{CardReplaced, Died};
+
+    fn country() -> Country {
+        Country::new(6, 1_000_000, date!(2026 - 11 - 27))
+    }
+
+    fn id(raw: &str) -> CitizenId {
+        CitizenId::parse_field(raw, "id").unwrap()
+    }
+
+    fn event(on: CivilDate, change: Change) -> LifeEvent {
+        LifeEvent {
+            effective_date: Some(date_to_proto(on)),
+            change: Some(change),
+        }
+    }
+
+    #[test]
+    fn a_replacement_card_is_filed_by_date() {
+        let country = country();
+        // card-replaced: cards of 2024-09-10 (current) and 2021-03-18.
+        let mut p = country.person(id("038088067890"), View::Full).unwrap();
+        let replace = || Change::CardReplaced(CardReplaced::default());
+        apply(
+            &country,
+            &mut p,
+            &[
+                // Stored before backdated replacements were refused.
+                event(date!(2022 - 01 - 05), replace()),
+                event(date!(2025 - 02 - 01), replace()),
+            ],
+        );
+        let issued: Vec<_> = p.cards.iter().map(|c| c.issued).collect();
+        assert!(issued.windows(2).all(|w| w[0] >= w[1]), "{issued:?}");
+        assert_eq!(p.current_card().unwrap().issued, date!(2025 - 02 - 01));
+        assert_eq!(p.current_card().unwrap().standing, CardStanding::Valid);
+        assert!(
+            p.cards[1..]
+                .iter()
+                .all(|c| c.standing == CardStanding::Superseded)
+        );
+    }
+
+    #[test]
+    fn relatives_events_reach_only_the_spouse_and_household_parts() {
+        let country = country();
+        let husband = id("001090012345");
+        let wife = id("001192023456");
+        let son = id("001215067890");
+        let mut p = country.person(son, View::Full).unwrap();
+        assert_eq!(relatives(&p), [husband, wife]);
+        let before = p.clone();
+        // A death of the father moves the household to the son, and nothing else.
+        let died = vec![event(date!(2026 - 01 - 10), Change::Died(Died {}))];
+        apply_relatives(&country, &mut p, &[(husband, died.clone())]);
+        assert_eq!(p.father, before.father);
+        assert_eq!(p.marital, before.marital);
+        assert_eq!(p.household.as_ref().unwrap().head, son);
+
+        // A citizen who died before the spouse died married.
+        let mut w = country.person(wife, View::Full).unwrap();
+        w.life = Life::Deceased(date!(2025 - 12 - 31));
+        apply_relatives(&country, &mut w, &[(husband, died.clone())]);
+        assert_eq!(w.marital, Marital::Married);
+        let mut w = country.person(wife, View::Full).unwrap();
+        w.life = Life::Deceased(date!(2026 - 02 - 01));
+        apply_relatives(&country, &mut w, &[(husband, died)]);
+        assert_eq!(w.marital, Marital::Widowed);
     }
 }
