@@ -397,6 +397,23 @@ async fn bad_input_gets_invalid_argument_with_the_field() {
         .unwrap_err();
     assert_eq!(field_violations(&err), ["sex"]);
 
+    // An old CMND number names its first non-digit, else its length.
+    for (old_id, text) in [
+        ("12345678a", "must contain only digits, found 'a'"),
+        ("1234567", "must be the 9-digit CMND number, got 7 digits"),
+    ] {
+        let err = client
+            .verify_citizen(VerifyCitizenRequest {
+                old_id_number: old_id.to_owned(),
+                ..verify("001090012345")
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{old_id}");
+        assert_eq!(field_violations(&err), ["old_id_number"], "{old_id}");
+        assert!(err.message().contains(text), "{old_id}: {}", err.message());
+    }
+
     // A request above the size limit is refused, not read.
     let err = client
         .verify_citizen(VerifyCitizenRequest {

@@ -20,7 +20,7 @@ use self::verify::{Checks, card_check, current_card_status};
 use crate::{
     domain::{CardQr, CitizenId, CivilDate, FieldError, FieldErrorKind, Sex, date_from_proto},
     error::{invalid, not_found},
-    upstream::PopulationClient,
+    upstream::{PopulationClient, UpstreamError},
 };
 
 /// Records matched per upstream batch in MatchCitizens.
@@ -86,6 +86,21 @@ fn bounded<'a>(text: &'a str, field: &str, max: usize) -> Result<Option<&'a str>
         )),
         _ => Ok(t),
     }
+}
+
+/// Checks an old 9-digit CMND number: the first non-digit is named, else the length.
+fn old_id_number(text: &str, field: &str) -> Result<(), FieldError> {
+    let err = |description: String| FieldError::new(FieldErrorKind::Other, field, description);
+    if let Some(bad) = text.chars().find(|c| !c.is_ascii_digit()) {
+        return Err(err(format!("must contain only digits, found {bad:?}")));
+    }
+    if text.len() != 9 {
+        return Err(err(format!(
+            "must be the 9-digit CMND number, got {} digits",
+            text.len()
+        )));
+    }
+    Ok(())
 }
 
 /// A claim about one person, validated.
@@ -171,6 +186,37 @@ fn trace_outcome(rpc: &str, record: &sandbox06_proto::population::Citizen, verdi
 
 type MatchStream = Pin<Box<dyn Stream<Item = Result<api::MatchCitizensResponse, Status>> + Send>>;
 
+/// A record's failure that is not the caller's: the population database's.
+fn upstream_record_error(e: &UpstreamError) -> api::RecordError {
+    let (code, reason, message) = match e {
+        UpstreamError::Unavailable(m) => (
+            tonic::Code::Unavailable,
+            Reason::UpstreamUnavailable,
+            format!("population database unavailable, retry the record: {m}"),
+        ),
+        UpstreamError::Refused(s) => (
+            tonic::Code::Internal,
+            Reason::UpstreamFailed,
+            format!("population database refused the request: {}", s.message()),
+        ),
+        UpstreamError::Failed(m) => (
+            tonic::Code::Internal,
+            Reason::UpstreamFailed,
+            format!("population database failed: {m}"),
+        ),
+    };
+    api::RecordError {
+        code: code as i32,
+        reason: reason.as_str().to_owned(),
+        field: String::new(),
+        message,
+    }
+}
+
+fn upstream_failed(message: String) -> api::RecordError {
+    upstream_record_error(&UpstreamError::Failed(message))
+}
+
 fn record_error(index: i64, key: String, e: &FieldError) -> api::MatchCitizensResponse {
     let reason: Reason = match e.kind {
         FieldErrorKind::CitizenId => Reason::InvalidCitizenId,
@@ -231,17 +277,8 @@ impl CitizenService for CitizenApi {
         let card_issue_date =
             optional_date(req.card_issue_date.as_ref(), "card_issue_date").map_err(invalid)?;
         let old_id = optional_text(&req.old_id_number);
-        if let Some(old) = old_id
-            && (old.len() != 9 || !old.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(invalid(FieldError::new(
-                FieldErrorKind::Other,
-                "old_id_number",
-                format!(
-                    "must be the 9-digit CMND number, got {} characters",
-                    old.chars().count()
-                ),
-            )));
+        if let Some(old) = old_id {
+            old_id_number(old, "old_id_number").map_err(invalid)?;
         }
         let record = self
             .population
@@ -328,7 +365,16 @@ impl CitizenService for CitizenApi {
         &self,
         request: Request<Streaming<api::MatchCitizensRequest>>,
     ) -> Result<Response<Self::MatchCitizensStream>, Status> {
-        let inbound = request.into_inner();
+        Ok(Response::new(self.match_stream(request.into_inner())))
+    }
+}
+
+impl CitizenApi {
+    /// The results of a MatchCitizens stream: batches matched concurrently, order kept.
+    fn match_stream<S>(&self, inbound: S) -> MatchStream
+    where
+        S: Stream<Item = Result<api::MatchCitizensRequest, Status>> + Send + 'static,
+    {
         let service = self.clone();
         let mut next_index: i64 = 0;
         let batches = inbound.ready_chunks(MATCH_BATCH).map(move |chunk| {
@@ -340,11 +386,9 @@ impl CitizenService for CitizenApi {
         let out = batches
             .buffered(MATCH_PIPELINE)
             .flat_map(futures::stream::iter);
-        Ok(Response::new(Box::pin(out)))
+        Box::pin(out)
     }
-}
 
-impl CitizenApi {
     /// Matches one batch of a MatchCitizens stream; a broken inbound stream ends the call.
     async fn match_batch(
         &self,
@@ -391,10 +435,8 @@ impl CitizenApi {
         } else {
             self.population.batch_get(lookup, RecordView::Basic).await
         };
-        let mut records = match records {
-            Ok(r) => r.into_iter(),
-            Err(e) => return vec![Err(e.into())],
-        };
+        // An upstream failure fails the batch's records, each on its own; the stream goes on.
+        let mut records = records.map(Vec::into_iter);
         for claim in claims {
             let (index, key, parsed) = match claim {
                 Err(status) => {
@@ -410,15 +452,39 @@ impl CitizenApi {
                 }
                 Ok(p) => p,
             };
-            let record = records.next().and_then(|r| r.citizen);
-            let result = match record {
-                None => api::match_citizens_response::Result::Error(api::RecordError {
+            let wanted = id.to_string();
+            let found = match &mut records {
+                Err(e) => Err(upstream_record_error(e)),
+                Ok(results) => match results.next() {
+                    None => Err(upstream_failed(
+                        "it returned fewer results than numbers asked".to_owned(),
+                    )),
+                    Some(r) if r.citizen_id != wanted => Err(upstream_failed(format!(
+                        "it returned the result of another number ({}) in this record's place",
+                        sandbox06_kit::mask::citizen_id(&r.citizen_id)
+                    ))),
+                    Some(r) if !r.invalid_reason.is_empty() => Err(upstream_failed(format!(
+                        "it refused a number the service accepted: {}",
+                        r.invalid_reason
+                    ))),
+                    Some(r) => match r.citizen {
+                        Some(c) if c.citizen_id != wanted => Err(upstream_failed(format!(
+                            "it returned the record of another number ({}) in this record's place",
+                            sandbox06_kit::mask::citizen_id(&c.citizen_id)
+                        ))),
+                        other => Ok(other),
+                    },
+                },
+            };
+            let result = match found {
+                Err(e) => api::match_citizens_response::Result::Error(e),
+                Ok(None) => api::match_citizens_response::Result::Error(api::RecordError {
                     code: tonic::Code::NotFound as i32,
                     reason: Reason::CitizenNotFound.as_str().to_owned(),
                     field: "citizen_id".to_owned(),
                     message: "no citizen has this personal ID number".to_owned(),
                 }),
-                Some(record) => {
+                Ok(Some(record)) => {
                     let claim = Claim {
                         citizen_id: id,
                         full_name: full_name.as_deref(),
@@ -446,5 +512,155 @@ impl CitizenApi {
             }));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox06_proto::population as pb;
+    use time::macros::date;
+
+    use super::*;
+
+    /// A population database that cannot be reached.
+    struct Down;
+
+    #[tonic::async_trait]
+    impl PopulationClient for Down {
+        async fn get(
+            &self,
+            _citizen_id: &str,
+            _view: RecordView,
+        ) -> Result<Option<pb::Citizen>, UpstreamError> {
+            Err(UpstreamError::Unavailable("connection refused".into()))
+        }
+
+        async fn batch_get(
+            &self,
+            _citizen_ids: Vec<String>,
+            _view: RecordView,
+        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+            Err(UpstreamError::Unavailable("connection refused".into()))
+        }
+    }
+
+    /// A population database answering in the wrong order.
+    struct Reversed;
+
+    #[tonic::async_trait]
+    impl PopulationClient for Reversed {
+        async fn get(
+            &self,
+            _citizen_id: &str,
+            _view: RecordView,
+        ) -> Result<Option<pb::Citizen>, UpstreamError> {
+            Ok(None)
+        }
+
+        async fn batch_get(
+            &self,
+            citizen_ids: Vec<String>,
+            _view: RecordView,
+        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+            Ok(citizen_ids
+                .into_iter()
+                .rev()
+                .map(|id| pb::BatchGetCitizensResult {
+                    citizen: Some(pb::Citizen {
+                        citizen_id: id.clone(),
+                        ..Default::default()
+                    }),
+                    citizen_id: id,
+                    invalid_reason: String::new(),
+                })
+                .collect())
+        }
+    }
+
+    fn request(index: usize, citizen_id: &str) -> Result<api::MatchCitizensRequest, Status> {
+        Ok(api::MatchCitizensRequest {
+            record_key: format!("r{index}"),
+            citizen_id: citizen_id.to_owned(),
+            ..Default::default()
+        })
+    }
+
+    fn error_of(response: &api::MatchCitizensResponse) -> &api::RecordError {
+        match &response.result {
+            Some(api::match_citizens_response::Result::Error(e)) => e,
+            other => panic!(
+                "record {}: expected an error, got {other:?}",
+                response.index
+            ),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_upstream_fails_each_record_and_the_stream_goes_on() {
+        let api = CitizenApi::new(Arc::new(Down), date!(2026 - 11 - 27));
+        // More than one batch, with a malformed number in each.
+        let total = MATCH_BATCH + 100;
+        let bad = [3, MATCH_BATCH + 7];
+        let requests: Vec<_> = (0..total)
+            .map(|i| {
+                let id = if bad.contains(&i) {
+                    "12345"
+                } else if i % 2 == 0 {
+                    "001090012345"
+                } else {
+                    "079195034567"
+                };
+                request(i, id)
+            })
+            .collect();
+        let out: Vec<_> = api
+            .match_stream(futures::stream::iter(requests))
+            .collect()
+            .await;
+        assert_eq!(out.len(), total, "one result per record, none dropped");
+        for (i, response) in out.into_iter().enumerate() {
+            let response = response.unwrap();
+            assert_eq!(response.index, i as i64);
+            assert_eq!(response.record_key, format!("r{i}"));
+            let e = error_of(&response);
+            if bad.contains(&i) {
+                assert_eq!(e.code, tonic::Code::InvalidArgument as i32, "{e:?}");
+                assert_eq!(e.field, "citizen_id");
+            } else {
+                assert_eq!(e.code, tonic::Code::Unavailable as i32, "{e:?}");
+                assert_eq!(e.reason, "UPSTREAM_UNAVAILABLE");
+                assert!(e.field.is_empty(), "{e:?}");
+                assert!(e.message.contains("unavailable"), "{}", e.message);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn results_for_other_numbers_are_not_matched() {
+        let api = CitizenApi::new(Arc::new(Reversed), date!(2026 - 11 - 27));
+        let requests = vec![request(0, "001090012345"), request(1, "079195034567")];
+        let out: Vec<_> = api
+            .match_stream(futures::stream::iter(requests))
+            .collect()
+            .await;
+        assert_eq!(out.len(), 2);
+        for response in out {
+            let e = error_of(response.as_ref().unwrap()).clone();
+            assert_eq!(e.code, tonic::Code::Internal as i32, "{e:?}");
+            assert_eq!(e.reason, "UPSTREAM_FAILED");
+        }
+    }
+
+    #[test]
+    fn old_id_numbers_name_the_first_non_digit_else_the_length() {
+        let e = old_id_number("12345678a", "old_id_number").unwrap_err();
+        assert_eq!(e.description, "must contain only digits, found 'a'");
+        assert_eq!(e.field, "old_id_number");
+        let e = old_id_number("1234567", "old_id_number").unwrap_err();
+        assert_eq!(
+            e.description,
+            "must be the 9-digit CMND number, got 7 digits"
+        );
+        assert!(old_id_number("012345678", "old_id_number").is_ok());
     }
 }
