@@ -1,0 +1,86 @@
+//! The integrator tools of the binary, run as a user runs them.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use std::process::Command;
+
+fn sandbox06(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+        .args(args)
+        .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021";
+
+#[test]
+fn qr_prints_the_payload_and_writes_a_scannable_image() {
+    let png = std::env::temp_dir().join(format!("sandbox06-qr-{}.png", std::process::id()));
+    let (ok, stdout, stderr) = sandbox06(&["qr", "058090001234", "--png", png.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim_end(), OLD_CMND_QR);
+    // Decode the image as a scanner would.
+    let image = image::open(&png).unwrap().to_luma8();
+    let (width, height) = image.dimensions();
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(width as usize, height as usize, |x, y| {
+            image.get_pixel(x as u32, y as u32).0[0]
+        });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(content, OLD_CMND_QR);
+    std::fs::remove_file(png).unwrap();
+}
+
+#[test]
+fn qr_of_a_child_without_a_card_says_so() {
+    let (ok, _, stderr) = sandbox06(&["qr", "001215067890"]);
+    assert!(!ok);
+    assert!(stderr.contains("has no card"), "{stderr}");
+}
+
+#[test]
+fn citizen_prints_the_record_as_json_and_refuses_bad_numbers() {
+    let (ok, stdout, stderr) = sandbox06(&["citizen", "001090012345"]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["fullName"], "Nguyễn Văn Hùng");
+    assert_eq!(json["persona"], "happy-path");
+    assert_eq!(json["card"]["status"], "CARD_STATUS_VALID");
+    let (ok, _, stderr) = sandbox06(&["citizen", "05809000123"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("citizen_id: must be 12 digits, got 11"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn personas_lists_every_persona() {
+    let (ok, stdout, _) = sandbox06(&["personas"]);
+    assert!(ok);
+    for key in [
+        "happy-path",
+        "deceased",
+        "moved-after-merger",
+        "name-twin-ha-dot",
+        "raglai",
+    ] {
+        assert!(stdout.contains(key), "{key} missing");
+    }
+    assert_eq!(stdout.lines().count(), 1 + 17);
+}
+
+#[test]
+fn health_fails_when_nothing_listens() {
+    let (ok, _, stderr) = sandbox06(&["health", "--addr", "127.0.0.1:1"]);
+    assert!(!ok);
+    assert!(!stderr.is_empty());
+}
