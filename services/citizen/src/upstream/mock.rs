@@ -749,9 +749,11 @@ mod tests {
         assert_eq!(members(&wife), [id(WIFE), id(SON)]);
         assert_eq!(wife.residence, before.residence, "same address");
 
+        // One head for everyone: the son now lives in his mother's household.
         let son = person(&db, SON).await;
-        assert_eq!(son.household.as_ref().unwrap().head, id(SON));
-        assert_eq!(members(&son), [id(SON), id(WIFE)]);
+        assert_eq!(son.household.as_ref().unwrap().head, id(WIFE));
+        assert_eq!(son.household.as_ref().unwrap().relation, "Con");
+        assert_eq!(members(&son), [id(WIFE), id(SON)]);
         // Parents stay as they were.
         assert_eq!(son.father.as_ref().and_then(|f| f.id), Some(id(HAPPY)));
 

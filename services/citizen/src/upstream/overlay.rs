@@ -183,23 +183,18 @@ pub fn apply_relatives(
             return;
         }
         household.members.retain(|m| !gone.contains(&m.id));
-        if household.head != me && gone.contains(&household.head) {
-            household.head = me;
-            household.head_name = person.full_name.clone();
-            household.relation = "Chủ hộ";
-            let mut own = household
-                .members
-                .iter()
-                .position(|m| m.id == me)
-                .map(|i| household.members.remove(i))
-                .unwrap_or_else(|| Member {
-                    id: me,
-                    full_name: person.full_name.clone(),
-                    relation: "Chủ hộ",
-                });
-            own.relation = "Chủ hộ";
-            // Head first.
-            household.members.insert(0, own);
+        if gone.contains(&household.head) {
+            // The first remaining member (the wife, else the eldest child) becomes head; the
+            // others keep their relation, which is the same to a parent as to the late head.
+            let Some(new_head) = household.members.first_mut() else {
+                return;
+            };
+            new_head.relation = "Chủ hộ";
+            household.head = new_head.id;
+            household.head_name = new_head.full_name.clone();
+            if new_head.id == me {
+                household.relation = "Chủ hộ";
+            }
         }
     }
 }
@@ -375,16 +370,16 @@ mod tests {
         let country = country();
         let husband = id("001090012345");
         let wife = id("001192023456");
-        let son = id("001215067890");
-        let mut p = country.person(son, View::Full).unwrap();
+        let mut p = country.person(id("001215067890"), View::Full).unwrap();
         assert_eq!(relatives(&p), [husband, wife]);
         let before = p.clone();
-        // A death of the father moves the household to the son, and nothing else.
+        // A death of the father leaves the household to the mother, and changes nothing else.
         let died = vec![event(date!(2026 - 01 - 10), Change::Died(Died {}))];
         apply_relatives(&country, &mut p, &[(husband, died.clone())]);
         assert_eq!(p.father, before.father);
         assert_eq!(p.marital, before.marital);
-        assert_eq!(p.household.as_ref().unwrap().head, son);
+        assert_eq!(p.household.as_ref().unwrap().head, wife);
+        assert_eq!(p.household.as_ref().unwrap().relation, "Con");
 
         // A citizen who died before the spouse died married.
         let mut w = country.person(wife, View::Full).unwrap();
