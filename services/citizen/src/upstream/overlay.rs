@@ -309,7 +309,7 @@ pub fn apply(country: &Country, person: &mut Person, events: &[LifeEvent]) {
         // Expired status follows the reference date, also for a card issued by an event.
         if let Some(card) = person.cards.first_mut()
             && card.standing == CardStanding::Valid
-            && card.expires.is_some_and(|e| e <= country.reference_date())
+            && card.expires.is_some_and(|e| e < country.reference_date())
         {
             card.standing = CardStanding::Expired;
         }
