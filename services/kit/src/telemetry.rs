@@ -16,6 +16,7 @@ use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tower::{Layer, Service};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -64,7 +65,8 @@ impl Drop for TelemetryGuard {
 /// Installs the global subscriber and propagator for a process named `service_name`.
 ///
 /// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) is on only when
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*` variables.
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*` variables;
+/// without it, trace context is still carried across every hop, and nothing is exported.
 /// A second call returns [`TelemetryError::AlreadyInitialized`], which callers may ignore.
 /// Call it inside a Tokio runtime: the OTLP exporter's gRPC channel runs on it.
 pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
@@ -105,11 +107,15 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
     let otel_layer = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
     });
+    // Without export, no span is recorded, but the caller's `traceparent` still passes from
+    // hop to hop, kept on each server span (and printed with its log lines).
+    let pass_through = provider.is_none().then_some(TraceparentLayer);
 
+    // The log filter quiets logs only: spans that carry trace context stay on at INFO.
     let installed = tracing_subscriber::registry()
-        .with(otel_layer)
-        .with(fmt_layer)
-        .with(filter)
+        .with(otel_layer.with_filter(LevelFilter::INFO))
+        .with(pass_through.with_filter(LevelFilter::INFO))
+        .with(fmt_layer.with_filter(filter))
         .try_init();
     match installed {
         Ok(()) => {
@@ -205,13 +211,72 @@ impl tonic::service::Interceptor for TraceContextInterceptor {
         &mut self,
         mut request: tonic::Request<()>,
     ) -> Result<tonic::Request<()>, tonic::Status> {
-        let context = Span::current().context();
+        let span = Span::current();
+        let context = span.context();
         if context.span().span_context().is_valid() {
             opentelemetry::global::get_text_map_propagator(|propagator| {
                 propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()));
             });
+        } else if let Some(traceparent) = passed_traceparent(&span)
+            && let Ok(value) = MetadataValue::try_from(traceparent.as_str())
+        {
+            request.metadata_mut().insert("traceparent", value);
         }
         Ok(request)
+    }
+}
+
+/// The caller's `traceparent`, kept on a server span when spans are not exported.
+#[derive(Clone, Debug)]
+struct PassedTraceparent(String);
+
+/// The `traceparent` kept on `span` or the nearest of its ancestors.
+fn passed_traceparent(span: &Span) -> Option<String> {
+    span.with_subscriber(|(id, dispatch)| {
+        use tracing_subscriber::registry::LookupSpan as _;
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let span = registry.span(id)?;
+        span.scope().find_map(|s| {
+            s.extensions()
+                .get::<PassedTraceparent>()
+                .map(|t| t.0.clone())
+        })
+    })
+    .flatten()
+}
+
+/// Keeps the `traceparent` field of new spans in their extensions, for the client interceptor.
+struct TraceparentLayer;
+
+struct TraceparentVisitor(Option<String>);
+
+impl tracing::field::Visit for TraceparentVisitor {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "traceparent" && !value.is_empty() {
+            self.0 = Some(value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, _field: &tracing::field::Field, _value: &dyn std::fmt::Debug) {}
+}
+
+impl<S> tracing_subscriber::Layer<S> for TraceparentLayer
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut visitor = TraceparentVisitor(None);
+        attrs.record(&mut visitor);
+        if let Some(traceparent) = visitor.0
+            && let Some(span) = ctx.span(id)
+        {
+            span.extensions_mut().insert(PassedTraceparent(traceparent));
+        }
     }
 }
 
@@ -266,6 +331,11 @@ where
             rpc.service = service,
             rpc.method = method,
             rpc.grpc.status_code = tracing::field::Empty,
+            traceparent = request
+                .headers()
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
         );
         set_remote_parent(&span, request.headers());
         let inner = span.in_scope(|| self.inner.call(request));
@@ -375,6 +445,31 @@ fn record_grpc_status(span: &Span, headers: &HeaderMap) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn without_export_the_callers_traceparent_reaches_the_next_hop() {
+        // Either this call or another test's installed the same subscriber: export is off.
+        let _ = init("test", &TelemetryConfig::default());
+        let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let server = tracing::info_span!("grpc", traceparent = incoming);
+        let handler = tracing::info_span!(parent: &server, "handler");
+        let request = handler.in_scope(|| {
+            use tonic::service::Interceptor as _;
+            TraceContextInterceptor
+                .call(tonic::Request::new(()))
+                .unwrap()
+        });
+        assert_eq!(request.metadata().get("traceparent").unwrap(), incoming);
+        // No caller's context: nothing invented.
+        let lone = tracing::info_span!("grpc", traceparent = "");
+        let request = lone.in_scope(|| {
+            use tonic::service::Interceptor as _;
+            TraceContextInterceptor
+                .call(tonic::Request::new(()))
+                .unwrap()
+        });
+        assert!(request.metadata().get("traceparent").is_none());
+    }
 
     #[test]
     fn splits_grpc_paths() {
