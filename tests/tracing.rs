@@ -10,6 +10,7 @@ use sandbox06_tests::start;
 use tracing_subscriber::layer::SubscriberExt;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const MATCH_TRACE_ID: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 
 #[tokio::test]
 async fn the_callers_trace_reaches_every_hop() {
@@ -36,6 +37,27 @@ async fn the_callers_trace_reaches_every_hop() {
             .unwrap(),
     );
     h.citizens().get_citizen(request).await.unwrap();
+    // A streaming call's upstream batches belong to its trace too.
+    let mut stream = tonic::Request::new(tokio_stream::iter([
+        sandbox06_proto::citizen::MatchCitizensRequest {
+            record_key: "a".into(),
+            citizen_id: "001090012345".into(),
+            ..Default::default()
+        },
+    ]));
+    stream.metadata_mut().insert(
+        "traceparent",
+        format!("00-{MATCH_TRACE_ID}-00f067aa0ba902b7-01")
+            .parse()
+            .unwrap(),
+    );
+    let mut responses = h
+        .citizens()
+        .match_citizens(stream)
+        .await
+        .unwrap()
+        .into_inner();
+    while responses.message().await.unwrap().is_some() {}
     h.suite.stop().await.unwrap();
     provider.force_flush().unwrap();
 
@@ -78,6 +100,17 @@ async fn the_callers_trace_reaches_every_hop() {
         ),
         1,
         "{names:?}"
+    );
+    let match_trace = TraceId::from_hex(MATCH_TRACE_ID).unwrap();
+    let batch_spans = exporter
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.span_context.trace_id() == match_trace && s.name.contains("BatchGetCitizens"))
+        .count();
+    assert_eq!(
+        batch_spans, 1,
+        "the upstream batch of MatchCitizens is not in the caller's trace"
     );
     // Every span of the trace hangs off another span of it, or off the caller's.
     let ids: Vec<_> = spans.iter().map(|s| s.span_context.span_id()).collect();

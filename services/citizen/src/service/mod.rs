@@ -377,11 +377,17 @@ impl CitizenApi {
     {
         let service = self.clone();
         let mut next_index: i64 = 0;
+        // The stream is polled after the handler returned, outside the call's span: each batch
+        // re-enters it, so its upstream calls continue the caller's trace.
+        let span = tracing::Span::current();
         let batches = inbound.ready_chunks(MATCH_BATCH).map(move |chunk| {
             let start = next_index;
             next_index += chunk.len() as i64;
             let service = service.clone();
-            async move { service.match_batch(start, chunk).await }
+            tracing::Instrument::instrument(
+                async move { service.match_batch(start, chunk).await },
+                span.clone(),
+            )
         });
         let out = batches
             .buffered(MATCH_PIPELINE)
