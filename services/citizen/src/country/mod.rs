@@ -221,26 +221,18 @@ impl Country {
             .map_or(0, |i| self.sizes[i])
     }
 
+    /// The key of one bucket's permutation for one purpose.
+    fn bucket_key(&self, purpose: u64, province: usize, year: i32, sex: Sex) -> u64 {
+        hash_words(&[self.seed, purpose, province as u64, year as u64, sex as u64])
+    }
+
     fn serial_permutation(&self, province: usize, year: i32, sex: Sex) -> Permutation {
-        let key = hash_words(&[
-            self.seed,
-            S_SERIAL,
-            province as u64,
-            year as u64,
-            sex as u64,
-        ]);
-        Permutation::new(key, SERIALS)
+        Permutation::new(self.bucket_key(S_SERIAL, province, year, sex), SERIALS)
     }
 
     fn family_permutation(&self, province: usize, year: i32, sex: Sex) -> Permutation {
-        let key = hash_words(&[
-            self.seed,
-            S_FAMILY,
-            province as u64,
-            year as u64,
-            sex as u64,
-        ]);
-        Permutation::new(key, FATHER_GAPS * u64::from(self.max_bucket[province]))
+        let domain = FATHER_GAPS * u64::from(self.max_bucket[province]);
+        Permutation::new(self.bucket_key(S_FAMILY, province, year, sex), domain)
     }
 
     fn slot_of(&self, id: CitizenId) -> Option<Slot> {
