@@ -80,8 +80,6 @@ pub struct Suite {
     pub population: SocketAddr,
     /// The country served.
     pub country: Arc<Country>,
-    /// How long it took to bind and start every component.
-    pub started_in: std::time::Duration,
     stop: watch::Sender<bool>,
     tasks: JoinSet<Result<(), String>>,
 }
@@ -166,7 +164,6 @@ pub async fn serve_gateway(
 impl Suite {
     /// Starts every component in this process: each on its own port, real gRPC between them.
     pub async fn start(config: &Config) -> Result<Suite, StartError> {
-        let began = Instant::now();
         let country = country(config)?;
         let reference = country.reference_date();
         let store = open_store(config).await?;
@@ -206,7 +203,6 @@ impl Suite {
             citizen,
             population,
             country,
-            started_in: began.elapsed(),
             stop,
             tasks,
         })

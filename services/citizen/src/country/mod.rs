@@ -277,11 +277,6 @@ impl Country {
         Stream::new(&[self.seed, purpose, id.value()])
     }
 
-    /// Whether a generated or hand-written citizen has this ID number.
-    pub fn exists(&self, id: CitizenId) -> bool {
-        self.personas.get(id).is_some() || self.slot_of(id).is_some()
-    }
-
     /// Citizen number `index` (from 0) of the generated population, in ID-bucket order.
     pub fn citizen_at(&self, index: u64) -> Option<CitizenId> {
         if index >= self.population() {

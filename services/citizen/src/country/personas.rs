@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use time::{Date, Month};
 
 use super::{Country, person::*, rules::card_expiry};
-use crate::domain::{CitizenId, Sex};
+use crate::domain::CitizenId;
 
 /// One persona as written by hand.
 #[derive(Debug, Clone)]
@@ -452,11 +452,4 @@ impl Personas {
             persona: Some(spec.key),
         })
     }
-}
-
-/// The sex a persona's ID number encodes.
-pub fn persona_sex(spec: &PersonaSpec) -> Option<Sex> {
-    CitizenId::parse_field(spec.id, "id")
-        .ok()
-        .map(CitizenId::sex)
 }
