@@ -124,7 +124,7 @@ pub async fn open(url: &str, namespace: &str) -> Result<Arc<dyn Store>, StoreErr
         return Ok(Arc::new(RedisStore::connect(url, namespace).await?));
     }
     Err(StoreError::new(
-        "store",
+        "unknown",
         "open",
         format!(
             "unsupported store url {:?}: use \"memory\", \"redis://host:port\" or \"rediss://host:port\"",

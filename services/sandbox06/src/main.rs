@@ -26,6 +26,15 @@ struct Cli {
     /// Edge address of the gateway (default 127.0.0.1:4606).
     #[arg(long, global = true)]
     listen: Option<std::net::SocketAddr>,
+    /// Number of generated citizens (default 100000000).
+    #[arg(long, global = true)]
+    size: Option<u64>,
+    /// The date the country is computed for, YYYY-MM-DD (default: today in Vietnam).
+    #[arg(long, global = true)]
+    reference_date: Option<String>,
+    /// Where state lives: memory, or redis://host:port (default memory).
+    #[arg(long, global = true)]
+    store: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -82,6 +91,15 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     }
     if let Some(listen) = cli.listen {
         overrides = overrides.merge(Serialized::default("gateway.listen", listen.to_string()));
+    }
+    if let Some(size) = cli.size {
+        overrides = overrides.merge(Serialized::default("population.size", size));
+    }
+    if let Some(date) = &cli.reference_date {
+        overrides = overrides.merge(Serialized::default("population.reference_date", date));
+    }
+    if let Some(store) = &cli.store {
+        overrides = overrides.merge(Serialized::default("store.url", store));
     }
     Ok(Config::load(cli.config.as_deref(), overrides)?)
 }
