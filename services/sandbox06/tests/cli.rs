@@ -84,3 +84,16 @@ fn health_fails_when_nothing_listens() {
     assert!(!ok);
     assert!(!stderr.is_empty());
 }
+
+#[test]
+fn flags_override_config_and_environment() {
+    // The environment says 2026-11-27; the flag wins: by the end of 2030 the card has expired.
+    let (ok, stdout, stderr) =
+        sandbox06(&["--reference-date", "2030-12-31", "citizen", "001090012345"]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["card"]["status"], "CARD_STATUS_EXPIRED");
+    let (ok, _, stderr) = sandbox06(&["--reference-date", "2030-02-30", "personas"]);
+    assert!(!ok);
+    assert!(stderr.contains("population.reference_date"), "{stderr}");
+}
