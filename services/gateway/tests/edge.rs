@@ -153,19 +153,26 @@ async fn start_backend(traceparent: Arc<Mutex<Option<String>>>) -> Running {
         .health_reporter()
         .set_serving::<CitizenServiceServer<FakeCitizens>>()
         .await;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
+    spawn(addr, |stopped| async move {
         builder
             .serve(listener, async {
                 let _ = stopped.await;
             })
             .await
             .unwrap();
-    });
+    })
+}
+
+/// Runs a server task until its [`Running`] handle stops it.
+fn spawn<F: Future<Output = ()> + Send + 'static>(
+    addr: std::net::SocketAddr,
+    serve: impl FnOnce(oneshot::Receiver<()>) -> F,
+) -> Running {
+    let (stop, stopped) = oneshot::channel::<()>();
     Running {
         addr,
         stop: Some(stop),
-        task,
+        task: tokio::spawn(serve(stopped)),
     }
 }
 
@@ -176,19 +183,13 @@ async fn start_gateway(backend_url: String, limits: Limits) -> Running {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let backends = vec![Backend::new("citizen", backend_url, [CITIZEN_SERVICE])];
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
+    spawn(addr, |stopped| async move {
         sandbox06_gateway::serve(listener, backends, limits, async {
             let _ = stopped.await;
         })
         .await
         .unwrap();
-    });
-    Running {
-        addr,
-        stop: Some(stop),
-        task,
-    }
+    })
 }
 
 async fn citizen_client(gateway: &Running) -> CitizenServiceClient<tonic::transport::Channel> {

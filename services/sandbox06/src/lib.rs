@@ -23,7 +23,8 @@ use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Iso8
 use tokio::{sync::watch, task::JoinSet};
 
 /// The public services each component serves (the gateway routes these).
-pub const CITIZEN_SERVICES: &[&str] = &["sandbox06.citizen.v1.CitizenService"];
+pub const CITIZEN_SERVICES: &[&str] =
+    &[<CitizenServiceServer<CitizenApi> as tonic::server::NamedService>::NAME];
 
 /// Why the suite or a component could not start.
 #[derive(Debug, thiserror::Error)]

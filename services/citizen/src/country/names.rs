@@ -293,29 +293,22 @@ impl NamingCustom {
                 let given = pick(rng, KINH_GIVEN_MALE, KINH_GIVEN_FEMALE);
                 format!("{family} {middle} {given}")
             }
-            NamingCustom::Cham => {
-                format!("{family} {}", pick(rng, CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE))
+            other => {
+                let (male, female) = match other {
+                    NamingCustom::Cham => (CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE),
+                    NamingCustom::Raglai => (RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE),
+                    NamingCustom::Khmer => (KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE),
+                    NamingCustom::Hmong => (HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE),
+                    _ => (HIGHLAND_GIVEN_MALE, HIGHLAND_GIVEN_FEMALE),
+                };
+                let given = pick(rng, male, female);
+                // Ê Đê names put the family name last; the other customs put it first.
+                if other == NamingCustom::Ede {
+                    format!("{given} {family}")
+                } else {
+                    format!("{family} {given}")
+                }
             }
-            NamingCustom::Raglai => format!(
-                "{family} {}",
-                pick(rng, RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE)
-            ),
-            NamingCustom::Khmer => format!(
-                "{family} {}",
-                pick(rng, KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE)
-            ),
-            NamingCustom::Hmong => {
-                let given = pick(rng, HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE);
-                format!("{family} {given}")
-            }
-            NamingCustom::Ede => format!(
-                "{} {family}",
-                pick(rng, HIGHLAND_GIVEN_MALE, HIGHLAND_GIVEN_FEMALE)
-            ),
-            NamingCustom::GiaRai => format!(
-                "{family} {}",
-                pick(rng, HIGHLAND_GIVEN_MALE, HIGHLAND_GIVEN_FEMALE)
-            ),
         }
     }
 }

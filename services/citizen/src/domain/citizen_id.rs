@@ -22,16 +22,15 @@ impl Sex {
         }
     }
 
-    /// Parses the QR code's word for sex.
+    /// Parses the QR code's word for sex, in any case and Unicode normal form.
     pub fn from_vietnamese(word: &str) -> Option<Self> {
-        match word.trim() {
-            "Nam" | "nam" | "NAM" => Some(Sex::Male),
-            "Nữ" | "nữ" | "NỮ" | "Nu" | "nu" | "NU" => Some(Sex::Female),
-            other => {
-                // Nữ may arrive decomposed (NFD) from some scanners.
-                let nfc: String = unicode_normalization::UnicodeNormalization::nfc(other).collect();
-                matches!(nfc.as_str(), "Nữ" | "nữ" | "NỮ").then_some(Sex::Female)
-            }
+        let word: String = unicode_normalization::UnicodeNormalization::nfc(word.trim())
+            .flat_map(char::to_lowercase)
+            .collect();
+        match word.as_str() {
+            "nam" => Some(Sex::Male),
+            "nữ" => Some(Sex::Female),
+            _ => None,
         }
     }
 }
