@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
 use futures::StreamExt;
-use sandbox06_kit::error::reason_of;
 use sandbox06_proto::{
     citizen::{
         self as api, FieldVerdict, MatchCitizensRequest, Verdict, VerifyCitizenRequest,
@@ -10,7 +9,8 @@ use sandbox06_proto::{
     },
     types::{CardStatus, Date, LifeStatus, Sex},
 };
-use sandbox06_tests::start;
+use sandbox06_runtime::error::reason_of;
+use sandbox06_testkit::start;
 use tonic::Code;
 use unicode_normalization::UnicodeNormalization;
 
@@ -305,11 +305,11 @@ async fn card_qr_codes_are_parsed_and_verified() {
         .suite
         .country
         .person(
-            sandbox06_citizen::domain::CitizenId::parse_field("058185090123", "id").unwrap(),
-            sandbox06_citizen::country::View::Full,
+            sandbox06_vn::CitizenId::parse_field("058185090123", "id").unwrap(),
+            sandbox06_world::View::Full,
         )
         .unwrap();
-    let payload = sandbox06_citizen::upstream::card_qr(&h.suite.country, &moved)
+    let payload = sandbox06_world::card_qr(&h.suite.country, &moved)
         .unwrap()
         .to_payload();
     let r = call(&payload).await.unwrap();
@@ -324,14 +324,14 @@ async fn card_qr_codes_are_parsed_and_verified() {
     let country = &h.suite.country;
     let person = (0..200u64)
         .filter_map(|i| country.citizen_at(30_000_000 + i * 1_001))
-        .filter_map(|id| country.person(id, sandbox06_citizen::country::View::Full))
+        .filter_map(|id| country.person(id, sandbox06_world::View::Full))
         .find(|p| {
             p.is_alive()
                 && p.current_card()
                     .is_some_and(|c| c.expires.is_none_or(|e| e > country.reference_date()))
         })
         .unwrap();
-    let payload = sandbox06_citizen::upstream::card_qr(country, &person)
+    let payload = sandbox06_world::card_qr(country, &person)
         .unwrap()
         .to_payload();
     let r = call(&payload).await.unwrap();
@@ -451,9 +451,7 @@ async fn match_citizens_streams_results_in_order_with_per_record_errors() {
             },
             _ => {
                 let id = country.citizen_at(i * 40_000).unwrap();
-                let p = country
-                    .person(id, sandbox06_citizen::country::View::Basic)
-                    .unwrap();
+                let p = country.person(id, sandbox06_world::View::Basic).unwrap();
                 let name = if i % 100 == 21 {
                     "Ai Đó Khác".to_owned()
                 } else {
@@ -468,7 +466,7 @@ async fn match_citizens_streams_results_in_order_with_per_record_errors() {
                         i32::from(u8::from(p.date_of_birth.month())),
                         i32::from(p.date_of_birth.day()),
                     ),
-                    sex: if p.sex == sandbox06_citizen::domain::Sex::Male {
+                    sex: if p.sex == sandbox06_vn::Sex::Male {
                         Sex::Male
                     } else {
                         Sex::Female
@@ -531,13 +529,13 @@ async fn life_events_are_applied_on_read() {
         .await
         .unwrap();
     let happy = "001090012345";
-    let qr_before = sandbox06_citizen::upstream::card_qr(
+    let qr_before = sandbox06_world::card_qr(
         &h.suite.country,
         &h.suite
             .country
             .person(
-                sandbox06_citizen::domain::CitizenId::parse_field(happy, "id").unwrap(),
-                sandbox06_citizen::country::View::Full,
+                sandbox06_vn::CitizenId::parse_field(happy, "id").unwrap(),
+                sandbox06_world::View::Full,
             )
             .unwrap(),
     )

@@ -1,7 +1,7 @@
 //! The edge as a whole: health and reflection for the suite, unknown methods.
 
-use sandbox06_kit::error::reason_of;
-use sandbox06_tests::start;
+use sandbox06_runtime::error::reason_of;
+use sandbox06_testkit::start;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };

@@ -7,7 +7,7 @@ use sandbox06_proto::{
     citizen::{Verdict, VerifyCitizenRequest},
     population::{self as pop, population_service_client::PopulationServiceClient},
 };
-use sandbox06_tests::{redis_url, start_with, test_config_with};
+use sandbox06_testkit::{redis_url, start_with, test_config_with};
 
 fn namespace() -> String {
     let nanos = std::time::SystemTime::now()
@@ -70,7 +70,7 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
         .into_inner();
     assert_eq!(r.verdict(), Verdict::Deceased);
     third.suite.stop().await.unwrap();
-    let store = sandbox06_kit::store::open(&url, &config.store.namespace)
+    let store = sandbox06_store::open(&url, &config.store.namespace)
         .await
         .unwrap();
     store.clear().await.unwrap();

@@ -6,7 +6,7 @@
 use opentelemetry::trace::{TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use sandbox06_proto::citizen::GetCitizenRequest;
-use sandbox06_tests::start;
+use sandbox06_testkit::start;
 use tracing_subscriber::layer::SubscriberExt;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";

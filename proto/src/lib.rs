@@ -52,6 +52,8 @@ pub mod sandbox06 {
     }
 }
 
+pub mod dates;
+
 pub use sandbox06::citizen::v1 as citizen;
 pub use sandbox06::types::v1 as types;
 pub use sandbox06::upstream::population::v1 as population;

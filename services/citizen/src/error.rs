@@ -1,11 +1,12 @@
 //! Mapping of the citizen crate's failures to the suite's error model.
 
-use sandbox06_kit::{ApiError, Reason};
+use sandbox06_runtime::{ApiError, Reason};
 
-use crate::domain::{FieldError, FieldErrorKind};
+use sandbox06_vn::{FieldError, FieldErrorKind};
 
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> Self {
+/// A field error as the suite's error, with the reason of its kind.
+pub fn field_error(e: FieldError) -> ApiError {
+    {
         let reason = match e.kind {
             FieldErrorKind::CitizenId => Reason::InvalidCitizenId,
             FieldErrorKind::Date => Reason::InvalidDate,
@@ -18,7 +19,7 @@ impl From<FieldError> for ApiError {
 
 /// A field error as a gRPC status.
 pub fn invalid(e: FieldError) -> tonic::Status {
-    ApiError::from(e).into()
+    field_error(e).into()
 }
 
 /// No citizen has this number.
@@ -27,6 +28,9 @@ pub fn not_found(citizen_id: &str) -> tonic::Status {
         Reason::CitizenNotFound,
         "no citizen has this personal ID number",
     )
-    .with_metadata("citizen_id", sandbox06_kit::mask::citizen_id(citizen_id))
+    .with_metadata(
+        "citizen_id",
+        sandbox06_runtime::mask::citizen_id(citizen_id),
+    )
     .into()
 }

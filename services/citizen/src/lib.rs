@@ -1,12 +1,12 @@
-//! The citizen service of sandbox06 and its mock upstream, the national population database.
+//! The citizen service of sandbox06 (`sandbox06.citizen.v1.CitizenService`): identity lookup,
+//! field-by-field verification, card QR verification and bulk matching, in front of the
+//! population database, which it reaches over gRPC only.
 //!
-//! - `domain`: ID numbers, dates, names and card QR codes, parsed once.
-//! - `country`: the synthetic country the population database serves.
-//! - `upstream`: the population database's gRPC server (the mock) and the client the service uses.
-//! - `service`: `sandbox06.citizen.v1.CitizenService`.
+//! - `service`: the gRPC adapter and the verdict logic.
+//! - `population`: the client trait of the population database and its gRPC client.
 
-pub mod country;
-pub mod domain;
 pub mod error;
+pub mod population;
 pub mod service;
-pub mod upstream;
+
+pub use population::{GrpcPopulation, PopulationClient, UpstreamError};

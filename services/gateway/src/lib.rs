@@ -12,7 +12,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use sandbox06_gateway::{Backend, Gateway};
 //!
-//! let listener = sandbox06_kit::server::bind("127.0.0.1:4606".parse()?).await?;
+//! let listener = sandbox06_runtime::server::bind("127.0.0.1:4606".parse()?).await?;
 //! let citizen = Backend::new("citizen", "http://127.0.0.1:4610", ["sandbox06.citizen.v1.CitizenService"]);
 //! Gateway::new(vec![citizen])
 //!     .serve(listener, async { let _ = tokio::signal::ctrl_c().await; })
@@ -28,9 +28,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use sandbox06_kit::client::ChannelError;
-use sandbox06_kit::config::Limits;
-use sandbox06_kit::server::{ServeError, ServerBuilder};
+use sandbox06_runtime::client::ChannelError;
+use sandbox06_runtime::config::Limits;
+use sandbox06_runtime::server::{ServeError, ServerBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tonic_health::ServingStatus;
@@ -148,7 +148,7 @@ impl Gateway {
         let mut routes: HashMap<String, Route> = HashMap::new();
         let mut mirrors = JoinSet::new();
         for backend in self.backends {
-            let channel = sandbox06_kit::grpc_channel(&backend.url).map_err(|source| {
+            let channel = sandbox06_runtime::grpc_channel(&backend.url).map_err(|source| {
                 GatewayError::Backend {
                     backend: backend.name.clone(),
                     source,

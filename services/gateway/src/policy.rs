@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use http::HeaderMap;
 use prost_reflect::DescriptorPool;
-use sandbox06_kit::ApiError;
 pub use sandbox06_proto::sandbox06::options::v1::MethodPolicy;
+use sandbox06_runtime::ApiError;
 
 /// Full name of the method option carrying a [`MethodPolicy`].
 pub const POLICY_OPTION: &str = "sandbox06.options.v1.policy";

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use http::{Request, Response};
-use sandbox06_kit::telemetry::{inject_span_context, split_grpc_path};
-use sandbox06_kit::{ApiError, Reason};
+use sandbox06_runtime::telemetry::{inject_span_context, split_grpc_path};
+use sandbox06_runtime::{ApiError, Reason};
 use tonic::body::Body;
 use tonic::transport::Channel;
 use tower::{Service, ServiceExt};

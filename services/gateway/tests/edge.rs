@@ -8,16 +8,16 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sandbox06_gateway::Backend;
-use sandbox06_kit::config::Limits;
-use sandbox06_kit::error::reason_of;
-use sandbox06_kit::server::ServerBuilder;
-use sandbox06_kit::{ApiError, Reason};
 use sandbox06_proto::citizen::citizen_service_client::CitizenServiceClient;
 use sandbox06_proto::citizen::citizen_service_server::{CitizenService, CitizenServiceServer};
 use sandbox06_proto::citizen::{
     Citizen, GetCitizenRequest, GetCitizenResponse, MatchCitizensRequest, MatchCitizensResponse,
     VerifyCardQrRequest, VerifyCardQrResponse, VerifyCitizenRequest, VerifyCitizenResponse,
 };
+use sandbox06_runtime::config::Limits;
+use sandbox06_runtime::error::reason_of;
+use sandbox06_runtime::server::ServerBuilder;
+use sandbox06_runtime::{ApiError, Reason};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::{Stream, StreamExt};
@@ -70,7 +70,7 @@ impl CitizenService for FakeCitizens {
         let id = request.into_inner().citizen_id;
         if id != KNOWN_ID {
             return Err(ApiError::new(Reason::CitizenNotFound, "no such citizen")
-                .with_metadata("citizen_id", sandbox06_kit::mask::citizen_id(&id))
+                .with_metadata("citizen_id", sandbox06_runtime::mask::citizen_id(&id))
                 .into());
         }
         Ok(Response::new(GetCitizenResponse {
@@ -131,7 +131,7 @@ impl Running {
     }
 
     fn channel(&self) -> tonic::transport::Channel {
-        sandbox06_kit::grpc_channel(&self.url()).unwrap()
+        sandbox06_runtime::grpc_channel(&self.url()).unwrap()
     }
 
     async fn stop(mut self) {
@@ -143,7 +143,7 @@ impl Running {
 }
 
 async fn start_backend(traceparent: Arc<Mutex<Option<String>>>) -> Running {
-    let listener = sandbox06_kit::server::bind("127.0.0.1:0".parse().unwrap())
+    let listener = sandbox06_runtime::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
@@ -178,7 +178,7 @@ fn spawn<F: Future<Output = ()> + Send + 'static>(
 
 async fn start_gateway(backend_url: String, limits: Limits) -> Running {
     init_tracing();
-    let listener = sandbox06_kit::server::bind("127.0.0.1:0".parse().unwrap())
+    let listener = sandbox06_runtime::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();

@@ -17,16 +17,14 @@ use std::{
 
 use futures::StreamExt;
 use sandbox06::health_check;
-use sandbox06_citizen::{
-    country::{Country, View},
-    domain::Sex,
-};
 use sandbox06_proto::{
     citizen::{
         GetCitizenRequest, MatchCitizensRequest, citizen_service_client::CitizenServiceClient,
     },
     types,
 };
+use sandbox06_vn::Sex;
+use sandbox06_world::{Country, View};
 use tonic::transport::Channel;
 
 const REFERENCE_DATE: &str = "2026-11-27";

@@ -4,21 +4,19 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
-use sandbox06_citizen::{
-    country::Country,
-    service::CitizenApi,
-    upstream::{GrpcPopulation, PopulationDb},
-};
+use sandbox06_citizen::{GrpcPopulation, service::CitizenApi};
 use sandbox06_gateway::{Backend, Gateway};
-use sandbox06_kit::{
-    Store,
-    config::Config,
-    server::{ServerBuilder, bind},
-};
+use sandbox06_population_db::PopulationDb;
 use sandbox06_proto::{
     citizen::citizen_service_server::CitizenServiceServer,
     population::population_service_server::PopulationServiceServer,
 };
+use sandbox06_runtime::{
+    config::Config,
+    server::{ServerBuilder, bind},
+};
+use sandbox06_store::Store;
+use sandbox06_world::Country;
 use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Iso8601};
 use tokio::{sync::watch, task::JoinSet};
 
@@ -34,13 +32,13 @@ pub enum StartError {
     Config(String),
     /// A listener could not be bound.
     #[error(transparent)]
-    Serve(#[from] sandbox06_kit::server::ServeError),
+    Serve(#[from] sandbox06_runtime::server::ServeError),
     /// An upstream address is unusable.
     #[error(transparent)]
-    Channel(#[from] sandbox06_kit::client::ChannelError),
+    Channel(#[from] sandbox06_runtime::client::ChannelError),
     /// The state store cannot be opened.
     #[error(transparent)]
-    Store(#[from] sandbox06_kit::StoreError),
+    Store(#[from] sandbox06_store::StoreError),
 }
 
 /// Vietnam's date today (UTC+7): what "today" means for ages, cards and deadlines.
@@ -94,7 +92,7 @@ fn shutdown_signal(rx: &watch::Receiver<bool>) -> impl Future<Output = ()> + Sen
 
 /// Opens the store the config names (memory, or Redis shared by replicas).
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    let store = sandbox06_kit::store::open(&config.store.url, &config.store.namespace).await?;
+    let store = sandbox06_store::open(&config.store.url, &config.store.namespace).await?;
     tracing::info!(backend = store.backend(), "state store opened");
     Ok(store)
 }
@@ -129,7 +127,7 @@ pub async fn serve_citizen(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    let channel = sandbox06_kit::grpc_channel(population_url).map_err(|e| e.to_string())?;
+    let channel = sandbox06_runtime::grpc_channel(population_url).map_err(|e| e.to_string())?;
     let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), reference);
     let builder = ServerBuilder::new(&config.limits).add_service(
         CitizenServiceServer::new(api).max_decoding_message_size(config.limits.max_request_bytes),

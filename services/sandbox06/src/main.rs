@@ -7,8 +7,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use figment::{Figment, providers::Serialized};
 use sandbox06::{Suite, country, health_check, reference_date};
-use sandbox06_citizen::{country::View, domain::CitizenId, upstream::card_qr};
-use sandbox06_kit::{config::Config, server::bind, telemetry};
+use sandbox06_runtime::{config::Config, server::bind, telemetry};
+use sandbox06_vn::CitizenId;
+use sandbox06_world::{View, card_qr};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -261,7 +262,7 @@ fn citizen(cli: &Cli, raw: &str) -> anyhow::Result<ExitCode> {
     let Some(person) = country.person(id, View::Full) else {
         bail!("no citizen has the number {raw}");
     };
-    let record = sandbox06_citizen::upstream::record_of(&country, &person);
+    let record = sandbox06_population_db::record_of(&country, &person);
     let json = sandbox06_proto::to_json(&record, "sandbox06.upstream.population.v1.Citizen")?;
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(ExitCode::SUCCESS)

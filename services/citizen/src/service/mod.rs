@@ -8,19 +8,21 @@ pub mod verify;
 use std::{pin::Pin, sync::Arc};
 
 use futures::{Stream, StreamExt};
-use sandbox06_kit::Reason;
 use sandbox06_proto::{
     citizen::{self as api, citizen_service_server::CitizenService},
     population::RecordView,
     types,
 };
+use sandbox06_runtime::Reason;
 use tonic::{Request, Response, Status, Streaming};
 
 use self::verify::{Checks, card_check, current_card_status};
+use sandbox06_proto::dates::date_from_proto;
+use sandbox06_vn::{CardQr, CitizenId, CivilDate, FieldError, FieldErrorKind, Sex};
+
 use crate::{
-    domain::{CardQr, CitizenId, CivilDate, FieldError, FieldErrorKind, Sex, date_from_proto},
     error::{invalid, not_found},
-    upstream::{PopulationClient, UpstreamError},
+    population::{PopulationClient, UpstreamError},
 };
 
 /// Records matched per upstream batch in MatchCitizens.
@@ -177,7 +179,7 @@ impl CitizenApi {
 fn trace_outcome(rpc: &str, record: &sandbox06_proto::population::Citizen, verdict: api::Verdict) {
     tracing::debug!(
         rpc,
-        citizen = %sandbox06_kit::mask::citizen_id(&record.citizen_id),
+        citizen = %sandbox06_runtime::mask::citizen_id(&record.citizen_id),
         persona = %record.persona,
         verdict = verdict.as_str_name(),
         "verified"
@@ -343,13 +345,13 @@ impl CitizenService for CitizenApi {
                 citizen_id: id,
                 old_id_number: qr.old_id_number.clone().unwrap_or_default(),
                 full_name: qr.full_name.clone(),
-                date_of_birth: Some(crate::domain::date_to_proto(qr.date_of_birth)),
+                date_of_birth: Some(sandbox06_proto::dates::date_to_proto(qr.date_of_birth)),
                 sex: match qr.sex {
                     Sex::Male => types::Sex::Male,
                     Sex::Female => types::Sex::Female,
                 } as i32,
                 address: qr.address.clone(),
-                issue_date: Some(crate::domain::date_to_proto(qr.issue_date)),
+                issue_date: Some(sandbox06_proto::dates::date_to_proto(qr.issue_date)),
             }),
             verdict: verdict as i32,
             checks: checks.into_inner(),
@@ -467,7 +469,7 @@ impl CitizenApi {
                     )),
                     Some(r) if r.citizen_id != wanted => Err(upstream_failed(format!(
                         "it returned the result of another number ({}) in this record's place",
-                        sandbox06_kit::mask::citizen_id(&r.citizen_id)
+                        sandbox06_runtime::mask::citizen_id(&r.citizen_id)
                     ))),
                     Some(r) if !r.invalid_reason.is_empty() => Err(upstream_failed(format!(
                         "it refused a number the service accepted: {}",
@@ -476,7 +478,7 @@ impl CitizenApi {
                     Some(r) => match r.citizen {
                         Some(c) if c.citizen_id != wanted => Err(upstream_failed(format!(
                             "it returned the record of another number ({}) in this record's place",
-                            sandbox06_kit::mask::citizen_id(&c.citizen_id)
+                            sandbox06_runtime::mask::citizen_id(&c.citizen_id)
                         ))),
                         other => Ok(other),
                     },

@@ -2,8 +2,8 @@
 
 use prost::Message;
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage};
-use sandbox06_kit::{ApiError, Reason};
 use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen};
+use sandbox06_runtime::{ApiError, Reason};
 
 const CITIZEN: &str = "sandbox06.citizen.v1.Citizen";
 

@@ -7,9 +7,8 @@ use sandbox06_proto::{
 };
 use unicode_normalization::UnicodeNormalization;
 
-use crate::domain::{
-    CivilDate, NameComparison, Sex, compare_names, date_to_proto, fold_diacritics,
-};
+use sandbox06_proto::dates::date_to_proto;
+use sandbox06_vn::{CivilDate, NameComparison, Sex, compare_names, fold_diacritics};
 
 /// Builds the checks of one verification, in request order.
 #[derive(Debug, Default)]

@@ -1,0 +1,269 @@
+//! Administrative units of both eras, embedded from the project's data files
+//! (`crates/vn/data`, derived from the GSO codes; see the README there).
+
+use std::{collections::HashMap, sync::LazyLock};
+
+const PROVINCES: &str = include_str!("../data/provinces.tsv");
+const COMMUNES_PRE_2025: &str = include_str!("../data/communes-pre2025.tsv");
+const COMMUNES_2025: &str = include_str!("../data/communes-2025.tsv");
+const ETHNICITIES: &str = include_str!("../data/ethnicities.tsv");
+const RELIGIONS: &str = include_str!("../data/religions.tsv");
+
+/// A province of the 63 in force until 30 June 2025 (the ID number's `PPP`).
+#[derive(Debug)]
+pub struct Province {
+    /// GSO code, 1–96.
+    pub code: u8,
+    /// Name with unit type, e.g. "Tỉnh Ninh Thuận".
+    pub name: &'static str,
+    /// Code of the province it belongs to from 1 July 2025.
+    pub code_2025: u8,
+    /// Name of that province.
+    pub name_2025: &'static str,
+    /// Population at the 2019 census.
+    pub population: u32,
+    /// Its communes: indices into [`AdminUnits::communes`].
+    pub communes: std::ops::Range<u32>,
+    /// Non-Kinh ethnic groups and their shares in percent; Kinh is the rest.
+    pub ethnicities: Vec<(&'static str, f64)>,
+    /// Religions and their shares in percent; no religion is the rest.
+    pub religions: Vec<(&'static str, f64)>,
+}
+
+/// A commune (xã, phường, thị trấn) of the pre-2025 units.
+#[derive(Debug)]
+pub struct Commune {
+    /// GSO code of its province.
+    pub province: u8,
+    /// GSO district code.
+    pub district_code: &'static str,
+    /// District name with unit type.
+    pub district_name: &'static str,
+    /// GSO commune code.
+    pub code: &'static str,
+    /// Commune name with unit type.
+    pub name: &'static str,
+    /// The 2025 commune it lies in: index into [`AdminUnits::communes_2025`].
+    pub current: u32,
+}
+
+/// A commune of the units in force from 1 July 2025.
+#[derive(Debug)]
+pub struct Commune2025 {
+    /// GSO code of its (2025) province.
+    pub province: u8,
+    /// GSO commune code.
+    pub code: &'static str,
+    /// Commune name with unit type.
+    pub name: &'static str,
+    /// A pre-2025 commune that lies in it, when one does.
+    pub predecessor: Option<u32>,
+}
+
+/// Both eras' units, parsed once from the embedded files.
+#[derive(Debug)]
+pub struct AdminUnits {
+    /// The 63 pre-2025 provinces, by code order.
+    pub provinces: Vec<Province>,
+    province_index: [u8; 100],
+    /// Every pre-2025 commune, grouped by province.
+    pub communes: Vec<Commune>,
+    /// Every 2025 commune.
+    pub communes_2025: Vec<Commune2025>,
+    names_2025: HashMap<u8, &'static str>,
+    by_code_pre: HashMap<&'static str, u32>,
+    by_code_2025: HashMap<&'static str, u32>,
+}
+
+/// The embedded units.
+pub static ADMIN_UNITS: LazyLock<AdminUnits> = LazyLock::new(AdminUnits::parse_embedded);
+
+const NO_PROVINCE: u8 = u8::MAX;
+
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').collect())
+}
+
+fn code(field: &str) -> u8 {
+    field.trim().parse().unwrap_or(NO_PROVINCE)
+}
+
+impl AdminUnits {
+    // The files are part of the build and checked by tests; a malformed row is skipped.
+    fn parse_embedded() -> Self {
+        let mut communes_2025: Vec<Commune2025> = rows(COMMUNES_2025)
+            .filter(|r| r.len() >= 3)
+            .map(|r| Commune2025 {
+                province: code(r[0]),
+                code: r[1],
+                name: r[2],
+                predecessor: None,
+            })
+            .collect();
+        let by_code_2025: HashMap<&'static str, u32> = communes_2025
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code, i as u32))
+            .collect();
+
+        let mut communes: Vec<Commune> = rows(COMMUNES_PRE_2025)
+            .filter(|r| r.len() >= 6)
+            .filter_map(|r| {
+                let current = *by_code_2025.get(r[5].trim())?;
+                Some(Commune {
+                    province: code(r[0]),
+                    district_code: r[1],
+                    district_name: r[2],
+                    code: r[3],
+                    name: r[4],
+                    current,
+                })
+            })
+            .collect();
+        communes.sort_by_key(|c| (c.province, c.code));
+        for (i, c) in communes.iter().enumerate() {
+            let target = &mut communes_2025[c.current as usize];
+            // Prefer the commune that kept the code: it names the same place in both eras.
+            if target.predecessor.is_none() || target.code == c.code {
+                target.predecessor = Some(i as u32);
+            }
+        }
+        let by_code_pre = communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code, i as u32))
+            .collect();
+
+        let mut ethnicities: HashMap<u8, Vec<(&'static str, f64)>> = HashMap::new();
+        for r in rows(ETHNICITIES).filter(|r| r.len() >= 3) {
+            ethnicities
+                .entry(code(r[0]))
+                .or_default()
+                .push((r[1], r[2].trim().parse().unwrap_or(0.0)));
+        }
+        let mut religions: HashMap<u8, Vec<(&'static str, f64)>> = HashMap::new();
+        for r in rows(RELIGIONS).filter(|r| r.len() >= 3) {
+            religions
+                .entry(code(r[0]))
+                .or_default()
+                .push((r[1], r[2].trim().parse().unwrap_or(0.0)));
+        }
+
+        let mut provinces: Vec<Province> = rows(PROVINCES)
+            .filter(|r| r.len() >= 5)
+            .map(|r| {
+                let c = code(r[0]);
+                let start = communes.partition_point(|x| x.province < c) as u32;
+                let end = communes.partition_point(|x| x.province <= c) as u32;
+                Province {
+                    code: c,
+                    name: r[1],
+                    code_2025: code(r[2]),
+                    name_2025: r[3],
+                    population: r[4].trim().parse().unwrap_or(0),
+                    communes: start..end,
+                    ethnicities: ethnicities.remove(&c).unwrap_or_default(),
+                    religions: religions.remove(&c).unwrap_or_default(),
+                }
+            })
+            .filter(|p| !p.communes.is_empty())
+            .collect();
+        provinces.sort_by_key(|p| p.code);
+        let mut province_index = [NO_PROVINCE; 100];
+        for (i, p) in provinces.iter().enumerate() {
+            province_index[p.code as usize % 100] = i as u8;
+        }
+        let names_2025 = provinces
+            .iter()
+            .map(|p| (p.code_2025, p.name_2025))
+            .collect();
+        AdminUnits {
+            provinces,
+            province_index,
+            communes,
+            communes_2025,
+            names_2025,
+            by_code_pre,
+            by_code_2025,
+        }
+    }
+
+    /// The pre-2025 province with this GSO code.
+    pub fn province(&self, code: u16) -> Option<&Province> {
+        if code >= 100 {
+            return None;
+        }
+        let i = self.province_index[code as usize];
+        (i != NO_PROVINCE).then(|| &self.provinces[i as usize])
+    }
+
+    /// Index of a province in [`AdminUnits::provinces`].
+    pub fn province_position(&self, code: u16) -> Option<usize> {
+        self.province(code)
+            .map(|p| self.province_index[p.code as usize] as usize)
+    }
+
+    /// The name of a 2025 province.
+    pub fn province_2025_name(&self, code: u8) -> &'static str {
+        self.names_2025.get(&code).copied().unwrap_or("")
+    }
+
+    /// A 2025 province's name with its unit type ("Tỉnh …" unless it is a city).
+    pub fn province_2025_official_name(&self, code: u8) -> String {
+        let name = self.province_2025_name(code);
+        if name.starts_with("Thành phố") || name.starts_with("Tỉnh") {
+            name.to_owned()
+        } else {
+            format!("Tỉnh {name}")
+        }
+    }
+
+    /// A pre-2025 commune by GSO code.
+    pub fn commune_pre_2025(&self, code: &str) -> Option<u32> {
+        self.by_code_pre.get(code).copied()
+    }
+
+    /// A 2025 commune by GSO code.
+    pub fn commune_2025(&self, code: &str) -> Option<u32> {
+        self.by_code_2025.get(code).copied()
+    }
+}
+
+/// Joins the non-empty parts of an address with ", ", as addresses are written.
+pub fn join_address(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_eras_are_complete_and_linked() {
+        let u = &*ADMIN_UNITS;
+        assert_eq!(u.provinces.len(), 63);
+        assert!(u.communes.len() > 10_000, "{}", u.communes.len());
+        assert!(u.communes_2025.len() > 3_300);
+        let names: std::collections::HashSet<_> = u.provinces.iter().map(|p| p.code_2025).collect();
+        assert_eq!(names.len(), 34);
+        let ninh_thuan = u.province(58).unwrap();
+        assert!(ninh_thuan.name.contains("Ninh Thuận"));
+        assert_eq!(ninh_thuan.code_2025, 56);
+        assert!(u.province_2025_name(56).contains("Khánh Hòa"));
+        for c in &u.communes {
+            let now = &u.communes_2025[c.current as usize];
+            let p = u.province(u16::from(c.province)).unwrap();
+            assert_eq!(now.province, p.code_2025, "{} {}", c.code, c.name);
+        }
+        assert!(u.province(3).is_none());
+        assert!(u.province(0).is_none());
+    }
+}

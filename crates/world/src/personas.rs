@@ -1,0 +1,455 @@
+//! Hand-written citizens with stable ID numbers, one for each edge case integrators test.
+//! They override the generator; the README lists them.
+
+use std::collections::HashMap;
+
+use time::{Date, Month};
+
+use super::{Country, person::*, rules::card_expiry};
+use sandbox06_vn::CitizenId;
+
+/// One persona as written by hand.
+#[derive(Debug, Clone)]
+pub struct PersonaSpec {
+    /// Stable key, e.g. "happy-path".
+    pub key: &'static str,
+    /// ID number.
+    pub id: &'static str,
+    /// Full name.
+    pub name: &'static str,
+    /// Date of birth (year, month, day).
+    pub birth: (i32, u8, u8),
+    /// Ethnic group.
+    pub ethnicity: &'static str,
+    /// Religion.
+    pub religion: &'static str,
+    /// Residence: a pre-2025 commune code and the street part.
+    pub home: (&'static str, &'static str),
+    /// Issue dates of the cards, oldest first; the last is the current one.
+    pub cards: &'static [(i32, u8, u8)],
+    /// Old CMND number.
+    pub old_cmnd: Option<&'static str>,
+    /// VNeID level.
+    pub vneid: Vneid,
+    /// Health insurance.
+    pub insured: bool,
+    /// Date of death.
+    pub died: Option<(i32, u8, u8)>,
+    /// The current card was withdrawn by the police.
+    pub card_revoked: bool,
+    /// Moved after the card was issued: a 2025 commune code, the street, the date.
+    pub moved_to: Option<(&'static str, &'static str, (i32, u8, u8))>,
+    /// Spouse (a persona's ID number).
+    pub spouse: Option<&'static str>,
+    /// Parents (personas' ID numbers).
+    pub parents: Option<(&'static str, &'static str)>,
+    /// Head of the household (a persona's ID number) and the relation to the head.
+    pub household: Option<(&'static str, &'static str)>,
+    /// What an integrator tests with it.
+    pub use_for: &'static str,
+}
+
+const fn base(
+    key: &'static str,
+    id: &'static str,
+    name: &'static str,
+    birth: (i32, u8, u8),
+) -> PersonaSpec {
+    PersonaSpec {
+        key,
+        id,
+        name,
+        birth,
+        ethnicity: "Kinh",
+        religion: "Không",
+        home: ("00061", "Số 12 phố Hàng Bạc"),
+        cards: &[],
+        old_cmnd: None,
+        vneid: Vneid::Level2,
+        insured: true,
+        died: None,
+        card_revoked: false,
+        moved_to: None,
+        spouse: None,
+        parents: None,
+        household: None,
+        use_for: "",
+    }
+}
+
+/// Every persona.
+pub const PERSONAS: &[PersonaSpec] = &[
+    PersonaSpec {
+        cards: &[(2021, 6, 10)],
+        old_cmnd: Some("012345678"),
+        spouse: Some("001192023456"),
+        household: Some(("001090012345", "Chủ hộ")),
+        use_for: "happy path: adult, valid chip card, VNeID level 2, insured; husband in a married couple",
+        ..base(
+            "happy-path",
+            "001090012345",
+            "Nguyễn Văn Hùng",
+            (1990, 3, 15),
+        )
+    },
+    PersonaSpec {
+        cards: &[(2021, 7, 2)],
+        spouse: Some("001090012345"),
+        household: Some(("001090012345", "Vợ")),
+        use_for: "wife of happy-path: married couple in one household (notary checks)",
+        ..base(
+            "married-wife",
+            "001192023456",
+            "Trần Thị Mai",
+            (1992, 8, 22),
+        )
+    },
+    PersonaSpec {
+        vneid: Vneid::None,
+        parents: Some(("001090012345", "001192023456")),
+        household: Some(("001090012345", "Con")),
+        use_for: "minor under 14: ID number, no card, no VNeID account of his own",
+        ..base(
+            "minor-no-card",
+            "001215067890",
+            "Nguyễn Minh Khang",
+            (2015, 9, 5),
+        )
+    },
+    PersonaSpec {
+        home: ("26740", "Số 45 đường Lê Lợi"),
+        cards: &[(2021, 9, 15)],
+        vneid: Vneid::Level1,
+        use_for: "VNeID level 1 only: refused where level 2 is required",
+        ..base(
+            "vneid-level-1",
+            "079195034567",
+            "Lê Thị Hoa",
+            (1995, 11, 12),
+        )
+    },
+    PersonaSpec {
+        home: ("11296", "Tổ 5, Khu phố 2"),
+        cards: &[(2021, 4, 20)],
+        old_cmnd: Some("031245678"),
+        vneid: Vneid::None,
+        use_for: "no VNeID account",
+        ..base("no-vneid", "031075045678", "Phạm Văn Nam", (1975, 2, 3))
+    },
+    PersonaSpec {
+        home: ("20194", "Số 8 đường Nguyễn Văn Cừ"),
+        cards: &[(2021, 5, 20)],
+        use_for: "card expired: issued at 20, the renewal at 25 was missed",
+        ..base(
+            "card-expired",
+            "048300056789",
+            "Đặng Thị Thu",
+            (2000, 8, 12),
+        )
+    },
+    PersonaSpec {
+        home: ("14755", "Số 30 đường Bà Triệu"),
+        cards: &[(2021, 3, 18), (2024, 9, 10)],
+        old_cmnd: Some("173456789"),
+        use_for: "card lost and replaced: the 2021 card is superseded by a 2024 Căn cước",
+        ..base(
+            "card-replaced",
+            "038088067890",
+            "Hoàng Văn Tuấn",
+            (1988, 6, 30),
+        )
+    },
+    PersonaSpec {
+        home: ("16663", "Số 3 đường Lê Duẩn"),
+        cards: &[(2021, 6, 1)],
+        old_cmnd: Some("180123456"),
+        vneid: Vneid::None,
+        insured: false,
+        died: Some((2025, 12, 3)),
+        use_for: "deceased: death registered, card voided",
+        ..base("deceased", "040045078901", "Trần Văn Phúc", (1945, 4, 14))
+    },
+    PersonaSpec {
+        home: ("13636", "Số 17 đường Trần Hưng Đạo"),
+        cards: &[(2024, 9, 5)],
+        religion: "Công giáo",
+        use_for: "new Căn cước card issued in 2024 at 14",
+        ..base(
+            "can-cuoc-2024",
+            "036310089012",
+            "Vũ Ngọc Anh",
+            (2010, 8, 20),
+        )
+    },
+    PersonaSpec {
+        home: ("22879", "Thôn 1"),
+        cards: &[(2021, 4, 15)],
+        old_cmnd: Some("264123456"),
+        use_for: "old 9-digit CMND still on the QR code; Ninh Thuận address in pre-2025 units",
+        ..base("old-cmnd", "058090001234", "Nguyễn Văn An", (1990, 1, 1))
+    },
+    PersonaSpec {
+        home: ("22759", "Số 21 đường Thống Nhất"),
+        cards: &[(2021, 5, 10)],
+        moved_to: Some(("22366", "Số 25 đường Trần Phú", (2025, 9, 15))),
+        use_for: "moved to Nha Trang after the 2025 merger: the address on the QR code is stale",
+        ..base(
+            "moved-after-merger",
+            "058185090123",
+            "Lê Thị Ngọc Hân",
+            (1985, 10, 7),
+        )
+    },
+    PersonaSpec {
+        ethnicity: "Chăm",
+        religion: "Bà-la-môn",
+        home: ("22870", "Khu phố 5"),
+        cards: &[(2021, 4, 2)],
+        use_for: "Chăm citizen of Ninh Thuận, Brahmanist",
+        ..base("cham", "058088101234", "Đàng Năng Thọ", (1988, 5, 19))
+    },
+    PersonaSpec {
+        ethnicity: "Raglai",
+        home: ("22783", "Thôn Ma Oai"),
+        cards: &[(2021, 11, 23)],
+        vneid: Vneid::Level1,
+        use_for: "Raglai citizen of Ninh Thuận (Bác Ái)",
+        ..base("raglai", "058197112345", "Chamaléa Thị Hồng", (1997, 2, 14))
+    },
+    PersonaSpec {
+        home: ("00166", "Số 9 ngõ 68 Trần Thái Tông"),
+        cards: &[(2021, 8, 9)],
+        use_for: "name differs only in diacritics from name-twin-ha-dot (Hà / Hạ)",
+        ..base(
+            "name-twin-ha",
+            "001196123456",
+            "Nguyễn Thị Hà",
+            (1996, 1, 15),
+        )
+    },
+    PersonaSpec {
+        home: ("00166", "Số 11 ngõ 68 Trần Thái Tông"),
+        cards: &[(2021, 8, 9)],
+        use_for: "name differs only in diacritics from name-twin-ha (Hạ / Hà)",
+        ..base(
+            "name-twin-ha-dot",
+            "001196654321",
+            "Nguyễn Thị Hạ",
+            (1996, 7, 7),
+        )
+    },
+    PersonaSpec {
+        home: ("25993", "Số 102 đường Đồng Khởi"),
+        cards: &[(2021, 10, 12)],
+        old_cmnd: Some("271234567"),
+        insured: false,
+        use_for: "no health insurance",
+        ..base(
+            "no-health-insurance",
+            "075082134567",
+            "Bùi Văn Lộc",
+            (1982, 12, 1),
+        )
+    },
+    PersonaSpec {
+        home: ("31117", "Số 56 đường Trần Văn Khéo"),
+        cards: &[(2022, 1, 17)],
+        card_revoked: true,
+        use_for: "card revoked by the police",
+        ..base("card-revoked", "092091145678", "Lý Minh Tâm", (1991, 3, 9))
+    },
+];
+
+/// The personas, indexed by ID number.
+#[derive(Debug)]
+pub struct Personas {
+    by_id: HashMap<CitizenId, usize>,
+}
+
+fn ymd((y, m, d): (i32, u8, u8)) -> Date {
+    Month::try_from(m)
+        .ok()
+        .and_then(|m| Date::from_calendar_date(y, m, d).ok())
+        .unwrap_or(Date::MIN)
+}
+
+impl Personas {
+    /// Indexes the persona table.
+    pub fn build() -> Self {
+        let by_id = PERSONAS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| CitizenId::parse_field(p.id, "id").ok().map(|id| (id, i)))
+            .collect();
+        Personas { by_id }
+    }
+
+    /// Every persona's ID number.
+    pub fn ids(&self) -> impl Iterator<Item = CitizenId> + '_ {
+        self.by_id.keys().copied()
+    }
+
+    /// Every persona, in table order.
+    pub fn all(&self) -> &'static [PersonaSpec] {
+        PERSONAS
+    }
+
+    /// The persona with this ID number.
+    pub fn get(&self, id: CitizenId) -> Option<&'static PersonaSpec> {
+        self.by_id.get(&id).map(|&i| &PERSONAS[i])
+    }
+
+    /// A persona's record.
+    pub fn person(&self, id: CitizenId, country: &Country) -> Option<Person> {
+        let spec = self.get(id)?;
+        let units = country.units();
+        let reference = country.reference_date();
+        let place = |code: &str, street: &str| Place {
+            commune: units
+                .commune_pre_2025(code)
+                .map(CommuneRef::Pre2025)
+                .or_else(|| units.commune_2025(code).map(CommuneRef::Current))
+                .unwrap_or(CommuneRef::Pre2025(0)),
+            street: street.to_owned(),
+        };
+        let birth = ymd(spec.birth);
+        let sex = id.sex();
+        let first_home = place(spec.home.0, spec.home.1);
+        let (residence, previous) = match spec.moved_to {
+            Some((code, street, _)) => (place(code, street), vec![first_home.clone()]),
+            None => (first_home.clone(), Vec::new()),
+        };
+        let life = spec.died.map_or(Life::Alive, |d| Life::Deceased(ymd(d)));
+        let mut cards: Vec<Card> = spec
+            .cards
+            .iter()
+            .map(|&d| {
+                let issued = ymd(d);
+                Card {
+                    number: spec.id.to_owned(),
+                    kind: CardKind::issued_on(issued),
+                    issued,
+                    expires: card_expiry(birth, issued),
+                    standing: CardStanding::Superseded,
+                    printed_address: Some(first_home.clone()),
+                }
+            })
+            .collect();
+        if let Some(current) = cards.last_mut() {
+            current.standing = if spec.card_revoked || life != Life::Alive {
+                CardStanding::Revoked
+            } else if current.expires.is_some_and(|e| e < reference) {
+                CardStanding::Expired
+            } else {
+                CardStanding::Valid
+            };
+        }
+        if let Some(number) = spec.old_cmnd {
+            let issued = ymd((spec.birth.0 + 16, 3, 1)).max(super::rules::CMND_FROM);
+            cards.insert(
+                0,
+                Card {
+                    number: number.to_owned(),
+                    kind: CardKind::Cmnd,
+                    issued,
+                    expires: Some(super::rules::add_years(issued, 15)),
+                    standing: CardStanding::Superseded,
+                    printed_address: Some(first_home.clone()),
+                },
+            );
+        }
+        cards.reverse();
+        let relative = |rid: &str| {
+            let other = CitizenId::parse_field(rid, "id").ok()?;
+            let spec = self.get(other)?;
+            Some(Relative {
+                id: Some(other),
+                full_name: spec.name.to_owned(),
+                birth_year: spec.birth.0,
+            })
+        };
+        let household = spec.household.and_then(|(head, relation)| {
+            let head_rel = relative(head)?;
+            let members = PERSONAS
+                .iter()
+                .filter(|p| p.household.is_some_and(|(h, _)| h == head) && p.died.is_none())
+                .filter_map(|p| {
+                    Some(Member {
+                        id: CitizenId::parse_field(p.id, "id").ok()?,
+                        full_name: p.name.to_owned(),
+                        relation: p.household.map_or("", |(_, r)| r),
+                    })
+                })
+                .collect();
+            Some(Household {
+                code: format!("{:012}", head_rel.id.map_or(0, |i| i.value() ^ 0x5A5A_5A5A)),
+                head: head_rel.id?,
+                head_name: head_rel.full_name,
+                relation,
+                members,
+            })
+        });
+        let spouse = spec.spouse.and_then(relative);
+        let marital = match (&spouse, life) {
+            (Some(_), _) => Marital::Married,
+            _ => Marital::Single,
+        };
+        let residence_province = country.province_2025_of(&residence);
+        let year = reference.year();
+        let insurance = (spec.insured && life == Life::Alive).then(|| {
+            let number = format!("{:02}{}", residence_province, &spec.id[4..12]);
+            let group = if super::rules::age_on(birth, reference) < 6 {
+                "TE1"
+            } else {
+                "GD4"
+            };
+            Insurance {
+                card_code: format!("{group}{residence_province:02}{number}"),
+                social_insurance_number: number,
+                valid_from: ymd((year, 1, 1)),
+                valid_to: ymd((year, 12, 31)),
+                facility_code: format!("{residence_province:02}001"),
+            }
+        });
+        let home_town = Place {
+            commune: first_home.commune,
+            street: String::new(),
+        };
+        Some(Person {
+            id,
+            full_name: spec.name.to_owned(),
+            date_of_birth: birth,
+            sex,
+            ethnicity: spec.ethnicity,
+            religion: spec.religion,
+            birth_registration: home_town.clone(),
+            home_town,
+            residence,
+            previous_residences: previous,
+            life,
+            cards,
+            old_id_number: spec.old_cmnd.map(str::to_owned),
+            marital,
+            father: spec.parents.and_then(|(f, _)| relative(f)),
+            mother: spec.parents.and_then(|(_, m)| relative(m)),
+            spouse,
+            household: if life == Life::Alive { household } else { None },
+            vneid: (
+                spec.vneid,
+                // Registered once the first chip card was in hand.
+                (spec.vneid != Vneid::None).then(|| {
+                    spec.cards
+                        .first()
+                        .map_or(ymd((2023, 3, 1)), |&d| ymd(d).max(ymd((2023, 3, 1))))
+                }),
+            ),
+            insurance,
+            marks: if spec.cards.is_empty() {
+                String::new()
+            } else {
+                "Nốt ruồi C:1cm trên đuôi mắt trái".to_owned()
+            },
+            persona: Some(spec.key),
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! Properties of the synthetic country.
+
+use proptest::prelude::*;
+use time::macros::date;
+
+use super::*;
+
+fn country() -> &'static Country {
+    static C: std::sync::LazyLock<Country> =
+        std::sync::LazyLock::new(|| Country::new(6, 100_000_000, date!(2026 - 11 - 27)));
+    &C
+}
+
+#[test]
+fn the_country_is_country_sized() {
+    let n = country().population();
+    assert!((95_000_000..=105_000_000).contains(&n), "{n}");
+    let small = Country::new(6, 1_000, date!(2026 - 11 - 27));
+    assert!(
+        small.population() > 0 && small.population() < 2_000,
+        "{}",
+        small.population()
+    );
+}
+
+#[test]
+fn same_seed_same_country_other_seed_other_country() {
+    let a = Country::new(7, 1_000_000, date!(2026 - 11 - 27));
+    let b = Country::new(7, 1_000_000, date!(2026 - 11 - 27));
+    let c = Country::new(8, 1_000_000, date!(2026 - 11 - 27));
+    let mut differs = 0;
+    for i in (0..a.population()).step_by(997) {
+        let id = a.citizen_at(i).unwrap();
+        assert_eq!(Some(id), b.citizen_at(i));
+        assert_eq!(a.person(id, View::Full), b.person(id, View::Full));
+        if c.citizen_at(i) != Some(id) {
+            differs += 1;
+        }
+    }
+    assert!(differs > 0);
+}
+
+#[test]
+fn families_are_other_citizens_of_the_same_world() {
+    let c = country();
+    let (mut with_father, mut married) = (0, 0);
+    for i in (0..c.population()).step_by(1_000_003).take(100) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        if let Some(father) = p.father.as_ref().and_then(|f| f.id) {
+            with_father += 1;
+            let f = c.person(father, View::Full).unwrap();
+            assert_eq!(f.sex, Sex::Male);
+            assert!(p.date_of_birth.year() - f.date_of_birth.year() >= 24);
+            // Kinh and most groups inherit the father's family name.
+            if p.ethnicity == "Kinh" {
+                assert_eq!(p.full_name.split(' ').next(), f.full_name.split(' ').next());
+            }
+        }
+        if let Some(spouse) = p.spouse.as_ref().and_then(|s| s.id) {
+            married += 1;
+            let s = c.person(spouse, View::Full).unwrap();
+            assert_eq!(
+                s.spouse.as_ref().and_then(|x| x.id),
+                Some(id),
+                "{id} {spouse}"
+            );
+            assert_ne!(s.sex, p.sex);
+        }
+        if let Some(h) = &p.household {
+            assert!(
+                h.members.iter().any(|m| m.id == id) || !p.is_alive(),
+                "{id} not in its household"
+            );
+        }
+    }
+    assert!(with_father > 10, "{with_father}");
+    assert!(married > 10, "{married}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn every_enumerated_citizen_agrees_with_its_digits(i in 0u64..95_000_000) {
+        let c = country();
+        let id = c.citizen_at(i).unwrap();
+        let parsed = CitizenId::parse_at(&id.to_string(), "citizen_id", 2026).unwrap();
+        prop_assert_eq!(parsed, id);
+        let p = c.person(id, View::Full).unwrap();
+        prop_assert_eq!(p.date_of_birth.year(), id.birth_year());
+        prop_assert_eq!(p.sex, id.sex());
+        prop_assert!(p.date_of_birth <= c.reference_date());
+        let reg = &c.units().communes[match p.birth_registration.commune { CommuneRef::Pre2025(i) => i as usize, CommuneRef::Current(_) => unreachable!() }];
+        prop_assert_eq!(u16::from(reg.province), id.province_code());
+        // The address exists in both eras.
+        let Place { commune: CommuneRef::Pre2025(ci), .. } = p.residence else { unreachable!() };
+        let pre = &c.units().communes[ci as usize];
+        let now = &c.units().communes_2025[pre.current as usize];
+        prop_assert_eq!(c.units().province(u16::from(pre.province)).unwrap().code_2025, now.province);
+        if let Some(card) = p.current_card() {
+            prop_assert!(card.issued >= p.date_of_birth);
+        }
+    }
+
+    #[test]
+    fn any_well_formed_number_is_no_one_or_someone_consistent(p in 1u16..100, g in 0u8..4, yy in 0u8..100, serial in 0u32..1_000_000) {
+        let c = country();
+        let s = format!("{p:03}{g}{yy:02}{serial:06}");
+        if let Ok(id) = CitizenId::parse_at(&s, "citizen_id", 2026)
+            && let Some(person) = c.person(id, View::Basic)
+        {
+            prop_assert_eq!(person.date_of_birth.year(), id.birth_year());
+            prop_assert_eq!(person.sex, id.sex());
+        }
+    }
+}
+
+#[test]
+fn the_default_country_is_the_same_on_every_machine() {
+    // Pinned values: a change here changes every integrator's test data, so it must be deliberate.
+    let c = country();
+    let samples: Vec<(String, String)> = [0u64, 1, 33_333_333, 77_777_777]
+        .iter()
+        .map(|&i| {
+            let id = c.citizen_at(i).unwrap();
+            (id.to_string(), c.person(id, View::Basic).unwrap().full_name)
+        })
+        .collect();
+    let printed = format!("{samples:?}");
+    assert_eq!(c.population(), GOLDEN_POPULATION, "{printed}");
+    assert_eq!(printed, GOLDEN_SAMPLES);
+}
+
+const GOLDEN_POPULATION: u64 = 99_860_956;
+const GOLDEN_SAMPLES: &str = r#"[("001026497377", "Đào Trung An"), ("001026676483", "Nguyễn Quốc Quân"), ("035211925758", "Trần Ngọc Tùng"), ("079097109932", "Hà Quốc Tuấn")]"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn card_qr_codes_round_trip(i in 0u64..95_000_000) {
+        let c = country();
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        if let Some(qr) = crate::card_qr(c, &p) {
+            let payload = qr.to_payload();
+            let parsed = sandbox06_vn::CardQr::parse(&payload, 2026).unwrap();
+            prop_assert_eq!(&parsed, &qr);
+            prop_assert_eq!(parsed.to_payload(), payload);
+        }
+    }
+}
+
+#[test]
+fn records_are_coherent_with_each_other() {
+    let c = country();
+    let reference = c.reference_date();
+    let (mut minors, mut minors_heading) = (0, 0);
+    for i in (0..c.population()).step_by(33_331).take(3_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        let age = rules::age_on(p.date_of_birth, reference);
+        // Households agree from both sides.
+        if let Some(h) = &p.household {
+            assert!(
+                h.members.iter().any(|m| m.id == id),
+                "{id} missing from its household"
+            );
+            for m in &h.members {
+                let other = c.person(m.id, View::Full).unwrap();
+                assert_eq!(
+                    other.household.as_ref().map(|x| x.head),
+                    Some(h.head),
+                    "{id}: member {} names another head",
+                    m.id
+                );
+            }
+            if age < 18 {
+                minors += 1;
+                if h.head == id {
+                    minors_heading += 1;
+                    // Only when no living parent is a head to live with.
+                    for parent in [&p.father, &p.mother]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| r.id)
+                    {
+                        let parent = c.person(parent, View::Full).unwrap();
+                        assert!(
+                            !parent.is_alive()
+                                || parent
+                                    .household
+                                    .as_ref()
+                                    .is_none_or(|h| h.head != parent.id),
+                            "{id}: a minor heads a household although a parent heads one"
+                        );
+                    }
+                }
+            }
+        }
+        // Married only from the legal age, by date.
+        if p.marital != Marital::Single {
+            assert!(
+                age >= if p.sex == Sex::Male { 20 } else { 18 },
+                "{id} married at {age}"
+            );
+        }
+        // VNeID only after a chip card.
+        if let (level, Some(on)) = p.vneid {
+            assert_ne!(level, Vneid::None);
+            let first_chip = p
+                .cards
+                .iter()
+                .filter(|k| k.kind != CardKind::Cmnd)
+                .map(|k| k.issued)
+                .min();
+            assert!(
+                first_chip.is_some_and(|d| d <= on),
+                "{id}: VNeID before any chip card"
+            );
+        }
+        // The dead hold a revoked card, when they held any.
+        if let Life::Deceased(died) = p.life {
+            assert!(p.household.is_none());
+            if let Some(card) = p.cards.first() {
+                assert_eq!(card.standing, CardStanding::Revoked, "{id}");
+                assert!(card.issued <= died);
+            }
+            // No child was born after the death.
+            for child in c.children_of(c.slot_of(id).unwrap()) {
+                let child_id = c.id_of(child);
+                assert!(
+                    c.birth_date(child, child_id) <= died,
+                    "{id} died before {child_id} was born"
+                );
+            }
+        }
+        // Generated relations never point at a persona.
+        for r in [&p.father, &p.mother, &p.spouse]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.id)
+        {
+            assert!(
+                c.personas().get(r).is_none(),
+                "{id} is related to persona {r}"
+            );
+        }
+    }
+    assert!(minors > 100, "{minors}");
+    assert!(
+        minors_heading * 10 < minors,
+        "{minors_heading} of {minors} minors head a household"
+    );
+}

@@ -1,0 +1,181 @@
+//! From the generator's [`Person`] to the population database's wire record.
+
+use sandbox06_proto::{population as pb, types};
+
+use sandbox06_proto::dates::date_to_proto;
+use sandbox06_vn::{
+    Sex,
+    admin::{AdminUnits, join_address as join},
+};
+use sandbox06_world::{Country, View, person::*};
+
+fn pre_2025(units: &AdminUnits, index: u32, street: &str) -> types::AdministrativeAddress {
+    let c = &units.communes[index as usize];
+    let province = units.province(u16::from(c.province));
+    let province_name = province.map_or("", |p| p.name);
+    types::AdministrativeAddress {
+        street: street.to_owned(),
+        commune_code: c.code.to_owned(),
+        commune_name: c.name.to_owned(),
+        district_code: c.district_code.to_owned(),
+        district_name: c.district_name.to_owned(),
+        province_code: format!("{:02}", c.province),
+        province_name: province_name.to_owned(),
+        text: join(&[street, c.name, c.district_name, province_name]),
+    }
+}
+
+fn current(units: &AdminUnits, index: u32, street: &str) -> types::AdministrativeAddress {
+    let c = &units.communes_2025[index as usize];
+    let province_name = units.province_2025_official_name(c.province);
+    types::AdministrativeAddress {
+        street: street.to_owned(),
+        commune_code: c.code.to_owned(),
+        commune_name: c.name.to_owned(),
+        district_code: String::new(),
+        district_name: String::new(),
+        province_code: format!("{:02}", c.province),
+        text: join(&[street, c.name, &province_name]),
+        province_name,
+    }
+}
+
+/// A place in both eras' units.
+pub fn address_of(units: &AdminUnits, place: &Place) -> types::Address {
+    let (pre, now) = match place.commune {
+        CommuneRef::Pre2025(i) => (Some(i), units.communes[i as usize].current),
+        // A place recorded in the 2025 units has no single old-units form: several old
+        // communes merged into it, so none is invented.
+        CommuneRef::Current(j) => (None, j),
+    };
+    types::Address {
+        pre_2025: pre.map(|i| pre_2025(units, i, &place.street)),
+        current: Some(current(units, now, &place.street)),
+    }
+}
+
+fn card(c: &Card) -> types::IdentityCard {
+    types::IdentityCard {
+        number: c.number.clone(),
+        r#type: match c.kind {
+            CardKind::Cmnd => types::CardType::Cmnd,
+            CardKind::CccdChip => types::CardType::CccdChip,
+            CardKind::CanCuoc => types::CardType::CanCuoc,
+        } as i32,
+        issue_date: Some(date_to_proto(c.issued)),
+        expiry_date: c.expires.map(date_to_proto),
+        status: match c.standing {
+            CardStanding::Valid => types::CardStatus::Valid,
+            CardStanding::Expired => types::CardStatus::Expired,
+            CardStanding::Superseded => types::CardStatus::Superseded,
+            CardStanding::Revoked => types::CardStatus::Revoked,
+        } as i32,
+        issuing_authority: match c.kind {
+            CardKind::Cmnd => "Công an tỉnh",
+            CardKind::CccdChip => "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
+            CardKind::CanCuoc => "Bộ Công an",
+        }
+        .to_owned(),
+    }
+}
+
+fn relative(r: &Relative) -> types::Relative {
+    types::Relative {
+        citizen_id: r.id.map(|i| i.to_string()).unwrap_or_default(),
+        full_name: r.full_name.clone(),
+        birth_year: r.birth_year,
+    }
+}
+
+/// The full wire record of a person.
+pub fn record_of(country: &Country, p: &Person) -> pb::Citizen {
+    to_record(country, p, View::Full)
+}
+
+/// The wire record of a person; `view` decides how much is filled in.
+pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
+    let units = country.units();
+    let mut record = pb::Citizen {
+        citizen_id: p.id.to_string(),
+        full_name: p.full_name.clone(),
+        date_of_birth: Some(date_to_proto(p.date_of_birth)),
+        sex: match p.sex {
+            Sex::Male => types::Sex::Male,
+            Sex::Female => types::Sex::Female,
+        } as i32,
+        life_status: match p.life {
+            Life::Alive => types::LifeStatus::Alive,
+            Life::Deceased(_) => types::LifeStatus::Deceased,
+        } as i32,
+        date_of_death: match p.life {
+            Life::Deceased(d) => Some(date_to_proto(d)),
+            Life::Alive => None,
+        },
+        card: p.current_card().map(card),
+        persona: p.persona.unwrap_or_default().to_owned(),
+        ..Default::default()
+    };
+    if view == View::Basic {
+        return record;
+    }
+    let current = p.current_card().map(|c| c as *const Card);
+    record.previous_cards = p
+        .cards
+        .iter()
+        .filter(|c| Some(*c as *const Card) != current)
+        .map(card)
+        .collect();
+    record.nationality = "VNM".to_owned();
+    record.ethnicity = p.ethnicity.to_owned();
+    record.religion = p.religion.to_owned();
+    record.birth_registration_place = Some(address_of(units, &p.birth_registration));
+    record.home_town = Some(address_of(units, &p.home_town));
+    record.permanent_address = Some(address_of(units, &p.residence));
+    record.previous_addresses = p
+        .previous_residences
+        .iter()
+        .map(|r| address_of(units, r))
+        .collect();
+    record.old_id_number = p.old_id_number.clone().unwrap_or_default();
+    record.marital_status = match p.marital {
+        Marital::Single => types::MaritalStatus::Single,
+        Marital::Married => types::MaritalStatus::Married,
+        Marital::Divorced => types::MaritalStatus::Divorced,
+        Marital::Widowed => types::MaritalStatus::Widowed,
+    } as i32;
+    record.father = p.father.as_ref().map(relative);
+    record.mother = p.mother.as_ref().map(relative);
+    record.spouse = p.spouse.as_ref().map(relative);
+    record.household = p.household.as_ref().map(|h| types::Household {
+        household_id: h.code.clone(),
+        head_citizen_id: h.head.to_string(),
+        head_full_name: h.head_name.clone(),
+        relation_to_head: h.relation.to_owned(),
+        members: h
+            .members
+            .iter()
+            .map(|m| types::HouseholdMember {
+                citizen_id: m.id.to_string(),
+                full_name: m.full_name.clone(),
+                relation_to_head: m.relation.to_owned(),
+            })
+            .collect(),
+    });
+    record.vneid = Some(types::VneidAccount {
+        level: match p.vneid.0 {
+            Vneid::None => types::VneidLevel::None,
+            Vneid::Level1 => types::VneidLevel::VneidLevel1,
+            Vneid::Level2 => types::VneidLevel::VneidLevel2,
+        } as i32,
+        activated_on: p.vneid.1.map(date_to_proto),
+    });
+    record.health_insurance = p.insurance.as_ref().map(|i| types::HealthInsurance {
+        card_code: i.card_code.clone(),
+        social_insurance_number: i.social_insurance_number.clone(),
+        valid_from: Some(date_to_proto(i.valid_from)),
+        valid_to: Some(date_to_proto(i.valid_to)),
+        primary_care_facility_code: i.facility_code.clone(),
+    });
+    record.identifying_marks = p.marks.clone();
+    record
+}

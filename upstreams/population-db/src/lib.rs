@@ -1,0 +1,12 @@
+//! The mock of the national population database (`sandbox06.upstream.population.v1`): the
+//! synthetic country, with the changes recorded through life events (overlays) applied on read.
+//!
+//! It alone writes population overlays; other components read changed facts through its gRPC API.
+
+mod convert;
+mod error;
+mod mock;
+pub mod overlay;
+
+pub use convert::{address_of, record_of};
+pub use mock::{MAX_BATCH, PopulationDb};

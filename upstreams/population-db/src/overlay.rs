@@ -1,0 +1,394 @@
+//! Stored changes to citizens (overlays): the population itself is computed, only what
+//! happened to it since is kept, and applied on every read.
+
+use std::sync::Arc;
+
+use prost::Message;
+use sandbox06_proto::population::{LifeEvent, life_event::Change};
+use sandbox06_store::{Store, StoreError};
+
+use sandbox06_proto::dates::date_from_proto;
+use sandbox06_vn::{CitizenId, CivilDate};
+use sandbox06_world::{Country, View, person::*, rules::card_expiry};
+
+/// Overlays in the suite's store (memory or Redis): one append-only list of encoded
+/// [`LifeEvent`]s per citizen, plus a marker that any exist, so reads of an unchanged
+/// country cost one lookup per request, not one per citizen.
+#[derive(Debug, Clone)]
+pub struct Overlays {
+    store: Arc<dyn Store>,
+}
+
+/// Set once the first overlay is written.
+const ANY_KEY: &str = "population:{overlay}:any";
+
+fn events_key(citizen: CitizenId) -> String {
+    // The hash tag keeps one citizen's list on one Redis Cluster slot.
+    format!("population:{{overlay:{citizen}}}")
+}
+
+impl Overlays {
+    /// Overlays kept in `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// Records an event of a citizen.
+    pub async fn append(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
+        // The marker first: reads skip the store while it is unset, so an event written
+        // before it would stay invisible should the marker's write fail.
+        self.mark().await?;
+        self.push(citizen, event).await
+    }
+
+    /// Records a marriage on both spouses: `mirrored` on `spouse`, then `event` on `citizen`.
+    ///
+    /// The two writes are not atomic. The spouse's side is written first, so a failure
+    /// between them leaves at most the spouse's side written, and the client gets an error
+    /// and retries; the retry finds the spouse's latest event already naming `citizen` and
+    /// does not write it again (see [`names_marriage_to`]), so the marriage ends up recorded
+    /// once on each side.
+    pub async fn append_marriage(
+        &self,
+        citizen: CitizenId,
+        event: &LifeEvent,
+        spouse: CitizenId,
+        mirrored: &LifeEvent,
+    ) -> Result<(), StoreError> {
+        self.mark().await?;
+        if !names_marriage_to(&self.events(spouse).await?, citizen) {
+            self.push(spouse, mirrored).await?;
+        }
+        self.push(citizen, event).await
+    }
+
+    async fn mark(&self) -> Result<(), StoreError> {
+        self.store.put(ANY_KEY, b"1", None).await
+    }
+
+    async fn push(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
+        self.store
+            .append(&events_key(citizen), &event.encode_to_vec())
+            .await
+    }
+
+    /// Whether any overlay exists.
+    pub async fn any(&self) -> Result<bool, StoreError> {
+        Ok(self.store.get(ANY_KEY).await?.is_some())
+    }
+
+    /// A citizen's events, oldest first; undecodable ones (from a newer version) are skipped.
+    pub async fn events(&self, citizen: CitizenId) -> Result<Vec<LifeEvent>, StoreError> {
+        let raw = self.store.list(&events_key(citizen)).await?;
+        Ok(raw
+            .iter()
+            .filter_map(|bytes| LifeEvent::decode(bytes.as_slice()).ok())
+            .collect())
+    }
+}
+
+/// The date an event took effect.
+pub fn effective_date(event: &LifeEvent, country: &Country) -> CivilDate {
+    event
+        .effective_date
+        .as_ref()
+        .and_then(|d| date_from_proto(d, "effective_date").ok())
+        .unwrap_or_else(|| country.reference_date())
+}
+
+/// The date of the latest of `events`, `None` when there are none.
+pub fn latest_date(events: &[LifeEvent], country: &Country) -> Option<CivilDate> {
+    events.iter().map(|e| effective_date(e, country)).max()
+}
+
+/// Whether the latest of `events` is a marriage to `citizen` (the mirrored side of a
+/// marriage already written).
+pub fn names_marriage_to(events: &[LifeEvent], citizen: CitizenId) -> bool {
+    matches!(
+        events.last().and_then(|e| e.change.as_ref()),
+        Some(Change::Married(m)) if CitizenId::parse_field(&m.spouse_citizen_id, "spouse_citizen_id")
+            .is_ok_and(|id| id == citizen)
+    )
+}
+
+/// The relatives whose events change a record: the spouse and the other members of the
+/// household, each once. Parents are not among them: their events change nothing here.
+pub fn relatives(person: &Person) -> Vec<CitizenId> {
+    let mut ids = Vec::new();
+    if let Some(id) = person.spouse.as_ref().and_then(|s| s.id)
+        && id != person.id
+    {
+        ids.push(id);
+    }
+    if let Some(household) = &person.household {
+        for member in &household.members {
+            if member.id != person.id && !ids.contains(&member.id) {
+                ids.push(member.id);
+            }
+        }
+    }
+    ids
+}
+
+/// Applies to a record (its own events already applied) the consequences of its relatives'
+/// events, given as each relative's events: a spouse's death widows the citizen; household
+/// members who died or moved away leave the household; when the head left, the citizen heads
+/// the household at the same address.
+pub fn apply_relatives(
+    country: &Country,
+    person: &mut Person,
+    relatives: &[(CitizenId, Vec<LifeEvent>)],
+) {
+    let events_of = |id: CitizenId| {
+        relatives
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map_or(&[][..], |(_, events)| events.as_slice())
+    };
+    let died_on = |id: CitizenId| {
+        events_of(id)
+            .iter()
+            .find(|e| matches!(e.change, Some(Change::Died(_))))
+            .map(|e| effective_date(e, country))
+    };
+    let left = |id: CitizenId| {
+        events_of(id)
+            .iter()
+            .any(|e| matches!(e.change, Some(Change::Died(_) | Change::Moved(_))))
+    };
+
+    if person.marital == Marital::Married
+        && let Some(died) = person.spouse.as_ref().and_then(|s| s.id).and_then(died_on)
+    {
+        // A citizen who died first died married.
+        let widowed = match person.life {
+            Life::Alive => true,
+            Life::Deceased(own) => died <= own,
+        };
+        if widowed {
+            person.marital = Marital::Widowed;
+        }
+    }
+
+    let me = person.id;
+    if let Some(household) = person.household.as_mut() {
+        let gone: Vec<CitizenId> = household
+            .members
+            .iter()
+            .map(|m| m.id)
+            .filter(|id| *id != me && left(*id))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        household.members.retain(|m| !gone.contains(&m.id));
+        if gone.contains(&household.head) {
+            // The first remaining member (the wife, else the eldest child) becomes head; the
+            // others keep their relation, which is the same to a parent as to the late head.
+            let Some(new_head) = household.members.first_mut() else {
+                return;
+            };
+            new_head.relation = "Chủ hộ";
+            household.head = new_head.id;
+            household.head_name = new_head.full_name.clone();
+            if new_head.id == me {
+                household.relation = "Chủ hộ";
+            }
+        }
+    }
+}
+
+/// Applies events, oldest first, to a record.
+pub fn apply(country: &Country, person: &mut Person, events: &[LifeEvent]) {
+    for event in events {
+        let on = effective_date(event, country);
+        match &event.change {
+            Some(Change::Moved(m)) => {
+                let units = country.units();
+                let commune = units
+                    .commune_2025(&m.commune_code)
+                    .map(CommuneRef::Current)
+                    .or_else(|| {
+                        units
+                            .commune_pre_2025(&m.commune_code)
+                            .map(CommuneRef::Pre2025)
+                    });
+                if let Some(commune) = commune {
+                    let old = std::mem::replace(
+                        &mut person.residence,
+                        Place {
+                            commune,
+                            street: m.street.clone(),
+                        },
+                    );
+                    person.previous_residences.insert(0, old);
+                    // A move registers the citizen as head of a new household at the new address.
+                    person.household = Some(Household {
+                        code: format!(
+                            "{:012}",
+                            (person.id.value() ^ 0x0600_0600) % 1_000_000_000_000
+                        ),
+                        head: person.id,
+                        head_name: person.full_name.clone(),
+                        relation: "Chủ hộ",
+                        members: vec![Member {
+                            id: person.id,
+                            full_name: person.full_name.clone(),
+                            relation: "Chủ hộ",
+                        }],
+                    });
+                }
+            }
+            Some(Change::Married(m)) => {
+                if let Ok(spouse) =
+                    CitizenId::parse_field(&m.spouse_citizen_id, "spouse_citizen_id")
+                    && let Some(other) = country.person(spouse, View::Basic)
+                {
+                    person.marital = Marital::Married;
+                    person.spouse = Some(Relative {
+                        id: Some(spouse),
+                        full_name: other.full_name,
+                        birth_year: spouse.birth_year(),
+                    });
+                }
+            }
+            Some(Change::CardReplaced(_)) => {
+                // Cards stay newest first: a replacement dated before a card already on
+                // record (written before such events were refused) goes behind it.
+                let at = person
+                    .cards
+                    .iter()
+                    .position(|c| c.issued <= on)
+                    .unwrap_or(person.cards.len());
+                if at == 0 {
+                    for card in person.cards.iter_mut() {
+                        card.standing = CardStanding::Superseded;
+                    }
+                }
+                person.cards.insert(
+                    at,
+                    Card {
+                        number: person.id.to_string(),
+                        kind: CardKind::issued_on(on),
+                        issued: on,
+                        expires: card_expiry(person.date_of_birth, on),
+                        standing: if at == 0 {
+                            CardStanding::Valid
+                        } else {
+                            CardStanding::Superseded
+                        },
+                        printed_address: Some(person.residence.clone()),
+                    },
+                );
+            }
+            Some(Change::Died(_)) => {
+                person.life = Life::Deceased(on);
+                if let Some(card) = person
+                    .cards
+                    .first_mut()
+                    .filter(|c| c.standing != CardStanding::Superseded)
+                {
+                    card.standing = CardStanding::Revoked;
+                }
+                person.household = None;
+                person.insurance = None;
+                person.vneid = (Vneid::None, None);
+            }
+            Some(Change::VneidChanged(v)) => {
+                use sandbox06_proto::types::VneidLevel as L;
+                person.vneid.0 = match L::try_from(v.level) {
+                    Ok(L::VneidLevel2) => Vneid::Level2,
+                    Ok(L::VneidLevel1) => Vneid::Level1,
+                    _ => Vneid::None,
+                };
+                person.vneid.1 = (person.vneid.0 != Vneid::None).then_some(on);
+            }
+            None => {}
+        }
+        // Expired status follows the reference date, also for a card issued by an event.
+        if let Some(card) = person.cards.first_mut()
+            && card.standing == CardStanding::Valid
+            && card.expires.is_some_and(|e| e < country.reference_date())
+        {
+            card.standing = CardStanding::Expired;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+    use sandbox06_proto::dates::date_to_proto;
+    use sandbox06_proto::population::{CardReplaced, Died};
+    use sandbox06_world::View;
+
+    fn country() -> Country {
+        Country::new(6, 1_000_000, date!(2026 - 11 - 27))
+    }
+
+    fn id(raw: &str) -> CitizenId {
+        CitizenId::parse_field(raw, "id").unwrap()
+    }
+
+    fn event(on: CivilDate, change: Change) -> LifeEvent {
+        LifeEvent {
+            effective_date: Some(date_to_proto(on)),
+            change: Some(change),
+        }
+    }
+
+    #[test]
+    fn a_replacement_card_is_filed_by_date() {
+        let country = country();
+        // card-replaced: cards of 2024-09-10 (current) and 2021-03-18.
+        let mut p = country.person(id("038088067890"), View::Full).unwrap();
+        let replace = || Change::CardReplaced(CardReplaced::default());
+        apply(
+            &country,
+            &mut p,
+            &[
+                // Stored before backdated replacements were refused.
+                event(date!(2022 - 01 - 05), replace()),
+                event(date!(2025 - 02 - 01), replace()),
+            ],
+        );
+        let issued: Vec<_> = p.cards.iter().map(|c| c.issued).collect();
+        assert!(issued.windows(2).all(|w| w[0] >= w[1]), "{issued:?}");
+        assert_eq!(p.current_card().unwrap().issued, date!(2025 - 02 - 01));
+        assert_eq!(p.current_card().unwrap().standing, CardStanding::Valid);
+        assert!(
+            p.cards[1..]
+                .iter()
+                .all(|c| c.standing == CardStanding::Superseded)
+        );
+    }
+
+    #[test]
+    fn relatives_events_reach_only_the_spouse_and_household_parts() {
+        let country = country();
+        let husband = id("001090012345");
+        let wife = id("001192023456");
+        let mut p = country.person(id("001215067890"), View::Full).unwrap();
+        assert_eq!(relatives(&p), [husband, wife]);
+        let before = p.clone();
+        // A death of the father leaves the household to the mother, and changes nothing else.
+        let died = vec![event(date!(2026 - 01 - 10), Change::Died(Died {}))];
+        apply_relatives(&country, &mut p, &[(husband, died.clone())]);
+        assert_eq!(p.father, before.father);
+        assert_eq!(p.marital, before.marital);
+        assert_eq!(p.household.as_ref().unwrap().head, wife);
+        assert_eq!(p.household.as_ref().unwrap().relation, "Con");
+
+        // A citizen who died before the spouse died married.
+        let mut w = country.person(wife, View::Full).unwrap();
+        w.life = Life::Deceased(date!(2025 - 12 - 31));
+        apply_relatives(&country, &mut w, &[(husband, died.clone())]);
+        assert_eq!(w.marital, Marital::Married);
+        let mut w = country.person(wife, View::Full).unwrap();
+        w.life = Life::Deceased(date!(2026 - 02 - 01));
+        apply_relatives(&country, &mut w, &[(husband, died)]);
+        assert_eq!(w.marital, Marital::Widowed);
+    }
+}
