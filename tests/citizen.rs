@@ -10,6 +10,7 @@ use sandbox06_proto::{
     types::{CardStatus, Date, LifeStatus, Sex},
 };
 use sandbox06_runtime::error::reason_of;
+use sandbox06_testkit::personas;
 use sandbox06_testkit::start;
 use tonic::Code;
 use unicode_normalization::UnicodeNormalization;
@@ -47,7 +48,7 @@ async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
     let mut client = h.citizens();
     let full = client
         .get_citizen(api::GetCitizenRequest {
-            citizen_id: "001090012345".into(),
+            citizen_id: personas::HAPPY_PATH.into(),
             read_mask: None,
         })
         .await
@@ -57,14 +58,17 @@ async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
         .unwrap();
     assert_eq!(full.full_name, "Nguyễn Văn Hùng");
     assert_eq!(full.persona, "happy-path");
-    assert_eq!(full.spouse.as_ref().unwrap().citizen_id, "001192023456");
+    assert_eq!(
+        full.spouse.as_ref().unwrap().citizen_id,
+        personas::MARRIED_WIFE
+    );
     let household = full.household.as_ref().unwrap();
     assert_eq!(household.members.len(), 3);
     assert!(full.permanent_address.as_ref().unwrap().pre_2025.is_some());
 
     let masked = client
         .get_citizen(api::GetCitizenRequest {
-            citizen_id: "001090012345".into(),
+            citizen_id: personas::HAPPY_PATH.into(),
             read_mask: Some(prost_types::FieldMask {
                 paths: vec!["full_name".into(), "card.expiry_date".into()],
             }),
@@ -84,7 +88,7 @@ async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
 
     let err = client
         .get_citizen(api::GetCitizenRequest {
-            citizen_id: "001090012345".into(),
+            citizen_id: personas::HAPPY_PATH.into(),
             read_mask: Some(prost_types::FieldMask {
                 paths: vec!["full_name".into(), "shoe_size".into()],
             }),
@@ -144,7 +148,7 @@ async fn personas_get_their_documented_verdicts() {
         address: "Số 12 phố Hàng Bạc, Phường Hàng Bạc, Quận Hoàn Kiếm, Thành phố Hà Nội".into(),
         card_issue_date: date(2021, 6, 10),
         old_id_number: "012345678".into(),
-        ..verify("001090012345")
+        ..verify(personas::HAPPY_PATH)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
@@ -156,13 +160,13 @@ async fn personas_get_their_documented_verdicts() {
     let nfd: String = "NGUYỄN VĂN HÙNG".nfd().collect();
     let r = call(VerifyCitizenRequest {
         full_name: nfd,
-        ..verify("001090012345")
+        ..verify(personas::HAPPY_PATH)
     })
     .await;
     assert_eq!(verdict_of(&r.checks, "full_name"), FieldVerdict::Match);
     let r = call(VerifyCitizenRequest {
         full_name: "Nguyen Van Hung".into(),
-        ..verify("001090012345")
+        ..verify(personas::HAPPY_PATH)
     })
     .await;
     assert_eq!(
@@ -174,7 +178,7 @@ async fn personas_get_their_documented_verdicts() {
     // Hà and Hạ are two people.
     let r = call(VerifyCitizenRequest {
         full_name: "Nguyễn Thị Hạ".into(),
-        ..verify("001196123456")
+        ..verify(personas::NAME_TWIN_HA)
     })
     .await;
     assert_eq!(
@@ -183,7 +187,7 @@ async fn personas_get_their_documented_verdicts() {
     );
     let r = call(VerifyCitizenRequest {
         full_name: "Nguyễn Thị Hạ".into(),
-        ..verify("001196654321")
+        ..verify(personas::NAME_TWIN_HA_DOT)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::Match);
@@ -192,7 +196,7 @@ async fn personas_get_their_documented_verdicts() {
     let r = call(VerifyCitizenRequest {
         full_name: "Nguyễn Văn Hùng".into(),
         date_of_birth: date(1990, 3, 16),
-        ..verify("001090012345")
+        ..verify(personas::HAPPY_PATH)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::Mismatch);
@@ -204,7 +208,7 @@ async fn personas_get_their_documented_verdicts() {
     // deceased
     let r = call(VerifyCitizenRequest {
         full_name: "Trần Văn Phúc".into(),
-        ..verify("040045078901")
+        ..verify(personas::DECEASED)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::Deceased);
@@ -212,11 +216,11 @@ async fn personas_get_their_documented_verdicts() {
     assert_eq!(r.card_status(), CardStatus::Revoked);
 
     // card expired: the renewal at 25 was missed.
-    let r = call(verify("048300056789")).await;
+    let r = call(verify(personas::CARD_EXPIRED)).await;
     assert_eq!(r.card_status(), CardStatus::Expired);
     let r = call(VerifyCitizenRequest {
         card_issue_date: date(2021, 5, 20),
-        ..verify("048300056789")
+        ..verify(personas::CARD_EXPIRED)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::PartialMatch);
@@ -224,7 +228,7 @@ async fn personas_get_their_documented_verdicts() {
     // card replaced: the old card is superseded, the new one valid.
     let r = call(VerifyCitizenRequest {
         card_issue_date: date(2021, 3, 18),
-        ..verify("038088067890")
+        ..verify(personas::CARD_REPLACED)
     })
     .await;
     assert_eq!(r.card_status(), CardStatus::Superseded);
@@ -234,7 +238,7 @@ async fn personas_get_their_documented_verdicts() {
     );
     let r = call(VerifyCitizenRequest {
         card_issue_date: date(2024, 9, 10),
-        ..verify("038088067890")
+        ..verify(personas::CARD_REPLACED)
     })
     .await;
     assert_eq!(r.card_status(), CardStatus::Valid);
@@ -242,24 +246,24 @@ async fn personas_get_their_documented_verdicts() {
 
     // card revoked; minor without a card.
     assert_eq!(
-        call(verify("092091145678")).await.card_status(),
+        call(verify(personas::CARD_REVOKED)).await.card_status(),
         CardStatus::Revoked
     );
     assert_eq!(
-        call(verify("001215067890")).await.card_status(),
+        call(verify(personas::MINOR_NO_CARD)).await.card_status(),
         CardStatus::None
     );
 
     // moved after the merger: the old address is outdated, the new one matches in 2025 units.
     let r = call(VerifyCitizenRequest {
         address: "Số 21 đường Thống Nhất, Phường Kinh Dinh, Thành phố Phan Rang-Tháp Chàm, Tỉnh Ninh Thuận".into(),
-        ..verify("058185090123")
+        ..verify(personas::MOVED_AFTER_MERGER)
     })
     .await;
     assert_eq!(verdict_of(&r.checks, "address"), FieldVerdict::Outdated);
     let r = call(VerifyCitizenRequest {
         address: "Số 25 đường Trần Phú, Phường Nha Trang, Tỉnh Khánh Hòa".into(),
-        ..verify("058185090123")
+        ..verify(personas::MOVED_AFTER_MERGER)
     })
     .await;
     assert_eq!(verdict_of(&r.checks, "address"), FieldVerdict::Match);
@@ -267,13 +271,13 @@ async fn personas_get_their_documented_verdicts() {
     // Chăm and Raglai personas keep their names.
     let r = call(VerifyCitizenRequest {
         full_name: "Đàng Năng Thọ".into(),
-        ..verify("058088101234")
+        ..verify(personas::CHAM)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::Match);
     let r = call(VerifyCitizenRequest {
         full_name: "Chamaléa Thị Hồng".into(),
-        ..verify("058197112345")
+        ..verify(personas::RAGLAI)
     })
     .await;
     assert_eq!(r.verdict(), Verdict::Match);
@@ -305,7 +309,7 @@ async fn card_qr_codes_are_parsed_and_verified() {
         .suite
         .country
         .person(
-            sandbox06_vn::CitizenId::parse_field("058185090123", "id").unwrap(),
+            sandbox06_vn::CitizenId::parse_field(personas::MOVED_AFTER_MERGER, "id").unwrap(),
             sandbox06_world::View::Full,
         )
         .unwrap();
@@ -376,7 +380,7 @@ async fn bad_input_gets_invalid_argument_with_the_field() {
     let err = client
         .verify_citizen(VerifyCitizenRequest {
             date_of_birth: date(1990, 2, 31),
-            ..verify("001090012345")
+            ..verify(personas::HAPPY_PATH)
         })
         .await
         .unwrap_err();
@@ -391,7 +395,7 @@ async fn bad_input_gets_invalid_argument_with_the_field() {
     let err = client
         .verify_citizen(VerifyCitizenRequest {
             sex: 7,
-            ..verify("001090012345")
+            ..verify(personas::HAPPY_PATH)
         })
         .await
         .unwrap_err();
@@ -405,7 +409,7 @@ async fn bad_input_gets_invalid_argument_with_the_field() {
         let err = client
             .verify_citizen(VerifyCitizenRequest {
                 old_id_number: old_id.to_owned(),
-                ..verify("001090012345")
+                ..verify(personas::HAPPY_PATH)
             })
             .await
             .unwrap_err();
@@ -418,7 +422,7 @@ async fn bad_input_gets_invalid_argument_with_the_field() {
     let err = client
         .verify_citizen(VerifyCitizenRequest {
             address: "x".repeat(5 * 1024 * 1024),
-            ..verify("001090012345")
+            ..verify(personas::HAPPY_PATH)
         })
         .await
         .unwrap_err();
@@ -525,10 +529,10 @@ async fn life_events_are_applied_on_read() {
     let h = start().await;
     // The population database is an upstream: integrators reach it only through the
     // citizen service, the test records the change directly, as the national system would.
-    let mut upstream = PopulationServiceClient::connect(format!("http://{}", h.suite.population))
+    let mut upstream = PopulationServiceClient::connect(h.url_of("population-db"))
         .await
         .unwrap();
-    let happy = "001090012345";
+    let happy = personas::HAPPY_PATH;
     let qr_before = sandbox06_world::card_qr(
         &h.suite.country,
         &h.suite
@@ -565,7 +569,7 @@ async fn life_events_are_applied_on_read() {
     // A death is applied too, and a bad event names its field.
     upstream
         .create_life_event(pop::CreateLifeEventRequest {
-            citizen_id: "031075045678".into(),
+            citizen_id: personas::NO_VNEID.into(),
             event: Some(pop::LifeEvent {
                 effective_date: None,
                 change: Some(pop::life_event::Change::Died(pop::Died {})),
@@ -574,14 +578,14 @@ async fn life_events_are_applied_on_read() {
         .await
         .unwrap();
     let r = client
-        .verify_citizen(verify("031075045678"))
+        .verify_citizen(verify(personas::NO_VNEID))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(r.verdict(), Verdict::Deceased);
     let err = upstream
         .create_life_event(pop::CreateLifeEventRequest {
-            citizen_id: "079195034567".into(),
+            citizen_id: personas::VNEID_LEVEL_1.into(),
             event: Some(pop::LifeEvent {
                 effective_date: None,
                 change: Some(pop::life_event::Change::Moved(pop::Moved {

@@ -7,6 +7,7 @@ use sandbox06_proto::{
     citizen::{Verdict, VerifyCitizenRequest},
     population::{self as pop, population_service_client::PopulationServiceClient},
 };
+use sandbox06_testkit::personas;
 use sandbox06_testkit::{redis_url, start_with, test_config_with};
 
 fn namespace() -> String {
@@ -30,13 +31,12 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
             .merge(Serialized::default("store.namespace", namespace())),
     );
     let first = start_with(&config).await;
-    let mut upstream =
-        PopulationServiceClient::connect(format!("http://{}", first.suite.population))
-            .await
-            .unwrap();
+    let mut upstream = PopulationServiceClient::connect(first.url_of("population-db"))
+        .await
+        .unwrap();
     upstream
         .create_life_event(pop::CreateLifeEventRequest {
-            citizen_id: "079195034567".into(),
+            citizen_id: personas::VNEID_LEVEL_1.into(),
             event: Some(pop::LifeEvent {
                 effective_date: None,
                 change: Some(pop::life_event::Change::Died(pop::Died {})),
@@ -47,7 +47,7 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
     // A second replica on the same Redis sees it while the first still runs.
     let second = start_with(&config).await;
     let verify = VerifyCitizenRequest {
-        citizen_id: "079195034567".into(),
+        citizen_id: personas::VNEID_LEVEL_1.into(),
         ..Default::default()
     };
     let r = second
@@ -81,6 +81,10 @@ async fn an_unreachable_redis_fails_the_start_with_a_clear_error() {
     let config = test_config_with(
         Figment::new().merge(Serialized::default("store.url", "redis://127.0.0.1:1")),
     );
-    let err = sandbox06::Suite::start(&config).await.unwrap_err();
+    let mut suite = sandbox06::Suite::start(&config).await.unwrap();
+    let err = suite
+        .wait_ready(std::time::Duration::from_secs(10))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("redis"), "{err}");
 }

@@ -6,6 +6,7 @@
 use opentelemetry::trace::{TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use sandbox06_proto::citizen::GetCitizenRequest;
+use sandbox06_testkit::personas;
 use sandbox06_testkit::start;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -27,7 +28,7 @@ async fn the_callers_trace_reaches_every_hop() {
 
     let h = start().await;
     let mut request = tonic::Request::new(GetCitizenRequest {
-        citizen_id: "001090012345".into(),
+        citizen_id: personas::HAPPY_PATH.into(),
         read_mask: None,
     });
     request.metadata_mut().insert(
@@ -41,7 +42,7 @@ async fn the_callers_trace_reaches_every_hop() {
     let mut stream = tonic::Request::new(tokio_stream::iter([
         sandbox06_proto::citizen::MatchCitizensRequest {
             record_key: "a".into(),
-            citizen_id: "001090012345".into(),
+            citizen_id: personas::HAPPY_PATH.into(),
             ..Default::default()
         },
     ]));

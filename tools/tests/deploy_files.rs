@@ -7,15 +7,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
-use figment::providers::Serialized;
-use sandbox06_runtime::config::{Config, ENV_PREFIX};
+use sandbox06::{Config, components};
+use sandbox06_runtime::{component::ComponentSpec, config::ENV_PREFIX};
 use serde::Deserialize;
 use serde_yaml::Value;
 
 /// Subcommands of the `sandbox06` binary a container may run.
 const SUBCOMMANDS: &[&str] = &["up", "serve", "health"];
-/// Components `sandbox06 serve` accepts.
-const COMPONENTS: &[&str] = &["gateway", "citizen", "population-db"];
+/// Components `sandbox06 serve` accepts: the suite's list.
+fn component_names() -> Vec<&'static str> {
+    components().iter().map(|c| c.spec().name).collect()
+}
+
+fn spec_of(name: &str) -> &'static ComponentSpec {
+    sandbox06::component(name).unwrap().spec()
+}
 /// The one image of every component.
 const IMAGE: &str = "sandbox06:latest";
 /// The edge port.
@@ -80,8 +86,9 @@ fn check_command(args: &[String], origin: &str) -> Option<String> {
             );
             let component = &args[1];
             assert!(
-                COMPONENTS.contains(&component.as_str()),
-                "{origin}: serve {component:?} is not one of {COMPONENTS:?}"
+                component_names().contains(&component.as_str()),
+                "{origin}: serve {component:?} is not one of {:?}",
+                component_names()
             );
             Some(component.clone())
         }
@@ -104,7 +111,7 @@ fn config_from_env(vars: &BTreeMap<String, String>, origin: &str) -> Config {
         }
         let config = Config::load(None, Figment::new())
             .map_err(|e| format!("{origin}: environment is not a valid config: {e}"))?;
-        let back = Figment::from(Serialized::defaults(&config));
+        let back = config.layers();
         for (name, value) in vars {
             let Some(key) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
@@ -131,17 +138,28 @@ fn config_from_env(vars: &BTreeMap<String, String>, origin: &str) -> Config {
 
 /// The address a component listens on.
 fn listen_of(config: &Config, component: &str) -> std::net::SocketAddr {
-    match component {
-        "gateway" => config.gateway.listen,
-        "citizen" => config.citizen.listen,
-        "population-db" => config.population.listen,
-        other => panic!("unknown component {other}"),
+    sandbox06::component(component)
+        .unwrap()
+        .listen(&config.layers())
+        .unwrap()
+}
+
+/// Checks that a component running alone is told where each of its peers is.
+fn check_peers_configured(config: &Config, component: &str, origin: &str) {
+    let me = spec_of(component);
+    for peer in components() {
+        if let Some(key) = me.peer_key(peer.spec()) {
+            assert!(
+                config.layers().find_value(&key).is_ok(),
+                "{origin}: {component} needs {key}"
+            );
+        }
     }
 }
 
 /// Whether an env var names an address of another service.
 fn is_address_var(name: &str) -> bool {
-    name.ends_with("_URL") || name.ends_with("_ENDPOINT")
+    name.ends_with("_URL") || name.ends_with("_ENDPOINT") || name.contains("__BACKENDS__")
 }
 
 /// `scheme://host:port[/…]` → (host, port).
@@ -243,8 +261,9 @@ fn dockerfile_builds_the_binary_into_a_non_root_image() {
     assert_eq!(check_command(&exec_form(&cmd[0], "CMD"), "CMD"), None);
     // The default `up` listens on the exposed edge port, reachable from outside the container.
     let config = config_from_env(&image_env(), "Dockerfile ENV");
-    assert_eq!(config.gateway.listen.port(), EDGE_PORT);
-    assert!(config.gateway.listen.ip().is_unspecified());
+    let edge = listen_of(&config, "gateway");
+    assert_eq!(edge.port(), EDGE_PORT);
+    assert!(edge.ip().is_unspecified());
     for check in all("HEALTHCHECK") {
         let (_, command) = check.split_once("CMD ").unwrap();
         let args = exec_form(command, "HEALTHCHECK");
@@ -338,14 +357,10 @@ fn compose_services_run_valid_commands_with_valid_config() {
                     listen.ip().is_unspecified(),
                     "{origin}: {listen} is unreachable"
                 );
-                match component.as_str() {
-                    "citizen" => assert!(config.citizen.population_url.is_some(), "{origin}"),
-                    "gateway" => assert!(config.gateway.citizen_url.is_some(), "{origin}"),
-                    _ => {}
-                }
+                check_peers_configured(&config, component, &origin);
                 listen.port()
             }
-            None => config.gateway.listen.port(),
+            None => listen_of(&config, "gateway").port(),
         };
         assert!(service.ports.contains(&port), "{origin}: {port} not listed");
         let health: Vec<String> = seq(&service.spec["healthcheck"]["test"])
@@ -372,7 +387,7 @@ fn compose_services_run_valid_commands_with_valid_config() {
     }
     assert_eq!(
         served.len(),
-        COMPONENTS.len(),
+        component_names().len(),
         "every component runs: {served:?}"
     );
 
@@ -661,7 +676,7 @@ fn kubernetes_manifests_are_consistent() {
     }
     assert_eq!(
         served.len(),
-        COMPONENTS.len(),
+        component_names().len(),
         "every component runs: {served:?}"
     );
     assert!(cluster.services["gateway"].contains(&EDGE_PORT));

@@ -6,17 +6,16 @@
 //! for example `("gateway.listen", addr)` or `Serialized::default("population.seed", 7)`, and
 //! `Figment::new()` when it has none.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Name of the configuration file read from the working directory when no file is given.
 pub const DEFAULT_FILE: &str = "sandbox06.toml";
 
-/// Prefix of the environment variables read by [`Config::load`].
+/// Prefix of the environment variables read by [`layered`].
 pub const ENV_PREFIX: &str = "SANDBOX06_";
 
 /// Errors of [`Config::load`].
@@ -27,6 +26,22 @@ pub enum ConfigError {
     FileNotFound {
         /// The file asked for.
         path: String,
+    },
+    /// A top-level key names no section of any component.
+    #[error("unknown configuration section {key:?}; known sections: {known}")]
+    UnknownSection {
+        /// The key.
+        key: String,
+        /// The sections that exist.
+        known: String,
+    },
+    /// A value has the right type but is not acceptable.
+    #[error("invalid configuration value for {key}: {message}")]
+    Value {
+        /// Dotted path of the offending key.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
     },
     /// A layer holds a value of the wrong type or shape.
     #[error("invalid configuration value for {key}: {source}")]
@@ -44,87 +59,6 @@ impl From<figment::Error> for ConfigError {
             // Env keys arrive upper-case; the file and the docs spell them lower-case.
             key: error.path.join(".").to_lowercase(),
             source: Box::new(error),
-        }
-    }
-}
-
-/// The whole configuration of every component.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// The edge.
-    pub gateway: GatewayConfig,
-    /// The citizen service.
-    pub citizen: CitizenConfig,
-    /// The population database mock.
-    pub population: PopulationConfig,
-    /// Logs and traces.
-    pub telemetry: TelemetryConfig,
-    /// Request bounds every server enforces.
-    pub limits: Limits,
-    /// Where state lives.
-    pub store: StoreConfig,
-}
-
-/// Configuration of the edge gateway.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GatewayConfig {
-    /// Address of the edge port.
-    pub listen: SocketAddr,
-    /// URL of a separately running citizen service, e.g. `http://citizen:4610`.
-    pub citizen_url: Option<String>,
-}
-
-impl Default for GatewayConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 4606)),
-            citizen_url: None,
-        }
-    }
-}
-
-/// Configuration of the citizen service.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CitizenConfig {
-    /// Address to listen on; port 0 picks an ephemeral port.
-    pub listen: SocketAddr,
-    /// URL of a separately running population database mock.
-    pub population_url: Option<String>,
-}
-
-impl Default for CitizenConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            population_url: None,
-        }
-    }
-}
-
-/// Configuration of the population database mock (the synthetic country).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PopulationConfig {
-    /// Address to listen on; port 0 picks an ephemeral port.
-    pub listen: SocketAddr,
-    /// Seed of the generator.
-    pub seed: u64,
-    /// Number of generated citizens.
-    pub size: u64,
-    /// Date the country is computed for, `YYYY-MM-DD`; today when unset.
-    pub reference_date: Option<String>,
-}
-
-impl Default for PopulationConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            seed: 6,
-            size: 100_000_000,
-            reference_date: None,
         }
     }
 }
@@ -178,64 +112,77 @@ impl Default for Limits {
     }
 }
 
-/// Where state lives (see `sandbox06_store::open`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StoreConfig {
-    /// `memory` (in the process) or `redis://host:port` (shared by replicas).
-    pub url: String,
-    /// Prefix of every key, so several sandboxes can share one Redis.
-    pub namespace: String,
+/// The layered sources, later ones winning: `file` (or `sandbox06.toml` in the working
+/// directory when present), then `SANDBOX06_*` variables, then `overrides`. Built-in defaults
+/// are not in it: each section's type supplies its own when it is read with [`section`].
+pub fn layered(
+    file: Option<&Path>,
+    overrides: impl figment::Provider,
+) -> Result<Figment, ConfigError> {
+    let file = match file {
+        Some(path) if !path.is_file() => {
+            return Err(ConfigError::FileNotFound {
+                path: path.display().to_string(),
+            });
+        }
+        Some(path) => Some(path),
+        // The default file is optional; parent directories are deliberately not searched.
+        None => Some(Path::new(DEFAULT_FILE)).filter(|path| path.is_file()),
+    };
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    Ok(figment
+        .merge(
+            Env::prefixed(ENV_PREFIX)
+                .split("__")
+                // Harness variables would otherwise be rejected as unknown keys.
+                .filter(|key| !key.starts_with(TEST_ENV_INFIX)),
+        )
+        .merge(overrides))
 }
 
-impl Default for StoreConfig {
-    fn default() -> Self {
-        Self {
-            url: "memory".to_owned(),
-            namespace: "sandbox06".to_owned(),
-        }
-    }
+/// Reads section `name` (e.g. `gateway`) as `T`, its defaults filling what no layer sets.
+/// Errors name the full dotted key, e.g. `gateway.listen`.
+pub fn section<T>(figment: &Figment, name: &str) -> Result<T, ConfigError>
+where
+    T: DeserializeOwned + Serialize + Default,
+{
+    Figment::from(Serialized::defaults(T::default()))
+        .merge(figment.focus(name))
+        .extract()
+        .map_err(|error| ConfigError::from(error).within(name))
 }
 
-impl Config {
-    /// Loads the configuration: defaults, then `file` (or `sandbox06.toml` in the working
-    /// directory when present), then `SANDBOX06_*` variables, then `overrides`.
-    pub fn load(
-        file: Option<&Path>,
-        overrides: impl figment::Provider,
-    ) -> Result<Self, ConfigError> {
-        Self::figment(file, overrides)?
-            .extract()
-            .map_err(ConfigError::from)
-    }
-
-    /// The layered sources of [`Config::load`], for callers that extract more than `Config`.
-    pub fn figment(
-        file: Option<&Path>,
-        overrides: impl figment::Provider,
-    ) -> Result<Figment, ConfigError> {
-        let file = match file {
-            Some(path) if !path.is_file() => {
-                return Err(ConfigError::FileNotFound {
-                    path: path.display().to_string(),
-                });
-            }
-            Some(path) => Some(path),
-            // The default file is optional; parent directories are deliberately not searched.
-            None => Some(Path::new(DEFAULT_FILE)).filter(|path| path.is_file()),
-        };
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(path) = file {
-            figment = figment.merge(Toml::file_exact(path));
+/// Refuses top-level keys that are not one of the `known` sections, naming the first one.
+pub fn check_sections(figment: &Figment, known: &[&str]) -> Result<(), ConfigError> {
+    let data = figment::Provider::data(figment).map_err(ConfigError::from)?;
+    for dict in data.values() {
+        if let Some(key) = dict.keys().find(|key| !known.contains(&key.as_str())) {
+            return Err(ConfigError::UnknownSection {
+                key: key.clone(),
+                known: known.join(", "),
+            });
         }
-        Ok(figment
-            .merge(
-                Env::prefixed(ENV_PREFIX)
-                    .split("__")
-                    // Harness variables would otherwise be rejected as unknown keys.
-                    .filter(|key| !key.starts_with(TEST_ENV_INFIX)),
-            )
-            .merge(overrides))
+    }
+    Ok(())
+}
+
+impl ConfigError {
+    /// The same error, its key prefixed with the section it was read from.
+    fn within(self, section: &str) -> Self {
+        match self {
+            Self::Invalid { key, source } => Self::Invalid {
+                key: if key.is_empty() {
+                    section.to_owned()
+                } else {
+                    format!("{section}.{key}")
+                },
+                source,
+            },
+            other => other,
+        }
     }
 }
 
@@ -250,56 +197,48 @@ mod tests {
     use super::*;
     use figment::Jail;
 
+    #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Sample {
+        port: u16,
+        name: String,
+    }
+
+    impl Default for Sample {
+        fn default() -> Self {
+            Self {
+                port: 4606,
+                name: "edge".to_owned(),
+            }
+        }
+    }
+
     #[test]
-    fn defaults_without_any_layer() {
+    fn a_section_no_layer_sets_is_its_defaults() {
         Jail::expect_with(|_jail| {
-            let config = Config::load(None, Figment::new()).unwrap();
-            assert_eq!(config, Config::default());
-            assert_eq!(config.gateway.listen.port(), 4606);
-            assert_eq!(config.population.seed, 6);
-            assert_eq!(config.limits.max_request_bytes, 4 * 1024 * 1024);
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn file_over_defaults_and_partial_sections() {
-        Jail::expect_with(|jail| {
-            jail.create_file(
-                DEFAULT_FILE,
-                "[population]\nseed = 42\n[telemetry]\nlog_format = \"json\"\n",
-            )?;
-            let config = Config::load(None, Figment::new()).unwrap();
-            assert_eq!(config.population.seed, 42);
-            assert_eq!(config.population.size, 100_000_000);
-            assert_eq!(config.telemetry.log_format, LogFormat::Json);
-            assert_eq!(config.telemetry.log_filter, "info");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn env_over_file() {
-        Jail::expect_with(|jail| {
-            jail.create_file(DEFAULT_FILE, "[gateway]\nlisten = \"127.0.0.1:9000\"\n")?;
-            jail.set_env("SANDBOX06_GATEWAY__LISTEN", "0.0.0.0:4606");
-            jail.set_env("SANDBOX06_GATEWAY__CITIZEN_URL", "http://citizen:4610");
-            let config = Config::load(None, Figment::new()).unwrap();
-            assert_eq!(config.gateway.listen, "0.0.0.0:4606".parse().unwrap());
+            let figment = layered(None, Figment::new()).unwrap();
             assert_eq!(
-                config.gateway.citizen_url.as_deref(),
-                Some("http://citizen:4610")
+                section::<Sample>(&figment, "sample").unwrap(),
+                Sample::default()
+            );
+            assert_eq!(
+                section::<Limits>(&figment, "limits").unwrap(),
+                Limits::default()
             );
             Ok(())
         });
     }
 
     #[test]
-    fn overrides_over_env() {
+    fn file_then_env_then_overrides() {
         Jail::expect_with(|jail| {
-            jail.set_env("SANDBOX06_POPULATION__SEED", "7");
-            let config = Config::load(None, ("population.seed", 8)).unwrap();
-            assert_eq!(config.population.seed, 8);
+            jail.create_file(DEFAULT_FILE, "[sample]\nport = 1\nname = \"file\"\n")?;
+            jail.set_env("SANDBOX06_SAMPLE__PORT", "2");
+            let figment = layered(None, Figment::new()).unwrap();
+            let sample: Sample = section(&figment, "sample").unwrap();
+            assert_eq!((sample.port, sample.name.as_str()), (2, "file"));
+            let figment = layered(None, ("sample.port", 3)).unwrap();
+            assert_eq!(section::<Sample>(&figment, "sample").unwrap().port, 3);
             Ok(())
         });
     }
@@ -308,55 +247,42 @@ mod tests {
     fn explicit_file_is_read_and_must_exist() {
         Jail::expect_with(|jail| {
             jail.create_file("other.toml", "[limits]\nmax_concurrent_streams = 8\n")?;
-            let config = Config::load(Some(Path::new("other.toml")), Figment::new()).unwrap();
-            assert_eq!(config.limits.max_concurrent_streams, 8);
-            let missing = Config::load(Some(Path::new("missing.toml")), Figment::new());
+            let figment = layered(Some(Path::new("other.toml")), Figment::new()).unwrap();
+            let limits: Limits = section(&figment, "limits").unwrap();
+            assert_eq!(limits.max_concurrent_streams, 8);
+            let missing = layered(Some(Path::new("missing.toml")), Figment::new());
             assert!(matches!(missing, Err(ConfigError::FileNotFound { .. })));
             Ok(())
         });
     }
 
     #[test]
-    fn store_from_env_over_defaults() {
+    fn bad_value_and_unknown_key_name_the_full_key() {
         Jail::expect_with(|jail| {
-            let config = Config::load(None, Figment::new()).unwrap();
-            assert_eq!(config.store.url, "memory");
-            assert_eq!(config.store.namespace, "sandbox06");
-            jail.create_file(DEFAULT_FILE, "[store]\nnamespace = \"from-file\"\n")?;
-            jail.set_env("SANDBOX06_STORE__URL", "redis://127.0.0.1:6379");
-            let config = Config::load(None, Figment::new()).unwrap();
-            assert_eq!(config.store.url, "redis://127.0.0.1:6379");
-            assert_eq!(config.store.namespace, "from-file");
-            jail.set_env("SANDBOX06_STORE__NAMESPACE", "from-env");
-            let config = Config::load(None, ("store.url", "memory")).unwrap();
-            assert_eq!(config.store.url, "memory");
-            assert_eq!(config.store.namespace, "from-env");
+            jail.set_env("SANDBOX06_SAMPLE__PORT", "not-a-port");
+            let figment = layered(None, Figment::new()).unwrap();
+            let error = section::<Sample>(&figment, "sample").unwrap_err();
+            assert!(matches!(&error, ConfigError::Invalid { key, .. } if key == "sample.port"));
+            assert!(error.to_string().contains("sample.port"), "{error}");
+            jail.set_env("SANDBOX06_SAMPLE__PORT", "1");
+            jail.set_env("SANDBOX06_SAMPLE__PROT", "1");
+            let figment = layered(None, Figment::new()).unwrap();
+            let error = section::<Sample>(&figment, "sample").unwrap_err();
+            assert!(error.to_string().contains("prot"), "{error}");
             Ok(())
         });
     }
 
     #[test]
-    fn test_harness_variables_are_not_configuration() {
+    fn unknown_sections_are_refused_and_test_variables_ignored() {
         Jail::expect_with(|jail| {
             jail.set_env("SANDBOX06_TEST_REDIS_URL", "redis://127.0.0.1:6379");
-            let config = Config::load(None, Figment::new()).unwrap();
-            assert_eq!(config, Config::default());
-            jail.set_env("SANDBOX06_STORE__URLL", "memory");
-            assert!(Config::load(None, Figment::new()).is_err());
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn bad_value_names_the_key() {
-        Jail::expect_with(|jail| {
-            jail.set_env("SANDBOX06_GATEWAY__LISTEN", "not-an-address");
-            let error = Config::load(None, Figment::new())
-                .err()
-                .ok_or("a bad address must not load")?;
-            let message = error.to_string();
-            assert!(message.contains("gateway.listen"), "{message}");
-            assert!(matches!(error, ConfigError::Invalid { key, .. } if key == "gateway.listen"));
+            let figment = layered(None, Figment::new()).unwrap();
+            check_sections(&figment, &["sample"]).unwrap();
+            jail.set_env("SANDBOX06_SAMPEL__PORT", "1");
+            let figment = layered(None, Figment::new()).unwrap();
+            let error = check_sections(&figment, &["sample"]).unwrap_err();
+            assert!(matches!(&error, ConfigError::UnknownSection { key, .. } if key == "sampel"));
             Ok(())
         });
     }

@@ -1,18 +1,20 @@
 //! Shared runtime of sandbox06: configuration, telemetry, the error model, personal-data
 //! masking, and the server bootstrap and client channel every component uses.
 //!
-//! Starting a component (every component starts the same way):
+//! A component describes itself with a [`component::ComponentSpec`] and implements
+//! [`component::Component`]; its `serve` reads its configuration section from the
+//! [`component::Context`] and starts a [`server::ServerBuilder`]:
 //!
 //! ```no_run
-//! use sandbox06_runtime::{config::Config, server, telemetry};
+//! use sandbox06_runtime::{component::Context, config::ConfigError, server::ServerBuilder};
 //! use sandbox06_proto::citizen::citizen_service_server::{CitizenService, CitizenServiceServer};
 //!
-//! async fn run<T: CitizenService>(service: T) -> Result<(), Box<dyn std::error::Error>> {
-//!     let config = Config::load(None, figment::Figment::new())?;
-//!     let _telemetry = telemetry::init("citizen", &config.telemetry);
-//!     let listener = server::bind(config.citizen.listen).await?;
-//!     let builder = server::ServerBuilder::new(&config.limits)
-//!         .add_service(CitizenServiceServer::new(service));
+//! async fn serve<T: CitizenService>(
+//!     ctx: Context,
+//!     service: T,
+//!     listener: tokio::net::TcpListener,
+//! ) -> Result<(), Box<dyn std::error::Error>> {
+//!     let builder = ServerBuilder::new(&ctx.limits).add_service(CitizenServiceServer::new(service));
 //!     builder.health_reporter().set_serving::<CitizenServiceServer<T>>().await;
 //!     builder.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //!     Ok(())
@@ -20,6 +22,7 @@
 //! ```
 
 pub mod client;
+pub mod component;
 pub mod config;
 pub mod error;
 pub mod limit;

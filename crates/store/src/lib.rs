@@ -113,6 +113,35 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn backend(&self) -> &'static str;
 }
 
+/// The configuration section of the store, shared by every component that keeps state.
+pub const SECTION: &str = "store";
+
+/// Where state lives: the `store` section of the configuration.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `memory` (in the process) or `redis://host:port` (shared by replicas).
+    pub url: String,
+    /// Prefix of every key, so several sandboxes can share one Redis.
+    pub namespace: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: MEMORY_URL.to_owned(),
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Opens the store this section names.
+    pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
+        open(&self.url, &self.namespace).await
+    }
+}
+
 /// Opens the store a URL names: `memory` (or empty) or `redis://…` / `rediss://…`.
 pub async fn open(url: &str, namespace: &str) -> Result<Arc<dyn Store>, StoreError> {
     validate_namespace("store", namespace)?;

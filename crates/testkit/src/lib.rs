@@ -1,11 +1,13 @@
-//! Helpers of the end-to-end tests: start the whole suite in-process on ephemeral ports and
-//! talk to it only through the edge, as an integrator would.
+//! What sandbox06's tests share: the whole suite started in-process on ephemeral ports (talked
+//! to through the edge, as an integrator would), the personas' ID numbers as named constants,
+//! and the Redis URL of the Redis-backed tests.
 
 use figment::{Figment, providers::Serialized};
-use sandbox06::Suite;
+use sandbox06::{Config, Suite, components};
 use sandbox06_proto::citizen::citizen_service_client::CitizenServiceClient;
-use sandbox06_runtime::config::Config;
 use tonic::transport::Channel;
+
+pub use sandbox06_world::personas::ids as personas;
 
 /// The reference date the tests' country is computed for, so verdicts do not drift with time.
 pub const REFERENCE_DATE: &str = "2026-11-27";
@@ -25,10 +27,13 @@ pub fn test_config() -> Config {
 
 /// [`test_config`] with more settings on top.
 pub fn test_config_with(extra: Figment) -> Config {
-    let overrides = Figment::new()
-        .merge(Serialized::default("gateway.listen", "127.0.0.1:0"))
-        .merge(Serialized::default("citizen.listen", "127.0.0.1:0"))
-        .merge(Serialized::default("population.listen", "127.0.0.1:0"))
+    let every_port_ephemeral = components().iter().fold(Figment::new(), |f, c| {
+        f.merge(Serialized::default(
+            &format!("{}.listen", c.spec().section),
+            "127.0.0.1:0",
+        ))
+    });
+    let overrides = every_port_ephemeral
         .merge(Serialized::default(
             "population.reference_date",
             REFERENCE_DATE,
@@ -44,7 +49,7 @@ pub async fn start() -> Harness {
 
 /// Starts the suite with `config` and waits until the edge reports it ready.
 pub async fn start_with(config: &Config) -> Harness {
-    let suite = Suite::start(config).await.expect("suite starts");
+    let mut suite = Suite::start(config).await.expect("suite starts");
     suite
         .wait_ready(std::time::Duration::from_secs(10))
         .await
@@ -58,6 +63,12 @@ pub async fn start_with(config: &Config) -> Harness {
 }
 
 impl Harness {
+    /// The URL of component `name` (e.g. `population-db`), for tests that call it directly.
+    pub fn url_of(&self, name: &str) -> String {
+        let addr = self.suite.addr(name).expect("a component of the list");
+        format!("http://{addr}")
+    }
+
     /// A citizen service client through the edge.
     pub fn citizens(&self) -> CitizenServiceClient<Channel> {
         CitizenServiceClient::new(self.edge.clone())

@@ -8,6 +8,46 @@ use time::{Date, Month};
 use super::{Country, person::*, rules::card_expiry};
 use sandbox06_vn::CitizenId;
 
+/// The personas' ID numbers, by persona, for tests and examples.
+pub mod ids {
+    /// `happy-path`.
+    pub const HAPPY_PATH: &str = "001090012345";
+    /// `married-wife`.
+    pub const MARRIED_WIFE: &str = "001192023456";
+    /// `minor-no-card`.
+    pub const MINOR_NO_CARD: &str = "001215067890";
+    /// `vneid-level-1`.
+    pub const VNEID_LEVEL_1: &str = "079195034567";
+    /// `no-vneid`.
+    pub const NO_VNEID: &str = "031075045678";
+    /// `card-expired`.
+    pub const CARD_EXPIRED: &str = "048300056789";
+    /// `card-replaced`.
+    pub const CARD_REPLACED: &str = "038088067890";
+    /// `deceased`.
+    pub const DECEASED: &str = "040045078901";
+    /// `can-cuoc-2024`.
+    pub const CAN_CUOC_2024: &str = "036310089012";
+    /// `old-cmnd`.
+    pub const OLD_CMND: &str = "058090001234";
+    /// `moved-after-merger`.
+    pub const MOVED_AFTER_MERGER: &str = "058185090123";
+    /// `cham`.
+    pub const CHAM: &str = "058088101234";
+    /// `raglai`.
+    pub const RAGLAI: &str = "058197112345";
+    /// `name-twin-ha`.
+    pub const NAME_TWIN_HA: &str = "001196123456";
+    /// `name-twin-ha-dot`.
+    pub const NAME_TWIN_HA_DOT: &str = "001196654321";
+    /// `no-health-insurance`.
+    pub const NO_HEALTH_INSURANCE: &str = "075082134567";
+    /// `card-revoked`.
+    pub const CARD_REVOKED: &str = "092091145678";
+}
+
+use ids::*;
+
 /// One persona as written by hand.
 #[derive(Debug, Clone)]
 pub struct PersonaSpec {
@@ -82,36 +122,26 @@ pub const PERSONAS: &[PersonaSpec] = &[
     PersonaSpec {
         cards: &[(2021, 6, 10)],
         old_cmnd: Some("012345678"),
-        spouse: Some("001192023456"),
-        household: Some(("001090012345", "Chủ hộ")),
+        spouse: Some(MARRIED_WIFE),
+        household: Some((HAPPY_PATH, "Chủ hộ")),
         use_for: "happy path: adult, valid chip card, VNeID level 2, insured; husband in a married couple",
-        ..base(
-            "happy-path",
-            "001090012345",
-            "Nguyễn Văn Hùng",
-            (1990, 3, 15),
-        )
+        ..base("happy-path", HAPPY_PATH, "Nguyễn Văn Hùng", (1990, 3, 15))
     },
     PersonaSpec {
         cards: &[(2021, 7, 2)],
-        spouse: Some("001090012345"),
-        household: Some(("001090012345", "Vợ")),
+        spouse: Some(HAPPY_PATH),
+        household: Some((HAPPY_PATH, "Vợ")),
         use_for: "wife of happy-path: married couple in one household (notary checks)",
-        ..base(
-            "married-wife",
-            "001192023456",
-            "Trần Thị Mai",
-            (1992, 8, 22),
-        )
+        ..base("married-wife", MARRIED_WIFE, "Trần Thị Mai", (1992, 8, 22))
     },
     PersonaSpec {
         vneid: Vneid::None,
-        parents: Some(("001090012345", "001192023456")),
-        household: Some(("001090012345", "Con")),
+        parents: Some((HAPPY_PATH, MARRIED_WIFE)),
+        household: Some((HAPPY_PATH, "Con")),
         use_for: "minor under 14: ID number, no card, no VNeID account of his own",
         ..base(
             "minor-no-card",
-            "001215067890",
+            MINOR_NO_CARD,
             "Nguyễn Minh Khang",
             (2015, 9, 5),
         )
@@ -121,12 +151,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cards: &[(2021, 9, 15)],
         vneid: Vneid::Level1,
         use_for: "VNeID level 1 only: refused where level 2 is required",
-        ..base(
-            "vneid-level-1",
-            "079195034567",
-            "Lê Thị Hoa",
-            (1995, 11, 12),
-        )
+        ..base("vneid-level-1", VNEID_LEVEL_1, "Lê Thị Hoa", (1995, 11, 12))
     },
     PersonaSpec {
         home: ("11296", "Tổ 5, Khu phố 2"),
@@ -134,18 +159,13 @@ pub const PERSONAS: &[PersonaSpec] = &[
         old_cmnd: Some("031245678"),
         vneid: Vneid::None,
         use_for: "no VNeID account",
-        ..base("no-vneid", "031075045678", "Phạm Văn Nam", (1975, 2, 3))
+        ..base("no-vneid", NO_VNEID, "Phạm Văn Nam", (1975, 2, 3))
     },
     PersonaSpec {
         home: ("20194", "Số 8 đường Nguyễn Văn Cừ"),
         cards: &[(2021, 5, 20)],
         use_for: "card expired: issued at 20, the renewal at 25 was missed",
-        ..base(
-            "card-expired",
-            "048300056789",
-            "Đặng Thị Thu",
-            (2000, 8, 12),
-        )
+        ..base("card-expired", CARD_EXPIRED, "Đặng Thị Thu", (2000, 8, 12))
     },
     PersonaSpec {
         home: ("14755", "Số 30 đường Bà Triệu"),
@@ -154,7 +174,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         use_for: "card lost and replaced: the 2021 card is superseded by a 2024 Căn cước",
         ..base(
             "card-replaced",
-            "038088067890",
+            CARD_REPLACED,
             "Hoàng Văn Tuấn",
             (1988, 6, 30),
         )
@@ -167,26 +187,21 @@ pub const PERSONAS: &[PersonaSpec] = &[
         insured: false,
         died: Some((2025, 12, 3)),
         use_for: "deceased: death registered, card voided",
-        ..base("deceased", "040045078901", "Trần Văn Phúc", (1945, 4, 14))
+        ..base("deceased", DECEASED, "Trần Văn Phúc", (1945, 4, 14))
     },
     PersonaSpec {
         home: ("13636", "Số 17 đường Trần Hưng Đạo"),
         cards: &[(2024, 9, 5)],
         religion: "Công giáo",
         use_for: "new Căn cước card issued in 2024 at 14",
-        ..base(
-            "can-cuoc-2024",
-            "036310089012",
-            "Vũ Ngọc Anh",
-            (2010, 8, 20),
-        )
+        ..base("can-cuoc-2024", CAN_CUOC_2024, "Vũ Ngọc Anh", (2010, 8, 20))
     },
     PersonaSpec {
         home: ("22879", "Thôn 1"),
         cards: &[(2021, 4, 15)],
         old_cmnd: Some("264123456"),
         use_for: "old 9-digit CMND still on the QR code; Ninh Thuận address in pre-2025 units",
-        ..base("old-cmnd", "058090001234", "Nguyễn Văn An", (1990, 1, 1))
+        ..base("old-cmnd", OLD_CMND, "Nguyễn Văn An", (1990, 1, 1))
     },
     PersonaSpec {
         home: ("22759", "Số 21 đường Thống Nhất"),
@@ -195,7 +210,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         use_for: "moved to Nha Trang after the 2025 merger: the address on the QR code is stale",
         ..base(
             "moved-after-merger",
-            "058185090123",
+            MOVED_AFTER_MERGER,
             "Lê Thị Ngọc Hân",
             (1985, 10, 7),
         )
@@ -206,7 +221,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         home: ("22870", "Khu phố 5"),
         cards: &[(2021, 4, 2)],
         use_for: "Chăm citizen of Ninh Thuận, Brahmanist",
-        ..base("cham", "058088101234", "Đàng Năng Thọ", (1988, 5, 19))
+        ..base("cham", CHAM, "Đàng Năng Thọ", (1988, 5, 19))
     },
     PersonaSpec {
         ethnicity: "Raglai",
@@ -214,18 +229,13 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cards: &[(2021, 11, 23)],
         vneid: Vneid::Level1,
         use_for: "Raglai citizen of Ninh Thuận (Bác Ái)",
-        ..base("raglai", "058197112345", "Chamaléa Thị Hồng", (1997, 2, 14))
+        ..base("raglai", RAGLAI, "Chamaléa Thị Hồng", (1997, 2, 14))
     },
     PersonaSpec {
         home: ("00166", "Số 9 ngõ 68 Trần Thái Tông"),
         cards: &[(2021, 8, 9)],
         use_for: "name differs only in diacritics from name-twin-ha-dot (Hà / Hạ)",
-        ..base(
-            "name-twin-ha",
-            "001196123456",
-            "Nguyễn Thị Hà",
-            (1996, 1, 15),
-        )
+        ..base("name-twin-ha", NAME_TWIN_HA, "Nguyễn Thị Hà", (1996, 1, 15))
     },
     PersonaSpec {
         home: ("00166", "Số 11 ngõ 68 Trần Thái Tông"),
@@ -233,7 +243,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         use_for: "name differs only in diacritics from name-twin-ha (Hạ / Hà)",
         ..base(
             "name-twin-ha-dot",
-            "001196654321",
+            NAME_TWIN_HA_DOT,
             "Nguyễn Thị Hạ",
             (1996, 7, 7),
         )
@@ -246,7 +256,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         use_for: "no health insurance",
         ..base(
             "no-health-insurance",
-            "075082134567",
+            NO_HEALTH_INSURANCE,
             "Bùi Văn Lộc",
             (1982, 12, 1),
         )
@@ -256,7 +266,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cards: &[(2022, 1, 17)],
         card_revoked: true,
         use_for: "card revoked by the police",
-        ..base("card-revoked", "092091145678", "Lý Minh Tâm", (1991, 3, 9))
+        ..base("card-revoked", CARD_REVOKED, "Lý Minh Tâm", (1991, 3, 9))
     },
 ];
 

@@ -5,8 +5,10 @@
 //! - `service`: the gRPC adapter and the verdict logic.
 //! - `population`: the client trait of the population database and its gRPC client.
 
+pub mod component;
 pub mod error;
 pub mod population;
 pub mod service;
 
+pub use component::{CitizenComponent, CitizenConfig};
 pub use population::{GrpcPopulation, PopulationClient, UpstreamError};

@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod component;
 mod health;
 pub mod policy;
 mod proxy;
@@ -35,6 +36,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tonic_health::ServingStatus;
 
+pub use crate::component::{GatewayComponent, GatewayConfig};
 pub use crate::policy::{AllowAll, Authorizer, MethodInfo, MethodPolicy, PolicyTable};
 use crate::proxy::{Proxy, ProxyState, Route};
 

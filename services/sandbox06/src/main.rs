@@ -4,10 +4,10 @@
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, builder::PossibleValuesParser};
 use figment::{Figment, providers::Serialized};
-use sandbox06::{Suite, country, health_check, reference_date};
-use sandbox06_runtime::{config::Config, server::bind, telemetry};
+use sandbox06::{Config, Suite, components, country, health_check};
+use sandbox06_runtime::telemetry;
 use sandbox06_vn::CitizenId;
 use sandbox06_world::{View, card_qr};
 
@@ -47,7 +47,8 @@ enum Command {
     /// Run one component, with addresses from config and environment.
     Serve {
         /// The component.
-        component: Component,
+        #[arg(value_parser = component_names())]
+        component: String,
     },
     /// List the hand-written personas.
     Personas,
@@ -75,32 +76,42 @@ enum Command {
     },
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug)]
-enum Component {
-    /// The edge.
-    Gateway,
-    /// The citizen service.
-    Citizen,
-    /// The population database mock.
-    PopulationDb,
+/// The names `serve` accepts: every component of the list.
+fn component_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(components().iter().map(|c| c.spec().name))
+}
+
+const POPULATION: &str = sandbox06_population_db::component::SECTION;
+
+fn key(section: &str, name: &str) -> String {
+    format!("{section}.{name}")
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let mut overrides = Figment::new();
     if let Some(seed) = cli.seed {
-        overrides = overrides.merge(Serialized::default("population.seed", seed));
+        overrides = overrides.merge(Serialized::default(&key(POPULATION, "seed"), seed));
     }
     if let Some(listen) = cli.listen {
-        overrides = overrides.merge(Serialized::default("gateway.listen", listen.to_string()));
+        overrides = overrides.merge(Serialized::default(
+            &key(sandbox06_gateway::component::SECTION, "listen"),
+            listen.to_string(),
+        ));
     }
     if let Some(size) = cli.size {
-        overrides = overrides.merge(Serialized::default("population.size", size));
+        overrides = overrides.merge(Serialized::default(&key(POPULATION, "size"), size));
     }
     if let Some(date) = &cli.reference_date {
-        overrides = overrides.merge(Serialized::default("population.reference_date", date));
+        overrides = overrides.merge(Serialized::default(
+            &key(POPULATION, "reference_date"),
+            date,
+        ));
     }
     if let Some(store) = &cli.store {
-        overrides = overrides.merge(Serialized::default("store.url", store));
+        overrides = overrides.merge(Serialized::default(
+            &key(sandbox06_store::SECTION, "url"),
+            store,
+        ));
     }
     Ok(Config::load(cli.config.as_deref(), overrides)?)
 }
@@ -151,20 +162,12 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     let config = load_config(cli)?;
     let name = match &cli.command {
-        Some(Command::Serve {
-            component: Component::Gateway,
-        }) => "gateway",
-        Some(Command::Serve {
-            component: Component::Citizen,
-        }) => "citizen",
-        Some(Command::Serve {
-            component: Component::PopulationDb,
-        }) => "population-db",
+        Some(Command::Serve { component }) => component.as_str(),
         _ => "sandbox06",
     };
     let _telemetry = telemetry::init(name, &config.telemetry);
     match &cli.command {
-        Some(Command::Serve { component }) => serve(&config, *component).await?,
+        Some(Command::Serve { component }) => sandbox06::serve(&config, component).await?,
         _ => up(&config).await?,
     }
     Ok(ExitCode::SUCCESS)
@@ -172,13 +175,10 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 async fn up(config: &Config) -> anyhow::Result<()> {
     let began = std::time::Instant::now();
-    let suite = Suite::start(config).await?;
-    suite
-        .wait_ready(Duration::from_secs(10))
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let mut suite = Suite::start(config).await?;
+    suite.wait_ready(Duration::from_secs(10)).await?;
     print_banner(&suite, began.elapsed());
-    suite.run_until_stopped().await.map_err(anyhow::Error::msg)
+    Ok(suite.run_until_stopped().await?)
 }
 
 fn print_banner(suite: &Suite, ready_in: Duration) {
@@ -206,36 +206,6 @@ fn print_banner(suite: &Suite, ready_in: Duration) {
         "\n  try\n    grpcurl -plaintext {host} list\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
     ));
     print!("{out}");
-}
-
-async fn serve(config: &Config, component: Component) -> anyhow::Result<()> {
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let result = match component {
-        Component::PopulationDb => {
-            let listener = bind(config.population.listen).await?;
-            let store = sandbox06::open_store(config).await?;
-            sandbox06::serve_population(config, country(config)?, store, listener, shutdown).await
-        }
-        Component::Citizen => {
-            let url = config.citizen.population_url.as_deref().context(
-                "citizen.population_url is required (SANDBOX06_CITIZEN__POPULATION_URL)",
-            )?;
-            let listener = bind(config.citizen.listen).await?;
-            sandbox06::serve_citizen(config, reference_date(config)?, url, listener, shutdown).await
-        }
-        Component::Gateway => {
-            let url = config
-                .gateway
-                .citizen_url
-                .as_deref()
-                .context("gateway.citizen_url is required (SANDBOX06_GATEWAY__CITIZEN_URL)")?;
-            let listener = bind(config.gateway.listen).await?;
-            sandbox06::serve_gateway(config, url, listener, shutdown).await
-        }
-    };
-    result.map_err(anyhow::Error::msg)
 }
 
 fn personas(cli: &Cli) -> anyhow::Result<ExitCode> {

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
+use sandbox06_world::personas::ids as personas;
 use std::process::Command;
 
 fn sandbox06(args: &[&str]) -> (bool, String, String) {
@@ -22,7 +23,8 @@ const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|
 #[test]
 fn qr_prints_the_payload_and_writes_a_scannable_image() {
     let png = std::env::temp_dir().join(format!("sandbox06-qr-{}.png", std::process::id()));
-    let (ok, stdout, stderr) = sandbox06(&["qr", "058090001234", "--png", png.to_str().unwrap()]);
+    let (ok, stdout, stderr) =
+        sandbox06(&["qr", personas::OLD_CMND, "--png", png.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     assert_eq!(stdout.trim_end(), OLD_CMND_QR);
     // Decode the image as a scanner would.
@@ -41,14 +43,14 @@ fn qr_prints_the_payload_and_writes_a_scannable_image() {
 
 #[test]
 fn qr_of_a_child_without_a_card_says_so() {
-    let (ok, _, stderr) = sandbox06(&["qr", "001215067890"]);
+    let (ok, _, stderr) = sandbox06(&["qr", personas::MINOR_NO_CARD]);
     assert!(!ok);
     assert!(stderr.contains("has no card"), "{stderr}");
 }
 
 #[test]
 fn citizen_prints_the_record_as_json_and_refuses_bad_numbers() {
-    let (ok, stdout, stderr) = sandbox06(&["citizen", "001090012345"]);
+    let (ok, stdout, stderr) = sandbox06(&["citizen", personas::HAPPY_PATH]);
     assert!(ok, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["fullName"], "Nguyễn Văn Hùng");
@@ -88,8 +90,12 @@ fn health_fails_when_nothing_listens() {
 #[test]
 fn flags_override_config_and_environment() {
     // The environment says 2026-11-27; the flag wins: by the end of 2030 the card has expired.
-    let (ok, stdout, stderr) =
-        sandbox06(&["--reference-date", "2030-12-31", "citizen", "001090012345"]);
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--reference-date",
+        "2030-12-31",
+        "citizen",
+        personas::HAPPY_PATH,
+    ]);
     assert!(ok, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["card"]["status"], "CARD_STATUS_EXPIRED");

@@ -3,10 +3,12 @@
 //!
 //! It alone writes population overlays; other components read changed facts through its gRPC API.
 
+pub mod component;
 mod convert;
 mod error;
 mod mock;
 pub mod overlay;
 
+pub use component::{PopulationConfig, PopulationDbComponent};
 pub use convert::{address_of, record_of};
 pub use mock::{MAX_BATCH, PopulationDb};

@@ -1,0 +1,230 @@
+//! Components: each part of the suite (the edge, a service, a mock national system) describes
+//! itself once with a [`ComponentSpec`] and starts through [`Component::serve`]. The binary
+//! keeps the one list of components; `up`, `serve <component>`, readiness, the edge's routes
+//! and the deployment checks iterate over it.
+
+use std::{collections::BTreeMap, net::SocketAddr, pin::Pin, sync::Arc};
+
+use figment::Figment;
+use serde::{Serialize, de::DeserializeOwned};
+use time::Date;
+use tokio::net::TcpListener;
+
+use crate::{
+    client::ChannelError,
+    config::{self, ConfigError, Limits},
+    server::ServeError,
+};
+
+/// Where a component stands in the request path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The edge: the one port integrators call.
+    Edge,
+    /// A service integrators call; the edge routes its gRPC services and HTTP prefixes.
+    Service,
+    /// A mock national system; only services call it, the edge does not route it.
+    Upstream,
+}
+
+/// What a component is, declared once.
+#[derive(Debug)]
+pub struct ComponentSpec {
+    /// Its name: in `serve <name>`, logs, traces (`service.name`) and metrics.
+    pub name: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// Where it stands in the request path.
+    pub role: Role,
+    /// Its section of the configuration, e.g. `population` for `population.listen`.
+    pub section: &'static str,
+    /// The fully-qualified gRPC services it serves.
+    pub grpc_services: &'static [&'static str],
+    /// The HTTP path prefixes it serves (the edge forwards them), e.g. `/oidc/`.
+    pub http_prefixes: &'static [&'static str],
+    /// The other components it calls, by name.
+    pub peers: &'static [&'static str],
+    /// Its port when it runs alone in a container.
+    pub container_port: u16,
+}
+
+impl ComponentSpec {
+    /// The config key naming `peer`'s URL when this component runs alone: for the edge,
+    /// `gateway.backends.<service>` for every service; for others, `<section>.<peer
+    /// section>_url` (e.g. `citizen.population_url`) for every peer it calls. `None` when it
+    /// does not call `peer`.
+    pub fn peer_key(&self, peer: &ComponentSpec) -> Option<String> {
+        match self.role {
+            Role::Edge => (peer.role == Role::Service)
+                .then(|| format!("{}.backends.{}", self.section, peer.name)),
+            Role::Service | Role::Upstream => self
+                .peers
+                .contains(&peer.name)
+                .then(|| format!("{}.{}_url", self.section, peer.section)),
+        }
+    }
+}
+
+/// A future that completes when the component must stop.
+pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A component's run until it stops.
+pub type Running = Pin<Box<dyn Future<Output = Result<(), StartError>> + Send>>;
+
+/// Another component as this one sees it: what it is, and where it listens when known.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    /// What it is.
+    pub spec: &'static ComponentSpec,
+    /// Its URL, e.g. `http://127.0.0.1:41234`: set when every component runs in one process.
+    pub url: Option<String>,
+}
+
+/// What a component is given to start: the configuration, the suite's reference date and
+/// every other component.
+#[derive(Clone, Debug)]
+pub struct Context {
+    config: Arc<Figment>,
+    /// Request bounds every server enforces.
+    pub limits: Limits,
+    /// The date "today" means for ages, cards and deadlines.
+    pub today: Date,
+    peers: BTreeMap<&'static str, Peer>,
+}
+
+impl Context {
+    /// A context over the layered configuration `config`.
+    pub fn new(config: Arc<Figment>, limits: Limits, today: Date, peers: Vec<Peer>) -> Self {
+        Self {
+            config,
+            limits,
+            today,
+            peers: peers.into_iter().map(|p| (p.spec.name, p)).collect(),
+        }
+    }
+
+    /// Reads configuration section `name` as `T`.
+    pub fn section<T>(&self, name: &str) -> Result<T, ConfigError>
+    where
+        T: DeserializeOwned + Serialize + Default,
+    {
+        config::section(&self.config, name)
+    }
+
+    /// Every other component.
+    pub fn peers(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.values()
+    }
+
+    /// The URL of peer `name` for component `me`: its in-process address under `up`, else
+    /// the URL configured under `me`'s section (`<section>.<peer section>_url`).
+    pub fn peer_url(
+        &self,
+        me: &'static ComponentSpec,
+        peer: &str,
+        configured: Option<&str>,
+    ) -> Result<String, StartError> {
+        let Some(found) = self.peers.get(peer) else {
+            return Err(StartError::UnknownComponent {
+                name: peer.to_owned(),
+                known: self.peers.keys().copied().collect::<Vec<_>>().join(", "),
+            });
+        };
+        if let Some(url) = &found.url {
+            return Ok(url.clone());
+        }
+        configured
+            .map(str::to_owned)
+            .ok_or_else(|| StartError::MissingPeer {
+                component: me.name,
+                peer: found.spec.name,
+                key: me
+                    .peer_key(found.spec)
+                    .unwrap_or_else(|| format!("{}.{peer}_url", me.section)),
+            })
+    }
+}
+
+/// A part of the suite that can start on a listener.
+pub trait Component: Send + Sync + 'static {
+    /// What it is.
+    fn spec(&self) -> &'static ComponentSpec;
+
+    /// The address its configuration asks it to listen on; also checks its whole section.
+    fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError>;
+
+    /// Serves on `listener` until `shutdown` completes.
+    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running;
+}
+
+/// Why the suite or a component could not start, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A setting is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// `serve` names no component.
+    #[error("no component is named {name:?}; components: {known}")]
+    UnknownComponent {
+        /// The name asked for.
+        name: String,
+        /// The components that exist.
+        known: String,
+    },
+    /// A component running alone was not told where a peer listens.
+    #[error("{component} needs the URL of {peer}: set {key}")]
+    MissingPeer {
+        /// The component starting.
+        component: &'static str,
+        /// The peer it calls.
+        peer: &'static str,
+        /// The config key to set.
+        key: String,
+    },
+    /// A listener could not be bound, or a server failed.
+    #[error("{component}: {source}")]
+    Serve {
+        /// The component.
+        component: &'static str,
+        /// What failed.
+        source: ServeError,
+    },
+    /// A peer's URL is unusable.
+    #[error("{component}: {source}")]
+    Channel {
+        /// The component.
+        component: &'static str,
+        /// What failed.
+        source: ChannelError,
+    },
+    /// Something the component depends on (its state store, say) cannot be opened.
+    #[error("{component}: {what}: {source}")]
+    Dependency {
+        /// The component.
+        component: &'static str,
+        /// What it depends on.
+        what: &'static str,
+        /// Why it failed.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A component's task ended abnormally.
+    #[error("{component} stopped unexpectedly: {reason}")]
+    Stopped {
+        /// The component.
+        component: &'static str,
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl StartError {
+    /// A server error of `component`.
+    pub fn serve(component: &'static str) -> impl FnOnce(ServeError) -> Self {
+        move |source| Self::Serve { component, source }
+    }
+
+    /// A channel error of `component`.
+    pub fn channel(component: &'static str) -> impl FnOnce(ChannelError) -> Self {
+        move |source| Self::Channel { component, source }
+    }
+}

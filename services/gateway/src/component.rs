@@ -1,0 +1,136 @@
+//! The edge as a component of the suite: its configuration section (`gateway`) and how it
+//! starts, routing every [`Role::Service`] component of the list.
+
+use std::{
+    collections::BTreeMap,
+    net::{Ipv4Addr, SocketAddr},
+};
+
+use figment::Figment;
+use sandbox06_runtime::{
+    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    config::{self, ConfigError},
+};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::{Backend, Gateway, GatewayError};
+
+/// The edge port.
+pub const EDGE_PORT: u16 = 4606;
+
+/// What the edge is.
+pub static SPEC: ComponentSpec = ComponentSpec {
+    name: "gateway",
+    summary: "the edge: one port for every service, with health, reflection and method policies",
+    role: Role::Edge,
+    section: SECTION,
+    grpc_services: &[],
+    http_prefixes: &[],
+    peers: &[],
+    container_port: EDGE_PORT,
+};
+
+/// Its configuration section.
+pub const SECTION: &str = "gateway";
+
+/// The `gateway` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Address of the edge port.
+    pub listen: SocketAddr,
+    /// URL of each service when the edge runs alone, by component name, e.g.
+    /// `citizen = "http://citizen:4610"`.
+    pub backends: BTreeMap<String, String>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, EDGE_PORT)),
+            backends: BTreeMap::new(),
+        }
+    }
+}
+
+/// The edge component.
+#[derive(Debug, Default)]
+pub struct GatewayComponent;
+
+impl GatewayComponent {
+    /// The backends to route: every service of the list, at its in-process address or at the
+    /// URL configured for it.
+    fn backends(ctx: &Context, section: &GatewayConfig) -> Result<Vec<Backend>, StartError> {
+        let services: Vec<_> = ctx
+            .peers()
+            .filter(|peer| peer.spec.role == Role::Service)
+            .collect();
+        if let Some(unknown) = section
+            .backends
+            .keys()
+            .find(|name| !services.iter().any(|peer| peer.spec.name == name.as_str()))
+        {
+            return Err(ConfigError::Value {
+                key: format!("{SECTION}.backends.{unknown}"),
+                message: format!(
+                    "no service is named {unknown:?}; services: {}",
+                    services
+                        .iter()
+                        .map(|peer| peer.spec.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+            .into());
+        }
+        services
+            .into_iter()
+            .map(|peer| {
+                let configured = section.backends.get(peer.spec.name).map(String::as_str);
+                let url = ctx.peer_url(&SPEC, peer.spec.name, configured)?;
+                Ok(Backend::new(
+                    peer.spec.name,
+                    url,
+                    peer.spec.grpc_services.iter().copied(),
+                ))
+            })
+            .collect()
+    }
+}
+
+impl Component for GatewayComponent {
+    fn spec(&self) -> &'static ComponentSpec {
+        &SPEC
+    }
+
+    fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {
+        Ok(config::section::<GatewayConfig>(config, SECTION)?.listen)
+    }
+
+    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
+        Box::pin(async move {
+            let section: GatewayConfig = ctx.section(SECTION)?;
+            let backends = Self::backends(&ctx, &section)?;
+            Gateway::new(backends)
+                .with_limits(ctx.limits.clone())
+                .serve(listener, shutdown)
+                .await
+                .map_err(|e| match e {
+                    GatewayError::Serve(source) => StartError::Serve {
+                        component: SPEC.name,
+                        source,
+                    },
+                    GatewayError::Backend { source, .. } => StartError::Channel {
+                        component: SPEC.name,
+                        source,
+                    },
+                    other => StartError::Dependency {
+                        component: SPEC.name,
+                        what: "routes",
+                        source: Box::new(other),
+                    },
+                })
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! The population database as a component of the suite: its configuration section
+//! (`population`) and how it starts.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    sync::Arc,
+};
+
+use figment::Figment;
+use sandbox06_proto::population::population_service_server::PopulationServiceServer;
+use sandbox06_runtime::{
+    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    config::{self, ConfigError},
+    server::ServerBuilder,
+};
+use sandbox06_store::StoreConfig;
+use sandbox06_world::Country;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Iso8601};
+use tokio::net::TcpListener;
+
+use crate::PopulationDb;
+
+/// What the population database is.
+pub static SPEC: ComponentSpec = ComponentSpec {
+    name: "population-db",
+    summary: "mock of the national population database: the synthetic country and its recorded changes",
+    role: Role::Upstream,
+    section: SECTION,
+    grpc_services: &[<PopulationServiceServer<PopulationDb> as tonic::server::NamedService>::NAME],
+    http_prefixes: &[],
+    peers: &[],
+    container_port: 4620,
+};
+
+/// Its configuration section.
+pub const SECTION: &str = "population";
+
+/// The `population` section: where the mock listens, and the synthetic country it serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PopulationConfig {
+    /// Address to listen on; port 0 picks an ephemeral port.
+    pub listen: SocketAddr,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Number of generated citizens.
+    pub size: u64,
+    /// Date the country is computed for, `YYYY-MM-DD`; today in Vietnam when unset.
+    pub reference_date: Option<String>,
+}
+
+impl Default for PopulationConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            seed: 6,
+            size: 100_000_000,
+            reference_date: None,
+        }
+    }
+}
+
+/// Vietnam's date today (UTC+7): what "today" means for ages, cards and deadlines.
+pub fn today_in_vietnam() -> Date {
+    let offset = UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
+impl PopulationConfig {
+    /// Reads the section from the layered configuration.
+    pub fn from_config(config: &Figment) -> Result<Self, ConfigError> {
+        config::section(config, SECTION)
+    }
+
+    /// The date the country is computed for: the configured one, today when unset.
+    pub fn reference_date(&self) -> Result<Date, ConfigError> {
+        match &self.reference_date {
+            None => Ok(today_in_vietnam()),
+            Some(text) => Date::parse(text, &Iso8601::DATE).map_err(|e| ConfigError::Value {
+                key: format!("{SECTION}.reference_date"),
+                message: format!("must be YYYY-MM-DD, got {text:?}: {e}"),
+            }),
+        }
+    }
+
+    /// The synthetic country this section describes, as of `today`.
+    pub fn country(&self, today: Date) -> Country {
+        Country::new(self.seed, self.size, today)
+    }
+}
+
+/// The population database component.
+#[derive(Debug, Default)]
+pub struct PopulationDbComponent;
+
+impl Component for PopulationDbComponent {
+    fn spec(&self) -> &'static ComponentSpec {
+        &SPEC
+    }
+
+    fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {
+        let section = PopulationConfig::from_config(config)?;
+        section.reference_date()?;
+        Ok(section.listen)
+    }
+
+    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
+        Box::pin(async move {
+            let section: PopulationConfig = ctx.section(SECTION)?;
+            let store_config: StoreConfig = ctx.section(sandbox06_store::SECTION)?;
+            let store = store_config
+                .open()
+                .await
+                .map_err(|e| StartError::Dependency {
+                    component: SPEC.name,
+                    what: "state store",
+                    source: Box::new(e),
+                })?;
+            tracing::info!(backend = store.backend(), "state store opened");
+            let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store);
+            let builder = ServerBuilder::new(&ctx.limits).add_service(
+                PopulationServiceServer::new(db)
+                    .max_decoding_message_size(ctx.limits.max_request_bytes),
+            );
+            builder
+                .health_reporter()
+                .set_serving::<PopulationServiceServer<PopulationDb>>()
+                .await;
+            builder
+                .serve(listener, shutdown)
+                .await
+                .map_err(StartError::serve(SPEC.name))
+        })
+    }
+}
