@@ -157,6 +157,12 @@ pub trait Component: Send + Sync + 'static {
     fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running;
 }
 
+impl std::fmt::Debug for dyn Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.spec().name)
+    }
+}
+
 /// Why the suite or a component could not start, or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -1,6 +1,12 @@
 //! What sandbox06's tests share: the whole suite started in-process on ephemeral ports (talked
 //! to through the edge, as an integrator would), the personas' ID numbers as named constants,
-//! and the Redis URL of the Redis-backed tests.
+//! a store that fails on demand, a fake upstream, and the Redis URL of the Redis-backed tests.
+
+mod failing_store;
+mod fake_upstream;
+
+pub use failing_store::FailingStore;
+pub use fake_upstream::{Answer, FakeUpstream};
 
 use figment::{Figment, providers::Serialized};
 use sandbox06::{Config, Suite, components};
@@ -72,6 +78,61 @@ impl Harness {
     /// A citizen service client through the edge.
     pub fn citizens(&self) -> CitizenServiceClient<Channel> {
         CitizenServiceClient::new(self.edge.clone())
+    }
+}
+
+/// A component running alone (as `sandbox06 serve <name>` runs it); stops when dropped.
+#[derive(Debug)]
+pub struct RunningAlone {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), sandbox06_runtime::component::StartError>>,
+}
+
+impl RunningAlone {
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it; what it ended with.
+    pub async fn stop(mut self) -> Result<(), sandbox06_runtime::component::StartError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.expect("the component's task")
+    }
+}
+
+impl Drop for RunningAlone {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts component `name` alone with the test config plus `extra` (its peers' URLs, say).
+pub async fn serve_alone(name: &str, extra: Figment) -> RunningAlone {
+    let config = test_config_with(extra);
+    let alone = sandbox06::Alone::bind(&config, name)
+        .await
+        .expect("the component binds");
+    let addr = alone.addr().expect("its address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        alone
+            .serve(
+                &config,
+                Box::pin(async {
+                    let _ = stopped.await;
+                }),
+            )
+            .await
+    });
+    RunningAlone {
+        addr,
+        stop: Some(stop),
+        task,
     }
 }
 

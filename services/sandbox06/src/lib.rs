@@ -234,24 +234,57 @@ fn stopped(joined: Joined) -> StartError {
 
 /// Runs component `name` alone until ctrl-c: its peers at the URLs its section names.
 pub async fn serve(config: &Config, name: &str) -> Result<(), StartError> {
-    let component = component(name)?;
-    let listener = bind(component.listen(&config.layers())?)
+    let alone = Alone::bind(config, name).await?;
+    alone
+        .serve(
+            config,
+            Box::pin(async {
+                let _ = tokio::signal::ctrl_c().await;
+            }),
+        )
         .await
-        .map_err(StartError::serve(component.spec().name))?;
-    let peers = components()
-        .iter()
-        .filter(|c| c.spec().name != name)
-        .map(|c| Peer {
-            spec: c.spec(),
-            url: None,
+}
+
+/// One component bound to the address its section names, ready to run alone.
+#[derive(Debug)]
+pub struct Alone {
+    component: Arc<dyn Component>,
+    listener: tokio::net::TcpListener,
+}
+
+impl Alone {
+    /// Binds component `name`'s listener.
+    pub async fn bind(config: &Config, name: &str) -> Result<Alone, StartError> {
+        let component = component(name)?;
+        let listener = bind(component.listen(&config.layers())?)
+            .await
+            .map_err(StartError::serve(component.spec().name))?;
+        Ok(Alone {
+            component,
+            listener,
         })
-        .collect();
-    let shutdown: Shutdown = Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    component
-        .serve(context(config, peers)?, listener, shutdown)
-        .await
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Runs it until `shutdown` completes; its peers are found through its configuration.
+    pub async fn serve(self, config: &Config, shutdown: Shutdown) -> Result<(), StartError> {
+        let name = self.component.spec().name;
+        let peers = components()
+            .iter()
+            .filter(|c| c.spec().name != name)
+            .map(|c| Peer {
+                spec: c.spec(),
+                url: None,
+            })
+            .collect();
+        self.component
+            .serve(context(config, peers)?, self.listener, shutdown)
+            .await
+    }
 }
 
 /// One grpc.health.v1 Check: whether `service` ("" for the server) is SERVING at `url`.
