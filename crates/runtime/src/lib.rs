@@ -19,9 +19,11 @@
 //! }
 //! ```
 
+pub mod caller;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod limit;
 pub mod mask;
 pub mod server;
