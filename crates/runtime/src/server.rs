@@ -147,8 +147,19 @@ impl ServerBuilder {
     }
 
     /// Answers every non-gRPC path no HTTP route claims (instead of the JSON 404).
-    pub fn http_fallback(mut self, service: HttpService) -> Self {
-        self.http_fallback = Some(service);
+    pub fn http_fallback<S>(mut self, service: S) -> Self
+    where
+        S: Service<
+                Request<axum::body::Body>,
+                Response = http::Response<axum::body::Body>,
+                Error = Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.http_fallback = Some(HttpService::new(service));
         self
     }
 

@@ -1,10 +1,11 @@
-//! The HTTP forwarding service: sends each HTTP request whose path falls under a backend's
-//! prefix to that backend over HTTP/1.1, bodies streamed in both directions, hop-by-hop
-//! headers dropped, `x-forwarded-*` and the caller set.
+//! The HTTP side of the edge: [`identify_caller`] on every request, then the forwarding service,
+//! which sends each request whose path falls under a backend's prefix to that backend over
+//! HTTP/1.1, bodies streamed in both directions, hop-by-hop headers dropped, `x-forwarded-*` set.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use futures::future::BoxFuture;
@@ -23,6 +24,9 @@ use tower::Service;
 use tracing::Instrument;
 
 use crate::policy::Authorizer;
+
+/// How long connecting to a backend may take before the request fails as unavailable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Headers that describe one connection, not the request, so never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 9] = [
@@ -75,7 +79,6 @@ struct HttpProxyState {
     /// Longest prefix first, so the most specific route wins.
     routes: Vec<HttpRoute>,
     client: Client<HttpConnector, Body>,
-    authorizer: Arc<dyn Authorizer>,
 }
 
 /// The gateway's HTTP fallback service: forwards by prefix, or answers the JSON 404.
@@ -85,17 +88,14 @@ pub(crate) struct HttpProxy {
 }
 
 impl HttpProxy {
-    pub(crate) fn new(mut routes: Vec<HttpRoute>, authorizer: Arc<dyn Authorizer>) -> Self {
+    pub(crate) fn new(mut routes: Vec<HttpRoute>) -> Self {
         routes.sort_by_key(|route| std::cmp::Reverse(route.prefix.len()));
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Self {
-            state: Arc::new(HttpProxyState {
-                routes,
-                client,
-                authorizer,
-            }),
+            state: Arc::new(HttpProxyState { routes, client }),
         }
     }
 }
@@ -113,6 +113,33 @@ impl Service<Request<Body>> for HttpProxy {
         let state = Arc::clone(&self.state);
         Box::pin(async move { Ok(forward(&state, request).await) })
     }
+}
+
+/// Middleware on every HTTP request at the edge, edge-local or forwarded: strips the caller
+/// headers the client sent, asks the authorizer who the caller is, and writes the answer in
+/// their place (a refusal is answered as JSON).
+pub(crate) async fn identify_caller(
+    axum::extract::State(authorizer): axum::extract::State<Arc<dyn Authorizer>>,
+    mut request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    // Only the edge says who the caller is.
+    strip_caller_headers(request.headers_mut());
+    let caller = match authorizer.identify(request.headers()).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            tracing::info!(reason = %error.reason, "request refused");
+            return error_response(error);
+        }
+    };
+    if let Err(error) = caller.write_headers(request.headers_mut()) {
+        tracing::warn!(error = %error, "caller does not fit in headers");
+        return error_response(ApiError::new(
+            Reason::Internal,
+            "the authorized caller cannot be passed on",
+        ));
+    }
+    next.run(request).await
 }
 
 /// Removes hop-by-hop headers, including those the `connection` header names.
@@ -184,28 +211,6 @@ async fn forward(state: &HttpProxyState, mut request: Request<Body>) -> Response
         http.route = route.prefix.as_str(),
         backend = &*route.backend,
     );
-
-    // Only the edge says who the caller is.
-    strip_caller_headers(request.headers_mut());
-    let caller = match state
-        .authorizer
-        .identify(request.headers())
-        .instrument(span.clone())
-        .await
-    {
-        Ok(caller) => caller,
-        Err(error) => {
-            tracing::info!(parent: &span, reason = %error.reason, "request refused");
-            return error_response(error);
-        }
-    };
-    if let Err(error) = caller.write_headers(request.headers_mut()) {
-        tracing::warn!(parent: &span, error = %error, "caller does not fit in headers");
-        return error_response(ApiError::new(
-            Reason::Internal,
-            "the authorized caller cannot be passed on",
-        ));
-    }
 
     set_forwarded(&mut request);
     strip_hop_by_hop(request.headers_mut());

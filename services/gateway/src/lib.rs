@@ -45,7 +45,7 @@ use sandbox06_runtime::server::{ServeError, ServerBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tonic_health::ServingStatus;
-use tower::util::BoxCloneSyncService;
+use tower::Layer;
 
 use crate::http_proxy::{HttpProxy, HttpRoute, normalize_prefix};
 pub use crate::policy::{AllowAll, Authorizer, Caller, MethodInfo, MethodPolicy, PolicyTable};
@@ -285,10 +285,12 @@ impl Gateway {
                 health.clone(),
             ));
         }
-        let http_proxy = HttpProxy::new(
-            http_routes.into_values().collect(),
+        let identify = axum::middleware::from_fn_with_state(
             Arc::clone(&self.authorizer),
+            http_proxy::identify_caller,
         );
+        let local_routes = self.http_routes.layer(identify.clone());
+        let http_proxy = identify.layer(HttpProxy::new(http_routes.into_values().collect()));
         let proxy = Proxy::new(ProxyState {
             routes,
             policies,
@@ -296,8 +298,8 @@ impl Gateway {
         });
         let served = builder
             .fallback(proxy)
-            .http_routes(self.http_routes)
-            .http_fallback(BoxCloneSyncService::new(http_proxy))
+            .http_routes(local_routes)
+            .http_fallback(http_proxy)
             .serve(listener, shutdown)
             .await;
         // Dropping the set stops the health mirrors with the server.

@@ -236,8 +236,8 @@ async fn start_gateway(backend_url: String, limits: Limits) -> Running {
     start_gateway_with(backend_url, limits, sandbox06_gateway::AllowAll).await
 }
 
-/// The gateway in front of the fake backend (gRPC, and HTTP under `/oidc`), with an edge-local
-/// route `/edge/ping`.
+/// The gateway in front of the fake backend (gRPC, and HTTP under `/oidc`), with edge-local
+/// routes `/edge/ping` and `/edge/caller` (the subject the route was given).
 async fn start_gateway_with(
     backend_url: String,
     limits: Limits,
@@ -250,7 +250,16 @@ async fn start_gateway_with(
     let addr = listener.local_addr().unwrap();
     let backends =
         vec![Backend::new("citizen", backend_url, [CITIZEN_SERVICE]).with_http_prefixes(["/oidc"])];
-    let local = axum::Router::new().route("/edge/ping", axum::routing::get(|| async { "pong" }));
+    let local = axum::Router::new()
+        .route("/edge/ping", axum::routing::get(|| async { "pong" }))
+        .route(
+            "/edge/caller",
+            axum::routing::get(|headers: HeaderMap| async move {
+                Caller::from_headers(&headers)
+                    .subject
+                    .unwrap_or_else(|| "anonymous".to_owned())
+            }),
+        );
     spawn(addr, |stopped| async move {
         Gateway::new(backends)
             .with_limits(limits)
@@ -750,6 +759,11 @@ async fn backend_http_route_is_reached_with_the_caller_the_edge_set() {
         "same trace: {traceparent}"
     );
 
+    // Edge-local routes get the same treatment.
+    let mut claiming = whoami_claiming(&gateway, "mallory");
+    *claiming.uri_mut() = format!("{}/edge/caller", gateway.url()).parse().unwrap();
+    assert_eq!(send(false, claiming).await.body, "anonymous");
+
     gateway.stop().await;
     backend.stop().await;
 }
@@ -771,6 +785,9 @@ async fn the_authorized_caller_replaces_a_claimed_one_on_http_and_grpc() {
         serde_json::json!(["citizen.read", "openid"])
     );
     assert_eq!(body["acr"], "vneid.level2");
+    let mut claiming = whoami_claiming(&gateway, "mallory");
+    *claiming.uri_mut() = format!("{}/edge/caller", gateway.url()).parse().unwrap();
+    assert_eq!(send(false, claiming).await.body, "persona-an");
 
     let mut request = Request::new(get(KNOWN_ID));
     request
