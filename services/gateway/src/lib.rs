@@ -38,7 +38,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use http::Uri;
-
 use sandbox06_runtime::client::ChannelError;
 use sandbox06_runtime::config::Limits;
 use sandbox06_runtime::server::{ServeError, ServerBuilder};
@@ -124,7 +123,7 @@ pub enum GatewayError {
     },
     /// A backend's HTTP path prefix is not a path.
     #[error(
-        "backend {backend}: http prefix {prefix:?} must start with / and name at least one segment"
+        "backend {backend}: http prefix {prefix:?} must be a path such as /oidc, without query, fragment or spaces"
     )]
     InvalidPrefix {
         /// The backend's name.
