@@ -155,7 +155,8 @@ impl Running {
 }
 
 /// The fake backend's HTTP routes: `/oidc/whoami` answers the caller and forwarding headers it
-/// received as JSON, `/oidc/echo` echoes the body and its content type.
+/// received as JSON, `/oidc/echo` echoes the body and its content type, `/oidc/stream` echoes
+/// each chunk of the body as it arrives.
 fn backend_http_routes() -> axum::Router {
     use axum::routing::{get, post};
     axum::Router::new()
@@ -183,6 +184,13 @@ fn backend_http_routes() -> axum::Router {
                     [(http::header::CONTENT_TYPE, "application/json")],
                     body.to_string(),
                 )
+            }),
+        )
+        .route(
+            "/oidc/stream",
+            post(|body: axum::body::Body| async move {
+                // Each chunk goes back as soon as it arrives.
+                axum::body::Body::from_stream(body.into_data_stream())
             }),
         )
         .route(
@@ -906,4 +914,57 @@ async fn a_prefix_claimed_twice_is_refused_at_start() {
         }
         other => panic!("unexpected {other}"),
     }
+}
+
+#[tokio::test]
+async fn http_bodies_stream_through_the_edge_both_ways() {
+    use http_body_util::StreamBody;
+    type Chunk = Result<hyper::body::Frame<Bytes>, std::convert::Infallible>;
+
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+
+    for h2c in [false, true] {
+        let (chunks, outgoing) = tokio::sync::mpsc::channel::<Chunk>(1);
+        let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(outgoing));
+        let request = http::Request::post(format!("{}/oidc/stream", gateway.url()))
+            .body(body)
+            .unwrap();
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.http2_only(h2c);
+        let client = builder.build_http();
+        let mut send = Box::pin(client.request(request));
+        // Interleaved: each chunk comes back before the next is sent, so nothing is buffered.
+        chunks
+            .send(Ok(hyper::body::Frame::data(Bytes::from_static(b"first"))))
+            .await
+            .unwrap();
+        let response = tokio::time::timeout(WAIT, &mut send)
+            .await
+            .expect("the response starts before the request body ends")
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut answer = response.into_body();
+        let mut echoed = Vec::new();
+        for chunk in [&b"first"[..], b"second", b"third"] {
+            if chunk != b"first" {
+                chunks
+                    .send(Ok(hyper::body::Frame::data(Bytes::copy_from_slice(chunk))))
+                    .await
+                    .unwrap();
+            }
+            let frame = tokio::time::timeout(WAIT, answer.frame())
+                .await
+                .expect("each chunk comes back before the next is sent")
+                .unwrap()
+                .unwrap();
+            echoed.push(frame.into_data().unwrap());
+        }
+        drop(chunks);
+        assert_eq!(echoed, [&b"first"[..], b"second", b"third"], "h2c {h2c}");
+        assert!(answer.collect().await.unwrap().to_bytes().is_empty());
+    }
+
+    gateway.stop().await;
+    backend.stop().await;
 }
