@@ -1,4 +1,5 @@
-//! The edge as a whole: health and reflection for the suite, unknown methods.
+//! The edge as a whole: health and reflection for the suite, unknown methods, and the HTTP
+//! side of the edge port.
 
 use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::start;
@@ -97,5 +98,63 @@ async fn an_unknown_service_is_unimplemented_with_a_reason() {
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unimplemented);
     assert_eq!(reason_of(&err).as_deref(), Some("METHOD_NOT_FOUND"));
+    h.suite.stop().await.unwrap();
+}
+
+/// Checks the JSON error an unknown HTTP path gets (`body` as received).
+fn assert_json_404(body: &[u8], path: &str) {
+    let error: serde_json::Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not json ({e}): {}", String::from_utf8_lossy(body)));
+    assert_eq!(error["error"]["code"], 404);
+    assert_eq!(error["error"]["status"], "NOT_FOUND");
+    let info = &error["error"]["details"][0];
+    assert_eq!(info["@type"], "type.googleapis.com/google.rpc.ErrorInfo");
+    assert_eq!(info["reason"], "ROUTE_NOT_FOUND");
+    assert_eq!(info["domain"], "sandbox06.vn");
+    assert_eq!(info["metadata"]["path"], path);
+}
+
+#[tokio::test]
+async fn an_http1_request_to_an_unknown_path_gets_a_json_404() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = start().await;
+    let mut stream = tokio::net::TcpStream::connect(h.suite.edge).await.unwrap();
+    stream
+        .write_all(b"GET /no/such/page HTTP/1.1\r\nhost: sandbox06\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    assert_json_404(body.as_bytes(), "/no/such/page");
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_h2c_request_that_is_not_grpc_gets_a_json_404() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let h = start().await;
+    // A JSON body at a gRPC method's path: without the gRPC content type it is plain HTTP.
+    let path = "/sandbox06.citizen.v1.CitizenService/GetCitizen";
+    let request = http::Request::post(format!("http://{}{path}", h.suite.edge))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(tonic::body::Body::new(http_body_util::Full::new(
+            tonic::codegen::Bytes::from_static(b"\x00\x00\x00\x00\x02{}"),
+        )))
+        .unwrap();
+    let response = h.edge.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), http::StatusCode::NOT_FOUND);
+    assert!(response.headers().get("grpc-status").is_none());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_json_404(&body, path);
     h.suite.stop().await.unwrap();
 }

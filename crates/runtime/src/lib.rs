@@ -21,10 +21,12 @@
 //! }
 //! ```
 
+pub mod caller;
 pub mod client;
 pub mod component;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod limit;
 pub mod mask;
 pub mod server;

@@ -4,6 +4,11 @@
 //! served on an already-bound listener with graceful shutdown.
 //! See the crate documentation for an example.
 //!
+//! The listener speaks HTTP/1.1 and h2c. Requests are split by content type first
+//! ([`crate::http::ProtocolSplitLayer`]): gRPC calls reach the gRPC services and their layers,
+//! everything else the HTTP routes given to [`ServerBuilder::http_routes`], with a body limit,
+//! the HTTP trace layer and JSON errors (a JSON 404 for unknown paths).
+//!
 //! Generated tonic servers refuse messages above their own `max_decoding_message_size`
 //! (4 MiB by default); a component raising `limits.max_request_bytes` above that sets it on its
 //! servers too.
@@ -23,6 +28,7 @@ use tonic_health::server::HealthReporter;
 use tower::Service;
 
 use crate::config::Limits;
+use crate::http::{HttpService, ProtocolSplitLayer, http_service};
 use crate::limit::MessageLimitLayer;
 use crate::telemetry::GrpcTraceLayer;
 
@@ -73,6 +79,8 @@ pub struct ServerBuilder {
     health: HealthReporter,
     listed: Vec<String>,
     limits: Limits,
+    http_routes: axum::Router,
+    http_fallback: Option<HttpService>,
 }
 
 impl ServerBuilder {
@@ -84,6 +92,8 @@ impl ServerBuilder {
             health,
             listed: vec![HEALTH_SERVICE.to_owned()],
             limits: limits.clone(),
+            http_routes: axum::Router::new(),
+            http_fallback: None,
         }
     }
 
@@ -128,6 +138,31 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves `router` to every request that is not gRPC, next to the gRPC services; request
+    /// bodies are limited to `limits.max_request_bytes`. Routers add up. A fallback set on
+    /// `router` is replaced: see [`ServerBuilder::http_fallback`].
+    pub fn http_routes(mut self, router: axum::Router) -> Self {
+        self.http_routes = self.http_routes.merge(router);
+        self
+    }
+
+    /// Answers every non-gRPC path no HTTP route claims (instead of the JSON 404).
+    pub fn http_fallback<S>(mut self, service: S) -> Self
+    where
+        S: Service<
+                Request<axum::body::Body>,
+                Response = http::Response<axum::body::Body>,
+                Error = Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.http_fallback = Some(HttpService::new(service));
+        self
+    }
+
     /// Serves on `listener` until `shutdown` completes, then drains open calls.
     pub async fn serve(
         self,
@@ -143,11 +178,18 @@ impl ServerBuilder {
         let incoming = TcpIncoming::from(listener)
             .with_nodelay(Some(true))
             .with_keepalive(Some(TCP_KEEPALIVE));
+        let http = http_service(
+            self.http_routes,
+            self.http_fallback,
+            self.limits.max_request_bytes,
+        );
         tracing::info!(addr = ?local_addr, services = ?self.listed, "serving grpc");
         tonic::transport::Server::builder()
+            .accept_http1(true)
             .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .max_concurrent_streams(self.limits.max_concurrent_streams)
+            .layer(ProtocolSplitLayer::new(http))
             .layer(GrpcTraceLayer)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .add_routes(routes)

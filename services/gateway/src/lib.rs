@@ -1,10 +1,18 @@
-//! The sandbox06 edge: one port in front of every component.
+//! The sandbox06 edge: one port in front of every component, speaking HTTP/1.1 and h2c.
+//! Requests are split by protocol first: `content-type: application/grpc*` is gRPC, everything
+//! else HTTP.
 //!
 //! - forwards every gRPC call to the backend serving its service, bodies streamed through
 //!   untouched (unary and streaming), metadata, headers and trailers preserved;
+//! - forwards every HTTP request under a backend's path prefix to that backend over HTTP,
+//!   bodies streamed, hop-by-hop headers dropped, `x-forwarded-*` set; serves edge-local HTTP
+//!   routes ([`Gateway::with_http_routes`]); any other path gets a JSON 404;
 //! - continues the caller's trace with a `gateway` span and passes it on (`traceparent`);
-//! - consults an [`Authorizer`] with each method's policy from the contract;
-//! - refuses request messages above `limits.max_request_bytes` (`REQUEST_TOO_LARGE`);
+//! - consults an [`Authorizer`] with each method's policy from the contract, and passes the
+//!   [`Caller`] it returns to the backend in `x-sandbox06-caller-*` headers, after stripping
+//!   any the client sent (see [`sandbox06_runtime::caller`]);
+//! - refuses request messages (gRPC) and bodies (HTTP) above `limits.max_request_bytes`
+//!   (`REQUEST_TOO_LARGE`);
 //! - answers `grpc.health.v1` for itself (`""`) and for every backend service, mirrored from
 //!   the backends, and reflection (v1 and v1alpha) for the whole suite.
 //!
@@ -22,6 +30,7 @@
 
 pub mod component;
 mod health;
+mod http_proxy;
 pub mod policy;
 mod proxy;
 
@@ -29,15 +38,18 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use http::Uri;
 use sandbox06_runtime::client::ChannelError;
 use sandbox06_runtime::config::Limits;
 use sandbox06_runtime::server::{ServeError, ServerBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tonic_health::ServingStatus;
+use tower::Layer;
 
+use crate::http_proxy::{HttpProxy, HttpRoute, normalize_prefix};
 pub use crate::component::{GatewayComponent, GatewayConfig};
-pub use crate::policy::{AllowAll, Authorizer, MethodInfo, MethodPolicy, PolicyTable};
+pub use crate::policy::{AllowAll, Authorizer, Caller, MethodInfo, MethodPolicy, PolicyTable};
 use crate::proxy::{Proxy, ProxyState, Route};
 
 /// A component behind the gateway.
@@ -49,6 +61,9 @@ pub struct Backend {
     pub url: String,
     /// Fully-qualified gRPC services it serves, e.g. `sandbox06.citizen.v1.CitizenService`.
     pub services: Vec<String>,
+    /// HTTP path prefixes it serves, e.g. `/oidc`: a prefix claims itself and every path below
+    /// it (`/oidc/token`), never a longer name (`/oidcx`).
+    pub http_prefixes: Vec<String>,
 }
 
 impl Backend {
@@ -62,7 +77,18 @@ impl Backend {
             name: name.into(),
             url: url.into(),
             services: services.into_iter().map(Into::into).collect(),
+            http_prefixes: Vec::new(),
         }
+    }
+
+    /// Also routes HTTP requests under `prefixes` to this backend.
+    pub fn with_http_prefixes(
+        mut self,
+        prefixes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.http_prefixes
+            .extend(prefixes.into_iter().map(Into::into));
+        self
     }
 }
 
@@ -87,6 +113,34 @@ pub enum GatewayError {
         /// The backend listed second.
         second: String,
     },
+    /// Two backends claim the same HTTP path prefix.
+    #[error("http prefix {prefix} is served by both {first} and {second}")]
+    DuplicatePrefix {
+        /// The prefix.
+        prefix: String,
+        /// The backend listed first.
+        first: String,
+        /// The backend listed second.
+        second: String,
+    },
+    /// A backend's HTTP path prefix is not a path.
+    #[error(
+        "backend {backend}: http prefix {prefix:?} must be a path such as /oidc, without query, fragment or spaces"
+    )]
+    InvalidPrefix {
+        /// The backend's name.
+        backend: String,
+        /// The prefix given.
+        prefix: String,
+    },
+    /// A backend serving HTTP prefixes has a URL without scheme or host.
+    #[error("backend {backend}: url {url:?} needs a scheme and a host to forward http to")]
+    HttpUrl {
+        /// The backend's name.
+        backend: String,
+        /// The URL given.
+        url: String,
+    },
     /// The contract's policies do not load.
     #[error("method policies: {0}")]
     Policy(#[from] policy::PolicyError),
@@ -95,11 +149,13 @@ pub enum GatewayError {
     Serve(#[from] ServeError),
 }
 
-/// The edge gateway: backends, an authorizer and limits; [`Gateway::serve`] runs it.
+/// The edge gateway: backends, an authorizer, limits and edge-local HTTP routes;
+/// [`Gateway::serve`] runs it.
 pub struct Gateway {
     backends: Vec<Backend>,
     authorizer: Arc<dyn Authorizer>,
     limits: Limits,
+    http_routes: axum::Router,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -118,7 +174,15 @@ impl Gateway {
             backends,
             authorizer: Arc::new(AllowAll),
             limits: Limits::default(),
+            http_routes: axum::Router::new(),
         }
+    }
+
+    /// Serves `router` on the edge itself (e.g. `/metrics`), next to the backends' HTTP
+    /// prefixes; an exact route wins over a backend prefix that contains it. Routers add up.
+    pub fn with_http_routes(mut self, router: axum::Router) -> Self {
+        self.http_routes = self.http_routes.merge(router);
+        self
     }
 
     /// Decides every forwarded call with `authorizer`.
@@ -147,7 +211,9 @@ impl Gateway {
         }
         let mut builder = ServerBuilder::new(&self.limits);
         let health = builder.health_reporter();
+        // The route table: gRPC service name or HTTP path prefix to a backend.
         let mut routes: HashMap<String, Route> = HashMap::new();
+        let mut http_routes: HashMap<String, HttpRoute> = HashMap::new();
         let mut mirrors = JoinSet::new();
         for backend in self.backends {
             let channel = sandbox06_runtime::grpc_channel(&backend.url).map_err(|source| {
@@ -178,7 +244,41 @@ impl Gateway {
                     .await;
                 builder = builder.list_service(service.clone());
             }
-            tracing::info!(backend = %backend.name, url = %backend.url, services = ?backend.services, "routing backend");
+            for prefix in &backend.http_prefixes {
+                let Some(prefix) = normalize_prefix(prefix) else {
+                    return Err(GatewayError::InvalidPrefix {
+                        backend: backend.name,
+                        prefix: prefix.clone(),
+                    });
+                };
+                if let Some(existing) = http_routes.get(&prefix) {
+                    return Err(GatewayError::DuplicatePrefix {
+                        prefix,
+                        first: existing.backend.to_string(),
+                        second: backend.name,
+                    });
+                }
+                let uri: Option<Uri> = backend.url.parse().ok();
+                let (Some(scheme), Some(authority)) = (
+                    uri.as_ref().and_then(|uri| uri.scheme().cloned()),
+                    uri.as_ref().and_then(|uri| uri.authority().cloned()),
+                ) else {
+                    return Err(GatewayError::HttpUrl {
+                        backend: backend.name,
+                        url: backend.url,
+                    });
+                };
+                http_routes.insert(
+                    prefix.clone(),
+                    HttpRoute {
+                        prefix,
+                        backend: Arc::clone(&name),
+                        scheme,
+                        authority,
+                    },
+                );
+            }
+            tracing::info!(backend = %backend.name, url = %backend.url, services = ?backend.services, http_prefixes = ?backend.http_prefixes, "routing backend");
             mirrors.spawn(health::mirror_backend(
                 backend.name,
                 channel,
@@ -186,12 +286,23 @@ impl Gateway {
                 health.clone(),
             ));
         }
+        let identify = axum::middleware::from_fn_with_state(
+            Arc::clone(&self.authorizer),
+            http_proxy::identify_caller,
+        );
+        let local_routes = self.http_routes.layer(identify.clone());
+        let http_proxy = identify.layer(HttpProxy::new(http_routes.into_values().collect()));
         let proxy = Proxy::new(ProxyState {
             routes,
             policies,
             authorizer: self.authorizer,
         });
-        let served = builder.fallback(proxy).serve(listener, shutdown).await;
+        let served = builder
+            .fallback(proxy)
+            .http_routes(local_routes)
+            .http_fallback(http_proxy)
+            .serve(listener, shutdown)
+            .await;
         // Dropping the set stops the health mirrors with the server.
         mirrors.abort_all();
         Ok(served?)

@@ -1,12 +1,14 @@
 //! Who may call what: the per-method policy read from the contract's `sandbox06.options.v1.policy`
-//! option, and the [`Authorizer`] the gateway consults on every forwarded call.
+//! option, and the [`Authorizer`] the gateway consults on every forwarded request.
 
 use std::collections::HashMap;
 
+use futures::future::BoxFuture;
 use http::HeaderMap;
 use prost_reflect::DescriptorPool;
 pub use sandbox06_proto::sandbox06::options::v1::MethodPolicy;
 use sandbox06_runtime::ApiError;
+pub use sandbox06_runtime::caller::Caller;
 
 /// Full name of the method option carrying a [`MethodPolicy`].
 pub const POLICY_OPTION: &str = "sandbox06.options.v1.policy";
@@ -113,21 +115,40 @@ impl PolicyTable {
     }
 }
 
-/// Decides whether a call may go through; the gateway calls it before forwarding each call.
+/// Decides who a request comes from and whether it may go through; the gateway asks it before
+/// forwarding each request, then passes the [`Caller`] to the backend in headers
+/// (see [`sandbox06_runtime::caller`]).
 pub trait Authorizer: Send + Sync + 'static {
-    /// `Ok` to forward the call; the error (`UNAUTHENTICATED`, `PERMISSION_DENIED`) otherwise.
-    fn authorize(&self, method: &MethodInfo, headers: &HeaderMap) -> Result<(), ApiError>;
+    /// The caller of a gRPC call to `method`, allowed through; the error (`UNAUTHENTICATED`,
+    /// `PERMISSION_DENIED`) otherwise.
+    fn authorize<'a>(
+        &'a self,
+        method: &'a MethodInfo,
+        headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, Result<Caller, ApiError>>;
+
+    /// The caller of an HTTP request forwarded to a backend. HTTP routes declare no policy, so
+    /// the backend decides what the caller may do; an error (`UNAUTHENTICATED`) refuses the
+    /// request. Anonymous unless implemented.
+    fn identify<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Result<Caller, ApiError>> {
+        let _ = headers;
+        Box::pin(async { Ok(Caller::anonymous()) })
+    }
 }
 
-/// Lets every call through (no authentication yet); the gateway span still records the scope
-/// each method requires.
+/// Lets every call through as an anonymous caller (no authentication yet); the gateway span
+/// still records the scope each method requires.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AllowAll;
 
 impl Authorizer for AllowAll {
-    fn authorize(&self, method: &MethodInfo, _headers: &HeaderMap) -> Result<(), ApiError> {
+    fn authorize<'a>(
+        &'a self,
+        method: &'a MethodInfo,
+        _headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, Result<Caller, ApiError>> {
         tracing::Span::current().record("auth.scope", method.required_scope().unwrap_or(""));
-        Ok(())
+        Box::pin(async { Ok(Caller::anonymous()) })
     }
 }
 

@@ -1,5 +1,5 @@
-//! The forwarding service: routes `/<package.Service>/<Method>` to the backend serving that
-//! service, streaming bodies through untouched in both directions.
+//! The gRPC forwarding service: routes `/<package.Service>/<Method>` to the backend serving
+//! that service, streaming bodies through untouched in both directions.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use http::{Request, Response};
+use sandbox06_runtime::caller::strip_caller_headers;
 use sandbox06_runtime::telemetry::{inject_span_context, split_grpc_path};
 use sandbox06_runtime::{ApiError, Reason};
 use tonic::body::Body;
@@ -112,9 +113,22 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
             &unlisted
         }
     };
-    if let Err(error) = span.in_scope(|| state.authorizer.authorize(info, request.headers())) {
-        tracing::info!(parent: &span, reason = %error.reason, "call refused");
-        return error_response(error);
+    // Only the edge says who the caller is.
+    strip_caller_headers(request.headers_mut());
+    let decided = span.in_scope(|| state.authorizer.authorize(info, request.headers()));
+    let caller = match decided.instrument(span.clone()).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            tracing::info!(parent: &span, reason = %error.reason, "call refused");
+            return error_response(error);
+        }
+    };
+    if let Err(error) = caller.write_headers(request.headers_mut()) {
+        tracing::warn!(parent: &span, error = %error, "caller does not fit in headers");
+        return error_response(ApiError::new(
+            Reason::Internal,
+            "the authorized caller cannot be passed on",
+        ));
     }
 
     // The backend's span becomes a child of this hop.

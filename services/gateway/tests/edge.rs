@@ -1,5 +1,5 @@
-//! The gateway in front of an in-process fake citizen backend, exercised with real tonic
-//! clients through the edge port only.
+//! The gateway in front of an in-process fake citizen backend (which also mounts HTTP routes),
+//! exercised with real tonic and HTTP clients through the edge port only.
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -7,7 +7,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use sandbox06_gateway::Backend;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sandbox06_gateway::{Backend, Caller, Gateway, GatewayError};
 use sandbox06_proto::citizen::citizen_service_client::CitizenServiceClient;
 use sandbox06_proto::citizen::citizen_service_server::{CitizenService, CitizenServiceServer};
 use sandbox06_proto::citizen::{
@@ -49,11 +54,17 @@ fn init_tracing() {
     });
 }
 
+/// What the fake backend saw of the last GetCitizen call.
+#[derive(Clone, Default)]
+struct Seen {
+    traceparent: Arc<Mutex<Option<String>>>,
+    caller: Arc<Mutex<Option<Caller>>>,
+}
+
 /// A citizen service that knows one citizen and echoes match requests.
 #[derive(Default)]
 struct FakeCitizens {
-    /// `traceparent` of the last GetCitizen call.
-    traceparent: Arc<Mutex<Option<String>>>,
+    seen: Seen,
 }
 
 #[tonic::async_trait]
@@ -66,7 +77,8 @@ impl CitizenService for FakeCitizens {
             .metadata()
             .get("traceparent")
             .map(|value| value.to_str().unwrap().to_owned());
-        *self.traceparent.lock().unwrap() = traceparent;
+        *self.seen.traceparent.lock().unwrap() = traceparent;
+        *self.seen.caller.lock().unwrap() = Some(Caller::from_metadata(request.metadata()));
         let id = request.into_inner().citizen_id;
         if id != KNOWN_ID {
             return Err(ApiError::new(Reason::CitizenNotFound, "no such citizen")
@@ -142,13 +154,65 @@ impl Running {
     }
 }
 
-async fn start_backend(traceparent: Arc<Mutex<Option<String>>>) -> Running {
+/// The fake backend's HTTP routes: `/oidc/whoami` answers the caller and forwarding headers it
+/// received as JSON, `/oidc/echo` echoes the body and its content type, `/oidc/stream` echoes
+/// each chunk of the body as it arrives.
+fn backend_http_routes() -> axum::Router {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/oidc/whoami",
+            get(|headers: HeaderMap| async move {
+                let caller = Caller::from_headers(&headers);
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .map(|value| value.to_str().unwrap().to_owned())
+                };
+                let body = serde_json::json!({
+                    "client_id": caller.client_id,
+                    "subject": caller.subject,
+                    "scopes": caller.scopes,
+                    "acr": caller.acr,
+                    "claimed_subject": header("x-sandbox06-caller-subject"),
+                    "forwarded_for": header("x-forwarded-for"),
+                    "forwarded_host": header("x-forwarded-host"),
+                    "forwarded_proto": header("x-forwarded-proto"),
+                    "traceparent": header("traceparent"),
+                });
+                (
+                    [(http::header::CONTENT_TYPE, "application/json")],
+                    body.to_string(),
+                )
+            }),
+        )
+        .route(
+            "/oidc/stream",
+            post(|body: axum::body::Body| async move {
+                // Each chunk goes back as soon as it arrives.
+                axum::body::Body::from_stream(body.into_data_stream())
+            }),
+        )
+        .route(
+            "/oidc/echo",
+            post(|headers: HeaderMap, body: Bytes| async move {
+                let content_type = headers
+                    .get(http::header::CONTENT_TYPE)
+                    .cloned()
+                    .unwrap_or(http::HeaderValue::from_static("application/octet-stream"));
+                ([(http::header::CONTENT_TYPE, content_type)], body)
+            }),
+        )
+}
+
+async fn start_backend(seen: Seen) -> Running {
     let listener = sandbox06_runtime::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let builder = ServerBuilder::new(&Limits::default())
-        .add_service(CitizenServiceServer::new(FakeCitizens { traceparent }));
+        .add_service(CitizenServiceServer::new(FakeCitizens { seen }))
+        .http_routes(backend_http_routes());
     builder
         .health_reporter()
         .set_serving::<CitizenServiceServer<FakeCitizens>>()
@@ -177,18 +241,43 @@ fn spawn<F: Future<Output = ()> + Send + 'static>(
 }
 
 async fn start_gateway(backend_url: String, limits: Limits) -> Running {
+    start_gateway_with(backend_url, limits, sandbox06_gateway::AllowAll).await
+}
+
+/// The gateway in front of the fake backend (gRPC, and HTTP under `/oidc`), with edge-local
+/// routes `/edge/ping` and `/edge/caller` (the subject the route was given).
+async fn start_gateway_with(
+    backend_url: String,
+    limits: Limits,
+    authorizer: impl sandbox06_gateway::Authorizer,
+) -> Running {
     init_tracing();
     let listener = sandbox06_runtime::server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let backends = vec![Backend::new("citizen", backend_url, [CITIZEN_SERVICE])];
+    let backends =
+        vec![Backend::new("citizen", backend_url, [CITIZEN_SERVICE]).with_http_prefixes(["/oidc"])];
+    let local = axum::Router::new()
+        .route("/edge/ping", axum::routing::get(|| async { "pong" }))
+        .route(
+            "/edge/caller",
+            axum::routing::get(|headers: HeaderMap| async move {
+                Caller::from_headers(&headers)
+                    .subject
+                    .unwrap_or_else(|| "anonymous".to_owned())
+            }),
+        );
     spawn(addr, |stopped| async move {
-        sandbox06_gateway::serve(listener, backends, limits, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
+        Gateway::new(backends)
+            .with_limits(limits)
+            .with_authorizer(authorizer)
+            .with_http_routes(local)
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
     })
 }
 
@@ -205,8 +294,8 @@ fn get(id: &str) -> GetCitizenRequest {
 
 #[tokio::test]
 async fn unary_call_is_forwarded_with_trace_context() {
-    let seen = Arc::new(Mutex::new(None));
-    let backend = start_backend(Arc::clone(&seen)).await;
+    let seen = Seen::default();
+    let backend = start_backend(seen.clone()).await;
     let gateway = start_gateway(backend.url(), Limits::default()).await;
 
     let mut request = Request::new(get(KNOWN_ID));
@@ -224,7 +313,7 @@ async fn unary_call_is_forwarded_with_trace_context() {
         .into_inner();
     assert_eq!(response.citizen.unwrap().full_name, "Nguyễn Văn An");
 
-    let traceparent = seen.lock().unwrap().clone().unwrap();
+    let traceparent = seen.traceparent.lock().unwrap().clone().unwrap();
     let parts: Vec<&str> = traceparent.split('-').collect();
     assert_eq!(parts[1], CLIENT_TRACE_ID, "same trace: {traceparent}");
     assert_ne!(
@@ -238,7 +327,7 @@ async fn unary_call_is_forwarded_with_trace_context() {
 
 #[tokio::test]
 async fn backend_status_details_arrive_intact() {
-    let backend = start_backend(Arc::default()).await;
+    let backend = start_backend(Seen::default()).await;
     let gateway = start_gateway(backend.url(), Limits::default()).await;
 
     let status = citizen_client(&gateway)
@@ -259,7 +348,7 @@ async fn backend_status_details_arrive_intact() {
 
 #[tokio::test]
 async fn bidi_stream_flows_both_ways() {
-    let backend = start_backend(Arc::default()).await;
+    let backend = start_backend(Seen::default()).await;
     let gateway = start_gateway(backend.url(), Limits::default()).await;
 
     let (records, outgoing) = tokio::sync::mpsc::channel(4);
@@ -290,7 +379,7 @@ async fn bidi_stream_flows_both_ways() {
 
 #[tokio::test]
 async fn unknown_service_is_unimplemented_with_method_not_found() {
-    let backend = start_backend(Arc::default()).await;
+    let backend = start_backend(Seen::default()).await;
     let gateway = start_gateway(backend.url(), Limits::default()).await;
 
     let mut client =
@@ -340,7 +429,7 @@ async fn unreachable_backend_is_unavailable() {
 
 #[tokio::test]
 async fn oversized_messages_are_refused() {
-    let backend = start_backend(Arc::default()).await;
+    let backend = start_backend(Seen::default()).await;
     let limits = Limits {
         max_request_bytes: 1024,
         ..Limits::default()
@@ -410,7 +499,7 @@ async fn wait_for_status(gateway: &Running, service: &str, status: ServingStatus
 
 #[tokio::test]
 async fn edge_health_mirrors_the_backend() {
-    let backend = start_backend(Arc::default()).await;
+    let backend = start_backend(Seen::default()).await;
     let gateway = start_gateway(backend.url(), Limits::default()).await;
 
     wait_for_status(&gateway, "", ServingStatus::Serving).await;
@@ -428,7 +517,7 @@ async fn edge_reflection_lists_and_describes_the_suite() {
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
-    let backend = start_backend(Arc::default()).await;
+    let backend = start_backend(Seen::default()).await;
     let gateway = start_gateway(backend.url(), Limits::default()).await;
 
     let mut client = ServerReflectionClient::new(gateway.channel());
@@ -479,6 +568,401 @@ async fn edge_reflection_lists_and_describes_the_suite() {
             assert!(!files.file_descriptor_proto.is_empty());
         }
         other => panic!("unexpected {other:?}"),
+    }
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+/// What came back from an HTTP request.
+struct Answer {
+    status: StatusCode,
+    version: http::Version,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("not json ({error}): {:?}", self.body))
+    }
+}
+
+/// Sends `request` over HTTP/1.1, or over HTTP/2 with prior knowledge (h2c) when `h2c`.
+async fn send(h2c: bool, request: http::Request<Full<Bytes>>) -> Answer {
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder.http2_only(h2c);
+    let client = builder.build_http::<Full<Bytes>>();
+    let response = client.request(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body: body.collect().await.unwrap().to_bytes(),
+    }
+}
+
+fn get_http(server: &Running, path: &str) -> http::Request<Full<Bytes>> {
+    http::Request::get(format!("{}{path}", server.url()))
+        .body(Full::default())
+        .unwrap()
+}
+
+fn post_http(server: &Running, path: &str, body: Vec<u8>) -> http::Request<Full<Bytes>> {
+    http::Request::post(format!("{}{path}", server.url()))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+/// Checks the Google API JSON error shape of a 404 for `path`.
+fn assert_json_404(answer: &Answer, path: &str) {
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        answer.headers[http::header::CONTENT_TYPE],
+        "application/json"
+    );
+    assert!(answer.headers.get("grpc-status").is_none());
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"error": {
+            "code": 404,
+            "status": "NOT_FOUND",
+            "message": format!("no route at {path}"),
+            "details": [{
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "ROUTE_NOT_FOUND",
+                "domain": "sandbox06.vn",
+                "metadata": {"path": path},
+            }],
+        }})
+    );
+}
+
+#[tokio::test]
+async fn http1_request_to_an_unknown_path_is_a_json_404() {
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+
+    let answer = send(false, get_http(&gateway, "/no/such/page")).await;
+    assert_eq!(answer.version, http::Version::HTTP_11);
+    assert_json_404(&answer, "/no/such/page");
+    // A prefix claims whole path segments only.
+    assert_json_404(&send(false, get_http(&gateway, "/oidcx")).await, "/oidcx");
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn h2c_request_without_grpc_content_type_is_a_json_404() {
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+
+    // A gRPC path, but not a gRPC call: the HTTP side answers.
+    let path = "/sandbox06.citizen.v1.CitizenService/GetCitizen";
+    let answer = send(true, get_http(&gateway, path)).await;
+    assert_eq!(answer.version, http::Version::HTTP_2);
+    assert_json_404(&answer, path);
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn json_bodies_are_never_taken_for_grpc_frames() {
+    let backend = start_backend(Seen::default()).await;
+    let limits = Limits {
+        max_request_bytes: 1024,
+        ..Limits::default()
+    };
+    let gateway = start_gateway(backend.url(), limits).await;
+
+    // As a gRPC frame, the second body would announce a message of 4 GiB.
+    for body in [
+        br#"{"citizen_id": "058090001234"}"#.to_vec(),
+        b"\x00\xff\xff\xff\xff{}".to_vec(),
+    ] {
+        for h2c in [false, true] {
+            let answer = send(h2c, post_http(&gateway, "/oidc/echo", body.clone())).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::OK,
+                "h2c {h2c}: {:?}",
+                answer.body
+            );
+            assert_eq!(
+                answer.headers[http::header::CONTENT_TYPE],
+                "application/json"
+            );
+            assert_eq!(answer.body, body);
+        }
+    }
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+/// Lets every call through as one known client acting for one persona.
+struct FixedCaller;
+
+fn fixed_caller() -> Caller {
+    Caller {
+        client_id: Some("lodging-app".to_owned()),
+        subject: Some("persona-an".to_owned()),
+        scopes: vec!["citizen.read".to_owned(), "openid".to_owned()],
+        acr: Some("vneid.level2".to_owned()),
+    }
+}
+
+impl sandbox06_gateway::Authorizer for FixedCaller {
+    fn authorize<'a>(
+        &'a self,
+        _method: &'a sandbox06_gateway::MethodInfo,
+        _headers: &'a HeaderMap,
+    ) -> futures::future::BoxFuture<'a, Result<Caller, ApiError>> {
+        Box::pin(async { Ok(fixed_caller()) })
+    }
+
+    fn identify<'a>(
+        &'a self,
+        _headers: &'a HeaderMap,
+    ) -> futures::future::BoxFuture<'a, Result<Caller, ApiError>> {
+        Box::pin(async { Ok(fixed_caller()) })
+    }
+}
+
+fn whoami_claiming(server: &Running, subject: &str) -> http::Request<Full<Bytes>> {
+    http::Request::get(format!("{}/oidc/whoami", server.url()))
+        .header("x-sandbox06-caller-subject", subject)
+        .header(
+            "traceparent",
+            format!("00-{CLIENT_TRACE_ID}-{CLIENT_SPAN_ID}-01"),
+        )
+        .body(Full::default())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn backend_http_route_is_reached_with_the_caller_the_edge_set() {
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+
+    // Anonymous: the subject the client claims is stripped, not passed on.
+    let answer = send(false, whoami_claiming(&gateway, "mallory")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let seen = answer.json();
+    assert_eq!(seen["claimed_subject"], serde_json::Value::Null);
+    assert_eq!(seen["client_id"], serde_json::Value::Null);
+    assert_eq!(seen["scopes"], serde_json::json!([]));
+    assert_eq!(seen["forwarded_for"], "127.0.0.1");
+    assert_eq!(seen["forwarded_proto"], "http");
+    assert_eq!(seen["forwarded_host"], gateway.addr.to_string());
+    let traceparent = seen["traceparent"].as_str().unwrap();
+    assert_eq!(
+        traceparent.split('-').nth(1),
+        Some(CLIENT_TRACE_ID),
+        "same trace: {traceparent}"
+    );
+
+    // Edge-local routes get the same treatment.
+    let mut claiming = whoami_claiming(&gateway, "mallory");
+    *claiming.uri_mut() = format!("{}/edge/caller", gateway.url()).parse().unwrap();
+    assert_eq!(send(false, claiming).await.body, "anonymous");
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn the_authorized_caller_replaces_a_claimed_one_on_http_and_grpc() {
+    let seen = Seen::default();
+    let backend = start_backend(seen.clone()).await;
+    let gateway = start_gateway_with(backend.url(), Limits::default(), FixedCaller).await;
+
+    let answer = send(true, whoami_claiming(&gateway, "mallory")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = answer.json();
+    assert_eq!(body["client_id"], "lodging-app");
+    assert_eq!(body["subject"], "persona-an");
+    assert_eq!(body["claimed_subject"], "persona-an");
+    assert_eq!(
+        body["scopes"],
+        serde_json::json!(["citizen.read", "openid"])
+    );
+    assert_eq!(body["acr"], "vneid.level2");
+    let mut claiming = whoami_claiming(&gateway, "mallory");
+    *claiming.uri_mut() = format!("{}/edge/caller", gateway.url()).parse().unwrap();
+    assert_eq!(send(false, claiming).await.body, "persona-an");
+
+    let mut request = Request::new(get(KNOWN_ID));
+    request
+        .metadata_mut()
+        .insert("x-sandbox06-caller-subject", "mallory".parse().unwrap());
+    citizen_client(&gateway)
+        .await
+        .get_citizen(request)
+        .await
+        .unwrap();
+    assert_eq!(seen.caller.lock().unwrap().clone(), Some(fixed_caller()));
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn edge_local_routes_answer() {
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+
+    for h2c in [false, true] {
+        let answer = send(h2c, get_http(&gateway, "/edge/ping")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, "pong");
+    }
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn http_bodies_above_the_limit_are_refused_with_json() {
+    let backend = start_backend(Seen::default()).await;
+    let limits = Limits {
+        max_request_bytes: 1024,
+        ..Limits::default()
+    };
+    let gateway = start_gateway(backend.url(), limits).await;
+
+    let answer = send(false, post_http(&gateway, "/oidc/echo", vec![b'7'; 2000])).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let error = answer.json();
+    assert_eq!(error["error"]["status"], "RESOURCE_EXHAUSTED");
+    assert_eq!(error["error"]["details"][0]["reason"], "REQUEST_TOO_LARGE");
+    assert_eq!(
+        error["error"]["details"][0]["metadata"]["limit_bytes"],
+        "1024"
+    );
+
+    gateway.stop().await;
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn unreachable_http_backend_is_a_json_503() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let gateway = start_gateway(format!("http://{closed}"), Limits::default()).await;
+
+    let answer = send(false, get_http(&gateway, "/oidc/whoami")).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    let error = answer.json();
+    assert_eq!(error["error"]["status"], "UNAVAILABLE");
+    assert_eq!(
+        error["error"]["details"][0]["reason"],
+        "UPSTREAM_UNAVAILABLE"
+    );
+    assert_eq!(
+        error["error"]["details"][0]["metadata"]["backend"],
+        "citizen"
+    );
+
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_component_serves_http_routes_next_to_grpc() {
+    let backend = start_backend(Seen::default()).await;
+
+    let answer = send(false, post_http(&backend, "/oidc/echo", b"{}".to_vec())).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, "{}");
+    assert_json_404(&send(false, get_http(&backend, "/nope")).await, "/nope");
+    assert_json_404(&send(true, get_http(&backend, "/nope")).await, "/nope");
+    // gRPC on the same port.
+    let mut client = CitizenServiceClient::new(backend.channel());
+    client.get_citizen(get(KNOWN_ID)).await.unwrap();
+
+    backend.stop().await;
+}
+
+#[tokio::test]
+async fn a_prefix_claimed_twice_is_refused_at_start() {
+    let listener = sandbox06_runtime::server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let backends = vec![
+        Backend::new("sso", "http://127.0.0.1:1", ["a.v1.A"]).with_http_prefixes(["/oidc"]),
+        Backend::new("other", "http://127.0.0.1:2", ["b.v1.B"]).with_http_prefixes(["/oidc/"]),
+    ];
+    let error = Gateway::new(backends)
+        .serve(listener, async {})
+        .await
+        .unwrap_err();
+    match error {
+        GatewayError::DuplicatePrefix {
+            prefix,
+            first,
+            second,
+        } => {
+            assert_eq!(prefix, "/oidc");
+            assert_eq!((first.as_str(), second.as_str()), ("sso", "other"));
+        }
+        other => panic!("unexpected {other}"),
+    }
+}
+
+#[tokio::test]
+async fn http_bodies_stream_through_the_edge_both_ways() {
+    use http_body_util::StreamBody;
+    type Chunk = Result<hyper::body::Frame<Bytes>, std::convert::Infallible>;
+
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+
+    for h2c in [false, true] {
+        let (chunks, outgoing) = tokio::sync::mpsc::channel::<Chunk>(1);
+        let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(outgoing));
+        let request = http::Request::post(format!("{}/oidc/stream", gateway.url()))
+            .body(body)
+            .unwrap();
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder.http2_only(h2c);
+        let client = builder.build_http();
+        let mut send = Box::pin(client.request(request));
+        // Interleaved: each chunk comes back before the next is sent, so nothing is buffered.
+        chunks
+            .send(Ok(hyper::body::Frame::data(Bytes::from_static(b"first"))))
+            .await
+            .unwrap();
+        let response = tokio::time::timeout(WAIT, &mut send)
+            .await
+            .expect("the response starts before the request body ends")
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut answer = response.into_body();
+        let mut echoed = Vec::new();
+        for chunk in [&b"first"[..], b"second", b"third"] {
+            if chunk != b"first" {
+                chunks
+                    .send(Ok(hyper::body::Frame::data(Bytes::copy_from_slice(chunk))))
+                    .await
+                    .unwrap();
+            }
+            let frame = tokio::time::timeout(WAIT, answer.frame())
+                .await
+                .expect("each chunk comes back before the next is sent")
+                .unwrap()
+                .unwrap();
+            echoed.push(frame.into_data().unwrap());
+        }
+        drop(chunks);
+        assert_eq!(echoed, [&b"first"[..], b"second", b"third"], "h2c {h2c}");
+        assert!(answer.collect().await.unwrap().to_bytes().is_empty());
     }
 
     gateway.stop().await;

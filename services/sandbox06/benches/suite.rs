@@ -5,6 +5,10 @@
 //!
 //! `cargo bench -p sandbox06 --bench suite` (add `-- --quick` for a short run). Every loop is
 //! bounded in count; traffic stays on 127.0.0.1.
+//!
+//! With `SANDBOX06_BENCH_BASELINE=<path of another sandbox06 binary>`, the same run also starts
+//! that binary, alternating with this build, and reports this build's start, memory and edge
+//! GetCitizen throughput as ratios of the baseline's.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops on the first surprise
 
@@ -50,10 +54,13 @@ impl Drop for Running {
     }
 }
 
-async fn start_binary() -> (Running, Duration) {
+/// This build's binary.
+const BINARY: &str = env!("CARGO_BIN_EXE_sandbox06");
+
+async fn start_binary(binary: &str) -> (Running, Duration) {
     let (edge, citizen) = (free_port(), free_port());
     let began = Instant::now();
-    let child: Child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+    let child: Child = Command::new(binary)
         .arg("up")
         .env("SANDBOX06_GATEWAY__LISTEN", format!("127.0.0.1:{edge}"))
         .env("SANDBOX06_CITIZEN__LISTEN", format!("127.0.0.1:{citizen}"))
@@ -158,6 +165,62 @@ async fn get_citizen_round(
     )
 }
 
+fn bench_country() -> Country {
+    Country::new(6, 100_000_000, time::macros::date!(2026 - 11 - 27))
+}
+
+/// 10,000 generated citizens spread over the whole country.
+fn sample_ids(country: &Country) -> Arc<Vec<String>> {
+    Arc::new(
+        (0..10_000u64)
+            .map(|i| country.citizen_at(i * 9_973).unwrap().to_string())
+            .collect(),
+    )
+}
+
+/// This build against a baseline binary in the same run, alternating: start to ready, idle
+/// memory, and GetCitizen through the edge.
+async fn compare_with_baseline(baseline: &str, starts: usize, rounds: usize, requests: usize) {
+    let (mut ready_this, mut ready_base) = (Vec::new(), Vec::new());
+    let (mut this, mut base) = (None, None);
+    for _ in 0..starts {
+        let (running, took) = start_binary(BINARY).await;
+        ready_this.push(took.as_secs_f64() * 1000.0);
+        this = Some(running);
+        let (running, took) = start_binary(baseline).await;
+        ready_base.push(took.as_secs_f64() * 1000.0);
+        base = Some(running);
+    }
+    let (this, base) = (this.unwrap(), base.unwrap());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss_this, rss_base) = (rss_kib(this.child.id()), rss_kib(base.child.id()));
+    let ids = sample_ids(&bench_country());
+    get_citizen_round(this.edge, Arc::clone(&ids), 2_000, 32).await; // warm-up
+    get_citizen_round(base.edge, Arc::clone(&ids), 2_000, 32).await;
+    let (mut rps_this, mut rps_base) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(3) {
+        rps_this.push(get_citizen_round(this.edge, Arc::clone(&ids), requests, 32).await.0);
+        rps_base.push(get_citizen_round(base.edge, Arc::clone(&ids), requests, 32).await.0);
+    }
+    let (r_this, r_base) = (median(ready_this), median(ready_base));
+    let (g_this, g_base) = (median(rps_this), median(rps_base));
+    println!("this build against {baseline} (alternating, same run):");
+    println!(
+        "  start to ready: {r_this:.1} ms vs {r_base:.1} ms ({:.2}x)",
+        r_this / r_base
+    );
+    println!(
+        "  idle RSS: {:.1} MiB vs {:.1} MiB ({:.2}x)",
+        rss_this as f64 / 1024.0,
+        rss_base as f64 / 1024.0,
+        rss_this as f64 / rss_base as f64
+    );
+    println!(
+        "  GetCitizen via the edge: {g_this:.0} req/s vs {g_base:.0} req/s ({:.2}x)",
+        g_this / g_base
+    );
+}
+
 fn match_requests(country: &Country, n: usize) -> Vec<MatchCitizensRequest> {
     let step = country.population() / n as u64;
     (0..n as u64)
@@ -215,11 +278,16 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
+    let baseline = std::env::var("SANDBOX06_BENCH_BASELINE").ok();
+    if let Some(baseline) = &baseline {
+        compare_with_baseline(baseline, starts, rounds, requests).await;
+    }
+
     // Start to ready, and idle memory after the last start.
     let mut ready = Vec::new();
     let mut last = None;
     for _ in 0..starts {
-        let (running, took) = start_binary().await;
+        let (running, took) = start_binary(BINARY).await;
         ready.push(took.as_secs_f64() * 1000.0);
         last = Some(running);
     }
@@ -237,12 +305,8 @@ async fn main() {
     );
 
     // GetCitizen: gateway and direct, alternating, same ids.
-    let country = Country::new(6, 100_000_000, time::macros::date!(2026 - 11 - 27));
-    let ids: Arc<Vec<String>> = Arc::new(
-        (0..10_000u64)
-            .map(|i| country.citizen_at(i * 9_973).unwrap().to_string())
-            .collect(),
-    );
+    let country = bench_country();
+    let ids = sample_ids(&country);
     let concurrency = 32;
     let mut gateway = Vec::new();
     let mut direct = Vec::new();
