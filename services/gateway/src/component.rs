@@ -89,11 +89,10 @@ impl GatewayComponent {
             .map(|peer| {
                 let configured = section.backends.get(peer.spec.name).map(String::as_str);
                 let url = ctx.peer_url(&SPEC, peer.spec.name, configured)?;
-                Ok(Backend::new(
-                    peer.spec.name,
-                    url,
-                    peer.spec.grpc_services.iter().copied(),
-                ))
+                Ok(
+                    Backend::new(peer.spec.name, url, peer.spec.grpc_services.iter().copied())
+                        .with_http_prefixes(peer.spec.http_prefixes.iter().copied()),
+                )
             })
             .collect()
     }

@@ -47,8 +47,8 @@ use tokio::task::JoinSet;
 use tonic_health::ServingStatus;
 use tower::Layer;
 
-use crate::http_proxy::{HttpProxy, HttpRoute, normalize_prefix};
 pub use crate::component::{GatewayComponent, GatewayConfig};
+use crate::http_proxy::{HttpProxy, HttpRoute, normalize_prefix};
 pub use crate::policy::{AllowAll, Authorizer, Caller, MethodInfo, MethodPolicy, PolicyTable};
 use crate::proxy::{Proxy, ProxyState, Route};
 

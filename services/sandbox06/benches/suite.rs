@@ -199,8 +199,16 @@ async fn compare_with_baseline(baseline: &str, starts: usize, rounds: usize, req
     get_citizen_round(base.edge, Arc::clone(&ids), 2_000, 32).await;
     let (mut rps_this, mut rps_base) = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(3) {
-        rps_this.push(get_citizen_round(this.edge, Arc::clone(&ids), requests, 32).await.0);
-        rps_base.push(get_citizen_round(base.edge, Arc::clone(&ids), requests, 32).await.0);
+        rps_this.push(
+            get_citizen_round(this.edge, Arc::clone(&ids), requests, 32)
+                .await
+                .0,
+        );
+        rps_base.push(
+            get_citizen_round(base.edge, Arc::clone(&ids), requests, 32)
+                .await
+                .0,
+        );
     }
     let (r_this, r_base) = (median(ready_this), median(ready_base));
     let (g_this, g_base) = (median(rps_this), median(rps_base));

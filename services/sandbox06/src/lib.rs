@@ -47,9 +47,8 @@ fn names(list: &[Arc<dyn Component>]) -> String {
 }
 
 /// The gRPC services the edge routes: every service component's.
-pub fn routed_services() -> Vec<&'static str> {
-    components()
-        .iter()
+pub fn routed_services(list: &[Arc<dyn Component>]) -> Vec<&'static str> {
+    list.iter()
         .filter(|c| c.spec().role == Role::Service)
         .flat_map(|c| c.spec().grpc_services.iter().copied())
         .collect()
@@ -85,6 +84,7 @@ pub struct Suite {
     /// The country served.
     pub country: Arc<Country>,
     addrs: BTreeMap<&'static str, SocketAddr>,
+    list: Vec<Arc<dyn Component>>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<(&'static str, Result<(), StartError>)>,
 }
@@ -93,8 +93,15 @@ impl Suite {
     /// Starts every component in this process: each on its own port, real gRPC between them.
     /// Every listener is bound before any component starts, so each knows where its peers are.
     pub async fn start(config: &Config) -> Result<Suite, StartError> {
+        Self::start_with(config, components()).await
+    }
+
+    /// Starts the components of `list` (the suite's, or one with more, as tests do).
+    pub async fn start_with(
+        config: &Config,
+        list: Vec<Arc<dyn Component>>,
+    ) -> Result<Suite, StartError> {
         let country = country(config)?;
-        let list = components();
         let layers = config.layers();
         let mut bound = Vec::with_capacity(list.len());
         let mut addrs = BTreeMap::new();
@@ -138,6 +145,7 @@ impl Suite {
             edge,
             country,
             addrs,
+            list,
             stop,
             tasks,
         })
@@ -153,7 +161,7 @@ impl Suite {
     pub async fn wait_ready(&mut self, timeout: std::time::Duration) -> Result<(), StartError> {
         let deadline = Instant::now() + timeout;
         let url = format!("http://{}", self.edge);
-        let services = routed_services();
+        let services = routed_services(&self.list);
         loop {
             if let Some(joined) = self.tasks.try_join_next() {
                 return Err(stopped(joined));
@@ -250,18 +258,28 @@ pub async fn serve(config: &Config, name: &str) -> Result<(), StartError> {
 pub struct Alone {
     component: Arc<dyn Component>,
     listener: tokio::net::TcpListener,
+    list: Vec<Arc<dyn Component>>,
 }
 
 impl Alone {
     /// Binds component `name`'s listener.
     pub async fn bind(config: &Config, name: &str) -> Result<Alone, StartError> {
-        let component = component(name)?;
+        Self::bind_component(config, component(name)?, components()).await
+    }
+
+    /// Binds `component`'s listener; its peers are the other components of `list`.
+    pub async fn bind_component(
+        config: &Config,
+        component: Arc<dyn Component>,
+        list: Vec<Arc<dyn Component>>,
+    ) -> Result<Alone, StartError> {
         let listener = bind(component.listen(&config.layers())?)
             .await
             .map_err(StartError::serve(component.spec().name))?;
         Ok(Alone {
             component,
             listener,
+            list,
         })
     }
 
@@ -273,7 +291,8 @@ impl Alone {
     /// Runs it until `shutdown` completes; its peers are found through its configuration.
     pub async fn serve(self, config: &Config, shutdown: Shutdown) -> Result<(), StartError> {
         let name = self.component.spec().name;
-        let peers = components()
+        let peers = self
+            .list
             .iter()
             .filter(|c| c.spec().name != name)
             .map(|c| Peer {
