@@ -4,9 +4,11 @@
 //!
 //! - `service`: the gRPC adapter and the verdict logic.
 //! - `population`: the client trait of the population database and its gRPC client.
+//! - `error`: the service's own error reasons and the failures of its logic.
 
 pub mod error;
 pub mod population;
 pub mod service;
 
-pub use population::{GrpcPopulation, PopulationClient, UpstreamError};
+pub use error::{CitizenError, CitizenReason, REASONS};
+pub use population::{GrpcPopulation, PopulationClient, Refusal, UpstreamError};

@@ -4,9 +4,11 @@
 //! It alone writes population overlays; other components read changed facts through its gRPC API.
 
 mod convert;
-mod error;
+pub mod error;
+pub mod life_events;
 mod mock;
 pub mod overlay;
 
 pub use convert::{address_of, record_of};
+pub use error::{PopulationError, PopulationReason, REASONS};
 pub use mock::{MAX_BATCH, PopulationDb};
