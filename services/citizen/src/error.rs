@@ -62,7 +62,7 @@ impl ErrorReason for CitizenReason {
 }
 
 /// The reason of a malformed field, by the family of rules it broke.
-pub fn field_reason(kind: FieldErrorKind) -> ReasonCode {
+fn field_reason(kind: FieldErrorKind) -> ReasonCode {
     match kind {
         FieldErrorKind::CitizenId => CitizenReason::InvalidCitizenId.into(),
         FieldErrorKind::Date => CitizenReason::InvalidDate.into(),

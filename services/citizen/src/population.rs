@@ -14,7 +14,7 @@ use tonic::{Code, Status, codegen::InterceptedService, transport::Channel};
 const BACKEND: &str = "population-db";
 
 /// The population database's path of the number it is asked for; it is not the caller's.
-pub(crate) const UPSTREAM_CITIZEN_ID: &str = "citizen_id";
+const UPSTREAM_CITIZEN_ID: &str = "citizen_id";
 
 /// The population database could not answer.
 #[derive(Clone, Debug, thiserror::Error)]
