@@ -91,8 +91,8 @@ pub enum CitizenError {
     /// No citizen has the number.
     #[error("{NOT_FOUND}")]
     NotFound {
-        /// The number as the caller sent it (masked whenever it is shown).
-        citizen_id: String,
+        /// The number as the caller sent it, masked: the error may be logged.
+        masked_citizen_id: String,
     },
     /// The population database could not answer.
     #[error(transparent)]
@@ -124,6 +124,15 @@ impl CitizenError {
     }
 }
 
+impl CitizenError {
+    /// No citizen has `citizen_id` (as the caller sent it).
+    pub fn not_found(citizen_id: &str) -> Self {
+        Self::NotFound {
+            masked_citizen_id: mask::citizen_id(citizen_id),
+        }
+    }
+}
+
 impl From<CitizenError> for ApiError {
     fn from(e: CitizenError) -> Self {
         match e {
@@ -133,9 +142,9 @@ impl From<CitizenError> for ApiError {
             CitizenError::FieldMask { field, description } => {
                 ApiError::invalid_field(Reason::InvalidFieldMask, field, description)
             }
-            CitizenError::NotFound { citizen_id } => {
+            CitizenError::NotFound { masked_citizen_id } => {
                 ApiError::new(CitizenReason::CitizenNotFound, NOT_FOUND)
-                    .with_metadata("citizen_id", mask::citizen_id(&citizen_id))
+                    .with_metadata("citizen_id", masked_citizen_id)
             }
             CitizenError::Upstream(e) => e.into(),
             CitizenError::Internal(message) => ApiError::new(Reason::Internal, message),
@@ -228,9 +237,7 @@ mod tests {
 
     #[test]
     fn not_found_masks_the_number() {
-        let status = Status::from(CitizenError::NotFound {
-            citizen_id: "058090001234".into(),
-        });
+        let status = Status::from(CitizenError::not_found("058090001234"));
         assert_eq!(status.code(), Code::NotFound);
         assert_eq!(status.message(), "no citizen has this personal ID number");
         assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));

@@ -83,8 +83,8 @@ pub enum PopulationError {
     /// No citizen has the number.
     #[error("{NOT_FOUND}")]
     NotFound {
-        /// The number as the caller sent it (masked whenever it is shown).
-        citizen_id: String,
+        /// The number as the caller sent it, masked: the error may be logged.
+        masked_citizen_id: String,
     },
     /// A life event breaks a rule of the civil status.
     #[error(transparent)]
@@ -127,15 +127,24 @@ fn life_event_field(e: &LifeEventError) -> &'static str {
 /// The path of the spouse's number in a CreateLifeEvent request.
 pub(crate) const SPOUSE_FIELD: &str = "event.married.spouse_citizen_id";
 
+impl PopulationError {
+    /// No citizen has `citizen_id` (as the caller sent it).
+    pub fn not_found(citizen_id: &str) -> Self {
+        Self::NotFound {
+            masked_citizen_id: mask::citizen_id(citizen_id),
+        }
+    }
+}
+
 impl From<PopulationError> for ApiError {
     fn from(e: PopulationError) -> Self {
         match e {
             PopulationError::Field(e) => {
                 ApiError::invalid_field(field_reason(e.kind), e.field, e.description)
             }
-            PopulationError::NotFound { citizen_id } => {
+            PopulationError::NotFound { masked_citizen_id } => {
                 ApiError::new(PopulationReason::CitizenNotFound, NOT_FOUND)
-                    .with_metadata("citizen_id", mask::citizen_id(&citizen_id))
+                    .with_metadata("citizen_id", masked_citizen_id)
             }
             PopulationError::LifeEvent(e) => ApiError::invalid_field(
                 Reason::InvalidArgument,
@@ -253,9 +262,7 @@ mod tests {
 
     #[test]
     fn reads_and_writes_fail_with_their_own_reasons() {
-        let status = Status::from(PopulationError::NotFound {
-            citizen_id: "058090001234".into(),
-        });
+        let status = Status::from(PopulationError::not_found("058090001234"));
         assert_eq!(status.code(), Code::NotFound);
         assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
         assert_eq!(status.message(), "no citizen has this personal ID number");

@@ -40,9 +40,7 @@ impl CitizenApi {
             .get(&id.to_string(), RecordView::Full)
             .await
             .map_err(|e| CitizenError::upstream(e, field))?
-            .ok_or_else(|| CitizenError::NotFound {
-                citizen_id: shown.to_owned(),
-            })
+            .ok_or_else(|| CitizenError::not_found(shown))
     }
 
     /// GetCitizen: the record, reduced to the read mask.

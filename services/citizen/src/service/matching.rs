@@ -27,9 +27,9 @@ pub(super) fn match_record(claim: &Claim, answer: Answer<'_>) -> RecordResult {
         Err(e) => return RecordResult::Error(record_error(&e)),
     };
     let Some(record) = record else {
-        return RecordResult::Error(record_error(&CitizenError::NotFound {
-            citizen_id: claim.citizen_id.to_string(),
-        }));
+        return RecordResult::Error(record_error(&CitizenError::not_found(
+            &claim.citizen_id.to_string(),
+        )));
     };
     let mut checks = Checks::new();
     claim.check(&mut checks, &record);

@@ -37,9 +37,7 @@ impl PopulationDb {
         let citizen = self
             .record(id, view_of(req.view), self.has_overlays().await?)
             .await?
-            .ok_or(PopulationError::NotFound {
-                citizen_id: req.citizen_id,
-            })?;
+            .ok_or_else(|| PopulationError::not_found(&req.citizen_id))?;
         Ok(pb::GetCitizenResponse {
             citizen: Some(citizen),
         })

@@ -32,9 +32,7 @@ impl PopulationDb {
         let (person, events) = self
             .person_and_events(id, View::Full, overlays)
             .await?
-            .ok_or_else(|| PopulationError::NotFound {
-                citizen_id: req.citizen_id.clone(),
-            })?;
+            .ok_or_else(|| PopulationError::not_found(&req.citizen_id))?;
         let spouse = self
             .validate_event(&person, &events, &event, overlays)
             .await?;
@@ -93,9 +91,7 @@ impl PopulationDb {
         let (spouse, spouse_events) = self
             .person_and_events(spouse_id, View::Full, overlays)
             .await?
-            .ok_or_else(|| PopulationError::NotFound {
-                citizen_id: spouse_raw.clone(),
-            })?;
+            .ok_or_else(|| PopulationError::not_found(spouse_raw))?;
         let spouse = Spouse {
             person: &spouse,
             side_written: overlay::names_marriage_to(&spouse_events, person.id),
