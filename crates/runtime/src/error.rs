@@ -1,6 +1,9 @@
 //! The error model: every failure a client sees is a `google.rpc.Status` with a canonical code,
 //! an `ErrorInfo { reason, domain: "sandbox06.vn" }` always, and `BadRequest` field violations
-//! for bad input. The reasons are the stable list in [`Reason`] (also `crates/runtime/ERRORS.md`).
+//! for bad input.
+//!
+//! The runtime owns the generic reasons ([`Reason`]); each service owns its own, as an enum
+//! implementing [`ErrorReason`] with its list exported, and `docs/ERRORS.md` lists them all.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -11,40 +14,28 @@ use tonic_types::{ErrorDetails, StatusExt};
 /// Domain of every `ErrorInfo` sandbox06 returns.
 pub const DOMAIN: &str = "sandbox06.vn";
 
-/// Why a call failed: the stable `ErrorInfo.reason` values, with their default gRPC code.
+/// A stable `ErrorInfo.reason`, with the gRPC code it is returned with and when it happens.
 ///
-/// | reason | code | when |
-/// |---|---|---|
-/// | `INVALID_ARGUMENT` | INVALID_ARGUMENT | a request field is malformed (no more specific reason) |
-/// | `INVALID_CITIZEN_ID` | INVALID_ARGUMENT | a personal ID number is not 12 digits or has an unknown province prefix |
-/// | `INVALID_DATE` | INVALID_ARGUMENT | a date is not a real calendar date or is out of range |
-/// | `INVALID_QR_PAYLOAD` | INVALID_ARGUMENT | a card QR payload does not parse |
-/// | `INVALID_FIELD_MASK` | INVALID_ARGUMENT | a field mask names an unknown field |
-/// | `REQUEST_TOO_LARGE` | RESOURCE_EXHAUSTED | one request message is above the server's size limit |
-/// | `CITIZEN_NOT_FOUND` | NOT_FOUND | no citizen has this personal ID number |
-/// | `UPSTREAM_UNAVAILABLE` | UNAVAILABLE | a backend or mock national system cannot be reached; retry later |
-/// | `UPSTREAM_FAILED` | INTERNAL | a backend or mock national system answered with an unexpected error |
-/// | `UNAUTHENTICATED` | UNAUTHENTICATED | no access token, or an invalid or expired one |
-/// | `PERMISSION_DENIED` | PERMISSION_DENIED | the access token lacks the scope the method requires |
-/// | `METHOD_NOT_FOUND` | UNIMPLEMENTED | the gateway routes no service or method at this path |
-/// | `INTERNAL` | INTERNAL | a bug in sandbox06 |
+/// The runtime's generic [`Reason`] implements it, and so does each service's own reason enum.
+pub trait ErrorReason: fmt::Debug + Send + Sync + 'static {
+    /// The `ErrorInfo.reason` string, in SCREAMING_SNAKE_CASE.
+    fn as_str(&self) -> &'static str;
+    /// The gRPC code this reason is returned with.
+    fn code(&self) -> Code;
+    /// When it happens, as `docs/ERRORS.md` says it.
+    fn when(&self) -> &'static str;
+}
+
+/// Why a call failed, whatever the service: the generic reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Reason {
     /// A request field is malformed (no more specific reason applies).
     InvalidArgument,
-    /// A personal ID number is not 12 digits or has an unknown province prefix.
-    InvalidCitizenId,
-    /// A date is not a real calendar date or is out of range.
-    InvalidDate,
-    /// A card QR payload does not parse.
-    InvalidQrPayload,
     /// A field mask names an unknown field.
     InvalidFieldMask,
     /// One request message is above the server's size limit.
     RequestTooLarge,
-    /// No citizen has this personal ID number.
-    CitizenNotFound,
     /// A backend or mock national system cannot be reached; retry later.
     UpstreamUnavailable,
     /// A backend or mock national system answered with an unexpected error.
@@ -55,74 +46,128 @@ pub enum Reason {
     PermissionDenied,
     /// The gateway routes no service or method at this path.
     MethodNotFound,
+    /// No HTTP route answers at this path.
+    RouteNotFound,
     /// A bug in sandbox06.
     Internal,
 }
 
-impl Reason {
-    /// Every reason, in documentation order.
-    pub const ALL: &'static [Reason] = &[
-        Reason::InvalidArgument,
-        Reason::InvalidCitizenId,
-        Reason::InvalidDate,
-        Reason::InvalidQrPayload,
-        Reason::InvalidFieldMask,
-        Reason::RequestTooLarge,
-        Reason::CitizenNotFound,
-        Reason::UpstreamUnavailable,
-        Reason::UpstreamFailed,
-        Reason::Unauthenticated,
-        Reason::PermissionDenied,
-        Reason::MethodNotFound,
-        Reason::Internal,
-    ];
+/// Every generic reason, in documentation order.
+pub const REASONS: &[Reason] = &[
+    Reason::InvalidArgument,
+    Reason::InvalidFieldMask,
+    Reason::RequestTooLarge,
+    Reason::UpstreamUnavailable,
+    Reason::UpstreamFailed,
+    Reason::Unauthenticated,
+    Reason::PermissionDenied,
+    Reason::MethodNotFound,
+    Reason::RouteNotFound,
+    Reason::Internal,
+];
 
-    /// The `ErrorInfo.reason` string, in SCREAMING_SNAKE_CASE.
-    pub const fn as_str(self) -> &'static str {
+impl ErrorReason for Reason {
+    fn as_str(&self) -> &'static str {
         match self {
             Reason::InvalidArgument => "INVALID_ARGUMENT",
-            Reason::InvalidCitizenId => "INVALID_CITIZEN_ID",
-            Reason::InvalidDate => "INVALID_DATE",
-            Reason::InvalidQrPayload => "INVALID_QR_PAYLOAD",
             Reason::InvalidFieldMask => "INVALID_FIELD_MASK",
             Reason::RequestTooLarge => "REQUEST_TOO_LARGE",
-            Reason::CitizenNotFound => "CITIZEN_NOT_FOUND",
             Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Reason::UpstreamFailed => "UPSTREAM_FAILED",
             Reason::Unauthenticated => "UNAUTHENTICATED",
             Reason::PermissionDenied => "PERMISSION_DENIED",
             Reason::MethodNotFound => "METHOD_NOT_FOUND",
+            Reason::RouteNotFound => "ROUTE_NOT_FOUND",
             Reason::Internal => "INTERNAL",
         }
     }
 
-    /// The gRPC code this reason is returned with.
-    pub const fn code(self) -> Code {
+    fn code(&self) -> Code {
         match self {
-            Reason::InvalidArgument
-            | Reason::InvalidCitizenId
-            | Reason::InvalidDate
-            | Reason::InvalidQrPayload
-            | Reason::InvalidFieldMask => Code::InvalidArgument,
+            Reason::InvalidArgument | Reason::InvalidFieldMask => Code::InvalidArgument,
             Reason::RequestTooLarge => Code::ResourceExhausted,
-            Reason::CitizenNotFound => Code::NotFound,
             Reason::UpstreamUnavailable => Code::Unavailable,
             Reason::UpstreamFailed | Reason::Internal => Code::Internal,
             Reason::Unauthenticated => Code::Unauthenticated,
             Reason::PermissionDenied => Code::PermissionDenied,
             Reason::MethodNotFound => Code::Unimplemented,
+            Reason::RouteNotFound => Code::NotFound,
         }
     }
 
-    /// The reason with this `ErrorInfo.reason` string.
+    fn when(&self) -> &'static str {
+        match self {
+            Reason::InvalidArgument => {
+                "A request field is malformed and no more specific reason applies."
+            }
+            Reason::InvalidFieldMask => "A field mask names an unknown field.",
+            Reason::RequestTooLarge => {
+                "One request message is above the server's size limit (`limits.max_request_bytes`, 4 MiB by default)."
+            }
+            Reason::UpstreamUnavailable => {
+                "A backend service or mock national system cannot be reached; `metadata.backend` names it. Retry later."
+            }
+            Reason::UpstreamFailed => {
+                "A backend service or mock national system answered with an unexpected error."
+            }
+            Reason::Unauthenticated => "No access token, or an invalid or expired one.",
+            Reason::PermissionDenied => "The access token lacks the scope the method requires.",
+            Reason::MethodNotFound => {
+                "The gateway routes no service or method at this path; `metadata.path` names it."
+            }
+            Reason::RouteNotFound => {
+                "An HTTP request names a path no route answers (HTTP 404); `metadata.path` names it."
+            }
+            Reason::Internal => "A bug in sandbox06.",
+        }
+    }
+}
+
+impl Reason {
+    /// The generic reason with this `ErrorInfo.reason` string.
     pub fn parse(reason: &str) -> Option<Reason> {
-        Reason::ALL.iter().copied().find(|r| r.as_str() == reason)
+        REASONS.iter().copied().find(|r| r.as_str() == reason)
     }
 }
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A reason as an error carries it: its `ErrorInfo.reason` string and its gRPC code, whoever
+/// owns it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReasonCode {
+    reason: &'static str,
+    code: Code,
+}
+
+impl ReasonCode {
+    /// The `ErrorInfo.reason` string.
+    pub fn as_str(self) -> &'static str {
+        self.reason
+    }
+
+    /// The gRPC code.
+    pub fn code(self) -> Code {
+        self.code
+    }
+}
+
+impl<R: ErrorReason> From<R> for ReasonCode {
+    fn from(reason: R) -> Self {
+        Self {
+            reason: reason.as_str(),
+            code: reason.code(),
+        }
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason)
     }
 }
 
@@ -140,7 +185,7 @@ pub struct FieldViolation {
 #[error("{message}")]
 pub struct ApiError {
     /// Why the call failed.
-    pub reason: Reason,
+    pub reason: ReasonCode,
     /// What went wrong, for the developer reading it; lowercase, no trailing period.
     pub message: String,
     /// Bad request fields.
@@ -150,10 +195,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with this reason and message.
-    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+    /// An error with this reason (generic or a service's own) and message.
+    pub fn new(reason: impl Into<ReasonCode>, message: impl Into<String>) -> Self {
         Self {
-            reason,
+            reason: reason.into(),
             message: message.into(),
             violations: Vec::new(),
             metadata: BTreeMap::new(),
@@ -162,7 +207,7 @@ impl ApiError {
 
     /// A bad request field: message `<field>: <description>` plus one field violation.
     pub fn invalid_field(
-        reason: Reason,
+        reason: impl Into<ReasonCode>,
         field: impl Into<String>,
         description: impl Into<String>,
     ) -> Self {
@@ -213,67 +258,116 @@ pub fn reason_of(status: &Status) -> Option<String> {
     status.get_details_error_info().map(|info| info.reason)
 }
 
+/// The `BadRequest` field violations of a status, none when it carries no `BadRequest`.
+pub fn field_violations_of(status: &Status) -> Vec<FieldViolation> {
+    status
+        .get_details_bad_request()
+        .map(|bad_request| {
+            bad_request
+                .field_violations
+                .into_iter()
+                .map(|v| FieldViolation {
+                    field: v.field,
+                    description: v.description,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
+    /// A service's own reason, as a service crate declares it.
+    #[derive(Clone, Copy, Debug)]
+    enum ShopReason {
+        ShopNotFound,
+        InvalidSku,
+    }
+
+    impl ErrorReason for ShopReason {
+        fn as_str(&self) -> &'static str {
+            match self {
+                ShopReason::ShopNotFound => "SHOP_NOT_FOUND",
+                ShopReason::InvalidSku => "INVALID_SKU",
+            }
+        }
+
+        fn code(&self) -> Code {
+            match self {
+                ShopReason::ShopNotFound => Code::NotFound,
+                ShopReason::InvalidSku => Code::InvalidArgument,
+            }
+        }
+
+        fn when(&self) -> &'static str {
+            "In a test."
+        }
+    }
+
     #[test]
     fn reasons_round_trip_and_are_screaming_snake_case() {
-        for reason in Reason::ALL {
+        for reason in REASONS {
             let text = reason.as_str();
             assert!(
                 text.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
                 "{text}"
             );
             assert_eq!(Reason::parse(text), Some(*reason));
+            assert!(reason.when().ends_with('.'), "{text}");
         }
         assert_eq!(Reason::parse("NOPE"), None);
     }
 
     #[test]
-    fn errors_doc_lists_every_reason() {
-        let doc = include_str!("../ERRORS.md");
-        for reason in Reason::ALL {
-            assert!(
-                doc.contains(&format!("`{}`", reason.as_str())),
-                "{reason} missing"
-            );
-        }
-    }
-
-    #[test]
     fn status_carries_error_info_always() {
-        let status: Status = ApiError::new(Reason::CitizenNotFound, "no citizen 058*******34")
-            .with_metadata("citizen_id", "058*******34")
+        let status: Status = ApiError::new(ShopReason::ShopNotFound, "no shop 058*******34")
+            .with_metadata("shop_id", "058*******34")
             .into();
         assert_eq!(status.code(), Code::NotFound);
-        assert_eq!(status.message(), "no citizen 058*******34");
-        assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
+        assert_eq!(status.message(), "no shop 058*******34");
+        assert_eq!(reason_of(&status).as_deref(), Some("SHOP_NOT_FOUND"));
         let info = status.get_details_error_info().unwrap();
         assert_eq!(info.domain, DOMAIN);
-        assert_eq!(info.metadata["citizen_id"], "058*******34");
+        assert_eq!(info.metadata["shop_id"], "058*******34");
         assert!(status.get_details_bad_request().is_none());
     }
 
     #[test]
+    fn a_service_reason_and_a_generic_one_travel_alike() {
+        let generic = ApiError::new(Reason::Internal, "boom");
+        assert_eq!(generic.reason.as_str(), "INTERNAL");
+        assert_eq!(generic.code(), Code::Internal);
+        let own: ReasonCode = ShopReason::InvalidSku.into();
+        assert_eq!(own.to_string(), "INVALID_SKU");
+        assert_eq!(own.code(), Code::InvalidArgument);
+    }
+
+    #[test]
     fn invalid_field_adds_bad_request() {
-        let status: Status = ApiError::invalid_field(
-            Reason::InvalidCitizenId,
-            "citizen_id",
-            "must be 12 digits, got 11",
-        )
-        .into();
+        let status: Status =
+            ApiError::invalid_field(ShopReason::InvalidSku, "sku", "must be 12 digits, got 11")
+                .into();
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert_eq!(status.message(), "citizen_id: must be 12 digits, got 11");
+        assert_eq!(status.message(), "sku: must be 12 digits, got 11");
         let bad_request = status.get_details_bad_request().unwrap();
         assert_eq!(bad_request.field_violations.len(), 1);
-        assert_eq!(bad_request.field_violations[0].field, "citizen_id");
-        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
+        assert_eq!(bad_request.field_violations[0].field, "sku");
+        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_SKU"));
+        assert_eq!(
+            field_violations_of(&status),
+            [FieldViolation {
+                field: "sku".into(),
+                description: "must be 12 digits, got 11".into()
+            }]
+        );
     }
 
     #[test]
     fn reason_of_plain_status_is_none() {
         assert_eq!(reason_of(&Status::internal("boom")), None);
+        assert!(field_violations_of(&Status::internal("boom")).is_empty());
     }
 }

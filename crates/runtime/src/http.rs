@@ -11,7 +11,7 @@
 //!     "reason": "ROUTE_NOT_FOUND", "domain": "sandbox06.vn", "metadata": {"path": "/nope"}}]}}
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,16 +26,13 @@ use futures::future::BoxFuture;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::{Frame, SizeHint};
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::StatusExt;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 use tracing::Span;
 
-use crate::error::{ApiError, DOMAIN, Reason};
+use crate::error::{ApiError, ErrorReason, Reason};
 use crate::telemetry::set_remote_parent;
-
-/// `ErrorInfo.reason` of an HTTP request to a path no route claims (HTTP 404).
-pub const ROUTE_NOT_FOUND: &str = "ROUTE_NOT_FOUND";
 
 /// `@type` of an `ErrorInfo` detail.
 const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
@@ -159,14 +156,10 @@ pub fn error_response(error: ApiError) -> Response<Body> {
 
 /// The JSON 404 for a request to `path`, which no route claims.
 pub fn route_not_found(path: &str) -> Response<Body> {
-    let mut details = ErrorDetails::new();
-    details.set_error_info(
-        ROUTE_NOT_FOUND,
-        DOMAIN,
-        HashMap::from([("path".to_owned(), path.to_owned())]),
-    );
-    let status = Status::with_error_details(Code::NotFound, format!("no route at {path}"), details);
-    status_response(&status)
+    error_response(
+        ApiError::new(Reason::RouteNotFound, format!("no route at {path}"))
+            .with_metadata("path", path),
+    )
 }
 
 /// The refusal of a request body above `max_bytes`.
@@ -559,7 +552,7 @@ mod tests {
     #[tokio::test]
     async fn api_error_becomes_the_google_json_error() {
         let error = ApiError::invalid_field(
-            Reason::InvalidCitizenId,
+            Reason::InvalidArgument,
             "citizen_id",
             "must be 12 digits, got 11",
         )
@@ -577,7 +570,7 @@ mod tests {
                 "details": [
                     {
                         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "INVALID_CITIZEN_ID",
+                        "reason": "INVALID_ARGUMENT",
                         "domain": "sandbox06.vn",
                         "metadata": {"citizen_id": "058*******3"},
                     },
@@ -606,7 +599,10 @@ mod tests {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let body = json_of(response).await;
         assert_eq!(body["error"]["status"], "NOT_FOUND");
-        assert_eq!(body["error"]["details"][0]["reason"], ROUTE_NOT_FOUND);
+        assert_eq!(
+            body["error"]["details"][0]["reason"],
+            Reason::RouteNotFound.as_str()
+        );
         assert_eq!(body["error"]["details"][0]["metadata"]["path"], "/nope");
     }
 

@@ -33,4 +33,4 @@ pub mod server;
 pub mod telemetry;
 
 pub use client::grpc_channel;
-pub use error::{ApiError, Reason};
+pub use error::{ApiError, ErrorReason, Reason, ReasonCode};

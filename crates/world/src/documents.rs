@@ -1,14 +1,19 @@
-//! What the country's documents print: the card's address and its QR payload.
+//! The country's documents: the cards a citizen holds, the VNeID account and the health
+//! insurance, and what a card prints (its address and its QR payload).
 
 use sandbox06_vn::{
-    CardQr, CivilDate,
+    CardQr, CitizenId, CivilDate,
     admin::{AdminUnits, join_address},
 };
+use time::{Date, Duration, Month};
 
 use crate::{
-    Country,
-    person::{CommuneRef, Person, Place},
-    rules::UNITS_2025_FROM,
+    Country, S_CARD, S_CMND, S_INSURANCE, S_VNEID, date_max,
+    person::{Card, CardKind, CardStanding, CommuneRef, Insurance, Life, Person, Place, Vneid},
+    rules::{
+        self, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM, add_years, age_on,
+        card_expiry,
+    },
 };
 
 /// The address as a card issued on `issued` prints it (and its QR code): the units in force
@@ -51,4 +56,151 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
         address: printed_address(country.units(), place, card.issued),
         issue_date: card.issued,
     })
+}
+
+impl Country {
+    pub(crate) fn cards(
+        &self,
+        id: CitizenId,
+        birth: Date,
+        life: Life,
+        address: Option<&Place>,
+    ) -> (Vec<Card>, Option<String>) {
+        let mut rng = self.stream(S_CARD, id);
+        let until = match life {
+            Life::Alive => self.reference,
+            Life::Deceased(d) => d,
+        };
+        let fourteen = add_years(birth, CARD_AGE);
+        let mut cards: Vec<Card> = Vec::new();
+        let mut old_id = None;
+        if fourteen < CMND_UNTIL {
+            let mut cmnd_rng = self.stream(S_CMND, id);
+            let number = format!("{:09}", 10_000_000 + cmnd_rng.below(389_999_999));
+            // 9-digit CMND numbers date from 1999; older holders were re-issued one then.
+            let from = date_max(fourteen, rules::CMND_FROM);
+            let issued = (from + Duration::days(cmnd_rng.below(6 * 365) as i64)).min(CMND_UNTIL);
+            cards.push(Card {
+                number: number.clone(),
+                kind: CardKind::Cmnd,
+                issued,
+                expires: Some(add_years(issued, 15)),
+                standing: CardStanding::Superseded,
+                printed_address: address.cloned(),
+            });
+            old_id = Some(number);
+        }
+        let first = if fourteen < CHIP_CARDS_FROM {
+            CHIP_CARDS_FROM + Duration::days(rng.below(700) as i64)
+        } else {
+            fourteen + Duration::days(rng.below(180) as i64)
+        };
+        let mut issued = first;
+        while issued <= until {
+            let expires = card_expiry(birth, issued);
+            cards.push(Card {
+                number: id.to_string(),
+                kind: CardKind::issued_on(issued),
+                issued,
+                expires,
+                standing: CardStanding::Valid,
+                printed_address: address.cloned(),
+            });
+            let lost = rng
+                .chance(0.015)
+                .then(|| issued + Duration::days(30 + rng.below(900) as i64));
+            let renewal = match expires {
+                Some(e) if rng.chance(0.92) => Some(e + Duration::days(rng.below(45) as i64)),
+                _ => None,
+            };
+            let next = match (lost, renewal) {
+                (Some(l), Some(r)) => Some(l.min(r)),
+                (l, r) => l.or(r),
+            };
+            match next {
+                Some(n) if n <= until => issued = n,
+                _ => break,
+            }
+        }
+        // Newest first; the newest card of any kind is the current one, the others superseded.
+        cards.sort_by_key(|c| std::cmp::Reverse(c.issued));
+        for (i, card) in cards.iter_mut().enumerate() {
+            card.standing = if i > 0 {
+                CardStanding::Superseded
+            } else if matches!(life, Life::Deceased(_)) {
+                CardStanding::Revoked
+            } else if card.expires.is_some_and(|e| e < self.reference) {
+                CardStanding::Expired
+            } else {
+                CardStanding::Valid
+            };
+        }
+        (cards, old_id)
+    }
+
+    /// VNeID account: registering needs the chip of a CCCD or Căn cước card, so an account
+    /// opens after the first such card, from the app's launch in July 2022.
+    pub(crate) fn vneid(
+        &self,
+        id: CitizenId,
+        birth: Date,
+        life: Life,
+        cards: &[Card],
+    ) -> (Vneid, Option<Date>) {
+        let age = age_on(birth, self.reference);
+        let first_chip = cards
+            .iter()
+            .filter(|c| c.kind != CardKind::Cmnd)
+            .map(|c| c.issued)
+            .min();
+        let Some(first_chip) = first_chip.filter(|_| age >= CARD_AGE && life == Life::Alive) else {
+            return (Vneid::None, None);
+        };
+        let mut rng = self.stream(S_VNEID, id);
+        let (p2, p1) = if age > 75 { (0.35, 0.15) } else { (0.62, 0.18) };
+        let x = rng.unit();
+        let level = if x < p2 {
+            Vneid::Level2
+        } else if x < p2 + p1 {
+            Vneid::Level1
+        } else {
+            return (Vneid::None, None);
+        };
+        let start = date_max(rules::VNEID_FROM, first_chip);
+        let span = (self.reference - start).whole_days().max(1) as u64;
+        (level, Some(start + Duration::days(rng.below(span) as i64)))
+    }
+
+    pub(crate) fn insurance(
+        &self,
+        id: CitizenId,
+        birth: Date,
+        residence_province: u8,
+    ) -> Option<Insurance> {
+        let mut rng = self.stream(S_INSURANCE, id);
+        if !rng.chance(0.93) {
+            return None;
+        }
+        let age = age_on(birth, self.reference);
+        let (group, level) = match age {
+            ..6 => ("TE", 1),
+            6..18 => ("HS", 4),
+            18..60 => rng.weighted(&[
+                (("GD", 4), 45.0),
+                (("DN", 4), 40.0),
+                (("HC", 4), 10.0),
+                (("CK", 2), 5.0),
+            ]),
+            _ => rng.weighted(&[(("HT", 2), 50.0), (("GD", 4), 40.0), (("BT", 1), 10.0)]),
+        };
+        let number = format!("{:02}{:08}", residence_province, rng.below(100_000_000));
+        let year = self.reference.year();
+        Some(Insurance {
+            card_code: format!("{group}{level}{residence_province:02}{number}"),
+            social_insurance_number: number,
+            valid_from: Date::from_calendar_date(year, Month::January, 1).unwrap_or(self.reference),
+            valid_to: Date::from_calendar_date(year, Month::December, 31).unwrap_or(self.reference),
+            facility_code: format!("{:02}{:03}", residence_province, 1 + rng.below(120)),
+        })
+    }
 }

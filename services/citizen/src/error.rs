@@ -1,36 +1,264 @@
-//! Mapping of the citizen crate's failures to the suite's error model.
+//! The citizen service's own error reasons, the failures of its logic, and their one mapping to
+//! the suite's error model.
 
-use sandbox06_runtime::{ApiError, Reason};
-
+use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, mask};
 use sandbox06_vn::{FieldError, FieldErrorKind};
+use tonic::Code;
 
-/// A field error as the suite's error, with the reason of its kind.
-pub fn field_error(e: FieldError) -> ApiError {
-    {
-        let reason = match e.kind {
-            FieldErrorKind::CitizenId => Reason::InvalidCitizenId,
-            FieldErrorKind::Date => Reason::InvalidDate,
-            FieldErrorKind::QrPayload => Reason::InvalidQrPayload,
-            FieldErrorKind::Other => Reason::InvalidArgument,
-        };
-        ApiError::invalid_field(reason, e.field, e.description)
+use crate::population::UpstreamError;
+
+/// Why a citizen service call failed, beyond the generic reasons of the runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CitizenReason {
+    /// A personal ID number is not 12 digits or has an unknown province prefix.
+    InvalidCitizenId,
+    /// A date is not a real calendar date or is out of range.
+    InvalidDate,
+    /// A card QR payload does not parse.
+    InvalidQrPayload,
+    /// No citizen has this personal ID number.
+    CitizenNotFound,
+}
+
+/// Every reason the citizen service owns, in documentation order.
+pub const REASONS: &[CitizenReason] = &[
+    CitizenReason::InvalidCitizenId,
+    CitizenReason::InvalidDate,
+    CitizenReason::InvalidQrPayload,
+    CitizenReason::CitizenNotFound,
+];
+
+impl ErrorReason for CitizenReason {
+    fn as_str(&self) -> &'static str {
+        match self {
+            CitizenReason::InvalidCitizenId => "INVALID_CITIZEN_ID",
+            CitizenReason::InvalidDate => "INVALID_DATE",
+            CitizenReason::InvalidQrPayload => "INVALID_QR_PAYLOAD",
+            CitizenReason::CitizenNotFound => "CITIZEN_NOT_FOUND",
+        }
+    }
+
+    fn code(&self) -> Code {
+        match self {
+            CitizenReason::InvalidCitizenId
+            | CitizenReason::InvalidDate
+            | CitizenReason::InvalidQrPayload => Code::InvalidArgument,
+            CitizenReason::CitizenNotFound => Code::NotFound,
+        }
+    }
+
+    fn when(&self) -> &'static str {
+        match self {
+            CitizenReason::InvalidCitizenId => {
+                "A personal ID number is not 12 digits or has an unknown province prefix."
+            }
+            CitizenReason::InvalidDate => "A date is not a real calendar date or is out of range.",
+            CitizenReason::InvalidQrPayload => "A card QR payload does not parse.",
+            CitizenReason::CitizenNotFound => {
+                "No citizen has this personal ID number; `metadata.citizen_id` names it, masked."
+            }
+        }
     }
 }
 
-/// A field error as a gRPC status.
-pub fn invalid(e: FieldError) -> tonic::Status {
-    field_error(e).into()
+/// The reason of a malformed field, by the family of rules it broke.
+fn field_reason(kind: FieldErrorKind) -> ReasonCode {
+    match kind {
+        FieldErrorKind::CitizenId => CitizenReason::InvalidCitizenId.into(),
+        FieldErrorKind::Date => CitizenReason::InvalidDate.into(),
+        FieldErrorKind::QrPayload => CitizenReason::InvalidQrPayload.into(),
+        FieldErrorKind::Other => Reason::InvalidArgument.into(),
+    }
 }
 
-/// No citizen has this number.
-pub fn not_found(citizen_id: &str) -> tonic::Status {
-    ApiError::new(
-        Reason::CitizenNotFound,
-        "no citizen has this personal ID number",
-    )
-    .with_metadata(
-        "citizen_id",
-        sandbox06_runtime::mask::citizen_id(citizen_id),
-    )
-    .into()
+/// The message of [`CitizenError::NotFound`].
+pub(crate) const NOT_FOUND: &str = "no citizen has this personal ID number";
+
+/// Why the citizen service could not answer: what its logic returns.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CitizenError {
+    /// A request field is malformed; the field is the caller's.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// A read mask path names no field of the record.
+    #[error("{field}: {description}")]
+    FieldMask {
+        /// The bad path, e.g. `read_mask.paths[0]`.
+        field: String,
+        /// What is wrong with it.
+        description: String,
+    },
+    /// No citizen has the number.
+    #[error("{NOT_FOUND}")]
+    NotFound {
+        /// The number as the caller sent it, masked: the error may be logged.
+        masked_citizen_id: String,
+    },
+    /// The population database could not answer.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// A bug in the service.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CitizenError {
+    /// A failure of the population database while it looked up the number the caller sent as
+    /// `caller_field`. A refusal of that number alone is the caller's to fix, reported under the
+    /// caller's field; any other refusal names the upstream's fields, not the caller's, and
+    /// stays an upstream failure.
+    pub fn upstream(e: UpstreamError, caller_field: &str) -> Self {
+        match e {
+            UpstreamError::Refused(refusal) if refusal.names_only_the_number() => {
+                let kind = if refusal.reason.as_deref()
+                    == Some(CitizenReason::InvalidCitizenId.as_str())
+                {
+                    FieldErrorKind::CitizenId
+                } else {
+                    FieldErrorKind::Other
+                };
+                CitizenError::Field(FieldError::new(kind, caller_field, refusal.to_string()))
+            }
+            e => CitizenError::Upstream(e),
+        }
+    }
+}
+
+impl CitizenError {
+    /// No citizen has `citizen_id` (as the caller sent it).
+    pub fn not_found(citizen_id: &str) -> Self {
+        Self::NotFound {
+            masked_citizen_id: mask::citizen_id(citizen_id),
+        }
+    }
+}
+
+impl From<CitizenError> for ApiError {
+    fn from(e: CitizenError) -> Self {
+        match e {
+            CitizenError::Field(e) => {
+                ApiError::invalid_field(field_reason(e.kind), e.field, e.description)
+            }
+            CitizenError::FieldMask { field, description } => {
+                ApiError::invalid_field(Reason::InvalidFieldMask, field, description)
+            }
+            CitizenError::NotFound { masked_citizen_id } => {
+                ApiError::new(CitizenReason::CitizenNotFound, NOT_FOUND)
+                    .with_metadata("citizen_id", masked_citizen_id)
+            }
+            CitizenError::Upstream(e) => e.into(),
+            CitizenError::Internal(message) => ApiError::new(Reason::Internal, message),
+        }
+    }
+}
+
+impl From<CitizenError> for tonic::Status {
+    fn from(e: CitizenError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox06_runtime::error::{FieldViolation, field_violations_of, reason_of};
+    use tonic::Status;
+    use tonic_types::StatusExt;
+
+    use super::*;
+    use crate::population::Refusal;
+
+    fn refusal(reason: &str, fields: &[&str]) -> UpstreamError {
+        UpstreamError::Refused(Refusal {
+            reason: Some(reason.into()),
+            message: format!("{}: is wrong", fields.join(", ")),
+            violations: fields
+                .iter()
+                .map(|f| FieldViolation {
+                    field: (*f).into(),
+                    description: "is wrong".into(),
+                })
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn reasons_are_their_own_and_documented() {
+        for reason in REASONS {
+            assert!(reason.when().ends_with('.'), "{reason:?}");
+            assert!(
+                Reason::parse(reason.as_str()).is_none(),
+                "{reason:?} is generic"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_number_is_reported_on_the_callers_field() {
+        let e = CitizenError::upstream(
+            refusal("INVALID_CITIZEN_ID", &["citizen_id"]),
+            "payload.citizen_id",
+        );
+        let status = Status::from(e);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
+        assert_eq!(status.message(), "payload.citizen_id: is wrong");
+        let fields: Vec<_> = field_violations_of(&status)
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(fields, ["payload.citizen_id"]);
+
+        // Another reason on the number is still the caller's, as a generic one.
+        let status = Status::from(CitizenError::upstream(
+            refusal("INVALID_ARGUMENT", &["citizen_id"]),
+            "citizen_id",
+        ));
+        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_ARGUMENT"));
+    }
+
+    #[test]
+    fn an_upstream_refusal_of_its_own_fields_does_not_leak_them() {
+        for fields in [&["view"][..], &["citizen_id", "view"], &[]] {
+            let status = Status::from(CitizenError::upstream(
+                refusal("INVALID_ARGUMENT", fields),
+                "citizen_id",
+            ));
+            assert_eq!(status.code(), Code::Internal, "{fields:?}");
+            assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_FAILED"));
+            assert!(field_violations_of(&status).is_empty(), "{fields:?}");
+            assert!(!status.message().contains("view"), "{}", status.message());
+            let info = status.get_details_error_info();
+            assert_eq!(
+                info.map(|i| i.metadata["backend"].clone()).as_deref(),
+                Some("population-db")
+            );
+        }
+    }
+
+    #[test]
+    fn not_found_masks_the_number() {
+        let status = Status::from(CitizenError::not_found("058090001234"));
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.message(), "no citizen has this personal ID number");
+        assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
+        let info = status.get_details_error_info();
+        assert_eq!(
+            info.map(|i| i.metadata["citizen_id"].clone()).as_deref(),
+            Some("058*******34")
+        );
+    }
+
+    #[test]
+    fn field_errors_get_the_reason_of_their_kind() {
+        for (kind, reason) in [
+            (FieldErrorKind::CitizenId, "INVALID_CITIZEN_ID"),
+            (FieldErrorKind::Date, "INVALID_DATE"),
+            (FieldErrorKind::QrPayload, "INVALID_QR_PAYLOAD"),
+            (FieldErrorKind::Other, "INVALID_ARGUMENT"),
+        ] {
+            let status = Status::from(CitizenError::Field(FieldError::new(kind, "f", "bad")));
+            assert_eq!(status.code(), Code::InvalidArgument);
+            assert_eq!(reason_of(&status).as_deref(), Some(reason));
+        }
+    }
 }

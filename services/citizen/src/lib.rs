@@ -4,6 +4,7 @@
 //!
 //! - `service`: the gRPC adapter and the verdict logic.
 //! - `population`: the client trait of the population database and its gRPC client.
+//! - `error`: the service's own error reasons and the failures of its logic.
 
 pub mod component;
 pub mod error;
@@ -11,4 +12,5 @@ pub mod population;
 pub mod service;
 
 pub use component::{CitizenComponent, CitizenConfig};
-pub use population::{GrpcPopulation, PopulationClient, UpstreamError};
+pub use error::{CitizenError, CitizenReason, REASONS};
+pub use population::{GrpcPopulation, PopulationClient, Refusal, UpstreamError};

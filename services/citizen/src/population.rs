@@ -1,21 +1,80 @@
 //! How the citizen service reaches the population database.
 
 use sandbox06_proto::population::{self as pb, population_service_client::PopulationServiceClient};
-use sandbox06_runtime::{ApiError, Reason, telemetry::TraceContextInterceptor};
+use std::fmt;
+
+use sandbox06_runtime::{
+    ApiError, Reason,
+    error::{FieldViolation, field_violations_of, reason_of},
+    telemetry::TraceContextInterceptor,
+};
 use tonic::{Code, Status, codegen::InterceptedService, transport::Channel};
 
+/// The population database's name in `ErrorInfo.metadata.backend`.
+const BACKEND: &str = "population-db";
+
+/// The population database's path of the number it is asked for; it is not the caller's.
+const UPSTREAM_CITIZEN_ID: &str = "citizen_id";
+
 /// The population database could not answer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum UpstreamError {
     /// It cannot be reached.
     #[error("population database unavailable: {0}")]
     Unavailable(String),
     /// It refused the request as malformed (the service validates first, so this is a bug or skew).
     #[error("population database refused the request: {0}")]
-    Refused(Status),
+    Refused(Refusal),
     /// It failed.
     #[error("population database failed: {0}")]
     Failed(String),
+}
+
+/// How the population database refused a request, in its own terms: its reason and the fields
+/// it named, by its own paths. Only the citizen service's mapping decides what callers see.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Refusal {
+    /// Its `ErrorInfo.reason`, when it gave one.
+    pub reason: Option<String>,
+    /// Its message.
+    pub message: String,
+    /// Its `BadRequest` field violations, by its own field paths.
+    pub violations: Vec<FieldViolation>,
+}
+
+impl Refusal {
+    /// The refusal a status carries.
+    pub fn of(status: &Status) -> Self {
+        Self {
+            reason: reason_of(status),
+            message: status.message().to_owned(),
+            violations: field_violations_of(status),
+        }
+    }
+
+    /// Whether it refused only the number it was asked for.
+    pub fn names_only_the_number(&self) -> bool {
+        !self.violations.is_empty()
+            && self
+                .violations
+                .iter()
+                .all(|v| v.field == UPSTREAM_CITIZEN_ID)
+    }
+}
+
+/// What was wrong, without the upstream's field paths: they mean nothing to the caller.
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.violations.is_empty() {
+            return f.write_str(&self.message);
+        }
+        let descriptions: Vec<&str> = self
+            .violations
+            .iter()
+            .map(|v| v.description.as_str())
+            .collect();
+        f.write_str(&descriptions.join("; "))
+    }
 }
 
 impl From<Status> for UpstreamError {
@@ -24,29 +83,25 @@ impl From<Status> for UpstreamError {
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
                 UpstreamError::Unavailable(s.message().to_owned())
             }
-            Code::InvalidArgument => UpstreamError::Refused(s),
+            Code::InvalidArgument => UpstreamError::Refused(Refusal::of(&s)),
             _ => UpstreamError::Failed(format!("{:?}: {}", s.code(), s.message())),
         }
     }
 }
 
+impl From<UpstreamError> for ApiError {
+    fn from(e: UpstreamError) -> Self {
+        let reason = match e {
+            UpstreamError::Unavailable(_) => Reason::UpstreamUnavailable,
+            UpstreamError::Refused(_) | UpstreamError::Failed(_) => Reason::UpstreamFailed,
+        };
+        ApiError::new(reason, e.to_string()).with_metadata("backend", BACKEND)
+    }
+}
+
 impl From<UpstreamError> for Status {
     fn from(e: UpstreamError) -> Self {
-        match e {
-            UpstreamError::Unavailable(m) => ApiError::new(
-                Reason::UpstreamUnavailable,
-                format!("population database unavailable: {m}"),
-            )
-            .with_metadata("backend", "population-db")
-            .into(),
-            UpstreamError::Refused(s) => s,
-            UpstreamError::Failed(m) => ApiError::new(
-                Reason::UpstreamFailed,
-                format!("population database failed: {m}"),
-            )
-            .with_metadata("backend", "population-db")
-            .into(),
-        }
+        ApiError::from(e).into()
     }
 }
 

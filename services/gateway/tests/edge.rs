@@ -22,7 +22,7 @@ use sandbox06_proto::citizen::{
 use sandbox06_runtime::config::Limits;
 use sandbox06_runtime::error::reason_of;
 use sandbox06_runtime::server::ServerBuilder;
-use sandbox06_runtime::{ApiError, Reason};
+use sandbox06_runtime::{ApiError, ErrorReason};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::{Stream, StreamExt};
@@ -54,6 +54,24 @@ fn init_tracing() {
     });
 }
 
+/// A backend's own reason: the gateway passes it through untouched.
+#[derive(Debug)]
+struct CitizenNotFound;
+
+impl ErrorReason for CitizenNotFound {
+    fn as_str(&self) -> &'static str {
+        "CITIZEN_NOT_FOUND"
+    }
+
+    fn code(&self) -> Code {
+        Code::NotFound
+    }
+
+    fn when(&self) -> &'static str {
+        "No citizen has this personal ID number."
+    }
+}
+
 /// What the fake backend saw of the last GetCitizen call.
 #[derive(Clone, Default)]
 struct Seen {
@@ -81,7 +99,7 @@ impl CitizenService for FakeCitizens {
         *self.seen.caller.lock().unwrap() = Some(Caller::from_metadata(request.metadata()));
         let id = request.into_inner().citizen_id;
         if id != KNOWN_ID {
-            return Err(ApiError::new(Reason::CitizenNotFound, "no such citizen")
+            return Err(ApiError::new(CitizenNotFound, "no such citizen")
                 .with_metadata("citizen_id", sandbox06_runtime::mask::citizen_id(&id))
                 .into());
         }

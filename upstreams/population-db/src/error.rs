@@ -1,36 +1,300 @@
-//! Mapping of the citizen crate's failures to the suite's error model.
+//! The population database's own error reasons, the failures of its logic, and their one
+//! mapping to the suite's error model.
 
-use sandbox06_runtime::{ApiError, Reason};
-
+use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, mask};
+use sandbox06_store::StoreError;
 use sandbox06_vn::{FieldError, FieldErrorKind};
+use tonic::Code;
 
-/// A field error as the suite's error, with the reason of its kind.
-pub fn field_error(e: FieldError) -> ApiError {
-    {
-        let reason = match e.kind {
-            FieldErrorKind::CitizenId => Reason::InvalidCitizenId,
-            FieldErrorKind::Date => Reason::InvalidDate,
-            FieldErrorKind::QrPayload => Reason::InvalidQrPayload,
-            FieldErrorKind::Other => Reason::InvalidArgument,
-        };
-        ApiError::invalid_field(reason, e.field, e.description)
+use crate::life_events::{LifeEventError, Party};
+
+/// Why a population database call failed, beyond the generic reasons of the runtime.
+///
+/// The database is a mock of a separate national system: it owns its reasons, even where they
+/// share a name and meaning with the citizen service's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PopulationReason {
+    /// A personal ID number is not 12 digits or has an unknown province prefix.
+    InvalidCitizenId,
+    /// A date is not a real calendar date or is out of range.
+    InvalidDate,
+    /// No citizen has this personal ID number.
+    CitizenNotFound,
+}
+
+/// Every reason the population database owns, in documentation order.
+pub const REASONS: &[PopulationReason] = &[
+    PopulationReason::InvalidCitizenId,
+    PopulationReason::InvalidDate,
+    PopulationReason::CitizenNotFound,
+];
+
+impl ErrorReason for PopulationReason {
+    fn as_str(&self) -> &'static str {
+        match self {
+            PopulationReason::InvalidCitizenId => "INVALID_CITIZEN_ID",
+            PopulationReason::InvalidDate => "INVALID_DATE",
+            PopulationReason::CitizenNotFound => "CITIZEN_NOT_FOUND",
+        }
+    }
+
+    fn code(&self) -> Code {
+        match self {
+            PopulationReason::InvalidCitizenId | PopulationReason::InvalidDate => {
+                Code::InvalidArgument
+            }
+            PopulationReason::CitizenNotFound => Code::NotFound,
+        }
+    }
+
+    fn when(&self) -> &'static str {
+        match self {
+            PopulationReason::InvalidCitizenId => {
+                "A personal ID number (the citizen's, or a spouse's in a marriage) is not 12 digits or has an unknown province prefix."
+            }
+            PopulationReason::InvalidDate => {
+                "A date (an event's effective date) is not a real calendar date."
+            }
+            PopulationReason::CitizenNotFound => {
+                "No citizen (or no spouse named by a marriage) has this personal ID number; `metadata.citizen_id` names it, masked."
+            }
+        }
     }
 }
 
-/// A field error as a gRPC status.
-pub fn invalid(e: FieldError) -> tonic::Status {
-    field_error(e).into()
+/// The reason of a malformed field, by the family of rules it broke.
+fn field_reason(kind: FieldErrorKind) -> ReasonCode {
+    match kind {
+        FieldErrorKind::CitizenId => PopulationReason::InvalidCitizenId.into(),
+        FieldErrorKind::Date => PopulationReason::InvalidDate.into(),
+        FieldErrorKind::QrPayload | FieldErrorKind::Other => Reason::InvalidArgument.into(),
+    }
 }
 
-/// No citizen has this number.
-pub fn not_found(citizen_id: &str) -> tonic::Status {
-    ApiError::new(
-        Reason::CitizenNotFound,
-        "no citizen has this personal ID number",
-    )
-    .with_metadata(
-        "citizen_id",
-        sandbox06_runtime::mask::citizen_id(citizen_id),
-    )
-    .into()
+/// The message of [`PopulationError::NotFound`].
+const NOT_FOUND: &str = "no citizen has this personal ID number";
+
+/// Why the population database could not answer: what its logic returns.
+#[derive(Debug, thiserror::Error)]
+pub enum PopulationError {
+    /// A request field is malformed.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// No citizen has the number.
+    #[error("{NOT_FOUND}")]
+    NotFound {
+        /// The number as the caller sent it, masked: the error may be logged.
+        masked_citizen_id: String,
+    },
+    /// A life event breaks a rule of the civil status.
+    #[error(transparent)]
+    LifeEvent(#[from] LifeEventError),
+    /// The overlays cannot be read or written.
+    #[error("population overlays unavailable: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The request field a life-event refusal is about.
+fn life_event_field(e: &LifeEventError) -> &'static str {
+    let party = |party: &Party| match party {
+        Party::Citizen => "citizen_id",
+        Party::Spouse => SPOUSE_FIELD,
+    };
+    match e {
+        LifeEventError::DateOutOfRange { .. }
+        | LifeEventError::BeforeLatestChange { .. }
+        | LifeEventError::BeforeSpouseLatestChange { .. }
+        | LifeEventError::ReplacementTooEarly { .. }
+        | LifeEventError::DeathBeforeCard { .. } => "event.effective_date",
+        LifeEventError::CitizenDeceased => "citizen_id",
+        LifeEventError::ChangeMissing => "event.change",
+        LifeEventError::UnknownCommune { .. } => "event.moved.commune_code",
+        LifeEventError::StreetMissing
+        | LifeEventError::StreetTooLong { .. }
+        | LifeEventError::StreetWithSeparator
+        | LifeEventError::StreetWithControl { .. } => "event.moved.street",
+        LifeEventError::NoCardToReplace => "event.card_replaced",
+        LifeEventError::VneidLevelUnspecified | LifeEventError::VneidTooYoung => {
+            "event.vneid_changed.level"
+        }
+        LifeEventError::OwnNumberAsSpouse | LifeEventError::SameSex => SPOUSE_FIELD,
+        LifeEventError::Deceased { party: p }
+        | LifeEventError::AlreadyMarried { party: p }
+        | LifeEventError::UnderMarriageableAge { party: p, .. } => party(p),
+    }
+}
+
+/// The path of the spouse's number in a CreateLifeEvent request.
+pub(crate) const SPOUSE_FIELD: &str = "event.married.spouse_citizen_id";
+
+impl PopulationError {
+    /// No citizen has `citizen_id` (as the caller sent it).
+    pub fn not_found(citizen_id: &str) -> Self {
+        Self::NotFound {
+            masked_citizen_id: mask::citizen_id(citizen_id),
+        }
+    }
+}
+
+impl From<PopulationError> for ApiError {
+    fn from(e: PopulationError) -> Self {
+        match e {
+            PopulationError::Field(e) => {
+                ApiError::invalid_field(field_reason(e.kind), e.field, e.description)
+            }
+            PopulationError::NotFound { masked_citizen_id } => {
+                ApiError::new(PopulationReason::CitizenNotFound, NOT_FOUND)
+                    .with_metadata("citizen_id", masked_citizen_id)
+            }
+            PopulationError::LifeEvent(e) => ApiError::invalid_field(
+                Reason::InvalidArgument,
+                life_event_field(&e),
+                e.to_string(),
+            ),
+            e @ PopulationError::Store(_) => {
+                ApiError::new(Reason::UpstreamUnavailable, e.to_string())
+            }
+        }
+    }
+}
+
+impl From<PopulationError> for tonic::Status {
+    fn from(e: PopulationError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox06_runtime::error::{field_violations_of, reason_of};
+    use time::macros::date;
+    use tonic::Status;
+
+    use super::*;
+
+    #[test]
+    fn each_life_event_refusal_names_its_field() {
+        let on = date!(2026 - 05 - 01);
+        let cases = [
+            (
+                LifeEventError::DateOutOfRange { reference: on, on },
+                "event.effective_date",
+            ),
+            (LifeEventError::CitizenDeceased, "citizen_id"),
+            (
+                LifeEventError::BeforeLatestChange { latest: on, on },
+                "event.effective_date",
+            ),
+            (LifeEventError::ChangeMissing, "event.change"),
+            (
+                LifeEventError::UnknownCommune { code: "1".into() },
+                "event.moved.commune_code",
+            ),
+            (LifeEventError::StreetMissing, "event.moved.street"),
+            (
+                LifeEventError::StreetTooLong { count: 201 },
+                "event.moved.street",
+            ),
+            (LifeEventError::StreetWithSeparator, "event.moved.street"),
+            (
+                LifeEventError::StreetWithControl { found: '\n' },
+                "event.moved.street",
+            ),
+            (LifeEventError::NoCardToReplace, "event.card_replaced"),
+            (
+                LifeEventError::ReplacementTooEarly {
+                    earliest: on,
+                    because: "the first chip cards",
+                    on,
+                },
+                "event.effective_date",
+            ),
+            (
+                LifeEventError::DeathBeforeCard { issued: on, on },
+                "event.effective_date",
+            ),
+            (
+                LifeEventError::VneidLevelUnspecified,
+                "event.vneid_changed.level",
+            ),
+            (LifeEventError::VneidTooYoung, "event.vneid_changed.level"),
+            (LifeEventError::OwnNumberAsSpouse, SPOUSE_FIELD),
+            (LifeEventError::SameSex, SPOUSE_FIELD),
+            (
+                LifeEventError::Deceased {
+                    party: Party::Citizen,
+                },
+                "citizen_id",
+            ),
+            (
+                LifeEventError::AlreadyMarried {
+                    party: Party::Spouse,
+                },
+                SPOUSE_FIELD,
+            ),
+            (
+                LifeEventError::UnderMarriageableAge {
+                    party: Party::Spouse,
+                    age: 17,
+                    on,
+                    who: "women",
+                    min: 18,
+                },
+                SPOUSE_FIELD,
+            ),
+            (
+                LifeEventError::BeforeSpouseLatestChange { latest: on, on },
+                "event.effective_date",
+            ),
+        ];
+        for (e, field) in cases {
+            let description = e.to_string();
+            let status = Status::from(PopulationError::from(e));
+            assert_eq!(status.code(), Code::InvalidArgument, "{description}");
+            assert_eq!(reason_of(&status).as_deref(), Some("INVALID_ARGUMENT"));
+            assert_eq!(status.message(), format!("{field}: {description}"));
+            let violations = field_violations_of(&status);
+            assert_eq!(violations.len(), 1);
+            assert_eq!(violations[0].field, field);
+            assert_eq!(violations[0].description, description);
+        }
+    }
+
+    #[test]
+    fn reads_and_writes_fail_with_their_own_reasons() {
+        let status = Status::from(PopulationError::not_found("058090001234"));
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
+        assert_eq!(status.message(), "no citizen has this personal ID number");
+
+        let status = Status::from(PopulationError::from(FieldError::new(
+            FieldErrorKind::CitizenId,
+            SPOUSE_FIELD,
+            "must be 12 digits, got 11",
+        )));
+        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
+        assert_eq!(field_violations_of(&status)[0].field, SPOUSE_FIELD);
+
+        let status = Status::from(PopulationError::from(StoreError {
+            backend: "memory",
+            operation: "get",
+            message: "down".into(),
+        }));
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
+        assert!(
+            status
+                .message()
+                .starts_with("population overlays unavailable: "),
+            "{}",
+            status.message()
+        );
+    }
+
+    #[test]
+    fn reasons_are_documented() {
+        for reason in REASONS {
+            assert!(reason.when().ends_with('.'), "{reason:?}");
+        }
+    }
 }

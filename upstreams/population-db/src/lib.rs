@@ -5,10 +5,12 @@
 
 pub mod component;
 mod convert;
-mod error;
+pub mod error;
+pub mod life_events;
 mod mock;
 pub mod overlay;
 
 pub use component::{PopulationConfig, PopulationDbComponent};
 pub use convert::{address_of, record_of};
+pub use error::{PopulationError, PopulationReason, REASONS};
 pub use mock::{MAX_BATCH, PopulationDb};

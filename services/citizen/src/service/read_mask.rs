@@ -3,7 +3,8 @@
 use prost::Message;
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage};
 use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen};
-use sandbox06_runtime::{ApiError, Reason};
+
+use crate::error::CitizenError;
 
 const CITIZEN: &str = "sandbox06.citizen.v1.Citizen";
 
@@ -11,18 +12,17 @@ fn descriptor() -> Option<MessageDescriptor> {
     DESCRIPTOR_POOL.get_message_by_name(CITIZEN)
 }
 
-fn bad_path(index: usize, description: String) -> tonic::Status {
-    ApiError::invalid_field(
-        Reason::InvalidFieldMask,
-        format!("read_mask.paths[{index}]"),
+fn bad_path(index: usize, description: String) -> CitizenError {
+    CitizenError::FieldMask {
+        field: format!("read_mask.paths[{index}]"),
         description,
-    )
-    .into()
+    }
 }
 
 /// Checks every path names a field of Citizen (nested with dots), before any upstream call.
-pub fn validate(paths: &[String]) -> Result<(), tonic::Status> {
-    let root = descriptor().ok_or_else(|| tonic::Status::internal("citizen descriptor missing"))?;
+pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
+    let root =
+        descriptor().ok_or_else(|| CitizenError::Internal("citizen descriptor missing".into()))?;
     for (i, path) in paths.iter().enumerate() {
         let mut message = root.clone();
         let mut segments = path.split('.').peekable();
@@ -66,11 +66,11 @@ fn retain(message: &mut DynamicMessage, paths: &[Vec<&str>]) {
 }
 
 /// Keeps only the fields named by `paths` (all of them when empty).
-pub fn apply(citizen: Citizen, paths: &[String]) -> Result<Citizen, tonic::Status> {
+pub fn apply(citizen: Citizen, paths: &[String]) -> Result<Citizen, CitizenError> {
     if paths.is_empty() {
         return Ok(citizen);
     }
-    let internal = |e: String| tonic::Status::internal(format!("read mask: {e}"));
+    let internal = |e: String| CitizenError::Internal(format!("read mask: {e}"));
     let descriptor = descriptor().ok_or_else(|| internal("citizen descriptor missing".into()))?;
     let mut dynamic = DynamicMessage::decode(descriptor, citizen.encode_to_vec().as_slice())
         .map_err(|e| internal(e.to_string()))?;

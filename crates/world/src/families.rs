@@ -1,0 +1,154 @@
+//! Family structure: fathers and their children by a keyed permutation, couples, and what
+//! comes down the father's line (name, ethnicity, religion), with births and deaths.
+
+use sandbox06_vn::{CitizenId, Sex};
+use time::{Date, Duration};
+
+use crate::{
+    Country, FATHER_GAP_MIN, FATHER_GAPS, S_BIRTH, S_ETHNIC, S_LIFE, S_NAME, S_PARTNER, S_SURNAME,
+    Slot, names::NamingCustom, permutation::Stream, person::Life, rules::age_on,
+};
+
+impl Country {
+    pub(crate) fn father_of(&self, s: Slot) -> Option<Slot> {
+        let x = self
+            .family_permutation(s.province, s.year, s.sex)
+            .invert(u64::from(s.rank));
+        let rank = (x / FATHER_GAPS) as u32;
+        let year = s.year - FATHER_GAP_MIN - (x % FATHER_GAPS) as i32;
+        self.slot_at(s.province, year, Sex::Male, rank)
+    }
+
+    pub(crate) fn children_of(&self, father: Slot) -> Vec<Slot> {
+        let mut children = Vec::new();
+        for gap in 0..FATHER_GAPS {
+            let year = father.year + FATHER_GAP_MIN + gap as i32;
+            if year > self.reference.year() {
+                break;
+            }
+            for sex in [Sex::Male, Sex::Female] {
+                let x = u64::from(father.rank) * FATHER_GAPS + gap;
+                let rank = self.family_permutation(father.province, year, sex).apply(x) as u32;
+                if let Some(child) = self.slot_at(father.province, year, sex, rank) {
+                    children.push(child);
+                }
+            }
+        }
+        children
+    }
+
+    /// Birth-year offset of a man's wife (−1..=6 years younger), keyed by rank.
+    pub(crate) fn partner_offset(&self, province: usize, rank: u32) -> i32 {
+        Stream::new(&[self.seed, S_PARTNER, province as u64, u64::from(rank)]).below(8) as i32 - 1
+    }
+
+    pub(crate) fn partner_slot(&self, s: Slot) -> Option<Slot> {
+        let offset = self.partner_offset(s.province, s.rank);
+        match s.sex {
+            Sex::Male => self.slot_at(s.province, s.year + offset, Sex::Female, s.rank),
+            Sex::Female => self.slot_at(s.province, s.year - offset, Sex::Male, s.rank),
+        }
+    }
+
+    pub(crate) fn root_of(&self, s: Slot) -> Slot {
+        let mut cur = s;
+        while let Some(f) = self.father_of(cur) {
+            cur = f;
+        }
+        cur
+    }
+
+    pub(crate) fn ethnicity_of_root(&self, root: Slot) -> &'static str {
+        let p = &self.units.provinces[root.province];
+        let mut rng = Stream::new(&[
+            self.seed,
+            S_ETHNIC,
+            root.province as u64,
+            u64::from(root.rank),
+        ]);
+        let mut x = rng.unit() * 100.0;
+        for (group, share) in &p.ethnicities {
+            if x < *share {
+                return group;
+            }
+            x -= share;
+        }
+        "Kinh"
+    }
+
+    pub(crate) fn religion_of_root(&self, root: Slot, ethnicity: &str) -> &'static str {
+        let mut rng = Stream::new(&[
+            self.seed,
+            S_ETHNIC + 100,
+            root.province as u64,
+            u64::from(root.rank),
+        ]);
+        let by_group: Option<&[(&'static str, f64)]> = match ethnicity {
+            "Chăm" => Some(&[("Bà-la-môn", 40.0), ("Hồi giáo", 40.0), ("Không", 20.0)]),
+            "Khmer" => Some(&[("Phật giáo", 90.0), ("Không", 10.0)]),
+            "Hoa" => Some(&[("Phật giáo", 45.0), ("Không", 55.0)]),
+            "H'Mông" | "Ê Đê" | "Gia Rai" | "Ba Na" | "M'Nông" | "Cơ Ho" => {
+                Some(&[("Tin lành", 30.0), ("Công giáo", 15.0), ("Không", 55.0)])
+            }
+            "Kinh" => None,
+            _ => Some(&[("Không", 100.0)]),
+        };
+        if let Some(table) = by_group {
+            return rng.weighted(table);
+        }
+        let mut x = rng.unit() * 100.0;
+        for (religion, share) in &self.units.provinces[root.province].religions {
+            if x < *share {
+                return religion;
+            }
+            x -= share;
+        }
+        "Không"
+    }
+
+    pub(crate) fn birth_date(&self, s: Slot, id: CitizenId) -> Date {
+        let days = if s.year == self.reference.year() {
+            u64::from(self.reference.ordinal())
+        } else {
+            u64::from(time::util::days_in_year(s.year))
+        };
+        let ordinal = 1 + self.stream(S_BIRTH, id).below(days) as u16;
+        Date::from_ordinal_date(s.year, ordinal).unwrap_or(self.reference)
+    }
+
+    pub(crate) fn life_of(&self, id: CitizenId, birth: Date) -> Life {
+        let age = age_on(birth, self.reference);
+        // Deaths are registered from 45 on: a parent's youngest child (born by the parent's 40th
+        // year) is then older than the five-year window, so no one dies before a child's birth.
+        if age < 45 {
+            return Life::Alive;
+        }
+        let annual = (0.000_03 * (0.097 * f64::from(age)).exp()).min(0.3);
+        let mut rng = self.stream(S_LIFE, id);
+        // The database holds deaths registered in the last five years.
+        if rng.chance((5.0 * annual).min(0.9)) {
+            let window = (self.reference - birth).whole_days().clamp(1, 5 * 365);
+            let died = self.reference - Duration::days(rng.below(window as u64) as i64);
+            Life::Deceased(died.max(birth))
+        } else {
+            Life::Alive
+        }
+    }
+
+    /// The name, ethnicity and religion that come down the father's line.
+    pub(crate) fn lineage(&self, s: Slot, id: CitizenId) -> (String, &'static str, &'static str) {
+        let root = self.root_of(s);
+        let root_id = self.id_of(root);
+        let ethnicity = self.ethnicity_of_root(root);
+        let religion = self.religion_of_root(root, ethnicity);
+        let custom = NamingCustom::of(ethnicity);
+        let family = custom.family(&mut self.stream(S_SURNAME, root_id));
+        let name = custom.full_name(family, s.sex, s.year, &mut self.stream(S_NAME, id));
+        (name, ethnicity, religion)
+    }
+
+    pub(crate) fn name_of(&self, s: Slot) -> (CitizenId, String) {
+        let id = self.id_of(s);
+        (id, self.lineage(s, id).0)
+    }
+}

@@ -1,0 +1,129 @@
+//! A citizen's record, assembled from the census, the family, the household and the documents.
+
+use sandbox06_vn::CitizenId;
+
+use crate::{
+    Country, S_BIRTHPLACE, S_MARKS, Slot, View,
+    names::MARKS,
+    person::{CommuneRef, Life, Marital, Person, Place, Relative, Vneid},
+    rules::{CARD_AGE, age_on},
+};
+
+impl Country {
+    /// The 2025 province code of a place.
+    pub fn province_2025_of(&self, place: &Place) -> u8 {
+        match place.commune {
+            CommuneRef::Pre2025(i) => {
+                let c = &self.units.communes[i as usize];
+                self.units.communes_2025[c.current as usize].province
+            }
+            CommuneRef::Current(i) => self.units.communes_2025[i as usize].province,
+        }
+    }
+
+    pub(crate) fn birth_place(&self, s: Slot, id: CitizenId) -> Place {
+        let p = &self.units.provinces[s.province];
+        let span = u64::from(p.communes.end - p.communes.start).max(1);
+        let commune = p.communes.start + self.stream(S_BIRTHPLACE, id).below(span) as u32;
+        Place {
+            commune: CommuneRef::Pre2025(commune),
+            street: String::new(),
+        }
+    }
+
+    pub(crate) fn relative(&self, s: Slot) -> Relative {
+        let (id, full_name) = self.name_of(s);
+        Relative {
+            id: Some(id),
+            full_name,
+            birth_year: s.year,
+        }
+    }
+
+    pub(crate) fn generate(&self, s: Slot, id: CitizenId, view: View) -> Person {
+        let date_of_birth = self.birth_date(s, id);
+        let life = self.life_of(id, date_of_birth);
+        let (full_name, ethnicity, religion) = self.lineage(s, id);
+        let birth_registration = self.birth_place(s, id);
+        // The basic view skips the household, so it has no residence to print on cards either.
+        let home = (view == View::Full).then(|| {
+            let (head, relation) = self.household_head(s, id);
+            let head_id = if head == s { id } else { self.id_of(head) };
+            (
+                head,
+                head_id,
+                relation,
+                self.own_home(head_id, head.province),
+            )
+        });
+        let (cards, old_id_number) = self.cards(
+            id,
+            date_of_birth,
+            life,
+            home.as_ref().map(|(.., place)| place),
+        );
+        let residence = home
+            .as_ref()
+            .map_or_else(|| birth_registration.clone(), |(.., place)| place.clone());
+        let mut person = Person {
+            id,
+            full_name,
+            date_of_birth,
+            sex: s.sex,
+            ethnicity,
+            religion,
+            home_town: birth_registration.clone(),
+            birth_registration,
+            residence,
+            previous_residences: Vec::new(),
+            life,
+            cards,
+            old_id_number,
+            marital: Marital::Single,
+            father: None,
+            mother: None,
+            spouse: None,
+            household: None,
+            vneid: (Vneid::None, None),
+            insurance: None,
+            marks: String::new(),
+            persona: None,
+        };
+        let Some((head, head_id, relation, _)) = home else {
+            return person;
+        };
+        let father = self.father_of(s);
+        if let Some(f) = father {
+            let root = self.root_of(f);
+            person.home_town = self.birth_place(root, self.id_of(root));
+            person.father = Some(self.relative(f));
+            person.mother = self.partner_slot(f).map(|m| self.relative(m));
+        }
+        if let Some((spouse, divorced)) = self.spouse_of(s) {
+            let spouse_alive = self.is_alive_slot(spouse).1;
+            person.marital = if divorced {
+                Marital::Divorced
+            } else if !spouse_alive && life == Life::Alive {
+                Marital::Widowed
+            } else {
+                Marital::Married
+            };
+            if !divorced {
+                person.spouse = Some(self.relative(spouse));
+            }
+        }
+        if life == Life::Alive {
+            person.household = Some(self.household(head, head_id, relation));
+        }
+        person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
+        person.insurance = if life == Life::Alive {
+            self.insurance(id, date_of_birth, self.province_2025_of(&person.residence))
+        } else {
+            None
+        };
+        if age_on(date_of_birth, self.reference) >= CARD_AGE {
+            person.marks = (*self.stream(S_MARKS, id).pick(MARKS)).to_owned();
+        }
+        person
+    }
+}

@@ -1,0 +1,163 @@
+//! What a caller claims about one person, validated before any upstream call.
+
+use sandbox06_proto::{
+    citizen::FieldVerdict, dates::date_from_proto, population::Citizen as Record, types,
+};
+use sandbox06_vn::{CitizenId, CivilDate, FieldError, FieldErrorKind, Sex};
+
+use super::{
+    CitizenApi,
+    verify::{self, Checks},
+};
+
+const MAX_NAME_CHARS: usize = 200;
+/// Longest claimed address, in characters.
+pub(super) const MAX_ADDRESS_CHARS: usize = 500;
+
+fn sex_of(value: i32, field: &str) -> Result<Option<Sex>, FieldError> {
+    match types::Sex::try_from(value) {
+        Ok(types::Sex::Unspecified) => Ok(None),
+        Ok(types::Sex::Male) => Ok(Some(Sex::Male)),
+        Ok(types::Sex::Female) => Ok(Some(Sex::Female)),
+        Err(_) => Err(FieldError::new(
+            FieldErrorKind::Other,
+            field,
+            format!("must be SEX_MALE or SEX_FEMALE, got {value}"),
+        )),
+    }
+}
+
+/// An unset date, or one with every part zero, is "not provided".
+pub(super) fn optional_date(
+    date: Option<&types::Date>,
+    field: &str,
+) -> Result<Option<CivilDate>, FieldError> {
+    match date {
+        None => Ok(None),
+        Some(d) if d.year == 0 && d.month == 0 && d.day == 0 => Ok(None),
+        Some(d) => date_from_proto(d, field).map(Some),
+    }
+}
+
+/// Text with its surrounding blanks removed; `None` when nothing is left.
+pub(super) fn optional_text(text: &str) -> Option<&str> {
+    let t = text.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// Optional text of at most `max` characters.
+pub(super) fn bounded<'a>(
+    text: &'a str,
+    field: &str,
+    max: usize,
+) -> Result<Option<&'a str>, FieldError> {
+    let t = optional_text(text);
+    match t {
+        Some(t) if t.chars().count() > max => Err(FieldError::new(
+            FieldErrorKind::Other,
+            field,
+            format!(
+                "must be at most {max} characters, got {}",
+                t.chars().count()
+            ),
+        )),
+        _ => Ok(t),
+    }
+}
+
+/// Checks an old 9-digit CMND number: the first non-digit is named, else the length.
+pub(super) fn old_id_number(text: &str, field: &str) -> Result<(), FieldError> {
+    let err = |description: String| FieldError::new(FieldErrorKind::Other, field, description);
+    if let Some(bad) = text.chars().find(|c| !c.is_ascii_digit()) {
+        return Err(err(format!("must contain only digits, found {bad:?}")));
+    }
+    if text.len() != 9 {
+        return Err(err(format!(
+            "must be the 9-digit CMND number, got {} digits",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A claim about one person, validated.
+#[derive(Clone, Debug)]
+pub(super) struct Claim {
+    pub citizen_id: CitizenId,
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<CivilDate>,
+    pub sex: Option<Sex>,
+}
+
+impl Claim {
+    /// Adds the verdicts of the name, date of birth and sex, in that order.
+    pub fn check(&self, checks: &mut Checks, record: &Record) {
+        checks.name("full_name", self.full_name.as_deref(), &record.full_name);
+        match self.date_of_birth {
+            Some(d) => checks.push(
+                "date_of_birth",
+                verify::date_verdict(d, record.date_of_birth.as_ref()),
+                "",
+            ),
+            None => checks.push("date_of_birth", FieldVerdict::NotProvided, ""),
+        }
+        match self.sex {
+            Some(s) => checks.push("sex", verify::sex_verdict(s, record.sex), ""),
+            None => checks.push("sex", FieldVerdict::NotProvided, ""),
+        }
+    }
+}
+
+impl CitizenApi {
+    /// A personal ID number, judged as of the reference year.
+    pub(super) fn parse_id(&self, raw: &str, field: &str) -> Result<CitizenId, FieldError> {
+        CitizenId::parse_at(raw, field, self.reference.year())
+    }
+
+    /// The claim of a request's identity fields.
+    pub(super) fn claim(
+        &self,
+        citizen_id: &str,
+        full_name: &str,
+        date_of_birth: Option<&types::Date>,
+        sex: i32,
+    ) -> Result<Claim, FieldError> {
+        let citizen_id = self.parse_id(citizen_id, "citizen_id")?;
+        let full_name = bounded(full_name, "full_name", MAX_NAME_CHARS)?.map(str::to_owned);
+        let date_of_birth = optional_date(date_of_birth, "date_of_birth")?;
+        if let Some(d) = date_of_birth
+            && d > self.reference
+        {
+            return Err(FieldError::new(
+                FieldErrorKind::Date,
+                "date_of_birth",
+                format!("{d} is in the future"),
+            ));
+        }
+        let sex = sex_of(sex, "sex")?;
+        Ok(Claim {
+            citizen_id,
+            full_name,
+            date_of_birth,
+            sex,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_id_numbers_name_the_first_non_digit_else_the_length() {
+        let e = old_id_number("12345678a", "old_id_number").unwrap_err();
+        assert_eq!(e.description, "must contain only digits, found 'a'");
+        assert_eq!(e.field, "old_id_number");
+        let e = old_id_number("1234567", "old_id_number").unwrap_err();
+        assert_eq!(
+            e.description,
+            "must be the 9-digit CMND number, got 7 digits"
+        );
+        assert!(old_id_number("012345678", "old_id_number").is_ok());
+    }
+}

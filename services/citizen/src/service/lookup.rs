@@ -1,0 +1,231 @@
+//! GetCitizen, VerifyCitizen and VerifyCardQr: one validated request, one upstream lookup, one
+//! answer or a [`CitizenError`].
+
+use sandbox06_proto::{
+    citizen as api,
+    dates::date_to_proto,
+    population::{Citizen as Record, RecordView},
+    types,
+};
+use sandbox06_vn::{CardQr, CitizenId, Sex};
+
+use super::{
+    CitizenApi,
+    claim::{Claim, MAX_ADDRESS_CHARS, bounded, old_id_number, optional_date, optional_text},
+    convert, read_mask,
+    verify::{self, Checks, card_check, current_card_status},
+};
+use crate::error::CitizenError;
+
+/// What the sandbox did, for the trace: masked number, persona, verdict (never names or dates).
+fn trace_outcome(rpc: &str, record: &Record, verdict: api::Verdict) {
+    tracing::debug!(
+        rpc,
+        citizen = %sandbox06_runtime::mask::citizen_id(&record.citizen_id),
+        persona = %record.persona,
+        verdict = verdict.as_str_name(),
+        "verified"
+    );
+}
+
+impl CitizenApi {
+    /// The full record of `id`, which the caller sent as `field` (`shown` as they wrote it).
+    async fn record(
+        &self,
+        id: CitizenId,
+        field: &str,
+        shown: &str,
+    ) -> Result<Record, CitizenError> {
+        self.population
+            .get(&id.to_string(), RecordView::Full)
+            .await
+            .map_err(|e| CitizenError::upstream(e, field))?
+            .ok_or_else(|| CitizenError::not_found(shown))
+    }
+
+    /// GetCitizen: the record, reduced to the read mask.
+    pub(super) async fn get(
+        &self,
+        req: api::GetCitizenRequest,
+    ) -> Result<api::GetCitizenResponse, CitizenError> {
+        let id = self.parse_id(&req.citizen_id, "citizen_id")?;
+        let paths = req.read_mask.map(|m| m.paths).unwrap_or_default();
+        read_mask::validate(&paths)?;
+        let record = self.record(id, "citizen_id", &req.citizen_id).await?;
+        let citizen = read_mask::apply(convert::citizen(record), &paths)?;
+        Ok(api::GetCitizenResponse {
+            citizen: Some(citizen),
+        })
+    }
+
+    /// VerifyCitizen: a verdict per claimed field, and one overall.
+    pub(super) async fn verify(
+        &self,
+        req: api::VerifyCitizenRequest,
+    ) -> Result<api::VerifyCitizenResponse, CitizenError> {
+        let claim = self.claim(
+            &req.citizen_id,
+            &req.full_name,
+            req.date_of_birth.as_ref(),
+            req.sex,
+        )?;
+        let address = bounded(&req.address, "address", MAX_ADDRESS_CHARS)?;
+        let card_issue_date = optional_date(req.card_issue_date.as_ref(), "card_issue_date")?;
+        let old_id = optional_text(&req.old_id_number);
+        if let Some(old) = old_id {
+            old_id_number(old, "old_id_number")?;
+        }
+        let record = self
+            .record(claim.citizen_id, "citizen_id", &req.citizen_id)
+            .await?;
+
+        let mut checks = Checks::new();
+        claim.check(&mut checks, &record);
+        checks.address("address", address, &record);
+        let (card_verdict, card_status) = match card_issue_date {
+            Some(issued) => card_check(issued, &record),
+            None => (api::FieldVerdict::NotProvided, current_card_status(&record)),
+        };
+        checks.push("card_issue_date", card_verdict, "");
+        checks.old_id_number("old_id_number", old_id, &record.old_id_number);
+        let card_usable = card_issue_date.is_none() || card_status == types::CardStatus::Valid;
+        let verdict = checks.verdict(record.life_status, card_usable);
+        trace_outcome("verify_citizen", &record, verdict);
+        Ok(api::VerifyCitizenResponse {
+            verdict: verdict as i32,
+            checks: checks.into_inner(),
+            life_status: record.life_status,
+            card_status: card_status as i32,
+        })
+    }
+
+    /// VerifyCardQr: the card's fields against the record.
+    pub(super) async fn verify_qr(
+        &self,
+        req: api::VerifyCardQrRequest,
+    ) -> Result<api::VerifyCardQrResponse, CitizenError> {
+        let qr = CardQr::parse(&req.payload, self.reference.year())?;
+        let id = qr.citizen_id.to_string();
+        let record = self
+            .record(qr.citizen_id, "payload.citizen_id", &id)
+            .await?;
+
+        let mut checks = Checks::new();
+        let claim = Claim {
+            citizen_id: qr.citizen_id,
+            full_name: Some(qr.full_name.clone()),
+            date_of_birth: Some(qr.date_of_birth),
+            sex: Some(qr.sex),
+        };
+        claim.check(&mut checks, &record);
+        checks.old_id_number(
+            "old_id_number",
+            qr.old_id_number.as_deref(),
+            &record.old_id_number,
+        );
+        let address = checks.address("address", optional_text(&qr.address), &record);
+        let (card_verdict, card_status) = card_check(qr.issue_date, &record);
+        checks.push("issue_date", card_verdict, "");
+        let card_usable = card_status == types::CardStatus::Valid;
+        let verdict = checks.verdict(record.life_status, card_usable);
+        trace_outcome("verify_card_qr", &record, verdict);
+        Ok(api::VerifyCardQrResponse {
+            card: Some(api::CardQr {
+                citizen_id: id,
+                old_id_number: qr.old_id_number.clone().unwrap_or_default(),
+                full_name: qr.full_name.clone(),
+                date_of_birth: Some(date_to_proto(qr.date_of_birth)),
+                sex: match qr.sex {
+                    Sex::Male => types::Sex::Male,
+                    Sex::Female => types::Sex::Female,
+                } as i32,
+                address: qr.address.clone(),
+                issue_date: Some(date_to_proto(qr.issue_date)),
+            }),
+            verdict: verdict as i32,
+            checks: checks.into_inner(),
+            life_status: record.life_status,
+            card_status: card_status as i32,
+            address_stale: address == verify::AddressVerdict::Previous,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sandbox06_proto::{citizen::citizen_service_server::CitizenService, population as pb};
+    use sandbox06_runtime::{
+        ApiError, Reason,
+        error::{field_violations_of, reason_of},
+    };
+    use time::macros::date;
+    use tonic::{Code, Request, Status};
+
+    use super::*;
+    use crate::population::{PopulationClient, UpstreamError};
+
+    /// A population database that refuses every number it is asked for, as its own adapter
+    /// would: with its own field path.
+    struct Refusing;
+
+    #[tonic::async_trait]
+    impl PopulationClient for Refusing {
+        async fn get(
+            &self,
+            _citizen_id: &str,
+            _view: RecordView,
+        ) -> Result<Option<pb::Citizen>, UpstreamError> {
+            let status: Status = ApiError::invalid_field(
+                Reason::InvalidArgument,
+                "citizen_id",
+                "is retired in this database",
+            )
+            .into();
+            Err(status.into())
+        }
+
+        async fn batch_get(
+            &self,
+            _citizen_ids: Vec<String>,
+            _view: RecordView,
+        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn fields(status: &Status) -> Vec<String> {
+        field_violations_of(status)
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_refused_number_is_named_by_the_callers_field() {
+        let api = CitizenApi::new(Arc::new(Refusing), date!(2026 - 11 - 27));
+        let status = api
+            .get_citizen(Request::new(api::GetCitizenRequest {
+                citizen_id: "001090012345".into(),
+                read_mask: None,
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_ARGUMENT"));
+        assert_eq!(fields(&status), ["citizen_id"]);
+        assert_eq!(status.message(), "citizen_id: is retired in this database");
+
+        // In a card QR, the number is a part of the payload.
+        let payload =
+            "001090012345|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã An Khánh|15042021";
+        let status = api
+            .verify_card_qr(Request::new(api::VerifyCardQrRequest {
+                payload: payload.into(),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(&status), ["payload.citizen_id"]);
+    }
+}

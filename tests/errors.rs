@@ -1,0 +1,112 @@
+//! docs/ERRORS.md lists every error reason, grouped by owner, as each crate declares them.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use sandbox06_runtime::ErrorReason;
+use tonic::Code;
+
+const DOC: &str = include_str!("../docs/ERRORS.md");
+
+/// The name of a gRPC code as the protocol spells it.
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// The table row of a reason, as the page writes it.
+fn row(reason: &dyn ErrorReason) -> String {
+    format!(
+        "| `{}` | `{}` | {} |",
+        reason.as_str(),
+        code_name(reason.code()),
+        reason.when()
+    )
+}
+
+/// The table rows of the section under `## {heading}`.
+fn section_rows(heading: &str) -> Vec<&'static str> {
+    let start = DOC
+        .find(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("docs/ERRORS.md has no section {heading:?}"));
+    let section = &DOC[start + 1..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .collect()
+}
+
+fn rows<R: ErrorReason>(reasons: &[R]) -> Vec<String> {
+    reasons.iter().map(|r| row(r)).collect()
+}
+
+#[test]
+fn errors_doc_lists_every_reason_of_every_owner() {
+    let owners = [
+        ("Every service", rows(sandbox06_runtime::error::REASONS)),
+        ("Citizen service", rows(sandbox06_citizen::REASONS)),
+        (
+            "Population database",
+            rows(sandbox06_population_db::REASONS),
+        ),
+    ];
+    for (heading, expected) in &owners {
+        assert_eq!(
+            section_rows(heading),
+            *expected,
+            "docs/ERRORS.md section {heading:?} must list exactly these rows, in order:\n{}",
+            expected.join("\n")
+        );
+    }
+    let documented = DOC.lines().filter(|line| line.starts_with("| `")).count();
+    let declared: usize = owners.iter().map(|(_, rows)| rows.len()).sum();
+    assert_eq!(documented, declared, "rows outside the owners' sections");
+}
+
+#[test]
+fn an_owner_never_lists_a_reason_twice_nor_redefines_a_generic_one() {
+    let generic: Vec<&str> = sandbox06_runtime::error::REASONS
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    let services: [Vec<&str>; 2] = [
+        sandbox06_citizen::REASONS
+            .iter()
+            .map(|r| r.as_str())
+            .collect(),
+        sandbox06_population_db::REASONS
+            .iter()
+            .map(|r| r.as_str())
+            .collect(),
+    ];
+    for names in std::iter::once(&generic).chain(&services) {
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
+    for names in &services {
+        for name in names {
+            assert!(!generic.contains(name), "{name} is a generic reason");
+        }
+    }
+}

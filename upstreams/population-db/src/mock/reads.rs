@@ -1,0 +1,180 @@
+//! GetCitizen, BatchGetCitizens and ListCitizens: records as of today, with every recorded
+//! change applied.
+
+use sandbox06_proto::population as pb;
+use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
+use sandbox06_world::View;
+
+use super::PopulationDb;
+use crate::error::PopulationError;
+
+/// Most numbers one BatchGetCitizens call may ask for.
+pub const MAX_BATCH: usize = 10_000;
+const DEFAULT_PAGE: u64 = 100;
+const MAX_PAGE: u64 = 1_000;
+
+/// The view a request asks for; anything but the basic one is the full record.
+pub(super) fn view_of(view: i32) -> View {
+    if view == pb::RecordView::Basic as i32 {
+        View::Basic
+    } else {
+        View::Full
+    }
+}
+
+/// A malformed request field with no more specific reason.
+fn rejected(field: &str, description: impl Into<String>) -> PopulationError {
+    FieldError::new(FieldErrorKind::Other, field, description).into()
+}
+
+impl PopulationDb {
+    /// GetCitizen: one record.
+    pub(super) async fn read_citizen(
+        &self,
+        req: pb::GetCitizenRequest,
+    ) -> Result<pb::GetCitizenResponse, PopulationError> {
+        let id = self.parse_id(&req.citizen_id, "citizen_id")?;
+        let citizen = self
+            .record(id, view_of(req.view), self.has_overlays().await?)
+            .await?
+            .ok_or_else(|| PopulationError::not_found(&req.citizen_id))?;
+        Ok(pb::GetCitizenResponse {
+            citizen: Some(citizen),
+        })
+    }
+
+    /// BatchGetCitizens: records in the order asked; a malformed number gets its reason, not
+    /// a failure of the call.
+    pub(super) async fn read_batch(
+        &self,
+        req: pb::BatchGetCitizensRequest,
+    ) -> Result<pb::BatchGetCitizensResponse, PopulationError> {
+        if req.citizen_ids.len() > MAX_BATCH {
+            return Err(rejected(
+                "citizen_ids",
+                format!(
+                    "at most {MAX_BATCH} numbers per call, got {}",
+                    req.citizen_ids.len()
+                ),
+            ));
+        }
+        let view = view_of(req.view);
+        let year = self.country.reference_date().year();
+        let overlays = self.has_overlays().await?;
+        let parsed: Vec<_> = req
+            .citizen_ids
+            .iter()
+            .map(|raw| CitizenId::parse_at(raw, "citizen_id", year))
+            .collect();
+        let mut found = self
+            .records(
+                parsed
+                    .iter()
+                    .filter_map(|p| p.as_ref().ok().copied())
+                    .collect(),
+                view,
+                overlays,
+            )
+            .await?
+            .into_iter();
+        let results = req
+            .citizen_ids
+            .into_iter()
+            .zip(parsed)
+            .map(|(raw, parsed)| match parsed {
+                Ok(_) => pb::BatchGetCitizensResult {
+                    citizen: found.next().flatten(),
+                    citizen_id: raw,
+                    invalid_reason: String::new(),
+                },
+                Err(e) => pb::BatchGetCitizensResult {
+                    citizen: None,
+                    citizen_id: raw,
+                    invalid_reason: e.description,
+                },
+            })
+            .collect();
+        Ok(pb::BatchGetCitizensResponse { results })
+    }
+
+    /// ListCitizens: one page of the population, or of one province's.
+    pub(super) async fn read_page(
+        &self,
+        req: pb::ListCitizensRequest,
+    ) -> Result<pb::ListCitizensResponse, PopulationError> {
+        let range = if req.province_code.is_empty() {
+            0..self.country.population()
+        } else {
+            req.province_code
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| self.country.province_range(code))
+                .ok_or_else(|| {
+                    rejected(
+                        "province_code",
+                        format!(
+                            "must be a pre-2025 GSO province code such as \"58\", got {:?}",
+                            req.province_code
+                        ),
+                    )
+                })?
+        };
+        let page_size = match req.page_size {
+            0 => DEFAULT_PAGE,
+            n if n < 0 => {
+                return Err(rejected(
+                    "page_size",
+                    format!("must not be negative, got {n}"),
+                ));
+            }
+            n => (n as u64).min(MAX_PAGE),
+        };
+        let offset = if req.page_token.is_empty() {
+            0
+        } else {
+            req.page_token
+                .parse::<u64>()
+                .ok()
+                .filter(|o| *o <= range.end - range.start)
+                .ok_or_else(|| rejected("page_token", "is not a token this server returned"))?
+        };
+        let view = view_of(req.view);
+        let overlays = self.has_overlays().await?;
+        let start = range.start + offset;
+        let end = (start + page_size).min(range.end);
+        let citizens = self
+            .records(
+                (start..end)
+                    .filter_map(|i| self.country.citizen_at(i))
+                    .collect(),
+                view,
+                overlays,
+            )
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let next_page_token = if end < range.end {
+            (end - range.start).to_string()
+        } else {
+            String::new()
+        };
+        Ok(pb::ListCitizensResponse {
+            citizens,
+            next_page_token,
+            total_size: (range.end - range.start) as i64,
+        })
+    }
+
+    /// GetCountryInfo: what the country was generated from.
+    pub(super) fn country_info(&self) -> pb::GetCountryInfoResponse {
+        pb::GetCountryInfoResponse {
+            seed: self.country.seed(),
+            population: self.country.population() as i64,
+            reference_date: Some(sandbox06_proto::dates::date_to_proto(
+                self.country.reference_date(),
+            )),
+            persona_count: self.country.personas().all().len() as i32,
+        }
+    }
+}
