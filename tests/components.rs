@@ -6,7 +6,10 @@
 use figment::{Figment, providers::Serialized};
 use sandbox06_proto::citizen::{GetCitizenRequest, citizen_service_client::CitizenServiceClient};
 use sandbox06_runtime::{component::StartError, error::reason_of};
-use sandbox06_testkit::{Answer, FakeUpstream, personas, serve_alone, test_config};
+use sandbox06_testkit::{
+    Answer, FakeUpstream, STUB_SPEC, StubComponent, http1, personas, serve_alone, serve_alone_in,
+    test_config,
+};
 use tonic::Code;
 
 fn get(citizen_id: &str) -> GetCitizenRequest {
@@ -89,4 +92,59 @@ async fn a_component_alone_without_its_peers_url_names_the_key() {
         );
         assert!(error.to_string().contains(key), "{error}");
     }
+}
+
+/// The suite's components and the stub: a new component is one more entry in the list.
+fn list_with_stub() -> Vec<std::sync::Arc<dyn sandbox06_runtime::component::Component>> {
+    let mut list = sandbox06::components();
+    list.push(std::sync::Arc::new(StubComponent));
+    list
+}
+
+fn hello_request() -> http::Request<String> {
+    http::Request::get("/stub/hello")
+        // Only the edge may say who the caller is: a client's claim is stripped.
+        .header("x-sandbox06-caller-subject", "someone-else")
+        .body(String::new())
+        .unwrap()
+}
+
+fn assert_stub_answered(status: http::StatusCode, body: &str) {
+    assert_eq!(status, http::StatusCode::OK, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(answer["component"], STUB_SPEC.name);
+    assert!(answer["caller_subject"].is_null(), "{answer}");
+    assert!(answer["forwarded_for"].is_string(), "{answer}");
+}
+
+#[tokio::test]
+async fn a_components_http_route_is_reached_through_the_edge_under_up() {
+    let mut suite = sandbox06::Suite::start_with(&test_config(), list_with_stub())
+        .await
+        .unwrap();
+    suite
+        .wait_ready(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    let (status, body) = http1(suite.edge, hello_request()).await;
+    assert_stub_answered(status, &body);
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_components_http_route_is_reached_through_the_edge_alone() {
+    let stub = serve_alone_in("stub", list_with_stub(), Figment::new()).await;
+    let gateway = serve_alone_in(
+        "gateway",
+        list_with_stub(),
+        Figment::new()
+            .merge(Serialized::default("gateway.backends.stub", stub.url()))
+            .merge(Serialized::default(
+                "gateway.backends.citizen",
+                "http://127.0.0.1:1",
+            )),
+    )
+    .await;
+    let (status, body) = http1(gateway.addr, hello_request()).await;
+    assert_stub_answered(status, &body);
 }

@@ -4,9 +4,11 @@
 
 mod failing_store;
 mod fake_upstream;
+mod stub_component;
 
 pub use failing_store::FailingStore;
 pub use fake_upstream::{Answer, FakeUpstream};
+pub use stub_component::{STUB_SPEC, StubComponent};
 
 use figment::{Figment, providers::Serialized};
 use sandbox06::{Config, Suite, components};
@@ -81,6 +83,30 @@ impl Harness {
     }
 }
 
+/// An HTTP/1.1 request to `addr` through a real client: (status, body).
+pub async fn http1(
+    addr: std::net::SocketAddr,
+    request: http::Request<String>,
+) -> (http::StatusCode, String) {
+    use http_body_util::BodyExt;
+    let (parts, body) = request.into_parts();
+    let mut request =
+        http::Request::from_parts(parts, http_body_util::Full::new(bytes::Bytes::from(body)));
+    let uri = format!("http://{addr}{}", request.uri());
+    *request.uri_mut() = uri.parse().expect("a valid uri");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let response = client.request(request).await.expect("an HTTP answer");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the whole body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
 /// A component running alone (as `sandbox06 serve <name>` runs it); stops when dropped.
 #[derive(Debug)]
 pub struct RunningAlone {
@@ -113,8 +139,22 @@ impl Drop for RunningAlone {
 
 /// Starts component `name` alone with the test config plus `extra` (its peers' URLs, say).
 pub async fn serve_alone(name: &str, extra: Figment) -> RunningAlone {
+    serve_alone_in(name, components(), extra).await
+}
+
+/// [`serve_alone`] for component `name` of `list` (the suite's list with more, say).
+pub async fn serve_alone_in(
+    name: &str,
+    list: Vec<std::sync::Arc<dyn sandbox06_runtime::component::Component>>,
+    extra: Figment,
+) -> RunningAlone {
     let config = test_config_with(extra);
-    let alone = sandbox06::Alone::bind(&config, name)
+    let component = list
+        .iter()
+        .find(|c| c.spec().name == name)
+        .cloned()
+        .expect("a component of the list");
+    let alone = sandbox06::Alone::bind_component(&config, component, list)
         .await
         .expect("the component binds");
     let addr = alone.addr().expect("its address");
