@@ -1,19 +1,16 @@
-//! The country's documents: the cards a citizen holds, the VNeID account and the health
-//! insurance, and what a card prints (its address and its QR payload).
+//! The country's documents: the cards a citizen holds, and what a card prints (its address and
+//! its QR payload).
 
 use sandbox06_vn::{
     CardQr, CitizenId, CivilDate,
     admin::{AdminUnits, join_address},
 };
-use time::{Date, Duration, Month};
+use time::{Date, Duration};
 
 use crate::{
-    Country, S_CARD, S_CMND, S_INSURANCE, S_VNEID, date_max,
-    person::{Card, CardKind, CardStanding, CommuneRef, Insurance, Life, Person, Place, Vneid},
-    rules::{
-        self, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM, add_years, age_on,
-        card_expiry,
-    },
+    Country, S_CARD, S_CMND, date_max,
+    person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
+    rules::{self, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM, add_years, card_expiry},
 };
 
 /// The address as a card issued on `issued` prints it (and its QR code): the units in force
@@ -136,71 +133,5 @@ impl Country {
             };
         }
         (cards, old_id)
-    }
-
-    /// VNeID account: registering needs the chip of a CCCD or Căn cước card, so an account
-    /// opens after the first such card, from the app's launch in July 2022.
-    pub(crate) fn vneid(
-        &self,
-        id: CitizenId,
-        birth: Date,
-        life: Life,
-        cards: &[Card],
-    ) -> (Vneid, Option<Date>) {
-        let age = age_on(birth, self.reference);
-        let first_chip = cards
-            .iter()
-            .filter(|c| c.kind != CardKind::Cmnd)
-            .map(|c| c.issued)
-            .min();
-        let Some(first_chip) = first_chip.filter(|_| age >= CARD_AGE && life == Life::Alive) else {
-            return (Vneid::None, None);
-        };
-        let mut rng = self.stream(S_VNEID, id);
-        let (p2, p1) = if age > 75 { (0.35, 0.15) } else { (0.62, 0.18) };
-        let x = rng.unit();
-        let level = if x < p2 {
-            Vneid::Level2
-        } else if x < p2 + p1 {
-            Vneid::Level1
-        } else {
-            return (Vneid::None, None);
-        };
-        let start = date_max(rules::VNEID_FROM, first_chip);
-        let span = (self.reference - start).whole_days().max(1) as u64;
-        (level, Some(start + Duration::days(rng.below(span) as i64)))
-    }
-
-    pub(crate) fn insurance(
-        &self,
-        id: CitizenId,
-        birth: Date,
-        residence_province: u8,
-    ) -> Option<Insurance> {
-        let mut rng = self.stream(S_INSURANCE, id);
-        if !rng.chance(0.93) {
-            return None;
-        }
-        let age = age_on(birth, self.reference);
-        let (group, level) = match age {
-            ..6 => ("TE", 1),
-            6..18 => ("HS", 4),
-            18..60 => rng.weighted(&[
-                (("GD", 4), 45.0),
-                (("DN", 4), 40.0),
-                (("HC", 4), 10.0),
-                (("CK", 2), 5.0),
-            ]),
-            _ => rng.weighted(&[(("HT", 2), 50.0), (("GD", 4), 40.0), (("BT", 1), 10.0)]),
-        };
-        let number = format!("{:02}{:08}", residence_province, rng.below(100_000_000));
-        let year = self.reference.year();
-        Some(Insurance {
-            card_code: format!("{group}{level}{residence_province:02}{number}"),
-            social_insurance_number: number,
-            valid_from: Date::from_calendar_date(year, Month::January, 1).unwrap_or(self.reference),
-            valid_to: Date::from_calendar_date(year, Month::December, 31).unwrap_or(self.reference),
-            facility_code: format!("{:02}{:03}", residence_province, 1 + rng.below(120)),
-        })
     }
 }

@@ -13,11 +13,13 @@
 //!
 //! The computation is split by concern: `census` (bucket sizes, ranks, enumeration),
 //! `families` (fathers, children, couples, lineage, births and deaths), `households` (marriages,
-//! homes, heads and members), `documents` (cards, VNeID, health insurance, what a card prints)
+//! homes, heads and members), `documents` (cards, what a card prints), `facets` (what other national systems own: the VNeID
+//! account, health insurance)
 //! and `records` (a citizen's record assembled from them).
 
 mod census;
 pub mod documents;
+pub mod facets;
 mod families;
 mod households;
 mod names;
