@@ -12,6 +12,7 @@
 //!     let _telemetry = telemetry::init("citizen", &config.telemetry);
 //!     let listener = server::bind(config.citizen.listen).await?;
 //!     let builder = server::ServerBuilder::new(&config.limits)
+//!         .component("citizen")
 //!         .add_service(CitizenServiceServer::new(service));
 //!     builder.health_reporter().set_serving::<CitizenServiceServer<T>>().await;
 //!     builder.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;

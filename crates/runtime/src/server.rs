@@ -73,6 +73,7 @@ pub struct ServerBuilder {
     health: HealthReporter,
     listed: Vec<String>,
     limits: Limits,
+    component: Option<&'static str>,
 }
 
 impl ServerBuilder {
@@ -84,7 +85,16 @@ impl ServerBuilder {
             health,
             listed: vec![HEALTH_SERVICE.to_owned()],
             limits: limits.clone(),
+            component: None,
         }
+    }
+
+    /// Names the component this server belongs to (`gateway`, `citizen`, `population-db`...):
+    /// the `service.name` of its spans and of every span beneath them, and the `component` label
+    /// of its metrics. Unnamed, it takes the process's name ([`crate::telemetry::service_name`]).
+    pub fn component(mut self, name: &'static str) -> Self {
+        self.component = Some(name);
+        self
     }
 
     /// The health reporter: set each added service SERVING once it is ready (`""`, the whole
@@ -143,12 +153,15 @@ impl ServerBuilder {
         let incoming = TcpIncoming::from(listener)
             .with_nodelay(Some(true))
             .with_keepalive(Some(TCP_KEEPALIVE));
-        tracing::info!(addr = ?local_addr, services = ?self.listed, "serving grpc");
+        tracing::info!(addr = ?local_addr, component = self.component, services = ?self.listed, "serving grpc");
         tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .max_concurrent_streams(self.limits.max_concurrent_streams)
-            .layer(GrpcTraceLayer)
+            .layer(
+                self.component
+                    .map_or_else(GrpcTraceLayer::default, GrpcTraceLayer::new),
+            )
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, shutdown)

@@ -1,17 +1,26 @@
 //! Logs and traces, set up in one place: `tracing` with an env filter and text or JSON lines,
 //! OpenTelemetry OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context
 //! carried across every gRPC hop (server: [`GrpcTraceLayer`]; client: [`TraceContextInterceptor`]).
+//!
+//! Each component has its own `service.name`, also when several run in one process (`up`): a
+//! server names its component ([`GrpcTraceLayer::new`]), every span beneath its server span is
+//! marked with it, and spans are exported under their component's resource.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tower::{Layer, Service};
 use tracing::Span;
@@ -25,6 +34,26 @@ use crate::config::{LogFormat, TelemetryConfig};
 
 /// Variable whose presence turns OTLP trace export on.
 pub const OTLP_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// `service.namespace` of every component.
+pub const SERVICE_NAMESPACE: &str = "sandbox06";
+
+/// Span attribute naming the component a span belongs to; its value becomes the exported
+/// span's `service.name`.
+pub const COMPONENT_ATTRIBUTE: &str = "component";
+
+/// The process's service name before [`init`] names it.
+const DEFAULT_SERVICE_NAME: &str = "sandbox06";
+
+static SERVICE_NAME: OnceLock<String> = OnceLock::new();
+
+/// The service name [`init`] gave this process (`sandbox06` before): the component of servers
+/// that name none.
+pub fn service_name() -> &'static str {
+    SERVICE_NAME
+        .get()
+        .map_or(DEFAULT_SERVICE_NAME, String::as_str)
+}
 
 /// Errors of [`init`].
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +91,8 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber and propagator for a process named `service_name`.
+/// Installs the global subscriber and propagator for a process named `service_name` (a
+/// component's name, or `sandbox06` for `up`).
 ///
 /// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) is on only when
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*` variables;
@@ -71,6 +101,7 @@ impl Drop for TelemetryGuard {
 /// Call it inside a Tokio runtime: the OTLP exporter's gRPC channel runs on it.
 pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let _ = SERVICE_NAME.set(service_name.to_owned());
 
     let filter = match EnvFilter::try_from_default_env() {
         Ok(filter) => filter,
@@ -88,19 +119,12 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
             .boxed(),
     };
 
-    let provider = if std::env::var_os(OTLP_ENDPOINT_ENV).is_some() {
+    let export = std::env::var_os(OTLP_ENDPOINT_ENV).is_some();
+    let provider = if export {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()?;
-        let resource = opentelemetry_sdk::Resource::builder()
-            .with_service_name(service_name.to_owned())
-            .build();
-        Some(
-            SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .with_resource(resource)
-                .build(),
-        )
+        Some(tracer_provider(service_name, exporter))
     } else {
         None
     };
@@ -129,6 +153,148 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
             drop(TelemetryGuard { provider });
             Err(TelemetryError::AlreadyInitialized)
         }
+    }
+}
+
+/// The resource of `service_name`: its name, the suite's namespace and version, and what the
+/// `OTEL_RESOURCE_ATTRIBUTES` variable adds.
+fn resource(service_name: &str) -> Resource {
+    Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .with_attributes(identity())
+        .build()
+}
+
+fn identity() -> [KeyValue; 2] {
+    [
+        KeyValue::new("service.namespace", SERVICE_NAMESPACE),
+        KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+    ]
+}
+
+/// A tracer provider of the process named `service_name`, batching spans into `exporter`, each
+/// span under the resource of its component (its `service.name`); spans of no component go
+/// under `service_name`. [`init`] builds its OTLP export with it; tests pass their exporter.
+pub fn tracer_provider(
+    service_name: &str,
+    exporter: impl SpanExporter + 'static,
+) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_span_processor(ComponentMarker)
+        .with_batch_exporter(ComponentExporter {
+            inner: tokio::sync::Mutex::new(exporter),
+            resource: Resource::builder_empty().build(),
+        })
+        .with_resource(resource(service_name))
+        .build()
+}
+
+/// The component whose server a request entered, carried in the OpenTelemetry context from the
+/// server span to every span beneath it.
+#[derive(Clone, Copy, Debug)]
+struct Component(&'static str);
+
+/// Marks each span started beneath a server span with that server's component. The server
+/// span names itself with its `component` field; a span whose parent is remote (or absent)
+/// is such a server span, or belongs to no component.
+#[derive(Debug)]
+struct ComponentMarker;
+
+impl SpanProcessor for ComponentMarker {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        use opentelemetry::trace::Span as _;
+        if cx.has_active_span()
+            && !cx.span().span_context().is_remote()
+            && let Some(Component(name)) = cx.get::<Component>()
+        {
+            span.set_attribute(KeyValue::new(COMPONENT_ATTRIBUTE, *name));
+        }
+    }
+
+    fn on_end(&self, _span: SpanData) {}
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Exports each component's spans under that component's resource, through one exporter
+/// whose resource is switched per group (an OTLP request carries one resource per group).
+#[derive(Debug)]
+struct ComponentExporter<E> {
+    inner: tokio::sync::Mutex<E>,
+    /// The process's resource, from the provider.
+    resource: Resource,
+}
+
+impl<E: SpanExporter> ComponentExporter<E> {
+    fn resource_of(&self, component: Option<&Value>) -> Resource {
+        match component {
+            None => self.resource.clone(),
+            Some(name) => Resource::builder_empty()
+                .with_attributes(
+                    self.resource
+                        .iter()
+                        .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+                )
+                .with_service_name(name.clone())
+                .build(),
+        }
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for ComponentExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let mut groups: Vec<(Option<Value>, Vec<SpanData>)> = Vec::new();
+        for span in batch {
+            let component = span
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == COMPONENT_ATTRIBUTE)
+                .map(|kv| kv.value.clone());
+            match groups.iter_mut().find(|(c, _)| *c == component) {
+                Some((_, spans)) => spans.push(span),
+                None => groups.push((component, vec![span])),
+            }
+        }
+        let mut inner = self.inner.lock().await;
+        let mut result = Ok(());
+        for (component, spans) in groups {
+            inner.set_resource(&self.resource_of(component.as_ref()));
+            if let Err(error) = inner.export(spans).await {
+                result = Err(error);
+            }
+        }
+        result
+    }
+
+    // Both are called between exports (the batch processor runs them in turn), so the
+    // exporter is free.
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        match self.inner.try_lock() {
+            Ok(inner) => inner.shutdown_with_timeout(timeout),
+            Err(_) => Err(OTelSdkError::InternalFailure(
+                "span export still running".into(),
+            )),
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        match self.inner.try_lock() {
+            Ok(inner) => inner.force_flush(),
+            Err(_) => Err(OTelSdkError::InternalFailure(
+                "span export still running".into(),
+            )),
+        }
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.clone();
+        self.inner.get_mut().set_resource(resource);
     }
 }
 
@@ -289,16 +455,42 @@ pub fn split_grpc_path(path: &str) -> Option<(&str, &str)> {
     Some((service, method))
 }
 
-/// Server layer opening a `grpc` span per request, child of the caller's trace context, and
-/// recording the final `grpc-status` (from trailers-only headers or from the trailers).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GrpcTraceLayer;
+/// Server layer of one component: opens a `grpc` span per request, child of the caller's
+/// trace context, recording the final `grpc-status` (from trailers-only headers or from the
+/// trailers).
+#[derive(Clone, Debug)]
+pub struct GrpcTraceLayer {
+    component: &'static str,
+    context: opentelemetry::Context,
+}
+
+impl GrpcTraceLayer {
+    /// The layer of a server of `component` (`gateway`, `citizen`, `population-db`...): its
+    /// spans, and every span beneath them, are exported under that `service.name`.
+    pub fn new(component: &'static str) -> Self {
+        Self {
+            component,
+            context: opentelemetry::Context::new().with_value(Component(component)),
+        }
+    }
+}
+
+impl Default for GrpcTraceLayer {
+    /// The layer of a server named after the process ([`service_name`]).
+    fn default() -> Self {
+        Self::new(service_name())
+    }
+}
 
 impl<S> Layer<S> for GrpcTraceLayer {
     type Service = GrpcTrace<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcTrace { inner }
+        GrpcTrace {
+            inner,
+            component: self.component,
+            context: self.context.clone(),
+        }
     }
 }
 
@@ -306,6 +498,8 @@ impl<S> Layer<S> for GrpcTraceLayer {
 #[derive(Clone, Debug)]
 pub struct GrpcTrace<S> {
     inner: S,
+    component: &'static str,
+    context: opentelemetry::Context,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for GrpcTrace<S>
@@ -327,6 +521,7 @@ where
             otel.name = request.uri().path(),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
+            component = self.component,
             rpc.system = "grpc",
             rpc.service = service,
             rpc.method = method,
@@ -337,7 +532,18 @@ where
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default(),
         );
-        set_remote_parent(&span, request.headers());
+        // A server span is a root of its component: a child of the caller's context only, never
+        // of whatever span this task happens to be in. The context carries the component to
+        // every span beneath.
+        let parent = if request.headers().contains_key("traceparent") {
+            opentelemetry::global::get_text_map_propagator(|propagator| {
+                propagator.extract_with_context(&self.context, &HeaderExtractor(request.headers()))
+            })
+        } else {
+            self.context.clone()
+        };
+        // Fails only when no OpenTelemetry layer is installed: nothing to link then.
+        let _ = span.set_parent(parent);
         let inner = span.in_scope(|| self.inner.call(request));
         TracedFuture { inner, span }
     }
@@ -365,7 +571,7 @@ where
             std::task::ready!(this.inner.poll(cx))
         };
         Poll::Ready(result.map(|response| {
-            let recorded = record_grpc_status(this.span, response.headers());
+            let recorded = record_grpc_status(this.span, response.headers()).is_some();
             let span = this.span.clone();
             response.map(|inner| TracedBody {
                 inner,
@@ -401,7 +607,7 @@ impl<B: Body> Body for TracedBody<B> {
             && let Some(Ok(frame)) = &frame
             && let Some(trailers) = frame.trailers_ref()
         {
-            *this.recorded = record_grpc_status(this.span, trailers);
+            *this.recorded = record_grpc_status(this.span, trailers).is_some();
         }
         Poll::Ready(frame)
     }
@@ -415,20 +621,18 @@ impl<B: Body> Body for TracedBody<B> {
     }
 }
 
-/// Records `grpc-status` from `headers` on `span`; false when there is none.
-fn record_grpc_status(span: &Span, headers: &HeaderMap) -> bool {
-    let Some(code) = headers
+/// Records `grpc-status` from `headers` on `span`; `None` when there is none.
+fn record_grpc_status(span: &Span, headers: &HeaderMap) -> Option<tonic::Code> {
+    let code = headers
         .get("grpc-status")
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<i32>().ok())
-    else {
-        return false;
-    };
+        .and_then(|value| value.parse::<i32>().ok())?;
     span.record("rpc.grpc.status_code", code);
+    let code = tonic::Code::from_i32(code);
     // Server-side errors per the OpenTelemetry gRPC conventions; client errors are not the
     // server's fault.
     if matches!(
-        tonic::Code::from_i32(code),
+        code,
         tonic::Code::Unknown
             | tonic::Code::DeadlineExceeded
             | tonic::Code::Unimplemented
@@ -438,7 +642,7 @@ fn record_grpc_status(span: &Span, headers: &HeaderMap) -> bool {
     ) {
         span.record("otel.status_code", "ERROR");
     }
-    true
+    Some(code)
 }
 
 #[cfg(test)]
