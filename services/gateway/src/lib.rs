@@ -143,7 +143,7 @@ impl Gateway {
                 "no method declares a policy: the descriptor set lost its custom options"
             );
         }
-        let mut builder = ServerBuilder::new(&self.limits);
+        let mut builder = ServerBuilder::new(&self.limits).component("gateway");
         let health = builder.health_reporter();
         let mut routes: HashMap<String, Route> = HashMap::new();
         let mut mirrors = JoinSet::new();

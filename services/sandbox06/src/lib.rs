@@ -106,9 +106,12 @@ pub async fn serve_population(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let db = PopulationDb::new(country, store);
-    let builder = ServerBuilder::new(&config.limits).add_service(
-        PopulationServiceServer::new(db).max_decoding_message_size(config.limits.max_request_bytes),
-    );
+    let builder = ServerBuilder::new(&config.limits)
+        .component("population-db")
+        .add_service(
+            PopulationServiceServer::new(db)
+                .max_decoding_message_size(config.limits.max_request_bytes),
+        );
     builder
         .health_reporter()
         .set_serving::<PopulationServiceServer<PopulationDb>>()
@@ -129,9 +132,12 @@ pub async fn serve_citizen(
 ) -> Result<(), String> {
     let channel = sandbox06_runtime::grpc_channel(population_url).map_err(|e| e.to_string())?;
     let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), reference);
-    let builder = ServerBuilder::new(&config.limits).add_service(
-        CitizenServiceServer::new(api).max_decoding_message_size(config.limits.max_request_bytes),
-    );
+    let builder = ServerBuilder::new(&config.limits)
+        .component("citizen")
+        .add_service(
+            CitizenServiceServer::new(api)
+                .max_decoding_message_size(config.limits.max_request_bytes),
+        );
     builder
         .health_reporter()
         .set_serving::<CitizenServiceServer<CitizenApi>>()
