@@ -1,5 +1,5 @@
-//! Shared runtime of sandbox06: configuration, telemetry, the error model, personal-data
-//! masking, and the server bootstrap and client channel every component uses.
+//! Shared runtime of sandbox06: configuration, telemetry and request metrics, the error model,
+//! personal-data masking, and the server bootstrap and client channel every component uses.
 //!
 //! Starting a component (every component starts the same way):
 //!
@@ -25,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod limit;
 pub mod mask;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 

@@ -1,6 +1,7 @@
-//! Logs and traces, set up in one place: `tracing` with an env filter and text or JSON lines,
-//! OpenTelemetry OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context
-//! carried across every gRPC hop (server: [`GrpcTraceLayer`]; client: [`TraceContextInterceptor`]).
+//! Logs, traces and metrics, set up in one place: `tracing` with an env filter and text or JSON
+//! lines, OpenTelemetry OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, W3C trace context
+//! carried across every gRPC hop (server: [`GrpcTraceLayer`]; client: [`TraceContextInterceptor`]),
+//! and request metrics per RPC ([`crate::metrics`]).
 //!
 //! Each component has its own `service.name`, also when several run in one process (`up`): a
 //! server names its component ([`GrpcTraceLayer::new`]), every span beneath its server span is
@@ -8,7 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
@@ -31,9 +33,13 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::{LogFormat, TelemetryConfig};
+use crate::metrics::{RpcCall, ServerMetrics};
 
-/// Variable whose presence turns OTLP trace export on.
+/// Variable whose presence turns OTLP trace and metric export on.
 pub const OTLP_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// Standard variable that turns OTLP metric export off when `none`.
+pub const METRICS_EXPORTER_ENV: &str = "OTEL_METRICS_EXPORTER";
 
 /// `service.namespace` of every component.
 pub const SERVICE_NAMESPACE: &str = "sandbox06";
@@ -74,11 +80,12 @@ pub enum TelemetryError {
     AlreadyInitialized,
 }
 
-/// Keeps trace export alive; flushes and shuts the tracer provider down when dropped.
-#[must_use = "dropping the guard stops trace export"]
+/// Keeps export alive; flushes and shuts the tracer and meter providers down when dropped.
+#[must_use = "dropping the guard stops export"]
 #[derive(Debug, Default)]
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    meter_provider: Option<SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
@@ -88,17 +95,25 @@ impl Drop for TelemetryGuard {
         {
             eprintln!("trace export shutdown failed: {error}");
         }
+        if let Some(provider) = self.meter_provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("metric export shutdown failed: {error}");
+        }
     }
 }
 
-/// Installs the global subscriber and propagator for a process named `service_name` (a
-/// component's name, or `sandbox06` for `up`).
+/// Installs the global subscriber, propagator and metrics registry for a process named
+/// `service_name` (a component's name, or `sandbox06` for `up`).
 ///
-/// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) is on only when
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*` variables;
-/// without it, trace context is still carried across every hop, and nothing is exported.
+/// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) of traces and metrics is
+/// on only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*`
+/// variables (`OTEL_METRICS_EXPORTER=none` keeps metrics local). Without it, trace context is
+/// still carried across every hop, metrics are still served as Prometheus text, and nothing is
+/// exported.
 /// A second call returns [`TelemetryError::AlreadyInitialized`], which callers may ignore.
-/// Call it inside a Tokio runtime: the OTLP exporter's gRPC channel runs on it.
+/// Call it inside a Tokio runtime, before any server starts: the OTLP exporters' gRPC channels
+/// run on it, and metrics recorded earlier are not exported.
 pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let _ = SERVICE_NAME.set(service_name.to_owned());
@@ -128,6 +143,22 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
     } else {
         None
     };
+    // `OTEL_METRICS_EXPORTER=none` (the standard switch) keeps metrics off a backend that takes
+    // traces only, such as Jaeger.
+    let metric_export = if export
+        && std::env::var(METRICS_EXPORTER_ENV).map_or(true, |exporter| exporter != "none")
+    {
+        let exporter = opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .build()?;
+        Some(PeriodicReader::builder(exporter).build())
+    } else {
+        None
+    };
+    let metric_export_on = metric_export.is_some();
+    let meter_provider = crate::metrics::install(resource(service_name), metric_export);
+    let metrics_late = metric_export_on && meter_provider.is_none();
+
     let otel_layer = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
     });
@@ -146,11 +177,20 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
             if let Some(provider) = &provider {
                 opentelemetry::global::set_tracer_provider(provider.clone());
             }
-            Ok(TelemetryGuard { provider })
+            if metrics_late {
+                tracing::warn!("metrics were recorded before telemetry init: not exported");
+            }
+            Ok(TelemetryGuard {
+                provider,
+                meter_provider: meter_provider.filter(|_| metric_export_on),
+            })
         }
         Err(_) => {
             // The guard's drop shuts the unused provider down.
-            drop(TelemetryGuard { provider });
+            drop(TelemetryGuard {
+                provider,
+                meter_provider: None,
+            });
             Err(TelemetryError::AlreadyInitialized)
         }
     }
@@ -457,19 +497,23 @@ pub fn split_grpc_path(path: &str) -> Option<(&str, &str)> {
 
 /// Server layer of one component: opens a `grpc` span per request, child of the caller's
 /// trace context, recording the final `grpc-status` (from trailers-only headers or from the
-/// trailers).
+/// trailers), and records the call's metrics ([`crate::metrics`]) when its status is known or
+/// the caller goes away (streams: at their end).
 #[derive(Clone, Debug)]
 pub struct GrpcTraceLayer {
     component: &'static str,
+    metrics: Arc<ServerMetrics>,
     context: opentelemetry::Context,
 }
 
 impl GrpcTraceLayer {
     /// The layer of a server of `component` (`gateway`, `citizen`, `population-db`...): its
-    /// spans, and every span beneath them, are exported under that `service.name`.
+    /// spans, and every span beneath them, are exported under that `service.name`, and its
+    /// metrics are labelled with it.
     pub fn new(component: &'static str) -> Self {
         Self {
             component,
+            metrics: Arc::new(ServerMetrics::new(component)),
             context: opentelemetry::Context::new().with_value(Component(component)),
         }
     }
@@ -489,6 +533,7 @@ impl<S> Layer<S> for GrpcTraceLayer {
         GrpcTrace {
             inner,
             component: self.component,
+            metrics: Arc::clone(&self.metrics),
             context: self.context.clone(),
         }
     }
@@ -499,6 +544,7 @@ impl<S> Layer<S> for GrpcTraceLayer {
 pub struct GrpcTrace<S> {
     inner: S,
     component: &'static str,
+    metrics: Arc<ServerMetrics>,
     context: opentelemetry::Context,
 }
 
@@ -515,6 +561,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        let call = self.metrics.start(request.uri().path());
         let (service, method) = split_grpc_path(request.uri().path()).unwrap_or(("", ""));
         let span = tracing::info_span!(
             "grpc",
@@ -545,7 +592,11 @@ where
         // Fails only when no OpenTelemetry layer is installed: nothing to link then.
         let _ = span.set_parent(parent);
         let inner = span.in_scope(|| self.inner.call(request));
-        TracedFuture { inner, span }
+        TracedFuture {
+            inner,
+            span,
+            call: Some(call),
+        }
     }
 }
 
@@ -555,6 +606,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         span: Span,
+        call: Option<RpcCall>,
     }
 }
 
@@ -570,15 +622,23 @@ where
             let _entered = this.span.enter();
             std::task::ready!(this.inner.poll(cx))
         };
-        Poll::Ready(result.map(|response| {
-            let recorded = record_grpc_status(this.span, response.headers()).is_some();
-            let span = this.span.clone();
-            response.map(|inner| TracedBody {
-                inner,
-                span,
-                recorded,
-            })
-        }))
+        let mut call = this.call.take();
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                if let Some(call) = call {
+                    call.finish(tonic::Code::Unknown);
+                }
+                return Poll::Ready(Err(error));
+            }
+        };
+        if let Some(code) = record_grpc_status(this.span, response.headers())
+            && let Some(call) = call.take()
+        {
+            call.finish(code);
+        }
+        let span = this.span.clone();
+        Poll::Ready(Ok(response.map(|inner| TracedBody { inner, span, call })))
     }
 }
 
@@ -589,7 +649,8 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: B,
         span: Span,
-        recorded: bool,
+        // The call until its status is known.
+        call: Option<RpcCall>,
     }
 }
 
@@ -603,11 +664,19 @@ impl<B: Body> Body for TracedBody<B> {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
         let frame = std::task::ready!(this.inner.poll_frame(cx));
-        if !*this.recorded
-            && let Some(Ok(frame)) = &frame
-            && let Some(trailers) = frame.trailers_ref()
-        {
-            *this.recorded = record_grpc_status(this.span, trailers).is_some();
+        if this.call.is_some() {
+            let code = match &frame {
+                Some(Ok(frame)) => frame.trailers_ref().map(|trailers| {
+                    record_grpc_status(this.span, trailers).unwrap_or(tonic::Code::Unknown)
+                }),
+                // A broken stream, or one ending without a status.
+                Some(Err(_)) | None => Some(tonic::Code::Unknown),
+            };
+            if let Some(code) = code
+                && let Some(call) = this.call.take()
+            {
+                call.finish(code);
+            }
         }
         Poll::Ready(frame)
     }
