@@ -744,6 +744,72 @@ mod tests {
         assert!(request.metadata().get("traceparent").is_none());
     }
 
+    /// Keeps every exported span with the `service.name` it was exported under.
+    #[derive(Clone, Debug, Default)]
+    struct Collector {
+        service: Arc<std::sync::Mutex<String>>,
+        spans: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    }
+
+    impl SpanExporter for Collector {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let service = self.service.lock().unwrap().clone();
+            let mut spans = self.spans.lock().unwrap();
+            spans.extend(
+                batch
+                    .into_iter()
+                    .map(|span| (service.clone(), span.name.into_owned())),
+            );
+            Ok(())
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            let name = resource.get(&opentelemetry::Key::from_static_str("service.name"));
+            *self.service.lock().unwrap() = name.map(|v| v.to_string()).unwrap_or_default();
+        }
+    }
+
+    #[test]
+    fn spans_beneath_a_server_span_are_exported_under_its_component() {
+        let collector = Collector::default();
+        let provider = tracer_provider("suite", collector.clone());
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let handler = tower::service_fn(|_: Request<()>| async {
+                tracing::info_span!("handler").in_scope(|| {
+                    tracing::info_span!("lookup").in_scope(|| {});
+                });
+                Ok::<_, std::convert::Infallible>(Response::new(()))
+            });
+            let mut server = GrpcTraceLayer::new("citizen").layer(handler);
+            let request = Request::builder()
+                .uri("/sandbox06.citizen.v1.CitizenService/GetCitizen")
+                .header(
+                    "traceparent",
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                )
+                .body(())
+                .unwrap();
+            futures::executor::block_on(server.call(request)).unwrap();
+            tracing::info_span!("housekeeping").in_scope(|| {});
+        });
+        provider.force_flush().unwrap();
+
+        let mut spans = collector.spans.lock().unwrap().clone();
+        spans.sort();
+        let named = |service: &str, span: &str| (service.to_owned(), span.to_owned());
+        assert_eq!(
+            spans,
+            [
+                named("citizen", "/sandbox06.citizen.v1.CitizenService/GetCitizen"),
+                named("citizen", "handler"),
+                named("citizen", "lookup"),
+                named("suite", "housekeeping"),
+            ]
+        );
+    }
+
     #[test]
     fn splits_grpc_paths() {
         assert_eq!(
