@@ -10,7 +10,10 @@ use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _, UpDownCounter};
+use opentelemetry::metrics::{
+    BoundCounter, BoundHistogram, BoundUpDownCounter, Counter, Histogram, MeterProvider as _,
+    UpDownCounter,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
@@ -145,42 +148,56 @@ impl MetricReader for SharedReader {
     }
 }
 
-/// The labels of one method of one component, built once: the base set for the in-flight gauge
-/// and one set per gRPC code for the count and the latency.
-struct MethodLabels {
-    base: [KeyValue; 3],
-    by_code: Vec<[KeyValue; 4]>,
+/// The series of one method of one component, bound to their labels once, so a call records
+/// without hashing its labels: the in-flight gauge at once, the count and latency of a code on
+/// its first use (an unused code shows no series).
+struct MethodSeries {
+    labels: [KeyValue; 3],
+    active: BoundUpDownCounter<i64>,
+    by_code: [OnceLock<CodeSeries>; CODE_NAMES.len()],
 }
 
-impl MethodLabels {
-    fn new(component: &'static str, service: &str, method: &str) -> Self {
-        let service: Arc<str> = Arc::from(service);
-        let method: Arc<str> = Arc::from(method);
-        let base = [
+struct CodeSeries {
+    requests: BoundCounter<u64>,
+    duration: BoundHistogram<f64>,
+}
+
+impl MethodSeries {
+    fn new(registry: &Registry, component: &'static str, service: &str, method: &str) -> Self {
+        let labels = [
             KeyValue::new("component", component),
-            KeyValue::new("service", Arc::clone(&service)),
-            KeyValue::new("method", Arc::clone(&method)),
+            KeyValue::new("service", service.to_owned()),
+            KeyValue::new("method", method.to_owned()),
         ];
-        let by_code = CODE_NAMES
-            .iter()
-            .map(|code| {
-                [
-                    base[0].clone(),
-                    base[1].clone(),
-                    base[2].clone(),
-                    KeyValue::new("code", *code),
-                ]
-            })
-            .collect();
-        Self { base, by_code }
+        Self {
+            active: registry.active.bind(&labels),
+            labels,
+            by_code: Default::default(),
+        }
+    }
+
+    /// The count and latency series of `code`.
+    fn code(&self, registry: &Registry, code: tonic::Code) -> Option<&CodeSeries> {
+        // Every `tonic::Code` is 0..=16, so both lookups always succeed.
+        let index = code as usize;
+        let name = *CODE_NAMES.get(index)?;
+        let series = self.by_code.get(index)?.get_or_init(|| {
+            let [component, service, method] = self.labels.clone();
+            let labels = [component, service, method, KeyValue::new("code", name)];
+            CodeSeries {
+                requests: registry.requests.bind(&labels),
+                duration: registry.duration.bind(&labels),
+            }
+        });
+        Some(series)
     }
 }
 
-/// The RPC metrics of one server: a label set per method, looked up by the request path.
+/// The RPC metrics of one server: the series of each method, looked up by the request path.
 pub(crate) struct ServerMetrics {
     component: &'static str,
-    methods: RwLock<HashMap<Box<str>, Arc<MethodLabels>>>,
-    other: Arc<MethodLabels>,
+    methods: RwLock<HashMap<Box<str>, Arc<MethodSeries>>>,
+    other: Arc<MethodSeries>,
 }
 
 impl std::fmt::Debug for ServerMetrics {
@@ -197,24 +214,22 @@ impl ServerMetrics {
         Self {
             component,
             methods: RwLock::default(),
-            other: Arc::new(MethodLabels::new(component, "other", "other")),
+            other: Arc::new(MethodSeries::new(registry(), component, "other", "other")),
         }
     }
 
     /// Counts a call to `path` in flight until the returned guard finishes or drops.
     pub(crate) fn start(&self, path: &str) -> RpcCall {
-        let labels = self.labels(path);
-        let registry = registry();
-        registry.active.add(1, &labels.base);
+        let series = self.series(path);
+        series.active.add(1);
         RpcCall {
-            registry,
-            labels,
+            series,
             started: Instant::now(),
             recorded: false,
         }
     }
 
-    fn labels(&self, path: &str) -> Arc<MethodLabels> {
+    fn series(&self, path: &str) -> Arc<MethodSeries> {
         if let Ok(methods) = self.methods.read()
             && let Some(labels) = methods.get(path)
         {
@@ -232,17 +247,21 @@ impl ServerMetrics {
         if methods.len() >= MAX_METHODS_PER_SERVER {
             return Arc::clone(&self.other);
         }
-        let labels = Arc::new(MethodLabels::new(self.component, service, method));
-        methods.insert(path.into(), Arc::clone(&labels));
-        labels
+        let series = Arc::new(MethodSeries::new(
+            registry(),
+            self.component,
+            service,
+            method,
+        ));
+        methods.insert(path.into(), Arc::clone(&series));
+        series
     }
 }
 
 /// One call being served; records its code and latency once, on [`RpcCall::finish`] or, for a
 /// call abandoned before its status (the caller went away), as `CANCELLED` on drop.
 pub(crate) struct RpcCall {
-    registry: &'static Registry,
-    labels: Arc<MethodLabels>,
+    series: Arc<MethodSeries>,
     started: Instant,
     recorded: bool,
 }
@@ -257,14 +276,11 @@ impl RpcCall {
         if std::mem::replace(&mut self.recorded, true) {
             return;
         }
-        // Every `tonic::Code` is 0..=16, so the lookup always finds its label set.
-        if let Some(labels) = self.labels.by_code.get(code as usize) {
-            self.registry.requests.add(1, labels);
-            self.registry
-                .duration
-                .record(self.started.elapsed().as_secs_f64(), labels);
+        if let Some(series) = self.series.code(registry(), code) {
+            series.requests.add(1);
+            series.duration.record(self.started.elapsed().as_secs_f64());
         }
-        self.registry.active.add(-1, &self.labels.base);
+        self.series.active.add(-1);
     }
 }
 
