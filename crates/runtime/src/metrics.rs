@@ -1,8 +1,9 @@
-//! Request metrics per RPC, recorded by every component's server ([`crate::telemetry::GrpcTraceLayer`]):
-//! a count and a latency histogram by component, service, method and gRPC code, and the calls
-//! in flight. One process registry holds every component's series (all of them under `up`),
-//! exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and readable as Prometheus text
-//! ([`render_prometheus`], [`metrics_router`]).
+//! Request metrics per RPC, recorded by every component's server
+//! ([`crate::telemetry::GrpcTraceLayer`]): a count and a latency histogram by component,
+//! service, method and gRPC code, and the calls in flight. One process registry holds every
+//! component's series (all of them under `up`), exported over OTLP when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and readable as Prometheus text ([`render_prometheus`],
+//! [`metrics_router`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -197,7 +198,8 @@ impl MethodSeries {
 pub(crate) struct ServerMetrics {
     component: &'static str,
     methods: RwLock<HashMap<Box<str>, Arc<MethodSeries>>>,
-    other: Arc<MethodSeries>,
+    // Bound on first use, so a server that never sees an unknown path shows no such series.
+    other: OnceLock<Arc<MethodSeries>>,
 }
 
 impl std::fmt::Debug for ServerMetrics {
@@ -214,7 +216,7 @@ impl ServerMetrics {
         Self {
             component,
             methods: RwLock::default(),
-            other: Arc::new(MethodSeries::new(registry(), component, "other", "other")),
+            other: OnceLock::new(),
         }
     }
 
@@ -229,6 +231,19 @@ impl ServerMetrics {
         }
     }
 
+    /// The series shared by unparsable paths and methods beyond the limit.
+    fn other(&self) -> Arc<MethodSeries> {
+        let series = self.other.get_or_init(|| {
+            Arc::new(MethodSeries::new(
+                registry(),
+                self.component,
+                "other",
+                "other",
+            ))
+        });
+        Arc::clone(series)
+    }
+
     fn series(&self, path: &str) -> Arc<MethodSeries> {
         if let Ok(methods) = self.methods.read()
             && let Some(labels) = methods.get(path)
@@ -236,16 +251,16 @@ impl ServerMetrics {
             return Arc::clone(labels);
         }
         let Some((service, method)) = crate::telemetry::split_grpc_path(path) else {
-            return Arc::clone(&self.other);
+            return self.other();
         };
         let Ok(mut methods) = self.methods.write() else {
-            return Arc::clone(&self.other);
+            return self.other();
         };
         if let Some(labels) = methods.get(path) {
             return Arc::clone(labels);
         }
         if methods.len() >= MAX_METHODS_PER_SERVER {
-            return Arc::clone(&self.other);
+            return self.other();
         }
         let series = Arc::new(MethodSeries::new(
             registry(),
@@ -431,7 +446,8 @@ fn prometheus_name(name: &str, unit: &str) -> String {
     out
 }
 
-/// `{k="v",...}` of a data point, keys sorted, with `le` last for histogram buckets; empty without labels.
+/// `{k="v",...}` of a data point, keys sorted, with `le` last for histogram buckets; empty
+/// without labels.
 fn labels<'a>(attributes: impl Iterator<Item = &'a KeyValue>, le: Option<&str>) -> String {
     let mut out = String::new();
     let mut first = true;

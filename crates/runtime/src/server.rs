@@ -153,7 +153,12 @@ impl ServerBuilder {
         let incoming = TcpIncoming::from(listener)
             .with_nodelay(Some(true))
             .with_keepalive(Some(TCP_KEEPALIVE));
-        tracing::info!(addr = ?local_addr, component = self.component, services = ?self.listed, "serving grpc");
+        tracing::info!(
+            addr = ?local_addr,
+            component = self.component,
+            services = ?self.listed,
+            "serving grpc"
+        );
         tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
