@@ -158,3 +158,54 @@ async fn an_h2c_request_that_is_not_grpc_gets_a_json_404() {
     assert_json_404(&body, path);
     h.suite.stop().await.unwrap();
 }
+
+/// The value of the sample `name` (with its labels) in Prometheus text.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_on_the_edge_count_get_citizen_by_code() {
+    let h = start().await;
+    let mut citizens = h.citizens();
+    citizens
+        .get_citizen(sandbox06_proto::citizen::GetCitizenRequest {
+            citizen_id: sandbox06_testkit::personas::HAPPY_PATH.into(),
+            read_mask: None,
+        })
+        .await
+        .unwrap();
+    citizens
+        .get_citizen(sandbox06_proto::citizen::GetCitizenRequest {
+            citizen_id: "001090999999".into(),
+            read_mask: None,
+        })
+        .await
+        .unwrap_err();
+    let (status, text) = sandbox06_testkit::http1(
+        h.suite.edge,
+        http::Request::get("/metrics").body(String::new()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, http::StatusCode::OK);
+    for (component, code) in [
+        ("gateway", "OK"),
+        ("citizen", "OK"),
+        ("citizen", "NOT_FOUND"),
+        ("gateway", "NOT_FOUND"),
+    ] {
+        let name = format!(
+            "rpc_server_requests_total{{code=\"{code}\",component=\"{component}\",method=\"GetCitizen\",service=\"sandbox06.citizen.v1.CitizenService\"}}"
+        );
+        let count = sample(&text, &name).unwrap_or_else(|| panic!("{name} missing:\n{text}"));
+        assert!(count >= 1.0, "{name} = {count}");
+    }
+    // The population database's own calls are counted under its name.
+    assert!(
+        text.contains("component=\"population-db\""),
+        "no population-db series:\n{text}"
+    );
+    assert!(text.contains("# TYPE rpc_server_duration_seconds histogram"));
+    h.suite.stop().await.unwrap();
+}

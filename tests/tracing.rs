@@ -1,10 +1,18 @@
 //! One trace across every hop: the caller's W3C trace context reaches the gateway, the citizen
-//! service and the population database, and each hop's span is a child of the previous one.
+//! service and the population database, each hop's span is a child of the previous one, and
+//! each hop is exported under its own component's `service.name`, although all of them run in
+//! this one process.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use opentelemetry::Key;
 use opentelemetry::trace::{TraceId, TracerProvider as _};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use sandbox06_proto::citizen::GetCitizenRequest;
 use sandbox06_testkit::personas;
 use sandbox06_testkit::start;
@@ -12,20 +20,136 @@ use tracing_subscriber::layer::SubscriberExt;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const MATCH_TRACE_ID: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
+const SERVICES_TRACE_ID: &str = "6df92f3577b34da6a3ce929d0e0e4738";
+
+/// Keeps every exported span with the resource it was exported under, as a collector would.
+#[derive(Clone, Debug, Default)]
+struct Collector {
+    resource: Arc<Mutex<Option<Resource>>>,
+    spans: Arc<Mutex<Vec<(Resource, SpanData)>>>,
+}
+
+impl SpanExporter for Collector {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let resource = self.resource.lock().unwrap().clone().unwrap();
+        self.spans
+            .lock()
+            .unwrap()
+            .extend(batch.into_iter().map(|span| (resource.clone(), span)));
+        Ok(())
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        *self.resource.lock().unwrap() = Some(resource.clone());
+    }
+}
+
+impl Collector {
+    /// The spans of `trace`, each with its resource.
+    fn trace(&self, trace: &str) -> Vec<(Resource, SpanData)> {
+        let trace = TraceId::from_hex(trace).unwrap();
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| s.span_context.trace_id() == trace)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The process's one subscriber, exporting through the suite's own tracer provider (as
+/// `telemetry::init` builds it) into a collector.
+fn telemetry() -> &'static (SdkTracerProvider, Collector) {
+    static TELEMETRY: OnceLock<(SdkTracerProvider, Collector)> = OnceLock::new();
+    TELEMETRY.get_or_init(|| {
+        let collector = Collector::default();
+        let provider =
+            sandbox06_runtime::telemetry::tracer_provider("sandbox06", collector.clone());
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        (provider, collector)
+    })
+}
+
+fn attribute(span: &SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+fn resource_attribute(resource: &Resource, key: &'static str) -> String {
+    resource
+        .get(&Key::from_static_str(key))
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn one_get_citizen_trace_shows_each_components_service_name() {
+    let (provider, collector) = telemetry();
+    let h = start().await;
+    let mut request = tonic::Request::new(GetCitizenRequest {
+        citizen_id: "001090012345".into(),
+        read_mask: None,
+    });
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{SERVICES_TRACE_ID}-00f067aa0ba902b7-01")
+            .parse()
+            .unwrap(),
+    );
+    h.citizens().get_citizen(request).await.unwrap();
+    h.suite.stop().await.unwrap();
+    provider.force_flush().unwrap();
+
+    let spans = collector.trace(SERVICES_TRACE_ID);
+    let services: BTreeSet<String> = spans
+        .iter()
+        .map(|(resource, _)| resource_attribute(resource, "service.name"))
+        .collect();
+    assert_eq!(
+        services,
+        BTreeSet::from(["citizen".into(), "gateway".into(), "population-db".into()])
+    );
+    for (resource, _) in &spans {
+        assert_eq!(
+            resource_attribute(resource, "service.namespace"),
+            "sandbox06"
+        );
+        assert!(!resource_attribute(resource, "service.version").is_empty());
+    }
+    // Each hop's spans under its own name: the edge's server span and the `gateway` span
+    // beneath it, the citizen service's server span, the population database's.
+    let hops: BTreeSet<String> = spans
+        .iter()
+        .map(|(resource, span)| {
+            format!(
+                "{} {} {}",
+                resource_attribute(resource, "service.name"),
+                span.name,
+                attribute(span, "rpc.service").unwrap_or_default()
+            )
+        })
+        .collect();
+    for hop in [
+        "gateway gateway sandbox06.citizen.v1.CitizenService",
+        "gateway /sandbox06.citizen.v1.CitizenService/GetCitizen sandbox06.citizen.v1.CitizenService",
+        "citizen /sandbox06.citizen.v1.CitizenService/GetCitizen sandbox06.citizen.v1.CitizenService",
+        "population-db /sandbox06.upstream.population.v1.PopulationService/GetCitizen sandbox06.upstream.population.v1.PopulationService",
+    ] {
+        assert!(hops.contains(hop), "{hop} missing from {hops:#?}");
+    }
+}
 
 #[tokio::test]
 async fn the_callers_trace_reaches_every_hop() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    tracing::subscriber::set_global_default(subscriber).unwrap();
-
+    let (provider, collector) = telemetry();
     let h = start().await;
     let mut request = tonic::Request::new(GetCitizenRequest {
         citizen_id: personas::HAPPY_PATH.into(),
@@ -62,22 +186,19 @@ async fn the_callers_trace_reaches_every_hop() {
     h.suite.stop().await.unwrap();
     provider.force_flush().unwrap();
 
-    let trace_id = TraceId::from_hex(TRACE_ID).unwrap();
-    let spans: Vec<_> = exporter
-        .get_finished_spans()
-        .unwrap()
+    let spans: Vec<SpanData> = collector
+        .trace(TRACE_ID)
         .into_iter()
-        .filter(|s| s.span_context.trace_id() == trace_id)
+        .map(|(_, span)| span)
         .collect();
     let names: Vec<String> = spans
         .iter()
         .map(|s| {
-            let service = s
-                .attributes
-                .iter()
-                .find(|kv| kv.key.as_str() == "rpc.service")
-                .map(|kv| kv.value.to_string());
-            format!("{}:{}", s.name, service.unwrap_or_default())
+            format!(
+                "{}:{}",
+                s.name,
+                attribute(s, "rpc.service").unwrap_or_default()
+            )
         })
         .collect();
     let count = |name: &str| names.iter().filter(|n| n.as_str() == name).count();
@@ -102,12 +223,10 @@ async fn the_callers_trace_reaches_every_hop() {
         1,
         "{names:?}"
     );
-    let match_trace = TraceId::from_hex(MATCH_TRACE_ID).unwrap();
-    let batch_spans = exporter
-        .get_finished_spans()
-        .unwrap()
-        .into_iter()
-        .filter(|s| s.span_context.trace_id() == match_trace && s.name.contains("BatchGetCitizens"))
+    let batch_spans = collector
+        .trace(MATCH_TRACE_ID)
+        .iter()
+        .filter(|(_, s)| s.name.contains("BatchGetCitizens"))
         .count();
     assert_eq!(
         batch_spans, 1,

@@ -1,5 +1,5 @@
-//! Shared runtime of sandbox06: configuration, telemetry, the error model, personal-data
-//! masking, and the server bootstrap and client channel every component uses.
+//! Shared runtime of sandbox06: configuration, telemetry and request metrics, the error model,
+//! personal-data masking, and the server bootstrap and client channel every component uses.
 //!
 //! A component describes itself with a [`component::ComponentSpec`] and implements
 //! [`component::Component`]; its `serve` reads its configuration section from the
@@ -14,7 +14,9 @@
 //!     service: T,
 //!     listener: tokio::net::TcpListener,
 //! ) -> Result<(), Box<dyn std::error::Error>> {
-//!     let builder = ServerBuilder::new(&ctx.limits).add_service(CitizenServiceServer::new(service));
+//!     let builder = ServerBuilder::new(&ctx.limits)
+//!         .component("citizen")
+//!         .add_service(CitizenServiceServer::new(service));
 //!     builder.health_reporter().set_serving::<CitizenServiceServer<T>>().await;
 //!     builder.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //!     Ok(())
@@ -29,6 +31,7 @@ pub mod error;
 pub mod http;
 pub mod limit;
 pub mod mask;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 

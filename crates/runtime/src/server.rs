@@ -81,6 +81,7 @@ pub struct ServerBuilder {
     limits: Limits,
     http_routes: axum::Router,
     http_fallback: Option<HttpService>,
+    component: Option<&'static str>,
 }
 
 impl ServerBuilder {
@@ -94,7 +95,16 @@ impl ServerBuilder {
             limits: limits.clone(),
             http_routes: axum::Router::new(),
             http_fallback: None,
+            component: None,
         }
+    }
+
+    /// Names the component this server belongs to (`gateway`, `citizen`, `population-db`...):
+    /// the `service.name` of its spans and of every span beneath them, and the `component` label
+    /// of its metrics. Unnamed, it takes the process's name ([`crate::telemetry::service_name`]).
+    pub fn component(mut self, name: &'static str) -> Self {
+        self.component = Some(name);
+        self
     }
 
     /// The health reporter: set each added service SERVING once it is ready (`""`, the whole
@@ -183,14 +193,22 @@ impl ServerBuilder {
             self.http_fallback,
             self.limits.max_request_bytes,
         );
-        tracing::info!(addr = ?local_addr, services = ?self.listed, "serving grpc");
+        tracing::info!(
+            addr = ?local_addr,
+            component = self.component,
+            services = ?self.listed,
+            "serving grpc"
+        );
         tonic::transport::Server::builder()
             .accept_http1(true)
             .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .max_concurrent_streams(self.limits.max_concurrent_streams)
             .layer(ProtocolSplitLayer::new(http))
-            .layer(GrpcTraceLayer)
+            .layer(
+                self.component
+                    .map_or_else(GrpcTraceLayer::default, GrpcTraceLayer::new),
+            )
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, shutdown)

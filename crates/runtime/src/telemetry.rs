@@ -1,17 +1,28 @@
-//! Logs and traces, set up in one place: `tracing` with an env filter and text or JSON lines,
-//! OpenTelemetry OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context
-//! carried across every gRPC hop (server: [`GrpcTraceLayer`]; client: [`TraceContextInterceptor`]).
+//! Logs, traces and metrics, set up in one place: `tracing` with an env filter and text or JSON
+//! lines, OpenTelemetry OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, W3C trace context
+//! carried across every gRPC hop (server: [`GrpcTraceLayer`]; client: [`TraceContextInterceptor`]),
+//! and request metrics per RPC ([`crate::metrics`]).
+//!
+//! Each component has its own `service.name`, also when several run in one process (`up`): a
+//! server names its component ([`GrpcTraceLayer::new`]), every span beneath its server span is
+//! marked with it, and spans are exported under their component's resource.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tower::{Layer, Service};
 use tracing::Span;
@@ -22,9 +33,33 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::{LogFormat, TelemetryConfig};
+use crate::metrics::{RpcCall, ServerMetrics};
 
-/// Variable whose presence turns OTLP trace export on.
+/// Variable whose presence turns OTLP trace and metric export on.
 pub const OTLP_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// Standard variable that turns OTLP metric export off when `none`.
+pub const METRICS_EXPORTER_ENV: &str = "OTEL_METRICS_EXPORTER";
+
+/// `service.namespace` of every component.
+pub const SERVICE_NAMESPACE: &str = "sandbox06";
+
+/// Span attribute naming the component a span belongs to; its value becomes the exported
+/// span's `service.name`.
+pub const COMPONENT_ATTRIBUTE: &str = "component";
+
+/// The process's service name before [`init`] names it.
+const DEFAULT_SERVICE_NAME: &str = "sandbox06";
+
+static SERVICE_NAME: OnceLock<String> = OnceLock::new();
+
+/// The service name [`init`] gave this process (`sandbox06` before): the component of servers
+/// that name none.
+pub fn service_name() -> &'static str {
+    SERVICE_NAME
+        .get()
+        .map_or(DEFAULT_SERVICE_NAME, String::as_str)
+}
 
 /// Errors of [`init`].
 #[derive(Debug, thiserror::Error)]
@@ -45,11 +80,12 @@ pub enum TelemetryError {
     AlreadyInitialized,
 }
 
-/// Keeps trace export alive; flushes and shuts the tracer provider down when dropped.
-#[must_use = "dropping the guard stops trace export"]
+/// Keeps export alive; flushes and shuts the tracer and meter providers down when dropped.
+#[must_use = "dropping the guard stops export"]
 #[derive(Debug, Default)]
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    meter_provider: Option<SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
@@ -59,18 +95,28 @@ impl Drop for TelemetryGuard {
         {
             eprintln!("trace export shutdown failed: {error}");
         }
+        if let Some(provider) = self.meter_provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("metric export shutdown failed: {error}");
+        }
     }
 }
 
-/// Installs the global subscriber and propagator for a process named `service_name`.
+/// Installs the global subscriber, propagator and metrics registry for a process named
+/// `service_name` (a component's name, or `sandbox06` for `up`).
 ///
-/// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) is on only when
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*` variables;
-/// without it, trace context is still carried across every hop, and nothing is exported.
+/// `RUST_LOG` wins over `cfg.log_filter`. OTLP export (gRPC, batched) of traces and metrics is
+/// on only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set and is configured by the standard `OTEL_*`
+/// variables (`OTEL_METRICS_EXPORTER=none` keeps metrics local). Without it, trace context is
+/// still carried across every hop, metrics are still served as Prometheus text, and nothing is
+/// exported.
 /// A second call returns [`TelemetryError::AlreadyInitialized`], which callers may ignore.
-/// Call it inside a Tokio runtime: the OTLP exporter's gRPC channel runs on it.
+/// Call it inside a Tokio runtime, before any server starts: the OTLP exporters' gRPC channels
+/// run on it, and metrics recorded earlier are not exported.
 pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let _ = SERVICE_NAME.set(service_name.to_owned());
 
     let filter = match EnvFilter::try_from_default_env() {
         Ok(filter) => filter,
@@ -88,22 +134,31 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
             .boxed(),
     };
 
-    let provider = if std::env::var_os(OTLP_ENDPOINT_ENV).is_some() {
+    let export = std::env::var_os(OTLP_ENDPOINT_ENV).is_some();
+    let provider = if export {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()?;
-        let resource = opentelemetry_sdk::Resource::builder()
-            .with_service_name(service_name.to_owned())
-            .build();
-        Some(
-            SdkTracerProvider::builder()
-                .with_batch_exporter(exporter)
-                .with_resource(resource)
-                .build(),
-        )
+        Some(tracer_provider(service_name, exporter))
     } else {
         None
     };
+    // `OTEL_METRICS_EXPORTER=none` (the standard switch) keeps metrics off a backend that takes
+    // traces only, such as Jaeger.
+    let metric_export = if export
+        && std::env::var(METRICS_EXPORTER_ENV).map_or(true, |exporter| exporter != "none")
+    {
+        let exporter = opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .build()?;
+        Some(PeriodicReader::builder(exporter).build())
+    } else {
+        None
+    };
+    let metric_export_on = metric_export.is_some();
+    let meter_provider = crate::metrics::install(resource(service_name), metric_export);
+    let metrics_late = metric_export_on && meter_provider.is_none();
+
     let otel_layer = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
     });
@@ -122,13 +177,164 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
             if let Some(provider) = &provider {
                 opentelemetry::global::set_tracer_provider(provider.clone());
             }
-            Ok(TelemetryGuard { provider })
+            if metrics_late {
+                tracing::warn!("metrics were recorded before telemetry init: not exported");
+            }
+            Ok(TelemetryGuard {
+                provider,
+                meter_provider: meter_provider.filter(|_| metric_export_on),
+            })
         }
         Err(_) => {
             // The guard's drop shuts the unused provider down.
-            drop(TelemetryGuard { provider });
+            drop(TelemetryGuard {
+                provider,
+                meter_provider: None,
+            });
             Err(TelemetryError::AlreadyInitialized)
         }
+    }
+}
+
+/// The resource of `service_name`: its name, the suite's namespace and version, and what the
+/// `OTEL_RESOURCE_ATTRIBUTES` variable adds.
+fn resource(service_name: &str) -> Resource {
+    Resource::builder()
+        .with_service_name(service_name.to_owned())
+        .with_attributes(identity())
+        .build()
+}
+
+fn identity() -> [KeyValue; 2] {
+    [
+        KeyValue::new("service.namespace", SERVICE_NAMESPACE),
+        KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+    ]
+}
+
+/// A tracer provider of the process named `service_name`, batching spans into `exporter`, each
+/// span under the resource of its component (its `service.name`); spans of no component go
+/// under `service_name`. [`init`] builds its OTLP export with it; tests pass their exporter.
+pub fn tracer_provider(
+    service_name: &str,
+    exporter: impl SpanExporter + 'static,
+) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_span_processor(ComponentMarker)
+        .with_batch_exporter(ComponentExporter {
+            inner: tokio::sync::Mutex::new(exporter),
+            resource: Resource::builder_empty().build(),
+        })
+        .with_resource(resource(service_name))
+        .build()
+}
+
+/// The component whose server a request entered, carried in the OpenTelemetry context from the
+/// server span to every span beneath it.
+#[derive(Clone, Copy, Debug)]
+struct Component(&'static str);
+
+/// Marks each span started beneath a server span with that server's component. The server
+/// span names itself with its `component` field; a span whose parent is remote (or absent)
+/// is such a server span, or belongs to no component.
+#[derive(Debug)]
+struct ComponentMarker;
+
+impl SpanProcessor for ComponentMarker {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        use opentelemetry::trace::Span as _;
+        if cx.has_active_span()
+            && !cx.span().span_context().is_remote()
+            && let Some(Component(name)) = cx.get::<Component>()
+        {
+            span.set_attribute(KeyValue::new(COMPONENT_ATTRIBUTE, *name));
+        }
+    }
+
+    fn on_end(&self, _span: SpanData) {}
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Exports each component's spans under that component's resource, through one exporter
+/// whose resource is switched per group (an OTLP request carries one resource per group).
+#[derive(Debug)]
+struct ComponentExporter<E> {
+    inner: tokio::sync::Mutex<E>,
+    /// The process's resource, from the provider.
+    resource: Resource,
+}
+
+impl<E: SpanExporter> ComponentExporter<E> {
+    fn resource_of(&self, component: Option<&Value>) -> Resource {
+        match component {
+            None => self.resource.clone(),
+            Some(name) => Resource::builder_empty()
+                .with_attributes(
+                    self.resource
+                        .iter()
+                        .map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+                )
+                .with_service_name(name.clone())
+                .build(),
+        }
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for ComponentExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let mut groups: Vec<(Option<Value>, Vec<SpanData>)> = Vec::new();
+        for span in batch {
+            let component = span
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == COMPONENT_ATTRIBUTE)
+                .map(|kv| kv.value.clone());
+            match groups.iter_mut().find(|(c, _)| *c == component) {
+                Some((_, spans)) => spans.push(span),
+                None => groups.push((component, vec![span])),
+            }
+        }
+        let mut inner = self.inner.lock().await;
+        let mut result = Ok(());
+        for (component, spans) in groups {
+            inner.set_resource(&self.resource_of(component.as_ref()));
+            if let Err(error) = inner.export(spans).await {
+                result = Err(error);
+            }
+        }
+        result
+    }
+
+    // Both are called between exports (the batch processor runs them in turn), so the
+    // exporter is free.
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        match self.inner.try_lock() {
+            Ok(inner) => inner.shutdown_with_timeout(timeout),
+            Err(_) => Err(OTelSdkError::InternalFailure(
+                "span export still running".into(),
+            )),
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        match self.inner.try_lock() {
+            Ok(inner) => inner.force_flush(),
+            Err(_) => Err(OTelSdkError::InternalFailure(
+                "span export still running".into(),
+            )),
+        }
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.resource = resource.clone();
+        self.inner.get_mut().set_resource(resource);
     }
 }
 
@@ -289,16 +495,47 @@ pub fn split_grpc_path(path: &str) -> Option<(&str, &str)> {
     Some((service, method))
 }
 
-/// Server layer opening a `grpc` span per request, child of the caller's trace context, and
-/// recording the final `grpc-status` (from trailers-only headers or from the trailers).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GrpcTraceLayer;
+/// Server layer of one component: opens a `grpc` span per request, child of the caller's
+/// trace context, recording the final `grpc-status` (from trailers-only headers or from the
+/// trailers), and records the call's metrics ([`crate::metrics`]) when its status is known or
+/// the caller goes away (streams: at their end).
+#[derive(Clone, Debug)]
+pub struct GrpcTraceLayer {
+    component: &'static str,
+    metrics: Arc<ServerMetrics>,
+    context: opentelemetry::Context,
+}
+
+impl GrpcTraceLayer {
+    /// The layer of a server of `component` (`gateway`, `citizen`, `population-db`...): its
+    /// spans, and every span beneath them, are exported under that `service.name`, and its
+    /// metrics are labelled with it.
+    pub fn new(component: &'static str) -> Self {
+        Self {
+            component,
+            metrics: Arc::new(ServerMetrics::new(component)),
+            context: opentelemetry::Context::new().with_value(Component(component)),
+        }
+    }
+}
+
+impl Default for GrpcTraceLayer {
+    /// The layer of a server named after the process ([`service_name`]).
+    fn default() -> Self {
+        Self::new(service_name())
+    }
+}
 
 impl<S> Layer<S> for GrpcTraceLayer {
     type Service = GrpcTrace<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcTrace { inner }
+        GrpcTrace {
+            inner,
+            component: self.component,
+            metrics: Arc::clone(&self.metrics),
+            context: self.context.clone(),
+        }
     }
 }
 
@@ -306,6 +543,9 @@ impl<S> Layer<S> for GrpcTraceLayer {
 #[derive(Clone, Debug)]
 pub struct GrpcTrace<S> {
     inner: S,
+    component: &'static str,
+    metrics: Arc<ServerMetrics>,
+    context: opentelemetry::Context,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for GrpcTrace<S>
@@ -321,12 +561,14 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        let call = self.metrics.start(request.uri().path());
         let (service, method) = split_grpc_path(request.uri().path()).unwrap_or(("", ""));
         let span = tracing::info_span!(
             "grpc",
             otel.name = request.uri().path(),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
+            component = self.component,
             rpc.system = "grpc",
             rpc.service = service,
             rpc.method = method,
@@ -337,9 +579,24 @@ where
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default(),
         );
-        set_remote_parent(&span, request.headers());
+        // A server span is a root of its component: a child of the caller's context only, never
+        // of whatever span this task happens to be in. The context carries the component to
+        // every span beneath.
+        let parent = if request.headers().contains_key("traceparent") {
+            opentelemetry::global::get_text_map_propagator(|propagator| {
+                propagator.extract_with_context(&self.context, &HeaderExtractor(request.headers()))
+            })
+        } else {
+            self.context.clone()
+        };
+        // Fails only when no OpenTelemetry layer is installed: nothing to link then.
+        let _ = span.set_parent(parent);
         let inner = span.in_scope(|| self.inner.call(request));
-        TracedFuture { inner, span }
+        TracedFuture {
+            inner,
+            span,
+            call: Some(call),
+        }
     }
 }
 
@@ -349,6 +606,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         span: Span,
+        call: Option<RpcCall>,
     }
 }
 
@@ -364,15 +622,23 @@ where
             let _entered = this.span.enter();
             std::task::ready!(this.inner.poll(cx))
         };
-        Poll::Ready(result.map(|response| {
-            let recorded = record_grpc_status(this.span, response.headers());
-            let span = this.span.clone();
-            response.map(|inner| TracedBody {
-                inner,
-                span,
-                recorded,
-            })
-        }))
+        let mut call = this.call.take();
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                if let Some(call) = call {
+                    call.finish(tonic::Code::Unknown);
+                }
+                return Poll::Ready(Err(error));
+            }
+        };
+        if let Some(code) = record_grpc_status(this.span, response.headers())
+            && let Some(call) = call.take()
+        {
+            call.finish(code);
+        }
+        let span = this.span.clone();
+        Poll::Ready(Ok(response.map(|inner| TracedBody { inner, span, call })))
     }
 }
 
@@ -383,7 +649,8 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: B,
         span: Span,
-        recorded: bool,
+        // The call until its status is known.
+        call: Option<RpcCall>,
     }
 }
 
@@ -397,11 +664,19 @@ impl<B: Body> Body for TracedBody<B> {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
         let frame = std::task::ready!(this.inner.poll_frame(cx));
-        if !*this.recorded
-            && let Some(Ok(frame)) = &frame
-            && let Some(trailers) = frame.trailers_ref()
-        {
-            *this.recorded = record_grpc_status(this.span, trailers);
+        if this.call.is_some() {
+            let code = match &frame {
+                Some(Ok(frame)) => frame.trailers_ref().map(|trailers| {
+                    record_grpc_status(this.span, trailers).unwrap_or(tonic::Code::Unknown)
+                }),
+                // A broken stream, or one ending without a status.
+                Some(Err(_)) | None => Some(tonic::Code::Unknown),
+            };
+            if let Some(code) = code
+                && let Some(call) = this.call.take()
+            {
+                call.finish(code);
+            }
         }
         Poll::Ready(frame)
     }
@@ -415,20 +690,18 @@ impl<B: Body> Body for TracedBody<B> {
     }
 }
 
-/// Records `grpc-status` from `headers` on `span`; false when there is none.
-fn record_grpc_status(span: &Span, headers: &HeaderMap) -> bool {
-    let Some(code) = headers
+/// Records `grpc-status` from `headers` on `span`; `None` when there is none.
+fn record_grpc_status(span: &Span, headers: &HeaderMap) -> Option<tonic::Code> {
+    let code = headers
         .get("grpc-status")
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<i32>().ok())
-    else {
-        return false;
-    };
+        .and_then(|value| value.parse::<i32>().ok())?;
     span.record("rpc.grpc.status_code", code);
+    let code = tonic::Code::from_i32(code);
     // Server-side errors per the OpenTelemetry gRPC conventions; client errors are not the
     // server's fault.
     if matches!(
-        tonic::Code::from_i32(code),
+        code,
         tonic::Code::Unknown
             | tonic::Code::DeadlineExceeded
             | tonic::Code::Unimplemented
@@ -438,7 +711,7 @@ fn record_grpc_status(span: &Span, headers: &HeaderMap) -> bool {
     ) {
         span.record("otel.status_code", "ERROR");
     }
-    true
+    Some(code)
 }
 
 #[cfg(test)]
@@ -469,6 +742,72 @@ mod tests {
                 .unwrap()
         });
         assert!(request.metadata().get("traceparent").is_none());
+    }
+
+    /// Keeps every exported span with the `service.name` it was exported under.
+    #[derive(Clone, Debug, Default)]
+    struct Collector {
+        service: Arc<std::sync::Mutex<String>>,
+        spans: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    }
+
+    impl SpanExporter for Collector {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let service = self.service.lock().unwrap().clone();
+            let mut spans = self.spans.lock().unwrap();
+            spans.extend(
+                batch
+                    .into_iter()
+                    .map(|span| (service.clone(), span.name.into_owned())),
+            );
+            Ok(())
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            let name = resource.get(&opentelemetry::Key::from_static_str("service.name"));
+            *self.service.lock().unwrap() = name.map(|v| v.to_string()).unwrap_or_default();
+        }
+    }
+
+    #[test]
+    fn spans_beneath_a_server_span_are_exported_under_its_component() {
+        let collector = Collector::default();
+        let provider = tracer_provider("suite", collector.clone());
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let handler = tower::service_fn(|_: Request<()>| async {
+                tracing::info_span!("handler").in_scope(|| {
+                    tracing::info_span!("lookup").in_scope(|| {});
+                });
+                Ok::<_, std::convert::Infallible>(Response::new(()))
+            });
+            let mut server = GrpcTraceLayer::new("citizen").layer(handler);
+            let request = Request::builder()
+                .uri("/sandbox06.citizen.v1.CitizenService/GetCitizen")
+                .header(
+                    "traceparent",
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                )
+                .body(())
+                .unwrap();
+            futures::executor::block_on(server.call(request)).unwrap();
+            tracing::info_span!("housekeeping").in_scope(|| {});
+        });
+        provider.force_flush().unwrap();
+
+        let mut spans = collector.spans.lock().unwrap().clone();
+        spans.sort();
+        let named = |service: &str, span: &str| (service.to_owned(), span.to_owned());
+        assert_eq!(
+            spans,
+            [
+                named("citizen", "/sandbox06.citizen.v1.CitizenService/GetCitizen"),
+                named("citizen", "handler"),
+                named("citizen", "lookup"),
+                named("suite", "housekeeping"),
+            ]
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl Component for StubComponent {
         let limits: Limits = ctx.limits.clone();
         Box::pin(async move {
             ServerBuilder::new(&limits)
+                .component(STUB_SPEC.name)
                 .http_routes(Router::new().route("/stub/hello", get(hello)))
                 .serve(listener, shutdown)
                 .await

@@ -75,10 +75,12 @@ impl Component for CitizenComponent {
             let channel =
                 sandbox06_runtime::grpc_channel(&url).map_err(StartError::channel(SPEC.name))?;
             let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), ctx.today);
-            let builder = ServerBuilder::new(&ctx.limits).add_service(
-                CitizenServiceServer::new(api)
-                    .max_decoding_message_size(ctx.limits.max_request_bytes),
-            );
+            let builder = ServerBuilder::new(&ctx.limits)
+                .component(SPEC.name)
+                .add_service(
+                    CitizenServiceServer::new(api)
+                        .max_decoding_message_size(ctx.limits.max_request_bytes),
+                );
             builder
                 .health_reporter()
                 .set_serving::<CitizenServiceServer<CitizenApi>>()

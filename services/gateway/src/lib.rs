@@ -209,7 +209,7 @@ impl Gateway {
                 "no method declares a policy: the descriptor set lost its custom options"
             );
         }
-        let mut builder = ServerBuilder::new(&self.limits);
+        let mut builder = ServerBuilder::new(&self.limits).component(component::SPEC.name);
         let health = builder.health_reporter();
         // The route table: gRPC service name or HTTP path prefix to a backend.
         let mut routes: HashMap<String, Route> = HashMap::new();

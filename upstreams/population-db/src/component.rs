@@ -119,10 +119,12 @@ impl Component for PopulationDbComponent {
                 })?;
             tracing::info!(backend = store.backend(), "state store opened");
             let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store);
-            let builder = ServerBuilder::new(&ctx.limits).add_service(
-                PopulationServiceServer::new(db)
-                    .max_decoding_message_size(ctx.limits.max_request_bytes),
-            );
+            let builder = ServerBuilder::new(&ctx.limits)
+                .component(SPEC.name)
+                .add_service(
+                    PopulationServiceServer::new(db)
+                        .max_decoding_message_size(ctx.limits.max_request_bytes),
+                );
             builder
                 .health_reporter()
                 .set_serving::<PopulationServiceServer<PopulationDb>>()
