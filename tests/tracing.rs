@@ -95,7 +95,7 @@ async fn one_get_citizen_trace_shows_each_components_service_name() {
     let (provider, collector) = telemetry();
     let h = start().await;
     let mut request = tonic::Request::new(GetCitizenRequest {
-        citizen_id: "001090012345".into(),
+        citizen_id: personas::HAPPY_PATH.into(),
         read_mask: None,
     });
     request.metadata_mut().insert(

@@ -104,12 +104,11 @@ impl PopulationDb {
 
 #[cfg(test)]
 mod tests {
-    use std::{sync::Mutex, time::Duration};
-
     use std::sync::Arc;
 
     use sandbox06_proto::{population::population_service_server::PopulationService, types};
-    use sandbox06_store::{MemoryStore, Store, StoreError};
+    use sandbox06_store::MemoryStore;
+    use sandbox06_testkit::FailingStore;
     use sandbox06_world::{
         Country,
         person::{CardStanding, Life, Marital},
@@ -120,19 +119,16 @@ mod tests {
 
     use super::*;
 
-    const HAPPY: &str = "001090012345";
-    const WIFE: &str = "001192023456";
-    const SON: &str = "001215067890";
-    const CARD_REPLACED: &str = "038088067890";
-    const DECEASED: &str = "040045078901";
-    const NO_VNEID: &str = "031075045678";
-    const LEVEL_1: &str = "079195034567";
+    use sandbox06_world::personas::ids::{
+        CARD_REPLACED, DECEASED, HAPPY_PATH as HAPPY, MARRIED_WIFE as WIFE, MINOR_NO_CARD as SON,
+        NO_VNEID, VNEID_LEVEL_1 as LEVEL_1,
+    };
 
     fn country() -> Arc<Country> {
         Arc::new(Country::new(6, 1_000_000, date!(2026 - 11 - 27)))
     }
 
-    fn db_on(store: Arc<dyn Store>) -> PopulationDb {
+    fn db_on(store: Arc<dyn sandbox06_store::Store>) -> PopulationDb {
         PopulationDb::new(country(), store)
     }
 
@@ -464,84 +460,18 @@ mod tests {
         assert_eq!(person(&db, LEVEL_1).await.marital, Marital::Married);
     }
 
-    /// A memory store whose writes can be made to fail.
-    #[derive(Debug, Default)]
-    struct Flaky {
-        inner: MemoryStore,
-        fail_put: Mutex<bool>,
-        fail_append_containing: Mutex<Option<String>>,
-    }
-
-    fn broken(operation: &'static str) -> StoreError {
-        StoreError {
-            backend: "memory",
-            operation,
-            message: "injected failure".into(),
-        }
-    }
-
-    #[tonic::async_trait]
-    impl Store for Flaky {
-        async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-            let fail = self
-                .fail_append_containing
-                .lock()
-                .unwrap()
-                .as_ref()
-                .is_some_and(|s| key.contains(s.as_str()));
-            if fail {
-                return Err(broken("append"));
-            }
-            self.inner.append(key, value).await
-        }
-        async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-            self.inner.list(key).await
-        }
-        async fn put(
-            &self,
-            key: &str,
-            value: &[u8],
-            ttl: Option<Duration>,
-        ) -> Result<(), StoreError> {
-            if *self.fail_put.lock().unwrap() {
-                return Err(broken("put"));
-            }
-            self.inner.put(key, value, ttl).await
-        }
-        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.get(key).await
-        }
-        async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-            self.inner.delete(key).await
-        }
-        async fn put_if_absent(
-            &self,
-            key: &str,
-            value: &[u8],
-            ttl: Option<Duration>,
-        ) -> Result<bool, StoreError> {
-            self.inner.put_if_absent(key, value, ttl).await
-        }
-        async fn clear(&self) -> Result<(), StoreError> {
-            self.inner.clear().await
-        }
-        fn backend(&self) -> &'static str {
-            "memory"
-        }
-    }
-
     #[tokio::test]
     async fn the_marker_is_written_before_the_event() {
-        let store = Arc::new(Flaky::default());
+        let store = Arc::new(FailingStore::new());
         let db = db_on(store.clone());
-        *store.fail_put.lock().unwrap() = true;
+        store.fail("put");
         let e = record(&db, NO_VNEID, None, Change::Died(pb::Died {}))
             .await
             .unwrap_err();
         assert_eq!(e.code(), tonic::Code::Unavailable);
         // Nothing is stored that reads would not see.
         assert!(db.overlays.events(id(NO_VNEID)).await.unwrap().is_empty());
-        *store.fail_put.lock().unwrap() = false;
+        store.heal();
         record(&db, NO_VNEID, None, Change::Died(pb::Died {}))
             .await
             .unwrap();
@@ -554,10 +484,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_marriage_retried_after_a_partial_write_is_recorded_once_on_each_side() {
-        let store = Arc::new(Flaky::default());
+        let store = Arc::new(FailingStore::new());
         let db = db_on(store.clone());
         // The citizen's own write fails, after the spouse's.
-        *store.fail_append_containing.lock().unwrap() = Some(NO_VNEID.into());
+        store.fail("append");
+        store.only_keys_containing(NO_VNEID);
         let e = record(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1))
             .await
             .unwrap_err();
@@ -565,7 +496,7 @@ mod tests {
         assert_eq!(db.overlays.events(id(LEVEL_1)).await.unwrap().len(), 1);
         assert!(db.overlays.events(id(NO_VNEID)).await.unwrap().is_empty());
 
-        *store.fail_append_containing.lock().unwrap() = None;
+        store.heal();
         let citizen = record(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1))
             .await
             .unwrap();
