@@ -209,3 +209,36 @@ async fn metrics_on_the_edge_count_get_citizen_by_code() {
     assert!(text.contains("# TYPE rpc_server_duration_seconds histogram"));
     h.suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn made_up_paths_leave_no_number_in_errors_or_metrics() {
+    let h = start().await;
+    let mut client = tonic::client::Grpc::new(h.edge.clone());
+    for path in [
+        "/sandbox06.nothing.v1.Nothing/058090001234",
+        "/sandbox06.citizen.v1.CitizenService/Get058090001234",
+    ] {
+        client.ready().await.unwrap();
+        let err = client
+            .unary::<(), (), _>(
+                tonic::Request::new(()),
+                http::uri::PathAndQuery::from_static(path),
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Unimplemented, "{path}");
+        assert!(!err.message().contains("058090001234"), "{err:?}");
+    }
+    let (_, text) = sandbox06_testkit::http1(
+        h.suite.edge,
+        http::Request::get("/metrics").body(String::new()).unwrap(),
+    )
+    .await;
+    assert!(!text.contains("058090001234"), "{text}");
+    assert!(
+        text.contains("component=\"gateway\",method=\"other\",service=\"other\""),
+        "{text}"
+    );
+    h.suite.stop().await.unwrap();
+}

@@ -156,6 +156,7 @@ pub fn error_response(error: ApiError) -> Response<Body> {
 
 /// The JSON 404 for a request to `path`, which no route claims.
 pub fn route_not_found(path: &str) -> Response<Body> {
+    let path = crate::mask::path(path);
     error_response(
         ApiError::new(Reason::RouteNotFound, format!("no route at {path}"))
             .with_metadata("path", path),

@@ -8,6 +8,44 @@ pub fn citizen_id(id: &str) -> String {
     Masked(id).to_string()
 }
 
+/// Longest request path echoed back (in errors and logs), in characters.
+pub const MAX_PATH_CHARS: usize = 128;
+
+/// A request path as it may be echoed in errors, logs and spans: every run of 9 or more digits
+/// (an old 9-digit CMND, a 12-digit ID number) keeps only its first 3 and last 2 digits, and
+/// the whole is cut to [`MAX_PATH_CHARS`] characters.
+pub fn path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len().min(MAX_PATH_CHARS + 3));
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 9 {
+            out.push_str(&digits[..3]);
+            out.extend(std::iter::repeat_n('*', digits.len() - 5));
+            out.push_str(&digits[digits.len() - 2..]);
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in path.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    match out.char_indices().nth(MAX_PATH_CHARS) {
+        Some((cut, _)) => {
+            out.truncate(cut);
+            out.push('…');
+            out
+        }
+        None => out,
+    }
+}
+
 /// Reduces a full name to its initials: `Nguyễn Văn An` → `N. V. A.`.
 pub fn name(full_name: &str) -> String {
     let initials: Vec<String> = full_name
@@ -63,5 +101,17 @@ mod tests {
     fn masked_displays_like_citizen_id() {
         assert_eq!(Masked("058090001234").to_string(), "058*******34");
         assert_eq!(Masked("abc").to_string(), "***");
+    }
+
+    #[test]
+    fn paths_keep_no_number_and_no_excess() {
+        assert_eq!(
+            path("/v1/citizens/058090001234"),
+            "/v1/citizens/058*******34"
+        );
+        assert_eq!(path("/cmnd/264123456:x"), "/cmnd/264****56:x");
+        assert_eq!(path("/page/12345678"), "/page/12345678");
+        let long = format!("/{}", "a".repeat(500));
+        assert_eq!(path(&long).chars().count(), MAX_PATH_CHARS + 1);
     }
 }

@@ -188,11 +188,21 @@ impl ServerBuilder {
         let incoming = TcpIncoming::from(listener)
             .with_nodelay(Some(true))
             .with_keepalive(Some(TCP_KEEPALIVE));
+        // Every component serves its own request metrics.
         let http = http_service(
-            self.http_routes,
+            self.http_routes.merge(crate::metrics::metrics_router()),
             self.http_fallback,
             self.limits.max_request_bytes,
         );
+        let mut served = self.listed.clone();
+        served.extend([
+            REFLECTION_V1_SERVICE.to_owned(),
+            REFLECTION_V1ALPHA_SERVICE.to_owned(),
+        ]);
+        let trace = self
+            .component
+            .map_or_else(GrpcTraceLayer::default, GrpcTraceLayer::new)
+            .with_methods(methods_of(&served));
         tracing::info!(
             addr = ?local_addr,
             component = self.component,
@@ -205,10 +215,7 @@ impl ServerBuilder {
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .max_concurrent_streams(self.limits.max_concurrent_streams)
             .layer(ProtocolSplitLayer::new(http))
-            .layer(
-                self.component
-                    .map_or_else(GrpcTraceLayer::default, GrpcTraceLayer::new),
-            )
+            .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, shutdown)
@@ -216,6 +223,32 @@ impl ServerBuilder {
         tracing::info!(addr = ?local_addr, "grpc server stopped");
         Ok(())
     }
+}
+
+/// Every method (`/package.Service/Method`) of `services`, from the suite's descriptors and
+/// those of health and reflection.
+fn methods_of(services: &[String]) -> Vec<String> {
+    let mut pools = vec![sandbox06_proto::DESCRIPTOR_POOL.clone()];
+    for set in [
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ] {
+        match prost_reflect::DescriptorPool::decode(set) {
+            Ok(pool) => pools.push(pool),
+            Err(error) => tracing::warn!(%error, "a descriptor set does not decode"),
+        }
+    }
+    services
+        .iter()
+        .filter_map(|name| pools.iter().find_map(|pool| pool.get_service_by_name(name)))
+        .flat_map(|service| {
+            service
+                .methods()
+                .map(|method| format!("/{}/{}", service.full_name(), method.name()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Reflection v1 and v1alpha over the suite's descriptors, listing `services` and themselves.

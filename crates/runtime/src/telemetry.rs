@@ -7,6 +7,7 @@
 //! server names its component ([`GrpcTraceLayer::new`]), every span beneath its server span is
 //! marked with it, and spans are exported under their component's resource.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -504,6 +505,7 @@ pub struct GrpcTraceLayer {
     component: &'static str,
     metrics: Arc<ServerMetrics>,
     context: opentelemetry::Context,
+    known: Option<Arc<HashSet<String>>>,
 }
 
 impl GrpcTraceLayer {
@@ -515,7 +517,16 @@ impl GrpcTraceLayer {
             component,
             metrics: Arc::new(ServerMetrics::new(component)),
             context: opentelemetry::Context::new().with_value(Component(component)),
+            known: None,
         }
+    }
+
+    /// Names in spans and metric labels only these methods (`/package.Service/Method`); any
+    /// other path is `other`, so a made-up path can neither grow the metrics nor carry
+    /// personal data (an ID number in a path) into spans and labels.
+    pub fn with_methods(mut self, methods: impl IntoIterator<Item = String>) -> Self {
+        self.known = Some(Arc::new(methods.into_iter().collect()));
+        self
     }
 }
 
@@ -535,9 +546,13 @@ impl<S> Layer<S> for GrpcTraceLayer {
             component: self.component,
             metrics: Arc::clone(&self.metrics),
             context: self.context.clone(),
+            known: self.known.clone(),
         }
     }
 }
+
+/// What spans and metrics call a path the server does not serve.
+const OTHER_PATH: &str = "other";
 
 /// The service of [`GrpcTraceLayer`].
 #[derive(Clone, Debug)]
@@ -546,6 +561,7 @@ pub struct GrpcTrace<S> {
     component: &'static str,
     metrics: Arc<ServerMetrics>,
     context: opentelemetry::Context,
+    known: Option<Arc<HashSet<String>>>,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for GrpcTrace<S>
@@ -561,11 +577,17 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let call = self.metrics.start(request.uri().path());
-        let (service, method) = split_grpc_path(request.uri().path()).unwrap_or(("", ""));
+        let path = request.uri().path();
+        let path = if self.known.as_ref().is_none_or(|known| known.contains(path)) {
+            path
+        } else {
+            OTHER_PATH
+        };
+        let call = self.metrics.start(path);
+        let (service, method) = split_grpc_path(path).unwrap_or(("other", "other"));
         let span = tracing::info_span!(
             "grpc",
-            otel.name = request.uri().path(),
+            otel.name = path,
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
             component = self.component,

@@ -1,6 +1,5 @@
 //! The edge as a component of the suite: its configuration section (`gateway`) and how it
-//! starts, routing every [`Role::Service`] component of the list, with the process's request
-//! metrics at `/metrics`.
+//! starts, routing every [`Role::Service`] component of the list.
 
 use std::{
     collections::BTreeMap,
@@ -114,7 +113,6 @@ impl Component for GatewayComponent {
             let backends = Self::backends(&ctx, &section)?;
             Gateway::new(backends)
                 .with_limits(ctx.limits.clone())
-                .with_http_routes(sandbox06_runtime::metrics::metrics_router())
                 .serve(listener, shutdown)
                 .await
                 .map_err(|e| match e {

@@ -48,7 +48,7 @@ pub(crate) struct HttpRoute {
     pub(crate) prefix: String,
     /// Component name, for spans and errors.
     pub(crate) backend: Arc<str>,
-    /// `http` or `https`.
+    /// `http`: the suite speaks plain HTTP inside.
     pub(crate) scheme: Scheme,
     /// Host and port of the backend.
     pub(crate) authority: Authority,

@@ -259,8 +259,11 @@ impl Gateway {
                     });
                 }
                 let uri: Option<Uri> = backend.url.parse().ok();
+                // The forwarding client speaks plain HTTP, as every hop inside the suite does.
                 let (Some(scheme), Some(authority)) = (
-                    uri.as_ref().and_then(|uri| uri.scheme().cloned()),
+                    uri.as_ref()
+                        .and_then(|uri| uri.scheme().cloned())
+                        .filter(|scheme| *scheme == http::uri::Scheme::HTTP),
                     uri.as_ref().and_then(|uri| uri.authority().cloned()),
                 ) else {
                     return Err(GatewayError::HttpUrl {

@@ -72,6 +72,7 @@ pub(crate) fn error_response(error: ApiError) -> Response<Body> {
 }
 
 fn method_not_found(path: &str) -> ApiError {
+    let path = sandbox06_runtime::mask::path(path);
     ApiError::new(
         Reason::MethodNotFound,
         format!("no service routed at {path}"),
@@ -85,7 +86,7 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
         return error_response(method_not_found(path));
     };
     let Some(route) = state.routes.get(service) else {
-        tracing::debug!(path, "no backend for service");
+        tracing::debug!(path = %sandbox06_runtime::mask::path(path), "no backend for service");
         return error_response(method_not_found(path));
     };
     let span = tracing::info_span!(
@@ -93,7 +94,7 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
         otel.kind = "client",
         rpc.system = "grpc",
         rpc.service = service,
-        rpc.method = method,
+        rpc.method = %sandbox06_runtime::mask::path(method),
         backend = &*route.backend,
         auth.scope = tracing::field::Empty,
     );

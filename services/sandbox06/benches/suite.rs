@@ -54,6 +54,9 @@ impl Drop for Running {
     }
 }
 
+/// Names another binary to compare this build with, in the same run.
+const BASELINE_ENV: &str = "SANDBOX06_BENCH_BASELINE";
+
 /// This build's binary.
 const BINARY: &str = env!("CARGO_BIN_EXE_sandbox06");
 
@@ -62,6 +65,8 @@ async fn start_binary(binary: &str) -> (Running, Duration) {
     let began = Instant::now();
     let child: Child = Command::new(binary)
         .arg("up")
+        // The benchmark's own setting is no configuration of the suite's.
+        .env_remove(BASELINE_ENV)
         .env("SANDBOX06_GATEWAY__LISTEN", format!("127.0.0.1:{edge}"))
         .env("SANDBOX06_CITIZEN__LISTEN", format!("127.0.0.1:{citizen}"))
         .env("SANDBOX06_POPULATION__REFERENCE_DATE", REFERENCE_DATE)
@@ -286,7 +291,7 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
-    let baseline = std::env::var("SANDBOX06_BENCH_BASELINE").ok();
+    let baseline = std::env::var(BASELINE_ENV).ok();
     if let Some(baseline) = &baseline {
         compare_with_baseline(baseline, starts, rounds, requests).await;
     }

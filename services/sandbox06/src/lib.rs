@@ -168,7 +168,9 @@ impl Suite {
             }
             let mut ready = true;
             for service in &services {
-                if !health_check(&url, service).await.unwrap_or(false) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let serving = tokio::time::timeout(left, health_check(&url, service)).await;
+                if !matches!(serving, Ok(Ok(true))) {
                     ready = false;
                     break;
                 }
@@ -198,15 +200,16 @@ impl Suite {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Runs until a component stops or ctrl-c, then stops the rest.
+    /// Runs until a component stops or ctrl-c, then stops the rest and lets them drain.
     pub async fn run_until_stopped(mut self) -> Result<(), StartError> {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => self.stop().await,
             joined = self.tasks.join_next() => {
-                let _ = self.stop.send(true);
-                match joined {
-                    Some(joined) => Err(stopped(joined)),
-                    None => Ok(()),
+                let first = joined.map(stopped);
+                let rest = self.stop().await;
+                match first {
+                    Some(error) => Err(error),
+                    None => rest,
                 }
             }
         }

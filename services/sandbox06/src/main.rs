@@ -165,7 +165,12 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Serve { component }) => component.as_str(),
         _ => "sandbox06",
     };
-    let _telemetry = telemetry::init(name, &config.telemetry);
+    // A bad log filter or exporter setting stops the start; a second init is harmless.
+    let _telemetry = match telemetry::init(name, &config.telemetry) {
+        Ok(guard) => guard,
+        Err(telemetry::TelemetryError::AlreadyInitialized) => telemetry::TelemetryGuard::default(),
+        Err(error) => return Err(error.into()),
+    };
     match &cli.command {
         Some(Command::Serve { component }) => sandbox06::serve(&config, component).await?,
         _ => up(&config).await?,
