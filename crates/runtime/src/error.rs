@@ -102,7 +102,7 @@ impl ErrorReason for Reason {
             }
             Reason::InvalidFieldMask => "A field mask names an unknown field.",
             Reason::RequestTooLarge => {
-                "One request message is above the server's size limit (`limits.max_request_bytes`, 4 MiB by default)."
+                "One request message, or an HTTP request body (answered 413), is above the server's size limit (`limits.max_request_bytes`, 4 MiB by default)."
             }
             Reason::UpstreamUnavailable => {
                 "A backend service or mock national system cannot be reached; `metadata.backend` names it. Retry later."

@@ -864,8 +864,8 @@ mod tests {
     #[tokio::test]
     async fn init_twice_does_not_panic() {
         let cfg = TelemetryConfig::default();
-        let first = init("kit-test", &cfg);
-        let second = init("kit-test", &cfg);
+        let first = init("telemetry-test", &cfg);
+        let second = init("telemetry-test", &cfg);
         assert!(first.is_ok() || matches!(first, Err(TelemetryError::AlreadyInitialized)));
         assert!(matches!(second, Err(TelemetryError::AlreadyInitialized)));
     }

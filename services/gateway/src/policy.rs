@@ -127,7 +127,7 @@ pub trait Authorizer: Send + Sync + 'static {
         headers: &'a HeaderMap,
     ) -> BoxFuture<'a, Result<Caller, ApiError>>;
 
-    /// The caller of an HTTP request forwarded to a backend. HTTP routes declare no policy, so
+    /// The caller of an HTTP request, to an edge-local route or forwarded to a backend. HTTP routes declare no policy, so
     /// the backend decides what the caller may do; an error (`UNAUTHENTICATED`) refuses the
     /// request. Anonymous unless implemented.
     fn identify<'a>(&'a self, headers: &'a HeaderMap) -> BoxFuture<'a, Result<Caller, ApiError>> {

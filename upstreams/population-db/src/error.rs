@@ -153,6 +153,7 @@ impl From<PopulationError> for ApiError {
             ),
             e @ PopulationError::Store(_) => {
                 ApiError::new(Reason::UpstreamUnavailable, e.to_string())
+                    .with_metadata("backend", "store")
             }
         }
     }
