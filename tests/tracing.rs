@@ -21,6 +21,7 @@ use tracing_subscriber::layer::SubscriberExt;
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const MATCH_TRACE_ID: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 const SERVICES_TRACE_ID: &str = "6df92f3577b34da6a3ce929d0e0e4738";
+const HTTP_TRACE_ID: &str = "7ef92f3577b34da6a3ce929d0e0e4739";
 
 /// Keeps every exported span with the resource it was exported under, as a collector would.
 #[derive(Clone, Debug, Default)]
@@ -145,6 +146,34 @@ async fn one_get_citizen_trace_shows_each_components_service_name() {
     ] {
         assert!(hops.contains(hop), "{hop} missing from {hops:#?}");
     }
+}
+
+#[tokio::test]
+async fn an_http_request_is_traced_under_its_component() {
+    let (provider, collector) = telemetry();
+    let h = start().await;
+    let request = http::Request::get("/metrics")
+        .header(
+            "traceparent",
+            format!("00-{HTTP_TRACE_ID}-00f067aa0ba902b7-01"),
+        )
+        .body(String::new())
+        .unwrap();
+    let (status, _) = sandbox06_testkit::http1(h.suite.edge, request).await;
+    assert_eq!(status, http::StatusCode::OK);
+    h.suite.stop().await.unwrap();
+    provider.force_flush().unwrap();
+
+    let spans = collector.trace(HTTP_TRACE_ID);
+    let http_span = spans
+        .iter()
+        .find(|(_, span)| attribute(span, "http.route").as_deref() == Some("/metrics"))
+        .unwrap_or_else(|| panic!("no http span in {spans:#?}"));
+    assert_eq!(resource_attribute(&http_span.0, "service.name"), "gateway");
+    assert_eq!(
+        attribute(&http_span.1, "http.response.status_code").as_deref(),
+        Some("200")
+    );
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ use tower::{Layer, Service, ServiceExt};
 use tracing::Span;
 
 use crate::error::{ApiError, ErrorReason, Reason};
-use crate::telemetry::set_remote_parent;
+use crate::telemetry::set_server_parent;
 
 /// `@type` of an `ErrorInfo` detail.
 const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
@@ -193,6 +193,7 @@ pub fn http_service(
     router: axum::Router,
     fallback: Option<HttpService>,
     max_body_bytes: usize,
+    component: &'static str,
 ) -> HttpService {
     let router = match fallback {
         Some(fallback) => router.fallback_service(fallback),
@@ -202,7 +203,11 @@ pub fn http_service(
     };
     // Inside the router, where the matched route is known.
     let router = router.layer(axum::middleware::from_fn(record_route));
-    let service = (HttpTraceLayer, BodyLimitLayer::new(max_body_bytes)).layer(router);
+    let service = (
+        HttpTraceLayer::new(component),
+        BodyLimitLayer::new(max_body_bytes),
+    )
+        .layer(router);
     BoxCloneSyncService::new(service)
 }
 
@@ -304,14 +309,32 @@ where
 
 /// Server layer opening an `http` span per request, child of the caller's trace context
 /// (`traceparent`), recording the method, the route (see [`record_http_route`]) and the status.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HttpTraceLayer;
+#[derive(Clone, Debug)]
+pub struct HttpTraceLayer {
+    component: &'static str,
+    context: opentelemetry::Context,
+}
+
+impl HttpTraceLayer {
+    /// The layer of a server of `component`: its spans, and every span beneath them, are
+    /// exported under that `service.name`, as on the gRPC side.
+    pub fn new(component: &'static str) -> Self {
+        Self {
+            component,
+            context: crate::telemetry::component_context(component),
+        }
+    }
+}
 
 impl<S> Layer<S> for HttpTraceLayer {
     type Service = HttpTrace<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        HttpTrace { inner }
+        HttpTrace {
+            inner,
+            component: self.component,
+            context: self.context.clone(),
+        }
     }
 }
 
@@ -319,6 +342,8 @@ impl<S> Layer<S> for HttpTraceLayer {
 #[derive(Clone, Debug)]
 pub struct HttpTrace<S> {
     inner: S,
+    component: &'static str,
+    context: opentelemetry::Context,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
@@ -339,6 +364,7 @@ where
             otel.name = request.method().as_str(),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
+            component = self.component,
             http.request.method = request.method().as_str(),
             http.route = tracing::field::Empty,
             http.response.status_code = tracing::field::Empty,
@@ -348,7 +374,7 @@ where
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default(),
         );
-        set_remote_parent(&span, request.headers());
+        set_server_parent(&span, &self.context, request.headers());
         let inner = span.in_scope(|| self.inner.call(request));
         HttpTracedFuture { inner, span }
     }
@@ -627,7 +653,7 @@ mod tests {
             "/echo",
             axum::routing::post(|body: Bytes| async move { body }),
         );
-        let service = http_service(echo, None, 8);
+        let service = http_service(echo, None, 8, "test");
 
         let declared = Request::post("/echo")
             .header(header::CONTENT_LENGTH, "9")
@@ -708,7 +734,7 @@ mod tests {
         let request = Request::get("/citizens/058090001234")
             .body(Body::empty())
             .unwrap();
-        let response = http_service(router, None, 8)
+        let response = http_service(router, None, 8, "test")
             .oneshot(request)
             .await
             .unwrap();

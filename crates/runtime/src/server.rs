@@ -189,20 +189,21 @@ impl ServerBuilder {
             .with_nodelay(Some(true))
             .with_keepalive(Some(TCP_KEEPALIVE));
         // Every component serves its own request metrics.
+        let component = self
+            .component
+            .unwrap_or_else(crate::telemetry::service_name);
         let http = http_service(
             self.http_routes.merge(crate::metrics::metrics_router()),
             self.http_fallback,
             self.limits.max_request_bytes,
+            component,
         );
         let mut served = self.listed.clone();
         served.extend([
             REFLECTION_V1_SERVICE.to_owned(),
             REFLECTION_V1ALPHA_SERVICE.to_owned(),
         ]);
-        let trace = self
-            .component
-            .map_or_else(GrpcTraceLayer::default, GrpcTraceLayer::new)
-            .with_methods(methods_of(&served));
+        let trace = GrpcTraceLayer::new(component).with_methods(methods_of(&served));
         tracing::info!(
             addr = ?local_addr,
             component = self.component,

@@ -400,6 +400,26 @@ pub fn extract_context(headers: &HeaderMap) -> opentelemetry::Context {
     })
 }
 
+/// The context a server span of `component` starts from: it carries the component to every
+/// span beneath.
+pub fn component_context(component: &'static str) -> opentelemetry::Context {
+    opentelemetry::Context::new().with_value(Component(component))
+}
+
+/// Makes `span` a root of its component (`context`, from [`component_context`]): a child of
+/// the caller's `traceparent` only, never of whatever span this task happens to be in.
+pub fn set_server_parent(span: &Span, context: &opentelemetry::Context, headers: &HeaderMap) {
+    let parent = if headers.contains_key("traceparent") {
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract_with_context(context, &HeaderExtractor(headers))
+        })
+    } else {
+        context.clone()
+    };
+    // Fails only when no OpenTelemetry layer is installed: nothing to link then.
+    let _ = span.set_parent(parent);
+}
+
 /// Makes `span` a child of the remote context carried by `headers`, when there is one.
 pub fn set_remote_parent(span: &Span, headers: &HeaderMap) {
     if headers.contains_key("traceparent") {
@@ -516,7 +536,7 @@ impl GrpcTraceLayer {
         Self {
             component,
             metrics: Arc::new(ServerMetrics::new(component)),
-            context: opentelemetry::Context::new().with_value(Component(component)),
+            context: component_context(component),
             known: None,
         }
     }
@@ -604,15 +624,7 @@ where
         // A server span is a root of its component: a child of the caller's context only, never
         // of whatever span this task happens to be in. The context carries the component to
         // every span beneath.
-        let parent = if request.headers().contains_key("traceparent") {
-            opentelemetry::global::get_text_map_propagator(|propagator| {
-                propagator.extract_with_context(&self.context, &HeaderExtractor(request.headers()))
-            })
-        } else {
-            self.context.clone()
-        };
-        // Fails only when no OpenTelemetry layer is installed: nothing to link then.
-        let _ = span.set_parent(parent);
+        set_server_parent(&span, &self.context, request.headers());
         let inner = span.in_scope(|| self.inner.call(request));
         TracedFuture {
             inner,
