@@ -2,33 +2,9 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
-use sandbox06_runtime::ErrorReason;
-use tonic::Code;
+use sandbox06_runtime::{ErrorReason, error::code_name};
 
 const DOC: &str = include_str!("../docs/ERRORS.md");
-
-/// The name of a gRPC code as the protocol spells it.
-fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
 
 /// The table row of a reason, as the page writes it.
 fn row(reason: &dyn ErrorReason) -> String {

@@ -36,26 +36,8 @@ const DURATION_BUCKETS: &[f64] = &[
 /// callers inventing paths cannot grow the registry without bound.
 const MAX_METHODS_PER_SERVER: usize = 256;
 
-/// The gRPC code names, indexed by code.
-const CODE_NAMES: [&str; 17] = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-];
+/// How many gRPC codes there are (0 to 16).
+const CODES: usize = 17;
 
 /// The process registry: the meter provider, its on-demand reader and the RPC instruments.
 struct Registry {
@@ -155,7 +137,7 @@ impl MetricReader for SharedReader {
 struct MethodSeries {
     labels: [KeyValue; 3],
     active: BoundUpDownCounter<i64>,
-    by_code: [OnceLock<CodeSeries>; CODE_NAMES.len()],
+    by_code: [OnceLock<CodeSeries>; CODES],
 }
 
 struct CodeSeries {
@@ -181,7 +163,7 @@ impl MethodSeries {
     fn code(&self, registry: &Registry, code: tonic::Code) -> Option<&CodeSeries> {
         // Every `tonic::Code` is 0..=16, so both lookups always succeed.
         let index = code as usize;
-        let name = *CODE_NAMES.get(index)?;
+        let name = crate::error::code_name(code);
         let series = self.by_code.get(index)?.get_or_init(|| {
             let [component, service, method] = self.labels.clone();
             let labels = [component, service, method, KeyValue::new("code", name)];

@@ -65,7 +65,7 @@ impl Service<Request<axum::body::Body>> for Proxy {
 }
 
 /// A trailers-only gRPC response carrying `error`.
-pub(crate) fn error_response(error: ApiError) -> Response<Body> {
+pub(crate) fn grpc_error_response(error: ApiError) -> Response<Body> {
     tonic::Status::from(error)
         .into_http::<()>()
         .map(|()| Body::empty())
@@ -83,11 +83,11 @@ fn method_not_found(path: &str) -> ApiError {
 async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> Response<Body> {
     let path = request.uri().path();
     let Some((service, method)) = split_grpc_path(path) else {
-        return error_response(method_not_found(path));
+        return grpc_error_response(method_not_found(path));
     };
     let Some(route) = state.routes.get(service) else {
         tracing::debug!(path = %sandbox06_runtime::mask::path(path), "no backend for service");
-        return error_response(method_not_found(path));
+        return grpc_error_response(method_not_found(path));
     };
     let span = tracing::info_span!(
         "gateway",
@@ -121,12 +121,12 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
         Ok(caller) => caller,
         Err(error) => {
             tracing::info!(parent: &span, reason = %error.reason, "call refused");
-            return error_response(error);
+            return grpc_error_response(error);
         }
     };
     if let Err(error) = caller.write_headers(request.headers_mut()) {
         tracing::warn!(parent: &span, error = %error, "caller does not fit in headers");
-        return error_response(ApiError::new(
+        return grpc_error_response(ApiError::new(
             Reason::Internal,
             "the authorized caller cannot be passed on",
         ));
@@ -146,7 +146,7 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
         Ok(response) => response,
         Err(error) => {
             tracing::warn!(backend = &*backend, error = %error, "backend unreachable");
-            error_response(
+            grpc_error_response(
                 ApiError::new(
                     Reason::UpstreamUnavailable,
                     format!("backend {backend} is unavailable"),

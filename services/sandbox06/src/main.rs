@@ -4,7 +4,10 @@
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, builder::PossibleValuesParser};
+use clap::{
+    Parser, Subcommand,
+    builder::{PossibleValue, PossibleValuesParser},
+};
 use figment::{Figment, providers::Serialized};
 use sandbox06::{Config, Suite, components, country, health_check};
 use sandbox06_runtime::telemetry;
@@ -76,9 +79,13 @@ enum Command {
     },
 }
 
-/// The names `serve` accepts: every component of the list.
+/// The names `serve` accepts: every component of the list, with what it is.
 fn component_names() -> PossibleValuesParser {
-    PossibleValuesParser::new(components().iter().map(|c| c.spec().name))
+    PossibleValuesParser::new(
+        components()
+            .iter()
+            .map(|c| PossibleValue::new(c.spec().name).help(c.spec().summary)),
+    )
 }
 
 const POPULATION: &str = sandbox06_population_db::component::SECTION;
