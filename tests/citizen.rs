@@ -42,6 +42,14 @@ fn verify(id: &str) -> VerifyCitizenRequest {
     }
 }
 
+/// A claim of a citizen's name only.
+fn named(id: &str, full_name: &str) -> VerifyCitizenRequest {
+    VerifyCitizenRequest {
+        full_name: full_name.to_owned(),
+        ..verify(id)
+    }
+}
+
 #[tokio::test]
 async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
     let h = start().await;
@@ -216,7 +224,7 @@ async fn personas_get_their_documented_verdicts() {
     assert_eq!(r.card_status(), CardStatus::Revoked);
 
     // card expired: the renewal at 25 was missed.
-    let r = call(verify(personas::CARD_EXPIRED)).await;
+    let r = call(named(personas::CARD_EXPIRED, "Đặng Thị Thu")).await;
     assert_eq!(r.card_status(), CardStatus::Expired);
     let r = call(VerifyCitizenRequest {
         card_issue_date: date(2021, 5, 20),
@@ -246,11 +254,15 @@ async fn personas_get_their_documented_verdicts() {
 
     // card revoked; minor without a card.
     assert_eq!(
-        call(verify(personas::CARD_REVOKED)).await.card_status(),
+        call(named(personas::CARD_REVOKED, "Lý Minh Tâm"))
+            .await
+            .card_status(),
         CardStatus::Revoked
     );
     assert_eq!(
-        call(verify(personas::MINOR_NO_CARD)).await.card_status(),
+        call(named(personas::MINOR_NO_CARD, "Nguyễn Minh Khang"))
+            .await
+            .card_status(),
         CardStatus::None
     );
 
@@ -578,7 +590,7 @@ async fn life_events_are_applied_on_read() {
         .await
         .unwrap();
     let r = client
-        .verify_citizen(verify(personas::NO_VNEID))
+        .verify_citizen(named(personas::NO_VNEID, "Phạm Văn Nam"))
         .await
         .unwrap()
         .into_inner();
@@ -597,5 +609,22 @@ async fn life_events_are_applied_on_read() {
         .await
         .unwrap_err();
     assert_eq!(field_violations(&err), ["event.moved.commune_code"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn verify_citizen_with_nothing_claimed_is_refused() {
+    let h = start().await;
+    let status = h
+        .citizens()
+        .verify_citizen(verify(personas::HAPPY_PATH))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(reason_of(&status).as_deref(), Some("INVALID_ARGUMENT"));
+    assert!(
+        status.message().contains("claim at least one field"),
+        "{status:?}"
+    );
     h.suite.stop().await.unwrap();
 }

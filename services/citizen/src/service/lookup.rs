@@ -7,7 +7,7 @@ use sandbox06_proto::{
     population::{Citizen as Record, RecordView},
     types,
 };
-use sandbox06_vn::{CardQr, CitizenId, Sex};
+use sandbox06_vn::{CardQr, CitizenId, FieldError, FieldErrorKind, Sex};
 
 use super::{
     CitizenApi,
@@ -74,6 +74,22 @@ impl CitizenApi {
         let old_id = optional_text(&req.old_id_number);
         if let Some(old) = old_id {
             old_id_number(old, "old_id_number")?;
+        }
+        // A claim of nothing would be verified as a match: refuse it instead.
+        if claim.full_name.is_none()
+            && claim.date_of_birth.is_none()
+            && claim.sex.is_none()
+            && address.is_none()
+            && card_issue_date.is_none()
+            && old_id.is_none()
+        {
+            return Err(FieldError::new(
+                FieldErrorKind::Other,
+                "full_name",
+                "claim at least one field besides citizen_id: full_name, date_of_birth, sex, \
+                 address, card_issue_date or old_id_number",
+            )
+            .into());
         }
         let record = self
             .record(claim.citizen_id, "citizen_id", &req.citizen_id)
