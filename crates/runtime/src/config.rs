@@ -101,6 +101,9 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Largest number of concurrent HTTP/2 streams per connection.
     pub max_concurrent_streams: u32,
+    /// How long open calls may finish after SIGTERM or ctrl-c before the process exits, in
+    /// seconds.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for Limits {
@@ -108,7 +111,15 @@ impl Default for Limits {
         Self {
             max_request_bytes: 4 * 1024 * 1024,
             max_concurrent_streams: 1024,
+            shutdown_grace_seconds: 10,
         }
+    }
+}
+
+impl Limits {
+    /// [`Limits::shutdown_grace_seconds`] as a duration.
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_grace_seconds)
     }
 }
 

@@ -126,9 +126,16 @@ pub fn init(service_name: &str, cfg: &TelemetryConfig) -> Result<TelemetryGuard,
             source,
         })?,
     };
+    // Logs go to standard error, so standard output stays the commands' own output; colours
+    // only when a person reads them on a terminal.
     let fmt_layer = match cfg.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
             .json()
             .flatten_event(true)
             .with_current_span(true)

@@ -200,13 +200,23 @@ impl Suite {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Runs until a component stops or ctrl-c, then stops the rest and lets them drain.
-    pub async fn run_until_stopped(mut self) -> Result<(), StartError> {
+    /// Runs until a component stops, or until SIGTERM or ctrl-c; then stops the rest and lets
+    /// open calls finish within `grace`.
+    pub async fn run_until_stopped(mut self, grace: std::time::Duration) -> Result<(), StartError> {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => self.stop().await,
+            () = stop_signal() => {
+                tracing::info!(grace_seconds = grace.as_secs(), "stopping: open calls may finish");
+                match tokio::time::timeout(grace, self.stop()).await {
+                    Ok(stopped) => stopped,
+                    Err(_) => {
+                        tracing::warn!("open calls did not finish within the grace period");
+                        Ok(())
+                    }
+                }
+            }
             joined = self.tasks.join_next() => {
                 let first = joined.map(stopped);
-                let rest = self.stop().await;
+                let rest = tokio::time::timeout(grace, self.stop()).await.unwrap_or(Ok(()));
                 match first {
                     Some(error) => Err(error),
                     None => rest,
@@ -243,17 +253,47 @@ fn stopped(joined: Joined) -> StartError {
     }
 }
 
-/// Runs component `name` alone until ctrl-c: its peers at the URLs its section names.
+/// Completes on SIGTERM (how containers and Kubernetes stop a process) or ctrl-c (SIGINT).
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "cannot listen for SIGTERM; ctrl-c still stops"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs component `name` alone until SIGTERM or ctrl-c, then lets open calls finish within
+/// `limits.shutdown_grace_seconds`; its peers are at the URLs its section names.
 pub async fn serve(config: &Config, name: &str) -> Result<(), StartError> {
     let alone = Alone::bind(config, name).await?;
-    alone
-        .serve(
-            config,
-            Box::pin(async {
-                let _ = tokio::signal::ctrl_c().await;
-            }),
-        )
-        .await
+    let (stopping, stopped) = watch::channel(false);
+    let grace = config.limits.shutdown_grace();
+    let running = alone.serve(config, shutdown_signal(&stopped));
+    tokio::pin!(running);
+    tokio::select! {
+        result = &mut running => result,
+        () = stop_signal() => {
+            tracing::info!(grace_seconds = grace.as_secs(), "stopping: open calls may finish");
+            let _ = stopping.send(true);
+            match tokio::time::timeout(grace, running).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!("open calls did not finish within the grace period");
+                    Ok(())
+                }
+            }
+        }
+    }
 }
 
 /// One component bound to the address its section names, ready to run alone.
@@ -309,8 +349,17 @@ impl Alone {
     }
 }
 
+/// The status name of a serving service, as `grpc.health.v1` spells it.
+pub const SERVING: &str = "SERVING";
+
 /// One grpc.health.v1 Check: whether `service` ("" for the server) is SERVING at `url`.
 pub async fn health_check(url: &str, service: &str) -> Result<bool, String> {
+    Ok(health_status(url, service).await? == SERVING)
+}
+
+/// One grpc.health.v1 Check: the status of `service` ("" for the server) at `url`, e.g.
+/// `SERVING` or `NOT_SERVING`.
+pub async fn health_status(url: &str, service: &str) -> Result<&'static str, String> {
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
@@ -326,5 +375,6 @@ pub async fn health_check(url: &str, service: &str) -> Result<bool, String> {
         })
         .await
         .map_err(|e| e.message().to_owned())?;
-    Ok(response.into_inner().status == ServingStatus::Serving as i32)
+    Ok(ServingStatus::try_from(response.into_inner().status)
+        .map_or("UNKNOWN", |status| status.as_str_name()))
 }

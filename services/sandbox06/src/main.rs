@@ -9,8 +9,9 @@ use clap::{
     builder::{PossibleValue, PossibleValuesParser},
 };
 use figment::{Figment, providers::Serialized};
-use sandbox06::{Config, Suite, components, country, health_check};
+use sandbox06::{Config, SERVING, Suite, components, country, health_status};
 use sandbox06_runtime::telemetry;
+use sandbox06_runtime::{component::StartError, server::ServeError};
 use sandbox06_vn::CitizenId;
 use sandbox06_world::{View, card_qr};
 
@@ -141,11 +142,52 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that stops early (`sandbox06 personas | head`) is not a failure.
+        Err(e) if is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sandbox06: {e:#}");
+            eprintln!("sandbox06: {}", explain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The error as one message, with what to do about a port that is taken.
+fn explain(error: &anyhow::Error) -> String {
+    if let Some(StartError::Serve {
+        component,
+        source: ServeError::Bind { addr, source },
+    }) = error.downcast_ref::<StartError>()
+        && source.kind() == std::io::ErrorKind::AddrInUse
+    {
+        let flag = if *component == sandbox06_gateway::component::SPEC.name {
+            "--listen".to_owned()
+        } else {
+            format!("{}.listen", section_of(component))
+        };
+        return format!(
+            "{component} cannot listen on {addr}: the address is in use (another sandbox06 \
+             running?); choose another address with {flag}"
+        );
+    }
+    format!("{error:#}")
+}
+
+fn section_of(component: &str) -> &'static str {
+    sandbox06::component(component).map_or("", |c| c.spec().section)
+}
+
+/// Writes `text` to standard output, reporting a closed pipe as an error instead of panicking.
+fn emit(text: impl std::fmt::Display) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")?;
+    out.flush()
 }
 
 async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -155,11 +197,14 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         } else {
             format!("http://{addr}")
         };
-        return Ok(match health_check(&url, service).await {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => {
-                eprintln!("{addr}: not serving");
-                ExitCode::FAILURE
+        return Ok(match health_status(&url, service).await {
+            Ok(status) => {
+                emit(format_args!("{status}\n"))?;
+                if status == SERVING {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
             }
             Err(e) => {
                 eprintln!("{addr}: {e}");
@@ -190,7 +235,11 @@ async fn up(config: &Config) -> anyhow::Result<()> {
     let mut suite = Suite::start(config).await?;
     suite.wait_ready(Duration::from_secs(10)).await?;
     print_banner(&suite, began.elapsed());
-    Ok(suite.run_until_stopped().await?)
+    suite
+        .run_until_stopped(config.limits.shutdown_grace())
+        .await?;
+    tracing::info!("sandbox06 stopped");
+    Ok(())
 }
 
 fn print_banner(suite: &Suite, ready_in: Duration) {
@@ -217,18 +266,22 @@ fn print_banner(suite: &Suite, ready_in: Duration) {
     out.push_str(&format!(
         "\n  try\n    grpcurl -plaintext {host} list\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
     ));
-    print!("{out}");
+    // The banner is a courtesy: a closed standard output must not stop the suite.
+    let _ = emit(out);
 }
 
 fn personas(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli)?;
     let country = country(&config)?;
-    println!(
-        "{:<12}  {:<20}  {:<20}  use for",
+    emit(format_args!(
+        "{:<12}  {:<20}  {:<20}  use for\n",
         "citizen_id", "persona", "full name"
-    );
+    ))?;
     for p in country.personas().all() {
-        println!("{:<12}  {:<20}  {:<20}  {}", p.id, p.key, p.name, p.use_for);
+        emit(format_args!(
+            "{:<12}  {:<20}  {:<20}  {}\n",
+            p.id, p.key, p.name, p.use_for
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -246,7 +299,7 @@ fn citizen(cli: &Cli, raw: &str) -> anyhow::Result<ExitCode> {
     };
     let record = sandbox06_population_db::record_of(&country, &person);
     let json = sandbox06_proto::to_json(&record, "sandbox06.upstream.population.v1.Citizen")?;
-    println!("{}", serde_json::to_string_pretty(&json)?);
+    emit(format_args!("{}\n", serde_json::to_string_pretty(&json)?))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -261,7 +314,7 @@ fn qr(cli: &Cli, raw: &str, png: Option<&std::path::Path>) -> anyhow::Result<Exi
         bail!("citizen {raw} has no card (children under 14 usually have none)");
     };
     let payload = qr.to_payload();
-    println!("{payload}");
+    emit(format_args!("{payload}\n"))?;
     if let Some(path) = png {
         let code = qrcode::QrCode::new(payload.as_bytes())
             .context("the payload does not fit a QR code")?;

@@ -103,3 +103,138 @@ fn flags_override_config_and_environment() {
     assert!(!ok);
     assert!(stderr.contains("population.reference_date"), "{stderr}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_no_failure() {
+    for args in [
+        &["personas"][..],
+        &["citizen", personas::HAPPY_PATH][..],
+        &["qr", personas::OLD_CMND][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+            .args(args)
+            .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first line, as `| head -0` would.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// A grpc.health.v1 server on a loopback port, reporting `status` for the whole server.
+fn health_server(serving: bool) -> (std::net::SocketAddr, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        let (reporter, service) = tonic_health::server::health_reporter();
+        if !serving {
+            reporter
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+        }
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await
+            .unwrap();
+    });
+    (addr, runtime)
+}
+
+#[test]
+fn health_prints_the_status() {
+    for (serving, expected) in [(true, "SERVING"), (false, "NOT_SERVING")] {
+        let (addr, _runtime) = health_server(serving);
+        let (ok, stdout, stderr) = sandbox06(&["health", "--addr", &addr.to_string()]);
+        assert_eq!(ok, serving, "{stderr}");
+        assert_eq!(stdout.trim(), expected);
+    }
+}
+
+#[test]
+fn a_taken_edge_port_says_so_once_and_names_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (ok, _, stderr) = sandbox06(&["up", "--listen", &addr, "--size", "1000"]);
+    assert!(!ok);
+    assert_eq!(stderr.matches("in use").count(), 1, "{stderr}");
+    assert!(stderr.contains("--listen"), "{stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+}
+
+#[test]
+fn logs_go_to_stderr_without_colours_when_not_on_a_terminal() {
+    use std::io::{BufRead as _, Read as _};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+        .args(["up", "--listen", "127.0.0.1:0", "--size", "1000"])
+        .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = String::new();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // The banner ends with how to stop; by then the components have logged their start.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.contains("ctrl-c stops") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(stdout.contains("sandbox06 ready in"), "{stdout}");
+    assert!(!stdout.contains("INFO"), "log lines on stdout: {stdout}");
+    assert!(stderr.contains("INFO"), "no log lines on stderr: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colours off a terminal: {stderr:?}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_suite_cleanly_as_ctrl_c_does() {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+        .args(["up", "--listen", "127.0.0.1:0", "--size", "1000"])
+        .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().contains("ctrl-c stops") {
+            break;
+        }
+    }
+    // Containers and Kubernetes stop the process (PID 1 there) with SIGTERM.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.contains("sandbox06 stopped"), "{stderr}");
+}
