@@ -35,6 +35,9 @@ fn field_violations(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A well-formed number (Hà Nội, a man born in 1990) that no citizen has.
+const NO_ONE: &str = "001090999999";
+
 fn verify(id: &str) -> VerifyCitizenRequest {
     VerifyCitizenRequest {
         citizen_id: id.to_owned(),
@@ -128,10 +131,10 @@ async fn generated_citizens_are_found_and_unknown_numbers_are_not() {
         i32::from(id[4..6].parse::<u8>().unwrap()) + if &id[3..4] < "2" { 1900 } else { 2000 }
     );
 
-    // 003 is not a province code: a well-formed number with no citizen.
+    // A well-formed number of Hà Nội that no citizen has.
     let err = client
         .get_citizen(api::GetCitizenRequest {
-            citizen_id: "003090123456".into(),
+            citizen_id: NO_ONE.into(),
             read_mask: None,
         })
         .await
@@ -462,7 +465,7 @@ async fn match_citizens_streams_results_in_order_with_per_record_errors() {
             },
             13 => MatchCitizensRequest {
                 record_key: key,
-                citizen_id: "003090123456".into(),
+                citizen_id: NO_ONE.into(),
                 ..Default::default()
             },
             _ => {
@@ -626,5 +629,22 @@ async fn verify_citizen_with_nothing_claimed_is_refused() {
         status.message().contains("claim at least one field"),
         "{status:?}"
     );
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_prefix_no_province_has_is_an_invalid_citizen_id() {
+    let h = start().await;
+    let status = h
+        .citizens()
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: "003090012345".into(),
+            read_mask: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
+    assert_eq!(field_violations(&status), ["citizen_id"]);
     h.suite.stop().await.unwrap();
 }

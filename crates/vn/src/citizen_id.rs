@@ -35,6 +35,9 @@ impl Sex {
     }
 }
 
+/// The highest province code (096 Cà Mau); higher prefixes are countries of birth registration.
+pub const MAX_PROVINCE_CODE: u16 = 96;
+
 /// A well-formed personal ID number (số định danh cá nhân).
 ///
 /// `PPP` is the province (or country) of birth registration, `G` encodes century and sex,
@@ -86,6 +89,15 @@ impl CitizenId {
             return Err(err(
                 "must start with a province code from 001, got 000".to_owned()
             ));
+        }
+        // Codes up to 096 are the provinces' GSO codes, with gaps no province ever had; codes
+        // above stand for countries of birth registration abroad, whose list is not published
+        // with the numbers, so they are accepted.
+        let code = id.province_code();
+        if code <= MAX_PROVINCE_CODE && crate::admin::ADMIN_UNITS.province(code).is_none() {
+            return Err(err(format!(
+                "starts with {code:03}, which is no province's code (001–096, with gaps)"
+            )));
         }
         Ok(id)
     }
@@ -223,6 +235,8 @@ mod tests {
     proptest! {
         #[test]
         fn every_built_id_parses_back(province in 1u16..1000, female: bool, year in 1900i32..2200, serial in 0u32..1_000_000) {
+            let is_province = crate::admin::ADMIN_UNITS.province(province).is_some();
+            prop_assume!(province > MAX_PROVINCE_CODE || is_province);
             let sex = if female { Sex::Female } else { Sex::Male };
             let id = CitizenId::from_parts(province, sex, year, serial);
             let parsed = CitizenId::parse_field(&id.to_string(), "citizen_id").unwrap();
@@ -231,6 +245,15 @@ mod tests {
             prop_assert_eq!(parsed.sex(), sex);
             prop_assert_eq!(parsed.birth_year(), year);
             prop_assert_eq!(parsed.serial(), serial);
+        }
+
+        #[test]
+        fn prefixes_no_province_has_are_refused(province in 1u16..=MAX_PROVINCE_CODE, serial in 0u32..1_000_000) {
+            prop_assume!(crate::admin::ADMIN_UNITS.province(province).is_none());
+            let id = CitizenId::from_parts(province, Sex::Male, 1990, serial);
+            let e = CitizenId::parse_field(&id.to_string(), "citizen_id").unwrap_err();
+            prop_assert!(e.description.contains("no province"), "{}", e.description);
+            prop_assert_eq!(e.kind, FieldErrorKind::CitizenId);
         }
 
         #[test]
