@@ -648,3 +648,41 @@ async fn a_prefix_no_province_has_is_an_invalid_citizen_id() {
     assert_eq!(field_violations(&status), ["citizen_id"]);
     h.suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn hidden_characters_are_refused_and_echoes_stay_short() {
+    let h = start().await;
+    let mut client = h.citizens();
+    for name in [
+        "Nguyễn Văn Hùng\u{202e}",
+        "Nguyễn\0Văn Hùng",
+        "Nguyễn Văn\u{7}Hùng",
+    ] {
+        let status = client
+            .verify_citizen(named(personas::HAPPY_PATH, name))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{name:?}");
+        assert_eq!(field_violations(&status), ["full_name"], "{name:?}");
+    }
+    let status = client
+        .verify_citizen(VerifyCitizenRequest {
+            citizen_id: "+84090012345".into(),
+            ..named(personas::HAPPY_PATH, "Nguyễn Văn Hùng")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
+    // A 2 KB bad field is quoted back in a few dozen characters, not whole.
+    let payload = format!(
+        "058090001234|264123456|Nguyễn Văn An|{}|Nam|Ninh Thuận|15042021",
+        "9".repeat(2_000)
+    );
+    let status = client
+        .verify_card_qr(api::VerifyCardQrRequest { payload })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().len() < 300, "{}", status.message());
+    h.suite.stop().await.unwrap();
+}

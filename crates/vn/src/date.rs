@@ -43,7 +43,7 @@ pub fn parse_ddmmyyyy(text: &str, field: &str) -> Result<CivilDate, FieldError> 
     if t.len() != 8 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(date_error(
             field,
-            format!("must be 8 digits ddMMyyyy, got {t:?}"),
+            format!("must be 8 digits ddMMyyyy, got {}", crate::echo(t)),
         ));
     }
     let num = |r: std::ops::Range<usize>| t[r].parse::<i32>().unwrap_or(-1);

@@ -15,6 +15,30 @@ pub use date::{CivilDate, checked_date, format_ddmmyyyy, parse_ddmmyyyy};
 pub use names::{NameComparison, compare_names, fold_diacritics, normalize_name};
 pub use qr::CardQr;
 
+/// Longest piece of a caller's input that an error message quotes back, in characters.
+pub const MAX_ECHO_CHARS: usize = 64;
+
+/// A caller's input as an error message quotes it: in quotes, cut to [`MAX_ECHO_CHARS`]
+/// characters, so a 2 KB field cannot make the error itself too large.
+pub fn echo(input: &str) -> String {
+    match input.char_indices().nth(MAX_ECHO_CHARS) {
+        Some((cut, _)) => format!(
+            "{:?}… ({} characters)",
+            &input[..cut],
+            input.chars().count()
+        ),
+        None => format!("{input:?}"),
+    }
+}
+
+/// Characters refused in names and addresses: NUL and other control characters, and the
+/// bidirectional overrides and isolates that can make text display other than it reads.
+pub fn forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|c| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
 /// A malformed input field: which field, and what the caller should fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {description}")]
@@ -52,5 +76,27 @@ impl FieldError {
             description: description.into(),
             kind,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoes_are_bounded_and_quoted() {
+        assert_eq!(echo("abc"), "\"abc\"");
+        let long = "x".repeat(2_000);
+        let echoed = echo(&long);
+        assert!(echoed.chars().count() < MAX_ECHO_CHARS + 30, "{echoed}");
+        assert!(echoed.ends_with("(2000 characters)"));
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_found() {
+        assert_eq!(forbidden_char("Nguyễn Văn An"), None);
+        assert_eq!(forbidden_char("An\0"), Some('\0'));
+        assert_eq!(forbidden_char("An\u{202e}"), Some('\u{202e}'));
+        assert_eq!(forbidden_char("Số 12\nHàng Bạc"), Some('\n'));
     }
 }

@@ -85,12 +85,23 @@ impl CardQr {
         } else {
             return Err(qr_error(
                 "old_id_number",
-                format!("must be empty or 9 digits, got {old:?}"),
+                format!("must be empty or 9 digits, got {}", crate::echo(old)),
             ));
         };
         let full_name: String = fields[2].trim().nfc().collect();
         if full_name.is_empty() {
             return Err(qr_error("full_name", "must not be empty".to_owned()));
+        }
+        for (field, text) in [("full_name", fields[2]), ("address", fields[5])] {
+            if let Some(c) = crate::forbidden_char(text.trim_end_matches(['\r', '\n'])) {
+                return Err(qr_error(
+                    field,
+                    format!(
+                        "must not contain control or bidirectional-override characters, found U+{:04X}",
+                        u32::from(c)
+                    ),
+                ));
+            }
         }
         let date_of_birth =
             parse_ddmmyyyy(fields[3], "payload.date_of_birth").map_err(|e| FieldError {
@@ -110,7 +121,7 @@ impl CardQr {
         let sex = Sex::from_vietnamese(fields[4]).ok_or_else(|| {
             qr_error(
                 "sex",
-                format!("must be \"Nam\" or \"Nữ\", got {:?}", fields[4]),
+                format!("must be \"Nam\" or \"Nữ\", got {}", crate::echo(fields[4])),
             )
         })?;
         if sex != citizen_id.sex() {

@@ -62,7 +62,7 @@ pub enum LifeEventError {
     #[error("is required: moved, married, card_replaced, died or vneid_changed")]
     ChangeMissing,
     /// A move names no commune of either era.
-    #[error("must be a 5-digit GSO commune code of either era, got {code:?}")]
+    #[error("must be a 5-digit GSO commune code of either era, got {code}")]
     UnknownCommune {
         /// The code given.
         code: String,
@@ -195,7 +195,7 @@ pub fn check_change(
                 && units.commune_pre_2025(&m.commune_code).is_none()
             {
                 return Err(LifeEventError::UnknownCommune {
-                    code: m.commune_code.clone(),
+                    code: sandbox06_vn::echo(&m.commune_code),
                 });
             }
             check_street(&m.street)
@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(
             check(moved("99999", "Số 1")),
             Err(LifeEventError::UnknownCommune {
-                code: "99999".into()
+                code: "\"99999\"".into()
             })
         );
         assert_eq!(

@@ -61,7 +61,18 @@ pub(super) fn bounded<'a>(
                 t.chars().count()
             ),
         )),
-        _ => Ok(t),
+        Some(t) => match sandbox06_vn::forbidden_char(t) {
+            Some(c) => Err(FieldError::new(
+                FieldErrorKind::Other,
+                field,
+                format!(
+                    "must not contain control or bidirectional-override characters, found U+{:04X}",
+                    u32::from(c)
+                ),
+            )),
+            None => Ok(Some(t)),
+        },
+        None => Ok(None),
     }
 }
 

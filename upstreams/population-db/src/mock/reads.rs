@@ -113,8 +113,8 @@ impl PopulationDb {
                     rejected(
                         "province_code",
                         format!(
-                            "must be a pre-2025 GSO province code such as \"58\", got {:?}",
-                            req.province_code
+                            "must be a pre-2025 GSO province code such as \"58\", got {}",
+                            sandbox06_vn::echo(&req.province_code)
                         ),
                     )
                 })?
