@@ -79,6 +79,19 @@ async fn reflection_lists_and_describes_the_services() {
         panic!("no descriptor");
     };
     assert!(!files.file_descriptor_proto.is_empty());
+    // The edge describes what it routes, never the upstream behind the citizen service.
+    let mut responses = reflection
+        .server_reflection_info(ask(MessageRequest::FileContainingSymbol(
+            "sandbox06.upstream.population.v1.PopulationService".into(),
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = responses.message().await;
+    assert!(
+        matches!(&answer, Err(status) if status.code() == tonic::Code::NotFound),
+        "{answer:?}"
+    );
     h.suite.stop().await.unwrap();
 }
 

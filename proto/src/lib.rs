@@ -53,6 +53,9 @@ pub mod sandbox06 {
 }
 
 pub mod dates;
+mod subset;
+
+pub use subset::descriptor_set_for;
 
 pub use sandbox06::citizen::v1 as citizen;
 pub use sandbox06::types::v1 as types;

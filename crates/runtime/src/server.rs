@@ -13,6 +13,7 @@
 //! (4 MiB by default); a component raising `limits.max_request_bytes` above that sets it on its
 //! servers too.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -252,6 +253,21 @@ fn methods_of(services: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The encoded descriptors of `services`, made once per set of services: reflection keeps a
+/// reference to them for as long as it serves.
+fn served_descriptors(services: &[&str]) -> &'static [u8] {
+    type Cache = std::sync::Mutex<HashMap<Vec<String>, &'static [u8]>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let key: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+    let mut cache = CACHE
+        .get_or_init(Cache::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache.entry(key).or_insert_with(|| {
+        Box::leak(sandbox06_proto::descriptor_set_for(services).into_boxed_slice())
+    })
+}
+
 /// Reflection v1 and v1alpha over the suite's descriptors, listing `services` and themselves.
 fn reflection(
     services: &[String],
@@ -270,10 +286,13 @@ fn reflection(
     names.extend([REFLECTION_V1_SERVICE, REFLECTION_V1ALPHA_SERVICE]);
     names.sort_unstable();
     names.dedup();
+    // Only the schemas of what this server serves: the edge describes what it routes, never
+    // the upstreams behind the services.
+    let served = served_descriptors(&names);
     let builder = || {
         let builder = tonic_reflection::server::Builder::configure()
             .include_reflection_service(false)
-            .register_encoded_file_descriptor_set(sandbox06_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(served)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(
