@@ -686,3 +686,38 @@ async fn hidden_characters_are_refused_and_echoes_stay_short() {
     assert!(status.message().len() < 300, "{}", status.message());
     h.suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn every_bad_field_is_reported_at_once() {
+    let h = start().await;
+    let status = h
+        .citizens()
+        .verify_citizen(VerifyCitizenRequest {
+            citizen_id: personas::HAPPY_PATH.into(),
+            full_name: "Nguyễn\u{202e}".into(),
+            date_of_birth: date(1990, 2, 30),
+            sex: 7,
+            card_issue_date: date(2021, 13, 1),
+            old_id_number: "12x".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        field_violations(&status),
+        [
+            "full_name",
+            "date_of_birth",
+            "sex",
+            "card_issue_date",
+            "old_id_number"
+        ]
+    );
+    assert!(
+        status.message().contains("and 4 more bad fields"),
+        "{}",
+        status.message()
+    );
+    h.suite.stop().await.unwrap();
+}

@@ -80,6 +80,9 @@ pub enum CitizenError {
     /// A request field is malformed; the field is the caller's.
     #[error(transparent)]
     Field(#[from] FieldError),
+    /// Several request fields are malformed (at least one); each is reported.
+    #[error("{} bad fields", .0.len())]
+    Fields(Vec<FieldError>),
     /// A read mask path names no field of the record.
     #[error("{field}: {description}")]
     FieldMask {
@@ -138,6 +141,28 @@ impl From<CitizenError> for ApiError {
         match e {
             CitizenError::Field(e) => {
                 ApiError::invalid_field(field_reason(e.kind), e.field, e.description)
+            }
+            CitizenError::Fields(errors) => {
+                let mut errors = errors.into_iter();
+                let Some(first) = errors.next() else {
+                    return ApiError::new(Reason::InvalidArgument, "the request is malformed");
+                };
+                let more = errors.len();
+                let mut error = ApiError::invalid_field(
+                    field_reason(first.kind),
+                    first.field,
+                    first.description,
+                );
+                if more > 0 {
+                    error.message = format!(
+                        "{} (and {more} more bad field{})",
+                        error.message,
+                        if more == 1 { "" } else { "s" }
+                    );
+                }
+                errors.fold(error, |error, e| {
+                    error.with_violation(e.field, e.description)
+                })
             }
             CitizenError::FieldMask { field, description } => {
                 ApiError::invalid_field(Reason::InvalidFieldMask, field, description)

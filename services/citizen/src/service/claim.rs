@@ -45,6 +45,11 @@ pub(super) fn optional_text(text: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
+/// The value of `result`, or `None` after adding its error to `bad`.
+pub(super) fn collect<T>(result: Result<T, FieldError>, bad: &mut Vec<FieldError>) -> Option<T> {
+    result.map_err(|e| bad.push(e)).ok()
+}
+
 /// Optional text of at most `max` characters.
 pub(super) fn bounded<'a>(
     text: &'a str,
@@ -125,7 +130,7 @@ impl CitizenApi {
         CitizenId::parse_at(raw, field, self.reference.year())
     }
 
-    /// The claim of a request's identity fields.
+    /// The claim of a request's identity fields, or the first bad one.
     pub(super) fn claim(
         &self,
         citizen_id: &str,
@@ -133,21 +138,47 @@ impl CitizenApi {
         date_of_birth: Option<&types::Date>,
         sex: i32,
     ) -> Result<Claim, FieldError> {
-        let citizen_id = self.parse_id(citizen_id, "citizen_id")?;
-        let full_name = bounded(full_name, "full_name", MAX_NAME_CHARS)?.map(str::to_owned);
-        let date_of_birth = optional_date(date_of_birth, "date_of_birth")?;
-        if let Some(d) = date_of_birth
-            && d > self.reference
-        {
-            return Err(FieldError::new(
-                FieldErrorKind::Date,
-                "date_of_birth",
-                format!("{d} is in the future"),
-            ));
+        let mut bad = Vec::new();
+        self.claim_all(citizen_id, full_name, date_of_birth, sex, &mut bad)
+            .ok_or_else(|| {
+                bad.into_iter().next().unwrap_or_else(|| {
+                    FieldError::new(FieldErrorKind::Other, "citizen_id", "is malformed")
+                })
+            })
+    }
+
+    /// The claim of a request's identity fields; every bad one is added to `bad`.
+    pub(super) fn claim_all(
+        &self,
+        citizen_id: &str,
+        full_name: &str,
+        date_of_birth: Option<&types::Date>,
+        sex: i32,
+        bad: &mut Vec<FieldError>,
+    ) -> Option<Claim> {
+        let citizen_id = collect(self.parse_id(citizen_id, "citizen_id"), bad);
+        let full_name = collect(bounded(full_name, "full_name", MAX_NAME_CHARS), bad)
+            .flatten()
+            .map(str::to_owned);
+        let date_of_birth = collect(optional_date(date_of_birth, "date_of_birth"), bad)
+            .flatten()
+            .filter(|d| {
+                let future = *d > self.reference;
+                if future {
+                    bad.push(FieldError::new(
+                        FieldErrorKind::Date,
+                        "date_of_birth",
+                        format!("{d} is in the future"),
+                    ));
+                }
+                !future
+            });
+        let sex = collect(sex_of(sex, "sex"), bad).flatten();
+        if !bad.is_empty() {
+            return None;
         }
-        let sex = sex_of(sex, "sex")?;
-        Ok(Claim {
-            citizen_id,
+        Some(Claim {
+            citizen_id: citizen_id?,
             full_name,
             date_of_birth,
             sex,

@@ -11,7 +11,9 @@ use sandbox06_vn::{CardQr, CitizenId, FieldError, FieldErrorKind, Sex};
 
 use super::{
     CitizenApi,
-    claim::{Claim, MAX_ADDRESS_CHARS, bounded, old_id_number, optional_date, optional_text},
+    claim::{
+        Claim, MAX_ADDRESS_CHARS, bounded, collect, old_id_number, optional_date, optional_text,
+    },
     convert, read_mask,
     verify::{self, Checks, card_check, current_card_status},
 };
@@ -63,18 +65,33 @@ impl CitizenApi {
         &self,
         req: api::VerifyCitizenRequest,
     ) -> Result<api::VerifyCitizenResponse, CitizenError> {
-        let claim = self.claim(
+        // Every bad field is reported at once, not just the first.
+        let mut bad = Vec::new();
+        let claim = self.claim_all(
             &req.citizen_id,
             &req.full_name,
             req.date_of_birth.as_ref(),
             req.sex,
-        )?;
-        let address = bounded(&req.address, "address", MAX_ADDRESS_CHARS)?;
-        let card_issue_date = optional_date(req.card_issue_date.as_ref(), "card_issue_date")?;
+            &mut bad,
+        );
+        let address = collect(
+            bounded(&req.address, "address", MAX_ADDRESS_CHARS),
+            &mut bad,
+        )
+        .flatten();
+        let card_issue_date = collect(
+            optional_date(req.card_issue_date.as_ref(), "card_issue_date"),
+            &mut bad,
+        )
+        .flatten();
         let old_id = optional_text(&req.old_id_number);
         if let Some(old) = old_id {
-            old_id_number(old, "old_id_number")?;
+            collect(old_id_number(old, "old_id_number"), &mut bad);
         }
+        let claim = match claim {
+            Some(claim) if bad.is_empty() => claim,
+            _ => return Err(CitizenError::Fields(bad)),
+        };
         // A claim of nothing would be verified as a match: refuse it instead.
         if claim.full_name.is_none()
             && claim.date_of_birth.is_none()

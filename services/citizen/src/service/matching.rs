@@ -83,12 +83,17 @@ fn found(wanted: &str, answer: Answer<'_>) -> Result<Option<pb::Citizen>, Citize
 fn record_error(e: &CitizenError) -> api::RecordError {
     let field = match e {
         CitizenError::Field(f) => f.field.clone(),
+        CitizenError::Fields(bad) => bad.first().map(|f| f.field.clone()).unwrap_or_default(),
         CitizenError::FieldMask { field, .. } => field.clone(),
         CitizenError::NotFound { .. } => "citizen_id".to_owned(),
         CitizenError::Upstream(_) | CitizenError::Internal(_) => String::new(),
     };
     let message = match e {
         CitizenError::Field(f) => f.description.clone(),
+        CitizenError::Fields(bad) => bad
+            .first()
+            .map(|f| f.description.clone())
+            .unwrap_or_default(),
         CitizenError::FieldMask { description, .. } => description.clone(),
         CitizenError::Upstream(UpstreamError::Unavailable(m)) => {
             format!("population database unavailable, retry the record: {m}")
