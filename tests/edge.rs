@@ -241,6 +241,12 @@ async fn made_up_paths_leave_no_number_in_errors_or_metrics() {
             .await
             .unwrap_err();
         assert_eq!(err.code(), tonic::Code::Unimplemented, "{path}");
+        // A made-up method of a routed service is the edge's answer too, with its reason.
+        assert_eq!(
+            reason_of(&err).as_deref(),
+            Some("METHOD_NOT_FOUND"),
+            "{path}"
+        );
         assert!(!err.message().contains("058090001234"), "{err:?}");
     }
     let (_, text) = sandbox06_testkit::http1(

@@ -75,7 +75,7 @@ fn method_not_found(path: &str) -> ApiError {
     let path = sandbox06_runtime::mask::path(path);
     ApiError::new(
         Reason::MethodNotFound,
-        format!("no service routed at {path}"),
+        format!("no service or method routed at {path}"),
     )
     .with_metadata("path", path)
 }
@@ -102,6 +102,10 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
     let unlisted;
     let info = match state.policies.get(path) {
         Some(info) => info,
+        // A method the contract does not have, on a service it does: the edge knows the answer.
+        None if state.policies.methods().any(|m| m.service == service) => {
+            return grpc_error_response(method_not_found(path));
+        }
         None => {
             // A method the contract does not know; the backend answers UNIMPLEMENTED, but the
             // authorizer still decides first.
