@@ -808,3 +808,32 @@ fn kustomization_lists_every_manifest_and_the_collector_config() {
         assert!(!config["extensions"][scalar(extension).as_str()].is_null());
     }
 }
+
+#[test]
+fn compose_publishes_only_the_edge_and_the_trace_viewer() {
+    let file = documents("docker-compose.yml").remove(0);
+    let services = file["services"].as_mapping().unwrap();
+    let mut published = BTreeSet::new();
+    for (name, spec) in services {
+        for mapping in seq(&spec["ports"]) {
+            let mapping = scalar(mapping);
+            assert!(
+                mapping.contains(':'),
+                "{name:?} publishes {mapping} on a random host port"
+            );
+            published.insert(mapping);
+        }
+    }
+    assert_eq!(
+        published,
+        BTreeSet::from(["4606:4606".to_owned(), "16686:16686".to_owned()])
+    );
+    // Jaeger v2: OTLP is native, and the v1 image and its variables are gone.
+    let jaeger = &services[&Value::from("jaeger")];
+    assert!(
+        scalar(&jaeger["image"]).starts_with("jaegertracing/jaeger:2."),
+        "{:?}",
+        jaeger["image"]
+    );
+    assert!(jaeger["environment"]["COLLECTOR_OTLP_ENABLED"].is_null());
+}
