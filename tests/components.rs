@@ -148,3 +148,42 @@ async fn a_components_http_route_is_reached_through_the_edge_alone() {
     let (status, body) = http1(gateway.addr, hello_request()).await;
     assert_stub_answered(status, &body);
 }
+
+/// The health a component reports for `service` at `url`, asked until it is `wanted` or a
+/// bounded number of tries have passed.
+async fn health_becomes(url: &str, service: &str, wanted: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = match sandbox06::health_status(url, service).await {
+            Ok(status) => status.to_owned(),
+            Err(error) => error,
+        };
+        if last == wanted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn a_service_whose_upstream_is_down_says_it_is_not_serving() {
+    let upstream = FakeUpstream::start(Answer::Status(Code::Unavailable, "down".into())).await;
+    let citizen = serve_alone(
+        "citizen",
+        Figment::new().merge(Serialized::default(
+            "citizen.population_url",
+            upstream.url(),
+        )),
+    )
+    .await;
+    let service = "sandbox06.citizen.v1.CitizenService";
+    assert_eq!(
+        health_becomes(&citizen.url(), service, "NOT_SERVING").await,
+        "NOT_SERVING"
+    );
+    assert_eq!(
+        health_becomes(&citizen.url(), "", "NOT_SERVING").await,
+        "NOT_SERVING"
+    );
+}

@@ -304,3 +304,49 @@ fn reflection(
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }
+
+/// How often a dependency is checked while it answers.
+pub const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How often it is checked while it does not, so recovery shows soon.
+pub const HEALTH_RETRY_EVERY: Duration = Duration::from_millis(100);
+
+/// Keeps the health of `services` (and of the whole server, `""`) in step with `check`, the
+/// state of what the server depends on: SERVING only while it answers. Runs until aborted.
+pub fn keep_health<F, Fut>(
+    reporter: HealthReporter,
+    services: Vec<String>,
+    mut check: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let up = check().await;
+            if last != Some(up) {
+                let status = if up {
+                    tonic_health::ServingStatus::Serving
+                } else {
+                    tonic_health::ServingStatus::NotServing
+                };
+                if !up {
+                    tracing::warn!(services = ?services, "a dependency does not answer: not serving");
+                } else if last.is_some() {
+                    tracing::info!(services = ?services, "the dependency answers again: serving");
+                }
+                for service in services.iter().map(String::as_str).chain([""]) {
+                    reporter.set_service_status(service, status).await;
+                }
+                last = Some(up);
+            }
+            tokio::time::sleep(if up {
+                HEALTH_CHECK_EVERY
+            } else {
+                HEALTH_RETRY_EVERY
+            })
+            .await;
+        }
+    })
+}

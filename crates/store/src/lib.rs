@@ -23,6 +23,10 @@
 //! # }
 //! ```
 
+mod checked;
+
+pub use checked::CheckedStore;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};

@@ -11,7 +11,7 @@ use sandbox06_proto::citizen::citizen_service_server::CitizenServiceServer;
 use sandbox06_runtime::{
     component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
     config::{self, ConfigError},
-    server::ServerBuilder,
+    server::{ServerBuilder, keep_health},
 };
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -55,6 +55,24 @@ impl Default for CitizenConfig {
     }
 }
 
+/// How long the population database may take to answer its health check.
+const UPSTREAM_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether the population database reports its service SERVING.
+async fn population_serving(channel: tonic::transport::Channel) -> bool {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest {
+        service: sandbox06_proto::population::population_service_server::SERVICE_NAME.to_owned(),
+    });
+    matches!(
+        tokio::time::timeout(UPSTREAM_CHECK_TIMEOUT, check).await,
+        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32
+    )
+}
+
 /// The citizen service component.
 #[derive(Debug, Default)]
 pub struct CitizenComponent;
@@ -74,6 +92,7 @@ impl Component for CitizenComponent {
             let url = ctx.peer_url(&SPEC, POPULATION_DB, section.population_url.as_deref())?;
             let channel =
                 sandbox06_runtime::grpc_channel(&url).map_err(StartError::channel(SPEC.name))?;
+            let upstream = channel.clone();
             let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), ctx.today);
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
@@ -85,10 +104,18 @@ impl Component for CitizenComponent {
                 .health_reporter()
                 .set_serving::<CitizenServiceServer<CitizenApi>>()
                 .await;
-            builder
+            // Serving only while the population database says it is.
+            let watch = keep_health(
+                builder.health_reporter(),
+                SPEC.grpc_services.iter().map(|s| (*s).to_owned()).collect(),
+                move || population_serving(upstream.clone()),
+            );
+            let served = builder
                 .serve(listener, shutdown)
                 .await
-                .map_err(StartError::serve(SPEC.name))
+                .map_err(StartError::serve(SPEC.name));
+            watch.abort();
+            served
         })
     }
 }

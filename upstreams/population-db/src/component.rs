@@ -11,9 +11,9 @@ use sandbox06_proto::population::population_service_server::PopulationServiceSer
 use sandbox06_runtime::{
     component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
     config::{self, ConfigError},
-    server::ServerBuilder,
+    server::{ServerBuilder, keep_health},
 };
-use sandbox06_store::StoreConfig;
+use sandbox06_store::{CheckedStore, StoreConfig};
 use sandbox06_world::Country;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Iso8601};
@@ -35,6 +35,9 @@ pub static SPEC: ComponentSpec = ComponentSpec {
 
 /// Its configuration section.
 pub const SECTION: &str = "population";
+
+/// How long the store may take to answer its health probe.
+const STORE_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The `population` section: where the mock listens, and the synthetic country it serves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,7 +121,9 @@ impl Component for PopulationDbComponent {
                     source: Box::new(e),
                 })?;
             tracing::info!(backend = store.backend(), "state store opened");
-            let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store);
+            // Serving only while the store answers; while it does not, calls fail at once.
+            let store = Arc::new(CheckedStore::new(store));
+            let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store.clone());
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
                 .add_service(
@@ -129,10 +134,20 @@ impl Component for PopulationDbComponent {
                 .health_reporter()
                 .set_serving::<PopulationServiceServer<PopulationDb>>()
                 .await;
-            builder
+            let watch = keep_health(
+                builder.health_reporter(),
+                SPEC.grpc_services.iter().map(|s| (*s).to_owned()).collect(),
+                move || {
+                    let store = Arc::clone(&store);
+                    async move { store.probe(STORE_PROBE_TIMEOUT).await }
+                },
+            );
+            let served = builder
                 .serve(listener, shutdown)
                 .await
-                .map_err(StartError::serve(SPEC.name))
+                .map_err(StartError::serve(SPEC.name));
+            watch.abort();
+            served
         })
     }
 }

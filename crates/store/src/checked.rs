@@ -1,0 +1,124 @@
+//! A store that knows whether its backend answers: a probe marks it up or down, a failed
+//! operation marks it down, and while it is down every operation fails at once instead of
+//! waiting for the backend's timeout.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use crate::{Store, StoreError};
+
+/// Key the probe reads; it is never written.
+const PROBE_KEY: &str = "health:probe";
+
+/// A [`Store`] that fails fast while its backend is down.
+#[derive(Debug)]
+pub struct CheckedStore {
+    inner: Arc<dyn Store>,
+    up: AtomicBool,
+}
+
+impl CheckedStore {
+    /// Wraps `inner`, assumed up until a probe or an operation says otherwise.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            up: AtomicBool::new(true),
+        }
+    }
+
+    /// Whether the backend answered the last probe or operation.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// Asks the backend for one key within `timeout`; marks the store up or down by the answer.
+    pub async fn probe(&self, timeout: Duration) -> bool {
+        let answered = matches!(
+            tokio::time::timeout(timeout, self.inner.get(PROBE_KEY)).await,
+            Ok(Ok(_))
+        );
+        self.up.store(answered, Ordering::Relaxed);
+        answered
+    }
+
+    fn down(&self, operation: &'static str) -> StoreError {
+        StoreError {
+            backend: self.inner.backend(),
+            operation,
+            message: "unavailable: the store did not answer its last check; retry later".into(),
+        }
+    }
+
+    fn seen<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if result.is_err() {
+            self.up.store(false, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for CheckedStore {
+    async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        if !self.is_up() {
+            return Err(self.down("append"));
+        }
+        self.seen(self.inner.append(key, value).await)
+    }
+
+    async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("list"));
+        }
+        self.seen(self.inner.list(key).await)
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        if !self.is_up() {
+            return Err(self.down("put"));
+        }
+        self.seen(self.inner.put(key, value, ttl).await)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("get"));
+        }
+        self.seen(self.inner.get(key).await)
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("delete"));
+        }
+        self.seen(self.inner.delete(key).await)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("put_if_absent"));
+        }
+        self.seen(self.inner.put_if_absent(key, value, ttl).await)
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        if !self.is_up() {
+            return Err(self.down("clear"));
+        }
+        self.seen(self.inner.clear().await)
+    }
+
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+}
