@@ -12,6 +12,15 @@ use sandbox06_testkit::{
 };
 use tonic::Code;
 
+/// The citizen service alone, its population database at `url`.
+async fn citizen_in_front_of(url: &str) -> sandbox06_testkit::RunningAlone {
+    serve_alone(
+        "citizen",
+        Figment::new().merge(Serialized::default("citizen.population_url", url)),
+    )
+    .await
+}
+
 fn get(citizen_id: &str) -> GetCitizenRequest {
     GetCitizenRequest {
         citizen_id: citizen_id.into(),
@@ -22,14 +31,7 @@ fn get(citizen_id: &str) -> GetCitizenRequest {
 #[tokio::test]
 async fn each_component_alone_answers_through_the_edge() {
     let population = serve_alone("population-db", Figment::new()).await;
-    let citizen = serve_alone(
-        "citizen",
-        Figment::new().merge(Serialized::default(
-            "citizen.population_url",
-            population.url(),
-        )),
-    )
-    .await;
+    let citizen = citizen_in_front_of(&population.url()).await;
     let gateway = serve_alone(
         "gateway",
         Figment::new().merge(Serialized::default(
@@ -53,14 +55,7 @@ async fn each_component_alone_answers_through_the_edge() {
 #[tokio::test]
 async fn a_service_in_front_of_a_failing_upstream_says_so() {
     let upstream = FakeUpstream::start(Answer::Status(Code::Unavailable, "down".into())).await;
-    let citizen = serve_alone(
-        "citizen",
-        Figment::new().merge(Serialized::default(
-            "citizen.population_url",
-            upstream.url(),
-        )),
-    )
-    .await;
+    let citizen = citizen_in_front_of(&upstream.url()).await;
     let mut client = CitizenServiceClient::connect(citizen.url()).await.unwrap();
     let status = client
         .get_citizen(get(personas::HAPPY_PATH))
@@ -169,14 +164,7 @@ async fn health_becomes(url: &str, service: &str, wanted: &str) -> String {
 #[tokio::test]
 async fn a_service_whose_upstream_is_down_says_it_is_not_serving() {
     let upstream = FakeUpstream::start(Answer::Status(Code::Unavailable, "down".into())).await;
-    let citizen = serve_alone(
-        "citizen",
-        Figment::new().merge(Serialized::default(
-            "citizen.population_url",
-            upstream.url(),
-        )),
-    )
-    .await;
+    let citizen = citizen_in_front_of(&upstream.url()).await;
     let service = "sandbox06.citizen.v1.CitizenService";
     assert_eq!(
         health_becomes(&citizen.url(), service, "NOT_SERVING").await,
