@@ -175,3 +175,78 @@ async fn a_service_whose_upstream_is_down_says_it_is_not_serving() {
         "NOT_SERVING"
     );
 }
+
+/// The edge alone in front of a citizen service that never answers, with `extra` settings.
+async fn edge_in_front_of_a_stall(
+    extra: Figment,
+) -> (FakeUpstream, sandbox06_testkit::RunningAlone) {
+    let stalled = FakeUpstream::start(Answer::Stall).await;
+    let gateway = serve_alone(
+        "gateway",
+        extra.merge(Serialized::default(
+            "gateway.backends.citizen",
+            stalled.url(),
+        )),
+    )
+    .await;
+    (stalled, gateway)
+}
+
+#[tokio::test]
+async fn a_callers_deadline_is_deadline_exceeded_at_the_edge() {
+    use http_body_util::BodyExt as _;
+    let (_stalled, gateway) = edge_in_front_of_a_stall(Figment::new()).await;
+    // A plain HTTP/2 client, so that only the server enforces the caller's deadline.
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let request = http::Request::post(format!(
+        "{}/sandbox06.citizen.v1.CitizenService/GetCitizen",
+        gateway.url()
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers")
+    .header("grpc-timeout", "300m")
+    // One empty message: the 5-byte frame prefix and nothing else.
+    .body(http_body_util::Full::new(bytes::Bytes::from_static(&[
+        0, 0, 0, 0, 0,
+    ])))
+    .unwrap();
+    let response =
+        tokio::time::timeout(std::time::Duration::from_secs(10), client.request(request))
+            .await
+            .expect("an answer, not a hang")
+            .unwrap();
+    let headers = response.headers().clone();
+    let trailers = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .trailers()
+        .cloned()
+        .unwrap_or_default();
+    let status = headers
+        .get("grpc-status")
+        .or_else(|| trailers.get("grpc-status"))
+        .expect("a grpc-status");
+    assert_eq!(status, "4", "DEADLINE_EXCEEDED: {headers:?} {trailers:?}");
+    let status = tonic::Status::from_header_map(&headers).expect("a status");
+    assert_eq!(reason_of(&status).as_deref(), Some("DEADLINE_EXCEEDED"));
+}
+
+#[tokio::test]
+async fn every_call_has_a_default_deadline() {
+    let (_stalled, gateway) = edge_in_front_of_a_stall(
+        Figment::new().merge(Serialized::default("limits.request_timeout_seconds", 1)),
+    )
+    .await;
+    let mut client = CitizenServiceClient::connect(gateway.url()).await.unwrap();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.get_citizen(get(personas::HAPPY_PATH)),
+    )
+    .await
+    .expect("an answer, not a hang");
+    assert_eq!(answer.unwrap_err().code(), Code::DeadlineExceeded);
+}

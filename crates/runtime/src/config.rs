@@ -104,6 +104,9 @@ pub struct Limits {
     /// How long open calls may finish after SIGTERM or ctrl-c before the process exits, in
     /// seconds.
     pub shutdown_grace_seconds: u64,
+    /// Longest wait for a call's answer to start, in seconds; a caller's shorter
+    /// `grpc-timeout` wins.
+    pub request_timeout_seconds: u64,
 }
 
 impl Default for Limits {
@@ -112,11 +115,17 @@ impl Default for Limits {
             max_request_bytes: 4 * 1024 * 1024,
             max_concurrent_streams: 1024,
             shutdown_grace_seconds: 10,
+            request_timeout_seconds: 30,
         }
     }
 }
 
 impl Limits {
+    /// [`Limits::request_timeout_seconds`] as a duration.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_seconds)
+    }
+
     /// [`Limits::shutdown_grace_seconds`] as a duration.
     pub fn shutdown_grace(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.shutdown_grace_seconds)

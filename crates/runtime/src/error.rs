@@ -71,6 +71,8 @@ pub enum Reason {
     MethodNotFound,
     /// No HTTP route answers at this path.
     RouteNotFound,
+    /// The call had no answer within its deadline.
+    DeadlineExceeded,
     /// A bug in sandbox06.
     Internal,
 }
@@ -86,6 +88,7 @@ pub const REASONS: &[Reason] = &[
     Reason::PermissionDenied,
     Reason::MethodNotFound,
     Reason::RouteNotFound,
+    Reason::DeadlineExceeded,
     Reason::Internal,
 ];
 
@@ -101,6 +104,7 @@ impl ErrorReason for Reason {
             Reason::PermissionDenied => "PERMISSION_DENIED",
             Reason::MethodNotFound => "METHOD_NOT_FOUND",
             Reason::RouteNotFound => "ROUTE_NOT_FOUND",
+            Reason::DeadlineExceeded => "DEADLINE_EXCEEDED",
             Reason::Internal => "INTERNAL",
         }
     }
@@ -115,6 +119,7 @@ impl ErrorReason for Reason {
             Reason::PermissionDenied => Code::PermissionDenied,
             Reason::MethodNotFound => Code::Unimplemented,
             Reason::RouteNotFound => Code::NotFound,
+            Reason::DeadlineExceeded => Code::DeadlineExceeded,
         }
     }
 
@@ -140,6 +145,9 @@ impl ErrorReason for Reason {
             }
             Reason::RouteNotFound => {
                 "An HTTP request names a path no route answers (HTTP 404); `metadata.path` names it."
+            }
+            Reason::DeadlineExceeded => {
+                "No answer within the call's deadline: the caller's `grpc-timeout`, or the server's `limits.request_timeout_seconds` (30 s by default), whichever is shorter."
             }
             Reason::Internal => "A bug in sandbox06.",
         }

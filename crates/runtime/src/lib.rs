@@ -27,6 +27,7 @@ pub mod caller;
 pub mod client;
 pub mod component;
 pub mod config;
+pub mod deadline;
 pub mod error;
 pub mod http;
 pub mod limit;

@@ -29,6 +29,7 @@ use tonic_health::server::HealthReporter;
 use tower::Service;
 
 use crate::config::Limits;
+use crate::deadline::DeadlineLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
 use crate::limit::MessageLimitLayer;
 use crate::telemetry::GrpcTraceLayer;
@@ -219,6 +220,7 @@ impl ServerBuilder {
             .layer(ProtocolSplitLayer::new(http))
             .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
+            .layer(DeadlineLayer::new(self.limits.request_timeout()))
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await?;

@@ -1,0 +1,197 @@
+//! Deadlines on every server: a call gets the caller's `grpc-timeout` or the server's default,
+//! whichever is shorter, and one that has no answer by then ends with `DEADLINE_EXCEEDED`
+//! (reason `DEADLINE_EXCEEDED`), not with a dropped connection or `UNAVAILABLE`.
+//!
+//! The deadline bounds the wait for the response to start; a stream that has started runs on,
+//! bounded by the caller.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use tower::{Layer, Service};
+
+use crate::error::{ApiError, Reason};
+
+/// Layer giving every call a deadline of at most `default`.
+#[derive(Clone, Copy, Debug)]
+pub struct DeadlineLayer {
+    default: Duration,
+}
+
+impl DeadlineLayer {
+    /// Calls without a shorter `grpc-timeout` get `default`.
+    pub fn new(default: Duration) -> Self {
+        Self { default }
+    }
+}
+
+impl<S> Layer<S> for DeadlineLayer {
+    type Service = Deadline<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Deadline {
+            inner,
+            default: self.default,
+        }
+    }
+}
+
+/// The service of [`DeadlineLayer`].
+#[derive(Clone, Debug)]
+pub struct Deadline<S> {
+    inner: S,
+    default: Duration,
+}
+
+/// The `grpc-timeout` header's duration (`1H`, `30S`, `200m`, `500u`, `100n`), if well formed.
+pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    // At most 8 digits, then one unit, as the gRPC protocol spells it.
+    let (digits, unit) = value.split_at_checked(value.len().checked_sub(1)?)?;
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Deadline<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Response = Response<DeadlineBody<ResBody>>;
+    type Error = S::Error;
+    type Future = DeadlineFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // A little before the caller's own deadline (which the transport also enforces, as a
+        // bare cancellation), so the caller learns why.
+        let limit = grpc_timeout(request.headers())
+            .map_or(self.default, |asked| (asked - asked / 20).min(self.default));
+        DeadlineFuture {
+            inner: self.inner.call(request),
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            limit,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Deadline`].
+    pub struct DeadlineFuture<F> {
+        #[pin]
+        inner: F,
+        sleep: Pin<Box<tokio::time::Sleep>>,
+        limit: Duration,
+    }
+}
+
+impl<F, ResBody, E> Future for DeadlineFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<DeadlineBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(result) = this.inner.poll(cx) {
+            return Poll::Ready(result.map(|response| response.map(DeadlineBody::Inner)));
+        }
+        if this.sleep.as_mut().poll(cx).is_ready() {
+            let millis = this.limit.as_millis();
+            let status: tonic::Status = ApiError::new(
+                Reason::DeadlineExceeded,
+                format!("no answer within the call's deadline of {millis} ms"),
+            )
+            .into();
+            return Poll::Ready(Ok(status.into_http::<()>().map(|()| DeadlineBody::Expired)));
+        }
+        Poll::Pending
+    }
+}
+
+/// The response body: the service's own, or none when the deadline answered.
+#[derive(Debug)]
+pub enum DeadlineBody<B> {
+    /// The service answered in time.
+    Inner(B),
+    /// The deadline answered (a trailers-only response).
+    Expired,
+}
+
+impl<B> Body for DeadlineBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.get_mut() {
+            DeadlineBody::Inner(body) => Pin::new(body).poll_frame(cx),
+            DeadlineBody::Expired => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            DeadlineBody::Inner(body) => body.is_end_stream(),
+            DeadlineBody::Expired => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            DeadlineBody::Inner(body) => body.size_hint(),
+            DeadlineBody::Expired => SizeHint::with_exact(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn header(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("grpc-timeout", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn grpc_timeouts_parse_as_the_protocol_spells_them() {
+        assert_eq!(
+            grpc_timeout(&header("200m")),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(grpc_timeout(&header("3S")), Some(Duration::from_secs(3)));
+        assert_eq!(grpc_timeout(&header("1H")), Some(Duration::from_secs(3600)));
+        assert_eq!(grpc_timeout(&header("5u")), Some(Duration::from_micros(5)));
+        for bad in ["", "m", "123456789m", "12x", "-1S", "1.5S"] {
+            assert_eq!(grpc_timeout(&header(bad)), None, "{bad:?}");
+        }
+        assert_eq!(grpc_timeout(&HeaderMap::new()), None);
+    }
+}
