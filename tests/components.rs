@@ -194,38 +194,19 @@ async fn edge_in_front_of_a_stall(
 
 #[tokio::test]
 async fn a_callers_deadline_is_deadline_exceeded_at_the_edge() {
-    use http_body_util::BodyExt as _;
     let (_stalled, gateway) = edge_in_front_of_a_stall(Figment::new()).await;
     // A plain HTTP/2 client, so that only the server enforces the caller's deadline.
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .http2_only(true)
-        .build_http::<http_body_util::Full<bytes::Bytes>>();
-    let request = http::Request::post(format!(
-        "{}/sandbox06.citizen.v1.CitizenService/GetCitizen",
-        gateway.url()
-    ))
-    .header("content-type", "application/grpc")
-    .header("te", "trailers")
-    .header("grpc-timeout", "300m")
-    // One empty message: the 5-byte frame prefix and nothing else.
-    .body(http_body_util::Full::new(bytes::Bytes::from_static(&[
-        0, 0, 0, 0, 0,
-    ])))
-    .unwrap();
-    let response =
-        tokio::time::timeout(std::time::Duration::from_secs(10), client.request(request))
-            .await
-            .expect("an answer, not a hang")
-            .unwrap();
-    let headers = response.headers().clone();
-    let trailers = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .trailers()
-        .cloned()
-        .unwrap_or_default();
+    let (headers, trailers) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        raw_grpc(
+            &gateway.url(),
+            "/sandbox06.citizen.v1.CitizenService/GetCitizen",
+            &[0, 0, 0, 0, 0],
+            Some("300m"),
+        ),
+    )
+    .await
+    .expect("an answer, not a hang");
     let status = headers
         .get("grpc-status")
         .or_else(|| trailers.get("grpc-status"))
@@ -249,4 +230,72 @@ async fn every_call_has_a_default_deadline() {
     .await
     .expect("an answer, not a hang");
     assert_eq!(answer.unwrap_err().code(), Code::DeadlineExceeded);
+}
+
+/// Sends one raw gRPC request to `url` over plain HTTP/2: `frame` as the whole body, with
+/// `grpc-timeout` when given; (headers, trailers).
+async fn raw_grpc(
+    url: &str,
+    path: &str,
+    frame: &'static [u8],
+    grpc_timeout: Option<&str>,
+) -> (http::HeaderMap, http::HeaderMap) {
+    use http_body_util::BodyExt as _;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let mut request = http::Request::post(format!("{url}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(timeout) = grpc_timeout {
+        request = request.header("grpc-timeout", timeout);
+    }
+    let request = request
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(frame)))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let headers = response.headers().clone();
+    let trailers = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .trailers()
+        .cloned()
+        .unwrap_or_default();
+    (headers, trailers)
+}
+
+#[tokio::test]
+async fn an_undecodable_request_is_invalid_argument_with_its_reason() {
+    let h = sandbox06_testkit::start().await;
+    let url = format!("http://{}", h.suite.edge);
+    for frame in [
+        // A message whose field 1 claims 100 bytes and has 2.
+        &[0, 0, 0, 0, 4, 0x0a, 100, b'0', b'0'][..],
+        // A frame prefix announcing 10 bytes, then the body ends.
+        &[0, 0, 0, 0, 10, 1, 2][..],
+    ] {
+        let (headers, trailers) = raw_grpc(
+            &url,
+            "/sandbox06.citizen.v1.CitizenService/GetCitizen",
+            frame,
+            None,
+        )
+        .await;
+        let status = tonic::Status::from_header_map(&headers)
+            .or_else(|| tonic::Status::from_header_map(&trailers))
+            .expect("a status");
+        assert_eq!(
+            status.code(),
+            Code::InvalidArgument,
+            "{frame:?}: {status:?}"
+        );
+        assert_eq!(
+            reason_of(&status).as_deref(),
+            Some("INVALID_ARGUMENT"),
+            "{frame:?}"
+        );
+    }
+    h.suite.stop().await.unwrap();
 }

@@ -28,6 +28,7 @@ pub mod client;
 pub mod component;
 pub mod config;
 pub mod deadline;
+pub mod decode;
 pub mod error;
 pub mod http;
 pub mod limit;

@@ -30,6 +30,7 @@ use tower::Service;
 
 use crate::config::Limits;
 use crate::deadline::DeadlineLayer;
+use crate::decode::DecodeErrorLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
 use crate::limit::MessageLimitLayer;
 use crate::telemetry::GrpcTraceLayer;
@@ -221,6 +222,7 @@ impl ServerBuilder {
             .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .layer(DeadlineLayer::new(self.limits.request_timeout()))
+            .layer(DecodeErrorLayer)
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await?;

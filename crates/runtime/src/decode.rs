@@ -1,0 +1,204 @@
+//! Requests that do not decode are the caller's to fix: the gRPC library answers them with a
+//! bare `INTERNAL` ("failed to decode Protobuf message: …"), which this layer turns into
+//! `INVALID_ARGUMENT` with reason `INVALID_ARGUMENT`, as the error contract says, whether the
+//! status comes in the response headers (unary calls) or in the trailers (streams).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use tonic::Code;
+use tower::{Layer, Service};
+
+use crate::error::{ApiError, Reason};
+
+/// How the gRPC library's message starts when a request message does not decode, is cut
+/// short, or carries a bad frame flag. (A compressed-flag without `grpc-encoding` stays
+/// `INTERNAL`, as the gRPC protocol requires.)
+const DECODE_FAILURES: &[&str] = &[
+    "failed to decode",
+    "Unexpected EOF decoding stream",
+    "protocol error: received message with invalid compression flag",
+    "Error decompressing",
+];
+
+/// Layer turning undecodable-request statuses into `INVALID_ARGUMENT`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecodeErrorLayer;
+
+impl<S> Layer<S> for DecodeErrorLayer {
+    type Service = DecodeError<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        DecodeError { inner }
+    }
+}
+
+/// The service of [`DecodeErrorLayer`].
+#[derive(Clone, Debug)]
+pub struct DecodeError<S> {
+    inner: S,
+}
+
+/// Rewrites a bare decode failure in `headers` (a status block) as the contract's error.
+fn rewrite(headers: &mut HeaderMap) {
+    let Some(status) = tonic::Status::from_header_map(headers) else {
+        return;
+    };
+    if status.code() != Code::Internal
+        || !status.details().is_empty()
+        || !DECODE_FAILURES
+            .iter()
+            .any(|prefix| status.message().starts_with(prefix))
+    {
+        return;
+    }
+    let detail = status
+        .message()
+        .split_once(": ")
+        .map_or(status.message(), |(_, detail)| detail);
+    let description = format!(
+        "the request message does not decode as the method's type: {}",
+        bounded_detail(detail)
+    );
+    let replacement: tonic::Status = ApiError::new(Reason::InvalidArgument, description).into();
+    headers.remove("grpc-status-details-bin");
+    if replacement.add_header(headers).is_err() {
+        tracing::warn!("an undecodable-request status could not be rewritten");
+    }
+}
+
+/// `text` cut to 200 characters: the library's detail names the message and field, nothing of
+/// the caller's data.
+fn bounded_detail(text: &str) -> &str {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for DecodeError<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Response = Response<DecodeErrorBody<ResBody>>;
+    type Error = S::Error;
+    type Future = DecodeErrorFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        DecodeErrorFuture {
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`DecodeError`].
+    pub struct DecodeErrorFuture<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F, ResBody, E> Future for DecodeErrorFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<DecodeErrorBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(|result| {
+            result.map(|mut response| {
+                rewrite(response.headers_mut());
+                response.map(|inner| DecodeErrorBody { inner })
+            })
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response body of [`DecodeError`]: the service's, its trailers checked.
+    pub struct DecodeErrorBody<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B> Body for DecodeErrorBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx).map(|frame| {
+            frame.map(|frame| {
+                frame.map(|mut frame| {
+                    if let Some(trailers) = frame.trailers_mut() {
+                        rewrite(trailers);
+                    }
+                    frame
+                })
+            })
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::error::reason_of;
+
+    fn block(status: &tonic::Status) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        status.add_header(&mut headers).unwrap();
+        headers
+    }
+
+    #[test]
+    fn a_decode_failure_becomes_invalid_argument() {
+        let mut headers = block(&tonic::Status::internal(
+            "failed to decode Protobuf message: GetCitizenRequest.citizen_id: buffer underflow",
+        ));
+        rewrite(&mut headers);
+        let status = tonic::Status::from_header_map(&headers).unwrap();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(reason_of(&status).as_deref(), Some("INVALID_ARGUMENT"));
+        assert!(status.message().contains("buffer underflow"), "{status:?}");
+    }
+
+    #[test]
+    fn other_statuses_are_left_alone() {
+        for status in [
+            tonic::Status::internal("something else broke"),
+            tonic::Status::not_found("failed to decode nothing"),
+            ApiError::new(Reason::Internal, "failed to decode, with details").into(),
+        ] {
+            let mut headers = block(&status);
+            let before = headers.clone();
+            rewrite(&mut headers);
+            assert_eq!(headers, before, "{status:?}");
+        }
+    }
+}
