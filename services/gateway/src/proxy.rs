@@ -149,7 +149,9 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
     {
         Ok(response) => response,
         Err(error) => {
-            tracing::warn!(backend = &*backend, error = %error, "backend unreachable");
+            // The whole chain: "transport error" alone does not say whether the backend
+            // refused the connection, closed it (GOAWAY and its reason) or timed out.
+            tracing::warn!(backend = &*backend, cause = %cause_chain(&error), "forward failed");
             grpc_error_response(
                 ApiError::new(
                     Reason::UpstreamUnavailable,
@@ -158,5 +160,62 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
                 .with_metadata("backend", &*backend),
             )
         }
+    }
+}
+
+/// `error` and every error beneath it, joined with ": ", each said once.
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let text = error.to_string();
+        // A wrapper often repeats its source's text; say it once.
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod cause_tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Wrapped(&'static str, Option<Box<Wrapped>>);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    #[test]
+    fn a_failed_forward_says_why() {
+        let error = Wrapped(
+            "transport error",
+            Some(Box::new(Wrapped(
+                "connection error",
+                Some(Box::new(Wrapped(
+                    "connection error received: GOAWAY, ENHANCE_YOUR_CALM, \"too_many_data_frames\"",
+                    None,
+                ))),
+            ))),
+        );
+        let chain = cause_chain(&error);
+        assert!(
+            chain.starts_with("transport error: connection error"),
+            "{chain}"
+        );
+        assert!(chain.contains("ENHANCE_YOUR_CALM"), "{chain}");
     }
 }
