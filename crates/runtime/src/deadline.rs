@@ -87,7 +87,7 @@ where
             .map_or(self.default, |asked| (asked - asked / 20).min(self.default));
         DeadlineFuture {
             inner: self.inner.call(request),
-            sleep: Box::pin(tokio::time::sleep(limit)),
+            sleep: tokio::time::sleep(limit),
             limit,
         }
     }
@@ -98,7 +98,8 @@ pin_project_lite::pin_project! {
     pub struct DeadlineFuture<F> {
         #[pin]
         inner: F,
-        sleep: Pin<Box<tokio::time::Sleep>>,
+        #[pin]
+        sleep: tokio::time::Sleep,
         limit: Duration,
     }
 }
@@ -114,7 +115,7 @@ where
         if let Poll::Ready(result) = this.inner.poll(cx) {
             return Poll::Ready(result.map(|response| response.map(DeadlineBody::Inner)));
         }
-        if this.sleep.as_mut().poll(cx).is_ready() {
+        if this.sleep.poll(cx).is_ready() {
             let millis = this.limit.as_millis();
             let status: tonic::Status = ApiError::new(
                 Reason::DeadlineExceeded,
