@@ -87,7 +87,7 @@ where
             .map_or(self.default, |asked| (asked - asked / 20).min(self.default));
         DeadlineFuture {
             inner: self.inner.call(request),
-            sleep: tokio::time::sleep(limit),
+            sleep: None,
             limit,
         }
     }
@@ -98,8 +98,9 @@ pin_project_lite::pin_project! {
     pub struct DeadlineFuture<F> {
         #[pin]
         inner: F,
-        #[pin]
-        sleep: tokio::time::Sleep,
+        // Armed only when the answer is not ready at once: most calls that finish on their
+        // first poll never touch the timer.
+        sleep: Option<Pin<Box<tokio::time::Sleep>>>,
         limit: Duration,
     }
 }
@@ -115,7 +116,11 @@ where
         if let Poll::Ready(result) = this.inner.poll(cx) {
             return Poll::Ready(result.map(|response| response.map(DeadlineBody::Inner)));
         }
-        if this.sleep.poll(cx).is_ready() {
+        let limit = *this.limit;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if sleep.as_mut().poll(cx).is_ready() {
             let millis = this.limit.as_millis();
             let status: tonic::Status = ApiError::new(
                 Reason::DeadlineExceeded,
