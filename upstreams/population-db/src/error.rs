@@ -20,6 +20,8 @@ pub enum PopulationReason {
     InvalidDate,
     /// No citizen has this personal ID number.
     CitizenNotFound,
+    /// The citizen's history of life events is full.
+    HistoryFull,
 }
 
 /// Every reason the population database owns, in documentation order.
@@ -27,6 +29,7 @@ pub const REASONS: &[PopulationReason] = &[
     PopulationReason::InvalidCitizenId,
     PopulationReason::InvalidDate,
     PopulationReason::CitizenNotFound,
+    PopulationReason::HistoryFull,
 ];
 
 impl ErrorReason for PopulationReason {
@@ -35,6 +38,7 @@ impl ErrorReason for PopulationReason {
             PopulationReason::InvalidCitizenId => "INVALID_CITIZEN_ID",
             PopulationReason::InvalidDate => "INVALID_DATE",
             PopulationReason::CitizenNotFound => "CITIZEN_NOT_FOUND",
+            PopulationReason::HistoryFull => "HISTORY_FULL",
         }
     }
 
@@ -44,6 +48,7 @@ impl ErrorReason for PopulationReason {
                 Code::InvalidArgument
             }
             PopulationReason::CitizenNotFound => Code::NotFound,
+            PopulationReason::HistoryFull => Code::FailedPrecondition,
         }
     }
 
@@ -57,6 +62,9 @@ impl ErrorReason for PopulationReason {
             }
             PopulationReason::CitizenNotFound => {
                 "No citizen (or no spouse named by a marriage) has this personal ID number; `metadata.citizen_id` names it, masked."
+            }
+            PopulationReason::HistoryFull => {
+                "The citizen (or the spouse) already has 100 recorded life events, the most the sandbox keeps for one citizen; reset the sandbox or use another citizen."
             }
         }
     }
@@ -118,7 +126,8 @@ fn life_event_field(e: &LifeEventError) -> &'static str {
             "event.vneid_changed.level"
         }
         LifeEventError::OwnNumberAsSpouse | LifeEventError::SameSex => SPOUSE_FIELD,
-        LifeEventError::Deceased { party: p }
+        LifeEventError::HistoryFull { party: p, .. }
+        | LifeEventError::Deceased { party: p }
         | LifeEventError::AlreadyMarried { party: p }
         | LifeEventError::UnderMarriageableAge { party: p, .. } => party(p),
     }
@@ -145,6 +154,10 @@ impl From<PopulationError> for ApiError {
             PopulationError::NotFound { masked_citizen_id } => {
                 ApiError::new(PopulationReason::CitizenNotFound, NOT_FOUND)
                     .with_metadata("citizen_id", masked_citizen_id)
+            }
+            PopulationError::LifeEvent(e @ LifeEventError::HistoryFull { .. }) => {
+                ApiError::new(PopulationReason::HistoryFull, e.to_string())
+                    .with_violation(life_event_field(&e), e.to_string())
             }
             PopulationError::LifeEvent(e) => ApiError::invalid_field(
                 Reason::InvalidArgument,

@@ -39,6 +39,16 @@ impl fmt::Display for Party {
 /// Why a life event cannot be recorded; the text says what to fix.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LifeEventError {
+    /// The citizen (or the spouse) already has the most recorded events the sandbox keeps.
+    #[error(
+        "already has {max} recorded life events, the most the sandbox keeps for one citizen; reset the sandbox or use another citizen"
+    )]
+    HistoryFull {
+        /// Whose history is full.
+        party: Party,
+        /// The most events kept per citizen.
+        max: usize,
+    },
     /// The event is dated before the citizen's birth or after today.
     #[error("must lie between the date of birth and today ({reference}), got {on}")]
     DateOutOfRange {
@@ -156,6 +166,21 @@ pub enum LifeEventError {
         /// The event's date.
         on: CivilDate,
     },
+}
+
+/// The most life events the sandbox keeps per citizen: one citizen's history (and the record
+/// computed from it) stays small, whatever a test script records.
+pub const MAX_EVENTS_PER_CITIZEN: usize = 100;
+
+/// Refuses an event for `party`, who already has `recorded` events, when the history is full.
+pub fn check_history(party: Party, recorded: usize) -> Result<(), LifeEventError> {
+    if recorded >= MAX_EVENTS_PER_CITIZEN {
+        return Err(LifeEventError::HistoryFull {
+            party,
+            max: MAX_EVENTS_PER_CITIZEN,
+        });
+    }
+    Ok(())
 }
 
 /// Checks the date of any event: within the citizen's life, alive, not before the latest change.

@@ -73,6 +73,7 @@ impl PopulationDb {
             Some(d) => date_from_proto(d, "event.effective_date")?,
             None => reference,
         };
+        life_events::check_history(life_events::Party::Citizen, events.len())?;
         let latest = overlay::latest_date(events, &self.country);
         life_events::check_date(person, on, reference, latest)?;
         let Some(Change::Married(married)) = &event.change else {
@@ -92,6 +93,7 @@ impl PopulationDb {
             .person_and_events(spouse_id, View::Full, overlays)
             .await?
             .ok_or_else(|| PopulationError::not_found(spouse_raw))?;
+        life_events::check_history(life_events::Party::Spouse, spouse_events.len())?;
         let spouse = Spouse {
             person: &spouse,
             side_written: overlay::names_marriage_to(&spouse_events, person.id),
@@ -510,5 +512,31 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(refusal(&e).0, "citizen_id");
+    }
+
+    #[tokio::test]
+    async fn a_citizens_history_is_bounded() {
+        let db = db();
+        for n in 0..crate::life_events::MAX_EVENTS_PER_CITIZEN {
+            record(
+                &db,
+                NO_VNEID,
+                None,
+                moved(&format!("Số {n} đường Trần Phú")),
+            )
+            .await
+            .unwrap();
+        }
+        let e = record(&db, NO_VNEID, None, moved("Số 1 đường Lê Lợi"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e:?}");
+        assert_eq!(
+            sandbox06_runtime::error::reason_of(&e).as_deref(),
+            Some("HISTORY_FULL")
+        );
+        // The record stays readable, and small.
+        let citizen = person(&db, NO_VNEID).await;
+        assert!(citizen.previous_residences.len() <= crate::life_events::MAX_EVENTS_PER_CITIZEN);
     }
 }
