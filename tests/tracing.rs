@@ -77,6 +77,19 @@ fn telemetry() -> &'static (SdkTracerProvider, Collector) {
     })
 }
 
+/// A GetCitizen of the happy-path persona, continuing the caller's trace `trace`.
+fn traced_get_citizen(trace: &str) -> tonic::Request<GetCitizenRequest> {
+    let mut request = tonic::Request::new(GetCitizenRequest {
+        citizen_id: personas::HAPPY_PATH.into(),
+        read_mask: None,
+    });
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace}-00f067aa0ba902b7-01").parse().unwrap(),
+    );
+    request
+}
+
 fn attribute(span: &SpanData, key: &str) -> Option<String> {
     span.attributes
         .iter()
@@ -95,17 +108,10 @@ fn resource_attribute(resource: &Resource, key: &'static str) -> String {
 async fn one_get_citizen_trace_shows_each_components_service_name() {
     let (provider, collector) = telemetry();
     let h = start().await;
-    let mut request = tonic::Request::new(GetCitizenRequest {
-        citizen_id: personas::HAPPY_PATH.into(),
-        read_mask: None,
-    });
-    request.metadata_mut().insert(
-        "traceparent",
-        format!("00-{SERVICES_TRACE_ID}-00f067aa0ba902b7-01")
-            .parse()
-            .unwrap(),
-    );
-    h.citizens().get_citizen(request).await.unwrap();
+    h.citizens()
+        .get_citizen(traced_get_citizen(SERVICES_TRACE_ID))
+        .await
+        .unwrap();
     h.suite.stop().await.unwrap();
     provider.force_flush().unwrap();
 
@@ -180,17 +186,10 @@ async fn an_http_request_is_traced_under_its_component() {
 async fn the_callers_trace_reaches_every_hop() {
     let (provider, collector) = telemetry();
     let h = start().await;
-    let mut request = tonic::Request::new(GetCitizenRequest {
-        citizen_id: personas::HAPPY_PATH.into(),
-        read_mask: None,
-    });
-    request.metadata_mut().insert(
-        "traceparent",
-        format!("00-{TRACE_ID}-00f067aa0ba902b7-01")
-            .parse()
-            .unwrap(),
-    );
-    h.citizens().get_citizen(request).await.unwrap();
+    h.citizens()
+        .get_citizen(traced_get_citizen(TRACE_ID))
+        .await
+        .unwrap();
     // A streaming call's upstream batches belong to its trace too.
     let mut stream = tonic::Request::new(tokio_stream::iter([
         sandbox06_proto::citizen::MatchCitizensRequest {

@@ -39,3 +39,18 @@ pub fn grpc_channel(url: &str) -> Result<Channel, ChannelError> {
         .keep_alive_while_idle(true)
         .connect_lazy())
 }
+
+/// One `grpc.health.v1` Check of `service` (`""` for the whole server) over `channel`: its
+/// status name (`SERVING`, `NOT_SERVING`, …), or the status the check itself failed with.
+pub async fn health_status(channel: Channel, service: &str) -> Result<&'static str, tonic::Status> {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await?;
+    Ok(ServingStatus::try_from(response.into_inner().status)
+        .map_or("UNKNOWN", |status| status.as_str_name()))
+}

@@ -176,6 +176,36 @@ impl ServerBuilder {
         self
     }
 
+    /// [`ServerBuilder::serve`], with every added service SERVING only while `dependency`
+    /// (asked every [`HEALTH_CHECK_EVERY`], every [`HEALTH_RETRY_EVERY`] while it fails) says
+    /// what the server depends on answers.
+    pub async fn serve_while<F, Fut>(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        dependency: F,
+    ) -> Result<(), ServeError>
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = bool> + Send,
+    {
+        let services: Vec<String> = self
+            .listed
+            .iter()
+            .filter(|name| *name != HEALTH_SERVICE)
+            .cloned()
+            .collect();
+        for service in &services {
+            self.health
+                .set_service_status(service, tonic_health::ServingStatus::Serving)
+                .await;
+        }
+        let watch = keep_health(self.health.clone(), services, dependency);
+        let served = self.serve(listener, shutdown).await;
+        watch.abort();
+        served
+    }
+
     /// Serves on `listener` until `shutdown` completes, then drains open calls.
     pub async fn serve(
         self,
@@ -316,7 +346,7 @@ pub const HEALTH_RETRY_EVERY: Duration = Duration::from_millis(100);
 
 /// Keeps the health of `services` (and of the whole server, `""`) in step with `check`, the
 /// state of what the server depends on: SERVING only while it answers. Runs until aborted.
-pub fn keep_health<F, Fut>(
+fn keep_health<F, Fut>(
     reporter: HealthReporter,
     services: Vec<String>,
     mut check: F,

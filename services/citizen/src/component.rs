@@ -11,7 +11,7 @@ use sandbox06_proto::citizen::citizen_service_server::CitizenServiceServer;
 use sandbox06_runtime::{
     component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
     config::{self, ConfigError},
-    server::{ServerBuilder, keep_health},
+    server::ServerBuilder,
 };
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -60,16 +60,13 @@ const UPSTREAM_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_se
 
 /// Whether the population database reports its service SERVING.
 async fn population_serving(channel: tonic::transport::Channel) -> bool {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
-    let mut client = HealthClient::new(channel);
-    let check = client.check(HealthCheckRequest {
-        service: sandbox06_proto::population::population_service_server::SERVICE_NAME.to_owned(),
-    });
+    let check = sandbox06_runtime::client::health_status(
+        channel,
+        sandbox06_proto::population::population_service_server::SERVICE_NAME,
+    );
     matches!(
         tokio::time::timeout(UPSTREAM_CHECK_TIMEOUT, check).await,
-        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32
+        Ok(Ok(status)) if status == "SERVING"
     )
 }
 
@@ -100,22 +97,13 @@ impl Component for CitizenComponent {
                     CitizenServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 );
-            builder
-                .health_reporter()
-                .set_serving::<CitizenServiceServer<CitizenApi>>()
-                .await;
             // Serving only while the population database says it is.
-            let watch = keep_health(
-                builder.health_reporter(),
-                SPEC.grpc_services.iter().map(|s| (*s).to_owned()).collect(),
-                move || population_serving(upstream.clone()),
-            );
-            let served = builder
-                .serve(listener, shutdown)
+            builder
+                .serve_while(listener, shutdown, move || {
+                    population_serving(upstream.clone())
+                })
                 .await
-                .map_err(StartError::serve(SPEC.name));
-            watch.abort();
-            served
+                .map_err(StartError::serve(SPEC.name))
         })
     }
 }

@@ -360,21 +360,13 @@ pub async fn health_check(url: &str, service: &str) -> Result<bool, String> {
 /// One grpc.health.v1 Check: the status of `service` ("" for the server) at `url`, e.g.
 /// `SERVING` or `NOT_SERVING`.
 pub async fn health_status(url: &str, service: &str) -> Result<&'static str, String> {
-    use tonic_health::pb::{
-        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-    };
     let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
         .map_err(|e| e.to_string())?
         .connect_timeout(std::time::Duration::from_secs(2))
         .connect()
         .await
         .map_err(|e| e.to_string())?;
-    let response = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: service.to_owned(),
-        })
+    sandbox06_runtime::client::health_status(channel, service)
         .await
-        .map_err(|e| e.message().to_owned())?;
-    Ok(ServingStatus::try_from(response.into_inner().status)
-        .map_or("UNKNOWN", |status| status.as_str_name()))
+        .map_err(|e| e.message().to_owned())
 }

@@ -11,7 +11,7 @@ use sandbox06_proto::population::population_service_server::PopulationServiceSer
 use sandbox06_runtime::{
     component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
     config::{self, ConfigError},
-    server::{ServerBuilder, keep_health},
+    server::ServerBuilder,
 };
 use sandbox06_store::{CheckedStore, StoreConfig};
 use sandbox06_world::Country;
@@ -131,23 +131,12 @@ impl Component for PopulationDbComponent {
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 );
             builder
-                .health_reporter()
-                .set_serving::<PopulationServiceServer<PopulationDb>>()
-                .await;
-            let watch = keep_health(
-                builder.health_reporter(),
-                SPEC.grpc_services.iter().map(|s| (*s).to_owned()).collect(),
-                move || {
+                .serve_while(listener, shutdown, move || {
                     let store = Arc::clone(&store);
                     async move { store.probe(STORE_PROBE_TIMEOUT).await }
-                },
-            );
-            let served = builder
-                .serve(listener, shutdown)
+                })
                 .await
-                .map_err(StartError::serve(SPEC.name));
-            watch.abort();
-            served
+                .map_err(StartError::serve(SPEC.name))
         })
     }
 }
