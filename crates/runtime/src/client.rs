@@ -4,12 +4,10 @@ use std::time::Duration;
 
 use tonic::transport::{Channel, Endpoint};
 
+use crate::http2;
+
 /// How long establishing a connection may take before the call fails as unavailable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often an HTTP/2 connection is pinged, so a dead peer is noticed.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-/// How long a keepalive ping may stay unanswered.
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Errors of [`grpc_channel`].
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +32,13 @@ pub fn grpc_channel(url: &str) -> Result<Channel, ChannelError> {
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
         .http2_adaptive_window(false)
-        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
-        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+        // What the suite's servers send back is bounded as what they receive (see `http2`);
+        // the peer's stream limit is theirs, 256 by default.
+        .initial_stream_window_size(http2::STREAM_WINDOW)
+        .initial_connection_window_size(http2::CONNECTION_WINDOW)
+        .http2_max_header_list_size(http2::MAX_HEADER_LIST_SIZE)
+        .http2_keep_alive_interval(http2::KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(http2::KEEPALIVE_TIMEOUT)
         .keep_alive_while_idle(true)
         .connect_lazy())
 }

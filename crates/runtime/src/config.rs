@@ -99,7 +99,8 @@ impl Default for TelemetryConfig {
 pub struct Limits {
     /// Largest single gRPC request message, in bytes.
     pub max_request_bytes: usize,
-    /// Largest number of concurrent HTTP/2 streams per connection.
+    /// Largest number of concurrent HTTP/2 streams per connection; a client opening more waits
+    /// for one to end. Each stream's receive window is sized from it (see [`crate::http2`]).
     pub max_concurrent_streams: u32,
     /// How long open calls may finish after SIGTERM or ctrl-c before the process exits, in
     /// seconds.
@@ -113,7 +114,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_request_bytes: 4 * 1024 * 1024,
-            max_concurrent_streams: 1024,
+            max_concurrent_streams: 256,
             shutdown_grace_seconds: 10,
             request_timeout_seconds: 30,
         }

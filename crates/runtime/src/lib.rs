@@ -31,6 +31,7 @@ pub mod deadline;
 pub mod decode;
 pub mod error;
 pub mod http;
+pub mod http2;
 pub mod limit;
 pub mod mask;
 pub mod metrics;

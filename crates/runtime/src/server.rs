@@ -32,6 +32,7 @@ use crate::config::Limits;
 use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
+use crate::http2;
 use crate::limit::MessageLimitLayer;
 use crate::telemetry::GrpcTraceLayer;
 
@@ -42,10 +43,6 @@ pub const REFLECTION_V1_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
 /// `grpc.reflection.v1alpha.ServerReflection`
 pub const REFLECTION_V1ALPHA_SERVICE: &str = "grpc.reflection.v1alpha.ServerReflection";
 
-/// How often an idle HTTP/2 connection is pinged, so dead peers are noticed.
-const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-/// How long a keepalive ping may stay unanswered.
-const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// TCP keepalive of accepted connections.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
@@ -245,9 +242,15 @@ impl ServerBuilder {
         );
         tonic::transport::Server::builder()
             .accept_http1(true)
-            .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
-            .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+            .http2_keepalive_interval(Some(http2::KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(http2::KEEPALIVE_TIMEOUT))
             .max_concurrent_streams(self.limits.max_concurrent_streams)
+            .initial_stream_window_size(http2::stream_window(self.limits.max_concurrent_streams))
+            .initial_connection_window_size(http2::CONNECTION_WINDOW)
+            .http2_adaptive_window(Some(false))
+            .max_frame_size(http2::MAX_FRAME_SIZE)
+            .http2_max_header_list_size(http2::MAX_HEADER_LIST_SIZE)
+            .http2_max_pending_accept_reset_streams(Some(http2::MAX_PENDING_ACCEPT_RESET_STREAMS))
             .layer(ProtocolSplitLayer::new(http))
             .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
