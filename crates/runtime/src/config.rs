@@ -108,6 +108,15 @@ pub struct Limits {
     /// Longest wait for a call's answer to start, in seconds; a caller's shorter
     /// `grpc-timeout` wins.
     pub request_timeout_seconds: u64,
+    /// Most connections one listener keeps open at once; past it, new ones wait in the listen
+    /// backlog until one closes.
+    pub max_connections: usize,
+    /// How long a new connection may take to send its first request (an HTTP/1.1 request its
+    /// head), in seconds, before it is closed.
+    pub handshake_timeout_seconds: u64,
+    /// How long a connection may stay open with no call in progress, in seconds, before it is
+    /// closed (HTTP/2 with a GOAWAY, which clients take as "reconnect when needed").
+    pub idle_timeout_seconds: u64,
 }
 
 impl Default for Limits {
@@ -117,6 +126,9 @@ impl Default for Limits {
             max_concurrent_streams: 256,
             shutdown_grace_seconds: 10,
             request_timeout_seconds: 30,
+            max_connections: 4096,
+            handshake_timeout_seconds: 10,
+            idle_timeout_seconds: 300,
         }
     }
 }
@@ -125,6 +137,16 @@ impl Limits {
     /// [`Limits::request_timeout_seconds`] as a duration.
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.request_timeout_seconds)
+    }
+
+    /// [`Limits::handshake_timeout_seconds`] as a duration.
+    pub fn handshake_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.handshake_timeout_seconds)
+    }
+
+    /// [`Limits::idle_timeout_seconds`] as a duration.
+    pub fn idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idle_timeout_seconds)
     }
 
     /// [`Limits::shutdown_grace_seconds`] as a duration.

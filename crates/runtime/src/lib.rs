@@ -27,6 +27,7 @@ pub mod caller;
 pub mod client;
 pub mod component;
 pub mod config;
+mod connections;
 pub mod deadline;
 pub mod decode;
 pub mod error;

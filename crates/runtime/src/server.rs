@@ -24,7 +24,6 @@ use http::Request;
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::server::HealthReporter;
 use tower::Service;
 
@@ -32,7 +31,6 @@ use crate::config::Limits;
 use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
-use crate::http2;
 use crate::limit::MessageLimitLayer;
 use crate::telemetry::GrpcTraceLayer;
 
@@ -42,9 +40,6 @@ pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 pub const REFLECTION_V1_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
 /// `grpc.reflection.v1alpha.ServerReflection`
 pub const REFLECTION_V1ALPHA_SERVICE: &str = "grpc.reflection.v1alpha.ServerReflection";
-
-/// TCP keepalive of accepted connections.
-const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// Errors of [`bind`] and [`ServerBuilder::serve`].
 #[derive(Debug, thiserror::Error)]
@@ -215,9 +210,6 @@ impl ServerBuilder {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
         let local_addr = listener.local_addr().ok();
-        let incoming = TcpIncoming::from(listener)
-            .with_nodelay(Some(true))
-            .with_keepalive(Some(TCP_KEEPALIVE));
         // Every component serves its own request metrics.
         let component = self
             .component
@@ -240,25 +232,14 @@ impl ServerBuilder {
             services = ?self.listed,
             "serving grpc"
         );
-        tonic::transport::Server::builder()
-            .accept_http1(true)
-            .http2_keepalive_interval(Some(http2::KEEPALIVE_INTERVAL))
-            .http2_keepalive_timeout(Some(http2::KEEPALIVE_TIMEOUT))
-            .max_concurrent_streams(self.limits.max_concurrent_streams)
-            .initial_stream_window_size(http2::stream_window(self.limits.max_concurrent_streams))
-            .initial_connection_window_size(http2::CONNECTION_WINDOW)
-            .http2_adaptive_window(Some(false))
-            .max_frame_size(http2::MAX_FRAME_SIZE)
-            .http2_max_header_list_size(http2::MAX_HEADER_LIST_SIZE)
-            .http2_max_pending_accept_reset_streams(Some(http2::MAX_PENDING_ACCEPT_RESET_STREAMS))
+        let service = tower::ServiceBuilder::new()
             .layer(ProtocolSplitLayer::new(http))
             .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .layer(DeadlineLayer::new(self.limits.request_timeout()))
             .layer(DecodeErrorLayer)
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(incoming, shutdown)
-            .await?;
+            .service(routes.prepare());
+        crate::connections::serve(listener, service, &self.limits, shutdown).await;
         tracing::info!(addr = ?local_addr, "grpc server stopped");
         Ok(())
     }
