@@ -232,6 +232,28 @@ async fn every_call_has_a_default_deadline() {
     assert_eq!(answer.unwrap_err().code(), Code::DeadlineExceeded);
 }
 
+#[tokio::test]
+async fn a_callers_deadline_goes_on_to_the_upstream() {
+    let stalled = FakeUpstream::start(Answer::Stall).await;
+    let citizen = citizen_in_front_of(&stalled.url()).await;
+    let mut client = CitizenServiceClient::connect(citizen.url()).await.unwrap();
+    let mut request = tonic::Request::new(get(personas::HAPPY_PATH));
+    request.set_timeout(std::time::Duration::from_millis(800));
+    let status = client.get_citizen(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    // The population database was asked to answer within what was left, not within its own
+    // default of 30 seconds.
+    let deadlines = stalled.deadlines();
+    assert!(!deadlines.is_empty());
+    for deadline in deadlines {
+        let deadline = deadline.expect("a grpc-timeout on the upstream call");
+        assert!(
+            deadline <= std::time::Duration::from_millis(800),
+            "{deadline:?}"
+        );
+    }
+}
+
 /// Sends one raw gRPC request to `url` over plain HTTP/2: `frame` as the whole body, with
 /// `grpc-timeout` when given; (headers, trailers).
 async fn raw_grpc(

@@ -4,6 +4,11 @@
 //!
 //! The deadline bounds the wait for the response to start; a stream that has started runs on,
 //! bounded by the caller.
+//!
+//! While the handler works, the deadline is known to it ([`remaining`]), and every call it makes
+//! to another component carries what is left of it as its own `grpc-timeout`
+//! ([`crate::telemetry::TraceContextInterceptor`] sets it): an upstream does not go on working
+//! for a caller who has given up.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -48,9 +53,25 @@ pub struct Deadline<S> {
     default: Duration,
 }
 
+tokio::task_local! {
+    /// When the call being served must have its answer.
+    static CALL_DEADLINE: tokio::time::Instant;
+}
+
+/// The time left before the deadline of the call being served, when called from its handler.
+pub fn remaining() -> Option<Duration> {
+    CALL_DEADLINE
+        .try_with(|deadline| deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .ok()
+}
+
 /// The `grpc-timeout` header's duration (`1H`, `30S`, `200m`, `500u`, `100n`), if well formed.
 pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    parse_grpc_timeout(headers.get("grpc-timeout")?.to_str().ok()?)
+}
+
+/// A `grpc-timeout` value's duration, if well formed.
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     // At most 8 digits, then one unit, as the gRPC protocol spells it.
     let (digits, unit) = value.split_at_checked(value.len().checked_sub(1)?)?;
     if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -85,9 +106,11 @@ where
         // bare cancellation), so the caller learns why.
         let limit = grpc_timeout(request.headers())
             .map_or(self.default, |asked| (asked - asked / 20).min(self.default));
+        let deadline = tokio::time::Instant::now() + limit;
         DeadlineFuture {
-            inner: self.inner.call(request),
+            inner: CALL_DEADLINE.scope(deadline, self.inner.call(request)),
             sleep: None,
+            deadline,
             limit,
         }
     }
@@ -97,7 +120,8 @@ pin_project_lite::pin_project! {
     /// The future of [`Deadline`].
     pub struct DeadlineFuture<F> {
         #[pin]
-        inner: F,
+        inner: tokio::task::futures::TaskLocalFuture<tokio::time::Instant, F>,
+        deadline: tokio::time::Instant,
         // Armed only when the answer is not ready at once: most calls that finish on their
         // first poll never touch the timer.
         sleep: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -116,10 +140,10 @@ where
         if let Poll::Ready(result) = this.inner.poll(cx) {
             return Poll::Ready(result.map(|response| response.map(DeadlineBody::Inner)));
         }
-        let limit = *this.limit;
+        let deadline = *this.deadline;
         let sleep = this
             .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if sleep.as_mut().poll(cx).is_ready() {
             let millis = this.limit.as_millis();
             let status: tonic::Status = ApiError::new(
@@ -184,6 +208,39 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("grpc-timeout", value.parse().unwrap());
         headers
+    }
+
+    #[tokio::test]
+    async fn a_handler_knows_the_time_left() {
+        let mut service = DeadlineLayer::new(Duration::from_secs(30)).layer(tower::service_fn(
+            |_request: Request<()>| async {
+                let left = remaining().expect("inside a call");
+                Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(
+                    Bytes::from(left.as_millis().to_string()),
+                )))
+            },
+        ));
+        let mut request = Request::new(());
+        request
+            .headers_mut()
+            .insert("grpc-timeout", "2S".parse().unwrap());
+        let response = service.call(request).await.unwrap();
+        let DeadlineBody::Inner(body) = response.into_body() else {
+            panic!("answered in time")
+        };
+        let left: u128 = String::from_utf8(
+            http_body_util::BodyExt::collect(body)
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap()
+        .parse()
+        .unwrap();
+        // A twentieth before the caller's two seconds.
+        assert!((1_800..=1_900).contains(&left), "{left} ms");
+        assert_eq!(remaining(), None, "outside a call");
     }
 
     #[test]

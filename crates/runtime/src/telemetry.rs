@@ -436,7 +436,8 @@ pub fn set_remote_parent(span: &Span, headers: &HeaderMap) {
 }
 
 /// Client interceptor that writes the current span's trace context into every request, so the
-/// next hop continues the trace: `CitizenServiceClient::with_interceptor(channel, TraceContextInterceptor)`.
+/// next hop continues the trace, and what is left of the served call's deadline as the request's
+/// `grpc-timeout`: `CitizenServiceClient::with_interceptor(channel, TraceContextInterceptor)`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceContextInterceptor;
 
@@ -455,6 +456,17 @@ impl tonic::service::Interceptor for TraceContextInterceptor {
             && let Ok(value) = MetadataValue::try_from(traceparent.as_str())
         {
             request.metadata_mut().insert("traceparent", value);
+        }
+        // What is left of the deadline of the call being served, if it is shorter.
+        if let Some(left) = crate::deadline::remaining() {
+            let asked = request
+                .metadata()
+                .get("grpc-timeout")
+                .and_then(|value| value.to_str().ok())
+                .and_then(crate::deadline::parse_grpc_timeout);
+            if asked.is_none_or(|asked| asked > left) {
+                request.set_timeout(left);
+            }
         }
         Ok(request)
     }

@@ -21,13 +21,20 @@ pub enum Answer {
     Stall,
 }
 
+/// One call the fake received.
+#[derive(Clone, Debug)]
+struct Call {
+    path: String,
+    deadline: Option<std::time::Duration>,
+}
+
 /// A running fake upstream; stops when dropped.
 #[derive(Debug)]
 pub struct FakeUpstream {
     /// Where it listens.
     pub addr: SocketAddr,
     answer: Arc<Mutex<Answer>>,
-    calls: Arc<Mutex<Vec<String>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -49,7 +56,10 @@ impl FakeUpstream {
                 let answer = Arc::clone(&answer);
                 let calls = Arc::clone(&calls);
                 async move {
-                    lock(&calls).push(request.uri().path().to_owned());
+                    lock(&calls).push(Call {
+                        path: request.uri().path().to_owned(),
+                        deadline: sandbox06_runtime::deadline::grpc_timeout(request.headers()),
+                    });
                     let answer = lock(&answer).clone();
                     match answer {
                         Answer::Status(code, message) => Ok::<_, Infallible>(
@@ -89,7 +99,15 @@ impl FakeUpstream {
 
     /// The paths called so far, e.g. `/sandbox06.upstream.population.v1.PopulationService/GetCitizen`.
     pub fn calls(&self) -> Vec<String> {
-        lock(&self.calls).clone()
+        lock(&self.calls)
+            .iter()
+            .map(|call| call.path.clone())
+            .collect()
+    }
+
+    /// The deadline (`grpc-timeout`) each call so far came with, in order.
+    pub fn deadlines(&self) -> Vec<Option<std::time::Duration>> {
+        lock(&self.calls).iter().map(|call| call.deadline).collect()
     }
 }
 

@@ -22,6 +22,9 @@ pub enum UpstreamError {
     /// It cannot be reached.
     #[error("population database unavailable: {0}")]
     Unavailable(String),
+    /// It did not answer within what was left of the caller's deadline.
+    #[error("the population database did not answer within the call's deadline")]
+    DeadlineExceeded,
     /// It refused the request as malformed (the service validates first, so this is a bug or skew).
     #[error("population database refused the request: {0}")]
     Refused(Refusal),
@@ -80,7 +83,10 @@ impl fmt::Display for Refusal {
 impl From<Status> for UpstreamError {
     fn from(s: Status) -> Self {
         match s.code() {
-            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
+            // Its deadline is what was left of the caller's: the caller's has passed too.
+            Code::DeadlineExceeded => UpstreamError::DeadlineExceeded,
+            Code::Cancelled if deadline_passed() => UpstreamError::DeadlineExceeded,
+            Code::Unavailable | Code::Cancelled | Code::Unknown => {
                 UpstreamError::Unavailable(s.message().to_owned())
             }
             Code::InvalidArgument => UpstreamError::Refused(Refusal::of(&s)),
@@ -89,9 +95,19 @@ impl From<Status> for UpstreamError {
     }
 }
 
+/// Whether the deadline of the call being served has passed (a call to the upstream cut short by
+/// the client's own timer is cancelled, not answered).
+fn deadline_passed() -> bool {
+    sandbox06_runtime::deadline::remaining().is_some_and(|left| left.is_zero())
+}
+
 impl From<UpstreamError> for ApiError {
     fn from(e: UpstreamError) -> Self {
         let reason = match e {
+            UpstreamError::DeadlineExceeded => {
+                return ApiError::new(Reason::DeadlineExceeded, e.to_string())
+                    .with_metadata("backend", BACKEND);
+            }
             UpstreamError::Unavailable(_) => Reason::UpstreamUnavailable,
             UpstreamError::Refused(_) | UpstreamError::Failed(_) => Reason::UpstreamFailed,
         };
