@@ -85,15 +85,15 @@ impl PopulationDb {
     }
 
     /// A citizen's stored events, oldest first; none are read unless `overlays`.
-    async fn events(
+    async fn history(
         &self,
         id: CitizenId,
         overlays: bool,
-    ) -> Result<Vec<pb::LifeEvent>, PopulationError> {
+    ) -> Result<overlay::History, PopulationError> {
         if overlays {
-            Ok(self.overlays.events(id).await?)
+            Ok(self.overlays.history(id).await?)
         } else {
-            Ok(Vec::new())
+            Ok(overlay::History::default())
         }
     }
 
@@ -103,19 +103,23 @@ impl PopulationDb {
         id: CitizenId,
         view: View,
         overlays: bool,
-    ) -> Result<Option<(Person, Vec<pb::LifeEvent>)>, PopulationError> {
-        let events = self.events(id, overlays).await?;
+    ) -> Result<Option<(Person, overlay::History)>, PopulationError> {
+        let history = self.history(id, overlays).await?;
         // A change may touch any part of the record: compute all of it when there is one.
-        let computed = if events.is_empty() { view } else { View::Full };
+        let computed = if history.events.is_empty() {
+            view
+        } else {
+            View::Full
+        };
         let Some(mut person) = self.country.person(id, computed) else {
             return Ok(None);
         };
-        overlay::apply(&self.country, &mut person, &events);
+        overlay::apply(&self.country, &mut person, &history.events);
         // Relatives' events change only what the full view shows (marriage, household).
         if overlays && view == View::Full {
             self.apply_relatives(&mut person).await?;
         }
-        Ok(Some((person, events)))
+        Ok(Some((person, history)))
     }
 
     /// Applies the consequences of the spouse's and household members' events, their event
