@@ -1,11 +1,15 @@
 //! Writes that hold: concurrent life events on one replica and on two sharing Redis record
-//! exactly one of what only one may be, and a retried event with an idempotency key is
-//! answered once (also across a restart).
+//! exactly one of what only one may be, a retried event with an idempotency key is answered
+//! once (also across a restart), and a citizen with a long history stays small to read.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
+use std::time::{Duration, Instant};
+
 use figment::{Figment, providers::Serialized};
+use futures::StreamExt;
 use sandbox06_proto::{
+    citizen::{GetCitizenRequest, MatchCitizensRequest, match_citizens_response::Result as Match},
     population::{
         self as pop, life_event::Change, population_service_client::PopulationServiceClient,
     },
@@ -15,7 +19,7 @@ use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::{
     Harness, personas, redis_url, single_women, start, start_with, test_config_with,
 };
-use sandbox06_world::Country;
+use sandbox06_world::{Country, View};
 use tonic::{Code, Status, transport::Channel};
 
 type Population = PopulationServiceClient<Channel>;
@@ -36,6 +40,13 @@ fn died() -> Change {
     Change::Died(pop::Died {})
 }
 
+fn moved(street: &str) -> Change {
+    Change::Moved(pop::Moved {
+        commune_code: "22366".into(),
+        street: street.into(),
+    })
+}
+
 fn request(citizen: &str, change: Change, request_id: &str) -> pop::CreateLifeEventRequest {
     pop::CreateLifeEventRequest {
         citizen_id: citizen.into(),
@@ -45,6 +56,20 @@ fn request(citizen: &str, change: Change, request_id: &str) -> pop::CreateLifeEv
         }),
         request_id: request_id.into(),
     }
+}
+
+/// The answers of a MatchCitizens stream of `requests`, through the edge.
+async fn match_all(
+    h: &Harness,
+    requests: Vec<MatchCitizensRequest>,
+) -> Vec<Result<sandbox06_proto::citizen::MatchCitizensResponse, Status>> {
+    h.citizens()
+        .match_citizens(tokio_stream::iter(requests))
+        .await
+        .unwrap()
+        .into_inner()
+        .collect()
+        .await
 }
 
 /// Sends the requests at once, spread over the replicas' clients; the answers, in order.
@@ -267,4 +292,148 @@ async fn a_retried_life_event_is_recorded_once_across_replicas_and_a_restart() {
     assert_eq!(events.len(), 1);
     third.suite.stop().await.unwrap();
     store.clear().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_with_600_attempted_moves_keeps_100_and_stays_small_to_read() {
+    let h = start().await;
+    let mut client = population(&h).await;
+    let citizen = personas::NO_VNEID;
+    let (mut stored, mut full) = (0, 0);
+    for n in 0..600 {
+        let street = format!("Số {n} đường Trần Phú");
+        match client
+            .create_life_event(request(citizen, moved(&street), ""))
+            .await
+        {
+            Ok(_) => stored += 1,
+            Err(e) => {
+                assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+                assert_eq!(reason_of(&e).as_deref(), Some("HISTORY_FULL"));
+                full += 1;
+            }
+        }
+    }
+    assert_eq!((stored, full), (100, 500));
+
+    // One read, through the suite: small and quick.
+    let started = Instant::now();
+    let record = h
+        .citizens()
+        .get_citizen(GetCitizenRequest {
+            citizen_id: citizen.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        prost::Message::encoded_len(&record) < 256 * 1024,
+        "{}",
+        prost::Message::encoded_len(&record)
+    );
+    let full_record = client
+        .get_citizen(pop::GetCitizenRequest {
+            citizen_id: citizen.into(),
+            view: pop::RecordView::Full as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .citizen
+        .unwrap();
+    assert_eq!(full_record.previous_addresses.len(), 100);
+    let one = prost::Message::encoded_len(&full_record);
+
+    // Batches of it: the full view of many would pass the 4 MiB a client takes, so it is
+    // refused at once, naming the limit; the basic view of the largest batch fits.
+    let many = |n: usize, view: pop::RecordView| pop::BatchGetCitizensRequest {
+        citizen_ids: vec![citizen.to_owned(); n],
+        view: view as i32,
+    };
+    let count = 4 * 1024 * 1024 / one + 1;
+    let started = Instant::now();
+    let e = client
+        .batch_get_citizens(many(count.max(100), pop::RecordView::Full))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert_eq!(reason_of(&e).as_deref(), Some("RESPONSE_TOO_LARGE"));
+    let fits = client
+        .batch_get_citizens(many(count / 2, pop::RecordView::Full))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fits.results.len(), count / 2);
+    let basic = client
+        .batch_get_citizens(many(
+            sandbox06_population_db::MAX_BATCH,
+            pop::RecordView::Basic,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(basic.results.len(), sandbox06_population_db::MAX_BATCH);
+
+    // A stream of records of it, matched through the suite in batches.
+    let p = h
+        .suite
+        .country
+        .person(
+            sandbox06_vn::CitizenId::parse_field(citizen, "citizen_id").unwrap(),
+            View::Basic,
+        )
+        .unwrap();
+    let requests: Vec<_> = (0..2_000)
+        .map(|n| MatchCitizensRequest {
+            record_key: format!("r{n}"),
+            citizen_id: citizen.into(),
+            full_name: p.full_name.clone(),
+            date_of_birth: full_record.date_of_birth,
+            sex: full_record.sex,
+        })
+        .collect();
+    let started = Instant::now();
+    let responses = match_all(&h, requests).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(responses.len(), 2_000);
+    for response in responses {
+        assert!(matches!(response.unwrap().result, Some(Match::Match(_))));
+    }
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_batch_too_large_for_one_answer_is_asked_for_in_parts() {
+    // A size limit that 512 basic records exceed: the citizen service splits its batches.
+    let h = start_with(&test_config_with(
+        Figment::new().merge(Serialized::default("limits.max_request_bytes", 16 * 1024)),
+    ))
+    .await;
+    let country = h.suite.country.clone();
+    let requests: Vec<_> = (0..600u64)
+        .map(|n| {
+            let id = country.citizen_at(n * 1_000).unwrap();
+            let p = country.person(id, View::Basic).unwrap();
+            MatchCitizensRequest {
+                record_key: format!("r{n}"),
+                citizen_id: id.to_string(),
+                full_name: p.full_name,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let responses = match_all(&h, requests).await;
+    assert_eq!(responses.len(), 600);
+    for (n, response) in responses.into_iter().enumerate() {
+        let response = response.unwrap();
+        assert_eq!(response.index, n as i64);
+        assert!(
+            matches!(response.result, Some(Match::Match(_))),
+            "{response:?}"
+        );
+    }
+    h.suite.stop().await.unwrap();
 }

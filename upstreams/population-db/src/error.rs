@@ -26,6 +26,8 @@ pub enum PopulationReason {
     RequestIdReused,
     /// The records an event touches kept changing while it was being recorded.
     WriteConflict,
+    /// The records a batch asks for exceed the size of one answer.
+    ResponseTooLarge,
 }
 
 /// Every reason the population database owns, in documentation order.
@@ -36,6 +38,7 @@ pub const REASONS: &[PopulationReason] = &[
     PopulationReason::HistoryFull,
     PopulationReason::RequestIdReused,
     PopulationReason::WriteConflict,
+    PopulationReason::ResponseTooLarge,
 ];
 
 impl ErrorReason for PopulationReason {
@@ -47,6 +50,7 @@ impl ErrorReason for PopulationReason {
             PopulationReason::HistoryFull => "HISTORY_FULL",
             PopulationReason::RequestIdReused => "REQUEST_ID_REUSED",
             PopulationReason::WriteConflict => "WRITE_CONFLICT",
+            PopulationReason::ResponseTooLarge => "RESPONSE_TOO_LARGE",
         }
     }
 
@@ -59,6 +63,7 @@ impl ErrorReason for PopulationReason {
             PopulationReason::HistoryFull => Code::FailedPrecondition,
             PopulationReason::RequestIdReused => Code::AlreadyExists,
             PopulationReason::WriteConflict => Code::Aborted,
+            PopulationReason::ResponseTooLarge => Code::ResourceExhausted,
         }
     }
 
@@ -81,6 +86,9 @@ impl ErrorReason for PopulationReason {
             }
             PopulationReason::WriteConflict => {
                 "The records a life event touches (the citizen's, a spouse's) kept changing under concurrent writes while it was being recorded; nothing was recorded. Retry."
+            }
+            PopulationReason::ResponseTooLarge => {
+                "The records a BatchGetCitizens call asks for would exceed the size of one answer (`limits.max_request_bytes`, 4 MiB by default; `metadata.max_bytes`), as full records of citizens with long histories can; ask for fewer numbers per call, or the basic view. ListCitizens cuts such a page short instead."
             }
         }
     }
@@ -125,6 +133,14 @@ pub enum PopulationError {
     WriteConflict {
         /// How many times it was read, checked and tried.
         attempts: usize,
+    },
+    /// The records asked for exceed the size of one answer.
+    #[error(
+        "the records asked for exceed the {max_bytes} bytes of one answer: ask for fewer numbers per call, or the basic view"
+    )]
+    ResponseTooLarge {
+        /// The size limit.
+        max_bytes: usize,
     },
     /// The overlays cannot be read or written.
     #[error("population overlays unavailable: {0}")]
@@ -201,6 +217,12 @@ impl From<PopulationError> for ApiError {
             e @ PopulationError::WriteConflict { .. } => {
                 ApiError::new(PopulationReason::WriteConflict, e.to_string())
             }
+            e @ PopulationError::ResponseTooLarge { max_bytes } => ApiError::invalid_field(
+                PopulationReason::ResponseTooLarge,
+                "citizen_ids",
+                e.to_string(),
+            )
+            .with_metadata("max_bytes", max_bytes.to_string()),
             e @ PopulationError::Store(_) => {
                 ApiError::new(Reason::UpstreamUnavailable, e.to_string())
                     .with_metadata("backend", "store")

@@ -321,6 +321,14 @@ mod tests {
         Ok(response.into_inner().citizen.unwrap())
     }
 
+    /// Records moves of `citizen` until the history is full.
+    async fn fill_history(db: &PopulationDb, citizen: &str) {
+        for n in 0..crate::life_events::MAX_EVENTS_PER_CITIZEN {
+            let street = format!("Số {n} đường Trần Phú");
+            record(db, citizen, None, moved(&street)).await.unwrap();
+        }
+    }
+
     /// Runs `n` records concurrently on one thread, interleaved at every store call; the
     /// successes and the refusals.
     async fn race(
@@ -874,18 +882,74 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn answers_stay_within_the_size_limit() {
+        let db = db().with_max_response_bytes(32 * 1024);
+        fill_history(&db, NO_VNEID).await;
+        let batch = |n: usize, view: pb::RecordView| {
+            db.batch_get_citizens(Request::new(pb::BatchGetCitizensRequest {
+                citizen_ids: vec![NO_VNEID.into(); n],
+                view: view as i32,
+            }))
+        };
+        // One full record of a long history fits; two do not.
+        assert_eq!(
+            batch(1, pb::RecordView::Full)
+                .await
+                .unwrap()
+                .into_inner()
+                .results
+                .len(),
+            1
+        );
+        let e = batch(2, pb::RecordView::Full).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+        assert_eq!(
+            sandbox06_runtime::error::reason_of(&e).as_deref(),
+            Some("RESPONSE_TOO_LARGE")
+        );
+        assert_eq!(
+            sandbox06_runtime::error::field_violations_of(&e)[0].field,
+            "citizen_ids"
+        );
+        assert!(batch(50, pb::RecordView::Basic).await.is_ok());
+
+        // A page is cut short, and its token continues it to the end, each citizen once.
+        let page = |token: String| pb::ListCitizensRequest {
+            page_size: 1_000,
+            page_token: token,
+            province_code: "58".into(),
+            view: pb::RecordView::Full as i32,
+        };
+        let first = db
+            .list_citizens(Request::new(page(String::new())))
+            .await
+            .unwrap()
+            .into_inner();
+        let total = usize::try_from(first.total_size).unwrap();
+        assert!(
+            first.citizens.len() < total.min(1_000),
+            "{}",
+            first.citizens.len()
+        );
+        assert!(prost::Message::encoded_len(&first) <= 32 * 1024);
+        let (mut seen, mut token) = (first.citizens.len(), first.next_page_token);
+        while !token.is_empty() && seen < 2_000 {
+            let next = db
+                .list_citizens(Request::new(page(token)))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(!next.citizens.is_empty());
+            seen += next.citizens.len();
+            token = next.next_page_token;
+        }
+        assert!(seen >= total.min(2_000));
+    }
+
+    #[tokio::test]
     async fn a_citizens_history_is_bounded() {
         let db = db();
-        for n in 0..crate::life_events::MAX_EVENTS_PER_CITIZEN {
-            record(
-                &db,
-                NO_VNEID,
-                None,
-                moved(&format!("Số {n} đường Trần Phú")),
-            )
-            .await
-            .unwrap();
-        }
+        fill_history(&db, NO_VNEID).await;
         let e = record(&db, NO_VNEID, None, moved("Số 1 đường Lê Lợi"))
             .await
             .unwrap_err();
