@@ -563,6 +563,7 @@ async fn life_events_are_applied_on_read() {
     upstream
         .create_life_event(pop::CreateLifeEventRequest {
             citizen_id: happy.into(),
+            request_id: String::new(),
             event: Some(pop::LifeEvent {
                 effective_date: date(2026, 1, 10),
                 change: Some(pop::life_event::Change::Moved(pop::Moved {
@@ -585,6 +586,7 @@ async fn life_events_are_applied_on_read() {
     upstream
         .create_life_event(pop::CreateLifeEventRequest {
             citizen_id: personas::NO_VNEID.into(),
+            request_id: String::new(),
             event: Some(pop::LifeEvent {
                 effective_date: None,
                 change: Some(pop::life_event::Change::Died(pop::Died {})),
@@ -601,6 +603,7 @@ async fn life_events_are_applied_on_read() {
     let err = upstream
         .create_life_event(pop::CreateLifeEventRequest {
             citizen_id: personas::VNEID_LEVEL_1.into(),
+            request_id: String::new(),
             event: Some(pop::LifeEvent {
                 effective_date: None,
                 change: Some(pop::life_event::Change::Moved(pop::Moved {

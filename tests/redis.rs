@@ -41,6 +41,7 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
     upstream
         .create_life_event(pop::CreateLifeEventRequest {
             citizen_id: personas::VNEID_LEVEL_1.into(),
+            request_id: String::new(),
             event: Some(pop::LifeEvent {
                 effective_date: None,
                 change: Some(pop::life_event::Change::Died(pop::Died {})),

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{Store, StoreError};
+use crate::{ListAppend, Store, StoreError};
 
 /// Key the probe reads; it is never written.
 const PROBE_KEY: &str = "health:probe";
@@ -69,6 +69,13 @@ impl Store for CheckedStore {
             return Err(self.down("append"));
         }
         self.seen(self.inner.append(key, value).await)
+    }
+
+    async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("append_if_len"));
+        }
+        self.seen(self.inner.append_if_len(appends).await)
     }
 
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {

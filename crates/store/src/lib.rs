@@ -9,6 +9,12 @@
 //! append-only lists of byte strings. Reading or appending a key as the other kind is an error in
 //! both backends, as it is in Redis.
 //!
+//! [`Store::append_if_len`] is the one write that depends on what is stored: it appends to one or
+//! more lists only while each still has the length the caller read, all or nothing, so a
+//! read-check-write cycle cannot be overtaken by another writer (another task, or another
+//! replica on the same Redis). On Redis it is one Lua script; on a Redis Cluster every key of
+//! one call must carry the same hash tag.
+//!
 //! Every key lives under the store's namespace: Redis sees `<namespace>:<key>`. Keys that must
 //! land in one Redis Cluster slot carry a hash tag themselves, for example
 //! `population:{overlay:058090001234}`; the namespace never contains braces, so the caller's tag
@@ -87,6 +93,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Appends `value` to the list at `key`, creating the list when absent.
     async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
 
+    /// Appends each [`ListAppend::value`] to its list only when every list of `appends` has
+    /// exactly its [`ListAppend::expected_len`] items (an absent list has none); whether it
+    /// appended. All the appends happen, or none, as one step no other write comes between.
+    ///
+    /// On a Redis Cluster the keys of one call must share a hash tag (one slot).
+    async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError>;
+
     /// The whole list at `key`, oldest first; empty when absent.
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError>;
 
@@ -115,6 +128,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Name of the backend: `memory` or `redis`.
     fn backend(&self) -> &'static str;
+}
+
+/// One append of [`Store::append_if_len`]: `value` goes at the end of the list at `key` if the
+/// list holds `expected_len` items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListAppend<'a> {
+    /// The list.
+    pub key: &'a str,
+    /// How many items the caller saw in it.
+    pub expected_len: usize,
+    /// What to append.
+    pub value: &'a [u8],
 }
 
 /// The configuration section of the store, shared by every component that keeps state.
@@ -263,6 +288,31 @@ impl MemoryStore {
         )
     }
 
+    /// Appends `value` to the list at `key`, creating it when absent or expired.
+    fn push(
+        entries: &mut HashMap<String, Entry>,
+        key: &str,
+        value: &[u8],
+        operation: &'static str,
+    ) -> Result<(), StoreError> {
+        match entries.get_mut(key) {
+            Some(entry) if entry.is_live(Instant::now()) => match &mut entry.value {
+                Value::List(items) => items.push(value.to_vec()),
+                Value::Bytes(_) => return Err(Self::wrong_kind(operation)),
+            },
+            _ => {
+                entries.insert(
+                    key.to_owned(),
+                    Entry {
+                        value: Value::List(vec![value.to_vec()]),
+                        expires_at: None,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn entry(value: &[u8], ttl: Option<Duration>) -> Entry {
         Entry {
             value: Value::Bytes(value.to_vec()),
@@ -276,24 +326,28 @@ impl MemoryStore {
 #[async_trait::async_trait]
 impl Store for MemoryStore {
     async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        Self::push(&mut self.write(), key, value, "append")
+    }
+
+    async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
         let mut entries = self.write();
         let now = Instant::now();
-        match entries.get_mut(key) {
-            Some(entry) if entry.is_live(now) => match &mut entry.value {
-                Value::List(items) => items.push(value.to_vec()),
-                Value::Bytes(_) => return Err(Self::wrong_kind("append")),
-            },
-            _ => {
-                entries.insert(
-                    key.to_owned(),
-                    Entry {
-                        value: Value::List(vec![value.to_vec()]),
-                        expires_at: None,
-                    },
-                );
+        for append in appends {
+            let len = match entries.get(append.key) {
+                Some(entry) if entry.is_live(now) => match &entry.value {
+                    Value::List(items) => items.len(),
+                    Value::Bytes(_) => return Err(Self::wrong_kind("append_if_len")),
+                },
+                _ => 0,
+            };
+            if len != append.expected_len {
+                return Ok(false);
             }
         }
-        Ok(())
+        for append in appends {
+            Self::push(&mut entries, append.key, append.value, "append_if_len")?;
+        }
+        Ok(true)
     }
 
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -432,6 +486,22 @@ impl RedisStore {
     }
 }
 
+/// [`Store::append_if_len`] on Redis: every length is checked before anything is written, and a
+/// script runs with no other command between its steps. `LLEN` of a single value fails the
+/// script with `WRONGTYPE` before any write. Sent with `EVAL`: it is short, and a restarted
+/// server needs no reload.
+const APPEND_IF_LEN_SCRIPT: &str = r#"
+for i, key in ipairs(KEYS) do
+  if redis.call('LLEN', key) ~= tonumber(ARGV[2 * i - 1]) then
+    return 0
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('RPUSH', key, ARGV[2 * i])
+end
+return 1
+"#;
+
 /// `SET key value [PX ttl] [NX]`.
 fn set_command(
     key: String,
@@ -457,6 +527,22 @@ impl Store for RedisStore {
             .query("append", redis::cmd("RPUSH").arg(self.key(key)).arg(value))
             .await?;
         Ok(())
+    }
+
+    async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
+        if appends.is_empty() {
+            return Ok(true);
+        }
+        let mut command = redis::cmd("EVAL");
+        command.arg(APPEND_IF_LEN_SCRIPT).arg(appends.len());
+        for append in appends {
+            command.arg(self.key(append.key));
+        }
+        for append in appends {
+            command.arg(append.expected_len).arg(append.value);
+        }
+        let appended: u8 = self.query("append_if_len", &command).await?;
+        Ok(appended == 1)
     }
 
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {

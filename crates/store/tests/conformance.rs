@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sandbox06_store::{self as store, MemoryStore, RedisStore, Store};
+use sandbox06_store::{self as store, ListAppend, MemoryStore, RedisStore, Store};
 
 /// Env variable naming the Redis the Redis runs use.
 const REDIS_URL_ENV: &str = "SANDBOX06_TEST_REDIS_URL";
@@ -138,6 +138,8 @@ async fn conformance(store: &dyn Store, neighbour: &dyn Store) {
         assert_eq!(own, (0..50).collect::<Vec<_>>());
     }
 
+    compare_and_append(store).await;
+
     // Clear empties this namespace only.
     neighbour.put("code:{x}", b"neighbour", None).await.unwrap();
     neighbour.append("journal:{a}", b"neighbour").await.unwrap();
@@ -165,6 +167,79 @@ async fn conformance(store: &dyn Store, neighbour: &dyn Store) {
         Some(b"again".to_vec())
     );
     store.clear().await.unwrap();
+}
+
+fn at<'a>(key: &'a str, expected_len: usize, value: &'a [u8]) -> ListAppend<'a> {
+    ListAppend {
+        key,
+        expected_len,
+        value,
+    }
+}
+
+/// `append_if_len`: all or nothing, only at the lengths seen, and one winner among racers.
+async fn compare_and_append(store: &dyn Store) {
+    // An absent list has length 0.
+    assert!(
+        store
+            .append_if_len(&[at("cas:{t}:a", 0, b"a1")])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .append_if_len(&[at("cas:{t}:a", 0, b"a2")])
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .append_if_len(&[at("cas:{t}:a", 1, b"a2")])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .append_if_len(&[at("cas:{t}:a", 3, b"a3")])
+            .await
+            .unwrap()
+    );
+    // Several lists: when one length is off, none is written.
+    let both = |a, b| [at("cas:{t}:a", a, b"a3"), at("cas:{t}:b", b, b"b1")];
+    assert!(!store.append_if_len(&both(2, 1)).await.unwrap());
+    assert!(!store.append_if_len(&both(1, 0)).await.unwrap());
+    assert_eq!(store.list("cas:{t}:a").await.unwrap().len(), 2);
+    assert!(store.list("cas:{t}:b").await.unwrap().is_empty());
+    assert!(store.append_if_len(&both(2, 0)).await.unwrap());
+    assert_eq!(
+        store.list("cas:{t}:a").await.unwrap(),
+        vec![b"a1".to_vec(), b"a2".to_vec(), b"a3".to_vec()]
+    );
+    assert_eq!(store.list("cas:{t}:b").await.unwrap(), vec![b"b1".to_vec()]);
+    // Nothing to append succeeds; a single value is the wrong kind, and stays.
+    assert!(store.append_if_len(&[]).await.unwrap());
+    store.put("cas:{t}:single", b"v", None).await.unwrap();
+    assert!(
+        store
+            .append_if_len(&[at("cas:{t}:b", 1, b"b2"), at("cas:{t}:single", 0, b"x")])
+            .await
+            .is_err()
+    );
+    assert_eq!(store.list("cas:{t}:b").await.unwrap().len(), 1);
+    assert_eq!(
+        store.get("cas:{t}:single").await.unwrap(),
+        Some(b"v".to_vec())
+    );
+    // Racers at the same length: exactly one wins.
+    let racers = (0..16u8).map(|n| async move {
+        store
+            .append_if_len(&[at("cas:{t}:race", 0, &[n])])
+            .await
+            .unwrap()
+    });
+    let won = futures::future::join_all(racers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    assert_eq!(store.list("cas:{t}:race").await.unwrap().len(), 1);
 }
 
 /// Polls `key` until it reads as absent, failing after a generous bound.

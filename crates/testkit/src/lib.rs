@@ -17,6 +17,26 @@ use tonic::transport::Channel;
 
 pub use sandbox06_world::personas::ids as personas;
 
+/// `n` single women old enough to marry (20 or older), none of them a persona: brides for tests
+/// of concurrent marriages.
+pub fn single_women(country: &sandbox06_world::Country, n: usize) -> Vec<String> {
+    use sandbox06_world::person::Marital;
+    let reference = country.reference_date();
+    (0..country.population())
+        .filter_map(|i| country.citizen_at(i))
+        .filter_map(|c| country.person(c, sandbox06_world::View::Full))
+        .filter(|p| {
+            p.sex == sandbox06_vn::Sex::Female
+                && p.marital == Marital::Single
+                && p.is_alive()
+                && p.persona.is_none()
+                && sandbox06_world::rules::age_on(p.date_of_birth, reference) >= 20
+        })
+        .take(n)
+        .map(|p| p.id.to_string())
+        .collect()
+}
+
 /// The reference date the tests' country is computed for, so verdicts do not drift with time.
 pub const REFERENCE_DATE: &str = "2026-11-27";
 

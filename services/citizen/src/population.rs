@@ -1,7 +1,7 @@
 //! How the citizen service reaches the population database.
 
 use sandbox06_proto::population::{self as pb, population_service_client::PopulationServiceClient};
-use std::fmt;
+use std::{collections::VecDeque, fmt};
 
 use sandbox06_runtime::{
     ApiError, Reason,
@@ -12,6 +12,9 @@ use tonic::{Code, Status, codegen::InterceptedService, transport::Channel};
 
 /// The population database's name in `ErrorInfo.metadata.backend`.
 const BACKEND: &str = "population-db";
+
+/// The population database's reason for a batch whose records exceed one answer.
+const UPSTREAM_RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 
 /// The population database's path of the number it is asked for; it is not the caller's.
 const UPSTREAM_CITIZEN_ID: &str = "citizen_id";
@@ -130,7 +133,7 @@ pub trait PopulationClient: Send + Sync + 'static {
         citizen_id: &str,
         view: pb::RecordView,
     ) -> Result<Option<pb::Citizen>, UpstreamError>;
-    /// Many records, in the order asked.
+    /// Many records, in the order asked, in as many calls as the answers' size needs.
     async fn batch_get(
         &self,
         citizen_ids: Vec<String>,
@@ -176,16 +179,28 @@ impl PopulationClient for GrpcPopulation {
         citizen_ids: Vec<String>,
         view: pb::RecordView,
     ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
-        let request = pb::BatchGetCitizensRequest {
-            citizen_ids,
-            view: view as i32,
-        };
-        Ok(self
-            .client
-            .clone()
-            .batch_get_citizens(request)
-            .await?
-            .into_inner()
-            .results)
+        // Chunks still to ask for, in order: one at first, halved whenever the answer would
+        // be too large for one message.
+        let mut pending = VecDeque::from([citizen_ids]);
+        let mut results = Vec::new();
+        while let Some(mut chunk) = pending.pop_front() {
+            let request = pb::BatchGetCitizensRequest {
+                citizen_ids: chunk.clone(),
+                view: view as i32,
+            };
+            match self.client.clone().batch_get_citizens(request).await {
+                Ok(answer) => results.extend(answer.into_inner().results),
+                Err(s)
+                    if chunk.len() > 1
+                        && reason_of(&s).as_deref() == Some(UPSTREAM_RESPONSE_TOO_LARGE) =>
+                {
+                    let second = chunk.split_off(chunk.len() / 2);
+                    pending.push_front(second);
+                    pending.push_front(chunk);
+                }
+                Err(s) => return Err(s.into()),
+            }
+        }
+        Ok(results)
     }
 }

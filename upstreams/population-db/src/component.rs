@@ -123,7 +123,8 @@ impl Component for PopulationDbComponent {
             tracing::info!(backend = store.backend(), "state store opened");
             // Serving only while the store answers; while it does not, calls fail at once.
             let store = Arc::new(CheckedStore::new(store));
-            let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store.clone());
+            let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store.clone())
+                .with_max_response_bytes(ctx.limits.max_request_bytes);
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
                 .add_service(

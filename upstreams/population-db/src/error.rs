@@ -22,6 +22,12 @@ pub enum PopulationReason {
     CitizenNotFound,
     /// The citizen's history of life events is full.
     HistoryFull,
+    /// An idempotency key was used before for another request.
+    RequestIdReused,
+    /// The records an event touches kept changing while it was being recorded.
+    WriteConflict,
+    /// The records a batch asks for exceed the size of one answer.
+    ResponseTooLarge,
 }
 
 /// Every reason the population database owns, in documentation order.
@@ -30,6 +36,9 @@ pub const REASONS: &[PopulationReason] = &[
     PopulationReason::InvalidDate,
     PopulationReason::CitizenNotFound,
     PopulationReason::HistoryFull,
+    PopulationReason::RequestIdReused,
+    PopulationReason::WriteConflict,
+    PopulationReason::ResponseTooLarge,
 ];
 
 impl ErrorReason for PopulationReason {
@@ -39,6 +48,9 @@ impl ErrorReason for PopulationReason {
             PopulationReason::InvalidDate => "INVALID_DATE",
             PopulationReason::CitizenNotFound => "CITIZEN_NOT_FOUND",
             PopulationReason::HistoryFull => "HISTORY_FULL",
+            PopulationReason::RequestIdReused => "REQUEST_ID_REUSED",
+            PopulationReason::WriteConflict => "WRITE_CONFLICT",
+            PopulationReason::ResponseTooLarge => "RESPONSE_TOO_LARGE",
         }
     }
 
@@ -49,6 +61,9 @@ impl ErrorReason for PopulationReason {
             }
             PopulationReason::CitizenNotFound => Code::NotFound,
             PopulationReason::HistoryFull => Code::FailedPrecondition,
+            PopulationReason::RequestIdReused => Code::AlreadyExists,
+            PopulationReason::WriteConflict => Code::Aborted,
+            PopulationReason::ResponseTooLarge => Code::ResourceExhausted,
         }
     }
 
@@ -65,6 +80,15 @@ impl ErrorReason for PopulationReason {
             }
             PopulationReason::HistoryFull => {
                 "The citizen (or the spouse) already has 100 recorded life events, the most the sandbox keeps for one citizen; reset the sandbox or use another citizen."
+            }
+            PopulationReason::RequestIdReused => {
+                "A life event's `request_id` was used before with another citizen or event; nothing was recorded. A retry must send the same request, a new request a new key."
+            }
+            PopulationReason::WriteConflict => {
+                "The records a life event touches (the citizen's, a spouse's) kept changing under concurrent writes while it was being recorded; nothing was recorded. Retry."
+            }
+            PopulationReason::ResponseTooLarge => {
+                "The records a BatchGetCitizens call asks for would exceed the size of one answer (`limits.max_request_bytes`, 4 MiB by default; `metadata.max_bytes`), as full records of citizens with long histories can; ask for fewer numbers per call, or the basic view. ListCitizens cuts such a page short instead."
             }
         }
     }
@@ -97,6 +121,27 @@ pub enum PopulationError {
     /// A life event breaks a rule of the civil status.
     #[error(transparent)]
     LifeEvent(#[from] LifeEventError),
+    /// An idempotency key was used before for another request.
+    #[error(
+        "was used before with another citizen or event; a retry must send the same request, a new request a new key"
+    )]
+    RequestIdReused,
+    /// The records an event touches kept changing over every attempt to record it.
+    #[error(
+        "the citizen's or the spouse's record kept changing under concurrent writes ({attempts} attempts); nothing was recorded, retry"
+    )]
+    WriteConflict {
+        /// How many times it was read, checked and tried.
+        attempts: usize,
+    },
+    /// The records asked for exceed the size of one answer.
+    #[error(
+        "the records asked for exceed the {max_bytes} bytes of one answer: ask for fewer numbers per call, or the basic view"
+    )]
+    ResponseTooLarge {
+        /// The size limit.
+        max_bytes: usize,
+    },
     /// The overlays cannot be read or written.
     #[error("population overlays unavailable: {0}")]
     Store(#[from] StoreError),
@@ -164,6 +209,20 @@ impl From<PopulationError> for ApiError {
                 life_event_field(&e),
                 e.to_string(),
             ),
+            e @ PopulationError::RequestIdReused => ApiError::invalid_field(
+                PopulationReason::RequestIdReused,
+                "request_id",
+                e.to_string(),
+            ),
+            e @ PopulationError::WriteConflict { .. } => {
+                ApiError::new(PopulationReason::WriteConflict, e.to_string())
+            }
+            e @ PopulationError::ResponseTooLarge { max_bytes } => ApiError::invalid_field(
+                PopulationReason::ResponseTooLarge,
+                "citizen_ids",
+                e.to_string(),
+            )
+            .with_metadata("max_bytes", max_bytes.to_string()),
             e @ PopulationError::Store(_) => {
                 ApiError::new(Reason::UpstreamUnavailable, e.to_string())
                     .with_metadata("backend", "store")

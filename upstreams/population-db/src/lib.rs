@@ -13,4 +13,4 @@ pub mod overlay;
 pub use component::{PopulationConfig, PopulationDbComponent};
 pub use convert::{address_of, record_of};
 pub use error::{PopulationError, PopulationReason, REASONS};
-pub use mock::{MAX_BATCH, PopulationDb};
+pub use mock::{DEFAULT_MAX_RESPONSE_BYTES, MAX_BATCH, PopulationDb};

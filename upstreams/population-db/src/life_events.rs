@@ -312,9 +312,6 @@ pub fn check_spouse_number(person: &Person, spouse: CitizenId) -> Result<(), Lif
 pub struct Spouse<'a> {
     /// The spouse's record, every recorded change applied.
     pub person: &'a Person,
-    /// Whether the spouse's side of this marriage is already written (a retry after a failure
-    /// between the two writes).
-    pub side_written: bool,
     /// The date of the spouse's latest recorded change.
     pub latest: Option<CivilDate>,
 }
@@ -328,14 +325,11 @@ pub fn check_marriage(
     if spouse.person.sex == person.sex {
         return Err(LifeEventError::SameSex);
     }
-    for (party, p, written) in [
-        (Party::Citizen, person, false),
-        (Party::Spouse, spouse.person, spouse.side_written),
-    ] {
+    for (party, p) in [(Party::Citizen, person), (Party::Spouse, spouse.person)] {
         if !p.is_alive() {
             return Err(LifeEventError::Deceased { party });
         }
-        if p.marital == Marital::Married && !written {
+        if p.marital == Marital::Married {
             return Err(LifeEventError::AlreadyMarried { party });
         }
         let (min, who) = match p.sex {
@@ -353,8 +347,7 @@ pub fn check_marriage(
             });
         }
     }
-    if !spouse.side_written
-        && let Some(latest) = spouse.latest
+    if let Some(latest) = spouse.latest
         && on < latest
     {
         return Err(LifeEventError::BeforeSpouseLatestChange { latest, on });
@@ -405,7 +398,6 @@ mod tests {
     fn single(p: &Person) -> Spouse<'_> {
         Spouse {
             person: p,
-            side_written: false,
             latest: None,
         }
     }
@@ -568,14 +560,6 @@ mod tests {
                 party: Party::Citizen
             })
         );
-        // A retry finds the spouse's side written: that marriage is no obstacle.
-        let mut wed = bride.clone();
-        wed.marital = Marital::Married;
-        let retried = Spouse {
-            side_written: true,
-            ..single(&wed)
-        };
-        assert!(check_marriage(&citizen, retried, TODAY).is_ok());
         let mut dead = bride.clone();
         dead.life = Life::Deceased(date!(2025 - 01 - 01));
         assert_eq!(

@@ -2,7 +2,7 @@
 //! over the synthetic country, with overlays from the store applied on read.
 //!
 //! - this module: the database and how it reads a record with its recorded changes;
-//! - `reads`: GetCitizen, BatchGetCitizens and ListCitizens;
+//! - `reads`: GetCitizen, BatchGetCitizens and ListCitizens, their answers bounded in bytes;
 //! - `record`: CreateLifeEvent, checked by the rules of [`crate::life_events`];
 //! - `grpc`: the gRPC adapter, which turns [`PopulationError`]s into statuses.
 
@@ -13,6 +13,7 @@ mod record;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt, future::join_all};
+use prost::Message;
 use sandbox06_proto::population as pb;
 use sandbox06_vn::CitizenId;
 use sandbox06_world::{Country, View, person::Person};
@@ -28,11 +29,21 @@ pub use reads::MAX_BATCH;
 /// Records read at once by a batch or a page when overlays exist (each is a store round trip).
 const READ_CONCURRENCY: usize = 64;
 
+/// Most bytes one answer carries unless the component sets its own limit: the default
+/// `limits.max_request_bytes`, which is also what gRPC clients accept by default.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The encoded size of a message of `len` bytes as a field of another.
+fn field_len(len: usize) -> usize {
+    1 + prost::length_delimiter_len(len) + len
+}
+
 /// The mock national population database.
 #[derive(Clone)]
 pub struct PopulationDb {
     country: Arc<Country>,
     overlays: Overlays,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for PopulationDb {
@@ -49,7 +60,15 @@ impl PopulationDb {
         Self {
             country,
             overlays: Overlays::new(store),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
+    }
+
+    /// The same database answering at most `bytes` per batch or page (see
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
     }
 
     /// The country it serves.
@@ -85,15 +104,15 @@ impl PopulationDb {
     }
 
     /// A citizen's stored events, oldest first; none are read unless `overlays`.
-    async fn events(
+    async fn history(
         &self,
         id: CitizenId,
         overlays: bool,
-    ) -> Result<Vec<pb::LifeEvent>, PopulationError> {
+    ) -> Result<overlay::History, PopulationError> {
         if overlays {
-            Ok(self.overlays.events(id).await?)
+            Ok(self.overlays.history(id).await?)
         } else {
-            Ok(Vec::new())
+            Ok(overlay::History::default())
         }
     }
 
@@ -103,19 +122,23 @@ impl PopulationDb {
         id: CitizenId,
         view: View,
         overlays: bool,
-    ) -> Result<Option<(Person, Vec<pb::LifeEvent>)>, PopulationError> {
-        let events = self.events(id, overlays).await?;
+    ) -> Result<Option<(Person, overlay::History)>, PopulationError> {
+        let history = self.history(id, overlays).await?;
         // A change may touch any part of the record: compute all of it when there is one.
-        let computed = if events.is_empty() { view } else { View::Full };
+        let computed = if history.events.is_empty() {
+            view
+        } else {
+            View::Full
+        };
         let Some(mut person) = self.country.person(id, computed) else {
             return Ok(None);
         };
-        overlay::apply(&self.country, &mut person, &events);
+        overlay::apply(&self.country, &mut person, &history.events);
         // Relatives' events change only what the full view shows (marriage, household).
         if overlays && view == View::Full {
             self.apply_relatives(&mut person).await?;
         }
-        Ok(Some((person, events)))
+        Ok(Some((person, history)))
     }
 
     /// Applies the consequences of the spouse's and household members' events, their event
@@ -135,29 +158,30 @@ impl PopulationDb {
         Ok(())
     }
 
-    /// Records of `ids` in order, read concurrently when overlays make each a store round trip.
-    async fn records(
+    /// Records of `ids` in order, read concurrently when overlays make each a store round trip,
+    /// as many as fit in `budget` bytes encoded (at least one): the records of citizens with long
+    /// histories are large, and the reading stops before it builds an answer no client takes.
+    async fn records_within(
         &self,
         ids: Vec<CitizenId>,
         view: View,
         overlays: bool,
+        budget: usize,
     ) -> Result<Vec<Option<pb::Citizen>>, PopulationError> {
-        if !overlays {
-            // Nothing to wait for: compute in place.
-            return Ok(ids
-                .into_iter()
-                .map(|id| {
-                    self.country
-                        .person(id, view)
-                        .map(|p| to_record(&self.country, &p, view))
-                })
-                .collect());
-        }
-        futures::stream::iter(ids)
+        let concurrency = if overlays { READ_CONCURRENCY } else { 1 };
+        let mut records = Vec::with_capacity(ids.len());
+        let mut size = 0usize;
+        let mut read = futures::stream::iter(ids)
             .map(|id| self.record(id, view, overlays))
-            .buffered(READ_CONCURRENCY)
-            .try_collect()
-            .await
+            .buffered(concurrency);
+        while let Some(record) = read.try_next().await? {
+            size += record.as_ref().map_or(0, |c| field_len(c.encoded_len()));
+            if size > budget && !records.is_empty() {
+                break;
+            }
+            records.push(record);
+        }
+        Ok(records)
     }
 
     async fn record(

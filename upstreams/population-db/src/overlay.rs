@@ -5,15 +5,20 @@ use std::sync::Arc;
 
 use prost::Message;
 use sandbox06_proto::population::{LifeEvent, life_event::Change};
-use sandbox06_store::{Store, StoreError};
+use sandbox06_store::{ListAppend, Store, StoreError};
 
 use sandbox06_proto::dates::date_from_proto;
 use sandbox06_vn::{CitizenId, CivilDate};
 use sandbox06_world::{Country, View, person::*, rules::card_expiry};
 
 /// Overlays in the suite's store (memory or Redis): one append-only list of encoded
-/// [`LifeEvent`]s per citizen, plus a marker that any exist, so reads of an unchanged
-/// country cost one lookup per request, not one per citizen.
+/// [`LifeEvent`]s per citizen, the requests recorded under an idempotency key, plus a marker
+/// that any exist, so reads of an unchanged country cost one lookup per request, not one per
+/// citizen.
+///
+/// Every key carries the one hash tag `{overlay}`: a marriage writes two citizens' lists, and
+/// the request record, in one atomic [`Store::append_if_len`], which a Redis Cluster runs only
+/// on keys of one slot.
 #[derive(Debug, Clone)]
 pub struct Overlays {
     store: Arc<dyn Store>,
@@ -23,8 +28,31 @@ pub struct Overlays {
 const ANY_KEY: &str = "population:{overlay}:any";
 
 fn events_key(citizen: CitizenId) -> String {
-    // The hash tag keeps one citizen's list on one Redis Cluster slot.
-    format!("population:{{overlay:{citizen}}}")
+    format!("population:{{overlay}}:events:{citizen}")
+}
+
+fn request_key(request_id: &str) -> String {
+    format!("population:{{overlay}}:request:{request_id}")
+}
+
+/// A citizen's stored events as read.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The events that decode, oldest first (one written by a newer version is skipped).
+    pub events: Vec<LifeEvent>,
+    /// How many are stored, decodable or not: the length a write is conditional on.
+    pub stored: usize,
+}
+
+/// One event to record, on the condition that the citizen's list still holds `stored` events.
+#[derive(Debug, Clone, Copy)]
+pub struct Append<'a> {
+    /// Whose list.
+    pub citizen: CitizenId,
+    /// How many events the writer read there.
+    pub stored: usize,
+    /// The event.
+    pub event: &'a LifeEvent,
 }
 
 impl Overlays {
@@ -33,43 +61,53 @@ impl Overlays {
         Self { store }
     }
 
-    /// Records an event of a citizen.
-    pub async fn append(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
+    /// Records `appends` (one citizen's event, or both sides of a marriage) and, with an
+    /// idempotency key, the request under it, all at once, only if no list changed since it
+    /// was read and the key is unused; whether they were recorded.
+    pub async fn record(
+        &self,
+        appends: &[Append<'_>],
+        request: Option<(&str, &[u8])>,
+    ) -> Result<bool, StoreError> {
         // The marker first: reads skip the store while it is unset, so an event written
         // before it would stay invisible should the marker's write fail.
         self.mark().await?;
-        self.push(citizen, event).await
+        let encoded: Vec<(String, Vec<u8>)> = appends
+            .iter()
+            .map(|a| (events_key(a.citizen), a.event.encode_to_vec()))
+            .collect();
+        let request = request.map(|(id, content)| (request_key(id), content));
+        let mut lists: Vec<ListAppend<'_>> = appends
+            .iter()
+            .zip(&encoded)
+            .map(|(a, (key, value))| ListAppend {
+                key,
+                expected_len: a.stored,
+                value,
+            })
+            .collect();
+        if let Some((key, content)) = &request {
+            lists.push(ListAppend {
+                key,
+                expected_len: 0,
+                value: content,
+            });
+        }
+        self.store.append_if_len(&lists).await
     }
 
-    /// Records a marriage on both spouses: `mirrored` on `spouse`, then `event` on `citizen`.
-    ///
-    /// The two writes are not atomic. The spouse's side is written first, so a failure
-    /// between them leaves at most the spouse's side written, and the client gets an error
-    /// and retries; the retry finds the spouse's latest event already naming `citizen` and
-    /// does not write it again (see [`names_marriage_to`]), so the marriage ends up recorded
-    /// once on each side.
-    pub async fn append_marriage(
-        &self,
-        citizen: CitizenId,
-        event: &LifeEvent,
-        spouse: CitizenId,
-        mirrored: &LifeEvent,
-    ) -> Result<(), StoreError> {
-        self.mark().await?;
-        if !names_marriage_to(&self.events(spouse).await?, citizen) {
-            self.push(spouse, mirrored).await?;
-        }
-        self.push(citizen, event).await
+    /// The request recorded under an idempotency key, as [`Overlays::record`] stored it.
+    pub async fn request(&self, request_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .store
+            .list(&request_key(request_id))
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn mark(&self) -> Result<(), StoreError> {
         self.store.put(ANY_KEY, b"1", None).await
-    }
-
-    async fn push(&self, citizen: CitizenId, event: &LifeEvent) -> Result<(), StoreError> {
-        self.store
-            .append(&events_key(citizen), &event.encode_to_vec())
-            .await
     }
 
     /// Whether any overlay exists.
@@ -77,13 +115,21 @@ impl Overlays {
         Ok(self.store.get(ANY_KEY).await?.is_some())
     }
 
+    /// A citizen's stored events and their count.
+    pub async fn history(&self, citizen: CitizenId) -> Result<History, StoreError> {
+        let raw = self.store.list(&events_key(citizen)).await?;
+        Ok(History {
+            stored: raw.len(),
+            events: raw
+                .iter()
+                .filter_map(|bytes| LifeEvent::decode(bytes.as_slice()).ok())
+                .collect(),
+        })
+    }
+
     /// A citizen's events, oldest first; undecodable ones (from a newer version) are skipped.
     pub async fn events(&self, citizen: CitizenId) -> Result<Vec<LifeEvent>, StoreError> {
-        let raw = self.store.list(&events_key(citizen)).await?;
-        Ok(raw
-            .iter()
-            .filter_map(|bytes| LifeEvent::decode(bytes.as_slice()).ok())
-            .collect())
+        Ok(self.history(citizen).await?.events)
     }
 }
 
@@ -99,16 +145,6 @@ pub fn effective_date(event: &LifeEvent, country: &Country) -> CivilDate {
 /// The date of the latest of `events`, `None` when there are none.
 pub fn latest_date(events: &[LifeEvent], country: &Country) -> Option<CivilDate> {
     events.iter().map(|e| effective_date(e, country)).max()
-}
-
-/// Whether the latest of `events` is a marriage to `citizen` (the mirrored side of a
-/// marriage already written).
-pub fn names_marriage_to(events: &[LifeEvent], citizen: CitizenId) -> bool {
-    matches!(
-        events.last().and_then(|e| e.change.as_ref()),
-        Some(Change::Married(m)) if CitizenId::parse_field(&m.spouse_citizen_id, "spouse_citizen_id")
-            .is_ok_and(|id| id == citizen)
-    )
 }
 
 /// The relatives whose events change a record: the spouse and the other members of the

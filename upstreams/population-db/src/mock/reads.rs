@@ -1,6 +1,7 @@
 //! GetCitizen, BatchGetCitizens and ListCitizens: records as of today, with every recorded
 //! change applied.
 
+use prost::Message;
 use sandbox06_proto::population as pb;
 use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
 use sandbox06_world::View;
@@ -12,6 +13,8 @@ use crate::error::PopulationError;
 pub const MAX_BATCH: usize = 10_000;
 const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1_000;
+/// Bytes of a ListCitizens answer besides its records (the token and the total).
+const PAGE_OVERHEAD: usize = 64;
 
 /// The view a request asks for; anything but the basic one is the full record.
 pub(super) fn view_of(view: i32) -> View {
@@ -44,7 +47,8 @@ impl PopulationDb {
     }
 
     /// BatchGetCitizens: records in the order asked; a malformed number gets its reason, not
-    /// a failure of the call.
+    /// a failure of the call. An answer that would exceed the size limit is refused
+    /// (RESPONSE_TOO_LARGE) as soon as the records read pass it.
     pub(super) async fn read_batch(
         &self,
         req: pb::BatchGetCitizensRequest,
@@ -66,18 +70,22 @@ impl PopulationDb {
             .iter()
             .map(|raw| CitizenId::parse_at(raw, "citizen_id", year))
             .collect();
-        let mut found = self
-            .records(
-                parsed
-                    .iter()
-                    .filter_map(|p| p.as_ref().ok().copied())
-                    .collect(),
-                view,
-                overlays,
-            )
-            .await?
-            .into_iter();
-        let results = req
+        let valid: Vec<CitizenId> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok().copied())
+            .collect();
+        let asked = valid.len();
+        let found = self
+            .records_within(valid, view, overlays, self.max_response_bytes)
+            .await?;
+        let too_large = || PopulationError::ResponseTooLarge {
+            max_bytes: self.max_response_bytes,
+        };
+        if found.len() < asked {
+            return Err(too_large());
+        }
+        let mut found = found.into_iter();
+        let results: Vec<_> = req
             .citizen_ids
             .into_iter()
             .zip(parsed)
@@ -94,7 +102,11 @@ impl PopulationDb {
                 },
             })
             .collect();
-        Ok(pb::BatchGetCitizensResponse { results })
+        let response = pb::BatchGetCitizensResponse { results };
+        if response.encoded_len() > self.max_response_bytes {
+            return Err(too_large());
+        }
+        Ok(response)
     }
 
     /// ListCitizens: one page of the population, or of one province's.
@@ -142,18 +154,14 @@ impl PopulationDb {
         let overlays = self.has_overlays().await?;
         let start = range.start + offset;
         let end = (start + page_size).min(range.end);
-        let citizens = self
-            .records(
-                (start..end)
-                    .filter_map(|i| self.country.citizen_at(i))
-                    .collect(),
-                view,
-                overlays,
-            )
-            .await?
-            .into_iter()
-            .flatten()
+        // A page is cut short rather than grow past the size limit; the token continues it.
+        let budget = self.max_response_bytes.saturating_sub(PAGE_OVERHEAD);
+        let ids = (start..end)
+            .filter_map(|i| self.country.citizen_at(i))
             .collect();
+        let records = self.records_within(ids, view, overlays, budget).await?;
+        let end = start + records.len() as u64;
+        let citizens = records.into_iter().flatten().collect();
         let next_page_token = if end < range.end {
             (end - range.start).to_string()
         } else {

@@ -1,6 +1,12 @@
 //! CreateLifeEvent: the event checked against the citizen's record and recorded changes by the
 //! rules of [`crate::life_events`], then written as an overlay.
+//!
+//! Checking and writing are one step as far as other writers go: the write is conditional on
+//! the lists that were read (the citizen's, and the spouse's for a marriage) being unchanged,
+//! and on the request's idempotency key being unused. When another write came between, the
+//! event is checked again against what it wrote, a bounded number of times.
 
+use prost::Message;
 use sandbox06_proto::{
     dates::{date_from_proto, date_to_proto},
     population::{self as pb, life_event::Change},
@@ -10,10 +16,50 @@ use sandbox06_world::{View, person::Person};
 
 use super::PopulationDb;
 use crate::{
+    convert::to_record,
     error::{PopulationError, SPOUSE_FIELD},
     life_events::{self, Spouse},
-    overlay,
+    overlay::{self, Append},
 };
+
+/// Longest idempotency key, in characters.
+pub const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// Times an event is read, checked and written before the call gives up with WRITE_CONFLICT:
+/// each failed write means another request's write to the same citizen succeeded.
+const WRITE_ATTEMPTS: usize = 32;
+
+/// The idempotency key of a request, `None` when it has none.
+fn request_id(raw: &str) -> Result<Option<&str>, FieldError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let invalid =
+        |description: String| FieldError::new(FieldErrorKind::Other, "request_id", description);
+    let count = raw.chars().count();
+    if count > MAX_REQUEST_ID_CHARS {
+        return Err(invalid(format!(
+            "must be at most {MAX_REQUEST_ID_CHARS} characters, got {count}"
+        )));
+    }
+    if let Some(found) = raw.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(invalid(format!(
+            "must be printable ASCII without spaces (letters, digits, punctuation), found U+{:04X}",
+            u32::from(found)
+        )));
+    }
+    Ok(Some(raw))
+}
+
+/// What an event's write needs from its checks: the lists it depends on.
+struct Checked {
+    /// The citizen's record before the event.
+    person: Person,
+    /// Events stored on the citizen's list when it was read.
+    stored: usize,
+    /// For a marriage, the spouse and the events stored on the spouse's list.
+    spouse: Option<(CitizenId, usize)>,
+}
 
 impl PopulationDb {
     /// CreateLifeEvent: records the event and returns the changed record.
@@ -22,52 +68,137 @@ impl PopulationDb {
         req: pb::CreateLifeEventRequest,
     ) -> Result<pb::CreateLifeEventResponse, PopulationError> {
         let id = self.parse_id(&req.citizen_id, "citizen_id")?;
+        let key = request_id(&req.request_id)?;
         let mut event = req
             .event
             .ok_or_else(|| FieldError::new(FieldErrorKind::Other, "event", "is required"))?;
         if let Some(Change::Moved(m)) = &mut event.change {
             m.street = m.street.trim().to_owned();
         }
-        let overlays = self.has_overlays().await?;
-        let (person, events) = self
-            .person_and_events(id, View::Full, overlays)
-            .await?
-            .ok_or_else(|| PopulationError::not_found(&req.citizen_id))?;
-        let spouse = self
-            .validate_event(&person, &events, &event, overlays)
-            .await?;
-        if event.effective_date.is_none() {
-            event.effective_date = Some(date_to_proto(self.country.reference_date()));
+        // What a retry must repeat: the citizen and the event as asked (before the date is
+        // filled in, which depends on the day).
+        let request = key.map(|key| {
+            let content = pb::CreateLifeEventRequest {
+                citizen_id: id.to_string(),
+                event: Some(event.clone()),
+                request_id: key.to_owned(),
+            };
+            (key, content.encode_to_vec())
+        });
+        let mut stored = event;
+        if stored.effective_date.is_none() {
+            stored.effective_date = Some(date_to_proto(self.country.reference_date()));
         }
-        match spouse {
-            // A marriage is recorded on both spouses, the spouse's side first.
-            Some(spouse) => {
-                let mirrored = pb::LifeEvent {
-                    effective_date: event.effective_date,
+        for _ in 0..WRITE_ATTEMPTS {
+            if let Some(answer) = self.replayed(id, &request).await? {
+                return Ok(answer);
+            }
+            let Checked {
+                mut person,
+                stored: citizen_stored,
+                spouse,
+            } = match self.check_event(id, &req.citizen_id, &stored).await {
+                Ok(checked) => checked,
+                // The lists may have been read after a concurrent copy of this request was
+                // recorded (with its key, in the same step): that copy answers it.
+                Err(refusal) => match self.replayed(id, &request).await? {
+                    Some(answer) => return Ok(answer),
+                    None => return Err(refusal),
+                },
+            };
+            let mirrored = spouse.map(|(_, spouse_stored)| {
+                let event = pb::LifeEvent {
+                    effective_date: stored.effective_date,
                     change: Some(Change::Married(pb::Married {
                         spouse_citizen_id: id.to_string(),
                     })),
                 };
-                self.overlays
-                    .append_marriage(id, &event, spouse, &mirrored)
-                    .await
+                (event, spouse_stored)
+            });
+            // A marriage is recorded on both spouses at once.
+            let mut appends = vec![Append {
+                citizen: id,
+                stored: citizen_stored,
+                event: &stored,
+            }];
+            if let (Some((spouse_id, _)), Some((event, spouse_stored))) = (spouse, &mirrored) {
+                appends.push(Append {
+                    citizen: spouse_id,
+                    stored: *spouse_stored,
+                    event,
+                });
             }
-            None => self.overlays.append(id, &event).await,
-        }?;
-        tracing::info!(citizen = %sandbox06_runtime::mask::citizen_id(&req.citizen_id), "life event recorded");
+            let request = request
+                .as_ref()
+                .map(|(key, content)| (*key, content.as_slice()));
+            if self.overlays.record(&appends, request).await? {
+                tracing::info!(citizen = %sandbox06_runtime::mask::citizen_id(&req.citizen_id), "life event recorded");
+                // The answer comes from what was read and written, not from another read: a
+                // write that was stored is reported as stored.
+                overlay::apply(&self.country, &mut person, std::slice::from_ref(&stored));
+                return Ok(pb::CreateLifeEventResponse {
+                    citizen: Some(to_record(&self.country, &person, View::Full)),
+                });
+            }
+        }
+        Err(PopulationError::WriteConflict {
+            attempts: WRITE_ATTEMPTS,
+        })
+    }
+
+    /// The answer to a request whose idempotency key is recorded: the citizen's record as it
+    /// is now when the recorded request is this one, a refusal when it is another; `None`
+    /// without a key, or when the key is unused.
+    async fn replayed(
+        &self,
+        id: CitizenId,
+        request: &Option<(&str, Vec<u8>)>,
+    ) -> Result<Option<pb::CreateLifeEventResponse>, PopulationError> {
+        let Some((key, content)) = request else {
+            return Ok(None);
+        };
+        let Some(recorded) = self.overlays.request(key).await? else {
+            return Ok(None);
+        };
+        if recorded != *content {
+            return Err(PopulationError::RequestIdReused);
+        }
         let citizen = self.record(id, View::Full, true).await?;
-        Ok(pb::CreateLifeEventResponse { citizen })
+        Ok(Some(pb::CreateLifeEventResponse { citizen }))
+    }
+
+    /// Reads the citizen (and for a marriage the spouse) and checks the event against their
+    /// records and stored events.
+    async fn check_event(
+        &self,
+        id: CitizenId,
+        raw_id: &str,
+        event: &pb::LifeEvent,
+    ) -> Result<Checked, PopulationError> {
+        let overlays = self.has_overlays().await?;
+        let (person, history) = self
+            .person_and_events(id, View::Full, overlays)
+            .await?
+            .ok_or_else(|| PopulationError::not_found(raw_id))?;
+        let spouse = self
+            .validate_event(&person, &history.events, event, overlays)
+            .await?;
+        Ok(Checked {
+            person,
+            stored: history.stored,
+            spouse,
+        })
     }
 
     /// Checks an event against the citizen's record and stored events; for a marriage,
-    /// returns the spouse.
+    /// returns the spouse and the events stored on the spouse's list.
     async fn validate_event(
         &self,
         person: &Person,
         events: &[pb::LifeEvent],
         event: &pb::LifeEvent,
         overlays: bool,
-    ) -> Result<Option<CitizenId>, PopulationError> {
+    ) -> Result<Option<(CitizenId, usize)>, PopulationError> {
         let reference = self.country.reference_date();
         let on = match &event.effective_date {
             Some(d) => date_from_proto(d, "event.effective_date")?,
@@ -89,18 +220,17 @@ impl PopulationDb {
         let spouse_raw = &married.spouse_citizen_id;
         let spouse_id = self.parse_id(spouse_raw, SPOUSE_FIELD)?;
         life_events::check_spouse_number(person, spouse_id)?;
-        let (spouse, spouse_events) = self
+        let (spouse, spouse_history) = self
             .person_and_events(spouse_id, View::Full, overlays)
             .await?
             .ok_or_else(|| PopulationError::not_found(spouse_raw))?;
-        life_events::check_history(life_events::Party::Spouse, spouse_events.len())?;
+        life_events::check_history(life_events::Party::Spouse, spouse_history.events.len())?;
         let spouse = Spouse {
             person: &spouse,
-            side_written: overlay::names_marriage_to(&spouse_events, person.id),
-            latest: overlay::latest_date(&spouse_events, &self.country),
+            latest: overlay::latest_date(&spouse_history.events, &self.country),
         };
         life_events::check_marriage(person, spouse, on)?;
-        Ok(Some(spouse_id))
+        Ok(Some((spouse_id, spouse_history.stored)))
     }
 }
 
@@ -110,7 +240,7 @@ mod tests {
 
     use sandbox06_proto::{population::population_service_server::PopulationService, types};
     use sandbox06_store::MemoryStore;
-    use sandbox06_testkit::FailingStore;
+    use sandbox06_testkit::{FailingStore, single_women};
     use sandbox06_world::{
         Country,
         person::{CardStanding, Life, Marital},
@@ -167,6 +297,17 @@ mod tests {
         effective_date: Option<types::Date>,
         change: Change,
     ) -> Result<pb::Citizen, Status> {
+        record_once(db, citizen, effective_date, change, "").await
+    }
+
+    /// [`record`] with an idempotency key.
+    async fn record_once(
+        db: &PopulationDb,
+        citizen: &str,
+        effective_date: Option<types::Date>,
+        change: Change,
+        request_id: &str,
+    ) -> Result<pb::Citizen, Status> {
         let response = db
             .create_life_event(Request::new(pb::CreateLifeEventRequest {
                 citizen_id: citizen.into(),
@@ -174,9 +315,41 @@ mod tests {
                     effective_date,
                     change: Some(change),
                 }),
+                request_id: request_id.into(),
             }))
             .await?;
         Ok(response.into_inner().citizen.unwrap())
+    }
+
+    /// Records moves of `citizen` until the history is full.
+    async fn fill_history(db: &PopulationDb, citizen: &str) {
+        for n in 0..crate::life_events::MAX_EVENTS_PER_CITIZEN {
+            let street = format!("Số {n} đường Trần Phú");
+            record(db, citizen, None, moved(&street)).await.unwrap();
+        }
+    }
+
+    /// Runs `n` records concurrently on one thread, interleaved at every store call; the
+    /// successes and the refusals.
+    async fn race(
+        db: &PopulationDb,
+        requests: Vec<(&str, Change)>,
+    ) -> (Vec<pb::Citizen>, Vec<Status>) {
+        let results = futures::future::join_all(
+            requests
+                .into_iter()
+                .map(|(citizen, change)| record(db, citizen, None, change)),
+        )
+        .await;
+        let mut won = Vec::new();
+        let mut refused = Vec::new();
+        for result in results {
+            match result {
+                Ok(citizen) => won.push(citizen),
+                Err(status) => refused.push(status),
+            }
+        }
+        (won, refused)
     }
 
     async fn person(db: &PopulationDb, citizen: &str) -> Person {
@@ -485,18 +658,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_marriage_retried_after_a_partial_write_is_recorded_once_on_each_side() {
+    async fn a_marriage_is_written_on_both_sides_or_on_neither() {
         let store = Arc::new(FailingStore::new());
         let db = db_on(store.clone());
-        // The citizen's own write fails, after the spouse's.
-        store.fail("append");
+        // The write of the citizen's side fails: the spouse's is not written either.
+        store.fail("append_if_len");
         store.only_keys_containing(NO_VNEID);
         let e = record(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1))
             .await
             .unwrap_err();
         assert_eq!(e.code(), tonic::Code::Unavailable);
-        assert_eq!(db.overlays.events(id(LEVEL_1)).await.unwrap().len(), 1);
+        assert!(db.overlays.events(id(LEVEL_1)).await.unwrap().is_empty());
         assert!(db.overlays.events(id(NO_VNEID)).await.unwrap().is_empty());
+        assert_eq!(person(&db, LEVEL_1).await.marital, Marital::Single);
 
         store.heal();
         let citizen = record(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1))
@@ -507,7 +681,7 @@ mod tests {
         assert_eq!(db.overlays.events(id(NO_VNEID)).await.unwrap().len(), 1);
         let wife = person(&db, LEVEL_1).await;
         assert_eq!(wife.spouse.and_then(|s| s.id), Some(id(NO_VNEID)));
-        // Once both sides are written, a second marriage is refused.
+        // Once married, a second marriage is refused.
         let e = record(&db, NO_VNEID, on(2026, 6, 1), married(LEVEL_1))
             .await
             .unwrap_err();
@@ -515,18 +689,267 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_citizens_history_is_bounded() {
-        let db = db();
-        for n in 0..crate::life_events::MAX_EVENTS_PER_CITIZEN {
-            record(
-                &db,
-                NO_VNEID,
-                None,
-                moved(&format!("Số {n} đường Trần Phú")),
-            )
+    async fn of_ten_concurrent_marriages_of_one_man_exactly_one_is_recorded() {
+        let store = Arc::new(FailingStore::new());
+        store.interleave();
+        let db = db_on(store);
+        let brides = single_women(db.country(), 10);
+        assert_eq!(brides.len(), 10);
+        // Half of them ask as the citizen, half as the spouse.
+        let requests = brides
+            .iter()
+            .enumerate()
+            .map(|(n, bride)| {
+                if n % 2 == 0 {
+                    (NO_VNEID, married(bride))
+                } else {
+                    (bride.as_str(), married(NO_VNEID))
+                }
+            })
+            .collect();
+        let (won, refused) = race(&db, requests).await;
+        assert_eq!(won.len(), 1, "{refused:?}");
+        assert_eq!(refused.len(), 9);
+        for status in &refused {
+            let (field, text) = refusal(status);
+            assert!(text.contains("already married"), "{text}");
+            assert!(
+                field == "citizen_id" || field == SPOUSE_FIELD,
+                "{field}: {text}"
+            );
+        }
+        // One wife, married to him; every other bride is still single.
+        let husband = person(&db, NO_VNEID).await;
+        assert_eq!(husband.marital, Marital::Married);
+        let wife = husband.spouse.and_then(|s| s.id).unwrap();
+        assert_eq!(db.overlays.events(id(NO_VNEID)).await.unwrap().len(), 1);
+        for bride in &brides {
+            let p = person(&db, bride).await;
+            if p.id == wife {
+                assert_eq!(p.spouse.and_then(|s| s.id), Some(id(NO_VNEID)));
+            } else {
+                assert_eq!(p.marital, Marital::Single, "{bride}");
+                assert!(db.overlays.events(p.id).await.unwrap().is_empty());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn of_ten_concurrent_deaths_of_one_citizen_exactly_one_is_recorded() {
+        let store = Arc::new(FailingStore::new());
+        store.interleave();
+        let db = db_on(store);
+        let requests = (0..10)
+            .map(|_| (NO_VNEID, Change::Died(pb::Died {})))
+            .collect();
+        let (won, refused) = race(&db, requests).await;
+        assert_eq!(won.len(), 1, "{refused:?}");
+        assert_eq!(refused.len(), 9);
+        for status in &refused {
+            assert_eq!(
+                refusal(status),
+                (
+                    "citizen_id".into(),
+                    "the citizen's death is registered: no later change is possible".into()
+                )
+            );
+        }
+        assert_eq!(db.overlays.events(id(NO_VNEID)).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_moves_are_each_recorded_once() {
+        let store = Arc::new(FailingStore::new());
+        store.interleave();
+        let db = db_on(store);
+        let requests = (0..10)
+            .map(|n| (NO_VNEID, moved(&format!("Số {n} đường Trần Phú"))))
+            .collect();
+        let (won, refused) = race(&db, requests).await;
+        assert_eq!((won.len(), refused.len()), (10, 0), "{refused:?}");
+        assert_eq!(person(&db, NO_VNEID).await.previous_residences.len(), 10);
+        assert_eq!(db.overlays.events(id(NO_VNEID)).await.unwrap().len(), 10);
+    }
+
+    #[tokio::test]
+    async fn a_citizen_whose_record_keeps_changing_gets_a_write_conflict() {
+        let store = Arc::new(FailingStore::new());
+        store.lose_races();
+        let db = db_on(store);
+        let e = record(&db, NO_VNEID, None, Change::Died(pb::Died {}))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Aborted, "{e:?}");
+        assert_eq!(
+            sandbox06_runtime::error::reason_of(&e).as_deref(),
+            Some("WRITE_CONFLICT")
+        );
+        assert!(db.overlays.events(id(NO_VNEID)).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_write_that_was_stored_is_reported_as_stored() {
+        let store = Arc::new(FailingStore::new());
+        let db = db_on(store.clone());
+        // The store stops answering reads right after the write.
+        store.fail_after_write("list");
+        store.fail_after_write("get");
+        let citizen = record(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1))
             .await
             .unwrap();
+        assert_eq!(citizen.marital_status, types::MaritalStatus::Married as i32);
+        assert_eq!(
+            citizen.spouse.as_ref().map(|s| s.citizen_id.as_str()),
+            Some(LEVEL_1)
+        );
+        store.heal();
+        assert_eq!(get(&db, NO_VNEID).await, citizen);
+        let citizen = record(&db, NO_VNEID, on(2026, 6, 1), moved("Số 9"))
+            .await
+            .unwrap();
+        assert_eq!(get(&db, NO_VNEID).await, citizen);
+    }
+
+    #[tokio::test]
+    async fn a_retried_request_returns_its_result_and_a_reused_key_is_refused() {
+        let store = Arc::new(FailingStore::new());
+        store.interleave();
+        let db = db_on(store);
+        let key = "6f1c2b1e-0b7a-4c1e-9a51-2f7d0a3c9e10";
+        let first = record_once(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1), key)
+            .await
+            .unwrap();
+        // A retry gets the record, not "already married", and writes nothing.
+        let again = record_once(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1), key)
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+        assert_eq!(db.overlays.events(id(NO_VNEID)).await.unwrap().len(), 1);
+        assert_eq!(db.overlays.events(id(LEVEL_1)).await.unwrap().len(), 1);
+        // Concurrent retries of one death: one write, every answer a success.
+        let died = || Change::Died(pb::Died {});
+        let retries = (0..10).map(|_| record_once(&db, WIFE, None, died(), "death-1"));
+        for result in futures::future::join_all(retries).await {
+            let citizen = result.unwrap();
+            assert_eq!(citizen.life_status, types::LifeStatus::Deceased as i32);
         }
+        assert_eq!(db.overlays.events(id(WIFE)).await.unwrap().len(), 1);
+
+        // The same key with another event, or another citizen, is refused.
+        for (citizen, change) in [(NO_VNEID, moved("Số 2")), (LEVEL_1, died())] {
+            let e = record_once(&db, citizen, on(2026, 6, 1), change, key)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), tonic::Code::AlreadyExists, "{e:?}");
+            assert_eq!(
+                sandbox06_runtime::error::reason_of(&e).as_deref(),
+                Some("REQUEST_ID_REUSED")
+            );
+            let violations = sandbox06_runtime::error::field_violations_of(&e);
+            assert_eq!(violations[0].field, "request_id");
+        }
+        assert_eq!(db.overlays.events(id(NO_VNEID)).await.unwrap().len(), 1);
+        // Without a key, the retry is a new event, refused by the rules.
+        let e = record(&db, NO_VNEID, on(2026, 5, 1), married(LEVEL_1))
+            .await
+            .unwrap_err();
+        assert!(refusal(&e).1.contains("already married"));
+    }
+
+    #[tokio::test]
+    async fn a_request_id_is_short_printable_ascii() {
+        let db = db();
+        for (key, text) in [
+            (&"k".repeat(129) as &str, "at most 128 characters, got 129"),
+            ("two words", "found U+0020"),
+            ("khóa", "found U+00F3"),
+            ("tab\there", "found U+0009"),
+        ] {
+            let e = record_once(&db, NO_VNEID, None, moved("Số 1"), key)
+                .await
+                .unwrap_err();
+            let (field, description) = refusal(&e);
+            assert_eq!(field, "request_id");
+            assert!(description.contains(text), "{key:?}: {description}");
+        }
+        assert!(db.overlays.events(id(NO_VNEID)).await.unwrap().is_empty());
+        record_once(&db, NO_VNEID, None, moved("Số 1"), &"k".repeat(128))
+            .await
+            .unwrap();
+        record_once(&db, LEVEL_1, None, moved("Số 1"), "{a}:*?[x]~!")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn answers_stay_within_the_size_limit() {
+        let db = db().with_max_response_bytes(32 * 1024);
+        fill_history(&db, NO_VNEID).await;
+        let batch = |n: usize, view: pb::RecordView| {
+            db.batch_get_citizens(Request::new(pb::BatchGetCitizensRequest {
+                citizen_ids: vec![NO_VNEID.into(); n],
+                view: view as i32,
+            }))
+        };
+        // One full record of a long history fits; two do not.
+        assert_eq!(
+            batch(1, pb::RecordView::Full)
+                .await
+                .unwrap()
+                .into_inner()
+                .results
+                .len(),
+            1
+        );
+        let e = batch(2, pb::RecordView::Full).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e:?}");
+        assert_eq!(
+            sandbox06_runtime::error::reason_of(&e).as_deref(),
+            Some("RESPONSE_TOO_LARGE")
+        );
+        assert_eq!(
+            sandbox06_runtime::error::field_violations_of(&e)[0].field,
+            "citizen_ids"
+        );
+        assert!(batch(50, pb::RecordView::Basic).await.is_ok());
+
+        // A page is cut short, and its token continues it to the end, each citizen once.
+        let page = |token: String| pb::ListCitizensRequest {
+            page_size: 1_000,
+            page_token: token,
+            province_code: "58".into(),
+            view: pb::RecordView::Full as i32,
+        };
+        let first = db
+            .list_citizens(Request::new(page(String::new())))
+            .await
+            .unwrap()
+            .into_inner();
+        let total = usize::try_from(first.total_size).unwrap();
+        assert!(
+            first.citizens.len() < total.min(1_000),
+            "{}",
+            first.citizens.len()
+        );
+        assert!(prost::Message::encoded_len(&first) <= 32 * 1024);
+        let (mut seen, mut token) = (first.citizens.len(), first.next_page_token);
+        while !token.is_empty() && seen < 2_000 {
+            let next = db
+                .list_citizens(Request::new(page(token)))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(!next.citizens.is_empty());
+            seen += next.citizens.len();
+            token = next.next_page_token;
+        }
+        assert!(seen >= total.min(2_000));
+    }
+
+    #[tokio::test]
+    async fn a_citizens_history_is_bounded() {
+        let db = db();
+        fill_history(&db, NO_VNEID).await;
         let e = record(&db, NO_VNEID, None, moved("Số 1 đường Lê Lợi"))
             .await
             .unwrap_err();
