@@ -424,13 +424,13 @@ async fn unknown_service_is_unimplemented_with_method_not_found() {
     backend.stop().await;
 }
 
+/// A privileged port nothing listens on. (A port freed a moment ago may be taken by another
+/// test's server by the time the edge connects.)
+const UNREACHABLE: &str = "127.0.0.1:1";
+
 #[tokio::test]
 async fn unreachable_backend_is_unavailable() {
-    // A port that was free a moment ago: nothing listens there.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
+    let closed = UNREACHABLE;
     let gateway = start_gateway(format!("http://{closed}"), Limits::default()).await;
 
     let status = citizen_client(&gateway)
@@ -870,10 +870,7 @@ async fn http_bodies_above_the_limit_are_refused_with_json() {
 
 #[tokio::test]
 async fn unreachable_http_backend_is_a_json_503() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    };
+    let closed = UNREACHABLE;
     let gateway = start_gateway(format!("http://{closed}"), Limits::default()).await;
 
     let answer = send(false, get_http(&gateway, "/oidc/whoami")).await;
