@@ -13,26 +13,27 @@
 //!
 //! So the budget is made larger than anything flow control lets in: what one connection can
 //! buffer is bounded by its streams' windows ([`stream_window`] times the number of concurrent
-//! streams, 16 MiB at the default 256), while the connection window, and with it the budget, is
-//! [`CONNECTION_WINDOW`] (1 GiB, a budget of 512 MiB). Frames of 8 bytes or more can never
-//! exhaust it: a sender filling every window is stopped by flow control, and waits.
+//! streams, 8 MiB at the default 256), while the connection window, and with it the budget, is
+//! [`CONNECTION_WINDOW`] (1 GiB, a budget of 512 MiB). Frames of 4 bytes or more can never
+//! exhaust it: a sender filling every window is stopped by flow control, and waits. Every frame
+//! the edge forwards holds a whole gRPC message, 5 bytes at least.
 
 use std::time::Duration;
 
 /// Receive window of one stream: what a sender may have in flight on one call before it must
 /// wait for the receiver to read. With more concurrent streams than 256, see [`stream_window`].
-pub const STREAM_WINDOW: u32 = 64 * 1024;
+pub const STREAM_WINDOW: u32 = 32 * 1024;
 
 /// Smallest stream window [`stream_window`] gives.
-const MIN_STREAM_WINDOW: u32 = 16 * 1024;
+const MIN_STREAM_WINDOW: u32 = 8 * 1024;
 
 /// The receive window of one stream on a connection carrying up to `max_concurrent_streams`:
 /// [`STREAM_WINDOW`], smaller past 256 streams so that the streams together still cannot
-/// exhaust the small-frame budget (up to 1,024 streams; past that, frames under 32 bytes could).
+/// exhaust the small-frame budget (up to 1,024 streams; past that, frames under 16 bytes could).
 pub fn stream_window(max_concurrent_streams: u32) -> u32 {
-    // Frames of 8 bytes cost at most 32 times their size: the windows together must stay
-    // within 1/64 of the connection window.
-    let share = CONNECTION_WINDOW / 64 / max_concurrent_streams.max(1);
+    // Frames of 4 bytes cost 63 times their size: the windows together must stay within 1/128
+    // of the connection window, so that filling them costs less than the budget, half of it.
+    let share = CONNECTION_WINDOW / 128 / max_concurrent_streams.max(1);
     share.clamp(MIN_STREAM_WINDOW, STREAM_WINDOW)
 }
 
@@ -71,7 +72,7 @@ mod tests {
         let default = crate::config::Limits::default().max_concurrent_streams;
         for streams in [1, 100, default, 1024] {
             let window = u64::from(stream_window(streams));
-            for len in 8..256u64 {
+            for len in 4..256u64 {
                 // Every stream's window filled with frames of `len` bytes.
                 let frames = u64::from(streams) * window / len;
                 assert!(

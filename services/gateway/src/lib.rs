@@ -33,6 +33,7 @@ mod health;
 mod http_proxy;
 pub mod policy;
 mod proxy;
+mod reframe;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -17,6 +17,7 @@ use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::policy::{Authorizer, MethodInfo, PolicyTable};
+use crate::reframe::WholeMessages;
 
 /// Where calls to one service go.
 #[derive(Clone, Debug)]
@@ -144,7 +145,8 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
 
     // The backend's span becomes a child of this hop.
     inject_span_context(&span, request.headers_mut());
-    let request = request.map(Body::new);
+    // Whole messages only: the connection to the backend is every caller's.
+    let request = request.map(|body| Body::new(WholeMessages::new(body)));
     let backend = Arc::clone(&route.backend);
     match route
         .channel
