@@ -13,6 +13,7 @@ use sandbox06_proto::citizen::{
     citizen_service_client::CitizenServiceClient, match_citizens_response::Result as Outcome,
 };
 use sandbox06_testkit::{Answer, FakeUpstream, personas, serve_alone};
+use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tonic::{Code, transport::Channel};
 
@@ -182,4 +183,45 @@ async fn a_stalled_population_database_and_trickling_clients_leave_other_callers
         while streams.join_next().await.is_some() {}
     };
     watch_unrelated_caller(&edge, trickle).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_open_when_the_suite_stops_finishes_with_every_answer() {
+    let harness = sandbox06_testkit::start().await;
+    let edge_addr = harness.suite.edge;
+    let mut client = connect(&format!("http://{edge_addr}")).await;
+    let (records, inbound) = tokio::sync::mpsc::channel::<MatchCitizensRequest>(16);
+    let mut answers = client
+        .match_citizens(tokio_stream::wrappers::ReceiverStream::new(inbound))
+        .await
+        .unwrap()
+        .into_inner();
+    records.send(claim("before")).await.unwrap();
+    let first = answers.message().await.unwrap().unwrap();
+    assert!(matches!(first.result, Some(Outcome::Match(_))), "{first:?}");
+
+    // Told to stop (as SIGTERM does) while the stream is open.
+    let stopping = tokio::spawn(harness.suite.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        TcpStream::connect(edge_addr).await.is_err(),
+        "the edge no longer accepts connections"
+    );
+    // The open call goes on: its service and the population database still answer it.
+    for key in ["after-1", "after-2"] {
+        records.send(claim(key)).await.unwrap();
+        let answer = answers.message().await.unwrap().unwrap();
+        assert_eq!(answer.record_key, key);
+        assert!(
+            matches!(answer.result, Some(Outcome::Match(_))),
+            "{answer:?}"
+        );
+    }
+    drop(records);
+    assert!(answers.message().await.unwrap().is_none());
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("stopped once the call ended")
+        .unwrap()
+        .unwrap();
 }

@@ -85,9 +85,14 @@ pub struct Suite {
     pub country: Arc<Country>,
     addrs: BTreeMap<&'static str, SocketAddr>,
     list: Vec<Arc<dyn Component>>,
-    stop: watch::Sender<bool>,
+    /// One stop switch per role, in the order they stop: the edge, the services, the upstreams.
+    stops: Vec<(Role, watch::Sender<bool>)>,
     tasks: JoinSet<(&'static str, Result<(), StartError>)>,
 }
+
+/// The order components stop in: callers before what they call, so that a call still open at
+/// the edge when the suite is told to stop can finish, its service and upstream still there.
+const STOP_ORDER: [Role; 3] = [Role::Edge, Role::Service, Role::Upstream];
 
 impl Suite {
     /// Starts every component in this process: each on its own port, real gRPC between them.
@@ -134,11 +139,23 @@ impl Suite {
                 name: "an edge".to_owned(),
                 known: names(&list),
             })?;
-        let (stop, stop_rx) = watch::channel(false);
+        let stops: Vec<(Role, watch::Sender<bool>)> = STOP_ORDER
+            .iter()
+            .map(|role| (*role, watch::channel(false).0))
+            .collect();
         let mut tasks = JoinSet::new();
         for (component, listener) in bound {
-            let name = component.spec().name;
+            let spec = component.spec();
+            let stop_rx = stops
+                .iter()
+                .find(|(role, _)| *role == spec.role)
+                .map(|(_, stop)| stop.subscribe())
+                .ok_or_else(|| StartError::Stopped {
+                    component: spec.name,
+                    reason: format!("no stop order for the role {:?}", spec.role),
+                })?;
             let running = component.serve(ctx.clone(), listener, shutdown_signal(&stop_rx));
+            let name = spec.name;
             tasks.spawn(async move { (name, running.await) });
         }
         Ok(Suite {
@@ -146,7 +163,7 @@ impl Suite {
             country,
             addrs,
             list,
-            stop,
+            stops,
             tasks,
         })
     }
@@ -188,10 +205,33 @@ impl Suite {
         }
     }
 
-    /// Stops every component and waits for them to finish.
+    /// Stops every component and waits for them to finish: the edge first, letting its open
+    /// calls finish while the services and upstreams they need still answer, then the services,
+    /// then the upstreams.
     pub async fn stop(mut self) -> Result<(), StartError> {
-        let _ = self.stop.send(true);
         let mut first_error = None;
+        let mut finished: Vec<&'static str> = Vec::new();
+        for (role, stop) in &self.stops {
+            let _ = stop.send(true);
+            let of_role: Vec<&'static str> = self
+                .list
+                .iter()
+                .map(|c| c.spec())
+                .filter(|spec| spec.role == *role)
+                .map(|spec| spec.name)
+                .collect();
+            while !of_role.iter().all(|name| finished.contains(name)) {
+                let Some(joined) = self.tasks.join_next().await else {
+                    break;
+                };
+                if let Ok((name, _)) = &joined {
+                    finished.push(name);
+                }
+                if let Err(e) = result_of(joined) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
         while let Some(joined) = self.tasks.join_next().await {
             if let Err(e) = result_of(joined) {
                 first_error.get_or_insert(e);
