@@ -94,3 +94,89 @@ async fn an_unreachable_redis_fails_the_start_with_a_clear_error() {
         .unwrap_err();
     assert!(err.to_string().contains("redis"), "{err}");
 }
+
+/// `host:port` of a `redis://[user:password@]host:port[/db]` URL.
+fn redis_addr(url: &str) -> std::net::SocketAddr {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, rest)| rest);
+    let host_port = rest.split('/').next().unwrap();
+    std::net::ToSocketAddrs::to_socket_addrs(host_port)
+        .unwrap()
+        .next()
+        .unwrap()
+}
+
+/// The edge's health of the citizen service, polled until it is `want` (or 15 s pass).
+async fn wait_for_health(edge: &tonic::transport::Channel, want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let status = sandbox06_runtime::client::health_status(
+            edge.clone(),
+            "sandbox06.citizen.v1.CitizenService",
+        )
+        .await;
+        if status.as_ref().is_ok_and(|status| *status == want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "health still {status:?}, not {want}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn with_redis_gone_calls_fail_at_once_and_health_follows_it_back() {
+    use sandbox06_testkit::{Fault, FaultProxy};
+    let Some(url) = redis_url("with_redis_gone_calls_fail_at_once_and_health_follows_it_back")
+    else {
+        return;
+    };
+    let proxy = FaultProxy::start(redis_addr(&url)).await;
+    let config = test_config_with(
+        Figment::new()
+            .merge(Serialized::default(
+                "store.url",
+                format!("redis://{}", proxy.addr),
+            ))
+            .merge(Serialized::default("store.namespace", namespace())),
+    );
+    let harness = start_with(&config).await;
+    let mut citizens = harness.citizens();
+    let get = || sandbox06_proto::citizen::GetCitizenRequest {
+        citizen_id: personas::HAPPY_PATH.into(),
+        read_mask: None,
+    };
+    citizens.get_citizen(get()).await.unwrap();
+
+    for fault in [Fault::BlackHole, Fault::Refuse] {
+        proxy.set(fault);
+        // The population database notices, and the citizen service with it.
+        wait_for_health(&harness.edge, "NOT_SERVING").await;
+        let started = std::time::Instant::now();
+        let status = citizens.get_citizen(get()).await.unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(
+            status.code(),
+            tonic::Code::Unavailable,
+            "{fault:?}: {status:?}"
+        );
+        assert!(
+            sandbox06_runtime::error::reason_of(&status).is_some(),
+            "{fault:?}: a reason: {status:?}"
+        );
+        assert!(
+            took < std::time::Duration::from_millis(500),
+            "{fault:?}: failed after {took:?}, not at once"
+        );
+
+        proxy.set(Fault::None);
+        wait_for_health(&harness.edge, "SERVING").await;
+        citizens.get_citizen(get()).await.unwrap();
+    }
+}

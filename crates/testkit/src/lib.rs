@@ -1,13 +1,16 @@
 //! What sandbox06's tests share: the whole suite started in-process on ephemeral ports (talked
 //! to through the edge, as an integrator would), the personas' ID numbers as named constants,
-//! a store that fails on demand, a fake upstream, and the Redis URL of the Redis-backed tests.
+//! a store that fails on demand, a fake upstream, a TCP proxy that fails on demand, and the Redis
+//! URL of the Redis-backed tests.
 
 mod failing_store;
 mod fake_upstream;
+mod fault_proxy;
 mod stub_component;
 
 pub use failing_store::FailingStore;
 pub use fake_upstream::{Answer, FakeUpstream};
+pub use fault_proxy::{Fault, FaultProxy};
 pub use stub_component::{STUB_SPEC, StubComponent};
 
 use figment::{Figment, providers::Serialized};
