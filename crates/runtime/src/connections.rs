@@ -16,7 +16,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -338,7 +337,7 @@ where
 {
     type Response = Response<TrackedBody<B>>;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+    type Future = TrackedFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -347,14 +346,37 @@ where
     fn call(&mut self, mut request: Request<tonic::body::Body>) -> Self::Future {
         let in_flight = self.activity.start();
         request.extensions_mut().insert(self.info.clone());
-        let call = self.inner.call(request);
-        Box::pin(async move {
-            let response = call.await?;
-            Ok(response.map(|inner| TrackedBody {
-                inner,
-                _in_flight: in_flight,
-            }))
-        })
+        TrackedFuture {
+            inner: self.inner.call(request),
+            in_flight: Some(in_flight),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Tracked`]: the call is open from the request until its response body is
+    /// done, or until this future is dropped unanswered.
+    struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        in_flight: Option<InFlight>,
+    }
+}
+
+impl<F, B> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response<B>, Infallible>>,
+{
+    type Output = Result<Response<TrackedBody<B>>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = std::task::ready!(this.inner.poll(cx))?;
+        let in_flight = this.in_flight.take();
+        Poll::Ready(Ok(response.map(|inner| TrackedBody {
+            inner,
+            _in_flight: in_flight,
+        })))
     }
 }
 
@@ -363,7 +385,7 @@ pin_project_lite::pin_project! {
     struct TrackedBody<B> {
         #[pin]
         inner: B,
-        _in_flight: InFlight,
+        _in_flight: Option<InFlight>,
     }
 }
 

@@ -184,8 +184,14 @@ fn sample_ids(country: &Country) -> Arc<Vec<String>> {
 }
 
 /// This build against a baseline binary in the same run, alternating: start to ready, idle
-/// memory, and GetCitizen through the edge.
-async fn compare_with_baseline(baseline: &str, starts: usize, rounds: usize, requests: usize) {
+/// memory, GetCitizen and MatchCitizens through the edge.
+async fn compare_with_baseline(
+    baseline: &str,
+    starts: usize,
+    rounds: usize,
+    requests: usize,
+    records: usize,
+) {
     let (mut ready_this, mut ready_base) = (Vec::new(), Vec::new());
     let (mut this, mut base) = (None, None);
     for _ in 0..starts {
@@ -215,8 +221,15 @@ async fn compare_with_baseline(baseline: &str, starts: usize, rounds: usize, req
                 .0,
         );
     }
+    let matched = Arc::new(match_requests(&bench_country(), records));
+    let (mut match_this, mut match_base) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(3) {
+        match_this.push(match_round(this.edge, Arc::clone(&matched)).await);
+        match_base.push(match_round(base.edge, Arc::clone(&matched)).await);
+    }
     let (r_this, r_base) = (median(ready_this), median(ready_base));
     let (g_this, g_base) = (median(rps_this), median(rps_base));
+    let (m_this, m_base) = (median(match_this), median(match_base));
     println!("this build against {baseline} (alternating, same run):");
     println!(
         "  start to ready: {r_this:.1} ms vs {r_base:.1} ms ({:.2}x)",
@@ -231,6 +244,10 @@ async fn compare_with_baseline(baseline: &str, starts: usize, rounds: usize, req
     println!(
         "  GetCitizen via the edge: {g_this:.0} req/s vs {g_base:.0} req/s ({:.2}x)",
         g_this / g_base
+    );
+    println!(
+        "  MatchCitizens via the edge: {m_this:.0} records/s vs {m_base:.0} records/s ({:.2}x)",
+        m_this / m_base
     );
 }
 
@@ -293,7 +310,7 @@ async fn main() {
 
     let baseline = std::env::var(BASELINE_ENV).ok();
     if let Some(baseline) = &baseline {
-        compare_with_baseline(baseline, starts, rounds, requests).await;
+        compare_with_baseline(baseline, starts, rounds, requests, records).await;
     }
 
     // Start to ready, and idle memory after the last start.
