@@ -13,8 +13,8 @@
 //!
 //! So the budget is made larger than anything flow control lets in: what one connection can
 //! buffer is bounded by its streams' windows ([`stream_window`] times the number of concurrent
-//! streams, 8 MiB at the default 256), while the connection window, and with it the budget, is
-//! [`CONNECTION_WINDOW`] (1 GiB, a budget of 512 MiB). Frames of 4 bytes or more can never
+//! streams, 16 MiB at the default 256), while the connection window, and with it the budget, is
+//! [`CONNECTION_WINDOW`] (2 GiB, the most HTTP/2 allows: a budget of 1 GiB). Frames of 4 bytes or more can never
 //! exhaust it: a sender filling every window is stopped by flow control, and waits. Every frame
 //! the edge forwards holds a whole gRPC message, 5 bytes at least.
 
@@ -22,10 +22,10 @@ use std::time::Duration;
 
 /// Receive window of one stream: what a sender may have in flight on one call before it must
 /// wait for the receiver to read. With more concurrent streams than 256, see [`stream_window`].
-pub const STREAM_WINDOW: u32 = 32 * 1024;
+pub const STREAM_WINDOW: u32 = 64 * 1024;
 
 /// Smallest stream window [`stream_window`] gives.
-const MIN_STREAM_WINDOW: u32 = 8 * 1024;
+const MIN_STREAM_WINDOW: u32 = 16 * 1024;
 
 /// The receive window of one stream on a connection carrying up to `max_concurrent_streams`:
 /// [`STREAM_WINDOW`], smaller past 256 streams so that the streams together still cannot
@@ -33,13 +33,15 @@ const MIN_STREAM_WINDOW: u32 = 8 * 1024;
 pub fn stream_window(max_concurrent_streams: u32) -> u32 {
     // Frames of 4 bytes cost 63 times their size: the windows together must stay within 1/128
     // of the connection window, so that filling them costs less than the budget, half of it.
-    let share = CONNECTION_WINDOW / 128 / max_concurrent_streams.max(1);
-    share.clamp(MIN_STREAM_WINDOW, STREAM_WINDOW)
+    let share = (u64::from(CONNECTION_WINDOW) + 1) / 128 / u64::from(max_concurrent_streams.max(1));
+    u32::try_from(share).map_or(STREAM_WINDOW, |share| {
+        share.clamp(MIN_STREAM_WINDOW, STREAM_WINDOW)
+    })
 }
 
-/// Receive window of a whole connection. Never the limit in practice (the streams' windows
-/// are); it sets the small-frame budget, half of it.
-pub const CONNECTION_WINDOW: u32 = 1024 * 1024 * 1024;
+/// Receive window of a whole connection, the largest HTTP/2 allows. Never the limit in
+/// practice (the streams' windows are); it sets the small-frame budget, half of it.
+pub const CONNECTION_WINDOW: u32 = (1 << 31) - 1;
 
 /// Largest DATA frame accepted, the protocol's default.
 pub const MAX_FRAME_SIZE: u32 = 16 * 1024;
