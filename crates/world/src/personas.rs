@@ -409,12 +409,12 @@ impl Personas {
         let insurance = (spec.insured && life == Life::Alive).then(|| {
             let number = format!("{:02}{}", residence_province, &spec.id[4..12]);
             let group = if super::rules::age_on(birth, reference) < 6 {
-                "TE1"
+                "TE"
             } else {
-                "GD4"
+                "GD"
             };
             Insurance {
-                card_code: format!("{group}{residence_province:02}{number}"),
+                card_code: super::facets::card_code(group, residence_province, &number),
                 social_insurance_number: number,
                 valid_from: ymd((year, 1, 1)),
                 valid_to: ymd((year, 12, 31)),
