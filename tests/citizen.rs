@@ -372,6 +372,61 @@ async fn card_qr_codes_are_parsed_and_verified() {
 }
 
 #[tokio::test]
+async fn both_qr_forms_are_verified_and_the_form_is_reported() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let mut call = async |payload: String| {
+        client
+            .verify_card_qr(api::VerifyCardQrRequest { payload })
+            .await
+            .map(|r| r.into_inner())
+    };
+    let country = &h.suite.country;
+    let printed = |raw: &str| {
+        let id = sandbox06_vn::CitizenId::parse_field(raw, "id").unwrap();
+        let person = country.person(id, sandbox06_world::View::Full).unwrap();
+        sandbox06_world::card_qr(country, &person)
+            .unwrap()
+            .to_payload()
+    };
+
+    // The Căn cước of can-cuoc-2024 prints 11 fields; the chip CCCD of old-cmnd prints 7.
+    let can_cuoc = printed(personas::CAN_CUOC_2024);
+    assert!(can_cuoc.ends_with("|05092024||||"), "{can_cuoc}");
+    let chip = printed(personas::OLD_CMND);
+    assert_eq!(chip.split('|').count(), 7, "{chip}");
+    // As a scanner hands them over: bare, or with a trailing CR and/or LF.
+    for end in ["", "\r", "\n", "\r\n"] {
+        let r = call(format!("{can_cuoc}{end}")).await.unwrap();
+        assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
+        assert_eq!(r.qr_form(), api::QrForm::CanCuoc11Fields);
+        let r = call(format!("{chip}{end}")).await.unwrap();
+        assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
+        assert_eq!(r.qr_form(), api::QrForm::ChipCccd7Fields);
+    }
+
+    // 8 to 10 fields, or 11 whose last four are not empty, are malformed.
+    for n in 8..=10 {
+        let err = call(format!("{chip}{}", "|".repeat(n - 7)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(reason_of(&err).as_deref(), Some("INVALID_QR_PAYLOAD"));
+        assert_eq!(field_violations(&err), ["payload"]);
+        assert!(
+            err.message().contains(&format!("got {n}")),
+            "{}",
+            err.message()
+        );
+    }
+    let err = call(format!("{chip}||2024||")).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason_of(&err).as_deref(), Some("INVALID_QR_PAYLOAD"));
+    assert_eq!(field_violations(&err), ["payload.field_9"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn bad_input_gets_invalid_argument_with_the_field() {
     let h = start().await;
     let mut client = h.citizens();

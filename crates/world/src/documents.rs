@@ -39,10 +39,12 @@ pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> 
     }
 }
 
-/// The QR payload printed on the citizen's current card; `None` without a card, or for a
-/// record computed without addresses ([`crate::View::Basic`]).
+/// The QR payload printed on the citizen's current card, in the card's own form; `None`
+/// without a card, when the current card prints no QR code (a CMND), or for a record computed
+/// without addresses ([`crate::View::Basic`]).
 pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
     let card = p.current_card()?;
+    let form = card.kind.qr_form()?;
     let place = card.printed_address.as_ref()?;
     Some(CardQr {
         citizen_id: p.id,
@@ -52,6 +54,7 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
         sex: p.sex,
         address: printed_address(country.units(), place, card.issued),
         issue_date: card.issued,
+        form,
     })
 }
 

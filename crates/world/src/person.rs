@@ -1,6 +1,6 @@
 //! A citizen of the synthetic country, as the generator, personas and overlays produce it.
 
-use sandbox06_vn::{CitizenId, CivilDate, Sex};
+use sandbox06_vn::{CitizenId, CivilDate, QrForm, Sex};
 
 /// A place of residence or origin: a commune in either era, plus the street part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,24 @@ impl CardKind {
             CardKind::CanCuoc
         } else {
             CardKind::CccdChip
+        }
+    }
+
+    /// The form of the QR code the card prints on its back; `None` for a card without one.
+    pub fn qr_form(self) -> Option<QrForm> {
+        match self {
+            CardKind::Cmnd => None,
+            CardKind::CccdChip => Some(QrForm::ChipCccd7),
+            CardKind::CanCuoc => Some(QrForm::CanCuoc11),
+        }
+    }
+
+    /// What the card is called, for messages.
+    pub fn description(self) -> &'static str {
+        match self {
+            CardKind::Cmnd => "a CMND (the old 9-digit identity card)",
+            CardKind::CccdChip => "a chip CCCD",
+            CardKind::CanCuoc => "a Căn cước card",
         }
     }
 }

@@ -153,6 +153,57 @@ proptest! {
 }
 
 #[test]
+fn each_card_prints_its_own_qr_form() {
+    let c = country();
+    let qr_of = |raw: &str| {
+        let id = CitizenId::parse_field(raw, "id").unwrap();
+        crate::card_qr(c, &c.person(id, View::Full).unwrap())
+            .unwrap()
+            .to_payload()
+    };
+    // A Căn cước (issued 5 September 2024): the seven fields and four empty ones.
+    let can_cuoc = qr_of(personas::ids::CAN_CUOC_2024);
+    assert_eq!(can_cuoc.split('|').count(), 11, "{can_cuoc}");
+    assert!(can_cuoc.ends_with("|05092024||||"), "{can_cuoc}");
+    // A chip CCCD (issued 15 April 2021): exactly seven.
+    let chip = qr_of(personas::ids::OLD_CMND);
+    assert_eq!(chip.split('|').count(), 7, "{chip}");
+    assert!(chip.ends_with("|15042021"), "{chip}");
+    let (mut seen_chip, mut seen_can_cuoc, mut seen_cmnd) = (0, 0, 0);
+    for i in (0..c.population()).step_by(20_011).take(5_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        let Some(card) = p.current_card() else {
+            continue;
+        };
+        let qr = crate::card_qr(c, &p);
+        let fields = qr.as_ref().map(|q| q.to_payload().split('|').count());
+        match card.kind {
+            CardKind::Cmnd => {
+                seen_cmnd += 1;
+                assert_eq!(fields, None, "{id}: a CMND has no QR code");
+            }
+            CardKind::CccdChip => {
+                seen_chip += 1;
+                assert!(card.issued < rules::CAN_CUOC_FROM);
+                assert_eq!(fields, Some(7), "{id}");
+            }
+            CardKind::CanCuoc => {
+                seen_can_cuoc += 1;
+                assert!(card.issued >= rules::CAN_CUOC_FROM);
+                assert_eq!(fields, Some(11), "{id}");
+            }
+        }
+    }
+    assert!(
+        seen_chip > 100 && seen_can_cuoc > 100,
+        "{seen_chip} {seen_can_cuoc}"
+    );
+    // Those who died before their first chip card was issued hold a CMND as their last card.
+    assert!(seen_cmnd > 0);
+}
+
+#[test]
 fn records_are_coherent_with_each_other() {
     let c = country();
     let reference = c.reference_date();
