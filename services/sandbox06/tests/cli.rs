@@ -49,6 +49,33 @@ fn qr_of_a_child_without_a_card_says_so() {
 }
 
 #[test]
+fn qr_of_a_citizen_whose_document_has_no_qr_code_says_so() {
+    // The country the binary serves with the tests' reference date: someone who died before
+    // the first chip card was issued to them holds a CMND, which has no QR code.
+    let country = sandbox06_world::Country::new(
+        6,
+        100_000_000,
+        time::Date::from_calendar_date(2026, time::Month::November, 27).unwrap(),
+    );
+    let id = (0..country.population())
+        .step_by(10_007)
+        .filter_map(|i| country.citizen_at(i))
+        .find(|&id| {
+            country
+                .person(id, sandbox06_world::View::Basic)
+                .and_then(|p| p.current_card().map(|c| c.kind))
+                == Some(sandbox06_world::person::CardKind::Cmnd)
+        })
+        .unwrap()
+        .to_string();
+    let (ok, stdout, stderr) = sandbox06(&["qr", &id]);
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("a CMND"), "{stderr}");
+    assert!(stderr.contains("carries no QR code"), "{stderr}");
+}
+
+#[test]
 fn citizen_prints_the_record_as_json_and_refuses_bad_numbers() {
     let (ok, stdout, stderr) = sandbox06(&["citizen", personas::HAPPY_PATH]);
     assert!(ok, "{stderr}");
