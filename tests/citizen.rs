@@ -312,7 +312,8 @@ async fn card_qr_codes_are_parsed_and_verified() {
             .map(|r| r.into_inner())
     };
 
-    // The card of old-cmnd, with its CMND number and a pre-2025 Ninh Thuận address.
+    // The card of old-cmnd, with its CMND number and a pre-2025 Ninh Thuận address, here with
+    // the full official unit names where the card prints them short: both forms match.
     let r = call("058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021").await.unwrap();
     assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
     assert!(!r.address_stale);
@@ -403,6 +404,26 @@ async fn both_qr_forms_are_verified_and_the_form_is_reported() {
         let r = call(format!("{chip}{end}")).await.unwrap();
         assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
         assert_eq!(r.qr_form(), api::QrForm::ChipCccd7Fields);
+    }
+
+    // The address the short way, in either era's units, and the long way, all match.
+    assert!(
+        chip.contains("|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|"),
+        "{chip}"
+    );
+    for address in [
+        "Thôn 1, Phước Hậu, Khánh Hòa",
+        "Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Tỉnh Ninh Thuận",
+        "Thôn 1, Xã Phước Hậu, Tỉnh Khánh Hòa",
+    ] {
+        let payload = chip.replace("Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận", address);
+        let r = call(payload).await.unwrap();
+        assert_eq!(
+            verdict_of(&r.checks, "address"),
+            FieldVerdict::Match,
+            "{address}"
+        );
+        assert_eq!(r.verdict(), Verdict::Match, "{address}");
     }
 
     // 8 to 10 fields, or 11 whose last four are not empty, are malformed.

@@ -3,7 +3,7 @@
 
 use sandbox06_vn::{
     CardQr, CitizenId, CivilDate,
-    admin::{AdminUnits, join_address},
+    admin::{AdminUnits, Tier, card_address},
 };
 use time::{Date, Duration};
 
@@ -13,17 +13,22 @@ use crate::{
     rules::{self, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM, add_years, card_expiry},
 };
 
-/// The address as a card issued on `issued` prints it (and its QR code): the units in force
-/// that day, province without its unit type.
+/// The address as a card issued on `issued` prints it (and its QR code), the short way real
+/// cards write it ([`card_address`]): the units in force that day, three tiers before 1 July
+/// 2025, two (no district) from then on. The record keeps the full official names.
 pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> String {
-    let strip = |name: &str| name.strip_prefix("Tỉnh ").unwrap_or(name).to_owned();
     match place.commune {
         CommuneRef::Pre2025(i) if issued < UNITS_2025_FROM => {
             let c = &units.communes[i as usize];
-            let province = units
-                .province(u16::from(c.province))
-                .map_or(String::new(), |p| strip(p.name));
-            join_address(&[&place.street, c.name, c.district_name, &province])
+            let province = units.province(u16::from(c.province)).map_or("", |p| p.name);
+            card_address(
+                &place.street,
+                &[
+                    (c.name, Tier::Commune),
+                    (c.district_name, Tier::District),
+                    (province, Tier::Province),
+                ],
+            )
         }
         // A place recorded in the 2025 units has no single old-units form, so a card issued
         // before the reorganisation prints it in the 2025 units too.
@@ -33,8 +38,11 @@ pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> 
                 CommuneRef::Current(j) => j,
             };
             let c = &units.communes_2025[index as usize];
-            let province = strip(&units.province_2025_official_name(c.province));
-            join_address(&[&place.street, c.name, &province])
+            let province = units.province_2025_official_name(c.province);
+            card_address(
+                &place.street,
+                &[(c.name, Tier::Commune), (&province, Tier::Province)],
+            )
         }
     }
 }

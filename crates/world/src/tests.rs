@@ -204,6 +204,64 @@ fn each_card_prints_its_own_qr_form() {
 }
 
 #[test]
+fn qr_addresses_are_printed_the_short_way() {
+    let c = country();
+    let person = |raw: &str| {
+        c.person(CitizenId::parse_field(raw, "id").unwrap(), View::Full)
+            .unwrap()
+    };
+    let printed = |raw: &str| crate::card_qr(c, &person(raw)).unwrap().address;
+    // Named units without their type word, a city at district tier as "TP.", three tiers for
+    // cards issued before 1 July 2025.
+    assert_eq!(
+        printed(personas::ids::HAPPY_PATH),
+        "Số 12 phố Hàng Bạc, Hàng Bạc, Hoàn Kiếm, Hà Nội"
+    );
+    assert_eq!(
+        printed(personas::ids::OLD_CMND),
+        "Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận"
+    );
+    assert_eq!(
+        printed(personas::ids::CAN_CUOC_2024),
+        "Số 17 đường Trần Hưng Đạo, Vị Xuyên, TP. Nam Định, Nam Định"
+    );
+    // Two tiers, no district, for a card issued from 1 July 2025.
+    let home = person(personas::ids::OLD_CMND).residence;
+    assert_eq!(
+        crate::printed_address(c.units(), &home, date!(2025 - 07 - 01)),
+        "Thôn 1, Phước Hậu, Khánh Hòa"
+    );
+    // Generated cards too: no unit type word but those of numbered units and "TP.".
+    let mut two_tiers = 0;
+    for i in (0..c.population()).step_by(50_021).take(2_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        let Some(qr) = crate::card_qr(c, &p) else {
+            continue;
+        };
+        let units: Vec<&str> = qr.address.split(", ").collect();
+        let street_parts = p.residence.street.split(", ").count();
+        let tiers = units.len() - street_parts;
+        if qr.issue_date >= rules::UNITS_2025_FROM {
+            two_tiers += 1;
+            assert_eq!(tiers, 2, "{id}: {}", qr.address);
+        } else {
+            assert_eq!(tiers, 3, "{id}: {}", qr.address);
+        }
+        for unit in &units[street_parts..] {
+            if let Some((kind, name)) = sandbox06_vn::admin::split_unit_type(unit) {
+                assert!(
+                    name.chars().all(|c| c.is_ascii_digit()),
+                    "{id}: {kind} kept in {}",
+                    qr.address
+                );
+            }
+        }
+    }
+    assert!(two_tiers > 10, "{two_tiers}");
+}
+
+#[test]
 fn records_are_coherent_with_each_other() {
     let c = country();
     let reference = c.reference_date();

@@ -18,7 +18,7 @@ fn sandbox06(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021";
+const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|15042021";
 
 #[test]
 fn qr_prints_the_payload_and_writes_a_scannable_image() {
