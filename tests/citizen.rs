@@ -35,6 +35,23 @@ fn field_violations(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A citizen's whole record, through GetCitizen.
+async fn full_record(
+    client: &mut api::citizen_service_client::CitizenServiceClient<tonic::transport::Channel>,
+    citizen_id: &str,
+) -> api::Citizen {
+    client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: citizen_id.to_owned(),
+            read_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .citizen
+        .unwrap()
+}
+
 /// A well-formed number (Hà Nội, a man born in 1990) that no citizen has.
 const NO_ONE: &str = "001090999999";
 
@@ -57,16 +74,7 @@ fn named(id: &str, full_name: &str) -> VerifyCitizenRequest {
 async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
     let h = start().await;
     let mut client = h.citizens();
-    let full = client
-        .get_citizen(api::GetCitizenRequest {
-            citizen_id: personas::HAPPY_PATH.into(),
-            read_mask: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .citizen
-        .unwrap();
+    let full = full_record(&mut client, personas::HAPPY_PATH).await;
     assert_eq!(full.full_name, "Nguyễn Văn Hùng");
     assert_eq!(full.persona, "happy-path");
     assert_eq!(
@@ -369,6 +377,49 @@ async fn card_qr_codes_are_parsed_and_verified() {
         .await
         .unwrap_err();
     assert_eq!(field_violations(&err), ["payload.date_of_birth"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn older_documents_get_their_documented_verdicts() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let cases = [
+        // barcode-cccd: a barcode CCCD of 2018, still valid.
+        (
+            VerifyCitizenRequest {
+                full_name: "Đỗ Thị Lan".into(),
+                card_issue_date: date(2018, 5, 14),
+                old_id_number: "151234567".into(),
+                ..verify(personas::BARCODE_CCCD)
+            },
+            Verdict::Match,
+            CardStatus::Valid,
+        ),
+        // cmnd-only: a CMND of 2012, invalid since 1 January 2025.
+        (
+            VerifyCitizenRequest {
+                full_name: "Hồ Văn Sáu".into(),
+                card_issue_date: date(2012, 8, 10),
+                ..verify(personas::CMND_ONLY)
+            },
+            Verdict::PartialMatch,
+            CardStatus::Expired,
+        ),
+    ];
+    for (request, verdict, card_status) in cases {
+        let r = client.verify_citizen(request).await.unwrap().into_inner();
+        assert_eq!(
+            (r.verdict(), r.card_status()),
+            (verdict, card_status),
+            "{r:?}"
+        );
+    }
+    let record = full_record(&mut client, personas::BARCODE_CCCD).await;
+    assert_eq!(
+        record.card.unwrap().r#type(),
+        sandbox06_proto::types::CardType::CccdBarcode
+    );
     h.suite.stop().await.unwrap();
 }
 

@@ -4,13 +4,17 @@
 use sandbox06_vn::{
     CardQr, CitizenId, CivilDate,
     admin::{AdminUnits, Tier, card_address},
+    cmnd_number,
 };
 use time::{Date, Duration};
 
 use crate::{
-    Country, S_CARD, S_CMND, date_max,
+    Country, S_BARCODE, S_CARD, S_CMND, date_max,
     person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
-    rules::{self, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM, add_years, card_expiry},
+    rules::{
+        self, BARCODE_CARDS_FROM, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM,
+        add_years, card_expiry,
+    },
 };
 
 /// The address as a card issued on `issued` prints it (and its QR code), the short way real
@@ -66,6 +70,11 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
     })
 }
 
+/// Share of those of card age in 2016–2020 who were issued a barcode CCCD (*unconfirmed*).
+pub const BARCODE_SHARE: f64 = 0.2;
+/// Share of barcode CCCD holders who keep it until its renewal date (*unconfirmed*).
+pub const BARCODE_KEPT: f64 = 0.5;
+
 impl Country {
     pub(crate) fn cards(
         &self,
@@ -81,27 +90,64 @@ impl Country {
         };
         let fourteen = add_years(birth, CARD_AGE);
         let mut cards: Vec<Card> = Vec::new();
+        // A barcode CCCD (2016–2020) for some of those of card age then; about half of them
+        // keep it until its renewal date instead of taking a chip card in 2021–2022.
+        let mut barcode_rng = self.stream(S_BARCODE, id);
+        let barcode_from = date_max(fourteen, BARCODE_CARDS_FROM);
+        let barcode = (barcode_from < CHIP_CARDS_FROM && barcode_rng.chance(BARCODE_SHARE))
+            .then(|| {
+                let span = (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64;
+                let issued = barcode_from + Duration::days(barcode_rng.below(span) as i64);
+                (issued, barcode_rng.chance(BARCODE_KEPT))
+            })
+            .filter(|&(issued, _)| issued <= until);
         let mut old_id = None;
-        if fourteen < CMND_UNTIL {
+        if fourteen < CMND_UNTIL && (fourteen < BARCODE_CARDS_FROM || barcode.is_none()) {
             let mut cmnd_rng = self.stream(S_CMND, id);
-            let number = format!("{:09}", 10_000_000 + cmnd_rng.below(389_999_999));
-            // 9-digit CMND numbers date from 1999; older holders were re-issued one then.
+            let number =
+                cmnd_number(id.province_code() as u8, cmnd_rng.next_u64()).unwrap_or_default();
+            // 9-digit CMND numbers date from 1999; older holders were re-issued one then. A
+            // CMND comes before any CCCD.
             let from = date_max(fourteen, rules::CMND_FROM);
-            let issued = (from + Duration::days(cmnd_rng.below(6 * 365) as i64)).min(CMND_UNTIL);
-            cards.push(Card {
-                number: number.clone(),
-                kind: CardKind::Cmnd,
-                issued,
-                expires: Some(add_years(issued, 15)),
-                standing: CardStanding::Superseded,
-                printed_address: address.cloned(),
-            });
-            old_id = Some(number);
+            let until_cmnd = barcode.map_or(CMND_UNTIL, |(b, _)| b);
+            let span = (until_cmnd - from).whole_days().clamp(1, 6 * 365) as u64;
+            let issued = from + Duration::days(cmnd_rng.below(span) as i64);
+            if from < until_cmnd && issued <= until && !number.is_empty() {
+                cards.push(Card {
+                    number: number.clone(),
+                    kind: CardKind::Cmnd,
+                    issued,
+                    expires: Some(add_years(issued, 15).min(rules::CMND_VALID_UNTIL)),
+                    standing: CardStanding::Superseded,
+                    printed_address: address.cloned(),
+                });
+                old_id = Some(number);
+            }
         }
-        let first = if fourteen < CHIP_CARDS_FROM {
+        let campaign = if fourteen < CHIP_CARDS_FROM {
             CHIP_CARDS_FROM + Duration::days(rng.below(700) as i64)
         } else {
             fourteen + Duration::days(rng.below(180) as i64)
+        };
+        let first = match barcode {
+            Some((issued, kept)) => {
+                let expires = card_expiry(birth, issued);
+                cards.push(Card {
+                    number: id.to_string(),
+                    kind: CardKind::CccdBarcode,
+                    issued,
+                    expires,
+                    standing: CardStanding::Superseded,
+                    printed_address: address.cloned(),
+                });
+                match (kept, expires) {
+                    // Renewed (as a chip card) at the expiry date, or never when it has none.
+                    (true, Some(e)) => e + Duration::days(barcode_rng.below(45) as i64),
+                    (true, None) => Date::MAX,
+                    (false, _) => date_max(campaign, issued + Duration::days(1)),
+                }
+            }
+            None => campaign,
         };
         let mut issued = first;
         while issued <= until {

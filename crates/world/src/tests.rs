@@ -179,7 +179,7 @@ fn each_card_prints_its_own_qr_form() {
         let qr = crate::card_qr(c, &p);
         let fields = qr.as_ref().map(|q| q.to_payload().split('|').count());
         match card.kind {
-            CardKind::Cmnd => {
+            CardKind::Cmnd | CardKind::CccdBarcode => {
                 seen_cmnd += 1;
                 assert_eq!(fields, None, "{id}: a CMND has no QR code");
             }
@@ -262,6 +262,92 @@ fn qr_addresses_are_printed_the_short_way() {
 }
 
 #[test]
+fn older_documents_are_in_the_population() {
+    let c = country();
+    let (mut barcode_current, mut barcode_any, mut with_cmnd, mut sampled) = (0, 0, 0, 0);
+    for i in (0..c.population()).step_by(20_011).take(5_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        sampled += 1;
+        // A CMND carries the prefix of the police of the province, and comes before any CCCD.
+        if let Some(number) = &p.old_id_number {
+            with_cmnd += 1;
+            let prefix = sandbox06_vn::cmnd_prefix(id.province_code() as u8).unwrap();
+            assert!(
+                number.len() == 9 && number.starts_with(prefix),
+                "{id}: {number}"
+            );
+            let cmnd = p.cards.iter().find(|k| k.kind == CardKind::Cmnd).unwrap();
+            assert!(cmnd.issued < rules::CMND_UNTIL, "{id}");
+            assert!(cmnd.expires.is_some_and(|e| e <= rules::CMND_VALID_UNTIL));
+            assert!(
+                p.cards
+                    .iter()
+                    .filter(|k| k.kind != CardKind::Cmnd)
+                    .all(|k| k.issued > cmnd.issued),
+                "{id}: a CMND after a CCCD"
+            );
+        }
+        for card in p.cards.iter().filter(|k| k.kind == CardKind::CccdBarcode) {
+            barcode_any += 1;
+            assert!(card.issued >= rules::BARCODE_CARDS_FROM, "{id}");
+            assert!(card.issued < rules::CHIP_CARDS_FROM, "{id}");
+            assert_eq!(card.number, id.to_string());
+        }
+        if p.current_card()
+            .is_some_and(|k| k.kind == CardKind::CccdBarcode)
+        {
+            barcode_current += 1;
+            assert!(
+                crate::card_qr(c, &p).is_none(),
+                "{id}: a barcode CCCD has no QR code"
+            );
+            assert_eq!(p.vneid.0, Vneid::None, "{id}: VNeID without a chip card");
+        }
+    }
+    // Plausible shares: about a fifth of those of card age in 2016–2020 had a barcode card, and
+    // about half of them keep it; most adults had a CMND.
+    assert!(
+        barcode_any * 100 > sampled * 5,
+        "{barcode_any} of {sampled}"
+    );
+    assert!(
+        barcode_current * 100 > sampled,
+        "{barcode_current} of {sampled}"
+    );
+    assert!(barcode_current < barcode_any);
+    assert!(with_cmnd * 2 > sampled, "{with_cmnd} of {sampled}");
+
+    // The personas of both.
+    let person = |raw: &str| {
+        c.person(CitizenId::parse_field(raw, "id").unwrap(), View::Full)
+            .unwrap()
+    };
+    let barcode = person(personas::ids::BARCODE_CCCD);
+    let card = barcode.current_card().unwrap();
+    assert_eq!(
+        (card.kind, card.standing),
+        (CardKind::CccdBarcode, CardStanding::Valid)
+    );
+    assert!(crate::card_qr(c, &barcode).is_none());
+    let cmnd = person(personas::ids::CMND_ONLY);
+    let card = cmnd.current_card().unwrap();
+    assert_eq!(
+        (card.kind, card.standing),
+        (CardKind::Cmnd, CardStanding::Expired)
+    );
+    assert_eq!(card.expires, Some(rules::CMND_VALID_UNTIL));
+    assert!(crate::card_qr(c, &cmnd).is_none());
+    for spec in c.personas().all() {
+        if let Some(number) = spec.old_cmnd {
+            let id = CitizenId::parse_field(spec.id, "id").unwrap();
+            let prefix = sandbox06_vn::cmnd_prefix(id.province_code() as u8).unwrap();
+            assert!(number.starts_with(prefix), "{}: {number}", spec.key);
+        }
+    }
+}
+
+#[test]
 fn records_are_coherent_with_each_other() {
     let c = country();
     let reference = c.reference_date();
@@ -321,7 +407,7 @@ fn records_are_coherent_with_each_other() {
             let first_chip = p
                 .cards
                 .iter()
-                .filter(|k| k.kind != CardKind::Cmnd)
+                .filter(|k| k.kind.has_chip())
                 .map(|k| k.issued)
                 .min();
             assert!(

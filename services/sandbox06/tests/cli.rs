@@ -76,6 +76,20 @@ fn qr_of_a_citizen_whose_document_has_no_qr_code_says_so() {
 }
 
 #[test]
+fn qr_of_the_barcode_and_cmnd_personas_says_there_is_none() {
+    for (id, card) in [
+        (personas::BARCODE_CCCD, "a barcode CCCD"),
+        (personas::CMND_ONLY, "a CMND"),
+    ] {
+        let (ok, stdout, stderr) = sandbox06(&["qr", id]);
+        assert!(!ok, "{id}");
+        assert_eq!(stdout, "");
+        assert!(stderr.contains(card), "{stderr}");
+        assert!(stderr.contains("carries no QR code"), "{stderr}");
+    }
+}
+
+#[test]
 fn citizen_prints_the_record_as_json_and_refuses_bad_numbers() {
     let (ok, stdout, stderr) = sandbox06(&["citizen", personas::HAPPY_PATH]);
     assert!(ok, "{stderr}");
@@ -104,7 +118,7 @@ fn personas_lists_every_persona() {
     ] {
         assert!(stdout.contains(key), "{key} missing");
     }
-    assert_eq!(stdout.lines().count(), 1 + 17);
+    assert_eq!(stdout.lines().count(), 1 + 19);
 }
 
 #[test]
