@@ -35,6 +35,23 @@ fn field_violations(status: &tonic::Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A citizen's whole record, through GetCitizen.
+async fn full_record(
+    client: &mut api::citizen_service_client::CitizenServiceClient<tonic::transport::Channel>,
+    citizen_id: &str,
+) -> api::Citizen {
+    client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: citizen_id.to_owned(),
+            read_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .citizen
+        .unwrap()
+}
+
 /// A well-formed number (Hà Nội, a man born in 1990) that no citizen has.
 const NO_ONE: &str = "001090999999";
 
@@ -57,16 +74,7 @@ fn named(id: &str, full_name: &str) -> VerifyCitizenRequest {
 async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
     let h = start().await;
     let mut client = h.citizens();
-    let full = client
-        .get_citizen(api::GetCitizenRequest {
-            citizen_id: personas::HAPPY_PATH.into(),
-            read_mask: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .citizen
-        .unwrap();
+    let full = full_record(&mut client, personas::HAPPY_PATH).await;
     assert_eq!(full.full_name, "Nguyễn Văn Hùng");
     assert_eq!(full.persona, "happy-path");
     assert_eq!(
@@ -312,7 +320,8 @@ async fn card_qr_codes_are_parsed_and_verified() {
             .map(|r| r.into_inner())
     };
 
-    // The card of old-cmnd, with its CMND number and a pre-2025 Ninh Thuận address.
+    // The card of old-cmnd, with its CMND number and a pre-2025 Ninh Thuận address, here with
+    // the full official unit names where the card prints them short: both forms match.
     let r = call("058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021").await.unwrap();
     assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
     assert!(!r.address_stale);
@@ -368,6 +377,124 @@ async fn card_qr_codes_are_parsed_and_verified() {
         .await
         .unwrap_err();
     assert_eq!(field_violations(&err), ["payload.date_of_birth"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn older_documents_get_their_documented_verdicts() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let cases = [
+        // barcode-cccd: a barcode CCCD of 2018, still valid.
+        (
+            VerifyCitizenRequest {
+                full_name: "Đỗ Thị Lan".into(),
+                card_issue_date: date(2018, 5, 14),
+                old_id_number: "151234567".into(),
+                ..verify(personas::BARCODE_CCCD)
+            },
+            Verdict::Match,
+            CardStatus::Valid,
+        ),
+        // cmnd-only: a CMND of 2012, invalid since 1 January 2025.
+        (
+            VerifyCitizenRequest {
+                full_name: "Hồ Văn Sáu".into(),
+                card_issue_date: date(2012, 8, 10),
+                ..verify(personas::CMND_ONLY)
+            },
+            Verdict::PartialMatch,
+            CardStatus::Expired,
+        ),
+    ];
+    for (request, verdict, card_status) in cases {
+        let r = client.verify_citizen(request).await.unwrap().into_inner();
+        assert_eq!(
+            (r.verdict(), r.card_status()),
+            (verdict, card_status),
+            "{r:?}"
+        );
+    }
+    let record = full_record(&mut client, personas::BARCODE_CCCD).await;
+    assert_eq!(
+        record.card.unwrap().r#type(),
+        sandbox06_proto::types::CardType::CccdBarcode
+    );
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn both_qr_forms_are_verified_and_the_form_is_reported() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let mut call = async |payload: String| {
+        client
+            .verify_card_qr(api::VerifyCardQrRequest { payload })
+            .await
+            .map(|r| r.into_inner())
+    };
+    let country = &h.suite.country;
+    let printed = |raw: &str| {
+        let id = sandbox06_vn::CitizenId::parse_field(raw, "id").unwrap();
+        let person = country.person(id, sandbox06_world::View::Full).unwrap();
+        sandbox06_world::card_qr(country, &person)
+            .unwrap()
+            .to_payload()
+    };
+
+    // The Căn cước of can-cuoc-2024 prints 11 fields; the chip CCCD of old-cmnd prints 7.
+    let can_cuoc = printed(personas::CAN_CUOC_2024);
+    assert!(can_cuoc.ends_with("|05092024||||"), "{can_cuoc}");
+    let chip = printed(personas::OLD_CMND);
+    assert_eq!(chip.split('|').count(), 7, "{chip}");
+    // As a scanner hands them over: bare, or with a trailing CR and/or LF.
+    for end in ["", "\r", "\n", "\r\n"] {
+        let r = call(format!("{can_cuoc}{end}")).await.unwrap();
+        assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
+        assert_eq!(r.qr_form(), api::QrForm::CanCuoc11Fields);
+        let r = call(format!("{chip}{end}")).await.unwrap();
+        assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
+        assert_eq!(r.qr_form(), api::QrForm::ChipCccd7Fields);
+    }
+
+    // The address the short way, in either era's units, and the long way, all match.
+    assert!(
+        chip.contains("|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|"),
+        "{chip}"
+    );
+    for address in [
+        "Thôn 1, Phước Hậu, Khánh Hòa",
+        "Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Tỉnh Ninh Thuận",
+        "Thôn 1, Xã Phước Hậu, Tỉnh Khánh Hòa",
+    ] {
+        let payload = chip.replace("Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận", address);
+        let r = call(payload).await.unwrap();
+        assert_eq!(
+            verdict_of(&r.checks, "address"),
+            FieldVerdict::Match,
+            "{address}"
+        );
+        assert_eq!(r.verdict(), Verdict::Match, "{address}");
+    }
+
+    // 8 to 10 fields, or 11 whose last four are not empty, are malformed.
+    for n in 8..=10 {
+        let err = call(format!("{chip}{}", "|".repeat(n - 7)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(reason_of(&err).as_deref(), Some("INVALID_QR_PAYLOAD"));
+        assert_eq!(field_violations(&err), ["payload"]);
+        assert!(
+            err.message().contains(&format!("got {n}")),
+            "{}",
+            err.message()
+        );
+    }
+    let err = call(format!("{chip}||2024||")).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(reason_of(&err).as_deref(), Some("INVALID_QR_PAYLOAD"));
+    assert_eq!(field_violations(&err), ["payload.field_9"]);
     h.suite.stop().await.unwrap();
 }
 

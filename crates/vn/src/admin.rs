@@ -232,6 +232,72 @@ impl AdminUnits {
     }
 }
 
+/// The tier of an administrative unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Xã, phường, thị trấn, đặc khu.
+    Commune,
+    /// Huyện, quận, thị xã, thành phố thuộc tỉnh (until 30 June 2025).
+    District,
+    /// Tỉnh, thành phố trực thuộc trung ương.
+    Province,
+}
+
+/// The unit types official names begin with.
+const UNIT_TYPES: &[&str] = &[
+    "Thành phố",
+    "Thị trấn",
+    "Thị xã",
+    "Đặc khu",
+    "Phường",
+    "Huyện",
+    "Quận",
+    "Tỉnh",
+    "Xã",
+];
+
+/// How cards abbreviate a city (thành phố) at district tier; a city at province tier prints its
+/// name alone ("Hà Nội", "Cần Thơ").
+pub const CITY_ON_CARDS: &str = "TP.";
+
+/// A unit's official name split into its type and its name: ("Huyện", "Vĩnh Tường"). The type
+/// is matched whatever its case ("Thành Phố Bắc Kạn" in the source data).
+pub fn split_unit_type(official: &str) -> Option<(&'static str, &str)> {
+    UNIT_TYPES.iter().find_map(|&kind| {
+        let head = official.get(..kind.len())?;
+        let rest = official[kind.len()..].strip_prefix(' ')?.trim_start();
+        (head.to_lowercase() == kind.to_lowercase() && !rest.is_empty()).then_some((kind, rest))
+    })
+}
+
+/// A unit's name as a card prints it: a named unit without its type ("Xã Tân Phú" → "Tân Phú",
+/// "Tỉnh Vĩnh Phúc" → "Vĩnh Phúc", "Thành phố Hà Nội" → "Hà Nội"), a numbered unit with it
+/// ("Phường 17", "Quận 3"), a city at district tier as "TP." ("TP. Quảng Ngãi").
+pub fn card_unit_name(official: &str, tier: Tier) -> String {
+    let Some((kind, name)) = split_unit_type(official) else {
+        return official.to_owned();
+    };
+    if name.chars().all(|c| c.is_ascii_digit()) {
+        format!("{kind} {name}")
+    } else if kind == "Thành phố" && tier == Tier::District {
+        format!("{CITY_ON_CARDS} {name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// An address as a card (and its QR code) prints it: the street, house number or hamlet first
+/// as written, then the units from the commune up, each by [`card_unit_name`].
+pub fn card_address(street: &str, units: &[(&str, Tier)]) -> String {
+    let names: Vec<String> = units
+        .iter()
+        .map(|&(name, tier)| card_unit_name(name, tier))
+        .collect();
+    let mut parts = vec![street];
+    parts.extend(names.iter().map(String::as_str));
+    join_address(&parts)
+}
+
 /// Joins the non-empty parts of an address with ", ", as addresses are written.
 pub fn join_address(parts: &[&str]) -> String {
     parts
@@ -245,6 +311,103 @@ pub fn join_address(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cards_print_addresses_the_short_way() {
+        use Tier::*;
+        // The forms of docs/domain.md, section 3.
+        assert_eq!(
+            card_address(
+                "Thôn Dẫn Tự",
+                &[
+                    ("Xã Tân Phú", Commune),
+                    ("Huyện Vĩnh Tường", District),
+                    ("Tỉnh Vĩnh Phúc", Province)
+                ]
+            ),
+            "Thôn Dẫn Tự, Tân Phú, Vĩnh Tường, Vĩnh Phúc"
+        );
+        assert_eq!(
+            card_address(
+                "Tân Lập",
+                &[
+                    ("Xã Lam Cốt", Commune),
+                    ("Huyện Tân Yên", District),
+                    ("Tỉnh Bắc Giang", Province)
+                ]
+            ),
+            "Tân Lập, Lam Cốt, Tân Yên, Bắc Giang"
+        );
+        assert_eq!(
+            card_address(
+                "",
+                &[
+                    ("Phường Hàng Bạc", Commune),
+                    ("Quận Hoàn Kiếm", District),
+                    ("Thành phố Hà Nội", Province)
+                ]
+            ),
+            "Hàng Bạc, Hoàn Kiếm, Hà Nội"
+        );
+        assert_eq!(
+            card_address(
+                "",
+                &[
+                    ("Phường An Khánh", Commune),
+                    ("Quận Ninh Kiều", District),
+                    ("Thành phố Cần Thơ", Province)
+                ]
+            ),
+            "An Khánh, Ninh Kiều, Cần Thơ"
+        );
+        // Numbered units keep their type; a city at district tier is "TP.".
+        assert_eq!(
+            card_address(
+                "Số 5 đường Lê Lợi",
+                &[
+                    ("Phường 17", Commune),
+                    ("Quận Gò Vấp", District),
+                    ("Thành phố Hồ Chí Minh", Province)
+                ]
+            ),
+            "Số 5 đường Lê Lợi, Phường 17, Gò Vấp, Hồ Chí Minh"
+        );
+        assert_eq!(card_unit_name("Quận 3", District), "Quận 3");
+        assert_eq!(
+            card_unit_name("Thành phố Quảng Ngãi", District),
+            "TP. Quảng Ngãi"
+        );
+        assert_eq!(card_unit_name("Thành Phố Bắc Kạn", District), "TP. Bắc Kạn");
+        assert_eq!(card_unit_name("Thị xã Sơn Tây", District), "Sơn Tây");
+        assert_eq!(card_unit_name("Thị trấn Phước Dân", Commune), "Phước Dân");
+        // Two tiers from 1 July 2025.
+        assert_eq!(
+            card_address(
+                "Số 25 đường Trần Phú",
+                &[("Phường Nha Trang", Commune), ("Tỉnh Khánh Hòa", Province)]
+            ),
+            "Số 25 đường Trần Phú, Nha Trang, Khánh Hòa"
+        );
+        assert_eq!(card_unit_name("Đặc khu Côn Đảo", Commune), "Côn Đảo");
+        assert_eq!(card_unit_name("Phường Hà Giang 1", Commune), "Hà Giang 1");
+        // Names without a known type are printed as they are.
+        assert_eq!(card_unit_name("Hà Nội", Province), "Hà Nội");
+        assert_eq!(card_unit_name("Xã", Commune), "Xã");
+    }
+
+    #[test]
+    fn every_unit_of_the_data_has_a_known_type() {
+        let u = &*ADMIN_UNITS;
+        let names = u
+            .communes
+            .iter()
+            .flat_map(|c| [c.name, c.district_name])
+            .chain(u.communes_2025.iter().map(|c| c.name))
+            .chain(u.provinces.iter().map(|p| p.name));
+        for name in names {
+            assert!(split_unit_type(name).is_some(), "{name}");
+        }
+    }
 
     #[test]
     fn both_eras_are_complete_and_linked() {

@@ -6,14 +6,16 @@
 
 pub mod admin;
 mod citizen_id;
+mod cmnd;
 mod date;
 mod names;
 mod qr;
 
 pub use citizen_id::{CitizenId, Sex};
+pub use cmnd::{CMND_PREFIXES, cmnd_number, cmnd_prefix};
 pub use date::{CivilDate, checked_date, format_ddmmyyyy, parse_ddmmyyyy};
 pub use names::{NameComparison, compare_names, fold_diacritics, normalize_name};
-pub use qr::CardQr;
+pub use qr::{CardQr, QrForm};
 
 /// Longest piece of a caller's input that an error message quotes back, in characters.
 pub const MAX_ECHO_CHARS: usize = 64;

@@ -1,5 +1,6 @@
 //! The QR code on the back of CCCD and Căn cước cards:
-//! `ID|old CMND|full name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy`.
+//! `ID|old CMND|full name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy`, seven fields on a chip CCCD,
+//! the same seven followed by four empty ones on a Căn cước.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -9,6 +10,25 @@ use super::{
 
 /// Upper bound of a payload: real ones are under 300 bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 2048;
+
+/// The two forms of the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QrForm {
+    /// Chip CCCD (2021 – 30 June 2024): exactly the seven fields.
+    ChipCccd7,
+    /// Căn cước (from 1 July 2024): the seven fields followed by four empty ones.
+    CanCuoc11,
+}
+
+impl QrForm {
+    /// How many `|`-separated fields the form has.
+    pub const fn field_count(self) -> usize {
+        match self {
+            QrForm::ChipCccd7 => 7,
+            QrForm::CanCuoc11 => 11,
+        }
+    }
+}
 
 /// The parsed content of a card's QR code.
 #[derive(Clone, PartialEq, Eq)]
@@ -27,6 +47,8 @@ pub struct CardQr {
     pub address: String,
     /// Issue date of the card.
     pub issue_date: CivilDate,
+    /// The form the payload was written in.
+    pub form: QrForm,
 }
 
 fn qr_error(field: &str, description: String) -> FieldError {
@@ -62,13 +84,30 @@ impl CardQr {
         // Scanners often append a line break; nothing else is trimmed.
         let payload = payload.trim_end_matches(['\r', '\n']);
         let fields: Vec<&str> = payload.split('|').collect();
-        if fields.len() != 7 {
-            return Err(FieldError::new(
-                FieldErrorKind::QrPayload,
-                "payload",
+        let form = match fields.len() {
+            7 => QrForm::ChipCccd7,
+            11 => QrForm::CanCuoc11,
+            n => {
+                return Err(FieldError::new(
+                    FieldErrorKind::QrPayload,
+                    "payload",
+                    format!(
+                        "must have 7 fields separated by '|' (ID|old CMND|name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy), or 11 with four empty ones after them (a Căn cước), got {n}"
+                    ),
+                ));
+            }
+        };
+        if let Some((i, extra)) = fields
+            .iter()
+            .enumerate()
+            .skip(7)
+            .find(|(_, f)| !f.is_empty())
+        {
+            return Err(qr_error(
+                &format!("field_{}", i + 1),
                 format!(
-                    "must have 7 fields separated by '|' (ID|old CMND|name|ddMMyyyy|Nam/Nữ|address|issue ddMMyyyy), got {}",
-                    fields.len()
+                    "must be empty: a Căn cước QR code ends with four empty fields, got {}",
+                    crate::echo(extra)
                 ),
             ));
         }
@@ -154,13 +193,18 @@ impl CardQr {
             sex,
             address,
             issue_date,
+            form,
         })
     }
 
-    /// The payload exactly as the card prints it.
+    /// The payload exactly as the card prints it, in the card's own form.
     pub fn to_payload(&self) -> String {
+        let trailer = match self.form {
+            QrForm::ChipCccd7 => "",
+            QrForm::CanCuoc11 => "||||",
+        };
         format!(
-            "{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}{trailer}",
             self.citizen_id,
             self.old_id_number.as_deref().unwrap_or(""),
             self.full_name,
@@ -176,7 +220,7 @@ impl CardQr {
 mod tests {
     use super::*;
 
-    const EXAMPLE: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021";
+    const EXAMPLE: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|15042021";
 
     #[test]
     fn parses_and_prints_the_documented_example() {
@@ -185,6 +229,56 @@ mod tests {
         assert_eq!(qr.old_id_number.as_deref(), Some("264123456"));
         assert_eq!(qr.sex, Sex::Male);
         assert_eq!(qr.to_payload(), EXAMPLE);
+    }
+
+    // A Căn cước issued 1 August 2024, as real cards print it (docs/domain.md, section 3).
+    const CAN_CUOC: &str = "026099003333||Lương Đình Nam|30121999|Nam|Thôn Dẫn Tự, Tân Phú, Vĩnh Tường, Vĩnh Phúc|01082024||||";
+
+    #[test]
+    fn both_forms_parse_and_print_as_they_were_read() {
+        let qr = CardQr::parse(CAN_CUOC, 2026).unwrap();
+        assert_eq!(qr.form, QrForm::CanCuoc11);
+        assert_eq!(qr.old_id_number, None);
+        assert_eq!(qr.issue_date.year(), 2024);
+        assert_eq!(qr.to_payload(), CAN_CUOC);
+        let chip = "024088010438|121647952|Nguyễn Tiến Đạt|29031988|Nam|Tân Lập, Lam Cốt, Tân Yên, Bắc Giang|22062022";
+        let qr = CardQr::parse(chip, 2026).unwrap();
+        assert_eq!(qr.form, QrForm::ChipCccd7);
+        assert_eq!(qr.to_payload(), chip);
+        assert_eq!(qr.to_payload().split('|').count(), 7);
+        // A scanner's trailing CR, LF or both.
+        for end in ["\r", "\n", "\r\n"] {
+            assert_eq!(
+                CardQr::parse(&format!("{CAN_CUOC}{end}"), 2026)
+                    .unwrap()
+                    .form,
+                QrForm::CanCuoc11
+            );
+            assert_eq!(
+                CardQr::parse(&format!("{chip}{end}"), 2026).unwrap().form,
+                QrForm::ChipCccd7
+            );
+        }
+    }
+
+    #[test]
+    fn other_field_counts_and_filled_trailers_are_malformed() {
+        for n in 8..=10 {
+            let payload = format!("{EXAMPLE}{}", "|".repeat(n - 7));
+            let e = CardQr::parse(&payload, 2026).unwrap_err();
+            assert_eq!(e.field, "payload");
+            assert!(
+                e.description.contains(&format!("got {n}")),
+                "{}",
+                e.description
+            );
+        }
+        let e = CardQr::parse(&format!("{EXAMPLE}||||||"), 2026).unwrap_err();
+        assert!(e.description.contains("got 13"), "{}", e.description);
+        let e = CardQr::parse(&format!("{EXAMPLE}||x||"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.field_9");
+        let e = CardQr::parse(&format!("{EXAMPLE}||||x"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.field_11");
     }
 
     #[test]

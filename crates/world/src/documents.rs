@@ -3,27 +3,36 @@
 
 use sandbox06_vn::{
     CardQr, CitizenId, CivilDate,
-    admin::{AdminUnits, join_address},
+    admin::{AdminUnits, Tier, card_address},
+    cmnd_number,
 };
 use time::{Date, Duration};
 
 use crate::{
-    Country, S_CARD, S_CMND, date_max,
+    Country, S_BARCODE, S_CARD, S_CMND, date_max,
     person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
-    rules::{self, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM, add_years, card_expiry},
+    rules::{
+        self, BARCODE_CARDS_FROM, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM,
+        add_years, card_expiry,
+    },
 };
 
-/// The address as a card issued on `issued` prints it (and its QR code): the units in force
-/// that day, province without its unit type.
+/// The address as a card issued on `issued` prints it (and its QR code), the short way real
+/// cards write it ([`card_address`]): the units in force that day, three tiers before 1 July
+/// 2025, two (no district) from then on. The record keeps the full official names.
 pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> String {
-    let strip = |name: &str| name.strip_prefix("Tỉnh ").unwrap_or(name).to_owned();
     match place.commune {
         CommuneRef::Pre2025(i) if issued < UNITS_2025_FROM => {
             let c = &units.communes[i as usize];
-            let province = units
-                .province(u16::from(c.province))
-                .map_or(String::new(), |p| strip(p.name));
-            join_address(&[&place.street, c.name, c.district_name, &province])
+            let province = units.province(u16::from(c.province)).map_or("", |p| p.name);
+            card_address(
+                &place.street,
+                &[
+                    (c.name, Tier::Commune),
+                    (c.district_name, Tier::District),
+                    (province, Tier::Province),
+                ],
+            )
         }
         // A place recorded in the 2025 units has no single old-units form, so a card issued
         // before the reorganisation prints it in the 2025 units too.
@@ -33,16 +42,21 @@ pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> 
                 CommuneRef::Current(j) => j,
             };
             let c = &units.communes_2025[index as usize];
-            let province = strip(&units.province_2025_official_name(c.province));
-            join_address(&[&place.street, c.name, &province])
+            let province = units.province_2025_official_name(c.province);
+            card_address(
+                &place.street,
+                &[(c.name, Tier::Commune), (&province, Tier::Province)],
+            )
         }
     }
 }
 
-/// The QR payload printed on the citizen's current card; `None` without a card, or for a
-/// record computed without addresses ([`crate::View::Basic`]).
+/// The QR payload printed on the citizen's current card, in the card's own form; `None`
+/// without a card, when the current card prints no QR code (a CMND), or for a record computed
+/// without addresses ([`crate::View::Basic`]).
 pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
     let card = p.current_card()?;
+    let form = card.kind.qr_form()?;
     let place = card.printed_address.as_ref()?;
     Some(CardQr {
         citizen_id: p.id,
@@ -52,8 +66,14 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
         sex: p.sex,
         address: printed_address(country.units(), place, card.issued),
         issue_date: card.issued,
+        form,
     })
 }
+
+/// Share of those of card age in 2016–2020 who were issued a barcode CCCD (*unconfirmed*).
+pub const BARCODE_SHARE: f64 = 0.2;
+/// Share of barcode CCCD holders who keep it until its renewal date (*unconfirmed*).
+pub const BARCODE_KEPT: f64 = 0.5;
 
 impl Country {
     pub(crate) fn cards(
@@ -70,27 +90,64 @@ impl Country {
         };
         let fourteen = add_years(birth, CARD_AGE);
         let mut cards: Vec<Card> = Vec::new();
+        // A barcode CCCD (2016–2020) for some of those of card age then; about half of them
+        // keep it until its renewal date instead of taking a chip card in 2021–2022.
+        let mut barcode_rng = self.stream(S_BARCODE, id);
+        let barcode_from = date_max(fourteen, BARCODE_CARDS_FROM);
+        let barcode = (barcode_from < CHIP_CARDS_FROM && barcode_rng.chance(BARCODE_SHARE))
+            .then(|| {
+                let span = (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64;
+                let issued = barcode_from + Duration::days(barcode_rng.below(span) as i64);
+                (issued, barcode_rng.chance(BARCODE_KEPT))
+            })
+            .filter(|&(issued, _)| issued <= until);
         let mut old_id = None;
-        if fourteen < CMND_UNTIL {
+        if fourteen < CMND_UNTIL && (fourteen < BARCODE_CARDS_FROM || barcode.is_none()) {
             let mut cmnd_rng = self.stream(S_CMND, id);
-            let number = format!("{:09}", 10_000_000 + cmnd_rng.below(389_999_999));
-            // 9-digit CMND numbers date from 1999; older holders were re-issued one then.
+            let number =
+                cmnd_number(id.province_code() as u8, cmnd_rng.next_u64()).unwrap_or_default();
+            // 9-digit CMND numbers date from 1999; older holders were re-issued one then. A
+            // CMND comes before any CCCD.
             let from = date_max(fourteen, rules::CMND_FROM);
-            let issued = (from + Duration::days(cmnd_rng.below(6 * 365) as i64)).min(CMND_UNTIL);
-            cards.push(Card {
-                number: number.clone(),
-                kind: CardKind::Cmnd,
-                issued,
-                expires: Some(add_years(issued, 15)),
-                standing: CardStanding::Superseded,
-                printed_address: address.cloned(),
-            });
-            old_id = Some(number);
+            let until_cmnd = barcode.map_or(CMND_UNTIL, |(b, _)| b);
+            let span = (until_cmnd - from).whole_days().clamp(1, 6 * 365) as u64;
+            let issued = from + Duration::days(cmnd_rng.below(span) as i64);
+            if from < until_cmnd && issued <= until && !number.is_empty() {
+                cards.push(Card {
+                    number: number.clone(),
+                    kind: CardKind::Cmnd,
+                    issued,
+                    expires: Some(add_years(issued, 15).min(rules::CMND_VALID_UNTIL)),
+                    standing: CardStanding::Superseded,
+                    printed_address: address.cloned(),
+                });
+                old_id = Some(number);
+            }
         }
-        let first = if fourteen < CHIP_CARDS_FROM {
+        let campaign = if fourteen < CHIP_CARDS_FROM {
             CHIP_CARDS_FROM + Duration::days(rng.below(700) as i64)
         } else {
             fourteen + Duration::days(rng.below(180) as i64)
+        };
+        let first = match barcode {
+            Some((issued, kept)) => {
+                let expires = card_expiry(birth, issued);
+                cards.push(Card {
+                    number: id.to_string(),
+                    kind: CardKind::CccdBarcode,
+                    issued,
+                    expires,
+                    standing: CardStanding::Superseded,
+                    printed_address: address.cloned(),
+                });
+                match (kept, expires) {
+                    // Renewed (as a chip card) at the expiry date, or never when it has none.
+                    (true, Some(e)) => e + Duration::days(barcode_rng.below(45) as i64),
+                    (true, None) => Date::MAX,
+                    (false, _) => date_max(campaign, issued + Duration::days(1)),
+                }
+            }
+            None => campaign,
         };
         let mut issued = first;
         while issued <= until {

@@ -1,6 +1,6 @@
 //! A citizen of the synthetic country, as the generator, personas and overlays produce it.
 
-use sandbox06_vn::{CitizenId, CivilDate, Sex};
+use sandbox06_vn::{CitizenId, CivilDate, QrForm, Sex};
 
 /// A place of residence or origin: a commune in either era, plus the street part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub enum Life {
 pub enum CardKind {
     /// Old 9-digit identity card.
     Cmnd,
+    /// CCCD with a barcode and no chip (2016–2020).
+    CccdBarcode,
     /// CCCD with chip (2021 – 30 June 2024).
     CccdChip,
     /// Căn cước (from 1 July 2024).
@@ -45,8 +47,34 @@ impl CardKind {
     pub fn issued_on(date: CivilDate) -> Self {
         if date >= crate::rules::CAN_CUOC_FROM {
             CardKind::CanCuoc
-        } else {
+        } else if date >= crate::rules::CHIP_CARDS_FROM {
             CardKind::CccdChip
+        } else {
+            CardKind::CccdBarcode
+        }
+    }
+
+    /// Whether the card has a chip (what VNeID registration reads).
+    pub fn has_chip(self) -> bool {
+        matches!(self, CardKind::CccdChip | CardKind::CanCuoc)
+    }
+
+    /// The form of the QR code the card prints on its back; `None` for a card without one.
+    pub fn qr_form(self) -> Option<QrForm> {
+        match self {
+            CardKind::Cmnd | CardKind::CccdBarcode => None,
+            CardKind::CccdChip => Some(QrForm::ChipCccd7),
+            CardKind::CanCuoc => Some(QrForm::CanCuoc11),
+        }
+    }
+
+    /// What the card is called, for messages.
+    pub fn description(self) -> &'static str {
+        match self {
+            CardKind::Cmnd => "a CMND (the old 9-digit identity card)",
+            CardKind::CccdBarcode => "a barcode CCCD (12 digits, no chip)",
+            CardKind::CccdChip => "a chip CCCD",
+            CardKind::CanCuoc => "a Căn cước card",
         }
     }
 }

@@ -44,6 +44,10 @@ pub mod ids {
     pub const NO_HEALTH_INSURANCE: &str = "075082134567";
     /// `card-revoked`.
     pub const CARD_REVOKED: &str = "092091145678";
+    /// `barcode-cccd`.
+    pub const BARCODE_CCCD: &str = "034190151234";
+    /// `cmnd-only`.
+    pub const CMND_ONLY: &str = "040050162345";
 }
 
 use ids::*;
@@ -69,6 +73,8 @@ pub struct PersonaSpec {
     pub cards: &'static [(i32, u8, u8)],
     /// Old CMND number.
     pub old_cmnd: Option<&'static str>,
+    /// Issue date of the CMND, when it matters (by default at 16, from 1999).
+    pub cmnd_issued: Option<(i32, u8, u8)>,
     /// VNeID level.
     pub vneid: Vneid,
     /// Health insurance.
@@ -105,6 +111,7 @@ const fn base(
         home: ("00061", "Số 12 phố Hàng Bạc"),
         cards: &[],
         old_cmnd: None,
+        cmnd_issued: None,
         vneid: Vneid::Level2,
         insured: true,
         died: None,
@@ -268,6 +275,23 @@ pub const PERSONAS: &[PersonaSpec] = &[
         use_for: "card revoked by the police",
         ..base("card-revoked", CARD_REVOKED, "Lý Minh Tâm", (1991, 3, 9))
     },
+    PersonaSpec {
+        home: ("12436", "Số 7 đường Lý Bôn"),
+        cards: &[(2018, 5, 14)],
+        old_cmnd: Some("151234567"),
+        cmnd_issued: Some((2006, 11, 2)),
+        vneid: Vneid::None,
+        use_for: "barcode CCCD (2018, no chip, no QR code) still valid: no VNeID account",
+        ..base("barcode-cccd", BARCODE_CCCD, "Đỗ Thị Lan", (1990, 9, 20))
+    },
+    PersonaSpec {
+        home: ("16744", "Thôn 3"),
+        old_cmnd: Some("186543210"),
+        cmnd_issued: Some((2012, 8, 10)),
+        vneid: Vneid::None,
+        use_for: "only an old 9-digit CMND (2012), invalid since 1 January 2025: no QR code",
+        ..base("cmnd-only", CMND_ONLY, "Hồ Văn Sáu", (1950, 4, 2))
+    },
 ];
 
 /// The personas, indexed by ID number.
@@ -345,6 +369,25 @@ impl Personas {
                 }
             })
             .collect();
+        if let Some(number) = spec.old_cmnd {
+            let issued = spec.cmnd_issued.map_or_else(
+                || ymd((spec.birth.0 + 16, 3, 1)).max(super::rules::CMND_FROM),
+                ymd,
+            );
+            cards.insert(
+                0,
+                Card {
+                    number: number.to_owned(),
+                    kind: CardKind::Cmnd,
+                    issued,
+                    expires: Some(
+                        super::rules::add_years(issued, 15).min(super::rules::CMND_VALID_UNTIL),
+                    ),
+                    standing: CardStanding::Superseded,
+                    printed_address: Some(first_home.clone()),
+                },
+            );
+        }
         if let Some(current) = cards.last_mut() {
             current.standing = if spec.card_revoked || life != Life::Alive {
                 CardStanding::Revoked
@@ -353,20 +396,6 @@ impl Personas {
             } else {
                 CardStanding::Valid
             };
-        }
-        if let Some(number) = spec.old_cmnd {
-            let issued = ymd((spec.birth.0 + 16, 3, 1)).max(super::rules::CMND_FROM);
-            cards.insert(
-                0,
-                Card {
-                    number: number.to_owned(),
-                    kind: CardKind::Cmnd,
-                    issued,
-                    expires: Some(super::rules::add_years(issued, 15)),
-                    standing: CardStanding::Superseded,
-                    printed_address: Some(first_home.clone()),
-                },
-            );
         }
         cards.reverse();
         let relative = |rid: &str| {
@@ -409,12 +438,12 @@ impl Personas {
         let insurance = (spec.insured && life == Life::Alive).then(|| {
             let number = format!("{:02}{}", residence_province, &spec.id[4..12]);
             let group = if super::rules::age_on(birth, reference) < 6 {
-                "TE1"
+                "TE"
             } else {
-                "GD4"
+                "GD"
             };
             Insurance {
-                card_code: format!("{group}{residence_province:02}{number}"),
+                card_code: super::facets::card_code(group, residence_province, &number),
                 social_insurance_number: number,
                 valid_from: ymd((year, 1, 1)),
                 valid_to: ymd((year, 12, 31)),
@@ -454,7 +483,7 @@ impl Personas {
                 }),
             ),
             insurance,
-            marks: if spec.cards.is_empty() {
+            marks: if spec.cards.is_empty() && spec.old_cmnd.is_none() {
                 String::new()
             } else {
                 "Nốt ruồi C:1cm trên đuôi mắt trái".to_owned()

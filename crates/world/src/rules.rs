@@ -8,8 +8,12 @@ pub const CHIP_CARDS_FROM: Date = date!(2021 - 01 - 15);
 pub const CAN_CUOC_FROM: Date = date!(2024 - 07 - 01);
 /// The reorganised administrative units take effect on this date.
 pub const UNITS_2025_FROM: Date = date!(2025 - 07 - 01);
-/// CMND cards stopped being issued around this date (CCCD rolled out from 2016).
-pub const CMND_UNTIL: Date = date!(2016 - 01 - 01);
+/// Barcode CCCD cards (12 digits, no chip) were issued from this date (Law 59/2014/QH13).
+pub const BARCODE_CARDS_FROM: Date = date!(2016 - 01 - 01);
+/// CMND cards were issued until this date, where the province did not issue CCCD yet.
+pub const CMND_UNTIL: Date = date!(2021 - 01 - 01);
+/// The last day a CMND is valid (Law on Identity 2023 art. 46).
+pub const CMND_VALID_UNTIL: Date = date!(2024 - 12 - 31);
 /// The VNeID app opened to citizens' registrations.
 pub const VNEID_FROM: Date = date!(2022 - 07 - 01);
 /// 9-digit CMND numbers were introduced with Decree 05/1999/NĐ-CP.

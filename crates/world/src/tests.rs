@@ -153,6 +153,201 @@ proptest! {
 }
 
 #[test]
+fn each_card_prints_its_own_qr_form() {
+    let c = country();
+    let qr_of = |raw: &str| {
+        let id = CitizenId::parse_field(raw, "id").unwrap();
+        crate::card_qr(c, &c.person(id, View::Full).unwrap())
+            .unwrap()
+            .to_payload()
+    };
+    // A Căn cước (issued 5 September 2024): the seven fields and four empty ones.
+    let can_cuoc = qr_of(personas::ids::CAN_CUOC_2024);
+    assert_eq!(can_cuoc.split('|').count(), 11, "{can_cuoc}");
+    assert!(can_cuoc.ends_with("|05092024||||"), "{can_cuoc}");
+    // A chip CCCD (issued 15 April 2021): exactly seven.
+    let chip = qr_of(personas::ids::OLD_CMND);
+    assert_eq!(chip.split('|').count(), 7, "{chip}");
+    assert!(chip.ends_with("|15042021"), "{chip}");
+    let (mut seen_chip, mut seen_can_cuoc, mut seen_cmnd) = (0, 0, 0);
+    for i in (0..c.population()).step_by(20_011).take(5_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        let Some(card) = p.current_card() else {
+            continue;
+        };
+        let qr = crate::card_qr(c, &p);
+        let fields = qr.as_ref().map(|q| q.to_payload().split('|').count());
+        match card.kind {
+            CardKind::Cmnd | CardKind::CccdBarcode => {
+                seen_cmnd += 1;
+                assert_eq!(fields, None, "{id}: a CMND has no QR code");
+            }
+            CardKind::CccdChip => {
+                seen_chip += 1;
+                assert!(card.issued < rules::CAN_CUOC_FROM);
+                assert_eq!(fields, Some(7), "{id}");
+            }
+            CardKind::CanCuoc => {
+                seen_can_cuoc += 1;
+                assert!(card.issued >= rules::CAN_CUOC_FROM);
+                assert_eq!(fields, Some(11), "{id}");
+            }
+        }
+    }
+    assert!(
+        seen_chip > 100 && seen_can_cuoc > 100,
+        "{seen_chip} {seen_can_cuoc}"
+    );
+    // Those who died before their first chip card was issued hold a CMND as their last card.
+    assert!(seen_cmnd > 0);
+}
+
+#[test]
+fn qr_addresses_are_printed_the_short_way() {
+    let c = country();
+    let person = |raw: &str| {
+        c.person(CitizenId::parse_field(raw, "id").unwrap(), View::Full)
+            .unwrap()
+    };
+    let printed = |raw: &str| crate::card_qr(c, &person(raw)).unwrap().address;
+    // Named units without their type word, a city at district tier as "TP.", three tiers for
+    // cards issued before 1 July 2025.
+    assert_eq!(
+        printed(personas::ids::HAPPY_PATH),
+        "Số 12 phố Hàng Bạc, Hàng Bạc, Hoàn Kiếm, Hà Nội"
+    );
+    assert_eq!(
+        printed(personas::ids::OLD_CMND),
+        "Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận"
+    );
+    assert_eq!(
+        printed(personas::ids::CAN_CUOC_2024),
+        "Số 17 đường Trần Hưng Đạo, Vị Xuyên, TP. Nam Định, Nam Định"
+    );
+    // Two tiers, no district, for a card issued from 1 July 2025.
+    let home = person(personas::ids::OLD_CMND).residence;
+    assert_eq!(
+        crate::printed_address(c.units(), &home, date!(2025 - 07 - 01)),
+        "Thôn 1, Phước Hậu, Khánh Hòa"
+    );
+    // Generated cards too: no unit type word but those of numbered units and "TP.".
+    let mut two_tiers = 0;
+    for i in (0..c.population()).step_by(50_021).take(2_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        let Some(qr) = crate::card_qr(c, &p) else {
+            continue;
+        };
+        let units: Vec<&str> = qr.address.split(", ").collect();
+        let street_parts = p.residence.street.split(", ").count();
+        let tiers = units.len() - street_parts;
+        if qr.issue_date >= rules::UNITS_2025_FROM {
+            two_tiers += 1;
+            assert_eq!(tiers, 2, "{id}: {}", qr.address);
+        } else {
+            assert_eq!(tiers, 3, "{id}: {}", qr.address);
+        }
+        for unit in &units[street_parts..] {
+            if let Some((kind, name)) = sandbox06_vn::admin::split_unit_type(unit) {
+                assert!(
+                    name.chars().all(|c| c.is_ascii_digit()),
+                    "{id}: {kind} kept in {}",
+                    qr.address
+                );
+            }
+        }
+    }
+    assert!(two_tiers > 10, "{two_tiers}");
+}
+
+#[test]
+fn older_documents_are_in_the_population() {
+    let c = country();
+    let (mut barcode_current, mut barcode_any, mut with_cmnd, mut sampled) = (0, 0, 0, 0);
+    for i in (0..c.population()).step_by(20_011).take(5_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Full).unwrap();
+        sampled += 1;
+        // A CMND carries the prefix of the police of the province, and comes before any CCCD.
+        if let Some(number) = &p.old_id_number {
+            with_cmnd += 1;
+            let prefix = sandbox06_vn::cmnd_prefix(id.province_code() as u8).unwrap();
+            assert!(
+                number.len() == 9 && number.starts_with(prefix),
+                "{id}: {number}"
+            );
+            let cmnd = p.cards.iter().find(|k| k.kind == CardKind::Cmnd).unwrap();
+            assert!(cmnd.issued < rules::CMND_UNTIL, "{id}");
+            assert!(cmnd.expires.is_some_and(|e| e <= rules::CMND_VALID_UNTIL));
+            assert!(
+                p.cards
+                    .iter()
+                    .filter(|k| k.kind != CardKind::Cmnd)
+                    .all(|k| k.issued > cmnd.issued),
+                "{id}: a CMND after a CCCD"
+            );
+        }
+        for card in p.cards.iter().filter(|k| k.kind == CardKind::CccdBarcode) {
+            barcode_any += 1;
+            assert!(card.issued >= rules::BARCODE_CARDS_FROM, "{id}");
+            assert!(card.issued < rules::CHIP_CARDS_FROM, "{id}");
+            assert_eq!(card.number, id.to_string());
+        }
+        if p.current_card()
+            .is_some_and(|k| k.kind == CardKind::CccdBarcode)
+        {
+            barcode_current += 1;
+            assert!(
+                crate::card_qr(c, &p).is_none(),
+                "{id}: a barcode CCCD has no QR code"
+            );
+            assert_eq!(p.vneid.0, Vneid::None, "{id}: VNeID without a chip card");
+        }
+    }
+    // Plausible shares: about a fifth of those of card age in 2016–2020 had a barcode card, and
+    // about half of them keep it; most adults had a CMND.
+    assert!(
+        barcode_any * 100 > sampled * 5,
+        "{barcode_any} of {sampled}"
+    );
+    assert!(
+        barcode_current * 100 > sampled,
+        "{barcode_current} of {sampled}"
+    );
+    assert!(barcode_current < barcode_any);
+    assert!(with_cmnd * 2 > sampled, "{with_cmnd} of {sampled}");
+
+    // The personas of both.
+    let person = |raw: &str| {
+        c.person(CitizenId::parse_field(raw, "id").unwrap(), View::Full)
+            .unwrap()
+    };
+    let barcode = person(personas::ids::BARCODE_CCCD);
+    let card = barcode.current_card().unwrap();
+    assert_eq!(
+        (card.kind, card.standing),
+        (CardKind::CccdBarcode, CardStanding::Valid)
+    );
+    assert!(crate::card_qr(c, &barcode).is_none());
+    let cmnd = person(personas::ids::CMND_ONLY);
+    let card = cmnd.current_card().unwrap();
+    assert_eq!(
+        (card.kind, card.standing),
+        (CardKind::Cmnd, CardStanding::Expired)
+    );
+    assert_eq!(card.expires, Some(rules::CMND_VALID_UNTIL));
+    assert!(crate::card_qr(c, &cmnd).is_none());
+    for spec in c.personas().all() {
+        if let Some(number) = spec.old_cmnd {
+            let id = CitizenId::parse_field(spec.id, "id").unwrap();
+            let prefix = sandbox06_vn::cmnd_prefix(id.province_code() as u8).unwrap();
+            assert!(number.starts_with(prefix), "{}: {number}", spec.key);
+        }
+    }
+}
+
+#[test]
 fn records_are_coherent_with_each_other() {
     let c = country();
     let reference = c.reference_date();
@@ -212,7 +407,7 @@ fn records_are_coherent_with_each_other() {
             let first_chip = p
                 .cards
                 .iter()
-                .filter(|k| k.kind != CardKind::Cmnd)
+                .filter(|k| k.kind.has_chip())
                 .map(|k| k.issued)
                 .min();
             assert!(

@@ -310,8 +310,17 @@ fn qr(cli: &Cli, raw: &str, png: Option<&std::path::Path>) -> anyhow::Result<Exi
     let Some(person) = country.person(id, View::Full) else {
         bail!("no citizen has the number {raw}");
     };
-    let Some(qr) = card_qr(&country, &person) else {
+    let Some(card) = person.current_card() else {
         bail!("citizen {raw} has no card (children under 14 usually have none)");
+    };
+    let Some(qr) = card_qr(&country, &person) else {
+        bail!(
+            "citizen {raw}'s last document is {}, issued {:02}/{:02}/{}: it carries no QR code, so there is no payload to print",
+            card.kind.description(),
+            card.issued.day(),
+            u8::from(card.issued.month()),
+            card.issued.year()
+        );
     };
     let payload = qr.to_payload();
     emit(format_args!("{payload}\n"))?;

@@ -18,7 +18,7 @@ fn sandbox06(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021";
+const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|15042021";
 
 #[test]
 fn qr_prints_the_payload_and_writes_a_scannable_image() {
@@ -46,6 +46,47 @@ fn qr_of_a_child_without_a_card_says_so() {
     let (ok, _, stderr) = sandbox06(&["qr", personas::MINOR_NO_CARD]);
     assert!(!ok);
     assert!(stderr.contains("has no card"), "{stderr}");
+}
+
+#[test]
+fn qr_of_a_citizen_whose_document_has_no_qr_code_says_so() {
+    // The country the binary serves with the tests' reference date: someone who died before
+    // the first chip card was issued to them holds a CMND, which has no QR code.
+    let country = sandbox06_world::Country::new(
+        6,
+        100_000_000,
+        time::Date::from_calendar_date(2026, time::Month::November, 27).unwrap(),
+    );
+    let id = (0..country.population())
+        .step_by(10_007)
+        .filter_map(|i| country.citizen_at(i))
+        .find(|&id| {
+            country
+                .person(id, sandbox06_world::View::Basic)
+                .and_then(|p| p.current_card().map(|c| c.kind))
+                == Some(sandbox06_world::person::CardKind::Cmnd)
+        })
+        .unwrap()
+        .to_string();
+    let (ok, stdout, stderr) = sandbox06(&["qr", &id]);
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("a CMND"), "{stderr}");
+    assert!(stderr.contains("carries no QR code"), "{stderr}");
+}
+
+#[test]
+fn qr_of_the_barcode_and_cmnd_personas_says_there_is_none() {
+    for (id, card) in [
+        (personas::BARCODE_CCCD, "a barcode CCCD"),
+        (personas::CMND_ONLY, "a CMND"),
+    ] {
+        let (ok, stdout, stderr) = sandbox06(&["qr", id]);
+        assert!(!ok, "{id}");
+        assert_eq!(stdout, "");
+        assert!(stderr.contains(card), "{stderr}");
+        assert!(stderr.contains("carries no QR code"), "{stderr}");
+    }
 }
 
 #[test]
@@ -77,7 +118,7 @@ fn personas_lists_every_persona() {
     ] {
         assert!(stdout.contains(key), "{key} missing");
     }
-    assert_eq!(stdout.lines().count(), 1 + 17);
+    assert_eq!(stdout.lines().count(), 1 + 19);
 }
 
 #[test]

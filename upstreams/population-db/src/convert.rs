@@ -59,6 +59,7 @@ fn card(c: &Card) -> types::IdentityCard {
         number: c.number.clone(),
         r#type: match c.kind {
             CardKind::Cmnd => types::CardType::Cmnd,
+            CardKind::CccdBarcode => types::CardType::CccdBarcode,
             CardKind::CccdChip => types::CardType::CccdChip,
             CardKind::CanCuoc => types::CardType::CanCuoc,
         } as i32,
@@ -72,6 +73,7 @@ fn card(c: &Card) -> types::IdentityCard {
         } as i32,
         issuing_authority: match c.kind {
             CardKind::Cmnd => "Công an tỉnh",
+            CardKind::CccdBarcode => "Cục Cảnh sát ĐKQL cư trú và DLQG về dân cư",
             CardKind::CccdChip => "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
             CardKind::CanCuoc => "Bộ Công an",
         }

@@ -6,6 +6,8 @@
 mod insurance;
 mod vneid;
 
+pub(crate) use insurance::card_code;
+pub use insurance::{BENEFIT_LEVELS, benefit_level};
 pub use vneid::VneidAccount;
 
 #[cfg(test)]
@@ -40,6 +42,46 @@ mod tests {
             with_account > 500,
             "{with_account} accounts in 2,000 citizens"
         );
+    }
+
+    #[test]
+    fn the_benefit_level_follows_the_beneficiary_group() {
+        // VSS Decision 1351/QĐ-BHXH, as in docs/domain.md.
+        for (group, level) in [("CC", 1), ("TE", 1), ("CK", 2), ("BT", 2), ("TS", 2)] {
+            assert_eq!(super::benefit_level(group), Some(level), "{group}");
+        }
+        for (group, level) in [
+            ("HT", 3),
+            ("CN", 3),
+            ("GD", 4),
+            ("SV", 4),
+            ("QN", 5),
+            ("CY", 5),
+        ] {
+            assert_eq!(super::benefit_level(group), Some(level), "{group}");
+        }
+        assert_eq!(super::benefit_level("ZZ"), None);
+        let country = Country::new(6, 1_000_000, date!(2026 - 11 - 27));
+        let step = country.population() / 3_000;
+        let mut groups = std::collections::BTreeSet::new();
+        let ids = (0..3_000)
+            .map(|i| country.citizen_at(i * step).unwrap())
+            .chain(country.personas().ids());
+        for id in ids {
+            let Some(card) = country.health_insurance(id) else {
+                continue;
+            };
+            let (group, level) = (&card.card_code[..2], &card.card_code[2..3]);
+            let expected = super::benefit_level(group)
+                .unwrap_or_else(|| panic!("{id}: unknown group {group}"));
+            assert_eq!(level, expected.to_string(), "{id}: {}", card.card_code);
+            assert_eq!(card.card_code.len(), 15, "{}", card.card_code);
+            groups.insert(group.to_owned());
+        }
+        // Every group the generator draws was seen.
+        for group in ["TE", "HS", "GD", "DN", "HC", "CK", "HT", "BT"] {
+            assert!(groups.contains(group), "{group} never drawn: {groups:?}");
+        }
     }
 
     #[test]

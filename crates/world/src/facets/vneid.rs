@@ -5,7 +5,7 @@ use time::{Date, Duration};
 
 use crate::{
     Country, S_VNEID, View, date_max,
-    person::{Card, CardKind, Life, Vneid},
+    person::{Card, Life, Vneid},
     rules::{self, CARD_AGE, age_on},
 };
 
@@ -48,7 +48,7 @@ impl Country {
         let age = age_on(birth, self.reference);
         let first_chip = cards
             .iter()
-            .filter(|c| c.kind != CardKind::Cmnd)
+            .filter(|c| c.kind.has_chip())
             .map(|c| c.issued)
             .min();
         let Some(first_chip) = first_chip.filter(|_| age >= CARD_AGE && life == Life::Alive) else {

@@ -7,7 +7,7 @@ use sandbox06_proto::{
     population::{Citizen as Record, RecordView},
     types,
 };
-use sandbox06_vn::{CardQr, CitizenId, FieldError, FieldErrorKind, Sex};
+use sandbox06_vn::{CardQr, CitizenId, FieldError, FieldErrorKind, QrForm, Sex};
 
 use super::{
     CitizenApi,
@@ -180,6 +180,10 @@ impl CitizenApi {
             life_status: record.life_status,
             card_status: card_status as i32,
             address_stale: address == verify::AddressVerdict::Previous,
+            qr_form: match qr.form {
+                QrForm::ChipCccd7 => api::QrForm::ChipCccd7Fields,
+                QrForm::CanCuoc11 => api::QrForm::CanCuoc11Fields,
+            } as i32,
         })
     }
 }

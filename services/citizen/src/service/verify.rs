@@ -284,6 +284,27 @@ mod tests {
         let card = "Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận";
         let record = "Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Tỉnh Ninh Thuận";
         assert_eq!(normalize_address(card), normalize_address(record));
+        // The short form cards print (crates/vn admin::card_address) against the record's.
+        for (short, full) in [
+            (
+                "Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận",
+                "Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Tỉnh Ninh Thuận",
+            ),
+            (
+                "Số 5 đường Lê Lợi, Phường 17, Gò Vấp, Hồ Chí Minh",
+                "Số 5 đường Lê Lợi, Phường 17, Quận Gò Vấp, Thành phố Hồ Chí Minh",
+            ),
+            (
+                "Tổ 3, Trần Phú, TP. Quảng Ngãi, Quảng Ngãi",
+                "Tổ 3, Phường Trần Phú, Thành phố Quảng Ngãi, Tỉnh Quảng Ngãi",
+            ),
+            (
+                "Thôn 1, Phước Hậu, Khánh Hòa",
+                "Thôn 1, Xã Phước Hậu, Tỉnh Khánh Hòa",
+            ),
+        ] {
+            assert_eq!(normalize_address(short), normalize_address(full), "{short}");
+        }
         assert_eq!(
             normalize_address("Số 12, Phường 1, Quận 3, TP. Hồ Chí Minh"),
             "số 12 1 3 hồ chí minh"
