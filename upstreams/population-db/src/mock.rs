@@ -168,15 +168,32 @@ impl PopulationDb {
         overlays: bool,
         budget: usize,
     ) -> Result<Vec<Option<pb::Citizen>>, PopulationError> {
-        let concurrency = if overlays { READ_CONCURRENCY } else { 1 };
         let mut records = Vec::with_capacity(ids.len());
         let mut size = 0usize;
+        // Whether `record` still fits; the first always does.
+        let mut fits = |record: &Option<pb::Citizen>, records: &[Option<pb::Citizen>]| {
+            size += record.as_ref().map_or(0, |c| field_len(c.encoded_len()));
+            size <= budget || records.is_empty()
+        };
+        if !overlays {
+            // Nothing to wait for: compute in place.
+            for id in ids {
+                let record = self
+                    .country
+                    .person(id, view)
+                    .map(|p| to_record(&self.country, &p, view));
+                if !fits(&record, &records) {
+                    break;
+                }
+                records.push(record);
+            }
+            return Ok(records);
+        }
         let mut read = futures::stream::iter(ids)
             .map(|id| self.record(id, view, overlays))
-            .buffered(concurrency);
+            .buffered(READ_CONCURRENCY);
         while let Some(record) = read.try_next().await? {
-            size += record.as_ref().map_or(0, |c| field_len(c.encoded_len()));
-            if size > budget && !records.is_empty() {
+            if !fits(&record, &records) {
                 break;
             }
             records.push(record);
