@@ -11,11 +11,11 @@ use sandbox06_vn::CitizenId;
 /// The personas' ID numbers, by persona, for tests and examples.
 pub mod ids {
     /// `happy-path`.
-    pub const HAPPY_PATH: &str = "001090012345";
+    pub const HAPPY_PATH: &str = "001091012345";
     /// `married-wife`.
     pub const MARRIED_WIFE: &str = "001192023456";
     /// `minor-no-card`.
-    pub const MINOR_NO_CARD: &str = "001215067890";
+    pub const MINOR_NO_CARD: &str = "001217067890";
     /// `vneid-level-1`.
     pub const VNEID_LEVEL_1: &str = "079195034567";
     /// `no-vneid`.
@@ -29,7 +29,7 @@ pub mod ids {
     /// `can-cuoc-2024`.
     pub const CAN_CUOC_2024: &str = "036310089012";
     /// `old-cmnd`.
-    pub const OLD_CMND: &str = "058090001234";
+    pub const OLD_CMND: &str = "058091001234";
     /// `moved-after-merger`.
     pub const MOVED_AFTER_MERGER: &str = "058185090123";
     /// `cham`.
@@ -45,7 +45,7 @@ pub mod ids {
     /// `card-revoked`.
     pub const CARD_REVOKED: &str = "092091145678";
     /// `barcode-cccd`.
-    pub const BARCODE_CCCD: &str = "034190151234";
+    pub const BARCODE_CCCD: &str = "034191151234";
     /// `cmnd-only`.
     pub const CMND_ONLY: &str = "040050162345";
 }
@@ -132,7 +132,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         spouse: Some(MARRIED_WIFE),
         household: Some((HAPPY_PATH, "Chủ hộ")),
         use_for: "happy path: adult, valid chip card, VNeID level 2, insured; husband in a married couple",
-        ..base("happy-path", HAPPY_PATH, "Nguyễn Văn Hùng", (1990, 3, 15))
+        ..base("happy-path", HAPPY_PATH, "Nguyễn Văn Hùng", (1991, 3, 15))
     },
     PersonaSpec {
         cards: &[(2021, 7, 2)],
@@ -150,7 +150,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
             "minor-no-card",
             MINOR_NO_CARD,
             "Nguyễn Minh Khang",
-            (2015, 9, 5),
+            (2017, 9, 5),
         )
     },
     PersonaSpec {
@@ -176,9 +176,9 @@ pub const PERSONAS: &[PersonaSpec] = &[
     },
     PersonaSpec {
         home: ("14755", "Số 30 đường Bà Triệu"),
-        cards: &[(2021, 3, 18), (2024, 9, 10)],
+        cards: &[(2021, 3, 18), (2026, 7, 20)],
         old_cmnd: Some("173456789"),
-        use_for: "card lost and replaced: the 2021 card is superseded by a 2024 Căn cước",
+        use_for: "card lost and replaced: the 2021 card is superseded by a 2026 Căn cước, valid to 60",
         ..base(
             "card-replaced",
             CARD_REPLACED,
@@ -208,13 +208,13 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cards: &[(2021, 4, 15)],
         old_cmnd: Some("264123456"),
         use_for: "old 9-digit CMND still on the QR code; Ninh Thuận address in pre-2025 units",
-        ..base("old-cmnd", OLD_CMND, "Nguyễn Văn An", (1990, 1, 1))
+        ..base("old-cmnd", OLD_CMND, "Nguyễn Văn An", (1991, 1, 1))
     },
     PersonaSpec {
         home: ("22759", "Số 21 đường Thống Nhất"),
-        cards: &[(2021, 5, 10)],
+        cards: &[(2024, 3, 12)],
         moved_to: Some(("22366", "Số 25 đường Trần Phú", (2025, 9, 15))),
-        use_for: "moved to Nha Trang after the 2025 merger: the address on the QR code is stale",
+        use_for: "moved to Nha Trang after the 2025 merger: the address on the valid card's QR code is stale",
         ..base(
             "moved-after-merger",
             MOVED_AFTER_MERGER,
@@ -226,7 +226,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         ethnicity: "Chăm",
         religion: "Bà-la-môn",
         home: ("22870", "Khu phố 5"),
-        cards: &[(2021, 4, 2)],
+        cards: &[(2021, 4, 2), (2026, 6, 8)],
         use_for: "Chăm citizen of Ninh Thuận, Brahmanist",
         ..base("cham", CHAM, "Đàng Năng Thọ", (1988, 5, 19))
     },
@@ -282,7 +282,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cmnd_issued: Some((2006, 11, 2)),
         vneid: Vneid::None,
         use_for: "barcode CCCD (2018, no chip, no QR code) still valid: no VNeID account",
-        ..base("barcode-cccd", BARCODE_CCCD, "Đỗ Thị Lan", (1990, 9, 20))
+        ..base("barcode-cccd", BARCODE_CCCD, "Đỗ Thị Lan", (1991, 9, 20))
     },
     PersonaSpec {
         home: ("16744", "Thôn 3"),
@@ -354,9 +354,11 @@ impl Personas {
             None => (first_home.clone(), Vec::new()),
         };
         let life = spec.died.map_or(Life::Alive, |d| Life::Deceased(ymd(d)));
+        // A card issued after the reference date does not exist yet.
         let mut cards: Vec<Card> = spec
             .cards
             .iter()
+            .filter(|&&d| ymd(d) <= reference)
             .map(|&d| {
                 let issued = ymd(d);
                 Card {
