@@ -291,6 +291,17 @@ async fn personas_get_their_documented_verdicts() {
     .await;
     assert_eq!(verdict_of(&r.checks, "address"), FieldVerdict::Match);
 
+    // A four-word name matches whole; without diacritics or in MRZ form only ignoring them;
+    // three of its words are another name.
+    for (claim, expected) in [
+        ("Nguyễn Thị Thu Hà", FieldVerdict::Match),
+        ("NGUYEN<<THI<THU<HA", FieldVerdict::MatchIgnoringDiacritics),
+        ("Nguyễn Thị Hà", FieldVerdict::Mismatch),
+    ] {
+        let r = call(named(personas::FOUR_WORD_NAME, claim)).await;
+        assert_eq!(verdict_of(&r.checks, "full_name"), expected, "{claim}");
+    }
+
     // Chăm and Raglai personas keep their names.
     let r = call(VerifyCitizenRequest {
         full_name: "Đàng Năng Thọ".into(),

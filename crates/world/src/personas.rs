@@ -48,6 +48,14 @@ pub mod ids {
     pub const BARCODE_CCCD: &str = "034191151234";
     /// `cmnd-only`.
     pub const CMND_ONLY: &str = "040050162345";
+    /// `retiree-ht`: the grandfather of a three-generation household.
+    pub const RETIREE_HT: &str = "001056172345";
+    /// `three-generations`: the son of `retiree-ht`, father of `grandchild`.
+    pub const THREE_GENERATIONS: &str = "001086183456";
+    /// `grandchild`.
+    pub const GRANDCHILD: &str = "001318194567";
+    /// `four-word-name`.
+    pub const FOUR_WORD_NAME: &str = "001193205678";
 }
 
 use ids::*;
@@ -79,6 +87,11 @@ pub struct PersonaSpec {
     pub vneid: Vneid,
     /// Health insurance.
     pub insured: bool,
+    /// The beneficiary group of the health insurance card; by default by age (TE under 6,
+    /// GD from then on).
+    pub insurance_group: Option<&'static str>,
+    /// Marital status, when it is not what the spouse says (married with one, single without).
+    pub marital: Option<Marital>,
     /// Date of death.
     pub died: Option<(i32, u8, u8)>,
     /// The current card was withdrawn by the police.
@@ -87,7 +100,7 @@ pub struct PersonaSpec {
     pub moved_to: Option<(&'static str, &'static str, (i32, u8, u8))>,
     /// Spouse (a persona's ID number).
     pub spouse: Option<&'static str>,
-    /// Parents (personas' ID numbers).
+    /// Parents (personas' ID numbers; an empty one for a parent who is no persona).
     pub parents: Option<(&'static str, &'static str)>,
     /// Head of the household (a persona's ID number) and the relation to the head.
     pub household: Option<(&'static str, &'static str)>,
@@ -114,6 +127,8 @@ const fn base(
         cmnd_issued: None,
         vneid: Vneid::Level2,
         insured: true,
+        insurance_group: None,
+        marital: None,
         died: None,
         card_revoked: false,
         moved_to: None,
@@ -292,6 +307,49 @@ pub const PERSONAS: &[PersonaSpec] = &[
         use_for: "only an old 9-digit CMND (2012), invalid since 1 January 2025: no QR code",
         ..base("cmnd-only", CMND_ONLY, "Hồ Văn Sáu", (1950, 4, 2))
     },
+    PersonaSpec {
+        home: ("00187", "Số 15 ngõ 1194 đường Láng"),
+        cards: &[(2021, 5, 6)],
+        old_cmnd: Some("012876543"),
+        insurance_group: Some("HT"),
+        marital: Some(Marital::Widowed),
+        household: Some((RETIREE_HT, "Chủ hộ")),
+        use_for: "retiree: health insurance of group HT, benefit level 3 (95%); card issued after 60, no expiry; head of a three-generation household",
+        ..base("retiree-ht", RETIREE_HT, "Phạm Văn Thành", (1956, 4, 10))
+    },
+    PersonaSpec {
+        home: ("00187", "Số 15 ngõ 1194 đường Láng"),
+        cards: &[(2024, 5, 20)],
+        marital: Some(Marital::Divorced),
+        parents: Some((RETIREE_HT, "")),
+        household: Some((RETIREE_HT, "Con")),
+        use_for: "three-generation household: son of the head (retiree-ht) and father of grandchild, all in one household",
+        ..base(
+            "three-generations",
+            THREE_GENERATIONS,
+            "Phạm Văn Đức",
+            (1986, 2, 11),
+        )
+    },
+    PersonaSpec {
+        home: ("00187", "Số 15 ngõ 1194 đường Láng"),
+        vneid: Vneid::None,
+        parents: Some((THREE_GENERATIONS, "")),
+        household: Some((RETIREE_HT, "Cháu")),
+        use_for: "grandchild of the household head in a three-generation household; under 14, no card",
+        ..base("grandchild", GRANDCHILD, "Phạm Ngọc Diệp", (2018, 4, 22))
+    },
+    PersonaSpec {
+        home: ("00187", "Số 4 ngõ 20 đường Láng"),
+        cards: &[(2021, 8, 16)],
+        use_for: "a four-word Kinh name (two middle names): matching and MRZ form of names longer than three words",
+        ..base(
+            "four-word-name",
+            FOUR_WORD_NAME,
+            "Nguyễn Thị Thu Hà",
+            (1993, 6, 18),
+        )
+    },
 ];
 
 /// The personas, indexed by ID number.
@@ -431,19 +489,22 @@ impl Personas {
             })
         });
         let spouse = spec.spouse.and_then(relative);
-        let marital = match (&spouse, life) {
-            (Some(_), _) => Marital::Married,
-            _ => Marital::Single,
-        };
+        let marital = spec.marital.unwrap_or(if spouse.is_some() {
+            Marital::Married
+        } else {
+            Marital::Single
+        });
         let residence_province = country.province_2025_of(&residence);
         let year = reference.year();
         let insurance = (spec.insured && life == Life::Alive).then(|| {
             let number = format!("{:02}{}", residence_province, &spec.id[4..12]);
-            let group = if super::rules::age_on(birth, reference) < 6 {
-                "TE"
-            } else {
-                "GD"
-            };
+            let group =
+                spec.insurance_group
+                    .unwrap_or(if super::rules::age_on(birth, reference) < 6 {
+                        "TE"
+                    } else {
+                        "GD"
+                    });
             Insurance {
                 card_code: super::facets::card_code(group, residence_province, &number),
                 social_insurance_number: number,

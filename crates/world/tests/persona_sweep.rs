@@ -79,6 +79,13 @@ const DOCUMENTED: &[Documented] = &[
     doc("card-revoked", REVOKED, Vneid::Level2, true),
     doc("barcode-cccd", VALID, Vneid::None, true),
     doc("cmnd-only", EXPIRED, Vneid::None, true),
+    doc("retiree-ht", VALID, Vneid::Level2, true),
+    doc("three-generations", VALID, Vneid::Level2, true),
+    Documented {
+        child: true,
+        ..doc("grandchild", None, Vneid::None, true)
+    },
+    doc("four-word-name", VALID, Vneid::Level2, true),
 ];
 
 fn person(country: &Country, raw: &str) -> Person {
@@ -117,6 +124,33 @@ fn sweep_dates() -> BTreeSet<Date> {
 
 fn id(raw: &str) -> CitizenId {
     CitizenId::parse_field(raw, "id").unwrap()
+}
+
+/// Grandparent, parent and child in one household, each with its relation to the head, and
+/// the household the same seen from each member.
+fn three_generations(country: &Country, p: &Person, relation: &str, at: &str) {
+    let household = p.household.as_ref().expect("a household");
+    assert_eq!(household.head, id(ids::RETIREE_HT), "{at}");
+    assert_eq!(household.relation, relation, "{at}");
+    let members: Vec<(CitizenId, &str)> = household
+        .members
+        .iter()
+        .map(|m| (m.id, m.relation))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            (id(ids::RETIREE_HT), "Chủ hộ"),
+            (id(ids::THREE_GENERATIONS), "Con"),
+            (id(ids::GRANDCHILD), "Cháu"),
+        ],
+        "{at}"
+    );
+    for (member, _) in members {
+        let other = country.person(member, View::Full).unwrap();
+        let seen = other.household.as_ref().map(|h| (&h.code, &h.members));
+        assert_eq!(seen, Some((&household.code, &household.members)), "{at}");
+    }
 }
 
 /// The documented state of one persona on one date, and the properties each persona is for.
@@ -164,6 +198,31 @@ fn check(country: &Country, d: &Documented, raw: &str) {
         "raglai" => assert_eq!(p.ethnicity, "Raglai", "{at}"),
         "barcode-cccd" => assert_eq!(card().kind, CardKind::CccdBarcode, "{at}"),
         "cmnd-only" => assert_eq!(card().kind, CardKind::Cmnd, "{at}"),
+        "retiree-ht" => {
+            let insurance = p.insurance.as_ref().unwrap();
+            assert_eq!(&insurance.card_code[..3], "HT3", "{at}: group HT, level 3");
+            assert!(age_on(p.date_of_birth, on) >= 60, "{at}");
+            assert_eq!(card().expires, None, "{at}: issued after 60");
+            assert_eq!(p.marital, Marital::Widowed, "{at}");
+            three_generations(country, &p, "Chủ hộ", &at);
+        }
+        "three-generations" => {
+            assert_eq!(
+                p.father.as_ref().and_then(|f| f.id),
+                Some(id(ids::RETIREE_HT))
+            );
+            three_generations(country, &p, "Con", &at);
+        }
+        "grandchild" => {
+            assert!(p.cards.is_empty(), "{at}");
+            let father = p.father.as_ref().and_then(|f| f.id);
+            assert_eq!(father, Some(id(ids::THREE_GENERATIONS)), "{at}");
+            three_generations(country, &p, "Cháu", &at);
+        }
+        "four-word-name" => {
+            assert_eq!(p.full_name.split_whitespace().count(), 4, "{at}");
+            assert_eq!(p.ethnicity, "Kinh", "{at}");
+        }
         _ => {}
     }
 }
