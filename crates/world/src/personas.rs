@@ -56,6 +56,8 @@ pub mod ids {
     pub const GRANDCHILD: &str = "001318194567";
     /// `four-word-name`.
     pub const FOUR_WORD_NAME: &str = "001193205678";
+    /// `child-with-card`.
+    pub const CHILD_WITH_CARD: &str = "001219216789";
 }
 
 use ids::*;
@@ -350,6 +352,18 @@ pub const PERSONAS: &[PersonaSpec] = &[
             (1993, 6, 18),
         )
     },
+    PersonaSpec {
+        home: ("00187", "Số 8 ngõ 20 đường Láng"),
+        cards: &[(2025, 2, 14)],
+        vneid: Vneid::None,
+        use_for: "child under 14 with a Căn cước issued on application at 5: no portrait or fingerprints, valid to 14",
+        ..base(
+            "child-with-card",
+            CHILD_WITH_CARD,
+            "Trần Gia Bảo",
+            (2019, 10, 2),
+        )
+    },
 ];
 
 /// The personas, indexed by ID number.
@@ -546,7 +560,9 @@ impl Personas {
                 }),
             ),
             insurance,
-            marks: if spec.cards.is_empty() && spec.old_cmnd.is_none() {
+            marks: if (spec.cards.is_empty() && spec.old_cmnd.is_none())
+                || super::rules::age_on(birth, reference) < super::rules::CARD_AGE
+            {
                 String::new()
             } else {
                 "Nốt ruồi C:1cm trên đuôi mắt trái".to_owned()

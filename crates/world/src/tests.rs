@@ -449,3 +449,38 @@ fn records_are_coherent_with_each_other() {
         "{minors_heading} of {minors} minors head a household"
     );
 }
+
+#[test]
+fn some_children_under_14_hold_a_can_cuoc_issued_on_application() {
+    let c = country();
+    let reference = c.reference_date();
+    let (mut children, mut with_card) = (0, 0);
+    for i in (0..c.population()).step_by(9_973).take(10_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Basic).unwrap();
+        let fourteen = rules::add_years(p.date_of_birth, rules::CARD_AGE);
+        if fourteen <= reference {
+            continue;
+        }
+        children += 1;
+        let Some(card) = p.cards.first() else {
+            continue;
+        };
+        with_card += 1;
+        assert_eq!(p.cards.len(), 1, "{id}");
+        assert_eq!(card.kind, CardKind::CanCuoc, "{id}");
+        assert!(card.issued >= rules::CAN_CUOC_FROM && card.issued < fourteen);
+        assert_eq!(
+            card.expires,
+            rules::card_expiry(p.date_of_birth, card.issued)
+        );
+        assert_eq!(card.standing, CardStanding::Valid, "{id}");
+        assert_eq!(c.vneid_account(id), None, "{id}: an account under 14");
+    }
+    // A small share: CHILD_CARD_SHARE of them apply at some time before 14.
+    assert!(children > 1_000, "{children}");
+    assert!(
+        with_card * 100 > children && with_card * 10 < children,
+        "{with_card} of {children} children hold a card"
+    );
+}

@@ -11,7 +11,7 @@ use sandbox06_world::{
     Country, View,
     person::{CardKind, CardStanding, Life, Marital, Person, Vneid},
     personas::ids,
-    rules::{CARD_AGE, add_years, age_on},
+    rules::{CARD_AGE, add_years, age_on, biometrics_taken},
 };
 use time::{Date, Duration, Month, macros::date};
 
@@ -86,6 +86,10 @@ const DOCUMENTED: &[Documented] = &[
         ..doc("grandchild", None, Vneid::None, true)
     },
     doc("four-word-name", VALID, Vneid::Level2, true),
+    Documented {
+        child: true,
+        ..doc("child-with-card", VALID, Vneid::None, true)
+    },
 ];
 
 fn person(country: &Country, raw: &str) -> Person {
@@ -222,6 +226,14 @@ fn check(country: &Country, d: &Documented, raw: &str) {
         "four-word-name" => {
             assert_eq!(p.full_name.split_whitespace().count(), 4, "{at}");
             assert_eq!(p.ethnicity, "Kinh", "{at}");
+        }
+        "child-with-card" => {
+            let card = card();
+            assert_eq!(card.kind, CardKind::CanCuoc, "{at}");
+            assert!(!biometrics_taken(p.date_of_birth, card.issued), "{at}");
+            let fourteen = add_years(p.date_of_birth, CARD_AGE);
+            assert_eq!(card.expires, Some(fourteen), "{at}");
+            assert!(p.marks.is_empty(), "{at}");
         }
         _ => {}
     }
