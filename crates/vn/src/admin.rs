@@ -206,19 +206,10 @@ impl AdminUnits {
             .map(|p| self.province_index[p.code as usize] as usize)
     }
 
-    /// The name of a 2025 province.
+    /// The name of a 2025 province as the GSO list writes it: "Thành phố" for the six cities,
+    /// no type word for the provinces ("Khánh Hòa"). No type word is added.
     pub fn province_2025_name(&self, code: u8) -> &'static str {
         self.names_2025.get(&code).copied().unwrap_or("")
-    }
-
-    /// A 2025 province's name with its unit type ("Tỉnh …" unless it is a city).
-    pub fn province_2025_official_name(&self, code: u8) -> String {
-        let name = self.province_2025_name(code);
-        if name.starts_with("Thành phố") || name.starts_with("Tỉnh") {
-            name.to_owned()
-        } else {
-            format!("Tỉnh {name}")
-        }
     }
 
     /// A pre-2025 commune by GSO code.

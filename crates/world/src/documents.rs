@@ -42,10 +42,10 @@ pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> 
                 CommuneRef::Current(j) => j,
             };
             let c = &units.communes_2025[index as usize];
-            let province = units.province_2025_official_name(c.province);
+            let province = units.province_2025_name(c.province);
             card_address(
                 &place.street,
-                &[(c.name, Tier::Commune), (&province, Tier::Province)],
+                &[(c.name, Tier::Commune), (province, Tier::Province)],
             )
         }
     }

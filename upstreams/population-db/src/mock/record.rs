@@ -883,7 +883,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_stay_within_the_size_limit() {
-        let db = db().with_max_response_bytes(32 * 1024);
+        let db = db().with_max_response_bytes(24 * 1024);
         fill_history(&db, NO_VNEID).await;
         let batch = |n: usize, view: pb::RecordView| {
             db.batch_get_citizens(Request::new(pb::BatchGetCitizensRequest {
@@ -931,7 +931,7 @@ mod tests {
             "{}",
             first.citizens.len()
         );
-        assert!(prost::Message::encoded_len(&first) <= 32 * 1024);
+        assert!(prost::Message::encoded_len(&first) <= 24 * 1024);
         let (mut seen, mut token) = (first.citizens.len(), first.next_page_token);
         while !token.is_empty() && seen < 2_000 {
             let next = db
