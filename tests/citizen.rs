@@ -102,7 +102,7 @@ async fn get_citizen_returns_the_persona_and_honours_the_read_mask() {
         masked.citizen_id.is_empty() && masked.household.is_none() && masked.ethnicity.is_empty()
     );
     let card = masked.card.unwrap();
-    assert_eq!(card.expiry_date, date(2030, 3, 15));
+    assert_eq!(card.expiry_date, date(2031, 3, 15));
     assert!(card.issue_date.is_none());
 
     let err = client
@@ -162,7 +162,7 @@ async fn personas_get_their_documented_verdicts() {
     // happy path: every field matches, the card is valid.
     let r = call(VerifyCitizenRequest {
         full_name: "Nguyễn Văn Hùng".into(),
-        date_of_birth: date(1990, 3, 15),
+        date_of_birth: date(1991, 3, 15),
         sex: Sex::Male as i32,
         address: "Số 12 phố Hàng Bạc, Phường Hàng Bạc, Quận Hoàn Kiếm, Thành phố Hà Nội".into(),
         card_issue_date: date(2021, 6, 10),
@@ -214,7 +214,7 @@ async fn personas_get_their_documented_verdicts() {
     // A wrong date of birth is a mismatch, whatever else matches.
     let r = call(VerifyCitizenRequest {
         full_name: "Nguyễn Văn Hùng".into(),
-        date_of_birth: date(1990, 3, 16),
+        date_of_birth: date(1991, 3, 16),
         ..verify(personas::HAPPY_PATH)
     })
     .await;
@@ -256,7 +256,7 @@ async fn personas_get_their_documented_verdicts() {
         FieldVerdict::Outdated
     );
     let r = call(VerifyCitizenRequest {
-        card_issue_date: date(2024, 9, 10),
+        card_issue_date: date(2026, 7, 20),
         ..verify(personas::CARD_REPLACED)
     })
     .await;
@@ -291,6 +291,17 @@ async fn personas_get_their_documented_verdicts() {
     .await;
     assert_eq!(verdict_of(&r.checks, "address"), FieldVerdict::Match);
 
+    // A four-word name matches whole; without diacritics or in MRZ form only ignoring them;
+    // three of its words are another name.
+    for (claim, expected) in [
+        ("Nguyễn Thị Thu Hà", FieldVerdict::Match),
+        ("NGUYEN<<THI<THU<HA", FieldVerdict::MatchIgnoringDiacritics),
+        ("Nguyễn Thị Hà", FieldVerdict::Mismatch),
+    ] {
+        let r = call(named(personas::FOUR_WORD_NAME, claim)).await;
+        assert_eq!(verdict_of(&r.checks, "full_name"), expected, "{claim}");
+    }
+
     // Chăm and Raglai personas keep their names.
     let r = call(VerifyCitizenRequest {
         full_name: "Đàng Năng Thọ".into(),
@@ -322,7 +333,7 @@ async fn card_qr_codes_are_parsed_and_verified() {
 
     // The card of old-cmnd, with its CMND number and a pre-2025 Ninh Thuận address, here with
     // the full official unit names where the card prints them short: both forms match.
-    let r = call("058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021").await.unwrap();
+    let r = call("058091001234|264123456|Nguyễn Văn An|01011991|Nam|Thôn 1, Xã Phước Hậu, Huyện Ninh Phước, Ninh Thuận|15042021").await.unwrap();
     assert_eq!(r.verdict(), Verdict::Match, "{r:?}");
     assert!(!r.address_stale);
     assert_eq!(r.card.as_ref().unwrap().old_id_number, "264123456");
@@ -366,14 +377,14 @@ async fn card_qr_codes_are_parsed_and_verified() {
     assert_eq!(r.verdict(), Verdict::Match, "{payload} {r:?}");
 
     // A malformed payload names the field.
-    let err = call("058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1")
+    let err = call("058091001234|264123456|Nguyễn Văn An|01011991|Nam|Thôn 1")
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(reason_of(&err).as_deref(), Some("INVALID_QR_PAYLOAD"));
     assert_eq!(field_violations(&err), ["payload"]);
     assert!(err.message().contains("got 6"), "{}", err.message());
-    let err = call("058090001234|264123456|Nguyễn Văn An|31021990|Nam|Thôn 1|15042021")
+    let err = call("058091001234|264123456|Nguyễn Văn An|31021991|Nam|Thôn 1|15042021")
         .await
         .unwrap_err();
     assert_eq!(field_violations(&err), ["payload.date_of_birth"]);
@@ -805,7 +816,7 @@ async fn hidden_characters_are_refused_and_echoes_stay_short() {
     assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
     // A 2 KB bad field is quoted back in a few dozen characters, not whole.
     let payload = format!(
-        "058090001234|264123456|Nguyễn Văn An|{}|Nam|Ninh Thuận|15042021",
+        "058091001234|264123456|Nguyễn Văn An|{}|Nam|Ninh Thuận|15042021",
         "9".repeat(2_000)
     );
     let status = client

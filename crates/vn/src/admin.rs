@@ -9,6 +9,14 @@ const COMMUNES_2025: &str = include_str!("../data/communes-2025.tsv");
 const ETHNICITIES: &str = include_str!("../data/ethnicities.tsv");
 const RELIGIONS: &str = include_str!("../data/religions.tsv");
 
+/// From this date a birth registered in a province that the 2025 reorganisation merged into
+/// another gets the prefix of the province it is part of now, the code of the place of
+/// registration as the GSO lists it then (*unconfirmed*: no published rule for new
+/// registrations after the reorganisation was found; `None` would keep the 63 old codes).
+/// See docs/domain.md, section 1.
+pub const NEW_BIRTHS_PREFIX_FROM: Option<crate::CivilDate> =
+    Some(time::macros::date!(2025 - 07 - 01));
+
 /// A province of the 63 in force until 30 June 2025 (the ID number's `PPP`).
 #[derive(Debug)]
 pub struct Province {
@@ -206,19 +214,26 @@ impl AdminUnits {
             .map(|p| self.province_index[p.code as usize] as usize)
     }
 
-    /// The name of a 2025 province.
+    /// The name of a 2025 province as the GSO list writes it: "Thành phố" for the six cities,
+    /// no type word for the provinces ("Khánh Hòa"). No type word is added.
     pub fn province_2025_name(&self, code: u8) -> &'static str {
         self.names_2025.get(&code).copied().unwrap_or("")
     }
 
-    /// A 2025 province's name with its unit type ("Tỉnh …" unless it is a city).
-    pub fn province_2025_official_name(&self, code: u8) -> String {
-        let name = self.province_2025_name(code);
-        if name.starts_with("Thành phố") || name.starts_with("Tỉnh") {
-            name.to_owned()
-        } else {
-            format!("Tỉnh {name}")
-        }
+    /// The ID-number prefix (`PPP`) of a birth registered on `registered` in the pre-2025
+    /// province `code`: that code, or from [`NEW_BIRTHS_PREFIX_FROM`] the code of the 2025
+    /// province it is part of (Ninh Thuận 58 → 56 Khánh Hòa). `None` for a code no province
+    /// has. Numbers already issued keep their prefix; this is for new registrations only.
+    pub fn birth_registration_prefix(
+        &self,
+        code: u16,
+        registered: crate::CivilDate,
+    ) -> Option<u16> {
+        let province = self.province(code)?;
+        Some(match NEW_BIRTHS_PREFIX_FROM {
+            Some(from) if registered >= from => u16::from(province.code_2025),
+            _ => u16::from(province.code),
+        })
     }
 
     /// A pre-2025 commune by GSO code.
@@ -421,6 +436,17 @@ mod tests {
         assert!(ninh_thuan.name.contains("Ninh Thuận"));
         assert_eq!(ninh_thuan.code_2025, 56);
         assert!(u.province_2025_name(56).contains("Khánh Hòa"));
+        // New births: the prefix of the 2025 province from 1 July 2025; unchanged provinces
+        // and earlier births keep their own.
+        let before = time::macros::date!(2025 - 06 - 30);
+        let after = time::macros::date!(2025 - 07 - 01);
+        assert_eq!(u.birth_registration_prefix(58, before), Some(58));
+        assert_eq!(u.birth_registration_prefix(58, after), Some(56));
+        assert_eq!(u.birth_registration_prefix(74, after), Some(79));
+        assert_eq!(u.birth_registration_prefix(2, after), Some(8));
+        assert_eq!(u.birth_registration_prefix(1, after), Some(1));
+        assert_eq!(u.birth_registration_prefix(56, after), Some(56));
+        assert_eq!(u.birth_registration_prefix(3, after), None);
         for c in &u.communes {
             let now = &u.communes_2025[c.current as usize];
             let p = u.province(u16::from(c.province)).unwrap();

@@ -1,7 +1,10 @@
 //! The census: how many citizens each bucket of ID numbers (province of birth registration ×
 //! birth year × sex) holds, and which serials of a bucket are citizens.
 
-use sandbox06_vn::{CitizenId, Sex, admin::ADMIN_UNITS};
+use sandbox06_vn::{
+    CitizenId, Sex,
+    admin::{ADMIN_UNITS, NEW_BIRTHS_PREFIX_FROM},
+};
 use time::Date;
 
 use crate::{
@@ -27,6 +30,29 @@ fn male_share(age: i32) -> f64 {
         50..70 => 0.49,
         70..80 => 0.44,
         _ => 0.38,
+    }
+}
+
+/// The share of a year's births (to `reference` in the reference year) registered on or after
+/// [`NEW_BIRTHS_PREFIX_FROM`], whose ID numbers carry the 2025 province's code.
+pub(crate) fn registered_under_2025_codes(year: i32, reference: Date) -> f64 {
+    let Some(from) = NEW_BIRTHS_PREFIX_FROM else {
+        return 0.0;
+    };
+    let (Ok(start), Ok(end)) = (
+        Date::from_ordinal_date(year, 1),
+        Date::from_ordinal_date(year, time::util::days_in_year(year)),
+    ) else {
+        return 0.0;
+    };
+    let end = if reference < end { reference } else { end };
+    if from > end {
+        0.0
+    } else if from <= start {
+        1.0
+    } else {
+        let days = |a: Date, b: Date| (b - a).whole_days() as f64 + 1.0;
+        days(from, end) / days(start, end)
     }
 }
 
@@ -135,12 +161,58 @@ impl Country {
         let rank = self
             .serial_permutation(province, year, sex)
             .apply(u64::from(id.serial())) as u32;
-        (rank < n).then_some(Slot {
-            province,
-            year,
-            sex,
-            rank,
-        })
+        if rank < n {
+            // Of a merged province's bucket, only the births registered before the 2025
+            // codes carry its own prefix.
+            return (rank < self.registered_before(province, year, sex)).then_some(Slot {
+                province,
+                year,
+                sex,
+                rank,
+            });
+        }
+        // Beyond the bucket: the births registered under this 2025 code in the provinces
+        // merged into it, one after the other.
+        let mut r = rank - n;
+        for merged in self.merged_into(province) {
+            let before = self.registered_before(merged, year, sex);
+            let after = self.bucket_size(merged, year, sex) - before;
+            if r < after {
+                return Some(Slot {
+                    province: merged,
+                    year,
+                    sex,
+                    rank: before + r,
+                });
+            }
+            r -= after;
+        }
+        None
+    }
+
+    /// The provinces merged into the one at `position` by the 2025 reorganisation (itself
+    /// excluded), in code order.
+    fn merged_into(&self, position: usize) -> impl Iterator<Item = usize> + '_ {
+        let code = self.units.provinces[position].code;
+        self.units
+            .provinces
+            .iter()
+            .enumerate()
+            .filter(move |(i, p)| p.code_2025 == code && *i != position)
+            .map(|(i, _)| i)
+    }
+
+    /// How many of a bucket's births were registered with the province's own prefix: all,
+    /// unless the province merged into another, whose code births registered from
+    /// `NEW_BIRTHS_PREFIX_FROM` carry; the first ranks are the earlier births.
+    pub(crate) fn registered_before(&self, province: usize, year: i32, sex: Sex) -> u32 {
+        let n = self.bucket_size(province, year, sex);
+        let p = &self.units.provinces[province];
+        if p.code == p.code_2025 {
+            return n;
+        }
+        let after = (f64::from(n) * registered_under_2025_codes(year, self.reference)).round();
+        n - (after as u32).min(n)
     }
 
     pub(crate) fn slot_at(&self, province: usize, year: i32, sex: Sex, rank: u32) -> Option<Slot> {
@@ -155,11 +227,34 @@ impl Country {
     }
 
     pub(crate) fn id_of(&self, s: Slot) -> CitizenId {
+        let before = self.registered_before(s.province, s.year, s.sex);
+        let (position, rank) = if s.rank < before {
+            (s.province, s.rank)
+        } else {
+            // Registered under the 2025 province's code: ranked after its own bucket and
+            // the later births of the provinces merged into it before this one.
+            let p = &self.units.provinces[s.province];
+            let successor = self
+                .units
+                .province_position(u16::from(p.code_2025))
+                .unwrap_or(s.province);
+            let earlier: u32 = self
+                .merged_into(successor)
+                .take_while(|&m| m != s.province)
+                .map(|m| {
+                    self.bucket_size(m, s.year, s.sex) - self.registered_before(m, s.year, s.sex)
+                })
+                .sum();
+            (
+                successor,
+                self.bucket_size(successor, s.year, s.sex) + earlier + (s.rank - before),
+            )
+        };
         let serial = self
-            .serial_permutation(s.province, s.year, s.sex)
-            .invert(u64::from(s.rank)) as u32;
+            .serial_permutation(position, s.year, s.sex)
+            .invert(u64::from(rank)) as u32;
         CitizenId::from_parts(
-            u16::from(self.units.provinces[s.province].code),
+            u16::from(self.units.provinces[position].code),
             s.sex,
             s.year,
             serial,
@@ -193,7 +288,8 @@ impl Country {
         }))
     }
 
-    /// The index range of citizens whose birth was registered in a province (pre-2025 code).
+    /// The index range of citizens whose birth was registered in a province (pre-2025 code),
+    /// including those registered there from 1 July 2025 under the 2025 province's prefix.
     pub fn province_range(&self, code: u16) -> Option<std::ops::Range<u64>> {
         let p = self.units.province_position(code)?;
         let per_province = self.years() * 2;

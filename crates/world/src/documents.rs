@@ -9,11 +9,11 @@ use sandbox06_vn::{
 use time::{Date, Duration};
 
 use crate::{
-    Country, S_BARCODE, S_CARD, S_CMND, date_max,
+    Country, S_BARCODE, S_CARD, S_CHILD_CARD, S_CMND, date_max,
     person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
     rules::{
-        self, BARCODE_CARDS_FROM, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL, UNITS_2025_FROM,
-        add_years, card_expiry,
+        self, BARCODE_CARDS_FROM, CAN_CUOC_FROM, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL,
+        UNITS_2025_FROM, add_years, card_expiry,
     },
 };
 
@@ -42,10 +42,10 @@ pub fn printed_address(units: &AdminUnits, place: &Place, issued: CivilDate) -> 
                 CommuneRef::Current(j) => j,
             };
             let c = &units.communes_2025[index as usize];
-            let province = units.province_2025_official_name(c.province);
+            let province = units.province_2025_name(c.province);
             card_address(
                 &place.street,
-                &[(c.name, Tier::Commune), (&province, Tier::Province)],
+                &[(c.name, Tier::Commune), (province, Tier::Province)],
             )
         }
     }
@@ -74,8 +74,24 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
 pub const BARCODE_SHARE: f64 = 0.2;
 /// Share of barcode CCCD holders who keep it until its renewal date (*unconfirmed*).
 pub const BARCODE_KEPT: f64 = 0.5;
+/// Share of children under 14 on or after 1 July 2024 whose parents apply for a Căn cước
+/// before they turn 14, on a day drawn evenly from then to the 14th birthday (*unconfirmed*:
+/// the card is issued on application, Law 26/2023 art. 19(3); no count is published).
+pub const CHILD_CARD_SHARE: f64 = 0.08;
 
 impl Country {
+    /// The day a Căn cước was issued to the citizen as a child under 14, on the
+    /// parents' application, for [`CHILD_CARD_SHARE`] of those under 14 since 1 July 2024.
+    fn child_card(&self, id: CitizenId, birth: Date) -> Option<Date> {
+        let fourteen = add_years(birth, CARD_AGE);
+        let from = date_max(birth, CAN_CUOC_FROM);
+        let mut rng = self.stream(S_CHILD_CARD, id);
+        (from < fourteen && rng.chance(CHILD_CARD_SHARE)).then(|| {
+            let span = (fourteen - from).whole_days().max(1) as u64;
+            from + Duration::days(rng.below(span) as i64)
+        })
+    }
+
     pub(crate) fn cards(
         &self,
         id: CitizenId,
@@ -147,7 +163,7 @@ impl Country {
                     (false, _) => date_max(campaign, issued + Duration::days(1)),
                 }
             }
-            None => campaign,
+            None => self.child_card(id, birth).unwrap_or(campaign),
         };
         let mut issued = first;
         while issued <= until {

@@ -112,7 +112,25 @@ impl Country {
         } else {
             u64::from(time::util::days_in_year(s.year))
         };
-        let ordinal = 1 + self.stream(S_BIRTH, id).below(days) as u16;
+        // In a merged province's bucket, the first ranks were registered (born) before
+        // NEW_BIRTHS_PREFIX_FROM under its own prefix, the others from then on under the 2025
+        // province's (census).
+        let (first, days) = match sandbox06_vn::admin::NEW_BIRTHS_PREFIX_FROM {
+            Some(from)
+                if from.year() == s.year
+                    && self.registered_before(s.province, s.year, s.sex)
+                        < self.bucket_size(s.province, s.year, s.sex) =>
+            {
+                let cut = u64::from(from.ordinal()) - 1;
+                if s.rank < self.registered_before(s.province, s.year, s.sex) {
+                    (0, days.min(cut).max(1))
+                } else {
+                    (cut, days.saturating_sub(cut).max(1))
+                }
+            }
+            _ => (0, days),
+        };
+        let ordinal = 1 + (first + self.stream(S_BIRTH, id).below(days)) as u16;
         Date::from_ordinal_date(s.year, ordinal).unwrap_or(self.reference)
     }
 

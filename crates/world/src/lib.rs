@@ -64,6 +64,7 @@ const S_BIRTHPLACE: u64 = 16;
 const S_LIFE: u64 = 17;
 const S_STAY: u64 = 18;
 const S_BARCODE: u64 = 19;
+const S_CHILD_CARD: u64 = 20;
 
 /// How much of a record to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,11 +11,11 @@ use sandbox06_vn::CitizenId;
 /// The personas' ID numbers, by persona, for tests and examples.
 pub mod ids {
     /// `happy-path`.
-    pub const HAPPY_PATH: &str = "001090012345";
+    pub const HAPPY_PATH: &str = "001091012345";
     /// `married-wife`.
     pub const MARRIED_WIFE: &str = "001192023456";
     /// `minor-no-card`.
-    pub const MINOR_NO_CARD: &str = "001215067890";
+    pub const MINOR_NO_CARD: &str = "001217067890";
     /// `vneid-level-1`.
     pub const VNEID_LEVEL_1: &str = "079195034567";
     /// `no-vneid`.
@@ -29,7 +29,7 @@ pub mod ids {
     /// `can-cuoc-2024`.
     pub const CAN_CUOC_2024: &str = "036310089012";
     /// `old-cmnd`.
-    pub const OLD_CMND: &str = "058090001234";
+    pub const OLD_CMND: &str = "058091001234";
     /// `moved-after-merger`.
     pub const MOVED_AFTER_MERGER: &str = "058185090123";
     /// `cham`.
@@ -45,9 +45,19 @@ pub mod ids {
     /// `card-revoked`.
     pub const CARD_REVOKED: &str = "092091145678";
     /// `barcode-cccd`.
-    pub const BARCODE_CCCD: &str = "034190151234";
+    pub const BARCODE_CCCD: &str = "034191151234";
     /// `cmnd-only`.
     pub const CMND_ONLY: &str = "040050162345";
+    /// `retiree-ht`: the grandfather of a three-generation household.
+    pub const RETIREE_HT: &str = "001056172345";
+    /// `three-generations`: the son of `retiree-ht`, father of `grandchild`.
+    pub const THREE_GENERATIONS: &str = "001086183456";
+    /// `grandchild`.
+    pub const GRANDCHILD: &str = "001318194567";
+    /// `four-word-name`.
+    pub const FOUR_WORD_NAME: &str = "001193205678";
+    /// `child-with-card`.
+    pub const CHILD_WITH_CARD: &str = "001219216789";
 }
 
 use ids::*;
@@ -79,6 +89,11 @@ pub struct PersonaSpec {
     pub vneid: Vneid,
     /// Health insurance.
     pub insured: bool,
+    /// The beneficiary group of the health insurance card; by default by age (TE under 6,
+    /// GD from then on).
+    pub insurance_group: Option<&'static str>,
+    /// Marital status, when it is not what the spouse says (married with one, single without).
+    pub marital: Option<Marital>,
     /// Date of death.
     pub died: Option<(i32, u8, u8)>,
     /// The current card was withdrawn by the police.
@@ -87,7 +102,7 @@ pub struct PersonaSpec {
     pub moved_to: Option<(&'static str, &'static str, (i32, u8, u8))>,
     /// Spouse (a persona's ID number).
     pub spouse: Option<&'static str>,
-    /// Parents (personas' ID numbers).
+    /// Parents (personas' ID numbers; an empty one for a parent who is no persona).
     pub parents: Option<(&'static str, &'static str)>,
     /// Head of the household (a persona's ID number) and the relation to the head.
     pub household: Option<(&'static str, &'static str)>,
@@ -114,6 +129,8 @@ const fn base(
         cmnd_issued: None,
         vneid: Vneid::Level2,
         insured: true,
+        insurance_group: None,
+        marital: None,
         died: None,
         card_revoked: false,
         moved_to: None,
@@ -132,7 +149,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         spouse: Some(MARRIED_WIFE),
         household: Some((HAPPY_PATH, "Chủ hộ")),
         use_for: "happy path: adult, valid chip card, VNeID level 2, insured; husband in a married couple",
-        ..base("happy-path", HAPPY_PATH, "Nguyễn Văn Hùng", (1990, 3, 15))
+        ..base("happy-path", HAPPY_PATH, "Nguyễn Văn Hùng", (1991, 3, 15))
     },
     PersonaSpec {
         cards: &[(2021, 7, 2)],
@@ -150,7 +167,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
             "minor-no-card",
             MINOR_NO_CARD,
             "Nguyễn Minh Khang",
-            (2015, 9, 5),
+            (2017, 9, 5),
         )
     },
     PersonaSpec {
@@ -176,9 +193,9 @@ pub const PERSONAS: &[PersonaSpec] = &[
     },
     PersonaSpec {
         home: ("14755", "Số 30 đường Bà Triệu"),
-        cards: &[(2021, 3, 18), (2024, 9, 10)],
+        cards: &[(2021, 3, 18), (2026, 7, 20)],
         old_cmnd: Some("173456789"),
-        use_for: "card lost and replaced: the 2021 card is superseded by a 2024 Căn cước",
+        use_for: "card lost and replaced: the 2021 card is superseded by a 2026 Căn cước, valid to 60",
         ..base(
             "card-replaced",
             CARD_REPLACED,
@@ -208,13 +225,13 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cards: &[(2021, 4, 15)],
         old_cmnd: Some("264123456"),
         use_for: "old 9-digit CMND still on the QR code; Ninh Thuận address in pre-2025 units",
-        ..base("old-cmnd", OLD_CMND, "Nguyễn Văn An", (1990, 1, 1))
+        ..base("old-cmnd", OLD_CMND, "Nguyễn Văn An", (1991, 1, 1))
     },
     PersonaSpec {
         home: ("22759", "Số 21 đường Thống Nhất"),
-        cards: &[(2021, 5, 10)],
+        cards: &[(2024, 3, 12)],
         moved_to: Some(("22366", "Số 25 đường Trần Phú", (2025, 9, 15))),
-        use_for: "moved to Nha Trang after the 2025 merger: the address on the QR code is stale",
+        use_for: "moved to Nha Trang after the 2025 merger: the address on the valid card's QR code is stale",
         ..base(
             "moved-after-merger",
             MOVED_AFTER_MERGER,
@@ -226,7 +243,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         ethnicity: "Chăm",
         religion: "Bà-la-môn",
         home: ("22870", "Khu phố 5"),
-        cards: &[(2021, 4, 2)],
+        cards: &[(2021, 4, 2), (2026, 6, 8)],
         use_for: "Chăm citizen of Ninh Thuận, Brahmanist",
         ..base("cham", CHAM, "Đàng Năng Thọ", (1988, 5, 19))
     },
@@ -282,7 +299,7 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cmnd_issued: Some((2006, 11, 2)),
         vneid: Vneid::None,
         use_for: "barcode CCCD (2018, no chip, no QR code) still valid: no VNeID account",
-        ..base("barcode-cccd", BARCODE_CCCD, "Đỗ Thị Lan", (1990, 9, 20))
+        ..base("barcode-cccd", BARCODE_CCCD, "Đỗ Thị Lan", (1991, 9, 20))
     },
     PersonaSpec {
         home: ("16744", "Thôn 3"),
@@ -291,6 +308,61 @@ pub const PERSONAS: &[PersonaSpec] = &[
         vneid: Vneid::None,
         use_for: "only an old 9-digit CMND (2012), invalid since 1 January 2025: no QR code",
         ..base("cmnd-only", CMND_ONLY, "Hồ Văn Sáu", (1950, 4, 2))
+    },
+    PersonaSpec {
+        home: ("00187", "Số 15 ngõ 1194 đường Láng"),
+        cards: &[(2021, 5, 6)],
+        old_cmnd: Some("012876543"),
+        insurance_group: Some("HT"),
+        marital: Some(Marital::Widowed),
+        household: Some((RETIREE_HT, "Chủ hộ")),
+        use_for: "retiree: health insurance of group HT, benefit level 3 (95%); card issued after 60, no expiry; head of a three-generation household",
+        ..base("retiree-ht", RETIREE_HT, "Phạm Văn Thành", (1956, 4, 10))
+    },
+    PersonaSpec {
+        home: ("00187", "Số 15 ngõ 1194 đường Láng"),
+        cards: &[(2024, 5, 20)],
+        marital: Some(Marital::Divorced),
+        parents: Some((RETIREE_HT, "")),
+        household: Some((RETIREE_HT, "Con")),
+        use_for: "three-generation household: son of the head (retiree-ht) and father of grandchild, all in one household",
+        ..base(
+            "three-generations",
+            THREE_GENERATIONS,
+            "Phạm Văn Đức",
+            (1986, 2, 11),
+        )
+    },
+    PersonaSpec {
+        home: ("00187", "Số 15 ngõ 1194 đường Láng"),
+        vneid: Vneid::None,
+        parents: Some((THREE_GENERATIONS, "")),
+        household: Some((RETIREE_HT, "Cháu")),
+        use_for: "grandchild of the household head in a three-generation household; under 14, no card",
+        ..base("grandchild", GRANDCHILD, "Phạm Ngọc Diệp", (2018, 4, 22))
+    },
+    PersonaSpec {
+        home: ("00187", "Số 4 ngõ 20 đường Láng"),
+        cards: &[(2021, 8, 16)],
+        use_for: "a four-word Kinh name (two middle names): matching and MRZ form of names longer than three words",
+        ..base(
+            "four-word-name",
+            FOUR_WORD_NAME,
+            "Nguyễn Thị Thu Hà",
+            (1993, 6, 18),
+        )
+    },
+    PersonaSpec {
+        home: ("00187", "Số 8 ngõ 20 đường Láng"),
+        cards: &[(2025, 2, 14)],
+        vneid: Vneid::None,
+        use_for: "child under 14 with a Căn cước issued on application at 5: no portrait or fingerprints, valid to 14",
+        ..base(
+            "child-with-card",
+            CHILD_WITH_CARD,
+            "Trần Gia Bảo",
+            (2019, 10, 2),
+        )
     },
 ];
 
@@ -354,9 +426,11 @@ impl Personas {
             None => (first_home.clone(), Vec::new()),
         };
         let life = spec.died.map_or(Life::Alive, |d| Life::Deceased(ymd(d)));
+        // A card issued after the reference date does not exist yet.
         let mut cards: Vec<Card> = spec
             .cards
             .iter()
+            .filter(|&&d| ymd(d) <= reference)
             .map(|&d| {
                 let issued = ymd(d);
                 Card {
@@ -429,19 +503,22 @@ impl Personas {
             })
         });
         let spouse = spec.spouse.and_then(relative);
-        let marital = match (&spouse, life) {
-            (Some(_), _) => Marital::Married,
-            _ => Marital::Single,
-        };
+        let marital = spec.marital.unwrap_or(if spouse.is_some() {
+            Marital::Married
+        } else {
+            Marital::Single
+        });
         let residence_province = country.province_2025_of(&residence);
         let year = reference.year();
         let insurance = (spec.insured && life == Life::Alive).then(|| {
             let number = format!("{:02}{}", residence_province, &spec.id[4..12]);
-            let group = if super::rules::age_on(birth, reference) < 6 {
-                "TE"
-            } else {
-                "GD"
-            };
+            let group =
+                spec.insurance_group
+                    .unwrap_or(if super::rules::age_on(birth, reference) < 6 {
+                        "TE"
+                    } else {
+                        "GD"
+                    });
             Insurance {
                 card_code: super::facets::card_code(group, residence_province, &number),
                 social_insurance_number: number,
@@ -483,7 +560,9 @@ impl Personas {
                 }),
             ),
             insurance,
-            marks: if spec.cards.is_empty() && spec.old_cmnd.is_none() {
+            marks: if (spec.cards.is_empty() && spec.old_cmnd.is_none())
+                || super::rules::age_on(birth, reference) < super::rules::CARD_AGE
+            {
                 String::new()
             } else {
                 "Nốt ruồi C:1cm trên đuôi mắt trái".to_owned()

@@ -18,10 +18,14 @@ pub const CMND_VALID_UNTIL: Date = date!(2024 - 12 - 31);
 pub const VNEID_FROM: Date = date!(2022 - 07 - 01);
 /// 9-digit CMND numbers were introduced with Decree 05/1999/NĐ-CP.
 pub const CMND_FROM: Date = date!(1999 - 06 - 01);
-/// Ages at which a card must be renewed.
-pub const RENEWAL_AGES: [i32; 3] = [25, 40, 60];
-/// Minimum age for a card and a VNeID account of one's own.
+/// Ages at which a card must be renewed (Law 26/2023 art. 21(1); 14 concerns only a Căn cước
+/// issued under 14).
+pub const RENEWAL_AGES: [i32; 4] = [CARD_AGE, 25, 40, 60];
+/// Age from which a card is required, and a VNeID account of one's own.
 pub const CARD_AGE: i32 = 14;
+/// Age from which the portrait and fingerprints are taken for a card: a Căn cước issued
+/// under 6 has neither (Law 26/2023 art. 23; Circular 16/2024/TT-BCA card form).
+pub const BIOMETRICS_AGE: i32 = 6;
 
 /// The same day `years` later; 29 February becomes 28 February in common years.
 pub fn add_years(d: Date, years: i32) -> Date {
@@ -29,6 +33,12 @@ pub fn add_years(d: Date, years: i32) -> Date {
     Date::from_calendar_date(year, d.month(), d.day())
         .or_else(|_| Date::from_calendar_date(year, Month::February, 28))
         .unwrap_or(d)
+}
+
+/// Whether the portrait and fingerprints of a holder born on `birth` were taken for a card
+/// issued on `issued`: from 6 years of age only.
+pub fn biometrics_taken(birth: Date, issued: Date) -> bool {
+    age_on(birth, issued) >= BIOMETRICS_AGE
 }
 
 /// Completed years of age on `on`.
@@ -41,7 +51,8 @@ pub fn age_on(birth: Date, on: Date) -> i32 {
 }
 
 /// Expiry of a card issued on `issued` to a holder born on `birth`: the next renewal birthday,
-/// skipping one that is less than two years away; no expiry once past 58.
+/// skipping one that is less than two years away; no expiry once past 58. A card issued
+/// under 12 is valid to 14, one issued from 12 to 14 to 25 (Law 26/2023 art. 21(2)).
 pub fn card_expiry(birth: Date, issued: Date) -> Option<Date> {
     for age in RENEWAL_AGES {
         let milestone = add_years(birth, age);
@@ -80,5 +91,26 @@ mod tests {
         assert_eq!(age_on(birth, date!(2026 - 08 - 11)), 25);
         assert_eq!(age_on(birth, date!(2026 - 08 - 12)), 26);
         assert_eq!(add_years(date!(2000 - 02 - 29), 1), date!(2001 - 02 - 28));
+    }
+
+    #[test]
+    fn a_card_issued_under_14_follows_the_law_on_identity() {
+        let birth = date!(2019 - 10 - 02);
+        // Issued at 5: valid to 14, no portrait or fingerprints.
+        let at_5 = date!(2025 - 02 - 14);
+        assert_eq!(card_expiry(birth, at_5), Some(date!(2033 - 10 - 02)));
+        assert!(!biometrics_taken(birth, at_5));
+        // Issued at 6: the same term, with biometrics.
+        assert!(biometrics_taken(birth, date!(2025 - 10 - 02)));
+        // Issued at 12 (within two years of 14): valid to 25.
+        assert_eq!(
+            card_expiry(birth, date!(2031 - 12 - 01)),
+            Some(date!(2044 - 10 - 02))
+        );
+        // Renewed at 14: valid to 25, as for any first card at 14.
+        assert_eq!(
+            card_expiry(birth, date!(2033 - 10 - 20)),
+            Some(date!(2044 - 10 - 02))
+        );
     }
 }

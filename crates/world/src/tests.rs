@@ -92,7 +92,11 @@ proptest! {
         prop_assert_eq!(p.sex, id.sex());
         prop_assert!(p.date_of_birth <= c.reference_date());
         let reg = &c.units().communes[match p.birth_registration.commune { CommuneRef::Pre2025(i) => i as usize, CommuneRef::Current(_) => unreachable!() }];
-        prop_assert_eq!(u16::from(reg.province), id.province_code());
+        // The prefix is the one the rule gives a birth registered there on that day.
+        prop_assert_eq!(
+            c.units().birth_registration_prefix(u16::from(reg.province), p.date_of_birth),
+            Some(id.province_code())
+        );
         // The address exists in both eras.
         let Place { commune: CommuneRef::Pre2025(ci), .. } = p.residence else { unreachable!() };
         let pre = &c.units().communes[ci as usize];
@@ -448,4 +452,86 @@ fn records_are_coherent_with_each_other() {
         minors_heading * 10 < minors,
         "{minors_heading} of {minors} minors head a household"
     );
+}
+
+#[test]
+fn some_children_under_14_hold_a_can_cuoc_issued_on_application() {
+    let c = country();
+    let reference = c.reference_date();
+    let (mut children, mut with_card) = (0, 0);
+    for i in (0..c.population()).step_by(9_973).take(10_000) {
+        let id = c.citizen_at(i).unwrap();
+        let p = c.person(id, View::Basic).unwrap();
+        let fourteen = rules::add_years(p.date_of_birth, rules::CARD_AGE);
+        if fourteen <= reference {
+            continue;
+        }
+        children += 1;
+        let Some(card) = p.cards.first() else {
+            continue;
+        };
+        with_card += 1;
+        assert_eq!(p.cards.len(), 1, "{id}");
+        assert_eq!(card.kind, CardKind::CanCuoc, "{id}");
+        assert!(card.issued >= rules::CAN_CUOC_FROM && card.issued < fourteen);
+        assert_eq!(
+            card.expires,
+            rules::card_expiry(p.date_of_birth, card.issued)
+        );
+        assert_eq!(card.standing, CardStanding::Valid, "{id}");
+        assert_eq!(c.vneid_account(id), None, "{id}: an account under 14");
+    }
+    // A small share: CHILD_CARD_SHARE of them apply at some time before 14.
+    assert!(children > 1_000, "{children}");
+    assert!(
+        with_card * 100 > children && with_card * 10 < children,
+        "{with_card} of {children} children hold a card"
+    );
+}
+
+#[test]
+fn births_registered_after_the_reorganisation_carry_the_2025_province_prefix() {
+    let c = country();
+    let units = c.units();
+    let (mut after, mut merged_before, mut hanoi_late_2025) = (0, 0, 0);
+    for (pi, p) in units.provinces.iter().enumerate() {
+        for year in 2024..=c.reference_date().year() {
+            for sex in [Sex::Male, Sex::Female] {
+                let n = c.bucket_size(pi, year, sex).min(300);
+                for rank in 0..n {
+                    let Some(slot) = c.slot_at(pi, year, sex, rank) else {
+                        continue;
+                    };
+                    let id = c.id_of(slot);
+                    assert_eq!(c.slot_of(id), Some(slot), "{id}");
+                    let born = c.person(id, View::Basic).unwrap().date_of_birth;
+                    // Registered at birth: the prefix is the one the rule gives that day.
+                    let code = id.province_code();
+                    assert_eq!(
+                        units.birth_registration_prefix(code, born),
+                        Some(code),
+                        "{id} born {born}"
+                    );
+                    if born >= date!(2025 - 07 - 01) && year == 2025 && code == 1 {
+                        hanoi_late_2025 += 1;
+                    }
+                    if born >= date!(2025 - 07 - 01) {
+                        after += 1;
+                    } else if p.code != p.code_2025 {
+                        merged_before += 1;
+                    }
+                }
+            }
+        }
+        // A merged province's code is given to no birth after 2025.
+        if p.code != p.code_2025 {
+            assert_eq!(c.registered_before(pi, 2026, Sex::Female), 0, "{}", p.name);
+        }
+    }
+    assert!(
+        after > 1_000 && merged_before > 1_000,
+        "{after} {merged_before}"
+    );
+    // An unchanged province's births of 2025 fill the whole year.
+    assert!(hanoi_late_2025 > 100, "{hanoi_late_2025}");
 }

@@ -32,7 +32,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 const CITIZEN_SERVICE: &str = "sandbox06.citizen.v1.CitizenService";
-const KNOWN_ID: &str = "058090001234";
+const KNOWN_ID: &str = "058091001234";
 const CLIENT_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN_ID: &str = "00f067aa0ba902b7";
 /// Long enough for the gateway's one-second health mirror on a loaded machine.
@@ -700,7 +700,7 @@ async fn json_bodies_are_never_taken_for_grpc_frames() {
 
     // As a gRPC frame, the second body would announce a message of 4 GiB.
     for body in [
-        br#"{"citizen_id": "058090001234"}"#.to_vec(),
+        br#"{"citizen_id": "058091001234"}"#.to_vec(),
         b"\x00\xff\xff\xff\xff{}".to_vec(),
     ] {
         for h2c in [false, true] {

@@ -264,7 +264,7 @@ fn print_banner(suite: &Suite, ready_in: Duration) {
         edge.to_string()
     };
     out.push_str(&format!(
-        "\n  try\n    grpcurl -plaintext {host} list\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001090012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
+        "\n  try\n    grpcurl -plaintext {host} list\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001091012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001091012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
     ));
     // The banner is a courtesy: a closed standard output must not stop the suite.
     let _ = emit(out);

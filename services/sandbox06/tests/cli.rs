@@ -18,7 +18,7 @@ fn sandbox06(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-const OLD_CMND_QR: &str = "058090001234|264123456|Nguyễn Văn An|01011990|Nam|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|15042021";
+const OLD_CMND_QR: &str = "058091001234|264123456|Nguyễn Văn An|01011991|Nam|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|15042021";
 
 #[test]
 fn qr_prints_the_payload_and_writes_a_scannable_image() {
@@ -118,7 +118,7 @@ fn personas_lists_every_persona() {
     ] {
         assert!(stdout.contains(key), "{key} missing");
     }
-    assert_eq!(stdout.lines().count(), 1 + 19);
+    assert_eq!(stdout.lines().count(), 1 + 24);
 }
 
 #[test]
@@ -130,10 +130,10 @@ fn health_fails_when_nothing_listens() {
 
 #[test]
 fn flags_override_config_and_environment() {
-    // The environment says 2026-11-27; the flag wins: by the end of 2030 the card has expired.
+    // The environment says 2026-11-27; the flag wins: by mid-2031 the card has expired (at 40).
     let (ok, stdout, stderr) = sandbox06(&[
         "--reference-date",
-        "2030-12-31",
+        "2031-06-30",
         "citizen",
         personas::HAPPY_PATH,
     ]);

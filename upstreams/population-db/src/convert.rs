@@ -27,7 +27,7 @@ fn pre_2025(units: &AdminUnits, index: u32, street: &str) -> types::Administrati
 
 fn current(units: &AdminUnits, index: u32, street: &str) -> types::AdministrativeAddress {
     let c = &units.communes_2025[index as usize];
-    let province_name = units.province_2025_official_name(c.province);
+    let province_name = units.province_2025_name(c.province).to_owned();
     types::AdministrativeAddress {
         street: street.to_owned(),
         commune_code: c.code.to_owned(),
@@ -180,4 +180,58 @@ pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
     });
     record.identifying_marks = p.marks.clone();
     record
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// The province names of each era as the GSO lists write them (`provinces.tsv`, derived
+    /// from them unchanged): code → name, pre-2025 and 2025.
+    fn listed() -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let tsv = include_str!("../../../crates/vn/data/provinces.tsv");
+        let (mut pre, mut now) = (BTreeMap::new(), BTreeMap::new());
+        for line in tsv.lines().skip(1) {
+            let f: Vec<&str> = line.split('\t').collect();
+            pre.insert(f[0].to_owned(), f[1].to_owned());
+            now.insert(f[2].to_owned(), f[3].to_owned());
+        }
+        (pre, now)
+    }
+
+    #[test]
+    fn every_province_name_printed_is_the_lists_of_its_era() {
+        let units = &*sandbox06_vn::admin::ADMIN_UNITS;
+        let (pre, now) = listed();
+        assert_eq!((pre.len(), now.len()), (63, 34));
+        let (mut seen_pre, mut seen_now) = (BTreeMap::new(), BTreeMap::new());
+        let places = (0..units.communes.len() as u32)
+            .map(CommuneRef::Pre2025)
+            .chain((0..units.communes_2025.len() as u32).map(CommuneRef::Current));
+        for commune in places {
+            let place = Place {
+                commune,
+                street: String::new(),
+            };
+            let address = address_of(units, &place);
+            for (a, seen) in [
+                (address.pre_2025, &mut seen_pre),
+                (address.current, &mut seen_now),
+            ] {
+                if let Some(a) = a {
+                    assert!(a.text.ends_with(&a.province_name), "{}", a.text);
+                    seen.insert(a.province_code, a.province_name);
+                }
+            }
+        }
+        assert_eq!(seen_pre, pre);
+        assert_eq!(seen_now, now);
+        assert_eq!(now["56"], "Khánh Hòa");
+        assert_eq!(now["79"], "Thành phố Hồ Chí Minh");
+        assert_eq!(pre["58"], "Tỉnh Ninh Thuận");
+    }
 }

@@ -371,9 +371,9 @@ mod tests {
         country.person(id, View::Full).unwrap()
     }
 
-    /// Married, male, born 1990.
+    /// Married, male, born 1991.
     fn happy() -> Person {
-        person("001090012345")
+        person("001091012345")
     }
 
     /// Single, female, born 1995-11-12.
@@ -386,9 +386,9 @@ mod tests {
         person("031075045678")
     }
 
-    /// A boy of 11, without a card.
+    /// A boy of 9, without a card.
     fn son() -> Person {
-        person("001215067890")
+        person("001217067890")
     }
 
     fn units() -> &'static AdminUnits {
@@ -571,7 +571,7 @@ mod tests {
         let e = check_marriage(&son(), single(&bride), TODAY).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "the citizen is under the marriageable age: 11 on 2026-11-27, men must be at least 20 (Law on Marriage and Family 2014)"
+            "the citizen is under the marriageable age: 9 on 2026-11-27, men must be at least 20 (Law on Marriage and Family 2014)"
         );
         let latest = date!(2026 - 06 - 01);
         let busy = Spouse {

@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn a_replacement_card_is_filed_by_date() {
         let country = country();
-        // card-replaced: cards of 2024-09-10 (current) and 2021-03-18.
+        // card-replaced: cards of 2026-07-20 (current) and 2021-03-18.
         let mut p = country.person(id("038088067890"), View::Full).unwrap();
         let replace = || Change::CardReplaced(CardReplaced::default());
         apply(
@@ -387,12 +387,12 @@ mod tests {
             &[
                 // Stored before backdated replacements were refused.
                 event(date!(2022 - 01 - 05), replace()),
-                event(date!(2025 - 02 - 01), replace()),
+                event(date!(2026 - 09 - 01), replace()),
             ],
         );
         let issued: Vec<_> = p.cards.iter().map(|c| c.issued).collect();
         assert!(issued.windows(2).all(|w| w[0] >= w[1]), "{issued:?}");
-        assert_eq!(p.current_card().unwrap().issued, date!(2025 - 02 - 01));
+        assert_eq!(p.current_card().unwrap().issued, date!(2026 - 09 - 01));
         assert_eq!(p.current_card().unwrap().standing, CardStanding::Valid);
         assert!(
             p.cards[1..]
@@ -404,9 +404,9 @@ mod tests {
     #[test]
     fn relatives_events_reach_only_the_spouse_and_household_parts() {
         let country = country();
-        let husband = id("001090012345");
+        let husband = id("001091012345");
         let wife = id("001192023456");
-        let mut p = country.person(id("001215067890"), View::Full).unwrap();
+        let mut p = country.person(id("001217067890"), View::Full).unwrap();
         assert_eq!(relatives(&p), [husband, wife]);
         let before = p.clone();
         // A death of the father leaves the household to the mother, and changes nothing else.

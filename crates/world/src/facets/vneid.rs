@@ -64,7 +64,11 @@ impl Country {
         } else {
             return (Vneid::None, None);
         };
-        let start = date_max(rules::VNEID_FROM, first_chip);
+        // A card issued under 14 opens no account: the account comes at 14.
+        let start = date_max(
+            date_max(rules::VNEID_FROM, first_chip),
+            rules::add_years(birth, CARD_AGE),
+        );
         let span = (self.reference - start).whole_days().max(1) as u64;
         (level, Some(start + Duration::days(rng.below(span) as i64)))
     }

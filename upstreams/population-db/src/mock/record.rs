@@ -494,17 +494,17 @@ mod tests {
     async fn a_replacement_card_follows_the_current_one() {
         let db = db();
         let replace = || Change::CardReplaced(pb::CardReplaced::default());
-        // The current card was issued on 2024-09-10.
-        let e = record(&db, CARD_REPLACED, on(2024, 5, 1), replace())
+        // The current card was issued on 2026-07-20.
+        let e = record(&db, CARD_REPLACED, on(2026, 5, 1), replace())
             .await
             .unwrap_err();
         let (field, text) = refusal(&e);
         assert_eq!(field, "event.effective_date");
         assert!(
-            text.contains("2024-09-10") && text.contains("current card"),
+            text.contains("2026-07-20") && text.contains("current card"),
             "{text}"
         );
-        record(&db, CARD_REPLACED, on(2025, 3, 1), replace())
+        record(&db, CARD_REPLACED, on(2026, 9, 1), replace())
             .await
             .unwrap();
         let p = person(&db, CARD_REPLACED).await;
@@ -512,7 +512,7 @@ mod tests {
         let mut sorted = issued.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(issued, sorted, "newest first");
-        assert_eq!(p.cards[0].issued, date!(2025 - 03 - 01));
+        assert_eq!(p.cards[0].issued, date!(2026 - 09 - 01));
         assert_eq!(p.cards[0].standing, CardStanding::Valid);
         assert!(
             p.cards[1..]
@@ -520,7 +520,7 @@ mod tests {
                 .all(|c| c.standing == CardStanding::Superseded)
         );
         // Not before the latest event either.
-        let e = record(&db, CARD_REPLACED, on(2025, 2, 1), replace())
+        let e = record(&db, CARD_REPLACED, on(2026, 8, 1), replace())
             .await
             .unwrap_err();
         assert_eq!(refusal(&e).0, "event.effective_date");
@@ -595,13 +595,13 @@ mod tests {
                 LEVEL_1,
                 SON,
                 "event.married.spouse_citizen_id",
-                "the spouse is under the marriageable age: 11 on 2026-11-27, men must be at least 20",
+                "the spouse is under the marriageable age: 9 on 2026-11-27, men must be at least 20",
             ),
             (
                 SON,
                 LEVEL_1,
                 "citizen_id",
-                "the citizen is under the marriageable age: 11 on 2026-11-27, men must be at least 20",
+                "the citizen is under the marriageable age: 9 on 2026-11-27, men must be at least 20",
             ),
             (
                 NO_VNEID,
@@ -883,7 +883,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_stay_within_the_size_limit() {
-        let db = db().with_max_response_bytes(32 * 1024);
+        let db = db().with_max_response_bytes(24 * 1024);
         fill_history(&db, NO_VNEID).await;
         let batch = |n: usize, view: pb::RecordView| {
             db.batch_get_citizens(Request::new(pb::BatchGetCitizensRequest {
@@ -931,7 +931,7 @@ mod tests {
             "{}",
             first.citizens.len()
         );
-        assert!(prost::Message::encoded_len(&first) <= 32 * 1024);
+        assert!(prost::Message::encoded_len(&first) <= 24 * 1024);
         let (mut seen, mut token) = (first.citizens.len(), first.next_page_token);
         while !token.is_empty() && seen < 2_000 {
             let next = db
