@@ -7,19 +7,10 @@ use figment::{Figment, providers::Serialized};
 use sandbox06_proto::citizen::{GetCitizenRequest, citizen_service_client::CitizenServiceClient};
 use sandbox06_runtime::{component::StartError, error::reason_of};
 use sandbox06_testkit::{
-    Answer, FakeUpstream, STUB_SPEC, StubComponent, http1, personas, serve_alone, serve_alone_in,
-    test_config,
+    Answer, FakeUpstream, STUB_SPEC, StubComponent, citizen_in_front_of, edge_in_front_of, http1,
+    personas, serve_alone, serve_alone_in, test_config,
 };
 use tonic::Code;
-
-/// The citizen service alone, its population database at `url`.
-async fn citizen_in_front_of(url: &str) -> sandbox06_testkit::RunningAlone {
-    serve_alone(
-        "citizen",
-        Figment::new().merge(Serialized::default("citizen.population_url", url)),
-    )
-    .await
-}
 
 fn get(citizen_id: &str) -> GetCitizenRequest {
     GetCitizenRequest {
@@ -32,14 +23,7 @@ fn get(citizen_id: &str) -> GetCitizenRequest {
 async fn each_component_alone_answers_through_the_edge() {
     let population = serve_alone("population-db", Figment::new()).await;
     let citizen = citizen_in_front_of(&population.url()).await;
-    let gateway = serve_alone(
-        "gateway",
-        Figment::new().merge(Serialized::default(
-            "gateway.backends.citizen",
-            citizen.url(),
-        )),
-    )
-    .await;
+    let gateway = edge_in_front_of(&citizen.url(), Figment::new()).await;
     let mut client = CitizenServiceClient::connect(gateway.url()).await.unwrap();
     let citizen_record = client
         .get_citizen(get(personas::HAPPY_PATH))
@@ -181,14 +165,7 @@ async fn edge_in_front_of_a_stall(
     extra: Figment,
 ) -> (FakeUpstream, sandbox06_testkit::RunningAlone) {
     let stalled = FakeUpstream::start(Answer::Stall).await;
-    let gateway = serve_alone(
-        "gateway",
-        extra.merge(Serialized::default(
-            "gateway.backends.citizen",
-            stalled.url(),
-        )),
-    )
-    .await;
+    let gateway = edge_in_front_of(&stalled.url(), extra).await;
     (stalled, gateway)
 }
 

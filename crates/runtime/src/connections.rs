@@ -42,6 +42,39 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// TCP keepalive of accepted connections.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
+/// What a listener serves: the server's whole stack, cloned for each connection.
+pub(crate) trait Serves<B>:
+    Service<
+        Request<tonic::body::Body>,
+        Response = Response<B>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S, B> Serves<B> for S where
+    S: Service<
+            Request<tonic::body::Body>,
+            Response = Response<B>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// The response body of what a listener serves.
+pub(crate) trait ResponseBody:
+    Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+impl<B> ResponseBody for B where B: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static {}
+
 /// Serves `service` on every connection `listener` accepts until `shutdown` completes; then
 /// stops accepting and waits for the open connections to finish their calls.
 pub(crate) async fn serve<S, B>(
@@ -50,13 +83,8 @@ pub(crate) async fn serve<S, B>(
     limits: &Limits,
     shutdown: impl Future<Output = ()>,
 ) where
-    S: Service<Request<tonic::body::Body>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
+    S: Serves<B>,
+    B: ResponseBody,
 {
     let builder = connection_builder(limits);
     let timeouts = Timeouts {
@@ -187,13 +215,8 @@ async fn serve_connection<S, B>(
     timeouts: Timeouts,
     mut closing: watch::Receiver<bool>,
 ) where
-    S: Service<Request<tonic::body::Body>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
+    S: Serves<B>,
+    B: ResponseBody,
 {
     let activity = Arc::new(Activity::new());
     let peer = info.remote_addr;
@@ -328,12 +351,9 @@ struct Tracked<S> {
 
 impl<S, B> Service<Request<tonic::body::Body>> for Tracked<S>
 where
-    S: Service<Request<tonic::body::Body>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body<Data = Bytes> + Send + 'static,
+    // The response type named, so that it fixes `B`.
+    S: Serves<B> + Service<Request<tonic::body::Body>, Response = Response<B>>,
+    B: ResponseBody,
 {
     type Response = Response<TrackedBody<B>>;
     type Error = Infallible;

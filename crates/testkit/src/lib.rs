@@ -199,6 +199,24 @@ pub async fn serve_alone_in(
     }
 }
 
+/// The citizen service alone, its population database at `url`.
+pub async fn citizen_in_front_of(url: &str) -> RunningAlone {
+    serve_alone(
+        "citizen",
+        Figment::new().merge(Serialized::default("citizen.population_url", url)),
+    )
+    .await
+}
+
+/// The edge alone, with `extra` settings, routing the citizen service to `citizen_url`.
+pub async fn edge_in_front_of(citizen_url: &str, extra: Figment) -> RunningAlone {
+    serve_alone(
+        "gateway",
+        extra.merge(Serialized::default("gateway.backends.citizen", citizen_url)),
+    )
+    .await
+}
+
 /// The Redis URL of the Redis-backed tests, or `None` (after saying they are skipped).
 pub fn redis_url(test: &str) -> Option<String> {
     match std::env::var("SANDBOX06_TEST_REDIS_URL") {
