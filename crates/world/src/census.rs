@@ -8,7 +8,7 @@ use sandbox06_vn::{
 use time::Date;
 
 use crate::{
-    Country, FATHER_GAPS, MAX_AGE, S_FAMILY, S_SERIAL, SERIALS, Slot,
+    COMMUNITIES, Country, FATHER_GAPS, MAX_AGE, S_FAMILY, S_SERIAL, SERIALS, Slot,
     permutation::{Permutation, Stream, hash_words},
     personas,
 };
@@ -149,8 +149,15 @@ impl Country {
         Permutation::new(self.bucket_key(S_SERIAL, province, year, sex), SERIALS)
     }
 
+    /// The places of a province's largest community: what a father's place is scaled from.
+    pub(crate) fn family_places(&self, province: usize) -> u64 {
+        u64::from(self.max_bucket[province].div_ceil(COMMUNITIES)).max(1)
+    }
+
+    /// The permutation that pairs a bucket's children, by their place within their community,
+    /// with a father's place ([`Self::family_places`]) and a birth-year gap.
     pub(crate) fn family_permutation(&self, province: usize, year: i32, sex: Sex) -> Permutation {
-        let domain = FATHER_GAPS * u64::from(self.max_bucket[province]);
+        let domain = FATHER_GAPS * self.family_places(province);
         Permutation::new(self.bucket_key(S_FAMILY, province, year, sex), domain)
     }
 

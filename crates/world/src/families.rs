@@ -5,41 +5,121 @@ use sandbox06_vn::{CitizenId, Sex};
 use time::{Date, Duration};
 
 use crate::{
-    Country, FATHER_GAP_MIN, FATHER_GAPS, S_BIRTH, S_ETHNIC, S_LIFE, S_NAME, S_PARTNER, S_SURNAME,
-    Slot, names::NamingCustom, permutation::Stream, person::Life, rules::age_on,
+    COMMUNITIES, Country, FATHER_GAP_MIN, FATHER_GAPS, OTHER_LINEAGE, S_BIRTH, S_ETHNIC, S_LIFE,
+    S_NAME, S_PARTNER, S_SURNAME, Slot, names::NamingCustom, permutation::Stream, person::Life,
+    rules::age_on,
 };
 
 impl Country {
-    pub(crate) fn father_of(&self, s: Slot) -> Option<Slot> {
-        let x = self
-            .family_permutation(s.province, s.year, s.sex)
-            .invert(u64::from(s.rank));
-        let rank = (x / FATHER_GAPS) as u32;
-        let year = s.year - FATHER_GAP_MIN - (x % FATHER_GAPS) as i32;
-        self.slot_at(s.province, year, Sex::Male, rank)
+    /// How many ranks of a bucket belong to a community ([`COMMUNITIES`]).
+    fn community_size(&self, province: usize, year: i32, sex: Sex, community: u32) -> u64 {
+        u64::from(
+            self.bucket_size(province, year, sex)
+                .saturating_sub(community)
+                .div_ceil(COMMUNITIES),
+        )
     }
 
+    /// The father, in the child's community: the family permutation gives a father's place
+    /// among the largest community's `m` places and a birth-year gap. In a cohort of fathers
+    /// at least half as large ([`Self::fathers_places`]), the place is scaled to the cohort,
+    /// so children of the living generations all have a father; in smaller (older) cohorts,
+    /// whose men mostly died, a place beyond the cohort is a father not in the database, and
+    /// the child is the first of a lineage (`None`).
+    pub(crate) fn father_of(&self, s: Slot) -> Option<Slot> {
+        let (community, local) = (s.rank % COMMUNITIES, s.rank / COMMUNITIES);
+        let m = self.family_places(s.province);
+        let x = self
+            .family_permutation(s.province, s.year, s.sex)
+            .invert(u64::from(local));
+        let year = s.year - FATHER_GAP_MIN - (x % FATHER_GAPS) as i32;
+        let n = self.community_size(s.province, year, Sex::Male, community);
+        let u = x / FATHER_GAPS;
+        let place = if Self::scaled(n, m) { u * n / m } else { u };
+        if place >= n {
+            return None;
+        }
+        self.slot_at(
+            s.province,
+            year,
+            Sex::Male,
+            place as u32 * COMMUNITIES + community,
+        )
+    }
+
+    /// Whether fathers' places are scaled to a cohort of `n` places of `m`.
+    fn scaled(n: u64, m: u64) -> bool {
+        4 * n >= m
+    }
+
+    /// The family places ([`Self::father_of`]) that give a father at `place` in a cohort of
+    /// `n` places of `m`.
+    fn fathers_places(place: u64, n: u64, m: u64) -> std::ops::Range<u64> {
+        if Self::scaled(n, m) {
+            // floor(u * n / m) == place
+            (place * m).div_ceil(n)..((place + 1) * m).div_ceil(n)
+        } else {
+            place..place + 1
+        }
+    }
+
+    /// A man's children, eldest first.
     pub(crate) fn children_of(&self, father: Slot) -> Vec<Slot> {
         let mut children = Vec::new();
-        for gap in 0..FATHER_GAPS {
-            let year = father.year + FATHER_GAP_MIN + gap as i32;
-            if year > self.reference.year() {
-                break;
-            }
-            for sex in [Sex::Male, Sex::Female] {
-                let x = u64::from(father.rank) * FATHER_GAPS + gap;
-                let rank = self.family_permutation(father.province, year, sex).apply(x) as u32;
-                if let Some(child) = self.slot_at(father.province, year, sex, rank) {
-                    children.push(child);
-                }
-            }
-        }
+        self.each_child(father, |child| {
+            children.push(child);
+            true
+        });
         children
     }
 
-    /// Birth-year offset of a man's wife (−1..=6 years younger), keyed by rank.
+    /// Whether a man has a child.
+    pub(crate) fn has_children(&self, father: Slot) -> bool {
+        let mut any = false;
+        self.each_child(father, |_| {
+            any = true;
+            false
+        });
+        any
+    }
+
+    /// Calls `f` with each of a man's children, eldest first, while it returns `true`.
+    pub(crate) fn each_child(&self, father: Slot, mut f: impl FnMut(Slot) -> bool) {
+        let (community, local) = (
+            father.rank % COMMUNITIES,
+            u64::from(father.rank / COMMUNITIES),
+        );
+        let m = self.family_places(father.province);
+        let n = self.community_size(father.province, father.year, Sex::Male, community);
+        if local >= n {
+            return;
+        }
+        let places = Self::fathers_places(local, n, m);
+        for gap in 0..FATHER_GAPS {
+            let year = father.year + FATHER_GAP_MIN + gap as i32;
+            if year > self.reference.year() {
+                return;
+            }
+            for sex in [Sex::Male, Sex::Female] {
+                let permutation = self.family_permutation(father.province, year, sex);
+                for u in places.clone() {
+                    let local = permutation.apply(u * FATHER_GAPS + gap) as u32;
+                    let rank = local * COMMUNITIES + community;
+                    if let Some(child) = self.slot_at(father.province, year, sex, rank)
+                        && !f(child)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Birth-year offset of a man's wife (−1..=5 years younger), keyed by rank. With fathers 24
+    /// years or more older than their children (by year of birth), a mother is 19 years or
+    /// more older by year, so 18 or more at the birth.
     pub(crate) fn partner_offset(&self, province: usize, rank: u32) -> i32 {
-        Stream::new(&[self.seed, S_PARTNER, province as u64, u64::from(rank)]).below(8) as i32 - 1
+        Stream::new(&[self.seed, S_PARTNER, province as u64, u64::from(rank)]).below(7) as i32 - 1
     }
 
     pub(crate) fn partner_slot(&self, s: Slot) -> Option<Slot> {
@@ -58,6 +138,8 @@ impl Country {
         cur
     }
 
+    /// A lineage's ethnicity: its community's, or for [`OTHER_LINEAGE`] of lineages one drawn
+    /// from the province's shares. Communities take the province's groups in their shares.
     pub(crate) fn ethnicity_of_root(&self, root: Slot) -> &'static str {
         let p = &self.units.provinces[root.province];
         let mut rng = Stream::new(&[
@@ -66,7 +148,12 @@ impl Country {
             root.province as u64,
             u64::from(root.rank),
         ]);
-        let mut x = rng.unit() * 100.0;
+        let community = root.rank % COMMUNITIES;
+        let mut x = if rng.chance(OTHER_LINEAGE) {
+            rng.unit() * 100.0
+        } else {
+            (f64::from(community) + 0.5) * 100.0 / f64::from(COMMUNITIES)
+        };
         for (group, share) in &p.ethnicities {
             if x < *share {
                 return group;

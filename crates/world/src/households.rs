@@ -1,15 +1,30 @@
 //! Marriages and households: who is married or divorced, where a household lives, who heads
 //! it and who belongs to it.
 
+use std::cell::RefCell;
+
 use sandbox06_vn::{CitizenId, Sex};
+use time::Date;
 
 use crate::{
-    Country, S_HOME, S_HOUSEHOLD, S_MARRIAGE, S_STAY, Slot,
+    Country, S_HEAD, S_HEIR, S_HOME, S_HOUSEHOLD, S_MARRIAGE, S_STAY, Slot,
     names::STREETS,
     permutation::Stream,
     person::{CommuneRef, Household, Life, Member, Place},
     rules::age_on,
 };
+
+/// Share of families in which the eldest married son keeps his parents' home with his wife
+/// and children (*estimate*, see docs/domain.md).
+pub const HEIR_AT_HOME: f64 = 0.85;
+/// Age from which a father hands the headship of the home to the son who keeps it.
+pub const HANDOVER_AGE: i32 = 75;
+/// Share of couples on their own whose household the wife heads (*estimate*).
+pub const WIFE_HEADS: f64 = 0.15;
+/// Share of single or divorced adults under 30 who live with a parent (*estimate*).
+pub const STAYS_UNDER_30: f64 = 0.9;
+/// Share of single or divorced adults from 30 who live with a parent (*estimate*).
+pub const STAYS_FROM_30: f64 = 0.6;
 
 impl Country {
     /// Whether the couple headed by `husband` is (or was) married, and whether divorced.
@@ -24,14 +39,15 @@ impl Country {
             return None;
         }
         let mut rng = self.stream(S_MARRIAGE, husband_id);
+        // Ever married by age (*estimate*; about 4 in 100 men never marry).
         let p = match age_h {
             ..23 => 0.15,
             23..26 => 0.4,
-            26..30 => 0.65,
-            30..35 => 0.82,
-            _ => 0.9,
+            26..30 => 0.7,
+            30..35 => 0.88,
+            _ => 0.96,
         };
-        let married = rng.chance(p) || !self.children_of(husband).is_empty();
+        let married = rng.chance(p) || self.has_children(husband);
         married.then(|| (wife, rng.chance(0.03)))
     }
 
@@ -81,94 +97,444 @@ impl Country {
         }
     }
 
-    /// Whether a never-married citizen under 30 lives with a parent: every minor does, most
-    /// young adults.
-    pub(crate) fn stays_with_parents(&self, child: Slot, child_id: CitizenId) -> bool {
-        let age = age_on(self.birth_date(child, child_id), self.reference);
-        if age >= 30 || self.spouse_of(child).is_some() {
-            return false;
-        }
-        age < 18 || self.stream(S_STAY, child_id).chance(0.6)
-    }
-
     pub(crate) fn is_alive_slot(&self, s: Slot) -> (CitizenId, bool) {
         let id = self.id_of(s);
         let alive = self.life_of(id, self.birth_date(s, id)) == Life::Alive;
         (id, alive)
     }
+}
 
-    /// The household head's slot and this citizen's relation to the head: a married woman
-    /// lives with her husband, a married man heads his household, a child who stays with the
-    /// parents lives with the father, or the mother when the father is dead or not a head.
-    pub(crate) fn household_head(&self, s: Slot, id: CitizenId) -> (Slot, &'static str) {
-        match (s.sex, self.spouse_of(s)) {
-            (Sex::Female, Some((husband, false))) if self.is_alive_slot(husband).1 => {
-                return (husband, "Vợ");
-            }
-            (Sex::Male, Some((_, false))) => return (s, "Chủ hộ"),
-            _ => {}
+/// What one record's household asks of the citizen's kin, each fact computed once: a
+/// household is found by following parents, couples and heirs, and its members by asking the
+/// same of every relative who may live there.
+pub(crate) struct Kin<'a> {
+    country: &'a Country,
+    facts: Cache<Facts>,
+    couples: Cache<Option<(Slot, bool)>>,
+    fathers: Cache<Option<Slot>>,
+    children: Cache<Vec<Slot>>,
+    heirs: Cache<Option<Slot>>,
+    heads: Cache<Slot>,
+}
+
+/// Facts about the few dozen relatives one record asks about, in the order first asked.
+type Cache<V> = RefCell<Vec<(Slot, V)>>;
+
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    id: CitizenId,
+    birth: Date,
+    alive: bool,
+}
+
+/// The cached value for `key`, computed by `f` the first time.
+fn cached<V: Clone>(cache: &Cache<V>, key: Slot, f: impl FnOnce() -> V) -> V {
+    if let Some((_, v)) = cache.borrow().iter().find(|(k, _)| *k == key) {
+        return v.clone();
+    }
+    let v = f();
+    cache.borrow_mut().push((key, v.clone()));
+    v
+}
+
+impl<'a> Kin<'a> {
+    pub(crate) fn new(country: &'a Country) -> Self {
+        Kin {
+            country,
+            facts: RefCell::default(),
+            couples: RefCell::default(),
+            fathers: RefCell::default(),
+            children: RefCell::default(),
+            heirs: RefCell::default(),
+            heads: RefCell::default(),
         }
-        if self.stays_with_parents(s, id)
-            && let Some(father) = self.father_of(s)
-        {
-            for parent in [Some(father), self.partner_slot(father)]
-                .into_iter()
-                .flatten()
-            {
-                let (parent_id, alive) = self.is_alive_slot(parent);
-                if alive && self.household_head(parent, parent_id).0 == parent {
-                    return (parent, "Con");
-                }
-            }
-        }
-        (s, "Chủ hộ")
     }
 
-    /// Everyone whose own record names `head` as head of household, head first.
-    pub(crate) fn household(
-        &self,
-        head: Slot,
-        head_id: CitizenId,
-        relation: &'static str,
-    ) -> Household {
-        let (_, head_name) = self.name_of(head);
+    fn facts(&self, s: Slot) -> Facts {
+        cached(&self.facts, s, || {
+            let c = self.country;
+            let id = c.id_of(s);
+            let birth = c.birth_date(s, id);
+            Facts {
+                id,
+                birth,
+                alive: c.life_of(id, birth) == Life::Alive,
+            }
+        })
+    }
+
+    fn id(&self, s: Slot) -> CitizenId {
+        self.facts(s).id
+    }
+
+    fn alive(&self, s: Slot) -> bool {
+        self.facts(s).alive
+    }
+
+    fn age(&self, s: Slot) -> i32 {
+        age_on(self.facts(s).birth, self.country.reference)
+    }
+
+    fn father(&self, s: Slot) -> Option<Slot> {
+        cached(&self.fathers, s, || self.country.father_of(s))
+    }
+
+    fn children(&self, father: Slot) -> Vec<Slot> {
+        cached(&self.children, father, || self.country.children_of(father))
+    }
+
+    /// A man's wife and whether they divorced, when he married.
+    fn couple(&self, husband: Slot) -> Option<(Slot, bool)> {
+        cached(&self.couples, husband, || self.country.couple(husband))
+    }
+
+    fn spouse(&self, s: Slot) -> Option<(Slot, bool)> {
+        match s.sex {
+            Sex::Male => self.couple(s),
+            Sex::Female => {
+                let husband = self.country.partner_slot(s)?;
+                let (wife, divorced) = self.couple(husband)?;
+                (wife == s).then_some((husband, divorced))
+            }
+        }
+    }
+
+    /// The husband of the couple a citizen belongs to, while it lasts (married, or widowed):
+    /// the citizen for a man, her husband for a woman; `None` for the single and divorced.
+    fn couple_of(&self, s: Slot) -> Option<Slot> {
+        match self.spouse(s)? {
+            (_, true) => None,
+            (husband, false) if s.sex == Sex::Female => Some(husband),
+            _ => Some(s),
+        }
+    }
+
+    /// A citizen's parents, the one to live with first: the mother first when they divorced.
+    fn parents(&self, s: Slot) -> ([Option<Slot>; 2], bool) {
+        let Some(father) = self.father(s) else {
+            return ([None, None], false);
+        };
+        match self.couple(father) {
+            Some((mother, true)) => ([Some(mother), Some(father)], true),
+            Some((mother, false)) => ([Some(father), Some(mother)], false),
+            None => ([Some(father), None], false),
+        }
+    }
+
+    fn is_parent(&self, parent: Slot, child: Slot) -> bool {
+        self.parents(child).0.contains(&Some(parent))
+    }
+
+    /// The son who keeps his parents' home, with his wife and children: in
+    /// [`HEIR_AT_HOME`] of families, the eldest living son who is married (or widowed), while
+    /// a parent of the couple is alive.
+    fn heir(&self, father: Slot) -> Option<Slot> {
+        cached(&self.heirs, father, || {
+            let (wife, divorced) = self.couple(father)?;
+            if divorced || !(self.alive(father) || self.alive(wife)) {
+                return None;
+            }
+            if !self
+                .country
+                .stream(S_HEIR, self.id(father))
+                .chance(HEIR_AT_HOME)
+            {
+                return None;
+            }
+            let keeps = |son: Slot| {
+                son.sex == Sex::Male
+                    && self.alive(son)
+                    && self.couple(son).is_some_and(|(_, divorced)| !divorced)
+            };
+            if let Some((_, children)) = self.children.borrow().iter().find(|(f, _)| *f == father) {
+                return children.iter().copied().find(|&son| keeps(son));
+            }
+            let mut heir = None;
+            self.country.each_child(father, |son| {
+                if keeps(son) {
+                    heir = Some(son);
+                }
+                heir.is_none()
+            });
+            heir
+        })
+    }
+
+    /// The first of a family home's line of men: up from a husband, the fathers whose home
+    /// their heir keeps ([`Self::heir`]).
+    fn line_top(&self, husband: Slot) -> Slot {
+        let mut top = husband;
+        while let Some(father) = self.father(top)
+            && self.heir(father) == Some(top)
+        {
+            top = father;
+        }
+        top
+    }
+
+    /// The men of a family home, eldest first: the first of its line and the heirs down
+    /// from him.
+    fn line(&self, husband: Slot) -> Vec<Slot> {
+        let mut line = vec![self.line_top(husband)];
+        while let Some(heir) = line.last().and_then(|&m| self.heir(m)) {
+            line.push(heir);
+        }
+        line
+    }
+
+    /// Who heads the home of a husband's line: down the line, the first living man under
+    /// [`HANDOVER_AGE`], or else the youngest living one, and in [`WIFE_HEADS`] of homes his
+    /// wife instead; `None` when all are dead.
+    fn line_head(&self, husband: Slot) -> Option<Slot> {
+        let top = self.line_top(husband);
+        let mut cur = Some(top);
+        let mut head = None;
+        while let Some(man) = cur {
+            if self.alive(man) {
+                head = Some(man);
+                if self.age(man) < HANDOVER_AGE {
+                    break;
+                }
+            }
+            cur = self.heir(man);
+        }
+        let head = head?;
+        // A wife heads the home of a couple that keeps no parents' home.
+        if head == top
+            && let Some((wife, false)) = self.couple(head)
+            && self.alive(wife)
+            && self
+                .country
+                .stream(S_HEAD, self.id(head))
+                .chance(WIFE_HEADS)
+        {
+            return Some(wife);
+        }
+        Some(head)
+    }
+
+    /// Whether a single or divorced citizen lives with a parent: every minor does; of adults,
+    /// [`STAYS_UNDER_30`] of those under 30 and [`STAYS_FROM_30`] of the others.
+    fn stays_with_parents(&self, s: Slot) -> bool {
+        let age = self.age(s);
+        age < 18
+            || self.country.stream(S_STAY, self.id(s)).chance(if age < 30 {
+                STAYS_UNDER_30
+            } else {
+                STAYS_FROM_30
+            })
+    }
+
+    /// The head of the household a living citizen is registered in. A couple lives in its
+    /// line's home ([`Self::line`]); the single and divorced live with a parent
+    /// ([`Self::stays_with_parents`]) or alone; a minor with no living parent lives with a
+    /// grandparent, and one who stays with no parent to stay with, with a married brother or
+    /// sister who heads a household.
+    pub(crate) fn head(&self, s: Slot) -> Slot {
+        cached(&self.heads, s, || self.find_head(s))
+    }
+
+    fn find_head(&self, s: Slot) -> Slot {
+        if let Some(husband) = self.couple_of(s) {
+            return self.line_head(husband).unwrap_or(s);
+        }
+        if !self.stays_with_parents(s) {
+            return s;
+        }
+        let (parents, _) = self.parents(s);
+        let living = |p: &Option<Slot>| p.filter(|&p| self.alive(p));
+        let guardian = parents.iter().find_map(living).or_else(|| {
+            (self.age(s) < 18)
+                .then(|| {
+                    parents
+                        .iter()
+                        .flatten()
+                        .flat_map(|&p| self.parents(p).0)
+                        .find_map(|g| living(&g))
+                })
+                .flatten()
+        });
+        if let Some(guardian) = guardian {
+            return self.head(guardian);
+        }
+        let father = parents.iter().flatten().find(|p| p.sex == Sex::Male);
+        for sibling in father.map(|&f| self.children(f)).unwrap_or_default() {
+            if sibling != s
+                && self.age(sibling) >= 18
+                && self.alive(sibling)
+                && self.couple_of(sibling).is_some()
+                && self.head(sibling) == sibling
+            {
+                return sibling;
+            }
+        }
+        s
+    }
+
+    /// What a member of a household is to its head, as the registry words it.
+    pub(crate) fn relation(&self, s: Slot, head: Slot) -> &'static str {
+        if s == head {
+            return "Chủ hộ";
+        }
+        if self
+            .spouse(s)
+            .is_some_and(|(x, divorced)| x == head && !divorced)
+        {
+            return if s.sex == Sex::Female {
+                "Vợ"
+            } else {
+                "Chồng"
+            };
+        }
+        if self.is_parent(head, s) {
+            return "Con";
+        }
+        if self.is_parent(s, head) {
+            return if s.sex == Sex::Male { "Bố" } else { "Mẹ" };
+        }
+        let husband = self.couple_of(s).filter(|&h| h != s);
+        if husband.is_some_and(|h| self.is_parent(head, h)) {
+            return "Con dâu";
+        }
+        let (parents, _) = self.parents(s);
+        let (head_parents, _) = self.parents(head);
+        let father = self.father(s);
+        if father.is_some() && father == self.father(head) {
+            let older = (self.facts(s).birth, s.rank) < (self.facts(head).birth, head.rank);
+            return match (older, s.sex) {
+                (true, Sex::Male) => "Anh",
+                (true, Sex::Female) => "Chị",
+                (false, _) => "Em",
+            };
+        }
+        let grandparent_is = |g: Slot| parents.iter().flatten().any(|&p| self.is_parent(g, p));
+        if grandparent_is(head) {
+            return "Cháu";
+        }
+        // A child of the head's brother or sister.
+        let head_father = self.father(head);
+        if head_father.is_some()
+            && parents
+                .iter()
+                .flatten()
+                .any(|&p| self.father(p) == head_father)
+        {
+            return "Cháu";
+        }
+        if husband.is_some_and(|h| {
+            self.parents(h)
+                .0
+                .iter()
+                .flatten()
+                .any(|&p| self.is_parent(head, p))
+        }) {
+            return "Cháu dâu";
+        }
+        if head_parents.iter().flatten().any(|&p| self.is_parent(s, p)) {
+            return if s.sex == Sex::Male { "Ông" } else { "Bà" };
+        }
+        if parents.iter().flatten().any(|&p| {
+            self.parents(p)
+                .0
+                .iter()
+                .flatten()
+                .any(|&g| self.is_parent(head, g))
+        }) {
+            return "Chắt";
+        }
+        "Khác"
+    }
+
+    /// Everyone whose own record names `head` as head of household, head first. Found from
+    /// the men of the head's line ([`Self::line`]) and their wives, and the head's brothers
+    /// and sisters when both parents died; then, from everyone found, their wives, their
+    /// children, and their grandchildren whose parents both died.
+    pub(crate) fn household(&self, head: Slot) -> Household {
+        let c = self.country;
+        let head_id = self.id(head);
+        let (_, head_name) = c.name_of(head);
+        let mut seen: Vec<Slot> = vec![head];
+        let mut queue: Vec<Slot> = Vec::new();
+        let mut add = |s: Slot, queue: &mut Vec<Slot>| {
+            if !seen.contains(&s) {
+                seen.push(s);
+                queue.push(s);
+            }
+        };
+        let men = match self.couple_of(head) {
+            Some(husband) => self.line(husband),
+            None => Vec::new(),
+        };
+        for &man in &men {
+            add(man, &mut queue);
+            if let Some((wife, _)) = self.couple(man) {
+                add(wife, &mut queue);
+            }
+        }
+        let (head_parents, _) = self.parents(head);
+        if let Some(father) = self.father(head)
+            && !head_parents.iter().flatten().any(|&p| self.alive(p))
+        {
+            for sibling in self.children(father) {
+                add(sibling, &mut queue);
+            }
+        }
         let mut members = vec![Member {
             id: head_id,
             full_name: head_name.clone(),
             relation: "Chủ hộ",
         }];
-        let mut consider = |slot: Slot, relation: &'static str| {
-            let (id, alive) = self.is_alive_slot(slot);
-            if alive && self.household_head(slot, id).0 == head {
-                members.push(Member {
-                    id,
-                    full_name: self.name_of(slot).1,
-                    relation,
-                });
+        let mut next = 0;
+        let mut here = vec![head];
+        while next < here.len() {
+            let s = here[next];
+            next += 1;
+            // The couple whose children follow this member.
+            let husband = match s.sex {
+                Sex::Male => Some(s),
+                Sex::Female => self.spouse(s).map(|(h, _)| h),
+            };
+            if s.sex == Sex::Male
+                && let Some((wife, _)) = self.couple(s)
+            {
+                add(wife, &mut queue);
             }
-        };
-        // The couple's slot is the husband's: a woman's children are her partner's.
-        let husband = match head.sex {
-            Sex::Male => Some(head),
-            Sex::Female => self.partner_slot(head),
-        };
-        if head.sex == Sex::Male
-            && let Some(wife) = self.partner_slot(head)
-        {
-            consider(wife, "Vợ");
-        }
-        for child in husband.map(|h| self.children_of(h)).unwrap_or_default() {
-            consider(child, "Con");
+            for child in husband.map(|h| self.children(h)).unwrap_or_default() {
+                add(child, &mut queue);
+                if !self.alive(child) {
+                    let (other, _) = self.spouse(child).unzip();
+                    if other.is_none_or(|o| !self.alive(o)) {
+                        let father = if child.sex == Sex::Male {
+                            Some(child)
+                        } else {
+                            other
+                        };
+                        for grandchild in father.map(|f| self.children(f)).unwrap_or_default() {
+                            add(grandchild, &mut queue);
+                        }
+                    }
+                }
+            }
+            while let Some(candidate) = queue.pop() {
+                if self.alive(candidate) && self.head(candidate) == head {
+                    here.push(candidate);
+                    members.push(Member {
+                        id: self.id(candidate),
+                        full_name: c.name_of(candidate).1,
+                        relation: self.relation(candidate, head),
+                    });
+                }
+            }
         }
         let code = format!(
             "{:012}",
-            self.stream(S_HOUSEHOLD, head_id).below(1_000_000_000_000)
+            c.stream(S_HOUSEHOLD, head_id).below(1_000_000_000_000)
         );
         Household {
             code,
             head: head_id,
             head_name,
-            relation,
+            relation: "Chủ hộ",
             members,
         }
     }

@@ -43,6 +43,13 @@ const SERIALS: u64 = 1_000_000;
 /// Birth-year gaps between a father and his children: 24..24+FATHER_GAPS years.
 const FATHER_GAPS: u64 = 16;
 const FATHER_GAP_MIN: i32 = 24;
+/// Families are grouped into this many communities by rank: a citizen's community is the rank
+/// modulo `COMMUNITIES`, and fathers, children and couples (who share a rank) are of one
+/// community, so a community keeps its ethnicity and marriages across groups stay rare.
+const COMMUNITIES: u32 = 1_000;
+/// Share of lineages whose ethnicity is drawn from the province's shares instead of taken from
+/// their community's: where they marry, couples of two ethnicities (*estimate*, see docs/domain.md).
+const OTHER_LINEAGE: f64 = 0.04;
 
 // Purposes of the random streams: each field has its own, so adding one never shifts another.
 const S_SERIAL: u64 = 1;
@@ -65,6 +72,8 @@ const S_LIFE: u64 = 17;
 const S_STAY: u64 = 18;
 const S_BARCODE: u64 = 19;
 const S_CHILD_CARD: u64 = 20;
+const S_HEIR: u64 = 21;
+const S_HEAD: u64 = 22;
 
 /// How much of a record to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@ use sandbox06_vn::CitizenId;
 
 use crate::{
     Country, S_BIRTHPLACE, S_MARKS, Slot, View,
+    households::Kin,
     names::MARKS,
     person::{CommuneRef, Life, Marital, Person, Place, Relative, Vneid},
     rules::{CARD_AGE, age_on},
@@ -46,13 +47,14 @@ impl Country {
         let (full_name, ethnicity, religion) = self.lineage(s, id);
         let birth_registration = self.birth_place(s, id);
         // The basic view skips the household, so it has no residence to print on cards either.
+        let kin = Kin::new(self);
         let home = (view == View::Full).then(|| {
-            let (head, relation) = self.household_head(s, id);
+            let head = kin.head(s);
             let head_id = if head == s { id } else { self.id_of(head) };
             (
                 head,
                 head_id,
-                relation,
+                kin.relation(s, head),
                 self.own_home(head_id, head.province),
             )
         });
@@ -89,7 +91,7 @@ impl Country {
             marks: String::new(),
             persona: None,
         };
-        let Some((head, head_id, relation, _)) = home else {
+        let Some((head, _, relation, _)) = home else {
             return person;
         };
         let father = self.father_of(s);
@@ -113,7 +115,9 @@ impl Country {
             }
         }
         if life == Life::Alive {
-            person.household = Some(self.household(head, head_id, relation));
+            let mut household = kin.household(head);
+            household.relation = relation;
+            person.household = Some(household);
         }
         person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
         person.insurance = if life == Life::Alive {
