@@ -160,8 +160,16 @@ impl Country {
         let ethnicity = self.ethnicity_of_root(root);
         let religion = self.religion_of_root(root, ethnicity);
         let custom = NamingCustom::of(ethnicity);
-        let family = custom.family(&mut self.stream(S_SURNAME, root_id));
-        let name = custom.full_name(family, s.sex, s.year, &mut self.stream(S_NAME, id));
+        let root_province = self.units.provinces[root.province].code;
+        let family = custom.family(root_province, &mut self.stream(S_SURNAME, root_id));
+        let province = self.units.provinces[s.province].code;
+        let name = custom.full_name(
+            family,
+            s.sex,
+            s.year,
+            province,
+            &mut self.stream(S_NAME, id),
+        );
         (name, ethnicity, religion)
     }
 

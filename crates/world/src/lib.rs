@@ -14,7 +14,8 @@
 //! The computation is split by concern: `census` (bucket sizes, ranks, enumeration),
 //! `families` (fathers, children, couples, lineage, births and deaths), `households` (marriages,
 //! homes, heads and members), `documents` (cards, what a card prints), `facets` (what other national systems own: the VNeID
-//! account, health insurance)
+//! account, health insurance), `names` (what a lineage and a person are called, by ethnic
+//! group, region and birth cohort)
 //! and `records` (a citizen's record assembled from them).
 
 mod census;
@@ -22,7 +23,7 @@ pub mod documents;
 pub mod facets;
 mod families;
 mod households;
-mod names;
+pub mod names;
 pub mod permutation;
 pub mod person;
 pub mod personas;
