@@ -6,8 +6,8 @@ use time::{Date, Duration};
 
 use crate::{
     COMMUNITIES, Country, FATHER_GAP_MIN, FATHER_GAPS, OTHER_LINEAGE, S_BIRTH, S_ETHNIC, S_LIFE,
-    S_NAME, S_PARTNER, S_SURNAME, Slot, names::NamingCustom, permutation::Stream, person::Life,
-    rules::age_on,
+    S_NAME, S_PARTNER, S_RELIGION, S_SURNAME, Slot, names::NamingCustom, permutation::Stream,
+    person::Life, religions, rules::age_on,
 };
 
 impl Country {
@@ -163,34 +163,20 @@ impl Country {
         "Kinh"
     }
 
+    /// The religion of everyone of a lineage: drawn once, from the ethnic group's table or, for
+    /// the Kinh, from the root's province's (see [`religions::draw`]).
     pub(crate) fn religion_of_root(&self, root: Slot, ethnicity: &str) -> &'static str {
         let mut rng = Stream::new(&[
             self.seed,
-            S_ETHNIC + 100,
+            S_RELIGION,
             root.province as u64,
             u64::from(root.rank),
         ]);
-        let by_group: Option<&[(&'static str, f64)]> = match ethnicity {
-            "Chăm" => Some(&[("Bà-la-môn", 40.0), ("Hồi giáo", 40.0), ("Không", 20.0)]),
-            "Khmer" => Some(&[("Phật giáo", 90.0), ("Không", 10.0)]),
-            "Hoa" => Some(&[("Phật giáo", 45.0), ("Không", 55.0)]),
-            "H'Mông" | "Ê Đê" | "Gia Rai" | "Ba Na" | "M'Nông" | "Cơ Ho" => {
-                Some(&[("Tin lành", 30.0), ("Công giáo", 15.0), ("Không", 55.0)])
-            }
-            "Kinh" => None,
-            _ => Some(&[("Không", 100.0)]),
-        };
-        if let Some(table) = by_group {
-            return rng.weighted(table);
-        }
-        let mut x = rng.unit() * 100.0;
-        for (religion, share) in &self.units.provinces[root.province].religions {
-            if x < *share {
-                return religion;
-            }
-            x -= share;
-        }
-        "Không"
+        religions::draw(
+            ethnicity,
+            &self.units.provinces[root.province].religions,
+            &mut rng,
+        )
     }
 
     pub(crate) fn birth_date(&self, s: Slot, id: CitizenId) -> Date {
@@ -247,8 +233,16 @@ impl Country {
         let ethnicity = self.ethnicity_of_root(root);
         let religion = self.religion_of_root(root, ethnicity);
         let custom = NamingCustom::of(ethnicity);
-        let family = custom.family(&mut self.stream(S_SURNAME, root_id));
-        let name = custom.full_name(family, s.sex, s.year, &mut self.stream(S_NAME, id));
+        let root_province = self.units.provinces[root.province].code;
+        let family = custom.family(root_province, &mut self.stream(S_SURNAME, root_id));
+        let province = self.units.provinces[s.province].code;
+        let name = custom.full_name(
+            family,
+            s.sex,
+            s.year,
+            province,
+            &mut self.stream(S_NAME, id),
+        );
         (name, ethnicity, religion)
     }
 

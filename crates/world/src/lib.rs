@@ -14,7 +14,8 @@
 //! The computation is split by concern: `census` (bucket sizes, ranks, enumeration),
 //! `families` (fathers, children, couples, lineage, births and deaths), `households` (marriages,
 //! homes, heads and members), `documents` (cards, what a card prints), `facets` (what other national systems own: the VNeID
-//! account, health insurance)
+//! account, health insurance), `names` and `religions` (what a lineage and a person are called
+//! and believe, by ethnic group, region and birth cohort)
 //! and `records` (a citizen's record assembled from them).
 
 mod census;
@@ -22,11 +23,12 @@ pub mod documents;
 pub mod facets;
 mod families;
 mod households;
-mod names;
+pub mod names;
 pub mod permutation;
 pub mod person;
 pub mod personas;
 mod records;
+pub mod religions;
 pub mod rules;
 
 use time::Date;
@@ -74,6 +76,8 @@ const S_BARCODE: u64 = 19;
 const S_CHILD_CARD: u64 = 20;
 const S_HEIR: u64 = 21;
 const S_HEAD: u64 = 22;
+/// Religion, keyed by lineage root; 105 is the key religions were always drawn with.
+const S_RELIGION: u64 = 105;
 
 /// How much of a record to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

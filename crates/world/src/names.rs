@@ -1,59 +1,283 @@
-//! Name tables: Vietnamese naming by realistic shares, and the naming customs of some
-//! ethnic groups (Chăm, Raglai, Khmer, H'Mông, Ê Đê, Gia Rai).
+//! Name tables and naming customs: Vietnamese names by birth cohort and region, and the
+//! customs of the Thái, H'Mông, Ê Đê, Gia Rai, Khmer, Chăm and Raglai. Shares are percentages
+//! (weights: a table need not sum to 100); docs/domain.md gives their sources or marks them as
+//! estimates. Every name is NFC.
 
 use super::permutation::Stream;
 use sandbox06_vn::Sex;
 
-/// Kinh family names with their approximate shares in percent.
-pub const KINH_FAMILY: &[(&str, f64)] = &[
-    ("Nguyễn", 38.0),
-    ("Trần", 11.0),
-    ("Lê", 9.5),
-    ("Phạm", 7.0),
-    ("Hoàng", 3.0),
-    ("Huỳnh", 2.0),
-    ("Phan", 4.5),
-    ("Vũ", 2.0),
-    ("Võ", 1.9),
-    ("Đặng", 2.1),
-    ("Bùi", 2.0),
-    ("Đỗ", 1.4),
-    ("Hồ", 1.3),
-    ("Ngô", 1.3),
-    ("Dương", 1.0),
-    ("Lý", 0.5),
-    ("Đinh", 0.8),
-    ("Trương", 0.8),
-    ("Đào", 0.5),
-    ("Đoàn", 0.5),
-    ("Mai", 0.5),
-    ("Trịnh", 0.5),
-    ("Hà", 0.5),
-    ("Lâm", 0.4),
-    ("Cao", 0.4),
-    ("Lương", 0.4),
-    ("Phùng", 0.3),
-    ("Tạ", 0.3),
-    ("Châu", 0.3),
-    ("Tô", 0.2),
-    ("Lưu", 0.2),
-    ("Quách", 0.2),
-    ("Thái", 0.2),
-    ("Vương", 0.2),
-    ("Lại", 0.2),
-    ("Kiều", 0.1),
-    ("La", 0.1),
+/// The first pre-2025 province code of the south for family names: Đà Nẵng (48) and every
+/// province after it in GSO order lie from there southwards.
+pub const SOUTH_FROM: u8 = 48;
+
+/// An Giang's pre-2025 province code: its Khmer are often named with "Chau" or "Néang".
+pub const AN_GIANG: u8 = 89;
+
+/// Kinh family names: share in the north (codes below [`SOUTH_FROM`]) and in the south. Hoàng
+/// and Vũ are read Huỳnh and Võ in the south, so each pair keeps its national share.
+pub const KINH_FAMILY: &[(&str, f64, f64)] = &[
+    ("Nguyễn", 38.4, 38.4),
+    ("Trần", 11.0, 11.0),
+    ("Lê", 9.5, 9.5),
+    ("Phạm", 7.1, 7.1),
+    ("Hoàng", 4.7, 0.8),
+    ("Huỳnh", 0.4, 4.3),
+    ("Phan", 4.5, 4.5),
+    ("Vũ", 3.3, 0.5),
+    ("Võ", 0.6, 3.4),
+    ("Đặng", 2.1, 2.1),
+    ("Bùi", 2.0, 2.0),
+    ("Đỗ", 1.4, 1.4),
+    ("Hồ", 1.3, 1.3),
+    ("Ngô", 1.3, 1.3),
+    ("Dương", 1.0, 1.0),
+    ("Lý", 0.5, 0.5),
+    ("Đinh", 0.8, 0.6),
+    ("Trương", 0.6, 0.9),
+    ("Đào", 0.6, 0.4),
+    ("Đoàn", 0.5, 0.5),
+    ("Mai", 0.5, 0.5),
+    ("Trịnh", 0.7, 0.3),
+    ("Hà", 0.5, 0.3),
+    ("Lâm", 0.3, 0.5),
+    ("Cao", 0.4, 0.4),
+    ("Lương", 0.4, 0.4),
+    ("Phùng", 0.4, 0.2),
+    ("Tạ", 0.3, 0.3),
+    ("Châu", 0.1, 0.4),
+    ("Tô", 0.2, 0.2),
+    ("Lưu", 0.2, 0.3),
+    ("Quách", 0.2, 0.2),
+    ("Thái", 0.2, 0.2),
+    ("Vương", 0.2, 0.2),
+    ("Lại", 0.2, 0.1),
+    ("Kiều", 0.1, 0.1),
+    ("La", 0.1, 0.1),
 ];
 
-const KINH_MIDDLE_MALE: &[(&str, f64)] = &[
-    ("Văn", 30.0),
+/// Tày family names.
+pub const TAY_FAMILY: &[(&str, f64)] = &[
+    ("Hoàng", 20.0),
+    ("Nông", 15.0),
+    ("Lương", 8.0),
+    ("Bế", 8.0),
+    ("Hà", 8.0),
+    ("Nguyễn", 8.0),
+    ("Đàm", 6.0),
+    ("Triệu", 6.0),
+    ("Ma", 5.0),
+    ("Lục", 5.0),
+    ("Lý", 5.0),
+    ("Mông", 3.0),
+    ("Ngôn", 3.0),
+];
+
+/// Nùng family names.
+pub const NUNG_FAMILY: &[(&str, f64)] = &[
+    ("Hoàng", 25.0),
+    ("Nông", 15.0),
+    ("Vi", 10.0),
+    ("Lăng", 8.0),
+    ("Chu", 8.0),
+    ("Mã", 8.0),
+    ("Lý", 8.0),
+    ("Lương", 6.0),
+    ("Triệu", 6.0),
+    ("Hà", 6.0),
+];
+
+/// Mường family names.
+pub const MUONG_FAMILY: &[(&str, f64)] = &[
+    ("Bùi", 30.0),
+    ("Đinh", 25.0),
+    ("Quách", 15.0),
+    ("Hà", 12.0),
+    ("Bạch", 10.0),
+    ("Xa", 8.0),
+];
+
+/// Dao family names.
+pub const DAO_FAMILY: &[(&str, f64)] = &[
+    ("Triệu", 30.0),
+    ("Bàn", 25.0),
+    ("Đặng", 15.0),
+    ("Lý", 12.0),
+    ("Phùng", 8.0),
+    ("Chảo", 6.0),
+    ("Tẩn", 4.0),
+];
+
+/// Hoa family names.
+pub const HOA_FAMILY: &[(&str, f64)] = &[
+    ("Lâm", 12.0),
+    ("Trần", 12.0),
+    ("Lý", 10.0),
+    ("Trương", 10.0),
+    ("Lương", 8.0),
+    ("Hoàng", 8.0),
+    ("Quách", 6.0),
+    ("Châu", 6.0),
+    ("Hứa", 6.0),
+    ("Mã", 6.0),
+    ("Tăng", 6.0),
+    ("Huỳnh", 5.0),
+    ("Dương", 5.0),
+];
+
+/// Thái family names.
+pub const THAI_FAMILY: &[(&str, f64)] = &[
+    ("Lò", 18.0),
+    ("Lường", 14.0),
+    ("Hà", 10.0),
+    ("Vi", 10.0),
+    ("Cầm", 9.0),
+    ("Quàng", 7.0),
+    ("Tòng", 6.0),
+    ("Điêu", 4.0),
+    ("Sầm", 3.0),
+    ("Lự", 3.0),
+    ("Bạc", 3.0),
+    ("Khà", 3.0),
+    ("Lang", 3.0),
+    ("Lữ", 3.0),
+];
+
+/// H'Mông clan names.
+pub const HMONG_FAMILY: &[(&str, f64)] = &[
+    ("Giàng", 20.0),
+    ("Thào", 14.0),
+    ("Vàng", 14.0),
+    ("Sùng", 11.0),
+    ("Lý", 8.0),
+    ("Lù", 7.0),
+    ("Hạng", 6.0),
+    ("Lầu", 6.0),
+    ("Mùa", 5.0),
+    ("Vừ", 5.0),
+    ("Hầu", 4.0),
+];
+
+/// Ê Đê family names (written last).
+pub const EDE_FAMILY: &[(&str, f64)] = &[
+    ("Niê", 28.0),
+    ("Mlô", 14.0),
+    ("Ênuôl", 8.0),
+    ("Byă", 8.0),
+    ("Êban", 8.0),
+    ("Ksơr", 8.0),
+    ("Adrơng", 6.0),
+    ("Knul", 5.0),
+    ("Buôn Yă", 5.0),
+    ("Hđơk", 4.0),
+    ("Kbuôr", 3.0),
+    ("Êya", 3.0),
+];
+
+/// Gia Rai family names (written first).
+pub const GIARAI_FAMILY: &[(&str, f64)] = &[
+    ("Ksor", 20.0),
+    ("Siu", 15.0),
+    ("Rơ Châm", 10.0),
+    ("Rơ Mah", 10.0),
+    ("Nay", 10.0),
+    ("Kpă", 8.0),
+    ("Puih", 8.0),
+    ("Rah Lan", 7.0),
+    ("Rmah", 6.0),
+    ("Kpuih", 3.0),
+    ("Rơ Ô", 3.0),
+];
+
+/// Khmer family names.
+pub const KHMER_FAMILY: &[(&str, f64)] = &[
+    ("Thạch", 30.0),
+    ("Danh", 20.0),
+    ("Sơn", 15.0),
+    ("Kim", 10.0),
+    ("Lâm", 8.0),
+    ("Trà", 6.0),
+    ("Lý", 6.0),
+    ("Châu", 5.0),
+];
+
+/// Chăm family names.
+pub const CHAM_FAMILY: &[(&str, f64)] = &[
+    ("Đàng", 25.0),
+    ("Quảng", 12.0),
+    ("Thiên", 10.0),
+    ("Lưu", 10.0),
+    ("Thuận", 8.0),
+    ("Châu", 6.0),
+    ("Thông", 6.0),
+    ("Bá", 6.0),
+    ("Hán", 5.0),
+    ("Phú", 4.0),
+    ("Trượng", 4.0),
+    ("Lộ", 4.0),
+];
+
+/// Raglai family names.
+pub const RAGLAI_FAMILY: &[(&str, f64)] = &[
+    ("Chamaléa", 30.0),
+    ("Pinăng", 22.0),
+    ("Katơr", 15.0),
+    ("Mấu", 12.0),
+    ("Bo Bo", 8.0),
+    ("Cao", 8.0),
+    ("Pi Năng", 5.0),
+];
+
+/// Shares of Vietnamese-way names by word count, men: `(born before, [two, three, four])`.
+/// A row holds from the end of the row above; the last row for everyone later.
+pub const WORDS_MALE: &[(i32, [f64; 3])] = &[
+    (1955, [5.0, 93.0, 2.0]),
+    (1975, [3.0, 94.0, 3.0]),
+    (1990, [1.5, 92.5, 6.0]),
+    (2000, [1.0, 85.0, 14.0]),
+    (2010, [1.0, 74.0, 25.0]),
+    (i32::MAX, [0.5, 67.5, 32.0]),
+];
+
+/// Shares of Vietnamese-way names by word count, women, as [`WORDS_MALE`].
+pub const WORDS_FEMALE: &[(i32, [f64; 3])] = &[
+    (1955, [4.0, 91.0, 5.0]),
+    (1975, [2.0, 90.0, 8.0]),
+    (1990, [1.0, 81.0, 18.0]),
+    (2000, [0.5, 64.5, 35.0]),
+    (2010, [0.2, 44.8, 55.0]),
+    (i32::MAX, [0.2, 34.8, 65.0]),
+];
+
+/// Share of women's Vietnamese-way names whose first middle word is "Thị":
+/// `(born before, [in three-word names, in four-word names])`, rows as in [`WORDS_MALE`].
+pub const THI_SHARES: &[(i32, [f64; 2])] = &[
+    (1955, [97.0, 97.0]),
+    (1975, [93.0, 93.0]),
+    (1990, [75.0, 80.0]),
+    (2000, [40.0, 55.0]),
+    (2010, [12.0, 35.0]),
+    (i32::MAX, [4.0, 28.0]),
+];
+
+/// Share of men's Vietnamese-way names whose first middle word is "Văn", as [`THI_SHARES`].
+pub const VAN_SHARES: &[(i32, [f64; 2])] = &[
+    (1955, [80.0, 60.0]),
+    (1975, [70.0, 50.0]),
+    (1990, [50.0, 30.0]),
+    (2000, [25.0, 12.0]),
+    (2010, [10.0, 5.0]),
+    (i32::MAX, [5.0, 3.0]),
+];
+
+/// Men's first middle words other than "Văn".
+const MIDDLE_MALE: &[(&str, f64)] = &[
+    ("Minh", 10.0),
     ("Hữu", 8.0),
     ("Đức", 8.0),
-    ("Minh", 10.0),
     ("Quốc", 6.0),
     ("Thanh", 6.0),
-    ("Xuân", 4.0),
     ("Công", 5.0),
+    ("Xuân", 4.0),
     ("Gia", 4.0),
     ("Hoàng", 4.0),
     ("Ngọc", 3.0),
@@ -61,9 +285,13 @@ const KINH_MIDDLE_MALE: &[(&str, f64)] = &[
     ("Anh", 3.0),
     ("Trung", 3.0),
     ("Đình", 3.0),
+    ("Quang", 3.0),
+    ("Mạnh", 2.0),
+    ("Nhật", 2.0),
 ];
-const KINH_MIDDLE_FEMALE: &[(&str, f64)] = &[
-    ("Thị", 40.0),
+
+/// Women's first middle words other than "Thị".
+const MIDDLE_FEMALE: &[(&str, f64)] = &[
     ("Ngọc", 9.0),
     ("Thu", 6.0),
     ("Thanh", 6.0),
@@ -77,96 +305,114 @@ const KINH_MIDDLE_FEMALE: &[(&str, f64)] = &[
     ("Mỹ", 3.0),
     ("Hoài", 2.0),
     ("Diệu", 2.0),
+    ("Hà", 2.0),
+    ("Quỳnh", 2.0),
 ];
-const KINH_GIVEN_MALE: &[&str] = &[
+
+/// Men's second middle words, in four-word names ("Nguyễn Hoàng Gia Bảo").
+const SECOND_MIDDLE_MALE: &[(&str, f64)] = &[
+    ("Minh", 12.0),
+    ("Gia", 10.0),
+    ("Anh", 8.0),
+    ("Bảo", 8.0),
+    ("Đức", 6.0),
+    ("Quang", 6.0),
+    ("Hoàng", 6.0),
+    ("Thanh", 6.0),
+    ("Nhật", 5.0),
+    ("Hải", 5.0),
+    ("Tuấn", 5.0),
+    ("Khánh", 4.0),
+    ("Duy", 4.0),
+    ("Trung", 4.0),
+    ("Thành", 4.0),
+];
+
+/// Women's second middle words, in four-word names ("Nguyễn Thị Thu Hà").
+const SECOND_MIDDLE_FEMALE: &[(&str, f64)] = &[
+    ("Thu", 10.0),
+    ("Ngọc", 10.0),
+    ("Bảo", 8.0),
+    ("Minh", 8.0),
+    ("Thanh", 8.0),
+    ("Phương", 6.0),
+    ("Khánh", 6.0),
+    ("Thùy", 6.0),
+    ("Mai", 5.0),
+    ("Kim", 5.0),
+    ("Hồng", 5.0),
+    ("Diệu", 4.0),
+    ("Quỳnh", 4.0),
+    ("Hoài", 3.0),
+    ("Tường", 3.0),
+    ("Cẩm", 3.0),
+];
+
+const GIVEN_MALE: &[&str] = &[
     "An", "Anh", "Bảo", "Bình", "Cường", "Dũng", "Duy", "Đạt", "Đức", "Dương", "Hải", "Hiếu",
     "Hoàng", "Hùng", "Huy", "Khang", "Khánh", "Khoa", "Kiên", "Lâm", "Long", "Luân", "Minh", "Nam",
     "Nghĩa", "Nhân", "Phong", "Phúc", "Quang", "Quân", "Sơn", "Tài", "Tâm", "Thắng", "Thành",
-    "Thiện", "Tiến", "Toàn", "Trung", "Tuấn", "Tùng", "Việt", "Vinh", "Vũ", "Lộc", "Hưng",
+    "Thiện", "Tiến", "Toàn", "Trung", "Tuấn", "Tùng", "Việt", "Vinh", "Vũ", "Lộc", "Hưng", "Hòa",
+    "Thịnh", "Khôi", "Đăng",
 ];
-const KINH_GIVEN_FEMALE: &[&str] = &[
+const GIVEN_FEMALE: &[&str] = &[
     "An", "Anh", "Bích", "Chi", "Diệp", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa",
     "Hồng", "Hương", "Huyền", "Lan", "Linh", "Loan", "Mai", "My", "Nga", "Ngân", "Ngọc", "Nhung",
     "Oanh", "Phương", "Quỳnh", "Tâm", "Thảo", "Thu", "Thủy", "Trang", "Trinh", "Tuyết", "Uyên",
-    "Vân", "Vy", "Xuân", "Yến", "Hạ", "Thư", "Nhi",
+    "Vân", "Vy", "Xuân", "Yến", "Hạ", "Thư", "Nhi", "Lý", "Châu",
 ];
 
-const CHAM_FAMILY: &[(&str, f64)] = &[
-    ("Đàng", 25.0),
-    ("Thiên", 10.0),
-    ("Quảng", 12.0),
-    ("Lưu", 10.0),
-    ("Thuận", 8.0),
-    ("Châu", 6.0),
-    ("Thông", 6.0),
-    ("Bá", 6.0),
-    ("Hán", 5.0),
-    ("Phú", 4.0),
-    ("Trượng", 4.0),
-    ("Lộ", 4.0),
+const THAI_GIVEN_MALE: &[&str] = &[
+    "Pọm", "Thăm", "Ơn", "Panh", "Chăn", "Khăm", "Ính", "Bun", "Piệng", "Hặc", "Phăn", "Xiêng",
+    "Un", "Thương", "Duấn", "Inh", "Kiên", "Xuân", "Tiến", "Lả",
 ];
-const CHAM_GIVEN_MALE: &[&str] = &[
-    "Năng Thọ",
-    "Đại Tuyên",
-    "Quang Sương",
-    "Sanh",
-    "Văn Đạt",
-    "Ngọc Thành",
-    "Văn Phú",
-    "Minh Kha",
-    "Văn Sơn",
-    "Chiến",
-];
-const CHAM_GIVEN_FEMALE: &[&str] = &[
-    "Thị Bích Ngọc",
-    "Thị Hương",
-    "Thị Sen",
-    "Thị Mỹ Hạnh",
-    "Thị Nhung",
-    "Thị Thu",
-    "Thị Xuân",
-    "Thị Hoa",
+const THAI_GIVEN_FEMALE: &[&str] = &[
+    "Xôm", "Ín", "Hom", "Piếng", "Xương", "Pâng", "Ún", "Bua", "Hiêng", "Lanh", "Ơn", "Ên", "Xoan",
+    "Ngọc", "Mai", "Xuân", "Hương", "Tươi", "Lả", "Kim",
 ];
 
-const RAGLAI_FAMILY: &[(&str, f64)] = &[
-    ("Chamaléa", 40.0),
-    ("Pinăng", 25.0),
-    ("Katơr", 15.0),
-    ("Mấu", 10.0),
-    ("Cao", 5.0),
-    ("Pi Năng", 5.0),
+/// The word before a H'Mông man's given name.
+pub const HMONG_PREFIX_MALE: &[(&str, f64)] = &[("A", 60.0), ("Seo", 25.0), ("Chứ", 15.0)];
+/// The word before a H'Mông woman's given name.
+pub const HMONG_PREFIX_FEMALE: &[(&str, f64)] = &[("Thị", 70.0), ("Mí", 30.0)];
+const HMONG_GIVEN_MALE: &[&str] = &[
+    "Páo", "Lử", "Dính", "Sử", "Sình", "Của", "Pó", "Dế", "Tủa", "Chá", "Nhà", "Vư", "Sểnh", "Chu",
+    "Chống", "Sính", "Vảng", "Tráng",
 ];
-const RAGLAI_GIVEN_MALE: &[&str] = &[
-    "Bốn",
-    "Nhẫn",
-    "Tiến",
-    "Văn Thanh",
-    "Ba",
-    "Sáu",
-    "Đức",
-    "Văn Minh",
-];
-const RAGLAI_GIVEN_FEMALE: &[&str] = &[
-    "Thị Hồng",
-    "Thị Bé",
-    "Thị Mai",
-    "Thị Hoa",
-    "Thị Nhàn",
-    "Thị Lan",
+const HMONG_GIVEN_FEMALE: &[&str] = &[
+    "Mỷ", "Dở", "Sua", "Chở", "Say", "Mai", "Xí", "Pà", "Súa", "Ly", "Chi", "Dính", "Sinh", "Máy",
+    "Mò", "Dợ",
 ];
 
-const KHMER_FAMILY: &[(&str, f64)] = &[
-    ("Thạch", 30.0),
-    ("Danh", 20.0),
-    ("Sơn", 15.0),
-    ("Kim", 10.0),
-    ("Lâm", 8.0),
-    ("Trà", 6.0),
-    ("Lý", 6.0),
-    ("Châu", 5.0),
+/// The prefix of an Ê Đê man's given name.
+pub const EDE_MALE_PREFIX: &str = "Y ";
+/// The prefix of an Ê Đê or Gia Rai woman's given name, written without a space.
+pub const HIGHLAND_FEMALE_PREFIX: &str = "H'";
+const EDE_GIVEN_MALE: &[&str] = &[
+    "Moan", "Bhin", "Phun", "Thông", "Nuê", "Blai", "Jơ", "Kông", "Ngông", "Bih", "Thuyên", "Blôk",
+    "Sơn", "Wang", "Djao", "Khuê",
 ];
+const EDE_GIVEN_FEMALE: &[&str] = &[
+    "Hen", "Linh", "Ngơn", "Bia", "Yim", "Zeo", "Mai", "Nga", "Juel", "Wen", "Duen", "Lan", "Hoan",
+    "Ly",
+];
+const GIARAI_GIVEN_MALE: &[&str] = &[
+    "Nhí", "Phơn", "Tuân", "Pết", "Blik", "Hyun", "Dun", "Kuêh", "Jen", "Thuk", "Byuh", "Luyn",
+    "Sơn", "Đoan", "Brơi", "Hơi",
+];
+const GIARAI_GIVEN_FEMALE: &[&str] = &[
+    "Bla", "Lan", "Mai", "Blơng", "Nguyên", "Ploi", "Yuh", "Ngai", "Bơ", "Ngoan", "Hương", "Nhi",
+];
+
+/// Share of Khmer in An Giang named with "Chau" (men) or "Néang" (women) before the given
+/// name and no family name.
+pub const AN_GIANG_CHAU_NEANG: f64 = 80.0;
+/// The word before the given name of a Khmer man named the An Giang way.
+pub const CHAU: &str = "Chau";
+/// The word before the given name of a Khmer woman named the An Giang way.
+pub const NEANG: &str = "Néang";
 const KHMER_GIVEN_MALE: &[&str] = &[
-    "Sa Rết",
+    "Sóc Khonl",
     "Sô Phanh",
     "Sóc",
     "Vanh",
@@ -174,143 +420,332 @@ const KHMER_GIVEN_MALE: &[&str] = &[
     "Ra",
     "Chanh Đa",
     "Sang",
+    "Sa Rây",
+    "Phol",
+    "Kha",
+    "Bô Pha",
+    "Sa Vên",
+    "Pích",
+    "Ny",
 ];
 const KHMER_GIVEN_FEMALE: &[&str] = &[
-    "Thị Sa Ry",
-    "Thị Sô Phia",
-    "Thị Sóc Khươl",
-    "Thị Chanh Thu",
-    "Thị Phol",
-    "Thị Ni",
+    "Sa Rết",
+    "Sa Ry",
+    "Sô Phia",
+    "Sóc Khươl",
+    "Chanh Thu",
+    "Phol",
+    "Ni",
+    "Sa Vy",
+    "Sóc Thia",
 ];
 
-const HMONG_FAMILY: &[(&str, f64)] = &[
-    ("Giàng", 25.0),
-    ("Thào", 15.0),
-    ("Vàng", 15.0),
-    ("Sùng", 12.0),
-    ("Lù", 8.0),
-    ("Hầu", 7.0),
-    ("Mùa", 6.0),
-    ("Vừ", 6.0),
-    ("Lý", 6.0),
+/// Share of Chăm men whose given name follows "Văn"; the others bear a two-word Chăm given
+/// name ("Đàng Năng Thọ").
+pub const CHAM_VAN: f64 = 70.0;
+const CHAM_GIVEN_MALE: &[&str] = &[
+    "Sơn", "Đạt", "Phú", "Chiến", "Thọ", "Tuyên", "Sương", "Sanh", "Kha", "Thành", "Hải", "Nhân",
+    "Dũng", "Nguyên", "Tâm",
 ];
-const HMONG_GIVEN_MALE: &[&str] = &[
-    "A Páo",
-    "A Chứ",
-    "Mí Sính",
-    "A Dính",
-    "Seo Lử",
-    "A Sử",
-    "Chứ Vàng",
+const CHAM_COMPOUND_MALE: &[&str] = &[
+    "Năng Thọ",
+    "Đại Tuyên",
+    "Quang Sương",
+    "Minh Kha",
+    "Ngọc Thành",
+    "Sanh Cảnh",
+    "Bá Trung",
 ];
-const HMONG_GIVEN_FEMALE: &[&str] = &[
-    "Thị Mỷ",
-    "Thị Dở",
-    "Thị Sua",
-    "Thị Mai",
-    "Thị Chở",
-    "Thị Say",
+const CHAM_GIVEN_FEMALE: &[&str] = &[
+    "Hương",
+    "Sen",
+    "Nhung",
+    "Thu",
+    "Xuân",
+    "Hoa",
+    "Mai",
+    "Lan",
+    "Nga",
+    "Thúy",
+    "Bích Ngọc",
+    "Mỹ Hạnh",
+    "Hồng",
 ];
 
-const HIGHLAND_FAMILY: &[(&str, f64)] = &[
-    ("Niê", 20.0),
-    ("Ksor", 20.0),
-    ("Rơ Châm", 12.0),
-    ("Siu", 12.0),
-    ("Rơ Mah", 10.0),
-    ("Ayun", 10.0),
-    ("Mlô", 8.0),
-    ("Byă", 8.0),
+const RAGLAI_GIVEN_MALE: &[&str] = &[
+    "Bốn", "Nhẫn", "Tiến", "Thanh", "Ba", "Sáu", "Đức", "Minh", "Hai", "Năm", "Lâm", "Sa",
 ];
-const HIGHLAND_GIVEN_MALE: &[&str] = &["Y Bhin", "Y Phun", "Y Thông", "Y Nuê", "Y Blai", "Y Jơ"];
-const HIGHLAND_GIVEN_FEMALE: &[&str] = &["H'Hen", "H'Linh", "H'Ngơn", "H'Lan", "H'Bia", "H'Yim"];
+const RAGLAI_GIVEN_FEMALE: &[&str] = &[
+    "Thủy", "Hồng", "Bé", "Mai", "Hoa", "Nhàn", "Lan", "Ba", "Sáu", "Nga",
+];
+
+/// Whose family names a group that names the Vietnamese way bears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surnames {
+    /// Kinh, by region; also every group without a table of its own.
+    Kinh,
+    /// Tày.
+    Tay,
+    /// Nùng.
+    Nung,
+    /// Mường.
+    Muong,
+    /// Dao.
+    Dao,
+    /// Hoa.
+    Hoa,
+}
 
 /// How an ethnic group forms full names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamingCustom {
-    /// Family, middle, given (Kinh and most groups).
-    Vietnamese,
-    /// Chăm family name then Chăm given names.
-    Cham,
-    /// Raglai family name first.
-    Raglai,
-    /// Khmer family names.
-    Khmer,
-    /// H'Mông clan name first.
+    /// Family, middle words, given: two to four words by birth cohort, "Văn"/"Thị" by cohort.
+    Vietnamese(Surnames),
+    /// Thái: family, "Văn"/"Thị", a one-word Thái given name ("Lò Văn Pọm").
+    Thai,
+    /// H'Mông: clan name, "A"/"Seo"/"Chứ" for men or "Thị"/"Mí" for women, given name.
     Hmong,
-    /// Ê Đê: given name with Y/H' prefix, then family name.
+    /// Ê Đê: "Y " or "H'" and the given name, then the family name ("Y Moan Ênuôl").
     Ede,
-    /// Gia Rai: family name, then given name with Y/H' prefix.
+    /// Gia Rai: family name, then the given name, "H'" before a woman's ("Rơ Mah H'Bla").
     GiaRai,
+    /// Khmer: family and given names, "Thị" for women; in An Giang mostly "Chau"/"Néang" and
+    /// the given name.
+    Khmer,
+    /// Chăm: family, "Văn"/"Thị" or a two-word Chăm given name.
+    Cham,
+    /// Raglai: family, "Văn"/"Thị", given ("Pinăng Văn Bốn").
+    Raglai,
 }
 
 impl NamingCustom {
-    /// The custom of an ethnic group.
+    /// The custom of an ethnic group, by its name in `ethnicities.tsv`.
     pub fn of(ethnicity: &str) -> Self {
         match ethnicity {
-            "Chăm" => NamingCustom::Cham,
-            "Raglai" | "Ra Glai" => NamingCustom::Raglai,
-            "Khmer" | "Khơ-me" => NamingCustom::Khmer,
+            "Thái" => NamingCustom::Thai,
             "H'Mông" | "Mông" => NamingCustom::Hmong,
             "Ê Đê" | "Ê-đê" => NamingCustom::Ede,
             "Gia Rai" | "Gia-rai" => NamingCustom::GiaRai,
-            _ => NamingCustom::Vietnamese,
+            "Khmer" | "Khơ-me" => NamingCustom::Khmer,
+            "Chăm" => NamingCustom::Cham,
+            "Raglai" | "Ra Glai" => NamingCustom::Raglai,
+            "Tày" => NamingCustom::Vietnamese(Surnames::Tay),
+            "Nùng" => NamingCustom::Vietnamese(Surnames::Nung),
+            "Mường" => NamingCustom::Vietnamese(Surnames::Muong),
+            "Dao" => NamingCustom::Vietnamese(Surnames::Dao),
+            "Hoa" => NamingCustom::Vietnamese(Surnames::Hoa),
+            _ => NamingCustom::Vietnamese(Surnames::Kinh),
         }
     }
 
-    /// Draws a family name.
-    pub fn family(self, rng: &mut Stream) -> &'static str {
-        let table = match self {
-            NamingCustom::Vietnamese => KINH_FAMILY,
+    /// The family names of a group other than the Kinh.
+    fn table(self) -> Option<&'static [(&'static str, f64)]> {
+        Some(match self {
+            NamingCustom::Vietnamese(Surnames::Kinh) => return None,
+            NamingCustom::Vietnamese(Surnames::Tay) => TAY_FAMILY,
+            NamingCustom::Vietnamese(Surnames::Nung) => NUNG_FAMILY,
+            NamingCustom::Vietnamese(Surnames::Muong) => MUONG_FAMILY,
+            NamingCustom::Vietnamese(Surnames::Dao) => DAO_FAMILY,
+            NamingCustom::Vietnamese(Surnames::Hoa) => HOA_FAMILY,
+            NamingCustom::Thai => THAI_FAMILY,
+            NamingCustom::Hmong => HMONG_FAMILY,
+            NamingCustom::Ede => EDE_FAMILY,
+            NamingCustom::GiaRai => GIARAI_FAMILY,
+            NamingCustom::Khmer => KHMER_FAMILY,
             NamingCustom::Cham => CHAM_FAMILY,
             NamingCustom::Raglai => RAGLAI_FAMILY,
-            NamingCustom::Khmer => KHMER_FAMILY,
-            NamingCustom::Hmong => HMONG_FAMILY,
-            NamingCustom::Ede | NamingCustom::GiaRai => HIGHLAND_FAMILY,
-        };
-        rng.weighted(table)
+        })
     }
 
-    /// Forms a full name around an inherited family name.
-    pub fn full_name(self, family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> String {
-        let pick =
-            |rng: &mut Stream, male: &'static [&'static str], female: &'static [&'static str]| {
-                *rng.pick(if sex == Sex::Male { male } else { female })
-            };
+    /// Whether `name` is one of the custom's family names.
+    pub fn has_family_name(self, name: &str) -> bool {
+        match self.table() {
+            Some(table) => table.iter().any(|(n, _)| *n == name),
+            None => KINH_FAMILY.iter().any(|(n, ..)| *n == name),
+        }
+    }
+
+    /// Draws a family name for a lineage whose root was registered in `province` (pre-2025 code).
+    pub fn family(self, province: u8, rng: &mut Stream) -> &'static str {
+        match self.table() {
+            Some(table) => rng.weighted(table),
+            None => kinh_family(province, rng),
+        }
+    }
+
+    /// Forms a full name around an inherited family name, for someone born in `birth_year`
+    /// whose birth was registered in `province` (pre-2025 code).
+    pub fn full_name(
+        self,
+        family: &str,
+        sex: Sex,
+        birth_year: i32,
+        province: u8,
+        rng: &mut Stream,
+    ) -> String {
+        let male = sex == Sex::Male;
+        let by_sex =
+            |m: &'static [&'static str], f: &'static [&'static str]| if male { m } else { f };
+        let van_thi = if male { "Văn" } else { "Thị" };
         match self {
-            NamingCustom::Vietnamese => {
-                let middle_table = if sex == Sex::Male {
-                    KINH_MIDDLE_MALE
-                } else {
-                    KINH_MIDDLE_FEMALE
-                };
-                // Younger generations use "Văn" and "Thị" much less.
-                let mut middle = rng.weighted(middle_table);
-                if birth_year >= 1990 && matches!(middle, "Văn" | "Thị") && rng.chance(0.6) {
-                    middle = rng.weighted(&middle_table[1..]);
-                }
-                let given = pick(rng, KINH_GIVEN_MALE, KINH_GIVEN_FEMALE);
-                format!("{family} {middle} {given}")
+            NamingCustom::Vietnamese(_) => vietnamese(family, sex, birth_year, rng),
+            NamingCustom::Thai => {
+                let given = rng.pick(by_sex(THAI_GIVEN_MALE, THAI_GIVEN_FEMALE));
+                format!("{family} {van_thi} {given}")
             }
-            other => {
-                let (male, female) = match other {
-                    NamingCustom::Cham => (CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE),
-                    NamingCustom::Raglai => (RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE),
-                    NamingCustom::Khmer => (KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE),
-                    NamingCustom::Hmong => (HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE),
-                    _ => (HIGHLAND_GIVEN_MALE, HIGHLAND_GIVEN_FEMALE),
-                };
-                let given = pick(rng, male, female);
-                // Ê Đê names put the family name last; the other customs put it first.
-                if other == NamingCustom::Ede {
-                    format!("{given} {family}")
+            NamingCustom::Hmong => {
+                let prefix = rng.weighted(if male {
+                    HMONG_PREFIX_MALE
                 } else {
+                    HMONG_PREFIX_FEMALE
+                });
+                let given = rng.pick(by_sex(HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE));
+                format!("{family} {prefix} {given}")
+            }
+            NamingCustom::Ede => {
+                let prefix = if male {
+                    EDE_MALE_PREFIX
+                } else {
+                    HIGHLAND_FEMALE_PREFIX
+                };
+                let given = rng.pick(by_sex(EDE_GIVEN_MALE, EDE_GIVEN_FEMALE));
+                format!("{prefix}{given} {family}")
+            }
+            NamingCustom::GiaRai => {
+                let prefix = if male { "" } else { HIGHLAND_FEMALE_PREFIX };
+                let given = rng.pick(by_sex(GIARAI_GIVEN_MALE, GIARAI_GIVEN_FEMALE));
+                format!("{family} {prefix}{given}")
+            }
+            NamingCustom::Khmer => {
+                let given = rng.pick(by_sex(KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE));
+                if province == AN_GIANG && rng.chance(AN_GIANG_CHAU_NEANG / 100.0) {
+                    format!("{} {given}", if male { CHAU } else { NEANG })
+                } else if male {
                     format!("{family} {given}")
+                } else {
+                    format!("{family} Thị {given}")
                 }
+            }
+            NamingCustom::Cham => {
+                if male && !rng.chance(CHAM_VAN / 100.0) {
+                    format!("{family} {}", rng.pick(CHAM_COMPOUND_MALE))
+                } else {
+                    let given = rng.pick(by_sex(CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE));
+                    format!("{family} {van_thi} {given}")
+                }
+            }
+            NamingCustom::Raglai => {
+                let given = rng.pick(by_sex(RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE));
+                format!("{family} {van_thi} {given}")
             }
         }
     }
+}
+
+/// The row of a cohort table that holds for a birth year.
+pub fn cohort_row<T: Copy + Default>(table: &[(i32, T)], birth_year: i32) -> T {
+    table
+        .iter()
+        .find(|(until, _)| birth_year < *until)
+        .or(table.last())
+        .map(|(_, row)| *row)
+        .unwrap_or_default()
+}
+
+/// Shares of two-, three- and four-word Vietnamese-way names for a sex and birth year.
+pub fn word_shares(sex: Sex, birth_year: i32) -> [f64; 3] {
+    cohort_row(
+        if sex == Sex::Male {
+            WORDS_MALE
+        } else {
+            WORDS_FEMALE
+        },
+        birth_year,
+    )
+}
+
+/// Share of Vietnamese-way names of `words` words whose first middle word is "Văn" (men) or
+/// "Thị" (women); none for two words.
+pub fn traditional_middle_share(sex: Sex, birth_year: i32, words: usize) -> f64 {
+    let row = cohort_row(
+        if sex == Sex::Male {
+            VAN_SHARES
+        } else {
+            THI_SHARES
+        },
+        birth_year,
+    );
+    match words {
+        3 => row[0],
+        4 => row[1],
+        _ => 0.0,
+    }
+}
+
+/// A Kinh family name, by the region of the lineage's province.
+fn kinh_family(province: u8, rng: &mut Stream) -> &'static str {
+    let share = |&(_, north, south): &(&str, f64, f64)| {
+        if province >= SOUTH_FROM { south } else { north }
+    };
+    let total: f64 = KINH_FAMILY.iter().map(share).sum();
+    let mut x = rng.unit() * total;
+    for entry in KINH_FAMILY {
+        if x < share(entry) {
+            return entry.0;
+        }
+        x -= share(entry);
+    }
+    KINH_FAMILY[0].0
+}
+
+/// A Vietnamese-way name: family, up to two middle words, given.
+fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> String {
+    let male = sex == Sex::Male;
+    let [two, three, four] = word_shares(sex, birth_year);
+    let words = rng.weighted(&[(2, two), (3, three), (4, four)]);
+    let mut parts = vec![family];
+    if words >= 3 {
+        let traditional = traditional_middle_share(sex, birth_year, words) / 100.0;
+        let first = if rng.chance(traditional) {
+            if male { "Văn" } else { "Thị" }
+        } else {
+            draw_except(rng, if male { MIDDLE_MALE } else { MIDDLE_FEMALE }, &parts)
+        };
+        parts.push(first);
+    }
+    if words == 4 {
+        let second = if male {
+            SECOND_MIDDLE_MALE
+        } else {
+            SECOND_MIDDLE_FEMALE
+        };
+        let second = draw_except(rng, second, &parts);
+        parts.push(second);
+    }
+    let given = pick_except(rng, if male { GIVEN_MALE } else { GIVEN_FEMALE }, &parts);
+    parts.push(given);
+    parts.join(" ")
+}
+
+/// Draws by weight from the entries not in `avoid` (all of them if that leaves none).
+fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) -> &'static str {
+    let kept: Vec<(&'static str, f64)> = table
+        .iter()
+        .copied()
+        .filter(|(w, _)| !avoid.contains(w))
+        .collect();
+    rng.weighted(if kept.is_empty() { table } else { &kept })
+}
+
+/// Picks uniformly from the entries not in `avoid` (all of them if that leaves none).
+fn pick_except(rng: &mut Stream, list: &[&'static str], avoid: &[&str]) -> &'static str {
+    let kept: Vec<&'static str> = list
+        .iter()
+        .copied()
+        .filter(|w| !avoid.contains(w))
+        .collect();
+    let from: &[&'static str] = if kept.is_empty() { list } else { &kept };
+    from[rng.below(from.len() as u64) as usize]
 }
 
 /// Street names used for urban addresses.
