@@ -121,10 +121,16 @@ impl CardQr {
             None
         } else if old.len() == 9 && old.bytes().all(|b| b.is_ascii_digit()) {
             Some(old.to_owned())
+        } else if old == citizen_id.to_string() {
+            // A 12-digit CMND (2014–2015) carried the ID number itself.
+            Some(old.to_owned())
         } else {
             return Err(qr_error(
                 "old_id_number",
-                format!("must be empty or 9 digits, got {}", crate::echo(old)),
+                format!(
+                    "must be empty, 9 digits, or the ID number (a 12-digit CMND), got {}",
+                    crate::echo(old)
+                ),
             ));
         };
         let full_name: String = fields[2].trim().nfc().collect();
@@ -229,6 +235,23 @@ mod tests {
         assert_eq!(qr.old_id_number.as_deref(), Some("264123456"));
         assert_eq!(qr.sex, Sex::Male);
         assert_eq!(qr.to_payload(), EXAMPLE);
+    }
+
+    #[test]
+    fn field_2_is_empty_nine_digits_or_the_id_number_itself() {
+        let twelve = EXAMPLE.replacen("|264123456|", "|058090001234|", 1);
+        let qr = CardQr::parse(&twelve, 2026).unwrap();
+        assert_eq!(qr.old_id_number.as_deref(), Some("058090001234"));
+        for bad in [
+            "|26412345|",
+            "|001090001234|",
+            "|2641234567|",
+            "|26412345x|",
+        ] {
+            let payload = EXAMPLE.replacen("|264123456|", bad, 1);
+            let e = CardQr::parse(&payload, 2026).unwrap_err();
+            assert!(e.to_string().contains("old_id_number"), "{bad}: {e}");
+        }
     }
 
     // A Căn cước issued 1 August 2024, as real cards print it (docs/domain.md, section 3).

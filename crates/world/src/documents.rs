@@ -13,7 +13,7 @@ use crate::{
     person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
     rules::{
         self, BARCODE_CARDS_FROM, CAN_CUOC_FROM, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL,
-        UNITS_2025_FROM, add_years, card_expiry,
+        UNITS_2025_FROM, add_years, age_on, card_expiry,
     },
 };
 
@@ -74,6 +74,10 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
 pub const BARCODE_SHARE: f64 = 0.2;
 /// Share of barcode CCCD holders who keep it until its renewal date (*unconfirmed*).
 pub const BARCODE_KEPT: f64 = 0.5;
+/// Share of CMND holders under 60 in 2021 who never took a CCCD (*estimate*).
+pub const CMND_KEPT: f64 = 0.005;
+/// Share of CMND holders of 60 or more in 2021 who never took a CCCD (*estimate*).
+pub const CMND_KEPT_FROM_60: f64 = 0.04;
 /// Share of children under 14 on or after 1 July 2024 whose parents apply for a Căn cước
 /// before they turn 14, on a day drawn evenly from then to the 14th birthday (*unconfirmed*:
 /// the card is issued on application, Law 26/2023 art. 19(3); no count is published).
@@ -118,6 +122,7 @@ impl Country {
             })
             .filter(|&(issued, _)| issued <= until);
         let mut old_id = None;
+        let mut cmnd_only = false;
         if fourteen < CMND_UNTIL && (fourteen < BARCODE_CARDS_FROM || barcode.is_none()) {
             let mut cmnd_rng = self.stream(S_CMND, id);
             let number =
@@ -128,6 +133,10 @@ impl Country {
             let until_cmnd = barcode.map_or(CMND_UNTIL, |(b, _)| b);
             let span = (until_cmnd - from).whole_days().clamp(1, 6 * 365) as u64;
             let issued = from + Duration::days(cmnd_rng.below(span) as i64);
+            // Where the police issued 12-digit CMND cards, the number is the ID number, and
+            // no other "old" number exists.
+            let twelve = rules::twelve_digit_cmnd(id.province_code() as u8, issued);
+            let number = if twelve { id.to_string() } else { number };
             if from < until_cmnd && issued <= until && !number.is_empty() {
                 cards.push(Card {
                     number: number.clone(),
@@ -137,7 +146,14 @@ impl Country {
                     standing: CardStanding::Superseded,
                     printed_address: address.cloned(),
                 });
-                old_id = Some(number);
+                old_id = (!twelve).then_some(number);
+                // A few never took a CCCD: mostly the old.
+                let keeps = if age_on(birth, CHIP_CARDS_FROM) >= 60 {
+                    CMND_KEPT_FROM_60
+                } else {
+                    CMND_KEPT
+                };
+                cmnd_only = barcode.is_none() && cmnd_rng.chance(keeps);
             }
         }
         let campaign = if fourteen < CHIP_CARDS_FROM {
@@ -163,6 +179,7 @@ impl Country {
                     (false, _) => date_max(campaign, issued + Duration::days(1)),
                 }
             }
+            None if cmnd_only => Date::MAX,
             None => self.child_card(id, birth).unwrap_or(campaign),
         };
         let mut issued = first;

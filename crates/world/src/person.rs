@@ -32,7 +32,8 @@ pub enum Life {
 /// Kind of identity card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardKind {
-    /// Old 9-digit identity card.
+    /// Old identity card (chứng minh nhân dân): 9 digits, or 12 (the ID number) where
+    /// issued so ([`crate::rules::TWELVE_DIGIT_CMND`]).
     Cmnd,
     /// CCCD with a barcode and no chip (2016–2020).
     CccdBarcode,
@@ -71,7 +72,7 @@ impl CardKind {
     /// What the card is called, for messages.
     pub fn description(self) -> &'static str {
         match self {
-            CardKind::Cmnd => "a CMND (the old 9-digit identity card)",
+            CardKind::Cmnd => "a CMND (the old identity card)",
             CardKind::CccdBarcode => "a barcode CCCD (12 digits, no chip)",
             CardKind::CccdChip => "a chip CCCD",
             CardKind::CanCuoc => "a Căn cước card",

@@ -58,6 +58,8 @@ pub mod ids {
     pub const FOUR_WORD_NAME: &str = "001193205678";
     /// `child-with-card`.
     pub const CHILD_WITH_CARD: &str = "001219216789";
+    /// `cmnd-12`.
+    pub const CMND_12: &str = "001096227890";
 }
 
 use ids::*;
@@ -310,6 +312,14 @@ pub const PERSONAS: &[PersonaSpec] = &[
         ..base("cmnd-only", CMND_ONLY, "Hồ Văn Sáu", (1950, 4, 2))
     },
     PersonaSpec {
+        home: ("00004", "Số 21 phố Trấn Vũ"),
+        cards: &[(2021, 4, 10)],
+        old_cmnd: Some(CMND_12),
+        cmnd_issued: Some((2014, 6, 18)),
+        use_for: "a 12-digit CMND (Hà Nội, 2014) whose number is the ID number, then a chip CCCD: no separate old number, QR field 2 empty",
+        ..base("cmnd-12", CMND_12, "Trịnh Quang Huy", (1996, 2, 14))
+    },
+    PersonaSpec {
         home: ("00187", "Số 15 ngõ 1194 đường Láng"),
         cards: &[(2021, 5, 6)],
         old_cmnd: Some("012876543"),
@@ -544,7 +554,8 @@ impl Personas {
             previous_residences: previous,
             life,
             cards,
-            old_id_number: spec.old_cmnd.map(str::to_owned),
+            // A 12-digit CMND's number is the ID number: no other old number.
+            old_id_number: spec.old_cmnd.filter(|n| n.len() == 9).map(str::to_owned),
             marital,
             father: spec.parents.and_then(|(f, _)| relative(f)),
             mother: spec.parents.and_then(|(_, m)| relative(m)),

@@ -18,6 +18,20 @@ pub const CMND_VALID_UNTIL: Date = date!(2024 - 12 - 31);
 pub const VNEID_FROM: Date = date!(2022 - 07 - 01);
 /// 9-digit CMND numbers were introduced with Decree 05/1999/NĐ-CP.
 pub const CMND_FROM: Date = date!(1999 - 06 - 01);
+/// Where and from when a CMND was issued with 12 digits, the holder's personal ID number
+/// (Circular 27/2012/TT-BCA, form of 1 July 2012): Hà Nội from 1 April 2014, TP. Hồ Chí Minh
+/// from 7 December 2015, until barcode CCCD cards replaced it ([`BARCODE_CARDS_FROM`]).
+/// *Unconfirmed*: other provinces may have issued them until 2020; no list was found.
+pub const TWELVE_DIGIT_CMND: &[(u8, Date)] =
+    &[(1, date!(2014 - 04 - 01)), (79, date!(2015 - 12 - 07))];
+
+/// Whether a CMND issued on `issued` by the police of a (pre-2025) province had 12 digits.
+pub fn twelve_digit_cmnd(province: u8, issued: Date) -> bool {
+    issued < BARCODE_CARDS_FROM
+        && TWELVE_DIGIT_CMND
+            .iter()
+            .any(|&(p, from)| p == province && issued >= from)
+}
 /// Ages at which a card must be renewed (Law 26/2023 art. 21(1); 14 concerns only a Căn cước
 /// issued under 14).
 pub const RENEWAL_AGES: [i32; 4] = [CARD_AGE, 25, 40, 60];

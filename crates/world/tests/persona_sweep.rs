@@ -79,6 +79,7 @@ const DOCUMENTED: &[Documented] = &[
     doc("card-revoked", REVOKED, Vneid::Level2, true),
     doc("barcode-cccd", VALID, Vneid::None, true),
     doc("cmnd-only", EXPIRED, Vneid::None, true),
+    doc("cmnd-12", VALID, Vneid::Level2, true),
     doc("retiree-ht", VALID, Vneid::Level2, true),
     doc("three-generations", VALID, Vneid::Level2, true),
     Documented {
@@ -202,6 +203,18 @@ fn check(country: &Country, d: &Documented, raw: &str) {
         "raglai" => assert_eq!(p.ethnicity, "Raglai", "{at}"),
         "barcode-cccd" => assert_eq!(card().kind, CardKind::CccdBarcode, "{at}"),
         "cmnd-only" => assert_eq!(card().kind, CardKind::Cmnd, "{at}"),
+        "cmnd-12" => {
+            assert_eq!(card().kind, CardKind::CccdChip, "{at}");
+            let cmnd = &p.cards[1];
+            assert_eq!(
+                (cmnd.kind, cmnd.number.as_str()),
+                (CardKind::Cmnd, raw),
+                "{at}"
+            );
+            assert_eq!(p.old_id_number, None, "{at}");
+            let qr = sandbox06_world::card_qr(country, &p).unwrap();
+            assert_eq!(qr.to_payload().split('|').nth(1), Some(""), "{at}");
+        }
         "retiree-ht" => {
             let insurance = p.insurance.as_ref().unwrap();
             assert_eq!(&insurance.card_code[..3], "HT3", "{at}: group HT, level 3");

@@ -1,0 +1,114 @@
+//! Documents of a country-sized population: the shares of the kinds of card citizens hold,
+//! within stated tolerances, and the 12-digit CMND cards of Hà Nội.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{country, share};
+use sandbox06_world::{
+    View,
+    person::{CardKind, CardStanding, Person},
+    rules::{self, age_on},
+};
+use time::macros::date;
+
+/// `n` citizens spread evenly over a range of indices.
+fn spread(range: std::ops::Range<u64>, n: u64) -> Vec<Person> {
+    let c = country();
+    let step = ((range.end - range.start) / n).max(1);
+    (0..n)
+        .filter_map(|k| c.citizen_at(range.start + k * step))
+        .filter_map(|id| c.person(id, View::Basic))
+        .collect()
+}
+
+#[test]
+fn citizens_hold_the_kinds_of_card_the_population_holds() {
+    let c = country();
+    let people = spread(0..c.population(), 12_000);
+    let reference = c.reference_date();
+    let adults: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.is_alive() && age_on(p.date_of_birth, reference) >= rules::CARD_AGE)
+        .collect();
+    let mut current: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut ever: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &adults {
+        let kind = |k: CardKind| match k {
+            CardKind::Cmnd => "CMND",
+            CardKind::CccdBarcode => "barcode CCCD",
+            CardKind::CccdChip => "chip CCCD",
+            CardKind::CanCuoc => "Căn cước",
+        };
+        let now = p.current_card().map_or("none", |k| kind(k.kind));
+        *current.entry(now).or_default() += 1;
+        let mut kinds: Vec<&str> = p.cards.iter().map(|k| kind(k.kind)).collect();
+        kinds.dedup();
+        for k in kinds {
+            *ever.entry(k).or_default() += 1;
+        }
+    }
+    let n = adults.len();
+    let pct = |m: &BTreeMap<&str, usize>, k: &str| share(m.get(k).copied().unwrap_or(0), n);
+    let report = format!("{n} citizens of 14 or more: current {current:?}, ever held {ever:?}");
+    assert!(n > 9_000, "{report}");
+    // Nearly every adult holds a chip card or a Căn cước: the 2021–2022 campaign.
+    assert!(
+        pct(&current, "chip CCCD") + pct(&current, "Căn cước") > 90.0,
+        "{report}"
+    );
+    assert!(
+        (2.0..=30.0).contains(&pct(&current, "Căn cước")),
+        "{report}"
+    );
+    // Some still hold a barcode CCCD not yet due for renewal, a few an old CMND.
+    assert!(
+        (0.5..=8.0).contains(&pct(&current, "barcode CCCD")),
+        "{report}"
+    );
+    assert!((0.05..=3.0).contains(&pct(&current, "CMND")), "{report}");
+    // Most adults of 1999–2020 held a CMND; a fifth of those of card age in 2016–2020 a
+    // barcode CCCD.
+    assert!((40.0..=90.0).contains(&pct(&ever, "CMND")), "{report}");
+    assert!(
+        (5.0..=25.0).contains(&pct(&ever, "barcode CCCD")),
+        "{report}"
+    );
+    println!("{report}");
+}
+
+#[test]
+fn hanoi_issued_12_digit_cmnd_cards_in_2014_and_2015() {
+    let c = country();
+    let people = spread(c.province_range(1).unwrap(), 12_000);
+    let mut twelve = 0;
+    for p in &people {
+        for card in p.cards.iter().filter(|k| k.kind == CardKind::Cmnd) {
+            if card.number.len() == 12 {
+                twelve += 1;
+                assert_eq!(card.number, p.id.to_string());
+                assert!(card.issued >= date!(2014 - 04 - 01), "{}", p.id);
+                assert!(card.issued < rules::BARCODE_CARDS_FROM, "{}", p.id);
+                assert_eq!(p.old_id_number, None, "{}", p.id);
+                assert_ne!(card.standing, CardStanding::Valid);
+            } else {
+                assert_eq!(card.number.len(), 9);
+                assert_eq!(p.old_id_number.as_deref(), Some(card.number.as_str()));
+            }
+        }
+    }
+    assert!(
+        twelve > 20,
+        "{twelve} 12-digit CMND cards in {}",
+        people.len()
+    );
+    // Elsewhere, 9 digits only.
+    for p in spread(c.province_range(31).unwrap(), 3_000) {
+        for card in p.cards.iter().filter(|k| k.kind == CardKind::Cmnd) {
+            assert_eq!(card.number.len(), 9, "{}", p.id);
+        }
+    }
+}
