@@ -233,6 +233,14 @@ impl Country {
         let ethnicity = self.ethnicity_of_root(root);
         let religion = self.religion_of_root(root, ethnicity);
         let custom = NamingCustom::of(ethnicity);
+        // The family name comes down the father's line, or the mother's where children take
+        // their mother's.
+        let (root, root_id) = if custom.matrilineal() {
+            let first = self.first_mother(s);
+            (first, self.id_of(first))
+        } else {
+            (root, root_id)
+        };
         let root_province = self.units.provinces[root.province].code;
         let family = custom.family(root_province, &mut self.stream(S_SURNAME, root_id));
         let province = self.units.provinces[s.province].code;
@@ -244,6 +252,16 @@ impl Country {
             &mut self.stream(S_NAME, id),
         );
         (name, ethnicity, religion)
+    }
+
+    /// The first of a citizen's line of mothers: up from the citizen, each mother while the
+    /// database has her.
+    fn first_mother(&self, s: Slot) -> Slot {
+        let mut cur = s;
+        while let Some(mother) = self.father_of(cur).and_then(|f| self.partner_slot(f)) {
+            cur = mother;
+        }
+        cur
     }
 
     pub(crate) fn name_of(&self, s: Slot) -> (CitizenId, String) {

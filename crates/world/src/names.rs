@@ -505,9 +505,11 @@ pub enum NamingCustom {
     Thai,
     /// H'Mông: clan name, "A"/"Seo"/"Chứ" for men or "Thị"/"Mí" for women, given name.
     Hmong,
-    /// Ê Đê: "Y " or "H'" and the given name, then the family name ("Y Moan Ênuôl").
+    /// Ê Đê: "Y " or "H'" and the given name, then the family name ("Y Moan Ênuôl"), the
+    /// mother's.
     Ede,
-    /// Gia Rai: family name, then the given name, "H'" before a woman's ("Rơ Mah H'Bla").
+    /// Gia Rai: family name (the mother's), then the given name, "H'" before a woman's ("Rơ
+    /// Mah H'Bla").
     GiaRai,
     /// Khmer: family and given names, "Thị" for women; in An Giang mostly "Chau"/"Néang" and
     /// the given name.
@@ -555,6 +557,12 @@ impl NamingCustom {
             NamingCustom::Cham => CHAM_FAMILY,
             NamingCustom::Raglai => RAGLAI_FAMILY,
         })
+    }
+
+    /// Whether children take their mother's family name: the Ê Đê and Gia Rai are
+    /// matrilineal.
+    pub fn matrilineal(self) -> bool {
+        matches!(self, NamingCustom::Ede | NamingCustom::GiaRai)
     }
 
     /// Whether `name` is one of the custom's family names.

@@ -355,6 +355,43 @@ fn ede_names_put_the_prefixed_given_name_first_and_the_family_name_last() {
 }
 
 #[test]
+fn ede_and_gia_rai_children_take_their_mothers_family_name() {
+    let mut checked = 0;
+    for (province, group) in [(66, "Ê Đê"), (64, "Gia Rai")] {
+        let custom = NamingCustom::of(group);
+        let split = |p: &Person| {
+            let w = words(p);
+            let found = if group == "Ê Đê" {
+                family_last(custom, &w)
+            } else {
+                family_first(custom, &w)
+            };
+            found.map(|(family, _)| family)
+        };
+        for s in group_in(province, group) {
+            // The basic view computes no relatives.
+            let full = country().person(s.person.id, View::Full).unwrap();
+            let Some(mother) = full.mother.as_ref().and_then(|m| m.id) else {
+                continue;
+            };
+            let mother = country().person(mother, View::Basic).unwrap();
+            if mother.ethnicity != group {
+                continue;
+            }
+            assert_eq!(
+                split(&s.person),
+                split(&mother),
+                "{} and {}",
+                s.person.full_name,
+                mother.full_name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked}");
+}
+
+#[test]
 fn gia_rai_names_put_the_family_name_first_and_h_before_a_womans_given_name() {
     let custom = NamingCustom::of("Gia Rai");
     for s in group_in(64, "Gia Rai") {
