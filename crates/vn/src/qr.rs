@@ -122,7 +122,7 @@ impl CardQr {
         } else if old.len() == 9 && old.bytes().all(|b| b.is_ascii_digit()) {
             Some(old.to_owned())
         } else if old == citizen_id.to_string() {
-            // A 12-digit CMND (2014–2015) carried the ID number itself.
+            // A 12-digit CMND (2014–2020) carried the ID number itself.
             Some(old.to_owned())
         } else {
             return Err(qr_error(

@@ -70,8 +70,9 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
     })
 }
 
-/// Share of those of card age in 2016–2020 who were issued a barcode CCCD (*unconfirmed*).
-pub const BARCODE_SHARE: f64 = 0.2;
+/// Share of those of card age in 2016–2020, in the provinces that issued them
+/// ([`rules::BARCODE_PROVINCES`]), who were issued a barcode CCCD (*unconfirmed*).
+pub const BARCODE_SHARE: f64 = 0.45;
 /// Share of barcode CCCD holders who keep it until its renewal date (*unconfirmed*).
 pub const BARCODE_KEPT: f64 = 0.5;
 /// Share of CMND holders under 60 in 2021 who never took a CCCD (*estimate*).
@@ -110,17 +111,20 @@ impl Country {
         };
         let fourteen = add_years(birth, CARD_AGE);
         let mut cards: Vec<Card> = Vec::new();
-        // A barcode CCCD (2016–2020) for some of those of card age then; about half of them
-        // keep it until its renewal date instead of taking a chip card in 2021–2022.
+        // A barcode CCCD (2016–2020) for some of those of card age then, in the provinces that
+        // issued them; about half of them keep it until its renewal date instead of taking a
+        // chip card in 2021–2022.
         let mut barcode_rng = self.stream(S_BARCODE, id);
         let barcode_from = date_max(fourteen, BARCODE_CARDS_FROM);
-        let barcode = (barcode_from < CHIP_CARDS_FROM && barcode_rng.chance(BARCODE_SHARE))
-            .then(|| {
-                let span = (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64;
-                let issued = barcode_from + Duration::days(barcode_rng.below(span) as i64);
-                (issued, barcode_rng.chance(BARCODE_KEPT))
-            })
-            .filter(|&(issued, _)| issued <= until);
+        let barcode = (barcode_from < CHIP_CARDS_FROM
+            && rules::issued_barcode_cccd(id.province_code() as u8)
+            && barcode_rng.chance(BARCODE_SHARE))
+        .then(|| {
+            let span = (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64;
+            let issued = barcode_from + Duration::days(barcode_rng.below(span) as i64);
+            (issued, barcode_rng.chance(BARCODE_KEPT))
+        })
+        .filter(|&(issued, _)| issued <= until);
         let mut old_id = None;
         let mut cmnd_only = false;
         if fourteen < CMND_UNTIL && (fourteen < BARCODE_CARDS_FROM || barcode.is_none()) {

@@ -18,20 +18,42 @@ pub const CMND_VALID_UNTIL: Date = date!(2024 - 12 - 31);
 pub const VNEID_FROM: Date = date!(2022 - 07 - 01);
 /// 9-digit CMND numbers were introduced with Decree 05/1999/NĐ-CP.
 pub const CMND_FROM: Date = date!(1999 - 06 - 01);
+/// The provinces that issued barcode CCCD cards from 1 January 2016, in a pilot of 16
+/// (pre-2025 codes): Hà Nội, Quảng Ninh, Vĩnh Phúc, Bắc Ninh, Hải Dương, Hải Phòng, Hưng Yên,
+/// Thái Bình, Hà Nam, Nam Định, Ninh Bình, Thanh Hóa, Đà Nẵng, Tây Ninh, TP. Hồ Chí Minh, Cần
+/// Thơ. That 16 provinces did is reported; *unconfirmed*: which 16, from public reports
+/// without the ministry's decision.
+pub const BARCODE_PROVINCES: &[u8] = &[
+    1, 22, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 48, 72, 79, 92,
+];
+
+/// Whether the police of a (pre-2025) province issued barcode CCCD cards.
+pub fn issued_barcode_cccd(province: u8) -> bool {
+    BARCODE_PROVINCES.contains(&province)
+}
+
 /// Where and from when a CMND was issued with 12 digits, the holder's personal ID number
-/// (Circular 27/2012/TT-BCA, form of 1 July 2012): Hà Nội from 1 April 2014, TP. Hồ Chí Minh
-/// from 7 December 2015, until barcode CCCD cards replaced it ([`BARCODE_CARDS_FROM`]).
-/// *Unconfirmed*: other provinces may have issued them until 2020; no list was found.
+/// (Circular 27/2012/TT-BCA, form of 1 July 2012), among the provinces of
+/// [`BARCODE_PROVINCES`]: Hà Nội from 1 April 2014 and TP. Hồ Chí Minh from 7 December 2015,
+/// until barcode CCCD cards replaced it ([`BARCODE_CARDS_FROM`]).
 pub const TWELVE_DIGIT_CMND: &[(u8, Date)] =
     &[(1, date!(2014 - 04 - 01)), (79, date!(2015 - 12 - 07))];
+/// From when the other provinces issued 12-digit CMND cards, until the chip CCCD
+/// ([`CMND_UNTIL`]): "2016–2017" as planned in 2014; *unconfirmed*, the start of 2017 taken.
+pub const TWELVE_DIGIT_CMND_ELSEWHERE_FROM: Date = date!(2017 - 01 - 01);
 
 /// Whether a CMND issued on `issued` by the police of a (pre-2025) province had 12 digits.
 pub fn twelve_digit_cmnd(province: u8, issued: Date) -> bool {
-    issued < BARCODE_CARDS_FROM
-        && TWELVE_DIGIT_CMND
-            .iter()
-            .any(|&(p, from)| p == province && issued >= from)
+    if issued_barcode_cccd(province) {
+        issued < BARCODE_CARDS_FROM
+            && TWELVE_DIGIT_CMND
+                .iter()
+                .any(|&(p, from)| p == province && issued >= from)
+    } else {
+        issued >= TWELVE_DIGIT_CMND_ELSEWHERE_FROM
+    }
 }
+
 /// Ages at which a card must be renewed (Law 26/2023 art. 21(1); 14 concerns only a Căn cước
 /// issued under 14).
 pub const RENEWAL_AGES: [i32; 4] = [CARD_AGE, 25, 40, 60];

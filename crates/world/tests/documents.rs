@@ -105,10 +105,38 @@ fn hanoi_issued_12_digit_cmnd_cards_in_2014_and_2015() {
         "{twelve} 12-digit CMND cards in {}",
         people.len()
     );
-    // Elsewhere, 9 digits only.
+    // Hải Phòng went from 9-digit CMND to barcode CCCD cards.
     for p in spread(c.province_range(31).unwrap(), 3_000) {
         for card in p.cards.iter().filter(|k| k.kind == CardKind::Cmnd) {
             assert_eq!(card.number.len(), 9, "{}", p.id);
         }
     }
+}
+
+#[test]
+fn provinces_without_barcode_cards_issued_12_digit_cmnd_cards_until_2020() {
+    let c = country();
+    // Nghệ An: no barcode CCCD; 12-digit CMND cards from 2017, 9-digit ones before.
+    let (mut twelve, mut nine) = (0, 0);
+    for p in spread(c.province_range(40).unwrap(), 6_000) {
+        assert!(
+            p.cards.iter().all(|k| k.kind != CardKind::CccdBarcode),
+            "{}",
+            p.id
+        );
+        for card in p.cards.iter().filter(|k| k.kind == CardKind::Cmnd) {
+            if card.issued >= rules::TWELVE_DIGIT_CMND_ELSEWHERE_FROM {
+                assert_eq!(card.number, p.id.to_string());
+                assert!(card.issued < rules::CMND_UNTIL);
+                twelve += 1;
+            } else {
+                assert_eq!(card.number.len(), 9, "{}", p.id);
+                nine += 1;
+            }
+        }
+    }
+    assert!(
+        twelve > 50 && nine > 500,
+        "{twelve} 12-digit, {nine} 9-digit"
+    );
 }
