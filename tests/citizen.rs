@@ -468,6 +468,21 @@ async fn both_qr_forms_are_verified_and_the_form_is_reported() {
         assert_eq!(r.qr_form(), api::QrForm::ChipCccd7Fields);
     }
 
+    // A 12-digit CMND's number is the ID number: printed empty, and a reader that writes the
+    // ID number in field 2 still matches.
+    let twelve = printed(personas::CMND_12);
+    let fields: Vec<&str> = twelve.split('|').collect();
+    assert_eq!((fields.len(), fields[1]), (7, ""), "{twelve}");
+    for old in ["", personas::CMND_12] {
+        let payload = twelve.replacen(
+            &format!("{}||", personas::CMND_12),
+            &format!("{}|{old}|", personas::CMND_12),
+            1,
+        );
+        let r = call(payload).await.unwrap();
+        assert_eq!(r.verdict(), Verdict::Match, "{old}: {r:?}");
+    }
+
     // The address the short way, in either era's units, and the long way, all match.
     assert!(
         chip.contains("|Thôn 1, Phước Hậu, Ninh Phước, Ninh Thuận|"),

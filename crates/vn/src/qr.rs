@@ -122,8 +122,8 @@ impl CardQr {
         } else if old.len() == 9 && old.bytes().all(|b| b.is_ascii_digit()) {
             Some(old.to_owned())
         } else if old == citizen_id.to_string() {
-            // A 12-digit CMND (2014–2020) carried the ID number itself.
-            Some(old.to_owned())
+            // A 12-digit CMND (2014–2020) carried the ID number itself: no other old number.
+            None
         } else {
             return Err(qr_error(
                 "old_id_number",
@@ -241,7 +241,7 @@ mod tests {
     fn field_2_is_empty_nine_digits_or_the_id_number_itself() {
         let twelve = EXAMPLE.replacen("|264123456|", "|058090001234|", 1);
         let qr = CardQr::parse(&twelve, 2026).unwrap();
-        assert_eq!(qr.old_id_number.as_deref(), Some("058090001234"));
+        assert_eq!(qr.old_id_number, None);
         for bad in [
             "|26412345|",
             "|001090001234|",

@@ -70,9 +70,10 @@ pub fn card_qr(country: &Country, p: &Person) -> Option<CardQr> {
     })
 }
 
-/// Share of those of card age in 2016–2020, in the provinces that issued them
-/// ([`rules::BARCODE_PROVINCES`]), who were issued a barcode CCCD (*unconfirmed*).
-pub const BARCODE_SHARE: f64 = 0.45;
+/// Share of CMND holders in the provinces that issued barcode CCCD cards
+/// ([`rules::BARCODE_PROVINCES`]) who replaced their CMND with one in 2016–2020; those who
+/// came of card age then all got one as their first card (*unconfirmed*).
+pub const BARCODE_SHARE: f64 = 0.3;
 /// Share of barcode CCCD holders who keep it until its renewal date (*unconfirmed*).
 pub const BARCODE_KEPT: f64 = 0.5;
 /// Share of CMND holders under 60 in 2021 who never took a CCCD (*estimate*).
@@ -111,30 +112,42 @@ impl Country {
         };
         let fourteen = add_years(birth, CARD_AGE);
         let mut cards: Vec<Card> = Vec::new();
-        // A barcode CCCD (2016–2020) for some of those of card age then, in the provinces that
-        // issued them; about half of them keep it until its renewal date instead of taking a
-        // chip card in 2021–2022.
+        // In the provinces that issued them, a barcode CCCD (2016–2020) is the first card of
+        // those who came of card age then, and replaced the CMND of some of the others; about
+        // half of them keep it until its renewal date instead of taking a chip card in
+        // 2021–2022. Those provinces issued no CMND from 2016, the others until 2020.
         let mut barcode_rng = self.stream(S_BARCODE, id);
+        let pilot = rules::issued_barcode_cccd(id.province_code() as u8);
+        let first_card = fourteen >= BARCODE_CARDS_FROM;
         let barcode_from = date_max(fourteen, BARCODE_CARDS_FROM);
-        let barcode = (barcode_from < CHIP_CARDS_FROM
-            && rules::issued_barcode_cccd(id.province_code() as u8)
-            && barcode_rng.chance(BARCODE_SHARE))
+        let barcode = (pilot
+            && barcode_from < CHIP_CARDS_FROM
+            && (first_card || barcode_rng.chance(BARCODE_SHARE)))
         .then(|| {
-            let span = (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64;
+            let span = if first_card {
+                180
+            } else {
+                (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64
+            };
             let issued = barcode_from + Duration::days(barcode_rng.below(span) as i64);
             (issued, barcode_rng.chance(BARCODE_KEPT))
         })
-        .filter(|&(issued, _)| issued <= until);
+        .filter(|&(issued, _)| issued < CHIP_CARDS_FROM && issued <= until);
+        let cmnd_end = if pilot {
+            BARCODE_CARDS_FROM
+        } else {
+            CMND_UNTIL
+        };
         let mut old_id = None;
         let mut cmnd_only = false;
-        if fourteen < CMND_UNTIL && (fourteen < BARCODE_CARDS_FROM || barcode.is_none()) {
+        if fourteen < cmnd_end {
             let mut cmnd_rng = self.stream(S_CMND, id);
             let number =
                 cmnd_number(id.province_code() as u8, cmnd_rng.next_u64()).unwrap_or_default();
             // 9-digit CMND numbers date from 1999; older holders were re-issued one then. A
             // CMND comes before any CCCD.
             let from = date_max(fourteen, rules::CMND_FROM);
-            let until_cmnd = barcode.map_or(CMND_UNTIL, |(b, _)| b);
+            let until_cmnd = barcode.map_or(cmnd_end, |(b, _)| b.min(cmnd_end));
             let span = (until_cmnd - from).whole_days().clamp(1, 6 * 365) as u64;
             let issued = from + Duration::days(cmnd_rng.below(span) as i64);
             // Where the police issued 12-digit CMND cards, the number is the ID number, and

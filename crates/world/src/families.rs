@@ -22,7 +22,7 @@ impl Country {
 
     /// The father, in the child's community: the family permutation gives a father's place
     /// among the largest community's `m` places and a birth-year gap. In a cohort of fathers
-    /// at least half as large ([`Self::fathers_places`]), the place is scaled to the cohort,
+    /// at least a quarter as large ([`Self::fathers_places`]), the place is scaled to the cohort,
     /// so children of the living generations all have a father; in smaller (older) cohorts,
     /// whose men mostly died, a place beyond the cohort is a father not in the database, and
     /// the child is the first of a lineage (`None`).
@@ -236,7 +236,7 @@ impl Country {
         // The family name comes down the father's line, or the mother's where children take
         // their mother's.
         let (root, root_id) = if custom.matrilineal() {
-            let first = self.first_mother(s);
+            let first = self.first_of_name(s, custom);
             (first, self.id_of(first))
         } else {
             (root, root_id)
@@ -254,14 +254,21 @@ impl Country {
         (name, ethnicity, religion)
     }
 
-    /// The first of a citizen's line of mothers: up from the citizen, each mother while the
-    /// database has her.
-    fn first_mother(&self, s: Slot) -> Slot {
+    /// Where a family name that comes down the mother's line began: up from the citizen, to
+    /// the mother while she names her children the same way, else to the father while he does,
+    /// until neither is in the database or of the custom. So a child has the mother's family
+    /// name, or, when she is of another custom, the father's.
+    fn first_of_name(&self, s: Slot, custom: NamingCustom) -> Slot {
+        let same = |x: Slot| NamingCustom::of(self.ethnicity_of_root(self.root_of(x))) == custom;
         let mut cur = s;
-        while let Some(mother) = self.father_of(cur).and_then(|f| self.partner_slot(f)) {
-            cur = mother;
+        loop {
+            let father = self.father_of(cur);
+            match (father, father.and_then(|f| self.partner_slot(f))) {
+                (_, Some(mother)) if same(mother) => cur = mother,
+                (Some(father), _) if same(father) => cur = father,
+                _ => return cur,
+            }
         }
-        cur
     }
 
     pub(crate) fn name_of(&self, s: Slot) -> (CitizenId, String) {

@@ -246,16 +246,38 @@ impl<'a> Kin<'a> {
                     && self.alive(son)
                     && self.couple(son).is_some_and(|(_, divorced)| !divorced)
             };
-            if let Some((_, children)) = self.children.borrow().iter().find(|(f, _)| *f == father) {
-                return children.iter().copied().find(|&son| keeps(son));
-            }
-            let mut heir = None;
-            self.country.each_child(father, |son| {
-                if keeps(son) {
+            // Children come by year of birth: the eldest is the earliest born of the first
+            // year with a son who keeps the home.
+            let mut heir: Option<Slot> = None;
+            let mut consider = |son: Slot| {
+                if heir.is_some_and(|h| son.year > h.year) {
+                    return false;
+                }
+                if keeps(son)
+                    && heir.is_none_or(|h| {
+                        (self.facts(son).birth, son.rank) < (self.facts(h).birth, h.rank)
+                    })
+                {
                     heir = Some(son);
                 }
-                heir.is_none()
-            });
+                true
+            };
+            let known = self
+                .children
+                .borrow()
+                .iter()
+                .find(|(f, _)| *f == father)
+                .map(|(_, children)| children.clone());
+            match known {
+                Some(children) => {
+                    for child in children {
+                        if !consider(child) {
+                            break;
+                        }
+                    }
+                }
+                None => self.country.each_child(father, consider),
+            }
             heir
         })
     }
@@ -391,6 +413,16 @@ impl<'a> Kin<'a> {
         }
         if self.is_parent(s, head) {
             return if s.sex == Sex::Male { "Bố" } else { "Mẹ" };
+        }
+        if let Some((spouse, false)) = self.spouse(head)
+            && self.is_parent(s, spouse)
+        {
+            return match (s.sex, head.sex) {
+                (Sex::Male, Sex::Female) => "Bố chồng",
+                (Sex::Female, Sex::Female) => "Mẹ chồng",
+                (Sex::Male, Sex::Male) => "Bố vợ",
+                (Sex::Female, Sex::Male) => "Mẹ vợ",
+            };
         }
         let husband = self.couple_of(s).filter(|&h| h != s);
         if husband.is_some_and(|h| self.is_parent(head, h)) {

@@ -140,6 +140,17 @@ impl Country {
         self.units
     }
 
+    /// What `member` is to `head` as the household registry words it ("Vợ", "Con", "Bố",
+    /// "Cháu", …, "Khác" for no kin the database knows), when both are generated citizens;
+    /// `None` for a persona or a number no citizen has.
+    pub fn relation_to_head(&self, member: CitizenId, head: CitizenId) -> Option<&'static str> {
+        let (m, h) = (self.slot_of(member)?, self.slot_of(head)?);
+        if self.personas.get(member).is_some() || self.personas.get(head).is_some() {
+            return None;
+        }
+        Some(households::Kin::new(self).relation(m, h))
+    }
+
     /// The record of a citizen, or `None` when no citizen has this number.
     pub fn person(&self, id: CitizenId, view: View) -> Option<Person> {
         if let Some(p) = self.personas.person(id, self) {

@@ -70,8 +70,8 @@ fn citizens_hold_the_kinds_of_card_the_population_holds() {
         "{report}"
     );
     assert!((0.05..=3.0).contains(&pct(&current, "CMND")), "{report}");
-    // Most adults of 1999–2020 held a CMND; a fifth of those of card age in 2016–2020 a
-    // barcode CCCD.
+    // Most adults of 1999–2020 held a CMND; in the 16 provinces that issued them, those of
+    // card age in 2016–2020 a barcode CCCD.
     assert!((40.0..=90.0).contains(&pct(&ever, "CMND")), "{report}");
     assert!(
         (5.0..=25.0).contains(&pct(&ever, "barcode CCCD")),
@@ -96,6 +96,7 @@ fn hanoi_issued_12_digit_cmnd_cards_in_2014_and_2015() {
                 assert_ne!(card.standing, CardStanding::Valid);
             } else {
                 assert_eq!(card.number.len(), 9);
+                assert!(card.issued < date!(2014 - 04 - 01), "{}", p.id);
                 assert_eq!(p.old_id_number.as_deref(), Some(card.number.as_str()));
             }
         }
@@ -105,12 +106,33 @@ fn hanoi_issued_12_digit_cmnd_cards_in_2014_and_2015() {
         "{twelve} 12-digit CMND cards in {}",
         people.len()
     );
-    // Hải Phòng went from 9-digit CMND to barcode CCCD cards.
+    // Hải Phòng went from 9-digit CMND to barcode CCCD cards in 2016: whoever came of card
+    // age from then got a barcode CCCD first.
+    let reference = c.reference_date();
+    let mut first_barcode = 0;
     for p in spread(c.province_range(31).unwrap(), 3_000) {
         for card in p.cards.iter().filter(|k| k.kind == CardKind::Cmnd) {
             assert_eq!(card.number.len(), 9, "{}", p.id);
+            assert!(card.issued < rules::BARCODE_CARDS_FROM, "{}", p.id);
+        }
+        let fourteen = rules::add_years(p.date_of_birth, rules::CARD_AGE);
+        if fourteen >= rules::BARCODE_CARDS_FROM
+            && fourteen < date!(2020 - 06 - 01)
+            && p.cards
+                .last()
+                .is_some_and(|k| k.issued < rules::CHIP_CARDS_FROM)
+            && age_on(p.date_of_birth, reference) >= 14
+        {
+            assert_eq!(
+                p.cards.last().unwrap().kind,
+                CardKind::CccdBarcode,
+                "{}",
+                p.id
+            );
+            first_barcode += 1;
         }
     }
+    assert!(first_barcode > 50, "{first_barcode}");
 }
 
 #[test]

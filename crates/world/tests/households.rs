@@ -35,11 +35,12 @@ fn person(id: CitizenId) -> Person {
     country().person(id, View::Full).unwrap()
 }
 
-/// Generations a household spans, from its members' relations to the head.
+/// Generations a household spans, from its members' relations to the head ("Cháu" counted as a
+/// grandchild, though it also names a nephew or niece).
 fn generations(h: &Household) -> usize {
     let level = |relation: &str| match relation {
         "Ông" | "Bà" => 2,
-        "Bố" | "Mẹ" | "Bố chồng" | "Mẹ chồng" => 1,
+        "Bố" | "Mẹ" | "Bố chồng" | "Mẹ chồng" | "Bố vợ" | "Mẹ vợ" => 1,
         "Con" | "Con dâu" => -1,
         "Cháu" | "Cháu dâu" => -2,
         "Chắt" => -3,

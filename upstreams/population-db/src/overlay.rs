@@ -219,17 +219,41 @@ pub fn apply_relatives(
         }
         household.members.retain(|m| !gone.contains(&m.id));
         if gone.contains(&household.head) {
-            // The first remaining member (the wife, else the eldest child) becomes head; the
-            // others keep their relation, which is the same to a parent as to the late head.
-            let Some(new_head) = household.members.first_mut() else {
+            // The late head's spouse heads the household, else its eldest member; every
+            // member's relation is then to the new head (kept as it was for a persona's).
+            let spouse = household
+                .members
+                .iter()
+                .position(|m| matches!(m.relation, "Vợ" | "Chồng"));
+            let eldest = household
+                .members
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, m)| (m.id.birth_year(), m.id.value()))
+                .map(|(i, _)| i);
+            let Some(at) = spouse.or(eldest) else {
                 return;
             };
-            new_head.relation = "Chủ hộ";
+            let new_head = household.members.remove(at);
             household.head = new_head.id;
             household.head_name = new_head.full_name.clone();
-            if new_head.id == me {
-                household.relation = "Chủ hộ";
+            for member in &mut household.members {
+                if let Some(relation) = country.relation_to_head(member.id, new_head.id) {
+                    member.relation = relation;
+                }
             }
+            household.members.insert(
+                0,
+                Member {
+                    relation: "Chủ hộ",
+                    ..new_head
+                },
+            );
+            household.relation = household
+                .members
+                .iter()
+                .find(|m| m.id == me)
+                .map_or(household.relation, |m| m.relation);
         }
     }
 }
@@ -399,6 +423,40 @@ mod tests {
                 .iter()
                 .all(|c| c.standing == CardStanding::Superseded)
         );
+    }
+
+    #[test]
+    fn when_the_head_dies_the_spouse_heads_and_relations_follow() {
+        let country = country();
+        // A generated home of three generations: the head, his wife, his mother, his children.
+        let home = (0..country.population())
+            .step_by(7)
+            .filter_map(|i| country.citizen_at(i))
+            .filter_map(|id| country.person(id, View::Full))
+            .filter_map(|p| p.household)
+            .find(|h| {
+                let has = |r: &str| h.members.iter().any(|m| m.relation == r);
+                has("Vợ") && has("Mẹ") && has("Con")
+            })
+            .expect("a home of three generations");
+        let mother = home.members.iter().find(|m| m.relation == "Mẹ").unwrap();
+        let wife = home.members.iter().find(|m| m.relation == "Vợ").unwrap();
+        let mut p = country.person(mother.id, View::Full).unwrap();
+        let died = vec![event(date!(2026 - 01 - 10), Change::Died(Died {}))];
+        apply_relatives(&country, &mut p, &[(home.head, died)]);
+        let h = p.household.as_ref().unwrap();
+        assert_eq!((h.head, h.members[0].relation), (wife.id, "Chủ hộ"));
+        assert_eq!(h.relation, "Mẹ chồng");
+        assert_eq!(h.members.len(), home.members.len() - 1);
+        for m in &h.members[1..] {
+            let before = home.members.iter().find(|b| b.id == m.id).unwrap();
+            let expected = match before.relation {
+                "Mẹ" => "Mẹ chồng",
+                "Bố" => "Bố chồng",
+                other => other,
+            };
+            assert_eq!(m.relation, expected, "{}", m.id);
+        }
     }
 
     #[test]
