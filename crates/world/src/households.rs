@@ -141,12 +141,12 @@ impl<'a> Kin<'a> {
     pub(crate) fn new(country: &'a Country) -> Self {
         Kin {
             country,
-            facts: RefCell::default(),
-            couples: RefCell::default(),
-            fathers: RefCell::default(),
-            children: RefCell::default(),
-            heirs: RefCell::default(),
-            heads: RefCell::default(),
+            facts: RefCell::new(Vec::with_capacity(32)),
+            couples: RefCell::new(Vec::with_capacity(32)),
+            fathers: RefCell::new(Vec::with_capacity(32)),
+            children: RefCell::new(Vec::with_capacity(32)),
+            heirs: RefCell::new(Vec::with_capacity(32)),
+            heads: RefCell::new(Vec::with_capacity(32)),
         }
     }
 
@@ -262,15 +262,11 @@ impl<'a> Kin<'a> {
                 }
                 true
             };
-            let known = self
-                .children
-                .borrow()
-                .iter()
-                .find(|(f, _)| *f == father)
-                .map(|(_, children)| children.clone());
-            match known {
-                Some(children) => {
-                    for child in children {
+            // `consider` reads other caches, never the children's.
+            let known = self.children.borrow();
+            match known.iter().find(|(f, _)| *f == father) {
+                Some((_, children)) => {
+                    for &child in children {
                         if !consider(child) {
                             break;
                         }
@@ -278,6 +274,7 @@ impl<'a> Kin<'a> {
                 }
                 None => self.country.each_child(father, consider),
             }
+            drop(known);
             heir
         })
     }

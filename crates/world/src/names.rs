@@ -737,23 +737,33 @@ fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> Stri
 
 /// Draws by weight from the entries not in `avoid` (all of them if that leaves none).
 fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) -> &'static str {
-    let kept: Vec<(&'static str, f64)> = table
-        .iter()
-        .copied()
-        .filter(|(w, _)| !avoid.contains(w))
-        .collect();
-    rng.weighted(if kept.is_empty() { table } else { &kept })
+    let kept = || table.iter().filter(|(w, _)| !avoid.contains(w));
+    let total: f64 = kept().map(|(_, weight)| weight).sum();
+    let Some(&(last, _)) = kept().next_back() else {
+        return rng.weighted(table);
+    };
+    // As `Stream::weighted` over the kept entries, without collecting them.
+    let mut x = rng.unit() * total;
+    for &(word, weight) in kept() {
+        if x < weight {
+            return word;
+        }
+        x -= weight;
+    }
+    last
 }
 
 /// Picks uniformly from the entries not in `avoid` (all of them if that leaves none).
 fn pick_except(rng: &mut Stream, list: &[&'static str], avoid: &[&str]) -> &'static str {
-    let kept: Vec<&'static str> = list
-        .iter()
+    let kept = || list.iter().filter(|w| !avoid.contains(w));
+    let n = kept().count();
+    if n == 0 {
+        return list[rng.below(list.len() as u64) as usize];
+    }
+    kept()
+        .nth(rng.below(n as u64) as usize)
         .copied()
-        .filter(|w| !avoid.contains(w))
-        .collect();
-    let from: &[&'static str] = if kept.is_empty() { list } else { &kept };
-    from[rng.below(from.len() as u64) as usize]
+        .unwrap_or(list[0])
 }
 
 /// Street names used for urban addresses.
