@@ -44,6 +44,7 @@ fn errors_doc_lists_every_reason_of_every_owner() {
             "Population database",
             rows(sandbox06_population_db::REASONS),
         ),
+        ("VNeID mock", rows(sandbox06_vneid::REASONS)),
     ];
     for (heading, expected) in &owners {
         assert_eq!(

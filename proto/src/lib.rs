@@ -49,6 +49,13 @@ pub mod sandbox06 {
                 tonic::include_proto!("sandbox06.upstream.population.v1");
             }
         }
+        /// The VNeID mock.
+        pub mod vneid {
+            /// `sandbox06.upstream.vneid.v1`
+            pub mod v1 {
+                tonic::include_proto!("sandbox06.upstream.vneid.v1");
+            }
+        }
     }
 }
 
@@ -60,6 +67,7 @@ pub use subset::descriptor_set_for;
 pub use sandbox06::citizen::v1 as citizen;
 pub use sandbox06::types::v1 as types;
 pub use sandbox06::upstream::population::v1 as population;
+pub use sandbox06::upstream::vneid::v1 as vneid;
 
 /// Every message, service and option of the contract, decoded once.
 pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {

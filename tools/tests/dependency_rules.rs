@@ -105,6 +105,7 @@ fn shared_crates_name_no_component() {
         "sandbox06-gateway",
         "sandbox06-citizen",
         "sandbox06-population-db",
+        "sandbox06-vneid",
         "sandbox06",
     ];
     for shared in [
@@ -125,6 +126,7 @@ fn only_the_binary_knows_every_component() {
         "sandbox06-gateway",
         "sandbox06-citizen",
         "sandbox06-population-db",
+        "sandbox06-vneid",
     ];
     for (name, (deps, _)) in &crates {
         let known = components.iter().filter(|c| deps.contains(**c)).count();

@@ -233,4 +233,16 @@ impl StartError {
     pub fn channel(component: &'static str) -> impl FnOnce(ChannelError) -> Self {
         move |source| Self::Channel { component, source }
     }
+
+    /// A failure of `what` `component` depends on (its state store, say).
+    pub fn dependency<E: std::error::Error + Send + Sync + 'static>(
+        component: &'static str,
+        what: &'static str,
+    ) -> impl FnOnce(E) -> Self {
+        move |source| Self::Dependency {
+            component,
+            what,
+            source: Box::new(source),
+        }
+    }
 }

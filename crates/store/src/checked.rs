@@ -46,6 +46,18 @@ impl CheckedStore {
         answered
     }
 
+    /// A dependency check for a server: each call probes the store within `timeout`.
+    pub fn answers(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> + Send + 'static {
+        let store = Arc::clone(self);
+        move || {
+            let store = Arc::clone(&store);
+            Box::pin(async move { store.probe(timeout).await })
+        }
+    }
+
     fn down(&self, operation: &'static str) -> StoreError {
         StoreError {
             backend: self.inner.backend(),

@@ -169,6 +169,12 @@ impl StoreConfig {
     pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
         open(&self.url, &self.namespace).await
     }
+
+    /// Opens the store this section names, checked ([`CheckedStore`]): what a component
+    /// serves from, serving only while [`CheckedStore::answers`] says so.
+    pub async fn open_checked(&self) -> Result<Arc<CheckedStore>, StoreError> {
+        Ok(Arc::new(CheckedStore::new(self.open().await?)))
+    }
 }
 
 /// Opens the store a URL names: `memory` (or empty) or `redis://…` / `rediss://…`.

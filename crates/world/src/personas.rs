@@ -60,6 +60,10 @@ pub mod ids {
     pub const CHILD_WITH_CARD: &str = "001219216789";
     /// `cmnd-12`.
     pub const CMND_12: &str = "001096227890";
+    /// `vneid-locked`.
+    pub const VNEID_LOCKED: &str = "079093237890";
+    /// `vneid-app-rejects`.
+    pub const VNEID_APP_REJECTS: &str = "001195248901";
 }
 
 use ids::*;
@@ -318,6 +322,28 @@ pub const PERSONAS: &[PersonaSpec] = &[
         cmnd_issued: Some((2014, 6, 18)),
         use_for: "a 12-digit CMND (Hà Nội, 2014) whose number is the ID number, then a chip CCCD: no separate old number, QR field 2 empty",
         ..base("cmnd-12", CMND_12, "Trịnh Quang Huy", (1996, 2, 14))
+    },
+    PersonaSpec {
+        home: ("26737", "Số 12 đường Đinh Tiên Hoàng"),
+        cards: &[(2021, 8, 23)],
+        use_for: "VNeID level 2 account locked after 5 wrong passwords: every sign-in fails with ACCOUNT_LOCKED until the account is unlocked",
+        ..base(
+            "vneid-locked",
+            VNEID_LOCKED,
+            "Trương Minh Khôi",
+            (1993, 6, 30),
+        )
+    },
+    PersonaSpec {
+        home: ("00160", "Số 8 ngõ 68 đường Cầu Giấy"),
+        cards: &[(2021, 10, 4)],
+        use_for: "VNeID level 2 account whose holder rejects every approval asked in the app (APPROVAL_REJECTED); password and one-time code work",
+        ..base(
+            "vneid-app-rejects",
+            VNEID_APP_REJECTS,
+            "Đinh Thị Ngọc Ánh",
+            (1995, 12, 11),
+        )
     },
     PersonaSpec {
         home: ("00187", "Số 15 ngõ 1194 đường Láng"),

@@ -80,6 +80,8 @@ const DOCUMENTED: &[Documented] = &[
     doc("barcode-cccd", VALID, Vneid::None, true),
     doc("cmnd-only", EXPIRED, Vneid::None, true),
     doc("cmnd-12", VALID, Vneid::Level2, true),
+    doc("vneid-locked", VALID, Vneid::Level2, true),
+    doc("vneid-app-rejects", VALID, Vneid::Level2, true),
     doc("retiree-ht", VALID, Vneid::Level2, true),
     doc("three-generations", VALID, Vneid::Level2, true),
     Documented {

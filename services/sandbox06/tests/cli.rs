@@ -118,7 +118,7 @@ fn personas_lists_every_persona() {
     ] {
         assert!(stdout.contains(key), "{key} missing");
     }
-    assert_eq!(stdout.lines().count(), 1 + 25);
+    assert_eq!(stdout.lines().count(), 1 + 27);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use sandbox06_runtime::{
     config::{self, ConfigError},
     server::ServerBuilder,
 };
-use sandbox06_store::{CheckedStore, StoreConfig};
+use sandbox06_store::{Store, StoreConfig};
 use sandbox06_world::Country;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Iso8601};
@@ -111,18 +111,13 @@ impl Component for PopulationDbComponent {
     fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
         Box::pin(async move {
             let section: PopulationConfig = ctx.section(SECTION)?;
-            let store_config: StoreConfig = ctx.section(sandbox06_store::SECTION)?;
-            let store = store_config
-                .open()
-                .await
-                .map_err(|e| StartError::Dependency {
-                    component: SPEC.name,
-                    what: "state store",
-                    source: Box::new(e),
-                })?;
-            tracing::info!(backend = store.backend(), "state store opened");
             // Serving only while the store answers; while it does not, calls fail at once.
-            let store = Arc::new(CheckedStore::new(store));
+            let store = ctx
+                .section::<StoreConfig>(sandbox06_store::SECTION)?
+                .open_checked()
+                .await
+                .map_err(StartError::dependency(SPEC.name, "state store"))?;
+            tracing::info!(backend = store.backend(), "state store opened");
             let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store.clone())
                 .with_max_response_bytes(ctx.limits.max_request_bytes);
             let builder = ServerBuilder::new(&ctx.limits)
@@ -132,10 +127,7 @@ impl Component for PopulationDbComponent {
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 );
             builder
-                .serve_while(listener, shutdown, move || {
-                    let store = Arc::clone(&store);
-                    async move { store.probe(STORE_PROBE_TIMEOUT).await }
-                })
+                .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
                 .await
                 .map_err(StartError::serve(SPEC.name))
         })
