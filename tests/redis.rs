@@ -6,7 +6,9 @@ use figment::{Figment, providers::Serialized};
 use sandbox06_proto::{
     citizen::{Verdict, VerifyCitizenRequest},
     population::{self as pop, population_service_client::PopulationServiceClient},
+    vneid::{self, vneid_service_client::VneidServiceClient},
 };
+use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::personas;
 use sandbox06_testkit::{redis_url, start_with, test_config_with};
 
@@ -75,6 +77,67 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
         .unwrap()
         .into_inner();
     assert_eq!(r.verdict(), Verdict::Deceased);
+    third.suite.stop().await.unwrap();
+    let store = sandbox06_store::open(&url, &config.store.namespace)
+        .await
+        .unwrap();
+    store.clear().await.unwrap();
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn a_locked_vneid_account_is_locked_for_every_replica_until_unlocked() {
+    let Some(url) = redis_url("a_locked_vneid_account_is_locked_for_every_replica_until_unlocked")
+    else {
+        return;
+    };
+    let config = test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", &url))
+            .merge(Serialized::default("store.namespace", namespace())),
+    );
+    let sign_in = |password: &str| vneid::AuthenticateRequest {
+        citizen_id: personas::MARRIED_WIFE.into(),
+        method: Some(vneid::authenticate_request::Method::Password(
+            password.into(),
+        )),
+    };
+    let first = start_with(&config).await;
+    let mut one = VneidServiceClient::connect(first.url_of("vneid"))
+        .await
+        .unwrap();
+    for _ in 0..sandbox06_vneid::MAX_FAILED_ATTEMPTS {
+        one.authenticate(sign_in("wrong")).await.unwrap_err();
+    }
+    // A second replica on the same Redis refuses the right password too.
+    let second = start_with(&config).await;
+    let mut two = VneidServiceClient::connect(second.url_of("vneid"))
+        .await
+        .unwrap();
+    let status = two
+        .authenticate(sign_in(sandbox06_vneid::SANDBOX_PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&status).as_deref(), Some("ACCOUNT_LOCKED"));
+    two.unlock_account(vneid::UnlockAccountRequest {
+        citizen_id: personas::MARRIED_WIFE.into(),
+    })
+    .await
+    .unwrap();
+    first.suite.stop().await.unwrap();
+    second.suite.stop().await.unwrap();
+    // After a restart, the account is unlocked.
+    let third = start_with(&config).await;
+    let mut three = VneidServiceClient::connect(third.url_of("vneid"))
+        .await
+        .unwrap();
+    three
+        .authenticate(sign_in(sandbox06_vneid::SANDBOX_PASSWORD))
+        .await
+        .unwrap();
     third.suite.stop().await.unwrap();
     let store = sandbox06_store::open(&url, &config.store.namespace)
         .await
