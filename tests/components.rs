@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
 use figment::{Figment, providers::Serialized};
-use sandbox06_proto::citizen::{GetCitizenRequest, citizen_service_client::CitizenServiceClient};
+use sandbox06_proto::{
+    citizen::{GetCitizenRequest, citizen_service_client::CitizenServiceClient},
+    vneid::{GetAccountRequest, vneid_service_client::VneidServiceClient},
+};
 use sandbox06_runtime::{component::StartError, error::reason_of};
 use sandbox06_testkit::{
     Answer, FakeUpstream, STUB_SPEC, StubComponent, citizen_in_front_of, edge_in_front_of, http1,
@@ -31,6 +34,25 @@ async fn each_component_alone_answers_through_the_edge() {
         .unwrap()
         .into_inner();
     assert_eq!(citizen_record.citizen.unwrap().full_name, "Nguyễn Văn Hùng");
+    // The VNeID mock alone reads the same population database.
+    let vneid = serve_alone(
+        "vneid",
+        Figment::new().merge(Serialized::default(
+            "vneid.population_url",
+            population.url(),
+        )),
+    )
+    .await;
+    let mut accounts = VneidServiceClient::connect(vneid.url()).await.unwrap();
+    let account = accounts
+        .get_account(GetAccountRequest {
+            citizen_id: personas::HAPPY_PATH.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(account.account.unwrap().full_name, "Nguyễn Văn Hùng");
+    vneid.stop().await.unwrap();
     gateway.stop().await.unwrap();
     citizen.stop().await.unwrap();
     population.stop().await.unwrap();
@@ -58,6 +80,7 @@ async fn a_component_alone_without_its_peers_url_names_the_key() {
     let config = test_config();
     for (name, key) in [
         ("citizen", "citizen.population_url"),
+        ("vneid", "vneid.population_url"),
         ("gateway", "gateway.backends.citizen"),
     ] {
         let alone = sandbox06::Alone::bind(&config, name).await.unwrap();
