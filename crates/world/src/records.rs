@@ -1,6 +1,6 @@
 //! A citizen's record, assembled from the census, the family, the household and the documents.
 
-use sandbox06_vn::CitizenId;
+use sandbox06_vn::{CitizenId, Sex};
 
 use crate::{
     Country, S_BIRTHPLACE, S_MARKS, Slot, View,
@@ -9,6 +9,9 @@ use crate::{
     person::{CommuneRef, Life, Marital, Person, Place, Relative, Vneid},
     rules::{CARD_AGE, age_on},
 };
+
+/// Age from which a woman with no man of her rank in the database is a widow.
+const WIDOWS_FROM: i32 = 50;
 
 impl Country {
     /// The 2025 province code of a place.
@@ -113,6 +116,13 @@ impl Country {
             if !divorced {
                 person.spouse = Some(self.relative(spouse));
             }
+        } else if s.sex == Sex::Female
+            && self.partner_slot(s).is_none()
+            && age_on(date_of_birth, self.reference) >= WIDOWS_FROM
+        {
+            // Older cohorts have fewer men than women: a woman with no man of her rank
+            // outlived a husband the database no longer holds.
+            person.marital = Marital::Widowed;
         }
         if life == Life::Alive {
             let mut household = kin.household(head);

@@ -141,6 +141,32 @@ fn every_member_names_the_same_head_and_no_child_heads_a_household() {
 }
 
 #[test]
+fn few_older_women_never_married() {
+    let reference = country().reference_date();
+    let older: Vec<&Person> = sample()
+        .iter()
+        .filter(|p| p.sex == Sex::Female && age_on(p.date_of_birth, reference) >= 60)
+        .collect();
+    let single = older
+        .iter()
+        .filter(|p| p.marital == sandbox06_world::person::Marital::Single)
+        .count();
+    let widowed = older
+        .iter()
+        .filter(|p| p.marital == sandbox06_world::person::Marital::Widowed)
+        .count();
+    let report = format!(
+        "of {} women of 60 or more, {single} never married, {widowed} widowed",
+        older.len()
+    );
+    assert!(older.len() > 800, "{report}");
+    // Few never marry (about 4 in 100 men; *estimate*); many older women are widows.
+    assert!(share(single, older.len()) < 10.0, "{report}");
+    assert!(share(widowed, older.len()) > 15.0, "{report}");
+    println!("{report}");
+}
+
+#[test]
 fn mothers_are_18_or_older_at_each_birth() {
     let mut checked = 0;
     for p in sample() {
