@@ -51,17 +51,6 @@ impl Country {
         married.then(|| (wife, rng.chance(0.03)))
     }
 
-    pub(crate) fn spouse_of(&self, s: Slot) -> Option<(Slot, bool)> {
-        match s.sex {
-            Sex::Male => self.couple(s),
-            Sex::Female => {
-                let husband = self.partner_slot(s)?;
-                let (wife, divorced) = self.couple(husband)?;
-                (wife == s).then_some((husband, divorced))
-            }
-        }
-    }
-
     pub(crate) fn own_home(&self, id: CitizenId, birth_province: usize) -> Place {
         let mut rng = self.stream(S_HOME, id);
         let units = self.units;
@@ -95,12 +84,6 @@ impl Country {
         } else {
             format!("Tổ {}, Khu phố {}", 1 + rng.below(20), 1 + rng.below(8))
         }
-    }
-
-    pub(crate) fn is_alive_slot(&self, s: Slot) -> (CitizenId, bool) {
-        let id = self.id_of(s);
-        let alive = self.life_of(id, self.birth_date(s, id)) == Life::Alive;
-        (id, alive)
     }
 }
 
@@ -167,7 +150,7 @@ impl<'a> Kin<'a> {
         self.facts(s).id
     }
 
-    fn alive(&self, s: Slot) -> bool {
+    pub(crate) fn alive(&self, s: Slot) -> bool {
         self.facts(s).alive
     }
 
@@ -188,7 +171,7 @@ impl<'a> Kin<'a> {
         cached(&self.couples, husband, || self.country.couple(husband))
     }
 
-    fn spouse(&self, s: Slot) -> Option<(Slot, bool)> {
+    pub(crate) fn spouse(&self, s: Slot) -> Option<(Slot, bool)> {
         match s.sex {
             Sex::Male => self.couple(s),
             Sex::Female => {

@@ -50,8 +50,9 @@ impl Country {
         let (full_name, ethnicity, religion) = self.lineage(s, id);
         let birth_registration = self.birth_place(s, id);
         // The basic view skips the household, so it has no residence to print on cards either.
-        let kin = Kin::new(self);
-        let home = (view == View::Full).then(|| {
+        // Only the full view asks about relatives.
+        let kin = (view == View::Full).then(|| Kin::new(self));
+        let home = kin.as_ref().map(|kin| {
             let head = kin.head(s);
             let head_id = if head == s { id } else { self.id_of(head) };
             (
@@ -94,7 +95,9 @@ impl Country {
             marks: String::new(),
             persona: None,
         };
-        let Some((head, _, relation, _)) = home else {
+        // The account is an identity fact: in both views.
+        person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
+        let (Some(kin), Some((head, _, relation, _))) = (kin, home) else {
             return person;
         };
         let father = self.father_of(s);
@@ -104,8 +107,8 @@ impl Country {
             person.father = Some(self.relative(f));
             person.mother = self.partner_slot(f).map(|m| self.relative(m));
         }
-        if let Some((spouse, divorced)) = self.spouse_of(s) {
-            let spouse_alive = self.is_alive_slot(spouse).1;
+        if let Some((spouse, divorced)) = kin.spouse(s) {
+            let spouse_alive = kin.alive(spouse);
             person.marital = if divorced {
                 Marital::Divorced
             } else if !spouse_alive && life == Life::Alive {
@@ -129,7 +132,6 @@ impl Country {
             household.relation = relation;
             person.household = Some(household);
         }
-        person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
         person.insurance = if life == Life::Alive {
             self.insurance(id, date_of_birth, self.province_2025_of(&person.residence))
         } else {

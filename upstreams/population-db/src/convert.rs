@@ -4,7 +4,7 @@ use sandbox06_proto::{population as pb, types};
 
 use sandbox06_proto::dates::date_to_proto;
 use sandbox06_vn::{
-    Sex,
+    CivilDate, Sex,
     admin::{AdminUnits, join_address as join},
 };
 use sandbox06_world::{Country, View, person::*};
@@ -51,6 +51,18 @@ pub fn address_of(units: &AdminUnits, place: &Place) -> types::Address {
     types::Address {
         pre_2025: pre.map(|i| pre_2025(units, i, &place.street)),
         current: Some(current(units, now, &place.street)),
+    }
+}
+
+/// A VNeID account as the contract writes it: its level, and the date it reached it.
+pub fn vneid_account(level: Vneid, since: Option<CivilDate>) -> types::VneidAccount {
+    types::VneidAccount {
+        level: match level {
+            Vneid::None => types::VneidLevel::None,
+            Vneid::Level1 => types::VneidLevel::VneidLevel1,
+            Vneid::Level2 => types::VneidLevel::VneidLevel2,
+        } as i32,
+        activated_on: since.map(date_to_proto),
     }
 }
 
@@ -114,6 +126,7 @@ pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
             Life::Alive => None,
         },
         card: p.current_card().map(card),
+        vneid: Some(vneid_account(p.vneid.0, p.vneid.1)),
         persona: p.persona.unwrap_or_default().to_owned(),
         ..Default::default()
     };
@@ -162,14 +175,6 @@ pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
                 relation_to_head: m.relation.to_owned(),
             })
             .collect(),
-    });
-    record.vneid = Some(types::VneidAccount {
-        level: match p.vneid.0 {
-            Vneid::None => types::VneidLevel::None,
-            Vneid::Level1 => types::VneidLevel::VneidLevel1,
-            Vneid::Level2 => types::VneidLevel::VneidLevel2,
-        } as i32,
-        activated_on: p.vneid.1.map(date_to_proto),
     });
     record.health_insurance = p.insurance.as_ref().map(|i| types::HealthInsurance {
         card_code: i.card_code.clone(),

@@ -64,8 +64,8 @@ impl Holders for GrpcHolders {
     async fn holder(&self, citizen_id: &str) -> Result<Option<pop::Citizen>, Status> {
         let request = pop::GetCitizenRequest {
             citizen_id: citizen_id.to_owned(),
-            // The account's level is part of the full record, with its recorded changes.
-            view: pop::RecordView::Full as i32,
+            // The account, with its recorded changes, is part of the basic record.
+            view: pop::RecordView::Basic as i32,
         };
         match self.client.clone().get_citizen(request).await {
             Ok(r) => Ok(r.into_inner().citizen),
@@ -137,13 +137,7 @@ impl Vneid {
             None if deceased => self
                 .country
                 .vneid_account(parsed)
-                .map(|a| types::VneidAccount {
-                    level: match a.level {
-                        sandbox06_world::person::Vneid::Level1 => types::VneidLevel::VneidLevel1,
-                        _ => types::VneidLevel::VneidLevel2,
-                    } as i32,
-                    activated_on: Some(sandbox06_proto::dates::date_to_proto(a.activated_on)),
-                })
+                .map(|a| sandbox06_population_db::vneid_account(a.level, Some(a.activated_on)))
                 .ok_or_else(|| VneidError::not_found(citizen_id))?,
             None => return Err(VneidError::not_found(citizen_id)),
         };
@@ -238,13 +232,20 @@ impl Vneid {
 
     /// Unlocks an account: its wrong attempts are forgotten.
     pub async fn unlock(&self, citizen_id: &str) -> Result<pb::Account, VneidError> {
-        let found = self.find(citizen_id).await?;
-        let id = &found.account.citizen_id;
+        let Found {
+            mut account,
+            persona,
+        } = self.find(citizen_id).await?;
+        let id = &account.citizen_id;
         self.store.delete(&failures_key(id)).await?;
-        if found.persona == LOCKED_PERSONA {
+        if persona == LOCKED_PERSONA {
             self.store.put(&unlocked_key(id), b"1", None).await?;
         }
-        Ok(self.find(citizen_id).await?.account)
+        account.failed_attempts = 0;
+        if account.status() == pb::AccountStatus::Locked {
+            account.set_status(pb::AccountStatus::Active);
+        }
+        Ok(account)
     }
 }
 

@@ -23,12 +23,7 @@ impl Country {
     /// none. It agrees with the population record's VNeID field, without computing the
     /// household, relatives or addresses.
     pub fn vneid_account(&self, id: CitizenId) -> Option<VneidAccount> {
-        let person = self.person(id, View::Basic)?;
-        let (level, activated_on) = if person.persona.is_some() {
-            person.vneid
-        } else {
-            self.vneid(id, person.date_of_birth, person.life, &person.cards)
-        };
+        let (level, activated_on) = self.person(id, View::Basic)?.vneid;
         Some(VneidAccount {
             level,
             activated_on: activated_on?,
