@@ -82,9 +82,9 @@ const S_RELIGION: u64 = 105;
 /// How much of a record to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// Identity fields: name, date of birth, sex, life, cards, VNeID account. Household, relatives and the
-    /// residence are not computed (the residence field holds the place of birth registration,
-    /// and cards carry no printed address).
+    /// Identity fields: name, date of birth, sex, life, cards, VNeID account. Household,
+    /// relatives and the residence are not computed (the residence field holds the place of
+    /// birth registration, and cards carry no printed address).
     Basic,
     /// Everything.
     Full,
