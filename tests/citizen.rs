@@ -37,7 +37,7 @@ fn field_violations(status: &tonic::Status) -> Vec<String> {
 
 /// A citizen's whole record, through GetCitizen.
 async fn full_record(
-    client: &mut api::citizen_service_client::CitizenServiceClient<tonic::transport::Channel>,
+    client: &mut api::citizen_service_client::CitizenServiceClient<sandbox06_testkit::Edge>,
     citizen_id: &str,
 ) -> api::Citizen {
     client

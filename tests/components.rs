@@ -144,7 +144,12 @@ async fn a_components_http_route_is_reached_through_the_edge_alone() {
             .merge(Serialized::default(
                 "gateway.backends.citizen",
                 "http://127.0.0.1:1",
-            )),
+            ))
+            .merge(Serialized::default(
+                "gateway.backends.sso",
+                "http://127.0.0.1:1",
+            ))
+            .merge(Serialized::default("gateway.enforce_auth", false)),
     )
     .await;
     let (status, body) = http1(gateway.addr, hello_request()).await;
@@ -203,6 +208,7 @@ async fn a_callers_deadline_is_deadline_exceeded_at_the_edge() {
             "/sandbox06.citizen.v1.CitizenService/GetCitizen",
             &[0, 0, 0, 0, 0],
             Some("300m"),
+            None,
         ),
     )
     .await
@@ -261,6 +267,7 @@ async fn raw_grpc(
     path: &str,
     frame: &'static [u8],
     grpc_timeout: Option<&str>,
+    token: Option<&str>,
 ) -> (http::HeaderMap, http::HeaderMap) {
     use http_body_util::BodyExt as _;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
@@ -271,6 +278,9 @@ async fn raw_grpc(
         .header("te", "trailers");
     if let Some(timeout) = grpc_timeout {
         request = request.header("grpc-timeout", timeout);
+    }
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
     }
     let request = request
         .body(http_body_util::Full::new(bytes::Bytes::from_static(frame)))
@@ -303,6 +313,7 @@ async fn an_undecodable_request_is_invalid_argument_with_its_reason() {
             "/sandbox06.citizen.v1.CitizenService/GetCitizen",
             frame,
             None,
+            Some(&h.token),
         )
         .await;
         let status = tonic::Status::from_header_map(&headers)

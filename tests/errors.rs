@@ -45,6 +45,7 @@ fn errors_doc_lists_every_reason_of_every_owner() {
             rows(sandbox06_population_db::REASONS),
         ),
         ("VNeID mock", rows(sandbox06_vneid::REASONS)),
+        ("Single sign-on", rows(sandbox06_sso::REASONS)),
     ];
     for (heading, expected) in &owners {
         assert_eq!(

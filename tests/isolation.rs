@@ -12,7 +12,9 @@ use sandbox06_proto::citizen::{
     GetCitizenRequest, MatchCitizensRequest, MatchCitizensResponse,
     citizen_service_client::CitizenServiceClient, match_citizens_response::Result as Outcome,
 };
-use sandbox06_testkit::{Answer, FakeUpstream, citizen_in_front_of, edge_in_front_of, personas};
+use sandbox06_testkit::{
+    Answer, Bearer, Edge, FakeUpstream, citizen_in_front_of, edge_in_front_of, personas,
+};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tonic::{Code, transport::Channel};
@@ -36,21 +38,27 @@ fn claim(key: &str) -> MatchCitizensRequest {
     }
 }
 
-/// A new connection to `url`, apart from every other client's.
-async fn connect(url: &str) -> CitizenServiceClient<Channel> {
+/// A new connection to `url`, apart from every other client's, calling with `token` (an edge
+/// that enforces none takes calls without).
+async fn connect(url: &str, token: Option<&str>) -> CitizenServiceClient<Edge> {
     let channel = Channel::from_shared(url.to_owned())
         .unwrap()
         .connect()
         .await
         .unwrap();
-    CitizenServiceClient::new(channel)
+    let bearer = token.map_or_else(Bearer::none, Bearer::new);
+    CitizenServiceClient::with_interceptor(channel, bearer)
 }
 
 /// An unrelated caller, on its own connection, while `while_running` goes on: one long
 /// MatchCitizens stream answered record by record, and unary calls beside it. Every answer
 /// must be the citizen service's own (INVALID_ARGUMENT), never a failure of the path to it.
-async fn watch_unrelated_caller<F: std::future::Future>(url: &str, while_running: F) -> F::Output {
-    let mut client = connect(url).await;
+async fn watch_unrelated_caller<F: std::future::Future>(
+    url: &str,
+    token: Option<&str>,
+    while_running: F,
+) -> F::Output {
+    let mut client = connect(url, token).await;
     let (records, inbound) = tokio::sync::mpsc::channel::<MatchCitizensRequest>(16);
     let mut outbound = client
         .match_citizens(tokio_stream::wrappers::ReceiverStream::new(inbound))
@@ -99,7 +107,7 @@ async fn three_thousand_match_streams_leave_other_callers_untouched() {
     let edge = format!("http://{}", harness.suite.edge);
     let burst = async {
         // One client's burst, over its own connection.
-        let client = connect(&edge).await;
+        let client = connect(&edge, Some(&harness.token)).await;
         let mut streams = JoinSet::new();
         for stream in 0..3_000 {
             let mut client = client.clone();
@@ -127,7 +135,7 @@ async fn three_thousand_match_streams_leave_other_callers_untouched() {
         }
         failed
     };
-    let failed = watch_unrelated_caller(&edge, burst).await;
+    let failed = watch_unrelated_caller(&edge, Some(&harness.token), burst).await;
     // The burst's own streams are served too: the edge pushes back, it does not reset.
     assert!(
         failed.is_empty(),
@@ -146,7 +154,7 @@ async fn a_stalled_population_database_and_trickling_clients_leave_other_callers
     let trickle = async {
         // Clients whose records wait on the stalled database, sent one at a time, so that
         // each is its own small frame all the way to the citizen service.
-        let client = connect(&edge).await;
+        let client = connect(&edge, None).await;
         let mut streams = JoinSet::new();
         for stream in 0..40 {
             let mut client = client.clone();
@@ -166,14 +174,14 @@ async fn a_stalled_population_database_and_trickling_clients_leave_other_callers
         }
         while streams.join_next().await.is_some() {}
     };
-    watch_unrelated_caller(&edge, trickle).await;
+    watch_unrelated_caller(&edge, None, trickle).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_open_when_the_suite_stops_finishes_with_every_answer() {
     let harness = sandbox06_testkit::start().await;
     let edge_addr = harness.suite.edge;
-    let mut client = connect(&format!("http://{edge_addr}")).await;
+    let mut client = connect(&format!("http://{edge_addr}"), Some(&harness.token)).await;
     let (records, inbound) = tokio::sync::mpsc::channel::<MatchCitizensRequest>(16);
     let mut answers = client
         .match_citizens(tokio_stream::wrappers::ReceiverStream::new(inbound))

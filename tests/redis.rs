@@ -4,13 +4,13 @@
 
 use figment::{Figment, providers::Serialized};
 use sandbox06_proto::{
-    citizen::{Verdict, VerifyCitizenRequest},
+    citizen::{Verdict, VerifyCitizenRequest, citizen_service_client::CitizenServiceClient},
     population::{self as pop, population_service_client::PopulationServiceClient},
     vneid::{self, vneid_service_client::VneidServiceClient},
 };
 use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::personas;
-use sandbox06_testkit::{redis_url, start_with, test_config_with};
+use sandbox06_testkit::{Bearer, redis_url, start_with, test_config_with};
 
 fn namespace() -> String {
     let nanos = std::time::SystemTime::now()
@@ -146,6 +146,118 @@ async fn a_locked_vneid_account_is_locked_for_every_replica_until_unlocked() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn replicas_on_one_redis_accept_each_others_tokens_codes_and_refresh_tokens() {
+    let Some(url) =
+        redis_url("replicas_on_one_redis_accept_each_others_tokens_codes_and_refresh_tokens")
+    else {
+        return;
+    };
+    // One issuer for both, as behind one load balancer.
+    let config = test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", &url))
+            .merge(Serialized::default("store.namespace", namespace()))
+            .merge(Serialized::default(
+                "sso.issuer",
+                "http://sandbox06.test:4606",
+            )),
+    );
+    let first = start_with(&config).await;
+    let second = start_with(&config).await;
+    // The first replica's token, at the second's edge.
+    let mut citizens =
+        CitizenServiceClient::with_interceptor(second.channel.clone(), Bearer::new(&first.token));
+    citizens
+        .verify_citizen(VerifyCitizenRequest {
+            citizen_id: personas::HAPPY_PATH.into(),
+            full_name: "Nguyễn Văn Hùng".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // A code from the first, redeemed at the second; its refresh token used at the first.
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let verifier = "sandbox06-replica-test-verifier-0123456789abcdef";
+    let challenge = sandbox06_jose::s256(verifier.as_bytes());
+    let redirect = "http://127.0.0.1:8765/cb";
+    let response = http
+        .get(format!("http://{}/oidc/authorize", first.suite.edge))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-ci"),
+            ("redirect_uri", redirect),
+            ("scope", "openid profile"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("login_hint", personas::HAPPY_PATH),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let code = openidconnect::url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let token = |edge: std::net::SocketAddr, form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        async move {
+            let text = http
+                .post(format!("http://{edge}/oidc/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()
+        }
+    };
+    let tokens = token(
+        second.suite.edge,
+        vec![
+            ("grant_type", "authorization_code".into()),
+            ("client_id", "demo-ci".into()),
+            ("code", code),
+            ("redirect_uri", redirect.into()),
+            ("code_verifier", verifier.into()),
+        ],
+    )
+    .await;
+    assert_eq!(tokens["token_type"], "Bearer", "{tokens}");
+    let refreshed = token(
+        first.suite.edge,
+        vec![
+            ("grant_type", "refresh_token".into()),
+            ("client_id", "demo-ci".into()),
+            (
+                "refresh_token",
+                tokens["refresh_token"].as_str().unwrap().into(),
+            ),
+        ],
+    )
+    .await;
+    assert!(refreshed["access_token"].is_string(), "{refreshed}");
+    first.suite.stop().await.unwrap();
+    second.suite.stop().await.unwrap();
+    let store = sandbox06_store::open(&url, &config.store.namespace)
+        .await
+        .unwrap();
+    store.clear().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_redis_fails_the_start_with_a_clear_error() {
     let config = test_config_with(
         Figment::new().merge(Serialized::default("store.url", "redis://127.0.0.1:1")),
@@ -220,7 +332,7 @@ async fn with_redis_gone_calls_fail_at_once_and_health_follows_it_back() {
     for fault in [Fault::BlackHole, Fault::Refuse] {
         proxy.set(fault);
         // The population database notices, and the citizen service with it.
-        wait_for_health(&harness.edge, "NOT_SERVING").await;
+        wait_for_health(&harness.channel, "NOT_SERVING").await;
         let started = std::time::Instant::now();
         let status = citizens.get_citizen(get()).await.unwrap_err();
         let took = started.elapsed();
@@ -239,7 +351,7 @@ async fn with_redis_gone_calls_fail_at_once_and_health_follows_it_back() {
         );
 
         proxy.set(Fault::None);
-        wait_for_health(&harness.edge, "SERVING").await;
+        wait_for_health(&harness.channel, "SERVING").await;
         citizens.get_citizen(get()).await.unwrap();
     }
 }

@@ -40,6 +40,13 @@ pub mod sandbox06 {
             tonic::include_proto!("sandbox06.citizen.v1");
         }
     }
+    /// The single sign-on.
+    pub mod sso {
+        /// `sandbox06.sso.v1`
+        pub mod v1 {
+            tonic::include_proto!("sandbox06.sso.v1");
+        }
+    }
     /// The mock national systems.
     pub mod upstream {
         /// The population database mock.
@@ -65,6 +72,7 @@ mod subset;
 pub use subset::descriptor_set_for;
 
 pub use sandbox06::citizen::v1 as citizen;
+pub use sandbox06::sso::v1 as sso;
 pub use sandbox06::types::v1 as types;
 pub use sandbox06::upstream::population::v1 as population;
 pub use sandbox06::upstream::vneid::v1 as vneid;
@@ -76,7 +84,10 @@ pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
 });
 
 /// Fully-qualified names of the services an integrator calls through the edge.
-pub const PUBLIC_SERVICES: &[&str] = &["sandbox06.citizen.v1.CitizenService"];
+pub const PUBLIC_SERVICES: &[&str] = &[
+    "sandbox06.citizen.v1.CitizenService",
+    "sandbox06.sso.v1.SsoService",
+];
 
 /// Errors of [`to_json`].
 #[derive(Debug, thiserror::Error)]

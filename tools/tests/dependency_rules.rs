@@ -100,12 +100,23 @@ fn services_reach_their_upstreams_over_grpc_only() {
 }
 
 #[test]
+fn the_single_sign_on_reaches_vneid_and_the_population_database_over_grpc() {
+    // It owns state (sessions, codes, refresh tokens, keys) and reads the world's persona
+    // table for the login page's picker; citizens' data comes from the mocks over gRPC.
+    assert_none(
+        "sandbox06-sso",
+        &["sandbox06-population-db", "sandbox06-vneid", "sandbox06"],
+    );
+}
+
+#[test]
 fn shared_crates_name_no_component() {
     let components = [
         "sandbox06-gateway",
         "sandbox06-citizen",
         "sandbox06-population-db",
         "sandbox06-vneid",
+        "sandbox06-sso",
         "sandbox06",
     ];
     for shared in [
@@ -114,6 +125,7 @@ fn shared_crates_name_no_component() {
         "sandbox06-vn",
         "sandbox06-world",
         "sandbox06-proto",
+        "sandbox06-jose",
     ] {
         assert_none(shared, &components);
     }
@@ -127,6 +139,7 @@ fn only_the_binary_knows_every_component() {
         "sandbox06-citizen",
         "sandbox06-population-db",
         "sandbox06-vneid",
+        "sandbox06-sso",
     ];
     for (name, (deps, _)) in &crates {
         let known = components.iter().filter(|c| deps.contains(**c)).count();

@@ -63,10 +63,15 @@ pub enum Reason {
     UpstreamUnavailable,
     /// A backend or mock national system answered with an unexpected error.
     UpstreamFailed,
-    /// No access token, or an invalid or expired one.
-    Unauthenticated,
+    /// No access token.
+    TokenMissing,
+    /// The access token is not one the suite accepts (signature, key, algorithm, issuer,
+    /// audience, type).
+    TokenInvalid,
+    /// The access token has expired.
+    TokenExpired,
     /// The access token lacks the scope the method requires.
-    PermissionDenied,
+    ScopeMissing,
     /// The gateway routes no service or method at this path.
     MethodNotFound,
     /// No HTTP route answers at this path.
@@ -84,8 +89,10 @@ pub const REASONS: &[Reason] = &[
     Reason::RequestTooLarge,
     Reason::UpstreamUnavailable,
     Reason::UpstreamFailed,
-    Reason::Unauthenticated,
-    Reason::PermissionDenied,
+    Reason::TokenMissing,
+    Reason::TokenInvalid,
+    Reason::TokenExpired,
+    Reason::ScopeMissing,
     Reason::MethodNotFound,
     Reason::RouteNotFound,
     Reason::DeadlineExceeded,
@@ -100,8 +107,10 @@ impl ErrorReason for Reason {
             Reason::RequestTooLarge => "REQUEST_TOO_LARGE",
             Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Reason::UpstreamFailed => "UPSTREAM_FAILED",
-            Reason::Unauthenticated => "UNAUTHENTICATED",
-            Reason::PermissionDenied => "PERMISSION_DENIED",
+            Reason::TokenMissing => "TOKEN_MISSING",
+            Reason::TokenInvalid => "TOKEN_INVALID",
+            Reason::TokenExpired => "TOKEN_EXPIRED",
+            Reason::ScopeMissing => "SCOPE_MISSING",
             Reason::MethodNotFound => "METHOD_NOT_FOUND",
             Reason::RouteNotFound => "ROUTE_NOT_FOUND",
             Reason::DeadlineExceeded => "DEADLINE_EXCEEDED",
@@ -115,8 +124,10 @@ impl ErrorReason for Reason {
             Reason::RequestTooLarge => Code::ResourceExhausted,
             Reason::UpstreamUnavailable => Code::Unavailable,
             Reason::UpstreamFailed | Reason::Internal => Code::Internal,
-            Reason::Unauthenticated => Code::Unauthenticated,
-            Reason::PermissionDenied => Code::PermissionDenied,
+            Reason::TokenMissing | Reason::TokenInvalid | Reason::TokenExpired => {
+                Code::Unauthenticated
+            }
+            Reason::ScopeMissing => Code::PermissionDenied,
             Reason::MethodNotFound => Code::Unimplemented,
             Reason::RouteNotFound => Code::NotFound,
             Reason::DeadlineExceeded => Code::DeadlineExceeded,
@@ -138,8 +149,18 @@ impl ErrorReason for Reason {
             Reason::UpstreamFailed => {
                 "A backend service or mock national system answered with an unexpected error."
             }
-            Reason::Unauthenticated => "No access token, or an invalid or expired one.",
-            Reason::PermissionDenied => "The access token lacks the scope the method requires.",
+            Reason::TokenMissing => {
+                "The call carries no `authorization: Bearer <access token>` and the method is not public."
+            }
+            Reason::TokenInvalid => {
+                "The access token is refused; `metadata.problem` says why: `malformed`, `alg` (not RS256/ES256, or not its key's), `unknown_key`, `signature`, `type` (not an RFC 9068 access token), `issuer`, `audience` or `not_yet_valid`."
+            }
+            Reason::TokenExpired => {
+                "The access token has expired (30 s of clock leeway); `metadata.expired_at` says when."
+            }
+            Reason::ScopeMissing => {
+                "The access token lacks the scope the method's policy requires; `metadata.required_scope` names it, `metadata.granted` lists what the token has."
+            }
             Reason::MethodNotFound => {
                 "The gateway routes no service or method at this path; `metadata.path` names it."
             }

@@ -43,12 +43,58 @@ pub fn single_women(country: &sandbox06_world::Country, n: usize) -> Vec<String>
 /// The reference date the tests' country is computed for, so verdicts do not drift with time.
 pub const REFERENCE_DATE: &str = "2026-11-27";
 
-/// A running suite and a client connected to its edge.
+/// The client the tests call the suite as: every scope of the contract.
+pub const ADMIN_CLIENT: &str = "sandbox06-admin";
+/// Its documented secret.
+pub const ADMIN_SECRET: &str = "sandbox06-admin-secret";
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone, Debug)]
+pub struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl Bearer {
+    /// Adds nothing: calls without a token.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// The interceptor for `token`.
+    pub fn new(token: &str) -> Self {
+        Self(Some(
+            format!("Bearer {token}")
+                .parse()
+                .expect("a token is header-safe"),
+        ))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel to the edge that sends a token with every call.
+pub type Edge = tonic::service::interceptor::InterceptedService<Channel, Bearer>;
+
+/// A running suite and clients connected to its edge.
 pub struct Harness {
     /// The suite.
     pub suite: Suite,
-    /// A channel to the edge port.
-    pub edge: Channel,
+    /// The edge, every call carrying the admin client's token (every scope).
+    pub edge: Edge,
+    /// The edge without a token.
+    pub channel: Channel,
+    /// The admin client's access token.
+    pub token: String,
 }
 
 /// The suite's config for tests: every port ephemeral, a fixed reference date.
@@ -85,12 +131,20 @@ pub async fn start_with(config: &Config) -> Harness {
         .wait_ready(std::time::Duration::from_secs(10))
         .await
         .expect("suite ready");
-    let edge = Channel::from_shared(format!("http://{}", suite.edge))
+    let channel = Channel::from_shared(format!("http://{}", suite.edge))
         .expect("edge url")
         .connect()
         .await
         .expect("edge");
-    Harness { suite, edge }
+    let token = client_token(suite.edge, ADMIN_CLIENT, ADMIN_SECRET, None).await;
+    let edge =
+        tonic::service::interceptor::InterceptedService::new(channel.clone(), Bearer::new(&token));
+    Harness {
+        suite,
+        edge,
+        channel,
+        token,
+    }
 }
 
 impl Harness {
@@ -101,9 +155,37 @@ impl Harness {
     }
 
     /// A citizen service client through the edge.
-    pub fn citizens(&self) -> CitizenServiceClient<Channel> {
+    pub fn citizens(&self) -> CitizenServiceClient<Edge> {
         CitizenServiceClient::new(self.edge.clone())
     }
+}
+
+/// A client-credentials access token of `client` from the edge at `edge` (its token endpoint),
+/// for `scope` or every scope the client may have.
+pub async fn client_token(
+    edge: std::net::SocketAddr,
+    client: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> String {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "client_credentials")
+        .append_pair("client_id", client)
+        .append_pair("client_secret", secret);
+    if let Some(scope) = scope {
+        form.append_pair("scope", scope);
+    }
+    let request = http::Request::post("/oidc/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.finish())
+        .expect("a request");
+    let (status, body) = http1(edge, request).await;
+    assert_eq!(status, http::StatusCode::OK, "token endpoint: {body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("token JSON");
+    answer["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
 }
 
 /// An HTTP/1.1 request to `addr` through a real client: (status, body).
@@ -208,11 +290,19 @@ pub async fn citizen_in_front_of(url: &str) -> RunningAlone {
     .await
 }
 
-/// The edge alone, with `extra` settings, routing the citizen service to `citizen_url`.
+/// The edge alone, with `extra` settings, routing the citizen service to `citizen_url`; no
+/// single sign-on runs (its backend is a closed port), so tokens are not enforced.
 pub async fn edge_in_front_of(citizen_url: &str, extra: Figment) -> RunningAlone {
     serve_alone(
         "gateway",
-        extra.merge(Serialized::default("gateway.backends.citizen", citizen_url)),
+        Figment::new()
+            .merge(Serialized::default("gateway.enforce_auth", false))
+            .merge(Serialized::default(
+                "gateway.backends.sso",
+                "http://127.0.0.1:9",
+            ))
+            .merge(extra)
+            .merge(Serialized::default("gateway.backends.citizen", citizen_url)),
     )
     .await
 }

@@ -14,6 +14,7 @@ use sandbox06_runtime::{
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::auth::{DISCOVERY_PATH, TokenAuthorizer};
 use crate::{Backend, Gateway, GatewayError};
 
 /// The edge port.
@@ -43,6 +44,10 @@ pub struct GatewayConfig {
     /// URL of each service when the edge runs alone, by component name, e.g.
     /// `citizen = "http://citizen:4610"`.
     pub backends: BTreeMap<String, String>,
+    /// Refuse calls without a valid access token carrying the method's scope (the default).
+    /// `false` lets every call through, for a quick local try: a valid token still names the
+    /// caller. Set `SANDBOX06_GATEWAY__ENFORCE_AUTH=false`.
+    pub enforce_auth: bool,
 }
 
 impl Default for GatewayConfig {
@@ -50,6 +55,7 @@ impl Default for GatewayConfig {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, EDGE_PORT)),
             backends: BTreeMap::new(),
+            enforce_auth: true,
         }
     }
 }
@@ -111,7 +117,27 @@ impl Component for GatewayComponent {
         Box::pin(async move {
             let section: GatewayConfig = ctx.section(SECTION)?;
             let backends = Self::backends(&ctx, &section)?;
+            // Tokens are verified against the backend serving the OpenID discovery document.
+            let sso = backends
+                .iter()
+                .find(|b| b.http_prefixes.iter().any(|p| p == DISCOVERY_PATH))
+                .map(|b| b.url.clone());
+            let authorizer = match sso {
+                Some(url) => TokenAuthorizer::new(url, section.enforce_auth),
+                None if !section.enforce_auth => TokenAuthorizer::new("http://127.0.0.1:1", false),
+                None => {
+                    return Err(ConfigError::Value {
+                        key: format!("{SECTION}.enforce_auth"),
+                        message: "no service serves the single sign-on to verify tokens against; run it, or set enforce_auth = false".to_owned(),
+                    }
+                    .into());
+                }
+            };
+            if !section.enforce_auth {
+                tracing::warn!("token enforcement is off: every call goes through");
+            }
             Gateway::new(backends)
+                .with_authorizer(authorizer)
                 .with_limits(ctx.limits.clone())
                 .serve(listener, shutdown)
                 .await

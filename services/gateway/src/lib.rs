@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 pub mod component;
 mod health;
 mod http_proxy;
@@ -48,6 +49,7 @@ use tokio::task::JoinSet;
 use tonic_health::ServingStatus;
 use tower::Layer;
 
+pub use crate::auth::TokenAuthorizer;
 pub use crate::component::{GatewayComponent, GatewayConfig};
 use crate::http_proxy::{HttpProxy, HttpRoute, normalize_prefix};
 pub use crate::policy::{AllowAll, Authorizer, Caller, MethodInfo, MethodPolicy, PolicyTable};

@@ -9,6 +9,10 @@
 //! With `SANDBOX06_BENCH_BASELINE=<path of another sandbox06 binary>`, the same run also starts
 //! that binary, alternating with this build, and reports this build's start, memory and edge
 //! GetCitizen throughput as ratios of the baseline's.
+//!
+//! The single sign-on: client-credentials tokens per second (RS256 and ES256), headless code
+//! flows per second (authorization, then the code for tokens), and GetCitizen through the edge
+//! with token enforcement on and off (two instances, alternating rounds).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops on the first surprise
 
@@ -45,6 +49,8 @@ struct Running {
     child: Child,
     edge: u16,
     citizen: u16,
+    /// An access token of the admin client, when the binary has a single sign-on.
+    token: Option<String>,
 }
 
 impl Drop for Running {
@@ -61,10 +67,15 @@ const BASELINE_ENV: &str = "SANDBOX06_BENCH_BASELINE";
 const BINARY: &str = env!("CARGO_BIN_EXE_sandbox06");
 
 async fn start_binary(binary: &str) -> (Running, Duration) {
+    start_binary_with(binary, &[]).await
+}
+
+async fn start_binary_with(binary: &str, env: &[(&str, &str)]) -> (Running, Duration) {
     let (edge, citizen) = (free_port(), free_port());
     let began = Instant::now();
     let child: Child = Command::new(binary)
         .arg("up")
+        .envs(env.iter().copied())
         // The benchmark's own setting is no configuration of the suite's.
         .env_remove(BASELINE_ENV)
         .env("SANDBOX06_GATEWAY__LISTEN", format!("127.0.0.1:{edge}"))
@@ -76,10 +87,11 @@ async fn start_binary(binary: &str) -> (Running, Duration) {
         .spawn()
         .expect("the release binary starts");
     // Owned by the guard at once, so the process is reaped on every path.
-    let running = Running {
+    let mut running = Running {
         child,
         edge,
         citizen,
+        token: None,
     };
     let url = format!("http://127.0.0.1:{edge}");
     for _ in 0..20_000 {
@@ -87,11 +99,192 @@ async fn start_binary(binary: &str) -> (Running, Duration) {
             .await
             .unwrap_or(false)
         {
-            return (running, began.elapsed());
+            let took = began.elapsed();
+            running.token = client_token(edge, "sandbox06-admin", "sandbox06-admin-secret").await;
+            return (running, took);
         }
         tokio::time::sleep(Duration::from_micros(500)).await;
     }
     panic!("the suite did not become ready");
+}
+
+type Http = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+fn http_client() -> Http {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
+
+/// One HTTP request: (status, `location` header, body).
+async fn http_call(
+    http: &Http,
+    request: http::Request<String>,
+) -> (http::StatusCode, Option<String>, bytes::Bytes) {
+    use http_body_util::BodyExt as _;
+    let response = http
+        .request(request.map(|body| http_body_util::Full::new(bytes::Bytes::from(body))))
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, location, body)
+}
+
+fn token_request(edge: u16, form: &str) -> http::Request<String> {
+    http::Request::post(format!("http://127.0.0.1:{edge}/oidc/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .unwrap()
+}
+
+/// A client-credentials token of `client`, or `None` from a build without a single sign-on.
+async fn client_token(edge: u16, client: &str, secret: &str) -> Option<String> {
+    let form = format!("grant_type=client_credentials&client_id={client}&client_secret={secret}");
+    let (status, _, body) = http_call(&http_client(), token_request(edge, &form)).await;
+    if status != http::StatusCode::OK {
+        return None;
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    answer["access_token"].as_str().map(str::to_owned)
+}
+
+/// `requests` token requests from 32 tasks: tokens per second. `one` makes one.
+async fn per_second<F, Fut>(requests: usize, one: F) -> f64
+where
+    F: Fn(Http) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let concurrency = 32;
+    let http = http_client();
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (one, http) = (one.clone(), http.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..requests / concurrency {
+                one(http.clone()).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    (requests / concurrency * concurrency) as f64 / began.elapsed().as_secs_f64()
+}
+
+/// Client-credentials tokens per second for `client`.
+async fn tokens_per_second(edge: u16, client: &'static str, requests: usize) -> f64 {
+    per_second(requests, move |http| async move {
+        let form = format!(
+            "grant_type=client_credentials&client_id={client}&client_secret={client}-secret"
+        );
+        let (status, _, _) = http_call(&http, token_request(edge, &form)).await;
+        assert_eq!(status, http::StatusCode::OK);
+    })
+    .await
+}
+
+/// Headless code flows per second: the authorization request answered with a code, then the
+/// code exchanged for tokens.
+async fn code_flows_per_second(edge: u16, requests: usize) -> f64 {
+    const VERIFIER: &str = "sandbox06-benchmark-verifier-0123456789abcdefghij";
+    let challenge = sandbox06_jose::s256(VERIFIER.as_bytes());
+    per_second(requests, move |http| {
+        let challenge = challenge.clone();
+        async move {
+            let authorize = http::Request::get(format!(
+                "http://127.0.0.1:{edge}/oidc/authorize?response_type=code&client_id=demo-ci&redirect_uri=http://127.0.0.1:9/cb&scope=openid%20profile&code_challenge={challenge}&code_challenge_method=S256&login_hint=001091012345"
+            ))
+            .body(String::new())
+            .unwrap();
+            let (status, location, _) = http_call(&http, authorize).await;
+            assert_eq!(status, http::StatusCode::FOUND);
+            let location = location.unwrap();
+            let code = location
+                .split(['?', '&'])
+                .find_map(|pair| pair.strip_prefix("code="))
+                .unwrap();
+            let form = format!(
+                "grant_type=authorization_code&client_id=demo-ci&redirect_uri=http://127.0.0.1:9/cb&code={code}&code_verifier={VERIFIER}"
+            );
+            let (status, _, _) = http_call(&http, token_request(edge, &form)).await;
+            assert_eq!(status, http::StatusCode::OK);
+        }
+    })
+    .await
+}
+
+/// The single sign-on's figures, and the edge with enforcement on against off.
+async fn sso_benchmarks(rounds: usize, requests: usize, tokens: usize) {
+    let (on, _) = start_binary(BINARY).await;
+    let (off, _) = start_binary_with(BINARY, &[("SANDBOX06_GATEWAY__ENFORCE_AUTH", "false")]).await;
+    let ids = sample_ids(&bench_country());
+    tokens_per_second(on.edge, "demo-hospital", 500).await; // warm-up
+    let (mut rs256, mut es256, mut flows) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        rs256.push(tokens_per_second(on.edge, "demo-hospital", tokens).await);
+        es256.push(tokens_per_second(on.edge, "demo-coach", tokens).await);
+        flows.push(code_flows_per_second(on.edge, tokens / 2).await);
+    }
+    println!(
+        "client-credentials tokens: RS256 {:.0}/s, ES256 {:.0}/s ({tokens} per round x {rounds} rounds, 32 in flight)",
+        median(rs256),
+        median(es256)
+    );
+    println!(
+        "headless code flows (authorize + token): {:.0}/s",
+        median(flows)
+    );
+    get_citizen_round(on.edge, on.token.as_deref(), Arc::clone(&ids), 2_000, 32).await; // warm-up
+    get_citizen_round(off.edge, None, Arc::clone(&ids), 2_000, 32).await;
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(3) {
+        with.push(
+            get_citizen_round(on.edge, on.token.as_deref(), Arc::clone(&ids), requests, 32)
+                .await
+                .0,
+        );
+        without.push(
+            get_citizen_round(off.edge, None, Arc::clone(&ids), requests, 32)
+                .await
+                .0,
+        );
+    }
+    let (with, without) = (median(with), median(without));
+    println!(
+        "GetCitizen via the edge, tokens enforced vs not: {with:.0} req/s vs {without:.0} req/s ({:.0}%)",
+        100.0 * with / without
+    );
+}
+
+/// Adds the bearer token, when there is one, to every call.
+#[derive(Clone)]
+struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl Bearer {
+    fn new(token: Option<&str>) -> Self {
+        Self(token.map(|t| format!("Bearer {t}").parse().unwrap()))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -129,6 +322,7 @@ async fn channels(port: u16, n: usize) -> Vec<Channel> {
 /// `requests` GetCitizen calls from `concurrency` tasks: (requests per second, p50, p99).
 async fn get_citizen_round(
     port: u16,
+    token: Option<&str>,
     ids: Arc<Vec<String>>,
     requests: usize,
     concurrency: usize,
@@ -138,7 +332,10 @@ async fn get_citizen_round(
     let began = Instant::now();
     let mut tasks = Vec::new();
     for t in 0..concurrency {
-        let mut client = CitizenServiceClient::new(chans[t % chans.len()].clone());
+        let mut client = CitizenServiceClient::with_interceptor(
+            chans[t % chans.len()].clone(),
+            Bearer::new(token),
+        );
         let ids = Arc::clone(&ids);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(per_task);
@@ -218,26 +415,52 @@ async fn compare_with_baseline(
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss_this, rss_base) = (rss_kib(this.child.id()), rss_kib(base.child.id()));
     let ids = sample_ids(&bench_country());
-    get_citizen_round(this.edge, Arc::clone(&ids), 2_000, 32).await; // warm-up
-    get_citizen_round(base.edge, Arc::clone(&ids), 2_000, 32).await;
+    get_citizen_round(
+        this.edge,
+        this.token.as_deref(),
+        Arc::clone(&ids),
+        2_000,
+        32,
+    )
+    .await; // warm-up
+    get_citizen_round(
+        base.edge,
+        base.token.as_deref(),
+        Arc::clone(&ids),
+        2_000,
+        32,
+    )
+    .await;
     let (mut rps_this, mut rps_base) = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(3) {
         rps_this.push(
-            get_citizen_round(this.edge, Arc::clone(&ids), requests, 32)
-                .await
-                .0,
+            get_citizen_round(
+                this.edge,
+                this.token.as_deref(),
+                Arc::clone(&ids),
+                requests,
+                32,
+            )
+            .await
+            .0,
         );
         rps_base.push(
-            get_citizen_round(base.edge, Arc::clone(&ids), requests, 32)
-                .await
-                .0,
+            get_citizen_round(
+                base.edge,
+                base.token.as_deref(),
+                Arc::clone(&ids),
+                requests,
+                32,
+            )
+            .await
+            .0,
         );
     }
     let matched = Arc::new(match_requests(&bench_country(), records));
     let (mut match_this, mut match_base) = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(3) {
-        match_this.push(match_round(this.edge, Arc::clone(&matched)).await);
-        match_base.push(match_round(base.edge, Arc::clone(&matched)).await);
+        match_this.push(match_round(this.edge, this.token.as_deref(), Arc::clone(&matched)).await);
+        match_base.push(match_round(base.edge, base.token.as_deref(), Arc::clone(&matched)).await);
     }
     let (r_this, r_base) = (median(ready_this), median(ready_base));
     let (g_this, g_base) = (median(rps_this), median(rps_base));
@@ -294,9 +517,13 @@ fn match_requests(country: &Country, n: usize) -> Vec<MatchCitizensRequest> {
 }
 
 /// One MatchCitizens stream of every record: records per second.
-async fn match_round(port: u16, records: Arc<Vec<MatchCitizensRequest>>) -> f64 {
+async fn match_round(
+    port: u16,
+    token: Option<&str>,
+    records: Arc<Vec<MatchCitizensRequest>>,
+) -> f64 {
     let channel = channels(port, 1).await.remove(0);
-    let mut client = CitizenServiceClient::new(channel);
+    let mut client = CitizenServiceClient::with_interceptor(channel, Bearer::new(token));
     let began = Instant::now();
     let outbound = tokio_stream::iter((0..records.len()).map(move |i| records[i].clone()));
     let mut inbound = client.match_citizens(outbound).await.unwrap().into_inner();
@@ -324,6 +551,8 @@ async fn main() {
         if quick { "quick" } else { "full" },
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+
+    sso_benchmarks(rounds, requests, if quick { 2_000 } else { 10_000 }).await;
 
     let baseline = std::env::var(BASELINE_ENV).ok();
     if let Some(baseline) = &baseline {
@@ -357,13 +586,35 @@ async fn main() {
     let concurrency = 32;
     let mut gateway = Vec::new();
     let mut direct = Vec::new();
-    get_citizen_round(running.edge, Arc::clone(&ids), 2_000, concurrency).await; // warm-up
-    get_citizen_round(running.citizen, Arc::clone(&ids), 2_000, concurrency).await;
+    get_citizen_round(
+        running.edge,
+        running.token.as_deref(),
+        Arc::clone(&ids),
+        2_000,
+        concurrency,
+    )
+    .await; // warm-up
+    get_citizen_round(running.citizen, None, Arc::clone(&ids), 2_000, concurrency).await;
     for _ in 0..rounds {
-        gateway
-            .push(get_citizen_round(running.edge, Arc::clone(&ids), requests, concurrency).await);
+        gateway.push(
+            get_citizen_round(
+                running.edge,
+                running.token.as_deref(),
+                Arc::clone(&ids),
+                requests,
+                concurrency,
+            )
+            .await,
+        );
         direct.push(
-            get_citizen_round(running.citizen, Arc::clone(&ids), requests, concurrency).await,
+            get_citizen_round(
+                running.citizen,
+                None,
+                Arc::clone(&ids),
+                requests,
+                concurrency,
+            )
+            .await,
         );
     }
     let summarize = |v: &[(f64, Duration, Duration)]| {
@@ -386,8 +637,9 @@ async fn main() {
     let mut via_gateway = Vec::new();
     let mut via_direct = Vec::new();
     for _ in 0..rounds {
-        via_gateway.push(match_round(running.edge, Arc::clone(&records)).await);
-        via_direct.push(match_round(running.citizen, Arc::clone(&records)).await);
+        via_gateway
+            .push(match_round(running.edge, running.token.as_deref(), Arc::clone(&records)).await);
+        via_direct.push(match_round(running.citizen, None, Arc::clone(&records)).await);
     }
     println!(
         "MatchCitizens via gateway: {:.0} records/s ({} records per stream)",

@@ -13,6 +13,7 @@ use sandbox06_runtime::{
     component::{Component, Context, Peer, Role, Shutdown, StartError},
     server::bind,
 };
+use sandbox06_sso::SsoComponent;
 use sandbox06_vneid::component::VneidComponent;
 use sandbox06_world::Country;
 use tokio::{sync::watch, task::JoinSet};
@@ -24,6 +25,7 @@ pub fn components() -> Vec<Arc<dyn Component>> {
     vec![
         Arc::new(GatewayComponent),
         Arc::new(CitizenComponent),
+        Arc::new(SsoComponent),
         Arc::new(PopulationDbComponent),
         Arc::new(VneidComponent),
     ]

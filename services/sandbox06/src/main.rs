@@ -15,6 +15,8 @@ use sandbox06_runtime::{component::StartError, server::ServeError};
 use sandbox06_vn::CitizenId;
 use sandbox06_world::{View, card_qr};
 
+mod token;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "sandbox06",
@@ -68,6 +70,22 @@ enum Command {
         /// Also write a scannable QR image to this PNG file.
         #[arg(long)]
         png: Option<PathBuf>,
+    },
+    /// Print an access token from the running suite's single sign-on (client credentials),
+    /// for curl and grpcurl: `-H "authorization: Bearer $(sandbox06 token)"`.
+    Token {
+        /// The client: a demo client or one of `sso.clients`.
+        #[arg(long, default_value = "demo-hospital")]
+        client: String,
+        /// Scopes, space-separated (default: every scope the client may have).
+        #[arg(long)]
+        scope: Option<String>,
+        /// The client's secret (default: the configured or documented one).
+        #[arg(long, env = "SANDBOX06_CLIENT_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// The suite's URL (default: `sso.issuer` when set, else the edge's listen address).
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
@@ -127,7 +145,11 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        None | Some(Command::Up) | Some(Command::Serve { .. }) | Some(Command::Health { .. }) => {
+        None
+        | Some(Command::Up)
+        | Some(Command::Serve { .. })
+        | Some(Command::Health { .. })
+        | Some(Command::Token { .. }) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -213,6 +235,24 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         });
     }
     let config = load_config(cli)?;
+    if let Some(Command::Token {
+        client,
+        scope,
+        secret,
+        url,
+    }) = &cli.command
+    {
+        let token = token::fetch(
+            &config,
+            client,
+            scope.as_deref(),
+            secret.as_deref(),
+            url.as_deref(),
+        )
+        .await?;
+        emit(format_args!("{token}\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let name = match &cli.command {
         Some(Command::Serve { component }) => component.as_str(),
         _ => "sandbox06",
@@ -264,7 +304,7 @@ fn print_banner(suite: &Suite, ready_in: Duration) {
         edge.to_string()
     };
     out.push_str(&format!(
-        "\n  try\n    grpcurl -plaintext {host} list\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001091012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -d '{{\"citizen_id\":\"001091012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
+        "\n  try\n    grpcurl -plaintext {host} list\n    TOKEN=$(sandbox06 token --client demo-hospital)\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    curl http://{host}/.well-known/openid-configuration\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
     ));
     // The banner is a courtesy: a closed standard output must not stop the suite.
     let _ = emit(out);

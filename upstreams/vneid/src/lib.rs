@@ -37,6 +37,24 @@ pub const LOCKED_PERSONA: &str = "vneid-locked";
 /// The persona who rejects every approval asked in the app.
 pub const REJECTING_PERSONA: &str = "vneid-app-rejects";
 
+/// Mobile prefixes of Vietnam's networks (Viettel, VinaPhone, MobiFone) after the 2018
+/// renumbering, without the leading 0.
+const MOBILE_PREFIXES: [&str; 24] = [
+    "86", "96", "97", "98", "32", "33", "34", "35", "36", "37", "38", "39", "88", "91", "94", "83",
+    "84", "85", "89", "90", "93", "70", "77", "79",
+];
+
+/// The mobile number an account was registered with: the same for the same ID number, spread
+/// over the networks' prefixes, E.164. Synthetic, like every citizen of the sandbox.
+pub fn registered_phone(citizen_id: &str) -> String {
+    // FNV-1a over the ID number: stable across versions and platforms.
+    let hash = citizen_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let prefix = MOBILE_PREFIXES[(hash % MOBILE_PREFIXES.len() as u64) as usize];
+    format!("+84{prefix}{:07}", (hash >> 16) % 10_000_000)
+}
+
 /// Where the holders' records come from.
 #[tonic::async_trait]
 pub trait Holders: Send + Sync + 'static {
@@ -153,6 +171,7 @@ impl Vneid {
         };
         Ok(Found {
             account: pb::Account {
+                phone_number: registered_phone(&id),
                 citizen_id: id,
                 level: vneid.level,
                 level_since: vneid.activated_on,

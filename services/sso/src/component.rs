@@ -1,0 +1,222 @@
+//! The single sign-on as a component of the suite: its configuration section (`sso`) and how
+//! it starts. Its HTTP routes (discovery, `/oidc/...`) are served on the edge port.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
+
+use figment::Figment;
+use sandbox06_proto::sso::sso_service_server::SsoServiceServer;
+use sandbox06_runtime::{
+    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    config::{self, ConfigError},
+    server::ServerBuilder,
+};
+use sandbox06_store::StoreConfig;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::clients::{ClientConfig, registry};
+use crate::grpc::SsoApi;
+use crate::http::paths;
+use crate::identity::Identity;
+use crate::keys::Keys;
+use crate::provider::{Lifetimes, Provider};
+
+/// The VNeID mock, as the list of components names it.
+const VNEID: &str = "vneid";
+/// The population database, as the list of components names it.
+const POPULATION_DB: &str = "population-db";
+
+/// The issuer when neither configured nor derived from an edge in the same process.
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:4606";
+
+/// What the single sign-on is.
+pub static SPEC: ComponentSpec = ComponentSpec {
+    name: "sso",
+    summary: "the national single sign-on: an OpenID Connect provider in front of VNeID",
+    role: Role::Service,
+    section: SECTION,
+    grpc_services: &[<SsoServiceServer<SsoApi> as tonic::server::NamedService>::NAME],
+    http_prefixes: &[paths::DISCOVERY, paths::OAUTH_METADATA, "/oidc"],
+    peers: &[VNEID, POPULATION_DB],
+    container_port: 4640,
+};
+
+/// Its configuration section.
+pub const SECTION: &str = "sso";
+
+/// How long the store may take to answer its health probe.
+const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The `sso` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SsoConfig {
+    /// Address to listen on; port 0 picks an ephemeral port.
+    pub listen: SocketAddr,
+    /// The issuer: the URL browsers and clients reach the edge at, e.g. `http://127.0.0.1:4606`
+    /// (no trailing slash). When unset: the edge's address when it runs in the same process,
+    /// else `http://127.0.0.1:4606`.
+    pub issuer: Option<String>,
+    /// URL of the VNeID mock when the SSO runs alone, e.g. `http://vneid:4630`.
+    pub vneid_url: Option<String>,
+    /// URL of the population database when the SSO runs alone.
+    pub population_url: Option<String>,
+    /// Clients added to the demo ones, or replacing a demo client of the same id.
+    pub clients: Vec<ClientConfig>,
+    /// Lifetime of access and ID tokens, seconds.
+    pub access_token_lifetime_seconds: u64,
+    /// Lifetime of refresh tokens, seconds.
+    pub refresh_token_lifetime_seconds: u64,
+}
+
+impl Default for SsoConfig {
+    fn default() -> Self {
+        let lifetimes = Lifetimes::default();
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            issuer: None,
+            vneid_url: None,
+            population_url: None,
+            clients: Vec::new(),
+            access_token_lifetime_seconds: lifetimes.access_token.as_secs(),
+            refresh_token_lifetime_seconds: lifetimes.refresh_token.as_secs(),
+        }
+    }
+}
+
+impl SsoConfig {
+    /// Checks what serde cannot: the issuer's form, the clients, the lifetimes.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(issuer) = &self.issuer {
+            let parsed: Option<http::Uri> = issuer.parse().ok();
+            let valid = parsed.as_ref().is_some_and(|uri| {
+                matches!(uri.scheme_str(), Some("http" | "https"))
+                    && uri.authority().is_some()
+                    && uri.query().is_none()
+            }) && !issuer.ends_with('/');
+            if !valid {
+                return Err(ConfigError::Value {
+                    key: format!("{SECTION}.issuer"),
+                    message: format!(
+                        "{issuer:?} must be an http(s) URL without query or trailing slash, e.g. http://127.0.0.1:4606"
+                    ),
+                });
+            }
+        }
+        registry(&self.clients).map_err(|e| ConfigError::Value {
+            key: format!("{SECTION}.clients"),
+            message: e.to_string(),
+        })?;
+        for (key, value) in [
+            (
+                "access_token_lifetime_seconds",
+                self.access_token_lifetime_seconds,
+            ),
+            (
+                "refresh_token_lifetime_seconds",
+                self.refresh_token_lifetime_seconds,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Value {
+                    key: format!("{SECTION}.{key}"),
+                    message: "must be at least 1 second".to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The issuer for `section` in `ctx`: configured, else the edge's own address when it runs in
+/// this process, else [`DEFAULT_ISSUER`].
+pub fn issuer(ctx: &Context, section: &SsoConfig) -> String {
+    if let Some(issuer) = &section.issuer {
+        return issuer.clone();
+    }
+    ctx.peers()
+        .find(|peer| peer.spec.role == Role::Edge)
+        .and_then(|edge| edge.url.clone())
+        .map(|url| url.replace("://0.0.0.0:", "://127.0.0.1:"))
+        .unwrap_or_else(|| DEFAULT_ISSUER.to_owned())
+}
+
+/// The SSO component.
+#[derive(Debug, Default)]
+pub struct SsoComponent;
+
+impl Component for SsoComponent {
+    fn spec(&self) -> &'static ComponentSpec {
+        &SPEC
+    }
+
+    fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {
+        let section = config::section::<SsoConfig>(config, SECTION)?;
+        section.check()?;
+        Ok(section.listen)
+    }
+
+    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
+        Box::pin(async move {
+            let section: SsoConfig = ctx.section(SECTION)?;
+            section.check()?;
+            let vneid = ctx.peer_url(&SPEC, VNEID, section.vneid_url.as_deref())?;
+            let population =
+                ctx.peer_url(&SPEC, POPULATION_DB, section.population_url.as_deref())?;
+            let vneid =
+                sandbox06_runtime::grpc_channel(&vneid).map_err(StartError::channel(SPEC.name))?;
+            let population = sandbox06_runtime::grpc_channel(&population)
+                .map_err(StartError::channel(SPEC.name))?;
+            let store = ctx
+                .section::<StoreConfig>(sandbox06_store::SECTION)?
+                .open_checked()
+                .await
+                .map_err(StartError::dependency(SPEC.name, "state store"))?;
+            let clients = registry(&section.clients).map_err(|e| ConfigError::Value {
+                key: format!("{SECTION}.clients"),
+                message: e.to_string(),
+            })?;
+            let lifetimes = Lifetimes {
+                access_token: Duration::from_secs(section.access_token_lifetime_seconds),
+                refresh_token: Duration::from_secs(section.refresh_token_lifetime_seconds),
+                ..Lifetimes::default()
+            };
+            let issuer = issuer(&ctx, &section);
+            tracing::info!(issuer = %issuer, clients = clients.len(), "single sign-on starting");
+            let provider = Arc::new(Provider {
+                issuer,
+                clients,
+                // A retired key stays published while tokens it signed may live.
+                keys: Keys::new(
+                    store.clone(),
+                    lifetimes.access_token + Duration::from_secs(60),
+                ),
+                store: store.clone(),
+                identity: Identity::new(vneid, population),
+                lifetimes,
+            });
+            // Keys are read, or made on a store's first start, beside the ready path.
+            let warm = Arc::clone(&provider);
+            tokio::spawn(async move {
+                if let Err(error) = warm.keys.load().await {
+                    tracing::warn!(error = %error, "signing keys not ready yet; retried on first use");
+                }
+            });
+            let builder = ServerBuilder::new(&ctx.limits)
+                .component(SPEC.name)
+                .add_service(
+                    SsoServiceServer::new(SsoApi::new(Arc::clone(&provider)))
+                        .max_decoding_message_size(ctx.limits.max_request_bytes),
+                )
+                .http_routes(crate::http::router(provider));
+            builder
+                .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
+                .await
+                .map_err(StartError::serve(SPEC.name))
+        })
+    }
+}

@@ -1,0 +1,1121 @@
+//! The provider over HTTP: discovery, JWKS, the authorization endpoint with its login and
+//! consent pages, token, userinfo, introspection, revocation and logout. OAuth errors are
+//! RFC 6749 JSON; pages carry security headers; nothing with a secret is cached.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::routing::get;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use sandbox06_jose::random_token;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::claims::{ACR_VALUES, CLAIMS_SUPPORTED, Person, acr_of, level_of_acr};
+use crate::clients::{
+    AUTH_METHODS, AUTHORIZATION_CODE, CLIENT_CREDENTIALS, Client, OIDC_SCOPES, REFRESH_TOKEN,
+};
+use crate::identity::{LoginError, Proof};
+use crate::pages::{self, PersonaChoice};
+use crate::provider::{
+    Checked, CodeRecord, Credentials, Grant, OAuthError, Provider, now, parse_basic, required_level,
+};
+
+/// The session cookie.
+const SESSION_COOKIE: &str = "sandbox06_sso";
+/// Largest form or query the endpoints read.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The sandbox parameter that asks the authorization endpoint to answer at once for
+/// `login_hint`, for any client that may use the code flow.
+pub const AUTO_APPROVE_PARAM: &str = "sandbox06_auto_approve";
+
+/// Paths, under the issuer.
+pub mod paths {
+    /// Discovery.
+    pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+    /// RFC 8414 metadata (the same document).
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    /// Authorization.
+    pub const AUTHORIZE: &str = "/oidc/authorize";
+    /// The login form's target.
+    pub const LOGIN: &str = "/oidc/login";
+    /// The consent form's target.
+    pub const CONSENT: &str = "/oidc/consent";
+    /// Token.
+    pub const TOKEN: &str = "/oidc/token";
+    /// Userinfo.
+    pub const USERINFO: &str = "/oidc/userinfo";
+    /// JWKS.
+    pub const JWKS: &str = "/oidc/jwks";
+    /// Introspection.
+    pub const INTROSPECT: &str = "/oidc/introspect";
+    /// Revocation.
+    pub const REVOKE: &str = "/oidc/revoke";
+    /// RP-initiated logout.
+    pub const LOGOUT: &str = "/oidc/logout";
+}
+
+type Shared = Arc<Provider>;
+
+/// The provider's HTTP routes.
+pub fn router(provider: Shared) -> Router {
+    Router::new()
+        .route(paths::DISCOVERY, get(discovery))
+        .route(paths::OAUTH_METADATA, get(discovery))
+        .route(paths::JWKS, get(jwks))
+        .route(paths::AUTHORIZE, get(authorize).post(authorize))
+        .route(paths::LOGIN, axum::routing::post(login))
+        .route(paths::CONSENT, axum::routing::post(consent))
+        .route(paths::TOKEN, axum::routing::post(token))
+        .route(paths::USERINFO, get(userinfo).post(userinfo))
+        .route(paths::INTROSPECT, axum::routing::post(introspect))
+        .route(paths::REVOKE, axum::routing::post(revoke))
+        .route(paths::LOGOUT, get(logout).post(logout))
+        .with_state(provider)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("pragma", HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn oauth_error(error: &OAuthError) -> Response<Body> {
+    let mut response = json_response(error.status, &error.body());
+    if error.status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"sandbox06\""),
+        );
+    }
+    response
+}
+
+/// Security headers of every page.
+fn html(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("pragma", HeaderValue::from_static("no-cache"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn redirect(location: &str) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::FOUND;
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        Err(_) => {
+            return error_page("invalid_request", "the redirect URI cannot be a header");
+        }
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// `uri` with `params` added to its query.
+fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        query.append_pair(name, value);
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{}", query.finish())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/// Parameters of a form or query; a parameter given twice is refused (RFC 6749 §3.1).
+fn parse_params(text: &str) -> Result<HashMap<String, String>, OAuthError> {
+    let mut params = HashMap::new();
+    for (name, value) in form_urlencoded::parse(text.as_bytes()) {
+        if value.is_empty() {
+            continue;
+        }
+        if params
+            .insert(name.to_string(), value.into_owned())
+            .is_some()
+        {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name} is given more than once"
+            )));
+        }
+    }
+    Ok(params)
+}
+
+/// The parameters of a request: its query, and for a POST its form body.
+async fn params(
+    request: Request<Body>,
+) -> Result<(http::request::Parts, HashMap<String, String>), OAuthError> {
+    let (parts, body) = request.into_parts();
+    let mut params = parse_params(parts.uri.query().unwrap_or_default())?;
+    if parts.method == Method::POST {
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+        {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| OAuthError::invalid_request("the form is too large or unreadable"))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| OAuthError::invalid_request("the form is not UTF-8"))?;
+        for (name, value) in parse_params(text)? {
+            if params.insert(name.clone(), value).is_some() {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {name} is given more than once"
+                )));
+            }
+        }
+    }
+    Ok((parts, params))
+}
+
+/// [`params`] for a page: a malformed request is shown as an error page.
+async fn page_params(
+    request: Request<Body>,
+) -> Result<(http::request::Parts, HashMap<String, String>), Response<Body>> {
+    params(request)
+        .await
+        .map_err(|error| error_page(error.error, &error.description))
+}
+
+/// An error shown to the user (400).
+fn error_page(error: &str, description: &str) -> Response<Body> {
+    html(StatusCode::BAD_REQUEST, pages::error(error, description))
+}
+
+fn credentials(
+    parts: &http::request::Parts,
+    params: &HashMap<String, String>,
+) -> Result<Credentials, OAuthError> {
+    let basic = match parts.headers.get(http::header::AUTHORIZATION) {
+        Some(value) => {
+            let text = value
+                .to_str()
+                .map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
+            Some(parse_basic(text)?)
+        }
+        None => None,
+    };
+    Ok(Credentials {
+        basic,
+        client_id: params.get("client_id").cloned(),
+        client_secret: params.get("client_secret").cloned(),
+        assertion_type: params.get("client_assertion_type").cloned(),
+        assertion: params.get("client_assertion").cloned(),
+    })
+}
+
+fn cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery and keys
+
+async fn discovery(State(p): State<Shared>) -> Response<Body> {
+    let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    let mut api: Vec<String> = p
+        .clients
+        .values()
+        .flat_map(|c| c.config.scopes.iter().cloned())
+        .filter(|s| !scopes.contains(s))
+        .collect();
+    api.sort();
+    api.dedup();
+    scopes.extend(api);
+    let body = json!({
+        "issuer": p.issuer,
+        "authorization_endpoint": p.endpoint(paths::AUTHORIZE),
+        "token_endpoint": p.endpoint(paths::TOKEN),
+        "userinfo_endpoint": p.endpoint(paths::USERINFO),
+        "jwks_uri": p.endpoint(paths::JWKS),
+        "introspection_endpoint": p.endpoint(paths::INTROSPECT),
+        "revocation_endpoint": p.endpoint(paths::REVOKE),
+        "end_session_endpoint": p.endpoint(paths::LOGOUT),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": CLAIMS_SUPPORTED,
+        "acr_values_supported": ACR_VALUES,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["vi", "en"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+    });
+    let mut response = json_response(StatusCode::OK, &body);
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+async fn jwks(State(p): State<Shared>) -> Response<Body> {
+    match p.keys.fresh().await {
+        Ok(keys) => {
+            let body = serde_json::to_value(keys.jwks()).unwrap_or(Value::Null);
+            let mut response = json_response(StatusCode::OK, &body);
+            response.headers_mut().insert(
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            );
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/jwk-set+json"),
+            );
+            response
+        }
+        Err(error) => oauth_error(&OAuthError::from(error)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization
+
+/// A login as it stands in a session and a pending request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Authenticated {
+    sub: String,
+    acr: Option<String>,
+    amr: Vec<String>,
+    auth_time: i64,
+    sid: String,
+    person: Person,
+}
+
+/// An authorization request waiting for the user.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Pending {
+    client_id: String,
+    redirect_uri: String,
+    redirect_uri_given: bool,
+    scopes: Vec<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    login_hint: Option<String>,
+    min_level: Option<u8>,
+    force_consent: bool,
+    login: Option<Authenticated>,
+}
+
+impl Pending {
+    fn error_redirect(&self, issuer: &str, error: &str, description: &str) -> Response<Body> {
+        let mut params = vec![
+            ("error", error),
+            ("error_description", description),
+            ("iss", issuer),
+        ];
+        if let Some(state) = &self.state {
+            params.push(("state", state));
+        }
+        redirect(&with_query(&self.redirect_uri, &params))
+    }
+}
+
+fn pending_key(id: &str) -> String {
+    format!("sso:authz:{}", sandbox06_jose::s256(id.as_bytes()))
+}
+
+fn session_key(id: &str) -> String {
+    format!("sso:session:{}", sandbox06_jose::s256(id.as_bytes()))
+}
+
+fn consent_key(client: &str, sub: &str) -> String {
+    format!(
+        "sso:consent:{client}:{}",
+        sandbox06_jose::s256(sub.as_bytes())
+    )
+}
+
+async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let (parts, params) = match page_params(request).await {
+        Ok(parsed) => parsed,
+        Err(page) => return page,
+    };
+    // Errors about the client or its redirect URI are shown, never redirected.
+    let Some(client_id) = params.get("client_id") else {
+        return error_page("invalid_request", "client_id is required");
+    };
+    let Some(client) = p.client(client_id) else {
+        return error_page("invalid_client", &format!("unknown client {client_id:?}"));
+    };
+    let (redirect_uri, given) = match params.get("redirect_uri") {
+        Some(uri) if client.accepts_redirect(uri) => (uri.clone(), true),
+        Some(uri) => {
+            return error_page(
+                "invalid_request",
+                &format!("redirect_uri {uri:?} is not registered for client {client_id:?}"),
+            );
+        }
+        None if client.config.redirect_uris.len() == 1 => {
+            (client.config.redirect_uris[0].clone(), false)
+        }
+        None => return error_page("invalid_request", "redirect_uri is required"),
+    };
+    let mut pending = Pending {
+        client_id: client_id.clone(),
+        redirect_uri,
+        redirect_uri_given: given,
+        scopes: Vec::new(),
+        state: params.get("state").cloned(),
+        nonce: params.get("nonce").cloned(),
+        code_challenge: None,
+        login_hint: params.get("login_hint").cloned(),
+        min_level: None,
+        force_consent: false,
+        login: None,
+    };
+    match check_request(client, &params, &mut pending) {
+        Ok(()) => {}
+        Err((error, description)) => return pending.error_redirect(&p.issuer, error, &description),
+    }
+    let prompts: Vec<&str> = params
+        .get("prompt")
+        .map(|p| p.split_whitespace().collect())
+        .unwrap_or_default();
+    if prompts.contains(&"none") && prompts.len() > 1 {
+        return pending.error_redirect(
+            &p.issuer,
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        );
+    }
+    pending.force_consent = prompts.contains(&"consent");
+    let max_age: Option<i64> = match params.get("max_age").map(|v| v.parse::<i64>()) {
+        None => None,
+        Some(Ok(age)) if age >= 0 => Some(age),
+        Some(_) => {
+            return pending.error_redirect(
+                &p.issuer,
+                "invalid_request",
+                "max_age must be a non-negative number of seconds",
+            );
+        }
+    };
+
+    // Headless: a code at once for the hinted citizen, approved in the app.
+    let auto = client.config.auto_approve
+        || params
+            .get(AUTO_APPROVE_PARAM)
+            .is_some_and(|v| v == "true" || v == "1");
+    if auto && let Some(hint) = pending.login_hint.clone() {
+        return match authenticate(&p, &hint, Proof::AppApproval, None).await {
+            Ok(login) => finish(&p, client, pending, login, false).await,
+            Err(error) => login_failure_redirect(&p, &pending, &error),
+        };
+    }
+
+    // An existing session, unless the client wants a new login.
+    let session = match cookie(&parts, SESSION_COOKIE) {
+        Some(id) => read_session(&p, &id).await,
+        None => None,
+    };
+    let session = session.filter(|s| {
+        !prompts.contains(&"login")
+            && max_age.is_none_or(|age| now() - s.auth_time <= age)
+            && pending
+                .login_hint
+                .as_ref()
+                .is_none_or(|hint| *hint == s.sub)
+    });
+    match session {
+        Some(login) => {
+            if prompts.contains(&"none") {
+                // No page may be shown: consent must already be there.
+                if pending.force_consent || !consented(&p, client, &login, &pending.scopes).await {
+                    return pending.error_redirect(
+                        &p.issuer,
+                        "consent_required",
+                        "the user has not consented to these scopes",
+                    );
+                }
+            }
+            finish(&p, client, pending, login, prompts.contains(&"none")).await
+        }
+        None if prompts.contains(&"none") => pending.error_redirect(
+            &p.issuer,
+            "login_required",
+            "the user is not logged in and prompt=none forbids asking",
+        ),
+        None => {
+            let id = random_token(24);
+            if let Err(error) = save_pending(&p, &id, &pending).await {
+                return pending.error_redirect(&p.issuer, error.error, &error.description);
+            }
+            login_page(&p, client, &id, pending.login_hint.as_deref(), None)
+        }
+    }
+}
+
+/// Checks what can be redirected back to the client as an error.
+fn check_request(
+    client: &Client,
+    params: &HashMap<String, String>,
+    pending: &mut Pending,
+) -> Result<(), (&'static str, String)> {
+    match params.get("response_type").map(String::as_str) {
+        Some("code") => {}
+        Some(other) => {
+            return Err((
+                "unsupported_response_type",
+                format!("response_type {other:?} is not supported; use code"),
+            ));
+        }
+        None => return Err(("invalid_request", "response_type is required".to_owned())),
+    }
+    if let Some(mode) = params.get("response_mode")
+        && mode != "query"
+    {
+        return Err((
+            "invalid_request",
+            format!("response_mode {mode:?} is not supported; use query"),
+        ));
+    }
+    if !client.allows_grant(AUTHORIZATION_CODE) {
+        return Err((
+            "unauthorized_client",
+            format!("client {:?} may not use the code flow", client.id()),
+        ));
+    }
+    let scopes: Vec<String> = params
+        .get("scope")
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    if scopes.is_empty() {
+        return Err(("invalid_scope", "scope is required".to_owned()));
+    }
+    if let Some(denied) = scopes.iter().find(|s| !client.allows_scope(s)) {
+        return Err((
+            "invalid_scope",
+            format!("client {:?} may not ask for scope {denied:?}", client.id()),
+        ));
+    }
+    pending.scopes = scopes;
+    match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method").map(String::as_str),
+    ) {
+        (Some(challenge), Some("S256")) => {
+            if challenge.len() != 43 {
+                return Err((
+                    "invalid_request",
+                    "code_challenge must be a base64url SHA-256 (43 characters)".to_owned(),
+                ));
+            }
+            pending.code_challenge = Some(challenge.clone());
+        }
+        (Some(_), Some(other)) => {
+            return Err((
+                "invalid_request",
+                format!("code_challenge_method {other:?} is not supported; use S256"),
+            ));
+        }
+        (Some(_), None) => {
+            return Err((
+                "invalid_request",
+                "code_challenge_method is required and must be S256 (plain is not accepted)"
+                    .to_owned(),
+            ));
+        }
+        (None, _) if client.config.public => {
+            return Err((
+                "invalid_request",
+                "a public client must send a PKCE code_challenge (S256)".to_owned(),
+            ));
+        }
+        (None, _) => {}
+    }
+    if let Some(values) = params.get("acr_values") {
+        pending.min_level = required_level(values);
+        if pending.min_level.is_none() {
+            return Err((
+                "invalid_request",
+                format!(
+                    "acr_values {values:?} names no level this provider issues ({})",
+                    ACR_VALUES.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn save_pending(p: &Provider, id: &str, pending: &Pending) -> Result<(), OAuthError> {
+    let bytes = serde_json::to_vec(pending).map_err(|e| OAuthError::server(e.to_string()))?;
+    p.store
+        .put(&pending_key(id), &bytes, Some(p.lifetimes.pending))
+        .await?;
+    Ok(())
+}
+
+async fn load_pending(p: &Provider, id: &str) -> Option<Pending> {
+    let bytes = p.store.get(&pending_key(id)).await.ok().flatten()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+async fn read_session(p: &Provider, id: &str) -> Option<Authenticated> {
+    let bytes = p.store.get(&session_key(id)).await.ok().flatten()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn personas() -> Vec<PersonaChoice> {
+    use sandbox06_world::person::Vneid;
+    sandbox06_world::personas::PERSONAS
+        .iter()
+        .map(|spec| PersonaChoice {
+            id: spec.id,
+            key: spec.key,
+            name: spec.name,
+            note: match spec.vneid {
+                Vneid::None => "no VNeID".to_owned(),
+                Vneid::Level1 => "LoA1".to_owned(),
+                Vneid::Level2 => "LoA2".to_owned(),
+            },
+        })
+        .collect()
+}
+
+fn login_page(
+    p: &Provider,
+    client: &Client,
+    request: &str,
+    hint: Option<&str>,
+    error: Option<(String, String)>,
+) -> Response<Body> {
+    let _ = p;
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    html(
+        status,
+        pages::login(request, client, hint, &personas(), error),
+    )
+}
+
+async fn authenticate(
+    p: &Provider,
+    citizen_id: &str,
+    proof: Proof,
+    sid: Option<String>,
+) -> Result<Authenticated, LoginError> {
+    let login = p.identity.authenticate(citizen_id, proof).await?;
+    let person = p.identity.person(&login.account, true).await?;
+    Ok(Authenticated {
+        sub: login.account.citizen_id.clone(),
+        acr: acr_of(login.account.level).map(str::to_owned),
+        amr: login.amr,
+        auth_time: now(),
+        sid: sid.unwrap_or_else(|| random_token(16)),
+        person,
+    })
+}
+
+fn login_failure_redirect(p: &Provider, pending: &Pending, error: &LoginError) -> Response<Body> {
+    let (_, en) = error.message();
+    let code = match error {
+        LoginError::Unavailable(_) => "temporarily_unavailable",
+        LoginError::InvalidCitizenId => "invalid_request",
+        _ => "access_denied",
+    };
+    pending.error_redirect(&p.issuer, code, &en)
+}
+
+async fn consented(
+    p: &Provider,
+    client: &Client,
+    login: &Authenticated,
+    scopes: &[String],
+) -> bool {
+    if client.config.auto_approve {
+        return true;
+    }
+    let Ok(Some(bytes)) = p.store.get(&consent_key(client.id(), &login.sub)).await else {
+        return false;
+    };
+    let granted = String::from_utf8_lossy(&bytes);
+    let granted: Vec<&str> = granted.split_whitespace().collect();
+    scopes.iter().all(|s| granted.contains(&s.as_str()))
+}
+
+/// After a login (new or from the session): the level check, consent when needed, the code.
+async fn finish(
+    p: &Provider,
+    client: &Client,
+    mut pending: Pending,
+    login: Authenticated,
+    silent: bool,
+) -> Response<Body> {
+    if let Some(min) = pending.min_level {
+        let level = login.acr.as_deref().and_then(level_of_acr).unwrap_or(0);
+        if level < min {
+            return pending.error_redirect(
+                &p.issuer,
+                "unmet_authentication_requirements",
+                &format!(
+                    "the account is at VNeID level {level}; the client asked for level {min} or more"
+                ),
+            );
+        }
+    }
+    let needs_consent =
+        !silent && (pending.force_consent || !consented(p, client, &login, &pending.scopes).await);
+    if needs_consent {
+        let id = random_token(24);
+        let name = login.person.full_name.clone();
+        pending.login = Some(login);
+        if let Err(error) = save_pending(p, &id, &pending).await {
+            return pending.error_redirect(&p.issuer, error.error, &error.description);
+        }
+        return html(
+            StatusCode::OK,
+            pages::consent(&id, client, &name, &pending.scopes),
+        );
+    }
+    code_redirect(p, &pending, login).await
+}
+
+async fn code_redirect(p: &Provider, pending: &Pending, login: Authenticated) -> Response<Body> {
+    let record = CodeRecord {
+        redirect_uri: pending.redirect_uri.clone(),
+        redirect_uri_given: pending.redirect_uri_given,
+        code_challenge: pending.code_challenge.clone(),
+        grant: Grant {
+            client_id: pending.client_id.clone(),
+            sub: login.sub,
+            scopes: pending.scopes.clone(),
+            acr: login.acr,
+            amr: login.amr,
+            auth_time: Some(login.auth_time),
+            sid: Some(login.sid),
+            gid: random_token(12),
+            nonce: pending.nonce.clone(),
+            person: Some(login.person),
+        },
+    };
+    match p.new_code(&record).await {
+        Ok(code) => {
+            let mut params = vec![("code", code.as_str()), ("iss", p.issuer.as_str())];
+            if let Some(state) = &pending.state {
+                params.push(("state", state));
+            }
+            redirect(&with_query(&pending.redirect_uri, &params))
+        }
+        Err(error) => pending.error_redirect(&p.issuer, error.error, &error.description),
+    }
+}
+
+fn session_cookie(id: &str, max_age: Duration) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        max_age.as_secs()
+    ))
+    .ok()
+}
+
+async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let (_, params) = match page_params(request).await {
+        Ok(parsed) => parsed,
+        Err(page) => return page,
+    };
+    let Some(request_id) = params.get("request") else {
+        return error_page("invalid_request", "the login form has no request");
+    };
+    let Some(pending) = load_pending(&p, request_id).await else {
+        return error_page(
+            "invalid_request",
+            "this login page has expired; start again from the application",
+        );
+    };
+    let Some(client) = p.client(&pending.client_id) else {
+        return error_page("invalid_client", "the client is no longer registered");
+    };
+    let citizen_id = params
+        .get("citizen_id")
+        .or_else(|| params.get("persona"))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let secret = params.get("secret").cloned().unwrap_or_default();
+    let proof = match params.get("method").map(String::as_str) {
+        Some("otp") => Proof::OneTimeCode(secret),
+        Some("app") => Proof::AppApproval,
+        _ => Proof::Password(secret),
+    };
+    let login = match authenticate(&p, &citizen_id, proof, None).await {
+        Ok(login) => login,
+        Err(error) => {
+            return login_page(
+                &p,
+                client,
+                request_id,
+                Some(&citizen_id),
+                Some(error.message()),
+            );
+        }
+    };
+    // The login is done: the page cannot be posted again.
+    let _ = p.store.delete(&pending_key(request_id)).await;
+    let session = serde_json::to_vec(&login).unwrap_or_default();
+    let saved = p
+        .store
+        .put(
+            &session_key(&login.sid),
+            &session,
+            Some(p.lifetimes.session),
+        )
+        .await;
+    let cookie = saved
+        .is_ok()
+        .then(|| session_cookie(&login.sid, p.lifetimes.session))
+        .flatten();
+    let mut response = finish(&p, client, pending, login, false).await;
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn consent(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let (_, params) = match page_params(request).await {
+        Ok(parsed) => parsed,
+        Err(page) => return page,
+    };
+    let request_id = params.get("request").cloned().unwrap_or_default();
+    let Some(pending) = load_pending(&p, &request_id).await else {
+        return error_page(
+            "invalid_request",
+            "this consent page has expired; start again from the application",
+        );
+    };
+    let _ = p.store.delete(&pending_key(&request_id)).await;
+    let Some(login) = pending.login.clone() else {
+        return error_page("invalid_request", "nobody is logged in for this request");
+    };
+    if params.get("decision").map(String::as_str) != Some("allow") {
+        return pending.error_redirect(&p.issuer, "access_denied", "the user declined");
+    }
+    let _ = p
+        .store
+        .put(
+            &consent_key(&pending.client_id, &login.sub),
+            pending.scopes.join(" ").as_bytes(),
+            Some(Duration::from_secs(30 * 24 * 3600)),
+        )
+        .await;
+    code_redirect(&p, &pending, login).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token, introspection, revocation
+
+async fn token(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    match token_response(&p, request).await {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(error) => {
+            tracing::info!(error = error.error, description = %error.description, "token request refused");
+            oauth_error(&error)
+        }
+    }
+}
+
+async fn token_response(p: &Provider, request: Request<Body>) -> Result<Value, OAuthError> {
+    let (parts, params) = params(request).await?;
+    let creds = credentials(&parts, &params)?;
+    let client = p.authenticate_client(&creds).await?;
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if !client.allows_grant(grant_type) {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            format!("client {:?} may not use {grant_type}", client.id()),
+        ));
+    }
+    let scope = params.get("scope").map(String::as_str);
+    let response = match grant_type.as_str() {
+        AUTHORIZATION_CODE => {
+            let code = params
+                .get("code")
+                .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+            p.redeem_code(
+                client,
+                code,
+                params.get("redirect_uri").map(String::as_str),
+                params.get("code_verifier").map(String::as_str),
+            )
+            .await?
+        }
+        REFRESH_TOKEN => {
+            let token = params
+                .get("refresh_token")
+                .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+            p.refresh(client, token, scope).await?
+        }
+        CLIENT_CREDENTIALS => p.client_credentials(client, scope).await?,
+        other => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                format!("grant_type {other:?} is not supported"),
+            ));
+        }
+    };
+    serde_json::to_value(response).map_err(|e| OAuthError::server(e.to_string()))
+}
+
+async fn introspect(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let result = async {
+        let (parts, params) = params(request).await?;
+        let client = p
+            .authenticate_client(&credentials(&parts, &params)?)
+            .await?;
+        if client.config.public {
+            return Err(OAuthError::invalid_client(
+                "introspection needs a confidential client",
+            ));
+        }
+        let token = params
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let mut answer = p.introspect(token).await?;
+        // RFC 7662 §2.2: nothing about an inactive token.
+        if answer.get("active") == Some(&Value::Bool(false)) {
+            answer.remove("inactive_reason");
+        }
+        Ok(Value::Object(answer))
+    }
+    .await;
+    match result {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(error) => oauth_error(&error),
+    }
+}
+
+async fn revoke(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let result = async {
+        let (parts, params) = params(request).await?;
+        let client = p
+            .authenticate_client(&credentials(&parts, &params)?)
+            .await?;
+        let token = params
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        p.revoke(client, token).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            let mut response = Response::new(Body::empty());
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => oauth_error(&error),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Userinfo and logout
+
+fn bearer_error(error: &str, description: &str) -> Response<Body> {
+    let mut response = json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"error": error, "error_description": description}),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "Bearer realm=\"sandbox06\", error=\"{error}\", error_description=\"{}\"",
+        description.replace('"', "'")
+    )) {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let header = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned());
+    let (_, params) = match params(request).await {
+        Ok(parsed) => parsed,
+        Err(error) => return oauth_error(&error),
+    };
+    let Some(token) = header.or_else(|| params.get("access_token").cloned()) else {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"sandbox06\""),
+        );
+        return response;
+    };
+    let claims = match p.check_jwt(&token).await {
+        Ok(Checked::Active(claims, kind)) if kind == "access_token" => claims,
+        Ok(Checked::Active(..)) => return bearer_error("invalid_token", "not an access token"),
+        Ok(Checked::Inactive(reason)) => {
+            return bearer_error("invalid_token", &format!("the access token is {reason}"));
+        }
+        Err(error) => return oauth_error(&error),
+    };
+    let scopes: Vec<&str> = claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .map(|s| s.split_whitespace().collect())
+        .unwrap_or_default();
+    if !scopes.contains(&"openid") {
+        let mut response = bearer_error("insufficient_scope", "the access token lacks openid");
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        return response;
+    }
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let account = match p.identity.account(sub).await {
+        Ok(account) => account,
+        Err(LoginError::Unavailable(why)) => {
+            return oauth_error(&OAuthError::unavailable(format!("VNeID: {why}")));
+        }
+        Err(error) => return bearer_error("invalid_token", &error.message().1),
+    };
+    let person = match p
+        .identity
+        .person(&account, scopes.contains(&"address"))
+        .await
+    {
+        Ok(person) => person,
+        Err(error) => return oauth_error(&OAuthError::unavailable(error.to_string())),
+    };
+    let mut body = person.claims(scopes.iter().copied());
+    body.insert("sub".into(), json!(sub));
+    json_response(StatusCode::OK, &Value::Object(body))
+}
+
+async fn logout(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
+    let (parts, params) = match page_params(request).await {
+        Ok(parsed) => parsed,
+        Err(page) => return page,
+    };
+    // The hint's client, from a token this provider signed (expired ones too).
+    let hinted_client = match params.get("id_token_hint") {
+        Some(hint) => match p.keys.fresh().await.map(|k| k.jwks().verify(hint)) {
+            Ok(Ok(verified)) => verified
+                .claims
+                .get("aud")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            _ => {
+                return error_page(
+                    "invalid_request",
+                    "id_token_hint is not a token of this provider",
+                );
+            }
+        },
+        None => None,
+    };
+    let client_id = params.get("client_id").cloned().or(hinted_client);
+    let mut response = match params.get("post_logout_redirect_uri") {
+        Some(uri) => {
+            let allowed = client_id
+                .as_deref()
+                .and_then(|id| p.client(id))
+                .is_some_and(|c| {
+                    c.config.post_logout_redirect_uris.iter().any(|u| u == uri)
+                        || c.accepts_redirect(uri)
+                });
+            if !allowed {
+                return error_page(
+                    "invalid_request",
+                    "post_logout_redirect_uri is not registered for the client",
+                );
+            }
+            match params.get("state") {
+                Some(state) => redirect(&with_query(uri, &[("state", state)])),
+                None => redirect(uri),
+            }
+        }
+        None => html(StatusCode::OK, pages::logged_out()),
+    };
+    if let Some(id) = cookie(&parts, SESSION_COOKIE) {
+        let _ = p.store.delete(&session_key(&id)).await;
+    }
+    if let Ok(expired) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+    )) {
+        response.headers_mut().append(SET_COOKIE, expired);
+    }
+    response
+}

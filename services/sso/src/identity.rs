@@ -1,0 +1,217 @@
+//! Who the citizens are: the VNeID mock authenticates them, the population database gives
+//! the record behind the claims. Both over gRPC, as the national SSO reaches them.
+
+use sandbox06_proto::{
+    population::{self as pop, population_service_client::PopulationServiceClient},
+    vneid::{self as pb, authenticate_request::Method, vneid_service_client::VneidServiceClient},
+};
+use sandbox06_runtime::telemetry::TraceContextInterceptor;
+use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic_types::StatusExt;
+
+use crate::claims::Person;
+
+/// How a holder proves who they are on the login page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// The account's password.
+    Password(String),
+    /// A one-time code.
+    OneTimeCode(String),
+    /// An approval pushed to the app.
+    AppApproval,
+}
+
+/// Why a login failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    /// The ID number is not one.
+    #[error("not a valid ID number")]
+    InvalidCitizenId,
+    /// No account has this number.
+    #[error("no VNeID account")]
+    NoAccount,
+    /// Wrong password or code; attempts left before the lock.
+    #[error("wrong password or code")]
+    WrongCredentials {
+        /// Attempts left before the account locks, when known.
+        attempts_left: Option<u32>,
+    },
+    /// Locked after wrong attempts.
+    #[error("account locked")]
+    Locked,
+    /// Closed (the holder died).
+    #[error("account closed")]
+    Closed,
+    /// The holder rejected the approval in the app.
+    #[error("approval rejected in the app")]
+    Rejected,
+    /// VNeID or the population database cannot be reached.
+    #[error("identity systems unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl LoginError {
+    /// The message the login page shows: Vietnamese, then English.
+    pub fn message(&self) -> (String, String) {
+        match self {
+            LoginError::InvalidCitizenId => (
+                "Số định danh cá nhân phải gồm 12 chữ số hợp lệ.".to_owned(),
+                "The ID number must be 12 valid digits.".to_owned(),
+            ),
+            LoginError::NoAccount => (
+                "Số định danh này chưa có tài khoản định danh điện tử VNeID.".to_owned(),
+                "This ID number has no VNeID account.".to_owned(),
+            ),
+            LoginError::WrongCredentials { attempts_left } => {
+                let left = attempts_left
+                    .map(|n| n.to_string())
+                    .unwrap_or("?".to_owned());
+                (
+                    format!("Mật khẩu hoặc mã OTP không đúng. Còn {left} lần thử."),
+                    format!("Wrong password or one-time code. {left} attempts left."),
+                )
+            }
+            LoginError::Locked => (
+                "Tài khoản đã bị khóa do nhập sai quá 5 lần.".to_owned(),
+                "The account is locked after 5 wrong attempts.".to_owned(),
+            ),
+            LoginError::Closed => (
+                "Tài khoản đã bị đóng.".to_owned(),
+                "The account is closed.".to_owned(),
+            ),
+            LoginError::Rejected => (
+                "Yêu cầu xác thực đã bị từ chối trên ứng dụng VNeID.".to_owned(),
+                "The request was rejected in the VNeID app.".to_owned(),
+            ),
+            LoginError::Unavailable(_) => (
+                "Hệ thống định danh tạm thời không phản hồi. Vui lòng thử lại.".to_owned(),
+                "The identity systems do not answer. Try again.".to_owned(),
+            ),
+        }
+    }
+}
+
+fn login_error(status: &Status) -> LoginError {
+    let reason = status
+        .get_error_details()
+        .error_info()
+        .map(|info| (info.reason.clone(), info.metadata.clone()));
+    match reason.as_ref().map(|(r, m)| (r.as_str(), m)) {
+        Some(("INVALID_CITIZEN_ID", _)) => LoginError::InvalidCitizenId,
+        Some(("ACCOUNT_NOT_FOUND", _)) => LoginError::NoAccount,
+        Some(("WRONG_CREDENTIALS", metadata)) => LoginError::WrongCredentials {
+            attempts_left: metadata.get("attempts_left").and_then(|n| n.parse().ok()),
+        },
+        Some(("ACCOUNT_LOCKED", _)) => LoginError::Locked,
+        Some(("ACCOUNT_CLOSED", _)) => LoginError::Closed,
+        Some(("APPROVAL_REJECTED", _)) => LoginError::Rejected,
+        _ => match status.code() {
+            Code::InvalidArgument => LoginError::InvalidCitizenId,
+            Code::NotFound => LoginError::NoAccount,
+            _ => LoginError::Unavailable(format!("{:?}: {}", status.code(), status.message())),
+        },
+    }
+}
+
+/// A successful login.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// The account.
+    pub account: pb::Account,
+    /// How it was proven.
+    pub amr: Vec<String>,
+}
+
+type Traced = InterceptedService<Channel, TraceContextInterceptor>;
+
+/// VNeID and the population database over gRPC.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    vneid: VneidServiceClient<Traced>,
+    population: PopulationServiceClient<Traced>,
+}
+
+impl Identity {
+    /// Clients over the two channels.
+    pub fn new(vneid: Channel, population: Channel) -> Self {
+        Self {
+            vneid: VneidServiceClient::with_interceptor(vneid, TraceContextInterceptor),
+            population: PopulationServiceClient::with_interceptor(
+                population,
+                TraceContextInterceptor,
+            ),
+        }
+    }
+
+    /// Authenticates the holder of `citizen_id` with `proof`.
+    pub async fn authenticate(&self, citizen_id: &str, proof: Proof) -> Result<Login, LoginError> {
+        let method = match proof {
+            Proof::Password(password) => Method::Password(password),
+            Proof::OneTimeCode(code) => Method::OneTimeCode(code),
+            Proof::AppApproval => Method::AppApproval(pb::AppApproval {
+                purpose: "Đăng nhập cổng dịch vụ (sandbox06)".to_owned(),
+            }),
+        };
+        let request = pb::AuthenticateRequest {
+            citizen_id: citizen_id.to_owned(),
+            method: Some(method),
+        };
+        let response = self
+            .vneid
+            .clone()
+            .authenticate(request)
+            .await
+            .map_err(|s| login_error(&s))?
+            .into_inner();
+        let account = response
+            .account
+            .ok_or_else(|| LoginError::Unavailable("VNeID answered without an account".into()))?;
+        Ok(Login {
+            account,
+            amr: response.amr,
+        })
+    }
+
+    /// The account of `citizen_id` as it is now (closed after a death, locked, …).
+    pub async fn account(&self, citizen_id: &str) -> Result<pb::Account, LoginError> {
+        self.vneid
+            .clone()
+            .get_account(pb::GetAccountRequest {
+                citizen_id: citizen_id.to_owned(),
+            })
+            .await
+            .map_err(|s| login_error(&s))?
+            .into_inner()
+            .account
+            .ok_or(LoginError::NoAccount)
+    }
+
+    /// The person behind `account`: with the permanent address from the full record when
+    /// `with_address`.
+    pub async fn person(
+        &self,
+        account: &pb::Account,
+        with_address: bool,
+    ) -> Result<Person, LoginError> {
+        if !with_address {
+            return Ok(Person::new(account, None));
+        }
+        let record = self
+            .population
+            .clone()
+            .get_citizen(pop::GetCitizenRequest {
+                citizen_id: account.citizen_id.clone(),
+                view: pop::RecordView::Full as i32,
+            })
+            .await
+            .map_err(|s| login_error(&s))?
+            .into_inner()
+            .citizen;
+        let address = record
+            .as_ref()
+            .and_then(|c| c.permanent_address.as_ref())
+            .and_then(|a| a.current.as_ref());
+        Ok(Person::new(account, address))
+    }
+}

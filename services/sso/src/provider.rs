@@ -1,0 +1,985 @@
+//! The provider's logic, apart from HTTP: grants, tokens, their state in the store, client
+//! authentication, introspection and revocation.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::StatusCode;
+use sandbox06_jose::{Alg, JoseError, Verified, decode_unverified, random_token, s256};
+use sandbox06_store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::claims::{Person, level_of_acr};
+use crate::clients::{
+    API_AUDIENCE, AUTH_BASIC, AUTH_NONE, AUTH_POST, AUTH_PRIVATE_KEY_JWT, Client,
+};
+use crate::identity::Identity;
+use crate::keys::{KeyError, Keys};
+
+/// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (RFC 7523).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Tolerance on `exp`, `iat` and `nbf` for clocks that differ a little.
+pub const LEEWAY_SECONDS: i64 = 30;
+
+/// How long things live.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    /// Access and ID tokens (the national SSO's 1,800 s by default).
+    pub access_token: Duration,
+    /// Refresh tokens.
+    pub refresh_token: Duration,
+    /// Authorization codes.
+    pub code: Duration,
+    /// A browser's login session.
+    pub session: Duration,
+    /// A login page waiting for the user.
+    pub pending: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: Duration::from_secs(1800),
+            refresh_token: Duration::from_secs(8 * 3600),
+            code: Duration::from_secs(60),
+            session: Duration::from_secs(8 * 3600),
+            pending: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// An OAuth 2.0 error (RFC 6749 §5.2), with the HTTP status it is answered with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{error}: {description}")]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, …
+    pub error: &'static str,
+    /// What is wrong, for a developer.
+    pub description: String,
+    /// 400, or 401 for a failed client authentication, 503 when a dependency is down.
+    pub status: StatusCode,
+}
+
+impl OAuthError {
+    /// An error answered with 400.
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            error,
+            description: description.into(),
+            status: StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// `invalid_request`.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", description)
+    }
+
+    /// `invalid_grant`.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new("invalid_grant", description)
+    }
+
+    /// `invalid_client`, 401.
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            ..Self::new("invalid_client", description)
+        }
+    }
+
+    /// `temporarily_unavailable`, 503.
+    pub fn unavailable(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            ..Self::new("temporarily_unavailable", description)
+        }
+    }
+
+    /// `server_error`, 500.
+    pub fn server(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            ..Self::new("server_error", description)
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        json!({"error": self.error, "error_description": self.description})
+    }
+}
+
+impl From<sandbox06_store::StoreError> for OAuthError {
+    fn from(error: sandbox06_store::StoreError) -> Self {
+        tracing::warn!(error = %error, "state store failed");
+        OAuthError::unavailable("the state store does not answer; retry")
+    }
+}
+
+impl From<KeyError> for OAuthError {
+    fn from(error: KeyError) -> Self {
+        tracing::warn!(error = %error, "signing keys unavailable");
+        match error {
+            KeyError::Store(_) => OAuthError::unavailable("the state store does not answer; retry"),
+            other => OAuthError::server(format!("signing keys: {other}")),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// What a user (or a client, for client credentials) was granted: the source of every token
+/// of one family (a code and the refresh tokens that follow it).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Grant {
+    /// The client.
+    pub client_id: String,
+    /// The citizen's ID number, or the client for client credentials.
+    pub sub: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Authentication context class, for a user.
+    pub acr: Option<String>,
+    /// Authentication methods, for a user.
+    pub amr: Vec<String>,
+    /// When the user logged in.
+    pub auth_time: Option<i64>,
+    /// The browser session.
+    pub sid: Option<String>,
+    /// The family: revoking it revokes every token of the grant.
+    pub gid: String,
+    /// The nonce of the authorization request.
+    pub nonce: Option<String>,
+    /// The claims' source, for a user.
+    pub person: Option<Person>,
+}
+
+impl Grant {
+    fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// An authorization code's record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeRecord {
+    /// The redirect URI the code was sent to.
+    pub redirect_uri: String,
+    /// Whether the authorization request named it (then the token request must too).
+    pub redirect_uri_given: bool,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// What it grants.
+    pub grant: Grant,
+}
+
+/// A refresh token's record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RefreshRecord {
+    grant: Grant,
+    exp: i64,
+}
+
+/// A token endpoint answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenResponse {
+    /// The access token (RFC 9068 JWT).
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Granted scopes.
+    pub scope: String,
+    /// The ID token, when `openid` was granted to a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The refresh token, for a user's grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// What verification of a JWT of this provider says.
+#[derive(Clone, Debug)]
+pub enum Checked {
+    /// Valid now.
+    Active(Map<String, Value>, String),
+    /// Not valid, and why: `expired`, `revoked`, `malformed`, `signature`, `unknown_key`,
+    /// `alg`, `issuer`.
+    Inactive(&'static str),
+}
+
+/// Credentials presented at the token, introspection or revocation endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    /// From `Authorization: Basic`.
+    pub basic: Option<(String, String)>,
+    /// `client_id` of the form.
+    pub client_id: Option<String>,
+    /// `client_secret` of the form.
+    pub client_secret: Option<String>,
+    /// `client_assertion_type` of the form.
+    pub assertion_type: Option<String>,
+    /// `client_assertion` of the form.
+    pub assertion: Option<String>,
+}
+
+fn store_key(kind: &str, token: &str) -> String {
+    // Tokens never appear in keys as they are: a store dump gives none away.
+    format!("sso:{kind}:{}", s256(token.as_bytes()))
+}
+
+/// The OpenID Connect provider.
+#[derive(Debug)]
+pub struct Provider {
+    /// The issuer, exactly as in every token.
+    pub issuer: String,
+    /// Registered clients.
+    pub clients: BTreeMap<String, Client>,
+    /// Signing keys.
+    pub keys: Keys,
+    /// State.
+    pub store: Arc<dyn Store>,
+    /// VNeID and the population database.
+    pub identity: Identity,
+    /// Lifetimes.
+    pub lifetimes: Lifetimes,
+}
+
+impl Provider {
+    /// The token endpoint's URL.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The client with this id.
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        self.clients.get(id)
+    }
+
+    /// Authenticates the client at a token-type endpoint, by exactly one method it may use.
+    pub async fn authenticate_client(&self, creds: &Credentials) -> Result<&Client, OAuthError> {
+        let methods = [
+            creds.basic.is_some(),
+            creds.client_secret.is_some(),
+            creds.assertion.is_some(),
+        ];
+        if methods.iter().filter(|m| **m).count() > 1 {
+            return Err(OAuthError::invalid_request(
+                "more than one client authentication method was used",
+            ));
+        }
+        let lookup = |id: &str, method: &str| -> Result<&Client, OAuthError> {
+            let client = self
+                .client(id)
+                .ok_or_else(|| OAuthError::invalid_client(format!("unknown client {id:?}")))?;
+            if !client.auth_methods.iter().any(|m| m == method) {
+                return Err(OAuthError::invalid_client(format!(
+                    "client {id:?} does not authenticate with {method}"
+                )));
+            }
+            Ok(client)
+        };
+        let secret_matches = |client: &Client, secret: &str| {
+            client
+                .config
+                .secret
+                .as_deref()
+                .is_some_and(|expected| same_secret(expected, secret))
+        };
+        if let Some((id, secret)) = &creds.basic {
+            if creds.client_id.as_ref().is_some_and(|form| form != id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id in the form differs from the Basic credentials",
+                ));
+            }
+            let client = lookup(id, AUTH_BASIC)?;
+            if !secret_matches(client, secret) {
+                return Err(OAuthError::invalid_client("wrong client secret"));
+            }
+            return Ok(client);
+        }
+        if let Some(secret) = &creds.client_secret {
+            let id = creds
+                .client_id
+                .as_deref()
+                .ok_or_else(|| OAuthError::invalid_request("client_secret without client_id"))?;
+            let client = lookup(id, AUTH_POST)?;
+            if !secret_matches(client, secret) {
+                return Err(OAuthError::invalid_client("wrong client secret"));
+            }
+            return Ok(client);
+        }
+        if let Some(assertion) = &creds.assertion {
+            if creds.assertion_type.as_deref() != Some(JWT_BEARER) {
+                return Err(OAuthError::invalid_request(format!(
+                    "client_assertion_type must be {JWT_BEARER}"
+                )));
+            }
+            return self.authenticate_assertion(assertion, creds).await;
+        }
+        let id = creds
+            .client_id
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_client("no client authentication"))?;
+        lookup(id, AUTH_NONE)
+    }
+
+    async fn authenticate_assertion(
+        &self,
+        assertion: &str,
+        creds: &Credentials,
+    ) -> Result<&Client, OAuthError> {
+        let bad = |why: &str| OAuthError::invalid_client(format!("client_assertion: {why}"));
+        let unverified = decode_unverified(assertion).map_err(|e| bad(&e.to_string()))?;
+        let id = unverified
+            .claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no iss"))?
+            .to_owned();
+        if creds.client_id.as_ref().is_some_and(|form| *form != id) {
+            return Err(bad("iss differs from client_id"));
+        }
+        let client = self
+            .client(&id)
+            .ok_or_else(|| OAuthError::invalid_client(format!("unknown client {id:?}")))?;
+        if !client
+            .auth_methods
+            .iter()
+            .any(|m| m == AUTH_PRIVATE_KEY_JWT)
+        {
+            return Err(OAuthError::invalid_client(format!(
+                "client {id:?} does not authenticate with {AUTH_PRIVATE_KEY_JWT}"
+            )));
+        }
+        let verified =
+            sandbox06_jose::verify(assertion, &client.keys).map_err(|e| bad(&e.to_string()))?;
+        let claims = &verified.claims;
+        if claims.get("sub").and_then(Value::as_str) != Some(id.as_str()) {
+            return Err(bad("sub must be the client_id"));
+        }
+        let audiences = audiences(claims);
+        let token_endpoint = self.endpoint("/oidc/token");
+        if !audiences
+            .iter()
+            .any(|a| *a == token_endpoint || *a == self.issuer)
+        {
+            return Err(bad("aud must be the token endpoint or the issuer"));
+        }
+        let now = now();
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad("no exp"))?;
+        if exp + LEEWAY_SECONDS < now {
+            return Err(bad("expired"));
+        }
+        let jti = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no jti"))?;
+        let ttl = Duration::from_secs(
+            u64::try_from(exp - now + LEEWAY_SECONDS)
+                .unwrap_or(1)
+                .max(1),
+        );
+        if !self
+            .store
+            .put_if_absent(&format!("sso:assertion:{id}:{jti}"), b"1", Some(ttl))
+            .await?
+        {
+            return Err(bad("jti already used"));
+        }
+        Ok(client)
+    }
+
+    /// Signs an access token (RFC 9068) for `grant`.
+    pub async fn access_token(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        lifetime: Duration,
+    ) -> Result<(String, i64), OAuthError> {
+        let lifetime = secs(lifetime);
+        self.access_token_with(client.alg, grant, now(), lifetime, &[API_AUDIENCE])
+            .await
+            .map(|token| (token, lifetime))
+    }
+
+    /// Signs an access token for `grant` issued at `iat`, living `lifetime` seconds (negative:
+    /// already expired), for `audiences`.
+    pub async fn access_token_with(
+        &self,
+        alg: Alg,
+        grant: &Grant,
+        iat: i64,
+        lifetime: i64,
+        audiences: &[&str],
+    ) -> Result<String, OAuthError> {
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("sub".into(), json!(grant.sub));
+        claims.insert(
+            "aud".into(),
+            if audiences.len() == 1 {
+                json!(audiences[0])
+            } else {
+                json!(audiences)
+            },
+        );
+        claims.insert("exp".into(), json!(iat + lifetime));
+        claims.insert("iat".into(), json!(iat));
+        claims.insert("jti".into(), json!(random_token(16)));
+        claims.insert("client_id".into(), json!(grant.client_id));
+        claims.insert("azp".into(), json!(grant.client_id));
+        claims.insert("scope".into(), json!(grant.scopes.join(" ")));
+        claims.insert("gid".into(), json!(grant.gid));
+        if let Some(acr) = &grant.acr {
+            claims.insert("acr".into(), json!(acr));
+        }
+        if !grant.amr.is_empty() {
+            claims.insert("amr".into(), json!(grant.amr));
+        }
+        if let Some(auth_time) = grant.auth_time {
+            claims.insert("auth_time".into(), json!(auth_time));
+        }
+        if let Some(sid) = &grant.sid {
+            claims.insert("sid".into(), json!(sid));
+        }
+        let keys = self.keys.current().await?;
+        let key = keys
+            .active(alg)
+            .ok_or_else(|| OAuthError::server(format!("no active {alg} key")))?;
+        key.sign("at+jwt", &claims)
+            .map_err(|e| OAuthError::server(e.to_string()))
+    }
+
+    async fn id_token(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        access_token: &str,
+    ) -> Result<String, OAuthError> {
+        let iat = now();
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("sub".into(), json!(grant.sub));
+        claims.insert("aud".into(), json!(client.id()));
+        claims.insert("exp".into(), json!(iat + secs(self.lifetimes.access_token)));
+        claims.insert("iat".into(), json!(iat));
+        claims.insert("azp".into(), json!(client.id()));
+        claims.insert(
+            "at_hash".into(),
+            json!(sandbox06_jose::half_hash(access_token)),
+        );
+        if let Some(auth_time) = grant.auth_time {
+            claims.insert("auth_time".into(), json!(auth_time));
+        }
+        if let Some(nonce) = &grant.nonce {
+            claims.insert("nonce".into(), json!(nonce));
+        }
+        if let Some(acr) = &grant.acr {
+            claims.insert("acr".into(), json!(acr));
+        }
+        if !grant.amr.is_empty() {
+            claims.insert("amr".into(), json!(grant.amr));
+        }
+        if let Some(sid) = &grant.sid {
+            claims.insert("sid".into(), json!(sid));
+        }
+        if let Some(person) = &grant.person {
+            claims.extend(person.claims(grant.scopes.iter().map(String::as_str)));
+        }
+        let keys = self.keys.current().await?;
+        let key = keys
+            .active(client.alg)
+            .ok_or_else(|| OAuthError::server(format!("no active {} key", client.alg)))?;
+        key.sign("JWT", &claims)
+            .map_err(|e| OAuthError::server(e.to_string()))
+    }
+
+    fn lifetime_of(&self, client: &Client) -> Duration {
+        match client.config.access_token_lifetime_seconds {
+            0 => self.lifetimes.access_token,
+            seconds => Duration::from_secs(seconds),
+        }
+    }
+
+    /// Issues the tokens of `grant`: an access token; for a user, an ID token (with `openid`)
+    /// and a refresh token in the grant's family.
+    pub async fn issue(&self, client: &Client, grant: &Grant) -> Result<TokenResponse, OAuthError> {
+        let (access_token, expires_in) = self
+            .access_token(client, grant, self.lifetime_of(client))
+            .await?;
+        let user = grant.person.is_some();
+        let id_token = if user && grant.has_scope("openid") {
+            Some(self.id_token(client, grant, &access_token).await?)
+        } else {
+            None
+        };
+        let refresh_token = if user && client.allows_grant(crate::clients::REFRESH_TOKEN) {
+            let token = random_token(32);
+            let record = RefreshRecord {
+                grant: Grant {
+                    nonce: None,
+                    ..grant.clone()
+                },
+                exp: now() + secs(self.lifetimes.refresh_token),
+            };
+            let bytes =
+                serde_json::to_vec(&record).map_err(|e| OAuthError::server(e.to_string()))?;
+            self.store
+                .put(
+                    &store_key("refresh", &token),
+                    &bytes,
+                    Some(self.lifetimes.refresh_token),
+                )
+                .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            scope: grant.scopes.join(" "),
+            id_token,
+            refresh_token,
+        })
+    }
+
+    /// Stores a code for `record` and returns it.
+    pub async fn new_code(&self, record: &CodeRecord) -> Result<String, OAuthError> {
+        let code = random_token(32);
+        let bytes = serde_json::to_vec(record).map_err(|e| OAuthError::server(e.to_string()))?;
+        self.store
+            .put(&store_key("code", &code), &bytes, Some(self.lifetimes.code))
+            .await?;
+        Ok(code)
+    }
+
+    /// Revokes every token of the family `gid`.
+    pub async fn revoke_family(&self, gid: &str) -> Result<(), OAuthError> {
+        self.store
+            .put(
+                &format!("sso:revoked-grant:{gid}"),
+                b"1",
+                Some(self.lifetimes.refresh_token),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn family_revoked(&self, gid: &str) -> Result<bool, OAuthError> {
+        Ok(self
+            .store
+            .get(&format!("sso:revoked-grant:{gid}"))
+            .await?
+            .is_some())
+    }
+
+    /// The authorization code grant.
+    pub async fn redeem_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let key = store_key("code", code);
+        let used_key = store_key("code-used", code);
+        let record = self.store.get(&key).await?;
+        // Only the request that deletes the code redeems it.
+        let taken = match record {
+            Some(_) => self.store.delete(&key).await?,
+            None => false,
+        };
+        let Some(bytes) = record.filter(|_| taken) else {
+            if let Some(gid) = self.store.get(&used_key).await? {
+                let gid = String::from_utf8_lossy(&gid).into_owned();
+                self.revoke_family(&gid).await?;
+                tracing::info!(
+                    client = client.id(),
+                    "authorization code reused: its tokens revoked"
+                );
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code was already used; the tokens issued from it are revoked",
+                ));
+            }
+            return Err(OAuthError::invalid_grant(
+                "unknown or expired authorization code",
+            ));
+        };
+        let record: CodeRecord =
+            serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        self.store
+            .put(
+                &used_key,
+                record.grant.gid.as_bytes(),
+                Some(self.lifetimes.refresh_token),
+            )
+            .await?;
+        if record.grant.client_id != client.id() {
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was issued to another client",
+            ));
+        }
+        match redirect_uri {
+            Some(uri) if uri != record.redirect_uri => {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri differs from the authorization request's",
+                ));
+            }
+            None if record.redirect_uri_given => {
+                return Err(OAuthError::invalid_request(
+                    "redirect_uri is required: the authorization request had one",
+                ));
+            }
+            _ => {}
+        }
+        match (&record.code_challenge, verifier) {
+            (Some(challenge), Some(verifier)) => {
+                if !valid_verifier(verifier) {
+                    return Err(OAuthError::invalid_request(
+                        "code_verifier must be 43-128 characters of [A-Za-z0-9-._~]",
+                    ));
+                }
+                if s256(verifier.as_bytes()) != *challenge {
+                    return Err(OAuthError::invalid_grant(
+                        "code_verifier does not match the code_challenge",
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier is required: the authorization request had a code_challenge",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier given, but the authorization request had no code_challenge",
+                ));
+            }
+            (None, None) => {}
+        }
+        self.issue(client, &record.grant).await
+    }
+
+    /// The refresh token grant: rotation, and reuse of a rotated token revokes the family.
+    pub async fn refresh(
+        &self,
+        client: &Client,
+        token: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let key = store_key("refresh", token);
+        let Some(bytes) = self.store.get(&key).await? else {
+            return Err(OAuthError::invalid_grant(
+                "unknown or expired refresh token",
+            ));
+        };
+        let record: RefreshRecord =
+            serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        if record.grant.client_id != client.id() {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        if self.family_revoked(&record.grant.gid).await? {
+            return Err(OAuthError::invalid_grant("the refresh token is revoked"));
+        }
+        let ttl = Duration::from_secs(u64::try_from(record.exp - now()).unwrap_or(1).max(1));
+        if !self
+            .store
+            .put_if_absent(&store_key("refresh-used", token), b"1", Some(ttl))
+            .await?
+        {
+            self.revoke_family(&record.grant.gid).await?;
+            tracing::info!(
+                client = client.id(),
+                "rotated refresh token reused: family revoked"
+            );
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; every token of its grant is revoked",
+            ));
+        }
+        let mut grant = record.grant;
+        if let Some(scope) = scope {
+            let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+            if let Some(extra) = asked.iter().find(|s| !grant.scopes.contains(s)) {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("scope {extra:?} was not granted originally"),
+                ));
+            }
+            grant.scopes = asked;
+        }
+        self.issue(client, &grant).await
+    }
+
+    /// The client credentials grant.
+    pub async fn client_credentials(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let scopes: Vec<String> = match scope {
+            Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
+            None => client.config.scopes.clone(),
+        };
+        if let Some(denied) = scopes.iter().find(|s| !client.allows_scope(s)) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                format!("client {:?} may not be granted {denied:?}", client.id()),
+            ));
+        }
+        let grant = Grant {
+            client_id: client.id().to_owned(),
+            sub: client.id().to_owned(),
+            scopes,
+            gid: random_token(12),
+            ..Grant::default()
+        };
+        self.issue(client, &grant).await
+    }
+
+    /// Verifies a JWT this provider signed: signature (reading the keys again for a `kid` not
+    /// seen yet), issuer, expiry, revocation.
+    pub async fn check_jwt(&self, token: &str) -> Result<Checked, OAuthError> {
+        let keys = self.keys.current().await?;
+        let mut verified = keys.jwks().verify(token);
+        if matches!(verified, Err(JoseError::UnknownKey(_))) {
+            verified = self.keys.fresh().await?.jwks().verify(token);
+        }
+        let Verified { header, claims } = match verified {
+            Ok(verified) => verified,
+            Err(error) => return Ok(Checked::Inactive(error.kind())),
+        };
+        if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
+            return Ok(Checked::Inactive("issuer"));
+        }
+        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        if exp + LEEWAY_SECONDS < now() {
+            return Ok(Checked::Inactive("expired"));
+        }
+        if let Some(jti) = claims.get("jti").and_then(Value::as_str)
+            && self
+                .store
+                .get(&format!("sso:revoked-jti:{jti}"))
+                .await?
+                .is_some()
+        {
+            return Ok(Checked::Inactive("revoked"));
+        }
+        if let Some(gid) = claims.get("gid").and_then(Value::as_str)
+            && self.family_revoked(gid).await?
+        {
+            return Ok(Checked::Inactive("revoked"));
+        }
+        let kind = if header.typ.as_deref() == Some("at+jwt") {
+            "access_token"
+        } else {
+            "id_token"
+        };
+        Ok(Checked::Active(claims, kind.to_owned()))
+    }
+
+    /// RFC 7662 introspection of any token of this provider.
+    pub async fn introspect(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
+        let inactive = |reason: &str| {
+            let mut map = Map::new();
+            map.insert("active".into(), json!(false));
+            map.insert("inactive_reason".into(), json!(reason));
+            map
+        };
+        if token.split('.').count() == 3 {
+            return Ok(match self.check_jwt(token).await? {
+                Checked::Inactive(reason) => inactive(reason),
+                Checked::Active(claims, kind) => {
+                    let mut map = Map::new();
+                    map.insert("active".into(), json!(true));
+                    map.insert("token_type".into(), json!(kind));
+                    for (name, value) in claims {
+                        if name == "client_id" || name == "azp" {
+                            map.insert("client_id".into(), value);
+                        } else {
+                            map.insert(name, value);
+                        }
+                    }
+                    map
+                }
+            });
+        }
+        let Some(bytes) = self.store.get(&store_key("refresh", token)).await? else {
+            return Ok(inactive("unknown"));
+        };
+        let record: RefreshRecord =
+            serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        if self
+            .store
+            .get(&store_key("refresh-used", token))
+            .await?
+            .is_some()
+            || self.family_revoked(&record.grant.gid).await?
+        {
+            return Ok(inactive("revoked"));
+        }
+        if record.exp < now() {
+            return Ok(inactive("expired"));
+        }
+        let grant = record.grant;
+        let mut map = Map::new();
+        map.insert("active".into(), json!(true));
+        map.insert("token_type".into(), json!("refresh_token"));
+        map.insert("client_id".into(), json!(grant.client_id));
+        map.insert("sub".into(), json!(grant.sub));
+        map.insert("scope".into(), json!(grant.scopes.join(" ")));
+        map.insert("iss".into(), json!(self.issuer));
+        map.insert("exp".into(), json!(record.exp));
+        if let Some(acr) = grant.acr {
+            map.insert("acr".into(), json!(acr));
+        }
+        Ok(map)
+    }
+
+    /// RFC 7009 revocation by `client`: a refresh token revokes its whole family, an access
+    /// token itself. An unknown token is not an error.
+    pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), OAuthError> {
+        if token.split('.').count() == 3 {
+            if let Checked::Active(claims, _) = self.check_jwt(token).await? {
+                let owner = claims.get("client_id").and_then(Value::as_str);
+                if owner != Some(client.id()) {
+                    return Err(OAuthError::new(
+                        "unauthorized_client",
+                        "the token was issued to another client",
+                    ));
+                }
+                let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+                let ttl = u64::try_from(exp - now() + LEEWAY_SECONDS)
+                    .unwrap_or(1)
+                    .max(1);
+                if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
+                    self.store
+                        .put(
+                            &format!("sso:revoked-jti:{jti}"),
+                            b"1",
+                            Some(Duration::from_secs(ttl)),
+                        )
+                        .await?;
+                }
+            }
+            return Ok(());
+        }
+        if let Some(bytes) = self.store.get(&store_key("refresh", token)).await? {
+            let record: RefreshRecord =
+                serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+            if record.grant.client_id != client.id() {
+                return Err(OAuthError::new(
+                    "unauthorized_client",
+                    "the token was issued to another client",
+                ));
+            }
+            self.revoke_family(&record.grant.gid).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The audiences of `claims` (`aud` as a string or a list).
+pub fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
+    match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+fn same_secret(expected: &str, given: &str) -> bool {
+    let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
+    let (a, b) = (digest(expected), digest(given));
+    a.as_ref()
+        .iter()
+        .zip(b.as_ref())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// RFC 7636 §4.1: 43 to 128 unreserved characters.
+fn valid_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// The client credentials of an `Authorization: Basic` value: both parts form-urlencoded
+/// (RFC 6749 §2.3.1).
+pub fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+    let bad = || OAuthError::invalid_client("malformed Basic credentials");
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+        .ok_or_else(bad)?;
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    let unescape = |part: &str| {
+        form_urlencoded::parse(format!("x={part}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
+}
+
+/// The level an `acr_values` request needs: the lowest level it names; `None` when it names
+/// no level the provider knows.
+pub fn required_level(acr_values: &str) -> Option<u8> {
+    acr_values.split_whitespace().filter_map(level_of_acr).min()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let value = format!("Basic {}", STANDARD.encode("demo%3Ax:s%2B1"));
+        assert_eq!(
+            parse_basic(&value).unwrap(),
+            ("demo:x".to_owned(), "s+1".to_owned())
+        );
+        assert!(parse_basic("Bearer x").is_err());
+    }
+
+    #[test]
+    fn verifiers_follow_rfc_7636() {
+        assert!(valid_verifier(&"a".repeat(43)));
+        assert!(!valid_verifier(&"a".repeat(42)));
+        assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
+    }
+
+    #[test]
+    fn acr_values_need_their_lowest_known_level() {
+        assert_eq!(required_level("LoA2"), Some(2));
+        assert_eq!(required_level("LoA1 LoA2"), Some(1));
+        assert_eq!(required_level("urn:other"), None);
+    }
+}

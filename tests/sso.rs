@@ -1,0 +1,759 @@
+//! The single sign-on end to end, through the edge port only: a real OpenID Connect relying
+//! party library runs the code flow with PKCE, systems get client-credentials tokens, and the
+//! edge refuses every call without a valid token carrying the method's scope.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use std::collections::HashMap;
+
+use figment::{Figment, providers::Serialized};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AccessTokenHash, AuthenticationContextClass, AuthorizationCode, ClientId, CsrfToken, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+use sandbox06_jose::{Alg, SigningKey};
+use sandbox06_proto::citizen::{self as api, citizen_service_client::CitizenServiceClient};
+use sandbox06_proto::sso::{self as pb, sso_service_client::SsoServiceClient};
+use sandbox06_runtime::error::reason_of;
+use sandbox06_testkit::{
+    ADMIN_CLIENT, ADMIN_SECRET, Bearer, Harness, client_token, personas, start, start_with,
+    test_config_with,
+};
+use serde_json::Value;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic_types::StatusExt;
+
+const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+fn http() -> openidconnect::reqwest::Client {
+    openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn issuer(h: &Harness) -> String {
+    format!("http://{}", h.suite.edge)
+}
+
+fn citizens_with(
+    h: &Harness,
+    token: &str,
+) -> CitizenServiceClient<InterceptedService<tonic::transport::Channel, Bearer>> {
+    CitizenServiceClient::with_interceptor(h.channel.clone(), Bearer::new(token))
+}
+
+fn verify_request(id: &str) -> api::VerifyCitizenRequest {
+    api::VerifyCitizenRequest {
+        citizen_id: id.to_owned(),
+        full_name: "Nguyễn Văn An".to_owned(),
+        ..Default::default()
+    }
+}
+
+/// The query parameters of a redirect's `Location`.
+fn location_params(response: &openidconnect::reqwest::Response) -> HashMap<String, String> {
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("a redirect, got {}", response.status()))
+        .to_str()
+        .unwrap();
+    let url = openidconnect::url::Url::parse(location).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+async fn json(response: openidconnect::reqwest::Response) -> Value {
+    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+}
+
+async fn discover(h: &Harness) -> CoreProviderMetadata {
+    CoreProviderMetadata::discover_async(IssuerUrl::new(issuer(h)).unwrap(), &http())
+        .await
+        .unwrap()
+}
+
+async fn token_form(h: &Harness, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = http()
+        .post(format!("{}/oidc/token", issuer(h)))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, json(response).await)
+}
+
+/// A headless code flow for `citizen` by `demo-ci`: (code, verifier).
+async fn headless_code(h: &Harness, citizen: &str, extra: &[(&str, &str)]) -> (String, String) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut query = vec![
+        ("response_type", "code"),
+        ("client_id", "demo-ci"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid profile citizen.verify"),
+        ("state", "s1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("login_hint", citizen),
+    ];
+    query.extend_from_slice(extra);
+    let response = http()
+        .get(format!("{}/oidc/authorize", issuer(h)))
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let params = location_params(&response);
+    assert_eq!(params["state"], "s1");
+    let code = params
+        .get("code")
+        .unwrap_or_else(|| panic!("a code, got {params:?}"))
+        .clone();
+    (code, verifier.secret().clone())
+}
+
+async fn redeem(h: &Harness, code: &str, verifier: &str) -> (u16, Value) {
+    token_form(
+        h,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "demo-ci"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
+async fn introspect(h: &Harness, token: &str) -> Value {
+    http()
+        .post(format!("{}/oidc/introspect", issuer(h)))
+        .basic_auth(ADMIN_CLIENT, Some(ADMIN_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|text| serde_json::from_str::<Value>(&text).unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_relying_party_library_runs_the_code_flow_with_pkce() {
+    let h = start().await;
+    let metadata = discover(&h).await;
+    assert_eq!(metadata.issuer().as_str(), issuer(&h));
+    let client =
+        CoreClient::from_provider_metadata(metadata, ClientId::new("demo-ci".into()), None)
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("address".into()))
+        .add_scope(Scope::new("phone".into()))
+        .add_scope(Scope::new("national_sso".into()))
+        .add_scope(Scope::new("citizen.verify".into()))
+        .add_extra_param("login_hint", personas::HAPPY_PATH)
+        .add_auth_context_value(AuthenticationContextClass::new("LoA2".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    // The headless client: the authorization endpoint answers at once.
+    let response = http().get(url).send().await.unwrap();
+    let params = location_params(&response);
+    assert_eq!(&params["state"], csrf.secret());
+    assert_eq!(params["iss"], issuer(&h));
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    // The ID token, verified by the library against the JWKS.
+    let id_token = tokens.id_token().unwrap();
+    let verifier = client.id_token_verifier();
+    let claims = id_token.claims(&verifier, &nonce).unwrap();
+    assert_eq!(claims.subject().as_str(), personas::HAPPY_PATH);
+    assert_eq!(claims.auth_context_ref().unwrap().as_str(), "LoA2");
+    assert!(claims.birthdate().is_some());
+    let hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(Some(&hash), claims.access_token_hash());
+    // Userinfo through the library, with the standard and national claims.
+    let info: openidconnect::core::CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http())
+        .await
+        .unwrap();
+    assert_eq!(info.subject().as_str(), personas::HAPPY_PATH);
+    assert!(info.address().is_some());
+    assert!(info.phone_number().unwrap().as_str().starts_with("+84"));
+    let raw: Value = http()
+        .get(format!("{}/oidc/userinfo", issuer(&h)))
+        .bearer_auth(tokens.access_token().secret())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|text| serde_json::from_str::<Value>(&text).unwrap())
+        .unwrap();
+    assert_eq!(raw["SoDinhDanh"], personas::HAPPY_PATH);
+    assert_eq!(raw["NgayThangNamSinh"].as_str().unwrap().len(), 8);
+    assert_eq!(raw["LoaiTaiKhoan"], "CongDan");
+    // The access token calls the API its scope allows, through the edge.
+    let answer = citizens_with(&h, tokens.access_token().secret())
+        .verify_citizen(verify_request(personas::HAPPY_PATH))
+        .await;
+    assert!(answer.is_ok(), "{answer:?}");
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_carry_only_the_clients_scopes() {
+    let h = start().await;
+    let hotel = client_token(h.suite.edge, "demo-hotel", "demo-hotel-secret", None).await;
+    let mut client = citizens_with(&h, &hotel);
+    client
+        .verify_citizen(verify_request(personas::HAPPY_PATH))
+        .await
+        .unwrap();
+    // GetCitizen needs citizen.read, which a hotel is not given.
+    let refused = client
+        .get_citizen(api::GetCitizenRequest {
+            citizen_id: personas::HAPPY_PATH.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert_eq!(reason_of(&refused).as_deref(), Some("SCOPE_MISSING"));
+    let info = refused.get_error_details().error_info().cloned().unwrap();
+    assert_eq!(info.metadata["required_scope"], "citizen.read");
+    // Asking for a scope the client may not have is invalid_scope.
+    let (status, body) = token_form(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-hotel"),
+            ("client_secret", "demo-hotel-secret"),
+            ("scope", "citizen.read"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    // A wrong secret is invalid_client, 401.
+    let (status, body) = token_form(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-hotel"),
+            ("client_secret", "wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    // ES256 for the client registered so.
+    let coach = client_token(h.suite.edge, "demo-coach", "demo-coach-secret", None).await;
+    assert_eq!(
+        sandbox06_jose::decode_unverified(&coach)
+            .unwrap()
+            .header
+            .alg,
+        "ES256"
+    );
+    citizens_with(&h, &coach)
+        .verify_citizen(verify_request(personas::HAPPY_PATH))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_edge_refuses_missing_forged_and_expired_tokens() {
+    let h = start().await;
+    let refusal = |status: tonic::Status| {
+        let info = status.get_error_details().error_info().cloned();
+        (
+            status.code(),
+            reason_of(&status).unwrap_or_default(),
+            info.and_then(|i| i.metadata.get("problem").cloned())
+                .unwrap_or_default(),
+        )
+    };
+    // No token.
+    let status = CitizenServiceClient::new(h.channel.clone())
+        .verify_citizen(verify_request(personas::HAPPY_PATH))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(status),
+        (Code::Unauthenticated, "TOKEN_MISSING".into(), String::new())
+    );
+    let call = |token: String| {
+        let mut client = citizens_with(&h, &token);
+        async move {
+            refusal(
+                client
+                    .verify_citizen(verify_request(personas::HAPPY_PATH))
+                    .await
+                    .unwrap_err(),
+            )
+        }
+    };
+    // A tampered signature.
+    let mut parts: Vec<String> = h.token.split('.').map(str::to_owned).collect();
+    let middle = parts[2].len() / 2;
+    let flipped = if &parts[2][middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    parts[2].replace_range(middle..=middle, flipped);
+    assert_eq!(
+        call(parts.join(".")).await,
+        (
+            Code::Unauthenticated,
+            "TOKEN_INVALID".into(),
+            "signature".into()
+        )
+    );
+    // alg none, with the real claims.
+    let claims = h.token.split('.').nth(1).unwrap();
+    let none = format!(
+        "{}.{claims}.",
+        sandbox06_jose::base64url(br#"{"alg":"none","typ":"at+jwt"}"#)
+    );
+    assert_eq!(
+        call(none).await,
+        (Code::Unauthenticated, "TOKEN_INVALID".into(), "alg".into())
+    );
+    // Signed by a key the SSO never published (a foreign issuer).
+    let stranger = SigningKey::generate(Alg::Es256).unwrap();
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
+    )
+    .unwrap();
+    let mut foreign = payload.clone();
+    foreign["iss"] = "http://elsewhere.example".into();
+    assert_eq!(
+        call(stranger.sign("at+jwt", &foreign).unwrap()).await,
+        (
+            Code::Unauthenticated,
+            "TOKEN_INVALID".into(),
+            "unknown_key".into()
+        )
+    );
+    // Expired, and for another audience: tokens on demand from the admin API.
+    let mut sso = SsoServiceClient::new(h.edge.clone());
+    let expired = sso
+        .issue_token(pb::IssueTokenRequest {
+            scope: "citizen.verify".into(),
+            lifetime_seconds: -120,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
+    let (code, reason, _) = call(expired).await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (Code::Unauthenticated, "TOKEN_EXPIRED")
+    );
+    let elsewhere = sso
+        .issue_token(pb::IssueTokenRequest {
+            scope: "citizen.verify".into(),
+            audience: vec!["another-api".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
+    assert_eq!(
+        call(elsewhere).await,
+        (
+            Code::Unauthenticated,
+            "TOKEN_INVALID".into(),
+            "audience".into()
+        )
+    );
+    // An ID token is not an access token.
+    let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    let (_, tokens) = redeem(&h, &code, &verifier).await;
+    assert_eq!(
+        call(tokens["id_token"].as_str().unwrap().to_owned()).await,
+        (Code::Unauthenticated, "TOKEN_INVALID".into(), "type".into())
+    );
+    // Health and reflection stay public.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(h.channel.clone());
+    health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
+    let h = start().await;
+    let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    let (status, first) = redeem(&h, &code, &verifier).await;
+    assert_eq!(status, 200, "{first}");
+    let hr = &h;
+    let refresh = |token: String| async move {
+        token_form(
+            hr,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "demo-ci"),
+                ("refresh_token", &token),
+            ],
+        )
+        .await
+    };
+    let first_refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = refresh(first_refresh.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first_refresh, second_refresh);
+    let access = second["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&h, &access).await["active"], true);
+    // The rotated token again: refused, and every token of the grant revoked.
+    let (status, reused) = refresh(first_refresh).await;
+    assert_eq!(
+        (status, reused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(introspect(&h, &access).await["active"], false);
+    let (status, _) = refresh(second_refresh).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn codes_are_single_use_bound_to_the_verifier_and_the_redirect() {
+    let h = start().await;
+    // PKCE verifier mismatch.
+    let (code, _) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    let wrong = "x".repeat(43);
+    let (status, body) = redeem(&h, &code, &wrong).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // Redeemed once, then again: refused, and the tokens from it revoked.
+    let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    let (status, tokens) = redeem(&h, &code, &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&h, access).await["active"], true);
+    let (status, body) = redeem(&h, &code, &verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(introspect(&h, access).await["active"], false);
+    // A redirect URI not registered: shown, never redirected.
+    let response = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-ci"),
+            ("redirect_uri", "https://attacker.example/cb"),
+            ("scope", "openid"),
+            ("code_challenge", &"a".repeat(43)),
+            ("code_challenge_method", "S256"),
+            ("login_hint", personas::HAPPY_PATH),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.headers().get("location").is_none());
+    assert!(response.text().await.unwrap().contains("redirect_uri"));
+    // A public client without PKCE: redirected with invalid_request.
+    let response = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-ci"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("login_hint", personas::HAPPY_PATH),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location_params(&response)["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn levels_locks_and_rejections_reach_the_client_as_oidc_errors() {
+    let h = start().await;
+    let error_of = |citizen: &'static str, extra: Vec<(&'static str, &'static str)>| {
+        let h = &h;
+        async move {
+            let mut query = vec![
+                ("response_type", "code"),
+                ("client_id", "demo-ci"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "S256"),
+                ("login_hint", citizen),
+            ];
+            query.extend(extra);
+            let response = http()
+                .get(format!("{}/oidc/authorize", issuer(h)))
+                .query(&query)
+                .send()
+                .await
+                .unwrap();
+            location_params(&response)
+        }
+    };
+    let params = error_of(personas::VNEID_LEVEL_1, vec![("acr_values", "LoA2")]).await;
+    assert_eq!(params["error"], "unmet_authentication_requirements");
+    assert!(
+        error_of(personas::VNEID_LEVEL_1, vec![("acr_values", "LoA1")])
+            .await
+            .contains_key("code")
+    );
+    let locked = sandbox06_world::personas::ids::VNEID_LOCKED;
+    assert_eq!(error_of(locked, vec![]).await["error"], "access_denied");
+    let rejects = sandbox06_world::personas::ids::VNEID_APP_REJECTS;
+    assert_eq!(error_of(rejects, vec![]).await["error"], "access_denied");
+    assert_eq!(
+        error_of(personas::NO_VNEID, vec![]).await["error"],
+        "access_denied"
+    );
+}
+
+#[tokio::test]
+async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
+    let h = start().await;
+    let token = client_token(h.suite.edge, "demo-notary", "demo-notary-secret", None).await;
+    let answer = introspect(&h, &token).await;
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["client_id"], "demo-notary");
+    assert_eq!(answer["token_type"], "access_token");
+    let response = http()
+        .post(format!("{}/oidc/revoke", issuer(&h)))
+        .basic_auth("demo-notary", Some("demo-notary-secret"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer = introspect(&h, &token).await;
+    assert_eq!(answer, serde_json::json!({"active": false}));
+    // The gRPC API says why.
+    let mut sso = SsoServiceClient::new(h.edge.clone());
+    let why = sso
+        .introspect_token(pb::IntrospectTokenRequest { token })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (why.active, why.inactive_reason.as_str()),
+        (false, "revoked")
+    );
+    let client = sso
+        .get_client(pb::GetClientRequest {
+            client_id: "demo-ci".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .client
+        .unwrap();
+    assert!(client.auto_approve && client.public && client.loopback_redirects);
+    let missing = sso
+        .get_client(pb::GetClientRequest {
+            client_id: "nobody".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&missing).as_deref(), Some("CLIENT_NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn rotated_keys_keep_valid_tokens_valid() {
+    let h = start().await;
+    let before = client_token(h.suite.edge, "demo-hospital", "demo-hospital-secret", None).await;
+    let old_kid = sandbox06_jose::decode_unverified(&before)
+        .unwrap()
+        .header
+        .kid;
+    let mut sso = SsoServiceClient::new(h.edge.clone());
+    let keys = sso
+        .rotate_signing_keys(pb::RotateSigningKeysRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .keys;
+    assert_eq!(keys.iter().filter(|k| k.active).count(), 2);
+    assert_eq!(keys.iter().filter(|k| !k.active).count(), 2);
+    let after = client_token(h.suite.edge, "demo-hospital", "demo-hospital-secret", None).await;
+    let new_kid = sandbox06_jose::decode_unverified(&after)
+        .unwrap()
+        .header
+        .kid;
+    assert_ne!(old_kid, new_kid);
+    for token in [&before, &after] {
+        citizens_with(&h, token)
+            .verify_citizen(verify_request(personas::HAPPY_PATH))
+            .await
+            .unwrap();
+    }
+    let jwks: Value = http()
+        .get(format!("{}/oidc/jwks", issuer(&h)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|text| serde_json::from_str::<Value>(&text).unwrap())
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_client_authenticates_with_a_signed_assertion() {
+    let key = SigningKey::generate(Alg::Es256).unwrap();
+    let client = serde_json::json!({
+        "client_id": "demo-lgsp",
+        "name": "Nền tảng LGSP (thử)",
+        "grant_types": ["client_credentials"],
+        "scopes": ["citizen.verify"],
+        "jwks": {"keys": [key.public_jwk()]},
+    });
+    let config =
+        test_config_with(Figment::new().merge(Serialized::default("sso.clients", vec![client])));
+    let h = start_with(&config).await;
+    let endpoint = format!("{}/oidc/token", issuer(&h));
+    let assertion = |jti: &str| {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        key.sign(
+            "JWT",
+            &serde_json::json!({"iss": "demo-lgsp", "sub": "demo-lgsp", "aud": endpoint, "jti": jti, "exp": now + 60, "iat": now}),
+        )
+        .unwrap()
+    };
+    let form = |assertion: String| {
+        vec![
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            (
+                "client_assertion_type".to_owned(),
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            ("client_assertion".to_owned(), assertion),
+        ]
+    };
+    let response = http()
+        .post(&endpoint)
+        .form(&form(assertion("one")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    // The same assertion twice is a replay.
+    let response = http()
+        .post(&endpoint)
+        .form(&form(assertion("one")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    // Signed by another key.
+    let other = SigningKey::generate(Alg::Es256).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let forged = other
+        .sign(
+            "JWT",
+            &serde_json::json!({"iss": "demo-lgsp", "sub": "demo-lgsp", "aud": endpoint, "jti": "two", "exp": now + 60}),
+        )
+        .unwrap();
+    let response = http()
+        .post(&endpoint)
+        .form(&form(forged))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn discovery_tells_the_truth_and_errors_are_oauth_json() {
+    let h = start().await;
+    let doc: Value = http()
+        .get(format!("{}/.well-known/openid-configuration", issuer(&h)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|text| serde_json::from_str::<Value>(&text).unwrap())
+        .unwrap();
+    assert_eq!(doc["issuer"], issuer(&h));
+    for endpoint in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "introspection_endpoint",
+        "revocation_endpoint",
+        "end_session_endpoint",
+    ] {
+        assert!(
+            doc[endpoint].as_str().unwrap().starts_with(&issuer(&h)),
+            "{endpoint}"
+        );
+    }
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        doc["acr_values_supported"],
+        serde_json::json!(["LoA1", "LoA2"])
+    );
+    let (status, body) =
+        token_form(&h, &[("grant_type", "password"), ("client_id", "demo-ci")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    let response = http()
+        .post(format!("{}/oidc/token", issuer(&h)))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(response.headers().get("www-authenticate").is_some());
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
