@@ -130,6 +130,23 @@ async fn a_components_http_route_is_reached_through_the_edge_under_up() {
         .unwrap();
     let (status, body) = http1(suite.edge, hello_request()).await;
     assert_stub_answered(status, &body);
+    // With a token, the edge names the caller to the component.
+    let token =
+        sandbox06_testkit::client_token(suite.edge, "demo-hotel", "demo-hotel-secret", None).await;
+    let mut request = hello_request();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (status, body) = http1(suite.edge, request).await;
+    assert_eq!(status, http::StatusCode::OK, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["caller_client"], "demo-hotel");
+    assert_eq!(
+        answer["caller_scopes"],
+        serde_json::json!(["citizen.verify"])
+    );
+    // A client credentials token acts for no citizen.
+    assert!(answer["caller_subject"].is_null(), "{answer}");
     suite.stop().await.unwrap();
 }
 

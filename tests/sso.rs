@@ -756,4 +756,46 @@ async fn discovery_tells_the_truth_and_errors_are_oauth_json() {
     assert_eq!(response.status().as_u16(), 401);
     assert!(response.headers().get("www-authenticate").is_some());
     assert_eq!(response.headers()["cache-control"], "no-store");
+    // A single-page application's preflight, from another origin.
+    let preflight = http()
+        .request(
+            openidconnect::reqwest::Method::OPTIONS,
+            format!("{}/oidc/token", issuer(&h)),
+        )
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    // The login page is never framed, cached or given a referrer.
+    let page = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-portal"),
+            ("redirect_uri", "http://127.0.0.1:8765/cb"),
+            ("scope", "openid"),
+            ("code_challenge", &"a".repeat(43)),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(page.headers()[name], value, "{name}");
+    }
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
 }

@@ -624,9 +624,17 @@ where
         };
         let call = self.metrics.start(path);
         let (service, method) = split_grpc_path(path).unwrap_or(("other", "other"));
+        // Who the edge says is calling, for audit: the client, and the citizen masked.
+        let caller = crate::caller::Caller::from_headers(request.headers());
         let span = tracing::info_span!(
             "grpc",
             otel.name = path,
+            caller.client = caller.client_id.as_deref().unwrap_or_default(),
+            caller.subject = caller
+                .subject
+                .as_deref()
+                .map(crate::mask::citizen_id)
+                .unwrap_or_default(),
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
             component = self.component,

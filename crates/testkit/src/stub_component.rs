@@ -34,7 +34,9 @@ async fn hello(headers: HeaderMap) -> Json<serde_json::Value> {
     let caller = Caller::from_headers(&headers);
     Json(json!({
         "component": STUB_SPEC.name,
+        "caller_client": caller.client_id,
         "caller_subject": caller.subject,
+        "caller_scopes": caller.scopes,
         "forwarded_for": headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
     }))
 }

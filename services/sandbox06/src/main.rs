@@ -87,6 +87,18 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Decode an access or ID token and say whether the running suite accepts it, and if not,
+    /// why (expired, revoked, another issuer or audience, an unknown key, a missing scope).
+    InspectToken {
+        /// The token.
+        token: String,
+        /// The scope a call needs, to check the token carries it.
+        #[arg(long)]
+        scope: Option<String>,
+        /// The suite's URL (default: `sso.issuer` when set, else the edge's listen address).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
         /// Address of the component.
@@ -149,7 +161,8 @@ fn main() -> ExitCode {
         | Some(Command::Up)
         | Some(Command::Serve { .. })
         | Some(Command::Health { .. })
-        | Some(Command::Token { .. }) => {
+        | Some(Command::Token { .. })
+        | Some(Command::InspectToken { .. }) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -252,6 +265,15 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         .await?;
         emit(format_args!("{token}\n"))?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Command::InspectToken { token, scope, url }) = &cli.command {
+        let report = token::inspect(&config, token, scope.as_deref(), url.as_deref()).await?;
+        emit(format_args!("{}\n", report.text))?;
+        return Ok(if report.accepted {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
     let name = match &cli.command {
         Some(Command::Serve { component }) => component.as_str(),

@@ -279,3 +279,56 @@ fn sigterm_stops_the_suite_cleanly_as_ctrl_c_does() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(stderr.contains("sandbox06 stopped"), "{stderr}");
 }
+
+#[test]
+fn token_prints_a_token_and_inspect_token_says_why_the_edge_would_refuse_it() {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+        .args(["up", "--listen", "127.0.0.1:0", "--size", "1000"])
+        .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut edge = None;
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some((_, rest)) = line.split_once("edge grpc://") {
+            edge = Some(format!("http://{}", rest.trim()));
+        }
+        if line.contains("ctrl-c stops") {
+            break;
+        }
+    }
+    let url = edge.expect("the banner names the edge");
+    let (ok, token, stderr) = sandbox06(&["token", "--client", "demo-hotel", "--url", &url]);
+    assert!(ok, "{stderr}");
+    let token = token.trim();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let (ok, report, _) = sandbox06(&[
+        "inspect-token",
+        token,
+        "--url",
+        &url,
+        "--scope",
+        "citizen.verify",
+    ]);
+    assert!(ok, "{report}");
+    assert!(report.contains("verdict: accepted"), "{report}");
+    assert!(report.contains("\"client_id\": \"demo-hotel\""), "{report}");
+    let (ok, report, _) = sandbox06(&[
+        "inspect-token",
+        token,
+        "--url",
+        &url,
+        "--scope",
+        "citizen.read",
+    ]);
+    assert!(!ok);
+    assert!(report.contains("lacks the scope citizen.read"), "{report}");
+    let (ok, _, stderr) = sandbox06(&["token", "--client", "nobody", "--url", &url]);
+    assert!(!ok);
+    assert!(stderr.contains("no client \"nobody\""), "{stderr}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -62,21 +62,58 @@ pub mod paths {
 
 type Shared = Arc<Provider>;
 
-/// The provider's HTTP routes.
+/// The provider's HTTP routes: the browser's pages, and the endpoints clients call (which a
+/// single-page application may call from any origin, without cookies).
 pub fn router(provider: Shared) -> Router {
-    Router::new()
+    let api = Router::new()
         .route(paths::DISCOVERY, get(discovery))
         .route(paths::OAUTH_METADATA, get(discovery))
         .route(paths::JWKS, get(jwks))
-        .route(paths::AUTHORIZE, get(authorize).post(authorize))
-        .route(paths::LOGIN, axum::routing::post(login))
-        .route(paths::CONSENT, axum::routing::post(consent))
         .route(paths::TOKEN, axum::routing::post(token))
         .route(paths::USERINFO, get(userinfo).post(userinfo))
         .route(paths::INTROSPECT, axum::routing::post(introspect))
         .route(paths::REVOKE, axum::routing::post(revoke))
+        .layer(axum::middleware::from_fn(cors));
+    Router::new()
+        .route(paths::AUTHORIZE, get(authorize).post(authorize))
+        .route(paths::LOGIN, axum::routing::post(login))
+        .route(paths::CONSENT, axum::routing::post(consent))
         .route(paths::LOGOUT, get(logout).post(logout))
+        .merge(api)
         .with_state(provider)
+}
+
+/// CORS for the endpoints clients call: any origin, no credentials (tokens travel in headers
+/// and forms, never in cookies), preflights answered here.
+async fn cors(request: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
+    use http::header::{
+        ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+        ACCESS_CONTROL_MAX_AGE, ORIGIN,
+    };
+    let from_page = request.headers().contains_key(ORIGIN);
+    let mut response = if request.method() == Method::OPTIONS && from_page {
+        let mut preflight = Response::new(Body::empty());
+        *preflight.status_mut() = StatusCode::NO_CONTENT;
+        let headers = preflight.headers_mut();
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type"),
+        );
+        headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        preflight
+    } else {
+        next.run(request).await
+    };
+    if from_page {
+        response
+            .headers_mut()
+            .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    response
 }
 
 // ---------------------------------------------------------------------------------------------
