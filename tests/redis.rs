@@ -249,6 +249,33 @@ async fn replicas_on_one_redis_accept_each_others_tokens_codes_and_refresh_token
     )
     .await;
     assert!(refreshed["access_token"].is_string(), "{refreshed}");
+    // A replica of another issuer on the same store signs with the same keys: its edge still
+    // refuses the first's tokens for their issuer.
+    let foreign = start_with(&test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", &url))
+            .merge(Serialized::default(
+                "store.namespace",
+                &config.store.namespace,
+            ))
+            .merge(Serialized::default(
+                "sso.issuer",
+                "http://elsewhere.test:4606",
+            )),
+    ))
+    .await;
+    let refused =
+        CitizenServiceClient::with_interceptor(foreign.channel.clone(), Bearer::new(&first.token))
+            .verify_citizen(VerifyCitizenRequest {
+                citizen_id: personas::HAPPY_PATH.into(),
+                full_name: "Nguyễn Văn Hùng".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+    assert_eq!(reason_of(&refused).as_deref(), Some("TOKEN_INVALID"));
+    assert!(refused.message().contains("issuer"), "{refused:?}");
+    foreign.suite.stop().await.unwrap();
     first.suite.stop().await.unwrap();
     second.suite.stop().await.unwrap();
     let store = sandbox06_store::open(&url, &config.store.namespace)

@@ -535,6 +535,28 @@ async fn levels_locks_and_rejections_reach_the_client_as_oidc_errors() {
             location_params(&response)
         }
     };
+    // Without a session, prompt=none cannot log anyone in (a hint is no login).
+    let response = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-portal"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "quiet"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+            ("prompt", "none"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let params = location_params(&response);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["state"], "quiet");
     let params = error_of(personas::VNEID_LEVEL_1, vec![("acr_values", "LoA2")]).await;
     assert_eq!(params["error"], "unmet_authentication_requirements");
     assert!(
@@ -798,4 +820,38 @@ async fn discovery_tells_the_truth_and_errors_are_oauth_json() {
             .unwrap()
             .contains("frame-ancestors 'none'")
     );
+}
+
+#[tokio::test]
+async fn a_service_calls_through_the_edge_with_its_own_token() {
+    use sandbox06_runtime::token::{Authenticated, TokenSource};
+    let h = start().await;
+    let source = std::sync::Arc::new(TokenSource::new(
+        format!("{}/oidc/token", issuer(&h)),
+        "demo-hotel",
+        "demo-hotel-secret",
+    ));
+    let mut citizens = CitizenServiceClient::new(Authenticated::new(
+        h.channel.clone(),
+        std::sync::Arc::clone(&source),
+    ));
+    for _ in 0..3 {
+        citizens
+            .verify_citizen(verify_request(personas::HAPPY_PATH))
+            .await
+            .unwrap();
+    }
+    // One token for every call while it lives.
+    assert_eq!(source.fetched(), 1);
+    // A client the provider does not know gets no token, and the call says why.
+    let stranger = std::sync::Arc::new(TokenSource::new(
+        format!("{}/oidc/token", issuer(&h)),
+        "svc-nobody",
+        "secret",
+    ));
+    let refused = CitizenServiceClient::new(Authenticated::new(h.channel.clone(), stranger))
+        .verify_citizen(verify_request(personas::HAPPY_PATH))
+        .await
+        .unwrap_err();
+    assert!(refused.message().contains("invalid_client"), "{refused:?}");
 }

@@ -38,6 +38,7 @@ pub mod mask;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;
+pub mod token;
 
 pub use client::grpc_channel;
 pub use error::{ApiError, ErrorReason, Reason, ReasonCode};

@@ -629,18 +629,9 @@ fn check_request(
         }
         (None, _) => {}
     }
-    if let Some(values) = params.get("acr_values") {
-        pending.min_level = required_level(values);
-        if pending.min_level.is_none() {
-            return Err((
-                "invalid_request",
-                format!(
-                    "acr_values {values:?} names no level this provider issues ({})",
-                    ACR_VALUES.join(", ")
-                ),
-            ));
-        }
-    }
+    // Values the provider does not issue ask for nothing it can check (OIDC Core §3.1.2.1:
+    // acr_values is a preference); the lowest known level is required.
+    pending.min_level = params.get("acr_values").and_then(|v| required_level(v));
     Ok(())
 }
 
