@@ -767,7 +767,7 @@ async fn discovery_tells_the_truth_and_errors_are_oauth_json() {
         token_form(&h, &[("grant_type", "password"), ("client_id", "demo-ci")]).await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (400, Some("unauthorized_client"))
+        (400, Some("unsupported_grant_type"))
     );
     let response = http()
         .post(format!("{}/oidc/token", issuer(&h)))
@@ -854,4 +854,109 @@ async fn a_service_calls_through_the_edge_with_its_own_token() {
         .await
         .unwrap_err();
     assert!(refused.message().contains("invalid_client"), "{refused:?}");
+}
+
+#[tokio::test]
+async fn the_login_form_is_taken_only_from_the_browser_that_opened_it() {
+    let h = start().await;
+    let page = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-portal"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let browser = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sandbox06_sso_browser="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let marker = "name=\"request\" value=\"";
+    let start_at = html.find(marker).unwrap() + marker.len();
+    let request = &html[start_at..start_at + html[start_at..].find('"').unwrap()];
+    let form = [
+        ("request", request),
+        ("citizen_id", personas::HAPPY_PATH),
+        ("method", "password"),
+        ("secret", sandbox06_vneid::SANDBOX_PASSWORD),
+    ];
+    // Posted from elsewhere (a page of another site auto-posting the form): refused.
+    let forged = http()
+        .post(format!("{}/oidc/login", issuer(&h)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 400);
+    assert!(forged.headers().get("set-cookie").is_none());
+    // From the browser that opened it: on to consent.
+    let genuine = http()
+        .post(format!("{}/oidc/login", issuer(&h)))
+        .header("cookie", &browser)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(genuine.status().as_u16(), 200);
+    assert!(genuine.text().await.unwrap().contains("id=\"allow\""));
+    // Credentials in the URL of the token endpoint are refused.
+    let response = http()
+        .post(format!(
+            "{}/oidc/token?client_id=demo-hotel&client_secret=demo-hotel-secret",
+            issuer(&h)
+        ))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn a_narrower_refresh_keeps_the_grants_scopes_for_the_next_one() {
+    let h = start().await;
+    let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    let (_, tokens) = redeem(&h, &code, &verifier).await;
+    let narrow = token_form(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "demo-ci"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("scope", "openid"),
+        ],
+    )
+    .await
+    .1;
+    assert_eq!(narrow["scope"], "openid");
+    let wide = token_form(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "demo-ci"),
+            ("refresh_token", narrow["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await
+    .1;
+    assert_eq!(wide["scope"], "openid profile citizen.verify");
+    // An ID token is not active at introspection: no resource server may take it.
+    assert_eq!(
+        introspect(&h, wide["id_token"].as_str().unwrap()).await,
+        serde_json::json!({"active": false})
+    );
 }

@@ -140,6 +140,20 @@ impl TokenAuthorizer {
     /// Reads the issuer and the JWKS: when never read or older than [`KEYS_TTL`], or, with
     /// `stale`, when the set read at `stale` lacked a key (unless another call read it since).
     async fn refresh(&self, stale: Option<Option<Instant>>) -> Result<(), ApiError> {
+        // The common case, without queueing: the set is young enough.
+        let fetched_at = self.inner.keys.read().await.fetched_at;
+        if let (None, Some(at)) = (stale, fetched_at)
+            && at.elapsed() < KEYS_TTL
+        {
+            return Ok(());
+        }
+        // Read just now: a key made since may not be in it, so read again once the pause is
+        // over. The pause is spent outside the lock: only this call waits.
+        if let (Some(_), Some(at)) = (stale, fetched_at)
+            && let Some(wait) = REFETCH_AFTER.checked_sub(at.elapsed())
+        {
+            tokio::time::sleep(wait).await;
+        }
         let _one = self.inner.fetching.lock().await;
         let fetched_at = self.inner.keys.read().await.fetched_at;
         if let Some(at) = fetched_at {
@@ -149,12 +163,23 @@ impl TokenAuthorizer {
                 Some(seen) if seen != fetched_at => return Ok(()),
                 _ => {}
             }
-            // Read just now: a key made since may not be in it, so read again once the
-            // pause is over (callers queue behind this one, then find the new set).
-            if let Some(wait) = REFETCH_AFTER.checked_sub(at.elapsed()) {
-                tokio::time::sleep(wait).await;
-            }
         }
+        match self.fetch().await {
+            Ok(()) => Ok(()),
+            // The set read before still verifies what it verified: an SSO that is down for a
+            // while does not stop calls with known keys.
+            Err(error) if fetched_at.is_some() && stale.is_none() => {
+                tracing::warn!(reason = %error.reason, "keeping the keys read before");
+                // Tried again after another while, not on every call.
+                self.inner.keys.write().await.fetched_at = Some(Instant::now());
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Reads the issuer and the JWKS from the SSO.
+    async fn fetch(&self) -> Result<(), ApiError> {
         let unavailable = |what: &str, why: String| {
             tracing::warn!(what, why = %why, "single sign-on unreachable");
             ApiError::new(

@@ -145,6 +145,24 @@ pub fn issuer(ctx: &Context, section: &SsoConfig) -> String {
         .unwrap_or_else(|| DEFAULT_ISSUER.to_owned())
 }
 
+/// How long a retired key stays in the JWKS: the longest lifetime of a token it may have
+/// signed, and a minute more.
+fn keep_retired(
+    lifetimes: &Lifetimes,
+    clients: &std::collections::BTreeMap<String, crate::clients::Client>,
+) -> Duration {
+    let longest_client = clients
+        .values()
+        .map(|c| Duration::from_secs(c.config.access_token_lifetime_seconds))
+        .max()
+        .unwrap_or_default();
+    lifetimes
+        .access_token
+        .max(longest_client)
+        .max(crate::grpc::MAX_ISSUED_LIFETIME)
+        + Duration::from_secs(60)
+}
+
 /// The SSO component.
 #[derive(Debug, Default)]
 pub struct SsoComponent;
@@ -186,15 +204,14 @@ impl Component for SsoComponent {
                 ..Lifetimes::default()
             };
             let issuer = issuer(&ctx, &section);
+            let keep = keep_retired(&lifetimes, &clients);
             tracing::info!(issuer = %issuer, clients = clients.len(), "single sign-on starting");
             let provider = Arc::new(Provider {
                 issuer,
                 clients,
-                // A retired key stays published while tokens it signed may live.
-                keys: Keys::new(
-                    store.clone(),
-                    lifetimes.access_token + Duration::from_secs(60),
-                ),
+                // A retired key stays published while tokens it signed may live: the longest
+                // lifetime of any client's tokens, and a day for tokens issued on demand.
+                keys: Keys::new(store.clone(), keep),
                 store: store.clone(),
                 identity: Identity::new(vneid, population),
                 lifetimes,

@@ -11,6 +11,9 @@ use tonic::{Code, Request, Response, Status};
 use crate::clients::{API_AUDIENCE, Client};
 use crate::provider::{Grant, OAuthError, Provider, now};
 
+/// The longest lifetime `IssueToken` gives a token (and the longest ago it may have expired).
+pub const MAX_ISSUED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Why an SSO call failed, beyond the generic reasons of the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SsoReason {
@@ -198,9 +201,18 @@ impl SsoService for SsoApi {
                 ))
             })?,
         };
+        let limit = i64::try_from(MAX_ISSUED_LIFETIME.as_secs()).unwrap_or(i64::MAX);
         let lifetime = match request.lifetime_seconds {
             0 => i64::try_from(self.provider.lifetimes.access_token.as_secs()).unwrap_or(0),
-            seconds => seconds,
+            seconds if seconds.abs() <= limit => seconds,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    Reason::InvalidArgument,
+                    "lifetime_seconds",
+                    format!("must be within ±{limit} seconds (a day)"),
+                )
+                .into());
+            }
         };
         let audiences: Vec<&str> = if request.audience.is_empty() {
             vec![API_AUDIENCE]

@@ -28,6 +28,8 @@ use crate::provider::{
 
 /// The session cookie.
 const SESSION_COOKIE: &str = "sandbox06_sso";
+/// The cookie that ties a login page to the browser it was shown in.
+const BROWSER_COOKIE: &str = "sandbox06_sso_browser";
 /// Largest form or query the endpoints read.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// The sandbox parameter that asks the authorization endpoint to answer at once for
@@ -254,6 +256,19 @@ async fn params(
     Ok((parts, params))
 }
 
+/// The form of a POST to an endpoint that takes credentials, codes or tokens: from the body
+/// only, never the URL (RFC 6749 §2.3.1, §3.2), so they do not end up in logs and histories.
+async fn form_params(
+    request: Request<Body>,
+) -> Result<(http::request::Parts, HashMap<String, String>), OAuthError> {
+    if request.uri().query().is_some_and(|q| !q.is_empty()) {
+        return Err(OAuthError::invalid_request(
+            "parameters go in the form body, not in the URL",
+        ));
+    }
+    params(request).await
+}
+
 /// [`params`] for a page: a malformed request is shown as an error page.
 async fn page_params(
     request: Request<Body>,
@@ -400,13 +415,17 @@ struct Pending {
     min_level: Option<u8>,
     force_consent: bool,
     login: Option<Authenticated>,
+    /// Hash of the browser cookie of the browser that started the request: the login and
+    /// consent forms are taken from that browser only (no cross-site login).
+    browser: String,
 }
 
 impl Pending {
     fn error_redirect(&self, issuer: &str, error: &str, description: &str) -> Response<Body> {
+        let description = crate::provider::description_text(description);
         let mut params = vec![
             ("error", error),
-            ("error_description", description),
+            ("error_description", description.as_str()),
             ("iss", issuer),
         ];
         if let Some(state) = &self.state {
@@ -436,6 +455,30 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
         Ok(parsed) => parsed,
         Err(page) => return page,
     };
+    let known = cookie(&parts, BROWSER_COOKIE).filter(|v| v.len() >= 16 && v.len() <= 64);
+    let browser = known.clone().unwrap_or_else(|| random_token(24));
+    let mut response = authorize_in(&p, &parts, &params, &browser).await;
+    if known.is_none()
+        && let Some(value) =
+            cookie_header(&p, BROWSER_COOKIE, &browser, "/oidc", p.lifetimes.session)
+    {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// Whether the form came from the browser that started `pending`.
+fn same_browser(parts: &http::request::Parts, pending: &Pending) -> bool {
+    cookie(parts, BROWSER_COOKIE)
+        .is_some_and(|value| sandbox06_jose::s256(value.as_bytes()) == pending.browser)
+}
+
+async fn authorize_in(
+    p: &Provider,
+    parts: &http::request::Parts,
+    params: &HashMap<String, String>,
+    browser: &str,
+) -> Response<Body> {
     // Errors about the client or its redirect URI are shown, never redirected.
     let Some(client_id) = params.get("client_id") else {
         return error_page("invalid_request", "client_id is required");
@@ -468,8 +511,9 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
         min_level: None,
         force_consent: false,
         login: None,
+        browser: sandbox06_jose::s256(browser.as_bytes()),
     };
-    match check_request(client, &params, &mut pending) {
+    match check_request(client, params, &mut pending) {
         Ok(()) => {}
         Err((error, description)) => return pending.error_redirect(&p.issuer, error, &description),
     }
@@ -503,15 +547,15 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
             .get(AUTO_APPROVE_PARAM)
             .is_some_and(|v| v == "true" || v == "1");
     if auto && let Some(hint) = pending.login_hint.clone() {
-        return match authenticate(&p, &hint, Proof::AppApproval, None).await {
-            Ok(login) => finish(&p, client, pending, login, false).await,
-            Err(error) => login_failure_redirect(&p, &pending, &error),
+        return match authenticate(p, &hint, Proof::AppApproval, None).await {
+            Ok(login) => finish(p, client, pending, login, prompts.contains(&"none")).await,
+            Err(error) => login_failure_redirect(p, &pending, &error),
         };
     }
 
     // An existing session, unless the client wants a new login.
-    let session = match cookie(&parts, SESSION_COOKIE) {
-        Some(id) => read_session(&p, &id).await,
+    let session = match cookie(parts, SESSION_COOKIE) {
+        Some(id) => read_session(p, &id).await,
         None => None,
     };
     let session = session.filter(|s| {
@@ -526,7 +570,7 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
         Some(login) => {
             if prompts.contains(&"none") {
                 // No page may be shown: consent must already be there.
-                if pending.force_consent || !consented(&p, client, &login, &pending.scopes).await {
+                if pending.force_consent || !consented(p, client, &login, &pending.scopes).await {
                     return pending.error_redirect(
                         &p.issuer,
                         "consent_required",
@@ -534,7 +578,7 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
                     );
                 }
             }
-            finish(&p, client, pending, login, prompts.contains(&"none")).await
+            finish(p, client, pending, login, prompts.contains(&"none")).await
         }
         None if prompts.contains(&"none") => pending.error_redirect(
             &p.issuer,
@@ -543,10 +587,10 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
         ),
         None => {
             let id = random_token(24);
-            if let Err(error) = save_pending(&p, &id, &pending).await {
+            if let Err(error) = save_pending(p, &id, &pending).await {
                 return pending.error_redirect(&p.issuer, error.error, &error.description);
             }
-            login_page(&p, client, &id, pending.login_hint.as_deref(), None)
+            login_page(p, client, &id, pending.login_hint.as_deref(), None)
         }
     }
 }
@@ -801,26 +845,41 @@ async fn code_redirect(p: &Provider, pending: &Pending, login: Authenticated) ->
     }
 }
 
-fn session_cookie(id: &str, max_age: Duration) -> Option<HeaderValue> {
+/// A cookie of the provider: `Secure` when the issuer is https.
+fn cookie_header(
+    p: &Provider,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Duration,
+) -> Option<HeaderValue> {
+    let secure = if p.issuer.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         max_age.as_secs()
     ))
     .ok()
 }
 
 async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
-    let (_, params) = match page_params(request).await {
+    let (parts, params) = match form_params(request).await {
         Ok(parsed) => parsed,
-        Err(page) => return page,
+        Err(error) => return error_page(error.error, &error.description),
     };
     let Some(request_id) = params.get("request") else {
         return error_page("invalid_request", "the login form has no request");
     };
-    let Some(pending) = load_pending(&p, request_id).await else {
+    let Some(pending) = load_pending(&p, request_id)
+        .await
+        .filter(|pending| same_browser(&parts, pending))
+    else {
         return error_page(
             "invalid_request",
-            "this login page has expired; start again from the application",
+            "this login page has expired, or was opened in another browser; start again from the application",
         );
     };
     let Some(client) = p.client(&pending.client_id) else {
@@ -862,7 +921,7 @@ async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body
         .await;
     let cookie = saved
         .is_ok()
-        .then(|| session_cookie(&login.sid, p.lifetimes.session))
+        .then(|| cookie_header(&p, SESSION_COOKIE, &login.sid, "/", p.lifetimes.session))
         .flatten();
     let mut response = finish(&p, client, pending, login, false).await;
     if let Some(cookie) = cookie {
@@ -872,15 +931,18 @@ async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body
 }
 
 async fn consent(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
-    let (_, params) = match page_params(request).await {
+    let (parts, params) = match form_params(request).await {
         Ok(parsed) => parsed,
-        Err(page) => return page,
+        Err(error) => return error_page(error.error, &error.description),
     };
     let request_id = params.get("request").cloned().unwrap_or_default();
-    let Some(pending) = load_pending(&p, &request_id).await else {
+    let Some(pending) = load_pending(&p, &request_id)
+        .await
+        .filter(|pending| same_browser(&parts, pending))
+    else {
         return error_page(
             "invalid_request",
-            "this consent page has expired; start again from the application",
+            "this consent page has expired, or was opened in another browser; start again from the application",
         );
     };
     let _ = p.store.delete(&pending_key(&request_id)).await;
@@ -915,12 +977,18 @@ async fn token(State(p): State<Shared>, request: Request<Body>) -> Response<Body
 }
 
 async fn token_response(p: &Provider, request: Request<Body>) -> Result<Value, OAuthError> {
-    let (parts, params) = params(request).await?;
+    let (parts, params) = form_params(request).await?;
     let creds = credentials(&parts, &params)?;
     let client = p.authenticate_client(&creds).await?;
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if ![AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS].contains(&grant_type.as_str()) {
+        return Err(OAuthError::new(
+            "unsupported_grant_type",
+            format!("grant_type {grant_type} is not supported"),
+        ));
+    }
     if !client.allows_grant(grant_type) {
         return Err(OAuthError::new(
             "unauthorized_client",
@@ -1037,11 +1105,24 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_owned());
-    let (_, params) = match params(request).await {
-        Ok(parsed) => parsed,
-        Err(error) => return oauth_error(&error),
+    // A POST may carry the token in a form (RFC 6750 §2.2), or nothing but the header.
+    let is_form = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let form_token = if request.method() == Method::POST && is_form {
+        match params(request).await {
+            Ok((_, params)) => params.get("access_token").cloned(),
+            Err(error) => return oauth_error(&error),
+        }
+    } else {
+        None
     };
-    let Some(token) = header.or_else(|| params.get("access_token").cloned()) else {
+    let Some(token) = header.or(form_token) else {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         response.headers_mut().insert(
@@ -1140,9 +1221,7 @@ async fn logout(State(p): State<Shared>, request: Request<Body>) -> Response<Bod
     if let Some(id) = cookie(&parts, SESSION_COOKIE) {
         let _ = p.store.delete(&session_key(&id)).await;
     }
-    if let Ok(expired) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-    )) {
+    if let Some(expired) = cookie_header(&p, SESSION_COOKIE, "", "/", Duration::ZERO) {
         response.headers_mut().append(SET_COOKIE, expired);
     }
     response

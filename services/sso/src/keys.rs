@@ -21,6 +21,9 @@ const KEYS_KEY: &str = "sso:keys";
 /// How long a replica signs with the set it read before reading it again (a rotation by
 /// another replica reaches it within this).
 const REREAD_AFTER: Duration = Duration::from_secs(2);
+/// Least time between two reads for a key not seen yet or for the JWKS endpoint: requests
+/// cannot make a replica read and parse the keys more often than this.
+const FRESH_AFTER: Duration = Duration::from_secs(1);
 
 /// One key as stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -96,6 +99,8 @@ pub struct Keys {
     current: RwLock<Arc<KeySet>>,
     /// One generation or rotation at a time in this replica.
     writing: Mutex<()>,
+    /// One read of the store at a time; the others take its result.
+    reading: Mutex<()>,
     /// How long a retired key stays published: the longest token lifetime.
     keep_retired: Duration,
 }
@@ -147,6 +152,7 @@ impl Keys {
             store,
             current: RwLock::new(Arc::new(KeySet::default())),
             writing: Mutex::new(()),
+            reading: Mutex::new(()),
             keep_retired,
         }
     }
@@ -209,25 +215,36 @@ impl Keys {
         Ok(set)
     }
 
-    /// The set to sign and publish with: the one read last, read again when older than a
-    /// couple of seconds.
-    pub async fn current(&self) -> Result<Arc<KeySet>, KeyError> {
+    /// The set read at most `age` ago, read again (by one caller, the others waiting for it)
+    /// when older.
+    async fn younger_than(&self, age: Duration) -> Result<Arc<KeySet>, KeyError> {
+        let young = |set: &KeySet| set.read_at.is_some_and(|at| at.elapsed() < age);
         {
             let current = self.current.read().await;
-            if current
-                .read_at
-                .is_some_and(|at| at.elapsed() < REREAD_AFTER)
-            {
+            if young(&current) {
+                return Ok(Arc::clone(&current));
+            }
+        }
+        let _reading = self.reading.lock().await;
+        {
+            let current = self.current.read().await;
+            if young(&current) {
                 return Ok(Arc::clone(&current));
             }
         }
         self.load().await
     }
 
-    /// The set now, read from the store (the JWKS endpoint, and verification of a `kid` this
-    /// replica has not seen).
+    /// The set to sign and publish with: the one read last, read again when older than a
+    /// couple of seconds.
+    pub async fn current(&self) -> Result<Arc<KeySet>, KeyError> {
+        self.younger_than(REREAD_AFTER).await
+    }
+
+    /// The set as the store has it, at most a second old (the JWKS endpoint, and verification
+    /// of a `kid` this replica has not seen).
     pub async fn fresh(&self) -> Result<Arc<KeySet>, KeyError> {
-        self.load().await
+        self.younger_than(FRESH_AFTER).await
     }
 
     /// New active keys for both algorithms; the active ones until now retire, published until

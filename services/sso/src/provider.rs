@@ -111,7 +111,7 @@ impl OAuthError {
 
     /// The JSON body.
     pub fn body(&self) -> Value {
-        json!({"error": self.error, "error_description": self.description})
+        json!({"error": self.error, "error_description": description_text(&self.description)})
     }
 }
 
@@ -130,6 +130,20 @@ impl From<KeyError> for OAuthError {
             other => OAuthError::server(format!("signing keys: {other}")),
         }
     }
+}
+
+/// `text` within the characters RFC 6749 §5.2 allows in `error_description` (printable ASCII
+/// without double quote and backslash): a double quote becomes `'`, a backslash `/`, any other
+/// character outside `?`.
+pub fn description_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// Seconds since the Unix epoch.
@@ -373,19 +387,22 @@ impl Provider {
             return Err(bad("sub must be the client_id"));
         }
         let audiences = audiences(claims);
-        let token_endpoint = self.endpoint("/oidc/token");
-        if !audiences
-            .iter()
-            .any(|a| *a == token_endpoint || *a == self.issuer)
-        {
-            return Err(bad("aud must be the token endpoint or the issuer"));
+        // The endpoint the client calls, or the issuer (RFC 7523 §3, OIDC Core §9).
+        let accepted = [
+            self.endpoint("/oidc/token"),
+            self.endpoint("/oidc/introspect"),
+            self.endpoint("/oidc/revoke"),
+            self.issuer.clone(),
+        ];
+        if !audiences.iter().any(|a| accepted.iter().any(|e| e == a)) {
+            return Err(bad("aud must be the issuer or the endpoint called"));
         }
         let now = now();
         let exp = claims
             .get("exp")
             .and_then(Value::as_i64)
             .ok_or_else(|| bad("no exp"))?;
-        if exp + LEEWAY_SECONDS < now {
+        if exp.saturating_add(LEEWAY_SECONDS) < now {
             return Err(bad("expired"));
         }
         let jti = claims
@@ -441,7 +458,7 @@ impl Provider {
                 json!(audiences)
             },
         );
-        claims.insert("exp".into(), json!(iat + lifetime));
+        claims.insert("exp".into(), json!(iat.saturating_add(lifetime)));
         claims.insert("iat".into(), json!(iat));
         claims.insert("jti".into(), json!(random_token(16)));
         claims.insert("client_id".into(), json!(grant.client_id));
@@ -522,12 +539,34 @@ impl Provider {
     /// Issues the tokens of `grant`: an access token; for a user, an ID token (with `openid`)
     /// and a refresh token in the grant's family.
     pub async fn issue(&self, client: &Client, grant: &Grant) -> Result<TokenResponse, OAuthError> {
+        self.issue_narrowed(client, grant, None).await
+    }
+
+    /// [`Provider::issue`], the access and ID tokens for `narrowed` scopes when given (the
+    /// refresh token keeps the grant's).
+    async fn issue_narrowed(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        narrowed: Option<&[String]>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let narrowed_grant;
+        let tokens_grant = match narrowed {
+            Some(scopes) => {
+                narrowed_grant = Grant {
+                    scopes: scopes.to_vec(),
+                    ..grant.clone()
+                };
+                &narrowed_grant
+            }
+            None => grant,
+        };
         let (access_token, expires_in) = self
-            .access_token(client, grant, self.lifetime_of(client))
+            .access_token(client, tokens_grant, self.lifetime_of(client))
             .await?;
         let user = grant.person.is_some();
-        let id_token = if user && grant.has_scope("openid") {
-            Some(self.id_token(client, grant, &access_token).await?)
+        let id_token = if user && tokens_grant.has_scope("openid") {
+            Some(self.id_token(client, tokens_grant, &access_token).await?)
         } else {
             None
         };
@@ -557,7 +596,7 @@ impl Provider {
             access_token,
             token_type: "Bearer",
             expires_in,
-            scope: grant.scopes.join(" "),
+            scope: tokens_grant.scopes.join(" "),
             id_token,
             refresh_token,
         })
@@ -603,13 +642,7 @@ impl Provider {
     ) -> Result<TokenResponse, OAuthError> {
         let key = store_key("code", code);
         let used_key = store_key("code-used", code);
-        let record = self.store.get(&key).await?;
-        // Only the request that deletes the code redeems it.
-        let taken = match record {
-            Some(_) => self.store.delete(&key).await?,
-            None => false,
-        };
-        let Some(bytes) = record.filter(|_| taken) else {
+        let reused = || async {
             if let Some(gid) = self.store.get(&used_key).await? {
                 let gid = String::from_utf8_lossy(&gid).into_owned();
                 self.revoke_family(&gid).await?;
@@ -621,19 +654,29 @@ impl Provider {
                     "the authorization code was already used; the tokens issued from it are revoked",
                 ));
             }
-            return Err(OAuthError::invalid_grant(
+            Err(OAuthError::invalid_grant(
                 "unknown or expired authorization code",
-            ));
+            ))
+        };
+        let Some(bytes) = self.store.get(&key).await? else {
+            return reused().await;
         };
         let record: CodeRecord =
             serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
-        self.store
-            .put(
+        // Of two concurrent redemptions, the one that claims the code first redeems it; the
+        // other is a reuse.
+        if !self
+            .store
+            .put_if_absent(
                 &used_key,
                 record.grant.gid.as_bytes(),
                 Some(self.lifetimes.refresh_token),
             )
-            .await?;
+            .await?
+        {
+            return reused().await;
+        }
+        self.store.delete(&key).await?;
         if record.grant.client_id != client.id() {
             return Err(OAuthError::invalid_grant(
                 "the authorization code was issued to another client",
@@ -703,12 +746,28 @@ impl Provider {
         if self.family_revoked(&record.grant.gid).await? {
             return Err(OAuthError::invalid_grant("the refresh token is revoked"));
         }
-        let ttl = Duration::from_secs(u64::try_from(record.exp - now()).unwrap_or(1).max(1));
-        if !self
-            .store
-            .put_if_absent(&store_key("refresh-used", token), b"1", Some(ttl))
-            .await?
-        {
+        // A narrower scope is for the new access and ID tokens; the new refresh token keeps the
+        // grant's (RFC 6749 §6). Checked before the token is used up.
+        let narrowed = match scope {
+            Some(scope) => {
+                let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+                if let Some(extra) = asked.iter().find(|s| !record.grant.scopes.contains(s)) {
+                    return Err(OAuthError::new(
+                        "invalid_scope",
+                        format!("scope {extra} was not granted originally"),
+                    ));
+                }
+                Some(asked)
+            }
+            None => None,
+        };
+        let used = store_key("refresh-used", token);
+        let ttl = Duration::from_secs(
+            u64::try_from(record.exp.saturating_sub(now()))
+                .unwrap_or(1)
+                .max(1),
+        );
+        if !self.store.put_if_absent(&used, b"1", Some(ttl)).await? {
             self.revoke_family(&record.grant.gid).await?;
             tracing::info!(
                 client = client.id(),
@@ -718,18 +777,14 @@ impl Provider {
                 "the refresh token was already used; every token of its grant is revoked",
             ));
         }
-        let mut grant = record.grant;
-        if let Some(scope) = scope {
-            let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
-            if let Some(extra) = asked.iter().find(|s| !grant.scopes.contains(s)) {
-                return Err(OAuthError::new(
-                    "invalid_scope",
-                    format!("scope {extra:?} was not granted originally"),
-                ));
-            }
-            grant.scopes = asked;
+        let issued = self
+            .issue_narrowed(client, &record.grant, narrowed.as_deref())
+            .await;
+        if issued.is_err() {
+            // Nothing reached the client: the same token may be tried again.
+            let _ = self.store.delete(&used).await;
         }
-        self.issue(client, &grant).await
+        issued
     }
 
     /// The client credentials grant.
@@ -774,7 +829,7 @@ impl Provider {
             return Ok(Checked::Inactive("issuer"));
         }
         let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-        if exp + LEEWAY_SECONDS < now() {
+        if exp.saturating_add(LEEWAY_SECONDS) < now() {
             return Ok(Checked::Inactive("expired"));
         }
         if let Some(jti) = claims.get("jti").and_then(Value::as_str)
@@ -810,6 +865,10 @@ impl Provider {
         if token.split('.').count() == 3 {
             return Ok(match self.check_jwt(token).await? {
                 Checked::Inactive(reason) => inactive(reason),
+                // An ID token is no bearer token: a resource server must not take one.
+                Checked::Active(_, kind) if kind != "access_token" => {
+                    inactive("not_an_access_token")
+                }
                 Checked::Active(claims, kind) => {
                     let mut map = Map::new();
                     map.insert("active".into(), json!(true));
