@@ -960,3 +960,39 @@ async fn a_narrower_refresh_keeps_the_grants_scopes_for_the_next_one() {
         serde_json::json!({"active": false})
     );
 }
+
+#[tokio::test]
+async fn form_post_answers_with_a_page_that_posts_the_code() {
+    let h = start().await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let response = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&[
+            ("response_type", "code"),
+            ("response_mode", "form_post"),
+            ("client_id", "demo-ci"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "posted"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("login_hint", personas::HAPPY_PATH),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains(&format!("action=\"{REDIRECT}\"")), "{page}");
+    assert!(page.contains("name=\"state\" value=\"posted\""), "{page}");
+    let marker = "name=\"code\" value=\"";
+    let at = page.find(marker).unwrap() + marker.len();
+    let code = &page[at..at + page[at..].find('"').unwrap()];
+    let (status, tokens) = redeem(&h, code, verifier.secret()).await;
+    assert_eq!(status, 200, "{tokens}");
+}

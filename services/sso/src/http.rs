@@ -342,7 +342,7 @@ async fn discovery(State(p): State<Shared>) -> Response<Body> {
         "end_session_endpoint": p.endpoint(paths::LOGOUT),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": [AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
@@ -418,6 +418,8 @@ struct Pending {
     /// Hash of the browser cookie of the browser that started the request: the login and
     /// consent forms are taken from that browser only (no cross-site login).
     browser: String,
+    /// The response is posted to the client (`response_mode=form_post`), not redirected.
+    form_post: bool,
 }
 
 impl Pending {
@@ -431,8 +433,47 @@ impl Pending {
         if let Some(state) = &self.state {
             params.push(("state", state));
         }
-        redirect(&with_query(&self.redirect_uri, &params))
+        self.respond(&params)
     }
+
+    /// The authorization response carrying `params`, in the response mode asked for.
+    fn respond(&self, params: &[(&str, &str)]) -> Response<Body> {
+        if self.form_post {
+            form_post(&self.redirect_uri, params)
+        } else {
+            redirect(&with_query(&self.redirect_uri, params))
+        }
+    }
+}
+
+/// The OAuth 2.0 Form Post response mode: a page that posts `params` to `uri` at once.
+fn form_post(uri: &str, params: &[(&str, &str)]) -> Response<Body> {
+    let nonce = random_token(16);
+    let mut body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>sandbox06</title></head>\
+<body><form method=\"post\" action=\"{}\">",
+        pages::escape(uri)
+    );
+    for (name, value) in params {
+        body.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            pages::escape(name),
+            pages::escape(value)
+        ));
+    }
+    body.push_str(&format!(
+        "<noscript><button type=\"submit\">Tiếp tục · Continue</button></noscript></form>\
+<script nonce=\"{nonce}\">document.forms[0].submit()</script></body></html>"
+    ));
+    let mut response = html(StatusCode::OK, body);
+    if let Ok(policy) = HeaderValue::from_str(&format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; form-action http: https:; frame-ancestors 'none'; base-uri 'none'"
+    )) {
+        response
+            .headers_mut()
+            .insert("content-security-policy", policy);
+    }
+    response
 }
 
 fn pending_key(id: &str) -> String {
@@ -512,6 +553,7 @@ async fn authorize_in(
         force_consent: false,
         login: None,
         browser: sandbox06_jose::s256(browser.as_bytes()),
+        form_post: false,
     };
     match check_request(client, params, &mut pending) {
         Ok(()) => {}
@@ -611,13 +653,15 @@ fn check_request(
         }
         None => return Err(("invalid_request", "response_type is required".to_owned())),
     }
-    if let Some(mode) = params.get("response_mode")
-        && mode != "query"
-    {
-        return Err((
-            "invalid_request",
-            format!("response_mode {mode:?} is not supported; use query"),
-        ));
+    match params.get("response_mode").map(String::as_str) {
+        None | Some("query") => {}
+        Some("form_post") => pending.form_post = true,
+        Some(mode) => {
+            return Err((
+                "invalid_request",
+                format!("response_mode {mode} is not supported; use query or form_post"),
+            ));
+        }
     }
     if !client.allows_grant(AUTHORIZATION_CODE) {
         return Err((
@@ -839,7 +883,7 @@ async fn code_redirect(p: &Provider, pending: &Pending, login: Authenticated) ->
             if let Some(state) = &pending.state {
                 params.push(("state", state));
             }
-            redirect(&with_query(&pending.redirect_uri, &params))
+            pending.respond(&params)
         }
         Err(error) => pending.error_redirect(&p.issuer, error.error, &error.description),
     }
