@@ -76,6 +76,8 @@ pub enum Reason {
     MethodNotFound,
     /// No HTTP route answers at this path.
     RouteNotFound,
+    /// An HTTP route exists at this path, but not for this method (HTTP 405).
+    HttpMethodNotAllowed,
     /// The call had no answer within its deadline.
     DeadlineExceeded,
     /// A bug in sandbox06.
@@ -95,6 +97,7 @@ pub const REASONS: &[Reason] = &[
     Reason::ScopeMissing,
     Reason::MethodNotFound,
     Reason::RouteNotFound,
+    Reason::HttpMethodNotAllowed,
     Reason::DeadlineExceeded,
     Reason::Internal,
 ];
@@ -113,6 +116,7 @@ impl ErrorReason for Reason {
             Reason::ScopeMissing => "SCOPE_MISSING",
             Reason::MethodNotFound => "METHOD_NOT_FOUND",
             Reason::RouteNotFound => "ROUTE_NOT_FOUND",
+            Reason::HttpMethodNotAllowed => "METHOD_NOT_ALLOWED",
             Reason::DeadlineExceeded => "DEADLINE_EXCEEDED",
             Reason::Internal => "INTERNAL",
         }
@@ -130,6 +134,7 @@ impl ErrorReason for Reason {
             Reason::ScopeMissing => Code::PermissionDenied,
             Reason::MethodNotFound => Code::Unimplemented,
             Reason::RouteNotFound => Code::NotFound,
+            Reason::HttpMethodNotAllowed => Code::Unimplemented,
             Reason::DeadlineExceeded => Code::DeadlineExceeded,
         }
     }
@@ -166,6 +171,9 @@ impl ErrorReason for Reason {
             }
             Reason::RouteNotFound => {
                 "An HTTP request names a path no route answers (HTTP 404); `metadata.path` names it."
+            }
+            Reason::HttpMethodNotAllowed => {
+                "An HTTP route exists at this path, but not for this method (HTTP 405, with `Allow`); `metadata.allowed` names the methods it takes."
             }
             Reason::DeadlineExceeded => {
                 "No answer within the call's deadline: the caller's `grpc-timeout`, or the server's `limits.request_timeout_seconds` (30 s by default), whichever is shorter."

@@ -120,6 +120,8 @@ pub fn status_response(status: &Status) -> Response<Body> {
     let reason = status.get_details_error_info().map(|info| info.reason);
     let http = if reason.as_deref() == Some(Reason::RequestTooLarge.as_str()) {
         StatusCode::PAYLOAD_TOO_LARGE
+    } else if reason.as_deref() == Some(Reason::HttpMethodNotAllowed.as_str()) {
+        StatusCode::METHOD_NOT_ALLOWED
     } else {
         http_status(status.code())
     };

@@ -35,6 +35,7 @@ mod http_proxy;
 pub mod policy;
 mod proxy;
 mod reframe;
+mod rest;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -297,12 +298,21 @@ impl Gateway {
             http_proxy::identify_caller,
         );
         let local_routes = self.http_routes.layer(identify.clone());
-        let http_proxy = identify.layer(HttpProxy::new(http_routes.into_values().collect()));
+        let routed: std::collections::HashSet<String> = routes.keys().cloned().collect();
+        let rest_table = rest::RestTable::from_pool(&sandbox06_proto::DESCRIPTOR_POOL, &routed);
+        tracing::debug!(routes = rest_table.len(), "REST routes from the contract");
         let proxy = Proxy::new(ProxyState {
             routes,
             policies,
             authorizer: self.authorizer,
         });
+        // REST routes first, transcoded onto the gRPC side; then the backends' prefixes.
+        let http_proxy = identify.layer(rest::Rest::new(
+            rest_table,
+            proxy.clone(),
+            HttpProxy::new(http_routes.into_values().collect()),
+            self.limits.max_request_bytes,
+        ));
         let served = builder
             .fallback(proxy)
             .http_routes(local_routes)

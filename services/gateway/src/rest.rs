@@ -1,0 +1,743 @@
+//! REST/JSON at the edge, from the contract: every unary RPC of a routed service is reachable
+//! at the route its `google.api.http` rule declares. A request is turned into the RPC's
+//! protobuf message (path variables, query parameters, the JSON body as the rule says), sent
+//! through the gRPC side of the edge (so the token, the policy, the size limit and the trace are
+//! those of a gRPC call), and the answer is rendered in the canonical proto3 JSON mapping.
+//! Errors are the `google.rpc.Status` as JSON, with the standard HTTP status of its code.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures::future::BoxFuture;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
+use prost::Message as _;
+use prost_reflect::{
+    DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
+    SerializeOptions,
+};
+use sandbox06_runtime::http::status_response;
+use sandbox06_runtime::{ApiError, Reason};
+use serde_json::{Map, Value};
+use tower::{Service, ServiceExt};
+
+use crate::proxy::Proxy;
+
+/// Full name of the HTTP rule option.
+const HTTP_OPTION: &str = "google.api.http";
+
+/// The headers of a REST request that go on with the call.
+const PASSED_ON: [&str; 4] = ["authorization", "traceparent", "tracestate", "x-request-id"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    /// `{field}` or `{field=*}`: one segment.
+    Variable(String),
+    /// `{field=**}`: the rest of the path.
+    Rest(String),
+}
+
+/// One REST route of one RPC.
+#[derive(Clone, Debug)]
+struct Route {
+    method: Method,
+    segments: Vec<Segment>,
+    verb: Option<String>,
+    /// `*` for the whole message, a field name for one field, `None` for no body.
+    body: Option<String>,
+    /// `/package.Service/Method`.
+    grpc_path: String,
+    input: MessageDescriptor,
+    output: MessageDescriptor,
+    streaming: bool,
+}
+
+/// What a path is to the table.
+enum Found<'a> {
+    Route(&'a Route, Vec<(String, String)>),
+    WrongMethod(Vec<Method>),
+    Nothing,
+}
+
+/// Every REST route of the routed services.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RestTable {
+    routes: Vec<Route>,
+}
+
+fn parse_template(template: &str) -> Option<(Vec<Segment>, Option<String>)> {
+    let path = template.strip_prefix('/')?;
+    // The verb follows the last ':' that is not inside a variable.
+    let mut depth = 0;
+    let mut verb_at = None;
+    for (i, c) in path.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ':' if depth == 0 => verb_at = Some(i),
+            _ => {}
+        }
+    }
+    let (path, verb) = match verb_at {
+        Some(i) => (&path[..i], Some(path[i + 1..].to_owned())),
+        None => (path, None),
+    };
+    let mut segments = Vec::new();
+    for part in path.split('/') {
+        if let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            match inner.split_once('=') {
+                None | Some((_, "*")) => {
+                    segments.push(Segment::Variable(inner.split('=').next()?.to_owned()));
+                }
+                Some((field, "**")) => segments.push(Segment::Rest(field.to_owned())),
+                // Multi-segment patterns are not in the contract.
+                Some(_) => return None,
+            }
+        } else if part.contains(['{', '}']) {
+            return None;
+        } else {
+            segments.push(Segment::Literal(part.to_owned()));
+        }
+    }
+    Some((segments, verb))
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl Route {
+    /// The path variables when `path` is this route's.
+    fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let mut path = path.strip_prefix('/')?;
+        if let Some(verb) = &self.verb {
+            path = path.strip_suffix(verb.as_str())?.strip_suffix(':')?;
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut vars = Vec::new();
+        let mut i = 0;
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(literal) => {
+                    if parts.get(i) != Some(&literal.as_str()) {
+                        return None;
+                    }
+                    i += 1;
+                }
+                Segment::Variable(field) => {
+                    let value = parts.get(i).filter(|v| !v.is_empty())?;
+                    vars.push((field.clone(), percent_decode(value)?));
+                    i += 1;
+                }
+                Segment::Rest(field) => {
+                    let rest = parts.get(i..)?.join("/");
+                    vars.push((field.clone(), percent_decode(&rest)?));
+                    i = parts.len();
+                }
+            }
+        }
+        (i == parts.len()).then_some(vars)
+    }
+}
+
+impl RestTable {
+    /// The routes of every method of `services` in `pool` with an HTTP rule.
+    pub(crate) fn from_pool(pool: &DescriptorPool, services: &HashSet<String>) -> Self {
+        let Some(extension) = pool.get_extension_by_name(HTTP_OPTION) else {
+            return Self::default();
+        };
+        let mut routes = Vec::new();
+        for service in pool.services() {
+            if !services.contains(service.full_name()) {
+                continue;
+            }
+            for method in service.methods() {
+                let options = method.options();
+                if !options.has_extension(&extension) {
+                    continue;
+                }
+                let value = options.get_extension(&extension);
+                let Some(rule) = value.as_message() else {
+                    continue;
+                };
+                let text = |name: &str| {
+                    rule.get_field_by_name(name)
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .filter(|v| !v.is_empty())
+                };
+                let verbs = [
+                    ("get", Method::GET),
+                    ("post", Method::POST),
+                    ("put", Method::PUT),
+                    ("delete", Method::DELETE),
+                    ("patch", Method::PATCH),
+                ];
+                let Some((http_method, template)) = verbs
+                    .iter()
+                    .find_map(|(name, m)| text(name).map(|t| (m.clone(), t)))
+                else {
+                    continue;
+                };
+                let Some((segments, verb)) = parse_template(&template) else {
+                    tracing::warn!(template, "HTTP rule not understood; no REST route");
+                    continue;
+                };
+                routes.push(Route {
+                    method: http_method,
+                    segments,
+                    verb,
+                    body: text("body"),
+                    grpc_path: format!("/{}/{}", service.full_name(), method.name()),
+                    input: method.input(),
+                    output: method.output(),
+                    streaming: method.is_client_streaming() || method.is_server_streaming(),
+                });
+            }
+        }
+        Self { routes }
+    }
+
+    /// Number of routes.
+    pub(crate) fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    fn find(&self, method: &Method, path: &str) -> Found<'_> {
+        let mut allowed = Vec::new();
+        for route in &self.routes {
+            if let Some(vars) = route.matches(path) {
+                if route.method == *method {
+                    return Found::Route(route, vars);
+                }
+                allowed.push(route.method.clone());
+            }
+        }
+        if allowed.is_empty() {
+            Found::Nothing
+        } else {
+            Found::WrongMethod(allowed)
+        }
+    }
+}
+
+/// The edge's HTTP side with REST in front: a REST route is transcoded, anything else goes on
+/// to `next` (the backends' prefixes, then the JSON 404).
+#[derive(Clone)]
+pub(crate) struct Rest<S> {
+    table: std::sync::Arc<RestTable>,
+    proxy: Proxy,
+    next: S,
+    max_bytes: usize,
+}
+
+impl<S> Rest<S> {
+    pub(crate) fn new(table: RestTable, proxy: Proxy, next: S, max_bytes: usize) -> Self {
+        Self {
+            table: std::sync::Arc::new(table),
+            proxy,
+            next,
+            max_bytes,
+        }
+    }
+}
+
+impl<S> Service<Request<Body>> for Rest<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let table = std::sync::Arc::clone(&self.table);
+        let proxy = self.proxy.clone();
+        let next = self.next.clone();
+        let max_bytes = self.max_bytes;
+        Box::pin(async move {
+            let path = request.uri().path().to_owned();
+            match table.find(request.method(), &path) {
+                Found::Route(route, vars) => {
+                    let route = route.clone();
+                    Ok(transcode(&route, vars, request, proxy, max_bytes)
+                        .await
+                        .unwrap_or_else(|error| status_response(&tonic::Status::from(error))))
+                }
+                Found::WrongMethod(allowed) => {
+                    let allow = allowed
+                        .iter()
+                        .map(Method::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let mut response = status_response(&tonic::Status::from(
+                        ApiError::new(
+                            Reason::HttpMethodNotAllowed,
+                            format!("{} is not allowed here; allowed: {allow}", request.method()),
+                        )
+                        .with_metadata("allowed", allow.clone()),
+                    ));
+                    if let Ok(value) = HeaderValue::from_str(&allow) {
+                        response.headers_mut().insert(http::header::ALLOW, value);
+                    }
+                    Ok(response)
+                }
+                Found::Nothing => next.oneshot(request).await,
+            }
+        })
+    }
+}
+
+fn bad_request(field: &str, description: impl Into<String>) -> ApiError {
+    ApiError::invalid_field(Reason::InvalidArgument, field, description)
+}
+
+/// The field named `name` (proto or JSON name) of `message`.
+fn field_of(message: &MessageDescriptor, name: &str) -> Option<FieldDescriptor> {
+    message
+        .get_field_by_name(name)
+        .or_else(|| message.get_field_by_json_name(name))
+}
+
+/// Sets `value` (text from a path or query) at the dotted field path `path` in `json`, typed
+/// by the field it names.
+fn set_text(
+    json: &mut Map<String, Value>,
+    message: &MessageDescriptor,
+    path: &str,
+    value: &str,
+) -> Result<(), ApiError> {
+    let (head, rest) = match path.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    };
+    let field =
+        field_of(message, head).ok_or_else(|| bad_request(path, format!("no field {head}")))?;
+    let key = field.json_name().to_owned();
+    match (rest, field.kind()) {
+        (Some(rest), Kind::Message(inner)) => {
+            let entry = json.entry(key).or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(object) = entry else {
+                return Err(bad_request(path, "given twice, as a value and as fields"));
+            };
+            set_text(object, &inner, rest, value)
+        }
+        (Some(_), _) => Err(bad_request(path, format!("{head} has no fields"))),
+        (None, kind) => {
+            let typed = match kind {
+                Kind::Bool => match value {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => return Err(bad_request(path, "must be true or false")),
+                },
+                // Numbers, enums, strings, bytes and well-known types (a field mask, a
+                // timestamp) take their proto3 JSON text form.
+                _ => Value::String(value.to_owned()),
+            };
+            if field.is_list() {
+                match json.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
+                    Value::Array(items) => items.push(typed),
+                    _ => return Err(bad_request(path, "given twice")),
+                }
+            } else if json.insert(key, typed).is_some() {
+                return Err(bad_request(path, "given more than once"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The request message of `route` from the HTTP request.
+async fn request_message(
+    route: &Route,
+    vars: Vec<(String, String)>,
+    query: Option<&str>,
+    body: Bytes,
+) -> Result<DynamicMessage, ApiError> {
+    let mut json = Map::new();
+    if let Some(body_field) = &route.body {
+        let value: Value = if body.is_empty() {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_slice(&body)
+                .map_err(|e| bad_request("body", format!("not JSON: {e}")))?
+        };
+        if body_field == "*" {
+            match value {
+                Value::Object(object) => json = object,
+                _ => return Err(bad_request("body", "must be a JSON object")),
+            }
+        } else {
+            let field = field_of(&route.input, body_field)
+                .ok_or_else(|| bad_request(body_field, "no such field"))?;
+            json.insert(field.json_name().to_owned(), value);
+        }
+    } else if !body.is_empty() {
+        return Err(bad_request("body", "this route takes no body"));
+    }
+    for (path, value) in vars {
+        // A path variable wins over the body's field of the same name.
+        if let Some(field) = field_of(&route.input, &path) {
+            json.remove(field.json_name());
+            json.remove(field.name());
+        }
+        set_text(&mut json, &route.input, &path, &value)?;
+    }
+    if route.body.as_deref() != Some("*") {
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            set_text(&mut json, &route.input, &name, &value)?;
+        }
+    }
+    DynamicMessage::deserialize_with_options(
+        route.input.clone(),
+        Value::Object(json),
+        &DeserializeOptions::new(),
+    )
+    .map_err(|e| bad_request("body", e.to_string()))
+}
+
+async fn transcode(
+    route: &Route,
+    vars: Vec<(String, String)>,
+    request: Request<Body>,
+    proxy: Proxy,
+    max_bytes: usize,
+) -> Result<Response<Body>, ApiError> {
+    if route.streaming {
+        return transcode_stream(route, request, proxy, max_bytes).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = http_body_util::Limited::new(body, max_bytes)
+        .collect()
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                Reason::RequestTooLarge,
+                format!("request body is above the limit of {max_bytes} bytes"),
+            )
+            .with_metadata("limit_bytes", max_bytes.to_string())
+        })?
+        .to_bytes();
+    let message = request_message(route, vars, parts.uri.query(), body).await?;
+    let body = match call(route, &parts.headers, Body::from(frame(&message)), proxy).await? {
+        Ok(body) => body,
+        Err(refused) => return Ok(refused),
+    };
+    let collected = body
+        .collect()
+        .await
+        .map_err(|e| ApiError::new(Reason::UpstreamFailed, format!("the answer broke off: {e}")))?;
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    if let Some(status) = tonic::Status::from_header_map(&trailers)
+        && status.code() != tonic::Code::Ok
+    {
+        return Ok(status_response(&status));
+    }
+    let mut data = collected.to_bytes();
+    if data.len() < 5 {
+        return Err(ApiError::new(
+            Reason::UpstreamFailed,
+            "the backend answered without a message",
+        ));
+    }
+    data.advance(5);
+    let answer = DynamicMessage::decode(route.output.clone(), data)
+        .map_err(|e| ApiError::new(Reason::UpstreamFailed, e.to_string()))?;
+    let json = answer
+        .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
+        .map_err(|e| ApiError::new(Reason::Internal, e.to_string()))?;
+    let mut response = Response::new(Body::from(json.to_string()));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(id) = parts.headers.get("x-request-id") {
+        response.headers_mut().insert("x-request-id", id.clone());
+    }
+    *response.status_mut() = StatusCode::OK;
+    Ok(response)
+}
+
+/// Calls `route`'s RPC through the edge's gRPC side with `body` (gRPC frames) and the caller's
+/// token and trace headers: the answer's body, or the refusal as a Status response.
+async fn call(
+    route: &Route,
+    headers: &http::HeaderMap,
+    body: Body,
+    proxy: Proxy,
+) -> Result<Result<tonic::body::Body, Response<Body>>, ApiError> {
+    let mut call = Request::post(route.grpc_path.as_str())
+        .header(http::header::CONTENT_TYPE, "application/grpc")
+        .header(http::header::TE, "trailers")
+        .body(body)
+        .map_err(|e| ApiError::new(Reason::Internal, e.to_string()))?;
+    for name in PASSED_ON {
+        if let Some(value) = headers.get(name) {
+            call.headers_mut().insert(name, value.clone());
+        }
+    }
+    let Ok(response) = proxy.oneshot(call).await;
+    let (head, body) = response.into_parts();
+    if let Some(status) = tonic::Status::from_header_map(&head.headers)
+        && status.code() != tonic::Code::Ok
+    {
+        return Ok(Err(status_response(&status)));
+    }
+    Ok(Ok(body))
+}
+
+/// `message` as one gRPC frame.
+fn frame(message: &DynamicMessage) -> Bytes {
+    let encoded = message.encode_to_vec();
+    let mut framed = BytesMut::with_capacity(encoded.len() + 5);
+    framed.put_u8(0);
+    framed.put_u32(u32::try_from(encoded.len()).unwrap_or(u32::MAX));
+    framed.put_slice(&encoded);
+    framed.freeze()
+}
+
+/// The JSON line of an error in a stream that has begun.
+fn error_line(status: &tonic::Status) -> Bytes {
+    let http = sandbox06_runtime::http::http_status(status.code());
+    let mut line = sandbox06_runtime::http::error_body(http, status).to_string();
+    line.push('\n');
+    Bytes::from(line)
+}
+
+/// A streaming RPC over NDJSON (`application/x-ndjson`): each line of the request body is one
+/// request message, each answer one line of the response, in order, as they come. An error
+/// before the first answer is the usual Status response; one after it is the last line.
+async fn transcode_stream(
+    route: &Route,
+    request: Request<Body>,
+    proxy: Proxy,
+    max_bytes: usize,
+) -> Result<Response<Body>, ApiError> {
+    use futures::StreamExt as _;
+    let (parts, body) = request.into_parts();
+    let input = route.input.clone();
+    // A line that does not parse ends the requests; it is reported as the last answer line.
+    let broken: std::sync::Arc<std::sync::Mutex<Option<ApiError>>> = Default::default();
+    let broken_in = std::sync::Arc::clone(&broken);
+    let lines = futures::stream::unfold(
+        (body.into_data_stream(), BytesMut::new(), 0usize, false),
+        move |(mut data, mut pending, mut line_no, done)| {
+            let input = input.clone();
+            let broken = std::sync::Arc::clone(&broken_in);
+            async move {
+                if done {
+                    return None;
+                }
+                loop {
+                    if let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                        let line = pending.split_to(end + 1);
+                        line_no += 1;
+                        let text = &line[..line.len() - 1];
+                        if text.iter().all(u8::is_ascii_whitespace) {
+                            continue;
+                        }
+                        return match parse_line(&input, text, line_no) {
+                            Ok(framed) => Some((
+                                Ok::<_, std::io::Error>(framed),
+                                (data, pending, line_no, false),
+                            )),
+                            Err(error) => {
+                                if let Ok(mut slot) = broken.lock() {
+                                    *slot = Some(error);
+                                }
+                                None
+                            }
+                        };
+                    }
+                    if pending.len() > max_bytes {
+                        if let Ok(mut slot) = broken.lock() {
+                            *slot = Some(ApiError::new(
+                                Reason::RequestTooLarge,
+                                format!("a line is above the limit of {max_bytes} bytes"),
+                            ));
+                        }
+                        return None;
+                    }
+                    match data.next().await {
+                        Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
+                        Some(Err(_)) => return None,
+                        None if pending.iter().all(u8::is_ascii_whitespace) => return None,
+                        None => pending.put_u8(b'\n'),
+                    }
+                }
+            }
+        },
+    );
+    let body = match call(route, &parts.headers, Body::from_stream(lines), proxy).await? {
+        Ok(body) => body,
+        Err(refused) => return Ok(refused),
+    };
+    let output = route.output.clone();
+    let answers = futures::stream::unfold(
+        (body, BytesMut::new(), false),
+        move |(mut body, mut pending, finished)| {
+            let output = output.clone();
+            let broken = std::sync::Arc::clone(&broken);
+            async move {
+                if finished {
+                    return None;
+                }
+                loop {
+                    // A whole message in hand: its line.
+                    if pending.len() >= 5 {
+                        let len =
+                            u32::from_be_bytes([pending[1], pending[2], pending[3], pending[4]])
+                                as usize;
+                        if pending.len() >= 5 + len {
+                            let mut message = pending.split_to(5 + len);
+                            message.advance(5);
+                            let line =
+                                match DynamicMessage::decode(output.clone(), message.freeze()) {
+                                    Ok(answer) => answer
+                                        .serialize_with_options(
+                                            serde_json::value::Serializer,
+                                            &SerializeOptions::new(),
+                                        )
+                                        .map(|json| {
+                                            let mut text = json.to_string();
+                                            text.push('\n');
+                                            Bytes::from(text)
+                                        })
+                                        .unwrap_or_else(|e| {
+                                            error_line(&tonic::Status::internal(e.to_string()))
+                                        }),
+                                    Err(e) => error_line(&tonic::Status::internal(e.to_string())),
+                                };
+                            return Some((Ok::<_, std::io::Error>(line), (body, pending, false)));
+                        }
+                    }
+                    match body.frame().await {
+                        Some(Ok(frame)) => {
+                            if let Some(data) = frame.data_ref() {
+                                pending.extend_from_slice(data);
+                            } else if let Some(trailers) = frame.trailers_ref() {
+                                let status = tonic::Status::from_header_map(trailers);
+                                let broken = broken.lock().ok().and_then(|mut slot| slot.take());
+                                let last = match (status, broken) {
+                                    (Some(status), _) if status.code() != tonic::Code::Ok => {
+                                        Some(error_line(&status))
+                                    }
+                                    (_, Some(error)) => {
+                                        Some(error_line(&tonic::Status::from(error)))
+                                    }
+                                    _ => None,
+                                };
+                                return last.map(|line| (Ok(line), (body, pending, true)));
+                            }
+                        }
+                        Some(Err(status)) => {
+                            return Some((Ok(error_line(&status)), (body, pending, true)));
+                        }
+                        None => {
+                            let broken = broken.lock().ok().and_then(|mut slot| slot.take());
+                            return broken.map(|error| {
+                                (
+                                    Ok(error_line(&tonic::Status::from(error))),
+                                    (body, pending, true),
+                                )
+                            });
+                        }
+                    }
+                }
+            }
+        },
+    );
+    let mut response = Response::new(Body::from_stream(answers));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    Ok(response)
+}
+
+/// One NDJSON request line as a gRPC frame.
+fn parse_line(input: &MessageDescriptor, text: &[u8], line: usize) -> Result<Bytes, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let message = DynamicMessage::deserialize_with_options(
+        input.clone(),
+        &mut deserializer,
+        &DeserializeOptions::new(),
+    )
+    .and_then(|m| deserializer.end().map(|()| m))
+    .map_err(|e| bad_request("body", format!("line {line}: {e}")))?;
+    Ok(frame(&message))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_with_variables_and_verbs_match_paths() {
+        let (segments, verb) = parse_template("/v1/citizens/{citizen_id}:verify").unwrap();
+        assert_eq!(verb.as_deref(), Some("verify"));
+        assert_eq!(
+            segments,
+            vec![
+                Segment::Literal("v1".into()),
+                Segment::Literal("citizens".into()),
+                Segment::Variable("citizen_id".into())
+            ]
+        );
+        let table = RestTable::from_pool(
+            &sandbox06_proto::DESCRIPTOR_POOL,
+            &["sandbox06.citizen.v1.CitizenService".to_owned()]
+                .into_iter()
+                .collect(),
+        );
+        assert_eq!(table.len(), 4);
+        match table.find(&Method::POST, "/v1/citizens/001091012345:verify") {
+            Found::Route(route, vars) => {
+                assert!(route.grpc_path.ends_with("/VerifyCitizen"));
+                assert_eq!(vars, vec![("citizen_id".into(), "001091012345".into())]);
+            }
+            _ => panic!("the verify route"),
+        }
+        match table.find(&Method::GET, "/v1/citizens/001091012345") {
+            Found::Route(route, _) => assert!(route.grpc_path.ends_with("/GetCitizen")),
+            _ => panic!("the get route"),
+        }
+        assert!(matches!(
+            table.find(&Method::DELETE, "/v1/citizens/001091012345"),
+            Found::WrongMethod(_)
+        ));
+        assert!(matches!(
+            table.find(&Method::GET, "/v1/nothing"),
+            Found::Nothing
+        ));
+        assert!(matches!(
+            table.find(&Method::POST, "/v1/cards:verifyQr"),
+            Found::Route(..)
+        ));
+    }
+}
