@@ -261,6 +261,51 @@ async fn sso_benchmarks(rounds: usize, requests: usize, tokens: usize) {
         "GetCitizen via the edge, tokens enforced vs not: {with:.0} req/s vs {without:.0} req/s ({:.0}%)",
         100.0 * with / without
     );
+    // The same call over REST/JSON and over gRPC, through the same edge, alternating.
+    get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), 2_000).await; // warm-up
+    let (mut rest, mut grpc) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(3) {
+        rest.push(
+            get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), requests).await,
+        );
+        grpc.push(
+            get_citizen_round(on.edge, on.token.as_deref(), Arc::clone(&ids), requests, 32)
+                .await
+                .0,
+        );
+    }
+    let (rest, grpc) = (median(rest), median(grpc));
+    println!(
+        "GetCitizen via the edge, REST/JSON vs gRPC: {rest:.0} req/s vs {grpc:.0} req/s ({:.0}%)",
+        100.0 * rest / grpc
+    );
+}
+
+/// `requests` GetCitizen calls over REST/JSON (`GET /v1/citizens/{id}`) from 32 tasks over
+/// pooled HTTP/1.1 connections: requests per second.
+async fn get_citizen_rest_round(
+    edge: u16,
+    token: Option<String>,
+    ids: Arc<Vec<String>>,
+    requests: usize,
+) -> f64 {
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    per_second(requests, move |http| {
+        let (token, ids, counter) = (token.clone(), Arc::clone(&ids), Arc::clone(&counter));
+        async move {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut request = http::Request::get(format!(
+                "http://127.0.0.1:{edge}/v1/citizens/{}",
+                ids[n % ids.len()]
+            ));
+            if let Some(token) = &token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            let (status, _, _) = http_call(&http, request.body(String::new()).unwrap()).await;
+            assert_eq!(status, http::StatusCode::OK);
+        }
+    })
+    .await
 }
 
 /// Adds the bearer token, when there is one, to every call.
