@@ -215,6 +215,16 @@ async fn redirect_target() -> (String, tokio::sync::mpsc::Receiver<Vec<(String, 
     (uri, receiver)
 }
 
+/// The query of the next request to the redirect URI.
+async fn next_redirect(
+    redirects: &mut tokio::sync::mpsc::Receiver<Vec<(String, String)>>,
+) -> Vec<(String, String)> {
+    tokio::time::timeout(Duration::from_secs(20), redirects.recv())
+        .await
+        .expect("the browser reaches the redirect URI")
+        .expect("the redirect target runs")
+}
+
 fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -286,10 +296,7 @@ async fn a_citizen_logs_in_on_the_login_page_with_each_method_and_consents() {
     browser
         .eval("document.getElementById('allow').click(); true")
         .await;
-    let pairs = tokio::time::timeout(Duration::from_secs(20), redirects.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let pairs = next_redirect(&mut redirects).await;
     assert_eq!(param(&pairs, "state"), Some("one"));
     let code = param(&pairs, "code").unwrap().to_owned();
     let tokens: Value = {
@@ -318,10 +325,7 @@ async fn a_citizen_logs_in_on_the_login_page_with_each_method_and_consents() {
 
     // 2. The session logs the same citizen in again without a page: consent was given.
     browser.navigate(&authorize("two", "")).await;
-    let pairs = tokio::time::timeout(Duration::from_secs(20), redirects.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let pairs = next_redirect(&mut redirects).await;
     assert_eq!(param(&pairs, "state"), Some("two"));
     assert!(param(&pairs, "code").is_some(), "{pairs:?}");
 
@@ -344,10 +348,7 @@ async fn a_citizen_logs_in_on_the_login_page_with_each_method_and_consents() {
     browser
         .eval("document.getElementById('deny').click(); true")
         .await;
-    let pairs = tokio::time::timeout(Duration::from_secs(20), redirects.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let pairs = next_redirect(&mut redirects).await;
     assert_eq!(param(&pairs, "state"), Some("three"));
     assert_eq!(param(&pairs, "error"), Some("access_denied"));
 
@@ -367,10 +368,7 @@ async fn a_citizen_logs_in_on_the_login_page_with_each_method_and_consents() {
     browser
         .eval("document.getElementById('allow').click(); true")
         .await;
-    let pairs = tokio::time::timeout(Duration::from_secs(20), redirects.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let pairs = next_redirect(&mut redirects).await;
     assert_eq!(param(&pairs, "state"), Some("four"));
     assert!(param(&pairs, "code").is_some(), "{pairs:?}");
 }

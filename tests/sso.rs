@@ -69,6 +69,16 @@ async fn json(response: openidconnect::reqwest::Response) -> Value {
     serde_json::from_str(&response.text().await.unwrap()).unwrap()
 }
 
+/// The authorization endpoint's answer to a GET with `query`.
+async fn authorize(h: &Harness, query: &[(&str, &str)]) -> openidconnect::reqwest::Response {
+    http()
+        .get(format!("{}/oidc/authorize", issuer(h)))
+        .query(query)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn discover(h: &Harness) -> CoreProviderMetadata {
     CoreProviderMetadata::discover_async(IssuerUrl::new(issuer(h)).unwrap(), &http())
         .await
@@ -100,12 +110,7 @@ async fn headless_code(h: &Harness, citizen: &str, extra: &[(&str, &str)]) -> (S
         ("login_hint", citizen),
     ];
     query.extend_from_slice(extra);
-    let response = http()
-        .get(format!("{}/oidc/authorize", issuer(h)))
-        .query(&query)
-        .send()
-        .await
-        .unwrap();
+    let response = authorize(h, &query).await;
     assert_eq!(response.status().as_u16(), 302);
     let params = location_params(&response);
     assert_eq!(params["state"], "s1");
@@ -474,9 +479,9 @@ async fn codes_are_single_use_bound_to_the_verifier_and_the_redirect() {
     );
     assert_eq!(introspect(&h, access).await["active"], false);
     // A redirect URI not registered: shown, never redirected.
-    let response = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&[
+    let response = authorize(
+        &h,
+        &[
             ("response_type", "code"),
             ("client_id", "demo-ci"),
             ("redirect_uri", "https://attacker.example/cb"),
@@ -484,26 +489,24 @@ async fn codes_are_single_use_bound_to_the_verifier_and_the_redirect() {
             ("code_challenge", &"a".repeat(43)),
             ("code_challenge_method", "S256"),
             ("login_hint", personas::HAPPY_PATH),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 400);
     assert!(response.headers().get("location").is_none());
     assert!(response.text().await.unwrap().contains("redirect_uri"));
     // A public client without PKCE: redirected with invalid_request.
-    let response = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&[
+    let response = authorize(
+        &h,
+        &[
             ("response_type", "code"),
             ("client_id", "demo-ci"),
             ("redirect_uri", REDIRECT),
             ("scope", "openid"),
             ("login_hint", personas::HAPPY_PATH),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(location_params(&response)["error"], "invalid_request");
 }
 
@@ -526,19 +529,14 @@ async fn levels_locks_and_rejections_reach_the_client_as_oidc_errors() {
                 ("login_hint", citizen),
             ];
             query.extend(extra);
-            let response = http()
-                .get(format!("{}/oidc/authorize", issuer(h)))
-                .query(&query)
-                .send()
-                .await
-                .unwrap();
+            let response = authorize(h, &query).await;
             location_params(&response)
         }
     };
     // Without a session, prompt=none cannot log anyone in (a hint is no login).
-    let response = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&[
+    let response = authorize(
+        &h,
+        &[
             ("response_type", "code"),
             ("client_id", "demo-portal"),
             ("redirect_uri", REDIRECT),
@@ -550,10 +548,9 @@ async fn levels_locks_and_rejections_reach_the_client_as_oidc_errors() {
             ),
             ("code_challenge_method", "S256"),
             ("prompt", "none"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let params = location_params(&response);
     assert_eq!(params["error"], "login_required");
     assert_eq!(params["state"], "quiet");
@@ -792,19 +789,18 @@ async fn discovery_tells_the_truth_and_errors_are_oauth_json() {
     assert_eq!(preflight.status().as_u16(), 204);
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
     // The login page is never framed, cached or given a referrer.
-    let page = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&[
+    let page = authorize(
+        &h,
+        &[
             ("response_type", "code"),
             ("client_id", "demo-portal"),
             ("redirect_uri", "http://127.0.0.1:8765/cb"),
             ("scope", "openid"),
             ("code_challenge", &"a".repeat(43)),
             ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(page.status().as_u16(), 200);
     for (name, value) in [
         ("cache-control", "no-store"),
@@ -859,9 +855,9 @@ async fn a_service_calls_through_the_edge_with_its_own_token() {
 #[tokio::test]
 async fn the_login_form_is_taken_only_from_the_browser_that_opened_it() {
     let h = start().await;
-    let page = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&[
+    let page = authorize(
+        &h,
+        &[
             ("response_type", "code"),
             ("client_id", "demo-portal"),
             ("redirect_uri", REDIRECT),
@@ -871,10 +867,9 @@ async fn the_login_form_is_taken_only_from_the_browser_that_opened_it() {
                 "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
             ),
             ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let browser = page
         .headers()
         .get_all("set-cookie")
@@ -965,9 +960,9 @@ async fn a_narrower_refresh_keeps_the_grants_scopes_for_the_next_one() {
 async fn form_post_answers_with_a_page_that_posts_the_code() {
     let h = start().await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let response = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&[
+    let response = authorize(
+        &h,
+        &[
             ("response_type", "code"),
             ("response_mode", "form_post"),
             ("client_id", "demo-ci"),
@@ -977,10 +972,9 @@ async fn form_post_answers_with_a_page_that_posts_the_code() {
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
             ("login_hint", personas::HAPPY_PATH),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 200);
     let csp = response.headers()["content-security-policy"]
         .to_str()

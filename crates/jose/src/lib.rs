@@ -529,6 +529,17 @@ pub fn verify(token: &str, keys: &[VerifyingKey]) -> Result<Verified, JoseError>
     })
 }
 
+/// The audiences of `claims`: `aud` as one string or a list (RFC 7519 §4.1.3).
+pub fn audiences(claims: &serde_json::Map<String, serde_json::Value>) -> Vec<&str> {
+    match claims.get("aud") {
+        Some(serde_json::Value::String(one)) => vec![one.as_str()],
+        Some(serde_json::Value::Array(many)) => {
+            many.iter().filter_map(serde_json::Value::as_str).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Base64url without padding, as JOSE uses it.
 pub fn base64url(bytes: &[u8]) -> String {
     b64(bytes)

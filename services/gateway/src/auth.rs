@@ -21,7 +21,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sandbox06_jose::{JoseError, JwkSet, VerifyingKey};
 use sandbox06_runtime::{ApiError, Reason};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::policy::{Authorizer, Caller, MethodInfo};
@@ -250,7 +250,7 @@ impl TokenAuthorizer {
                 ),
             ));
         }
-        if !audiences(&claims).contains(&API_AUDIENCE) {
+        if !sandbox06_jose::audiences(&claims).contains(&API_AUDIENCE) {
             return Err(invalid(
                 "audience",
                 format!("the token is not for the audience {API_AUDIENCE:?}"),
@@ -306,14 +306,6 @@ impl TokenAuthorizer {
             );
         }
         Ok(caller)
-    }
-}
-
-fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
-    match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::auth::{DISCOVERY_PATH, TokenAuthorizer};
-use crate::{Backend, Gateway, GatewayError};
+use crate::{AllowAll, Backend, Gateway, GatewayError};
 
 /// The edge port.
 pub const EDGE_PORT: u16 = 4606;
@@ -122,9 +122,13 @@ impl Component for GatewayComponent {
                 .iter()
                 .find(|b| b.http_prefixes.iter().any(|p| p == DISCOVERY_PATH))
                 .map(|b| b.url.clone());
-            let authorizer = match sso {
-                Some(url) => TokenAuthorizer::new(url, section.enforce_auth),
-                None if !section.enforce_auth => TokenAuthorizer::new("http://127.0.0.1:1", false),
+            let gateway = Gateway::new(backends).with_limits(ctx.limits.clone());
+            let gateway = match sso {
+                Some(url) => {
+                    gateway.with_authorizer(TokenAuthorizer::new(url, section.enforce_auth))
+                }
+                // Nothing to verify against, and nothing to enforce: every call is anonymous.
+                None if !section.enforce_auth => gateway.with_authorizer(AllowAll),
                 None => {
                     return Err(ConfigError::Value {
                         key: format!("{SECTION}.enforce_auth"),
@@ -136,9 +140,7 @@ impl Component for GatewayComponent {
             if !section.enforce_auth {
                 tracing::warn!("token enforcement is off: every call goes through");
             }
-            Gateway::new(backends)
-                .with_authorizer(authorizer)
-                .with_limits(ctx.limits.clone())
+            gateway
                 .serve(listener, shutdown)
                 .await
                 .map_err(|e| match e {

@@ -161,18 +161,8 @@ pub async fn inspect(
         problems
             .push("not an access token (typ at+jwt): the edge takes access tokens only".to_owned());
     }
-    let audiences: Vec<String> = match decoded.claims.get("aud") {
-        Some(serde_json::Value::String(one)) => vec![one.clone()],
-        Some(serde_json::Value::Array(many)) => many
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
-    if !audiences
-        .iter()
-        .any(|a| a == sandbox06_sso::clients::API_AUDIENCE)
-    {
+    let audiences = sandbox06_jose::audiences(&decoded.claims);
+    if !audiences.contains(&sandbox06_sso::clients::API_AUDIENCE) {
         problems.push(format!(
             "audience {audiences:?} is not {:?}",
             sandbox06_sso::clients::API_AUDIENCE

@@ -632,7 +632,7 @@ async fn authorize_in(
             if let Err(error) = save_pending(p, &id, &pending).await {
                 return pending.error_redirect(&p.issuer, error.error, &error.description);
             }
-            login_page(p, client, &id, pending.login_hint.as_deref(), None)
+            login_page(client, &id, pending.login_hint.as_deref(), None)
         }
     }
 }
@@ -759,13 +759,11 @@ fn personas() -> Vec<PersonaChoice> {
 }
 
 fn login_page(
-    p: &Provider,
     client: &Client,
     request: &str,
     hint: Option<&str>,
     error: Option<(String, String)>,
 ) -> Response<Body> {
-    let _ = p;
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED
     } else {
@@ -943,13 +941,7 @@ async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body
     let login = match authenticate(&p, &citizen_id, proof, None).await {
         Ok(login) => login,
         Err(error) => {
-            return login_page(
-                &p,
-                client,
-                request_id,
-                Some(&citizen_id),
-                Some(error.message()),
-            );
+            return login_page(client, request_id, Some(&citizen_id), Some(error.message()));
         }
     };
     // The login is done: the page cannot be posted again.

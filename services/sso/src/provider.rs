@@ -386,7 +386,7 @@ impl Provider {
         if claims.get("sub").and_then(Value::as_str) != Some(id.as_str()) {
             return Err(bad("sub must be the client_id"));
         }
-        let audiences = audiences(claims);
+        let audiences = sandbox06_jose::audiences(claims);
         // The endpoint the client calls, or the issuer (RFC 7523 §3, OIDC Core §9).
         let accepted = [
             self.endpoint("/oidc/token"),
@@ -956,15 +956,6 @@ impl Provider {
             self.revoke_family(&record.grant.gid).await?;
         }
         Ok(())
-    }
-}
-
-/// The audiences of `claims` (`aud` as a string or a list).
-pub fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
-    match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
     }
 }
 
