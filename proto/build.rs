@@ -3,14 +3,19 @@
 
 use std::{env, fs, io, path::PathBuf};
 
-fn proto_files(dir: &PathBuf, out: &mut Vec<PathBuf>) -> io::Result<()> {
+/// The files under `dir` whose name ends with `suffix`, sorted by path.
+fn files_ending(dir: &PathBuf, suffix: &str, out: &mut Vec<PathBuf>) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.path());
     for entry in entries {
         let path = entry.path();
         if path.is_dir() {
-            proto_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "proto") {
+            files_ending(&path, suffix, out)?;
+        } else if path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.ends_with(suffix))
+        {
             out.push(path);
         }
     }
@@ -25,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={}", third_party.display());
 
     let mut files = Vec::new();
-    proto_files(&own, &mut files)?;
+    files_ending(&own, ".proto", &mut files)?;
     let mut compiler = protox::Compiler::new([root.clone(), third_party])?;
     compiler.include_imports(true).include_source_info(true);
     for file in &files {
@@ -39,6 +44,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         compiler.encode_file_descriptor_set(),
     )?;
     let fds = compiler.file_descriptor_set();
+
+    // Request examples beside the contract (`*.examples.json`), embedded for the API document
+    // and the tests that call every example.
+    let mut examples = Vec::new();
+    files_ending(&own, ".examples.json", &mut examples)?;
+    let mut listed = String::from("&[\n");
+    for file in &examples {
+        listed.push_str(&format!(
+            "    include_str!({:?}),\n",
+            file.display().to_string()
+        ));
+    }
+    listed.push(']');
+    fs::write(out.join("examples.rs"), listed)?;
 
     tonic_prost_build::configure()
         .build_client(true)

@@ -30,8 +30,10 @@
 
 pub mod auth;
 pub mod component;
+mod docs;
 mod health;
 mod http_proxy;
+pub mod openapi;
 pub mod policy;
 mod proxy;
 mod reframe;
@@ -297,10 +299,16 @@ impl Gateway {
             Arc::clone(&self.authorizer),
             http_proxy::identify_caller,
         );
-        let local_routes = self.http_routes.layer(identify.clone());
         let routed: std::collections::HashSet<String> = routes.keys().cloned().collect();
         let rest_table = rest::RestTable::from_pool(&sandbox06_proto::DESCRIPTOR_POOL, &routed);
         tracing::debug!(routes = rest_table.len(), "REST routes from the contract");
+        // The API document of those routes, and the page that browses it.
+        let single_sign_on = http_routes.contains_key(openapi::DISCOVERY_PATH);
+        let api_pages = docs::router(openapi::ApiDocument::from_table(
+            &rest_table,
+            single_sign_on,
+        ));
+        let local_routes = self.http_routes.merge(api_pages).layer(identify.clone());
         let proxy = Proxy::new(ProxyState {
             routes,
             policies,

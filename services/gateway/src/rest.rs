@@ -17,7 +17,7 @@ use http_body_util::BodyExt as _;
 use prost::Message as _;
 use prost_reflect::{
     DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
-    SerializeOptions,
+    MethodDescriptor, SerializeOptions,
 };
 use sandbox06_runtime::http::status_response;
 use sandbox06_runtime::{ApiError, Reason};
@@ -33,7 +33,7 @@ const HTTP_OPTION: &str = "google.api.http";
 const PASSED_ON: [&str; 4] = ["authorization", "traceparent", "tracestate", "x-request-id"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Segment {
+pub(crate) enum Segment {
     Literal(String),
     /// `{field}` or `{field=*}`: one segment.
     Variable(String),
@@ -43,17 +43,18 @@ enum Segment {
 
 /// One REST route of one RPC.
 #[derive(Clone, Debug)]
-struct Route {
-    method: Method,
-    segments: Vec<Segment>,
-    verb: Option<String>,
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    pub(crate) segments: Vec<Segment>,
+    pub(crate) verb: Option<String>,
     /// `*` for the whole message, a field name for one field, `None` for no body.
-    body: Option<String>,
+    pub(crate) body: Option<String>,
     /// `/package.Service/Method`.
-    grpc_path: String,
-    input: MessageDescriptor,
-    output: MessageDescriptor,
-    streaming: bool,
+    pub(crate) grpc_path: String,
+    pub(crate) input: MessageDescriptor,
+    pub(crate) output: MessageDescriptor,
+    pub(crate) streaming: bool,
+    pub(crate) descriptor: MethodDescriptor,
 }
 
 /// What a path is to the table.
@@ -208,6 +209,7 @@ impl RestTable {
                     input: method.input(),
                     output: method.output(),
                     streaming: method.is_client_streaming() || method.is_server_streaming(),
+                    descriptor: method.clone(),
                 });
             }
         }
@@ -217,6 +219,11 @@ impl RestTable {
     /// Number of routes.
     pub(crate) fn len(&self) -> usize {
         self.routes.len()
+    }
+
+    /// The routes, in the contract's order.
+    pub(crate) fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter()
     }
 
     fn find(&self, method: &Method, path: &str) -> Found<'_> {

@@ -99,6 +99,16 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Write the OpenAPI 3.1 document of the REST/JSON API (what the edge serves at
+    /// /openapi.json), for Postman or a client generator.
+    Openapi {
+        /// The server URL the document names (default: the edge's listen address).
+        #[arg(long)]
+        server: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
         /// Address of the component.
@@ -174,6 +184,7 @@ fn main() -> ExitCode {
         Some(Command::Personas) => personas(&cli),
         Some(Command::Citizen { citizen_id }) => citizen(&cli, citizen_id),
         Some(Command::Qr { citizen_id, png }) => qr(&cli, citizen_id, png.as_deref()),
+        Some(Command::Openapi { server, out }) => openapi(&cli, server.as_deref(), out.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -184,6 +195,54 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The API document of every routed service, as the edge of `up` serves it.
+fn openapi(
+    cli: &Cli,
+    server: Option<&str>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let list = components();
+    let services = sandbox06::routed_services(&list)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let single_sign_on = list.iter().any(|c| {
+        c.spec().role == sandbox06_runtime::component::Role::Service
+            && c.spec()
+                .http_prefixes
+                .contains(&"/.well-known/openid-configuration")
+    });
+    let server = match server {
+        Some(url) => url.to_owned(),
+        None => {
+            let config = load_config(cli)?;
+            let gateway: sandbox06_gateway::GatewayConfig =
+                config.section(sandbox06_gateway::component::SECTION)?;
+            if gateway.listen.ip().is_unspecified() {
+                format!("http://127.0.0.1:{}", gateway.listen.port())
+            } else {
+                format!("http://{}", gateway.listen)
+            }
+        }
+    };
+    let document = sandbox06_gateway::openapi::ApiDocument::new(
+        &sandbox06_proto::DESCRIPTOR_POOL,
+        &services,
+        single_sign_on,
+    )
+    .for_server(&server);
+    let text = serde_json::to_string_pretty(&document)? + "\n";
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_closed_pipe(error: &anyhow::Error) -> bool {

@@ -1,0 +1,956 @@
+//! The OpenAPI 3.1 document of the REST side, generated from the same descriptors as the routes:
+//! every route with its parameters, request and response schemas (proto comments as
+//! descriptions), the errors, the bearer scheme with each operation's scope from its `policy`
+//! option, and the request examples beside the contract (`*.examples.json`, personas).
+//!
+//! Schemas follow the proto3 JSON mapping the edge speaks: lowerCamelCase properties, enums by
+//! name, 64-bit integers as strings, well-known types in their JSON forms.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+
+use prost_reflect::{
+    DescriptorPool, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor,
+};
+use prost_types::FileDescriptorProto;
+use serde_json::{Map, Value, json};
+
+use crate::policy::{MethodPolicy, POLICY_OPTION};
+use crate::rest::{RestTable, Route, Segment};
+
+/// Where the edge serves the document.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+/// Where the edge serves the browsable API page.
+pub const DOCS_PATH: &str = "/docs";
+/// The discovery document of the single sign-on, when it is behind the edge.
+pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+
+/// Prefix of a component schema reference.
+const SCHEMAS: &str = "#/components/schemas/";
+
+/// The errors every operation documents, with what they mean here.
+const ERRORS: [(&str, &str); 8] = [
+    (
+        "400",
+        "The request is malformed: bad JSON, an unknown field, a wrong type or an invalid value. `details` has the ErrorInfo reason and a BadRequest naming the field.",
+    ),
+    (
+        "401",
+        "No access token, or one that is invalid or expired (`TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_EXPIRED`).",
+    ),
+    (
+        "403",
+        "The token lacks the operation's scope (`SCOPE_MISSING`).",
+    ),
+    ("404", "Nothing is found for the request."),
+    (
+        "413",
+        "The request is above the edge's size limit (`REQUEST_TOO_LARGE`).",
+    ),
+    (
+        "429",
+        "Too many calls or resources exhausted; retry after a pause.",
+    ),
+    (
+        "503",
+        "A service or its upstream is unavailable; retrying is safe.",
+    ),
+    ("504", "The call's deadline passed."),
+];
+
+/// One request example of an RPC, as the contract's example files give it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    /// `package.Service`.
+    pub service: String,
+    /// `Method`.
+    pub method: String,
+    /// Short key, usually the persona's.
+    pub name: String,
+    /// One line on what it shows.
+    pub summary: String,
+    /// The request messages in the proto3 JSON mapping: one for a unary call, one per line for
+    /// a client stream.
+    pub requests: Vec<Value>,
+    /// Top-level fields of the answer that differ from call to call (a token, new keys).
+    pub varies: Vec<String>,
+}
+
+/// Errors in the contract's example files.
+#[derive(Debug, thiserror::Error)]
+#[error("request examples: {0}")]
+pub struct ExampleError(String);
+
+/// Every request example of the contract ([`sandbox06_proto::EXAMPLES`]).
+pub fn examples() -> Result<Vec<Example>, ExampleError> {
+    let mut all = Vec::new();
+    for text in sandbox06_proto::EXAMPLES {
+        let file: Map<String, Value> = serde_json::from_str(text)
+            .map_err(|e| ExampleError(format!("a file is not a JSON object: {e}")))?;
+        for (service, methods) in file {
+            let methods = methods
+                .as_object()
+                .ok_or_else(|| ExampleError(format!("{service}: not an object of methods")))?;
+            for (method, list) in methods {
+                let list = list
+                    .as_array()
+                    .ok_or_else(|| ExampleError(format!("{service}.{method}: not a list")))?;
+                for entry in list {
+                    all.push(example(&service, method, entry)?);
+                }
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn example(service: &str, method: &str, entry: &Value) -> Result<Example, ExampleError> {
+    let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_owned);
+    let name = text("name")
+        .ok_or_else(|| ExampleError(format!("{service}.{method}: an example has no name")))?;
+    let requests = match (entry.get("request"), entry.get("requests")) {
+        (Some(one @ Value::Object(_)), None) => vec![one.clone()],
+        (None, Some(Value::Array(many))) if many.iter().all(Value::is_object) => many.clone(),
+        _ => {
+            return Err(ExampleError(format!(
+                "{service}.{method} {name}: needs a \"request\" object or a \"requests\" list of objects"
+            )));
+        }
+    };
+    let varies = entry
+        .get("varies")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Example {
+        service: service.to_owned(),
+        method: method.to_owned(),
+        summary: text("summary").unwrap_or_default(),
+        name,
+        requests,
+        varies,
+    })
+}
+
+/// The leading comment of the element at `path` in `file`, as Markdown: lines of a paragraph
+/// joined, paragraphs kept.
+fn comment(file: &FileDescriptorProto, path: &[i32]) -> Option<String> {
+    let location = file
+        .source_code_info
+        .as_ref()?
+        .location
+        .iter()
+        .find(|location| location.path == path)?;
+    let raw = location.leading_comments.as_deref()?;
+    let mut out = String::new();
+    let mut blank = false;
+    for line in raw.lines().map(str::trim) {
+        if line.is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if blank {
+            out.push_str("\n\n");
+            blank = false;
+        } else if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn message_comment(message: &MessageDescriptor) -> Option<String> {
+    comment(message.parent_file_descriptor_proto(), message.path())
+}
+
+fn field_comment(field: &FieldDescriptor) -> Option<String> {
+    comment(field.parent_file().file_descriptor_proto(), field.path())
+}
+
+fn method_comment(method: &MethodDescriptor) -> Option<String> {
+    comment(method.parent_file().file_descriptor_proto(), method.path())
+}
+
+/// The first sentence of `text`.
+fn first_sentence(text: &str) -> String {
+    let end = text
+        .char_indices()
+        .find(|(i, c)| {
+            matches!(c, '.' | ':' | ';')
+                && text[i + 1..].chars().next().is_none_or(char::is_whitespace)
+        })
+        .map_or(text.len(), |(i, _)| i);
+    text[..end].to_owned()
+}
+
+/// The JSON form of a well-known type, or `None` for any other message.
+fn well_known(message: &MessageDescriptor) -> Option<Value> {
+    let schema = match message.full_name() {
+        "google.protobuf.Timestamp" => json!({"type": "string", "format": "date-time"}),
+        "google.protobuf.Duration" => {
+            json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$", "description": "Seconds with an `s` suffix, e.g. `1.5s`."})
+        }
+        "google.protobuf.FieldMask" => {
+            json!({"type": "string", "description": "Comma-separated field paths in lowerCamelCase, e.g. `fullName,card.expiryDate`."})
+        }
+        "google.protobuf.Struct" | "google.protobuf.Empty" => json!({"type": "object"}),
+        "google.protobuf.ListValue" => json!({"type": "array"}),
+        "google.protobuf.Value" => json!({}),
+        "google.protobuf.Any" => json!({
+            "type": "object",
+            "properties": {"@type": {"type": "string"}},
+            "required": ["@type"]
+        }),
+        "google.protobuf.DoubleValue" | "google.protobuf.FloatValue" => json!({"type": "number"}),
+        "google.protobuf.Int32Value" | "google.protobuf.UInt32Value" => {
+            json!({"type": "integer"})
+        }
+        "google.protobuf.Int64Value" | "google.protobuf.UInt64Value" => {
+            json!({"type": "string", "pattern": "^-?[0-9]+$"})
+        }
+        "google.protobuf.BoolValue" => json!({"type": "boolean"}),
+        "google.protobuf.StringValue" => json!({"type": "string"}),
+        "google.protobuf.BytesValue" => json!({"type": "string", "contentEncoding": "base64"}),
+        _ => return None,
+    };
+    Some(schema)
+}
+
+/// The schema of one value of `kind`.
+fn kind_schema(kind: &Kind) -> Value {
+    match kind {
+        Kind::Double | Kind::Float => json!({"type": "number"}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            json!({"type": "integer", "format": "int32"})
+        }
+        Kind::Uint32 | Kind::Fixed32 => {
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+        }
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
+            json!({"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"})
+        }
+        Kind::Uint64 | Kind::Fixed64 => {
+            json!({"type": "string", "format": "uint64", "pattern": "^[0-9]+$"})
+        }
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::String => json!({"type": "string"}),
+        Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+        Kind::Message(message) => well_known(message)
+            .unwrap_or_else(|| json!({"$ref": format!("{SCHEMAS}{}", message.full_name())})),
+        Kind::Enum(e) => json!({"$ref": format!("{SCHEMAS}{}", e.full_name())}),
+    }
+}
+
+/// The schema of `field`, with its comment.
+fn field_schema(field: &FieldDescriptor) -> Value {
+    let mut schema = if field.is_map() {
+        let value = match field.kind() {
+            Kind::Message(entry) => entry.map_entry_value_field().kind(),
+            other => other,
+        };
+        json!({"type": "object", "additionalProperties": kind_schema(&value)})
+    } else if field.is_list() {
+        json!({"type": "array", "items": kind_schema(&field.kind())})
+    } else {
+        kind_schema(&field.kind())
+    };
+    if let (Some(text), Value::Object(object)) = (field_comment(field), &mut schema) {
+        // Beside a `$ref`, a description is allowed in OpenAPI 3.1.
+        object.insert("description".into(), Value::String(text));
+    }
+    schema
+}
+
+fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value {
+    let mut properties = Map::new();
+    for field in message.fields() {
+        if skip.contains(field.name()) {
+            continue;
+        }
+        properties.insert(field.json_name().to_owned(), field_schema(&field));
+    }
+    let mut schema = json!({"type": "object", "properties": properties});
+    let mut description = message_comment(message).unwrap_or_default();
+    for oneof in message.oneofs().filter(|o| !o.is_synthetic()) {
+        let names: Vec<String> = oneof
+            .fields()
+            .map(|f| format!("`{}`", f.json_name()))
+            .collect();
+        if !description.is_empty() {
+            description.push_str("\n\n");
+        }
+        description.push_str(&format!("At most one of {} is set.", names.join(", ")));
+    }
+    if !description.is_empty() {
+        schema["description"] = Value::String(description);
+    }
+    schema
+}
+
+fn enum_schema(e: &EnumDescriptor) -> Value {
+    let names: Vec<Value> = e
+        .values()
+        .map(|v| Value::String(v.name().to_owned()))
+        .collect();
+    let mut description = comment(e.parent_file_descriptor_proto(), e.path()).unwrap_or_default();
+    for value in e.values() {
+        let text =
+            comment(value.parent_file().file_descriptor_proto(), value.path()).unwrap_or_default();
+        if !description.is_empty() {
+            description.push('\n');
+        }
+        description.push_str(&format!("- `{}`: {text}", value.name()));
+    }
+    json!({"type": "string", "enum": names, "description": description})
+}
+
+/// Every message and enum reachable from `roots`, schemas included, by full name.
+fn schemas(roots: impl IntoIterator<Item = MessageDescriptor>) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let mut queue: VecDeque<MessageDescriptor> = roots.into_iter().collect();
+    let mut seen = HashSet::new();
+    while let Some(message) = queue.pop_front() {
+        if !seen.insert(message.full_name().to_owned()) || well_known(&message).is_some() {
+            continue;
+        }
+        for field in message.fields() {
+            let kind = match field.kind() {
+                Kind::Message(entry) if field.is_map() => entry.map_entry_value_field().kind(),
+                other => other,
+            };
+            match kind {
+                Kind::Message(inner) => queue.push_back(inner),
+                Kind::Enum(e) => {
+                    out.entry(e.full_name().to_owned())
+                        .or_insert_with(|| enum_schema(&e));
+                }
+                _ => {}
+            }
+        }
+        out.insert(
+            message.full_name().to_owned(),
+            message_schema(&message, &BTreeSet::new()),
+        );
+    }
+    out
+}
+
+/// The error body every failure answers with.
+fn status_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "A failed call: the google.rpc.Status in the Google API error shape, the same as the gRPC status of the call.",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "integer", "description": "The HTTP status."},
+                    "status": {"type": "string", "description": "The gRPC code's name, e.g. `INVALID_ARGUMENT`."},
+                    "message": {"type": "string", "description": "What is wrong and how to fix it."},
+                    "details": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "@type": {"type": "string"},
+                                "reason": {"type": "string", "description": "ErrorInfo: the stable reason, e.g. `CITIZEN_NOT_FOUND`."},
+                                "domain": {"type": "string"},
+                                "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "fieldViolations": {
+                                    "type": "array",
+                                    "description": "BadRequest: the offending fields.",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "field": {"type": "string"},
+                                            "description": {"type": "string"},
+                                            "reason": {"type": "string"}
+                                        }
+                                    }
+                                }
+                            },
+                            "required": ["@type"]
+                        }
+                    }
+                },
+                "required": ["code", "status", "message"]
+            }
+        },
+        "required": ["error"]
+    })
+}
+
+/// The field at dotted `path` of `message`.
+fn field_at(message: &MessageDescriptor, path: &str) -> Option<FieldDescriptor> {
+    let mut current = message.clone();
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let field = current
+            .get_field_by_name(part)
+            .or_else(|| current.get_field_by_json_name(part))?;
+        if parts.peek().is_none() {
+            return Some(field);
+        }
+        current = match field.kind() {
+            Kind::Message(inner) => inner,
+            _ => return None,
+        };
+    }
+    None
+}
+
+/// The value at dotted `path` (proto or JSON names) of an example request.
+fn example_value<'a>(
+    request: &'a Value,
+    message: &MessageDescriptor,
+    path: &str,
+) -> Option<&'a Value> {
+    let mut value = request;
+    let mut current = message.clone();
+    for part in path.split('.') {
+        let field = current
+            .get_field_by_name(part)
+            .or_else(|| current.get_field_by_json_name(part))?;
+        value = value
+            .get(field.json_name())
+            .or_else(|| value.get(field.name()))?;
+        if let Kind::Message(inner) = field.kind() {
+            current = inner;
+        }
+    }
+    Some(value)
+}
+
+/// The text of an example value in a path or query.
+fn as_text(value: &Value) -> Value {
+    match value {
+        Value::String(_) | Value::Array(_) => value.clone(),
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// The query parameters of a message's fields, flattened with dots (`a.b`), for fields that
+/// take a text value: scalars, enums, repeated scalars and the text-like well-known types.
+fn query_fields(
+    message: &MessageDescriptor,
+    prefix: &str,
+    bound: &BTreeSet<String>,
+    depth: usize,
+    out: &mut Vec<(String, FieldDescriptor)>,
+) {
+    for field in message.fields() {
+        let path = format!("{prefix}{}", field.name());
+        if bound.contains(&path) || field.is_map() {
+            continue;
+        }
+        match field.kind() {
+            Kind::Message(inner) if well_known(&inner).is_none() => {
+                if !field.is_list() && depth < 3 {
+                    query_fields(&inner, &format!("{path}."), bound, depth + 1, out);
+                }
+            }
+            _ => out.push((path, field)),
+        }
+    }
+}
+
+/// The document's content, generated once per set of routes; [`ApiDocument::for_server`] places
+/// it at a base URL.
+#[derive(Clone, Debug)]
+pub struct ApiDocument {
+    document: Value,
+    single_sign_on: bool,
+}
+
+impl ApiDocument {
+    /// The document of every REST route of `services` in `pool`; `single_sign_on` says whether
+    /// the provider's discovery document is served at the same base URL.
+    pub fn new(pool: &DescriptorPool, services: &HashSet<String>, single_sign_on: bool) -> Self {
+        Self::from_table(&RestTable::from_pool(pool, services), single_sign_on)
+    }
+
+    pub(crate) fn from_table(table: &RestTable, single_sign_on: bool) -> Self {
+        let examples = examples().unwrap_or_else(|error| {
+            tracing::warn!(%error, "request examples left out of the API document");
+            Vec::new()
+        });
+        let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+        let mut tags: BTreeMap<String, Value> = BTreeMap::new();
+        let mut roots = Vec::new();
+        let mut scopes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for route in table.routes() {
+            let method = &route.descriptor;
+            let service = method.parent_service();
+            let tag = service.name().to_owned();
+            tags.entry(tag.clone()).or_insert_with(|| {
+                let mut entry = json!({"name": tag, "x-grpc-service": service.full_name()});
+                if let Some(text) = comment(service.parent_file_descriptor_proto(), service.path())
+                {
+                    entry["description"] = Value::String(text);
+                }
+                entry
+            });
+            roots.push(route.input.clone());
+            roots.push(route.output.clone());
+            let policy = policy_of(method);
+            if let Some(scope) = policy
+                .as_ref()
+                .filter(|p| !p.public && !p.scope.is_empty())
+                .map(|p| p.scope.clone())
+            {
+                scopes.entry(scope).or_default().push(format!(
+                    "{}.{}",
+                    service.name(),
+                    method.name()
+                ));
+            }
+            let mine: Vec<&Example> = examples
+                .iter()
+                .filter(|e| e.service == service.full_name() && e.method == method.name())
+                .collect();
+            let operation = operation(route, policy.as_ref(), &mine);
+            paths
+                .entry(openapi_path(route))
+                .or_default()
+                .insert(route.method.as_str().to_ascii_lowercase(), operation);
+        }
+        let mut components = schemas(roots);
+        components.insert("google.rpc.Status".to_owned(), status_schema());
+        let mut responses = Map::new();
+        for (code, text) in ERRORS {
+            responses.insert(
+                format!("Error{code}"),
+                json!({
+                    "description": text,
+                    "content": {"application/json": {"schema": {"$ref": format!("{SCHEMAS}google.rpc.Status")}}}
+                }),
+            );
+        }
+        let scope_text: Map<String, Value> = scopes
+            .iter()
+            .map(|(scope, methods)| {
+                (
+                    scope.clone(),
+                    Value::String(format!("Calls {}", methods.join(", "))),
+                )
+            })
+            .collect();
+        let mut security_schemes = json!({
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "An access token of the single sign-on: `sandbox06 token --client demo-hospital`, or any OAuth 2.0 flow of a registered client. Each operation names the scope it needs.",
+            }
+        });
+        if single_sign_on {
+            security_schemes["sso"] = json!({
+                "type": "openIdConnect",
+                "openIdConnectUrl": DISCOVERY_PATH,
+                "description": "The suite's OpenID Connect provider (VNeID single sign-on): authorization code with PKCE for a person, client credentials for a system.",
+            });
+        }
+        let document = json!({
+            "openapi": "3.1.0",
+            "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+            "info": {
+                "title": "sandbox06",
+                "version": env!("CARGO_PKG_VERSION"),
+                "summary": "Local sandbox of Vietnam's Project 06 identity integrations, with synthetic citizens.",
+                "description": INFO,
+                "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+            },
+            "servers": [{"url": "http://127.0.0.1:4606"}],
+            "tags": tags.into_values().collect::<Vec<_>>(),
+            "paths": paths,
+            "components": {
+                "schemas": components,
+                "responses": responses,
+                "securitySchemes": security_schemes,
+                "x-scopes": scope_text,
+            },
+        });
+        Self {
+            document,
+            single_sign_on,
+        }
+    }
+
+    /// The document with `base` (such as `http://127.0.0.1:4606`) as its server, and the
+    /// discovery URL of the single sign-on under it.
+    pub fn for_server(&self, base: &str) -> Value {
+        let base = base.trim_end_matches('/');
+        let mut document = self.document.clone();
+        document["servers"] = json!([{"url": base, "description": "the sandbox06 edge"}]);
+        if self.single_sign_on {
+            document["components"]["securitySchemes"]["sso"]["openIdConnectUrl"] =
+                Value::String(format!("{base}{DISCOVERY_PATH}"));
+        }
+        document
+    }
+}
+
+const INFO: &str = "Every RPC of the suite as REST/JSON, at the route its proto declares (`google.api.http`), on the same port as gRPC, with the same tokens, policies, limits and errors.\n\n\
+- **Tokens**: `Authorization: Bearer <access token>` of the single sign-on; each operation names its scope. `sandbox06 token --client demo-hospital` prints one.\n\
+- **JSON**: the canonical proto3 JSON mapping: lowerCamelCase fields (snake_case is accepted too), enums by name, 64-bit integers as strings, `read_mask` as a comma-separated query parameter.\n\
+- **Errors**: the `google.rpc.Status` as JSON with the HTTP status of its code; `details` carry the ErrorInfo reason and, for bad input, the offending field.\n\
+- **Streams**: client-streaming RPCs take NDJSON (`application/x-ndjson`, one request per line) and answer NDJSON, one result per line, in order.\n\
+- **Personas**: the examples use the hand-written personas (`sandbox06 personas`).\n\n\
+The same API is served over gRPC (with reflection) and gRPC-Web on this port.";
+
+fn policy_of(method: &MethodDescriptor) -> Option<MethodPolicy> {
+    let extension = method.parent_pool().get_extension_by_name(POLICY_OPTION)?;
+    let options = method.options();
+    if !options.has_extension(&extension) {
+        return None;
+    }
+    let value = options.get_extension(&extension);
+    let message = value.as_message()?;
+    message.transcode_to::<MethodPolicy>().ok()
+}
+
+/// The route's path in OpenAPI's templating.
+fn openapi_path(route: &Route) -> String {
+    let mut path = String::new();
+    for segment in &route.segments {
+        path.push('/');
+        match segment {
+            Segment::Literal(text) => path.push_str(text),
+            Segment::Variable(field) | Segment::Rest(field) => {
+                path.push('{');
+                path.push_str(field);
+                path.push('}');
+            }
+        }
+    }
+    if let Some(verb) = &route.verb {
+        path.push(':');
+        path.push_str(verb);
+    }
+    path
+}
+
+fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]) -> Value {
+    let method = &route.descriptor;
+    let service = method.parent_service();
+    let description = method_comment(method).unwrap_or_default();
+    let mut op = Map::new();
+    op.insert("tags".into(), json!([service.name()]));
+    op.insert(
+        "operationId".into(),
+        Value::String(format!("{}_{}", service.name(), method.name())),
+    );
+    op.insert(
+        "summary".into(),
+        Value::String(if description.is_empty() {
+            method.name().to_owned()
+        } else {
+            first_sentence(&description)
+        }),
+    );
+    let mut text = description.clone();
+    let public = policy.is_some_and(|p| p.public);
+    let scope = policy
+        .filter(|p| !p.public && !p.scope.is_empty())
+        .map(|p| p.scope.clone());
+    if let Some(scope) = &scope {
+        text.push_str(&format!("\n\nNeeds a token with the scope `{scope}`."));
+    }
+    if policy.is_some_and(|p| p.personal_data) {
+        text.push_str(
+            "\n\nThe answer carries personal data (Decree 13/2023): released only to an authorised caller, masked in logs and traces.",
+        );
+    }
+    text.push_str(&format!(
+        "\n\ngRPC: `{}`.",
+        route.grpc_path.trim_start_matches('/')
+    ));
+    op.insert("description".into(), Value::String(text));
+    op.insert(
+        "x-grpc-method".into(),
+        Value::String(route.grpc_path.clone()),
+    );
+    if let Some(scope) = &scope {
+        op.insert("x-sandbox06-scope".into(), Value::String(scope.clone()));
+    }
+    if public {
+        op.insert("security".into(), json!([]));
+    } else {
+        let needed = scope.iter().cloned().collect::<Vec<_>>();
+        op.insert(
+            "security".into(),
+            json!([{"bearer": needed.clone()}, {"sso": needed}]),
+        );
+    }
+
+    // Parameters: the path's variables, then (without a whole-message body) the query.
+    let mut bound = BTreeSet::new();
+    let mut parameters = Vec::new();
+    for segment in &route.segments {
+        let (Segment::Variable(path) | Segment::Rest(path)) = segment else {
+            continue;
+        };
+        bound.insert(path.clone());
+        let field = field_at(&route.input, path);
+        let mut parameter = json!({
+            "name": path,
+            "in": "path",
+            "required": true,
+            "schema": field.as_ref().map_or_else(|| json!({"type": "string"}), |f| kind_schema(&f.kind())),
+        });
+        if let Some(text) = field.as_ref().and_then(field_comment) {
+            parameter["description"] = Value::String(text);
+        }
+        add_examples(&mut parameter, examples, |request| {
+            example_value(request, &route.input, path).map(as_text)
+        });
+        parameters.push(parameter);
+    }
+    if let Some(body) = &route.body
+        && body != "*"
+    {
+        bound.insert(body.clone());
+    }
+    if route.body.as_deref() != Some("*") && !method.is_client_streaming() {
+        let mut fields = Vec::new();
+        query_fields(&route.input, "", &bound, 0, &mut fields);
+        for (path, field) in fields {
+            let mut parameter = json!({
+                "name": path,
+                "in": "query",
+                "schema": field_schema(&field),
+            });
+            if field.is_list() {
+                parameter["explode"] = Value::Bool(true);
+            }
+            if let Some(text) = field_comment(&field) {
+                parameter["description"] = Value::String(text);
+            }
+            add_examples(&mut parameter, examples, |request| {
+                example_value(request, &route.input, &path).map(as_text)
+            });
+            parameters.push(parameter);
+        }
+    }
+    if !parameters.is_empty() {
+        op.insert("parameters".into(), Value::Array(parameters));
+    }
+
+    // The body.
+    let top_bound: BTreeSet<String> = bound.iter().filter(|p| !p.contains('.')).cloned().collect();
+    if method.is_client_streaming() {
+        let mut content = json!({
+            "schema": {"type": "string", "description": format!("NDJSON: one {} per line.", route.input.name())},
+            "x-line-schema": {"$ref": format!("{SCHEMAS}{}", route.input.full_name())},
+        });
+        add_examples(&mut content, examples, |_| None);
+        let lines: Map<String, Value> = examples
+            .iter()
+            .map(|e| {
+                let text: Vec<String> = e.requests.iter().map(Value::to_string).collect();
+                (
+                    e.name.clone(),
+                    json!({"summary": e.summary, "value": text.join("\n") + "\n"}),
+                )
+            })
+            .collect();
+        if !lines.is_empty() {
+            content["examples"] = Value::Object(lines);
+        }
+        op.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/x-ndjson": content}}),
+        );
+    } else if let Some(body) = &route.body {
+        let schema = if body == "*" {
+            if top_bound.is_empty() {
+                json!({"$ref": format!("{SCHEMAS}{}", route.input.full_name())})
+            } else {
+                message_schema(&route.input, &top_bound)
+            }
+        } else {
+            field_at(&route.input, body).map_or_else(|| json!({}), |f| field_schema(&f))
+        };
+        let mut content = json!({"schema": schema});
+        add_examples(&mut content, examples, |request| {
+            if body == "*" {
+                let mut value = request.clone();
+                if let Value::Object(object) = &mut value {
+                    for path in &top_bound {
+                        if let Some(field) = route.input.get_field_by_name(path) {
+                            object.remove(field.json_name());
+                            object.remove(field.name());
+                        }
+                    }
+                }
+                Some(value)
+            } else {
+                example_value(request, &route.input, body).cloned()
+            }
+        });
+        op.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/json": content}}),
+        );
+    }
+
+    // The answers.
+    let output = json!({"$ref": format!("{SCHEMAS}{}", route.output.full_name())});
+    let ok = if method.is_server_streaming() {
+        json!({
+            "description": format!("One {} per line, in order, as they come; an error after the first line is the last line, as the Status.", route.output.name()),
+            "content": {"application/x-ndjson": {
+                "schema": {"type": "string"},
+                "x-line-schema": output,
+            }},
+        })
+    } else {
+        json!({
+            "description": format!("The {}.", route.output.name()),
+            "content": {"application/json": {"schema": output}},
+        })
+    };
+    let mut responses = Map::new();
+    responses.insert("200".into(), ok);
+    for (code, _) in ERRORS {
+        if public && matches!(code, "401" | "403") {
+            continue;
+        }
+        responses.insert(
+            code.into(),
+            json!({"$ref": format!("#/components/responses/Error{code}")}),
+        );
+    }
+    responses.insert(
+        "default".into(),
+        json!({
+            "description": "Any other error, as the Status.",
+            "content": {"application/json": {"schema": {"$ref": format!("{SCHEMAS}google.rpc.Status")}}},
+        }),
+    );
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+/// Adds the examples' values (as `pick` finds them in each example's first request) to
+/// `target` as its `examples`.
+fn add_examples(target: &mut Value, examples: &[&Example], pick: impl Fn(&Value) -> Option<Value>) {
+    let mut found = Map::new();
+    for example in examples {
+        let Some(request) = example.requests.first() else {
+            continue;
+        };
+        if let Some(value) = pick(request) {
+            found.insert(
+                example.name.clone(),
+                json!({"summary": example.summary, "value": value}),
+            );
+        }
+    }
+    if !found.is_empty() {
+        target["examples"] = Value::Object(found);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn document() -> Value {
+        let services = sandbox06_proto::PUBLIC_SERVICES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        ApiDocument::new(&sandbox06_proto::DESCRIPTOR_POOL, &services, true)
+            .for_server("http://127.0.0.1:4606/")
+    }
+
+    #[test]
+    fn every_route_is_an_operation_with_its_scope_and_comment() {
+        let doc = document();
+        let get = &doc["paths"]["/v1/citizens/{citizen_id}"]["get"];
+        assert_eq!(get["operationId"], "CitizenService_GetCitizen");
+        assert_eq!(get["x-sandbox06-scope"], "citizen.read");
+        assert_eq!(get["security"][0]["bearer"][0], "citizen.read");
+        assert!(
+            get["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("Reads a citizen by ID number")
+        );
+        let params = get["parameters"].as_array().unwrap();
+        assert_eq!(params[0]["name"], "citizen_id");
+        assert_eq!(params[0]["in"], "path");
+        assert_eq!(params[0]["examples"]["happy-path"]["value"], "001091012345");
+        let mask = params.iter().find(|p| p["name"] == "read_mask").unwrap();
+        assert_eq!(mask["in"], "query");
+        assert_eq!(mask["schema"]["type"], "string");
+        let verify = &doc["paths"]["/v1/citizens/{citizen_id}:verify"]["post"];
+        let body = &verify["requestBody"]["content"]["application/json"];
+        assert!(
+            body["schema"]["properties"].get("citizenId").is_none(),
+            "{body}"
+        );
+        assert!(body["schema"]["properties"].get("fullName").is_some());
+        assert!(
+            body["examples"]["happy-path"]["value"]
+                .get("citizenId")
+                .is_none()
+        );
+        let matching = &doc["paths"]["/v1/citizens:match"]["post"];
+        assert!(matching["requestBody"]["content"]["application/x-ndjson"].is_object());
+        assert_eq!(doc["servers"][0]["url"], "http://127.0.0.1:4606");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["sso"]["openIdConnectUrl"],
+            "http://127.0.0.1:4606/.well-known/openid-configuration"
+        );
+        assert_eq!(doc["paths"].as_object().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn schemas_follow_the_proto3_json_mapping() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let citizen = &schemas["sandbox06.citizen.v1.Citizen"]["properties"];
+        assert_eq!(citizen["fullName"]["type"], "string");
+        assert_eq!(
+            citizen["dateOfBirth"]["$ref"],
+            "#/components/schemas/sandbox06.types.v1.Date"
+        );
+        let sex = &schemas["sandbox06.types.v1.Sex"];
+        assert!(sex["enum"].as_array().unwrap().contains(&json!("SEX_MALE")));
+        let index = &schemas["sandbox06.citizen.v1.MatchCitizensResponse"]["properties"]["index"];
+        assert_eq!(index["type"], "string");
+        assert_eq!(index["format"], "int64");
+        // Every reference resolves.
+        let text = doc.to_string();
+        for part in text.split("\"$ref\":\"").skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            let pointer = target.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+        }
+    }
+
+    #[test]
+    fn every_example_names_a_method_of_the_contract() {
+        let all = examples().unwrap();
+        assert!(!all.is_empty());
+        for example in all {
+            let service = sandbox06_proto::DESCRIPTOR_POOL
+                .get_service_by_name(&example.service)
+                .unwrap_or_else(|| panic!("{} is not a service", example.service));
+            assert!(
+                service.methods().any(|m| m.name() == example.method),
+                "{}.{} is not a method",
+                example.service,
+                example.method
+            );
+        }
+    }
+}
