@@ -372,3 +372,126 @@ async fn a_citizen_logs_in_on_the_login_page_with_each_method_and_consents() {
     assert_eq!(param(&pairs, "state"), Some("four"));
     assert!(param(&pairs, "code").is_some(), "{pairs:?}");
 }
+
+/// Serves `html` at `/` of a listener of its own: a page on another origin than the edge's.
+async fn serve_page(html: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://localhost:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0; 8192];
+                let _ = stream.read(&mut buffer).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    html.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(html.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+/// The script of a page that calls GetCitizen over gRPC-Web (text mode, framed and decoded by
+/// hand, as a generated client would) and over REST, then leaves what it got in `window.result`.
+const GRPC_WEB_PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>portal</title><script>
+const edge = "EDGE", token = "TOKEN", id = "CITIZEN";
+async function run() {
+  const idBytes = new TextEncoder().encode(id);
+  const message = new Uint8Array([0x0a, idBytes.length, ...idBytes]);
+  const framed = new Uint8Array(5 + message.length);
+  new DataView(framed.buffer).setUint32(1, message.length);
+  framed.set(message, 5);
+  const answer = await fetch(edge + "/sandbox06.citizen.v1.CitizenService/GetCitizen", {
+    method: "POST",
+    headers: {"content-type": "application/grpc-web-text", "accept": "application/grpc-web-text",
+              "x-grpc-web": "1", "authorization": "Bearer " + token},
+    body: btoa(String.fromCharCode(...framed)),
+  });
+  const text = await answer.text();
+  const bytes = [];
+  for (const chunk of text.match(/[^=]+=*/g) || []) {
+    for (const c of atob(chunk)) bytes.push(c.charCodeAt(0));
+  }
+  let i = 0, found = null, trailers = "";
+  while (i + 5 <= bytes.length) {
+    const len = (bytes[i + 1] << 24) | (bytes[i + 2] << 16) | (bytes[i + 3] << 8) | bytes[i + 4];
+    const body = new Uint8Array(bytes.slice(i + 5, i + 5 + len));
+    if (bytes[i] & 0x80) trailers += new TextDecoder().decode(body); else found = body;
+    i += 5 + len;
+  }
+  const rest = await (await fetch(edge + "/v1/citizens/" + id, {headers: {"authorization": "Bearer " + token}})).json();
+  window.result = {
+    status: answer.status,
+    trailers: trailers,
+    name: found !== null && new TextDecoder().decode(found).includes("Nguyễn Văn Hùng"),
+    rest: rest.citizen.fullName,
+  };
+}
+run().catch(e => { window.result = {error: String(e)}; });
+</script>"#;
+
+#[tokio::test]
+#[cfg_attr(
+    not(chromium_found),
+    ignore = "needs Chromium: apt-get install chromium, or set SANDBOX06_TEST_CHROMIUM (bash .ci/run does)"
+)]
+async fn a_page_on_another_origin_calls_over_grpc_web_and_rest() {
+    let Some(binary) = chromium() else {
+        eprintln!(
+            "a_page_on_another_origin_calls_over_grpc_web_and_rest: skipped, no Chromium found"
+        );
+        return;
+    };
+    let h = start().await;
+    let page = GRPC_WEB_PAGE
+        .replace("EDGE", &format!("http://{}", h.suite.edge))
+        .replace("TOKEN", &h.token)
+        .replace("CITIZEN", personas::HAPPY_PATH);
+    let url = serve_page(page).await;
+    let mut browser = Browser::launch(&binary).await;
+    browser.navigate(&url).await;
+    browser.wait_for("window.result").await;
+    let result = browser.eval("window.result").await;
+    assert_eq!(result["status"], 200, "{result}");
+    assert!(
+        result["trailers"]
+            .as_str()
+            .unwrap()
+            .contains("grpc-status:0"),
+        "{result}"
+    );
+    assert_eq!(result["name"], true, "{result}");
+    assert_eq!(result["rest"], "Nguyễn Văn Hùng", "{result}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(chromium_found),
+    ignore = "needs Chromium: apt-get install chromium, or set SANDBOX06_TEST_CHROMIUM (bash .ci/run does)"
+)]
+async fn the_api_page_shows_every_operation_offline() {
+    let Some(binary) = chromium() else {
+        eprintln!("the_api_page_shows_every_operation_offline: skipped, no Chromium found");
+        return;
+    };
+    let h = start().await;
+    let mut browser = Browser::launch(&binary).await;
+    browser
+        .navigate(&format!("http://{}/docs", h.suite.edge))
+        .await;
+    // The bundled viewer renders the document: one block per operation.
+    browser
+        .wait_for("document.querySelectorAll('.opblock').length >= 8")
+        .await;
+    let text = browser.eval("document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("/v1/citizens/{citizen_id}"), "{text}");
+    assert!(text.contains("CitizenService"), "{text}");
+}

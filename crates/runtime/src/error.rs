@@ -78,6 +78,8 @@ pub enum Reason {
     RouteNotFound,
     /// An HTTP route exists at this path, but not for this method (HTTP 405).
     HttpMethodNotAllowed,
+    /// A browser's cross-origin request comes from an origin the edge does not allow.
+    OriginNotAllowed,
     /// The call had no answer within its deadline.
     DeadlineExceeded,
     /// A bug in sandbox06.
@@ -98,6 +100,7 @@ pub const REASONS: &[Reason] = &[
     Reason::MethodNotFound,
     Reason::RouteNotFound,
     Reason::HttpMethodNotAllowed,
+    Reason::OriginNotAllowed,
     Reason::DeadlineExceeded,
     Reason::Internal,
 ];
@@ -117,6 +120,7 @@ impl ErrorReason for Reason {
             Reason::MethodNotFound => "METHOD_NOT_FOUND",
             Reason::RouteNotFound => "ROUTE_NOT_FOUND",
             Reason::HttpMethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Reason::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
             Reason::DeadlineExceeded => "DEADLINE_EXCEEDED",
             Reason::Internal => "INTERNAL",
         }
@@ -135,6 +139,7 @@ impl ErrorReason for Reason {
             Reason::MethodNotFound => Code::Unimplemented,
             Reason::RouteNotFound => Code::NotFound,
             Reason::HttpMethodNotAllowed => Code::Unimplemented,
+            Reason::OriginNotAllowed => Code::PermissionDenied,
             Reason::DeadlineExceeded => Code::DeadlineExceeded,
         }
     }
@@ -174,6 +179,9 @@ impl ErrorReason for Reason {
             }
             Reason::HttpMethodNotAllowed => {
                 "An HTTP route exists at this path, but not for this method (HTTP 405, with `Allow`); `metadata.allowed` names the methods it takes."
+            }
+            Reason::OriginNotAllowed => {
+                "A browser's cross-origin preflight (CORS) comes from a page whose origin the edge does not allow (HTTP 403): `gateway.cors.allowed_origins` lists those it does, by default pages on `localhost`, `127.0.0.1` and `[::1]`; `metadata.origin` names it."
             }
             Reason::DeadlineExceeded => {
                 "No answer within the call's deadline: the caller's `grpc-timeout`, or the server's `limits.request_timeout_seconds` (30 s by default), whichever is shorter."

@@ -49,6 +49,14 @@ pub fn is_grpc<B>(request: &Request<B>) -> bool {
         .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
 }
 
+/// Whether `request` is a gRPC-Web call (`application/grpc-web`, `+proto`, `-text`...).
+pub fn is_grpc_web<B>(request: &Request<B>) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc-web"))
+}
+
 /// The standard HTTP status of a gRPC code (the mapping Google APIs use).
 pub fn http_status(code: Code) -> StatusCode {
     match code {
@@ -250,12 +258,12 @@ impl<S> std::fmt::Debug for ProtocolSplit<S> {
 
 impl<S, B, ResBody> Service<Request<B>> for ProtocolSplit<S>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<tonic::body::Body>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
     ResBody: http_body::Body<Data = Bytes> + Send + 'static,
-    ResBody::Error: Into<axum::BoxError>,
+    ResBody::Error: Into<axum::BoxError> + std::fmt::Display,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -267,8 +275,32 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if is_grpc(&request) {
+        if is_grpc_web(&request) {
+            // gRPC-Web (binary or base64 text), as browsers send it over HTTP/1.1 or HTTP/2:
+            // translated to gRPC for the same services, the trailers put back into the body.
+            let web = tonic_web::GrpcWebLayer::new().layer(self.grpc.clone());
+            // The length of a base64 body is not the length of the call it becomes: the body
+            // goes on without one.
+            let mut request =
+                request.map(|body| Body::from_stream(Body::new(body).into_data_stream()));
+            // What belongs to an HTTP/1.1 connection has no place in the gRPC call it becomes.
+            for name in [
+                header::HOST,
+                header::CONNECTION,
+                header::TRANSFER_ENCODING,
+                header::UPGRADE,
+                header::HeaderName::from_static("keep-alive"),
+                header::HeaderName::from_static("proxy-connection"),
+            ] {
+                request.headers_mut().remove(name);
+            }
+            Box::pin(async move {
+                let response = web.oneshot(request).await?;
+                Ok(response.map(Body::new))
+            })
+        } else if is_grpc(&request) {
             let grpc = self.grpc.clone();
+            let request = request.map(tonic::body::Body::new);
             Box::pin(async move {
                 let response = grpc.oneshot(request).await?;
                 Ok(response.map(Body::new))

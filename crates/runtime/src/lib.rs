@@ -28,6 +28,7 @@ pub mod client;
 pub mod component;
 pub mod config;
 mod connections;
+pub mod cors;
 pub mod deadline;
 pub mod decode;
 pub mod error;

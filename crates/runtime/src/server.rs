@@ -28,6 +28,7 @@ use tonic_health::server::HealthReporter;
 use tower::Service;
 
 use crate::config::Limits;
+use crate::cors::{CorsLayer, CorsPolicy};
 use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
@@ -77,6 +78,7 @@ pub struct ServerBuilder {
     http_routes: axum::Router,
     http_fallback: Option<HttpService>,
     component: Option<&'static str>,
+    cors: Option<CorsPolicy>,
 }
 
 impl ServerBuilder {
@@ -91,6 +93,7 @@ impl ServerBuilder {
             http_routes: axum::Router::new(),
             http_fallback: None,
             component: None,
+            cors: None,
         }
     }
 
@@ -168,6 +171,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Answers browsers' cross-origin calls (REST and gRPC-Web) as `policy` says; without it,
+    /// no CORS header is added.
+    pub fn cors(mut self, policy: CorsPolicy) -> Self {
+        self.cors = Some(policy);
+        self
+    }
+
     /// [`ServerBuilder::serve`], with every added service SERVING only while `dependency`
     /// (asked every [`HEALTH_CHECK_EVERY`], every [`HEALTH_RETRY_EVERY`] while it fails) says
     /// what the server depends on answers.
@@ -233,6 +243,7 @@ impl ServerBuilder {
             "serving grpc"
         );
         let service = tower::ServiceBuilder::new()
+            .layer(CorsLayer::new(self.cors))
             .layer(ProtocolSplitLayer::new(http))
             .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::auth::{DISCOVERY_PATH, TokenAuthorizer};
-use crate::{AllowAll, Backend, Gateway, GatewayError};
+use crate::{AllowAll, Backend, CorsPolicy, Gateway, GatewayError};
 
 /// The edge port.
 pub const EDGE_PORT: u16 = 4606;
@@ -48,6 +48,8 @@ pub struct GatewayConfig {
     /// `false` lets every call through, for a quick local try: a valid token still names the
     /// caller. Set `SANDBOX06_GATEWAY__ENFORCE_AUTH=false`.
     pub enforce_auth: bool,
+    /// Browsers' cross-origin calls (REST and gRPC-Web).
+    pub cors: CorsConfig,
 }
 
 impl Default for GatewayConfig {
@@ -56,6 +58,28 @@ impl Default for GatewayConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, EDGE_PORT)),
             backends: BTreeMap::new(),
             enforce_auth: true,
+            cors: CorsConfig::default(),
+        }
+    }
+}
+
+/// Which web pages may call the edge from another origin.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins whose pages may call: `https://portal.example`, `http://localhost:*` for any
+    /// port, or `*` for every origin. By default only pages on localhost, 127.0.0.1 and [::1];
+    /// an empty list allows none (pages on the edge's own origin always may).
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: sandbox06_runtime::cors::LOOPBACK_ORIGINS
+                .iter()
+                .map(|o| (*o).to_owned())
+                .collect(),
         }
     }
 }
@@ -122,7 +146,14 @@ impl Component for GatewayComponent {
                 .iter()
                 .find(|b| b.http_prefixes.iter().any(|p| p == DISCOVERY_PATH))
                 .map(|b| b.url.clone());
-            let gateway = Gateway::new(backends).with_limits(ctx.limits.clone());
+            let cors =
+                CorsPolicy::new(&section.cors.allowed_origins).map_err(|e| ConfigError::Value {
+                    key: format!("{SECTION}.cors.allowed_origins"),
+                    message: e.to_string(),
+                })?;
+            let gateway = Gateway::new(backends)
+                .with_limits(ctx.limits.clone())
+                .with_cors(cors);
             let gateway = match sso {
                 Some(url) => {
                     gateway.with_authorizer(TokenAuthorizer::new(url, section.enforce_auth))

@@ -46,6 +46,7 @@ use std::sync::Arc;
 use http::Uri;
 use sandbox06_runtime::client::ChannelError;
 use sandbox06_runtime::config::Limits;
+pub use sandbox06_runtime::cors::CorsPolicy;
 use sandbox06_runtime::server::{ServeError, ServerBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -162,6 +163,7 @@ pub struct Gateway {
     authorizer: Arc<dyn Authorizer>,
     limits: Limits,
     http_routes: axum::Router,
+    cors: Option<CorsPolicy>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -181,7 +183,15 @@ impl Gateway {
             authorizer: Arc::new(AllowAll),
             limits: Limits::default(),
             http_routes: axum::Router::new(),
+            cors: None,
         }
+    }
+
+    /// Answers browsers' cross-origin REST and gRPC-Web calls as `policy` says; the backends'
+    /// own HTTP prefixes (the single sign-on's endpoints) keep their own policy.
+    pub fn with_cors(mut self, policy: CorsPolicy) -> Self {
+        self.cors = Some(policy);
+        self
     }
 
     /// Serves `router` on the edge itself (e.g. `/metrics`), next to the backends' HTTP
@@ -216,6 +226,14 @@ impl Gateway {
             );
         }
         let mut builder = ServerBuilder::new(&self.limits).component(component::SPEC.name);
+        if let Some(policy) = self.cors {
+            let prefixes: Vec<String> = self
+                .backends
+                .iter()
+                .flat_map(|backend| backend.http_prefixes.iter().cloned())
+                .collect();
+            builder = builder.cors(policy.skipping(prefixes));
+        }
         let health = builder.health_reporter();
         // The route table: gRPC service name or HTTP path prefix to a backend.
         let mut routes: HashMap<String, Route> = HashMap::new();
