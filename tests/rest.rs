@@ -3,8 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
+use figment::{Figment, providers::Serialized};
 use sandbox06_proto::citizen as api;
-use sandbox06_testkit::{Harness, client_token, personas, start};
+use sandbox06_testkit::{
+    Answer, FakeUpstream, Harness, citizen_in_front_of, client_token, edge_in_front_of, personas,
+    start,
+};
 use serde_json::{Value, json};
 
 fn http() -> openidconnect::reqwest::Client {
@@ -24,16 +28,26 @@ async fn answer(response: openidconnect::reqwest::Response) -> (u16, Value) {
     )
 }
 
-#[tokio::test]
-async fn get_citizen_over_rest_equals_the_grpc_answer() {
-    let h = start().await;
-    let (status, rest) = answer(
+/// GET of `path` over REST with `token`: status and JSON.
+async fn get_as(h: &Harness, path: &str, token: &str) -> (u16, Value) {
+    answer(
         http()
-            .get(url(&h, &format!("/v1/citizens/{}", personas::HAPPY_PATH)))
-            .bearer_auth(&h.token)
+            .get(url(h, path))
+            .bearer_auth(token)
             .send()
             .await
             .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn get_citizen_over_rest_equals_the_grpc_answer() {
+    let h = start().await;
+    let (status, rest) = get_as(
+        &h,
+        &format!("/v1/citizens/{}", personas::HAPPY_PATH),
+        &h.token,
     )
     .await;
     assert_eq!(status, 200, "{rest}");
@@ -103,31 +117,27 @@ async fn errors_over_rest_are_the_status_with_its_http_code() {
     assert_eq!(body["error"]["details"][0]["reason"], "TOKEN_MISSING");
     // A token without the scope: 403.
     let hotel = client_token(h.suite.edge, "demo-hotel", "demo-hotel-secret", None).await;
-    let (status, body) = answer(
-        http()
-            .get(url(&h, &path))
-            .bearer_auth(&hotel)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = get_as(&h, &path, &hotel).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["details"][0]["reason"], "SCOPE_MISSING");
     // A bad ID number: 400 with the field.
-    let (status, body) = answer(
-        http()
-            .get(url(&h, "/v1/citizens/12345"))
-            .bearer_auth(&h.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = get_as(&h, "/v1/citizens/12345", &h.token).await;
     assert_eq!(status, 400, "{body}");
-    // Bad JSON, an unknown field, a wrong type: 400.
+    // Bad JSON, an unknown field, a wrong type, an enum name that does not exist: 400, naming
+    // the field.
     let verify = url(&h, &format!("/v1/citizens/{}:verify", personas::HAPPY_PATH));
-    for bad in ["{", r#"{"noSuchField": 1}"#, r#"{"fullName": 7}"#] {
+    for (bad, field) in [
+        ("{", "body"),
+        ("[1]", "body"),
+        (r#"{"noSuchField": 1}"#, "noSuchField"),
+        (r#"{"fullName": 7}"#, "fullName"),
+        (
+            r#"{"dateOfBirth": {"year": 1991, "month": "March"}}"#,
+            "dateOfBirth.month",
+        ),
+        (r#"{"dateOfBirth": "1991-03-15"}"#, "dateOfBirth"),
+        (r#"{"sex": "SEX_NOPE"}"#, "sex"),
+    ] {
         let (status, body) = answer(
             http()
                 .post(&verify)
@@ -140,7 +150,32 @@ async fn errors_over_rest_are_the_status_with_its_http_code() {
         .await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["error"]["status"], "INVALID_ARGUMENT", "{bad}: {body}");
+        let violations = body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|d| d.get("fieldViolations"))
+            .unwrap_or_else(|| panic!("{bad}: no BadRequest in {body}"));
+        assert_eq!(violations[0]["field"], field, "{bad}: {body}");
     }
+    // Nobody has this well-formed number: 404.
+    let (status, body) = get_as(&h, "/v1/citizens/001090999999", &h.token).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["details"][0]["reason"], "CITIZEN_NOT_FOUND");
+    // A body above the size limit: 413, not a rate limit to retry.
+    let huge = format!(r#"{{"payload": "{}"}}"#, "x".repeat(5 * 1024 * 1024));
+    let (status, body) = answer(
+        http()
+            .post(url(&h, "/v1/cards:verifyQr"))
+            .bearer_auth(&h.token)
+            .body(huge)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["details"][0]["reason"], "REQUEST_TOO_LARGE");
     // The wrong method: 405 with Allow; an unknown route: 404.
     let response = http().delete(url(&h, &path)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 405);
@@ -148,6 +183,41 @@ async fn errors_over_rest_are_the_status_with_its_http_code() {
     let (status, body) = answer(http().get(url(&h, "/v1/nothing")).send().await.unwrap()).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["details"][0]["reason"], "ROUTE_NOT_FOUND");
+}
+
+/// GET of the happy-path citizen from the edge at `edge`, without a token (the edges in front of
+/// a single service enforce none).
+async fn happy_path_from(edge: &str) -> (u16, Value) {
+    let path = format!("{edge}/v1/citizens/{}", personas::HAPPY_PATH);
+    answer(http().get(path).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn an_unavailable_service_and_a_passed_deadline_have_their_http_status() {
+    // The edge in front of a citizen service that is not there: 503, as UNAVAILABLE over gRPC.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let edge = edge_in_front_of(&dead_url, Figment::new()).await;
+    let (status, body) = happy_path_from(&edge.url()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["status"], "UNAVAILABLE", "{body}");
+    assert_eq!(
+        body["error"]["details"][0]["reason"],
+        "UPSTREAM_UNAVAILABLE"
+    );
+    // A citizen service whose population database never answers, behind an edge with a
+    // one-second deadline: 504.
+    let stalled = FakeUpstream::start(Answer::Stall).await;
+    let citizen = citizen_in_front_of(&stalled.url()).await;
+    let edge = edge_in_front_of(
+        &citizen.url(),
+        Figment::new().merge(Serialized::default("limits.request_timeout_seconds", 1)),
+    )
+    .await;
+    let (status, body) = happy_path_from(&edge.url()).await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(body["error"]["status"], "DEADLINE_EXCEEDED", "{body}");
 }
 
 #[tokio::test]
@@ -222,4 +292,183 @@ async fn match_citizens_streams_over_ndjson_in_order() {
     assert_eq!(lines.len(), 2, "{text}");
     assert_eq!(lines[0]["recordKey"], "a");
     assert_eq!(lines[1]["error"]["status"], "INVALID_ARGUMENT", "{text}");
+}
+
+#[tokio::test]
+async fn match_results_come_as_server_sent_events_when_asked() {
+    let h = start().await;
+    let records = [
+        json!({"recordKey": "a", "citizenId": personas::HAPPY_PATH, "fullName": "Nguyễn Văn Hùng"}),
+        json!({"recordKey": "b", "citizenId": "12345"}),
+        json!({"recordKey": "c", "citizenId": personas::MARRIED_WIFE, "fullName": "Trần Thị Mai"}),
+    ];
+    let body: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let response = http()
+        .post(url(&h, "/v1/citizens:match"))
+        .bearer_auth(&h.token)
+        .header("content-type", "application/x-ndjson")
+        .header("accept", "text/event-stream")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let text = response.text().await.unwrap();
+    // One event per result, in order, each with its position as its id.
+    let events: Vec<(String, Value)> = text
+        .split("\n\n")
+        .filter(|event| !event.trim().is_empty())
+        .map(|event| {
+            let id = event
+                .lines()
+                .find_map(|l| l.strip_prefix("id: "))
+                .unwrap_or_default()
+                .to_owned();
+            let data = event
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap_or_else(|| panic!("no data in {event:?}"));
+            (id, serde_json::from_str(data).unwrap())
+        })
+        .collect();
+    assert_eq!(events.len(), 3, "{text}");
+    for (i, (id, event)) in events.iter().enumerate() {
+        assert_eq!(id, &i.to_string());
+        assert_eq!(event["recordKey"], records[i]["recordKey"], "{text}");
+    }
+    assert_eq!(
+        events[1].1["error"]["reason"], "INVALID_CITIZEN_ID",
+        "{text}"
+    );
+    // The same results as NDJSON.
+    let ndjson = http()
+        .post(url(&h, "/v1/citizens:match"))
+        .bearer_auth(&h.token)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        events.into_iter().map(|(_, e)| e).collect::<Vec<_>>()
+    );
+    // A stream that fails after its first answer ends with an error event.
+    let broken = http()
+        .post(url(&h, "/v1/citizens:match"))
+        .bearer_auth(&h.token)
+        .header("accept", "text/event-stream")
+        .body(format!("{}\n{{\"noSuchField\":1}}\n", records[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let last = broken
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .last()
+        .unwrap();
+    assert!(last.starts_with("event: error\n"), "{broken}");
+    let data: Value =
+        serde_json::from_str(last.lines().nth(1).unwrap().strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(data["error"]["status"], "INVALID_ARGUMENT", "{broken}");
+    let field = &data["error"]["details"][1]["fieldViolations"][0]["field"];
+    assert_eq!(field, "line 2: noSuchField", "{broken}");
+}
+
+/// POSTs `body` to `path` over REST with the harness's token: status and JSON.
+async fn post_json(h: &Harness, path: &str, body: &Value) -> (u16, Value) {
+    answer(
+        http()
+            .post(url(h, path))
+            .bearer_auth(&h.token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_persona_gets_the_same_record_and_verdicts_over_rest_as_over_grpc() {
+    let h = start().await;
+    let mut client = h.citizens();
+    let country = &h.suite.country;
+    for persona in country.personas().all() {
+        // The record.
+        let (status, rest) = get_as(&h, &format!("/v1/citizens/{}", persona.id), &h.token).await;
+        assert_eq!(status, 200, "{}: {rest}", persona.key);
+        let grpc = client
+            .get_citizen(api::GetCitizenRequest {
+                citizen_id: persona.id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let expected =
+            sandbox06_proto::to_json(&grpc, "sandbox06.citizen.v1.GetCitizenResponse").unwrap();
+        assert_eq!(rest, expected, "{}", persona.key);
+        // The verdict on what the persona's documents say.
+        let (year, month, day) = persona.birth;
+        let claim = api::VerifyCitizenRequest {
+            citizen_id: persona.id.into(),
+            full_name: persona.name.into(),
+            date_of_birth: Some(sandbox06_proto::types::Date {
+                year,
+                month: month.into(),
+                day: day.into(),
+            }),
+            ..Default::default()
+        };
+        let (status, rest) = post_json(
+            &h,
+            &format!("/v1/citizens/{}:verify", persona.id),
+            &json!({"fullName": persona.name, "dateOfBirth": {"year": year, "month": month, "day": day}}),
+        )
+        .await;
+        assert_eq!(status, 200, "{}: {rest}", persona.key);
+        let grpc = client.verify_citizen(claim).await.unwrap().into_inner();
+        let expected =
+            sandbox06_proto::to_json(&grpc, "sandbox06.citizen.v1.VerifyCitizenResponse").unwrap();
+        assert_eq!(rest, expected, "{}", persona.key);
+        match persona.key {
+            "happy-path" => assert_eq!(rest["verdict"], "VERDICT_MATCH", "{rest}"),
+            "deceased" => assert_eq!(rest["verdict"], "VERDICT_DECEASED", "{rest}"),
+            _ => {}
+        }
+        // The verdict on the QR code of the card, for those whose card has one.
+        let person = country
+            .person(
+                sandbox06_vn::CitizenId::parse_field(persona.id, "id").unwrap(),
+                sandbox06_world::View::Full,
+            )
+            .unwrap();
+        if let Some(qr) = sandbox06_world::card_qr(country, &person) {
+            let payload = qr.to_payload();
+            let (status, rest) =
+                post_json(&h, "/v1/cards:verifyQr", &json!({"payload": payload})).await;
+            assert_eq!(status, 200, "{}: {rest}", persona.key);
+            let grpc = client
+                .verify_card_qr(api::VerifyCardQrRequest { payload })
+                .await
+                .unwrap()
+                .into_inner();
+            let expected =
+                sandbox06_proto::to_json(&grpc, "sandbox06.citizen.v1.VerifyCardQrResponse")
+                    .unwrap();
+            assert_eq!(rest, expected, "{}", persona.key);
+        }
+    }
 }

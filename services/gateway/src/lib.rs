@@ -337,7 +337,7 @@ impl Gateway {
             rest_table,
             proxy.clone(),
             HttpProxy::new(http_routes.into_values().collect()),
-            self.limits.max_request_bytes,
+            &self.limits,
         ));
         let served = builder
             .fallback(proxy)

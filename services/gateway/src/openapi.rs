@@ -745,7 +745,7 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
     let top_bound: BTreeSet<String> = bound.iter().filter(|p| !p.contains('.')).cloned().collect();
     if method.is_client_streaming() {
         let mut content = json!({
-            "schema": {"type": "string", "description": format!("NDJSON: one {} per line.", route.input.name())},
+            "schema": {"type": "string", "contentMediaType": "application/x-ndjson", "description": format!("NDJSON: one {} per line.", route.input.name())},
             "x-line-schema": {"$ref": format!("{SCHEMAS}{}", route.input.full_name())},
         });
         add_examples(&mut content, examples, |_| None);
@@ -803,11 +803,17 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
     let output = json!({"$ref": format!("{SCHEMAS}{}", route.output.full_name())});
     let ok = if method.is_server_streaming() {
         json!({
-            "description": format!("One {} per line, in order, as they come; an error after the first line is the last line, as the Status.", route.output.name()),
-            "content": {"application/x-ndjson": {
-                "schema": {"type": "string"},
-                "x-line-schema": output,
-            }},
+            "description": format!("One {} per line, in order, as they come; an error after the first line is the last line, as the Status. With `Accept: text/event-stream`, Server-Sent Events instead: one `data:` event per answer, with its position as `id:`, and an `error` event with the Status.", route.output.name()),
+            "content": {
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "contentMediaType": "application/x-ndjson"},
+                    "x-line-schema": output,
+                },
+                "text/event-stream": {
+                    "schema": {"type": "string", "contentMediaType": "text/event-stream"},
+                    "x-line-schema": output,
+                },
+            },
         })
     } else {
         json!({

@@ -30,7 +30,14 @@ use crate::proxy::Proxy;
 const HTTP_OPTION: &str = "google.api.http";
 
 /// The headers of a REST request that go on with the call.
-const PASSED_ON: [&str; 4] = ["authorization", "traceparent", "tracestate", "x-request-id"];
+/// `grpc-timeout` lets a REST client give its call a deadline, as a gRPC client does.
+const PASSED_ON: [&str; 5] = [
+    "authorization",
+    "traceparent",
+    "tracestate",
+    "x-request-id",
+    "grpc-timeout",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -53,7 +60,6 @@ pub(crate) struct Route {
     pub(crate) grpc_path: String,
     pub(crate) input: MessageDescriptor,
     pub(crate) output: MessageDescriptor,
-    pub(crate) streaming: bool,
     pub(crate) descriptor: MethodDescriptor,
 }
 
@@ -208,7 +214,6 @@ impl RestTable {
                     grpc_path: format!("/{}/{}", service.full_name(), method.name()),
                     input: method.input(),
                     output: method.output(),
-                    streaming: method.is_client_streaming() || method.is_server_streaming(),
                     descriptor: method.clone(),
                 });
             }
@@ -249,18 +254,34 @@ impl RestTable {
 #[derive(Clone)]
 pub(crate) struct Rest<S> {
     table: std::sync::Arc<RestTable>,
-    proxy: Proxy,
+    proxy: Caller,
     next: S,
     max_bytes: usize,
 }
 
+/// The edge's gRPC side as a REST call reaches it: the proxy, under the same deadline as a
+/// gRPC call (the caller's `grpc-timeout`, at most `limits.request_timeout_seconds`).
+#[derive(Clone)]
+pub(crate) struct Caller {
+    proxy: Proxy,
+    timeout: std::time::Duration,
+}
+
 impl<S> Rest<S> {
-    pub(crate) fn new(table: RestTable, proxy: Proxy, next: S, max_bytes: usize) -> Self {
+    pub(crate) fn new(
+        table: RestTable,
+        proxy: Proxy,
+        next: S,
+        limits: &sandbox06_runtime::config::Limits,
+    ) -> Self {
         Self {
             table: std::sync::Arc::new(table),
-            proxy,
+            proxy: Caller {
+                proxy,
+                timeout: limits.request_timeout(),
+            },
             next,
-            max_bytes,
+            max_bytes: limits.max_request_bytes,
         }
     }
 }
@@ -378,6 +399,148 @@ fn set_text(
     }
 }
 
+/// What is wrong with `value` as the proto3 JSON of `message`, naming the field (`a.b[2].c`):
+/// an unknown field, a value of the wrong type, an enum name that does not exist.
+fn check_json(message: &MessageDescriptor, value: &Value, at: &str) -> Result<(), ApiError> {
+    let Value::Object(object) = value else {
+        return Err(bad_request(
+            if at.is_empty() { "body" } else { at },
+            "must be a JSON object",
+        ));
+    };
+    for (key, item) in object {
+        let path = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
+        let Some(field) = field_of(message, key) else {
+            return Err(bad_request(
+                &path,
+                format!("{} has no field {key:?}", message.name()),
+            ));
+        };
+        if item.is_null() {
+            continue;
+        }
+        if field.is_map() {
+            let Value::Object(entries) = item else {
+                return Err(bad_request(&path, "must be a JSON object (a map)"));
+            };
+            if let Kind::Message(entry) = field.kind() {
+                let value_field = entry.map_entry_value_field();
+                for (name, entry_value) in entries {
+                    check_value(&value_field.kind(), entry_value, &format!("{path}.{name}"))?;
+                }
+            }
+        } else if field.is_list() {
+            let Value::Array(items) = item else {
+                return Err(bad_request(&path, "must be a JSON array"));
+            };
+            for (i, entry) in items.iter().enumerate() {
+                check_value(&field.kind(), entry, &format!("{path}[{i}]"))?;
+            }
+        } else {
+            check_value(&field.kind(), item, &path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether one JSON value fits a field of `kind` in the proto3 JSON mapping.
+fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
+    let integral = |value: &Value| match value {
+        Value::Number(n) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        Value::String(text) => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    };
+    let fits = match kind {
+        Kind::Bool => value.is_boolean(),
+        Kind::String => value.is_string(),
+        Kind::Bytes => value.is_string(),
+        Kind::Double | Kind::Float => {
+            value.is_number()
+                || value.as_str().is_some_and(|text| {
+                    matches!(text, "NaN" | "Infinity" | "-Infinity") || text.parse::<f64>().is_ok()
+                })
+        }
+        Kind::Int32
+        | Kind::Sint32
+        | Kind::Sfixed32
+        | Kind::Uint32
+        | Kind::Fixed32
+        | Kind::Int64
+        | Kind::Sint64
+        | Kind::Sfixed64
+        | Kind::Uint64
+        | Kind::Fixed64 => integral(value),
+        Kind::Enum(e) => match value {
+            Value::String(name) => {
+                if e.get_value_by_name(name).is_none() {
+                    let names: Vec<String> = e.values().map(|v| v.name().to_owned()).collect();
+                    return Err(bad_request(
+                        path,
+                        format!(
+                            "{name:?} is not a {}: one of {}",
+                            e.name(),
+                            names.join(", ")
+                        ),
+                    ));
+                }
+                true
+            }
+            other => integral(other),
+        },
+        Kind::Message(inner) => match inner.full_name() {
+            "google.protobuf.Timestamp"
+            | "google.protobuf.Duration"
+            | "google.protobuf.FieldMask" => value.is_string(),
+            "google.protobuf.Value" => true,
+            "google.protobuf.Struct" | "google.protobuf.Any" | "google.protobuf.Empty" => {
+                value.is_object()
+            }
+            "google.protobuf.ListValue" => value.is_array(),
+            name if name.starts_with("google.protobuf.") && name.ends_with("Value") => {
+                let inner_kind = inner
+                    .get_field_by_name("value")
+                    .map(|f| f.kind())
+                    .unwrap_or(Kind::String);
+                return check_value(&inner_kind, value, path);
+            }
+            _ => return check_json(inner, value, path),
+        },
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(bad_request(
+            path,
+            format!("{value} is not a valid {}", kind_name(kind)),
+        ))
+    }
+}
+
+/// How the proto3 JSON mapping writes a value of `kind`, for error messages.
+fn kind_name(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Bool => "boolean (true or false)",
+        Kind::String => "string",
+        Kind::Bytes => "base64 string",
+        Kind::Double | Kind::Float => "number",
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
+            "integer (a number or a string of digits)"
+        }
+        Kind::Enum(_) => "enum name",
+        Kind::Message(_) => "JSON object",
+        _ => "integer",
+    }
+}
+
 /// The request message of `route` from the HTTP request.
 async fn request_message(
     route: &Route,
@@ -394,14 +557,15 @@ async fn request_message(
                 .map_err(|e| bad_request("body", format!("not JSON: {e}")))?
         };
         if body_field == "*" {
-            match value {
-                Value::Object(object) => json = object,
-                _ => return Err(bad_request("body", "must be a JSON object")),
+            check_json(&route.input, &value, "")?;
+            if let Value::Object(object) = value {
+                json = object;
             }
         } else {
             let field = field_of(&route.input, body_field)
                 .ok_or_else(|| bad_request(body_field, "no such field"))?;
             json.insert(field.json_name().to_owned(), value);
+            check_json(&route.input, &Value::Object(json.clone()), "")?;
         }
     } else if !body.is_empty() {
         return Err(bad_request("body", "this route takes no body"));
@@ -431,10 +595,10 @@ async fn transcode(
     route: &Route,
     vars: Vec<(String, String)>,
     request: Request<Body>,
-    proxy: Proxy,
+    proxy: Caller,
     max_bytes: usize,
 ) -> Result<Response<Body>, ApiError> {
-    if route.streaming {
+    if route.descriptor.is_client_streaming() {
         return transcode_stream(route, request, proxy, max_bytes).await;
     }
     let (parts, body) = request.into_parts();
@@ -450,6 +614,19 @@ async fn transcode(
         })?
         .to_bytes();
     let message = request_message(route, vars, parts.uri.query(), body).await?;
+    if route.descriptor.is_server_streaming() {
+        // One request, a stream of answers.
+        let answers = match call(route, &parts.headers, Body::from(frame(&message)), proxy).await? {
+            Ok(body) => body,
+            Err(refused) => return Ok(refused),
+        };
+        return Ok(stream_response(
+            route,
+            &parts.headers,
+            answers,
+            Default::default(),
+        ));
+    }
     let body = match call(route, &parts.headers, Body::from(frame(&message)), proxy).await? {
         Ok(body) => body,
         Err(refused) => return Ok(refused),
@@ -495,7 +672,7 @@ async fn call(
     route: &Route,
     headers: &http::HeaderMap,
     body: Body,
-    proxy: Proxy,
+    caller: Caller,
 ) -> Result<Result<tonic::body::Body, Response<Body>>, ApiError> {
     let mut call = Request::post(route.grpc_path.as_str())
         .header(http::header::CONTENT_TYPE, "application/grpc")
@@ -507,8 +684,13 @@ async fn call(
             call.headers_mut().insert(name, value.clone());
         }
     }
-    let Ok(response) = proxy.oneshot(call).await;
+    let service = tower::Layer::layer(
+        &sandbox06_runtime::deadline::DeadlineLayer::new(caller.timeout),
+        caller.proxy,
+    );
+    let Ok(response) = service.oneshot(call).await;
     let (head, body) = response.into_parts();
+    let body = tonic::body::Body::new(body);
     if let Some(status) = tonic::Status::from_header_map(&head.headers)
         && status.code() != tonic::Code::Ok
     {
@@ -541,7 +723,7 @@ fn error_line(status: &tonic::Status) -> Bytes {
 async fn transcode_stream(
     route: &Route,
     request: Request<Body>,
-    proxy: Proxy,
+    proxy: Caller,
     max_bytes: usize,
 ) -> Result<Response<Body>, ApiError> {
     use futures::StreamExt as _;
@@ -603,6 +785,61 @@ async fn transcode_stream(
         Ok(body) => body,
         Err(refused) => return Ok(refused),
     };
+    Ok(stream_response(route, &parts.headers, body, broken))
+}
+
+/// Whether the caller asked for Server-Sent Events (`Accept: text/event-stream`).
+fn wants_events(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/event-stream"))
+}
+
+/// One answer of a stream, or the error that ends it.
+enum Streamed {
+    Answer(Value),
+    Error(tonic::Status),
+}
+
+impl Streamed {
+    /// The NDJSON line.
+    fn line(&self) -> Bytes {
+        match self {
+            Streamed::Answer(json) => {
+                let mut text = json.to_string();
+                text.push('\n');
+                Bytes::from(text)
+            }
+            Streamed::Error(status) => error_line(status),
+        }
+    }
+
+    /// The Server-Sent Event: `data:` with the answer (its position as `id:`), or an `error`
+    /// event with the Status.
+    fn event(&self, index: usize) -> Bytes {
+        match self {
+            Streamed::Answer(json) => Bytes::from(format!("id: {index}\ndata: {json}\n\n")),
+            Streamed::Error(status) => {
+                let http = sandbox06_runtime::http::http_status(status.code());
+                let body = sandbox06_runtime::http::error_body(http, status);
+                Bytes::from(format!("event: error\ndata: {body}\n\n"))
+            }
+        }
+    }
+}
+
+/// The answers of a streaming call as they come, in order: NDJSON, one line each, or
+/// Server-Sent Events when the caller asks for them. An error after the first answer is the
+/// last line (or an `error` event); `broken` holds a request line that did not parse.
+fn stream_response(
+    route: &Route,
+    headers: &http::HeaderMap,
+    body: tonic::body::Body,
+    broken: std::sync::Arc<std::sync::Mutex<Option<ApiError>>>,
+) -> Response<Body> {
+    use futures::StreamExt as _;
     let output = route.output.clone();
     let answers = futures::stream::unfold(
         (body, BytesMut::new(), false),
@@ -613,8 +850,9 @@ async fn transcode_stream(
                 if finished {
                     return None;
                 }
+                let taken = || broken.lock().ok().and_then(|mut slot| slot.take());
                 loop {
-                    // A whole message in hand: its line.
+                    // A whole message in hand: its answer.
                     if pending.len() >= 5 {
                         let len =
                             u32::from_be_bytes([pending[1], pending[2], pending[3], pending[4]])
@@ -622,24 +860,18 @@ async fn transcode_stream(
                         if pending.len() >= 5 + len {
                             let mut message = pending.split_to(5 + len);
                             message.advance(5);
-                            let line =
-                                match DynamicMessage::decode(output.clone(), message.freeze()) {
-                                    Ok(answer) => answer
+                            let item = DynamicMessage::decode(output.clone(), message.freeze())
+                                .map_err(|e| tonic::Status::internal(e.to_string()))
+                                .and_then(|answer| {
+                                    answer
                                         .serialize_with_options(
                                             serde_json::value::Serializer,
                                             &SerializeOptions::new(),
                                         )
-                                        .map(|json| {
-                                            let mut text = json.to_string();
-                                            text.push('\n');
-                                            Bytes::from(text)
-                                        })
-                                        .unwrap_or_else(|e| {
-                                            error_line(&tonic::Status::internal(e.to_string()))
-                                        }),
-                                    Err(e) => error_line(&tonic::Status::internal(e.to_string())),
-                                };
-                            return Some((Ok::<_, std::io::Error>(line), (body, pending, false)));
+                                        .map_err(|e| tonic::Status::internal(e.to_string()))
+                                })
+                                .map_or_else(Streamed::Error, Streamed::Answer);
+                            return Some((item, (body, pending, false)));
                         }
                     }
                     match body.frame().await {
@@ -648,27 +880,25 @@ async fn transcode_stream(
                                 pending.extend_from_slice(data);
                             } else if let Some(trailers) = frame.trailers_ref() {
                                 let status = tonic::Status::from_header_map(trailers);
-                                let broken = broken.lock().ok().and_then(|mut slot| slot.take());
-                                let last = match (status, broken) {
+                                let last = match (status, taken()) {
                                     (Some(status), _) if status.code() != tonic::Code::Ok => {
-                                        Some(error_line(&status))
+                                        Some(status)
                                     }
-                                    (_, Some(error)) => {
-                                        Some(error_line(&tonic::Status::from(error)))
-                                    }
+                                    (_, Some(error)) => Some(tonic::Status::from(error)),
                                     _ => None,
                                 };
-                                return last.map(|line| (Ok(line), (body, pending, true)));
+                                return last.map(|status| {
+                                    (Streamed::Error(status), (body, pending, true))
+                                });
                             }
                         }
                         Some(Err(status)) => {
-                            return Some((Ok(error_line(&status)), (body, pending, true)));
+                            return Some((Streamed::Error(status), (body, pending, true)));
                         }
                         None => {
-                            let broken = broken.lock().ok().and_then(|mut slot| slot.take());
-                            return broken.map(|error| {
+                            return taken().map(|error| {
                                 (
-                                    Ok(error_line(&tonic::Status::from(error))),
+                                    Streamed::Error(tonic::Status::from(error)),
                                     (body, pending, true),
                                 )
                             });
@@ -678,16 +908,48 @@ async fn transcode_stream(
             }
         },
     );
-    let mut response = Response::new(Body::from_stream(answers));
-    response.headers_mut().insert(
+    let events = wants_events(headers);
+    let encoded = answers.enumerate().map(move |(index, item)| {
+        Ok::<_, std::io::Error>(if events {
+            item.event(index)
+        } else {
+            item.line()
+        })
+    });
+    let mut response = Response::new(Body::from_stream(encoded));
+    let content_type = if events {
+        "text/event-stream"
+    } else {
+        "application/x-ndjson"
+    };
+    let headers = response.headers_mut();
+    headers.insert(
         http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
+        HeaderValue::from_static(content_type),
     );
-    Ok(response)
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    response
 }
 
 /// One NDJSON request line as a gRPC frame.
 fn parse_line(input: &MessageDescriptor, text: &[u8], line: usize) -> Result<Bytes, ApiError> {
+    if let Ok(value) = serde_json::from_slice::<Value>(text) {
+        check_json(input, &value, "").map_err(|error| {
+            use tonic_types::StatusExt as _;
+            let status = tonic::Status::from(error);
+            let field = status
+                .get_details_bad_request()
+                .and_then(|details| details.field_violations.first().map(|v| v.field.clone()))
+                .unwrap_or_default();
+            bad_request(
+                &format!("line {line}: {field}"),
+                format!("line {line}: {}", status.message()),
+            )
+        })?;
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     let message = DynamicMessage::deserialize_with_options(
         input.clone(),
