@@ -137,12 +137,27 @@ fn conforms(document: &Value, schema: &Value, value: &Value, at: &str) -> Result
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         return conforms(document, resolve(document, reference), value, at);
     }
+    if let Some(options) = schema.get("anyOf").and_then(Value::as_array) {
+        let reasons: Vec<String> = options
+            .iter()
+            .filter_map(|option| conforms(document, option, value, at).err())
+            .collect();
+        return if reasons.len() < options.len() {
+            Ok(())
+        } else {
+            Err(reasons.join("; "))
+        };
+    }
     if let Some(names) = schema.get("enum").and_then(Value::as_array)
         && !names.contains(value)
     {
         return Err(format!("{at}: {value} is not one of {names:?}"));
     }
-    let kind = schema.get("type").and_then(Value::as_str);
+    // `["string", "null"]`: answers never carry null, so the first type is the one to check.
+    let kind = match schema.get("type") {
+        Some(Value::Array(kinds)) => kinds.first().and_then(Value::as_str),
+        other => other.and_then(Value::as_str),
+    };
     let fits = match (kind, value) {
         (None, _) => true,
         (Some("object"), Value::Object(_))
@@ -159,7 +174,9 @@ fn conforms(document: &Value, schema: &Value, value: &Value, at: &str) -> Result
     match value {
         Value::Object(object) => {
             let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties");
+            let additional = schema
+                .get("additionalProperties")
+                .filter(|a| **a != Value::Bool(false));
             for (key, item) in object {
                 match (properties.and_then(|p| p.get(key)), additional) {
                     (Some(inner), _) | (None, Some(inner)) => {

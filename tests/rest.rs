@@ -158,6 +158,38 @@ async fn errors_over_rest_are_the_status_with_its_http_code() {
             .unwrap_or_else(|| panic!("{bad}: no BadRequest in {body}"));
         assert_eq!(violations[0]["field"], field, "{bad}: {body}");
     }
+    // A query parameter is checked as a body field is: a field mask in the JSON form.
+    let (status, body) = get_as(
+        &h,
+        &format!("/v1/citizens/{}?read_mask=Full_Name", personas::HAPPY_PATH),
+        &h.token,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["details"][1]["fieldViolations"][0]["field"], "readMask",
+        "{body}"
+    );
+    // An integer out of its type's range is refused at the edge, naming the field; an enum by
+    // number is taken, as the proto3 JSON mapping allows.
+    let (status, body) = post_json(
+        &h,
+        "/v1/sso/tokens:issue",
+        &json!({"lifetimeSeconds": "-9223372036854775809"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["details"][1]["fieldViolations"][0]["field"], "lifetimeSeconds",
+        "{body}"
+    );
+    let (status, body) = post_json(
+        &h,
+        &format!("/v1/citizens/{}:verify", personas::HAPPY_PATH),
+        &json!({"fullName": "Nguyễn Văn Hùng", "sex": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     // Nobody has this well-formed number: 404.
     let (status, body) = get_as(&h, "/v1/citizens/001090999999", &h.token).await;
     assert_eq!(status, 404, "{body}");

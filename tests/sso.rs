@@ -386,6 +386,21 @@ async fn the_edge_refuses_missing_forged_and_expired_tokens() {
         (code, reason.as_str()),
         (Code::Unauthenticated, "TOKEN_EXPIRED")
     );
+    // The extremes of a lifetime are refused, naming the field.
+    for lifetime_seconds in [i64::MIN, i64::MAX, 86_401] {
+        let refused = sso
+            .issue_token(pb::IssueTokenRequest {
+                lifetime_seconds,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{lifetime_seconds}");
+        assert!(
+            refused.message().contains("lifetime_seconds"),
+            "{lifetime_seconds}: {refused:?}"
+        );
+    }
     let elsewhere = sso
         .issue_token(pb::IssueTokenRequest {
             scope: "citizen.verify".into(),

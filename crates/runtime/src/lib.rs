@@ -37,6 +37,7 @@ pub mod http2;
 pub mod limit;
 pub mod mask;
 pub mod metrics;
+pub mod panic;
 pub mod server;
 pub mod telemetry;
 pub mod token;

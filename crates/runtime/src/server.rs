@@ -33,6 +33,7 @@ use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
 use crate::limit::MessageLimitLayer;
+use crate::panic::CatchPanicLayer;
 use crate::telemetry::GrpcTraceLayer;
 
 /// `grpc.health.v1.Health`
@@ -249,6 +250,7 @@ impl ServerBuilder {
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .layer(DeadlineLayer::new(self.limits.request_timeout()))
             .layer(DecodeErrorLayer)
+            .layer(CatchPanicLayer)
             .service(routes.prepare());
         crate::connections::serve(listener, service, &self.limits, shutdown).await;
         tracing::info!(addr = ?local_addr, "grpc server stopped");

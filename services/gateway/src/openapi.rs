@@ -195,9 +195,11 @@ fn well_known(message: &MessageDescriptor) -> Option<Value> {
         "google.protobuf.Duration" => {
             json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$", "description": "Seconds with an `s` suffix, e.g. `1.5s`."})
         }
-        "google.protobuf.FieldMask" => {
-            json!({"type": "string", "description": "Comma-separated field paths in lowerCamelCase, e.g. `fullName,card.expiryDate`."})
-        }
+        "google.protobuf.FieldMask" => json!({
+            "type": "string",
+            "pattern": "^([a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*(,[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*)*)?$",
+            "description": "Comma-separated field paths in lowerCamelCase, e.g. `fullName,card.expiryDate`."
+        }),
         "google.protobuf.Struct" | "google.protobuf.Empty" => json!({"type": "object"}),
         "google.protobuf.ListValue" => json!({"type": "array"}),
         "google.protobuf.Value" => json!({}),
@@ -231,11 +233,12 @@ fn kind_schema(kind: &Kind) -> Value {
         Kind::Uint32 | Kind::Fixed32 => {
             json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
         }
+        // Answers write 64-bit integers as strings; requests may give numbers too.
         Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
-            json!({"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"})
+            json!({"type": ["string", "integer"], "format": "int64", "pattern": "^-?[0-9]+$"})
         }
         Kind::Uint64 | Kind::Fixed64 => {
-            json!({"type": "string", "format": "uint64", "pattern": "^[0-9]+$"})
+            json!({"type": ["string", "integer"], "format": "uint64", "pattern": "^[0-9]+$", "minimum": 0})
         }
         Kind::Bool => json!({"type": "boolean"}),
         Kind::String => json!({"type": "string"}),
@@ -246,9 +249,19 @@ fn kind_schema(kind: &Kind) -> Value {
     }
 }
 
-/// The schema of `field`, with its comment.
+/// The schema of `field` in a JSON body, with its comment: the proto3 JSON mapping takes `null`
+/// for any field (its default).
 fn field_schema(field: &FieldDescriptor) -> Value {
-    let mut schema = if field.is_map() {
+    let mut schema = nullable(value_schema(field));
+    if let (Some(text), Value::Object(object)) = (field_comment(field), &mut schema) {
+        object.insert("description".into(), Value::String(text));
+    }
+    schema
+}
+
+/// The schema of `field`'s value: a map, a list or one value.
+fn value_schema(field: &FieldDescriptor) -> Value {
+    if field.is_map() {
         let value = match field.kind() {
             Kind::Message(entry) => entry.map_entry_value_field().kind(),
             other => other,
@@ -258,23 +271,73 @@ fn field_schema(field: &FieldDescriptor) -> Value {
         json!({"type": "array", "items": kind_schema(&field.kind())})
     } else {
         kind_schema(&field.kind())
-    };
-    if let (Some(text), Value::Object(object)) = (field_comment(field), &mut schema) {
-        // Beside a `$ref`, a description is allowed in OpenAPI 3.1.
-        object.insert("description".into(), Value::String(text));
     }
-    schema
 }
 
+/// `schema`, or `null`.
+fn nullable(mut schema: Value) -> Value {
+    match schema.get("type").cloned() {
+        Some(Value::String(kind)) => {
+            schema["type"] = json!([kind, "null"]);
+            schema
+        }
+        Some(Value::Array(mut kinds)) => {
+            kinds.push(json!("null"));
+            schema["type"] = Value::Array(kinds);
+            schema
+        }
+        _ if schema.get("$ref").is_some() => json!({"anyOf": [schema, {"type": "null"}]}),
+        _ => schema,
+    }
+}
+
+/// Whether `field` is marked `(google.api.field_behavior) = REQUIRED`.
+fn is_required(field: &FieldDescriptor) -> bool {
+    const REQUIRED: i32 = 2;
+    let Some(extension) = field
+        .parent_pool()
+        .get_extension_by_name("google.api.field_behavior")
+    else {
+        return false;
+    };
+    let options = field.options();
+    if !options.has_extension(&extension) {
+        return false;
+    }
+    options
+        .get_extension(&extension)
+        .as_list()
+        .is_some_and(|list| list.iter().any(|v| v.as_enum_number() == Some(REQUIRED)))
+}
+
+/// The schema of a message: its fields but those in `skip`, no others (the proto3 JSON parser
+/// refuses unknown fields), the required ones listed.
 fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value {
     let mut properties = Map::new();
+    let mut required = Vec::new();
     for field in message.fields() {
         if skip.contains(field.name()) {
             continue;
         }
-        properties.insert(field.json_name().to_owned(), field_schema(&field));
+        let mut schema = field_schema(&field);
+        if is_required(&field) {
+            // Set, and not to its default.
+            required.push(Value::String(field.json_name().to_owned()));
+            schema = value_schema(&field);
+            if field.kind() == Kind::String && !field.is_list() {
+                schema["minLength"] = json!(1);
+            }
+            if let Some(text) = field_comment(&field) {
+                schema["description"] = Value::String(text);
+            }
+        }
+        properties.insert(field.json_name().to_owned(), schema);
     }
-    let mut schema = json!({"type": "object", "properties": properties});
+    let mut schema =
+        json!({"type": "object", "properties": properties, "additionalProperties": false});
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
     let mut description = message_comment(message).unwrap_or_default();
     for oneof in message.oneofs().filter(|o| !o.is_synthetic()) {
         let names: Vec<String> = oneof
@@ -306,7 +369,7 @@ fn enum_schema(e: &EnumDescriptor) -> Value {
         }
         description.push_str(&format!("- `{}`: {text}", value.name()));
     }
-    json!({"type": "string", "enum": names, "description": description})
+    json!({"type": ["string", "integer"], "enum": names, "description": description})
 }
 
 /// Every message and enum reachable from `roots`, schemas included, by full name.
@@ -723,8 +786,11 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
             let mut parameter = json!({
                 "name": path,
                 "in": "query",
-                "schema": field_schema(&field),
+                "schema": value_schema(&field),
             });
+            if is_required(&field) {
+                parameter["required"] = Value::Bool(true);
+            }
             if field.is_list() {
                 parameter["explode"] = Value::Bool(true);
             }
@@ -764,7 +830,7 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
         }
         op.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/x-ndjson": content}}),
+            json!({"required": false, "content": {"application/x-ndjson": content}}),
         );
     } else if let Some(body) = &route.body {
         let schema = if body == "*" {
@@ -793,9 +859,16 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
                 example_value(request, &route.input, body).cloned()
             }
         });
+        // An empty body is the message with every field at its default: needed only when a
+        // field the body carries is required.
+        let needed = body != "*"
+            || route
+                .input
+                .fields()
+                .any(|f| is_required(&f) && !top_bound.contains(f.name()));
         op.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/json": content}}),
+            json!({"required": needed, "content": {"application/json": content}}),
         );
     }
 
@@ -924,15 +997,15 @@ mod tests {
         let doc = document();
         let schemas = &doc["components"]["schemas"];
         let citizen = &schemas["sandbox06.citizen.v1.Citizen"]["properties"];
-        assert_eq!(citizen["fullName"]["type"], "string");
+        assert_eq!(citizen["fullName"]["type"], json!(["string", "null"]));
         assert_eq!(
-            citizen["dateOfBirth"]["$ref"],
+            citizen["dateOfBirth"]["anyOf"][0]["$ref"],
             "#/components/schemas/sandbox06.types.v1.Date"
         );
         let sex = &schemas["sandbox06.types.v1.Sex"];
         assert!(sex["enum"].as_array().unwrap().contains(&json!("SEX_MALE")));
         let index = &schemas["sandbox06.citizen.v1.MatchCitizensResponse"]["properties"]["index"];
-        assert_eq!(index["type"], "string");
+        assert_eq!(index["type"], json!(["string", "integer", "null"]));
         assert_eq!(index["format"], "int64");
         // Every reference resolves.
         let text = doc.to_string();

@@ -134,8 +134,17 @@ impl Route {
     /// The path variables when `path` is this route's.
     fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
         let mut path = path.strip_prefix('/')?;
-        if let Some(verb) = &self.verb {
-            path = path.strip_suffix(verb.as_str())?.strip_suffix(':')?;
+        match &self.verb {
+            Some(verb) => path = path.strip_suffix(verb.as_str())?.strip_suffix(':')?,
+            // A custom verb (`:verify`) at the end is another route's.
+            None if path
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':')) =>
+            {
+                return None;
+            }
+            None => {}
         }
         let parts: Vec<&str> = path.split('/').collect();
         let mut vars = Vec::new();
@@ -447,38 +456,76 @@ fn check_json(message: &MessageDescriptor, value: &Value, at: &str) -> Result<()
     Ok(())
 }
 
-/// Whether one JSON value fits a field of `kind` in the proto3 JSON mapping.
-fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
-    let integral = |value: &Value| match value {
-        Value::Number(n) => {
-            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
+/// The integer a JSON number or string of digits stands for, if it is one.
+fn integer_of(value: &Value) -> Option<i128> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .or_else(|| {
+                // 1e3 is an integer too; beyond 2^63 a float is not exact, and out of range.
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                    .map(|f| f as i128)
+            }),
         Value::String(text) => {
             let digits = text.strip_prefix('-').unwrap_or(text);
-            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            text.parse::<i128>().ok()
         }
-        _ => false,
-    };
+        _ => None,
+    }
+}
+
+/// The range of an integer kind.
+fn integer_range(kind: &Kind) -> Option<(i128, i128)> {
+    Some(match kind {
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => (i32::MIN.into(), i32::MAX.into()),
+        Kind::Uint32 | Kind::Fixed32 => (0, u32::MAX.into()),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => (i64::MIN.into(), i64::MAX.into()),
+        Kind::Uint64 | Kind::Fixed64 => (0, u64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// Whether `text` is a field mask in the JSON form: lowerCamelCase paths, comma-separated.
+fn is_field_mask(text: &str) -> bool {
+    text.is_empty()
+        || text.split(',').all(|path| {
+            path.split('.').all(|name| {
+                name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        })
+}
+
+/// Whether one JSON value fits a field of `kind` in the proto3 JSON mapping.
+fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
+    if let Some((low, high)) = integer_range(kind) {
+        return match integer_of(value) {
+            Some(n) if (low..=high).contains(&n) => Ok(()),
+            Some(_) => Err(bad_request(
+                path,
+                format!("{value} is out of range: {low} to {high}"),
+            )),
+            None => Err(bad_request(
+                path,
+                format!("{value} is not a valid {}", kind_name(kind)),
+            )),
+        };
+    }
     let fits = match kind {
         Kind::Bool => value.is_boolean(),
-        Kind::String => value.is_string(),
-        Kind::Bytes => value.is_string(),
+        Kind::String | Kind::Bytes => value.is_string(),
         Kind::Double | Kind::Float => {
             value.is_number()
                 || value.as_str().is_some_and(|text| {
                     matches!(text, "NaN" | "Infinity" | "-Infinity") || text.parse::<f64>().is_ok()
                 })
         }
-        Kind::Int32
-        | Kind::Sint32
-        | Kind::Sfixed32
-        | Kind::Uint32
-        | Kind::Fixed32
-        | Kind::Int64
-        | Kind::Sint64
-        | Kind::Sfixed64
-        | Kind::Uint64
-        | Kind::Fixed64 => integral(value),
         Kind::Enum(e) => match value {
             Value::String(name) => {
                 if e.get_value_by_name(name).is_none() {
@@ -494,12 +541,23 @@ fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
                 }
                 true
             }
-            other => integral(other),
+            other => integer_of(other).is_some_and(|n| i32::try_from(n).is_ok()),
         },
         Kind::Message(inner) => match inner.full_name() {
-            "google.protobuf.Timestamp"
-            | "google.protobuf.Duration"
-            | "google.protobuf.FieldMask" => value.is_string(),
+            "google.protobuf.FieldMask" => {
+                if let Some(text) = value.as_str()
+                    && !is_field_mask(text)
+                {
+                    return Err(bad_request(
+                        path,
+                        format!(
+                            "{text:?} is not a field mask: comma-separated lowerCamelCase paths such as \"fullName,card.expiryDate\""
+                        ),
+                    ));
+                }
+                value.is_string()
+            }
+            "google.protobuf.Timestamp" | "google.protobuf.Duration" => value.is_string(),
             "google.protobuf.Value" => true,
             "google.protobuf.Struct" | "google.protobuf.Any" | "google.protobuf.Empty" => {
                 value.is_object()
@@ -514,6 +572,7 @@ fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
             }
             _ => return check_json(inner, value, path),
         },
+        _ => true,
     };
     if fits {
         Ok(())
@@ -583,12 +642,11 @@ async fn request_message(
             set_text(&mut json, &route.input, &name, &value)?;
         }
     }
-    DynamicMessage::deserialize_with_options(
-        route.input.clone(),
-        Value::Object(json),
-        &DeserializeOptions::new(),
-    )
-    .map_err(|e| bad_request("body", e.to_string()))
+    // Path variables and query parameters are checked as the body was.
+    let json = Value::Object(json);
+    check_json(&route.input, &json, "")?;
+    DynamicMessage::deserialize_with_options(route.input.clone(), json, &DeserializeOptions::new())
+        .map_err(|e| bad_request("body", e.to_string()))
 }
 
 async fn transcode(

@@ -385,7 +385,7 @@ fn print_banner(suite: &Suite, ready_in: Duration) {
         edge.to_string()
     };
     out.push_str(&format!(
-        "\n  try\n    grpcurl -plaintext {host} list\n    TOKEN=$(sandbox06 token --client demo-hospital)\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    curl http://{host}/.well-known/openid-configuration\n    sandbox06 qr 058090001234\n\n  ctrl-c stops\n"
+        "\n  try\n    grpcurl -plaintext {host} list\n    TOKEN=$(sandbox06 token --client demo-hospital)\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    curl -H \"authorization: Bearer $TOKEN\" http://{host}/v1/citizens/001091012345\n    curl http://{host}/.well-known/openid-configuration\n    sandbox06 qr 058090001234\n\n  the REST API, browsable: http://{host}/docs (OpenAPI: http://{host}/openapi.json)\n\n  ctrl-c stops\n"
     ));
     // The banner is a courtesy: a closed standard output must not stop the suite.
     let _ = emit(out);

@@ -204,7 +204,7 @@ impl SsoService for SsoApi {
         let limit = i64::try_from(MAX_ISSUED_LIFETIME.as_secs()).unwrap_or(i64::MAX);
         let lifetime = match request.lifetime_seconds {
             0 => i64::try_from(self.provider.lifetimes.access_token.as_secs()).unwrap_or(0),
-            seconds if seconds.abs() <= limit => seconds,
+            seconds if seconds.unsigned_abs() <= limit.unsigned_abs() => seconds,
             _ => {
                 return Err(ApiError::invalid_field(
                     Reason::InvalidArgument,
