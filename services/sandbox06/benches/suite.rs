@@ -261,12 +261,18 @@ async fn sso_benchmarks(rounds: usize, requests: usize, tokens: usize) {
         "GetCitizen via the edge, tokens enforced vs not: {with:.0} req/s vs {without:.0} req/s ({:.0}%)",
         100.0 * with / without
     );
-    // The same call over REST/JSON and over gRPC, through the same edge, alternating.
-    get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), 2_000).await; // warm-up
-    let (mut rest, mut grpc) = (Vec::new(), Vec::new());
+    // The same call over REST/JSON, gRPC-Web and gRPC, through the same edge, alternating.
+    get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), 2_000, false).await; // warm-up
+    get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), 2_000, true).await;
+    let (mut rest, mut web, mut grpc) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(3) {
         rest.push(
-            get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), requests).await,
+            get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), requests, false)
+                .await,
+        );
+        web.push(
+            get_citizen_rest_round(on.edge, on.token.clone(), Arc::clone(&ids), requests, true)
+                .await,
         );
         grpc.push(
             get_citizen_round(on.edge, on.token.as_deref(), Arc::clone(&ids), requests, 32)
@@ -274,35 +280,55 @@ async fn sso_benchmarks(rounds: usize, requests: usize, tokens: usize) {
                 .0,
         );
     }
-    let (rest, grpc) = (median(rest), median(grpc));
+    let (rest, web, grpc) = (median(rest), median(web), median(grpc));
     println!(
         "GetCitizen via the edge, REST/JSON vs gRPC: {rest:.0} req/s vs {grpc:.0} req/s ({:.0}%)",
         100.0 * rest / grpc
     );
+    println!(
+        "GetCitizen via the edge, gRPC-Web (HTTP/1.1) vs gRPC: {web:.0} req/s vs {grpc:.0} req/s ({:.0}%)",
+        100.0 * web / grpc
+    );
 }
 
-/// `requests` GetCitizen calls over REST/JSON (`GET /v1/citizens/{id}`) from 32 tasks over
-/// pooled HTTP/1.1 connections: requests per second.
+/// `requests` GetCitizen calls from 32 tasks over pooled HTTP/1.1 connections, as REST/JSON
+/// (`GET /v1/citizens/{id}`) or, with `web`, as gRPC-Web (binary): requests per second.
 async fn get_citizen_rest_round(
     edge: u16,
     token: Option<String>,
     ids: Arc<Vec<String>>,
     requests: usize,
+    web: bool,
 ) -> f64 {
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     per_second(requests, move |http| {
         let (token, ids, counter) = (token.clone(), Arc::clone(&ids), Arc::clone(&counter));
         async move {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let mut request = http::Request::get(format!(
-                "http://127.0.0.1:{edge}/v1/citizens/{}",
-                ids[n % ids.len()]
-            ));
+            let id = &ids[n % ids.len()];
+            let (mut request, body) = if web {
+                // One frame: GetCitizenRequest { citizen_id } (field 1, 12 bytes).
+                let mut frame = String::from("\0\0\0\0\x0e\x0a\x0c");
+                frame.push_str(id);
+                let request = http::Request::post(format!(
+                    "http://127.0.0.1:{edge}/sandbox06.citizen.v1.CitizenService/GetCitizen"
+                ))
+                .header("content-type", "application/grpc-web+proto");
+                (request, frame)
+            } else {
+                let request =
+                    http::Request::get(format!("http://127.0.0.1:{edge}/v1/citizens/{id}"));
+                (request, String::new())
+            };
             if let Some(token) = &token {
                 request = request.header("authorization", format!("Bearer {token}"));
             }
-            let (status, _, _) = http_call(&http, request.body(String::new()).unwrap()).await;
+            let (status, _, answer) = http_call(&http, request.body(body).unwrap()).await;
             assert_eq!(status, http::StatusCode::OK);
+            if web {
+                let text = String::from_utf8_lossy(&answer);
+                assert!(text.contains("grpc-status:0"), "{text}");
+            }
         }
     })
     .await
