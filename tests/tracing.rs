@@ -22,6 +22,7 @@ const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const MATCH_TRACE_ID: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 const SERVICES_TRACE_ID: &str = "6df92f3577b34da6a3ce929d0e0e4738";
 const HTTP_TRACE_ID: &str = "7ef92f3577b34da6a3ce929d0e0e4739";
+const REST_TRACE_ID: &str = "8af92f3577b34da6a3ce929d0e0e473a";
 
 /// Keeps every exported span with the resource it was exported under, as a collector would.
 #[derive(Clone, Debug, Default)]
@@ -180,6 +181,74 @@ async fn an_http_request_is_traced_under_its_component() {
         attribute(&http_span.1, "http.response.status_code").as_deref(),
         Some("200")
     );
+}
+
+#[tokio::test]
+async fn a_rest_call_is_traced_through_every_hop_under_its_route_template() {
+    let (provider, collector) = telemetry();
+    let h = start().await;
+    let request = http::Request::get(format!("/v1/citizens/{}", personas::HAPPY_PATH))
+        .header("authorization", format!("Bearer {}", h.token))
+        .header(
+            "traceparent",
+            format!("00-{REST_TRACE_ID}-00f067aa0ba902b7-01"),
+        )
+        .body(String::new())
+        .unwrap();
+    let (status, body) = sandbox06_testkit::http1(h.suite.edge, request).await;
+    assert_eq!(status, http::StatusCode::OK, "{body}");
+    h.suite.stop().await.unwrap();
+    provider.force_flush().unwrap();
+
+    let spans = collector.trace(REST_TRACE_ID);
+    // The edge's HTTP span names the route by its template, not by the ID number in the path.
+    let http_span = spans
+        .iter()
+        .find(|(_, span)| attribute(span, "http.route").is_some())
+        .unwrap_or_else(|| panic!("no http span in {spans:#?}"));
+    assert_eq!(
+        attribute(&http_span.1, "http.route").as_deref(),
+        Some("/v1/citizens/{citizen_id}")
+    );
+    for (_, span) in &spans {
+        for (key, value) in span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.as_str(), kv.value.to_string()))
+        {
+            assert!(
+                !value.contains(personas::HAPPY_PATH),
+                "{key} of {} carries the ID number: {value}",
+                span.name
+            );
+        }
+    }
+    // The gRPC hops beneath it: the edge's, the citizen service's, the population database's,
+    // each a child of another span of the trace.
+    let services: Vec<String> = spans
+        .iter()
+        .filter_map(|(resource, span)| {
+            attribute(span, "rpc.service").map(|_| resource_attribute(resource, "service.name"))
+        })
+        .collect();
+    for component in ["gateway", "citizen", "population-db"] {
+        assert!(
+            services.iter().any(|s| s == component),
+            "{component} missing from {services:?}"
+        );
+    }
+    let ids: Vec<_> = spans
+        .iter()
+        .map(|(_, s)| s.span_context.span_id())
+        .collect();
+    for (_, s) in &spans {
+        let parent = s.parent_span_id;
+        assert!(
+            ids.contains(&parent) || format!("{parent}") == "00f067aa0ba902b7",
+            "{} has a foreign parent",
+            s.name
+        );
+    }
 }
 
 #[tokio::test]

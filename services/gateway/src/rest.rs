@@ -52,6 +52,9 @@ pub(crate) enum Segment {
 #[derive(Clone, Debug)]
 pub(crate) struct Route {
     pub(crate) method: Method,
+    /// The path template as written in the rule, e.g. `/v1/citizens/{citizen_id}:verify`: the
+    /// `http.route` of its spans (never the path, which may carry personal data).
+    pub(crate) template: String,
     pub(crate) segments: Vec<Segment>,
     pub(crate) verb: Option<String>,
     /// `*` for the whole message, a field name for one field, `None` for no body.
@@ -217,6 +220,7 @@ impl RestTable {
                 };
                 routes.push(Route {
                     method: http_method,
+                    template: template.clone(),
                     segments,
                     verb,
                     body: text("body"),
@@ -321,6 +325,7 @@ where
             match table.find(request.method(), &path) {
                 Found::Route(route, vars) => {
                     let route = route.clone();
+                    sandbox06_runtime::http::record_http_route(&route.template);
                     Ok(transcode(&route, vars, request, proxy, max_bytes)
                         .await
                         .unwrap_or_else(|error| status_response(&tonic::Status::from(error))))
@@ -742,6 +747,11 @@ async fn call(
             call.headers_mut().insert(name, value.clone());
         }
     }
+    // The call is a child of this request's HTTP span (itself the caller's child).
+    sandbox06_runtime::telemetry::inject_span_context(
+        &tracing::Span::current(),
+        call.headers_mut(),
+    );
     let service = tower::Layer::layer(
         &sandbox06_runtime::deadline::DeadlineLayer::new(caller.timeout),
         caller.proxy,
