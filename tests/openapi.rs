@@ -356,6 +356,66 @@ async fn every_operation_answers_its_examples_as_grpc_does_in_the_documented_sha
 }
 
 #[tokio::test]
+async fn an_openapi_3_1_parser_reads_every_operation_and_resolves_every_reference() {
+    let h = start().await;
+    let raw = document_of(&h, None).await;
+    let text = raw.to_string();
+    let spec =
+        oas3::from_json(&text).unwrap_or_else(|e| panic!("not an OpenAPI 3.1 document: {e}"));
+    let version = spec.validate_version().unwrap();
+    assert_eq!((version.major, version.minor), (3, 1));
+    let operations: Vec<_> = spec.operations().collect();
+    assert_eq!(operations.len(), 8);
+    let mut ids = HashSet::new();
+    for (path, method, operation) in operations {
+        let at = format!("{method} {path}");
+        let id = operation
+            .operation_id
+            .clone()
+            .unwrap_or_else(|| panic!("{at}: no operationId"));
+        assert!(ids.insert(id), "{at}: operationId used twice");
+        let raw_op = &raw["paths"][&path][method.as_str().to_ascii_lowercase()];
+        // Every parameter, body, answer and schema resolves.
+        let parameters = operation.parameters(&spec).unwrap();
+        assert_eq!(
+            parameters.len(),
+            raw_op["parameters"].as_array().map_or(0, Vec::len),
+            "{at}"
+        );
+        for parameter in &parameters {
+            if parameter.location == oas3::spec::ParameterIn::Path {
+                assert!(
+                    path.contains(&format!("{{{}}}", parameter.name)),
+                    "{at}: {}",
+                    parameter.name
+                );
+            }
+        }
+        if let Some(body) = operation.request_body(&spec).unwrap() {
+            for (media, content) in &body.content {
+                content
+                    .schema(&spec)
+                    .unwrap_or_else(|e| panic!("{at} {media}: {e}"));
+            }
+        }
+        let responses = operation.responses(&spec);
+        assert_eq!(
+            responses.len(),
+            raw_op["responses"].as_object().unwrap().len(),
+            "{at}: a response does not resolve"
+        );
+        for (code, response) in &responses {
+            for (media, content) in &response.content {
+                let schema = content
+                    .schema(&spec)
+                    .unwrap_or_else(|e| panic!("{at} {code} {media}: {e}"));
+                assert!(schema.is_some(), "{at} {code} {media}: no schema");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_document_describes_errors_scopes_and_the_sign_on() {
     let h = start().await;
     let document = document_of(&h, Some("sandbox.example:8080")).await;

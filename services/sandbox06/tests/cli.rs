@@ -122,6 +122,33 @@ fn personas_lists_every_persona() {
 }
 
 #[test]
+fn openapi_writes_the_document_of_every_routed_rpc() {
+    let (ok, stdout, stderr) = sandbox06(&["openapi", "--server", "http://sandbox.example:4606"]);
+    assert!(ok, "{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["servers"][0]["url"], "http://sandbox.example:4606");
+    assert_eq!(document["paths"].as_object().unwrap().len(), 8);
+    // To a file, with the edge's listen address as the default server.
+    let dir = std::env::temp_dir().join(format!("sandbox06-openapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("openapi.json");
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--listen",
+        "127.0.0.1:4999",
+        "openapi",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.is_empty());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(written["servers"][0]["url"], "http://127.0.0.1:4999");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn health_fails_when_nothing_listens() {
     let (ok, _, stderr) = sandbox06(&["health", "--addr", "127.0.0.1:1"]);
     assert!(!ok);
