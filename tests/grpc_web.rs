@@ -215,16 +215,24 @@ async fn only_configured_origins_may_call_from_a_page() {
         body["error"]["details"][0]["metadata"]["origin"],
         "http://localhost:5173"
     );
-    // A page of a refused origin gets its answer without CORS headers (the browser keeps it
-    // from the page); a page of an allowed one gets them.
-    let plain = client
-        .get(&url)
+    // A page of a refused origin may not make the call at all, even one a browser sends without
+    // a preflight (a form's POST); a page of an allowed one gets its answer with CORS headers.
+    let forged = client
+        .post(format!("http://{}/v1/sso/keys:rotate", h.suite.edge))
         .header("origin", "https://evil.example")
+        .header("content-type", "text/plain")
         .bearer_auth(&h.token)
+        .body("{}")
         .send()
         .await
         .unwrap();
-    assert!(plain.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(
+        forged
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
     let listed = client
         .get(&url)
         .header("origin", "https://portal.example")

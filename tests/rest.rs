@@ -327,6 +327,62 @@ async fn match_citizens_streams_over_ndjson_in_order() {
 }
 
 #[tokio::test]
+async fn a_match_whose_first_line_is_no_record_or_whose_body_is_too_large_fails_plainly() {
+    // A small size limit, so that the records before it are few.
+    let h = sandbox06_testkit::start_with(&sandbox06_testkit::test_config_with(
+        Figment::new().merge(Serialized::default("limits.max_request_bytes", 64 * 1024)),
+    ))
+    .await;
+    // The first record decides the status: no record, a 400 naming the line and the field.
+    let (status, body) = answer(
+        http()
+            .post(url(&h, "/v1/citizens:match"))
+            .bearer_auth(&h.token)
+            .body("\n{\"noSuchField\":1}\n")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["details"][1]["fieldViolations"][0]["field"], "line 2: noSuchField",
+        "{body}"
+    );
+    // A body streamed past the size limit (no length given) does not end as if the records so
+    // far were the whole batch: the last line says why.
+    let line = format!(
+        "{}\n",
+        json!({"recordKey": "k", "citizenId": personas::HAPPY_PATH, "fullName": "Nguyễn Văn Hùng"})
+    );
+    let chunk = bytes::Bytes::from(line.repeat(100));
+    let chunks = (256 * 1024) / chunk.len() + 1;
+    let stream = futures::stream::iter(
+        (0..chunks).map(move |_| Ok::<_, std::io::Error>(http_body::Frame::data(chunk.clone()))),
+    );
+    let request = http::Request::post(url(&h, "/v1/citizens:match"))
+        .header("authorization", format!("Bearer {}", h.token))
+        .header("content-type", "application/x-ndjson")
+        .body(http_body_util::StreamBody::new(stream))
+        .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let response = client.request(request).await.unwrap();
+    let text = {
+        use http_body_util::BodyExt as _;
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last["error"]["details"][0]["reason"],
+        "REQUEST_TOO_LARGE",
+        "{}",
+        &text[text.len().saturating_sub(400)..]
+    );
+}
+
+#[tokio::test]
 async fn match_results_come_as_server_sent_events_when_asked() {
     let h = start().await;
     let records = [
@@ -392,7 +448,7 @@ async fn match_results_come_as_server_sent_events_when_asked() {
         lines,
         events.into_iter().map(|(_, e)| e).collect::<Vec<_>>()
     );
-    // A stream that fails after its first answer ends with an error event.
+    // A stream that fails after its first answer ends with a status event.
     let broken = http()
         .post(url(&h, "/v1/citizens:match"))
         .bearer_auth(&h.token)
@@ -409,7 +465,7 @@ async fn match_results_come_as_server_sent_events_when_asked() {
         .filter(|e| !e.trim().is_empty())
         .last()
         .unwrap();
-    assert!(last.starts_with("event: error\n"), "{broken}");
+    assert!(last.starts_with("event: status\n"), "{broken}");
     let data: Value =
         serde_json::from_str(last.lines().nth(1).unwrap().strip_prefix("data: ").unwrap()).unwrap();
     assert_eq!(data["error"]["status"], "INVALID_ARGUMENT", "{broken}");

@@ -2,8 +2,10 @@
 //! call, the answer to their preflight, and the headers a page may read from an answer
 //! (`grpc-status` and `grpc-message` among them, which a gRPC-Web client reads).
 //!
-//! Origins are listed exactly (`https://portal.example`), with any port (`http://localhost:*`),
-//! or all of them (`*`). A page on the server's own origin is always allowed. Paths under a
+//! Origins are listed exactly (`https://portal.example`, `null` for pages from files), with any
+//! port (`http://localhost:*`), or all of them (`*`). A page on the server's own origin is
+//! always allowed. A request from any other page is refused (`ORIGIN_NOT_ALLOWED`), preflight or
+//! not: browsers send some cross-origin requests (a form's POST) without asking first. Paths under a
 //! skipped prefix keep the CORS policy of whatever serves them (the single sign-on's endpoints
 //! answer their own).
 
@@ -70,15 +72,23 @@ impl CorsPolicy {
                 if origin == "*" {
                     return Ok(Pattern::Any);
                 }
+                // Pages from files and sandboxed frames send the origin "null".
+                if origin == "null" {
+                    return Ok(Pattern::Exact("null".to_owned()));
+                }
                 let (scheme, rest) = origin
                     .split_once("://")
                     .ok_or_else(|| OriginError(origin.to_owned()))?;
+                let host = rest.strip_suffix(":*").unwrap_or(rest);
                 if !matches!(scheme, "http" | "https")
-                    || rest.is_empty()
-                    || rest.contains(['/', '?', '#', ' ', '@'])
+                    || host.is_empty()
+                    || host.contains(['/', '?', '#', ' ', '@', '*'])
                 {
                     return Err(OriginError(origin.to_owned()));
                 }
+                // Browsers leave the scheme's default port out of the origin they send.
+                let default_port = if scheme == "https" { ":443" } else { ":80" };
+                let origin = origin.strip_suffix(default_port).unwrap_or(origin);
                 Ok(match origin.strip_suffix(":*") {
                     Some(host) => Pattern::AnyPort(host.to_ascii_lowercase()),
                     None => Pattern::Exact(origin.to_ascii_lowercase()),
@@ -170,6 +180,20 @@ fn allow(headers: &mut HeaderMap, origin: &HeaderValue) {
     headers.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
+/// The answer to a page of an origin that may not call.
+fn refused(origin: &HeaderValue) -> Response<Body> {
+    let text = String::from_utf8_lossy(origin.as_bytes()).into_owned();
+    crate::http::error_response(
+        ApiError::new(
+            Reason::OriginNotAllowed,
+            format!(
+                "pages at {text} may not call this server; add the origin to gateway.cors.allowed_origins"
+            ),
+        )
+        .with_metadata("origin", text),
+    )
+}
+
 impl<S, B> Service<Request<B>> for Cors<S>
 where
     S: Service<Request<B>, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
@@ -233,32 +257,27 @@ where
                 );
                 response
             } else {
-                let text = String::from_utf8_lossy(origin.as_bytes()).into_owned();
-                crate::http::error_response(
-                    ApiError::new(
-                        Reason::OriginNotAllowed,
-                        format!(
-                            "pages at {text} may not call this server; add the origin to gateway.cors.allowed_origins"
-                        ),
-                    )
-                    .with_metadata("origin", text),
-                )
+                refused(&origin)
             };
+            return Box::pin(async move { Ok(response) });
+        }
+        if !allowed {
+            // A page of another origin may not make the call at all: a browser sends some
+            // requests (a form's POST, a plain-text body) without asking first.
+            let response = refused(&origin);
             return Box::pin(async move { Ok(response) });
         }
         Box::pin(async move {
             let Ok(mut response) = inner.oneshot(request).await;
-            if allowed {
-                let headers = response.headers_mut();
-                // An answer that set its own policy keeps it.
-                if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
-                    allow(headers, &origin);
-                    set(
-                        headers,
-                        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                        HeaderValue::from_static(EXPOSED),
-                    );
-                }
+            let headers = response.headers_mut();
+            // An answer that set its own policy keeps it.
+            if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+                allow(headers, &origin);
+                set(
+                    headers,
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    HeaderValue::from_static(EXPOSED),
+                );
             }
             Ok(response)
         })
@@ -295,7 +314,16 @@ mod tests {
                 .unwrap()
                 .allows("http://localhost:1", None)
         );
-        for bad in ["portal.example", "ftp://x", "https://x/path", "https://"] {
+        let ports = CorsPolicy::new(&["https://portal.example:443", "null"]).unwrap();
+        assert!(ports.allows("https://portal.example", None));
+        assert!(ports.allows("null", None));
+        for bad in [
+            "portal.example",
+            "ftp://x",
+            "https://x/path",
+            "https://",
+            "https://*.example.com",
+        ] {
             assert_eq!(
                 CorsPolicy::new(&[bad]).unwrap_err(),
                 OriginError(bad.to_owned())

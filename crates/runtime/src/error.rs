@@ -181,7 +181,7 @@ impl ErrorReason for Reason {
                 "An HTTP route exists at this path, but not for this method (HTTP 405, with `Allow`); `metadata.allowed` names the methods it takes."
             }
             Reason::OriginNotAllowed => {
-                "A browser's cross-origin preflight (CORS) comes from a page whose origin the edge does not allow (HTTP 403): `gateway.cors.allowed_origins` lists those it does, by default pages on `localhost`, `127.0.0.1` and `[::1]`; `metadata.origin` names it."
+                "A browser's request or preflight comes from a page of another origin that the edge does not allow (CORS; HTTP 403): `gateway.cors.allowed_origins` lists those it does, by default pages on `localhost`, `127.0.0.1` and `[::1]`; `metadata.origin` names it."
             }
             Reason::DeadlineExceeded => {
                 "No answer within the call's deadline: the caller's `grpc-timeout`, or the server's `limits.request_timeout_seconds` (30 s by default), whichever is shorter."

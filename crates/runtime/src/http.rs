@@ -49,12 +49,29 @@ pub fn is_grpc<B>(request: &Request<B>) -> bool {
         .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
 }
 
-/// Whether `request` is a gRPC-Web call (`application/grpc-web`, `+proto`, `-text`...).
+/// The gRPC-Web content types: binary and base64 text, each with or without `+proto`.
+pub const GRPC_WEB_TYPES: [&str; 4] = [
+    "application/grpc-web",
+    "application/grpc-web+proto",
+    "application/grpc-web-text",
+    "application/grpc-web-text+proto",
+];
+
+/// Whether `request` says it is gRPC-Web (`application/grpc-web...`), supported or not.
 pub fn is_grpc_web<B>(request: &Request<B>) -> bool {
     request
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc-web"))
+}
+
+/// Whether `request` is gRPC-Web in a content type this server reads ([`GRPC_WEB_TYPES`]).
+fn is_supported_grpc_web<B>(request: &Request<B>) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| GRPC_WEB_TYPES.contains(&value.trim()))
 }
 
 /// The standard HTTP status of a gRPC code (the mapping Google APIs use).
@@ -275,6 +292,21 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        if is_grpc_web(&request) && !is_supported_grpc_web(&request) {
+            // `+json` and the like: a clear refusal rather than a gRPC answer the client
+            // cannot read.
+            let response = json_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &error_body(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    &Status::from(ApiError::new(
+                        Reason::InvalidArgument,
+                        format!("gRPC-Web is read as {}", GRPC_WEB_TYPES.join(", ")),
+                    )),
+                ),
+            );
+            return Box::pin(async move { Ok(response) });
+        }
         if is_grpc_web(&request) {
             // gRPC-Web (binary or base64 text), as browsers send it over HTTP/1.1 or HTTP/2:
             // translated to gRPC for the same services, the trailers put back into the body.
@@ -512,10 +544,10 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// The error of a request body cut at the limit.
+/// The error of a request body cut at the limit (`limits.max_request_bytes`).
 #[derive(Debug, thiserror::Error)]
 #[error("request body is above the limit")]
-struct BodyTooLarge;
+pub struct BodyTooLarge;
 
 impl http_body::Body for LimitedBody {
     type Data = Bytes;

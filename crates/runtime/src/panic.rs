@@ -37,7 +37,8 @@ fn internal(payload: &(dyn std::any::Any + Send)) -> Response<tonic::body::Body>
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default();
-    tracing::error!(panic = %what, "a call panicked; answered INTERNAL");
+    // A panic message may quote the input: ID numbers in it are masked.
+    tracing::error!(panic = %crate::mask::path(&what), "a call panicked; answered INTERNAL");
     tonic::Status::from(ApiError::new(
         Reason::Internal,
         "the service failed while handling this call (a bug in sandbox06)",

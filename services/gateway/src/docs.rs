@@ -23,12 +23,15 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'u
 
 /// The base URL a caller reached the edge at, from `Host` (and `X-Forwarded-Proto` behind a
 /// proxy); the default edge address without one.
-fn base_url(headers: &HeaderMap) -> String {
+fn base_url(headers: &HeaderMap, uri: &http::Uri) -> String {
+    // `Host` over HTTP/1.1, the request's authority over HTTP/2; only a plain host and port.
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '"', '\\']))
-        .unwrap_or("127.0.0.1:4606");
+        .and_then(|h| h.parse::<http::uri::Authority>().ok())
+        .or_else(|| uri.authority().cloned())
+        .filter(|a| !a.as_str().contains('@'))
+        .map_or_else(|| "127.0.0.1:4606".to_owned(), |a| a.as_str().to_owned());
     let scheme = match headers
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
@@ -59,11 +62,16 @@ pub(crate) fn router(document: ApiDocument) -> Router {
     Router::new()
         .route(
             DOCUMENT_PATH,
-            get(move |headers: HeaderMap| {
+            get(move |uri: http::Uri, headers: HeaderMap| {
                 let document = Arc::clone(&document);
                 async move {
-                    let body = document.for_server(&base_url(&headers)).to_string();
+                    let body = document.for_server(&base_url(&headers, &uri)).to_string();
                     let mut response = with_type(body, "application/json");
+                    // The server named depends on the address the caller used.
+                    response.headers_mut().insert(
+                        header::VARY,
+                        HeaderValue::from_static("host, x-forwarded-proto"),
+                    );
                     response.headers_mut().insert(
                         header::ACCESS_CONTROL_ALLOW_ORIGIN,
                         HeaderValue::from_static("*"),
@@ -126,13 +134,19 @@ mod tests {
 
     #[test]
     fn the_base_url_follows_the_host_the_caller_used() {
+        let none = http::Uri::from_static("/openapi.json");
         let mut headers = HeaderMap::new();
-        assert_eq!(base_url(&headers), "http://127.0.0.1:4606");
+        assert_eq!(base_url(&headers, &none), "http://127.0.0.1:4606");
+        // HTTP/2: no Host, the authority of the request.
+        let h2 = http::Uri::from_static("http://sandbox.example:4606/openapi.json");
+        assert_eq!(base_url(&headers, &h2), "http://sandbox.example:4606");
         headers.insert(header::HOST, HeaderValue::from_static("localhost:9000"));
-        assert_eq!(base_url(&headers), "http://localhost:9000");
+        assert_eq!(base_url(&headers, &none), "http://localhost:9000");
         headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert_eq!(base_url(&headers), "https://localhost:9000");
-        headers.insert(header::HOST, HeaderValue::from_static("evil\"/x"));
-        assert_eq!(base_url(&headers), "https://127.0.0.1:4606");
+        assert_eq!(base_url(&headers, &none), "https://localhost:9000");
+        for bad in ["evil\"/x", "x@evil.example", "a b", "h#x"] {
+            headers.insert(header::HOST, HeaderValue::from_static(bad));
+            assert_eq!(base_url(&headers, &none), "https://127.0.0.1:4606", "{bad}");
+        }
     }
 }

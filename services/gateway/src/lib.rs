@@ -227,10 +227,12 @@ impl Gateway {
         }
         let mut builder = ServerBuilder::new(&self.limits).component(component::SPEC.name);
         if let Some(policy) = self.cors {
+            // The prefixes as routing reads them (`/oidc/` is `/oidc`).
             let prefixes: Vec<String> = self
                 .backends
                 .iter()
-                .flat_map(|backend| backend.http_prefixes.iter().cloned())
+                .flat_map(|backend| backend.http_prefixes.iter())
+                .filter_map(|prefix| normalize_prefix(prefix))
                 .collect();
             builder = builder.cors(policy.skipping(prefixes));
         }

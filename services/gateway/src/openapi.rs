@@ -213,7 +213,7 @@ fn well_known(message: &MessageDescriptor) -> Option<Value> {
             json!({"type": "integer"})
         }
         "google.protobuf.Int64Value" | "google.protobuf.UInt64Value" => {
-            json!({"type": "string", "pattern": "^-?[0-9]+$"})
+            json!({"type": ["string", "integer"], "pattern": "^-?[0-9]+$"})
         }
         "google.protobuf.BoolValue" => json!({"type": "boolean"}),
         "google.protobuf.StringValue" => json!({"type": "string"}),
@@ -227,12 +227,16 @@ fn well_known(message: &MessageDescriptor) -> Option<Value> {
 fn kind_schema(kind: &Kind) -> Value {
     match kind {
         Kind::Double | Kind::Float => json!({"type": "number"}),
+        // Answers write 32-bit integers as numbers; requests may give strings of digits too.
         Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
-            json!({"type": "integer", "format": "int32"})
+            json!({"type": ["integer", "string"], "format": "int32", "pattern": "^-?[0-9]+$"})
         }
-        Kind::Uint32 | Kind::Fixed32 => {
-            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
-        }
+        Kind::Uint32 | Kind::Fixed32 => json!({
+            "type": ["integer", "string"],
+            "minimum": 0,
+            "maximum": u32::MAX,
+            "pattern": "^[0-9]+$"
+        }),
         // Answers write 64-bit integers as strings; requests may give numbers too.
         Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
             json!({"type": ["string", "integer"], "format": "int64", "pattern": "^-?[0-9]+$"})
@@ -369,7 +373,15 @@ fn enum_schema(e: &EnumDescriptor) -> Value {
         }
         description.push_str(&format!("- `{}`: {text}", value.name()));
     }
-    json!({"type": ["string", "integer"], "enum": names, "description": description})
+    let numbers: Vec<Value> = e.values().map(|v| json!(v.number())).collect();
+    // By name, as answers write it, or by number, as requests may give it.
+    json!({
+        "anyOf": [
+            {"type": "string", "enum": names},
+            {"type": "integer", "enum": numbers},
+        ],
+        "description": description,
+    })
 }
 
 /// Every message and enum reachable from `roots`, schemas included, by full name.
@@ -576,7 +588,7 @@ impl ApiDocument {
                 .iter()
                 .filter(|e| e.service == service.full_name() && e.method == method.name())
                 .collect();
-            let operation = operation(route, policy.as_ref(), &mine);
+            let operation = operation(route, policy.as_ref(), &mine, single_sign_on);
             paths
                 .entry(openapi_path(route))
                 .or_default()
@@ -698,7 +710,12 @@ fn openapi_path(route: &Route) -> String {
     path
 }
 
-fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]) -> Value {
+fn operation(
+    route: &Route,
+    policy: Option<&MethodPolicy>,
+    examples: &[&Example],
+    single_sign_on: bool,
+) -> Value {
     let method = &route.descriptor;
     let service = method.parent_service();
     let description = method_comment(method).unwrap_or_default();
@@ -747,7 +764,11 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
         let needed = scope.iter().cloned().collect::<Vec<_>>();
         op.insert(
             "security".into(),
-            json!([{"bearer": needed.clone()}, {"sso": needed}]),
+            if single_sign_on {
+                json!([{"bearer": needed.clone()}, {"sso": needed}])
+            } else {
+                json!([{"bearer": needed}])
+            },
         );
     }
 
@@ -814,7 +835,6 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
             "schema": {"type": "string", "contentMediaType": "application/x-ndjson", "description": format!("NDJSON: one {} per line.", route.input.name())},
             "x-line-schema": {"$ref": format!("{SCHEMAS}{}", route.input.full_name())},
         });
-        add_examples(&mut content, examples, |_| None);
         let lines: Map<String, Value> = examples
             .iter()
             .map(|e| {
@@ -876,7 +896,7 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
     let output = json!({"$ref": format!("{SCHEMAS}{}", route.output.full_name())});
     let ok = if method.is_server_streaming() {
         json!({
-            "description": format!("One {} per line, in order, as they come; an error after the first line is the last line, as the Status. With `Accept: text/event-stream`, Server-Sent Events instead: one `data:` event per answer, with its position as `id:`, and an `error` event with the Status.", route.output.name()),
+            "description": format!("One {} per line, in order, as they come; an error after the first line is the last line, as the Status. With `Accept: text/event-stream`, Server-Sent Events instead: one `data:` event per answer, with its position as `id:`, and a `status` event with the Status.", route.output.name()),
             "content": {
                 "application/x-ndjson": {
                     "schema": {"type": "string", "contentMediaType": "application/x-ndjson"},
@@ -1003,7 +1023,18 @@ mod tests {
             "#/components/schemas/sandbox06.types.v1.Date"
         );
         let sex = &schemas["sandbox06.types.v1.Sex"];
-        assert!(sex["enum"].as_array().unwrap().contains(&json!("SEX_MALE")));
+        assert!(
+            sex["anyOf"][0]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("SEX_MALE"))
+        );
+        assert!(
+            sex["anyOf"][1]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(1))
+        );
         let index = &schemas["sandbox06.citizen.v1.MatchCitizensResponse"]["properties"]["index"];
         assert_eq!(index["type"], json!(["string", "integer", "null"]));
         assert_eq!(index["format"], "int64");

@@ -752,10 +752,12 @@ async fn call(
         &tracing::Span::current(),
         call.headers_mut(),
     );
-    let service = tower::Layer::layer(
-        &sandbox06_runtime::deadline::DeadlineLayer::new(caller.timeout),
-        caller.proxy,
-    );
+    let service = tower::ServiceBuilder::new()
+        .layer(sandbox06_runtime::panic::CatchPanicLayer)
+        .layer(sandbox06_runtime::deadline::DeadlineLayer::new(
+            caller.timeout,
+        ))
+        .service(caller.proxy);
     let Ok(response) = service.oneshot(call).await;
     let (head, body) = response.into_parts();
     let body = tonic::body::Body::new(body);
@@ -786,8 +788,9 @@ fn error_line(status: &tonic::Status) -> Bytes {
 }
 
 /// A streaming RPC over NDJSON (`application/x-ndjson`): each line of the request body is one
-/// request message, each answer one line of the response, in order, as they come. An error
-/// before the first answer is the usual Status response; one after it is the last line.
+/// request message, each answer one line of the response, in order, as they come. A first line
+/// that is no record, and a refusal of the call, are the usual Status response; an error after
+/// that is the last line.
 async fn transcode_stream(
     route: &Route,
     request: Request<Body>,
@@ -797,11 +800,48 @@ async fn transcode_stream(
     use futures::StreamExt as _;
     let (parts, body) = request.into_parts();
     let input = route.input.clone();
-    // A line that does not parse ends the requests; it is reported as the last answer line.
+    // The first record decides the HTTP status: until it is read, nothing is sent, so a body
+    // whose first line is no record is refused with 400 (413 above the limit), as a unary body
+    // would be.
+    let mut data = body.into_data_stream();
+    let mut pending = BytesMut::new();
+    let mut skipped = 0usize;
+    loop {
+        if let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            if pending[..end].iter().all(u8::is_ascii_whitespace) {
+                pending.advance(end + 1);
+                skipped += 1;
+                continue;
+            }
+            parse_line(&input, &pending[..end], skipped + 1)?;
+            break;
+        }
+        if pending.len() > max_bytes {
+            return Err(ApiError::new(
+                Reason::RequestTooLarge,
+                format!("a line is above the limit of {max_bytes} bytes"),
+            )
+            .with_metadata("limit_bytes", max_bytes.to_string()));
+        }
+        match data.next().await {
+            Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
+            Some(Err(error)) => {
+                drain_later(data);
+                return Err(body_broke(error.into_inner(), max_bytes));
+            }
+            None => {
+                if !pending.iter().all(u8::is_ascii_whitespace) {
+                    parse_line(&input, &pending, skipped + 1)?;
+                }
+                break;
+            }
+        }
+    }
+    // A later line that does not parse ends the requests; it is reported as the last answer.
     let broken: std::sync::Arc<std::sync::Mutex<Option<ApiError>>> = Default::default();
     let broken_in = std::sync::Arc::clone(&broken);
     let lines = futures::stream::unfold(
-        (body.into_data_stream(), BytesMut::new(), 0usize, false),
+        (data, pending, skipped, false),
         move |(mut data, mut pending, mut line_no, done)| {
             let input = input.clone();
             let broken = std::sync::Arc::clone(&broken_in);
@@ -841,7 +881,17 @@ async fn transcode_stream(
                     }
                     match data.next().await {
                         Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
-                        Some(Err(_)) => return None,
+                        Some(Err(error)) => {
+                            // The body broke off: the records so far are not the whole batch,
+                            // and the answer must not end as if they were.
+                            if let Ok(mut slot) = broken.lock() {
+                                *slot = Some(body_broke(error.into_inner(), max_bytes));
+                            }
+                            // The records so far are answered; the last line says the batch
+                            // was cut.
+                            drain_later(data);
+                            return None;
+                        }
                         None if pending.iter().all(u8::is_ascii_whitespace) => return None,
                         None => pending.put_u8(b'\n'),
                     }
@@ -884,15 +934,16 @@ impl Streamed {
         }
     }
 
-    /// The Server-Sent Event: `data:` with the answer (its position as `id:`), or an `error`
-    /// event with the Status.
+    /// The Server-Sent Event: `data:` with the answer (its position as `id:`), or a `status`
+    /// event with the Status (not `error`, which an `EventSource` also fires on a lost
+    /// connection).
     fn event(&self, index: usize) -> Bytes {
         match self {
             Streamed::Answer(json) => Bytes::from(format!("id: {index}\ndata: {json}\n\n")),
             Streamed::Error(status) => {
                 let http = sandbox06_runtime::http::http_status(status.code());
                 let body = sandbox06_runtime::http::error_body(http, status);
-                Bytes::from(format!("event: error\ndata: {body}\n\n"))
+                Bytes::from(format!("event: status\ndata: {body}\n\n"))
             }
         }
     }
@@ -900,7 +951,7 @@ impl Streamed {
 
 /// The answers of a streaming call as they come, in order: NDJSON, one line each, or
 /// Server-Sent Events when the caller asks for them. An error after the first answer is the
-/// last line (or an `error` event); `broken` holds a request line that did not parse.
+/// last line (or a `status` event); `broken` holds a request line that did not parse.
 fn stream_response(
     route: &Route,
     headers: &http::HeaderMap,
@@ -948,11 +999,12 @@ fn stream_response(
                                 pending.extend_from_slice(data);
                             } else if let Some(trailers) = frame.trailers_ref() {
                                 let status = tonic::Status::from_header_map(trailers);
-                                let last = match (status, taken()) {
-                                    (Some(status), _) if status.code() != tonic::Code::Ok => {
+                                // A request line that broke the stream says why first.
+                                let last = match (taken(), status) {
+                                    (Some(error), _) => Some(tonic::Status::from(error)),
+                                    (None, Some(status)) if status.code() != tonic::Code::Ok => {
                                         Some(status)
                                     }
-                                    (_, Some(error)) => Some(tonic::Status::from(error)),
                                     _ => None,
                                 };
                                 return last.map(|status| {
@@ -961,6 +1013,8 @@ fn stream_response(
                             }
                         }
                         Some(Err(status)) => {
+                            // A request that broke off says why, rather than how the call ended.
+                            let status = taken().map_or(status, tonic::Status::from);
                             return Some((Streamed::Error(status), (body, pending, true)));
                         }
                         None => {
@@ -1000,6 +1054,37 @@ fn stream_response(
         HeaderValue::from_static("no-cache"),
     );
     response
+}
+
+/// Reads what is left of a request body the call no longer uses, for a while, so that an
+/// HTTP/1.1 client still sending it reads the answer instead of a reset connection.
+fn drain_later(mut data: axum::body::BodyDataStream) {
+    use futures::StreamExt as _;
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while data.next().await.is_some() {}
+        })
+        .await;
+    });
+}
+
+/// Why a request body broke off: above the size limit, or cut by the client.
+fn body_broke(error: axum::BoxError, max_bytes: usize) -> ApiError {
+    if error
+        .downcast_ref::<sandbox06_runtime::http::BodyTooLarge>()
+        .is_some()
+    {
+        ApiError::new(
+            Reason::RequestTooLarge,
+            format!("the request body is above the limit of {max_bytes} bytes"),
+        )
+        .with_metadata("limit_bytes", max_bytes.to_string())
+    } else {
+        ApiError::new(
+            Reason::InvalidArgument,
+            format!("the request body broke off: {error}"),
+        )
+    }
 }
 
 /// One NDJSON request line as a gRPC frame.

@@ -165,6 +165,23 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 fn main() -> ExitCode {
+    // A panic message may quote the input it failed on: ID numbers in it are masked.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "sandbox06: panic at {at}: {}",
+            sandbox06_runtime::mask::path(&message)
+        );
+    }));
     let cli = Cli::parse();
     let result = match &cli.command {
         None
