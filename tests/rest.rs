@@ -28,6 +28,11 @@ async fn answer(response: openidconnect::reqwest::Response) -> (u16, Value) {
     )
 }
 
+/// The field the BadRequest of an error body names first.
+fn violated(body: &Value) -> &Value {
+    &body["error"]["details"][1]["fieldViolations"][0]["field"]
+}
+
 /// GET of `path` over REST with `token`: status and JSON.
 async fn get_as(h: &Harness, path: &str, token: &str) -> (u16, Value) {
     answer(
@@ -166,10 +171,7 @@ async fn errors_over_rest_are_the_status_with_its_http_code() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(
-        body["error"]["details"][1]["fieldViolations"][0]["field"], "readMask",
-        "{body}"
-    );
+    assert_eq!(violated(&body), "readMask", "{body}");
     // An integer out of its type's range is refused at the edge, naming the field; an enum by
     // number is taken, as the proto3 JSON mapping allows.
     let (status, body) = post_json(
@@ -179,10 +181,7 @@ async fn errors_over_rest_are_the_status_with_its_http_code() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(
-        body["error"]["details"][1]["fieldViolations"][0]["field"], "lifetimeSeconds",
-        "{body}"
-    );
+    assert_eq!(violated(&body), "lifetimeSeconds", "{body}");
     let (status, body) = post_json(
         &h,
         &format!("/v1/citizens/{}:verify", personas::HAPPY_PATH),
@@ -345,10 +344,7 @@ async fn a_match_whose_first_line_is_no_record_or_whose_body_is_too_large_fails_
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(
-        body["error"]["details"][1]["fieldViolations"][0]["field"], "line 2: noSuchField",
-        "{body}"
-    );
+    assert_eq!(violated(&body), "line 2: noSuchField", "{body}");
     // A body streamed past the size limit (no length given) does not end as if the records so
     // far were the whole batch: the last line says why.
     let line = format!(

@@ -323,7 +323,7 @@ impl Gateway {
         let rest_table = rest::RestTable::from_pool(&sandbox06_proto::DESCRIPTOR_POOL, &routed);
         tracing::debug!(routes = rest_table.len(), "REST routes from the contract");
         // The API document of those routes, and the page that browses it.
-        let single_sign_on = http_routes.contains_key(openapi::DISCOVERY_PATH);
+        let single_sign_on = http_routes.contains_key(auth::DISCOVERY_PATH);
         let api_pages = docs::router(openapi::ApiDocument::from_table(
             &rest_table,
             single_sign_on,

@@ -14,6 +14,7 @@ use prost_reflect::{
 use prost_types::FileDescriptorProto;
 use serde_json::{Map, Value, json};
 
+use crate::auth::DISCOVERY_PATH;
 use crate::policy::{MethodPolicy, POLICY_OPTION};
 use crate::rest::{RestTable, Route, Segment};
 
@@ -21,8 +22,6 @@ use crate::rest::{RestTable, Route, Segment};
 pub const DOCUMENT_PATH: &str = "/openapi.json";
 /// Where the edge serves the browsable API page.
 pub const DOCS_PATH: &str = "/docs";
-/// The discovery document of the single sign-on, when it is behind the edge.
-pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 
 /// Prefix of a component schema reference.
 const SCHEMAS: &str = "#/components/schemas/";

@@ -620,16 +620,16 @@ async fn request_message(
             serde_json::from_slice(&body)
                 .map_err(|e| bad_request("body", format!("not JSON: {e}")))?
         };
+        // The whole request is checked once, below, with the path and the query.
         if body_field == "*" {
-            check_json(&route.input, &value, "")?;
-            if let Value::Object(object) = value {
-                json = object;
+            match value {
+                Value::Object(object) => json = object,
+                _ => return Err(bad_request("body", "must be a JSON object")),
             }
         } else {
             let field = field_of(&route.input, body_field)
                 .ok_or_else(|| bad_request(body_field, "no such field"))?;
             json.insert(field.json_name().to_owned(), value);
-            check_json(&route.input, &Value::Object(json.clone()), "")?;
         }
     } else if !body.is_empty() {
         return Err(bad_request("body", "this route takes no body"));
@@ -781,10 +781,13 @@ fn frame(message: &DynamicMessage) -> Bytes {
 
 /// The JSON line of an error in a stream that has begun.
 fn error_line(status: &tonic::Status) -> Bytes {
+    Bytes::from(format!("{}\n", status_json(status)))
+}
+
+/// The Status of a stream that failed, as the JSON body a unary call would have had.
+fn status_json(status: &tonic::Status) -> Value {
     let http = sandbox06_runtime::http::http_status(status.code());
-    let mut line = sandbox06_runtime::http::error_body(http, status).to_string();
-    line.push('\n');
-    Bytes::from(line)
+    sandbox06_runtime::http::error_body(http, status)
 }
 
 /// A streaming RPC over NDJSON (`application/x-ndjson`): each line of the request body is one
@@ -941,9 +944,7 @@ impl Streamed {
         match self {
             Streamed::Answer(json) => Bytes::from(format!("id: {index}\ndata: {json}\n\n")),
             Streamed::Error(status) => {
-                let http = sandbox06_runtime::http::http_status(status.code());
-                let body = sandbox06_runtime::http::error_body(http, status);
-                Bytes::from(format!("event: status\ndata: {body}\n\n"))
+                Bytes::from(format!("event: status\ndata: {}\n\n", status_json(status)))
             }
         }
     }
