@@ -619,6 +619,7 @@ async fn match_citizens_streams_results_in_order_with_per_record_errors() {
             13 => MatchCitizensRequest {
                 record_key: key,
                 citizen_id: NO_ONE.into(),
+                full_name: "Nguyễn Văn An".into(),
                 ..Default::default()
             },
             _ => {

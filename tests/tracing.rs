@@ -264,6 +264,7 @@ async fn the_callers_trace_reaches_every_hop() {
         sandbox06_proto::citizen::MatchCitizensRequest {
             record_key: "a".into(),
             citizen_id: personas::HAPPY_PATH.into(),
+            full_name: "Nguyễn Văn Hùng".into(),
             ..Default::default()
         },
     ]));

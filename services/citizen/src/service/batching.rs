@@ -7,6 +7,7 @@ use tonic::Status;
 
 use super::{
     CitizenApi, MatchStream,
+    claim::nothing_claimed,
     matching::{malformed_record, match_record},
 };
 
@@ -59,12 +60,22 @@ impl CitizenApi {
                     break;
                 }
                 Ok(req) => {
-                    let claim = self.claim(
-                        &req.citizen_id,
-                        &req.full_name,
-                        req.date_of_birth.as_ref(),
-                        req.sex,
-                    );
+                    // The rule of VerifyCitizen: a record that claims nothing besides its
+                    // number is refused, before any lookup, rather than matched.
+                    let claim = self
+                        .claim(
+                            &req.citizen_id,
+                            &req.full_name,
+                            req.date_of_birth.as_ref(),
+                            req.sex,
+                        )
+                        .and_then(|claim| {
+                            if claim.is_empty() {
+                                Err(nothing_claimed("full_name, date_of_birth or sex"))
+                            } else {
+                                Ok(claim)
+                            }
+                        });
                     if let Ok(claim) = &claim {
                         lookup.push(claim.citizen_id.to_string());
                     }
@@ -176,6 +187,7 @@ mod tests {
         Ok(api::MatchCitizensRequest {
             record_key: format!("r{index}"),
             citizen_id: citizen_id.to_owned(),
+            full_name: "Nguyễn Văn An".to_owned(),
             ..Default::default()
         })
     }
@@ -243,6 +255,121 @@ mod tests {
             let e = error_of(response.as_ref().unwrap()).clone();
             assert_eq!(e.code, tonic::Code::Internal as i32, "{e:?}");
             assert_eq!(e.reason, "UPSTREAM_FAILED");
+        }
+    }
+
+    /// A population database where every number is Nguyễn Văn An, counting the numbers it is
+    /// asked for.
+    #[derive(Default)]
+    struct Everyone {
+        asked: std::sync::atomic::AtomicUsize,
+    }
+
+    fn an(id: &str) -> pb::Citizen {
+        pb::Citizen {
+            citizen_id: id.to_owned(),
+            full_name: "Nguyễn Văn An".into(),
+            sex: sandbox06_proto::types::Sex::Male as i32,
+            life_status: sandbox06_proto::types::LifeStatus::Alive as i32,
+            ..Default::default()
+        }
+    }
+
+    #[tonic::async_trait]
+    impl PopulationClient for Everyone {
+        async fn get(
+            &self,
+            citizen_id: &str,
+            _view: RecordView,
+        ) -> Result<Option<pb::Citizen>, UpstreamError> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Some(an(citizen_id)))
+        }
+
+        async fn batch_get(
+            &self,
+            citizen_ids: Vec<String>,
+            _view: RecordView,
+        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+            self.asked
+                .fetch_add(citizen_ids.len(), std::sync::atomic::Ordering::SeqCst);
+            Ok(citizen_ids
+                .into_iter()
+                .map(|id| pb::BatchGetCitizensResult {
+                    citizen: Some(an(&id)),
+                    citizen_id: id,
+                    invalid_reason: String::new(),
+                })
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_of_nothing_is_refused_alike_by_verify_and_match() {
+        use sandbox06_proto::citizen::citizen_service_server::CitizenService as _;
+        use sandbox06_runtime::error::{field_violations_of, reason_of};
+        let population = Arc::new(Everyone::default());
+        let api = CitizenApi::new(population.clone(), date!(2026 - 11 - 27));
+        // (name, sex): nothing, blanks only, then a real claim.
+        for (name, sex, refused) in [
+            ("", 0, true),
+            ("   ", 0, true),
+            ("Nguyễn Văn An", 0, false),
+            ("", sandbox06_proto::types::Sex::Male as i32, false),
+        ] {
+            let before = population.asked.load(std::sync::atomic::Ordering::SeqCst);
+            let verified = api
+                .verify_citizen(tonic::Request::new(api::VerifyCitizenRequest {
+                    citizen_id: "001090012345".into(),
+                    full_name: name.into(),
+                    sex,
+                    ..Default::default()
+                }))
+                .await;
+            let matched: Vec<_> = api
+                .match_stream(futures::stream::iter([Ok(api::MatchCitizensRequest {
+                    record_key: "a".into(),
+                    citizen_id: "001090012345".into(),
+                    full_name: name.into(),
+                    sex,
+                    ..Default::default()
+                })]))
+                .collect()
+                .await;
+            let matched = matched[0].as_ref().unwrap().result.clone().unwrap();
+            if refused {
+                let status = verified.unwrap_err();
+                let api::match_citizens_response::Result::Error(e) = matched else {
+                    panic!("{name:?}: MatchCitizens matched a claim of nothing: {matched:?}");
+                };
+                assert_eq!(status.code(), tonic::Code::InvalidArgument);
+                assert_eq!(e.code, status.code() as i32, "{name:?}");
+                assert_eq!(Some(e.reason.as_str()), reason_of(&status).as_deref());
+                let fields: Vec<String> = field_violations_of(&status)
+                    .into_iter()
+                    .map(|v| v.field)
+                    .collect();
+                assert_eq!(fields, std::slice::from_ref(&e.field));
+                assert_eq!(e.field, "full_name");
+                assert!(
+                    e.message
+                        .starts_with("claim at least one field besides citizen_id"),
+                    "{}",
+                    e.message
+                );
+                // Refused before any lookup, as a malformed record is.
+                assert_eq!(
+                    population.asked.load(std::sync::atomic::Ordering::SeqCst),
+                    before
+                );
+            } else {
+                let verdict = verified.unwrap().into_inner().verdict;
+                let api::match_citizens_response::Result::Match(m) = matched else {
+                    panic!("{name:?}: {matched:?}");
+                };
+                assert_eq!(verdict, api::Verdict::Match as i32);
+                assert_eq!(m.verdict, verdict);
+            }
         }
     }
 }

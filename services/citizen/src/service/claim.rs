@@ -105,7 +105,23 @@ pub(super) struct Claim {
     pub sex: Option<Sex>,
 }
 
+/// The refusal of a claim that names nothing to compare besides the ID number (`fields` are the
+/// ones the request could have claimed): verified, it would be a match of nothing. VerifyCitizen
+/// answers it as the call's error, MatchCitizens as the record's, both before any lookup.
+pub(super) fn nothing_claimed(fields: &str) -> FieldError {
+    FieldError::new(
+        FieldErrorKind::Other,
+        "full_name",
+        format!("claim at least one field besides citizen_id: {fields}"),
+    )
+}
+
 impl Claim {
+    /// Whether the claim names no field to compare (only the ID number).
+    pub fn is_empty(&self) -> bool {
+        self.full_name.is_none() && self.date_of_birth.is_none() && self.sex.is_none()
+    }
+
     /// Adds the verdicts of the name, date of birth and sex, in that order.
     pub fn check(&self, checks: &mut Checks, record: &Record) {
         checks.name("full_name", self.full_name.as_deref(), &record.full_name);

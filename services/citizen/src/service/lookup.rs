@@ -7,12 +7,13 @@ use sandbox06_proto::{
     population::{Citizen as Record, RecordView},
     types,
 };
-use sandbox06_vn::{CardQr, CitizenId, FieldError, FieldErrorKind, QrForm, Sex};
+use sandbox06_vn::{CardQr, CitizenId, QrForm, Sex};
 
 use super::{
     CitizenApi,
     claim::{
-        Claim, MAX_ADDRESS_CHARS, bounded, collect, old_id_number, optional_date, optional_text,
+        Claim, MAX_ADDRESS_CHARS, bounded, collect, nothing_claimed, old_id_number, optional_date,
+        optional_text,
     },
     convert, read_mask,
     verify::{self, Checks, card_check, current_card_status},
@@ -93,18 +94,9 @@ impl CitizenApi {
             _ => return Err(CitizenError::Fields(bad)),
         };
         // A claim of nothing would be verified as a match: refuse it instead.
-        if claim.full_name.is_none()
-            && claim.date_of_birth.is_none()
-            && claim.sex.is_none()
-            && address.is_none()
-            && card_issue_date.is_none()
-            && old_id.is_none()
-        {
-            return Err(FieldError::new(
-                FieldErrorKind::Other,
-                "full_name",
-                "claim at least one field besides citizen_id: full_name, date_of_birth, sex, \
-                 address, card_issue_date or old_id_number",
+        if claim.is_empty() && address.is_none() && card_issue_date.is_none() && old_id.is_none() {
+            return Err(nothing_claimed(
+                "full_name, date_of_birth, sex, address, card_issue_date or old_id_number",
             )
             .into());
         }
