@@ -1,30 +1,46 @@
 //! Marks the Redis-backed tests as ignored, with the reason, when no Redis URL is set, and the
 //! browser tests when no Chromium is found, so a run says how many did not run; `bash .ci/run`
 //! sets the URL and installs Chromium, and they run.
+//!
+//! Only this test package has a build script of this kind. Everything it watches exists, so a
+//! second build with nothing changed does nothing: cargo reruns a script whose watched path is
+//! missing on every build.
+
+use std::path::PathBuf;
 
 const REDIS_URL_ENV: &str = "SANDBOX06_TEST_REDIS_URL";
 const CHROMIUM_ENV: &str = "SANDBOX06_TEST_CHROMIUM";
+const CHROMIUM_NAMES: [&str; 2] = ["chromium", "chromium-browser"];
+
+/// The absolute directories of the path that exist: installing a browser into one of them
+/// changes it, which reruns this script.
+fn path_dirs() -> Vec<PathBuf> {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&paths)
+        .filter(|dir| dir.is_absolute() && dir.is_dir())
+        .collect()
+}
 
 /// Whether a Chromium binary is named or on the path.
-fn chromium_found() -> bool {
+fn chromium_found(dirs: &[PathBuf]) -> bool {
     if std::env::var(CHROMIUM_ENV).is_ok_and(|path| !path.trim().is_empty()) {
         return true;
     }
-    let paths = std::env::var("PATH").unwrap_or_default();
-    std::env::split_paths(&paths).any(|dir| {
-        ["chromium", "chromium-browser"]
-            .iter()
-            .any(|name| dir.join(name).is_file())
-    })
+    dirs.iter()
+        .any(|dir| CHROMIUM_NAMES.iter().any(|name| dir.join(name).is_file()))
 }
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(redis_url_set)");
     println!("cargo::rustc-check-cfg=cfg(chromium_found)");
+    println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed={CHROMIUM_ENV}");
     println!("cargo::rerun-if-env-changed=PATH");
-    println!("cargo::rerun-if-changed=/usr/bin/chromium");
-    if chromium_found() {
+    let dirs = path_dirs();
+    for dir in &dirs {
+        println!("cargo::rerun-if-changed={}", dir.display());
+    }
+    if chromium_found(&dirs) {
         println!("cargo::rustc-cfg=chromium_found");
     }
     println!("cargo::rerun-if-env-changed={REDIS_URL_ENV}");

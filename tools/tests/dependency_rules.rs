@@ -153,3 +153,86 @@ fn only_the_binary_knows_every_component() {
         assert!(binary.contains(component), "the binary lists {component}");
     }
 }
+
+/// The manifest path of each workspace crate, by package name.
+fn manifests() -> BTreeMap<String, PathBuf> {
+    let root: toml::Table = std::fs::read_to_string(repo().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    root["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|member| {
+            let dir = repo().join(member.as_str().unwrap());
+            let manifest: toml::Table = std::fs::read_to_string(dir.join("Cargo.toml"))
+                .unwrap()
+                .parse()
+                .unwrap();
+            (
+                manifest["package"]["name"].as_str().unwrap().to_owned(),
+                dir,
+            )
+        })
+        .collect()
+}
+
+/// A crate's build script: `package.build` when set, else `build.rs` when it exists.
+fn build_script(dir: &Path) -> Option<PathBuf> {
+    let manifest: toml::Table = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    match manifest["package"].get("build") {
+        Some(toml::Value::String(path)) => Some(dir.join(path)),
+        Some(toml::Value::Boolean(false)) => None,
+        _ => Some(dir.join("build.rs")).filter(|path| path.is_file()),
+    }
+}
+
+/// Test settings (a Redis URL, a browser on the path) never reach what `cargo run --release`
+/// builds: the only build script under the binary is the contract's, which watches its own files.
+/// A script that watched a missing path or a changing variable would rebuild every crate above
+/// it on every build.
+#[test]
+fn the_binary_builds_no_test_settings() {
+    let dirs = manifests();
+    let mut under_binary = closure("sandbox06");
+    under_binary.insert("sandbox06".to_owned());
+    for name in &under_binary {
+        let Some(dir) = dirs.get(name) else { continue };
+        let Some(script) = build_script(dir) else {
+            continue;
+        };
+        assert_eq!(name, "sandbox06-proto", "{name} has a build script");
+        let source = std::fs::read_to_string(&script).unwrap();
+        assert!(
+            !source.contains("rerun-if-env-changed"),
+            "{name}'s build script reruns on a variable"
+        );
+        assert!(
+            source.contains("rerun-if-changed"),
+            "{name}'s build script watches its inputs"
+        );
+    }
+}
+
+/// No build script watches a fixed absolute path: one missing on some machine reruns the script,
+/// and rebuilds everything above it, on every build there.
+#[test]
+fn no_build_script_watches_a_fixed_absolute_path() {
+    for (name, dir) in manifests() {
+        let Some(script) = build_script(&dir) else {
+            continue;
+        };
+        let source = std::fs::read_to_string(&script).unwrap();
+        for line in source.lines().filter(|l| l.contains("rerun-if-changed=")) {
+            let watched = line.split("rerun-if-changed=").nth(1).unwrap_or_default();
+            assert!(
+                !watched.starts_with('/'),
+                "{name}'s build script watches a fixed path: {line}"
+            );
+        }
+    }
+}

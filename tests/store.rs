@@ -1,4 +1,6 @@
-//! One behaviour suite, run against both store backends.
+//! The state store's one behaviour suite, run against both backends. It lives with the
+//! end-to-end tests so that the store crate itself needs no build script: test settings never
+//! reach a production crate.
 //!
 //! The Redis runs need `SANDBOX06_TEST_REDIS_URL` (for example `redis://127.0.0.1:6379`);
 //! without it they are ignored, with the reason, so a run says how many did not run.
