@@ -122,12 +122,54 @@ impl Country {
         Stream::new(&[self.seed, S_PARTNER, province as u64, u64::from(rank)]).below(7) as i32 - 1
     }
 
+    /// The citizen of the other sex whose rank and birth-year offset ([`Self::partner_offset`])
+    /// pair with this one: the only one a citizen may marry, unless they are of one blood
+    /// ([`Self::of_one_blood`]). Symmetric: the partner's partner is the citizen.
     pub(crate) fn partner_slot(&self, s: Slot) -> Option<Slot> {
         let offset = self.partner_offset(s.province, s.rank);
         match s.sex {
             Sex::Male => self.slot_at(s.province, s.year + offset, Sex::Female, s.rank),
             Sex::Female => self.slot_at(s.province, s.year - offset, Sex::Male, s.rank),
         }
+    }
+
+    /// A man's wife, when he marries: his partner ([`Self::partner_slot`]) unless they are of
+    /// one blood. A mother is her children's father's wife, so this is also who a child's
+    /// mother is.
+    pub(crate) fn wife_of(&self, husband: Slot) -> Option<Slot> {
+        self.partner_slot(husband)
+            .filter(|&wife| !self.of_one_blood(husband, wife))
+    }
+
+    /// The men two generations up: the father, his father, and the father of the father's
+    /// partner. A mother is her husband's partner and a grandmother her husband's, so two
+    /// citizens share a parent or a grandparent exactly when they share one of these men. The
+    /// partner stands for the wife here: where a marriage is refused the partner is no one's
+    /// mother, so these are never fewer than the real forebears.
+    fn forebears(&self, s: Slot) -> [Option<Slot>; 3] {
+        let father = self.father_of(s);
+        let grandfather = father.and_then(|f| self.father_of(f));
+        let mothers_father = father
+            .and_then(|f| self.partner_slot(f))
+            .and_then(|m| self.father_of(m));
+        [father, grandfather, mothers_father]
+    }
+
+    /// Whether a man and a woman may not marry (Law on Marriage and Family 2014 art. 5(2)(d)):
+    /// one is the other's forebear in the direct line, or they share a parent or a grandparent
+    /// (kin within three generations).
+    pub(crate) fn of_one_blood(&self, a: Slot, b: Slot) -> bool {
+        let (fa, fb) = (self.forebears(a), self.forebears(b));
+        let shared = fa.iter().flatten().any(|m| fb.contains(&Some(*m)));
+        // In the direct line: one is the other's father or grandfather, or, through her
+        // husband, mother or grandmother. The ages of fathers and couples make it impossible;
+        // it is checked so that the rule holds by itself.
+        let forebear_of = |x: Slot, line: &[Option<Slot>; 3]| {
+            line.iter()
+                .flatten()
+                .any(|&m| m == x || self.partner_slot(m) == Some(x))
+        };
+        shared || forebear_of(a, &fb) || forebear_of(b, &fa)
     }
 
     pub(crate) fn root_of(&self, s: Slot) -> Slot {
@@ -263,7 +305,7 @@ impl Country {
         let mut cur = s;
         loop {
             let father = self.father_of(cur);
-            match (father, father.and_then(|f| self.partner_slot(f))) {
+            match (father, father.and_then(|f| self.wife_of(f))) {
                 (_, Some(mother)) if same(mother) => cur = mother,
                 (Some(father), _) if same(father) => cur = father,
                 _ => return cur,

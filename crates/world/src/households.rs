@@ -27,9 +27,11 @@ pub const STAYS_UNDER_30: f64 = 0.9;
 pub const STAYS_FROM_30: f64 = 0.6;
 
 impl Country {
-    /// Whether the couple headed by `husband` is (or was) married, and whether divorced.
+    /// Whether the couple headed by `husband` is (or was) married, and whether divorced. A man
+    /// and his partner of one blood ([`Self::of_one_blood`]) do not marry: he stays single,
+    /// and the mother of his children is no one in the database.
     pub(crate) fn couple(&self, husband: Slot) -> Option<(Slot, bool)> {
-        let wife = self.partner_slot(husband)?;
+        let wife = self.wife_of(husband)?;
         let husband_id = self.id_of(husband);
         let wife_id = self.id_of(wife);
         // Marriageable age (Law on Marriage and Family 2014 art. 8): men 20, women 18, by date.

@@ -105,7 +105,7 @@ impl Country {
             let root = self.root_of(f);
             person.home_town = self.birth_place(root, self.id_of(root));
             person.father = Some(self.relative(f));
-            person.mother = self.partner_slot(f).map(|m| self.relative(m));
+            person.mother = self.wife_of(f).map(|m| self.relative(m));
         }
         if let Some((spouse, divorced)) = kin.spouse(s) {
             let spouse_alive = kin.alive(spouse);
