@@ -436,7 +436,11 @@ async fn the_edge_refuses_missing_forged_and_expired_tokens() {
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
-    let h = start().await;
+    // A reuse after the grace window (none here) is a real reuse.
+    let h = start_with(&test_config_with(Figment::new().merge(
+        Serialized::default("sso.refresh_token_reuse_grace_seconds", 0),
+    )))
+    .await;
     let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
     let (status, first) = redeem(&h, &code, &verifier).await;
     assert_eq!(status, 200, "{first}");
@@ -1004,4 +1008,582 @@ async fn form_post_answers_with_a_page_that_posts_the_code() {
     let code = &page[at..at + page[at..].find('"').unwrap()];
     let (status, tokens) = redeem(&h, code, verifier.secret()).await;
     assert_eq!(status, 200, "{tokens}");
+}
+
+/// The `sandbox06_sso_browser` and `sandbox06_sso` cookies a response sets, as `name=value`.
+fn set_cookie(response: &openidconnect::reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The value of the hidden input `name` of a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+/// A browser logged in on the login page of `demo-portal`, consent given: its cookies (the
+/// browser's and the session's) and the ID token of its login (with the session's `sid`).
+async fn browser_session(h: &Harness, citizen: &str) -> (String, String, String) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let query = [
+        ("response_type", "code"),
+        ("client_id", "demo-portal"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = authorize(h, &query).await;
+    let browser = set_cookie(&page, "sandbox06_sso_browser").unwrap();
+    let request = hidden(&page.text().await.unwrap(), "request");
+    let login = http()
+        .post(format!("{}/oidc/login", issuer(h)))
+        .header("cookie", &browser)
+        .form(&[
+            ("request", request.as_str()),
+            ("citizen_id", citizen),
+            ("method", "password"),
+            ("secret", sandbox06_vneid::SANDBOX_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let session = set_cookie(&login, "sandbox06_sso").unwrap();
+    // Consent once per citizen and client; a later login goes straight back.
+    let code = if login.status().as_u16() == 302 {
+        location_params(&login)["code"].clone()
+    } else {
+        let consent = hidden(&login.text().await.unwrap(), "request");
+        let allowed = http()
+            .post(format!("{}/oidc/consent", issuer(h)))
+            .header("cookie", &browser)
+            .form(&[("request", consent.as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .unwrap();
+        location_params(&allowed)["code"].clone()
+    };
+    let (status, tokens) = token_form(
+        h,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "demo-portal"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    (
+        browser,
+        session,
+        tokens["id_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Whether the browser with `cookies` still has a session: `prompt=none` answers
+/// `login_required` without one.
+async fn has_session(h: &Harness, cookies: &str) -> bool {
+    let response = http()
+        .get(format!("{}/oidc/authorize", issuer(h)))
+        .header("cookie", cookies)
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "demo-portal"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+            ("prompt", "none"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let params = location_params(&response);
+    params.get("error").map(String::as_str) != Some("login_required")
+}
+
+#[tokio::test]
+async fn redirect_uris_with_a_userinfo_part_or_an_odd_form_are_refused() {
+    let h = start().await;
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    for odd in [
+        // The host is 127.0.0.1 only to a reader that skips the userinfo.
+        "http://evil.example@127.0.0.1:8765/cb",
+        "http://evil.example:x@localhost:8765/cb",
+        "http://127.0.0.1:8765/cb#",
+        "http://127.0.0.1:08765/cb",
+        "http://127.0.0.1:8765/a/../cb",
+    ] {
+        let response = authorize(
+            &h,
+            &[
+                ("response_type", "code"),
+                ("client_id", "demo-ci"),
+                ("redirect_uri", odd),
+                ("scope", "openid"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("login_hint", personas::HAPPY_PATH),
+            ],
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 400, "{odd}");
+        assert!(response.headers().get("location").is_none(), "{odd}");
+        assert!(response.text().await.unwrap().contains("redirect_uri"));
+    }
+    // Nor after logout.
+    let response = http()
+        .get(format!("{}/oidc/logout", issuer(&h)))
+        .query(&[
+            ("client_id", "demo-ci"),
+            (
+                "post_logout_redirect_uri",
+                "http://evil.example@127.0.0.1:8765/",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn pkce_values_outside_the_unreserved_characters_are_refused() {
+    let h = start().await;
+    let bang = "!".repeat(43);
+    let response = authorize(
+        &h,
+        &[
+            ("response_type", "code"),
+            ("client_id", "demo-ci"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("code_challenge", &bang),
+            ("code_challenge_method", "S256"),
+            ("login_hint", personas::HAPPY_PATH),
+        ],
+    )
+    .await;
+    let params = location_params(&response);
+    assert_eq!(params["error"], "invalid_request", "{params:?}");
+    assert!(!params.contains_key("code"));
+    assert!(params["error_description"].contains("code_challenge"));
+    // A malformed verifier is refused before the code is touched: the right one still works.
+    let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    for bad in [bang.as_str(), &"a".repeat(42), &"a".repeat(129)] {
+        let (status, body) = redeem(&h, &code, bad).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{bad}"
+        );
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("code_verifier")
+        );
+    }
+    let (status, tokens) = redeem(&h, &code, &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn logout_without_proof_of_the_session_asks_the_user() {
+    let h = start().await;
+    let (browser, session, id_token) = browser_session(&h, personas::HAPPY_PATH).await;
+    let cookies = format!("{browser}; {session}");
+    assert!(has_session(&h, &cookies).await);
+    // A GET without id_token_hint (an image on another site): the user is asked, nothing ends.
+    let asked = http()
+        .get(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 200);
+    assert!(set_cookie(&asked, "sandbox06_sso").is_none());
+    let page = asked.text().await.unwrap();
+    assert!(
+        page.contains("id=\"logout\"") && page.contains("Đăng xuất"),
+        "{page}"
+    );
+    assert!(page.contains("Log out"), "{page}");
+    assert!(
+        has_session(&h, &cookies).await,
+        "a forged logout ended the session"
+    );
+    // The same with a hint of another session (the attacker's own ID token).
+    let (_, _, other_token) = browser_session(&h, personas::MARRIED_WIFE).await;
+    let asked = http()
+        .get(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &cookies)
+        .query(&[("id_token_hint", other_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.text().await.unwrap().contains("id=\"logout\""));
+    assert!(has_session(&h, &cookies).await);
+    // The confirmation form, posted from elsewhere (without the browser cookie): refused.
+    let request = hidden(&page, "logout_request");
+    let forged = http()
+        .post(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &session)
+        .form(&[("logout_request", request.as_str()), ("decision", "logout")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 400);
+    assert!(has_session(&h, &cookies).await);
+    // Confirmed in the browser: logged out.
+    let confirmed = http()
+        .post(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &cookies)
+        .form(&[("logout_request", request.as_str()), ("decision", "logout")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status().as_u16(), 200);
+    assert!(!has_session(&h, &cookies).await);
+    // A hint of this very session ends it at once, and sends the browser back.
+    let (browser, session, id_token_2) = browser_session(&h, personas::HAPPY_PATH).await;
+    let cookies = format!("{browser}; {session}");
+    let response = http()
+        .get(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &cookies)
+        .query(&[
+            ("id_token_hint", id_token_2.as_str()),
+            ("post_logout_redirect_uri", "http://127.0.0.1:8765/"),
+            ("state", "bye"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    assert_eq!(location_params(&response)["state"], "bye");
+    assert!(!has_session(&h, &cookies).await);
+    drop(id_token);
+}
+
+#[tokio::test]
+async fn client_assertions_that_live_long_are_refused() {
+    let key = SigningKey::generate(Alg::Es256).unwrap();
+    let client = serde_json::json!({
+        "client_id": "demo-lgsp",
+        "grant_types": ["client_credentials"],
+        "scopes": ["citizen.verify"],
+        "jwks": {"keys": [key.public_jwk()]},
+    });
+    let config =
+        test_config_with(Figment::new().merge(Serialized::default("sso.clients", vec![client])));
+    let h = start_with(&config).await;
+    let endpoint = format!("{}/oidc/token", issuer(&h));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let call = |claims: Value| {
+        let assertion = key.sign("JWT", &claims).unwrap();
+        let endpoint = endpoint.clone();
+        async move {
+            let response = http()
+                .post(&endpoint)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, json(response).await)
+        }
+    };
+    let base = |jti: &str| serde_json::json!({"iss": "demo-lgsp", "sub": "demo-lgsp", "aud": endpoint, "jti": jti});
+    // A year, with iat.
+    let mut year = base("year");
+    year["iat"] = now.into();
+    year["exp"] = (now + 365 * 24 * 3600).into();
+    let (status, body) = call(year).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error_description"].as_str().unwrap().contains("300"),
+        "{body}"
+    );
+    // An hour, without iat.
+    let mut hour = base("hour");
+    hour["exp"] = (now + 3600).into();
+    assert_eq!(call(hour).await.0, 401);
+    // Issued in the future.
+    let mut future = base("future");
+    future["iat"] = (now + 3600).into();
+    future["exp"] = (now + 3660).into();
+    assert_eq!(call(future).await.0, 401);
+    // Five minutes is fine, once.
+    let mut short = base("short");
+    short["iat"] = now.into();
+    short["exp"] = (now + 300).into();
+    let (status, body) = call(short.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(call(short).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_client_racing_itself_on_a_refresh_keeps_a_working_grant() {
+    let h = start().await;
+    let (code, verifier) = headless_code(&h, personas::HAPPY_PATH, &[]).await;
+    let (_, first) = redeem(&h, &code, &verifier).await;
+    let refresh = |client: &'static str, token: String| {
+        let h = &h;
+        async move {
+            token_form(
+                h,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", client),
+                    ("refresh_token", &token),
+                ],
+            )
+            .await
+        }
+    };
+    let token = first["refresh_token"].as_str().unwrap().to_owned();
+    // Two tabs refresh with the same token at once.
+    let (a, b) = tokio::join!(
+        refresh("demo-ci", token.clone()),
+        refresh("demo-ci", token.clone())
+    );
+    let winners: Vec<&Value> = [&a, &b]
+        .into_iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body)
+        .collect();
+    assert!(!winners.is_empty(), "{a:?} {b:?}");
+    for winner in &winners {
+        assert_eq!(
+            introspect(&h, winner["access_token"].as_str().unwrap()).await["active"],
+            true
+        );
+    }
+    // Each new refresh token works.
+    let mut latest = String::new();
+    for winner in winners {
+        let (status, next) = refresh(
+            "demo-ci",
+            winner["refresh_token"].as_str().unwrap().to_owned(),
+        )
+        .await;
+        assert_eq!(status, 200, "{next}");
+        latest = next["refresh_token"].as_str().unwrap().to_owned();
+    }
+    // The used token presented by another client is a real reuse: the grant is revoked.
+    let (status, _) = refresh("demo-portal", token).await;
+    assert_eq!(status, 400);
+    let (status, body) = refresh("demo-ci", latest).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn client_authentication_failures_look_alike_and_are_throttled() {
+    let h = start().await;
+    let attempt = |client: &str, secret: &str| {
+        let h = &h;
+        let (client, secret) = (client.to_owned(), secret.to_owned());
+        async move {
+            let response = http()
+                .post(format!("{}/oidc/token", issuer(h)))
+                .basic_auth(client, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, retry_after, json(response).await)
+        }
+    };
+    // An unknown client and a wrong secret: the same answer.
+    let unknown = attempt("demo-nobody", "guess").await;
+    let wrong = attempt("demo-hotel", "guess").await;
+    assert_eq!(unknown, wrong);
+    assert_eq!(wrong.0, 401);
+    assert_eq!(wrong.2["error"], "invalid_client");
+    // A public client asked for a secret it does not have: the same again.
+    assert_eq!(attempt("demo-ci", "guess").await, wrong);
+    // Ten failures of one client lock it: even the right secret is refused, with a date.
+    for _ in 0..9 {
+        assert_eq!(attempt("demo-hotel", "guess").await.0, 401);
+    }
+    let (status, retry_after, body) = attempt("demo-hotel", "demo-hotel-secret").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("invalid_client")),
+        "{body}"
+    );
+    let seconds: u64 = retry_after.unwrap().parse().unwrap();
+    assert!((1..=300).contains(&seconds), "{seconds}");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with("client authentication is locked until 20"),
+        "{description}"
+    );
+    assert!(
+        !description.contains("attempt") && !description.contains("fail"),
+        "{description}"
+    );
+    // Another client from the same address is still served...
+    assert_eq!(attempt("demo-notary", "demo-notary-secret").await.0, 200);
+    // ...until the address has failed too often, whatever client ids it tries.
+    let mut locked = false;
+    for n in 0..60 {
+        let (status, _, _) = attempt(&format!("guess-{n}"), "guess").await;
+        if status == 429 {
+            locked = true;
+            break;
+        }
+        assert_eq!(status, 401, "{n}");
+    }
+    assert!(locked, "the address is never locked");
+    assert_eq!(attempt("demo-notary", "demo-notary-secret").await.0, 429);
+}
+
+#[tokio::test]
+async fn a_national_sso_relying_party_asks_openid_on_the_production_paths() {
+    let h = start().await;
+    let verifier = "sandbox06-national-test-verifier-0123456789abcdef";
+    let challenge = sandbox06_jose::s256(verifier.as_bytes());
+    let code_for = |client: &'static str, path: &'static str, scope: &'static str| {
+        let (h, challenge) = (&h, challenge.clone());
+        async move {
+            let response = http()
+                .get(format!("{}{path}", issuer(h)))
+                .query(&[
+                    ("response_type", "code"),
+                    ("client_id", client),
+                    ("redirect_uri", REDIRECT),
+                    ("scope", scope),
+                    ("acr_values", "LoA1"),
+                    ("state", "n"),
+                    ("login_hint", personas::HAPPY_PATH),
+                    ("sandbox06_auto_approve", "true"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            location_params(&response)
+                .get("code")
+                .unwrap_or_else(|| panic!("a code from {path}"))
+                .clone()
+        }
+    };
+    let mut tech_ids = Vec::new();
+    for (authorize_path, token_path, userinfo_path) in [
+        ("/oauth2/authorize", "/oauth2/token", "/oauth2/userinfo"),
+        ("/oidc/authorize", "/oidc/token", "/oidc/userinfo"),
+    ] {
+        let code = code_for("demo-national", authorize_path, "openid").await;
+        let response = http()
+            .post(format!("{}{token_path}", issuer(&h)))
+            .basic_auth("demo-national", Some("demo-national-secret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let tokens = json(response).await;
+        assert_eq!(status, 200, "{tokens}");
+        let claims = sandbox06_jose::decode_unverified(tokens["id_token"].as_str().unwrap())
+            .unwrap()
+            .claims;
+        assert_eq!(claims["SoDinhDanh"], personas::HAPPY_PATH);
+        assert_eq!(claims["NgayThangNamSinh"].as_str().unwrap().len(), 8);
+        assert_eq!(claims["LoaiTaiKhoan"], "CongDan");
+        assert_eq!(claims["loginIdp"], "VNeID");
+        assert!(claims["HoVaTen"].as_str().unwrap().contains(' '));
+        let tech_id = claims["TechID"].as_str().unwrap().to_owned();
+        assert!(!tech_id.contains(personas::HAPPY_PATH), "{tech_id}");
+        assert!(claims.get("name").is_none());
+        let info: Value = json(
+            http()
+                .get(format!("{}{userinfo_path}", issuer(&h)))
+                .bearer_auth(tokens["access_token"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(info["SoDinhDanh"], personas::HAPPY_PATH);
+        assert_eq!(info["TechID"], tech_id.as_str());
+        tech_ids.push(tech_id);
+    }
+    // Opaque, and stable.
+    assert_eq!(tech_ids[0], tech_ids[1]);
+    // A standard client asking openid gets sub alone; profile gives the standard claims.
+    let code = code_for("demo-ci", "/oauth2/authorize", "openid profile").await;
+    let (_, tokens) = redeem(&h, &code, verifier).await;
+    let claims = sandbox06_jose::decode_unverified(tokens["id_token"].as_str().unwrap())
+        .unwrap()
+        .claims;
+    assert!(claims.get("SoDinhDanh").is_none(), "{claims:?}");
+    assert!(claims.get("name").is_some());
+}
+
+#[tokio::test]
+async fn the_page_of_an_error_that_cannot_be_redirected_speaks_vietnamese_too() {
+    let h = start().await;
+    for query in [
+        vec![("response_type", "code"), ("client_id", "nobody")],
+        vec![
+            ("response_type", "code"),
+            ("client_id", "demo-ci"),
+            ("redirect_uri", "https://attacker.example/cb"),
+        ],
+    ] {
+        let response = authorize(&h, &query).await;
+        assert_eq!(response.status().as_u16(), 400);
+        let page = response.text().await.unwrap();
+        let alert_at = page.find("id=\"error\"").unwrap();
+        let alert = &page[alert_at..];
+        let alert = &alert[..alert.find("</div>").unwrap()];
+        assert!(alert.contains("lang=\"vi\""), "{alert}");
+        assert!(
+            alert.contains("Ứng dụng") || alert.contains("Địa chỉ"),
+            "{alert}"
+        );
+        assert!(alert.contains("lang=\"en\""), "{alert}");
+        assert!(
+            page.contains("Hãy quay lại ứng dụng") && page.contains("Go back to the application")
+        );
+    }
 }

@@ -1,8 +1,61 @@
 //! What tokens and userinfo say of a citizen: standard OpenID Connect claims by scope, and the
-//! national SSO's own attribute names as a compatibility scope.
+//! national SSO's own attribute names, for `openid` under the national profile (a client
+//! setting) or under the compatibility scope `national_sso`.
 
 use sandbox06_proto::{types, vneid as pb};
 use serde_json::{Map, Value, json};
+
+use crate::clients::ClaimsProfile;
+
+/// The default key of [`TechIdKey`]: with it, an account's `TechID` is the same on every run
+/// of the same synthetic country.
+pub const DEFAULT_TECH_ID_KEY: &str = "sandbox06-techid-v1";
+
+/// The key `TechID`s are derived with: an account's `TechID` is
+/// `HMAC-SHA256(key, "TechID:" + ID number)`, shaped as a UUID. Opaque and stable, never the
+/// ID number (the national SSO's `TechID` is not documented: a relying party must not read the
+/// person from it).
+#[derive(Clone)]
+pub struct TechIdKey(ring::hmac::Key);
+
+impl TechIdKey {
+    /// The key of `secret`.
+    pub fn new(secret: &str) -> Self {
+        Self(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            secret.as_bytes(),
+        ))
+    }
+
+    /// The `TechID` of the account of `citizen_id`.
+    pub fn tech_id(&self, citizen_id: &str) -> String {
+        let tag = ring::hmac::sign(&self.0, format!("TechID:{citizen_id}").as_bytes());
+        let hex: String = tag.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+}
+
+impl Default for TechIdKey {
+    fn default() -> Self {
+        Self::new(DEFAULT_TECH_ID_KEY)
+    }
+}
+
+impl std::fmt::Debug for TechIdKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TechIdKey(..)")
+    }
+}
 
 /// The scope that returns the national SSO's attribute names (`SoDinhDanh`, `HoVaTen`,
 /// `NgayThangNamSinh`, `LoaiTaiKhoan`, `TechID`, `loginIdp`).
@@ -124,11 +177,20 @@ impl Person {
         }
     }
 
-    /// The claims `scopes` release, to add to an ID token or answer at userinfo.
-    pub fn claims<'a>(&self, scopes: impl IntoIterator<Item = &'a str>) -> Map<String, Value> {
+    /// The claims `scopes` release under `profile`, to add to an ID token or answer at
+    /// userinfo.
+    pub fn claims<'a>(
+        &self,
+        scopes: impl IntoIterator<Item = &'a str>,
+        profile: ClaimsProfile,
+        tech_ids: &TechIdKey,
+    ) -> Map<String, Value> {
         let mut claims = Map::new();
         for scope in scopes {
             match scope {
+                "openid" if profile == ClaimsProfile::National => {
+                    self.national(&mut claims, tech_ids);
+                }
                 "profile" => self.profile(&mut claims),
                 "address" => {
                     if let Some(address) = &self.address {
@@ -150,21 +212,27 @@ impl Person {
                         claims.insert("phone_number_verified".to_owned(), json!(true));
                     }
                 }
-                NATIONAL_SCOPE => {
-                    claims.insert("SoDinhDanh".to_owned(), json!(self.citizen_id));
-                    claims.insert("HoVaTen".to_owned(), json!(self.full_name));
-                    claims.insert(
-                        "NgayThangNamSinh".to_owned(),
-                        json!(self.birthdate.replace('-', "")),
-                    );
-                    claims.insert("LoaiTaiKhoan".to_owned(), json!("CongDan"));
-                    claims.insert("TechID".to_owned(), json!(self.citizen_id));
-                    claims.insert("loginIdp".to_owned(), json!("VNeID"));
-                }
+                NATIONAL_SCOPE => self.national(&mut claims, tech_ids),
                 _ => {}
             }
         }
         claims
+    }
+
+    /// The national SSO's attributes.
+    fn national(&self, claims: &mut Map<String, Value>, tech_ids: &TechIdKey) {
+        claims.insert("SoDinhDanh".to_owned(), json!(self.citizen_id));
+        claims.insert("HoVaTen".to_owned(), json!(self.full_name));
+        claims.insert(
+            "NgayThangNamSinh".to_owned(),
+            json!(self.birthdate.replace('-', "")),
+        );
+        claims.insert("LoaiTaiKhoan".to_owned(), json!("CongDan"));
+        claims.insert(
+            "TechID".to_owned(),
+            json!(tech_ids.tech_id(&self.citizen_id)),
+        );
+        claims.insert("loginIdp".to_owned(), json!("VNeID"));
     }
 
     fn profile(&self, claims: &mut Map<String, Value>) {
@@ -211,7 +279,11 @@ mod tests {
 
     #[test]
     fn profile_splits_a_vietnamese_name_family_first() {
-        let claims = person().claims(["profile"]);
+        let claims = person().claims(
+            ["openid", "profile"],
+            ClaimsProfile::Standard,
+            &TechIdKey::default(),
+        );
         assert_eq!(claims["family_name"], "Nguyễn");
         assert_eq!(claims["middle_name"], "Thị Thu");
         assert_eq!(claims["given_name"], "Hà");
@@ -221,11 +293,39 @@ mod tests {
 
     #[test]
     fn the_national_scope_uses_the_national_names() {
-        let claims = person().claims([NATIONAL_SCOPE]);
+        let claims = person().claims(
+            [NATIONAL_SCOPE],
+            ClaimsProfile::Standard,
+            &TechIdKey::default(),
+        );
         assert_eq!(claims["SoDinhDanh"], "001095012345");
         assert_eq!(claims["HoVaTen"], "Nguyễn Thị Thu Hà");
         assert_eq!(claims["NgayThangNamSinh"], "19950307");
         assert_eq!(claims["LoaiTaiKhoan"], "CongDan");
         assert!(!claims.contains_key("name"));
+    }
+
+    #[test]
+    fn openid_alone_releases_the_national_attributes_under_the_national_profile() {
+        let key = TechIdKey::default();
+        let national = person().claims(["openid"], ClaimsProfile::National, &key);
+        assert_eq!(national["SoDinhDanh"], "001095012345");
+        assert_eq!(national["NgayThangNamSinh"], "19950307");
+        assert!(!national.contains_key("name"));
+        let both = person().claims(["openid", "profile"], ClaimsProfile::National, &key);
+        assert_eq!(both["HoVaTen"], both["name"]);
+        let standard = person().claims(["openid"], ClaimsProfile::Standard, &key);
+        assert!(standard.is_empty());
+    }
+
+    #[test]
+    fn tech_ids_are_opaque_and_stable_per_key() {
+        let key = TechIdKey::default();
+        let id = key.tech_id("001095012345");
+        assert_eq!(id, TechIdKey::default().tech_id("001095012345"));
+        assert!(!id.contains("001095012345"));
+        assert_eq!(id.len(), 36);
+        assert_ne!(id, key.tech_id("001095012346"));
+        assert_ne!(id, TechIdKey::new("another").tech_id("001095012345"));
     }
 }

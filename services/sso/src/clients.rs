@@ -73,6 +73,9 @@ pub struct ClientConfig {
     pub signing_alg: String,
     /// Access token lifetime, seconds; the provider's default when 0.
     pub access_token_lifetime_seconds: u64,
+    /// Which claims `openid` and the other scopes release: `standard` (OpenID Connect) or
+    /// `national` (the national SSO's attributes for `openid` alone).
+    pub claims_profile: ClaimsProfile,
 }
 
 impl Default for ClientConfig {
@@ -93,6 +96,7 @@ impl Default for ClientConfig {
             auto_approve: false,
             signing_alg: Alg::Rs256.as_str().to_owned(),
             access_token_lifetime_seconds: 0,
+            claims_profile: ClaimsProfile::Standard,
         }
     }
 }
@@ -126,21 +130,132 @@ impl Client {
         self.config.scopes.iter().any(|s| s == scope)
     }
 
-    /// Whether `uri` is one of its redirect URIs, or a loopback one when it takes any.
+    /// Whether `uri` is one of its redirect URIs, or a loopback one when it takes any. A URI
+    /// of an odd form (see [`uri_problem`]) is never one.
     pub fn accepts_redirect(&self, uri: &str) -> bool {
-        self.config.redirect_uris.iter().any(|r| r == uri)
-            || (self.config.loopback_redirects && is_loopback_redirect(uri))
+        uri_problem(uri).is_none()
+            && (self.config.redirect_uris.iter().any(|r| r == uri)
+                || (self.config.loopback_redirects && is_loopback_redirect(uri)))
+    }
+
+    /// Whether RP-initiated logout may send the browser to `uri`: one of its post-logout
+    /// redirect URIs, or a URI it may be redirected to after a login.
+    pub fn accepts_post_logout_redirect(&self, uri: &str) -> bool {
+        uri_problem(uri).is_none()
+            && (self
+                .config
+                .post_logout_redirect_uris
+                .iter()
+                .any(|u| u == uri)
+                || self.accepts_redirect(uri))
+    }
+
+    /// The claims profile its ID tokens and userinfo follow.
+    pub fn claims_profile(&self) -> ClaimsProfile {
+        self.config.claims_profile
+    }
+}
+
+/// Which names a client's ID tokens and userinfo use for the person.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimsProfile {
+    /// Standard OpenID Connect: `openid` releases `sub` only; `profile`, `address` and `phone`
+    /// release the standard claims; `national_sso` the national names.
+    #[default]
+    Standard,
+    /// As the national SSO answers its relying parties: `openid` alone releases the national
+    /// attributes (`SoDinhDanh`, `HoVaTen`, `NgayThangNamSinh`, `LoaiTaiKhoan`, `TechID`,
+    /// `loginIdp`); `profile`, `address` and `phone` add the standard claims.
+    National,
+}
+
+impl ClaimsProfile {
+    /// Its name in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimsProfile::Standard => "standard",
+            ClaimsProfile::National => "national",
+        }
+    }
+}
+
+/// Why `uri` cannot be a redirect URI (RFC 6749 §3.1.2, RFC 8252 §7.3 and §8.3, RFC 9700
+/// §2.1 and §4.1): `None` when it is an absolute `scheme://host[:port]/path[?query]` URI of
+/// printable ASCII, with a host and without a userinfo part, a fragment, an empty or
+/// zero-led port, percent-encoding in the authority or a `.`/`..` path segment. Every redirect
+/// URI is checked by this before it is compared or classified, so that two readings of one
+/// URI (a browser's and the provider's) cannot disagree.
+pub fn uri_problem(uri: &str) -> Option<&'static str> {
+    if uri.is_empty() || uri.len() > 2048 {
+        return Some("must be an absolute URI of at most 2048 characters");
+    }
+    if uri.chars().any(|c| {
+        !c.is_ascii_graphic() || matches!(c, '\\' | '"' | '<' | '>' | '^' | '`' | '{' | '|' | '}')
+    }) {
+        return Some("holds a space, a control, a non-ASCII or a reserved character");
+    }
+    if uri.contains('#') {
+        return Some("has a fragment");
+    }
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return Some("is not an absolute scheme://host/... URI");
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Some("has a scheme that is not lowercase letters, digits, + - or .");
+    }
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(authority_end);
+    if authority.contains('@') {
+        return Some("has a userinfo part (user@host)");
+    }
+    if authority.contains('%') {
+        return Some("has percent-encoding in its host");
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !authority.ends_with(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    if host.is_empty() || host.ends_with('.') {
+        return Some("has no host, or a host ending in a dot");
+    }
+    if host.starts_with('[') != host.ends_with(']') {
+        return Some("has a malformed IPv6 host");
+    }
+    if let Some(port) = port
+        && (port.is_empty() || port.starts_with('0') || port.parse::<u16>().is_err())
+    {
+        return Some("has an empty, zero-led or out-of-range port");
+    }
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    if path.split('/').any(|segment| {
+        matches!(
+            segment.to_ascii_lowercase().as_str(),
+            "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."
+        )
+    }) {
+        return Some("has a . or .. path segment");
+    }
+    match uri.parse::<http::Uri>() {
+        Ok(parsed) if parsed.authority().is_some_and(|a| a.as_str() == authority) => None,
+        _ => Some("is not an absolute URI"),
     }
 }
 
 /// `http://127.0.0.1:<port>/…`, `http://[::1]:<port>/…` or `http://localhost:<port>/…`,
-/// without fragment (RFC 8252 §7.3, §8.3).
+/// of no odd form (no userinfo, no fragment: [`uri_problem`]; RFC 8252 §7.3, §8.3).
 pub fn is_loopback_redirect(uri: &str) -> bool {
+    if uri_problem(uri).is_some() {
+        return false;
+    }
     let Ok(parsed) = uri.parse::<http::Uri>() else {
         return false;
     };
     parsed.scheme_str() == Some("http")
-        && !uri.contains('#')
         && parsed.authority().is_some_and(|authority| {
             matches!(authority.host(), "127.0.0.1" | "localhost" | "[::1]")
                 && authority.port_u16().is_some()
@@ -228,7 +343,19 @@ pub fn demo_clients() -> Vec<ClientConfig> {
         &["citizen.read", "citizen.verify"],
     );
     coach.signing_alg = Alg::Es256.as_str().to_owned();
+    // A relying party of the national SSO as the public integrations are: a server-side
+    // application with a secret, asking `scope=openid` and reading the national attributes.
+    let mut national = interactive(
+        "demo-national",
+        "Cổng dịch vụ công tỉnh (demo, SSO quốc gia)",
+        "Provincial public service portal (demo, national SSO)",
+        false,
+    );
+    national.public = false;
+    national.secret = Some("demo-national-secret".to_owned());
+    national.claims_profile = ClaimsProfile::National;
     vec![
+        national,
         interactive(
             "demo-portal",
             "Cổng dịch vụ công (demo)",
@@ -325,10 +452,17 @@ fn check(config: ClientConfig) -> Result<Client, ClientError> {
             "a public client cannot use client_credentials".to_owned(),
         ));
     }
-    for uri in &config.redirect_uris {
-        match uri.parse::<http::Uri>() {
-            Ok(parsed) if parsed.scheme().is_some() && !uri.contains('#') => {}
-            _ => return Err(fail(format!("redirect URI {uri:?} is not an absolute URI"))),
+    for (field, uris) in [
+        ("redirect URI", &config.redirect_uris),
+        (
+            "post-logout redirect URI",
+            &config.post_logout_redirect_uris,
+        ),
+    ] {
+        for uri in uris {
+            if let Some(problem) = uri_problem(uri) {
+                return Err(fail(format!("{field} {uri:?} {problem}")));
+            }
         }
     }
     let auth_methods = if config.token_endpoint_auth_methods.is_empty() {
@@ -388,6 +522,7 @@ mod tests {
         for id in [
             "demo-portal",
             "demo-ci",
+            "demo-national",
             "demo-hospital",
             "demo-notary",
             "demo-hotel",
@@ -397,6 +532,13 @@ mod tests {
             assert!(clients.contains_key(id), "{id}");
         }
         assert!(clients["demo-ci"].config.auto_approve);
+        let national = &clients["demo-national"];
+        assert_eq!(national.claims_profile(), ClaimsProfile::National);
+        assert_eq!(
+            clients["demo-portal"].claims_profile(),
+            ClaimsProfile::Standard
+        );
+        assert!(!national.config.public && national.auth_methods.iter().any(|m| m == AUTH_BASIC));
         assert_eq!(clients["demo-coach"].alg, Alg::Es256);
         let admin = &clients["sandbox06-admin"];
         for scope in [
@@ -418,6 +560,62 @@ mod tests {
         assert!(!is_loopback_redirect("http://127.0.0.1/cb"));
         assert!(!is_loopback_redirect("http://evil.example:80/cb"));
         assert!(!is_loopback_redirect("http://localhost:80/cb#frag"));
+        assert!(!is_loopback_redirect("http://localhost:80/cb#"));
+    }
+
+    #[test]
+    fn odd_uris_are_never_loopback_nor_registered() {
+        for odd in [
+            "http://evil.example@127.0.0.1:80/cb",
+            "http://user:pw@localhost:8080/cb",
+            "http://@127.0.0.1:80/cb",
+            "http://127.0.0.1:80\\@evil.example/cb",
+            "http://127.0.0.1:/cb",
+            "http://127.0.0.1:080/cb",
+            "http://127.0.0.1:99999/cb",
+            "http://127.0.0.1:80/a/../cb",
+            "http://127.0.0.1:80/cb #x",
+            "http://127.0.0.1%2e:80/cb",
+            "http://localhost.:80/cb",
+            "HTTP://127.0.0.1:80/cb",
+            "http:/127.0.0.1:80/cb",
+            "//127.0.0.1:80/cb",
+            "http://[::1:80/cb",
+        ] {
+            assert!(uri_problem(odd).is_some(), "{odd}");
+            assert!(!is_loopback_redirect(odd), "{odd}");
+        }
+        let client = &registry(&[ClientConfig {
+            client_id: "odd".to_owned(),
+            secret: Some("s".to_owned()),
+            redirect_uris: vec!["https://rp.example/cb".to_owned()],
+            ..ClientConfig::default()
+        }])
+        .unwrap()["odd"];
+        assert!(client.accepts_redirect("https://rp.example/cb"));
+        assert!(client.accepts_post_logout_redirect("https://rp.example/cb"));
+        assert!(!client.accepts_redirect("https://rp.example/cb#x"));
+        assert_eq!(uri_problem("https://rp.example/cb?x=1&y=%20"), None);
+        assert_eq!(uri_problem("http://[::1]:9/"), None);
+    }
+
+    #[test]
+    fn configured_uris_of_odd_forms_are_refused_at_load() {
+        for (redirect, post_logout) in [
+            ("http://a@rp.example/cb", "https://rp.example/"),
+            ("https://rp.example/cb#x", "https://rp.example/"),
+            ("https://rp.example/cb", "https://u@rp.example/"),
+            ("https://rp.example/cb", "https://rp.example/#x"),
+        ] {
+            let client = ClientConfig {
+                client_id: "odd".to_owned(),
+                secret: Some("s".to_owned()),
+                redirect_uris: vec![redirect.to_owned()],
+                post_logout_redirect_uris: vec![post_logout.to_owned()],
+                ..ClientConfig::default()
+            };
+            assert!(registry(&[client]).is_err(), "{redirect} {post_logout}");
+        }
     }
 
     #[test]

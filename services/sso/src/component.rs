@@ -18,12 +18,13 @@ use sandbox06_store::StoreConfig;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::claims::TechIdKey;
 use crate::clients::{ClientConfig, registry};
 use crate::grpc::SsoApi;
 use crate::http::paths;
 use crate::identity::Identity;
 use crate::keys::Keys;
-use crate::provider::{Lifetimes, Provider};
+use crate::provider::{Lifetimes, MAX_REFRESH_REUSE_GRACE_SECONDS, Provider, Throttle};
 
 /// The VNeID mock, as the list of components names it.
 const VNEID: &str = "vneid";
@@ -40,7 +41,12 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     role: Role::Service,
     section: SECTION,
     grpc_services: &[<SsoServiceServer<SsoApi> as tonic::server::NamedService>::NAME],
-    http_prefixes: &[paths::DISCOVERY, paths::OAUTH_METADATA, "/oidc"],
+    http_prefixes: &[
+        paths::DISCOVERY,
+        paths::OAUTH_METADATA,
+        "/oidc",
+        paths::OAUTH2_PREFIX,
+    ],
     peers: &[VNEID, POPULATION_DB],
     container_port: 4640,
 };
@@ -71,6 +77,13 @@ pub struct SsoConfig {
     pub access_token_lifetime_seconds: u64,
     /// Lifetime of refresh tokens, seconds.
     pub refresh_token_lifetime_seconds: u64,
+    /// How long after a refresh token's first use the same client may use it again and get
+    /// tokens of the same grant (two tabs refreshing at once), seconds, at most 60; 0: never.
+    /// A later reuse, or one by another client, revokes the grant.
+    pub refresh_token_reuse_grace_seconds: u64,
+    /// The key the accounts' opaque `TechID`s are derived with: with the same key (and the same
+    /// country), an account has the same `TechID` on every run.
+    pub tech_id_key: String,
 }
 
 impl Default for SsoConfig {
@@ -84,6 +97,8 @@ impl Default for SsoConfig {
             clients: Vec::new(),
             access_token_lifetime_seconds: lifetimes.access_token.as_secs(),
             refresh_token_lifetime_seconds: lifetimes.refresh_token.as_secs(),
+            refresh_token_reuse_grace_seconds: lifetimes.refresh_reuse_grace.as_secs(),
+            tech_id_key: crate::claims::DEFAULT_TECH_ID_KEY.to_owned(),
         }
     }
 }
@@ -127,6 +142,18 @@ impl SsoConfig {
                     message: "must be at least 1 second".to_owned(),
                 });
             }
+        }
+        if self.refresh_token_reuse_grace_seconds > MAX_REFRESH_REUSE_GRACE_SECONDS {
+            return Err(ConfigError::Value {
+                key: format!("{SECTION}.refresh_token_reuse_grace_seconds"),
+                message: format!("must be at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds"),
+            });
+        }
+        if self.tech_id_key.is_empty() {
+            return Err(ConfigError::Value {
+                key: format!("{SECTION}.tech_id_key"),
+                message: "must not be empty".to_owned(),
+            });
         }
         Ok(())
     }
@@ -201,6 +228,7 @@ impl Component for SsoComponent {
             let lifetimes = Lifetimes {
                 access_token: Duration::from_secs(section.access_token_lifetime_seconds),
                 refresh_token: Duration::from_secs(section.refresh_token_lifetime_seconds),
+                refresh_reuse_grace: Duration::from_secs(section.refresh_token_reuse_grace_seconds),
                 ..Lifetimes::default()
             };
             let issuer = issuer(&ctx, &section);
@@ -215,6 +243,8 @@ impl Component for SsoComponent {
                 store: store.clone(),
                 identity: Identity::new(vneid, population),
                 lifetimes,
+                tech_ids: TechIdKey::new(&section.tech_id_key),
+                throttle: Throttle::default(),
             });
             // Keys are read, or made on a store's first start, beside the ready path.
             let warm = Arc::clone(&provider);

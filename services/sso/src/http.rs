@@ -60,6 +60,26 @@ pub mod paths {
     pub const REVOKE: &str = "/oidc/revoke";
     /// RP-initiated logout.
     pub const LOGOUT: &str = "/oidc/logout";
+
+    /// The prefix of the public-service SSO's endpoints (a WSO2-style server), served as
+    /// aliases so that an integrator moving to production changes only the host.
+    pub const OAUTH2_PREFIX: &str = "/oauth2";
+    /// Authorization, as the public-service SSO names it.
+    pub const OAUTH2_AUTHORIZE: &str = "/oauth2/authorize";
+    /// Token, as the public-service SSO names it.
+    pub const OAUTH2_TOKEN: &str = "/oauth2/token";
+    /// Userinfo, as the public-service SSO names it.
+    pub const OAUTH2_USERINFO: &str = "/oauth2/userinfo";
+    /// JWKS, as the public-service SSO names it.
+    pub const OAUTH2_JWKS: &str = "/oauth2/jwks";
+    /// Introspection, as the public-service SSO names it.
+    pub const OAUTH2_INTROSPECT: &str = "/oauth2/introspect";
+    /// Revocation, as the public-service SSO names it.
+    pub const OAUTH2_REVOKE: &str = "/oauth2/revoke";
+    /// The login form's target when the page came from [`OAUTH2_AUTHORIZE`].
+    pub const OAUTH2_LOGIN: &str = "/oauth2/login";
+    /// The consent form's target when the page came from [`OAUTH2_AUTHORIZE`].
+    pub const OAUTH2_CONSENT: &str = "/oauth2/consent";
 }
 
 type Shared = Arc<Provider>;
@@ -67,21 +87,55 @@ type Shared = Arc<Provider>;
 /// The provider's HTTP routes: the browser's pages, and the endpoints clients call (which a
 /// single-page application may call from any origin, without cookies).
 pub fn router(provider: Shared) -> Router {
-    let api = Router::new()
+    let mut api = Router::new()
         .route(paths::DISCOVERY, get(discovery))
-        .route(paths::OAUTH_METADATA, get(discovery))
-        .route(paths::JWKS, get(jwks))
-        .route(paths::TOKEN, axum::routing::post(token))
-        .route(paths::USERINFO, get(userinfo).post(userinfo))
-        .route(paths::INTROSPECT, axum::routing::post(introspect))
-        .route(paths::REVOKE, axum::routing::post(revoke))
-        .layer(axum::middleware::from_fn(cors));
-    Router::new()
-        .route(paths::AUTHORIZE, get(authorize).post(authorize))
-        .route(paths::LOGIN, axum::routing::post(login))
-        .route(paths::CONSENT, axum::routing::post(consent))
-        .route(paths::LOGOUT, get(logout).post(logout))
-        .merge(api)
+        .route(paths::OAUTH_METADATA, get(discovery));
+    let mut pages = Router::new().route(paths::LOGOUT, get(logout).post(logout));
+    // The endpoints under /oidc, and again under the public-service SSO's names.
+    for [
+        authorize_path,
+        login_path,
+        consent_path,
+        token_path,
+        userinfo_path,
+        jwks_path,
+        introspect_path,
+        revoke_path,
+    ] in [
+        [
+            paths::AUTHORIZE,
+            paths::LOGIN,
+            paths::CONSENT,
+            paths::TOKEN,
+            paths::USERINFO,
+            paths::JWKS,
+            paths::INTROSPECT,
+            paths::REVOKE,
+        ],
+        [
+            paths::OAUTH2_AUTHORIZE,
+            paths::OAUTH2_LOGIN,
+            paths::OAUTH2_CONSENT,
+            paths::OAUTH2_TOKEN,
+            paths::OAUTH2_USERINFO,
+            paths::OAUTH2_JWKS,
+            paths::OAUTH2_INTROSPECT,
+            paths::OAUTH2_REVOKE,
+        ],
+    ] {
+        api = api
+            .route(jwks_path, get(jwks))
+            .route(token_path, axum::routing::post(token))
+            .route(userinfo_path, get(userinfo).post(userinfo))
+            .route(introspect_path, axum::routing::post(introspect))
+            .route(revoke_path, axum::routing::post(revoke));
+        pages = pages
+            .route(authorize_path, get(authorize).post(authorize))
+            .route(login_path, axum::routing::post(login))
+            .route(consent_path, axum::routing::post(consent));
+    }
+    pages
+        .merge(api.layer(axum::middleware::from_fn(cors)))
         .with_state(provider)
 }
 
@@ -139,6 +193,11 @@ fn oauth_error(error: &OAuthError) -> Response<Body> {
             HeaderValue::from_static("Basic realm=\"sandbox06\""),
         );
     }
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
     response
 }
 
@@ -176,7 +235,11 @@ fn redirect(location: &str) -> Response<Body> {
             response.headers_mut().insert(LOCATION, value);
         }
         Err(_) => {
-            return error_page("invalid_request", "the redirect URI cannot be a header");
+            return error_page(
+                "invalid_request",
+                "Địa chỉ chuyển hướng không hợp lệ.",
+                "the redirect URI cannot be a header",
+            );
         }
     }
     response
@@ -275,12 +338,27 @@ async fn page_params(
 ) -> Result<(http::request::Parts, HashMap<String, String>), Response<Body>> {
     params(request)
         .await
-        .map_err(|error| error_page(error.error, &error.description))
+        .map_err(|error| oauth_error_page(&error))
 }
 
-/// An error shown to the user (400).
-fn error_page(error: &str, description: &str) -> Response<Body> {
-    html(StatusCode::BAD_REQUEST, pages::error(error, description))
+/// An error shown to the user (400), in Vietnamese and English.
+fn error_page(error: &str, vi: &str, description: &str) -> Response<Body> {
+    // Cut as every error description is: it may quote the request.
+    let description = crate::provider::description_text(description);
+    html(
+        StatusCode::BAD_REQUEST,
+        pages::error(error, vi, &description),
+    )
+}
+
+/// An OAuth error shown to the user: its description, under a Vietnamese sentence for its
+/// kind.
+fn oauth_error_page(error: &OAuthError) -> Response<Body> {
+    error_page(
+        error.error,
+        pages::error_vi(error.error),
+        &error.description,
+    )
 }
 
 fn credentials(
@@ -302,7 +380,31 @@ fn credentials(
         client_secret: params.get("client_secret").cloned(),
         assertion_type: params.get("client_assertion_type").cloned(),
         assertion: params.get("client_assertion").cloned(),
+        address: caller_address(parts),
     })
+}
+
+/// The caller's address: the last hop of `x-forwarded-for` (the edge appends the address it
+/// saw there), else the connection's peer.
+fn caller_address(parts: &http::request::Parts) -> Option<String> {
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|hop| !hop.is_empty())
+        .and_then(|hop| hop.parse::<std::net::IpAddr>().ok());
+    forwarded
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<tonic::transport::server::TcpConnectInfo>()
+                .and_then(tonic::transport::server::TcpConnectInfo::remote_addr)
+                .map(|addr| addr.ip())
+        })
+        .map(|ip| ip.to_string())
 }
 
 fn cookie(parts: &http::request::Parts, name: &str) -> Option<String> {
@@ -500,8 +602,7 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
     let browser = known.clone().unwrap_or_else(|| random_token(24));
     let mut response = authorize_in(&p, &parts, &params, &browser).await;
     if known.is_none()
-        && let Some(value) =
-            cookie_header(&p, BROWSER_COOKIE, &browser, "/oidc", p.lifetimes.session)
+        && let Some(value) = cookie_header(&p, BROWSER_COOKIE, &browser, "/", p.lifetimes.session)
     {
         response.headers_mut().append(SET_COOKIE, value);
     }
@@ -510,8 +611,13 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
 
 /// Whether the form came from the browser that started `pending`.
 fn same_browser(parts: &http::request::Parts, pending: &Pending) -> bool {
+    from_browser(parts, &pending.browser)
+}
+
+/// Whether the request carries the browser cookie whose hash is `browser`.
+fn from_browser(parts: &http::request::Parts, browser: &str) -> bool {
     cookie(parts, BROWSER_COOKIE)
-        .is_some_and(|value| sandbox06_jose::s256(value.as_bytes()) == pending.browser)
+        .is_some_and(|value| sandbox06_jose::s256(value.as_bytes()) == browser)
 }
 
 async fn authorize_in(
@@ -522,23 +628,44 @@ async fn authorize_in(
 ) -> Response<Body> {
     // Errors about the client or its redirect URI are shown, never redirected.
     let Some(client_id) = params.get("client_id") else {
-        return error_page("invalid_request", "client_id is required");
+        return error_page(
+            "invalid_request",
+            "Ứng dụng không cho biết mình là ai (thiếu client_id).",
+            "client_id is required",
+        );
     };
     let Some(client) = p.client(client_id) else {
-        return error_page("invalid_client", &format!("unknown client {client_id:?}"));
+        return error_page(
+            "invalid_client",
+            "Ứng dụng này chưa được đăng ký với hệ thống đăng nhập một lần.",
+            &format!("unknown client {client_id:?}"),
+        );
     };
     let (redirect_uri, given) = match params.get("redirect_uri") {
         Some(uri) if client.accepts_redirect(uri) => (uri.clone(), true),
         Some(uri) => {
+            let why = match crate::clients::uri_problem(uri) {
+                Some(problem) => format!("redirect_uri {uri:?} {problem}"),
+                None => {
+                    format!("redirect_uri {uri:?} is not registered for client {client_id:?}")
+                }
+            };
             return error_page(
                 "invalid_request",
-                &format!("redirect_uri {uri:?} is not registered for client {client_id:?}"),
+                "Địa chỉ chuyển hướng (redirect_uri) không được đăng ký cho ứng dụng này, nên không thể gửi kết quả đăng nhập về đó.",
+                &why,
             );
         }
         None if client.config.redirect_uris.len() == 1 => {
             (client.config.redirect_uris[0].clone(), false)
         }
-        None => return error_page("invalid_request", "redirect_uri is required"),
+        None => {
+            return error_page(
+                "invalid_request",
+                "Ứng dụng không cho biết địa chỉ chuyển hướng (thiếu redirect_uri).",
+                "redirect_uri is required",
+            );
+        }
     };
     let mut pending = Pending {
         client_id: client_id.clone(),
@@ -589,8 +716,9 @@ async fn authorize_in(
             .get(AUTO_APPROVE_PARAM)
             .is_some_and(|v| v == "true" || v == "1");
     if auto && let Some(hint) = pending.login_hint.clone() {
+        // No page at all: neither login nor consent.
         return match authenticate(p, &hint, Proof::AppApproval, None).await {
-            Ok(login) => finish(p, client, pending, login, prompts.contains(&"none")).await,
+            Ok(login) => finish(p, client, pending, login, true).await,
             Err(error) => login_failure_redirect(p, &pending, &error),
         };
     }
@@ -688,10 +816,11 @@ fn check_request(
         params.get("code_challenge_method").map(String::as_str),
     ) {
         (Some(challenge), Some("S256")) => {
-            if challenge.len() != 43 {
+            if !crate::provider::valid_s256_challenge(challenge) {
                 return Err((
                     "invalid_request",
-                    "code_challenge must be a base64url SHA-256 (43 characters)".to_owned(),
+                    "code_challenge must be a base64url SHA-256: 43 characters of [A-Za-z0-9-_]"
+                        .to_owned(),
                 ));
             }
             pending.code_challenge = Some(challenge.clone());
@@ -910,10 +1039,14 @@ fn cookie_header(
 async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
     let (parts, params) = match form_params(request).await {
         Ok(parsed) => parsed,
-        Err(error) => return error_page(error.error, &error.description),
+        Err(error) => return oauth_error_page(&error),
     };
     let Some(request_id) = params.get("request") else {
-        return error_page("invalid_request", "the login form has no request");
+        return error_page(
+            "invalid_request",
+            "Biểu mẫu đăng nhập không hợp lệ.",
+            "the login form has no request",
+        );
     };
     let Some(pending) = load_pending(&p, request_id)
         .await
@@ -921,11 +1054,16 @@ async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body
     else {
         return error_page(
             "invalid_request",
+            "Trang đăng nhập này đã hết hạn, hoặc được mở trong trình duyệt khác; hãy bắt đầu lại từ ứng dụng.",
             "this login page has expired, or was opened in another browser; start again from the application",
         );
     };
     let Some(client) = p.client(&pending.client_id) else {
-        return error_page("invalid_client", "the client is no longer registered");
+        return error_page(
+            "invalid_client",
+            "Ứng dụng này không còn được đăng ký.",
+            "the client is no longer registered",
+        );
     };
     let citizen_id = params
         .get("citizen_id")
@@ -969,7 +1107,7 @@ async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body
 async fn consent(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
     let (parts, params) = match form_params(request).await {
         Ok(parsed) => parsed,
-        Err(error) => return error_page(error.error, &error.description),
+        Err(error) => return oauth_error_page(&error),
     };
     let request_id = params.get("request").cloned().unwrap_or_default();
     let Some(pending) = load_pending(&p, &request_id)
@@ -978,12 +1116,17 @@ async fn consent(State(p): State<Shared>, request: Request<Body>) -> Response<Bo
     else {
         return error_page(
             "invalid_request",
+            "Trang xác nhận chia sẻ thông tin này đã hết hạn, hoặc được mở trong trình duyệt khác; hãy bắt đầu lại từ ứng dụng.",
             "this consent page has expired, or was opened in another browser; start again from the application",
         );
     };
     let _ = p.store.delete(&pending_key(&request_id)).await;
     let Some(login) = pending.login.clone() else {
-        return error_page("invalid_request", "nobody is logged in for this request");
+        return error_page(
+            "invalid_request",
+            "Chưa có ai đăng nhập cho yêu cầu này.",
+            "nobody is logged in for this request",
+        );
     };
     if params.get("decision").map(String::as_str) != Some("allow") {
         return pending.error_redirect(&p.issuer, "access_denied", "the user declined");
@@ -1118,13 +1261,13 @@ async fn revoke(State(p): State<Shared>, request: Request<Body>) -> Response<Bod
 // Userinfo and logout
 
 fn bearer_error(error: &str, description: &str) -> Response<Body> {
+    let description = crate::provider::description_text(description);
     let mut response = json_response(
         StatusCode::UNAUTHORIZED,
         &json!({"error": error, "error_description": description}),
     );
     if let Ok(value) = HeaderValue::from_str(&format!(
-        "Bearer realm=\"sandbox06\", error=\"{error}\", error_description=\"{}\"",
-        description.replace('"', "'")
+        "Bearer realm=\"sandbox06\", error=\"{error}\", error_description=\"{description}\""
     )) {
         response.headers_mut().insert(WWW_AUTHENTICATE, value);
     }
@@ -1204,60 +1347,187 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
         Ok(person) => person,
         Err(error) => return oauth_error(&OAuthError::unavailable(error.to_string())),
     };
-    let mut body = person.claims(scopes.iter().copied());
+    let profile = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .and_then(|id| p.client(id))
+        .map(Client::claims_profile)
+        .unwrap_or_default();
+    let mut body = person.claims(scopes.iter().copied(), profile, &p.tech_ids);
     body.insert("sub".into(), json!(sub));
     json_response(StatusCode::OK, &Value::Object(body))
 }
 
+/// A logout waiting for the user's confirmation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PendingLogout {
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    /// Hash of the browser cookie of the browser that was asked.
+    browser: String,
+}
+
+fn logout_key(id: &str) -> String {
+    format!("sso:logout:{}", sandbox06_jose::s256(id.as_bytes()))
+}
+
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). The session ends at once only
+/// when the request proves it comes from a client of this very session (an `id_token_hint`
+/// whose `sid` is the browser's session) or when there is no session; otherwise the user is
+/// asked, with a form bound to the browser as the login form is, so that a page of another site
+/// cannot log anyone out.
 async fn logout(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
     let (parts, params) = match page_params(request).await {
         Ok(parsed) => parsed,
         Err(page) => return page,
     };
-    // The hint's client, from a token this provider signed (expired ones too).
-    let hinted_client = match params.get("id_token_hint") {
+    if parts.method == Method::POST
+        && let Some(id) = params.get("logout_request")
+    {
+        return confirmed_logout(&p, &parts, &params, id).await;
+    }
+    // The hint's claims, from a token this provider signed (expired ones too).
+    let hint = match params.get("id_token_hint") {
         Some(hint) => match p.keys.fresh().await.map(|k| k.jwks().verify(hint)) {
-            Ok(Ok(verified)) => verified
-                .claims
-                .get("aud")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            Ok(Ok(verified)) => Some(verified.claims),
             _ => {
                 return error_page(
                     "invalid_request",
+                    "Yêu cầu đăng xuất mang một id_token_hint không do hệ thống này cấp.",
                     "id_token_hint is not a token of this provider",
                 );
             }
         },
         None => None,
     };
-    let client_id = params.get("client_id").cloned().or(hinted_client);
-    let mut response = match params.get("post_logout_redirect_uri") {
-        Some(uri) => {
-            let allowed = client_id
-                .as_deref()
-                .and_then(|id| p.client(id))
-                .is_some_and(|c| {
-                    c.config.post_logout_redirect_uris.iter().any(|u| u == uri)
-                        || c.accepts_redirect(uri)
-                });
-            if !allowed {
-                return error_page(
-                    "invalid_request",
-                    "post_logout_redirect_uri is not registered for the client",
-                );
-            }
-            match params.get("state") {
-                Some(state) => redirect(&with_query(uri, &[("state", state)])),
-                None => redirect(uri),
-            }
-        }
-        None => html(StatusCode::OK, pages::logged_out()),
+    let hinted_client = hint
+        .as_ref()
+        .and_then(|claims| claims.get("aud"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let (Some(given), Some(hinted)) = (params.get("client_id"), &hinted_client)
+        && given != hinted
+    {
+        return error_page(
+            "invalid_request",
+            "client_id không khớp với id_token_hint.",
+            "client_id differs from the audience of id_token_hint",
+        );
+    }
+    let client = params.get("client_id").cloned().or(hinted_client);
+    let client = client.as_deref().and_then(|id| p.client(id));
+    let redirect = params.get("post_logout_redirect_uri").cloned();
+    if let Some(uri) = &redirect
+        && !client.is_some_and(|c| c.accepts_post_logout_redirect(uri))
+    {
+        let why = match crate::clients::uri_problem(uri) {
+            Some(problem) => format!("post_logout_redirect_uri {uri:?} {problem}"),
+            None => "post_logout_redirect_uri is not registered for the client".to_owned(),
+        };
+        return error_page(
+            "invalid_request",
+            "Địa chỉ chuyển hướng sau đăng xuất (post_logout_redirect_uri) không được đăng ký cho ứng dụng.",
+            &why,
+        );
+    }
+    let state = params.get("state").cloned();
+    let session = match cookie(&parts, SESSION_COOKIE) {
+        Some(id) => read_session(&p, &id).await,
+        None => None,
     };
-    if let Some(id) = cookie(&parts, SESSION_COOKIE) {
+    let Some(session) = session else {
+        // Nobody to log out: nothing a forged request could do.
+        return end_session(&p, &parts, redirect.as_deref(), state.as_deref()).await;
+    };
+    let hint_is_this_session = hint.as_ref().is_some_and(|claims| {
+        claims.get("sid").and_then(Value::as_str) == Some(session.sid.as_str())
+            && claims.get("sub").and_then(Value::as_str) == Some(session.sub.as_str())
+    });
+    if hint_is_this_session {
+        return end_session(&p, &parts, redirect.as_deref(), state.as_deref()).await;
+    }
+    // Ask the user, on a form only this browser can post.
+    let known = cookie(&parts, BROWSER_COOKIE).filter(|v| v.len() >= 16 && v.len() <= 64);
+    let browser = known.clone().unwrap_or_else(|| random_token(24));
+    let pending = PendingLogout {
+        post_logout_redirect_uri: redirect,
+        state,
+        browser: sandbox06_jose::s256(browser.as_bytes()),
+    };
+    let id = random_token(24);
+    let saved = match serde_json::to_vec(&pending) {
+        Ok(bytes) => p
+            .store
+            .put(&logout_key(&id), &bytes, Some(p.lifetimes.pending))
+            .await
+            .map_err(OAuthError::from),
+        Err(error) => Err(OAuthError::server(error.to_string())),
+    };
+    if let Err(error) = saved {
+        return oauth_error_page(&error);
+    }
+    let name = client.map(|c| (c.config.name.as_str(), c.config.name_en.as_str()));
+    let mut response = html(
+        StatusCode::OK,
+        pages::logout_confirm(&id, name, &session.person.full_name),
+    );
+    if known.is_none()
+        && let Some(value) = cookie_header(&p, BROWSER_COOKIE, &browser, "/", p.lifetimes.session)
+    {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The answer of the logout confirmation form.
+async fn confirmed_logout(
+    p: &Provider,
+    parts: &http::request::Parts,
+    params: &HashMap<String, String>,
+    id: &str,
+) -> Response<Body> {
+    let pending = match p.store.get(&logout_key(id)).await {
+        Ok(Some(bytes)) => serde_json::from_slice::<PendingLogout>(&bytes).ok(),
+        _ => None,
+    }
+    .filter(|pending| from_browser(parts, &pending.browser));
+    let Some(pending) = pending else {
+        return error_page(
+            "invalid_request",
+            "Trang xác nhận đăng xuất này đã hết hạn, hoặc được mở trong trình duyệt khác; bạn vẫn đăng nhập.",
+            "this logout page has expired, or was opened in another browser; you are still logged in",
+        );
+    };
+    let _ = p.store.delete(&logout_key(id)).await;
+    if params.get("decision").map(String::as_str) != Some("logout") {
+        return html(StatusCode::OK, pages::still_logged_in());
+    }
+    end_session(
+        p,
+        parts,
+        pending.post_logout_redirect_uri.as_deref(),
+        pending.state.as_deref(),
+    )
+    .await
+}
+
+/// Ends the browser's session, then sends it to `redirect` (with `state`) or shows that it is
+/// logged out.
+async fn end_session(
+    p: &Provider,
+    parts: &http::request::Parts,
+    redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Response<Body> {
+    let mut response = match (redirect_uri, state) {
+        (Some(uri), Some(state)) => redirect(&with_query(uri, &[("state", state)])),
+        (Some(uri), None) => redirect(uri),
+        (None, _) => html(StatusCode::OK, pages::logged_out()),
+    };
+    if let Some(id) = cookie(parts, SESSION_COOKIE) {
         let _ = p.store.delete(&session_key(&id)).await;
     }
-    if let Some(expired) = cookie_header(&p, SESSION_COOKIE, "", "/", Duration::ZERO) {
+    if let Some(expired) = cookie_header(p, SESSION_COOKIE, "", "/", Duration::ZERO) {
         response.headers_mut().append(SET_COOKIE, expired);
     }
     response

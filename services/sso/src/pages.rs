@@ -131,8 +131,8 @@ pub fn scope_text(scope: &str) -> (String, String) {
             "Access while you are not online",
         ),
         crate::claims::NATIONAL_SCOPE => (
-            "Thông tin định danh theo chuẩn Cổng dịch vụ công quốc gia",
-            "Your identity as the national SSO returns it",
+            "Số định danh cá nhân, họ tên, ngày sinh (theo chuẩn Cổng dịch vụ công quốc gia)",
+            "Your ID number, full name and date of birth, as the national SSO returns them",
         ),
         other => {
             return (
@@ -155,7 +155,13 @@ pub fn consent(request: &str, client: &Client, person_name: &str, scopes: &[Stri
         escape(&client.config.name_en)
     );
     for scope in scopes {
-        let (vi, en) = scope_text(scope);
+        let (vi, en) = if scope == "openid"
+            && client.claims_profile() == crate::clients::ClaimsProfile::National
+        {
+            scope_text(crate::claims::NATIONAL_SCOPE)
+        } else {
+            scope_text(scope)
+        };
         let _ = write!(
             body,
             "<li><code>{}</code> — {}<br><span class=\"en\">{}</span></li>",
@@ -174,14 +180,72 @@ pub fn consent(request: &str, client: &Client, person_name: &str, scopes: &[Stri
     page("Chia sẻ thông tin", "Share your data", &body)
 }
 
-/// An error shown to the user, never redirected (unknown client, bad redirect URI, …).
-pub fn error(error: &str, description: &str) -> String {
+/// An error shown to the user, never redirected (unknown client, bad redirect URI, …): what
+/// happened in Vietnamese (`vi`), the error and its description in English beneath, and what
+/// to do in both.
+pub fn error(error: &str, vi: &str, description: &str) -> String {
     let body = format!(
-        "<p class=\"error\" role=\"alert\" id=\"error\"><code>{}</code>: {}</p>",
+        "<div class=\"error\" role=\"alert\" id=\"error\"><p lang=\"vi\">{}</p>\
+<p class=\"en\" lang=\"en\"><code>{}</code>: {}</p></div>\
+<p>Hãy quay lại ứng dụng và thử lại; nếu lỗi vẫn còn, hãy báo cho đơn vị quản lý ứng dụng.<br>\
+<span class=\"en\">Go back to the application and try again; if the error stays, tell the application's owner.</span></p>",
+        escape(vi),
         escape(error),
         escape(description)
     );
     page("Không thể đăng nhập", "Cannot log in", &body)
+}
+
+/// A Vietnamese sentence for an OAuth error `code` shown on a page.
+pub fn error_vi(code: &str) -> &'static str {
+    match code {
+        "invalid_client" => "Ứng dụng không được hệ thống đăng nhập một lần nhận ra.",
+        "temporarily_unavailable" | "server_error" => {
+            "Hệ thống đăng nhập tạm thời không phục vụ được; vui lòng thử lại sau."
+        }
+        _ => "Yêu cầu đăng nhập từ ứng dụng không hợp lệ.",
+    }
+}
+
+/// Asks the user to confirm a logout the request could not prove they wanted; `client` names
+/// the application that asked (Vietnamese, English) when known.
+pub fn logout_confirm(request: &str, client: Option<(&str, &str)>, person_name: &str) -> String {
+    let mut body = String::new();
+    match client {
+        Some((vi, en)) => {
+            let _ = write!(
+                body,
+                "<p><b>{}</b> đề nghị đăng xuất <b>{}</b> khỏi VNeID (mô phỏng).<br><span class=\"en\">{} asks to log you out of VNeID (sandbox).</span></p>",
+                escape(vi),
+                escape(person_name),
+                escape(en)
+            );
+        }
+        None => {
+            let _ = write!(
+                body,
+                "<p>Bạn có muốn đăng xuất <b>{}</b> khỏi VNeID (mô phỏng)?<br><span class=\"en\">Do you want to log out of VNeID (sandbox)?</span></p>",
+                escape(person_name)
+            );
+        }
+    }
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"logout\"><input type=\"hidden\" name=\"logout_request\" value=\"{}\">\
+<button type=\"submit\" name=\"decision\" value=\"logout\" id=\"logout\">Đăng xuất · Log out</button> \
+<button type=\"submit\" name=\"decision\" value=\"stay\" id=\"stay\">Vẫn đăng nhập · Stay logged in</button></form>",
+        escape(request)
+    );
+    page("Đăng xuất?", "Log out?", &body)
+}
+
+/// After the user chose not to log out.
+pub fn still_logged_in() -> String {
+    page(
+        "Vẫn đăng nhập",
+        "Still logged in",
+        "<p>Bạn vẫn đăng nhập VNeID (mô phỏng); có thể đóng trang này.<br><span class=\"en\">You are still logged in; you may close this page.</span></p>",
+    )
 }
 
 /// After logout without a redirect.

@@ -13,7 +13,7 @@ use sandbox06_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::claims::{Person, level_of_acr};
+use crate::claims::{Person, TechIdKey, level_of_acr};
 use crate::clients::{
     API_AUDIENCE, AUTH_BASIC, AUTH_NONE, AUTH_POST, AUTH_PRIVATE_KEY_JWT, Client,
 };
@@ -25,6 +25,40 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 
 /// Tolerance on `exp`, `iat` and `nbf` for clocks that differ a little.
 pub const LEEWAY_SECONDS: i64 = 30;
+
+/// The longest a `private_key_jwt` client assertion may live: `exp − iat` (or `exp − now`
+/// when it has no `iat`) at most this, plus [`LEEWAY_SECONDS`] for the latter. A client makes
+/// a new assertion for each request; one that lives long is one that can be stolen and replayed
+/// elsewhere.
+pub const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 300;
+
+/// Throttling of failed client authentications, per presented `client_id` and per caller
+/// address (the last `x-forwarded-for` hop, which the edge appends). The counts live in the
+/// store, so replicas share them. Counted in fixed windows; the `max_…`-th failure in a window
+/// locks that client id (or address) for `lock`, during which every authentication of it is
+/// refused, even a right one. Only failures count: good requests cost two store reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Throttle {
+    /// The counting window.
+    pub window: Duration,
+    /// Failures of one client id in a window that lock it.
+    pub max_per_client: u32,
+    /// Failures from one address in a window that lock it.
+    pub max_per_address: u32,
+    /// How long a lock lasts.
+    pub lock: Duration,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(300),
+            max_per_client: 10,
+            max_per_address: 50,
+            lock: Duration::from_secs(300),
+        }
+    }
+}
 
 /// How long things live.
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +73,10 @@ pub struct Lifetimes {
     pub session: Duration,
     /// A login page waiting for the user.
     pub pending: Duration,
+    /// How long after a refresh token's use the same client may use it again and get tokens
+    /// of the same grant (two tabs refreshing at once); a later reuse, or one by another
+    /// client, revokes the grant. Zero: never.
+    pub refresh_reuse_grace: Duration,
 }
 
 impl Default for Lifetimes {
@@ -49,9 +87,15 @@ impl Default for Lifetimes {
             code: Duration::from_secs(60),
             session: Duration::from_secs(8 * 3600),
             pending: Duration::from_secs(15 * 60),
+            refresh_reuse_grace: Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS),
         }
     }
 }
+
+/// The default of [`Lifetimes::refresh_reuse_grace`], seconds.
+pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
+/// The largest [`Lifetimes::refresh_reuse_grace`] the configuration takes, seconds.
+pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 60;
 
 /// An OAuth 2.0 error (RFC 6749 §5.2), with the HTTP status it is answered with.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -61,8 +105,11 @@ pub struct OAuthError {
     pub error: &'static str,
     /// What is wrong, for a developer.
     pub description: String,
-    /// 400, or 401 for a failed client authentication, 503 when a dependency is down.
+    /// 400, or 401 for a failed client authentication, 429 while it is locked, 503 when a
+    /// dependency is down.
     pub status: StatusCode,
+    /// Seconds to wait before trying again (`Retry-After`), for a lock.
+    pub retry_after: Option<i64>,
 }
 
 impl OAuthError {
@@ -72,6 +119,7 @@ impl OAuthError {
             error,
             description: description.into(),
             status: StatusCode::BAD_REQUEST,
+            retry_after: None,
         }
     }
 
@@ -90,6 +138,33 @@ impl OAuthError {
         Self {
             status: StatusCode::UNAUTHORIZED,
             ..Self::new("invalid_client", description)
+        }
+    }
+
+    /// The one answer to every failed client authentication, whatever failed (an unknown
+    /// client, a wrong secret, a method the client may not use, a forged assertion): nothing
+    /// tells a client id that exists from one that does not.
+    pub fn client_authentication_failed() -> Self {
+        Self::invalid_client("client authentication failed")
+    }
+
+    /// `invalid_client`, 429 with `Retry-After`: authentication of this client or from this
+    /// address is locked until `until` (Unix seconds).
+    pub fn locked(until: i64) -> Self {
+        let when = time::OffsetDateTime::from_unix_timestamp(until)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| until.to_string());
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some((until - now()).max(1)),
+            ..Self::new(
+                "invalid_client",
+                format!("client authentication is locked until {when}"),
+            )
         }
     }
 
@@ -134,17 +209,28 @@ impl From<KeyError> for OAuthError {
 
 /// `text` within the characters RFC 6749 §5.2 allows in `error_description` (printable ASCII
 /// without double quote and backslash): a double quote becomes `'`, a backslash `/`, any other
-/// character outside `?`.
+/// character outside `?`; cut to [`MAX_DESCRIPTION_CHARS`] (with the length it had), so that a
+/// description quoting a caller's input never grows with it.
 pub fn description_text(text: &str) -> String {
-    text.chars()
+    let mut out: String = text
+        .chars()
+        .take(MAX_DESCRIPTION_CHARS + 1)
         .map(|c| match c {
             '"' => '\'',
             '\\' => '/',
             ' '..='~' => c,
             _ => '?',
         })
-        .collect()
+        .collect();
+    if out.len() > MAX_DESCRIPTION_CHARS {
+        out.truncate(MAX_DESCRIPTION_CHARS - 40);
+        out.push_str(&format!("... ({} characters)", text.chars().count()));
+    }
+    out
 }
+
+/// Longest `error_description`, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 512;
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
@@ -207,6 +293,29 @@ struct RefreshRecord {
     exp: i64,
 }
 
+/// Who used a refresh token, and when.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RefreshUse {
+    client_id: String,
+    at: i64,
+}
+
+/// A narrower scope is for the new access and ID tokens; the new refresh token keeps the
+/// grant's (RFC 6749 §6).
+fn narrowed_scopes(grant: &Grant, scope: Option<&str>) -> Result<Option<Vec<String>>, OAuthError> {
+    let Some(scope) = scope else {
+        return Ok(None);
+    };
+    let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+    if let Some(extra) = asked.iter().find(|s| !grant.scopes.contains(s)) {
+        return Err(OAuthError::new(
+            "invalid_scope",
+            format!("scope {extra} was not granted originally"),
+        ));
+    }
+    Ok(Some(asked))
+}
+
 /// A token endpoint answer.
 #[derive(Clone, Debug, Serialize)]
 pub struct TokenResponse {
@@ -249,6 +358,8 @@ pub struct Credentials {
     pub assertion_type: Option<String>,
     /// `client_assertion` of the form.
     pub assertion: Option<String>,
+    /// The caller's address, for throttling.
+    pub address: Option<String>,
 }
 
 fn store_key(kind: &str, token: &str) -> String {
@@ -271,6 +382,10 @@ pub struct Provider {
     pub identity: Identity,
     /// Lifetimes.
     pub lifetimes: Lifetimes,
+    /// The key of the accounts' `TechID`s.
+    pub tech_ids: TechIdKey,
+    /// Throttling of failed client authentications.
+    pub throttle: Throttle,
 }
 
 impl Provider {
@@ -285,6 +400,9 @@ impl Provider {
     }
 
     /// Authenticates the client at a token-type endpoint, by exactly one method it may use.
+    /// Every failure answers alike ([`OAuthError::client_authentication_failed`]) and counts
+    /// towards the [`Throttle`]; while the client id or the address is locked, nothing is
+    /// checked and the answer says until when.
     pub async fn authenticate_client(&self, creds: &Credentials) -> Result<&Client, OAuthError> {
         let methods = [
             creds.basic.is_some(),
@@ -296,104 +414,197 @@ impl Provider {
                 "more than one client authentication method was used",
             ));
         }
-        let lookup = |id: &str, method: &str| -> Result<&Client, OAuthError> {
-            let client = self
-                .client(id)
-                .ok_or_else(|| OAuthError::invalid_client(format!("unknown client {id:?}")))?;
-            if !client.auth_methods.iter().any(|m| m == method) {
-                return Err(OAuthError::invalid_client(format!(
-                    "client {id:?} does not authenticate with {method}"
-                )));
-            }
-            Ok(client)
+        if let Some((id, _)) = &creds.basic
+            && creds.client_id.as_ref().is_some_and(|form| form != id)
+        {
+            return Err(OAuthError::invalid_request(
+                "client_id in the form differs from the Basic credentials",
+            ));
+        }
+        if creds.client_secret.is_some() && creds.client_id.is_none() {
+            return Err(OAuthError::invalid_request(
+                "client_secret without client_id",
+            ));
+        }
+        if creds.assertion.is_some() && creds.assertion_type.as_deref() != Some(JWT_BEARER) {
+            return Err(OAuthError::invalid_request(format!(
+                "client_assertion_type must be {JWT_BEARER}"
+            )));
+        }
+        // The client id the caller claims to be, before anything is checked.
+        let claimed: Option<String> = match (&creds.basic, &creds.assertion) {
+            (Some((id, _)), _) => Some(id.clone()),
+            (None, Some(assertion)) => decode_unverified(assertion)
+                .ok()
+                .and_then(|jwt| {
+                    jwt.claims
+                        .get("iss")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .or_else(|| creds.client_id.clone()),
+            (None, None) => creds.client_id.clone(),
         };
-        let secret_matches = |client: &Client, secret: &str| {
-            client
-                .config
-                .secret
-                .as_deref()
-                .is_some_and(|expected| same_secret(expected, secret))
+        let Some(claimed) = claimed else {
+            return Err(OAuthError::invalid_client("no client authentication"));
         };
-        if let Some((id, secret)) = &creds.basic {
-            if creds.client_id.as_ref().is_some_and(|form| form != id) {
-                return Err(OAuthError::invalid_request(
-                    "client_id in the form differs from the Basic credentials",
-                ));
+        // A client that authenticates with nothing (a public client) has no secret to guess:
+        // its id is not locked, so that nobody can lock it out; the address still is.
+        let with_secret =
+            creds.basic.is_some() || creds.client_secret.is_some() || creds.assertion.is_some();
+        let subjects = throttle_subjects(
+            with_secret.then_some(claimed.as_str()),
+            creds.address.as_deref(),
+        );
+        self.check_lock(&subjects).await?;
+        match self.authenticate_as(&claimed, creds).await {
+            Ok(client) => Ok(client),
+            Err(error) if error.error == "invalid_client" => {
+                self.count_failure(&subjects).await?;
+                tracing::info!(
+                    client = %sandbox06_jose::s256(claimed.as_bytes()),
+                    reason = %error.description,
+                    "client authentication failed"
+                );
+                Err(error)
             }
-            let client = lookup(id, AUTH_BASIC)?;
-            if !secret_matches(client, secret) {
-                return Err(OAuthError::invalid_client("wrong client secret"));
-            }
-            return Ok(client);
+            Err(error) => Err(error),
         }
-        if let Some(secret) = &creds.client_secret {
-            let id = creds
-                .client_id
-                .as_deref()
-                .ok_or_else(|| OAuthError::invalid_request("client_secret without client_id"))?;
-            let client = lookup(id, AUTH_POST)?;
-            if !secret_matches(client, secret) {
-                return Err(OAuthError::invalid_client("wrong client secret"));
+    }
+
+    /// The client `claimed`, when `creds` prove it.
+    async fn authenticate_as(
+        &self,
+        claimed: &str,
+        creds: &Credentials,
+    ) -> Result<&Client, OAuthError> {
+        let failed = OAuthError::client_authentication_failed;
+        let (method, secret) = match (&creds.basic, &creds.client_secret, &creds.assertion) {
+            (Some((_, secret)), _, _) => (AUTH_BASIC, Some(secret.as_str())),
+            (None, Some(secret), _) => (AUTH_POST, Some(secret.as_str())),
+            (None, None, Some(assertion)) => {
+                return self.authenticate_assertion(claimed, assertion, creds).await;
             }
-            return Ok(client);
-        }
-        if let Some(assertion) = &creds.assertion {
-            if creds.assertion_type.as_deref() != Some(JWT_BEARER) {
-                return Err(OAuthError::invalid_request(format!(
-                    "client_assertion_type must be {JWT_BEARER}"
-                )));
+            (None, None, None) => (AUTH_NONE, None),
+        };
+        let client = self
+            .client(claimed)
+            .filter(|client| client.auth_methods.iter().any(|m| m == method));
+        match (client, secret) {
+            (Some(client), None) => Ok(client),
+            (Some(client), Some(secret)) => {
+                let expected = client.config.secret.as_deref().unwrap_or_default();
+                if same_secret(expected, secret) && !expected.is_empty() {
+                    Ok(client)
+                } else {
+                    Err(failed())
+                }
             }
-            return self.authenticate_assertion(assertion, creds).await;
+            (None, secret) => {
+                // The same work as for a known client, so time tells nothing either.
+                let _ = same_secret("", secret.unwrap_or_default());
+                Err(failed())
+            }
         }
-        let id = creds
-            .client_id
-            .as_deref()
-            .ok_or_else(|| OAuthError::invalid_client("no client authentication"))?;
-        lookup(id, AUTH_NONE)
+    }
+
+    async fn check_lock(&self, subjects: &[String]) -> Result<(), OAuthError> {
+        let now = now();
+        for subject in subjects {
+            if let Some(bytes) = self.store.get(&format!("sso:authlock:{subject}")).await?
+                && let Some(until) = std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|text| text.parse::<i64>().ok())
+                && until > now
+            {
+                return Err(OAuthError::locked(until));
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failure of each subject in the current window; the one that reaches its
+    /// maximum locks it.
+    async fn count_failure(&self, subjects: &[String]) -> Result<(), OAuthError> {
+        let window = secs(self.throttle.window).max(1);
+        let index = now() / window;
+        for subject in subjects {
+            let max = if subject.starts_with("address:") {
+                self.throttle.max_per_address
+            } else {
+                self.throttle.max_per_client
+            }
+            .max(1);
+            // One key per failure (put_if_absent is the store's only atomic step): the first
+            // free slot is this failure's rank.
+            let mut rank = None;
+            for slot in 0..max {
+                if self
+                    .store
+                    .put_if_absent(
+                        &format!("sso:authfail:{subject}:{index}:{slot}"),
+                        b"1",
+                        Some(self.throttle.window),
+                    )
+                    .await?
+                {
+                    rank = Some(slot + 1);
+                    break;
+                }
+            }
+            if rank.is_none_or(|rank| rank >= max) {
+                let until = now() + secs(self.throttle.lock).max(1);
+                self.store
+                    .put(
+                        &format!("sso:authlock:{subject}"),
+                        until.to_string().as_bytes(),
+                        Some(self.throttle.lock),
+                    )
+                    .await?;
+                tracing::warn!(subject = %subject, until, "client authentication locked");
+            }
+        }
+        Ok(())
     }
 
     async fn authenticate_assertion(
         &self,
+        id: &str,
         assertion: &str,
         creds: &Credentials,
     ) -> Result<&Client, OAuthError> {
-        let bad = |why: &str| OAuthError::invalid_client(format!("client_assertion: {why}"));
-        let unverified = decode_unverified(assertion).map_err(|e| bad(&e.to_string()))?;
-        let id = unverified
-            .claims
-            .get("iss")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("no iss"))?
-            .to_owned();
-        if creds.client_id.as_ref().is_some_and(|form| *form != id) {
-            return Err(bad("iss differs from client_id"));
+        let failed = OAuthError::client_authentication_failed;
+        if creds.client_id.as_deref().is_some_and(|form| form != id) {
+            return Err(failed());
         }
+        // Until the signature holds, every failure is the same one.
         let client = self
-            .client(&id)
-            .ok_or_else(|| OAuthError::invalid_client(format!("unknown client {id:?}")))?;
-        if !client
-            .auth_methods
-            .iter()
-            .any(|m| m == AUTH_PRIVATE_KEY_JWT)
-        {
-            return Err(OAuthError::invalid_client(format!(
-                "client {id:?} does not authenticate with {AUTH_PRIVATE_KEY_JWT}"
-            )));
-        }
-        let verified =
-            sandbox06_jose::verify(assertion, &client.keys).map_err(|e| bad(&e.to_string()))?;
+            .client(id)
+            .filter(|client| {
+                client
+                    .auth_methods
+                    .iter()
+                    .any(|m| m == AUTH_PRIVATE_KEY_JWT)
+            })
+            .ok_or_else(failed)?;
+        let verified = sandbox06_jose::verify(assertion, &client.keys).map_err(|_| failed())?;
+        // Signed by the client: what is wrong may be said.
+        let bad = |why: &str| OAuthError::invalid_client(format!("client_assertion: {why}"));
         let claims = &verified.claims;
-        if claims.get("sub").and_then(Value::as_str) != Some(id.as_str()) {
+        if claims.get("iss").and_then(Value::as_str) != Some(id) {
+            return Err(bad("iss must be the client_id"));
+        }
+        if claims.get("sub").and_then(Value::as_str) != Some(id) {
             return Err(bad("sub must be the client_id"));
         }
         let audiences = sandbox06_jose::audiences(claims);
         // The endpoint the client calls, or the issuer (RFC 7523 §3, OIDC Core §9).
-        let accepted = [
-            self.endpoint("/oidc/token"),
-            self.endpoint("/oidc/introspect"),
-            self.endpoint("/oidc/revoke"),
-            self.issuer.clone(),
-        ];
+        let mut accepted = vec![self.issuer.clone()];
+        for prefix in ["/oidc", "/oauth2"] {
+            for endpoint in ["token", "introspect", "revoke"] {
+                accepted.push(self.endpoint(&format!("{prefix}/{endpoint}")));
+            }
+        }
         if !audiences.iter().any(|a| accepted.iter().any(|e| e == a)) {
             return Err(bad("aud must be the issuer or the endpoint called"));
         }
@@ -405,18 +616,46 @@ impl Provider {
         if exp.saturating_add(LEEWAY_SECONDS) < now {
             return Err(bad("expired"));
         }
+        for name in ["iat", "nbf"] {
+            if let Some(value) = claims.get(name) {
+                let at = value
+                    .as_i64()
+                    .ok_or_else(|| bad(&format!("{name} is not a number of seconds")))?;
+                if at > now.saturating_add(LEEWAY_SECONDS) {
+                    return Err(bad(&format!("{name} is in the future")));
+                }
+            }
+        }
+        let lifetime = match claims.get("iat").and_then(Value::as_i64) {
+            Some(iat) => exp.saturating_sub(iat),
+            None => exp.saturating_sub(now).saturating_sub(LEEWAY_SECONDS),
+        };
+        if lifetime > MAX_ASSERTION_LIFETIME_SECONDS {
+            return Err(bad(&format!(
+                "lives longer than {MAX_ASSERTION_LIFETIME_SECONDS} s (exp - iat, or exp - now without iat)"
+            )));
+        }
         let jti = claims
             .get("jti")
             .and_then(Value::as_str)
+            .filter(|jti| !jti.is_empty())
             .ok_or_else(|| bad("no jti"))?;
+        // Remembered for as long as the assertion is taken at all: until exp and the leeway.
         let ttl = Duration::from_secs(
-            u64::try_from(exp - now + LEEWAY_SECONDS)
+            u64::try_from(exp.saturating_add(LEEWAY_SECONDS).saturating_sub(now))
                 .unwrap_or(1)
                 .max(1),
         );
         if !self
             .store
-            .put_if_absent(&format!("sso:assertion:{id}:{jti}"), b"1", Some(ttl))
+            .put_if_absent(
+                &format!(
+                    "sso:assertion:{id}:{}",
+                    sandbox06_jose::s256(jti.as_bytes())
+                ),
+                b"1",
+                Some(ttl),
+            )
             .await?
         {
             return Err(bad("jti already used"));
@@ -519,7 +758,11 @@ impl Provider {
             claims.insert("sid".into(), json!(sid));
         }
         if let Some(person) = &grant.person {
-            claims.extend(person.claims(grant.scopes.iter().map(String::as_str)));
+            claims.extend(person.claims(
+                grant.scopes.iter().map(String::as_str),
+                client.claims_profile(),
+                &self.tech_ids,
+            ));
         }
         let keys = self.keys.current().await?;
         let key = keys
@@ -640,6 +883,12 @@ impl Provider {
         redirect_uri: Option<&str>,
         verifier: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
+        // A malformed verifier is refused before the code is looked at: the code stays usable.
+        if verifier.is_some_and(|v| !valid_verifier(v)) {
+            return Err(OAuthError::invalid_request(
+                "code_verifier must be 43-128 characters of [A-Za-z0-9-._~]",
+            ));
+        }
         let key = store_key("code", code);
         let used_key = store_key("code-used", code);
         let reused = || async {
@@ -723,7 +972,10 @@ impl Provider {
         self.issue(client, &record.grant).await
     }
 
-    /// The refresh token grant: rotation, and reuse of a rotated token revokes the family.
+    /// The refresh token grant: rotation, and reuse of a rotated token revokes the family,
+    /// except by the same client within [`Lifetimes::refresh_reuse_grace`] of its first use
+    /// (a client racing itself, two tabs refreshing at once), which gets tokens of the same
+    /// grant.
     pub async fn refresh(
         &self,
         client: &Client,
@@ -738,44 +990,33 @@ impl Provider {
         };
         let record: RefreshRecord =
             serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        if self.family_revoked(&record.grant.gid).await? {
+            return Err(OAuthError::invalid_grant("the refresh token is revoked"));
+        }
+        let used = store_key("refresh-used", token);
+        if let Some(prior) = self.store.get(&used).await? {
+            return self.reused(client, &record, &prior, scope).await;
+        }
         if record.grant.client_id != client.id() {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
             ));
         }
-        if self.family_revoked(&record.grant.gid).await? {
-            return Err(OAuthError::invalid_grant("the refresh token is revoked"));
-        }
-        // A narrower scope is for the new access and ID tokens; the new refresh token keeps the
-        // grant's (RFC 6749 §6). Checked before the token is used up.
-        let narrowed = match scope {
-            Some(scope) => {
-                let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
-                if let Some(extra) = asked.iter().find(|s| !record.grant.scopes.contains(s)) {
-                    return Err(OAuthError::new(
-                        "invalid_scope",
-                        format!("scope {extra} was not granted originally"),
-                    ));
-                }
-                Some(asked)
-            }
-            None => None,
-        };
-        let used = store_key("refresh-used", token);
+        // Checked before the token is used up.
+        let narrowed = narrowed_scopes(&record.grant, scope)?;
         let ttl = Duration::from_secs(
             u64::try_from(record.exp.saturating_sub(now()))
                 .unwrap_or(1)
                 .max(1),
         );
-        if !self.store.put_if_absent(&used, b"1", Some(ttl)).await? {
-            self.revoke_family(&record.grant.gid).await?;
-            tracing::info!(
-                client = client.id(),
-                "rotated refresh token reused: family revoked"
-            );
-            return Err(OAuthError::invalid_grant(
-                "the refresh token was already used; every token of its grant is revoked",
-            ));
+        let marker = serde_json::to_vec(&RefreshUse {
+            client_id: client.id().to_owned(),
+            at: now(),
+        })
+        .map_err(|e| OAuthError::server(e.to_string()))?;
+        if !self.store.put_if_absent(&used, &marker, Some(ttl)).await? {
+            let prior = self.store.get(&used).await?.unwrap_or_default();
+            return self.reused(client, &record, &prior, scope).await;
         }
         let issued = self
             .issue_narrowed(client, &record.grant, narrowed.as_deref())
@@ -785,6 +1026,42 @@ impl Provider {
             let _ = self.store.delete(&used).await;
         }
         issued
+    }
+
+    /// A refresh token used before, by `prior`: within the grace window and by the same
+    /// client, tokens of the same grant; else the grant is revoked.
+    async fn reused(
+        &self,
+        client: &Client,
+        record: &RefreshRecord,
+        prior: &[u8],
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grace = secs(self.lifetimes.refresh_reuse_grace);
+        let in_grace = serde_json::from_slice::<RefreshUse>(prior).is_ok_and(|prior| {
+            grace > 0
+                && prior.client_id == client.id()
+                && record.grant.client_id == client.id()
+                && now().saturating_sub(prior.at) <= grace
+        });
+        if in_grace {
+            tracing::info!(
+                client = client.id(),
+                "refresh token used again within the grace window: same grant"
+            );
+            let narrowed = narrowed_scopes(&record.grant, scope)?;
+            return self
+                .issue_narrowed(client, &record.grant, narrowed.as_deref())
+                .await;
+        }
+        self.revoke_family(&record.grant.gid).await?;
+        tracing::info!(
+            client = client.id(),
+            "rotated refresh token reused: family revoked"
+        );
+        Err(OAuthError::invalid_grant(
+            "the refresh token was already used; every token of its grant is revoked",
+        ))
     }
 
     /// The client credentials grant.
@@ -959,6 +1236,19 @@ impl Provider {
     }
 }
 
+/// The throttling subjects of a client authentication: the claimed client id, and the
+/// caller's address when known; each with the store key part.
+fn throttle_subjects(client_id: Option<&str>, address: Option<&str>) -> Vec<String> {
+    let mut subjects = Vec::new();
+    if let Some(client_id) = client_id {
+        subjects.push(format!("client:{}", s256(client_id.as_bytes())));
+    }
+    if let Some(address) = address {
+        subjects.push(format!("address:{}", s256(address.as_bytes())));
+    }
+    subjects
+}
+
 /// Whether two secrets are equal, in time that does not depend on where they differ.
 fn same_secret(expected: &str, given: &str) -> bool {
     let digest = |s: &str| ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
@@ -971,11 +1261,20 @@ fn same_secret(expected: &str, given: &str) -> bool {
 }
 
 /// RFC 7636 §4.1: 43 to 128 unreserved characters.
-fn valid_verifier(verifier: &str) -> bool {
+pub fn valid_verifier(verifier: &str) -> bool {
     (43..=128).contains(&verifier.len())
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// RFC 7636 §4.2: an S256 challenge is the base64url SHA-256 of a verifier, 43 characters of
+/// `[A-Za-z0-9-_]` (a subset of the unreserved characters).
+pub fn valid_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
 /// The client credentials of an `Authorization: Basic` value: both parts form-urlencoded
@@ -1024,6 +1323,16 @@ mod tests {
         assert!(valid_verifier(&"a".repeat(43)));
         assert!(!valid_verifier(&"a".repeat(42)));
         assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
+        assert!(!valid_verifier(&"!".repeat(43)));
+        assert!(!valid_verifier(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn s256_challenges_are_43_base64url_characters() {
+        assert!(valid_s256_challenge(&s256(b"verifier")));
+        assert!(!valid_s256_challenge(&"!".repeat(43)));
+        assert!(!valid_s256_challenge(&"a".repeat(42)));
+        assert!(!valid_s256_challenge(&format!("{}=", "a".repeat(42))));
     }
 
     #[test]
