@@ -92,7 +92,20 @@ fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     text.lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').collect())
+        .map(|l| l.split('\t').map(single_spaced).collect())
+}
+
+/// A field with its whitespace normalised: no leading or trailing whitespace, and one space
+/// between words. The source lists write a few names with two spaces ("Xã  Bắc Đông Quan");
+/// the rare field that needs it is copied once, when the tables are loaded, and kept for the
+/// life of the program like the embedded text.
+fn single_spaced(field: &'static str) -> &'static str {
+    let clean = field.split_whitespace().collect::<Vec<_>>().join(" ");
+    if clean == field {
+        field
+    } else {
+        Box::leak(clean.into_boxed_str())
+    }
 }
 
 fn code(field: &str) -> u8 {
@@ -286,19 +299,26 @@ pub fn split_unit_type(official: &str) -> Option<(&'static str, &str)> {
 }
 
 /// A unit's name as a card prints it: a named unit without its type ("Xã Tân Phú" → "Tân Phú",
-/// "Tỉnh Vĩnh Phúc" → "Vĩnh Phúc", "Thành phố Hà Nội" → "Hà Nội"), a numbered unit with it
-/// ("Phường 17", "Quận 3"), a city at district tier as "TP." ("TP. Quảng Ngãi").
+/// "Tỉnh Vĩnh Phúc" → "Vĩnh Phúc", "Thành phố Hà Nội" → "Hà Nội"), a unit whose name is or
+/// begins with a number with it ("Phường 17", "Quận 3", "Phường 1 Bảo Lộc"), a city at
+/// district tier as "TP." ("TP. Quảng Ngãi").
 pub fn card_unit_name(official: &str, tier: Tier) -> String {
     let Some((kind, name)) = split_unit_type(official) else {
         return official.to_owned();
     };
-    if name.chars().all(|c| c.is_ascii_digit()) {
+    if is_numbered(name) {
         format!("{kind} {name}")
     } else if kind == "Thành phố" && tier == Tier::District {
         format!("{CITY_ON_CARDS} {name}")
     } else {
         name.to_owned()
     }
+}
+
+/// Whether a unit's name (without its type) is a number or begins with one ("17", "1 Bảo
+/// Lộc"): such a unit keeps its type word on a card.
+pub fn is_numbered(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// An address as a card (and its QR code) prints it: the street, house number or hamlet first
@@ -405,6 +425,14 @@ mod tests {
         );
         assert_eq!(card_unit_name("Đặc khu Côn Đảo", Commune), "Côn Đảo");
         assert_eq!(card_unit_name("Phường Hà Giang 1", Commune), "Hà Giang 1");
+        // A 2025 ward named by a number and a place keeps its type word too.
+        assert_eq!(
+            card_address(
+                "Tổ 3",
+                &[("Phường 1 Bảo Lộc", Commune), ("Lâm Đồng", Province)]
+            ),
+            "Tổ 3, Phường 1 Bảo Lộc, Lâm Đồng"
+        );
         // Names without a known type are printed as they are.
         assert_eq!(card_unit_name("Hà Nội", Province), "Hà Nội");
         assert_eq!(card_unit_name("Xã", Commune), "Xã");
@@ -422,6 +450,38 @@ mod tests {
         for name in names {
             assert!(split_unit_type(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn unit_names_are_single_spaced() {
+        let u = &*ADMIN_UNITS;
+        let names = u
+            .communes
+            .iter()
+            .flat_map(|c| [c.name, c.district_name, c.code, c.district_code])
+            .chain(u.communes_2025.iter().flat_map(|c| [c.name, c.code]))
+            .chain(u.provinces.iter().flat_map(|p| {
+                let groups = p.ethnicities.iter().chain(&p.religions).map(|(n, _)| *n);
+                [p.name, p.name_2025].into_iter().chain(groups)
+            }));
+        let mut checked = 0;
+        for name in names {
+            checked += 1;
+            assert!(
+                !name.contains("  ") && name.trim() == name && !name.is_empty(),
+                "{name:?}"
+            );
+            assert!(!name.contains(['\t', '\u{a0}']), "{name:?}");
+        }
+        assert!(checked > 40_000, "{checked}");
+        // Written with two spaces in the source list.
+        let bac_dong_quan = u.commune_2025("12745").unwrap();
+        assert_eq!(
+            u.communes_2025[bac_dong_quan as usize].name,
+            "Xã Bắc Đông Quan"
+        );
+        assert_eq!(single_spaced(" Phường  Tân\tLập "), "Phường Tân Lập");
+        assert_eq!(single_spaced("Phường Tân Lập"), "Phường Tân Lập");
     }
 
     #[test]

@@ -51,6 +51,15 @@ pub struct CardQr {
     pub form: QrForm,
 }
 
+/// A field's words joined by single spaces (a field is already trimmed).
+fn single_spaced(field: &str) -> String {
+    field
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn qr_error(field: &str, description: String) -> FieldError {
     FieldError::new(
         FieldErrorKind::QrPayload,
@@ -81,9 +90,10 @@ impl CardQr {
                 ),
             ));
         }
-        // Scanners often append a line break; nothing else is trimmed.
-        let payload = payload.trim_end_matches(['\r', '\n']);
-        let fields: Vec<&str> = payload.split('|').collect();
+        // One rule for every field of both forms: whitespace around a field is not part of it
+        // (a scanner's trailing CR or LF, a space before a '|'), so a field of whitespace
+        // only is empty. Inside the name and the address, runs of spaces read as one.
+        let fields: Vec<&str> = payload.split('|').map(str::trim).collect();
         let form = match fields.len() {
             7 => QrForm::ChipCccd7,
             11 => QrForm::CanCuoc11,
@@ -133,12 +143,12 @@ impl CardQr {
                 ),
             ));
         };
-        let full_name: String = fields[2].trim().nfc().collect();
+        let full_name: String = single_spaced(fields[2]).nfc().collect();
         if full_name.is_empty() {
             return Err(qr_error("full_name", "must not be empty".to_owned()));
         }
         for (field, text) in [("full_name", fields[2]), ("address", fields[5])] {
-            if let Some(c) = crate::forbidden_char(text.trim_end_matches(['\r', '\n'])) {
+            if let Some(c) = crate::forbidden_char(text) {
                 return Err(qr_error(
                     field,
                     format!(
@@ -179,7 +189,7 @@ impl CardQr {
                 ),
             ));
         }
-        let address: String = fields[5].trim().nfc().collect();
+        let address: String = single_spaced(fields[5]).nfc().collect();
         let issue_date =
             parse_ddmmyyyy(fields[6], "payload.issue_date").map_err(|e| FieldError {
                 kind: FieldErrorKind::QrPayload,
@@ -282,6 +292,46 @@ mod tests {
                 QrForm::ChipCccd7
             );
         }
+    }
+
+    #[test]
+    fn whitespace_around_fields_is_ignored_alike_in_both_forms() {
+        let chip = "024088010438|121647952|Nguyễn Tiến Đạt|29031988|Nam|Tân Lập, Lam Cốt, Tân Yên, Bắc Giang|22062022";
+        for clean in [chip, CAN_CUOC] {
+            let expected = CardQr::parse(clean, 2026).unwrap();
+            let fields: Vec<&str> = clean.split('|').collect();
+            // Whitespace at the end of the payload, whatever its last field: the issue date of
+            // a chip CCCD or the last empty field of a Căn cước.
+            for end in ["\r", "\n", "\r\n", " ", "\t", " \r\n", "\u{a0}"] {
+                let qr = CardQr::parse(&format!("{clean}{end}"), 2026)
+                    .unwrap_or_else(|e| panic!("{end:?} after {clean}: {e}"));
+                assert_eq!(qr, expected, "{end:?}");
+                assert_eq!(qr.to_payload(), clean);
+            }
+            // Around any field, the trailing empty ones included.
+            for i in 0..fields.len() {
+                let mut padded = fields.clone();
+                let field = format!(" \t{} ", fields[i]);
+                padded[i] = &field;
+                let qr = CardQr::parse(&padded.join("|"), 2026)
+                    .unwrap_or_else(|e| panic!("field {}: {e}", i + 1));
+                assert_eq!(qr, expected, "field {}", i + 1);
+            }
+            // Runs of spaces inside the name and the address read as one.
+            let spaced = clean
+                .replacen("Nguyễn Tiến", "Nguyễn   Tiến", 1)
+                .replacen("Lương Đình", "Lương  Đình", 1)
+                .replacen(", ", ",  ", 1);
+            assert_ne!(spaced, clean);
+            assert_eq!(CardQr::parse(&spaced, 2026).unwrap(), expected);
+        }
+        // Whitespace inside a field is still refused where the field allows none.
+        let e = CardQr::parse(&CAN_CUOC.replace("30121999", "30 121999"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.date_of_birth");
+        let e = CardQr::parse(&CAN_CUOC.replace("Lương Đình", "Lương\tĐình"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.full_name");
+        let e = CardQr::parse(&format!("{CAN_CUOC} x"), 2026).unwrap_err();
+        assert_eq!(e.field, "payload.field_11");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::{
     Country, S_BARCODE, S_CARD, S_CHILD_CARD, S_CMND, date_max,
     person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
     rules::{
-        self, BARCODE_CARDS_FROM, CAN_CUOC_FROM, CARD_AGE, CHIP_CARDS_FROM, CMND_UNTIL,
-        UNITS_2025_FROM, add_years, age_on, card_expiry,
+        self, BARCODE_CARDS_FROM, BARCODE_CARDS_UNTIL, CAN_CUOC_FROM, CARD_AGE, CHIP_CARDS_FROM,
+        CMND_UNTIL, UNITS_2025_FROM, add_years, age_on, card_expiry,
     },
 };
 
@@ -120,19 +120,21 @@ impl Country {
         let pilot = rules::issued_barcode_cccd(id.province_code() as u8);
         let first_card = fourteen >= BARCODE_CARDS_FROM;
         let barcode_from = date_max(fourteen, BARCODE_CARDS_FROM);
+        // Barcode cards were issued to the end of 2020: one who came of card age too late in
+        // 2020 to get one waited for the chip cards of 2021.
         let barcode = (pilot
-            && barcode_from < CHIP_CARDS_FROM
+            && barcode_from <= BARCODE_CARDS_UNTIL
             && (first_card || barcode_rng.chance(BARCODE_SHARE)))
         .then(|| {
             let span = if first_card {
                 180
             } else {
-                (CHIP_CARDS_FROM - barcode_from).whole_days().max(1) as u64
+                (BARCODE_CARDS_UNTIL - barcode_from).whole_days().max(0) as u64 + 1
             };
             let issued = barcode_from + Duration::days(barcode_rng.below(span) as i64);
             (issued, barcode_rng.chance(BARCODE_KEPT))
         })
-        .filter(|&(issued, _)| issued < CHIP_CARDS_FROM && issued <= until);
+        .filter(|&(issued, _)| issued <= BARCODE_CARDS_UNTIL && issued <= until);
         let cmnd_end = if pilot {
             BARCODE_CARDS_FROM
         } else {
@@ -190,7 +192,8 @@ impl Country {
                     printed_address: address.cloned(),
                 });
                 match (kept, expires) {
-                    // Renewed (as a chip card) at the expiry date, or never when it has none.
+                    // Renewed at the expiry date (as a chip card from 2021), or never when it
+                    // has none.
                     (true, Some(e)) => e + Duration::days(barcode_rng.below(45) as i64),
                     (true, None) => Date::MAX,
                     (false, _) => date_max(campaign, issued + Duration::days(1)),
@@ -199,7 +202,7 @@ impl Country {
             None if cmnd_only => Date::MAX,
             None => self.child_card(id, birth).unwrap_or(campaign),
         };
-        let mut issued = first;
+        let mut issued = rules::cccd_issue_day(first);
         while issued <= until {
             let expires = card_expiry(birth, issued);
             cards.push(Card {
@@ -221,7 +224,7 @@ impl Country {
                 (Some(l), Some(r)) => Some(l.min(r)),
                 (l, r) => l.or(r),
             };
-            match next {
+            match next.map(rules::cccd_issue_day) {
                 Some(n) if n <= until => issued = n,
                 _ => break,
             }

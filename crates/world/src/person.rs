@@ -44,11 +44,12 @@ pub enum CardKind {
 }
 
 impl CardKind {
-    /// The kind of card issued on a date.
+    /// The kind of card issued on a date: a barcode CCCD to the end of 2020, then a chip CCCD
+    /// (issued from [`crate::rules::CHIP_CARDS_FROM`]), a Căn cước from 1 July 2024.
     pub fn issued_on(date: CivilDate) -> Self {
         if date >= crate::rules::CAN_CUOC_FROM {
             CardKind::CanCuoc
-        } else if date >= crate::rules::CHIP_CARDS_FROM {
+        } else if date > crate::rules::BARCODE_CARDS_UNTIL {
             CardKind::CccdChip
         } else {
             CardKind::CccdBarcode

@@ -10,6 +10,19 @@ pub const CAN_CUOC_FROM: Date = date!(2024 - 07 - 01);
 pub const UNITS_2025_FROM: Date = date!(2025 - 07 - 01);
 /// Barcode CCCD cards (12 digits, no chip) were issued from this date (Law 59/2014/QH13).
 pub const BARCODE_CARDS_FROM: Date = date!(2016 - 01 - 01);
+/// The last day barcode CCCD cards were issued: chip cards replaced them from 2021.
+pub const BARCODE_CARDS_UNTIL: Date = date!(2020 - 12 - 31);
+/// The first day from `day` on which a CCCD could be issued: barcode cards were issued to the
+/// end of 2020 ([`BARCODE_CARDS_UNTIL`]) and chip cards from [`CHIP_CARDS_FROM`], none in
+/// between.
+pub fn cccd_issue_day(day: Date) -> Date {
+    if day > BARCODE_CARDS_UNTIL && day < CHIP_CARDS_FROM {
+        CHIP_CARDS_FROM
+    } else {
+        day
+    }
+}
+
 /// CMND cards were issued until this date, where the province did not issue CCCD yet.
 pub const CMND_UNTIL: Date = date!(2021 - 01 - 01);
 /// The last day a CMND is valid (Law on Identity 2023 art. 46).

@@ -255,7 +255,7 @@ fn qr_addresses_are_printed_the_short_way() {
         for unit in &units[street_parts..] {
             if let Some((kind, name)) = sandbox06_vn::admin::split_unit_type(unit) {
                 assert!(
-                    name.chars().all(|c| c.is_ascii_digit()),
+                    sandbox06_vn::admin::is_numbered(name),
                     "{id}: {kind} kept in {}",
                     qr.address
                 );
@@ -263,6 +263,34 @@ fn qr_addresses_are_printed_the_short_way() {
         }
     }
     assert!(two_tiers > 10, "{two_tiers}");
+    // Every commune of both eras whose name is or begins with a number keeps its type word
+    // ("Phường 17, Gò Vấp"; "Phường 1 Bảo Lộc", not "1 Bảo Lộc"), on cards of both eras.
+    let units = c.units();
+    let mut numbered = 0;
+    for (i, commune) in units.communes.iter().enumerate() {
+        let place = Place {
+            commune: CommuneRef::Pre2025(i as u32),
+            street: "Tổ 1".to_owned(),
+        };
+        let now = &units.communes_2025[commune.current as usize];
+        for (name, issued) in [
+            (commune.name, date!(2021 - 06 - 01)),
+            (now.name, date!(2025 - 07 - 01)),
+        ] {
+            let Some((_, bare)) = sandbox06_vn::admin::split_unit_type(name) else {
+                continue;
+            };
+            if sandbox06_vn::admin::is_numbered(bare) {
+                numbered += 1;
+                let printed = crate::printed_address(units, &place, issued);
+                assert!(
+                    printed.starts_with(&format!("Tổ 1, {name}, ")),
+                    "{name}: {printed}"
+                );
+            }
+        }
+    }
+    assert!(numbered > 100, "{numbered}");
 }
 
 #[test]

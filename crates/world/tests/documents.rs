@@ -162,3 +162,42 @@ fn provinces_without_barcode_cards_issued_12_digit_cmnd_cards_until_2020() {
         "{twelve} 12-digit, {nine} 9-digit"
     );
 }
+
+#[test]
+fn barcode_cccd_cards_were_issued_from_2016_to_2020_only() {
+    let c = country();
+    // The 16 provinces that issued them, densely: every citizen of the cohorts that came of
+    // card age in 2016–2021 and many of the others.
+    let (mut cards, mut in_2020) = (0, 0);
+    for &code in rules::BARCODE_PROVINCES {
+        for p in spread(c.province_range(u16::from(code)).unwrap(), 20_000) {
+            for card in p.cards.iter().filter(|k| k.kind == CardKind::CccdBarcode) {
+                cards += 1;
+                assert!(
+                    (rules::BARCODE_CARDS_FROM..=rules::BARCODE_CARDS_UNTIL).contains(&card.issued),
+                    "{}: a barcode CCCD issued {}",
+                    p.id,
+                    card.issued
+                );
+                in_2020 += usize::from(card.issued.year() == 2020);
+            }
+            // No card of any kind is dated before chip cards began and after barcode cards
+            // ended.
+            for card in p.cards.iter().filter(|k| k.kind != CardKind::Cmnd) {
+                assert!(
+                    card.issued <= rules::BARCODE_CARDS_UNTIL
+                        || card.issued >= rules::CHIP_CARDS_FROM,
+                    "{}: a {:?} issued {}",
+                    p.id,
+                    card.kind,
+                    card.issued
+                );
+            }
+        }
+    }
+    assert!(
+        cards > 20_000 && in_2020 > 1_000,
+        "{cards} cards, {in_2020} in 2020"
+    );
+    assert_eq!(rules::BARCODE_CARDS_UNTIL, date!(2020 - 12 - 31));
+}
