@@ -36,7 +36,7 @@ pub fn grpc_channel(url: &str) -> Result<Channel, ChannelError> {
         // the peer's stream limit is theirs, 256 by default.
         .initial_stream_window_size(http2::STREAM_WINDOW)
         .initial_connection_window_size(http2::CONNECTION_WINDOW)
-        .http2_max_header_list_size(http2::MAX_HEADER_LIST_SIZE)
+        .http2_max_header_list_size(http2::MAX_RESPONSE_HEADER_LIST_SIZE)
         .http2_keep_alive_interval(http2::KEEPALIVE_INTERVAL)
         .keep_alive_timeout(http2::KEEPALIVE_TIMEOUT)
         .keep_alive_while_idle(true)

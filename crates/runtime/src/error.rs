@@ -59,6 +59,10 @@ pub enum Reason {
     InvalidFieldMask,
     /// One request message is above the server's size limit.
     RequestTooLarge,
+    /// A call's request metadata (headers) is above what the edge forwards.
+    MetadataTooLarge,
+    /// An answer's headers or trailers are above what a server sends.
+    ResponseMetadataTooLarge,
     /// A backend or mock national system cannot be reached; retry later.
     UpstreamUnavailable,
     /// A backend or mock national system answered with an unexpected error.
@@ -91,6 +95,8 @@ pub const REASONS: &[Reason] = &[
     Reason::InvalidArgument,
     Reason::InvalidFieldMask,
     Reason::RequestTooLarge,
+    Reason::MetadataTooLarge,
+    Reason::ResponseMetadataTooLarge,
     Reason::UpstreamUnavailable,
     Reason::UpstreamFailed,
     Reason::TokenMissing,
@@ -111,6 +117,8 @@ impl ErrorReason for Reason {
             Reason::InvalidArgument => "INVALID_ARGUMENT",
             Reason::InvalidFieldMask => "INVALID_FIELD_MASK",
             Reason::RequestTooLarge => "REQUEST_TOO_LARGE",
+            Reason::MetadataTooLarge => "METADATA_TOO_LARGE",
+            Reason::ResponseMetadataTooLarge => "RESPONSE_METADATA_TOO_LARGE",
             Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Reason::UpstreamFailed => "UPSTREAM_FAILED",
             Reason::TokenMissing => "TOKEN_MISSING",
@@ -129,7 +137,8 @@ impl ErrorReason for Reason {
     fn code(&self) -> Code {
         match self {
             Reason::InvalidArgument | Reason::InvalidFieldMask => Code::InvalidArgument,
-            Reason::RequestTooLarge => Code::ResourceExhausted,
+            Reason::RequestTooLarge | Reason::MetadataTooLarge => Code::ResourceExhausted,
+            Reason::ResponseMetadataTooLarge => Code::Internal,
             Reason::UpstreamUnavailable => Code::Unavailable,
             Reason::UpstreamFailed | Reason::Internal => Code::Internal,
             Reason::TokenMissing | Reason::TokenInvalid | Reason::TokenExpired => {
@@ -152,6 +161,12 @@ impl ErrorReason for Reason {
             Reason::InvalidFieldMask => "A field mask names an unknown field.",
             Reason::RequestTooLarge => {
                 "One request message, or an HTTP request body (answered 413), is above the server's size limit (`limits.max_request_bytes`, 4 MiB by default)."
+            }
+            Reason::MetadataTooLarge => {
+                "A call's metadata (request headers), with what the edge adds to it, is above what the edge forwards to a backend (`metadata.limit_bytes`, 15.5 KiB counted as HTTP/2 counts it); send less metadata."
+            }
+            Reason::ResponseMetadataTooLarge => {
+                "An answer's headers or trailers would be above what a server sends (`metadata.limit_bytes`, 12 KiB counted as HTTP/2 counts it): that call alone fails, never the connection it shares. A bug in sandbox06."
             }
             Reason::UpstreamUnavailable => {
                 "A backend service or mock national system cannot be reached; `metadata.backend` names it. Retry later."
@@ -239,6 +254,78 @@ impl fmt::Display for ReasonCode {
     }
 }
 
+/// Longest piece of a caller's input that an error quotes back, in characters ([`quote`]).
+pub const MAX_QUOTE_CHARS: usize = 64;
+
+/// Bounds of what one error carries, in bytes, whatever its constructor put in: an error
+/// travels in the response's headers or trailers (`grpc-message`, `grpc-status-details-bin`),
+/// which every HTTP/2 peer bounds (16 KiB here), and one that passes the bound fails the whole
+/// connection that carries it, not just the call. So an error that quotes a caller's input
+/// never grows with it.
+pub mod bounds {
+    /// `Status.message`.
+    pub const MESSAGE_BYTES: usize = 768;
+    /// `BadRequest.FieldViolation.field`.
+    pub const FIELD_BYTES: usize = 128;
+    /// `BadRequest.FieldViolation.description`.
+    pub const DESCRIPTION_BYTES: usize = 512;
+    /// All the field violations of one error together: those past it are counted, not listed.
+    pub const VIOLATIONS_BYTES: usize = 2048;
+    /// An `ErrorInfo.metadata` key.
+    pub const METADATA_KEY_BYTES: usize = 64;
+    /// An `ErrorInfo.metadata` value.
+    pub const METADATA_VALUE_BYTES: usize = 128;
+    /// `ErrorInfo.metadata` entries.
+    pub const METADATA_ENTRIES: usize = 8;
+}
+
+/// A caller's input as an error quotes it: in quotes (escaped as Rust's `{:?}` does), cut to
+/// [`MAX_QUOTE_CHARS`] characters and followed by its length when longer, e.g.
+/// `"aaaaaaaa…"… (17000 characters)`; displayed without allocating.
+#[derive(Clone, Copy, Debug)]
+pub struct Quoted<'a>(pub &'a str);
+
+/// [`Quoted`] of `input`, for `format!("{} is not a field", quote(path))`.
+pub fn quote(input: &str) -> Quoted<'_> {
+    Quoted(input)
+}
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let input = self.0;
+        // Fewer bytes than the bound: fewer characters too, no counting.
+        if input.len() <= MAX_QUOTE_CHARS {
+            return write!(f, "{input:?}");
+        }
+        match input.char_indices().nth(MAX_QUOTE_CHARS) {
+            Some((cut, _)) => write!(
+                f,
+                "{:?}… ({} characters)",
+                &input[..cut],
+                input.chars().count()
+            ),
+            None => write!(f, "{input:?}"),
+        }
+    }
+}
+
+/// `text` cut to at most `max_bytes` bytes (on a character boundary), with `… (N bytes)`
+/// saying how long it was; unchanged (and not copied) when it fits.
+pub fn bounded(text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let marker = format!("… ({} bytes)", text.len());
+    let mut cut = max_bytes.saturating_sub(marker.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut out = String::with_capacity(cut + marker.len());
+    out.push_str(&text[..cut]);
+    out.push_str(&marker);
+    out
+}
+
 /// One bad request field, reported as a `google.rpc.BadRequest.FieldViolation`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -310,14 +397,57 @@ impl ApiError {
 }
 
 impl From<ApiError> for Status {
+    /// The status, every part of it within [`bounds`]: what a constructor quoted of the
+    /// caller's input cannot make it larger.
     fn from(error: ApiError) -> Self {
+        use bounds::*;
         let mut details = ErrorDetails::new();
-        let metadata: HashMap<String, String> = error.metadata.into_iter().collect();
-        details.set_error_info(error.reason.as_str(), DOMAIN, metadata);
-        for violation in error.violations {
-            details.add_bad_request_violation(violation.field, violation.description);
+        let entries = error.metadata.len();
+        let mut metadata: HashMap<String, String> = error
+            .metadata
+            .into_iter()
+            .take(METADATA_ENTRIES)
+            .map(|(key, value)| {
+                (
+                    bounded(key, METADATA_KEY_BYTES),
+                    bounded(value, METADATA_VALUE_BYTES),
+                )
+            })
+            .collect();
+        if entries > METADATA_ENTRIES {
+            metadata.insert(
+                "more_entries".to_owned(),
+                (entries - METADATA_ENTRIES).to_string(),
+            );
         }
-        Status::with_error_details(error.reason.code(), error.message, details)
+        details.set_error_info(error.reason.as_str(), DOMAIN, metadata);
+        let mut message = error.message;
+        let total = error.violations.len();
+        let mut budget = VIOLATIONS_BYTES;
+        let mut listed = 0;
+        for violation in error.violations {
+            let field = bounded(violation.field, FIELD_BYTES);
+            let description = bounded(violation.description, DESCRIPTION_BYTES);
+            let size = field.len() + description.len();
+            // The first is always listed: it is the one the message names.
+            if listed > 0 && size > budget {
+                break;
+            }
+            budget = budget.saturating_sub(size);
+            listed += 1;
+            details.add_bad_request_violation(field, description);
+        }
+        if listed < total {
+            message = format!(
+                "{message} ({} more field violations not listed)",
+                total - listed
+            );
+        }
+        Status::with_error_details(
+            error.reason.code(),
+            bounded(message, MESSAGE_BYTES),
+            details,
+        )
     }
 }
 
@@ -431,6 +561,68 @@ mod tests {
                 description: "must be 12 digits, got 11".into()
             }]
         );
+    }
+
+    /// The size of a status as it travels, HTTP/2's count of its header block.
+    fn block_size(status: &Status) -> usize {
+        let mut headers = http::HeaderMap::new();
+        status.add_header(&mut headers).unwrap();
+        crate::metadata_limit::header_list_size(&headers)
+    }
+
+    #[test]
+    fn no_constructor_makes_an_error_grow_with_the_input_it_quotes() {
+        // Multi-byte characters too: a message is percent-encoded in `grpc-message`.
+        for big in ["a".repeat(17_000), "ễ".repeat(17_000)] {
+            let quoted = format!("{} is not a field", quote(&big));
+            assert!(quoted.len() < 400, "{quoted}");
+            assert!(quoted.contains("(17000 characters)"), "{quoted}");
+            let mut many = ApiError::invalid_field(ShopReason::InvalidSku, &big, &big);
+            for i in 0..100 {
+                many = many
+                    .with_violation(format!("{big}{i}"), &big)
+                    .with_metadata(format!("{big}{i}"), &big);
+            }
+            let errors = [
+                ApiError::new(ShopReason::ShopNotFound, big.clone()),
+                ApiError::new(Reason::InvalidArgument, quoted.clone()).with_metadata("path", &big),
+                ApiError::invalid_field(Reason::InvalidFieldMask, "read_mask", &big),
+                many,
+            ];
+            for error in errors {
+                let status = Status::from(error);
+                let size = block_size(&status);
+                assert!(
+                    size <= crate::metadata_limit::MAX_RESPONSE_METADATA_BYTES,
+                    "{size} bytes"
+                );
+                assert!(status.message().len() <= bounds::MESSAGE_BYTES);
+                // What it says is still readable: the start, and how long the rest was.
+                let message = status.message();
+                assert!(
+                    message.contains(" bytes)") || message.contains(" characters)"),
+                    "{message}"
+                );
+                assert!(status.get_details_error_info().is_some());
+            }
+        }
+        // The happy sizes are left as they are.
+        let short = Status::from(ApiError::invalid_field(
+            ShopReason::InvalidSku,
+            "sku",
+            format!("{} is not a SKU", quote("12")),
+        ));
+        assert_eq!(short.message(), "sku: \"12\" is not a SKU");
+    }
+
+    #[test]
+    fn bounded_cuts_on_a_character_and_says_the_length() {
+        assert_eq!(bounded("short".into(), 10), "short");
+        let cut = bounded("ễ".repeat(100), 40);
+        assert!(cut.len() <= 40, "{cut}");
+        assert!(cut.ends_with("… (300 bytes)"), "{cut}");
+        assert_eq!(quote("abc").to_string(), "\"abc\"");
+        assert_eq!(quote("a\"b").to_string(), "\"a\\\"b\"");
     }
 
     #[test]

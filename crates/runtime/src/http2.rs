@@ -49,6 +49,13 @@ pub const MAX_FRAME_SIZE: u32 = 16 * 1024;
 /// Largest header block accepted (headers or trailers), in bytes.
 pub const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 
+/// Largest header block a client of the suite accepts in answers (headers or trailers), in
+/// bytes: far above what any server of the suite sends
+/// ([`crate::metadata_limit::MAX_RESPONSE_METADATA_BYTES`]), so that a peer's oversized answer
+/// is read and fails its own call, instead of the HTTP/2 library giving up on the whole
+/// connection (`COMPRESSION_ERROR`, `ENHANCE_YOUR_CALM`) and with it every call it carries.
+pub const MAX_RESPONSE_HEADER_LIST_SIZE: u32 = 256 * 1024;
+
 /// How often an HTTP/2 connection is pinged, so a dead peer is noticed.
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 

@@ -36,6 +36,7 @@ pub mod http;
 pub mod http2;
 pub mod limit;
 pub mod mask;
+pub mod metadata_limit;
 pub mod metrics;
 pub mod panic;
 pub mod server;

@@ -33,6 +33,7 @@ use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
 use crate::limit::MessageLimitLayer;
+use crate::metadata_limit::ResponseMetadataLimitLayer;
 use crate::panic::CatchPanicLayer;
 use crate::telemetry::GrpcTraceLayer;
 
@@ -246,6 +247,8 @@ impl ServerBuilder {
         let service = tower::ServiceBuilder::new()
             .layer(CorsLayer::new(self.cors))
             .layer(ProtocolSplitLayer::new(http))
+            // Outermost on the gRPC side: whatever answers, its metadata fits every peer.
+            .layer(ResponseMetadataLimitLayer)
             .layer(trace)
             .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
             .layer(DeadlineLayer::new(self.limits.request_timeout()))

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use http::{Request, Response};
 use sandbox06_runtime::caller::strip_caller_headers;
+use sandbox06_runtime::metadata_limit::request_fits;
 use sandbox06_runtime::telemetry::{inject_span_context, split_grpc_path};
 use sandbox06_runtime::{ApiError, Reason};
 use tonic::body::Body;
@@ -145,6 +146,12 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
 
     // The backend's span becomes a child of this hop.
     inject_span_context(&span, request.headers_mut());
+    // A header block above what the backend takes would fail the connection every caller
+    // shares with it, not this call.
+    if let Err(error) = request_fits(request.uri().path(), request.headers()) {
+        tracing::info!(parent: &span, reason = %error.reason, "call refused");
+        return grpc_error_response(error);
+    }
     // Whole messages only: the connection to the backend is every caller's.
     let request = request.map(|body| Body::new(WholeMessages::new(body)));
     let backend = Arc::clone(&route.backend);

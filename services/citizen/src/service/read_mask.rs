@@ -4,6 +4,8 @@ use prost::Message;
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage};
 use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen};
 
+use sandbox06_runtime::error::quote;
+
 use crate::error::CitizenError;
 
 const CITIZEN: &str = "sandbox06.citizen.v1.Citizen";
@@ -28,14 +30,24 @@ pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
         let mut segments = path.split('.').peekable();
         while let Some(segment) = segments.next() {
             let field = message.get_field_by_name(segment).ok_or_else(|| {
-                bad_path(i, format!("{path:?} is not a field of Citizen (e.g. \"full_name\", \"card.expiry_date\")"))
+                bad_path(
+                    i,
+                    format!(
+                        "{} is not a field of Citizen (e.g. \"full_name\", \"card.expiry_date\")",
+                        quote(path)
+                    ),
+                )
             })?;
             match (field.kind().as_message(), segments.peek()) {
                 (Some(m), Some(_)) if !field.is_list() => message = m.clone(),
                 (_, Some(_)) => {
                     return Err(bad_path(
                         i,
-                        format!("{path:?}: field {segment:?} has no subfields to select"),
+                        format!(
+                            "{}: field {} has no subfields to select",
+                            quote(path),
+                            quote(segment)
+                        ),
                     ));
                 }
                 (_, None) => {}
