@@ -9,7 +9,7 @@ use sandbox06_vn::{
 use time::{Date, Duration};
 
 use crate::{
-    Country, S_BARCODE, S_CARD, S_CHILD_CARD, S_CMND, date_max,
+    Country, S_BARCODE, S_CARD, S_CHILD_CARD, S_CMND, S_CMND_DIGITS, date_max,
     person::{Card, CardKind, CardStanding, CommuneRef, Life, Person, Place},
     rules::{
         self, BARCODE_CARDS_FROM, BARCODE_CARDS_UNTIL, CAN_CUOC_FROM, CARD_AGE, CHIP_CARDS_FROM,
@@ -154,7 +154,14 @@ impl Country {
             let issued = from + Duration::days(cmnd_rng.below(span) as i64);
             // Where the police issued 12-digit CMND cards, the number is the ID number, and
             // no other "old" number exists.
-            let twelve = rules::twelve_digit_cmnd(id.province_code() as u8, issued);
+            let province = id.province_code() as u8;
+            let minorities = self
+                .units
+                .province(u16::from(province))
+                .map_or(0.0, |p| p.ethnicities.iter().map(|(_, share)| share).sum());
+            let twelve = self
+                .stream(S_CMND_DIGITS, id)
+                .chance(rules::twelve_digit_cmnd_share(province, minorities, issued));
             let number = if twelve { id.to_string() } else { number };
             if from < until_cmnd && issued <= until && !number.is_empty() {
                 cards.push(Card {

@@ -33,7 +33,7 @@ pub enum Life {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardKind {
     /// Old identity card (chứng minh nhân dân): 9 digits, or 12 (the ID number) where
-    /// issued so ([`crate::rules::TWELVE_DIGIT_CMND`]).
+    /// issued so ([`crate::rules::twelve_digit_cmnd_share`]).
     Cmnd,
     /// CCCD with a barcode and no chip (2016–2020).
     CccdBarcode,

@@ -55,16 +55,40 @@ pub const TWELVE_DIGIT_CMND: &[(u8, Date)] =
 /// ([`CMND_UNTIL`]): "2016–2017" as planned in 2014; *unconfirmed*, the start of 2017 taken.
 pub const TWELVE_DIGIT_CMND_ELSEWHERE_FROM: Date = date!(2017 - 01 - 01);
 
-/// Whether a CMND issued on `issued` by the police of a (pre-2025) province had 12 digits.
-pub fn twelve_digit_cmnd(province: u8, issued: Date) -> bool {
+/// In the provinces without barcode cards, the share of the CMND cards issued each year from
+/// [`TWELVE_DIGIT_CMND_ELSEWHERE_FROM`] that had 12 digits, where every police office of the
+/// province could issue them (*assumption*: the 12-digit card needed new equipment, and the
+/// 9-digit card went on being issued beside it; a 9-digit CMND issued in Lào Cai in 2017–2020,
+/// to a holder born 2003, was seen). Scaled down by the province's share of ethnic minorities
+/// ([`twelve_digit_cmnd_share`]).
+pub const TWELVE_DIGIT_CMND_SHARES: &[(i32, f64)] =
+    &[(2017, 0.35), (2018, 0.55), (2019, 0.7), (2020, 0.8)];
+
+/// The share of the CMND cards issued on `issued` by the police of a (pre-2025) province that
+/// had 12 digits, the holder's personal ID number. In the provinces of [`BARCODE_PROVINCES`],
+/// all of those issued in Hà Nội from 1 April 2014 and TP. Hồ Chí Minh from 7 December 2015
+/// ([`TWELVE_DIGIT_CMND`]) until barcode cards replaced the CMND, none otherwise. Elsewhere
+/// none before 2017, then the year's share of [`TWELVE_DIGIT_CMND_SHARES`] times the share of
+/// the province's people who are Kinh (`minorities` is the percentage of the others):
+/// *assumption*, the mountain provinces, with most of their people in ethnic minorities, stand
+/// for the remote districts where the equipment came last.
+pub fn twelve_digit_cmnd_share(province: u8, minorities: f64, issued: Date) -> f64 {
     if issued_barcode_cccd(province) {
-        issued < BARCODE_CARDS_FROM
+        let twelve = issued < BARCODE_CARDS_FROM
             && TWELVE_DIGIT_CMND
                 .iter()
-                .any(|&(p, from)| p == province && issued >= from)
-    } else {
-        issued >= TWELVE_DIGIT_CMND_ELSEWHERE_FROM
+                .any(|&(p, from)| p == province && issued >= from);
+        return if twelve { 1.0 } else { 0.0 };
     }
+    if issued < TWELVE_DIGIT_CMND_ELSEWHERE_FROM {
+        return 0.0;
+    }
+    let year_share = TWELVE_DIGIT_CMND_SHARES
+        .iter()
+        .rev()
+        .find(|&&(year, _)| issued.year() >= year)
+        .map_or(0.0, |&(_, share)| share);
+    year_share * (1.0 - minorities / 100.0).clamp(0.0, 1.0)
 }
 
 /// Ages at which a card must be renewed (Law 26/2023 art. 21(1); 14 concerns only a Căn cước

@@ -135,32 +135,88 @@ fn hanoi_issued_12_digit_cmnd_cards_in_2014_and_2015() {
     assert!(first_barcode > 50, "{first_barcode}");
 }
 
-#[test]
-fn provinces_without_barcode_cards_issued_12_digit_cmnd_cards_until_2020() {
+/// The CMND cards issued in a province without barcode cards, by year of issue: (12-digit,
+/// 9-digit) counts.
+fn cmnd_digits_by_year(code: u16, n: u64) -> BTreeMap<i32, (usize, usize)> {
     let c = country();
-    // Nghệ An: no barcode CCCD; 12-digit CMND cards from 2017, 9-digit ones before.
-    let (mut twelve, mut nine) = (0, 0);
-    for p in spread(c.province_range(40).unwrap(), 6_000) {
+    let mut by_year: BTreeMap<i32, (usize, usize)> = BTreeMap::new();
+    for p in spread(c.province_range(code).unwrap(), n) {
         assert!(
             p.cards.iter().all(|k| k.kind != CardKind::CccdBarcode),
             "{}",
             p.id
         );
         for card in p.cards.iter().filter(|k| k.kind == CardKind::Cmnd) {
-            if card.issued >= rules::TWELVE_DIGIT_CMND_ELSEWHERE_FROM {
+            assert!(card.issued < rules::CMND_UNTIL, "{}", p.id);
+            let counts = by_year.entry(card.issued.year()).or_default();
+            if card.number.len() == 12 {
                 assert_eq!(card.number, p.id.to_string());
-                assert!(card.issued < rules::CMND_UNTIL);
-                twelve += 1;
+                assert!(
+                    card.issued >= rules::TWELVE_DIGIT_CMND_ELSEWHERE_FROM,
+                    "{}",
+                    p.id
+                );
+                assert_eq!(p.old_id_number, None, "{}", p.id);
+                counts.0 += 1;
             } else {
                 assert_eq!(card.number.len(), 9, "{}", p.id);
-                nine += 1;
+                assert_eq!(p.old_id_number.as_deref(), Some(card.number.as_str()));
+                counts.1 += 1;
             }
         }
     }
-    assert!(
-        twelve > 50 && nine > 500,
-        "{twelve} 12-digit, {nine} 9-digit"
+    by_year
+}
+
+/// Share of 12-digit cards among the CMND cards issued in 2017–2020.
+fn twelve_digit_share(by_year: &BTreeMap<i32, (usize, usize)>) -> (f64, usize) {
+    let (twelve, nine) = by_year
+        .range(2017..=2020)
+        .fold((0, 0), |(t, n), (_, &(a, b))| (t + a, n + b));
+    (share(twelve, twelve + nine), twelve + nine)
+}
+
+#[test]
+fn provinces_without_barcode_cards_issued_12_and_9_digit_cmnd_cards_from_2017() {
+    // Nghệ An, a lowland province with mountains; Lào Cai, a mountain province where a card of
+    // 2017–2020 with a 9-digit CMND was seen (holder born 2003).
+    let nghe_an = cmnd_digits_by_year(40, 40_000);
+    let lao_cai = cmnd_digits_by_year(10, 40_000);
+    for (name, by_year) in [("Nghệ An", &nghe_an), ("Lào Cai", &lao_cai)] {
+        // 9-digit only before 2017, a mix from then on, the 12-digit share rising.
+        assert!(by_year.range(..2017).all(|(_, &(twelve, _))| twelve == 0));
+        for year in 2017..=2020 {
+            let (twelve, nine) = by_year.get(&year).copied().unwrap_or_default();
+            assert!(
+                twelve > 5 && nine > 5,
+                "{name} {year}: {twelve} 12-digit, {nine} 9-digit"
+            );
+        }
+        let rate = |y: i32| {
+            let (t, n) = by_year[&y];
+            share(t, t + n)
+        };
+        assert!(rate(2020) > rate(2017), "{name}: {by_year:?}");
+    }
+    let (lao_cai_share, lao_cai_cards) = twelve_digit_share(&lao_cai);
+    let (nghe_an_share, nghe_an_cards) = twelve_digit_share(&nghe_an);
+    let report = format!(
+        "12-digit CMND of 2017–2020: Nghệ An {nghe_an_share:.1}% of {nghe_an_cards}, Lào Cai \
+         {lao_cai_share:.1}% of {lao_cai_cards}"
     );
+    assert!(lao_cai_cards > 300 && nghe_an_cards > 300, "{report}");
+    assert!(
+        lao_cai_share < 40.0 && nghe_an_share > lao_cai_share + 15.0,
+        "{report}"
+    );
+    println!("{report}");
+    // The card seen: a Lào Cai citizen born 2003 with a 9-digit CMND.
+    let c = country();
+    let seen = spread(c.province_range(10).unwrap(), 40_000)
+        .into_iter()
+        .filter(|p| p.date_of_birth.year() == 2003)
+        .any(|p| p.old_id_number.is_some());
+    assert!(seen);
 }
 
 #[test]
