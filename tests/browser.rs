@@ -371,6 +371,23 @@ async fn a_citizen_logs_in_on_the_login_page_with_each_method_and_consents() {
     let pairs = next_redirect(&mut redirects).await;
     assert_eq!(param(&pairs, "state"), Some("four"));
     assert!(param(&pairs, "code").is_some(), "{pairs:?}");
+
+    // 5. Logout without an id_token_hint asks first; confirmed, the session is gone.
+    browser.navigate(&format!("{edge}/oidc/logout")).await;
+    browser.wait_for("document.getElementById('logout')").await;
+    assert_eq!(browser.eval("document.documentElement.lang").await, "vi");
+    let asked = browser.eval("document.body.innerText").await;
+    assert!(asked.as_str().unwrap().contains("Đăng xuất"), "{asked}");
+    browser
+        .eval("document.getElementById('logout').click(); true")
+        .await;
+    browser
+        .wait_for("document.title.startsWith('Đã đăng xuất')")
+        .await;
+    browser.navigate(&authorize("five", "&prompt=none")).await;
+    let pairs = next_redirect(&mut redirects).await;
+    assert_eq!(param(&pairs, "state"), Some("five"));
+    assert_eq!(param(&pairs, "error"), Some("login_required"));
 }
 
 /// Serves `html` at `/` of a listener of its own: a page on another origin than the edge's.
