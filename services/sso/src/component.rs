@@ -112,12 +112,13 @@ impl SsoConfig {
                 matches!(uri.scheme_str(), Some("http" | "https"))
                     && uri.authority().is_some()
                     && uri.query().is_none()
-            }) && !issuer.ends_with('/');
+            }) && !issuer.ends_with('/')
+                && crate::clients::uri_problem(issuer).is_none();
             if !valid {
                 return Err(ConfigError::Value {
                     key: format!("{SECTION}.issuer"),
                     message: format!(
-                        "{issuer:?} must be an http(s) URL without query or trailing slash, e.g. http://127.0.0.1:4606"
+                        "{issuer:?} must be an http(s) URL without userinfo, query, fragment or trailing slash, e.g. http://127.0.0.1:4606"
                     ),
                 });
             }
@@ -265,5 +266,31 @@ impl Component for SsoComponent {
                 .await
                 .map_err(StartError::serve(SPEC.name))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_of_odd_forms_and_long_reuse_windows_are_refused() {
+        let with_issuer = |issuer: &str| SsoConfig {
+            issuer: Some(issuer.to_owned()),
+            ..SsoConfig::default()
+        };
+        assert!(with_issuer("http://127.0.0.1:4606").check().is_ok());
+        for odd in [
+            "http://evil.example@127.0.0.1:4606",
+            "http://127.0.0.1:4606#x",
+            "http://127.0.0.1:4606/",
+        ] {
+            assert!(with_issuer(odd).check().is_err(), "{odd}");
+        }
+        let long_window = SsoConfig {
+            refresh_token_reuse_grace_seconds: 61,
+            ..SsoConfig::default()
+        };
+        assert!(long_window.check().is_err());
     }
 }
