@@ -77,6 +77,8 @@ const S_CHILD_CARD: u64 = 20;
 const S_HEIR: u64 = 21;
 const S_HEAD: u64 = 22;
 const S_CMND_DIGITS: u64 = 23;
+const S_COMMUNE: u64 = 24;
+const S_POVERTY: u64 = 25;
 /// Religion, keyed by lineage root; 105 is the key religions were always drawn with.
 const S_RELIGION: u64 = 105;
 

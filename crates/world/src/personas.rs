@@ -95,8 +95,8 @@ pub struct PersonaSpec {
     pub vneid: Vneid,
     /// Health insurance.
     pub insured: bool,
-    /// The beneficiary group of the health insurance card; by default by age (TE under 6,
-    /// GD from then on).
+    /// The beneficiary group of the health insurance card; by default by age (TE under 6, HS
+    /// for a pupil to 30 September of the year of 18, GD from then on).
     pub insurance_group: Option<&'static str>,
     /// Marital status, when it is not what the spouse says (married with one, single without).
     pub marital: Option<Marital>,
@@ -545,21 +545,20 @@ impl Personas {
             Marital::Single
         });
         let residence_province = country.province_2025_of(&residence);
-        let year = reference.year();
         let insurance = (spec.insured && life == Life::Alive).then(|| {
             let number = format!("{:02}{}", residence_province, &spec.id[4..12]);
-            let group =
-                spec.insurance_group
-                    .unwrap_or(if super::rules::age_on(birth, reference) < 6 {
-                        "TE"
-                    } else {
-                        "GD"
-                    });
+            let group = spec
+                .insurance_group
+                .unwrap_or_else(|| super::facets::persona_group(birth, reference));
+            // The same for every seed: drawn from the number alone.
+            let mut rng = super::permutation::Stream::new(&[super::S_INSURANCE, id.value()]);
+            let (valid_from, valid_to) =
+                super::facets::coverage(group, group == "GD", birth, reference, &mut rng);
             Insurance {
                 card_code: super::facets::card_code(group, residence_province, &number),
                 social_insurance_number: number,
-                valid_from: ymd((year, 1, 1)),
-                valid_to: ymd((year, 12, 31)),
+                valid_from,
+                valid_to,
                 facility_code: format!("{residence_province:02}001"),
             }
         });

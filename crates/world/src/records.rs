@@ -133,7 +133,15 @@ impl Country {
             person.household = Some(household);
         }
         person.insurance = if life == Life::Alive {
-            self.insurance(id, date_of_birth, self.province_2025_of(&person.residence))
+            let head = person.household.as_ref().map_or(id, |h| h.head);
+            self.insurance(
+                id,
+                date_of_birth,
+                s.sex,
+                person.ethnicity,
+                &person.residence,
+                head,
+            )
         } else {
             None
         };

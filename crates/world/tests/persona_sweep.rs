@@ -249,6 +249,9 @@ fn check(country: &Country, d: &Documented, raw: &str) {
             let fourteen = add_years(p.date_of_birth, CARD_AGE);
             assert_eq!(card.expires, Some(fourteen), "{at}");
             assert!(p.marks.is_empty(), "{at}");
+            // A pupil: health insurance of group HS, benefit level 4.
+            let insurance = p.insurance.as_ref().unwrap();
+            assert_eq!(&insurance.card_code[..3], "HS4", "{at}");
         }
         _ => {}
     }

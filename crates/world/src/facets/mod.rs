@@ -6,8 +6,12 @@
 mod insurance;
 mod vneid;
 
-pub(crate) use insurance::card_code;
-pub use insurance::{BENEFIT_LEVELS, benefit_level};
+pub use insurance::{
+    BENEFIT_LEVELS, DIFFICULT_PER_MINORITY, DN_SHARES, ESPECIALLY_DIFFICULT, NEAR_POOR_BASE,
+    NEAR_POOR_PER_MINORITY, POOR_BASE, POOR_PER_MINORITY, SOCIAL_PENSION_FROM, benefit_level,
+    children_card_end, dn_share, retirement_age_months,
+};
+pub(crate) use insurance::{card_code, coverage, persona_group};
 pub use vneid::VneidAccount;
 
 #[cfg(test)]
@@ -78,8 +82,8 @@ mod tests {
             assert_eq!(card.card_code.len(), 15, "{}", card.card_code);
             groups.insert(group.to_owned());
         }
-        // Every group the generator draws was seen.
-        for group in ["TE", "HS", "GD", "DN", "HC", "CK", "HT", "BT"] {
+        // The common groups were all seen (the rarer ones: tests/insurance.rs).
+        for group in ["TE", "HS", "GD", "DN", "HC", "HT", "BT", "DT", "HN", "SV"] {
             assert!(groups.contains(group), "{group} never drawn: {groups:?}");
         }
     }
