@@ -58,6 +58,37 @@ pub fn routed_services(list: &[Arc<dyn Component>]) -> Vec<&'static str> {
         .collect()
 }
 
+/// Where callers reach the edge the configuration names (`gateway.listen`, which `--listen` and
+/// `SANDBOX06_GATEWAY__LISTEN` set, as for `up`): an unspecified address (`0.0.0.0`) is reached
+/// on loopback. Port 0 is refused: the edge of `up --listen …:0` is on the port its banner names.
+pub fn edge_url(config: &Config) -> anyhow::Result<String> {
+    let gateway: sandbox06_gateway::GatewayConfig =
+        config.section(sandbox06_gateway::component::SECTION)?;
+    if gateway.listen.port() == 0 {
+        anyhow::bail!(
+            "the edge's address {} has no port (an ephemeral one): give --listen (or \
+             SANDBOX06_GATEWAY__LISTEN) the address `sandbox06 up` printed",
+            gateway.listen
+        );
+    }
+    Ok(url_of(gateway.listen))
+}
+
+/// `http://<addr>`, an unspecified address (`0.0.0.0`, `[::]`) on loopback.
+pub fn url_of(addr: SocketAddr) -> String {
+    format!("http://{}", reachable(addr))
+}
+
+/// `addr`, an unspecified address (`0.0.0.0`, `[::]`) on loopback.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
 /// The synthetic country the config describes (what the population database serves).
 pub fn country(config: &Config) -> Result<Arc<Country>, StartError> {
     let today = config.population.reference_date()?;

@@ -13,6 +13,7 @@ use sandbox06::{Config, SERVING, Suite, components, country, health_status};
 use sandbox06_runtime::telemetry;
 use sandbox06_runtime::{component::StartError, server::ServeError};
 use sandbox06_vn::CitizenId;
+use sandbox06_world::personas::ids as persona_ids;
 use sandbox06_world::{View, card_qr};
 
 mod token;
@@ -30,7 +31,9 @@ struct Cli {
     /// Seed of the synthetic country.
     #[arg(long, global = true)]
     seed: Option<u64>,
-    /// Edge address of the gateway (default 127.0.0.1:4606).
+    /// Edge address of the gateway (default 127.0.0.1:4606, or SANDBOX06_GATEWAY__LISTEN): where
+    /// `up` listens, and where `health`, `token`, `inspect-token`, `citizen` and `openapi` find
+    /// the running suite.
     #[arg(long, global = true)]
     listen: Option<std::net::SocketAddr>,
     /// Number of generated citizens (default 100000000).
@@ -58,10 +61,15 @@ enum Command {
     },
     /// List the hand-written personas.
     Personas,
-    /// Print a citizen's record as JSON.
+    /// Print a citizen's record as JSON: what `GET /v1/citizens/{id}` of the running suite at the
+    /// edge's address answers (recorded life events included); without a running suite, the
+    /// generated record, saying so on standard error.
     Citizen {
         /// The 12-digit personal ID number.
         citizen_id: String,
+        /// Read the generator, without asking a running suite.
+        #[arg(long)]
+        offline: bool,
     },
     /// Print the QR payload of a citizen's current card.
     Qr {
@@ -83,7 +91,7 @@ enum Command {
         /// The client's secret (default: the configured or documented one).
         #[arg(long, env = "SANDBOX06_CLIENT_SECRET", hide_env_values = true)]
         secret: Option<String>,
-        /// The suite's URL (default: `sso.issuer` when set, else the edge's listen address).
+        /// The suite's URL (default: `sso.issuer` when set, else the edge's address).
         #[arg(long)]
         url: Option<String>,
     },
@@ -95,7 +103,7 @@ enum Command {
         /// The scope a call needs, to check the token carries it.
         #[arg(long)]
         scope: Option<String>,
-        /// The suite's URL (default: `sso.issuer` when set, else the edge's listen address).
+        /// The suite to ask (default: the token's issuer, its `iss`).
         #[arg(long)]
         url: Option<String>,
     },
@@ -111,9 +119,9 @@ enum Command {
     },
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
-        /// Address of the component.
-        #[arg(long, default_value = "127.0.0.1:4606")]
-        addr: String,
+        /// Address of the component (default: the edge's address).
+        #[arg(long)]
+        addr: Option<String>,
         /// Service to ask about ("" = the server).
         #[arg(long, default_value = "")]
         service: String,
@@ -189,7 +197,8 @@ fn main() -> ExitCode {
         | Some(Command::Serve { .. })
         | Some(Command::Health { .. })
         | Some(Command::Token { .. })
-        | Some(Command::InspectToken { .. }) => {
+        | Some(Command::InspectToken { .. })
+        | Some(Command::Citizen { .. }) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -199,7 +208,6 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Personas) => personas(&cli),
-        Some(Command::Citizen { citizen_id }) => citizen(&cli, citizen_id),
         Some(Command::Qr { citizen_id, png }) => qr(&cli, citizen_id, png.as_deref()),
         Some(Command::Openapi { server, out }) => openapi(&cli, server.as_deref(), out.as_deref()),
     };
@@ -233,16 +241,7 @@ fn openapi(
     });
     let server = match server {
         Some(url) => url.to_owned(),
-        None => {
-            let config = load_config(cli)?;
-            let gateway: sandbox06_gateway::GatewayConfig =
-                config.section(sandbox06_gateway::component::SECTION)?;
-            if gateway.listen.ip().is_unspecified() {
-                format!("http://127.0.0.1:{}", gateway.listen.port())
-            } else {
-                format!("http://{}", gateway.listen)
-            }
-        }
+        None => sandbox06::edge_url(&load_config(cli)?)?,
     };
     let document = sandbox06_gateway::openapi::ApiDocument::new(
         &sandbox06_proto::DESCRIPTOR_POOL,
@@ -302,12 +301,14 @@ fn emit(text: impl std::fmt::Display) -> std::io::Result<()> {
 }
 
 async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli)?;
     if let Some(Command::Health { addr, service }) = &cli.command {
-        let url = if addr.contains("://") {
-            addr.clone()
-        } else {
-            format!("http://{addr}")
+        let url = match addr {
+            Some(addr) if addr.contains("://") => addr.clone(),
+            Some(addr) => format!("http://{addr}"),
+            None => sandbox06::edge_url(&config)?,
         };
+        let addr = url.trim_start_matches("http://");
         return Ok(match health_status(&url, service).await {
             Ok(status) => {
                 emit(format_args!("{status}\n"))?;
@@ -323,7 +324,13 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    let config = load_config(cli)?;
+    if let Some(Command::Citizen {
+        citizen_id,
+        offline,
+    }) = &cli.command
+    {
+        return citizen(&config, citizen_id, *offline).await;
+    }
     if let Some(Command::Token {
         client,
         scope,
@@ -396,16 +403,74 @@ fn print_banner(suite: &Suite, ready_in: Duration) {
     for p in c.personas().all().iter().take(5) {
         out.push_str(&format!("    {}  {:<20} {}\n", p.id, p.key, p.use_for));
     }
-    let host = if edge.ip().is_unspecified() {
-        format!("localhost:{}", edge.port())
-    } else {
-        edge.to_string()
-    };
+    out.push_str("\n  try\n");
+    for line in try_lines(c, edge) {
+        out.push_str(&format!("    {line}\n"));
+    }
+    let host = sandbox06::reachable(edge);
     out.push_str(&format!(
-        "\n  try\n    grpcurl -plaintext {host} list\n    TOKEN=$(sandbox06 token --client demo-hospital)\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen\n    grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"001091012345\",\"full_name\":\"Nguyen Van Hung\",\"date_of_birth\":{{\"year\":1990,\"month\":3,\"day\":15}}}}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen\n    curl -H \"authorization: Bearer $TOKEN\" http://{host}/v1/citizens/001091012345\n    curl http://{host}/.well-known/openid-configuration\n    sandbox06 qr 058090001234\n\n  the REST API, browsable: http://{host}/docs (OpenAPI: http://{host}/openapi.json)\n\n  ctrl-c stops\n"
+        "\n  the REST API, browsable: http://{host}/docs (OpenAPI: http://{host}/openapi.json)\n\n  ctrl-c stops\n"
     ));
     // The banner is a courtesy: a closed standard output must not stop the suite.
     let _ = emit(out);
+}
+
+/// The banner's commands for the suite whose edge is at `edge`, built from the personas' own
+/// records so that each does what it says: a `sandbox06` command names the edge when it is not
+/// the default one (`--listen`), and grpcurl and curl call it.
+fn try_lines(country: &sandbox06_world::Country, edge: std::net::SocketAddr) -> Vec<String> {
+    let host = sandbox06::reachable(edge);
+    let default_edge: std::net::SocketAddr = ([127, 0, 0, 1], 4606).into();
+    let sandbox06 = if host == default_edge {
+        "sandbox06".to_owned()
+    } else {
+        format!("sandbox06 --listen {host}")
+    };
+    let mut lines = vec![
+        format!("grpcurl -plaintext {host} list"),
+        format!("{sandbox06} health"),
+        format!("TOKEN=$({sandbox06} token --client demo-hospital)"),
+    ];
+    let year = country.reference_date().year();
+    let person_of = |raw: &str| {
+        CitizenId::parse_at(raw, "citizen_id", year)
+            .ok()
+            .and_then(|id| country.person(id, View::Full))
+    };
+    if let Some(p) = person_of(persona_ids::HAPPY_PATH) {
+        let id = p.id.to_string();
+        let claim = serde_json::json!({
+            "citizen_id": id,
+            "full_name": p.full_name,
+            "date_of_birth": {
+                "year": p.date_of_birth.year(),
+                "month": u8::from(p.date_of_birth.month()),
+                "day": p.date_of_birth.day(),
+            },
+            "sex": match p.sex {
+                sandbox06_vn::Sex::Male => "SEX_MALE",
+                sandbox06_vn::Sex::Female => "SEX_FEMALE",
+            },
+        });
+        lines.push(format!(
+            "grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{{\"citizen_id\":\"{id}\"}}' {host} sandbox06.citizen.v1.CitizenService/GetCitizen"
+        ));
+        lines.push(format!(
+            "grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" -d '{claim}' {host} sandbox06.citizen.v1.CitizenService/VerifyCitizen"
+        ));
+        lines.push(format!(
+            "curl -H \"authorization: Bearer $TOKEN\" http://{host}/v1/citizens/{id}"
+        ));
+        lines.push(format!("{sandbox06} citizen {id}"));
+    }
+    lines.push(format!(
+        "curl http://{host}/.well-known/openid-configuration"
+    ));
+    // A persona whose card carries a QR code (a chip card with the old CMND number).
+    if let Some(p) = person_of(persona_ids::OLD_CMND).filter(|p| card_qr(country, p).is_some()) {
+        lines.push(format!("sandbox06 qr {}", p.id));
+    }
+    lines
 }
 
 fn personas(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -428,15 +493,32 @@ fn parse_id(raw: &str, year: i32) -> anyhow::Result<CitizenId> {
     CitizenId::parse_at(raw, "citizen_id", year).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn citizen(cli: &Cli, raw: &str) -> anyhow::Result<ExitCode> {
-    let config = load_config(cli)?;
-    let country = country(&config)?;
+/// `sandbox06 citizen`: the record as the running suite's REST API answers it, else (no suite
+/// at the edge's address, or `--offline`) the generated one in the same JSON.
+async fn citizen(config: &Config, raw: &str, offline: bool) -> anyhow::Result<ExitCode> {
+    let country = country(config)?;
     let id = parse_id(raw, country.reference_date().year())?;
+    if !offline {
+        let edge = sandbox06::edge_url(config)?;
+        if let Some(answer) = token::read_citizen(config, &edge, &id.to_string()).await? {
+            emit(format_args!("{}\n", serde_json::to_string_pretty(&answer)?))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "sandbox06: no suite answers at {edge}: this is the generated record, without the \
+             life events a running suite has recorded (start one with sandbox06 up, or name it \
+             with --listen)"
+        );
+    }
     let Some(person) = country.person(id, View::Full) else {
         bail!("no citizen has the number {raw}");
     };
-    let record = sandbox06_population_db::record_of(&country, &person);
-    let json = sandbox06_proto::to_json(&record, "sandbox06.upstream.population.v1.Citizen")?;
+    let record =
+        sandbox06_citizen::service::release(sandbox06_population_db::record_of(&country, &person));
+    let answer = sandbox06_proto::citizen::GetCitizenResponse {
+        citizen: Some(record),
+    };
+    let json = sandbox06_proto::to_json(&answer, "sandbox06.citizen.v1.GetCitizenResponse")?;
     emit(format_args!("{}\n", serde_json::to_string_pretty(&json)?))?;
     Ok(ExitCode::SUCCESS)
 }

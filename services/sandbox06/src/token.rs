@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use sandbox06::Config;
-use sandbox06_sso::component::{DEFAULT_ISSUER, SECTION, SsoConfig};
+use sandbox06_sso::component::{SECTION, SsoConfig};
 
 /// The secret of `client`: given, else the configured or documented one.
 fn secret_of(sso: &SsoConfig, client: &str, secret: Option<&str>) -> anyhow::Result<String> {
@@ -25,19 +25,33 @@ fn secret_of(sso: &SsoConfig, client: &str, secret: Option<&str>) -> anyhow::Res
     })
 }
 
-/// The suite's URL: given, else the configured issuer, else the edge's listen address.
+/// The suite's URL: given, else the configured issuer, else the edge's address (`--listen`,
+/// `SANDBOX06_GATEWAY__LISTEN`, `gateway.listen`, as `up` reads it).
 fn base_url(config: &Config, sso: &SsoConfig, url: Option<&str>) -> anyhow::Result<String> {
-    let gateway: sandbox06_gateway::GatewayConfig =
-        config.section(sandbox06_gateway::component::SECTION)?;
     Ok(match (url, &sso.issuer) {
         (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(issuer)) => issuer.clone(),
-        (None, None) if gateway.listen.ip().is_unspecified() => {
-            format!("http://127.0.0.1:{}", gateway.listen.port())
-        }
-        (None, None) if gateway.listen.port() == 0 => DEFAULT_ISSUER.to_owned(),
-        (None, None) => format!("http://{}", gateway.listen),
+        (None, Some(issuer)) => issuer.trim_end_matches('/').to_owned(),
+        (None, None) => sandbox06::edge_url(config)?,
     })
+}
+
+/// GETs `url`: the JSON answer.
+async fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
+    let request = http::Request::get(url)
+        .header("accept", "application/json")
+        .body(Full::new(Bytes::new()))?;
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let response = http
+        .request(request)
+        .await
+        .with_context(|| format!("{url} does not answer: is the suite running (sandbox06 up)?"))?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        bail!("{url} answered {status}");
+    }
+    serde_json::from_slice(&body).with_context(|| format!("{url} answered {status} without JSON"))
 }
 
 /// POSTs `form` to `url`, as the client of `basic` when given: the JSON answer.
@@ -133,19 +147,50 @@ pub async fn inspect(
         serde_json::to_string_pretty(&decoded.claims)?
     )?;
     let sso: SsoConfig = config.section(SECTION)?;
-    let base = base_url(config, &sso, url)?;
+    // The token is judged by the provider that issued it (its `iss`), unless a URL is given.
+    let issuer = decoded
+        .claims
+        .get("iss")
+        .and_then(serde_json::Value::as_str)
+        .map(|iss| iss.trim_end_matches('/').to_owned());
+    let base = match (url, &issuer) {
+        (Some(url), _) => url.trim_end_matches('/').to_owned(),
+        (None, Some(iss)) if iss.starts_with("http://") || iss.starts_with("https://") => {
+            iss.clone()
+        }
+        (None, _) => base_url(config, &sso, None)?,
+    };
+    let mut problems = Vec::new();
+    let discovery = get_json(&format!("{base}/.well-known/openid-configuration")).await?;
+    let text_of = |key: &str| discovery.get(key).and_then(serde_json::Value::as_str);
+    let suite_issuer = text_of("issuer").unwrap_or_default().to_owned();
+    writeln!(text, "issuer: {suite_issuer} (discovery at {base})")?;
+    if issuer.as_deref() != Some(suite_issuer.trim_end_matches('/')) {
+        problems.push(format!(
+            "issued by {}, not by the suite at {base}, whose issuer is {suite_issuer}",
+            issuer.as_deref().unwrap_or("nobody (no iss claim)")
+        ));
+    }
+    // The signature, against the keys the issuer publishes, as the edge checks it.
+    let jwks_uri = text_of("jwks_uri")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{base}/oidc/jwks"));
+    let keys: sandbox06_jose::JwkSet = serde_json::from_value(get_json(&jwks_uri).await?)
+        .with_context(|| format!("{jwks_uri} is not a JWK set"))?;
+    if let Err(error) = keys.verify(token.trim()) {
+        problems.push(format!(
+            "the signature does not verify against {jwks_uri}: {error}"
+        ));
+    }
+    let introspection = text_of("introspection_endpoint")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{base}/oidc/introspect"));
     let admin = "sandbox06-admin";
     let secret = secret_of(&sso, admin, None)?;
     let form = form_urlencoded::Serializer::new(String::new())
         .append_pair("token", token.trim())
         .finish();
-    let answer = post_form(
-        &format!("{base}/oidc/introspect"),
-        Some((admin, &secret)),
-        form,
-    )
-    .await?;
-    let mut problems = Vec::new();
+    let answer = post_form(&introspection, Some((admin, &secret)), form).await?;
     if answer["active"] != serde_json::Value::Bool(true) {
         let exp = decoded
             .claims
@@ -189,4 +234,50 @@ pub async fn inspect(
         text: text.trim_end().to_owned(),
         accepted: problems.is_empty(),
     })
+}
+
+/// What `GET /v1/citizens/{citizen_id}` of the suite at `edge` answers, read with a token of the
+/// admin client: `None` when nothing listens there.
+pub async fn read_citizen(
+    config: &Config,
+    edge: &str,
+    citizen_id: &str,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let authority = edge
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/');
+    if tokio::net::TcpStream::connect(authority).await.is_err() {
+        return Ok(None);
+    }
+    let token = fetch(
+        config,
+        "sandbox06-admin",
+        Some("citizen.read"),
+        None,
+        Some(edge),
+    )
+    .await?;
+    let url = format!("{edge}/v1/citizens/{citizen_id}");
+    let request = http::Request::get(&url)
+        .header("accept", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::new()))?;
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let response = http
+        .request(request)
+        .await
+        .with_context(|| format!("{url} does not answer"))?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    let answer: serde_json::Value = serde_json::from_slice(&body)
+        .with_context(|| format!("{url} answered {status} without JSON"))?;
+    if !status.is_success() {
+        bail!(
+            "the suite at {edge} answered {status}: {}",
+            answer["error"]["message"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(Some(answer))
 }

@@ -91,12 +91,13 @@ fn qr_of_the_barcode_and_cmnd_personas_says_there_is_none() {
 
 #[test]
 fn citizen_prints_the_record_as_json_and_refuses_bad_numbers() {
-    let (ok, stdout, stderr) = sandbox06(&["citizen", personas::HAPPY_PATH]);
+    let (ok, stdout, stderr) = sandbox06(&["citizen", personas::HAPPY_PATH, "--offline"]);
     assert!(ok, "{stderr}");
+    // The JSON of GET /v1/citizens/{citizen_id}.
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(json["fullName"], "Nguyễn Văn Hùng");
-    assert_eq!(json["persona"], "happy-path");
-    assert_eq!(json["card"]["status"], "CARD_STATUS_VALID");
+    assert_eq!(json["citizen"]["fullName"], "Nguyễn Văn Hùng");
+    assert_eq!(json["citizen"]["persona"], "happy-path");
+    assert_eq!(json["citizen"]["card"]["status"], "CARD_STATUS_VALID");
     let (ok, _, stderr) = sandbox06(&["citizen", "05809000123"]);
     assert!(!ok);
     assert!(
@@ -163,10 +164,11 @@ fn flags_override_config_and_environment() {
         "2031-06-30",
         "citizen",
         personas::HAPPY_PATH,
+        "--offline",
     ]);
     assert!(ok, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(json["card"]["status"], "CARD_STATUS_EXPIRED");
+    assert_eq!(json["citizen"]["card"]["status"], "CARD_STATUS_EXPIRED");
     let (ok, _, stderr) = sandbox06(&["--reference-date", "2030-02-30", "personas"]);
     assert!(!ok);
     assert!(stderr.contains("population.reference_date"), "{stderr}");
@@ -176,7 +178,7 @@ fn flags_override_config_and_environment() {
 fn a_reader_that_stops_early_is_no_failure() {
     for args in [
         &["personas"][..],
-        &["citizen", personas::HAPPY_PATH][..],
+        &["citizen", personas::HAPPY_PATH, "--offline"][..],
         &["qr", personas::OLD_CMND][..],
     ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
@@ -358,4 +360,368 @@ fn token_prints_a_token_and_inspect_token_says_why_the_edge_would_refuse_it() {
     assert!(stderr.contains("no client \"nobody\""), "{stderr}");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// `sandbox06` with `args` and extra environment variables.
+fn sandbox06_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+        .args(args)
+        .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `sandbox06 up` on an ephemeral edge port: its edge and the commands its banner prints.
+struct Up {
+    child: std::process::Child,
+    edge: std::net::SocketAddr,
+    try_lines: Vec<String>,
+}
+
+impl Up {
+    fn start(env: &[(&str, &str)]) -> Up {
+        use std::io::BufRead as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox06"))
+            .args(["up", "--listen", "127.0.0.1:0", "--size", "1000"])
+            .env("SANDBOX06_POPULATION__REFERENCE_DATE", "2026-11-27")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut edge = None;
+        let mut try_lines = Vec::new();
+        let mut in_try = false;
+        for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if let Some((_, rest)) = line.split_once("edge grpc://") {
+                edge = Some(rest.trim().parse().unwrap());
+            }
+            if line.trim() == "try" {
+                in_try = true;
+            } else if in_try && line.trim().is_empty() {
+                in_try = false;
+            } else if in_try {
+                try_lines.push(line.trim().to_owned());
+            }
+            if line.contains("ctrl-c stops") {
+                break;
+            }
+        }
+        Up {
+            child,
+            edge: edge.expect("the banner names the edge"),
+            try_lines,
+        }
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request to the edge: (status, body).
+fn http(
+    edge: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    use http_body_util::BodyExt as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{edge}{path}"));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.unwrap_or_default().to_owned(),
+            )))
+            .unwrap();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
+        let response = client.request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    })
+}
+
+/// The JSON a grpcurl line sends (`-d '…'`).
+fn grpcurl_data(line: &str) -> serde_json::Value {
+    let (_, rest) = line.split_once("-d '").unwrap();
+    let (data, _) = rest.split_once('\'').unwrap();
+    serde_json::from_str(data).unwrap()
+}
+
+#[test]
+fn every_command_the_banner_prints_works_on_the_port_chosen() {
+    let up = Up::start(&[]);
+    let edge = up.edge;
+    assert_ne!(edge.port(), 4606);
+    let mut token = None;
+    let mut did = Vec::new();
+    for line in &up.try_lines {
+        if let Some(command) = line
+            .strip_prefix("TOKEN=$(")
+            .and_then(|l| l.strip_suffix(')'))
+        {
+            let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+            let (ok, stdout, stderr) = sandbox06(&args);
+            assert!(ok, "{line}: {stderr}");
+            token = Some(stdout.trim().to_owned());
+            did.push("token");
+        } else if let Some(command) = line.strip_prefix("sandbox06 ") {
+            let args: Vec<&str> = command.split_whitespace().collect();
+            let (ok, stdout, stderr) = sandbox06(&args);
+            assert!(ok, "{line}: {stderr}");
+            match args
+                .iter()
+                .find(|a| !a.starts_with("--") && !a.contains(':'))
+            {
+                Some(&"health") => assert_eq!(stdout.trim(), "SERVING", "{line}"),
+                Some(&"qr") => {
+                    assert_eq!(stdout.trim().split('|').count(), 7, "{line}: {stdout}");
+                    did.push("qr");
+                }
+                Some(&"citizen") => {
+                    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+                    assert!(json["citizen"]["citizenId"].is_string(), "{stdout}");
+                    assert!(!stderr.contains("generated"), "{line}: {stderr}");
+                }
+                other => panic!("{line}: a command the test does not know: {other:?}"),
+            }
+        } else if line.starts_with("grpcurl") {
+            // No grpcurl here: the line names the edge, and the same call over REST works.
+            assert!(line.contains(&format!(" {edge} ")), "{line}");
+            let token = token.as_deref();
+            if line.ends_with(" list") {
+                let (ok, stdout, _) = sandbox06(&["health", "--addr", &edge.to_string()]);
+                assert!(ok && stdout.trim() == "SERVING", "{line}");
+            } else if line.ends_with("/GetCitizen") {
+                let data = grpcurl_data(line);
+                let id = data["citizen_id"].as_str().unwrap();
+                let (status, body) = http(edge, "GET", &format!("/v1/citizens/{id}"), token, None);
+                assert_eq!(status, 200, "{line}: {body}");
+            } else if line.ends_with("/VerifyCitizen") {
+                let mut data = grpcurl_data(line);
+                let id = data["citizen_id"].as_str().unwrap().to_owned();
+                data.as_object_mut().unwrap().remove("citizen_id");
+                let (status, body) = http(
+                    edge,
+                    "POST",
+                    &format!("/v1/citizens/{id}:verify"),
+                    token,
+                    Some(&data.to_string()),
+                );
+                assert_eq!(status, 200, "{line}: {body}");
+                let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(answer["verdict"], "VERDICT_MATCH", "{line}: {body}");
+                did.push("verify");
+            } else {
+                panic!("{line}: a grpcurl call the test does not know");
+            }
+        } else if line.starts_with("curl") {
+            let url = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .unwrap();
+            let path = url
+                .strip_prefix(&format!("http://{edge}"))
+                .unwrap_or_else(|| panic!("{line} does not call the edge {edge}"));
+            let authorized = line.contains("authorization");
+            let (status, body) = http(
+                edge,
+                "GET",
+                path,
+                token.as_deref().filter(|_| authorized),
+                None,
+            );
+            assert_eq!(status, 200, "{line}: {body}");
+        } else {
+            panic!("a banner line the test does not know: {line}");
+        }
+    }
+    for needed in ["token", "qr", "verify"] {
+        assert!(
+            did.contains(&needed),
+            "no {needed} example in {:?}",
+            up.try_lines
+        );
+    }
+}
+
+/// The `sandbox06 …` commands of the README's tools section, without their comments.
+fn readme_commands() -> Vec<String> {
+    let readme = include_str!("../../../README.md");
+    let (_, section) = readme.split_once("## Tools for integrators").unwrap();
+    let (_, block) = section.split_once("```sh\n").unwrap();
+    let (block, _) = block.split_once("```").unwrap();
+    block
+        .lines()
+        .map(|l| l.split(" # ").next().unwrap().trim().to_owned())
+        .filter(|l| l.starts_with("sandbox06 "))
+        .collect()
+}
+
+#[test]
+fn the_readme_commands_find_the_suite_through_the_same_setting_as_up() {
+    let up = Up::start(&[]);
+    let listen = up.edge.to_string();
+    // The edge's address as `up` reads it: the environment variable here.
+    let env = [("SANDBOX06_GATEWAY__LISTEN", listen.as_str())];
+    let (ok, token, stderr) = sandbox06_with(&["token", "--client", "demo-hospital"], &env);
+    assert!(ok, "{stderr}");
+    let token = token.trim().to_owned();
+    let dir = std::env::temp_dir().join(format!("sandbox06-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let commands = readme_commands();
+    assert!(commands.len() >= 8, "{commands:?}");
+    for command in &commands {
+        if command.starts_with("sandbox06 serve") {
+            continue; // runs until stopped: `up` is the same components
+        }
+        let args: Vec<String> = command
+            .split_whitespace()
+            .skip(1)
+            .map(|a| match a {
+                "\"$TOKEN\"" => token.clone(),
+                "card.png" | "openapi.json" => dir.join(a).to_string_lossy().into_owned(),
+                other => other.to_owned(),
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, stdout, stderr) = sandbox06_with(&args, &env);
+        assert!(ok, "{command}: {stdout} {stderr}");
+        if args[0] == "citizen" {
+            assert!(!stderr.contains("generated"), "{command}: {stderr}");
+        }
+    }
+    // inspect-token finds the suite through the token's issuer, with no address given at all.
+    let (ok, report, stderr) = sandbox06(&["inspect-token", &token]);
+    assert!(ok, "{report} {stderr}");
+    assert!(report.contains("verdict: accepted"), "{report}");
+    assert!(
+        report.contains(&format!("issuer: http://{listen}")),
+        "{report}"
+    );
+    // A token of another issuer is named as such.
+    let other = Up::start(&[]);
+    let (ok, report, stderr) = sandbox06(&[
+        "inspect-token",
+        &token,
+        "--url",
+        &format!("http://{}", other.edge),
+    ]);
+    assert!(!ok, "{report} {stderr}");
+    assert!(report.contains("not by the suite at"), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn health_asks_the_edge_of_the_listen_setting() {
+    let (addr, _runtime) = health_server(true);
+    let (ok, stdout, stderr) = sandbox06(&["--listen", &addr.to_string(), "health"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "SERVING");
+    let (ok, stdout, stderr) = sandbox06_with(
+        &["health"],
+        &[("SANDBOX06_GATEWAY__LISTEN", &addr.to_string())],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "SERVING");
+}
+
+#[test]
+fn citizen_shows_what_the_running_suite_shows_and_says_when_it_cannot() {
+    use sandbox06_proto::population::{
+        self as pop, population_service_client::PopulationServiceClient,
+    };
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let population = free.local_addr().unwrap().to_string();
+    drop(free);
+    let up = Up::start(&[("SANDBOX06_POPULATION__LISTEN", &population)]);
+    let id = personas::NO_HEALTH_INSURANCE;
+    // The national system records a death.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut upstream = PopulationServiceClient::connect(format!("http://{population}"))
+            .await
+            .unwrap();
+        upstream
+            .create_life_event(pop::CreateLifeEventRequest {
+                citizen_id: id.into(),
+                request_id: String::new(),
+                event: Some(pop::LifeEvent {
+                    effective_date: None,
+                    change: Some(pop::life_event::Change::Died(pop::Died {})),
+                }),
+            })
+            .await
+            .unwrap();
+    });
+    let listen = up.edge.to_string();
+    let (ok, stdout, stderr) = sandbox06(&["--listen", &listen, "citizen", id]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let shown: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        shown["citizen"]["lifeStatus"], "LIFE_STATUS_DECEASED",
+        "{stdout}"
+    );
+    // The very JSON of the REST API.
+    let (ok, token, _) = sandbox06(&["--listen", &listen, "token", "--client", "demo-hospital"]);
+    assert!(ok);
+    let (status, body) = http(
+        up.edge,
+        "GET",
+        &format!("/v1/citizens/{id}"),
+        Some(token.trim()),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        shown,
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    );
+    // --offline, or no suite at the address: the generated record, which knows of no death.
+    for args in [
+        vec!["--listen", &listen, "citizen", id, "--offline"],
+        vec!["--listen", "127.0.0.1:1", "citizen", id],
+    ] {
+        let (ok, stdout, stderr) = sandbox06(&args);
+        assert!(ok, "{args:?}: {stderr}");
+        let generated: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(generated["citizen"]["citizenId"], id);
+        assert_ne!(generated["citizen"]["lifeStatus"], "LIFE_STATUS_DECEASED");
+        if args.contains(&"--offline") {
+            assert!(stderr.is_empty(), "{stderr}");
+        } else {
+            assert!(
+                stderr.contains("no suite answers at http://127.0.0.1:1")
+                    && stderr.contains("generated record"),
+                "{stderr}"
+            );
+        }
+    }
 }

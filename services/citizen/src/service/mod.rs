@@ -12,6 +12,9 @@ mod matching;
 mod read_mask;
 pub mod verify;
 
+/// The population database's record as GetCitizen releases it (the tools print the same JSON).
+pub use convert::citizen as release;
+
 use std::{pin::Pin, sync::Arc};
 
 use futures::Stream;
