@@ -492,3 +492,630 @@ async fn the_api_page_and_its_viewer_are_served_from_the_binary() {
     let body: Value = serde_json::from_str(&missing.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["details"][0]["reason"], "ROUTE_NOT_FOUND");
 }
+
+// What the document allows, read as a validator reads it, and requests generated from it.
+
+/// `schema` with its `$ref`s followed.
+fn deref<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
+    while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        schema = resolve(document, reference);
+    }
+    schema
+}
+
+fn fits_type(kind: &str, value: &Value) -> bool {
+    match (kind, value) {
+        ("null", Value::Null)
+        | ("boolean", Value::Bool(_))
+        | ("string", Value::String(_))
+        | ("object", Value::Object(_))
+        | ("array", Value::Array(_))
+        | ("number", Value::Number(_)) => true,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    }
+}
+
+/// Whether the document allows `value` where `schema` is (JSON Schema 2020-12: `$ref`, `anyOf`,
+/// `not`, `enum`, `type`, lengths, `pattern`, bounds, `properties`, `required`,
+/// `additionalProperties`, `items`).
+fn allows(document: &Value, schema: &Value, value: &Value) -> bool {
+    let schema = deref(document, schema);
+    if let Some(options) = schema.get("anyOf").and_then(Value::as_array)
+        && !options.iter().any(|s| allows(document, s, value))
+    {
+        return false;
+    }
+    if let Some(not) = schema.get("not")
+        && allows(document, not, value)
+    {
+        return false;
+    }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(value)
+    {
+        return false;
+    }
+    match schema.get("type") {
+        Some(Value::String(kind)) if !fits_type(kind, value) => return false,
+        Some(Value::Array(kinds))
+            if !kinds
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|k| fits_type(k, value)) =>
+        {
+            return false;
+        }
+        _ => {}
+    }
+    let number = |key: &str| schema.get(key).and_then(Value::as_f64);
+    match value {
+        Value::String(text) => {
+            let chars = text.chars().count() as f64;
+            if number("minLength").is_some_and(|m| chars < m)
+                || number("maxLength").is_some_and(|m| chars > m)
+            {
+                return false;
+            }
+            if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+                let regex = regex::Regex::new(pattern)
+                    .unwrap_or_else(|e| panic!("pattern {pattern:?} does not compile: {e}"));
+                if !regex.is_match(text) {
+                    return false;
+                }
+            }
+        }
+        Value::Number(n) => {
+            let n = n.as_f64().unwrap();
+            if number("minimum").is_some_and(|m| n < m) || number("maximum").is_some_and(|m| n > m)
+            {
+                return false;
+            }
+        }
+        Value::Object(object) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !object.contains_key(name) {
+                    return false;
+                }
+            }
+            for (key, item) in object {
+                match (
+                    properties.and_then(|p| p.get(key)),
+                    schema.get("additionalProperties"),
+                ) {
+                    (Some(inner), _) => {
+                        if !allows(document, inner, item) {
+                            return false;
+                        }
+                    }
+                    (None, Some(Value::Bool(false))) => return false,
+                    (None, Some(inner @ Value::Object(_))) => {
+                        if !allows(document, inner, item) {
+                            return false;
+                        }
+                    }
+                    (None, _) => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(inner) = schema.get("items")
+                && !items.iter().all(|item| allows(document, inner, item))
+            {
+                return false;
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
+/// The rules the document states in words, where a schema cannot: a date is a day that exists,
+/// and a date of birth is not after the sandbox's reference date.
+fn documented(value: &Value, key: &str) -> bool {
+    match value {
+        Value::Object(object) => {
+            if let (Some(y), Some(m), Some(d)) = (
+                object.get("year").and_then(Value::as_i64),
+                object.get("month").and_then(Value::as_i64),
+                object.get("day").and_then(Value::as_i64),
+            ) {
+                let Ok(month) = time::Month::try_from(m as u8) else {
+                    return false;
+                };
+                let Ok(day) = time::Date::from_calendar_date(y as i32, month, d as u8) else {
+                    return false;
+                };
+                let reference = time::Date::parse(
+                    sandbox06_testkit::REFERENCE_DATE,
+                    &time::format_description::well_known::Iso8601::DATE,
+                )
+                .unwrap();
+                if key == "dateOfBirth" && day > reference {
+                    return false;
+                }
+            }
+            object.iter().all(|(k, v)| documented(v, k))
+        }
+        Value::Array(items) => items.iter().all(|v| documented(v, key)),
+        _ => true,
+    }
+}
+
+/// The alternatives of a read mask's pattern (`^((a|b\.c|…)(,(…))*)?$`), as paths.
+fn mask_paths(pattern: &str) -> Vec<String> {
+    pattern
+        .strip_prefix("^((")
+        .and_then(|rest| rest.split_once(")(,(").map(|(one, _)| one))
+        .map(|one| one.split('|').map(|p| p.replace("\\.", ".")).collect())
+        .unwrap_or_default()
+}
+
+/// Values for `schema`, near `example` when given: each enum value, each bound, lengths at their
+/// limits, the schema's own examples and default, absent and present optional properties (one
+/// at a time), null where it is allowed. Only values the document allows are kept.
+fn candidates(
+    document: &Value,
+    schema: &Value,
+    example: Option<&Value>,
+    depth: usize,
+) -> Vec<Value> {
+    let schema = deref(document, schema);
+    let mut out: Vec<Value> = Vec::new();
+    out.extend(example.cloned());
+    out.extend(schema.get("default").cloned());
+    out.extend(
+        schema
+            .get("examples")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    out.extend(
+        schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    if schema.get("properties").is_none()
+        && let Some(options) = schema.get("anyOf").and_then(Value::as_array)
+    {
+        for option in options {
+            out.extend(candidates(document, option, example, depth));
+        }
+    }
+    let kinds: Vec<&str> = match schema.get("type") {
+        Some(Value::String(kind)) => vec![kind.as_str()],
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+        _ if schema.get("properties").is_some() => vec!["object"],
+        _ => Vec::new(),
+    };
+    for kind in kinds {
+        match kind {
+            "null" => out.push(Value::Null),
+            "boolean" => out.extend([Value::Bool(true), Value::Bool(false)]),
+            "integer" | "number" => {
+                for key in ["minimum", "maximum"] {
+                    out.extend(schema.get(key).cloned());
+                }
+                out.extend([serde_json::json!(0), serde_json::json!(1)]);
+            }
+            "string" => {
+                out.extend(["", "x"].map(|t| Value::String(t.to_owned())));
+                for key in ["minLength", "maxLength"] {
+                    if let Some(n) = schema.get(key).and_then(Value::as_u64) {
+                        out.push(Value::String("a".repeat(n as usize)));
+                    }
+                }
+                let paths = mask_paths(schema.get("pattern").and_then(Value::as_str).unwrap_or(""));
+                if let (Some(first), Some(last)) = (paths.first(), paths.last()) {
+                    out.push(Value::String(first.clone()));
+                    out.push(Value::String(format!("{last},{first}")));
+                    out.push(Value::String(paths[paths.len() / 2].clone()));
+                }
+            }
+            "array" => {
+                out.push(Value::Array(Vec::new()));
+                if let Some(items) = schema.get("items")
+                    && let Some(first) = candidates(document, items, None, depth + 1)
+                        .into_iter()
+                        .next()
+                {
+                    out.push(Value::Array(vec![first]));
+                }
+            }
+            "object" if depth < 3 => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let required: Vec<&str> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let mut base = example
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                for (name, inner) in properties.into_iter().flatten() {
+                    if required.contains(&name.as_str()) && !base.contains_key(name) {
+                        let first = candidates(document, inner, None, depth + 1)
+                            .into_iter()
+                            .find(|v| !v.is_null());
+                        base.extend(first.map(|v| (name.clone(), v)));
+                    }
+                }
+                out.push(Value::Object(base.clone()));
+                for (name, inner) in properties.into_iter().flatten() {
+                    let mut without = base.clone();
+                    without.remove(name);
+                    out.push(Value::Object(without));
+                    for value in candidates(document, inner, base.get(name), depth + 1) {
+                        let mut with = base.clone();
+                        with.insert(name.clone(), value);
+                        out.push(Value::Object(with));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut kept: Vec<Value> = Vec::new();
+    for value in out {
+        if allows(document, schema, &value) && documented(&value, "") && !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    kept
+}
+
+/// The first example value of a parameter or body, as the document gives it.
+fn first_example(target: &Value) -> Option<Value> {
+    target["examples"]
+        .as_object()
+        .and_then(|all| all.values().next())
+        .map(|example| example["value"].clone())
+}
+
+/// Why the server refused a request for what it is rather than for what it names: a 400, or a
+/// streamed record's INVALID_ARGUMENT.
+fn refusal(status: u16, text: &str) -> Option<String> {
+    if status == 400 {
+        return Some(text.to_owned());
+    }
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["error"]["code"] == 3)
+        .map(|line| line.to_string())
+}
+
+#[tokio::test]
+async fn every_request_the_document_allows_is_taken() {
+    let h = start().await;
+    let document = document_of(&h, None).await;
+    let mut sent = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (verb, operation) in operations.as_object().unwrap() {
+            let parameters: Vec<&Value> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .collect();
+            // The request all variants start from: each parameter's and the body's example.
+            let base_params: Vec<Option<Value>> =
+                parameters.iter().map(|p| first_example(p)).collect();
+            let content = operation["requestBody"]["content"].as_object();
+            let (media, body_schema, body_example) = match content.and_then(|c| c.iter().next()) {
+                Some((media, content)) => {
+                    let line = content.get("x-line-schema");
+                    let example = first_example(content).map(|e| match (line, e) {
+                        // NDJSON: the first line of the example.
+                        (Some(_), Value::String(text)) => {
+                            serde_json::from_str(text.lines().next().unwrap_or("{}")).unwrap()
+                        }
+                        (_, e) => e,
+                    });
+                    (
+                        Some(media.clone()),
+                        Some(line.unwrap_or(&content["schema"]).clone()),
+                        example,
+                    )
+                }
+                None => (None, None, None),
+            };
+            let mut variants: Vec<(Vec<Option<Value>>, Option<Value>)> =
+                vec![(base_params.clone(), body_example.clone())];
+            for (i, parameter) in parameters.iter().enumerate() {
+                let mut values: Vec<Option<Value>> =
+                    candidates(&document, &parameter["schema"], base_params[i].as_ref(), 0)
+                        .into_iter()
+                        .filter(|v| !v.is_null())
+                        .map(Some)
+                        .collect();
+                if parameter["required"] != true {
+                    values.push(None);
+                }
+                for value in values {
+                    let mut params = base_params.clone();
+                    params[i] = value;
+                    variants.push((params, body_example.clone()));
+                }
+            }
+            if let Some(schema) = &body_schema {
+                for body in candidates(&document, schema, body_example.as_ref(), 0) {
+                    variants.push((base_params.clone(), Some(body)));
+                }
+            }
+            for (params, body) in variants {
+                let mut url = path.clone();
+                let mut query = form_urlencoded::Serializer::new(String::new());
+                for (parameter, value) in parameters.iter().zip(&params) {
+                    let Some(value) = value else { continue };
+                    let text = match value {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    let name = parameter["name"].as_str().unwrap();
+                    if parameter["in"] == "path" {
+                        let encoded: String =
+                            form_urlencoded::byte_serialize(text.as_bytes()).collect();
+                        url = url.replace(&format!("{{{name}}}"), &encoded);
+                    } else {
+                        query.append_pair(name, &text);
+                    }
+                }
+                let query = query.finish();
+                if !query.is_empty() {
+                    url = format!("{url}?{query}");
+                }
+                let mut request = http()
+                    .request(
+                        verb.to_uppercase().parse().unwrap(),
+                        format!("http://{}{url}", h.suite.edge),
+                    )
+                    .bearer_auth(&h.token);
+                if let (Some(media), Some(body)) = (&media, &body) {
+                    request = request
+                        .header("content-type", media)
+                        .body(body.to_string() + "\n");
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                if let Some(reason) = refusal(status, &text) {
+                    panic!(
+                        "{verb} {url} with {} is allowed by the document but refused: {reason}",
+                        body.map(|b| b.to_string()).unwrap_or_default()
+                    );
+                }
+                assert!(status < 500, "{verb} {url}: {status} {text}");
+                sent += 1;
+            }
+        }
+    }
+    assert!(sent > 50, "only {sent} requests");
+}
+
+/// A path as openapi-to-postman (Postman's importer) turns it into a request URL: `{x}` alone in
+/// a segment becomes the path variable `:x`; anywhere else (`{citizen_id}:verify`) it becomes the
+/// collection variable `{{x}}`.
+fn postman_path(path: &str) -> (String, Vec<String>, Vec<String>) {
+    let mut path_variables = Vec::new();
+    let mut collection_variables = Vec::new();
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|segment| {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+                && !name.contains(['{', '}'])
+            {
+                path_variables.push(name.to_owned());
+                format!(":{name}")
+            } else {
+                let mut out = segment.to_owned();
+                while let Some(start) = out.find('{').filter(|i| !out[*i..].starts_with("{{")) {
+                    let end = start + out[start..].find('}').unwrap();
+                    let name = out[start + 1..end].to_owned();
+                    collection_variables.push(name.clone());
+                    out = format!("{}{{{{{name}}}}}{}", &out[..start], &out[end + 1..]);
+                }
+                out
+            }
+        })
+        .collect();
+    (segments.join("/"), path_variables, collection_variables)
+}
+
+#[test]
+fn postman_paths_are_read_as_its_importer_reads_them() {
+    assert_eq!(
+        postman_path("/v1/citizens/{citizen_id}:verify"),
+        (
+            "/v1/citizens/{{citizen_id}}:verify".to_owned(),
+            vec![],
+            vec!["citizen_id".to_owned()]
+        )
+    );
+    assert_eq!(
+        postman_path("/v1/citizens/{citizen_id}"),
+        (
+            "/v1/citizens/:citizen_id".to_owned(),
+            vec!["citizen_id".to_owned()],
+            vec![]
+        )
+    );
+}
+
+#[tokio::test]
+async fn postman_imports_every_request_ready_to_send_with_a_token_it_gets_itself() {
+    let h = start().await;
+    let document = document_of(&h, None).await;
+    let base = document["servers"][0]["url"].as_str().unwrap().to_owned();
+    // The collection's auth: the first scheme of the document's security that Postman takes
+    // (http bearer needs a `{{bearerToken}}` nobody defines; openIdConnect is not taken).
+    let first = document["security"][0].as_object().unwrap();
+    let (name, _) = first.iter().next().unwrap();
+    let scheme = &document["components"]["securitySchemes"][name];
+    assert_eq!(
+        scheme["type"], "oauth2",
+        "Postman's collection auth: {scheme}"
+    );
+    let flow = &scheme["flows"]["clientCredentials"];
+    let token_url = flow["tokenUrl"].as_str().unwrap();
+    assert!(token_url.starts_with(&format!("{base}/")), "{token_url}");
+    // "Get New Access Token": client credentials, every scope of the flow, the client in a
+    // Basic header (Postman's default), as the README's import steps say.
+    let scope: Vec<&str> = flow["scopes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let answer: Value = http()
+        .post(token_url)
+        .basic_auth("sandbox06-admin", Some("sandbox06-admin-secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", &scope.join(" ")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    let token = answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token for the flow's scopes: {answer}"))
+        .to_owned();
+    let mut requests = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        let (postman, path_variables, collection_variables) = postman_path(path);
+        for (verb, operation) in operations.as_object().unwrap() {
+            assert!(
+                operation
+                    .get("security")
+                    .is_none_or(|s| s == &serde_json::json!([])),
+                "{verb} {path}: an operation of its own security gets its own auth in Postman"
+            );
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            // Every variable has a value: the parameter's default, or its first example.
+            let mut url = format!("{base}{postman}");
+            for name in path_variables.iter().chain(&collection_variables) {
+                let parameter = parameters.iter().find(|p| p["name"] == **name).unwrap();
+                let value = parameter["schema"]
+                    .get("default")
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{verb} {path}: {name} has no default"));
+                let text = value.as_str().unwrap();
+                url = url
+                    .replace(&format!(":{name}"), text)
+                    .replace(&format!("{{{{{name}}}}}"), text);
+            }
+            assert!(!url.contains('{') && !url.contains("/:"), "{url}");
+            let content = operation["requestBody"]["content"].as_object();
+            let mut request = http()
+                .request(verb.to_uppercase().parse().unwrap(), &url)
+                .bearer_auth(&token);
+            if let Some((media, content)) = content.and_then(|c| c.iter().next()) {
+                let body = match first_example(content) {
+                    Some(Value::String(text)) => text,
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                request = request.header("content-type", media).body(body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            assert_eq!(status, 200, "{verb} {url}: {text}");
+            requests += 1;
+        }
+    }
+    assert_eq!(requests, 8);
+}
+
+/// The clients the API page prefills, per flow, as its script declares them.
+async fn prefilled_clients(h: &Harness) -> Value {
+    let script = http()
+        .get(format!("http://{}/docs/sandbox06.js", h.suite.edge))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = script
+        .lines()
+        .find_map(|l| l.strip_prefix("const PREFILL = "))
+        .unwrap_or_else(|| panic!("no PREFILL in {script}"));
+    serde_json::from_str(line.trim_end_matches(';')).unwrap()
+}
+
+#[tokio::test]
+async fn the_api_page_prefills_a_client_that_works_for_each_flow() {
+    let h = start().await;
+    let base = format!("http://{}", h.suite.edge);
+    let prefill = prefilled_clients(&h).await;
+    // Client credentials: a token, with the prefilled secret.
+    let credentials = &prefill["clientCredentials"];
+    let answer: Value = http()
+        .post(format!("{base}/oidc/token"))
+        .basic_auth(
+            credentials["clientId"].as_str().unwrap(),
+            credentials["clientSecret"].as_str(),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert!(answer["access_token"].is_string(), "{answer}");
+    // Authorization code: the provider takes the page's own redirect URL for the prefilled
+    // client, and shows its login page rather than an error.
+    let code = &prefill["authorizationCode"];
+    let client = code["clientId"].as_str().unwrap();
+    assert_eq!(code["clientSecret"], "", "a public client has no secret");
+    let redirect = format!("{base}/docs/oauth2-redirect.html");
+    let challenge = sandbox06_jose::s256(b"a-verifier-of-the-api-page-0123456789-abcdef");
+    let authorize = format!(
+        "{base}/oidc/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid%20citizen.read&state=s&code_challenge={challenge}&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+    );
+    let no_redirects = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = no_redirects.get(&authorize).send().await.unwrap();
+    let status = response.status().as_u16();
+    let page = response.text().await.unwrap();
+    assert_eq!(status, 200, "{authorize}: {page}");
+    assert!(
+        !page.contains("redirect_uri"),
+        "an error about the redirect URI: {page}"
+    );
+    // And the same flow with the client's headless login ends on the page's redirect URL.
+    let headless = format!("{authorize}&login_hint=001091012345&sandbox06_auto_approve=true");
+    let response = no_redirects.get(&headless).send().await.unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{redirect}?code=")),
+        "{location}"
+    );
+}

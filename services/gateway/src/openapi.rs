@@ -22,6 +22,8 @@ use crate::rest::{RestTable, Route, Segment};
 pub const DOCUMENT_PATH: &str = "/openapi.json";
 /// Where the edge serves the browsable API page.
 pub const DOCS_PATH: &str = "/docs";
+/// The single sign-on's token endpoint, under the same base URL as the document.
+pub const TOKEN_PATH: &str = "/oidc/token";
 
 /// Prefix of a component schema reference.
 const SCHEMAS: &str = "#/components/schemas/";
@@ -313,9 +315,178 @@ fn is_required(field: &FieldDescriptor) -> bool {
         .is_some_and(|list| list.iter().any(|v| v.as_enum_number() == Some(REQUIRED)))
 }
 
+/// The reference year the document describes ID numbers for: this year in Vietnam (UTC+7), the
+/// year of the suite's default reference date.
+fn this_year_in_vietnam() -> i32 {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(offset).year()
+}
+
+/// The pattern of a personal ID number the services take as of `reference_year`: 12 digits, a
+/// province code that exists (or a country code above 096), a century digit of a birth year
+/// that is not after the reference year.
+pub fn citizen_id_pattern(reference_year: i32) -> String {
+    let valid = |code: u16| {
+        sandbox06_vn::CitizenId::parse_field(&format!("{code:03}000000001"), "id").is_ok()
+    };
+    let mut provinces: Vec<String> = (1..=96u16)
+        .filter(|code| valid(*code))
+        .map(|code| format!("{code:03}"))
+        .collect();
+    // Codes above the provinces' stand for countries of birth registration abroad.
+    if (97..=999u16).all(valid) {
+        provinces.push("09[7-9]|[1-9][0-9]{2}".to_owned());
+    } else {
+        provinces.extend(
+            (97..=999u16)
+                .filter(|code| valid(*code))
+                .map(|code| format!("{code:03}")),
+        );
+    }
+    // Birth years by century digit pair: 0/1 1900s, 2/3 2000s, 4/5 2100s; only those up to the
+    // reference year.
+    let mut years = Vec::new();
+    for (digits, century) in [("[01]", 1900), ("[23]", 2000), ("[45]", 2100)] {
+        let last = reference_year - century;
+        if last < 0 {
+            continue;
+        }
+        if last >= 99 {
+            years.push(format!("{digits}[0-9]{{2}}"));
+            continue;
+        }
+        let (tens, units) = (last / 10, last % 10);
+        let mut forms = Vec::new();
+        if tens > 0 {
+            forms.push(format!("[0-{}][0-9]", tens - 1));
+        }
+        forms.push(format!("{tens}[0-{units}]"));
+        years.push(format!("{digits}({})", forms.join("|")));
+    }
+    format!("^({})({})[0-9]{{6}}$", provinces.join("|"), years.join("|"))
+}
+
+/// Text the services take in a claimed name or address: no control or bidirectional-override
+/// characters (`sandbox06_vn::forbidden_char`).
+const PLAIN_TEXT: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$";
+
+/// What the services check of a request field beyond its proto type, as JSON Schema keywords to
+/// add to the field's schema: patterns, lengths, ranges, values. The OpenAPI tests send requests
+/// at each of these bounds and check that none is refused.
+fn field_rules(message: &str, field: &str, reference_year: i32) -> Option<Value> {
+    let rule = match (message, field) {
+        (
+            "sandbox06.citizen.v1.GetCitizenRequest"
+            | "sandbox06.citizen.v1.VerifyCitizenRequest"
+            | "sandbox06.citizen.v1.MatchCitizensRequest",
+            "citizen_id",
+        ) => json!({
+            "pattern": citizen_id_pattern(reference_year),
+            "minLength": 12,
+            "maxLength": 12,
+            "description": "Personal ID number, 12 digits: a province code of birth registration (001–096 as they exist, or above for a country), the century and sex digit, the birth year's last two digits (not after this year), and a serial.",
+        }),
+        (
+            "sandbox06.citizen.v1.VerifyCitizenRequest"
+            | "sandbox06.citizen.v1.MatchCitizensRequest",
+            "full_name",
+        ) => json!({"maxLength": 200, "pattern": PLAIN_TEXT}),
+        ("sandbox06.citizen.v1.VerifyCitizenRequest", "address") => {
+            json!({"maxLength": 500, "pattern": PLAIN_TEXT})
+        }
+        ("sandbox06.citizen.v1.VerifyCitizenRequest", "old_id_number") => {
+            json!({"pattern": "^\\s*([0-9]{9})?\\s*$", "examples": ["264123456"], "description": "The old 9-digit CMND number, when the document shows one; empty when it shows none."})
+        }
+        ("sandbox06.citizen.v1.VerifyCardQrRequest", "payload") => json!({
+            "maxLength": 1024,
+            "pattern": "^[^|]*(\\|[^|]*){6}(\\|\\s*){0,4}$",
+        }),
+        ("sandbox06.sso.v1.IssueTokenRequest", "alg") => {
+            json!({"enum": ["", "RS256", "ES256"], "description": "The signing algorithm: RS256 (the default, when empty) or ES256."})
+        }
+        ("sandbox06.sso.v1.IssueTokenRequest", "lifetime_seconds") => json!({
+            "type": ["integer", "null"],
+            "minimum": -86400,
+            "maximum": 86400,
+            "description": "Lifetime in seconds, at most a day either way; negative: already expired; 0 or absent: the provider's default.",
+        }),
+        _ => return None,
+    };
+    Some(rule)
+}
+
+/// Merges `rule`'s keywords into `schema` (a `description` of the rule replaces the field's).
+fn with_rule(mut schema: Value, rule: Option<Value>) -> Value {
+    let (Some(Value::Object(rule)), Value::Object(object)) = (rule, &mut schema) else {
+        return schema;
+    };
+    if rule.contains_key("type") {
+        object.remove("format");
+        object.remove("pattern");
+    }
+    for (key, value) in rule {
+        object.insert(key, value);
+    }
+    schema
+}
+
+/// The Date message in requests and answers: a real calendar day (checked against the month),
+/// the three parts given.
+fn date_schema(description: Option<String>) -> Value {
+    let mut schema = json!({
+        "type": "object",
+        "properties": {
+            "year": {"type": "integer", "minimum": 1900, "maximum": 2199, "description": "Year, 1900–2199."},
+            "month": {"type": "integer", "minimum": 1, "maximum": 12, "description": "Month of year, 1–12."},
+            "day": {"type": "integer", "minimum": 1, "maximum": 31, "description": "Day of month, 1–31 (checked against the month)."},
+        },
+        "required": ["year", "month", "day"],
+        "additionalProperties": false,
+    });
+    let mut text = description.unwrap_or_default();
+    text.push_str("\n\nA day that does not exist (31 April, 29 February of a common year) is refused, and so is a date of birth after the sandbox's reference date.");
+    schema["description"] = Value::String(text.trim_start().to_owned());
+    schema
+}
+
+/// What a message demands as a whole: VerifyCitizen, and each record of MatchCitizens, claims at
+/// least one field besides the ID number (a blank name or `SEX_UNSPECIFIED` claims nothing).
+fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
+    let text = json!({"type": "string", "pattern": "\\S"});
+    let date = json!({"type": "object"});
+    let sex = json!({"not": {"enum": ["SEX_UNSPECIFIED", 0]}, "type": ["string", "integer"]});
+    let fields: &[(&str, &Value)] = match message.full_name() {
+        "sandbox06.citizen.v1.VerifyCitizenRequest" => &[
+            ("fullName", &text),
+            ("dateOfBirth", &date),
+            ("sex", &sex),
+            ("address", &text),
+            ("cardIssueDate", &date),
+            ("oldIdNumber", &text),
+        ],
+        // Each record of a bulk match: the number, and at least one field to compare.
+        "sandbox06.citizen.v1.MatchCitizensRequest" => {
+            schema["required"] = json!(["citizenId"]);
+            schema["properties"]["citizenId"]["type"] = json!("string");
+            &[("fullName", &text), ("dateOfBirth", &date), ("sex", &sex)]
+        }
+        _ => return,
+    };
+    let claims: Vec<Value> = fields
+        .iter()
+        .map(|(name, rule)| json!({"required": [name], "properties": {*name: rule}}))
+        .collect();
+    schema["anyOf"] = Value::Array(claims);
+}
+
 /// The schema of a message: its fields but those in `skip`, no others (the proto3 JSON parser
 /// refuses unknown fields), the required ones listed.
 fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value {
+    if message.full_name() == "sandbox06.types.v1.Date" {
+        return date_schema(message_comment(message));
+    }
+    let reference_year = this_year_in_vietnam();
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in message.fields() {
@@ -334,6 +505,10 @@ fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value
                 schema["description"] = Value::String(text);
             }
         }
+        let schema = with_rule(
+            schema,
+            field_rules(message.full_name(), field.name(), reference_year),
+        );
         properties.insert(field.json_name().to_owned(), schema);
     }
     let mut schema =
@@ -355,6 +530,7 @@ fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value
     if !description.is_empty() {
         schema["description"] = Value::String(description);
     }
+    message_rules(message, &mut schema);
     schema
 }
 
@@ -587,7 +763,7 @@ impl ApiDocument {
                 .iter()
                 .filter(|e| e.service == service.full_name() && e.method == method.name())
                 .collect();
-            let operation = operation(route, policy.as_ref(), &mine, single_sign_on);
+            let operation = operation(route, policy.as_ref(), &mine);
             paths
                 .entry(openapi_path(route))
                 .or_default()
@@ -614,6 +790,7 @@ impl ApiDocument {
                 )
             })
             .collect();
+        let mut security = vec![json!({"bearer": []})];
         let mut security_schemes = json!({
             "bearer": {
                 "type": "http",
@@ -623,6 +800,20 @@ impl ApiDocument {
             }
         });
         if single_sign_on {
+            // First, as importers take the first scheme they can use: Postman gets a token with
+            // it ("Get New Access Token"), Swagger UI too.
+            security.insert(0, json!({"oauth2": []}));
+            security.push(json!({"sso": []}));
+            security_schemes["oauth2"] = json!({
+                "type": "oauth2",
+                "description": "The single sign-on's client-credentials grant, for a system: client `sandbox06-admin` (secret `sandbox06-admin-secret`) may have every scope listed; a demo client only its own (`demo-hospital`: `citizen.read citizen.verify citizen.match`).",
+                "flows": {
+                    "clientCredentials": {
+                        "tokenUrl": TOKEN_PATH,
+                        "scopes": scope_text.clone(),
+                    },
+                },
+            });
             security_schemes["sso"] = json!({
                 "type": "openIdConnect",
                 "openIdConnectUrl": DISCOVERY_PATH,
@@ -641,6 +832,7 @@ impl ApiDocument {
             },
             "servers": [{"url": "http://127.0.0.1:4606"}],
             "tags": tags.into_values().collect::<Vec<_>>(),
+            "security": security,
             "paths": paths,
             "components": {
                 "schemas": components,
@@ -664,6 +856,8 @@ impl ApiDocument {
         if self.single_sign_on {
             document["components"]["securitySchemes"]["sso"]["openIdConnectUrl"] =
                 Value::String(format!("{base}{DISCOVERY_PATH}"));
+            document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] =
+                Value::String(format!("{base}{TOKEN_PATH}"));
         }
         document
     }
@@ -688,6 +882,60 @@ fn policy_of(method: &MethodDescriptor) -> Option<MethodPolicy> {
     message.transcode_to::<MethodPolicy>().ok()
 }
 
+/// The JSON paths of `message`'s fields, nested through single message fields (`card.expiryDate`),
+/// as a read mask names them.
+fn field_paths(message: &MessageDescriptor, prefix: &str, depth: usize, out: &mut Vec<String>) {
+    // A field mask's JSON form turns each capital into `_` and the lower letter; a field whose
+    // name does not come back that way (`pre_2025`, written `pre2025`) cannot be named in it.
+    let round_trips = |field: &FieldDescriptor| {
+        let mut snake = String::new();
+        for c in field.json_name().chars() {
+            if c.is_ascii_uppercase() {
+                snake.push('_');
+                snake.push(c.to_ascii_lowercase());
+            } else {
+                snake.push(c);
+            }
+        }
+        snake == field.name()
+    };
+    for field in message.fields().filter(round_trips) {
+        let path = format!("{prefix}{}", field.json_name());
+        out.push(path.clone());
+        if let Kind::Message(inner) = field.kind()
+            && !field.is_list()
+            && !field.is_map()
+            && depth < 4
+        {
+            field_paths(&inner, &format!("{path}."), depth + 1, out);
+        }
+    }
+}
+
+/// The schema of a read mask of `output`'s record (its one message field, or itself): paths of
+/// its fields only, comma-separated, each at most once.
+fn mask_schema(output: &MessageDescriptor) -> Value {
+    let mut fields = output.fields();
+    let record = match (fields.next().map(|f| f.kind()), fields.next()) {
+        (Some(Kind::Message(inner)), None) => inner,
+        _ => output.clone(),
+    };
+    let mut paths = Vec::new();
+    field_paths(&record, "", 0, &mut paths);
+    // Longest first, so that `card` does not stop a match of `card.expiryDate`.
+    paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let one = paths
+        .iter()
+        .map(|p| p.replace('.', "\\."))
+        .collect::<Vec<_>>()
+        .join("|");
+    json!({
+        "type": "string",
+        "pattern": format!("^(({one})(,({one}))*)?$"),
+        "description": format!("Comma-separated paths of {} fields in lowerCamelCase, e.g. `fullName,card.expiryDate`; every field when empty.", record.name()),
+    })
+}
+
 /// The route's path in OpenAPI's templating.
 fn openapi_path(route: &Route) -> String {
     let mut path = String::new();
@@ -709,12 +957,8 @@ fn openapi_path(route: &Route) -> String {
     path
 }
 
-fn operation(
-    route: &Route,
-    policy: Option<&MethodPolicy>,
-    examples: &[&Example],
-    single_sign_on: bool,
-) -> Value {
+fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]) -> Value {
+    let reference_year = this_year_in_vietnam();
     let method = &route.descriptor;
     let service = method.parent_service();
     let description = method_comment(method).unwrap_or_default();
@@ -757,18 +1001,11 @@ fn operation(
     if let Some(scope) = &scope {
         op.insert("x-sandbox06-scope".into(), Value::String(scope.clone()));
     }
+    // Every other operation takes the document's security (a token of the single sign-on),
+    // which importers such as Postman set once on the collection; the scope each operation needs
+    // is in its description and `x-sandbox06-scope`.
     if public {
         op.insert("security".into(), json!([]));
-    } else {
-        let needed = scope.iter().cloned().collect::<Vec<_>>();
-        op.insert(
-            "security".into(),
-            if single_sign_on {
-                json!([{"bearer": needed.clone()}, {"sso": needed}])
-            } else {
-                json!([{"bearer": needed}])
-            },
-        );
     }
 
     // Parameters: the path's variables, then (without a whole-message body) the query.
@@ -780,11 +1017,23 @@ fn operation(
         };
         bound.insert(path.clone());
         let field = field_at(&route.input, path);
+        let mut schema = field.as_ref().map_or_else(
+            || json!({"type": "string"}),
+            |f| {
+                let mut schema = kind_schema(&f.kind());
+                if f.kind() == Kind::String {
+                    schema["minLength"] = json!(1);
+                }
+                with_rule(
+                    schema,
+                    field_rules(f.parent_message().full_name(), f.name(), reference_year),
+                )
+            },
+        );
         let mut parameter = json!({
             "name": path,
             "in": "path",
             "required": true,
-            "schema": field.as_ref().map_or_else(|| json!({"type": "string"}), |f| kind_schema(&f.kind())),
         });
         if let Some(text) = field.as_ref().and_then(field_comment) {
             parameter["description"] = Value::String(text);
@@ -792,6 +1041,20 @@ fn operation(
         add_examples(&mut parameter, examples, |request| {
             example_value(request, &route.input, path).map(as_text)
         });
+        // The first example is the value an importer fills in (Postman makes a variable of a
+        // path parameter inside a segment, `{citizen_id}:verify`, and gives it this value).
+        if let Some(first) = parameter["examples"]
+            .as_object()
+            .and_then(|all| all.values().next())
+            .map(|example| example["value"].clone())
+        {
+            schema["default"] = first.clone();
+            schema["examples"] = json!([first]);
+        }
+        if let Value::Object(object) = &mut schema {
+            object.remove("description");
+        }
+        parameter["schema"] = schema;
         parameters.push(parameter);
     }
     if let Some(body) = &route.body
@@ -803,10 +1066,24 @@ fn operation(
         let mut fields = Vec::new();
         query_fields(&route.input, "", &bound, 0, &mut fields);
         for (path, field) in fields {
+            let schema = match field.kind() {
+                // A read mask selects fields of what the call answers: only their paths.
+                Kind::Message(mask) if mask.full_name() == "google.protobuf.FieldMask" => {
+                    mask_schema(&route.output)
+                }
+                _ => with_rule(
+                    value_schema(&field),
+                    field_rules(
+                        field.parent_message().full_name(),
+                        field.name(),
+                        reference_year,
+                    ),
+                ),
+            };
             let mut parameter = json!({
                 "name": path,
                 "in": "query",
-                "schema": value_schema(&field),
+                "schema": schema,
             });
             if is_required(&field) {
                 parameter["required"] = Value::Bool(true);
@@ -975,7 +1252,10 @@ mod tests {
         let get = &doc["paths"]["/v1/citizens/{citizen_id}"]["get"];
         assert_eq!(get["operationId"], "CitizenService_GetCitizen");
         assert_eq!(get["x-sandbox06-scope"], "citizen.read");
-        assert_eq!(get["security"][0]["bearer"][0], "citizen.read");
+        assert!(
+            get.get("security").is_none(),
+            "the document's security: {get}"
+        );
         assert!(
             get["summary"]
                 .as_str()
@@ -1009,6 +1289,77 @@ mod tests {
             "http://127.0.0.1:4606/.well-known/openid-configuration"
         );
         assert_eq!(doc["paths"].as_object().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn the_first_security_scheme_gets_a_token_by_client_credentials_at_an_absolute_url() {
+        let doc = document();
+        assert_eq!(doc["security"][0], json!({"oauth2": []}));
+        let flow = &doc["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"];
+        assert_eq!(flow["tokenUrl"], "http://127.0.0.1:4606/oidc/token");
+        let scopes = flow["scopes"].as_object().unwrap();
+        for scope in [
+            "citizen.read",
+            "citizen.verify",
+            "citizen.match",
+            "sso.admin",
+        ] {
+            assert!(scopes.contains_key(scope), "{scope}: {scopes:?}");
+        }
+    }
+
+    #[test]
+    fn the_citizen_id_pattern_takes_every_persona_and_refuses_what_the_services_refuse() {
+        let pattern = citizen_id_pattern(2026);
+        let body = pattern
+            .strip_prefix("^(")
+            .and_then(|p| p.strip_suffix("[0-9]{6}$"))
+            .unwrap();
+        let (provinces, years) = body.split_once(")(").unwrap();
+        let years = years.strip_suffix(')').unwrap();
+        let matches = |id: &str| {
+            let (province, rest) = id.split_at(3);
+            let (year, _) = rest.split_at(3);
+            let in_list = provinces.split('|').any(|p| {
+                p == province
+                    || (p == "09[7-9]" && ("097"..="099").contains(&province))
+                    || (p == "[1-9][0-9]{2}" && province >= "100")
+            });
+            let century = year.as_bytes()[0] - b'0';
+            let yy: i32 = year[1..].parse().unwrap();
+            let birth = 1900 + 100 * i32::from(century / 2) + yy;
+            in_list
+                && century <= 5
+                && birth <= 2026
+                && years.contains(&format!("[{}", century / 2 * 2))
+        };
+        for id in [
+            "001091012345",
+            "058091001234",
+            "001219216789",
+            "099226000001",
+            "100026000001",
+        ] {
+            assert!(matches(id), "{id}");
+            assert!(
+                sandbox06_vn::CitizenId::parse_at(id, "id", 2026).is_ok(),
+                "{id}"
+            );
+        }
+        // 000 and 003 are no province; 2027 is after the year; digit 6 is no century.
+        for id in [
+            "000091012345",
+            "003091012345",
+            "001227012345",
+            "001691012345",
+        ] {
+            assert!(
+                sandbox06_vn::CitizenId::parse_at(id, "id", 2026).is_err(),
+                "{id}"
+            );
+            assert!(!matches(id), "{id}");
+        }
+        assert!(years.contains("[23]([0-1][0-9]|2[0-6])"), "{years}");
     }
 
     #[test]
