@@ -154,6 +154,53 @@ impl Country {
         Some(households::Kin::new(self).relation(m, h))
     }
 
+    /// A citizen's father and mother as the records name them, when they are citizens of the
+    /// country: a persona's from its table, a generated citizen's from the family.
+    pub fn parents(&self, id: CitizenId) -> [Option<CitizenId>; 2] {
+        if let Some(spec) = self.personas.get(id) {
+            let parse = |raw: &str| CitizenId::parse_field(raw, "id").ok();
+            return spec
+                .parents
+                .map_or([None, None], |(f, m)| [parse(f), parse(m)]);
+        }
+        let Some(father) = self.slot_of(id).and_then(|s| self.father_of(s)) else {
+            return [None, None];
+        };
+        [
+            Some(self.id_of(father)),
+            self.wife_of(father).map(|m| self.id_of(m)),
+        ]
+    }
+
+    /// Whether two citizens may not marry for blood (Law on Marriage and Family 2014 art.
+    /// 5(2)(d)): one is of the other's direct line (a forebear of any generation), or they are
+    /// kin within three generations, sharing a parent or a grandparent, as the records name
+    /// them ([`Self::parents`]).
+    pub fn of_one_blood_ids(&self, a: CitizenId, b: CitizenId) -> bool {
+        // Every forebear with its generation (1 for a parent); a century holds at most a few.
+        let forebears = |id: CitizenId| -> Vec<(CitizenId, u32)> {
+            let mut found: Vec<(CitizenId, u32)> = Vec::new();
+            let mut next = 0;
+            let mut generation = vec![(id, 0)];
+            while let Some(&(x, g)) = generation.get(next) {
+                next += 1;
+                for parent in self.parents(x).into_iter().flatten() {
+                    if g < 8 && !found.iter().any(|&(f, _)| f == parent) {
+                        found.push((parent, g + 1));
+                        generation.push((parent, g + 1));
+                    }
+                }
+            }
+            found
+        };
+        let (fa, fb) = (forebears(a), forebears(b));
+        let near =
+            |line: &[(CitizenId, u32)], x: CitizenId| line.iter().any(|&(f, g)| f == x && g <= 2);
+        fa.iter().any(|&(f, _)| f == b)
+            || fb.iter().any(|&(f, _)| f == a)
+            || fa.iter().any(|&(f, g)| g <= 2 && near(&fb, f))
+    }
+
     /// The record of a citizen, or `None` when no citizen has this number.
     pub fn person(&self, id: CitizenId, view: View) -> Option<Person> {
         if let Some(p) = self.personas.person(id, self) {

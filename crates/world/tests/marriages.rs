@@ -91,3 +91,48 @@ fn the_audited_brother_and_sister_are_not_married() {
     assert_ne!(spouse(&husband), Some(w));
     assert_ne!(spouse(&wife), Some(h));
 }
+
+/// What the population database asks before it records a marriage: the same rule, for any two
+/// citizens, personas included.
+#[test]
+fn kin_and_the_direct_line_are_of_one_blood() {
+    let country = Country::new(6, 95_000_000, date!(2026 - 11 - 27));
+    let id = |raw: &str| CitizenId::parse_field(raw, "id").unwrap();
+    // The audited brother and sister.
+    assert!(country.of_one_blood_ids(id("094091557472"), id("094194870877")));
+    // Personas: a grandfather and his granddaughter (the direct line), a married couple (no
+    // kin), a father and his son.
+    use sandbox06_world::personas::ids;
+    assert!(country.of_one_blood_ids(id(ids::RETIREE_HT), id(ids::GRANDCHILD)));
+    assert!(country.of_one_blood_ids(id(ids::GRANDCHILD), id(ids::THREE_GENERATIONS)));
+    assert!(!country.of_one_blood_ids(id(ids::HAPPY_PATH), id(ids::MARRIED_WIFE)));
+    assert_eq!(
+        country.parents(id(ids::MINOR_NO_CARD)),
+        [Some(id(ids::HAPPY_PATH)), Some(id(ids::MARRIED_WIFE))]
+    );
+    // Generated citizens: every couple of a sample is not of one blood, and a citizen is of one
+    // blood with the father and the grandfather the records name.
+    let step = country.population() / 3_000;
+    let (mut couples, mut grandfathers) = (0, 0);
+    for k in 0..3_000 {
+        let p = country
+            .person(country.citizen_at(k * step).unwrap(), View::Full)
+            .unwrap();
+        if let Some(spouse) = p.spouse.as_ref().and_then(|s| s.id) {
+            couples += 1;
+            assert!(!country.of_one_blood_ids(p.id, spouse), "{}", p.id);
+        }
+        let [Some(father), _] = country.parents(p.id) else {
+            continue;
+        };
+        assert!(country.of_one_blood_ids(p.id, father));
+        if let [Some(grandfather), _] = country.parents(father) {
+            assert!(country.of_one_blood_ids(p.id, grandfather));
+            grandfathers += 1;
+        }
+    }
+    assert!(
+        couples > 300 && grandfathers > 100,
+        "{couples} {grandfathers}"
+    );
+}

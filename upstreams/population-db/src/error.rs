@@ -170,7 +170,9 @@ fn life_event_field(e: &LifeEventError) -> &'static str {
         LifeEventError::VneidLevelUnspecified | LifeEventError::VneidTooYoung => {
             "event.vneid_changed.level"
         }
-        LifeEventError::OwnNumberAsSpouse | LifeEventError::SameSex => SPOUSE_FIELD,
+        LifeEventError::OwnNumberAsSpouse
+        | LifeEventError::SameSex
+        | LifeEventError::OfOneBlood => SPOUSE_FIELD,
         LifeEventError::HistoryFull { party: p, .. }
         | LifeEventError::Deceased { party: p }
         | LifeEventError::AlreadyMarried { party: p }
@@ -293,6 +295,7 @@ mod tests {
             (LifeEventError::VneidTooYoung, "event.vneid_changed.level"),
             (LifeEventError::OwnNumberAsSpouse, SPOUSE_FIELD),
             (LifeEventError::SameSex, SPOUSE_FIELD),
+            (LifeEventError::OfOneBlood, SPOUSE_FIELD),
             (
                 LifeEventError::Deceased {
                     party: Party::Citizen,

@@ -9,6 +9,7 @@ use std::fmt;
 use sandbox06_proto::{population::life_event::Change, types};
 use sandbox06_vn::{CitizenId, CivilDate, Sex, admin::AdminUnits};
 use sandbox06_world::{
+    Country,
     person::{Marital, Person},
     rules::{CARD_AGE, CHIP_CARDS_FROM, add_years, age_on},
 };
@@ -158,6 +159,11 @@ pub enum LifeEventError {
         /// The marriageable age of the party's sex.
         min: i32,
     },
+    /// The parties are of one blood: the direct line, or kin within three generations.
+    #[error(
+        "must not be of one blood with the citizen: of the direct line, or sharing a parent or a grandparent (Law on Marriage and Family 2014 art. 5(2)(d))"
+    )]
+    OfOneBlood,
     /// A marriage dated before the spouse's latest recorded change.
     #[error("must not be before the spouse's latest recorded change ({latest}), got {on}")]
     BeforeSpouseLatestChange {
@@ -314,6 +320,15 @@ pub struct Spouse<'a> {
     pub person: &'a Person,
     /// The date of the spouse's latest recorded change.
     pub latest: Option<CivilDate>,
+}
+
+/// Checks that two citizens are not of one blood ([`Country::of_one_blood_ids`]): a marriage
+/// between them is forbidden.
+pub fn check_blood(country: &Country, a: CitizenId, b: CitizenId) -> Result<(), LifeEventError> {
+    if country.of_one_blood_ids(a, b) {
+        return Err(LifeEventError::OfOneBlood);
+    }
+    Ok(())
 }
 
 /// Checks a marriage on `on` of `person` to `spouse`.

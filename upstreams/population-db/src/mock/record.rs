@@ -230,6 +230,7 @@ impl PopulationDb {
             latest: overlay::latest_date(&spouse_history.events, &self.country),
         };
         life_events::check_marriage(person, spouse, on)?;
+        life_events::check_blood(&self.country, person.id, spouse_id)?;
         Ok(Some((spouse_id, spouse_history.stored)))
     }
 }
@@ -252,8 +253,8 @@ mod tests {
     use super::*;
 
     use sandbox06_world::personas::ids::{
-        CARD_REPLACED, DECEASED, HAPPY_PATH as HAPPY, MARRIED_WIFE as WIFE, MINOR_NO_CARD as SON,
-        NO_VNEID, VNEID_LEVEL_1 as LEVEL_1,
+        CARD_REPLACED, DECEASED, GRANDCHILD, HAPPY_PATH as HAPPY, MARRIED_WIFE as WIFE,
+        MINOR_NO_CARD as SON, NO_VNEID, RETIREE_HT as RETIREE, VNEID_LEVEL_1 as LEVEL_1,
     };
 
     fn country() -> Arc<Country> {
@@ -633,6 +634,51 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(person(&db, LEVEL_1).await.marital, Marital::Married);
+    }
+
+    #[tokio::test]
+    async fn a_marriage_of_kin_within_three_generations_is_refused() {
+        let db = db();
+        let c = country();
+        let reference = c.reference_date();
+        // Single adults of the country, by father.
+        let mut by_father: std::collections::HashMap<CitizenId, Vec<Person>> =
+            std::collections::HashMap::new();
+        let step = c.population() / 20_000;
+        for k in 0..20_000 {
+            let citizen = c.citizen_at(k * step).unwrap();
+            let p = c.person(citizen, sandbox06_world::View::Full).unwrap();
+            let adult = age_on(p.date_of_birth, reference) >= 20;
+            if adult
+                && p.is_alive()
+                && p.marital == Marital::Single
+                && let Some(father) = p.father.as_ref().and_then(|f| f.id)
+            {
+                by_father.entry(father).or_default().push(p);
+            }
+        }
+        // A brother and a sister.
+        let (brother, sister) = by_father
+            .values()
+            .find_map(|children| {
+                let b = children.iter().find(|p| p.sex == sandbox06_vn::Sex::Male)?;
+                let s = children
+                    .iter()
+                    .find(|p| p.sex == sandbox06_vn::Sex::Female)?;
+                Some((b.id.to_string(), s.id.to_string()))
+            })
+            .expect("a brother and a sister, single adults");
+        let e = record(&db, &brother, None, married(&sister))
+            .await
+            .unwrap_err();
+        let (field, description) = refusal(&e);
+        assert_eq!(field, "event.married.spouse_citizen_id", "{description}");
+        assert!(description.contains("of one blood"), "{description}");
+        assert!(description.contains("art. 5(2)(d)"), "{description}");
+        assert_eq!(person(&db, &brother).await.marital, Marital::Single);
+        assert_eq!(person(&db, &sister).await.marital, Marital::Single);
+        // A grandfather and his granddaughter, personas: the direct line.
+        assert!(c.of_one_blood_ids(id(GRANDCHILD), id(RETIREE)));
     }
 
     #[tokio::test]
