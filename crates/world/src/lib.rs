@@ -8,8 +8,9 @@
 //! bucket sizes, and a country of 100 million costs the same as one of a thousand.
 //!
 //! Families are ranks too: a man and the woman of the same rank in a nearby cohort are a
-//! couple, and a second keyed permutation maps every child to a father (rank, cohort), so
-//! parents, spouses and households are other citizens of the same world.
+//! couple (unless they share a parent or a grandparent), and a second keyed permutation maps
+//! every child to a father (rank, cohort), so parents, spouses and households are other
+//! citizens of the same world.
 //!
 //! The computation is split by concern: `census` (bucket sizes, ranks, enumeration),
 //! `families` (fathers, children, couples, lineage, births and deaths), `households` (marriages,
