@@ -3,7 +3,10 @@
 //! (reason `DEADLINE_EXCEEDED`), not with a dropped connection or `UNAVAILABLE`.
 //!
 //! The deadline bounds the wait for the response to start; a stream that has started runs on,
-//! bounded by the caller.
+//! bounded by the caller. An answer ready only after the deadline has passed is
+//! `DEADLINE_EXCEEDED` too, however short the deadline (`grpc-timeout: 1n`). A `grpc-timeout`
+//! that is not one the gRPC protocol spells (1 to 8 digits, then `H`, `M`, `S`, `m`, `u` or `n`)
+//! is refused with `INVALID_ARGUMENT`, naming the header, rather than ignored.
 //!
 //! While the handler works, the deadline is known to it ([`remaining`]), and every call it makes
 //! to another component carries what is left of it as its own `grpc-timeout`
@@ -104,28 +107,88 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         // A little before the caller's own deadline (which the transport also enforces, as a
         // bare cancellation), so the caller learns why.
-        let limit = grpc_timeout(request.headers())
-            .map_or(self.default, |asked| (asked - asked / 20).min(self.default));
+        let asked = match request.headers().get("grpc-timeout") {
+            None => None,
+            Some(value) => match value.to_str().ok().and_then(parse_grpc_timeout) {
+                Some(asked) => Some(asked),
+                None => {
+                    return DeadlineFuture {
+                        state: DeadlineState::Refused {
+                            error: Some(malformed_timeout(value)),
+                        },
+                    };
+                }
+            },
+        };
+        let limit = asked.map_or(self.default, |asked| (asked - asked / 20).min(self.default));
         let deadline = tokio::time::Instant::now() + limit;
         DeadlineFuture {
-            inner: CALL_DEADLINE.scope(deadline, self.inner.call(request)),
-            sleep: None,
-            deadline,
-            limit,
+            state: DeadlineState::Running {
+                inner: CALL_DEADLINE.scope(deadline, self.inner.call(request)),
+                sleep: None,
+                deadline,
+                limit,
+            },
         }
     }
+}
+
+/// The refusal of a `grpc-timeout` the protocol does not spell.
+fn malformed_timeout(value: &http::HeaderValue) -> ApiError {
+    let text = String::from_utf8_lossy(value.as_bytes());
+    ApiError::new(
+        Reason::InvalidArgument,
+        format!(
+            "grpc-timeout {} is not a timeout: 1 to 8 digits, then a unit (H, M, S, m, u or n), e.g. 200m",
+            crate::error::quote(&text)
+        ),
+    )
+    .with_metadata("header", "grpc-timeout")
+}
+
+/// The trailers-only answer of `error`.
+fn answer<B>(error: ApiError) -> Response<DeadlineBody<B>> {
+    let status: tonic::Status = error.into();
+    status.into_http::<()>().map(|()| DeadlineBody::Expired)
+}
+
+/// The answer of a call whose deadline of `limit` passed.
+fn expired<B>(limit: Duration) -> Response<DeadlineBody<B>> {
+    let text = if limit < Duration::from_millis(1) {
+        format!("{} µs", limit.as_micros())
+    } else {
+        format!("{} ms", limit.as_millis())
+    };
+    answer(ApiError::new(
+        Reason::DeadlineExceeded,
+        format!("no answer within the call's deadline of {text}"),
+    ))
 }
 
 pin_project_lite::pin_project! {
     /// The future of [`Deadline`].
     pub struct DeadlineFuture<F> {
         #[pin]
-        inner: tokio::task::futures::TaskLocalFuture<tokio::time::Instant, F>,
-        deadline: tokio::time::Instant,
-        // Armed only when the answer is not ready at once: most calls that finish on their
-        // first poll never touch the timer.
-        sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-        limit: Duration,
+        state: DeadlineState<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// What a [`DeadlineFuture`] is doing.
+    #[project = DeadlineStateProj]
+    enum DeadlineState<F> {
+        /// The call runs.
+        Running {
+            #[pin]
+            inner: tokio::task::futures::TaskLocalFuture<tokio::time::Instant, F>,
+            deadline: tokio::time::Instant,
+            // Armed only when the answer is not ready at once: most calls that finish on their
+            // first poll never touch the timer.
+            sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+            limit: Duration,
+        },
+        /// The call is refused before it runs.
+        Refused { error: Option<ApiError> },
     }
 }
 
@@ -136,22 +199,30 @@ where
     type Output = Result<Response<DeadlineBody<ResBody>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(result) = this.inner.poll(cx) {
+        let (inner, deadline, sleep, limit) = match self.project().state.project() {
+            DeadlineStateProj::Refused { error } => {
+                let error = error
+                    .take()
+                    .unwrap_or_else(|| ApiError::new(Reason::Internal, "polled after its end"));
+                return Poll::Ready(Ok(answer(error)));
+            }
+            DeadlineStateProj::Running {
+                inner,
+                deadline,
+                sleep,
+                limit,
+            } => (inner, *deadline, sleep, *limit),
+        };
+        if let Poll::Ready(result) = inner.poll(cx) {
+            // An answer made after the deadline is too late, even one ready at once.
+            if tokio::time::Instant::now() >= deadline {
+                return Poll::Ready(Ok(expired(limit)));
+            }
             return Poll::Ready(result.map(|response| response.map(DeadlineBody::Inner)));
         }
-        let deadline = *this.deadline;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let sleep = sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if sleep.as_mut().poll(cx).is_ready() {
-            let millis = this.limit.as_millis();
-            let status: tonic::Status = ApiError::new(
-                Reason::DeadlineExceeded,
-                format!("no answer within the call's deadline of {millis} ms"),
-            )
-            .into();
-            return Poll::Ready(Ok(status.into_http::<()>().map(|()| DeadlineBody::Expired)));
+            return Poll::Ready(Ok(expired(limit)));
         }
         Poll::Pending
     }
@@ -256,5 +327,73 @@ mod tests {
             assert_eq!(grpc_timeout(&header(bad)), None, "{bad:?}");
         }
         assert_eq!(grpc_timeout(&HeaderMap::new()), None);
+        assert_eq!(grpc_timeout(&header("1n")), Some(Duration::from_nanos(1)));
+        assert_eq!(grpc_timeout(&header("2M")), Some(Duration::from_secs(120)));
+        assert_eq!(
+            grpc_timeout(&header("99999999H")),
+            Some(Duration::from_secs(99_999_999 * 3600))
+        );
+    }
+
+    /// A service answering at once, OK, behind the deadline.
+    async fn call_instant(
+        timeout: Option<&str>,
+    ) -> Response<DeadlineBody<http_body_util::Empty<Bytes>>> {
+        use tower::ServiceExt as _;
+        let service = DeadlineLayer::new(Duration::from_secs(30)).layer(tower::service_fn(
+            |_request: Request<()>| async {
+                // Two microseconds of work, on the test's paused clock.
+                tokio::time::sleep(Duration::from_micros(2)).await;
+                Ok::<_, std::convert::Infallible>(Response::new(
+                    http_body_util::Empty::<Bytes>::new(),
+                ))
+            },
+        ));
+        let mut request = Request::new(());
+        if let Some(timeout) = timeout {
+            request
+                .headers_mut()
+                .insert("grpc-timeout", timeout.parse().unwrap());
+        }
+        service.oneshot(request).await.unwrap()
+    }
+
+    fn status_of<B>(response: &Response<B>) -> Option<tonic::Status> {
+        tonic::Status::from_header_map(response.headers())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tiny_deadline_has_passed_when_the_answer_comes() {
+        for tiny in ["1n", "100n", "1u", "0S", "0n", "2u"] {
+            let response = call_instant(Some(tiny)).await;
+            let status = status_of(&response).unwrap_or_else(|| panic!("{tiny}: answered"));
+            assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{tiny}");
+            assert_eq!(
+                crate::error::reason_of(&status).as_deref(),
+                Some("DEADLINE_EXCEEDED")
+            );
+        }
+        for ample in [None, Some("10S"), Some("1H")] {
+            let response = call_instant(ample).await;
+            assert!(
+                status_of(&response).is_none(),
+                "{ample:?}: answered in time"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_malformed_grpc_timeout_is_refused_naming_the_header() {
+        use tonic_types::StatusExt as _;
+        for bad in ["", "m", "123456789m", "12x", "-1S", "1.5S", "1 S", "10s"] {
+            let response = call_instant(Some(bad)).await;
+            let status = status_of(&response).expect("a status");
+            assert_eq!(status.code(), tonic::Code::InvalidArgument, "{bad:?}");
+            assert!(status.message().contains("grpc-timeout"), "{status:?}");
+            assert_eq!(
+                status.get_details_error_info().unwrap().metadata["header"],
+                "grpc-timeout"
+            );
+        }
     }
 }

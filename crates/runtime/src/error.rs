@@ -63,6 +63,12 @@ pub enum Reason {
     MetadataTooLarge,
     /// An answer's headers or trailers are above what a server sends.
     ResponseMetadataTooLarge,
+    /// The call's message encoding (`grpc-encoding`, content type) is not one the server reads.
+    UnsupportedEncoding,
+    /// A request message's compressed flag is set without a `grpc-encoding`.
+    CompressedWithoutEncoding,
+    /// A call that takes one request message ended its request without one.
+    RequestMessageMissing,
     /// A backend or mock national system cannot be reached; retry later.
     UpstreamUnavailable,
     /// A backend or mock national system answered with an unexpected error.
@@ -97,6 +103,9 @@ pub const REASONS: &[Reason] = &[
     Reason::RequestTooLarge,
     Reason::MetadataTooLarge,
     Reason::ResponseMetadataTooLarge,
+    Reason::UnsupportedEncoding,
+    Reason::CompressedWithoutEncoding,
+    Reason::RequestMessageMissing,
     Reason::UpstreamUnavailable,
     Reason::UpstreamFailed,
     Reason::TokenMissing,
@@ -119,6 +128,9 @@ impl ErrorReason for Reason {
             Reason::RequestTooLarge => "REQUEST_TOO_LARGE",
             Reason::MetadataTooLarge => "METADATA_TOO_LARGE",
             Reason::ResponseMetadataTooLarge => "RESPONSE_METADATA_TOO_LARGE",
+            Reason::UnsupportedEncoding => "UNSUPPORTED_ENCODING",
+            Reason::CompressedWithoutEncoding => "COMPRESSED_WITHOUT_ENCODING",
+            Reason::RequestMessageMissing => "REQUEST_MESSAGE_MISSING",
             Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Reason::UpstreamFailed => "UPSTREAM_FAILED",
             Reason::TokenMissing => "TOKEN_MISSING",
@@ -138,7 +150,8 @@ impl ErrorReason for Reason {
         match self {
             Reason::InvalidArgument | Reason::InvalidFieldMask => Code::InvalidArgument,
             Reason::RequestTooLarge | Reason::MetadataTooLarge => Code::ResourceExhausted,
-            Reason::ResponseMetadataTooLarge => Code::Internal,
+            Reason::ResponseMetadataTooLarge | Reason::CompressedWithoutEncoding => Code::Internal,
+            Reason::UnsupportedEncoding | Reason::RequestMessageMissing => Code::Unimplemented,
             Reason::UpstreamUnavailable => Code::Unavailable,
             Reason::UpstreamFailed | Reason::Internal => Code::Internal,
             Reason::TokenMissing | Reason::TokenInvalid | Reason::TokenExpired => {
@@ -167,6 +180,15 @@ impl ErrorReason for Reason {
             }
             Reason::ResponseMetadataTooLarge => {
                 "An answer's headers or trailers would be above what a server sends (`metadata.limit_bytes`, 12 KiB counted as HTTP/2 counts it): that call alone fails, never the connection it shares. A bug in sandbox06."
+            }
+            Reason::UnsupportedEncoding => {
+                "The call's messages are in an encoding the servers do not read: a `grpc-encoding` other than `identity` (the answer's `grpc-accept-encoding` lists those they do), or a content type other than `application/grpc`, `application/grpc+proto` and the four gRPC-Web ones, e.g. `application/grpc+json` (answered with HTTP 415)."
+            }
+            Reason::CompressedWithoutEncoding => {
+                "A request message's compressed flag is set, but the call names no `grpc-encoding` (or `identity`): the gRPC protocol makes this `INTERNAL` (see below); send messages uncompressed, flag 0."
+            }
+            Reason::RequestMessageMissing => {
+                "A call that takes exactly one request message (unary or server-streaming) ended its request without one: a request cardinality violation, which the gRPC status codes make `UNIMPLEMENTED`."
             }
             Reason::UpstreamUnavailable => {
                 "A backend service or mock national system cannot be reached; `metadata.backend` names it. Retry later."
@@ -451,6 +473,40 @@ impl From<ApiError> for Status {
     }
 }
 
+/// `status` as a client may see it. A status of the suite's own (its `ErrorInfo` in
+/// [`DOMAIN`]) is kept as it is; a bare one — made by a library from a transport or protocol
+/// error, its text that error's (`hyper::Error(Io, …)`, `h2 protocol error: …`) — is replaced by
+/// the suite's status of its kind, with a message of the suite's own. The text replaced is
+/// logged, never shown.
+pub fn client_status(status: Status) -> Status {
+    use tonic_types::StatusExt as _;
+    if status
+        .get_details_error_info()
+        .is_some_and(|info| info.domain == DOMAIN)
+    {
+        return status;
+    }
+    tracing::info!(code = ?status.code(), message = %status.message(), "a bare status replaced");
+    let error = match status.code() {
+        Code::DeadlineExceeded => ApiError::new(
+            Reason::DeadlineExceeded,
+            "no answer within the call's deadline",
+        ),
+        Code::Unavailable | Code::Cancelled | Code::Unknown => ApiError::new(
+            Reason::UpstreamUnavailable,
+            "the connection to a backend broke off during the call; retry",
+        ),
+        _ => ApiError::new(
+            Reason::UpstreamFailed,
+            format!(
+                "a backend ended the call with {} and no explanation",
+                code_name(status.code())
+            ),
+        ),
+    };
+    error.into()
+}
+
 /// The `ErrorInfo.reason` of a status, when it carries one.
 pub fn reason_of(status: &Status) -> Option<String> {
     status.get_details_error_info().map(|info| info.reason)
@@ -623,6 +679,36 @@ mod tests {
         assert!(cut.ends_with("… (300 bytes)"), "{cut}");
         assert_eq!(quote("abc").to_string(), "\"abc\"");
         assert_eq!(quote("a\"b").to_string(), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn a_bare_status_reaches_a_client_in_the_suites_words() {
+        let ours = Status::from(ApiError::new(Reason::TokenMissing, "no token"));
+        assert_eq!(client_status(ours.clone()).message(), ours.message());
+        for (bare, reason) in [
+            (
+                Status::unknown("hyper::Error(Io, Kind(ConnectionReset))"),
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            (
+                Status::internal("h2 protocol error: stream error received"),
+                "UPSTREAM_FAILED",
+            ),
+            (
+                Status::cancelled("operation was canceled"),
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            (
+                Status::deadline_exceeded("Timeout expired"),
+                "DEADLINE_EXCEEDED",
+            ),
+        ] {
+            let shown = client_status(bare.clone());
+            assert_eq!(reason_of(&shown).as_deref(), Some(reason), "{bare:?}");
+            for library in ["hyper", "h2", "Timeout expired", "canceled", "Error("] {
+                assert!(!shown.message().contains(library), "{shown:?}");
+            }
+        }
     }
 
     #[test]

@@ -74,6 +74,28 @@ fn is_supported_grpc_web<B>(request: &Request<B>) -> bool {
         .is_some_and(|value| GRPC_WEB_TYPES.contains(&value.trim()))
 }
 
+/// Whether `request` is gRPC in a content type this server reads: `application/grpc` or
+/// `application/grpc+proto` (parameters aside).
+fn is_supported_grpc<B>(request: &Request<B>) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|media| media.trim().to_ascii_lowercase())
+        .is_some_and(|media| media == "application/grpc" || media == "application/grpc+proto")
+}
+
+/// A refusal of a gRPC or gRPC-Web call with an HTTP status other than 200 (which tells HTTP
+/// clients and proxies the call was not served), its status in the headers as a trailers-only
+/// answer, for gRPC clients.
+fn grpc_refusal(http: StatusCode, error: ApiError, content_type: HeaderValue) -> Response<Body> {
+    let (mut parts, ()) = Status::from(error).into_http::<()>().into_parts();
+    parts.status = http;
+    parts.headers.insert(header::CONTENT_TYPE, content_type);
+    Response::from_parts(parts, Body::empty())
+}
+
 /// The standard HTTP status of a gRPC code (the mapping Google APIs use).
 pub fn http_status(code: Code) -> StatusCode {
     match code {
@@ -300,17 +322,55 @@ where
                 &error_body(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     &Status::from(ApiError::new(
-                        Reason::InvalidArgument,
+                        Reason::UnsupportedEncoding,
                         format!("gRPC-Web is read as {}", GRPC_WEB_TYPES.join(", ")),
                     )),
                 ),
             );
             return Box::pin(async move { Ok(response) });
         }
+        if is_grpc(&request) && !is_grpc_web(&request) && !is_supported_grpc(&request) {
+            // A message encoding other than protobuf (`application/grpc+json`): the gRPC
+            // protocol's 415, with the status a gRPC client reads.
+            let response = grpc_refusal(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ApiError::new(
+                    Reason::UnsupportedEncoding,
+                    "gRPC calls are read as application/grpc or application/grpc+proto (protobuf messages)",
+                ),
+                HeaderValue::from_static("application/grpc"),
+            );
+            return Box::pin(async move { Ok(response) });
+        }
+        if is_grpc(&request) && request.method() != http::Method::POST {
+            // gRPC (and gRPC-Web) calls are POSTs; a GET is no call.
+            let content_type = if is_grpc_web(&request) {
+                crate::grpc_web::answer_type(crate::grpc_web::answers_in_text(&request))
+            } else {
+                HeaderValue::from_static("application/grpc")
+            };
+            let mut response = grpc_refusal(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ApiError::new(
+                    Reason::HttpMethodNotAllowed,
+                    format!("a gRPC call is a POST, not a {}", request.method()),
+                )
+                .with_metadata("allowed", "POST"),
+                content_type,
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return Box::pin(async move { Ok(response) });
+        }
         if is_grpc_web(&request) {
             // gRPC-Web (binary or base64 text), as browsers send it over HTTP/1.1 or HTTP/2:
             // translated to gRPC for the same services, the trailers put back into the body.
             let web = tonic_web::GrpcWebLayer::new().layer(self.grpc.clone());
+            let text_answer = crate::grpc_web::answers_in_text(&request);
+            // A text body decoded here, a body that is not base64 refused as the caller's
+            // error; the answer in the encoding the caller reads.
+            let (request, refused) = crate::grpc_web::prepare(request);
             // The length of a base64 body is not the length of the call it becomes: the body
             // goes on without one.
             let mut request =
@@ -328,6 +388,15 @@ where
             }
             Box::pin(async move {
                 let response = web.oneshot(request).await?;
+                let mut refused = refused;
+                // A body that was not base64 fails the call on its way; the caller learns why.
+                if let Ok(error) = refused.try_recv() {
+                    return Ok(grpc_refusal(
+                        StatusCode::BAD_REQUEST,
+                        error,
+                        crate::grpc_web::answer_type(text_answer),
+                    ));
+                }
                 Ok(response.map(Body::new))
             })
         } else if is_grpc(&request) {

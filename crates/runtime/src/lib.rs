@@ -32,6 +32,7 @@ pub mod cors;
 pub mod deadline;
 pub mod decode;
 pub mod error;
+pub mod grpc_web;
 pub mod http;
 pub mod http2;
 pub mod limit;

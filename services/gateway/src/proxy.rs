@@ -162,7 +162,14 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
         .instrument(span)
         .await
     {
-        Ok(response) => response,
+        // A backend's answer that breaks off ends with the suite's status, not a reset stream.
+        Ok(response) => response.map(|body| {
+            Body::new(EndsWithStatus {
+                inner: body,
+                backend,
+                ended: false,
+            })
+        }),
         Err(error) => {
             // The whole chain: "transport error" alone does not say whether the backend
             // refused the connection, closed it (GOAWAY and its reason) or timed out.
@@ -175,6 +182,59 @@ async fn forward(state: &ProxyState, mut request: Request<axum::body::Body>) -> 
                 .with_metadata("backend", &*backend),
             )
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A backend's answer passed on; if the connection to the backend breaks during it, the
+    /// answer ends with `UPSTREAM_UNAVAILABLE` in its trailers, in the suite's words (the
+    /// transport's are logged).
+    struct EndsWithStatus {
+        #[pin]
+        inner: Body,
+        backend: Arc<str>,
+        ended: bool,
+    }
+}
+
+impl http_body::Body for EndsWithStatus {
+    type Data = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        match std::task::ready!(this.inner.poll_frame(cx)) {
+            Some(Err(status)) => {
+                *this.ended = true;
+                tracing::warn!(backend = &**this.backend, cause = %status.message(), "a backend's answer broke off");
+                let status: tonic::Status = ApiError::new(
+                    Reason::UpstreamUnavailable,
+                    format!(
+                        "the connection to backend {} broke off during the call; retry",
+                        this.backend
+                    ),
+                )
+                .with_metadata("backend", &**this.backend)
+                .into();
+                let trailers = status.into_http::<()>().into_parts().0.headers;
+                Poll::Ready(Some(Ok(http_body::Frame::trailers(trailers))))
+            }
+            other => Poll::Ready(other),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -19,6 +19,7 @@ use prost_reflect::{
     DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
     MethodDescriptor, SerializeOptions,
 };
+use sandbox06_runtime::error::client_status;
 use sandbox06_runtime::http::status_response;
 use sandbox06_runtime::{ApiError, Reason};
 use serde_json::{Map, Value};
@@ -694,15 +695,16 @@ async fn transcode(
         Ok(body) => body,
         Err(refused) => return Ok(refused),
     };
-    let collected = body
-        .collect()
-        .await
-        .map_err(|e| ApiError::new(Reason::UpstreamFailed, format!("the answer broke off: {e}")))?;
+    let collected = match body.collect().await {
+        Ok(collected) => collected,
+        // The transport's words stay in the log.
+        Err(status) => return Ok(status_response(&client_status(status))),
+    };
     let trailers = collected.trailers().cloned().unwrap_or_default();
     if let Some(status) = tonic::Status::from_header_map(&trailers)
         && status.code() != tonic::Code::Ok
     {
-        return Ok(status_response(&status));
+        return Ok(status_response(&client_status(status)));
     }
     let mut data = collected.to_bytes();
     if data.len() < 5 {
@@ -713,10 +715,10 @@ async fn transcode(
     }
     data.advance(5);
     let answer = DynamicMessage::decode(route.output.clone(), data)
-        .map_err(|e| ApiError::new(Reason::UpstreamFailed, e.to_string()))?;
+        .map_err(|e| undecodable_answer(&route.output, &e))?;
     let json = answer
         .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
-        .map_err(|e| ApiError::new(Reason::Internal, e.to_string()))?;
+        .map_err(|e| unwritable_answer(&route.output, &e))?;
     let mut response = Response::new(Body::from(json.to_string()));
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -741,7 +743,10 @@ async fn call(
         .header(http::header::CONTENT_TYPE, "application/grpc")
         .header(http::header::TE, "trailers")
         .body(body)
-        .map_err(|e| ApiError::new(Reason::Internal, e.to_string()))?;
+        .map_err(|e| {
+            tracing::warn!(error = %e, "a REST call's gRPC request cannot be made");
+            ApiError::new(Reason::Internal, "the call cannot be made")
+        })?;
     for name in PASSED_ON {
         if let Some(value) = headers.get(name) {
             call.headers_mut().insert(name, value.clone());
@@ -764,9 +769,34 @@ async fn call(
     if let Some(status) = tonic::Status::from_header_map(&head.headers)
         && status.code() != tonic::Code::Ok
     {
-        return Ok(Err(status_response(&status)));
+        return Ok(Err(status_response(&client_status(status))));
     }
     Ok(Ok(body))
+}
+
+/// An answer does not decode as `output` as its type: the backend's fault, in the suite's words
+/// (the library's in the log).
+fn undecodable_answer(output: &MessageDescriptor, error: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(%error, "a backend's answer does not decode");
+    ApiError::new(
+        Reason::UpstreamFailed,
+        format!(
+            "the backend's answer does not decode as {}",
+            output.full_name()
+        ),
+    )
+}
+
+/// An answer of type `output` cannot be written as JSON: a bug, in the suite's words.
+fn unwritable_answer(output: &MessageDescriptor, error: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(%error, "an answer cannot be written as JSON");
+    ApiError::new(
+        Reason::Internal,
+        format!(
+            "the answer cannot be written as JSON ({})",
+            output.full_name()
+        ),
+    )
 }
 
 /// `message` as one gRPC frame.
@@ -981,14 +1011,16 @@ fn stream_response(
                             let mut message = pending.split_to(5 + len);
                             message.advance(5);
                             let item = DynamicMessage::decode(output.clone(), message.freeze())
-                                .map_err(|e| tonic::Status::internal(e.to_string()))
+                                .map_err(|e| tonic::Status::from(undecodable_answer(&output, &e)))
                                 .and_then(|answer| {
                                     answer
                                         .serialize_with_options(
                                             serde_json::value::Serializer,
                                             &SerializeOptions::new(),
                                         )
-                                        .map_err(|e| tonic::Status::internal(e.to_string()))
+                                        .map_err(|e| {
+                                            tonic::Status::from(unwritable_answer(&output, &e))
+                                        })
                                 })
                                 .map_or_else(Streamed::Error, Streamed::Answer);
                             return Some((item, (body, pending, false)));
@@ -1004,7 +1036,7 @@ fn stream_response(
                                 let last = match (taken(), status) {
                                     (Some(error), _) => Some(tonic::Status::from(error)),
                                     (None, Some(status)) if status.code() != tonic::Code::Ok => {
-                                        Some(status)
+                                        Some(client_status(status))
                                     }
                                     _ => None,
                                 };
@@ -1014,8 +1046,10 @@ fn stream_response(
                             }
                         }
                         Some(Err(status)) => {
-                            // A request that broke off says why, rather than how the call ended.
-                            let status = taken().map_or(status, tonic::Status::from);
+                            // A request that broke off says why, rather than how the call ended;
+                            // a transport's failure in the suite's words, not the library's.
+                            let status =
+                                taken().map_or_else(|| client_status(status), tonic::Status::from);
                             return Some((Streamed::Error(status), (body, pending, true)));
                         }
                         None => {
@@ -1081,9 +1115,11 @@ fn body_broke(error: axum::BoxError, max_bytes: usize) -> ApiError {
         )
         .with_metadata("limit_bytes", max_bytes.to_string())
     } else {
+        // The transport's words (hyper's) stay in the log.
+        tracing::info!(%error, "a request body broke off");
         ApiError::new(
             Reason::InvalidArgument,
-            format!("the request body broke off: {error}"),
+            "the request body broke off before its end",
         )
     }
 }
