@@ -34,12 +34,12 @@ pub const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 300;
 
 /// Throttling of failed client authentications, per presented `client_id` and per caller
 /// address (the last `x-forwarded-for` hop, which the edge appends). The counts live in the
-/// store, so replicas share them. Counted in fixed windows; the `max_…`-th failure in a window
-/// locks that client id (or address) for `lock`, during which every authentication of it is
+/// store, so replicas share them. The `max_…`-th failure within `window` (a sliding one) locks
+/// that client id (or address) for `lock`, during which every authentication of it is
 /// refused, even a right one. Only failures count: good requests cost two store reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Throttle {
-    /// The counting window.
+    /// How long a failure counts.
     pub window: Duration,
     /// Failures of one client id in a window that lock it.
     pub max_per_client: u32,
@@ -526,8 +526,6 @@ impl Provider {
     /// Counts a failure of each subject in the current window; the one that reaches its
     /// maximum locks it.
     async fn count_failure(&self, subjects: &[String]) -> Result<(), OAuthError> {
-        let window = secs(self.throttle.window).max(1);
-        let index = now() / window;
         for subject in subjects {
             let max = if subject.starts_with("address:") {
                 self.throttle.max_per_address
@@ -535,24 +533,26 @@ impl Provider {
                 self.throttle.max_per_client
             }
             .max(1);
-            // One key per failure (put_if_absent is the store's only atomic step): the first
-            // free slot is this failure's rank.
-            let mut rank = None;
+            // One key per failure, living one window (put_if_absent is the store's only atomic
+            // step): the failure takes the first free slot, and the live slots are the failures
+            // of the last window, a sliding one.
+            let mut claimed = false;
+            let mut live = 0;
             for slot in 0..max {
-                if self
-                    .store
-                    .put_if_absent(
-                        &format!("sso:authfail:{subject}:{index}:{slot}"),
-                        b"1",
-                        Some(self.throttle.window),
-                    )
-                    .await?
-                {
-                    rank = Some(slot + 1);
-                    break;
-                }
+                let key = format!("sso:authfail:{subject}:{slot}");
+                let taken = if claimed {
+                    self.store.get(&key).await?.is_some()
+                } else {
+                    // Taken either way: by this failure, or by an earlier one.
+                    claimed = self
+                        .store
+                        .put_if_absent(&key, b"1", Some(self.throttle.window))
+                        .await?;
+                    true
+                };
+                live += u32::from(taken);
             }
-            if rank.is_none_or(|rank| rank >= max) {
+            if !claimed || live >= max {
                 let until = now() + secs(self.throttle.lock).max(1);
                 self.store
                     .put(
