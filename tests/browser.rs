@@ -512,3 +512,65 @@ async fn the_api_page_shows_every_operation_offline() {
     assert!(text.contains("/v1/citizens/{citizen_id}"), "{text}");
     assert!(text.contains("CitizenService"), "{text}");
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(chromium_found),
+    ignore = "needs Chromium: apt-get install chromium, or set SANDBOX06_TEST_CHROMIUM (bash .ci/run does)"
+)]
+async fn the_api_page_prefills_each_flow_with_its_own_demo_client() {
+    let Some(binary) = chromium() else {
+        eprintln!("the_api_page_prefills_each_flow_with_its_own_demo_client: skipped, no Chromium");
+        return;
+    };
+    let h = start().await;
+    let mut browser = Browser::launch(&binary).await;
+    browser
+        .navigate(&format!("http://{}/docs", h.suite.edge))
+        .await;
+    browser
+        .wait_for("document.querySelectorAll('.opblock').length >= 8")
+        .await;
+    // The OpenID Connect scheme's flows are known once the viewer has read the discovery.
+    browser
+        .wait_for("JSON.stringify(window.ui.authSelectors.definitionsToAuthorize().toJS()).includes('authorization_code')")
+        .await;
+    browser
+        .eval("document.querySelector('.btn.authorize').click()")
+        .await;
+    browser
+        .wait_for("document.querySelector('input[data-name=clientId][id*=uthorization]')")
+        .await;
+    // Each flow's inputs are named by it: client_id_authorizationCode, client_secret_…
+    let flows = browser
+        .eval(
+            "[...document.querySelectorAll('input[data-name=clientId]')].map(input => { const flow = input.id.replace('client_id_', ''); const secret = document.getElementById('client_secret_' + flow); return [flow, input.value, secret ? secret.value : null]; })",
+        )
+        .await;
+    let flows = flows.as_array().unwrap();
+    assert!(!flows.is_empty(), "no OAuth 2.0 flow on the page");
+    let mut seen = Vec::new();
+    for flow in flows {
+        let (name, client) = (flow[0].as_str().unwrap_or(""), flow[1].as_str().unwrap());
+        match name {
+            "authorizationCode" | "authorization_code" => {
+                assert_eq!(client, "demo-portal", "{flow}");
+                assert!(flow[2].as_str().is_none_or(str::is_empty), "{flow}");
+            }
+            "clientCredentials" | "client_credentials" => {
+                assert_eq!(client, "demo-hospital", "{flow}");
+                assert_eq!(flow[2], "demo-hospital-secret", "{flow}");
+            }
+            _ => {}
+        }
+        seen.push(name.to_owned());
+    }
+    assert!(
+        seen.iter().any(|f| f.starts_with("authorization")),
+        "no code flow: {flows:?}"
+    );
+    assert!(
+        seen.iter().any(|f| f.starts_with("client")),
+        "no client-credentials flow: {flows:?}"
+    );
+}

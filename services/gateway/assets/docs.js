@@ -14,7 +14,10 @@ function perFlowClients(system) {
       oauth2: function (Original, system) {
         return function (props) {
           const flow = props.schema && props.schema.get("flow");
-          const client = flow === "authorizationCode" || flow === "accessCode"
+          // OpenAPI names the flow authorizationCode; OpenID Connect's discovery,
+          // authorization_code (Swagger 2.0: accessCode).
+          const code = ["authorizationCode", "authorization_code", "accessCode"];
+          const client = code.indexOf(flow) >= 0
             ? PREFILL.authorizationCode
             : PREFILL.clientCredentials;
           const authSelectors = Object.assign({}, props.authSelectors, {
