@@ -261,6 +261,37 @@ mod tests {
     }
 
     #[test]
+    fn no_error_grows_with_the_input_it_quotes() {
+        use sandbox06_runtime::metadata_limit::{MAX_RESPONSE_METADATA_BYTES, header_list_size};
+        let big = "ễ".repeat(17_000);
+        let errors = [
+            CitizenError::FieldMask {
+                field: format!("read_mask.paths[{big}]"),
+                description: format!("{big} is not a field of Citizen"),
+            },
+            CitizenError::Fields(
+                (0..500)
+                    .map(|i| FieldError::new(FieldErrorKind::Other, format!("f{i}.{big}"), &big))
+                    .collect(),
+            ),
+            CitizenError::Field(FieldError::new(FieldErrorKind::CitizenId, &big, &big)),
+            CitizenError::Internal(big.clone()),
+            CitizenError::upstream(refusal("INVALID_CITIZEN_ID", &["citizen_id"]), &big),
+        ];
+        for error in errors {
+            let status = Status::from(error);
+            let mut headers = tonic::codegen::http::HeaderMap::new();
+            status.add_header(&mut headers).unwrap();
+            let size = header_list_size(&headers);
+            assert!(
+                size <= MAX_RESPONSE_METADATA_BYTES,
+                "{size} bytes: {status:?}"
+            );
+            assert!(status.get_details_error_info().is_some());
+        }
+    }
+
+    #[test]
     fn not_found_masks_the_number() {
         let status = Status::from(CitizenError::not_found("058090001234"));
         assert_eq!(status.code(), Code::NotFound);
