@@ -170,7 +170,7 @@ fn groups_follow_age() {
     let under_6 = shares(
         cards
             .iter()
-            .filter(|c| reference < children_card_end(c.person.date_of_birth)),
+            .filter(|c| reference <= children_card_end(c.person.date_of_birth)),
     );
     let school = band(7, 14);
     let young = band(19, 21);

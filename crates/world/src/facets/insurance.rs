@@ -214,7 +214,7 @@ impl Situation {
         let birth = self.birth;
         let age = age_on(birth, reference);
         let months = age_in_months(birth, reference);
-        if reference < children_card_end(birth) {
+        if reference <= children_card_end(birth) {
             return Some(("TE", State));
         }
         let retired = months >= retirement_age_months(self.sex, reference.year());
@@ -387,10 +387,12 @@ pub(crate) fn coverage(
             december.min(studies_end(birth)),
         ),
         _ if payer_household => {
+            // The last day is drawn, the first follows: the card covers the reference date
+            // whatever the lengths of the months.
             let months = rng.weighted(&[(12, 80.0), (6, 15.0), (3, 5.0)]);
             let period = (add_months(reference, months) - reference).whole_days();
-            let from = reference - Duration::days(rng.below(period as u64) as i64);
-            (from, add_months(from, months) - Duration::days(1))
+            let to = reference + Duration::days(rng.below(period as u64) as i64);
+            (add_months(to + Duration::days(1), -months), to)
         }
         "DN" | "HC" | "CH" | "HX" | "XK" if rng.chance(1.0 / 7.0) => {
             let month = 1 + rng.below(u64::from(u8::from(reference.month()))) as u8;
@@ -407,7 +409,7 @@ pub(crate) fn coverage(
 /// The group a persona's card is of when its table names none: TE for a child under 6 (to the
 /// end of the TE card), HS for a pupil (to 30 September of the year of 18), GD after.
 pub(crate) fn persona_group(birth: Date, reference: Date) -> &'static str {
-    if reference < children_card_end(birth) {
+    if reference <= children_card_end(birth) {
         "TE"
     } else if reference <= school_leaving(birth) {
         "HS"

@@ -89,6 +89,60 @@ mod tests {
     }
 
     #[test]
+    fn every_card_covers_the_day_it_is_computed_for() {
+        use time::Duration;
+
+        use crate::permutation::Stream;
+        // Every group's dates, for births and reference dates around month ends, leap days and
+        // the ends of the TE card and of school.
+        let mut rng = Stream::new(&[6]);
+        let mut checked = 0;
+        for b in 0..400 {
+            let birth = date!(2003 - 01 - 31) + Duration::days(b * 19);
+            for r in 0..120 {
+                let reference = date!(2024 - 01 - 31) + Duration::days(r * 7 + b % 7);
+                // TE and HS while a child and a pupil, SV in the four years after school.
+                let group = super::insurance::persona_group(birth, reference);
+                let studies = date!(2000 - 10 - 01)
+                    .replace_year(birth.year() + 18)
+                    .unwrap()
+                    ..=date!(2000 - 09 - 30)
+                        .replace_year(birth.year() + 22)
+                        .unwrap();
+                let mut groups = vec!["GD", "DN", "HT", "DT"];
+                if group != "GD" {
+                    groups.push(group);
+                }
+                if studies.contains(&reference) {
+                    groups.push("SV");
+                }
+                for g in &groups {
+                    let (from, to) = super::coverage(g, *g == "GD", birth, reference, &mut rng);
+                    assert!(
+                        from <= reference && reference <= to,
+                        "{g} {birth} {reference}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        // The day the TE card ends is still a TE day; the next an HS one.
+        let birth = date!(2019 - 03 - 04);
+        let end = super::children_card_end(birth);
+        assert_eq!(end, date!(2025 - 09 - 30));
+        assert_eq!(super::insurance::persona_group(birth, end), "TE");
+        assert_eq!(
+            super::insurance::persona_group(birth, end + Duration::days(1)),
+            "HS"
+        );
+        assert_eq!(
+            super::children_card_end(date!(2019 - 10 - 02)),
+            date!(2025 - 10 - 02)
+        );
+    }
+
+    #[test]
     fn personas_keep_their_facets() {
         let country = Country::new(6, 1_000_000, date!(2026 - 11 - 27));
         let id = |raw: &str| sandbox06_vn::CitizenId::parse_field(raw, "id").unwrap();
