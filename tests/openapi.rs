@@ -526,6 +526,11 @@ fn allows(document: &Value, schema: &Value, value: &Value) -> bool {
     {
         return false;
     }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array)
+        && !all.iter().all(|s| allows(document, s, value))
+    {
+        return false;
+    }
     if let Some(not) = schema.get("not")
         && allows(document, not, value)
     {
@@ -1030,12 +1035,19 @@ async fn postman_imports_every_request_ready_to_send_with_a_token_it_gets_itself
             let mut request = http()
                 .request(verb.to_uppercase().parse().unwrap(), &url)
                 .bearer_auth(&token);
+            // The body as the importer builds it from the schema (its default, here the first
+            // example) rather than a value it fakes.
             if let Some((media, content)) = content.and_then(|c| c.iter().next()) {
-                let body = match first_example(content) {
-                    Some(Value::String(text)) => text,
+                let body = match content["schema"].get("default") {
+                    Some(Value::String(text)) => text.clone(),
                     Some(other) => other.to_string(),
-                    None => String::new(),
+                    None => panic!("{verb} {path}: the body schema has no default"),
                 };
+                assert_eq!(
+                    content["schema"].get("anyOf"),
+                    None,
+                    "{verb} {path}: the importer reads the first of a top-level anyOf as the body"
+                );
                 request = request.header("content-type", media).body(body);
             }
             let response = request.send().await.unwrap();
@@ -1118,4 +1130,151 @@ async fn the_api_page_prefills_a_client_that_works_for_each_flow() {
         location.starts_with(&format!("{redirect}?code=")),
         "{location}"
     );
+}
+
+/// The collection Postman's own importer (the openapi-to-postmanv2 package, run by Node) makes
+/// of `document`, with its `parametersResolution` (`Schema`, Postman's default, or `Example`).
+fn postman_collection(modules: &str, document: &Value, resolution: &str) -> Value {
+    let dir = std::env::temp_dir().join(format!("sandbox06-postman-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("openapi.json");
+    std::fs::write(&spec, document.to_string()).unwrap();
+    let script = format!(
+        "const c = require({modules:?} + '/node_modules/openapi-to-postmanv2');\n\
+         c.convertV2({{type: 'file', data: {spec:?}}}, {{folderStrategy: 'Tags', parametersResolution: {resolution:?}}}, (e, r) => {{\n\
+           if (e || !r.result) {{ console.error(e || r.reason); process.exit(1); }}\n\
+           console.log(JSON.stringify(r.output[0].data));\n\
+         }});"
+    );
+    let out = std::process::Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs Node and openapi-to-postmanv2: npm install openapi-to-postmanv2 in a directory, SANDBOX06_TEST_OPENAPI_TO_POSTMAN=<that directory>"]
+async fn postmans_own_importer_makes_a_collection_whose_every_request_answers() {
+    let modules = std::env::var("SANDBOX06_TEST_OPENAPI_TO_POSTMAN").unwrap();
+    let h = start().await;
+    let document = document_of(&h, None).await;
+    for resolution in ["Schema", "Example"] {
+        let collection = postman_collection(&modules, &document, resolution);
+        let variables: Vec<(String, String)> = collection["variable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["key"].as_str().unwrap().to_owned(),
+                    v["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        // The collection's auth: OAuth 2.0 client credentials, as "Get New Access Token" runs it.
+        let auth: Vec<(String, String)> = collection["auth"]["oauth2"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no OAuth 2.0 auth: {}", collection["auth"]))
+            .iter()
+            .map(|a| {
+                (
+                    a["key"].as_str().unwrap().to_owned(),
+                    a["value"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let setting = |key: &str| {
+            auth.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no {key} in {auth:?}"))
+        };
+        assert_eq!(setting("grant_type"), "client_credentials");
+        let answer: Value = http()
+            .post(setting("accessTokenUrl"))
+            .basic_auth("sandbox06-admin", Some("sandbox06-admin-secret"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", &setting("scope")),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        let token = answer["access_token"].as_str().unwrap().to_owned();
+        let mut sent = 0;
+        for folder in collection["item"].as_array().unwrap() {
+            for item in folder["item"].as_array().unwrap() {
+                let request = &item["request"];
+                assert!(request["auth"].is_null(), "{resolution}: {request}");
+                let url = &request["url"];
+                let mut path = url["path"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                for variable in url["variable"].as_array().into_iter().flatten() {
+                    path = path.replace(
+                        &format!(":{}", variable["key"].as_str().unwrap()),
+                        variable["value"].as_str().unwrap(),
+                    );
+                }
+                let base = variables
+                    .iter()
+                    .find(|(k, _)| k == "baseUrl")
+                    .map(|(_, v)| v.clone())
+                    .unwrap();
+                for (key, value) in &variables {
+                    path = path.replace(&format!("{{{{{key}}}}}"), value);
+                }
+                let mut query = form_urlencoded::Serializer::new(String::new());
+                for pair in url["query"].as_array().into_iter().flatten() {
+                    if pair["disabled"] != true {
+                        query.append_pair(
+                            pair["key"].as_str().unwrap(),
+                            pair["value"].as_str().unwrap_or_default(),
+                        );
+                    }
+                }
+                let query = query.finish();
+                let target = if query.is_empty() {
+                    format!("{base}/{path}")
+                } else {
+                    format!("{base}/{path}?{query}")
+                };
+                let method = request["method"].as_str().unwrap();
+                let mut call = http()
+                    .request(method.parse().unwrap(), &target)
+                    .bearer_auth(&token);
+                for header in request["header"].as_array().into_iter().flatten() {
+                    call = call.header(
+                        header["key"].as_str().unwrap(),
+                        header["value"].as_str().unwrap(),
+                    );
+                }
+                if let Some(body) = request["body"]["raw"].as_str() {
+                    call = call.body(body.to_owned());
+                }
+                let response = call.send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                assert_eq!(status, 200, "{resolution}: {method} {target}: {text}");
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, 8, "{resolution}");
+    }
 }

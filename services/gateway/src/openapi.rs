@@ -406,9 +406,10 @@ fn field_rules(message: &str, field: &str, reference_year: i32) -> Option<Value>
             json!({"enum": ["", "RS256", "ES256"], "description": "The signing algorithm: RS256 (the default, when empty) or ES256."})
         }
         ("sandbox06.sso.v1.IssueTokenRequest", "lifetime_seconds") => json!({
-            "type": ["integer", "null"],
+            "type": ["integer", "string", "null"],
             "minimum": -86400,
             "maximum": 86400,
+            "pattern": "^-?([0-9]{1,4}|[1-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400)$",
             "description": "Lifetime in seconds, at most a day either way; negative: already expired; 0 or absent: the provider's default.",
         }),
         _ => return None,
@@ -423,7 +424,6 @@ fn with_rule(mut schema: Value, rule: Option<Value>) -> Value {
     };
     if rule.contains_key("type") {
         object.remove("format");
-        object.remove("pattern");
     }
     for (key, value) in rule {
         object.insert(key, value);
@@ -477,7 +477,9 @@ fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
         .iter()
         .map(|(name, rule)| json!({"required": [name], "properties": {*name: rule}}))
         .collect();
-    schema["anyOf"] = Value::Array(claims);
+    // Inside `allOf`: an importer that reads the first of a top-level `anyOf` as the whole
+    // message (Postman's) would lose the other fields.
+    schema["allOf"] = json!([{"anyOf": claims}]);
 }
 
 /// The schema of a message: its fields but those in `skip`, no others (the proto3 JSON parser
@@ -1124,20 +1126,18 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
         if !lines.is_empty() {
             content["examples"] = Value::Object(lines);
         }
+        default_from_example(&mut content);
         op.insert(
             "requestBody".into(),
             json!({"required": false, "content": {"application/x-ndjson": content}}),
         );
     } else if let Some(body) = &route.body {
         let schema = if body == "*" {
-            if top_bound.is_empty() {
-                json!({"$ref": format!("{SCHEMAS}{}", route.input.full_name())})
-            } else {
-                message_schema(&route.input, &top_bound)
-            }
+            message_schema(&route.input, &top_bound)
         } else {
             field_at(&route.input, body).map_or_else(|| json!({}), |f| field_schema(&f))
         };
+        let demands_content = schema.get("allOf").is_some();
         let mut content = json!({"schema": schema});
         add_examples(&mut content, examples, |request| {
             if body == "*" {
@@ -1155,9 +1155,11 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
                 example_value(request, &route.input, body).cloned()
             }
         });
+        default_from_example(&mut content);
         // An empty body is the message with every field at its default: needed only when a
-        // field the body carries is required.
+        // field the body carries is required, or the message demands one of its fields.
         let needed = body != "*"
+            || demands_content
             || route
                 .input
                 .fields()
@@ -1210,6 +1212,21 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
     );
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// Gives `content`'s schema its first example as `default`: the value an importer fills in when it
+/// builds a request from the schema (Postman's "Schema" parameter generation fakes one
+/// otherwise, and a faked QR payload or date is refused).
+fn default_from_example(content: &mut Value) {
+    let first = content["examples"]
+        .as_object()
+        .and_then(|all| all.values().next())
+        .map(|example| example["value"].clone());
+    if let (Some(first), Some(schema)) = (first, content.get_mut("schema"))
+        && schema.is_object()
+    {
+        schema["default"] = first;
+    }
 }
 
 /// Adds the examples' values (as `pick` finds them in each example's first request) to
