@@ -565,3 +565,134 @@ async fn every_method_answers_oversized_input_within_the_metadata_limit() {
     assert!(answer.is_ok(), "{answer:?}");
     h.suite.stop().await.unwrap();
 }
+
+/// A backend that breaks the rule every server of the suite keeps: its answer to a call with
+/// `x-oversized` is a status of 40 KB in the headers; MatchCitizens answers one record, then a
+/// second and OK when `more` is notified; anything else, OK with an empty answer.
+async fn misbehaving_backend(
+    more: Arc<tokio::sync::Notify>,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use http_body_util::{BodyExt as _, StreamBody, combinators::BoxBody};
+    type Answer = http::Response<BoxBody<Bytes, std::convert::Infallible>>;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let record = |key: &str| {
+        grpc_frame(&prost::Message::encode_to_vec(&MatchCitizensResponse {
+            record_key: key.into(),
+            ..Default::default()
+        }))
+    };
+    let ok_trailers = || {
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", "0".parse().unwrap());
+        trailers
+    };
+    let task = tokio::spawn(async move {
+        // A bounded number of connections: the edge opens one, or a few on reconnects.
+        for _ in 0..16 {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let more = Arc::clone(&more);
+            let service =
+                tower::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let more = Arc::clone(&more);
+                    async move {
+                        let answer: Answer = if request.headers().contains_key("x-oversized") {
+                            http::Response::builder()
+                                .header("content-type", "application/grpc")
+                                .header("grpc-status", "3")
+                                .header("grpc-message", "m".repeat(40_000))
+                                .body(http_body_util::Empty::new().boxed())
+                                .unwrap()
+                        } else if request.uri().path().ends_with("/MatchCitizens") {
+                            let (tx, rx) = mpsc::channel(4);
+                            tx.send(Ok(http_body::Frame::data(record("first"))))
+                                .await
+                                .unwrap();
+                            tokio::spawn(async move {
+                                more.notified().await;
+                                let _ = tx.send(Ok(http_body::Frame::data(record("second")))).await;
+                                let _ =
+                                    tx.send(Ok(http_body::Frame::trailers(ok_trailers()))).await;
+                            });
+                            http::Response::builder()
+                                .header("content-type", "application/grpc")
+                                .body(StreamBody::new(ReceiverStream::new(rx)).boxed())
+                                .unwrap()
+                        } else {
+                            let (tx, rx) = mpsc::channel(2);
+                            tx.send(Ok(http_body::Frame::data(grpc_frame(&[]))))
+                                .await
+                                .unwrap();
+                            tx.send(Ok(http_body::Frame::trailers(ok_trailers())))
+                                .await
+                                .unwrap();
+                            http::Response::builder()
+                                .header("content-type", "application/grpc")
+                                .body(StreamBody::new(ReceiverStream::new(rx)).boxed())
+                                .unwrap()
+                        };
+                        Ok::<_, std::convert::Infallible>(answer)
+                    }
+                });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(
+                    hyper_util::rt::TokioIo::new(stream),
+                    hyper_util::service::TowerToHyperService::new(service),
+                )
+                .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn a_backends_oversized_answer_fails_that_call_at_the_edge_and_no_other() {
+    let more = Arc::new(tokio::sync::Notify::new());
+    let (backend, server) = misbehaving_backend(Arc::clone(&more)).await;
+    let edge =
+        sandbox06_testkit::edge_in_front_of(&format!("http://{backend}"), figment::Figment::new())
+            .await;
+    let channel = tonic::transport::Channel::from_shared(edge.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut citizens = CitizenServiceClient::new(channel.clone());
+    // A stream in flight on the edge's connection to the backend.
+    let (tx, rx) = mpsc::channel(1);
+    let mut stream = citizens
+        .match_citizens(ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stream.message().await.unwrap().unwrap().record_key, "first");
+    // The oversized answer: this call fails, with a reason, and small.
+    let mut request = tonic::Request::new(happy_get());
+    request
+        .metadata_mut()
+        .insert("x-oversized", "1".parse().unwrap());
+    let status = citizens.get_citizen(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert_eq!(
+        status.get_details_error_info().unwrap().reason,
+        "RESPONSE_METADATA_TOO_LARGE"
+    );
+    assert!(status.message().len() < 200, "{status:?}");
+    // The stream goes on to its end, and other calls are answered.
+    more.notify_one();
+    assert_eq!(
+        stream.message().await.unwrap().unwrap().record_key,
+        "second"
+    );
+    assert!(matches!(stream.message().await, Ok(None)));
+    drop(tx);
+    assert!(citizens.get_citizen(happy_get()).await.is_ok());
+    drop(edge);
+    server.abort();
+}
