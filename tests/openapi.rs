@@ -838,6 +838,22 @@ async fn every_request_the_document_allows_is_taken() {
                 }
                 None => (None, None, None),
             };
+            // The document's own examples are requests it allows.
+            for (parameter, example) in parameters.iter().zip(&base_params) {
+                if let Some(example) = example {
+                    assert!(
+                        allows(&document, &parameter["schema"], example),
+                        "{verb} {path}: the example {example} of {} is not allowed by its schema",
+                        parameter["name"]
+                    );
+                }
+            }
+            if let (Some(schema), Some(example)) = (&body_schema, &body_example) {
+                assert!(
+                    allows(&document, schema, example),
+                    "{verb} {path}: the example body {example} is not allowed by its schema"
+                );
+            }
             let mut variants: Vec<(Vec<Option<Value>>, Option<Value>)> =
                 vec![(base_params.clone(), body_example.clone())];
             for (i, parameter) in parameters.iter().enumerate() {

@@ -317,9 +317,9 @@ fn is_required(field: &FieldDescriptor) -> bool {
 
 /// The reference year the document describes ID numbers for: this year in Vietnam (UTC+7), the
 /// year of the suite's default reference date.
-fn this_year_in_vietnam() -> i32 {
+fn today_in_vietnam() -> time::Date {
     let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(offset).year()
+    time::OffsetDateTime::now_utc().to_offset(offset).date()
 }
 
 /// The pattern of a personal ID number the services take as of `reference_year`: 12 digits, a
@@ -366,6 +366,22 @@ pub fn citizen_id_pattern(reference_year: i32) -> String {
     format!("^({})({})[0-9]{{6}}$", provinces.join("|"), years.join("|"))
 }
 
+/// The shape of a card's QR payload the services take: 7 fields (a chip CCCD) or 11 whose last
+/// four are empty (a Căn cước), each trimmed: an ID number, an empty or 9-digit old number, a
+/// name, a ddMMyyyy date of birth, `Nam` or `Nữ`, an address, a ddMMyyyy issue date; an optional
+/// CR and/or LF at the end. (The services also take the ID number again as the old number, as a
+/// 12-digit CMND's card printed it; the document leaves that form out.)
+fn qr_pattern(reference_year: i32) -> String {
+    let id = citizen_id_pattern(reference_year);
+    let id = id.trim_start_matches('^').trim_end_matches('$');
+    let plain = "[^|\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]";
+    let date = "(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])(19[0-9]{2}|2[01][0-9]{2})";
+    let blank = "[ \\t]*";
+    format!(
+        "^{blank}{id}{blank}\\|{blank}([0-9]{{9}})?{blank}\\|{blank}{plain}*[^|\\s\\u0000-\\u001f\\u007f-\\u009f]{plain}*\\|{blank}{date}{blank}\\|{blank}(Nam|Nữ){blank}\\|{plain}*\\|{blank}{date}{blank}(\\|{blank}\\|{blank}\\|{blank}\\|{blank})?\\r?\\n?$"
+    )
+}
+
 /// Text the services take in a claimed name or address: no control or bidirectional-override
 /// characters (`sandbox06_vn::forbidden_char`).
 const PLAIN_TEXT: &str =
@@ -374,7 +390,8 @@ const PLAIN_TEXT: &str =
 /// What the services check of a request field beyond its proto type, as JSON Schema keywords to
 /// add to the field's schema: patterns, lengths, ranges, values. The OpenAPI tests send requests
 /// at each of these bounds and check that none is refused.
-fn field_rules(message: &str, field: &str, reference_year: i32) -> Option<Value> {
+fn field_rules(message: &str, field: &str, reference: time::Date) -> Option<Value> {
+    let reference_year = reference.year();
     let rule = match (message, field) {
         (
             "sandbox06.citizen.v1.GetCitizenRequest"
@@ -392,6 +409,24 @@ fn field_rules(message: &str, field: &str, reference_year: i32) -> Option<Value>
             | "sandbox06.citizen.v1.MatchCitizensRequest",
             "full_name",
         ) => json!({"maxLength": 200, "pattern": PLAIN_TEXT}),
+        (
+            "sandbox06.citizen.v1.VerifyCitizenRequest"
+            | "sandbox06.citizen.v1.MatchCitizensRequest",
+            "date_of_birth",
+        ) => {
+            // Not after the reference date: an earlier year, or an earlier month of its year,
+            // or an earlier day of its month (a null date claims nothing).
+            let (year, month, day) = (
+                reference.year(),
+                u8::from(reference.month()),
+                reference.day(),
+            );
+            json!({"allOf": [{"anyOf": [
+                {"properties": {"year": {"maximum": year - 1}}},
+                {"properties": {"year": {"enum": [year]}, "month": {"maximum": month - 1}}},
+                {"properties": {"year": {"enum": [year]}, "month": {"enum": [month]}, "day": {"maximum": day}}},
+            ]}]})
+        }
         ("sandbox06.citizen.v1.VerifyCitizenRequest", "address") => {
             json!({"maxLength": 500, "pattern": PLAIN_TEXT})
         }
@@ -400,7 +435,8 @@ fn field_rules(message: &str, field: &str, reference_year: i32) -> Option<Value>
         }
         ("sandbox06.citizen.v1.VerifyCardQrRequest", "payload") => json!({
             "maxLength": 1024,
-            "pattern": "^[^|]*(\\|[^|]*){6}(\\|\\s*){0,4}$",
+            "pattern": qr_pattern(reference_year),
+            "description": "The QR text exactly as scanned: 7 fields separated by \"|\" (chip CCCD), or the same 7 followed by four empty ones, 11 fields (Căn cước); a trailing CR and/or LF is ignored. Beyond the pattern, the fields must agree: the dates are days that exist, the date of birth's year and the sex are the ones the ID number encodes, and the card is not issued before the birth.",
         }),
         ("sandbox06.sso.v1.IssueTokenRequest", "alg") => {
             json!({"enum": ["", "RS256", "ES256"], "description": "The signing algorithm: RS256 (the default, when empty) or ES256."})
@@ -434,7 +470,17 @@ fn with_rule(mut schema: Value, rule: Option<Value>) -> Value {
 /// The Date message in requests and answers: a real calendar day (checked against the month),
 /// the three parts given.
 fn date_schema(description: Option<String>) -> Value {
+    let leap_years: Vec<i32> = (1900..=2199)
+        .filter(|y| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+        .collect();
     let mut schema = json!({
+        // A day that exists: 31 days in some months, 30 in others, 29 February in leap years.
+        "allOf": [{"anyOf": [
+            {"properties": {"month": {"enum": [1, 3, 5, 7, 8, 10, 12]}}},
+            {"properties": {"month": {"enum": [4, 6, 9, 11]}, "day": {"maximum": 30}}},
+            {"properties": {"month": {"enum": [2]}, "day": {"maximum": 28}}},
+            {"properties": {"month": {"enum": [2]}, "day": {"enum": [29]}, "year": {"enum": leap_years}}},
+        ]}],
         "type": "object",
         "properties": {
             "year": {"type": "integer", "minimum": 1900, "maximum": 2199, "description": "Year, 1900–2199."},
@@ -445,7 +491,7 @@ fn date_schema(description: Option<String>) -> Value {
         "additionalProperties": false,
     });
     let mut text = description.unwrap_or_default();
-    text.push_str("\n\nA day that does not exist (31 April, 29 February of a common year) is refused, and so is a date of birth after the sandbox's reference date.");
+    text.push_str("\n\nA day that exists: 31 April or 29 February of a common year is refused.");
     schema["description"] = Value::String(text.trim_start().to_owned());
     schema
 }
@@ -488,7 +534,7 @@ fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value
     if message.full_name() == "sandbox06.types.v1.Date" {
         return date_schema(message_comment(message));
     }
-    let reference_year = this_year_in_vietnam();
+    let reference = today_in_vietnam();
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in message.fields() {
@@ -509,7 +555,7 @@ fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value
         }
         let schema = with_rule(
             schema,
-            field_rules(message.full_name(), field.name(), reference_year),
+            field_rules(message.full_name(), field.name(), reference),
         );
         properties.insert(field.json_name().to_owned(), schema);
     }
@@ -960,7 +1006,7 @@ fn openapi_path(route: &Route) -> String {
 }
 
 fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]) -> Value {
-    let reference_year = this_year_in_vietnam();
+    let reference = today_in_vietnam();
     let method = &route.descriptor;
     let service = method.parent_service();
     let description = method_comment(method).unwrap_or_default();
@@ -1028,7 +1074,7 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
                 }
                 with_rule(
                     schema,
-                    field_rules(f.parent_message().full_name(), f.name(), reference_year),
+                    field_rules(f.parent_message().full_name(), f.name(), reference),
                 )
             },
         );
@@ -1075,11 +1121,7 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
                 }
                 _ => with_rule(
                     value_schema(&field),
-                    field_rules(
-                        field.parent_message().full_name(),
-                        field.name(),
-                        reference_year,
-                    ),
+                    field_rules(field.parent_message().full_name(), field.name(), reference),
                 ),
             };
             let mut parameter = json!({
