@@ -925,6 +925,37 @@ async fn every_request_the_document_allows_is_taken() {
         }
     }
     assert!(sent > 50, "only {sent} requests");
+    // The document follows the suite's reference date (the tests': 2026-11-27), as the services
+    // do: a date of birth on it is allowed, the day after is not, nor a day that does not exist.
+    let verify = &document["paths"]["/v1/citizens/{citizen_id}:verify"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"];
+    for (date, allowed) in [
+        ((2026, 11, 27), true),
+        ((2026, 11, 28), false),
+        ((2024, 2, 29), true),
+        ((2023, 2, 29), false),
+        ((1991, 4, 31), false),
+    ] {
+        let body =
+            serde_json::json!({"dateOfBirth": {"year": date.0, "month": date.1, "day": date.2}});
+        assert_eq!(allows(&document, verify, &body), allowed, "{body}");
+        let (status, text) = {
+            let response = http()
+                .post(format!(
+                    "http://{}/v1/citizens/{}:verify",
+                    h.suite.edge,
+                    sandbox06_testkit::personas::HAPPY_PATH
+                ))
+                .bearer_auth(&h.token)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        };
+        assert_eq!(status == 200, allowed, "{body}: {status} {text}");
+    }
 }
 
 /// A path as openapi-to-postman (Postman's importer) turns it into a request URL: `{x}` alone in

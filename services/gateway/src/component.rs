@@ -153,6 +153,7 @@ impl Component for GatewayComponent {
                 })?;
             let gateway = Gateway::new(backends)
                 .with_limits(ctx.limits.clone())
+                .with_reference_date(ctx.today)
                 .with_cors(cors);
             let gateway = match sso {
                 Some(url) => {

@@ -164,6 +164,8 @@ pub struct Gateway {
     limits: Limits,
     http_routes: axum::Router,
     cors: Option<CorsPolicy>,
+    /// The suite's reference date, which the API document's ID numbers and dates depend on.
+    reference: Option<time::Date>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -184,6 +186,7 @@ impl Gateway {
             limits: Limits::default(),
             http_routes: axum::Router::new(),
             cors: None,
+            reference: None,
         }
     }
 
@@ -210,6 +213,13 @@ impl Gateway {
     /// Enforces `limits`.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Describes the API for a suite whose reference date is `reference` (default: today in
+    /// Vietnam).
+    pub fn with_reference_date(mut self, reference: time::Date) -> Self {
+        self.reference = Some(reference);
         self
     }
 
@@ -327,6 +337,7 @@ impl Gateway {
         let api_pages = docs::router(openapi::ApiDocument::from_table(
             &rest_table,
             single_sign_on,
+            self.reference.unwrap_or_else(openapi::today_in_vietnam),
         ));
         let local_routes = self.http_routes.merge(api_pages).layer(identify.clone());
         let proxy = Proxy::new(ProxyState {

@@ -317,7 +317,7 @@ fn is_required(field: &FieldDescriptor) -> bool {
 
 /// The reference year the document describes ID numbers for: this year in Vietnam (UTC+7), the
 /// year of the suite's default reference date.
-fn today_in_vietnam() -> time::Date {
+pub(crate) fn today_in_vietnam() -> time::Date {
     let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset).date()
 }
@@ -530,11 +530,14 @@ fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
 
 /// The schema of a message: its fields but those in `skip`, no others (the proto3 JSON parser
 /// refuses unknown fields), the required ones listed.
-fn message_schema(message: &MessageDescriptor, skip: &BTreeSet<String>) -> Value {
+fn message_schema(
+    message: &MessageDescriptor,
+    skip: &BTreeSet<String>,
+    reference: time::Date,
+) -> Value {
     if message.full_name() == "sandbox06.types.v1.Date" {
         return date_schema(message_comment(message));
     }
-    let reference = today_in_vietnam();
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in message.fields() {
@@ -608,7 +611,10 @@ fn enum_schema(e: &EnumDescriptor) -> Value {
 }
 
 /// Every message and enum reachable from `roots`, schemas included, by full name.
-fn schemas(roots: impl IntoIterator<Item = MessageDescriptor>) -> BTreeMap<String, Value> {
+fn schemas(
+    roots: impl IntoIterator<Item = MessageDescriptor>,
+    reference: time::Date,
+) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let mut queue: VecDeque<MessageDescriptor> = roots.into_iter().collect();
     let mut seen = HashSet::new();
@@ -632,7 +638,7 @@ fn schemas(roots: impl IntoIterator<Item = MessageDescriptor>) -> BTreeMap<Strin
         }
         out.insert(
             message.full_name().to_owned(),
-            message_schema(&message, &BTreeSet::new()),
+            message_schema(&message, &BTreeSet::new(), reference),
         );
     }
     out
@@ -763,16 +769,35 @@ fn query_fields(
 pub struct ApiDocument {
     document: Value,
     single_sign_on: bool,
+    table: RestTable,
+    reference: time::Date,
 }
 
 impl ApiDocument {
     /// The document of every REST route of `services` in `pool`; `single_sign_on` says whether
     /// the provider's discovery document is served at the same base URL.
     pub fn new(pool: &DescriptorPool, services: &HashSet<String>, single_sign_on: bool) -> Self {
-        Self::from_table(&RestTable::from_pool(pool, services), single_sign_on)
+        Self::from_table(
+            &RestTable::from_pool(pool, services),
+            single_sign_on,
+            today_in_vietnam(),
+        )
     }
 
-    pub(crate) fn from_table(table: &RestTable, single_sign_on: bool) -> Self {
+    /// The document for a suite whose reference date is `reference` (what ID numbers and
+    /// dates of birth it takes depend on it).
+    pub fn at(mut self, reference: time::Date) -> Self {
+        if reference != self.reference {
+            self = Self::from_table(&self.table, self.single_sign_on, reference);
+        }
+        self
+    }
+
+    pub(crate) fn from_table(
+        table: &RestTable,
+        single_sign_on: bool,
+        reference: time::Date,
+    ) -> Self {
         let examples = examples().unwrap_or_else(|error| {
             tracing::warn!(%error, "request examples left out of the API document");
             Vec::new()
@@ -811,13 +836,13 @@ impl ApiDocument {
                 .iter()
                 .filter(|e| e.service == service.full_name() && e.method == method.name())
                 .collect();
-            let operation = operation(route, policy.as_ref(), &mine);
+            let operation = operation(route, policy.as_ref(), &mine, reference);
             paths
                 .entry(openapi_path(route))
                 .or_default()
                 .insert(route.method.as_str().to_ascii_lowercase(), operation);
         }
-        let mut components = schemas(roots);
+        let mut components = schemas(roots, reference);
         components.insert("google.rpc.Status".to_owned(), status_schema());
         let mut responses = Map::new();
         for (code, text) in ERRORS {
@@ -892,6 +917,8 @@ impl ApiDocument {
         Self {
             document,
             single_sign_on,
+            table: table.clone(),
+            reference,
         }
     }
 
@@ -1005,8 +1032,12 @@ fn openapi_path(route: &Route) -> String {
     path
 }
 
-fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]) -> Value {
-    let reference = today_in_vietnam();
+fn operation(
+    route: &Route,
+    policy: Option<&MethodPolicy>,
+    examples: &[&Example],
+    reference: time::Date,
+) -> Value {
     let method = &route.descriptor;
     let service = method.parent_service();
     let description = method_comment(method).unwrap_or_default();
@@ -1175,7 +1206,7 @@ fn operation(route: &Route, policy: Option<&MethodPolicy>, examples: &[&Example]
         );
     } else if let Some(body) = &route.body {
         let schema = if body == "*" {
-            message_schema(&route.input, &top_bound)
+            message_schema(&route.input, &top_bound, reference)
         } else {
             field_at(&route.input, body).map_or_else(|| json!({}), |f| field_schema(&f))
         };

@@ -239,15 +239,19 @@ fn openapi(
                 .http_prefixes
                 .contains(&"/.well-known/openid-configuration")
     });
+    let config = load_config(cli)?;
     let server = match server {
         Some(url) => url.to_owned(),
-        None => sandbox06::edge_url(&load_config(cli)?)?,
+        None => sandbox06::edge_url(&config)?,
     };
+    // The ID numbers and dates of birth the suite takes depend on its reference date.
+    let reference = config.population.reference_date()?;
     let document = sandbox06_gateway::openapi::ApiDocument::new(
         &sandbox06_proto::DESCRIPTOR_POOL,
         &services,
         single_sign_on,
     )
+    .at(reference)
     .for_server(&server);
     let text = serde_json::to_string_pretty(&document)? + "\n";
     match out {
