@@ -562,3 +562,46 @@ fn qr(cli: &Cli, raw: &str, png: Option<&std::path::Path>) -> anyhow::Result<Exi
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn country() -> sandbox06_world::Country {
+        sandbox06_world::Country::new(
+            6,
+            1000,
+            time::Date::from_calendar_date(2026, time::Month::November, 27).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_banner_names_the_edge_only_when_it_is_not_the_default() {
+        let default = try_lines(&country(), "127.0.0.1:4606".parse().unwrap());
+        assert!(
+            default.contains(&"TOKEN=$(sandbox06 token --client demo-hospital)".to_owned()),
+            "{default:?}"
+        );
+        assert!(
+            default.iter().all(|l| !l.contains("--listen")),
+            "{default:?}"
+        );
+        // Every address, the unspecified one reached on loopback.
+        let other = try_lines(&country(), "0.0.0.0:5000".parse().unwrap());
+        assert!(
+            other.contains(
+                &"TOKEN=$(sandbox06 --listen 127.0.0.1:5000 token --client demo-hospital)"
+                    .to_owned()
+            ),
+            "{other:?}"
+        );
+        assert!(
+            other
+                .iter()
+                .filter(|l| l.starts_with("grpcurl") || l.starts_with("curl"))
+                .all(|l| l.contains("127.0.0.1:5000")),
+            "{other:?}"
+        );
+    }
+}
