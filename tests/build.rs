@@ -1,6 +1,7 @@
 //! Marks the Redis-backed tests as ignored, with the reason, when no Redis URL is set, and the
-//! browser tests when no Chromium is found, so a run says how many did not run; `bash .ci/run`
-//! sets the URL and installs Chromium, and they run.
+//! browser tests when no Chromium is found, and the test through Postman's own importer when no
+//! directory with it is named, so a run says how many did not run; `bash .ci/run`
+//! sets the URL and installs Chromium and the importer, and they run.
 //!
 //! Only this test package has a build script of this kind. Everything it watches exists, so a
 //! second build with nothing changed does nothing: cargo reruns a script whose watched path is
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 
 const REDIS_URL_ENV: &str = "SANDBOX06_TEST_REDIS_URL";
 const CHROMIUM_ENV: &str = "SANDBOX06_TEST_CHROMIUM";
+const OPENAPI_TO_POSTMAN_ENV: &str = "SANDBOX06_TEST_OPENAPI_TO_POSTMAN";
 const CHROMIUM_NAMES: [&str; 2] = ["chromium", "chromium-browser"];
 
 /// The absolute directories of the path that exist: installing a browser into one of them
@@ -33,6 +35,7 @@ fn chromium_found(dirs: &[PathBuf]) -> bool {
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(redis_url_set)");
     println!("cargo::rustc-check-cfg=cfg(chromium_found)");
+    println!("cargo::rustc-check-cfg=cfg(openapi_to_postman_set)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed={CHROMIUM_ENV}");
     println!("cargo::rerun-if-env-changed=PATH");
@@ -42,6 +45,10 @@ fn main() {
     }
     if chromium_found(&dirs) {
         println!("cargo::rustc-cfg=chromium_found");
+    }
+    println!("cargo::rerun-if-env-changed={OPENAPI_TO_POSTMAN_ENV}");
+    if std::env::var(OPENAPI_TO_POSTMAN_ENV).is_ok_and(|dir| !dir.trim().is_empty()) {
+        println!("cargo::rustc-cfg=openapi_to_postman_set");
     }
     println!("cargo::rerun-if-env-changed={REDIS_URL_ENV}");
     if std::env::var(REDIS_URL_ENV).is_ok_and(|url| !url.trim().is_empty()) {
