@@ -6,11 +6,14 @@
 //! without it they are ignored, with the reason, so a run says how many did not run.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sandbox06_store::{self as store, ListAppend, MemoryStore, RedisStore, Store};
+use sandbox06_store::{
+    self as store, Delivery, EntryId, EntryStatus, ListAppend, MemoryStore, RedisStore, StateWrite,
+    Store,
+};
 
 /// Env variable naming the Redis the Redis runs use.
 const REDIS_URL_ENV: &str = "SANDBOX06_TEST_REDIS_URL";
@@ -412,4 +415,649 @@ async fn redis_replicas_on_one_namespace_share_state() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A backend the outbox suite runs on: a store, a second handle on the same state (another
+/// replica, or the same memory store), and how time passes for it.
+struct OutboxBackend {
+    store: Arc<dyn Store>,
+    replica: Arc<dyn Store>,
+    clock: Clock,
+}
+
+enum Clock {
+    /// The memory store's own clock, moved by the test.
+    Manual(Arc<MemoryStore>),
+    /// The Redis server's clock: leases are short and the test waits them out.
+    Real,
+}
+
+/// A lease that never ends during a test.
+const LONG_LEASE: Duration = Duration::from_secs(600);
+
+impl OutboxBackend {
+    /// A lease the test waits out.
+    fn short_lease(&self) -> Duration {
+        match self.clock {
+            Clock::Manual(_) => Duration::from_secs(30),
+            Clock::Real => Duration::from_millis(150),
+        }
+    }
+
+    /// Lets a short lease, taken before this call, end.
+    async fn let_short_lease_pass(&self) {
+        let lease = self.short_lease();
+        match &self.clock {
+            Clock::Manual(store) => store.advance_clock(lease),
+            // Past the lease by the server's clock too: it was taken before its answer came.
+            Clock::Real => tokio::time::sleep(lease + Duration::from_millis(5)).await,
+        }
+    }
+}
+
+fn memory_outbox() -> OutboxBackend {
+    let store = Arc::new(MemoryStore::new());
+    OutboxBackend {
+        store: store.clone(),
+        replica: store.clone(),
+        clock: Clock::Manual(store),
+    }
+}
+
+async fn redis_outbox() -> Option<OutboxBackend> {
+    let url = redis_url()?;
+    let namespace = unique_namespace("outbox");
+    let store = RedisStore::connect(&url, &namespace).await.unwrap();
+    let replica = RedisStore::connect(&url, &namespace).await.unwrap();
+    Some(OutboxBackend {
+        store: Arc::new(store),
+        replica: Arc::new(replica),
+        clock: Clock::Real,
+    })
+}
+
+const OUTBOX: &str = "outbox:{lodging}";
+
+/// Enqueues `payload` alone (no state write).
+async fn enqueue(store: &dyn Store, payload: &[u8]) -> EntryId {
+    store
+        .outbox_commit(OUTBOX, StateWrite::AppendIfLen(&[]), payload)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn everything(store: &dyn Store) -> Vec<store::OutboxEntry> {
+    store
+        .outbox_range(OUTBOX, EntryId::START, 1000)
+        .await
+        .unwrap()
+}
+
+fn ids(deliveries: &[Delivery]) -> Vec<u64> {
+    deliveries.iter().map(|delivery| delivery.id.0).collect()
+}
+
+/// The state write and its outbox entry happen together or not at all.
+async fn commit_is_all_or_nothing(backend: &OutboxBackend) {
+    let store = &*backend.store;
+    let put = StateWrite::Put {
+        key: "lodging:{lodging}:declaration:1",
+        value: b"declared",
+        ttl: None,
+    };
+    let first = store.outbox_commit(OUTBOX, put, b"send 1").await.unwrap();
+    assert_eq!(first, Some(EntryId(1)));
+    assert_eq!(
+        store.get("lodging:{lodging}:declaration:1").await.unwrap(),
+        Some(b"declared".to_vec())
+    );
+    let entries = everything(store).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].id, EntryId(1));
+    assert_eq!(entries[0].payload, b"send 1");
+    assert_eq!(entries[0].attempts, 0);
+    assert_eq!(entries[0].status, EntryStatus::Pending);
+
+    // Compare-and-append on two lists plus the entry.
+    let two = |a, b| {
+        [
+            at("lodging:{lodging}:host:a", a, b"guest"),
+            at("lodging:{lodging}:host:b", b, b"guest"),
+        ]
+    };
+    let second = store
+        .outbox_commit(OUTBOX, StateWrite::AppendIfLen(&two(0, 0)), b"send 2")
+        .await
+        .unwrap();
+    assert_eq!(second, Some(EntryId(2)));
+    // One length off: no list written, nothing enqueued, no id used.
+    for lengths in [(1, 0), (0, 1), (1, 2)] {
+        let missed = store
+            .outbox_commit(
+                OUTBOX,
+                StateWrite::AppendIfLen(&two(lengths.0, lengths.1)),
+                b"lost",
+            )
+            .await
+            .unwrap();
+        assert_eq!(missed, None, "{lengths:?}");
+    }
+    // A list that is a single value: an error, and again nothing written or enqueued.
+    let wrong_kind = [
+        at("lodging:{lodging}:host:a", 1, b"x"),
+        at("lodging:{lodging}:declaration:1", 0, b"x"),
+    ];
+    assert!(
+        store
+            .outbox_commit(OUTBOX, StateWrite::AppendIfLen(&wrong_kind), b"lost")
+            .await
+            .is_err()
+    );
+    for list in ["lodging:{lodging}:host:a", "lodging:{lodging}:host:b"] {
+        assert_eq!(store.list(list).await.unwrap(), vec![b"guest".to_vec()]);
+    }
+    assert_eq!(everything(store).await.len(), 2);
+
+    // Keys outside the outbox's hash tag (another Cluster slot) are refused, and the error
+    // does not quote them.
+    let elsewhere = StateWrite::Put {
+        key: "lodging:{079123456789}:declaration",
+        value: b"v",
+        ttl: None,
+    };
+    let error = store
+        .outbox_commit(OUTBOX, elsewhere, b"lost")
+        .await
+        .unwrap_err();
+    assert!(error.message.contains("hash tag"), "{error}");
+    assert!(!error.to_string().contains("079123456789"), "{error}");
+    let untagged = StateWrite::Put {
+        key: "declaration:079123456789",
+        value: b"v",
+        ttl: None,
+    };
+    assert!(
+        store
+            .outbox_commit(OUTBOX, untagged, b"lost")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store
+            .get("lodging:{079123456789}:declaration")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.get("declaration:079123456789").await.unwrap(), None);
+    // An outbox needs a hash tag of its own.
+    for operation in [
+        store
+            .outbox_commit("outbox:079123456789", StateWrite::AppendIfLen(&[]), b"x")
+            .await
+            .map(|_| ()),
+        store
+            .outbox_claim("outbox:079123456789", 1, LONG_LEASE)
+            .await
+            .map(|_| ()),
+        store
+            .outbox_ack("outbox:079123456789", EntryId(1), 1)
+            .await
+            .map(|_| ()),
+        store
+            .outbox_range("outbox:079123456789", EntryId::START, 1)
+            .await
+            .map(|_| ()),
+        store
+            .outbox_trim("outbox:079123456789", EntryId(1))
+            .await
+            .map(|_| ()),
+    ] {
+        let error = operation.unwrap_err();
+        assert!(error.message.contains("hash tag"), "{error}");
+        assert!(!error.to_string().contains("079123456789"), "{error}");
+    }
+    assert_eq!(everything(store).await.len(), 2);
+    assert_eq!(enqueue(store, b"send 3").await, EntryId(3));
+
+    // Racers writing at the same length: one state write and one entry.
+    let racers = (0..16u8).map(|n| async move {
+        store
+            .outbox_commit(
+                OUTBOX,
+                StateWrite::AppendIfLen(&[at("lodging:{lodging}:race", 0, &[n])]),
+                &[n],
+            )
+            .await
+            .unwrap()
+    });
+    let won: Vec<_> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(won, vec![EntryId(4)]);
+    let race = store.list("lodging:{lodging}:race").await.unwrap();
+    let entries = everything(store).await;
+    assert_eq!(entries.len(), 4);
+    assert_eq!(entries[3].payload, race[0]);
+    // Another outbox counts its own ids.
+    let other = store
+        .outbox_commit("outbox:{other}", StateWrite::AppendIfLen(&[]), b"x")
+        .await
+        .unwrap();
+    assert_eq!(other, Some(EntryId(1)));
+}
+
+/// Claims are exclusive while their lease lasts; acknowledged entries are trimmed, others stay.
+async fn claim_ack_range_trim(backend: &OutboxBackend) {
+    let (store, replica) = (&*backend.store, &*backend.replica);
+    assert!(
+        store
+            .outbox_claim(OUTBOX, 10, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for n in 1..=5u8 {
+        assert_eq!(enqueue(store, &[n]).await, EntryId(u64::from(n)));
+    }
+    assert!(
+        store
+            .outbox_claim(OUTBOX, 0, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = store.outbox_claim(OUTBOX, 2, LONG_LEASE).await.unwrap();
+    assert_eq!(
+        first,
+        vec![
+            Delivery {
+                id: EntryId(1),
+                attempt: 1,
+                payload: vec![1]
+            },
+            Delivery {
+                id: EntryId(2),
+                attempt: 1,
+                payload: vec![2]
+            },
+        ]
+    );
+    let rest = replica.outbox_claim(OUTBOX, 10, LONG_LEASE).await.unwrap();
+    assert_eq!(ids(&rest), vec![3, 4, 5]);
+    assert!(
+        store
+            .outbox_claim(OUTBOX, 10, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let entries = everything(store).await;
+    assert!(
+        entries
+            .iter()
+            .all(|entry| entry.status == EntryStatus::Claimed && entry.attempts == 1),
+        "{entries:?}"
+    );
+
+    // Only the claim's own attempt acknowledges, once.
+    assert!(store.outbox_ack(OUTBOX, EntryId(1), 1).await.unwrap());
+    assert!(!store.outbox_ack(OUTBOX, EntryId(1), 1).await.unwrap());
+    assert!(!store.outbox_ack(OUTBOX, EntryId(2), 2).await.unwrap());
+    assert!(!store.outbox_ack(OUTBOX, EntryId(2), 0).await.unwrap());
+    assert!(!store.outbox_ack(OUTBOX, EntryId(99), 1).await.unwrap());
+    assert!(replica.outbox_ack(OUTBOX, EntryId(2), 1).await.unwrap());
+    let statuses: Vec<_> = everything(store)
+        .await
+        .iter()
+        .map(|entry| (entry.id.0, entry.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (1, EntryStatus::Acknowledged),
+            (2, EntryStatus::Acknowledged),
+            (3, EntryStatus::Claimed),
+            (4, EntryStatus::Claimed),
+            (5, EntryStatus::Claimed),
+        ]
+    );
+    // A range starts after the id given.
+    let page = store.outbox_range(OUTBOX, EntryId(1), 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|entry| entry.id.0).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert!(
+        store
+            .outbox_range(OUTBOX, EntryId(5), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .outbox_range(OUTBOX, EntryId(u64::MAX), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Trimming forgets acknowledged entries only.
+    assert_eq!(store.outbox_trim(OUTBOX, EntryId(5)).await.unwrap(), 2);
+    assert_eq!(store.outbox_trim(OUTBOX, EntryId(5)).await.unwrap(), 0);
+    let left: Vec<_> = everything(store).await.iter().map(|e| e.id.0).collect();
+    assert_eq!(left, vec![3, 4, 5]);
+    assert!(!store.outbox_ack(OUTBOX, EntryId(1), 1).await.unwrap());
+    for id in 3..=5 {
+        assert!(replica.outbox_ack(OUTBOX, EntryId(id), 1).await.unwrap());
+    }
+    assert_eq!(store.outbox_trim(OUTBOX, EntryId(4)).await.unwrap(), 2);
+    let left: Vec<_> = everything(store).await.iter().map(|e| e.id.0).collect();
+    assert_eq!(left, vec![5]);
+    assert_eq!(
+        store.outbox_trim(OUTBOX, EntryId(u64::MAX)).await.unwrap(),
+        1
+    );
+    assert!(everything(store).await.is_empty());
+    // Ids go on after trimming; an unknown outbox is empty.
+    assert_eq!(enqueue(store, b"six").await, EntryId(6));
+    assert!(
+        store
+            .outbox_range("outbox:{none}", EntryId::START, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .outbox_trim("outbox:{none}", EntryId(u64::MAX))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// An ended lease returns its entries to the next claim; the old claim can no longer
+/// acknowledge them.
+async fn ended_leases_return_entries(backend: &OutboxBackend) {
+    let (store, replica) = (&*backend.store, &*backend.replica);
+    for n in 1..=3u8 {
+        enqueue(store, &[n]).await;
+    }
+    let held = store.outbox_claim(OUTBOX, 1, LONG_LEASE).await.unwrap();
+    assert_eq!(ids(&held), vec![1]);
+    let short = store
+        .outbox_claim(OUTBOX, 2, backend.short_lease())
+        .await
+        .unwrap();
+    assert_eq!(ids(&short), vec![2, 3]);
+    backend.let_short_lease_pass().await;
+    let statuses: Vec<_> = everything(store)
+        .await
+        .iter()
+        .map(|entry| (entry.id.0, entry.status, entry.attempts))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (1, EntryStatus::Claimed, 1),
+            (2, EntryStatus::Pending, 1),
+            (3, EntryStatus::Pending, 1),
+        ]
+    );
+    let again = replica.outbox_claim(OUTBOX, 10, LONG_LEASE).await.unwrap();
+    assert_eq!(
+        again,
+        vec![
+            Delivery {
+                id: EntryId(2),
+                attempt: 2,
+                payload: vec![2]
+            },
+            Delivery {
+                id: EntryId(3),
+                attempt: 2,
+                payload: vec![3]
+            },
+        ]
+    );
+    // The first claim's acknowledgement comes too late: refused, and the entry stays claimed.
+    assert!(!store.outbox_ack(OUTBOX, EntryId(2), 1).await.unwrap());
+    let second = everything(store).await.remove(1);
+    assert_eq!((second.status, second.attempts), (EntryStatus::Claimed, 2));
+    assert!(replica.outbox_ack(OUTBOX, EntryId(2), 2).await.unwrap());
+    assert!(replica.outbox_ack(OUTBOX, EntryId(3), 2).await.unwrap());
+    assert!(store.outbox_ack(OUTBOX, EntryId(1), 1).await.unwrap());
+
+    // A lease that ended with nobody claiming since still acknowledges.
+    let id = enqueue(store, b"late").await;
+    let late = store
+        .outbox_claim(OUTBOX, 10, backend.short_lease())
+        .await
+        .unwrap();
+    assert_eq!(ids(&late), vec![id.0]);
+    backend.let_short_lease_pass().await;
+    assert_eq!(everything(store).await[3].status, EntryStatus::Pending);
+    assert!(store.outbox_ack(OUTBOX, id, 1).await.unwrap());
+    assert!(
+        replica
+            .outbox_claim(OUTBOX, 10, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        everything(store)
+            .await
+            .iter()
+            .all(|entry| entry.status == EntryStatus::Acknowledged)
+    );
+}
+
+/// Two workers draining one outbox at once never hold the same entry.
+async fn concurrent_workers_never_share_an_entry(backend: &OutboxBackend) {
+    const ENTRIES: u64 = 200;
+    for n in 1..=ENTRIES {
+        enqueue(&*backend.store, n.to_string().as_bytes()).await;
+    }
+    let worker = |store: Arc<dyn Store>| {
+        tokio::spawn(async move {
+            let mut delivered = Vec::new();
+            loop {
+                let claimed = store.outbox_claim(OUTBOX, 7, LONG_LEASE).await.unwrap();
+                if claimed.is_empty() {
+                    return delivered;
+                }
+                tokio::task::yield_now().await;
+                for delivery in claimed {
+                    assert_eq!(delivery.payload, delivery.id.0.to_string().as_bytes());
+                    assert!(
+                        store
+                            .outbox_ack(OUTBOX, delivery.id, delivery.attempt)
+                            .await
+                            .unwrap()
+                    );
+                    delivered.push(delivery);
+                }
+            }
+        })
+    };
+    let first = worker(backend.store.clone());
+    let second = worker(backend.replica.clone());
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    let all: Vec<_> = first.iter().chain(&second).collect();
+    assert_eq!(all.len() as u64, ENTRIES);
+    assert!(all.iter().all(|delivery| delivery.attempt == 1));
+    let distinct: BTreeSet<_> = all.iter().map(|delivery| delivery.id).collect();
+    assert_eq!(distinct.len() as u64, ENTRIES);
+    assert!(
+        everything(&*backend.store)
+            .await
+            .iter()
+            .all(|entry| entry.status == EntryStatus::Acknowledged && entry.attempts == 1)
+    );
+}
+
+/// The registry mock's log: every delivery, by entry id and worker.
+type Deliveries = Arc<Mutex<BTreeMap<EntryId, Vec<&'static str>>>>;
+
+fn deliver(log: &Deliveries, delivery: &Delivery, worker: &'static str) {
+    log.lock()
+        .unwrap()
+        .entry(delivery.id)
+        .or_default()
+        .push(worker);
+}
+
+/// A worker killed after claiming, before acknowledging: once its lease ends another worker
+/// delivers its entries, each once.
+async fn killed_worker_entries_are_delivered_by_another(backend: &OutboxBackend) {
+    for n in 1..=10u8 {
+        enqueue(&*backend.store, &[n]).await;
+    }
+    let log = Deliveries::default();
+    let (claimed_tx, claimed_rx) = tokio::sync::oneshot::channel();
+    let doomed = tokio::spawn({
+        let store = backend.store.clone();
+        let log = log.clone();
+        let lease = backend.short_lease();
+        async move {
+            let claimed = store.outbox_claim(OUTBOX, 4, lease).await.unwrap();
+            // Two delivered, then stuck before any acknowledgement.
+            for delivery in &claimed[..2] {
+                deliver(&log, delivery, "doomed");
+            }
+            let _ = claimed_tx.send(ids(&claimed));
+            std::future::pending::<()>().await;
+        }
+    });
+    assert_eq!(claimed_rx.await.unwrap(), vec![1, 2, 3, 4]);
+    doomed.abort();
+    assert!(doomed.await.unwrap_err().is_cancelled());
+
+    let survivor = |store: Arc<dyn Store>, log: Deliveries| async move {
+        loop {
+            let claimed = store.outbox_claim(OUTBOX, 3, LONG_LEASE).await.unwrap();
+            if claimed.is_empty() {
+                return;
+            }
+            for delivery in claimed {
+                deliver(&log, &delivery, "survivor");
+                assert!(
+                    store
+                        .outbox_ack(OUTBOX, delivery.id, delivery.attempt)
+                        .await
+                        .unwrap()
+                );
+            }
+        }
+    };
+    survivor(backend.replica.clone(), log.clone()).await;
+    backend.let_short_lease_pass().await;
+    survivor(backend.replica.clone(), log.clone()).await;
+
+    let log = log.lock().unwrap().clone();
+    assert_eq!(
+        log.keys().map(|id| id.0).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    for (id, workers) in &log {
+        let by_survivor = workers.iter().filter(|w| **w == "survivor").count();
+        assert_eq!(by_survivor, 1, "entry {id}: {workers:?}");
+        let expected: &[&str] = if id.0 <= 2 {
+            &["doomed", "survivor"]
+        } else {
+            &["survivor"]
+        };
+        assert_eq!(workers, expected, "entry {id}");
+    }
+    for entry in everything(&*backend.store).await {
+        assert_eq!(entry.status, EntryStatus::Acknowledged);
+        assert_eq!(
+            entry.attempts,
+            if entry.id.0 <= 4 { 2 } else { 1 },
+            "{entry:?}"
+        );
+    }
+}
+
+/// Each outbox behaviour, run on the memory store and on Redis.
+macro_rules! outbox_suite {
+    ($($behaviour:ident),* $(,)?) => {
+        mod memory_outbox {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $behaviour() {
+                    super::$behaviour(&super::memory_outbox()).await;
+                }
+            )*
+        }
+
+        mod redis_outbox {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    not(redis_url_set),
+                    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+                )]
+                async fn $behaviour() {
+                    let Some(backend) = super::redis_outbox().await else { return };
+                    super::$behaviour(&backend).await;
+                    backend.store.clear().await.unwrap();
+                    assert!(super::everything(&*backend.replica).await.is_empty());
+                }
+            )*
+        }
+    };
+}
+
+outbox_suite!(
+    commit_is_all_or_nothing,
+    claim_ack_range_trim,
+    ended_leases_return_entries,
+    concurrent_workers_never_share_an_entry,
+    killed_worker_entries_are_delivered_by_another,
+);
+
+#[tokio::test]
+async fn memory_clock_moves_ttls_and_leases() {
+    let store = MemoryStore::new();
+    store
+        .put("session:{s}", b"v", Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    enqueue(&store, b"x").await;
+    let claimed = store
+        .outbox_claim(OUTBOX, 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![1]);
+    store.advance_clock(Duration::from_secs(59));
+    assert!(store.get("session:{s}").await.unwrap().is_some());
+    assert!(
+        store
+            .outbox_claim(OUTBOX, 1, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.advance_clock(Duration::from_secs(1));
+    assert_eq!(store.get("session:{s}").await.unwrap(), None);
+    assert_eq!(
+        store.outbox_claim(OUTBOX, 1, LONG_LEASE).await.unwrap()[0].attempt,
+        2
+    );
+}
+
+#[tokio::test]
+async fn memory_clear_empties_outboxes_too() {
+    let store = MemoryStore::new();
+    enqueue(&store, b"x").await;
+    store.clear().await.unwrap();
+    assert!(everything(&store).await.is_empty());
+    assert_eq!(enqueue(&store, b"y").await, EntryId(1));
 }

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{ListAppend, Store, StoreError};
+use crate::{Delivery, EntryId, ListAppend, OutboxEntry, StateWrite, Store, StoreError};
 
 /// Key the probe reads; it is never written.
 const PROBE_KEY: &str = "health:probe";
@@ -135,6 +135,61 @@ impl Store for CheckedStore {
             return Err(self.down("clear"));
         }
         self.seen(self.inner.clear().await)
+    }
+
+    async fn outbox_commit(
+        &self,
+        outbox: &str,
+        write: StateWrite<'_>,
+        payload: &[u8],
+    ) -> Result<Option<EntryId>, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("outbox_commit"));
+        }
+        self.seen(self.inner.outbox_commit(outbox, write, payload).await)
+    }
+
+    async fn outbox_claim(
+        &self,
+        outbox: &str,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("outbox_claim"));
+        }
+        self.seen(self.inner.outbox_claim(outbox, max, lease).await)
+    }
+
+    async fn outbox_ack(
+        &self,
+        outbox: &str,
+        id: EntryId,
+        attempt: u64,
+    ) -> Result<bool, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("outbox_ack"));
+        }
+        self.seen(self.inner.outbox_ack(outbox, id, attempt).await)
+    }
+
+    async fn outbox_range(
+        &self,
+        outbox: &str,
+        after: EntryId,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("outbox_range"));
+        }
+        self.seen(self.inner.outbox_range(outbox, after, limit).await)
+    }
+
+    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
+        if !self.is_up() {
+            return Err(self.down("outbox_trim"));
+        }
+        self.seen(self.inner.outbox_trim(outbox, through).await)
     }
 
     fn backend(&self) -> &'static str {

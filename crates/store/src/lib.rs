@@ -15,6 +15,10 @@
 //! replica on the same Redis). On Redis it is one Lua script; on a Redis Cluster every key of
 //! one call must carry the same hash tag.
 //!
+//! The outbox operations (`outbox_*`, from [`Store::outbox_commit`]) keep entries
+//! to deliver elsewhere: one is enqueued in the same atomic step as a state write, and workers
+//! claim entries under a lease, acknowledge the delivered ones and trim them.
+//!
 //! Every key lives under the store's namespace: Redis sees `<namespace>:<key>`. Keys that must
 //! land in one Redis Cluster slot carry a hash tag themselves, for example
 //! `population:{overlay:058090001234}`; the namespace never contains braces, so the caller's tag
@@ -30,12 +34,16 @@
 //! ```
 
 mod checked;
+mod outbox;
 
 pub use checked::CheckedStore;
+pub use outbox::{
+    Delivery, EntryId, EntryStatus, OUTBOX_BATCH_MAX, OutboxEntry, StateWrite, hash_tag,
+};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -124,10 +132,83 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<bool, StoreError>;
 
     /// Deletes every key of this store's namespace, and nothing else (the sandbox reset).
+    /// Outboxes go too, and their entry ids start from 1 again.
     async fn clear(&self) -> Result<(), StoreError>;
+
+    /// Writes `write` and enqueues `payload` on `outbox`, as one step: both happen or neither,
+    /// and no other write comes between. The new entry's id; `None` when a length of
+    /// [`StateWrite::AppendIfLen`] did not match (nothing written, nothing enqueued).
+    ///
+    /// `outbox` must carry a hash tag (`outbox:{lodging}`) and every key of `write` the same
+    /// one, so that the step lands in one Redis Cluster slot; other keys are refused.
+    async fn outbox_commit(
+        &self,
+        outbox: &str,
+        write: StateWrite<'_>,
+        payload: &[u8],
+    ) -> Result<Option<EntryId>, StoreError> {
+        let _ = (outbox, write, payload);
+        Err(no_outbox(self.backend(), "outbox_commit"))
+    }
+
+    /// Claims up to `max` (at most [`OUTBOX_BATCH_MAX`]) entries of `outbox` that no live
+    /// lease holds, oldest first, each for `lease` (bounded as TTLs are): until it ends no
+    /// other claim gets them. An entry whose lease ended without an acknowledgement is
+    /// claimed again, with the next attempt number.
+    async fn outbox_claim(
+        &self,
+        outbox: &str,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let _ = (outbox, max, lease);
+        Err(no_outbox(self.backend(), "outbox_claim"))
+    }
+
+    /// Acknowledges entry `id` as delivered by the claim numbered `attempt`; whether it did.
+    ///
+    /// Only the entry's latest claim may acknowledge it, even after its lease ended (nobody
+    /// claimed it since, so the delivery stands). An acknowledgement from an older claim (the
+    /// entry was claimed again after that lease ended), of an entry already acknowledged or
+    /// trimmed, or of an unknown id changes nothing and answers `false`; the latest claim's
+    /// worker delivers the entry again, which receivers absorb by entry id.
+    async fn outbox_ack(
+        &self,
+        outbox: &str,
+        id: EntryId,
+        attempt: u64,
+    ) -> Result<bool, StoreError> {
+        let _ = (outbox, id, attempt);
+        Err(no_outbox(self.backend(), "outbox_ack"))
+    }
+
+    /// Up to `limit` (at most [`OUTBOX_BATCH_MAX`]) entries of `outbox` with ids after
+    /// `after`, oldest first, whatever their status (trimmed entries are gone). For
+    /// inspection; workers use [`Store::outbox_claim`].
+    async fn outbox_range(
+        &self,
+        outbox: &str,
+        after: EntryId,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let _ = (outbox, after, limit);
+        Err(no_outbox(self.backend(), "outbox_range"))
+    }
+
+    /// Forgets the acknowledged entries of `outbox` with ids up to `through`; how many.
+    /// Entries not acknowledged stay, whatever their id.
+    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
+        let _ = (outbox, through);
+        Err(no_outbox(self.backend(), "outbox_trim"))
+    }
 
     /// Name of the backend: `memory` or `redis`.
     fn backend(&self) -> &'static str;
+}
+
+/// The answer of a store that keeps no outbox.
+fn no_outbox(backend: &'static str, operation: &'static str) -> StoreError {
+    StoreError::new(backend, operation, "this store keeps no outbox")
 }
 
 /// One append of [`Store::append_if_len`]: `value` goes at the end of the list at `key` if the
@@ -260,16 +341,42 @@ impl Entry {
 const SWEEP_EVERY: u64 = 1024;
 
 /// The in-process backend: a map behind a lock; TTLs are honoured when a key is read.
+///
+/// Its clock is the process's, moved forward by [`MemoryStore::advance_clock`]: tests make
+/// TTLs and outbox leases run out without waiting.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     entries: RwLock<HashMap<String, Entry>>,
+    /// Locked after `entries` when both are.
+    outboxes: Mutex<HashMap<String, outbox::MemoryOutbox>>,
     writes: AtomicU64,
+    /// How far [`MemoryStore::advance_clock`] moved the clock, in milliseconds.
+    clock_offset_ms: AtomicU64,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Moves this store's clock forward by `by` (whole milliseconds): values and outbox
+    /// leases expire as if that time had passed.
+    pub fn advance_clock(&self, by: Duration) {
+        let millis = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        let _ = self
+            .clock_offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                Some(offset.saturating_add(millis))
+            });
+    }
+
+    /// The store's clock.
+    fn now(&self) -> Instant {
+        let now = Instant::now();
+        let offset = Duration::from_millis(self.clock_offset_ms.load(Ordering::Relaxed));
+        // Beyond the clock's range the clock stops; nothing lives that long.
+        now.checked_add(offset).unwrap_or(now)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Entry>> {
@@ -280,10 +387,37 @@ impl MemoryStore {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Entry>> {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            let now = Instant::now();
+            let now = self.now();
             entries.retain(|_, entry| entry.is_live(now));
         }
         entries
+    }
+
+    fn outboxes(&self) -> MutexGuard<'_, HashMap<String, outbox::MemoryOutbox>> {
+        // As for `entries`: nothing panics while holding it.
+        self.outboxes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether every list of `appends` has its expected length.
+    fn lengths_match(
+        entries: &HashMap<String, Entry>,
+        appends: &[ListAppend<'_>],
+        now: Instant,
+        operation: &'static str,
+    ) -> Result<bool, StoreError> {
+        for append in appends {
+            let len = match entries.get(append.key) {
+                Some(entry) if entry.is_live(now) => match &entry.value {
+                    Value::List(items) => items.len(),
+                    Value::Bytes(_) => return Err(Self::wrong_kind(operation)),
+                },
+                _ => 0,
+            };
+            if len != append.expected_len {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn wrong_kind(operation: &'static str) -> StoreError {
@@ -299,10 +433,11 @@ impl MemoryStore {
         entries: &mut HashMap<String, Entry>,
         key: &str,
         value: &[u8],
+        now: Instant,
         operation: &'static str,
     ) -> Result<(), StoreError> {
         match entries.get_mut(key) {
-            Some(entry) if entry.is_live(Instant::now()) => match &mut entry.value {
+            Some(entry) if entry.is_live(now) => match &mut entry.value {
                 Value::List(items) => items.push(value.to_vec()),
                 Value::Bytes(_) => return Err(Self::wrong_kind(operation)),
             },
@@ -319,12 +454,11 @@ impl MemoryStore {
         Ok(())
     }
 
-    fn entry(value: &[u8], ttl: Option<Duration>) -> Entry {
+    fn entry(value: &[u8], ttl: Option<Duration>, now: Instant) -> Entry {
         Entry {
             value: Value::Bytes(value.to_vec()),
             // An instant beyond the clock's range is as good as never.
-            expires_at: ttl
-                .and_then(|ttl| Instant::now().checked_add(Duration::from_millis(ttl_millis(ttl)))),
+            expires_at: ttl.and_then(|ttl| now.checked_add(Duration::from_millis(ttl_millis(ttl)))),
         }
     }
 }
@@ -332,33 +466,26 @@ impl MemoryStore {
 #[async_trait::async_trait]
 impl Store for MemoryStore {
     async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        Self::push(&mut self.write(), key, value, "append")
+        let now = self.now();
+        Self::push(&mut self.write(), key, value, now, "append")
     }
 
     async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
+        let now = self.now();
         let mut entries = self.write();
-        let now = Instant::now();
-        for append in appends {
-            let len = match entries.get(append.key) {
-                Some(entry) if entry.is_live(now) => match &entry.value {
-                    Value::List(items) => items.len(),
-                    Value::Bytes(_) => return Err(Self::wrong_kind("append_if_len")),
-                },
-                _ => 0,
-            };
-            if len != append.expected_len {
-                return Ok(false);
-            }
+        if !Self::lengths_match(&entries, appends, now, "append_if_len")? {
+            return Ok(false);
         }
         for append in appends {
-            Self::push(&mut entries, append.key, append.value, "append_if_len")?;
+            Self::push(&mut entries, append.key, append.value, now, "append_if_len")?;
         }
         Ok(true)
     }
 
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let now = self.now();
         match self.read().get(key) {
-            Some(entry) if entry.is_live(Instant::now()) => match &entry.value {
+            Some(entry) if entry.is_live(now) => match &entry.value {
                 Value::List(items) => Ok(items.clone()),
                 Value::Bytes(_) => Err(Self::wrong_kind("list")),
             },
@@ -367,13 +494,16 @@ impl Store for MemoryStore {
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
-        self.write().insert(key.to_owned(), Self::entry(value, ttl));
+        let now = self.now();
+        self.write()
+            .insert(key.to_owned(), Self::entry(value, ttl, now));
         Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = self.now();
         match self.read().get(key) {
-            Some(entry) if entry.is_live(Instant::now()) => match &entry.value {
+            Some(entry) if entry.is_live(now) => match &entry.value {
                 Value::Bytes(bytes) => Ok(Some(bytes.clone())),
                 Value::List(_) => Err(Self::wrong_kind("get")),
             },
@@ -382,8 +512,9 @@ impl Store for MemoryStore {
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let now = self.now();
         let removed = self.write().remove(key);
-        Ok(removed.is_some_and(|entry| entry.is_live(Instant::now())))
+        Ok(removed.is_some_and(|entry| entry.is_live(now)))
     }
 
     async fn put_if_absent(
@@ -392,20 +523,103 @@ impl Store for MemoryStore {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<bool, StoreError> {
+        let now = self.now();
         let mut entries = self.write();
-        if entries
-            .get(key)
-            .is_some_and(|entry| entry.is_live(Instant::now()))
-        {
+        if entries.get(key).is_some_and(|entry| entry.is_live(now)) {
             return Ok(false);
         }
-        entries.insert(key.to_owned(), Self::entry(value, ttl));
+        entries.insert(key.to_owned(), Self::entry(value, ttl, now));
         Ok(true)
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
-        self.write().clear();
+        let mut entries = self.write();
+        entries.clear();
+        self.outboxes().clear();
         Ok(())
+    }
+
+    async fn outbox_commit(
+        &self,
+        outbox: &str,
+        write: StateWrite<'_>,
+        payload: &[u8],
+    ) -> Result<Option<EntryId>, StoreError> {
+        outbox::check_commit("memory", outbox, &write)?;
+        let now = self.now();
+        let mut entries = self.write();
+        if let StateWrite::AppendIfLen(appends) = write
+            && !Self::lengths_match(&entries, appends, now, "outbox_commit")?
+        {
+            return Ok(None);
+        }
+        // Checked: nothing below fails, so the step is all or nothing.
+        let id = self
+            .outboxes()
+            .entry(outbox.to_owned())
+            .or_default()
+            .enqueue(payload);
+        match write {
+            StateWrite::Put { key, value, ttl } => {
+                entries.insert(key.to_owned(), Self::entry(value, ttl, now));
+            }
+            StateWrite::AppendIfLen(appends) => {
+                for append in appends {
+                    Self::push(&mut entries, append.key, append.value, now, "outbox_commit")?;
+                }
+            }
+        }
+        Ok(Some(id))
+    }
+
+    async fn outbox_claim(
+        &self,
+        outbox: &str,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        outbox::outbox_tag("memory", "outbox_claim", outbox)?;
+        let now = self.now();
+        let lease = Duration::from_millis(ttl_millis(lease));
+        Ok(match self.outboxes().get_mut(outbox) {
+            Some(entries) => entries.claim(now, max.min(OUTBOX_BATCH_MAX), lease),
+            None => Vec::new(),
+        })
+    }
+
+    async fn outbox_ack(
+        &self,
+        outbox: &str,
+        id: EntryId,
+        attempt: u64,
+    ) -> Result<bool, StoreError> {
+        outbox::outbox_tag("memory", "outbox_ack", outbox)?;
+        Ok(self
+            .outboxes()
+            .get_mut(outbox)
+            .is_some_and(|entries| entries.ack(id, attempt)))
+    }
+
+    async fn outbox_range(
+        &self,
+        outbox: &str,
+        after: EntryId,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::outbox_tag("memory", "outbox_range", outbox)?;
+        let now = self.now();
+        Ok(match self.outboxes().get(outbox) {
+            Some(entries) => entries.range(now, after, limit.min(OUTBOX_BATCH_MAX)),
+            None => Vec::new(),
+        })
+    }
+
+    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
+        outbox::outbox_tag("memory", "outbox_trim", outbox)?;
+        Ok(self
+            .outboxes()
+            .get_mut(outbox)
+            .map_or(0, |entries| entries.trim(through)))
     }
 
     fn backend(&self) -> &'static str {
@@ -476,6 +690,21 @@ impl RedisStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
+    }
+
+    /// `EVAL script 7+n <the outbox's keys> <extra keys>`, arguments to follow.
+    fn outbox_script(&self, script: &str, outbox: &str, extra_keys: &[&str]) -> redis::Cmd {
+        let mut command = redis::cmd("EVAL");
+        command
+            .arg(script)
+            .arg(outbox::REDIS_PARTS.len() + extra_keys.len());
+        for part in outbox::REDIS_PARTS {
+            command.arg(self.key(&format!("outbox:{outbox}:{part}")));
+        }
+        for key in extra_keys {
+            command.arg(self.key(key));
+        }
+        command
     }
 
     async fn query<T: redis::FromRedisValue>(
@@ -616,6 +845,113 @@ impl Store for RedisStore {
             }
             cursor = next;
         }
+    }
+
+    async fn outbox_commit(
+        &self,
+        outbox: &str,
+        write: StateWrite<'_>,
+        payload: &[u8],
+    ) -> Result<Option<EntryId>, StoreError> {
+        outbox::check_commit("redis", outbox, &write)?;
+        let command = match write {
+            StateWrite::Put { key, value, ttl } => {
+                let mut command = self.outbox_script(outbox::COMMIT_SCRIPT, outbox, &[key]);
+                command.arg(payload).arg("put").arg(value);
+                match ttl {
+                    Some(ttl) => command.arg(ttl_millis(ttl)),
+                    None => command.arg(""),
+                };
+                command
+            }
+            StateWrite::AppendIfLen(appends) => {
+                let keys: Vec<&str> = appends.iter().map(|append| append.key).collect();
+                let mut command = self.outbox_script(outbox::COMMIT_SCRIPT, outbox, &keys);
+                command.arg(payload).arg("append");
+                for append in appends {
+                    command.arg(append.expected_len).arg(append.value);
+                }
+                command
+            }
+        };
+        let id: u64 = self.query("outbox_commit", &command).await?;
+        Ok((id > 0).then_some(EntryId(id)))
+    }
+
+    async fn outbox_claim(
+        &self,
+        outbox: &str,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        outbox::outbox_tag("redis", "outbox_claim", outbox)?;
+        let max = max.min(OUTBOX_BATCH_MAX);
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut command = self.outbox_script(&outbox::timed(outbox::CLAIM_SCRIPT), outbox, &[]);
+        command.arg(max).arg(ttl_millis(lease));
+        let claimed: Vec<(u64, u64, Vec<u8>)> = self.query("outbox_claim", &command).await?;
+        Ok(claimed
+            .into_iter()
+            .map(|(id, attempt, payload)| Delivery {
+                id: EntryId(id),
+                attempt,
+                payload,
+            })
+            .collect())
+    }
+
+    async fn outbox_ack(
+        &self,
+        outbox: &str,
+        id: EntryId,
+        attempt: u64,
+    ) -> Result<bool, StoreError> {
+        outbox::outbox_tag("redis", "outbox_ack", outbox)?;
+        if attempt == 0 {
+            return Ok(false);
+        }
+        let mut command = self.outbox_script(outbox::ACK_SCRIPT, outbox, &[]);
+        command.arg(id.0).arg(attempt);
+        let acked: u8 = self.query("outbox_ack", &command).await?;
+        Ok(acked == 1)
+    }
+
+    async fn outbox_range(
+        &self,
+        outbox: &str,
+        after: EntryId,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::outbox_tag("redis", "outbox_range", outbox)?;
+        let limit = limit.min(OUTBOX_BATCH_MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut command = self.outbox_script(&outbox::timed(outbox::RANGE_SCRIPT), outbox, &[]);
+        command.arg(after.0).arg(limit);
+        let entries: Vec<(u64, u64, Vec<u8>, u8)> = self.query("outbox_range", &command).await?;
+        Ok(entries
+            .into_iter()
+            .map(|(id, attempts, payload, status)| OutboxEntry {
+                id: EntryId(id),
+                attempts,
+                status: match status {
+                    2 => EntryStatus::Acknowledged,
+                    1 => EntryStatus::Claimed,
+                    _ => EntryStatus::Pending,
+                },
+                payload,
+            })
+            .collect())
+    }
+
+    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
+        outbox::outbox_tag("redis", "outbox_trim", outbox)?;
+        let mut command = self.outbox_script(outbox::TRIM_SCRIPT, outbox, &[]);
+        command.arg(through.0);
+        self.query("outbox_trim", &command).await
     }
 
     fn backend(&self) -> &'static str {
