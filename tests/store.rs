@@ -619,7 +619,22 @@ async fn commit_is_all_or_nothing(backend: &OutboxBackend) {
         assert!(!error.to_string().contains("079123456789"), "{error}");
     }
     assert_eq!(everything(store).await.len(), 2);
-    assert_eq!(enqueue(store, b"send 3").await, EntryId(3));
+    // A put with a TTL keeps it.
+    let with_ttl = StateWrite::Put {
+        key: "lodging:{lodging}:draft",
+        value: b"draft",
+        ttl: Some(Duration::from_millis(1)),
+    };
+    assert_eq!(
+        store
+            .outbox_commit(OUTBOX, with_ttl, b"send 3")
+            .await
+            .unwrap(),
+        Some(EntryId(3))
+    );
+    backend.let_short_lease_pass().await;
+    assert_eq!(store.get("lodging:{lodging}:draft").await.unwrap(), None);
+    assert_eq!(enqueue(store, b"send 4").await, EntryId(4));
 
     // Racers writing at the same length: one state write and one entry.
     let racers = (0..16u8).map(|n| async move {
@@ -637,11 +652,11 @@ async fn commit_is_all_or_nothing(backend: &OutboxBackend) {
         .into_iter()
         .flatten()
         .collect();
-    assert_eq!(won, vec![EntryId(4)]);
+    assert_eq!(won, vec![EntryId(5)]);
     let race = store.list("lodging:{lodging}:race").await.unwrap();
     let entries = everything(store).await;
-    assert_eq!(entries.len(), 4);
-    assert_eq!(entries[3].payload, race[0]);
+    assert_eq!(entries.len(), 5);
+    assert_eq!(entries[4].payload, race[0]);
     // Another outbox counts its own ids.
     let other = store
         .outbox_commit("outbox:{other}", StateWrite::AppendIfLen(&[]), b"x")

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use sandbox06_store::{CheckedStore, Store};
+use sandbox06_store::{CheckedStore, EntryId, MemoryStore, StateWrite, Store};
 use sandbox06_testkit::FailingStore;
 
 #[tokio::test]
@@ -34,4 +34,45 @@ async fn a_failed_operation_marks_the_store_down() {
     assert!(!store.is_up());
     backend.heal();
     assert!(store.list("k").await.is_err());
+}
+
+#[tokio::test]
+async fn a_checked_store_passes_the_outbox_through_and_fails_it_fast_while_down() {
+    let store = CheckedStore::new(Arc::new(MemoryStore::new()));
+    let write = StateWrite::Put {
+        key: "state:{o}",
+        value: b"v",
+        ttl: None,
+    };
+    let id = store
+        .outbox_commit("outbox:{o}", write, b"p")
+        .await
+        .unwrap();
+    assert_eq!(id, Some(EntryId(1)));
+    let claimed = store
+        .outbox_claim("outbox:{o}", 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(store.outbox_ack("outbox:{o}", EntryId(1), 1).await.unwrap());
+    let entries = store
+        .outbox_range("outbox:{o}", EntryId::START, 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        store.outbox_trim("outbox:{o}", EntryId(1)).await.unwrap(),
+        1
+    );
+
+    let backend = Arc::new(FailingStore::new());
+    let store = CheckedStore::new(backend.clone());
+    backend.fail_all();
+    assert!(!store.probe(Duration::from_secs(1)).await);
+    backend.heal();
+    let error = store
+        .outbox_claim("outbox:{o}", 1, Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert!(error.message.contains("retry later"), "{error}");
 }
