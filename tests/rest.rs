@@ -90,6 +90,68 @@ async fn get_citizen_over_rest_equals_the_grpc_answer() {
     assert!(!citizen.contains_key("dateOfBirth"), "{masked}");
 }
 
+/// Every field of a citizen can be selected over REST by the JSON form of its path, including
+/// fields whose name does not survive the lowerCamelCase round trip (`pre_2025` is `pre2025`).
+#[tokio::test]
+async fn every_citizen_field_is_selected_by_its_json_path() {
+    use prost_reflect::MessageDescriptor;
+    fn json_paths(message: &MessageDescriptor, prefix: &str, depth: usize, out: &mut Vec<String>) {
+        for field in message.fields() {
+            let path = format!("{prefix}{}", field.json_name());
+            if depth < 2
+                && !field.is_list()
+                && let Some(child) = field.kind().as_message()
+                && !child.full_name().starts_with("google.")
+            {
+                json_paths(child, &format!("{path}."), depth + 1, out);
+            }
+            out.push(path);
+        }
+    }
+    let h = start().await;
+    let citizen = sandbox06_proto::DESCRIPTOR_POOL
+        .get_message_by_name("sandbox06.citizen.v1.Citizen")
+        .unwrap();
+    let mut paths = Vec::new();
+    json_paths(&citizen, "", 0, &mut paths);
+    assert!(paths.iter().any(|p| p.ends_with(".pre2025")), "{paths:?}");
+    for path in &paths {
+        let (status, masked) = answer(
+            http()
+                .get(url(
+                    &h,
+                    &format!("/v1/citizens/{}?read_mask={path}", personas::HAPPY_PATH),
+                ))
+                .bearer_auth(&h.token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {masked}");
+    }
+    // The selected field is there, and only it.
+    let (status, masked) = answer(
+        http()
+            .get(url(
+                &h,
+                &format!(
+                    "/v1/citizens/{}?read_mask=permanentAddress.pre2025",
+                    personas::HAPPY_PATH
+                ),
+            ))
+            .bearer_auth(&h.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{masked}");
+    let address = masked["citizen"]["permanentAddress"].as_object().unwrap();
+    assert!(address.contains_key("pre2025"), "{masked}");
+    assert!(!address.contains_key("current"), "{masked}");
+}
+
 #[tokio::test]
 async fn verify_over_rest_takes_the_body_and_the_path() {
     let h = start().await;

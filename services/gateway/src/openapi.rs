@@ -960,21 +960,9 @@ fn policy_of(method: &MethodDescriptor) -> Option<MethodPolicy> {
 /// The JSON paths of `message`'s fields, nested through single message fields (`card.expiryDate`),
 /// as a read mask names them.
 fn field_paths(message: &MessageDescriptor, prefix: &str, depth: usize, out: &mut Vec<String>) {
-    // A field mask's JSON form turns each capital into `_` and the lower letter; a field whose
-    // name does not come back that way (`pre_2025`, written `pre2025`) cannot be named in it.
-    let round_trips = |field: &FieldDescriptor| {
-        let mut snake = String::new();
-        for c in field.json_name().chars() {
-            if c.is_ascii_uppercase() {
-                snake.push('_');
-                snake.push(c.to_ascii_lowercase());
-            } else {
-                snake.push(c);
-            }
-        }
-        snake == field.name()
-    };
-    for field in message.fields().filter(round_trips) {
+    // Every field, `pre2025` too: the service takes a field mask's JSON form of a name that
+    // does not survive the lowerCamelCase round trip (`pre_2025`).
+    for field in message.fields() {
         let path = format!("{prefix}{}", field.json_name());
         out.push(path.clone());
         if let Kind::Message(inner) = field.kind()

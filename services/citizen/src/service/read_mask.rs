@@ -1,7 +1,7 @@
 //! `read_mask` of GetCitizen: validated against the contract, applied to the response.
 
 use prost::Message;
-use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage};
+use prost_reflect::{DynamicMessage, FieldDescriptor, MessageDescriptor, ReflectMessage};
 use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen};
 
 use sandbox06_runtime::error::quote;
@@ -12,6 +12,35 @@ const CITIZEN: &str = "sandbox06.citizen.v1.Citizen";
 
 fn descriptor() -> Option<MessageDescriptor> {
     DESCRIPTOR_POOL.get_message_by_name(CITIZEN)
+}
+
+/// A field mask's JSON form writes paths in lowerCamelCase, which the REST edge (as every proto3
+/// JSON parser) turns back into snake_case by putting `_` before each capital. A field whose
+/// name does not survive the round trip (`pre_2025` ↔ `pre2025`) is then named by that form.
+fn json_form_path(json_name: &str) -> String {
+    let mut path = String::with_capacity(json_name.len() + 4);
+    for c in json_name.chars() {
+        if c.is_ascii_uppercase() {
+            path.push('_');
+            path.push(c.to_ascii_lowercase());
+        } else {
+            path.push(c);
+        }
+    }
+    path
+}
+
+/// Whether a path segment names `field`: by its proto name, or by the form its JSON name takes
+/// back from a field mask's JSON form.
+fn names(field: &FieldDescriptor, segment: &str) -> bool {
+    field.name() == segment || json_form_path(field.json_name()) == segment
+}
+
+/// The field of `message` a path segment names.
+fn field_named(message: &MessageDescriptor, segment: &str) -> Option<FieldDescriptor> {
+    message
+        .get_field_by_name(segment)
+        .or_else(|| message.fields().find(|field| names(field, segment)))
 }
 
 fn bad_path(index: usize, description: String) -> CitizenError {
@@ -29,7 +58,7 @@ pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
         let mut message = root.clone();
         let mut segments = path.split('.').peekable();
         while let Some(segment) = segments.next() {
-            let field = message.get_field_by_name(segment).ok_or_else(|| {
+            let field = field_named(&message, segment).ok_or_else(|| {
                 bad_path(
                     i,
                     format!(
@@ -60,10 +89,9 @@ pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
 fn retain(message: &mut DynamicMessage, paths: &[Vec<&str>]) {
     let fields: Vec<_> = message.descriptor().fields().collect();
     for field in fields {
-        let name = field.name();
         let selected: Vec<Vec<&str>> = paths
             .iter()
-            .filter(|p| p.first() == Some(&name))
+            .filter(|p| p.first().is_some_and(|segment| names(&field, segment)))
             .map(|p| p[1..].to_vec())
             .collect();
         if selected.is_empty() {
