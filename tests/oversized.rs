@@ -393,6 +393,23 @@ async fn http_attacks(h: &Harness, bystanders: &mut Bystanders) {
         assert!(body.len() < 8 * 1024, "{what}: {} bytes", body.len());
         bystanders.check(what).await;
     }
+    // What REST quotes of a field or a value: its start and its length.
+    for body in [
+        serde_json::json!({ big('f'): "x" }),
+        serde_json::json!({ "payload": 1, "x": 2 }),
+        serde_json::json!({ "payload": [big('v')] }),
+    ] {
+        let (status, text) = http1(edge, post("/v1/cards:verifyQr", body)).await;
+        assert_eq!(status, http::StatusCode::BAD_REQUEST, "{text:.300}");
+        assert!(text.len() < 2048, "{} bytes: {text:.300}", text.len());
+    }
+    let (_, text) = http1(
+        edge,
+        post("/v1/cards:verifyQr", serde_json::json!({ big('f'): "x" })),
+    )
+    .await;
+    assert!(text.contains("(17408 characters)"), "{text:.600}");
+    bystanders.check("REST quotes").await;
     // gRPC-Web with metadata of 40 KB, which HTTP/1.1 lets through to the edge.
     let request = http::Request::post("/sandbox06.citizen.v1.CitizenService/GetCitizen")
         .header("content-type", "application/grpc-web-text")

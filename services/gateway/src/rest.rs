@@ -19,7 +19,7 @@ use prost_reflect::{
     DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
     MethodDescriptor, SerializeOptions,
 };
-use sandbox06_runtime::error::client_status;
+use sandbox06_runtime::error::{client_status, quote};
 use sandbox06_runtime::http::status_response;
 use sandbox06_runtime::{ApiError, Reason};
 use serde_json::{Map, Value};
@@ -355,6 +355,22 @@ where
     }
 }
 
+/// A JSON value as an error quotes it: a string as [`quote`] shows it, anything else as its
+/// JSON, cut as long strings are.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(text) => quote(text).to_string(),
+        other => {
+            let text = other.to_string();
+            if text.len() <= sandbox06_runtime::error::MAX_QUOTE_CHARS {
+                text
+            } else {
+                quote(&text).to_string()
+            }
+        }
+    }
+}
+
 fn bad_request(field: &str, description: impl Into<String>) -> ApiError {
     ApiError::invalid_field(Reason::InvalidArgument, field, description)
 }
@@ -432,7 +448,7 @@ fn check_json(message: &MessageDescriptor, value: &Value, at: &str) -> Result<()
         let Some(field) = field_of(message, key) else {
             return Err(bad_request(
                 &path,
-                format!("{} has no field {key:?}", message.name()),
+                format!("{} has no field {}", message.name(), quote(key)),
             ));
         };
         if item.is_null() {
@@ -515,11 +531,11 @@ fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
             Some(n) if (low..=high).contains(&n) => Ok(()),
             Some(_) => Err(bad_request(
                 path,
-                format!("{value} is out of range: {low} to {high}"),
+                format!("{} is out of range: {low} to {high}", shown(value)),
             )),
             None => Err(bad_request(
                 path,
-                format!("{value} is not a valid {}", kind_name(kind)),
+                format!("{} is not a valid {}", shown(value), kind_name(kind)),
             )),
         };
     }
@@ -539,7 +555,8 @@ fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
                     return Err(bad_request(
                         path,
                         format!(
-                            "{name:?} is not a {}: one of {}",
+                            "{} is not a {}: one of {}",
+                            quote(name),
                             e.name(),
                             names.join(", ")
                         ),
@@ -557,7 +574,8 @@ fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
                     return Err(bad_request(
                         path,
                         format!(
-                            "{text:?} is not a field mask: comma-separated lowerCamelCase paths such as \"fullName,card.expiryDate\""
+                            "{} is not a field mask: comma-separated lowerCamelCase paths such as \"fullName,card.expiryDate\"",
+                            quote(text)
                         ),
                     ));
                 }
@@ -585,7 +603,7 @@ fn check_value(kind: &Kind, value: &Value, path: &str) -> Result<(), ApiError> {
     } else {
         Err(bad_request(
             path,
-            format!("{value} is not a valid {}", kind_name(kind)),
+            format!("{} is not a valid {}", shown(value), kind_name(kind)),
         ))
     }
 }
