@@ -9,7 +9,7 @@ use time::Date;
 
 use crate::{
     COMMUNITIES, Country, FATHER_GAPS, MAX_AGE, S_FAMILY, S_SERIAL, SERIALS, Slot,
-    permutation::{Permutation, Stream, hash_words},
+    permutation::{Permutation, Stream, hash_words, mix64},
     personas,
 };
 
@@ -142,7 +142,18 @@ impl Country {
 
     /// The key of one bucket's permutation for one purpose.
     pub(crate) fn bucket_key(&self, purpose: u64, province: usize, year: i32, sex: Sex) -> u64 {
-        hash_words(&[self.seed, purpose, province as u64, year as u64, sex as u64])
+        Self::bucket_key_in(self.province_key(purpose, province), year, sex)
+    }
+
+    /// What the keys of a province's buckets for one purpose start from ([`Self::bucket_key`]).
+    pub(crate) fn province_key(&self, purpose: u64, province: usize) -> u64 {
+        hash_words(&[self.seed, purpose, province as u64])
+    }
+
+    /// The key of a bucket of the province of `province_key` ([`Self::province_key`]): the
+    /// hash of seed, purpose, province, year and sex, the first three hashed once.
+    pub(crate) fn bucket_key_in(province_key: u64, year: i32, sex: Sex) -> u64 {
+        mix64(mix64(province_key ^ year as u64) ^ sex as u64)
     }
 
     pub(crate) fn serial_permutation(&self, province: usize, year: i32, sex: Sex) -> Permutation {

@@ -5,10 +5,18 @@ use sandbox06_vn::{CitizenId, Sex};
 use time::{Date, Duration};
 
 use crate::{
-    COMMUNITIES, Country, FATHER_GAP_MIN, FATHER_GAPS, OTHER_LINEAGE, S_BIRTH, S_ETHNIC, S_LIFE,
-    S_NAME, S_PARTNER, S_RELIGION, S_SURNAME, Slot, names::NamingCustom, permutation::Stream,
-    person::Life, religions, rules::age_on,
+    COMMUNITIES, Country, FATHER_GAP_MIN, FATHER_GAPS, OTHER_LINEAGE, S_BIRTH, S_ETHNIC, S_FAMILY,
+    S_LIFE, S_NAME, S_PARTNER, S_RELIGION, S_SURNAME, Slot,
+    names::NamingCustom,
+    permutation::{Permutation, Stream},
+    person::Life,
+    religions,
+    rules::age_on,
 };
+
+/// The most candidate children [`Country::each_child`] permutes side by side: every gap and
+/// sex, for up to four places of a father (a scaled cohort's fathers have at most four).
+const CANDIDATES: usize = 2 * FATHER_GAPS as usize * 4;
 
 impl Country {
     /// How many ranks of a bucket belong to a community ([`COMMUNITIES`]).
@@ -64,6 +72,7 @@ impl Country {
     }
 
     /// A man's children, eldest first.
+    #[cfg(test)]
     pub(crate) fn children_of(&self, father: Slot) -> Vec<Slot> {
         let mut children = Vec::new();
         self.each_child(father, |child| {
@@ -85,6 +94,67 @@ impl Country {
 
     /// Calls `f` with each of a man's children, eldest first, while it returns `true`.
     pub(crate) fn each_child(&self, father: Slot, mut f: impl FnMut(Slot) -> bool) {
+        let (community, local) = (
+            father.rank % COMMUNITIES,
+            u64::from(father.rank / COMMUNITIES),
+        );
+        let m = self.family_places(father.province);
+        let n = self.community_size(father.province, father.year, Sex::Male, community);
+        if local >= n {
+            return;
+        }
+        let places = Self::fathers_places(local, n, m);
+        if places.is_empty() {
+            return;
+        }
+        // The family permutations of the children's buckets, keyed as
+        // [`Self::family_permutation`] keys them, the province's part hashed once.
+        let province_key = self.province_key(S_FAMILY, father.province);
+        let domain = FATHER_GAPS * m;
+        let gaps = (self.reference.year() - father.year - FATHER_GAP_MIN + 1)
+            .clamp(0, FATHER_GAPS as i32) as u64;
+        let width = (places.end - places.start) as usize;
+        let count = gaps as usize * 2 * width;
+        if count > CANDIDATES {
+            return self.each_child_one_by_one(father, f);
+        }
+        // Every candidate's place, by gap, sex and place, permuted side by side: the same
+        // values as one at a time, sooner (see `Permutation::apply_each`).
+        let mut permutations = [Permutation::new(0, domain); 2 * FATHER_GAPS as usize];
+        let mut locals = [0u64; CANDIDATES];
+        let mut i = 0;
+        for gap in 0..gaps {
+            let year = father.year + FATHER_GAP_MIN + gap as i32;
+            for sex in [Sex::Male, Sex::Female] {
+                let key = Self::bucket_key_in(province_key, year, sex);
+                permutations[i / width] = Permutation::new(key, domain);
+                for u in places.clone() {
+                    locals[i] = u * FATHER_GAPS + gap;
+                    i += 1;
+                }
+            }
+        }
+        Permutation::apply_each(&permutations[..count / width], &mut locals[..count]);
+        let mut i = 0;
+        for gap in 0..gaps {
+            let year = father.year + FATHER_GAP_MIN + gap as i32;
+            for sex in [Sex::Male, Sex::Female] {
+                for _ in 0..width {
+                    let rank = locals[i] as u32 * COMMUNITIES + community;
+                    i += 1;
+                    if let Some(child) = self.slot_at(father.province, year, sex, rank)
+                        && !f(child)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Self::each_child`] one candidate after another: for more candidates than it permutes
+    /// side by side.
+    pub(crate) fn each_child_one_by_one(&self, father: Slot, mut f: impl FnMut(Slot) -> bool) {
         let (community, local) = (
             father.rank % COMMUNITIES,
             u64::from(father.rank / COMMUNITIES),
@@ -124,7 +194,7 @@ impl Country {
 
     /// The citizen of the other sex whose rank and birth-year offset ([`Self::partner_offset`])
     /// pair with this one: the only one a citizen may marry, unless they are of one blood
-    /// ([`Self::of_one_blood`]). Symmetric: the partner's partner is the citizen.
+    /// ([`Family::of_one_blood`]). Symmetric: the partner's partner is the citizen.
     pub(crate) fn partner_slot(&self, s: Slot) -> Option<Slot> {
         let offset = self.partner_offset(s.province, s.rank);
         match s.sex {
@@ -137,47 +207,27 @@ impl Country {
     /// one blood. A mother is her children's father's wife, so this is also who a child's
     /// mother is.
     pub(crate) fn wife_of(&self, husband: Slot) -> Option<Slot> {
-        self.partner_slot(husband)
-            .filter(|&wife| !self.of_one_blood(husband, wife))
+        Family::wife(self, husband)
     }
 
-    /// The men two generations up: the father, his father, and the father of the father's
-    /// partner. A mother is her husband's partner and a grandmother her husband's, so two
-    /// citizens share a parent or a grandparent exactly when they share one of these men. The
-    /// partner stands for the wife here: where a marriage is refused the partner is no one's
-    /// mother, so these are never fewer than the real forebears.
-    fn forebears(&self, s: Slot) -> [Option<Slot>; 3] {
-        let father = self.father_of(s);
-        let grandfather = father.and_then(|f| self.father_of(f));
-        let mothers_father = father
-            .and_then(|f| self.partner_slot(f))
-            .and_then(|m| self.father_of(m));
-        [father, grandfather, mothers_father]
-    }
-
-    /// Whether a man and a woman may not marry (Law on Marriage and Family 2014 art. 5(2)(d)):
-    /// one is the other's forebear in the direct line, or they share a parent or a grandparent
-    /// (kin within three generations).
-    pub(crate) fn of_one_blood(&self, a: Slot, b: Slot) -> bool {
-        let (fa, fb) = (self.forebears(a), self.forebears(b));
+    /// Whether `a` and `b`, of the men two generations up `fa` and `fb`
+    /// ([`Family::forebears`]), are of one blood ([`Family::of_one_blood`]).
+    fn of_one_blood_by(&self, a: Slot, fa: &Forebears, b: Slot, fb: &Forebears) -> bool {
         let shared = fa.iter().flatten().any(|m| fb.contains(&Some(*m)));
         // In the direct line: one is the other's father or grandfather, or, through her
         // husband, mother or grandmother. The ages of fathers and couples make it impossible;
-        // it is checked so that the rule holds by itself.
-        let forebear_of = |x: Slot, line: &[Option<Slot>; 3]| {
-            line.iter()
-                .flatten()
-                .any(|&m| m == x || self.partner_slot(m) == Some(x))
+        // it is checked so that the rule holds by itself. A man's partner is of his province
+        // and rank and of the other sex, so only such a woman is looked up.
+        let forebear_of = |x: Slot, line: &Forebears| {
+            line.iter().flatten().any(|&m| {
+                m == x
+                    || (m.rank == x.rank
+                        && m.province == x.province
+                        && m.sex != x.sex
+                        && self.partner_slot(m) == Some(x))
+            })
         };
-        shared || forebear_of(a, &fb) || forebear_of(b, &fa)
-    }
-
-    pub(crate) fn root_of(&self, s: Slot) -> Slot {
-        let mut cur = s;
-        while let Some(f) = self.father_of(cur) {
-            cur = f;
-        }
-        cur
+        shared || forebear_of(a, fb) || forebear_of(b, fa)
     }
 
     /// A lineage's ethnicity: its community's, or for [`OTHER_LINEAGE`] of lineages one drawn
@@ -270,29 +320,73 @@ impl Country {
 
     /// The name, ethnicity and religion that come down the father's line.
     pub(crate) fn lineage(&self, s: Slot, id: CitizenId) -> (String, &'static str, &'static str) {
-        let root = self.root_of(s);
-        let root_id = self.id_of(root);
-        let ethnicity = self.ethnicity_of_root(root);
-        let religion = self.religion_of_root(root, ethnicity);
+        Family::lineage(self, s, id)
+    }
+}
+
+/// The men two generations up ([`Family::forebears`]).
+pub(crate) type Forebears = [Option<Slot>; 3];
+
+/// What a citizen's name and marriage ask of the family: fathers, ID numbers, forebears, wives
+/// and the first of a lineage. The country computes each afresh ([`Country`]); one record's
+/// kin ([`crate::households::Kin`]) computes each relative's once. Both give the same answers.
+pub(crate) trait Family {
+    fn country(&self) -> &Country;
+
+    fn father(&self, s: Slot) -> Option<Slot>;
+
+    fn id(&self, s: Slot) -> CitizenId;
+
+    /// The men two generations up: the father, his father, and the father of the father's
+    /// partner. A mother is her husband's partner and a grandmother her husband's, so two
+    /// citizens share a parent or a grandparent exactly when they share one of these men. The
+    /// partner stands for the wife here: where a marriage is refused the partner is no one's
+    /// mother, so these are never fewer than the real forebears.
+    fn forebears(&self, s: Slot) -> Forebears {
+        forebears(self, s)
+    }
+
+    /// A man's wife, when he marries: [`Country::wife_of`].
+    fn wife(&self, husband: Slot) -> Option<Slot> {
+        wife(self, husband)
+    }
+
+    /// Whether a man and a woman may not marry (Law on Marriage and Family 2014 art. 5(2)(d)):
+    /// one is the other's forebear in the direct line, or they share a parent or a grandparent
+    /// (kin within three generations).
+    fn of_one_blood(&self, a: Slot, b: Slot) -> bool {
+        let (fa, fb) = (self.forebears(a), self.forebears(b));
+        self.country().of_one_blood_by(a, &fa, b, &fb)
+    }
+
+    /// The first of a citizen's father's line in the database.
+    fn root(&self, s: Slot) -> Slot {
+        let mut cur = s;
+        while let Some(f) = self.father(cur) {
+            cur = f;
+        }
+        cur
+    }
+
+    /// The name, ethnicity and religion that come down the father's line.
+    fn lineage(&self, s: Slot, id: CitizenId) -> (String, &'static str, &'static str) {
+        let c = self.country();
+        let root = self.root(s);
+        let ethnicity = c.ethnicity_of_root(root);
+        let religion = c.religion_of_root(root, ethnicity);
         let custom = NamingCustom::of(ethnicity);
         // The family name comes down the father's line, or the mother's where children take
         // their mother's.
-        let (root, root_id) = if custom.matrilineal() {
-            let first = self.first_of_name(s, custom);
-            (first, self.id_of(first))
+        let root = if custom.matrilineal() {
+            self.first_of_name(s, custom)
         } else {
-            (root, root_id)
+            root
         };
-        let root_province = self.units.provinces[root.province].code;
-        let family = custom.family(root_province, &mut self.stream(S_SURNAME, root_id));
-        let province = self.units.provinces[s.province].code;
-        let name = custom.full_name(
-            family,
-            s.sex,
-            s.year,
-            province,
-            &mut self.stream(S_NAME, id),
-        );
+        let root_id = self.id(root);
+        let root_province = c.units.provinces[root.province].code;
+        let family = custom.family(root_province, &mut c.stream(S_SURNAME, root_id));
+        let province = c.units.provinces[s.province].code;
+        let name = custom.full_name(family, s.sex, s.year, province, &mut c.stream(S_NAME, id));
         (name, ethnicity, religion)
     }
 
@@ -301,11 +395,12 @@ impl Country {
     /// until neither is in the database or of the custom. So a child has the mother's family
     /// name, or, when she is of another custom, the father's.
     fn first_of_name(&self, s: Slot, custom: NamingCustom) -> Slot {
-        let same = |x: Slot| NamingCustom::of(self.ethnicity_of_root(self.root_of(x))) == custom;
+        let c = self.country();
+        let same = |x: Slot| NamingCustom::of(c.ethnicity_of_root(self.root(x))) == custom;
         let mut cur = s;
         loop {
-            let father = self.father_of(cur);
-            match (father, father.and_then(|f| self.wife_of(f))) {
+            let father = self.father(cur);
+            match (father, father.and_then(|f| self.wife(f))) {
                 (_, Some(mother)) if same(mother) => cur = mother,
                 (Some(father), _) if same(father) => cur = father,
                 _ => return cur,
@@ -313,8 +408,38 @@ impl Country {
         }
     }
 
-    pub(crate) fn name_of(&self, s: Slot) -> (CitizenId, String) {
-        let id = self.id_of(s);
+    fn name(&self, s: Slot) -> (CitizenId, String) {
+        let id = self.id(s);
         (id, self.lineage(s, id).0)
+    }
+}
+
+/// [`Family::forebears`], asking `family` for fathers.
+pub(crate) fn forebears(family: &(impl Family + ?Sized), s: Slot) -> Forebears {
+    let father = family.father(s);
+    let grandfather = father.and_then(|f| family.father(f));
+    let mothers_father = father
+        .and_then(|f| family.country().partner_slot(f))
+        .and_then(|m| family.father(m));
+    [father, grandfather, mothers_father]
+}
+
+/// [`Family::wife`], asking `family` for forebears.
+pub(crate) fn wife(family: &(impl Family + ?Sized), husband: Slot) -> Option<Slot> {
+    let wife = family.country().partner_slot(husband)?;
+    (!family.of_one_blood(husband, wife)).then_some(wife)
+}
+
+impl Family for Country {
+    fn country(&self) -> &Country {
+        self
+    }
+
+    fn father(&self, s: Slot) -> Option<Slot> {
+        self.father_of(s)
+    }
+
+    fn id(&self, s: Slot) -> CitizenId {
+        self.id_of(s)
     }
 }

@@ -1,13 +1,14 @@
 //! Marriages and households: who is married or divorced, where a household lives, who heads
 //! it and who belongs to it.
 
-use std::cell::RefCell;
+use std::{cell::RefCell, rc::Rc};
 
 use sandbox06_vn::{CitizenId, Sex};
 use time::Date;
 
 use crate::{
     Country, S_HEAD, S_HEIR, S_HOME, S_HOUSEHOLD, S_MARRIAGE, S_STAY, Slot,
+    families::{self, Family, Forebears},
     names::STREETS,
     permutation::Stream,
     person::{CommuneRef, Household, Life, Member, Place},
@@ -28,12 +29,18 @@ pub const STAYS_FROM_30: f64 = 0.6;
 
 impl Country {
     /// Whether the couple headed by `husband` is (or was) married, and whether divorced. A man
-    /// and his partner of one blood ([`Self::of_one_blood`]) do not marry: he stays single,
+    /// and his partner of one blood ([`Family::of_one_blood`]) do not marry: he stays single,
     /// and the mother of his children is no one in the database.
+    #[cfg(test)]
     pub(crate) fn couple(&self, husband: Slot) -> Option<(Slot, bool)> {
-        let wife = self.wife_of(husband)?;
-        let husband_id = self.id_of(husband);
-        let wife_id = self.id_of(wife);
+        self.couple_in(self, husband)
+    }
+
+    /// [`Self::couple`], asking `family` for wives and ID numbers.
+    fn couple_in(&self, family: &impl Family, husband: Slot) -> Option<(Slot, bool)> {
+        let wife = family.wife(husband)?;
+        let husband_id = family.id(husband);
+        let wife_id = family.id(wife);
         // Marriageable age (Law on Marriage and Family 2014 art. 8): men 20, women 18, by date.
         let age_h = age_on(self.birth_date(husband, husband_id), self.reference);
         let age_w = age_on(self.birth_date(wife, wife_id), self.reference);
@@ -94,62 +101,155 @@ impl Country {
 /// same of every relative who may live there.
 pub(crate) struct Kin<'a> {
     country: &'a Country,
-    facts: Cache<Facts>,
-    couples: Cache<Option<(Slot, bool)>>,
-    fathers: Cache<Option<Slot>>,
-    children: Cache<Vec<Slot>>,
-    heirs: Cache<Option<Slot>>,
-    heads: Cache<Slot>,
+    relatives: RefCell<Relatives>,
 }
 
-/// Facts about the few dozen relatives one record asks about, in the order first asked.
-type Cache<V> = RefCell<Vec<(Slot, V)>>;
+/// The few dozen relatives one record asks about, in the order first asked, found by their
+/// slot's [`Slot::key`] through a small open-addressing table.
+struct Relatives {
+    keys: Vec<u64>,
+    known: Vec<Known>,
+    /// Positions in `keys` plus one, 0 for none, at the key's hash (probing onwards).
+    table: Vec<u32>,
+}
+
+/// What is known of one relative, each fact filled in when first asked.
+#[derive(Default)]
+struct Known {
+    id: Option<CitizenId>,
+    facts: Option<Facts>,
+    couple: Option<Option<(Slot, bool)>>,
+    father: Option<Option<Slot>>,
+    forebears: Option<Forebears>,
+    wife: Option<Option<Slot>>,
+    root: Option<Slot>,
+    children: Option<Rc<[Slot]>>,
+    heir: Option<Option<Slot>>,
+    head: Option<Slot>,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Facts {
-    id: CitizenId,
     birth: Date,
     alive: bool,
 }
 
-/// The cached value for `key`, computed by `f` the first time.
-fn cached<V: Clone>(cache: &Cache<V>, key: Slot, f: impl FnOnce() -> V) -> V {
-    if let Some((_, v)) = cache.borrow().iter().find(|(k, _)| *k == key) {
-        return v.clone();
+impl Relatives {
+    fn new() -> Self {
+        Relatives {
+            keys: Vec::with_capacity(64),
+            known: Vec::with_capacity(64),
+            table: vec![0; 128],
+        }
     }
-    let v = f();
-    cache.borrow_mut().push((key, v.clone()));
-    v
+
+    fn bucket(key: u64, len: usize) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (len - 1)
+    }
+
+    /// The position of a relative, added when first asked.
+    fn position(&mut self, key: u64) -> usize {
+        let mask = self.table.len() - 1;
+        let mut b = Self::bucket(key, self.table.len());
+        loop {
+            match self.table[b] {
+                0 => break,
+                p if self.keys[p as usize - 1] == key => return p as usize - 1,
+                _ => b = (b + 1) & mask,
+            }
+        }
+        let position = self.keys.len();
+        self.keys.push(key);
+        self.known.push(Known::default());
+        self.table[b] = position as u32 + 1;
+        if 2 * self.keys.len() > self.table.len() {
+            // At most half full: probes stay short.
+            let len = 2 * self.table.len();
+            self.table = vec![0; len];
+            for (p, &k) in self.keys.iter().enumerate() {
+                let mut b = Self::bucket(k, len);
+                while self.table[b] != 0 {
+                    b = (b + 1) & (len - 1);
+                }
+                self.table[b] = p as u32 + 1;
+            }
+        }
+        position
+    }
+}
+
+impl Family for Kin<'_> {
+    fn country(&self) -> &Country {
+        self.country
+    }
+
+    fn father(&self, s: Slot) -> Option<Slot> {
+        self.cached(s, |k| &mut k.father, || self.country.father_of(s))
+    }
+
+    fn id(&self, s: Slot) -> CitizenId {
+        self.cached(s, |k| &mut k.id, || self.country.id_of(s))
+    }
+
+    fn forebears(&self, s: Slot) -> Forebears {
+        self.cached(s, |k| &mut k.forebears, || families::forebears(self, s))
+    }
+
+    fn wife(&self, husband: Slot) -> Option<Slot> {
+        self.cached(husband, |k| &mut k.wife, || families::wife(self, husband))
+    }
+
+    fn root(&self, s: Slot) -> Slot {
+        self.cached(
+            s,
+            |k| &mut k.root,
+            || self.father(s).map_or(s, |f| self.root(f)),
+        )
+    }
 }
 
 impl<'a> Kin<'a> {
     pub(crate) fn new(country: &'a Country) -> Self {
         Kin {
             country,
-            facts: RefCell::new(Vec::with_capacity(32)),
-            couples: RefCell::new(Vec::with_capacity(32)),
-            fathers: RefCell::new(Vec::with_capacity(32)),
-            children: RefCell::new(Vec::with_capacity(32)),
-            heirs: RefCell::new(Vec::with_capacity(32)),
-            heads: RefCell::new(Vec::with_capacity(32)),
+            relatives: RefCell::new(Relatives::new()),
         }
     }
 
-    fn facts(&self, s: Slot) -> Facts {
-        cached(&self.facts, s, || {
-            let c = self.country;
-            let id = c.id_of(s);
-            let birth = c.birth_date(s, id);
-            Facts {
-                id,
-                birth,
-                alive: c.life_of(id, birth) == Life::Alive,
+    /// The fact `field` of a relative, computed by `f` the first time.
+    fn cached<V: Clone>(
+        &self,
+        s: Slot,
+        field: fn(&mut Known) -> &mut Option<V>,
+        f: impl FnOnce() -> V,
+    ) -> V {
+        let position = {
+            let mut relatives = self.relatives.borrow_mut();
+            let position = relatives.position(s.key());
+            if let Some(v) = field(&mut relatives.known[position]) {
+                return v.clone();
             }
-        })
+            position
+        };
+        let v = f();
+        *field(&mut self.relatives.borrow_mut().known[position]) = Some(v.clone());
+        v
     }
 
-    fn id(&self, s: Slot) -> CitizenId {
-        self.facts(s).id
+    fn facts(&self, s: Slot) -> Facts {
+        self.cached(
+            s,
+            |k| &mut k.facts,
+            || {
+                let c = self.country;
+                let id = Family::id(self, s);
+                let birth = c.birth_date(s, id);
+                Facts {
+                    birth,
+                    alive: c.life_of(id, birth) == Life::Alive,
+                }
+            },
+        )
     }
 
     pub(crate) fn alive(&self, s: Slot) -> bool {
@@ -160,17 +260,38 @@ impl<'a> Kin<'a> {
         age_on(self.facts(s).birth, self.country.reference)
     }
 
-    fn father(&self, s: Slot) -> Option<Slot> {
-        cached(&self.fathers, s, || self.country.father_of(s))
-    }
-
-    fn children(&self, father: Slot) -> Vec<Slot> {
-        cached(&self.children, father, || self.country.children_of(father))
+    fn children(&self, father: Slot) -> Rc<[Slot]> {
+        self.cached(
+            father,
+            |k| &mut k.children,
+            || {
+                // Gathered on the stack: the list is allocated once, at its length.
+                let (mut children, mut count, mut more) = ([father; 16], 0, Vec::new());
+                self.country.each_child(father, |child| {
+                    match children.get_mut(count) {
+                        Some(place) => *place = child,
+                        None => more.push(child),
+                    }
+                    count += 1;
+                    true
+                });
+                let first = &children[..count.min(children.len())];
+                if more.is_empty() {
+                    Rc::from(first)
+                } else {
+                    first.iter().copied().chain(more).collect()
+                }
+            },
+        )
     }
 
     /// A man's wife and whether they divorced, when he married.
     fn couple(&self, husband: Slot) -> Option<(Slot, bool)> {
-        cached(&self.couples, husband, || self.country.couple(husband))
+        self.cached(
+            husband,
+            |k| &mut k.couple,
+            || self.country.couple_in(self, husband),
+        )
     }
 
     pub(crate) fn spouse(&self, s: Slot) -> Option<(Slot, bool)> {
@@ -214,54 +335,50 @@ impl<'a> Kin<'a> {
     /// [`HEIR_AT_HOME`] of families, the eldest living son who is married (or widowed), while
     /// a parent of the couple is alive.
     fn heir(&self, father: Slot) -> Option<Slot> {
-        cached(&self.heirs, father, || {
-            let (wife, divorced) = self.couple(father)?;
-            if divorced || !(self.alive(father) || self.alive(wife)) {
-                return None;
-            }
-            if !self
-                .country
-                .stream(S_HEIR, self.id(father))
-                .chance(HEIR_AT_HOME)
-            {
-                return None;
-            }
-            let keeps = |son: Slot| {
-                son.sex == Sex::Male
-                    && self.alive(son)
-                    && self.couple(son).is_some_and(|(_, divorced)| !divorced)
-            };
-            // Children come by year of birth: the eldest is the earliest born of the first
-            // year with a son who keeps the home.
-            let mut heir: Option<Slot> = None;
-            let mut consider = |son: Slot| {
-                if heir.is_some_and(|h| son.year > h.year) {
-                    return false;
+        self.cached(
+            father,
+            |k| &mut k.heir,
+            || {
+                let (wife, divorced) = self.couple(father)?;
+                if divorced || !(self.alive(father) || self.alive(wife)) {
+                    return None;
                 }
-                if keeps(son)
-                    && heir.is_none_or(|h| {
-                        (self.facts(son).birth, son.rank) < (self.facts(h).birth, h.rank)
-                    })
+                if !self
+                    .country
+                    .stream(S_HEIR, self.id(father))
+                    .chance(HEIR_AT_HOME)
                 {
-                    heir = Some(son);
+                    return None;
                 }
-                true
-            };
-            // `consider` reads other caches, never the children's.
-            let known = self.children.borrow();
-            match known.iter().find(|(f, _)| *f == father) {
-                Some((_, children)) => {
-                    for &child in children {
-                        if !consider(child) {
-                            break;
-                        }
+                let keeps = |son: Slot| {
+                    son.sex == Sex::Male
+                        && self.alive(son)
+                        && self.couple(son).is_some_and(|(_, divorced)| !divorced)
+                };
+                // Children come by year of birth: the eldest is the earliest born of the first
+                // year with a son who keeps the home.
+                let mut heir: Option<Slot> = None;
+                let mut consider = |son: Slot| {
+                    if heir.is_some_and(|h| son.year > h.year) {
+                        return false;
+                    }
+                    if keeps(son)
+                        && heir.is_none_or(|h| {
+                            (self.facts(son).birth, son.rank) < (self.facts(h).birth, h.rank)
+                        })
+                    {
+                        heir = Some(son);
+                    }
+                    true
+                };
+                for &child in self.children(father).iter() {
+                    if !consider(child) {
+                        break;
                     }
                 }
-                None => self.country.each_child(father, consider),
-            }
-            drop(known);
-            heir
-        })
+                heir
+            },
+        )
     }
 
     /// The first of a family home's line of men: up from a husband, the fathers whose home
@@ -335,7 +452,7 @@ impl<'a> Kin<'a> {
     /// grandparent, and one who stays with no parent to stay with, with a married brother or
     /// sister who heads a household.
     pub(crate) fn head(&self, s: Slot) -> Slot {
-        cached(&self.heads, s, || self.find_head(s))
+        self.cached(s, |k| &mut k.head, || self.find_head(s))
     }
 
     fn find_head(&self, s: Slot) -> Slot {
@@ -362,7 +479,7 @@ impl<'a> Kin<'a> {
             return self.head(guardian);
         }
         let father = parents.iter().flatten().find(|p| p.sex == Sex::Male);
-        for sibling in father.map(|&f| self.children(f)).unwrap_or_default() {
+        for &sibling in father.map(|&f| self.children(f)).unwrap_or_default().iter() {
             if sibling != s
                 && self.age(sibling) >= 18
                 && self.alive(sibling)
@@ -466,7 +583,7 @@ impl<'a> Kin<'a> {
     pub(crate) fn household(&self, head: Slot) -> Household {
         let c = self.country;
         let head_id = self.id(head);
-        let (_, head_name) = c.name_of(head);
+        let (_, head_name) = self.name(head);
         let mut seen: Vec<Slot> = vec![head];
         let mut queue: Vec<Slot> = Vec::new();
         let mut add = |s: Slot, queue: &mut Vec<Slot>| {
@@ -489,7 +606,7 @@ impl<'a> Kin<'a> {
         if let Some(father) = self.father(head)
             && !head_parents.iter().flatten().any(|&p| self.alive(p))
         {
-            for sibling in self.children(father) {
+            for &sibling in self.children(father).iter() {
                 add(sibling, &mut queue);
             }
         }
@@ -513,7 +630,7 @@ impl<'a> Kin<'a> {
             {
                 add(wife, &mut queue);
             }
-            for child in husband.map(|h| self.children(h)).unwrap_or_default() {
+            for &child in husband.map(|h| self.children(h)).unwrap_or_default().iter() {
                 add(child, &mut queue);
                 if !self.alive(child) {
                     let (other, _) = self.spouse(child).unzip();
@@ -523,7 +640,9 @@ impl<'a> Kin<'a> {
                         } else {
                             other
                         };
-                        for grandchild in father.map(|f| self.children(f)).unwrap_or_default() {
+                        for &grandchild in
+                            father.map(|f| self.children(f)).unwrap_or_default().iter()
+                        {
                             add(grandchild, &mut queue);
                         }
                     }
@@ -534,7 +653,7 @@ impl<'a> Kin<'a> {
                     here.push(candidate);
                     members.push(Member {
                         id: self.id(candidate),
-                        full_name: c.name_of(candidate).1,
+                        full_name: self.name(candidate).1,
                         relation: self.relation(candidate, head),
                     });
                 }

@@ -103,6 +103,17 @@ struct Slot {
     rank: u32,
 }
 
+impl Slot {
+    /// The slot as one number, for quick comparison: rank, year, sex and province each in
+    /// their own bits (a year of the country's century fits in 16, a province in 15).
+    fn key(self) -> u64 {
+        u64::from(self.rank)
+            | (u64::from(self.year as u16) << 32)
+            | (u64::from(self.sex == Sex::Female) << 48)
+            | ((self.province as u64) << 49)
+    }
+}
+
 /// A synthetic country.
 #[derive(Debug)]
 pub struct Country {

@@ -4,6 +4,7 @@ use sandbox06_vn::{CitizenId, Sex};
 
 use crate::{
     Country, S_BIRTHPLACE, S_MARKS, Slot, View,
+    families::Family,
     households::Kin,
     names::MARKS,
     person::{CommuneRef, Life, Marital, Person, Place, Relative, Vneid},
@@ -35,8 +36,8 @@ impl Country {
         }
     }
 
-    pub(crate) fn relative(&self, s: Slot) -> Relative {
-        let (id, full_name) = self.name_of(s);
+    pub(crate) fn relative(family: &impl Family, s: Slot) -> Relative {
+        let (id, full_name) = family.name(s);
         Relative {
             id: Some(id),
             full_name,
@@ -47,14 +48,17 @@ impl Country {
     pub(crate) fn generate(&self, s: Slot, id: CitizenId, view: View) -> Person {
         let date_of_birth = self.birth_date(s, id);
         let life = self.life_of(id, date_of_birth);
-        let (full_name, ethnicity, religion) = self.lineage(s, id);
-        let birth_registration = self.birth_place(s, id);
         // The basic view skips the household, so it has no residence to print on cards either.
-        // Only the full view asks about relatives.
+        // Only the full view asks about relatives, each once.
         let kin = (view == View::Full).then(|| Kin::new(self));
+        let (full_name, ethnicity, religion) = match &kin {
+            Some(kin) => kin.lineage(s, id),
+            None => self.lineage(s, id),
+        };
+        let birth_registration = self.birth_place(s, id);
         let home = kin.as_ref().map(|kin| {
             let head = kin.head(s);
-            let head_id = if head == s { id } else { self.id_of(head) };
+            let head_id = if head == s { id } else { kin.id(head) };
             (
                 head,
                 head_id,
@@ -100,12 +104,11 @@ impl Country {
         let (Some(kin), Some((head, _, relation, _))) = (kin, home) else {
             return person;
         };
-        let father = self.father_of(s);
-        if let Some(f) = father {
-            let root = self.root_of(f);
-            person.home_town = self.birth_place(root, self.id_of(root));
-            person.father = Some(self.relative(f));
-            person.mother = self.wife_of(f).map(|m| self.relative(m));
+        if let Some(f) = kin.father(s) {
+            let root = kin.root(f);
+            person.home_town = self.birth_place(root, kin.id(root));
+            person.father = Some(Self::relative(&kin, f));
+            person.mother = kin.wife(f).map(|m| Self::relative(&kin, m));
         }
         if let Some((spouse, divorced)) = kin.spouse(s) {
             let spouse_alive = kin.alive(spouse);
@@ -117,7 +120,7 @@ impl Country {
                 Marital::Married
             };
             if !divorced {
-                person.spouse = Some(self.relative(spouse));
+                person.spouse = Some(Self::relative(&kin, spouse));
             }
         } else if s.sex == Sex::Female
             && self.partner_slot(s).is_none()

@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use time::macros::date;
 
 use super::*;
+use crate::families::Family;
 
 fn country() -> &'static Country {
     static C: std::sync::LazyLock<Country> =
@@ -583,7 +584,7 @@ fn partners_of_one_blood_do_not_marry_and_are_few() {
             continue;
         }
         pairs += 1;
-        if c.of_one_blood(s, partner) {
+        if Family::of_one_blood(c, s, partner) {
             refused += 1;
             siblings += usize::from(
                 c.father_of(s)
@@ -601,4 +602,73 @@ fn partners_of_one_blood_do_not_marry_and_are_few() {
     // The check is at work, and leaves nearly every man his partner (docs/domain.md).
     assert!(refused > 0 && refused * 100 < pairs * 2, "{report}");
     println!("{report}");
+}
+
+#[test]
+fn children_are_found_alike_side_by_side_and_one_by_one() {
+    let c = country();
+    let (mut fathers, mut children) = (0, 0);
+    for i in (0..c.population()).step_by(4_999).take(20_000) {
+        let id = c.citizen_at(i).unwrap();
+        let s = c.slot_of(id).unwrap();
+        if s.sex != Sex::Male {
+            continue;
+        }
+        let (mut side_by_side, mut one_by_one) = (Vec::new(), Vec::new());
+        c.each_child(s, |x| {
+            side_by_side.push(x);
+            true
+        });
+        c.each_child_one_by_one(s, |x| {
+            one_by_one.push(x);
+            true
+        });
+        assert_eq!(side_by_side, one_by_one, "{id}");
+        // Stopping at the first child stops there.
+        let mut first = None;
+        c.each_child(s, |x| {
+            assert!(first.is_none(), "{id}");
+            first = Some(x);
+            false
+        });
+        assert_eq!(first, one_by_one.first().copied(), "{id}");
+        fathers += usize::from(!one_by_one.is_empty());
+        children += one_by_one.len();
+    }
+    assert!(
+        fathers > 1_000 && children > fathers,
+        "{fathers} {children}"
+    );
+}
+
+#[test]
+fn a_records_kin_answers_as_the_country_does() {
+    // One record's kin, asked about thousands of citizens and their families, twice each:
+    // every cached fact is the one the country computes.
+    let c = country();
+    let kin = households::Kin::new(c);
+    let (mut men, mut refused) = (0, 0);
+    for round in 0..2 {
+        for i in (0..c.population()).step_by(19_997).take(5_000) {
+            let s = c.slot_of(c.citizen_at(i).unwrap()).unwrap();
+            let family = [Some(s), c.father_of(s), c.partner_slot(s)];
+            for x in family.into_iter().flatten() {
+                let id = c.id_of(x);
+                assert_eq!(Family::id(&kin, x), id);
+                assert_eq!(Family::father(&kin, x), c.father_of(x), "{id}");
+                assert_eq!(Family::forebears(&kin, x), Family::forebears(c, x), "{id}");
+                assert_eq!(Family::root(&kin, x), Family::root(c, x), "{id}");
+                assert_eq!(Family::lineage(&kin, x, id), c.lineage(x, id), "{id}");
+                if x.sex == Sex::Male {
+                    let wife = Family::wife(&kin, x);
+                    assert_eq!(wife, c.wife_of(x), "{id}");
+                    if round == 0 {
+                        men += 1;
+                        refused += usize::from(wife.is_none() && c.partner_slot(x).is_some());
+                    }
+                }
+            }
+        }
+    }
+    assert!(men > 1_000 && refused > 0, "{refused} of {men}");
 }
