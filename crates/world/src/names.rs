@@ -735,9 +735,18 @@ fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> Stri
     parts.join(" ")
 }
 
+/// Whether `word` is one of `avoid`: the lengths and last bytes first, which tell most words
+/// apart without comparing them whole.
+fn avoided(avoid: &[&str], word: &str) -> bool {
+    let last = word.as_bytes().last();
+    avoid
+        .iter()
+        .any(|a| a.len() == word.len() && a.as_bytes().last() == last && *a == word)
+}
+
 /// Draws by weight from the entries not in `avoid` (all of them if that leaves none).
 fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) -> &'static str {
-    let kept = || table.iter().filter(|(w, _)| !avoid.contains(w));
+    let kept = || table.iter().filter(|(w, _)| !avoided(avoid, w));
     let total: f64 = kept().map(|(_, weight)| weight).sum();
     let Some(&(last, _)) = kept().next_back() else {
         return rng.weighted(table);
@@ -755,7 +764,7 @@ fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) 
 
 /// Picks uniformly from the entries not in `avoid` (all of them if that leaves none).
 fn pick_except(rng: &mut Stream, list: &[&'static str], avoid: &[&str]) -> &'static str {
-    let kept = || list.iter().filter(|w| !avoid.contains(w));
+    let kept = || list.iter().filter(|w| !avoided(avoid, w));
     let n = kept().count();
     if n == 0 {
         return list[rng.below(list.len() as u64) as usize];
