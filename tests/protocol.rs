@@ -1,6 +1,6 @@
 //! The edges of the protocols at the edge port: deadlines of every unit, content types and
 //! methods that are not served, message framing (compressed flag, missing and cut messages) over
-//! gRPC, gRPC-Web and REST's NDJSON, gRPC-Web text that is not base64, and a stream cut by a
+//! gRPC, gRPC-Web and REST's NDJSON, a second message where one is taken, gRPC-Web text that is not base64, and a stream cut by a
 //! lost backend — each answered with the status the gRPC documents give, a reason and a clear
 //! message, never a transport library's words.
 
@@ -102,10 +102,18 @@ fn decode_text(body: &[u8]) -> Vec<u8> {
 
 /// A request to the edge over HTTP/2 (`h2`) or HTTP/1.1.
 async fn send(h: &Harness, h2: bool, request: http::Request<Bytes>) -> Answer {
+    send_to(h, h.suite.edge, h2, request).await
+}
+
+/// A request to the server at `addr` (the edge, or a component called directly).
+async fn send_to(
+    h: &Harness,
+    addr: std::net::SocketAddr,
+    h2: bool,
+    request: http::Request<Bytes>,
+) -> Answer {
     let (mut parts, body) = request.into_parts();
-    parts.uri = format!("http://{}{}", h.suite.edge, parts.uri)
-        .parse()
-        .unwrap();
+    parts.uri = format!("http://{addr}{}", parts.uri).parse().unwrap();
     if !parts.headers.contains_key("authorization") {
         parts.headers.insert(
             "authorization",
@@ -341,6 +349,105 @@ async fn framing_errors_get_the_grpc_documents_codes_over_grpc_and_grpc_web() {
             }
         }
     }
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_request_message_on_a_call_that_takes_one_is_refused_not_ignored() {
+    let h = start().await;
+    let two = {
+        let mut two = BytesMut::new();
+        two.put(happy_frame());
+        // The second one empty: any message at all is one too many.
+        two.put(framed(0, &[]));
+        two.freeze()
+    };
+    let citizen = h.suite.addr("citizen").unwrap();
+    let health = "/grpc.health.v1.Health/Check";
+    // (where, path, content type, HTTP/2, body)
+    let cases = [
+        ("the edge", GET_CITIZEN, "application/grpc", true),
+        ("the edge", GET_CITIZEN, "application/grpc-web+proto", false),
+        ("the edge", GET_CITIZEN, "application/grpc-web-text", false),
+        ("the edge", health, "application/grpc", true),
+        ("the citizen service", GET_CITIZEN, "application/grpc", true),
+        (
+            "the citizen service",
+            GET_CITIZEN,
+            "application/grpc-web+proto",
+            false,
+        ),
+    ];
+    for (whom, path, content_type, h2) in cases {
+        let body = if content_type.contains("text") {
+            Bytes::from(base64::engine::general_purpose::STANDARD.encode(&two))
+        } else {
+            two.clone()
+        };
+        let addr = if whom == "the edge" {
+            h.suite.edge
+        } else {
+            citizen
+        };
+        let request = http::Request::post(path)
+            .header("content-type", content_type)
+            .header("te", "trailers")
+            .body(body)
+            .unwrap();
+        let answer = send_to(&h, addr, h2, request).await;
+        let status = answer.status();
+        let what = format!("{path} at {whom} as {content_type}");
+        assert_eq!(status.code(), Code::Unimplemented, "{what}: {status:?}");
+        assert_eq!(reason(&status), "TOO_MANY_REQUEST_MESSAGES", "{what}");
+        assert!(
+            status.message().contains("exactly one"),
+            "{what}: {status:?}"
+        );
+        for library in ["tonic", "h2", "hyper", "transport", "protocol error"] {
+            assert!(!status.message().contains(library), "{what}: {status:?}");
+        }
+    }
+    // One message, as before, is answered.
+    let one = grpc_call("application/grpc", Bytes::new())
+        .body(happy_frame())
+        .unwrap();
+    assert_eq!(send(&h, true, one).await.status().code(), Code::Ok);
+    // A bidirectional stream takes any number: two records, two results.
+    let records: Vec<u8> = ["a", "b"]
+        .iter()
+        .flat_map(|key| {
+            framed(
+                0,
+                &prost::Message::encode_to_vec(&sandbox06_proto::citizen::MatchCitizensRequest {
+                    record_key: (*key).to_owned(),
+                    citizen_id: personas::HAPPY_PATH.into(),
+                    ..Default::default()
+                }),
+            )
+        })
+        .collect();
+    let request = http::Request::post("/sandbox06.citizen.v1.CitizenService/MatchCitizens")
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(Bytes::from(records))
+        .unwrap();
+    let answer = send(&h, true, request).await;
+    assert_eq!(answer.status().code(), Code::Ok, "{:?}", answer.status());
+    let mut keys = Vec::new();
+    let mut at = 0;
+    while at + 5 <= answer.body.len() {
+        let len = u32::from_be_bytes([
+            answer.body[at + 1],
+            answer.body[at + 2],
+            answer.body[at + 3],
+            answer.body[at + 4],
+        ]) as usize;
+        let result: sandbox06_proto::citizen::MatchCitizensResponse =
+            prost::Message::decode(&answer.body[at + 5..at + 5 + len]).unwrap();
+        keys.push(result.record_key);
+        at += 5 + len;
+    }
+    assert_eq!(keys, ["a", "b"]);
     h.suite.stop().await.unwrap();
 }
 

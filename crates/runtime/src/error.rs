@@ -69,6 +69,8 @@ pub enum Reason {
     CompressedWithoutEncoding,
     /// A call that takes one request message ended its request without one.
     RequestMessageMissing,
+    /// A call that takes one request message carried more than one.
+    TooManyRequestMessages,
     /// A backend or mock national system cannot be reached; retry later.
     UpstreamUnavailable,
     /// A backend or mock national system answered with an unexpected error.
@@ -106,6 +108,7 @@ pub const REASONS: &[Reason] = &[
     Reason::UnsupportedEncoding,
     Reason::CompressedWithoutEncoding,
     Reason::RequestMessageMissing,
+    Reason::TooManyRequestMessages,
     Reason::UpstreamUnavailable,
     Reason::UpstreamFailed,
     Reason::TokenMissing,
@@ -131,6 +134,7 @@ impl ErrorReason for Reason {
             Reason::UnsupportedEncoding => "UNSUPPORTED_ENCODING",
             Reason::CompressedWithoutEncoding => "COMPRESSED_WITHOUT_ENCODING",
             Reason::RequestMessageMissing => "REQUEST_MESSAGE_MISSING",
+            Reason::TooManyRequestMessages => "TOO_MANY_REQUEST_MESSAGES",
             Reason::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Reason::UpstreamFailed => "UPSTREAM_FAILED",
             Reason::TokenMissing => "TOKEN_MISSING",
@@ -151,7 +155,9 @@ impl ErrorReason for Reason {
             Reason::InvalidArgument | Reason::InvalidFieldMask => Code::InvalidArgument,
             Reason::RequestTooLarge | Reason::MetadataTooLarge => Code::ResourceExhausted,
             Reason::ResponseMetadataTooLarge | Reason::CompressedWithoutEncoding => Code::Internal,
-            Reason::UnsupportedEncoding | Reason::RequestMessageMissing => Code::Unimplemented,
+            Reason::UnsupportedEncoding
+            | Reason::RequestMessageMissing
+            | Reason::TooManyRequestMessages => Code::Unimplemented,
             Reason::UpstreamUnavailable => Code::Unavailable,
             Reason::UpstreamFailed | Reason::Internal => Code::Internal,
             Reason::TokenMissing | Reason::TokenInvalid | Reason::TokenExpired => {
@@ -189,6 +195,9 @@ impl ErrorReason for Reason {
             }
             Reason::RequestMessageMissing => {
                 "A call that takes exactly one request message (unary or server-streaming) ended its request without one: a request cardinality violation, which the gRPC status codes make `UNIMPLEMENTED`."
+            }
+            Reason::TooManyRequestMessages => {
+                "A call that takes exactly one request message (unary or server-streaming) carried a second one: a request cardinality violation, which the gRPC status codes make `UNIMPLEMENTED`; the call is refused before the method answers, over gRPC and gRPC-Web alike."
             }
             Reason::UpstreamUnavailable => {
                 "A backend service or mock national system cannot be reached; `metadata.backend` names it. Retry later."

@@ -1,9 +1,16 @@
 //! Refusal of oversized gRPC request messages, checked on the 5-byte frame prefix as the body
 //! streams through, without buffering: the call ends with `RESOURCE_EXHAUSTED` and reason
 //! `REQUEST_TOO_LARGE`, whether the response has started or not.
+//!
+//! The same scan counts the messages: a second request message on a method that takes exactly
+//! one (unary or server-streaming), which the gRPC library would read past in silence, ends the
+//! call with `UNIMPLEMENTED` and reason `TOO_MANY_REQUEST_MESSAGES` (a request cardinality
+//! violation in the gRPC status codes), before the method answers.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -20,16 +27,31 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Length of the gRPC message prefix: compressed flag (1 byte) + big-endian length (4 bytes).
 const PREFIX_LEN: usize = 5;
 
-/// Layer refusing any request message longer than `max_bytes`.
-#[derive(Clone, Copy, Debug)]
+/// Layer refusing any request message longer than `max_bytes`, and a second request message
+/// on the methods that take exactly one.
+#[derive(Clone, Debug)]
 pub struct MessageLimitLayer {
     max_bytes: usize,
+    single_message: Arc<HashSet<String>>,
 }
 
 impl MessageLimitLayer {
     /// Refuses messages longer than `max_bytes`.
     pub fn new(max_bytes: usize) -> Self {
-        Self { max_bytes }
+        Self {
+            max_bytes,
+            single_message: Arc::default(),
+        }
+    }
+
+    /// Refuses, too, a second request message on each of `methods` (paths,
+    /// `/package.Service/Method`): those that take exactly one.
+    pub fn with_single_message_methods(
+        mut self,
+        methods: impl IntoIterator<Item = String>,
+    ) -> Self {
+        self.single_message = Arc::new(methods.into_iter().collect());
+        self
     }
 }
 
@@ -40,6 +62,7 @@ impl<S> Layer<S> for MessageLimitLayer {
         MessageLimit {
             inner,
             max_bytes: self.max_bytes,
+            single_message: Arc::clone(&self.single_message),
         }
     }
 }
@@ -49,6 +72,7 @@ impl<S> Layer<S> for MessageLimitLayer {
 pub struct MessageLimit<S> {
     inner: S,
     max_bytes: usize,
+    single_message: Arc<HashSet<String>>,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for MessageLimit<S>
@@ -67,10 +91,14 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (refused_tx, refused_rx) = oneshot::channel();
         let max_bytes = self.max_bytes;
+        let scanner = FrameScanner {
+            single_message: self.single_message.contains(request.uri().path()),
+            ..FrameScanner::default()
+        };
         let request = request.map(|inner| LimitedBody {
             inner,
             max_bytes,
-            scanner: FrameScanner::default(),
+            scanner,
             refused: Some(refused_tx),
         });
         LimitFuture {
@@ -88,6 +116,23 @@ fn too_large(len: u32, max_bytes: usize) -> ApiError {
     )
     .with_metadata("limit_bytes", max_bytes.to_string())
     .with_metadata("message_bytes", len.to_string())
+}
+
+/// The refusal of a second request message on a method that takes one.
+fn too_many_messages() -> ApiError {
+    ApiError::new(
+        Reason::TooManyRequestMessages,
+        "the request carries more than one message: this method takes exactly one",
+    )
+}
+
+/// Why the scan refuses a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// A message of this many bytes, above the limit.
+    TooLarge(u32),
+    /// A second message on a method that takes one.
+    TooMany,
 }
 
 /// Headers (or trailers) of a gRPC status.
@@ -213,17 +258,26 @@ struct FrameScanner {
     prefix: [u8; PREFIX_LEN],
     prefix_len: usize,
     payload_left: usize,
+    /// Messages whose prefix has been read.
+    messages: usize,
+    /// The method takes exactly one message.
+    single_message: bool,
 }
 
 impl FrameScanner {
-    /// Advances over `data`; `Err(len)` at the first message longer than `max_bytes`.
-    fn scan(&mut self, mut data: &[u8], max_bytes: usize) -> Result<(), u32> {
+    /// Advances over `data`; `Err` at the first message longer than `max_bytes`, or at the
+    /// second one where the method takes one.
+    fn scan(&mut self, mut data: &[u8], max_bytes: usize) -> Result<(), Refusal> {
         while !data.is_empty() {
             if self.payload_left > 0 {
                 let skip = self.payload_left.min(data.len());
                 self.payload_left -= skip;
                 data = &data[skip..];
                 continue;
+            }
+            if self.prefix_len == 0 && self.single_message && self.messages >= 1 {
+                // The first byte of a second message (even before its whole prefix).
+                return Err(Refusal::TooMany);
             }
             let take = (PREFIX_LEN - self.prefix_len).min(data.len());
             self.prefix[self.prefix_len..self.prefix_len + take].copy_from_slice(&data[..take]);
@@ -238,8 +292,9 @@ impl FrameScanner {
                     self.prefix[4],
                 ]);
                 if len as usize > max_bytes {
-                    return Err(len);
+                    return Err(Refusal::TooLarge(len));
                 }
+                self.messages += 1;
                 self.payload_left = len as usize;
             }
         }
@@ -278,14 +333,22 @@ where
             Some(Ok(frame)) => frame,
         };
         if let Some(data) = frame.data_ref()
-            && let Err(len) = this.scanner.scan(data, *this.max_bytes)
+            && let Err(refusal) = this.scanner.scan(data, *this.max_bytes)
         {
-            let error = too_large(len, *this.max_bytes);
-            tracing::info!(
-                message_bytes = len,
-                limit_bytes = *this.max_bytes,
-                "request message refused as too large"
-            );
+            let error = match refusal {
+                Refusal::TooLarge(len) => {
+                    tracing::info!(
+                        message_bytes = len,
+                        limit_bytes = *this.max_bytes,
+                        "request message refused as too large"
+                    );
+                    too_large(len, *this.max_bytes)
+                }
+                Refusal::TooMany => {
+                    tracing::info!("a second request message refused: the method takes one");
+                    too_many_messages()
+                }
+            };
             if let Some(refused) = this.refused.take() {
                 // The receiver is gone once the response has ended: nothing left to tell.
                 let _ = refused.send(error.clone());
@@ -339,7 +402,39 @@ mod tests {
                 .chunks(chunk)
                 .map(|piece| scanner.scan(piece, 16))
                 .find(Result::is_err);
-            assert_eq!(refused, Some(Err(17)), "chunk size {chunk}");
+            assert_eq!(
+                refused,
+                Some(Err(Refusal::TooLarge(17))),
+                "chunk size {chunk}"
+            );
         }
+    }
+
+    #[test]
+    fn a_second_message_is_refused_only_where_the_method_takes_one() {
+        let mut stream = message(3);
+        stream.extend(message(0));
+        for chunk in 1..stream.len() {
+            let mut single = FrameScanner {
+                single_message: true,
+                ..FrameScanner::default()
+            };
+            let refused = stream
+                .chunks(chunk)
+                .map(|piece| single.scan(piece, 16))
+                .find(Result::is_err);
+            assert_eq!(refused, Some(Err(Refusal::TooMany)), "chunk size {chunk}");
+            let mut streaming = FrameScanner::default();
+            for piece in stream.chunks(chunk) {
+                assert_eq!(streaming.scan(piece, 16), Ok(()));
+            }
+        }
+        // One message, even empty, is what such a method takes.
+        let mut single = FrameScanner {
+            single_message: true,
+            ..FrameScanner::default()
+        };
+        assert_eq!(single.scan(&message(0), 16), Ok(()));
+        assert_eq!(single.scan(&message(16)[..0], 16), Ok(()));
     }
 }

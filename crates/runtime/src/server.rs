@@ -237,7 +237,13 @@ impl ServerBuilder {
             REFLECTION_V1_SERVICE.to_owned(),
             REFLECTION_V1ALPHA_SERVICE.to_owned(),
         ]);
-        let trace = GrpcTraceLayer::new(component).with_methods(methods_of(&served));
+        let methods = method_descriptors(&served);
+        let trace = GrpcTraceLayer::new(component).with_methods(methods.iter().map(path_of));
+        // Unary and server-streaming methods take exactly one request message.
+        let single_message = methods
+            .iter()
+            .filter(|method| !method.is_client_streaming())
+            .map(path_of);
         tracing::info!(
             addr = ?local_addr,
             component = self.component,
@@ -250,7 +256,10 @@ impl ServerBuilder {
             // Outermost on the gRPC side: whatever answers, its metadata fits every peer.
             .layer(ResponseMetadataLimitLayer)
             .layer(trace)
-            .layer(MessageLimitLayer::new(self.limits.max_request_bytes))
+            .layer(
+                MessageLimitLayer::new(self.limits.max_request_bytes)
+                    .with_single_message_methods(single_message),
+            )
             .layer(DeadlineLayer::new(self.limits.request_timeout()))
             .layer(DecodeErrorLayer)
             .layer(CatchPanicLayer)
@@ -261,9 +270,14 @@ impl ServerBuilder {
     }
 }
 
-/// Every method (`/package.Service/Method`) of `services`, from the suite's descriptors and
-/// those of health and reflection.
-fn methods_of(services: &[String]) -> Vec<String> {
+/// A method's path, `/package.Service/Method`.
+fn path_of(method: &prost_reflect::MethodDescriptor) -> String {
+    format!("/{}/{}", method.parent_service().full_name(), method.name())
+}
+
+/// Every method of `services`, from the suite's descriptors and those of health and
+/// reflection.
+fn method_descriptors(services: &[String]) -> Vec<prost_reflect::MethodDescriptor> {
     let mut pools = vec![sandbox06_proto::DESCRIPTOR_POOL.clone()];
     for set in [
         tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -278,12 +292,7 @@ fn methods_of(services: &[String]) -> Vec<String> {
     services
         .iter()
         .filter_map(|name| pools.iter().find_map(|pool| pool.get_service_by_name(name)))
-        .flat_map(|service| {
-            service
-                .methods()
-                .map(|method| format!("/{}/{}", service.full_name(), method.name()))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|service| service.methods().collect::<Vec<_>>())
         .collect()
 }
 
