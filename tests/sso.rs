@@ -1587,3 +1587,159 @@ async fn the_page_of_an_error_that_cannot_be_redirected_speaks_vietnamese_too() 
         );
     }
 }
+
+/// The words of a transport or a gRPC library, which no answer of the single sign-on carries.
+const TRANSPORT_WORDS: &[&str] = &[
+    "transport error",
+    "h2",
+    "hyper",
+    "tcp connect",
+    "dns error",
+    "status:",
+    "tonic",
+    "Connection refused",
+    "os error",
+];
+
+fn assert_no_transport_words(what: &str, text: &str) {
+    for words in TRANSPORT_WORDS {
+        assert!(
+            !text
+                .to_ascii_lowercase()
+                .contains(&words.to_ascii_lowercase()),
+            "{what}: {words:?} in {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_identity_system_that_cannot_be_reached_is_named_in_the_suites_words() {
+    // A port nothing listens on: every call to it is a transport error.
+    let closed = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let population = sandbox06_testkit::serve_alone("population-db", Figment::new()).await;
+    let vneid = sandbox06_testkit::serve_alone(
+        "vneid",
+        Figment::new().merge(Serialized::default(
+            "vneid.population_url",
+            population.url(),
+        )),
+    )
+    .await;
+    // (which system is down, the single sign-on in front of it, what it says)
+    let cases = [
+        (
+            "VNeID",
+            closed.clone(),
+            population.url(),
+            "the VNeID service cannot be reached; retry later",
+        ),
+        (
+            "the population database",
+            vneid.url(),
+            closed.clone(),
+            "the population database cannot be reached; retry later",
+        ),
+    ];
+    for (down, vneid_url, population_url, words) in cases {
+        let sso = sandbox06_testkit::serve_alone(
+            "sso",
+            Figment::new()
+                .merge(Serialized::default("sso.vneid_url", vneid_url))
+                .merge(Serialized::default("sso.population_url", population_url)),
+        )
+        .await;
+        // userinfo, with a token for a citizen asking for the address (the population's).
+        let mut api = SsoServiceClient::connect(sso.url()).await.unwrap();
+        let token = api
+            .issue_token(pb::IssueTokenRequest {
+                subject: personas::HAPPY_PATH.into(),
+                scope: "openid profile address".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .access_token;
+        let response = http()
+            .get(format!("{}/oidc/userinfo", sso.url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 503, "{down}");
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert_no_transport_words(down, &challenge);
+        let body = json(response).await;
+        assert_eq!(body["error"], "temporarily_unavailable", "{down}: {body}");
+        assert_eq!(body["error_description"], words, "{down}: {body}");
+        assert_no_transport_words(down, &body.to_string());
+        // authorize: a login the client asked for without a page (the app's approval).
+        let response = http()
+            .get(format!("{}/oidc/authorize", sso.url()))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "demo-ci"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("state", "s1"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "S256"),
+                ("login_hint", personas::HAPPY_PATH),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 302, "{down}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let params = location_params(&response);
+        assert_eq!(
+            params["error"], "temporarily_unavailable",
+            "{down}: {location}"
+        );
+        assert!(
+            params["error_description"].contains(words),
+            "{down}: {location}"
+        );
+        assert_eq!(params["state"], "s1");
+        assert_no_transport_words(down, &location);
+        // token: what needs no identity system still answers.
+        let response = http()
+            .post(format!("{}/oidc/token", sso.url()))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", ADMIN_CLIENT),
+                ("client_secret", ADMIN_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{down}");
+        // …and one that cannot be answered says why in its own words.
+        let response = http()
+            .post(format!("{}/oidc/token", sso.url()))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", "demo-portal"),
+                ("refresh_token", "not-one"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body = json(response).await;
+        assert_eq!(body["error"], "invalid_grant", "{down}: {body}");
+        assert_no_transport_words(down, &body.to_string());
+        sso.stop().await.unwrap();
+    }
+    vneid.stop().await.unwrap();
+    population.stop().await.unwrap();
+}

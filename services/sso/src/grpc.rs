@@ -44,9 +44,12 @@ impl ErrorReason for SsoReason {
     }
 }
 
+/// The gRPC status of an OAuth error, whose description is the suite's own words.
 fn status_of(error: OAuthError) -> Status {
-    let reason = if error.status.is_server_error() {
+    let reason = if error.status == http::StatusCode::SERVICE_UNAVAILABLE {
         Reason::UpstreamUnavailable
+    } else if error.status.is_server_error() {
+        Reason::Internal
     } else {
         Reason::InvalidArgument
     };

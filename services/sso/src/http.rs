@@ -853,7 +853,9 @@ fn check_request(
 }
 
 async fn save_pending(p: &Provider, id: &str, pending: &Pending) -> Result<(), OAuthError> {
-    let bytes = serde_json::to_vec(pending).map_err(|e| OAuthError::server(e.to_string()))?;
+    let bytes = serde_json::to_vec(pending).map_err(OAuthError::internal(
+        "an authorization request cannot be stored",
+    ))?;
     p.store
         .put(&pending_key(id), &bytes, Some(p.lifetimes.pending))
         .await?;
@@ -1202,7 +1204,8 @@ async fn token_response(p: &Provider, request: Request<Body>) -> Result<Value, O
             ));
         }
     };
-    serde_json::to_value(response).map_err(|e| OAuthError::server(e.to_string()))
+    serde_json::to_value(response)
+        .map_err(OAuthError::internal("a token response cannot be written"))
 }
 
 async fn introspect(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
@@ -1334,8 +1337,8 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
         .unwrap_or_default();
     let account = match p.identity.account(sub).await {
         Ok(account) => account,
-        Err(LoginError::Unavailable(why)) => {
-            return oauth_error(&OAuthError::unavailable(format!("VNeID: {why}")));
+        Err(LoginError::Unavailable(upstream)) => {
+            return oauth_error(&OAuthError::unavailable(upstream.to_string()));
         }
         Err(error) => return bearer_error("invalid_token", &error.message().1),
     };
@@ -1345,7 +1348,16 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
         .await
     {
         Ok(person) => person,
-        Err(error) => return oauth_error(&OAuthError::unavailable(error.to_string())),
+        Err(LoginError::Unavailable(upstream)) => {
+            return oauth_error(&OAuthError::unavailable(upstream.to_string()));
+        }
+        // The account exists but its record does not answer as one: the suite's fault.
+        Err(error) => {
+            tracing::warn!(error = %error, "the population database has no record of an account");
+            return oauth_error(&OAuthError::server(
+                "the citizen's record cannot be read; retry later",
+            ));
+        }
     };
     let profile = claims
         .get("client_id")
@@ -1461,7 +1473,9 @@ async fn logout(State(p): State<Shared>, request: Request<Body>) -> Response<Bod
             .put(&logout_key(&id), &bytes, Some(p.lifetimes.pending))
             .await
             .map_err(OAuthError::from),
-        Err(error) => Err(OAuthError::server(error.to_string())),
+        Err(error) => Err(OAuthError::internal("a logout request cannot be stored")(
+            error,
+        )),
     };
     if let Err(error) = saved {
         return oauth_error_page(&error);

@@ -46,9 +46,46 @@ pub enum LoginError {
     /// The holder rejected the approval in the app.
     #[error("approval rejected in the app")]
     Rejected,
-    /// VNeID or the population database cannot be reached.
-    #[error("identity systems unavailable: {0}")]
-    Unavailable(String),
+    /// VNeID or the population database cannot be reached, or failed to answer. What the
+    /// transport or the upstream said is logged, never shown: the text is the suite's own.
+    #[error("{0}")]
+    Unavailable(Upstream),
+}
+
+/// A national system the single sign-on calls, and how the call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upstream {
+    /// VNeID cannot be reached (no connection, no answer in time).
+    VneidUnreachable,
+    /// VNeID answered with an error the single sign-on does not expect.
+    VneidFailed,
+    /// The population database cannot be reached.
+    PopulationUnreachable,
+    /// The population database answered with an error the single sign-on does not expect.
+    PopulationFailed,
+}
+
+impl Upstream {
+    /// The system's name, as logs name it.
+    pub fn system(self) -> &'static str {
+        match self {
+            Upstream::VneidUnreachable | Upstream::VneidFailed => "vneid",
+            Upstream::PopulationUnreachable | Upstream::PopulationFailed => "population-db",
+        }
+    }
+}
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Upstream::VneidUnreachable => "the VNeID service cannot be reached; retry later",
+            Upstream::VneidFailed => "the VNeID service failed to answer; retry later",
+            Upstream::PopulationUnreachable => {
+                "the population database cannot be reached; retry later"
+            }
+            Upstream::PopulationFailed => "the population database failed to answer; retry later",
+        })
+    }
 }
 
 impl LoginError {
@@ -84,15 +121,25 @@ impl LoginError {
                 "Yêu cầu xác thực đã bị từ chối trên ứng dụng VNeID.".to_owned(),
                 "The request was rejected in the VNeID app.".to_owned(),
             ),
-            LoginError::Unavailable(_) => (
+            LoginError::Unavailable(upstream) => (
                 "Hệ thống định danh tạm thời không phản hồi. Vui lòng thử lại.".to_owned(),
-                "The identity systems do not answer. Try again.".to_owned(),
+                // Which system, in the suite's words (never the transport's).
+                format!("The identity systems do not answer: {upstream}."),
             ),
         }
     }
 }
 
-fn login_error(status: &Status) -> LoginError {
+/// Which system a call went to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum System {
+    Vneid,
+    Population,
+}
+
+/// What a failed call to `system` means for a login; an unexpected failure is logged (its
+/// text masked), and named in the suite's words.
+fn login_error(system: System, status: &Status) -> LoginError {
     let reason = status
         .get_error_details()
         .error_info()
@@ -109,9 +156,31 @@ fn login_error(status: &Status) -> LoginError {
         _ => match status.code() {
             Code::InvalidArgument => LoginError::InvalidCitizenId,
             Code::NotFound => LoginError::NoAccount,
-            _ => LoginError::Unavailable(format!("{:?}: {}", status.code(), status.message())),
+            code => LoginError::Unavailable(unavailable(system, code, status.message())),
         },
     }
+}
+
+/// The suite's words for a failed call to `system`, after logging what failed (ID numbers in
+/// the text masked).
+fn unavailable(system: System, code: Code, message: &str) -> Upstream {
+    let unreachable = matches!(
+        code,
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted
+    );
+    let upstream = match (system, unreachable) {
+        (System::Vneid, true) => Upstream::VneidUnreachable,
+        (System::Vneid, false) => Upstream::VneidFailed,
+        (System::Population, true) => Upstream::PopulationUnreachable,
+        (System::Population, false) => Upstream::PopulationFailed,
+    };
+    tracing::warn!(
+        upstream = upstream.system(),
+        code = sandbox06_runtime::error::code_name(code),
+        error = %sandbox06_runtime::mask::path(message),
+        "an identity system call failed"
+    );
+    upstream
 }
 
 /// A successful login.
@@ -162,11 +231,15 @@ impl Identity {
             .clone()
             .authenticate(request)
             .await
-            .map_err(|s| login_error(&s))?
+            .map_err(|s| login_error(System::Vneid, &s))?
             .into_inner();
-        let account = response
-            .account
-            .ok_or_else(|| LoginError::Unavailable("VNeID answered without an account".into()))?;
+        let account = response.account.ok_or_else(|| {
+            LoginError::Unavailable(unavailable(
+                System::Vneid,
+                Code::Internal,
+                "an authentication answered without an account",
+            ))
+        })?;
         Ok(Login {
             account,
             amr: response.amr,
@@ -181,7 +254,7 @@ impl Identity {
                 citizen_id: citizen_id.to_owned(),
             })
             .await
-            .map_err(|s| login_error(&s))?
+            .map_err(|s| login_error(System::Vneid, &s))?
             .into_inner()
             .account
             .ok_or(LoginError::NoAccount)
@@ -205,7 +278,7 @@ impl Identity {
                 view: pop::RecordView::Full as i32,
             })
             .await
-            .map_err(|s| login_error(&s))?
+            .map_err(|s| login_error(System::Population, &s))?
             .into_inner()
             .citizen;
         let address = record
@@ -213,5 +286,32 @@ impl Identity {
             .and_then(|c| c.permanent_address.as_ref())
             .and_then(|a| a.current.as_ref());
         Ok(Person::new(account, address))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transport_failure_is_named_in_the_suites_words() {
+        let transport = Status::unavailable(
+            "error trying to connect: tcp connect error: Connection refused (os error 111)",
+        );
+        let error = login_error(System::Vneid, &transport);
+        assert_eq!(error, LoginError::Unavailable(Upstream::VneidUnreachable));
+        assert_eq!(
+            error.to_string(),
+            "the VNeID service cannot be reached; retry later"
+        );
+        let (vi, en) = error.message();
+        for text in [vi, en, error.to_string()] {
+            for library in ["tcp connect", "os error", "Unavailable:", "status:"] {
+                assert!(!text.contains(library), "{text}");
+            }
+        }
+        let failed = login_error(System::Population, &Status::internal("h2 protocol error"));
+        assert_eq!(failed, LoginError::Unavailable(Upstream::PopulationFailed));
+        assert!(!failed.to_string().contains("h2"), "{failed}");
     }
 }

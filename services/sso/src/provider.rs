@@ -184,6 +184,16 @@ impl OAuthError {
         }
     }
 
+    /// `server_error`, 500, for a failure inside the single sign-on (a record that does not
+    /// serialize or parse, a key that does not sign): `what` failed, in the suite's words; the
+    /// library's error is logged, never answered.
+    pub fn internal<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> OAuthError {
+        move |error| {
+            tracing::error!(error = %error, "{what}");
+            OAuthError::server(format!("{what}: an internal error of the single sign-on"))
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
         json!({"error": self.error, "error_description": description_text(&self.description)})
@@ -202,7 +212,9 @@ impl From<KeyError> for OAuthError {
         tracing::warn!(error = %error, "signing keys unavailable");
         match error {
             KeyError::Store(_) => OAuthError::unavailable("the state store does not answer; retry"),
-            other => OAuthError::server(format!("signing keys: {other}")),
+            _ => OAuthError::server(
+                "the signing keys cannot be read: an internal error of the single sign-on",
+            ),
         }
     }
 }
@@ -721,7 +733,7 @@ impl Provider {
             .active(alg)
             .ok_or_else(|| OAuthError::server(format!("no active {alg} key")))?;
         key.sign("at+jwt", &claims)
-            .map_err(|e| OAuthError::server(e.to_string()))
+            .map_err(OAuthError::internal("an access token cannot be signed"))
     }
 
     async fn id_token(
@@ -769,7 +781,7 @@ impl Provider {
             .active(client.alg)
             .ok_or_else(|| OAuthError::server(format!("no active {} key", client.alg)))?;
         key.sign("JWT", &claims)
-            .map_err(|e| OAuthError::server(e.to_string()))
+            .map_err(OAuthError::internal("an ID token cannot be signed"))
     }
 
     fn lifetime_of(&self, client: &Client) -> Duration {
@@ -822,8 +834,8 @@ impl Provider {
                 },
                 exp: now() + secs(self.lifetimes.refresh_token),
             };
-            let bytes =
-                serde_json::to_vec(&record).map_err(|e| OAuthError::server(e.to_string()))?;
+            let bytes = serde_json::to_vec(&record)
+                .map_err(OAuthError::internal("a refresh token cannot be stored"))?;
             self.store
                 .put(
                     &store_key("refresh", &token),
@@ -848,7 +860,8 @@ impl Provider {
     /// Stores a code for `record` and returns it.
     pub async fn new_code(&self, record: &CodeRecord) -> Result<String, OAuthError> {
         let code = random_token(32);
-        let bytes = serde_json::to_vec(record).map_err(|e| OAuthError::server(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec(record).map_err(OAuthError::internal("a code cannot be stored"))?;
         self.store
             .put(&store_key("code", &code), &bytes, Some(self.lifetimes.code))
             .await?;
@@ -910,8 +923,8 @@ impl Provider {
         let Some(bytes) = self.store.get(&key).await? else {
             return reused().await;
         };
-        let record: CodeRecord =
-            serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        let record: CodeRecord = serde_json::from_slice(&bytes)
+            .map_err(OAuthError::internal("a stored code cannot be read"))?;
         // Of two concurrent redemptions, the one that claims the code first redeems it; the
         // other is a reuse.
         if !self
@@ -988,8 +1001,9 @@ impl Provider {
                 "unknown or expired refresh token",
             ));
         };
-        let record: RefreshRecord =
-            serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        let record: RefreshRecord = serde_json::from_slice(&bytes).map_err(
+            OAuthError::internal("a stored refresh token cannot be read"),
+        )?;
         if self.family_revoked(&record.grant.gid).await? {
             return Err(OAuthError::invalid_grant("the refresh token is revoked"));
         }
@@ -1013,7 +1027,9 @@ impl Provider {
             client_id: client.id().to_owned(),
             at: now(),
         })
-        .map_err(|e| OAuthError::server(e.to_string()))?;
+        .map_err(OAuthError::internal(
+            "a refresh token's use cannot be stored",
+        ))?;
         if !self.store.put_if_absent(&used, &marker, Some(ttl)).await? {
             let prior = self.store.get(&used).await?.unwrap_or_default();
             return self.reused(client, &record, &prior, scope).await;
@@ -1164,8 +1180,9 @@ impl Provider {
         let Some(bytes) = self.store.get(&store_key("refresh", token)).await? else {
             return Ok(inactive("unknown"));
         };
-        let record: RefreshRecord =
-            serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+        let record: RefreshRecord = serde_json::from_slice(&bytes).map_err(
+            OAuthError::internal("a stored refresh token cannot be read"),
+        )?;
         if self
             .store
             .get(&store_key("refresh-used", token))
@@ -1222,8 +1239,9 @@ impl Provider {
             return Ok(());
         }
         if let Some(bytes) = self.store.get(&store_key("refresh", token)).await? {
-            let record: RefreshRecord =
-                serde_json::from_slice(&bytes).map_err(|e| OAuthError::server(e.to_string()))?;
+            let record: RefreshRecord = serde_json::from_slice(&bytes).map_err(
+                OAuthError::internal("a stored refresh token cannot be read"),
+            )?;
             if record.grant.client_id != client.id() {
                 return Err(OAuthError::new(
                     "unauthorized_client",
@@ -1307,6 +1325,21 @@ pub fn required_level(acr_values: &str) -> Option<u8> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_internal_failure_is_answered_in_the_suites_words_not_the_librarys() {
+        let library = serde_json::from_slice::<Grant>(b"{").unwrap_err();
+        let error = OAuthError::internal("a stored code cannot be read")(library);
+        assert_eq!(error.error, "server_error");
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            error.description,
+            "a stored code cannot be read: an internal error of the single sign-on"
+        );
+        let stored = OAuthError::from(KeyError::Stored("EOF while parsing at line 1".into()));
+        assert!(!stored.description.contains("EOF"), "{stored:?}");
+        assert_eq!(stored.error, "server_error");
+    }
 
     #[test]
     fn basic_credentials_are_form_decoded() {
