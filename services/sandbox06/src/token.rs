@@ -35,11 +35,17 @@ fn base_url(config: &Config, sso: &SsoConfig, url: Option<&str>) -> anyhow::Resu
     })
 }
 
-/// GETs `url`: the JSON answer.
-async fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
-    let request = http::Request::get(url)
-        .header("accept", "application/json")
-        .body(Full::new(Bytes::new()))?;
+/// GETs `url`, with `bearer` as its access token when given: the status and the answer, read
+/// as JSON whatever the status (an error is a JSON Status too).
+async fn get(
+    url: &str,
+    bearer: Option<&str>,
+) -> anyhow::Result<(http::StatusCode, serde_json::Value)> {
+    let mut request = http::Request::get(url).header("accept", "application/json");
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Full::new(Bytes::new()))?;
     let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Full<Bytes>>();
     let response = http
@@ -48,10 +54,18 @@ async fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
         .with_context(|| format!("{url} does not answer: is the suite running (sandbox06 up)?"))?;
     let status = response.status();
     let body = response.into_body().collect().await?.to_bytes();
+    let answer = serde_json::from_slice(&body)
+        .with_context(|| format!("{url} answered {status} without JSON"))?;
+    Ok((status, answer))
+}
+
+/// GETs `url`: the JSON answer of a success.
+async fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
+    let (status, answer) = get(url, None).await?;
     if !status.is_success() {
         bail!("{url} answered {status}");
     }
-    serde_json::from_slice(&body).with_context(|| format!("{url} answered {status} without JSON"))
+    Ok(answer)
 }
 
 /// POSTs `form` to `url`, as the client of `basic` when given: the JSON answer.
@@ -259,20 +273,7 @@ pub async fn read_citizen(
     )
     .await?;
     let url = format!("{edge}/v1/citizens/{citizen_id}");
-    let request = http::Request::get(&url)
-        .header("accept", "application/json")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Full::new(Bytes::new()))?;
-    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<Bytes>>();
-    let response = http
-        .request(request)
-        .await
-        .with_context(|| format!("{url} does not answer"))?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
-    let answer: serde_json::Value = serde_json::from_slice(&body)
-        .with_context(|| format!("{url} answered {status} without JSON"))?;
+    let (status, answer) = get(&url, Some(&token)).await?;
     if !status.is_success() {
         bail!(
             "the suite at {edge} answered {status}: {}",
