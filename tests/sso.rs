@@ -629,6 +629,17 @@ async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
         .client
         .unwrap();
     assert!(client.auto_approve && client.public && client.loopback_redirects);
+    assert_eq!(client.claims_profile, "standard");
+    let national = sso
+        .get_client(pb::GetClientRequest {
+            client_id: "demo-national".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .client
+        .unwrap();
+    assert_eq!(national.claims_profile, "national");
     let missing = sso
         .get_client(pb::GetClientRequest {
             client_id: "nobody".into(),

@@ -87,6 +87,7 @@ fn client_message(client: &Client, default_lifetime: i64) -> pb::Client {
             0 => default_lifetime,
             seconds => i64::try_from(seconds).unwrap_or(i64::MAX),
         },
+        claims_profile: client.claims_profile().as_str().to_owned(),
     }
 }
 
