@@ -5,10 +5,12 @@ use std::{collections::VecDeque, fmt};
 
 use sandbox06_runtime::{
     ApiError, Reason,
-    error::{FieldViolation, field_violations_of, reason_of},
+    error::{DOMAIN, FieldViolation, code_name, field_violations_of, reason_of},
+    mask,
     telemetry::TraceContextInterceptor,
 };
 use tonic::{Code, Status, codegen::InterceptedService, transport::Channel};
+use tonic_types::StatusExt as _;
 
 /// The population database's name in `ErrorInfo.metadata.backend`.
 const BACKEND: &str = "population-db";
@@ -19,11 +21,12 @@ const UPSTREAM_RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 /// The population database's path of the number it is asked for; it is not the caller's.
 const UPSTREAM_CITIZEN_ID: &str = "citizen_id";
 
-/// The population database could not answer.
+/// The population database could not answer. What it (or the transport to it) said is logged
+/// where the error is made, masked; the error's text is the suite's own words, for the caller.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum UpstreamError {
-    /// It cannot be reached.
-    #[error("population database unavailable: {0}")]
+    /// It cannot be reached; what the transport or it said, for the log (never shown).
+    #[error("the population database cannot be reached; retry later")]
     Unavailable(String),
     /// It did not answer within what was left of the caller's deadline.
     #[error("the population database did not answer within the call's deadline")]
@@ -31,7 +34,8 @@ pub enum UpstreamError {
     /// It refused the request as malformed (the service validates first, so this is a bug or skew).
     #[error("population database refused the request: {0}")]
     Refused(Refusal),
-    /// It failed.
+    /// It answered with something the service does not expect, in the service's words (the
+    /// code and reason it answered, or what is wrong with its answer).
     #[error("population database failed: {0}")]
     Failed(String),
 }
@@ -49,8 +53,16 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// The refusal a status carries.
+    /// The refusal a status carries. A status without the suite's `ErrorInfo` was made by a
+    /// library, not by the population database: its text is not shown, only its code.
     pub fn of(status: &Status) -> Self {
+        if suite_reason_of(status).is_none() {
+            return Self {
+                reason: None,
+                message: unexpected(status),
+                violations: Vec::new(),
+            };
+        }
         Self {
             reason: reason_of(status),
             message: status.message().to_owned(),
@@ -83,8 +95,47 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// The suite's `ErrorInfo.reason` of a status: `None` when it carries none, or one of another
+/// domain (a status a library made).
+fn suite_reason_of(status: &Status) -> Option<String> {
+    status
+        .get_details_error_info()
+        .filter(|info| info.domain == DOMAIN)
+        .map(|info| info.reason)
+}
+
+/// What an unexpected answer was, in the suite's words: its code, and its reason when it is
+/// one of the suite's; never its text, which may be a library's.
+fn unexpected(status: &Status) -> String {
+    let code = code_name(status.code());
+    match suite_reason_of(status) {
+        Some(reason) => format!("it answered {code}, reason {reason}"),
+        None => format!("it answered {code} without an error of the suite"),
+    }
+}
+
+/// Logs a failed call to the population database with what it (or the transport) said, every
+/// run of digits long enough to be an ID number masked.
+fn log_failure(status: &Status) {
+    let mut sources = Vec::new();
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        sources.push(error.to_string());
+        source = error.source();
+    }
+    tracing::warn!(
+        backend = BACKEND,
+        code = code_name(status.code()),
+        reason = suite_reason_of(status).as_deref(),
+        error = %mask::path(status.message()),
+        source = %mask::path(&sources.join(": ")),
+        "a call to the population database failed"
+    );
+}
+
 impl From<Status> for UpstreamError {
     fn from(s: Status) -> Self {
+        log_failure(&s);
         match s.code() {
             // Its deadline is what was left of the caller's: the caller's has passed too.
             Code::DeadlineExceeded => UpstreamError::DeadlineExceeded,
@@ -93,7 +144,7 @@ impl From<Status> for UpstreamError {
                 UpstreamError::Unavailable(s.message().to_owned())
             }
             Code::InvalidArgument => UpstreamError::Refused(Refusal::of(&s)),
-            _ => UpstreamError::Failed(format!("{:?}: {}", s.code(), s.message())),
+            _ => UpstreamError::Failed(unexpected(&s)),
         }
     }
 }
@@ -202,5 +253,92 @@ impl PopulationClient for GrpcPopulation {
             }
         }
         Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox06_runtime::error::field_violations_of;
+
+    use super::*;
+    use crate::error::{CitizenError, CitizenReason};
+
+    /// The status a caller reads for a failed call to the population database.
+    fn answered(upstream: Status, caller_field: &str) -> Status {
+        CitizenError::upstream(UpstreamError::from(upstream), caller_field).into()
+    }
+
+    #[test]
+    fn a_transport_failure_is_named_in_the_suites_words() {
+        for transport in [
+            Status::unavailable("tcp connect error"),
+            Status::unknown("transport error: h2 protocol error: connection reset"),
+            Status::cancelled("operation was canceled: connection closed"),
+        ] {
+            let status = answered(transport, "citizen_id");
+            assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+            assert_eq!(
+                status.message(),
+                "the population database cannot be reached; retry later"
+            );
+            let info = status.get_details_error_info().unwrap();
+            assert_eq!(info.reason, "UPSTREAM_UNAVAILABLE");
+            assert_eq!(info.metadata["backend"], BACKEND);
+        }
+    }
+
+    #[test]
+    fn an_unexpected_answer_is_named_by_its_code_and_reason_only() {
+        let status = answered(Status::internal("h2 protocol error: frame"), "citizen_id");
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(
+            status.message(),
+            "population database failed: it answered INTERNAL without an error of the suite"
+        );
+
+        let suites: Status =
+            ApiError::new(CitizenReason::CitizenNotFound, "some words of its own").into();
+        let suites = Status::with_details(
+            Code::FailedPrecondition,
+            suites.message(),
+            suites.details().to_vec().into(),
+        );
+        let status = answered(suites, "citizen_id");
+        assert_eq!(
+            status.message(),
+            "population database failed: it answered FAILED_PRECONDITION, reason CITIZEN_NOT_FOUND"
+        );
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "UPSTREAM_FAILED");
+        assert_eq!(info.metadata["backend"], BACKEND);
+
+        // A refusal a library made (no ErrorInfo of the suite) is not the caller's to fix, and
+        // its text is not shown.
+        let status = answered(
+            Status::invalid_argument("failed to decode Protobuf message: invalid wire type"),
+            "citizen_id",
+        );
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("wire type"), "{status:?}");
+        assert!(field_violations_of(&status).is_empty());
+    }
+
+    #[test]
+    fn the_databases_own_refusal_of_the_number_stays_the_callers() {
+        let refusal: Status = ApiError::invalid_field(
+            CitizenReason::InvalidCitizenId,
+            UPSTREAM_CITIZEN_ID,
+            "is retired in this database",
+        )
+        .into();
+        let status = answered(refusal, "payload.citizen_id");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "payload.citizen_id: is retired in this database"
+        );
+        let violations = field_violations_of(&status);
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].field, "payload.citizen_id");
     }
 }

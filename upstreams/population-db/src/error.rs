@@ -142,10 +142,13 @@ pub enum PopulationError {
         /// The size limit.
         max_bytes: usize,
     },
-    /// The overlays cannot be read or written.
-    #[error("population overlays unavailable: {0}")]
+    /// The overlays cannot be read or written: what the store said is logged, never answered.
+    #[error("the population database's state store cannot be reached; retry later")]
     Store(#[from] StoreError),
 }
+
+/// The state store's name in `ErrorInfo.metadata.backend`.
+const STORE: &str = "store";
 
 /// The request field a life-event refusal is about.
 fn life_event_field(e: &LifeEventError) -> &'static str {
@@ -225,9 +228,19 @@ impl From<PopulationError> for ApiError {
                 e.to_string(),
             )
             .with_metadata("max_bytes", max_bytes.to_string()),
-            e @ PopulationError::Store(_) => {
-                ApiError::new(Reason::UpstreamUnavailable, e.to_string())
-                    .with_metadata("backend", "store")
+            PopulationError::Store(error) => {
+                tracing::warn!(
+                    backend = STORE,
+                    store = error.backend,
+                    operation = error.operation,
+                    error = %mask::path(&error.message),
+                    "the state store failed"
+                );
+                ApiError::new(
+                    Reason::UpstreamUnavailable,
+                    PopulationError::Store(error).to_string(),
+                )
+                .with_metadata("backend", STORE)
             }
         }
     }
@@ -352,18 +365,16 @@ mod tests {
         assert_eq!(field_violations_of(&status)[0].field, SPOUSE_FIELD);
 
         let status = Status::from(PopulationError::from(StoreError {
-            backend: "memory",
-            operation: "get",
-            message: "down".into(),
+            backend: "redis",
+            operation: "list",
+            message: "Connection refused (os error 111)".into(),
         }));
         assert_eq!(status.code(), Code::Unavailable);
         assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
-        assert!(
-            status
-                .message()
-                .starts_with("population overlays unavailable: "),
-            "{}",
-            status.message()
+        // What the store said is logged, not answered.
+        assert_eq!(
+            status.message(),
+            "the population database's state store cannot be reached; retry later"
         );
     }
 

@@ -1,10 +1,15 @@
 //! The VNeID mock's own error reasons, the failures of its logic, and their one mapping to
 //! the suite's error model.
 
-use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, mask};
+use sandbox06_runtime::{
+    ApiError, ErrorReason, Reason, ReasonCode,
+    error::{DOMAIN, code_name},
+    mask,
+};
 use sandbox06_store::StoreError;
 use sandbox06_vn::{FieldError, FieldErrorKind};
 use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
 
 /// Why a VNeID call failed, beyond the generic reasons of the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,12 +118,79 @@ pub enum VneidError {
     /// No method was given.
     #[error("one of password, one_time_code or app_approval is required")]
     MethodMissing,
-    /// The population database did not answer.
-    #[error("population database unavailable: {0}")]
+    /// The population database did not answer as expected: what it (or the transport to it)
+    /// said is logged, never answered; the text is the suite's own.
+    #[error("{}", population_failure(.0))]
     Population(Status),
-    /// The account states cannot be read or written.
-    #[error("account states unavailable: {0}")]
+    /// The account states cannot be read or written: what the store said is logged, never
+    /// answered.
+    #[error("VNeID's state store (the account states) cannot be reached; retry later")]
     Store(#[from] StoreError),
+}
+
+/// The population database's name in `ErrorInfo.metadata.backend`.
+const POPULATION_DB: &str = "population-db";
+
+/// The state store's name in `ErrorInfo.metadata.backend`.
+const STORE: &str = "store";
+
+/// Whether a failed call to the population database means it cannot be reached (no connection,
+/// a connection lost, no answer in time, a library's unknown error), rather than an answer
+/// VNeID does not expect.
+fn unreachable(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unavailable | Code::Cancelled | Code::Unknown | Code::DeadlineExceeded
+    )
+}
+
+/// The suite's `ErrorInfo.reason` of a status: `None` when it carries none, or one of another
+/// domain (a status a library made).
+fn suite_reason_of(status: &Status) -> Option<String> {
+    status
+        .get_details_error_info()
+        .filter(|info| info.domain == DOMAIN)
+        .map(|info| info.reason)
+}
+
+/// What a failed call to the population database was, in the suite's words: that it cannot be
+/// reached, or the code (and the suite's reason) it answered; never its text, which may be a
+/// library's.
+fn population_failure(status: &Status) -> String {
+    let code = code_name(status.code());
+    if status.code() == Code::DeadlineExceeded {
+        return "the population database did not answer in time; retry later".to_owned();
+    }
+    if unreachable(status.code()) {
+        return "the population database cannot be reached; retry later".to_owned();
+    }
+    match suite_reason_of(status) {
+        Some(reason) => {
+            format!("the population database failed: it answered {code}, reason {reason}")
+        }
+        None => format!(
+            "the population database failed: it answered {code} without an error of the suite"
+        ),
+    }
+}
+
+/// Logs what a failed call to the population database said (the transport's or library's
+/// error with it), every run of digits long enough to be an ID number masked.
+fn log_population_failure(status: &Status) {
+    let mut sources = Vec::new();
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        sources.push(error.to_string());
+        source = error.source();
+    }
+    tracing::warn!(
+        backend = POPULATION_DB,
+        code = code_name(status.code()),
+        reason = suite_reason_of(status).as_deref(),
+        error = %mask::path(status.message()),
+        source = %mask::path(&sources.join(": ")),
+        "a call to the population database failed"
+    );
 }
 
 impl VneidError {
@@ -168,12 +240,30 @@ impl From<VneidError> for ApiError {
             e @ VneidError::MethodMissing => {
                 ApiError::invalid_field(Reason::InvalidArgument, "method", e.to_string())
             }
-            e @ VneidError::Population(_) => {
-                ApiError::new(Reason::UpstreamUnavailable, e.to_string())
-                    .with_metadata("upstream", "population-db")
+            VneidError::Population(status) => {
+                log_population_failure(&status);
+                let reason = if unreachable(status.code()) {
+                    Reason::UpstreamUnavailable
+                } else {
+                    Reason::UpstreamFailed
+                };
+                ApiError::new(reason, population_failure(&status))
+                    .with_metadata("backend", POPULATION_DB)
             }
-            e @ VneidError::Store(_) => ApiError::new(Reason::UpstreamUnavailable, e.to_string())
-                .with_metadata("backend", "store"),
+            VneidError::Store(error) => {
+                tracing::warn!(
+                    backend = STORE,
+                    store = error.backend,
+                    operation = error.operation,
+                    error = %mask::path(&error.message),
+                    "the state store failed"
+                );
+                ApiError::new(
+                    Reason::UpstreamUnavailable,
+                    VneidError::Store(error).to_string(),
+                )
+                .with_metadata("backend", STORE)
+            }
         }
     }
 }
@@ -181,5 +271,74 @@ impl From<VneidError> for ApiError {
 impl From<VneidError> for Status {
     fn from(e: VneidError) -> Self {
         ApiError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox06_runtime::error::reason_of;
+
+    use super::*;
+
+    /// The `metadata.backend` of a status.
+    fn backend(status: &Status) -> Option<String> {
+        status
+            .get_details_error_info()
+            .and_then(|info| info.metadata.get("backend").cloned())
+    }
+
+    #[test]
+    fn an_unreachable_population_database_is_named_in_the_suites_words() {
+        for transport in [
+            Status::unavailable("tcp connect error"),
+            Status::unknown("transport error: h2 protocol error"),
+            Status::deadline_exceeded("Timeout expired"),
+        ] {
+            let status = Status::from(VneidError::Population(transport));
+            assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+            assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
+            assert!(status.message().ends_with("; retry later"), "{status:?}");
+            for library in ["tcp connect", "transport", "h2", "Timeout"] {
+                assert!(!status.message().contains(library), "{status:?}");
+            }
+            assert_eq!(backend(&status).as_deref(), Some(POPULATION_DB));
+        }
+    }
+
+    #[test]
+    fn an_unexpected_answer_of_the_population_database_is_named_by_its_code() {
+        let status = Status::from(VneidError::Population(Status::internal(
+            "h2 protocol error: frame too large",
+        )));
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_FAILED"));
+        assert_eq!(
+            status.message(),
+            "the population database failed: it answered INTERNAL without an error of the suite"
+        );
+        assert_eq!(backend(&status).as_deref(), Some(POPULATION_DB));
+
+        let own: Status = ApiError::new(VneidReason::AccountClosed, "its own words").into();
+        let status = Status::from(VneidError::Population(own));
+        assert_eq!(
+            status.message(),
+            "the population database failed: it answered FAILED_PRECONDITION, reason ACCOUNT_CLOSED"
+        );
+    }
+
+    #[test]
+    fn a_failing_store_is_named_in_the_suites_words() {
+        let status = Status::from(VneidError::from(StoreError {
+            backend: "redis",
+            operation: "list",
+            message: "Connection refused (os error 111)".into(),
+        }));
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
+        assert_eq!(
+            status.message(),
+            "VNeID's state store (the account states) cannot be reached; retry later"
+        );
+        assert_eq!(backend(&status).as_deref(), Some(STORE));
     }
 }

@@ -95,8 +95,8 @@ fn record_error(e: &CitizenError) -> api::RecordError {
             .map(|f| f.description.clone())
             .unwrap_or_default(),
         CitizenError::FieldMask { description, .. } => description.clone(),
-        CitizenError::Upstream(UpstreamError::Unavailable(m)) => {
-            format!("population database unavailable, retry the record: {m}")
+        CitizenError::Upstream(UpstreamError::Unavailable(_)) => {
+            "the population database cannot be reached; retry the record".to_owned()
         }
         other => other.to_string(),
     };

@@ -110,11 +110,19 @@ pub fn apply(citizen: Citizen, paths: &[String]) -> Result<Citizen, CitizenError
     if paths.is_empty() {
         return Ok(citizen);
     }
-    let internal = |e: String| CitizenError::Internal(format!("read mask: {e}"));
-    let descriptor = descriptor().ok_or_else(|| internal("citizen descriptor missing".into()))?;
-    let mut dynamic = DynamicMessage::decode(descriptor, citizen.encode_to_vec().as_slice())
-        .map_err(|e| internal(e.to_string()))?;
+    let descriptor = descriptor().ok_or_else(|| internal("the citizen descriptor is missing"))?;
+    let mut dynamic =
+        DynamicMessage::decode(descriptor, citizen.encode_to_vec().as_slice()).map_err(internal)?;
     let split: Vec<Vec<&str>> = paths.iter().map(|p| p.split('.').collect()).collect();
     retain(&mut dynamic, &split);
-    Citizen::decode(dynamic.encode_to_vec().as_slice()).map_err(|e| internal(e.to_string()))
+    Citizen::decode(dynamic.encode_to_vec().as_slice()).map_err(internal)
+}
+
+/// A read mask that could not be applied: a bug, logged with the library's text; the caller
+/// reads the service's own words.
+fn internal(error: impl std::fmt::Display) -> CitizenError {
+    tracing::warn!(error = %error, "a read mask could not be applied");
+    CitizenError::Internal(
+        "the read mask could not be applied: an internal error of the citizen service".to_owned(),
+    )
 }
