@@ -1,7 +1,7 @@
 //! The edge's own API pages: the OpenAPI document at `/openapi.json` and a browsable API page at
 //! `/docs`, with the bundled viewer served from the binary (no CDN, works offline).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::body::Body;
@@ -51,8 +51,12 @@ fn with_type(body: impl Into<Body>, content_type: &'static str) -> Response {
 }
 
 /// The routes of the document and the page.
-pub(crate) fn router(document: ApiDocument) -> Router {
-    let document = Arc::new(document);
+/// How the API document is made: once, on the first request for it, so that building it (every
+/// route's schemas, patterns and examples) is not part of the suite's start.
+pub(crate) type DocumentBuilder = Box<dyn FnOnce() -> ApiDocument + Send>;
+
+pub(crate) fn router(document: DocumentBuilder) -> Router {
+    let document = Arc::new(LazyLock::new(document));
     // The viewer's files (script, style, OAuth redirect page), from the bundled distribution.
     let viewer = swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
         uri_prefix: DOCS_PATH,

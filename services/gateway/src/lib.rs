@@ -334,11 +334,11 @@ impl Gateway {
         tracing::debug!(routes = rest_table.len(), "REST routes from the contract");
         // The API document of those routes, and the page that browses it.
         let single_sign_on = http_routes.contains_key(auth::DISCOVERY_PATH);
-        let api_pages = docs::router(openapi::ApiDocument::from_table(
-            &rest_table,
-            single_sign_on,
-            self.reference.unwrap_or_else(openapi::today_in_vietnam),
-        ));
+        let reference = self.reference.unwrap_or_else(openapi::today_in_vietnam);
+        let table = rest_table.clone();
+        let api_pages = docs::router(Box::new(move || {
+            openapi::ApiDocument::from_table(&table, single_sign_on, reference)
+        }));
         let local_routes = self.http_routes.merge(api_pages).layer(identify.clone());
         let proxy = Proxy::new(ProxyState {
             routes,
