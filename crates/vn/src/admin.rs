@@ -92,41 +92,7 @@ fn rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
     text.lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').map(single_spaced).collect())
-}
-
-/// A field with its whitespace normalised: no leading or trailing whitespace, and one space
-/// between words. The source lists write a few names with two spaces ("Xã  Bắc Đông Quan");
-/// the rare field that needs it is copied once, when the tables are loaded, and kept for the
-/// life of the program like the embedded text.
-fn single_spaced(field: &'static str) -> &'static str {
-    if is_single_spaced(field) {
-        return field;
-    }
-    Box::leak(
-        field
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .into_boxed_str(),
-    )
-}
-
-/// Whether `field` is already as [`single_spaced`] makes it, found without allocating: the tables
-/// have some hundred thousand fields, and all but a few are.
-fn is_single_spaced(field: &str) -> bool {
-    let mut after_space = true;
-    for c in field.chars() {
-        if c.is_whitespace() {
-            if c != ' ' || after_space {
-                return false;
-            }
-            after_space = true;
-        } else {
-            after_space = false;
-        }
-    }
-    !after_space || field.is_empty()
+        .map(|l| l.split('\t').collect())
 }
 
 fn code(field: &str) -> u8 {
@@ -474,24 +440,6 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_single_spaced_alike_with_or_without_a_copy() {
-        for field in [
-            "",
-            "Xã Tân Phú",
-            "Xã  Bắc Đông Quan",
-            " Xã",
-            "Xã ",
-            "Xã\tA",
-            "A",
-            " ",
-            "A  B  C",
-        ] {
-            let expected = field.split_whitespace().collect::<Vec<_>>().join(" ");
-            assert_eq!(is_single_spaced(field), expected == field, "{field:?}");
-        }
-    }
-
-    #[test]
     fn unit_names_are_single_spaced() {
         let u = &*ADMIN_UNITS;
         let names = u
@@ -513,14 +461,12 @@ mod tests {
             assert!(!name.contains(['\t', '\u{a0}']), "{name:?}");
         }
         assert!(checked > 40_000, "{checked}");
-        // Written with two spaces in the source list.
+        // Written with two spaces in the source list; derived with one.
         let bac_dong_quan = u.commune_2025("12745").unwrap();
         assert_eq!(
             u.communes_2025[bac_dong_quan as usize].name,
             "Xã Bắc Đông Quan"
         );
-        assert_eq!(single_spaced(" Phường  Tân\tLập "), "Phường Tân Lập");
-        assert_eq!(single_spaced("Phường Tân Lập"), "Phường Tân Lập");
     }
 
     #[test]

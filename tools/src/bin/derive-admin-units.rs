@@ -787,7 +787,11 @@ fn read_table(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
                 header.len()
             ));
         }
-        let rec: Vec<String> = idx.iter().map(|&i| row[i].trim().to_owned()).collect();
+        // One space between words: the source lists write a few names with two.
+        let rec: Vec<String> = idx
+            .iter()
+            .map(|&i| row[i].split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
         for v in &rec {
             if v.is_empty() || v.contains(['\t', '\n', '\r']) {
                 return Err(format!(
