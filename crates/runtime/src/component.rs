@@ -14,6 +14,7 @@ use crate::{
     client::ChannelError,
     config::{self, ConfigError, Limits},
     server::ServeError,
+    worker::{Worker, WorkerHealth},
 };
 
 /// Where a component stands in the request path.
@@ -90,6 +91,7 @@ pub struct Context {
     /// The date "today" means for ages, cards and deadlines.
     pub today: Date,
     peers: BTreeMap<&'static str, Peer>,
+    workers: WorkerHealth,
 }
 
 impl Context {
@@ -100,7 +102,28 @@ impl Context {
             limits,
             today,
             peers: peers.into_iter().map(|p| (p.spec.name, p)).collect(),
+            workers: WorkerHealth::default(),
         }
+    }
+
+    /// This context for one component: the same settings and peers, its own worker health.
+    pub fn for_component(&self) -> Self {
+        Self {
+            workers: WorkerHealth::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Hands the component's health reporter ([`crate::server::ServerBuilder::health_reporter`])
+    /// to its workers: each then reports `<component>/<worker>` SERVING while it runs and
+    /// NOT_SERVING while it is down. A component that declares workers calls this in `serve`.
+    pub fn report_worker_health(&self, reporter: tonic_health::server::HealthReporter) {
+        self.workers.attach(reporter);
+    }
+
+    /// Where this component's workers report their health.
+    pub fn worker_health(&self) -> WorkerHealth {
+        self.workers.clone()
     }
 
     /// Reads configuration section `name` as `T`.
@@ -155,6 +178,12 @@ pub trait Component: Send + Sync + 'static {
 
     /// Serves on `listener` until `shutdown` completes.
     fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running;
+
+    /// Its background workers ([`crate::worker`]): started once its servers are ready, stopped
+    /// first on shutdown, restarted with backoff when they fail. None by default.
+    fn workers(&self) -> Vec<Worker> {
+        Vec::new()
+    }
 }
 
 impl std::fmt::Debug for dyn Component {

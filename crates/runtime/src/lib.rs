@@ -43,6 +43,7 @@ pub mod panic;
 pub mod server;
 pub mod telemetry;
 pub mod token;
+pub mod worker;
 
 pub use client::grpc_channel;
 pub use error::{ApiError, ErrorReason, Reason, ReasonCode};

@@ -12,6 +12,7 @@ use sandbox06_population_db::PopulationDbComponent;
 use sandbox06_runtime::{
     component::{Component, Context, Peer, Role, Shutdown, StartError},
     server::bind,
+    worker::Workers,
 };
 use sandbox06_sso::SsoComponent;
 use sandbox06_vneid::component::VneidComponent;
@@ -123,6 +124,12 @@ pub struct Suite {
     /// One stop switch per role, in the order they stop: the edge, the services, the upstreams.
     stops: Vec<(Role, watch::Sender<bool>)>,
     tasks: JoinSet<(&'static str, Result<(), StartError>)>,
+    /// Each component with its own context, for its workers.
+    contexts: Vec<(Arc<dyn Component>, Context)>,
+    /// The running workers, once the suite is ready.
+    workers: Option<Vec<Workers>>,
+    /// How long workers have to stop.
+    grace: std::time::Duration,
 }
 
 /// The order components stop in: callers before what they call, so that a call still open at
@@ -179,6 +186,7 @@ impl Suite {
             .map(|role| (*role, watch::channel(false).0))
             .collect();
         let mut tasks = JoinSet::new();
+        let mut contexts = Vec::with_capacity(bound.len());
         for (component, listener) in bound {
             let spec = component.spec();
             let stop_rx = stops
@@ -189,7 +197,9 @@ impl Suite {
                     component: spec.name,
                     reason: format!("no stop order for the role {:?}", spec.role),
                 })?;
-            let running = component.serve(ctx.clone(), listener, shutdown_signal(&stop_rx));
+            let own = ctx.for_component();
+            let running = component.serve(own.clone(), listener, shutdown_signal(&stop_rx));
+            contexts.push((Arc::clone(&component), own));
             let name = spec.name;
             tasks.spawn(async move { (name, running.await) });
         }
@@ -200,6 +210,9 @@ impl Suite {
             list,
             stops,
             tasks,
+            contexts,
+            workers: None,
+            grace: config.limits.shutdown_grace(),
         })
     }
 
@@ -208,9 +221,50 @@ impl Suite {
         self.addrs.get(name).copied()
     }
 
-    /// Waits until the edge reports every routed service SERVING (bounded by `timeout`); a
-    /// component that stops first fails the wait with its own error.
+    /// Waits until the edge reports every routed service SERVING (bounded by `timeout`), and
+    /// each component that has workers reports SERVING itself (its server and each of its gRPC
+    /// services), then starts every component's workers; a component that stops first fails
+    /// the wait with its own error.
     pub async fn wait_ready(&mut self, timeout: std::time::Duration) -> Result<(), StartError> {
+        let deadline = Instant::now() + timeout;
+        self.wait_serving(timeout).await?;
+        for (component, _) in &self.contexts {
+            let spec = component.spec();
+            if component.workers().is_empty() {
+                continue;
+            }
+            let Some(addr) = self.addrs.get(spec.name) else {
+                continue;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            let url = url_of(*addr);
+            tokio::select! {
+                ready = serving(&url, spec, left) => ready?,
+                joined = self.tasks.join_next() => {
+                    return Err(joined.map_or_else(
+                        || StartError::Stopped {
+                            component: "suite",
+                            reason: "no component runs".to_owned(),
+                        },
+                        stopped,
+                    ));
+                }
+            }
+        }
+        if self.workers.is_none() {
+            self.workers = Some(
+                self.contexts
+                    .iter()
+                    .map(|(component, ctx)| {
+                        Workers::start(component.spec().name, ctx, component.workers())
+                    })
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+
+    async fn wait_serving(&mut self, timeout: std::time::Duration) -> Result<(), StartError> {
         let deadline = Instant::now() + timeout;
         let url = format!("http://{}", self.edge);
         let services = routed_services(&self.list);
@@ -240,10 +294,17 @@ impl Suite {
         }
     }
 
-    /// Stops every component and waits for them to finish: the edge first, letting its open
+    /// Stops every component and waits for them to finish: the workers first (within the
+    /// grace period; those still running then are aborted), then the edge, letting its open
     /// calls finish while the services and upstreams they need still answer, then the services,
     /// then the upstreams.
     pub async fn stop(mut self) -> Result<(), StartError> {
+        let deadline = Instant::now() + self.grace;
+        for workers in self.workers.take().unwrap_or_default() {
+            workers
+                .stop(deadline.saturating_duration_since(Instant::now()))
+                .await;
+        }
         let mut first_error = None;
         let mut finished: Vec<&'static str> = Vec::new();
         for (role, stop) in &self.stops {
@@ -406,9 +467,12 @@ impl Alone {
         self.listener.local_addr().ok()
     }
 
-    /// Runs it until `shutdown` completes; its peers are found through its configuration.
+    /// Runs it until `shutdown` completes; its peers are found through its configuration. Its
+    /// workers start once it reports SERVING (the server and each of its gRPC services), and on
+    /// shutdown stop first, within `limits.shutdown_grace_seconds`, before its server drains.
     pub async fn serve(self, config: &Config, shutdown: Shutdown) -> Result<(), StartError> {
-        let name = self.component.spec().name;
+        let spec = self.component.spec();
+        let name = spec.name;
         let peers = self
             .list
             .iter()
@@ -418,9 +482,78 @@ impl Alone {
                 url: None,
             })
             .collect();
-        self.component
-            .serve(context(config, peers)?, self.listener, shutdown)
-            .await
+        let ctx = context(config, peers)?;
+        let workers = self.component.workers();
+        if workers.is_empty() {
+            return self.component.serve(ctx, self.listener, shutdown).await;
+        }
+        let url = self
+            .listener
+            .local_addr()
+            .map(url_of)
+            .map_err(StartError::dependency(name, "listener address"))?;
+        let (stop_server, server_stopped) = watch::channel(false);
+        let running =
+            self.component
+                .serve(ctx.clone(), self.listener, shutdown_signal(&server_stopped));
+        tokio::pin!(running);
+        let mut shutdown = shutdown;
+        tokio::select! {
+            result = &mut running => return result,
+            () = &mut shutdown => {
+                let _ = stop_server.send(true);
+                return running.await;
+            }
+            ready = serving(&url, spec, READY_WITHIN) => ready?,
+        }
+        let workers = Workers::start(name, &ctx, workers);
+        let grace = config.limits.shutdown_grace();
+        tokio::select! {
+            result = &mut running => {
+                workers.stop(grace).await;
+                return result;
+            }
+            () = &mut shutdown => {}
+        }
+        workers.stop(grace).await;
+        let _ = stop_server.send(true);
+        running.await
+    }
+}
+
+/// How long a component running alone has to report SERVING before its workers start.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits (bounded by `within`) until the server at `url` and each of `spec`'s gRPC services
+/// report SERVING.
+async fn serving(
+    url: &str,
+    spec: &'static sandbox06_runtime::component::ComponentSpec,
+    within: std::time::Duration,
+) -> Result<(), StartError> {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut ready = true;
+        for service in std::iter::once(&"").chain(spec.grpc_services) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !matches!(
+                tokio::time::timeout(left, health_check(url, service)).await,
+                Ok(Ok(true))
+            ) {
+                ready = false;
+                break;
+            }
+        }
+        if ready {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(StartError::Stopped {
+                component: spec.name,
+                reason: format!("not SERVING at {url} within {within:?}"),
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }
 
