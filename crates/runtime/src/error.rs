@@ -521,6 +521,45 @@ pub fn reason_of(status: &Status) -> Option<String> {
     status.get_details_error_info().map(|info| info.reason)
 }
 
+/// The suite's `ErrorInfo.reason` of a status: `None` when it carries none, or one of another
+/// domain (a status a library made).
+pub fn suite_reason_of(status: &Status) -> Option<String> {
+    status
+        .get_details_error_info()
+        .filter(|info| info.domain == DOMAIN)
+        .map(|info| info.reason)
+}
+
+/// What an upstream's unexpected answer was, in the suite's words: its code, and its reason when
+/// it is one of the suite's; never its text, which may be a library's.
+pub fn unexpected_answer(status: &Status) -> String {
+    let code = code_name(status.code());
+    match suite_reason_of(status) {
+        Some(reason) => format!("it answered {code}, reason {reason}"),
+        None => format!("it answered {code} without an error of the suite"),
+    }
+}
+
+/// Logs a failed call to the upstream `backend` with what it (or the transport, and the errors
+/// under it) said, every run of digits long enough to be an ID number masked: the caller gets
+/// the suite's words, the operator the cause.
+pub fn log_upstream_failure(backend: &str, status: &Status) {
+    let mut sources = Vec::new();
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        sources.push(error.to_string());
+        source = error.source();
+    }
+    tracing::warn!(
+        backend,
+        code = code_name(status.code()),
+        reason = suite_reason_of(status).as_deref(),
+        error = %crate::mask::path(status.message()),
+        source = %crate::mask::path(&sources.join(": ")),
+        "a call to an upstream failed"
+    );
+}
+
 /// The `BadRequest` field violations of a status, none when it carries no `BadRequest`.
 pub fn field_violations_of(status: &Status) -> Vec<FieldViolation> {
     status

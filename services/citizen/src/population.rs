@@ -5,12 +5,13 @@ use std::{collections::VecDeque, fmt};
 
 use sandbox06_runtime::{
     ApiError, Reason,
-    error::{DOMAIN, FieldViolation, code_name, field_violations_of, reason_of},
-    mask,
+    error::{
+        FieldViolation, field_violations_of, log_upstream_failure, reason_of, suite_reason_of,
+        unexpected_answer,
+    },
     telemetry::TraceContextInterceptor,
 };
 use tonic::{Code, Status, codegen::InterceptedService, transport::Channel};
-use tonic_types::StatusExt as _;
 
 /// The population database's name in `ErrorInfo.metadata.backend`.
 const BACKEND: &str = "population-db";
@@ -59,7 +60,7 @@ impl Refusal {
         if suite_reason_of(status).is_none() {
             return Self {
                 reason: None,
-                message: unexpected(status),
+                message: unexpected_answer(status),
                 violations: Vec::new(),
             };
         }
@@ -95,47 +96,9 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The suite's `ErrorInfo.reason` of a status: `None` when it carries none, or one of another
-/// domain (a status a library made).
-fn suite_reason_of(status: &Status) -> Option<String> {
-    status
-        .get_details_error_info()
-        .filter(|info| info.domain == DOMAIN)
-        .map(|info| info.reason)
-}
-
-/// What an unexpected answer was, in the suite's words: its code, and its reason when it is
-/// one of the suite's; never its text, which may be a library's.
-fn unexpected(status: &Status) -> String {
-    let code = code_name(status.code());
-    match suite_reason_of(status) {
-        Some(reason) => format!("it answered {code}, reason {reason}"),
-        None => format!("it answered {code} without an error of the suite"),
-    }
-}
-
-/// Logs a failed call to the population database with what it (or the transport) said, every
-/// run of digits long enough to be an ID number masked.
-fn log_failure(status: &Status) {
-    let mut sources = Vec::new();
-    let mut source = std::error::Error::source(status);
-    while let Some(error) = source {
-        sources.push(error.to_string());
-        source = error.source();
-    }
-    tracing::warn!(
-        backend = BACKEND,
-        code = code_name(status.code()),
-        reason = suite_reason_of(status).as_deref(),
-        error = %mask::path(status.message()),
-        source = %mask::path(&sources.join(": ")),
-        "a call to the population database failed"
-    );
-}
-
 impl From<Status> for UpstreamError {
     fn from(s: Status) -> Self {
-        log_failure(&s);
+        log_upstream_failure(BACKEND, &s);
         match s.code() {
             // Its deadline is what was left of the caller's: the caller's has passed too.
             Code::DeadlineExceeded => UpstreamError::DeadlineExceeded,
@@ -144,7 +107,7 @@ impl From<Status> for UpstreamError {
                 UpstreamError::Unavailable(s.message().to_owned())
             }
             Code::InvalidArgument => UpstreamError::Refused(Refusal::of(&s)),
-            _ => UpstreamError::Failed(unexpected(&s)),
+            _ => UpstreamError::Failed(unexpected_answer(&s)),
         }
     }
 }
@@ -262,6 +225,7 @@ mod tests {
 
     use super::*;
     use crate::error::{CitizenError, CitizenReason};
+    use tonic_types::StatusExt as _;
 
     /// The status a caller reads for a failed call to the population database.
     fn answered(upstream: Status, caller_field: &str) -> Status {

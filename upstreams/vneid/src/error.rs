@@ -3,13 +3,12 @@
 
 use sandbox06_runtime::{
     ApiError, ErrorReason, Reason, ReasonCode,
-    error::{DOMAIN, code_name},
+    error::{log_upstream_failure, unexpected_answer},
     mask,
 };
 use sandbox06_store::StoreError;
 use sandbox06_vn::{FieldError, FieldErrorKind};
 use tonic::{Code, Status};
-use tonic_types::StatusExt as _;
 
 /// Why a VNeID call failed, beyond the generic reasons of the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -144,53 +143,20 @@ fn unreachable(code: Code) -> bool {
     )
 }
 
-/// The suite's `ErrorInfo.reason` of a status: `None` when it carries none, or one of another
-/// domain (a status a library made).
-fn suite_reason_of(status: &Status) -> Option<String> {
-    status
-        .get_details_error_info()
-        .filter(|info| info.domain == DOMAIN)
-        .map(|info| info.reason)
-}
-
 /// What a failed call to the population database was, in the suite's words: that it cannot be
 /// reached, or the code (and the suite's reason) it answered; never its text, which may be a
 /// library's.
 fn population_failure(status: &Status) -> String {
-    let code = code_name(status.code());
     if status.code() == Code::DeadlineExceeded {
         return "the population database did not answer in time; retry later".to_owned();
     }
     if unreachable(status.code()) {
         return "the population database cannot be reached; retry later".to_owned();
     }
-    match suite_reason_of(status) {
-        Some(reason) => {
-            format!("the population database failed: it answered {code}, reason {reason}")
-        }
-        None => format!(
-            "the population database failed: it answered {code} without an error of the suite"
-        ),
-    }
-}
-
-/// Logs what a failed call to the population database said (the transport's or library's
-/// error with it), every run of digits long enough to be an ID number masked.
-fn log_population_failure(status: &Status) {
-    let mut sources = Vec::new();
-    let mut source = std::error::Error::source(status);
-    while let Some(error) = source {
-        sources.push(error.to_string());
-        source = error.source();
-    }
-    tracing::warn!(
-        backend = POPULATION_DB,
-        code = code_name(status.code()),
-        reason = suite_reason_of(status).as_deref(),
-        error = %mask::path(status.message()),
-        source = %mask::path(&sources.join(": ")),
-        "a call to the population database failed"
-    );
+    format!(
+        "the population database failed: {}",
+        unexpected_answer(status)
+    )
 }
 
 impl VneidError {
@@ -241,7 +207,7 @@ impl From<VneidError> for ApiError {
                 ApiError::invalid_field(Reason::InvalidArgument, "method", e.to_string())
             }
             VneidError::Population(status) => {
-                log_population_failure(&status);
+                log_upstream_failure(POPULATION_DB, &status);
                 let reason = if unreachable(status.code()) {
                     Reason::UpstreamUnavailable
                 } else {
@@ -277,6 +243,7 @@ impl From<VneidError> for Status {
 #[cfg(test)]
 mod tests {
     use sandbox06_runtime::error::reason_of;
+    use tonic_types::StatusExt as _;
 
     use super::*;
 
