@@ -9,7 +9,7 @@ use sandbox06_proto::{
     types::VneidLevel,
     vneid::{
         Account, AccountStatus, AppApproval, AuthenticateRequest, GetAccountRequest,
-        UnlockAccountRequest, authenticate_request::Method,
+        ListPersonaAccountsRequest, UnlockAccountRequest, authenticate_request::Method,
         vneid_service_client::VneidServiceClient,
     },
 };
@@ -90,6 +90,43 @@ async fn accounts_come_from_the_population_record() {
             "{id}: {status:?}"
         );
     }
+}
+
+/// The sign-in page's picker asks the mock for the personas: every hand-written persona once, in
+/// the table's order, with the level the account answers with (none without an account).
+#[tokio::test]
+async fn the_personas_are_listed_with_their_accounts_level() {
+    let h = start().await;
+    let mut c = client(&h).await;
+    let listed = c
+        .list_persona_accounts(ListPersonaAccountsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .personas;
+    let ids: Vec<&str> = listed.iter().map(|p| p.citizen_id.as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "each persona once: {ids:?}");
+    let level_of = |id: &str| {
+        listed
+            .iter()
+            .find(|p| p.citizen_id == id)
+            .unwrap_or_else(|| panic!("{id} is listed"))
+            .level()
+    };
+    assert_eq!(level_of(personas::NO_VNEID), VneidLevel::None);
+    for id in [personas::HAPPY_PATH, personas::VNEID_LEVEL_1] {
+        let account = get_account(&mut c, id).await.unwrap();
+        assert_eq!(level_of(id), account.level(), "{id}");
+    }
+    let happy = listed
+        .iter()
+        .find(|p| p.citizen_id == personas::HAPPY_PATH)
+        .unwrap();
+    assert_eq!(
+        (happy.persona_key.as_str(), happy.full_name.as_str()),
+        ("happy-path", "Nguyễn Văn Hùng")
+    );
 }
 
 #[tokio::test]

@@ -298,4 +298,31 @@ impl VneidService for Vneid {
             account: Some(account),
         }))
     }
+
+    async fn list_persona_accounts(
+        &self,
+        _request: Request<pb::ListPersonaAccountsRequest>,
+    ) -> Result<Response<pb::ListPersonaAccountsResponse>, Status> {
+        Ok(Response::new(pb::ListPersonaAccountsResponse {
+            personas: persona_accounts(),
+        }))
+    }
+}
+
+/// The hand-written personas as the app knows them, in the persona table's order.
+fn persona_accounts() -> Vec<pb::PersonaAccount> {
+    use sandbox06_world::person::Vneid as Level;
+    sandbox06_world::personas::PERSONAS
+        .iter()
+        .map(|spec| pb::PersonaAccount {
+            citizen_id: spec.id.to_owned(),
+            persona_key: spec.key.to_owned(),
+            full_name: spec.name.to_owned(),
+            level: match spec.vneid {
+                Level::None => types::VneidLevel::None,
+                Level::Level1 => types::VneidLevel::VneidLevel1,
+                Level::Level2 => types::VneidLevel::VneidLevel2,
+            } as i32,
+        })
+        .collect()
 }
