@@ -19,41 +19,44 @@ pub const MAX_ISSUED_LIFETIME: std::time::Duration = std::time::Duration::from_s
 pub enum SsoReason {
     /// No client is registered with this id.
     ClientNotFound,
+    /// A client did not prove who it is (OAuth `invalid_client`).
+    ClientAuthenticationFailed,
 }
 
 /// Every reason the SSO owns, in documentation order.
-pub const REASONS: &[SsoReason] = &[SsoReason::ClientNotFound];
+pub const REASONS: &[SsoReason] = &[
+    SsoReason::ClientNotFound,
+    SsoReason::ClientAuthenticationFailed,
+];
 
 impl ErrorReason for SsoReason {
     fn as_str(&self) -> &'static str {
         match self {
             SsoReason::ClientNotFound => "CLIENT_NOT_FOUND",
+            SsoReason::ClientAuthenticationFailed => "CLIENT_AUTHENTICATION_FAILED",
         }
     }
 
     fn code(&self) -> Code {
         match self {
             SsoReason::ClientNotFound => Code::NotFound,
+            SsoReason::ClientAuthenticationFailed => Code::Unauthenticated,
         }
     }
 
     fn when(&self) -> &'static str {
         match self {
             SsoReason::ClientNotFound => "No client of the single sign-on has this client_id.",
+            SsoReason::ClientAuthenticationFailed => {
+                "A client of the single sign-on did not prove who it is (OAuth `invalid_client`): unknown client, wrong secret or assertion, or its authentication locked after failures."
+            }
         }
     }
 }
 
-/// The gRPC status of an OAuth error, whose description is the suite's own words.
+/// The gRPC status of an OAuth error (see [`OAuthError::grpc_status`]).
 fn status_of(error: OAuthError) -> Status {
-    let reason = if error.status == http::StatusCode::SERVICE_UNAVAILABLE {
-        Reason::UpstreamUnavailable
-    } else if error.status.is_server_error() {
-        Reason::Internal
-    } else {
-        Reason::InvalidArgument
-    };
-    ApiError::new(reason, format!("{}: {}", error.error, error.description)).into()
+    error.grpc_status()
 }
 
 /// The gRPC face of the provider.

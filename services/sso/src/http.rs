@@ -186,14 +186,13 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
 }
 
 fn oauth_error(error: &OAuthError) -> Response<Body> {
-    let mut response = json_response(error.status, &error.body());
-    if error.status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"sandbox06\""),
-        );
+    let mut response = json_response(error.http_status(), &error.body());
+    if let Some(challenge) = error.www_authenticate()
+        && let Ok(value) = HeaderValue::from_str(&challenge)
+    {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
     }
-    if let Some(seconds) = error.retry_after {
+    if let Some(seconds) = error.retry_after() {
         response
             .headers_mut()
             .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
@@ -355,9 +354,9 @@ fn error_page(error: &str, vi: &str, description: &str) -> Response<Body> {
 /// kind.
 fn oauth_error_page(error: &OAuthError) -> Response<Body> {
     error_page(
-        error.error,
-        pages::error_vi(error.error),
-        &error.description,
+        error.code(),
+        pages::error_vi(error.code()),
+        &error.description(),
     )
 }
 
@@ -758,7 +757,7 @@ async fn authorize_in(
         None => {
             let id = random_token(24);
             if let Err(error) = save_pending(p, &id, &pending).await {
-                return pending.error_redirect(&p.issuer, error.error, &error.description);
+                return pending.error_redirect(&p.issuer, error.code(), &error.description());
             }
             login_page(client, &id, pending.login_hint.as_deref(), None)
         }
@@ -978,7 +977,7 @@ async fn finish(
         let name = login.person.full_name.clone();
         pending.login = Some(login);
         if let Err(error) = save_pending(p, &id, &pending).await {
-            return pending.error_redirect(&p.issuer, error.error, &error.description);
+            return pending.error_redirect(&p.issuer, error.code(), &error.description());
         }
         return html(
             StatusCode::OK,
@@ -1014,7 +1013,7 @@ async fn code_redirect(p: &Provider, pending: &Pending, login: Authenticated) ->
             }
             pending.respond(&params)
         }
-        Err(error) => pending.error_redirect(&p.issuer, error.error, &error.description),
+        Err(error) => pending.error_redirect(&p.issuer, error.code(), &error.description()),
     }
 }
 
@@ -1151,7 +1150,7 @@ async fn token(State(p): State<Shared>, request: Request<Body>) -> Response<Body
     match token_response(&p, request).await {
         Ok(body) => json_response(StatusCode::OK, &body),
         Err(error) => {
-            tracing::info!(error = error.error, description = %error.description, "token request refused");
+            tracing::info!(error = error.code(), description = %error.description(), "token request refused");
             oauth_error(&error)
         }
     }
@@ -1165,16 +1164,15 @@ async fn token_response(p: &Provider, request: Request<Body>) -> Result<Value, O
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     if ![AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS].contains(&grant_type.as_str()) {
-        return Err(OAuthError::new(
-            "unsupported_grant_type",
-            format!("grant_type {grant_type} is not supported"),
-        ));
+        return Err(OAuthError::UnsupportedGrantType(format!(
+            "grant_type {grant_type} is not supported"
+        )));
     }
     if !client.allows_grant(grant_type) {
-        return Err(OAuthError::new(
-            "unauthorized_client",
-            format!("client {:?} may not use {grant_type}", client.id()),
-        ));
+        return Err(OAuthError::UnauthorizedClient(format!(
+            "client {:?} may not use {grant_type}",
+            client.id()
+        )));
     }
     let scope = params.get("scope").map(String::as_str);
     let response = match grant_type.as_str() {
@@ -1198,10 +1196,9 @@ async fn token_response(p: &Provider, request: Request<Body>) -> Result<Value, O
         }
         CLIENT_CREDENTIALS => p.client_credentials(client, scope).await?,
         other => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                format!("grant_type {other:?} is not supported"),
-            ));
+            return Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported"
+            )));
         }
     };
     serde_json::to_value(response)
@@ -1263,20 +1260,6 @@ async fn revoke(State(p): State<Shared>, request: Request<Body>) -> Response<Bod
 // ---------------------------------------------------------------------------------------------
 // Userinfo and logout
 
-fn bearer_error(error: &str, description: &str) -> Response<Body> {
-    let description = crate::provider::description_text(description);
-    let mut response = json_response(
-        StatusCode::UNAUTHORIZED,
-        &json!({"error": error, "error_description": description}),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "Bearer realm=\"sandbox06\", error=\"{error}\", error_description=\"{description}\""
-    )) {
-        response.headers_mut().insert(WWW_AUTHENTICATE, value);
-    }
-    response
-}
-
 async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
     let header = request
         .headers()
@@ -1315,9 +1298,13 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
     };
     let claims = match p.check_jwt(&token).await {
         Ok(Checked::Active(claims, kind)) if kind == "access_token" => claims,
-        Ok(Checked::Active(..)) => return bearer_error("invalid_token", "not an access token"),
+        Ok(Checked::Active(..)) => {
+            return oauth_error(&OAuthError::InvalidToken("not an access token".to_owned()));
+        }
         Ok(Checked::Inactive(reason)) => {
-            return bearer_error("invalid_token", &format!("the access token is {reason}"));
+            return oauth_error(&OAuthError::InvalidToken(format!(
+                "the access token is {reason}"
+            )));
         }
         Err(error) => return oauth_error(&error),
     };
@@ -1327,9 +1314,9 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
         .map(|s| s.split_whitespace().collect())
         .unwrap_or_default();
     if !scopes.contains(&"openid") {
-        let mut response = bearer_error("insufficient_scope", "the access token lacks openid");
-        *response.status_mut() = StatusCode::FORBIDDEN;
-        return response;
+        return oauth_error(&OAuthError::InsufficientScope(
+            "the access token lacks openid".to_owned(),
+        ));
     }
     let sub = claims
         .get("sub")
@@ -1338,9 +1325,12 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
     let account = match p.identity.account(sub).await {
         Ok(account) => account,
         Err(LoginError::Unavailable(upstream)) => {
-            return oauth_error(&OAuthError::unavailable(upstream.to_string()));
+            return oauth_error(&OAuthError::unavailable(
+                upstream.system(),
+                upstream.to_string(),
+            ));
         }
-        Err(error) => return bearer_error("invalid_token", &error.message().1),
+        Err(error) => return oauth_error(&OAuthError::InvalidToken(error.message().1)),
     };
     let person = match p
         .identity
@@ -1349,7 +1339,10 @@ async fn userinfo(State(p): State<Shared>, request: Request<Body>) -> Response<B
     {
         Ok(person) => person,
         Err(LoginError::Unavailable(upstream)) => {
-            return oauth_error(&OAuthError::unavailable(upstream.to_string()));
+            return oauth_error(&OAuthError::unavailable(
+                upstream.system(),
+                upstream.to_string(),
+            ));
         }
         // The account exists but its record does not answer as one: the suite's fault.
         Err(error) => {

@@ -17,6 +17,7 @@ pub mod grpc;
 pub mod http;
 pub mod identity;
 pub mod keys;
+pub mod oauth;
 mod pages;
 pub mod provider;
 

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::StatusCode;
 use sandbox06_jose::{Alg, JoseError, Verified, decode_unverified, random_token, s256};
 use sandbox06_store::Store;
 use serde::{Deserialize, Serialize};
@@ -18,7 +17,7 @@ use crate::clients::{
     API_AUDIENCE, AUTH_BASIC, AUTH_NONE, AUTH_POST, AUTH_PRIVATE_KEY_JWT, Client,
 };
 use crate::identity::Identity;
-use crate::keys::{KeyError, Keys};
+use crate::keys::Keys;
 
 /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (RFC 7523).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -97,152 +96,7 @@ pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
 /// The largest [`Lifetimes::refresh_reuse_grace`] the configuration takes, seconds.
 pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 60;
 
-/// An OAuth 2.0 error (RFC 6749 §5.2), with the HTTP status it is answered with.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{error}: {description}")]
-pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, …
-    pub error: &'static str,
-    /// What is wrong, for a developer.
-    pub description: String,
-    /// 400, or 401 for a failed client authentication, 429 while it is locked, 503 when a
-    /// dependency is down.
-    pub status: StatusCode,
-    /// Seconds to wait before trying again (`Retry-After`), for a lock.
-    pub retry_after: Option<i64>,
-}
-
-impl OAuthError {
-    /// An error answered with 400.
-    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        Self {
-            error,
-            description: description.into(),
-            status: StatusCode::BAD_REQUEST,
-            retry_after: None,
-        }
-    }
-
-    /// `invalid_request`.
-    pub fn invalid_request(description: impl Into<String>) -> Self {
-        Self::new("invalid_request", description)
-    }
-
-    /// `invalid_grant`.
-    pub fn invalid_grant(description: impl Into<String>) -> Self {
-        Self::new("invalid_grant", description)
-    }
-
-    /// `invalid_client`, 401.
-    pub fn invalid_client(description: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            ..Self::new("invalid_client", description)
-        }
-    }
-
-    /// The one answer to every failed client authentication, whatever failed (an unknown
-    /// client, a wrong secret, a method the client may not use, a forged assertion): nothing
-    /// tells a client id that exists from one that does not.
-    pub fn client_authentication_failed() -> Self {
-        Self::invalid_client("client authentication failed")
-    }
-
-    /// `invalid_client`, 429 with `Retry-After`: authentication of this client or from this
-    /// address is locked until `until` (Unix seconds).
-    pub fn locked(until: i64) -> Self {
-        let when = time::OffsetDateTime::from_unix_timestamp(until)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_else(|| until.to_string());
-        Self {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            retry_after: Some((until - now()).max(1)),
-            ..Self::new(
-                "invalid_client",
-                format!("client authentication is locked until {when}"),
-            )
-        }
-    }
-
-    /// `temporarily_unavailable`, 503.
-    pub fn unavailable(description: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            ..Self::new("temporarily_unavailable", description)
-        }
-    }
-
-    /// `server_error`, 500.
-    pub fn server(description: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            ..Self::new("server_error", description)
-        }
-    }
-
-    /// `server_error`, 500, for a failure inside the single sign-on (a record that does not
-    /// serialize or parse, a key that does not sign): `what` failed, in the suite's words; the
-    /// library's error is logged, never answered.
-    pub fn internal<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> OAuthError {
-        move |error| {
-            tracing::error!(error = %error, "{what}");
-            OAuthError::server(format!("{what}: an internal error of the single sign-on"))
-        }
-    }
-
-    /// The JSON body.
-    pub fn body(&self) -> Value {
-        json!({"error": self.error, "error_description": description_text(&self.description)})
-    }
-}
-
-impl From<sandbox06_store::StoreError> for OAuthError {
-    fn from(error: sandbox06_store::StoreError) -> Self {
-        tracing::warn!(error = %error, "state store failed");
-        OAuthError::unavailable("the state store does not answer; retry")
-    }
-}
-
-impl From<KeyError> for OAuthError {
-    fn from(error: KeyError) -> Self {
-        tracing::warn!(error = %error, "signing keys unavailable");
-        match error {
-            KeyError::Store(_) => OAuthError::unavailable("the state store does not answer; retry"),
-            _ => OAuthError::server(
-                "the signing keys cannot be read: an internal error of the single sign-on",
-            ),
-        }
-    }
-}
-
-/// `text` within the characters RFC 6749 §5.2 allows in `error_description` (printable ASCII
-/// without double quote and backslash): a double quote becomes `'`, a backslash `/`, any other
-/// character outside `?`; cut to [`MAX_DESCRIPTION_CHARS`] (with the length it had), so that a
-/// description quoting a caller's input never grows with it.
-pub fn description_text(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(MAX_DESCRIPTION_CHARS + 1)
-        .map(|c| match c {
-            '"' => '\'',
-            '\\' => '/',
-            ' '..='~' => c,
-            _ => '?',
-        })
-        .collect();
-    if out.len() > MAX_DESCRIPTION_CHARS {
-        out.truncate(MAX_DESCRIPTION_CHARS - 40);
-        out.push_str(&format!("... ({} characters)", text.chars().count()));
-    }
-    out
-}
-
-/// Longest `error_description`, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 512;
+pub use crate::oauth::errors::{MAX_DESCRIPTION_CHARS, OAuthError, description_text};
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
@@ -320,10 +174,9 @@ fn narrowed_scopes(grant: &Grant, scope: Option<&str>) -> Result<Option<Vec<Stri
     };
     let asked: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
     if let Some(extra) = asked.iter().find(|s| !grant.scopes.contains(s)) {
-        return Err(OAuthError::new(
-            "invalid_scope",
-            format!("scope {extra} was not granted originally"),
-        ));
+        return Err(OAuthError::InvalidScope(format!(
+            "scope {extra} was not granted originally"
+        )));
     }
     Ok(Some(asked))
 }
@@ -471,11 +324,11 @@ impl Provider {
         self.check_lock(&subjects).await?;
         match self.authenticate_as(&claimed, creds).await {
             Ok(client) => Ok(client),
-            Err(error) if error.error == "invalid_client" => {
+            Err(error @ OAuthError::InvalidClient(_)) => {
                 self.count_failure(&subjects).await?;
                 tracing::info!(
                     client = %sandbox06_jose::s256(claimed.as_bytes()),
-                    reason = %error.description,
+                    reason = %error.description(),
                     "client authentication failed"
                 );
                 Err(error)
@@ -529,7 +382,7 @@ impl Provider {
                     .and_then(|text| text.parse::<i64>().ok())
                 && until > now
             {
-                return Err(OAuthError::locked(until));
+                return Err(OAuthError::ClientLocked { until });
             }
         }
         Ok(())
@@ -1091,10 +944,10 @@ impl Provider {
             None => client.config.scopes.clone(),
         };
         if let Some(denied) = scopes.iter().find(|s| !client.allows_scope(s)) {
-            return Err(OAuthError::new(
-                "invalid_scope",
-                format!("client {:?} may not be granted {denied:?}", client.id()),
-            ));
+            return Err(OAuthError::InvalidScope(format!(
+                "client {:?} may not be granted {denied:?}",
+                client.id()
+            )));
         }
         let grant = Grant {
             client_id: client.id().to_owned(),
@@ -1217,9 +1070,8 @@ impl Provider {
             if let Checked::Active(claims, _) = self.check_jwt(token).await? {
                 let owner = claims.get("client_id").and_then(Value::as_str);
                 if owner != Some(client.id()) {
-                    return Err(OAuthError::new(
-                        "unauthorized_client",
-                        "the token was issued to another client",
+                    return Err(OAuthError::UnauthorizedClient(
+                        "the token was issued to another client".to_owned(),
                     ));
                 }
                 let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
@@ -1243,9 +1095,8 @@ impl Provider {
                 OAuthError::internal("a stored refresh token cannot be read"),
             )?;
             if record.grant.client_id != client.id() {
-                return Err(OAuthError::new(
-                    "unauthorized_client",
-                    "the token was issued to another client",
+                return Err(OAuthError::UnauthorizedClient(
+                    "the token was issued to another client".to_owned(),
                 ));
             }
             self.revoke_family(&record.grant.gid).await?;
@@ -1325,21 +1176,6 @@ pub fn required_level(acr_values: &str) -> Option<u8> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_internal_failure_is_answered_in_the_suites_words_not_the_librarys() {
-        let library = serde_json::from_slice::<Grant>(b"{").unwrap_err();
-        let error = OAuthError::internal("a stored code cannot be read")(library);
-        assert_eq!(error.error, "server_error");
-        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(
-            error.description,
-            "a stored code cannot be read: an internal error of the single sign-on"
-        );
-        let stored = OAuthError::from(KeyError::Stored("EOF while parsing at line 1".into()));
-        assert!(!stored.description.contains("EOF"), "{stored:?}");
-        assert_eq!(stored.error, "server_error");
-    }
 
     #[test]
     fn basic_credentials_are_form_decoded() {
