@@ -33,17 +33,18 @@ pub mod component;
 mod docs;
 mod health;
 mod http_proxy;
+mod json_map;
 pub mod openapi;
+mod phases;
 pub mod policy;
 mod proxy;
 mod reframe;
 mod rest;
+mod routes;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use http::Uri;
 use sandbox06_runtime::client::ChannelError;
 use sandbox06_runtime::config::Limits;
 pub use sandbox06_runtime::cors::CorsPolicy;
@@ -55,9 +56,11 @@ use tower::Layer;
 
 pub use crate::auth::TokenAuthorizer;
 pub use crate::component::{GatewayComponent, GatewayConfig};
-use crate::http_proxy::{HttpProxy, HttpRoute, normalize_prefix};
+use crate::http_proxy::HttpProxy;
+use crate::phases::Edge;
 pub use crate::policy::{AllowAll, Authorizer, Caller, MethodInfo, MethodPolicy, PolicyTable};
-use crate::proxy::{Proxy, ProxyState, Route};
+use crate::proxy::Proxy;
+use crate::routes::RouteTable;
 
 /// A component behind the gateway.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,129 +232,62 @@ impl Gateway {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), GatewayError> {
-        let policies = PolicyTable::from_pool(&sandbox06_proto::DESCRIPTOR_POOL)?;
-        if policies.declared() == 0 {
+        // The routes first, apart from the server: every method, REST route and prefix.
+        let routes = RouteTable::build(self.backends, &sandbox06_proto::DESCRIPTOR_POOL)?;
+        if routes.policies_declared == 0 {
             tracing::warn!(
                 "no method declares a policy: the descriptor set lost its custom options"
             );
         }
         let mut builder = ServerBuilder::new(&self.limits).component(component::SPEC.name);
         if let Some(policy) = self.cors {
-            // The prefixes as routing reads them (`/oidc/` is `/oidc`).
-            let prefixes: Vec<String> = self
-                .backends
-                .iter()
-                .flat_map(|backend| backend.http_prefixes.iter())
-                .filter_map(|prefix| normalize_prefix(prefix))
-                .collect();
+            let prefixes: Vec<String> = routes.http_prefixes().map(str::to_owned).collect();
             builder = builder.cors(policy.skipping(prefixes));
         }
         let health = builder.health_reporter();
-        // The route table: gRPC service name or HTTP path prefix to a backend.
-        let mut routes: HashMap<String, Route> = HashMap::new();
-        let mut http_routes: HashMap<String, HttpRoute> = HashMap::new();
         let mut mirrors = JoinSet::new();
-        for backend in self.backends {
-            let channel = sandbox06_runtime::grpc_channel(&backend.url).map_err(|source| {
-                GatewayError::Backend {
-                    backend: backend.name.clone(),
-                    source,
-                }
-            })?;
-            let name: Arc<str> = Arc::from(backend.name.as_str());
+        for backend in &routes.backends {
             for service in &backend.services {
-                if let Some(existing) = routes.get(service) {
-                    return Err(GatewayError::DuplicateService {
-                        service: service.clone(),
-                        first: existing.backend.to_string(),
-                        second: backend.name,
-                    });
-                }
-                routes.insert(
-                    service.clone(),
-                    Route {
-                        backend: Arc::clone(&name),
-                        channel: channel.clone(),
-                    },
-                );
                 // Down until the backend says otherwise.
                 health
                     .set_service_status(service, ServingStatus::NotServing)
                     .await;
                 builder = builder.list_service(service.clone());
             }
-            for prefix in &backend.http_prefixes {
-                let Some(prefix) = normalize_prefix(prefix) else {
-                    return Err(GatewayError::InvalidPrefix {
-                        backend: backend.name,
-                        prefix: prefix.clone(),
-                    });
-                };
-                if let Some(existing) = http_routes.get(&prefix) {
-                    return Err(GatewayError::DuplicatePrefix {
-                        prefix,
-                        first: existing.backend.to_string(),
-                        second: backend.name,
-                    });
-                }
-                let uri: Option<Uri> = backend.url.parse().ok();
-                // The forwarding client speaks plain HTTP, as every hop inside the suite does.
-                let (Some(scheme), Some(authority)) = (
-                    uri.as_ref()
-                        .and_then(|uri| uri.scheme().cloned())
-                        .filter(|scheme| *scheme == http::uri::Scheme::HTTP),
-                    uri.as_ref().and_then(|uri| uri.authority().cloned()),
-                ) else {
-                    return Err(GatewayError::HttpUrl {
-                        backend: backend.name,
-                        url: backend.url,
-                    });
-                };
-                http_routes.insert(
-                    prefix.clone(),
-                    HttpRoute {
-                        prefix,
-                        backend: Arc::clone(&name),
-                        scheme,
-                        authority,
-                    },
-                );
-            }
-            tracing::info!(backend = %backend.name, url = %backend.url, services = ?backend.services, http_prefixes = ?backend.http_prefixes, "routing backend");
             mirrors.spawn(health::mirror_backend(
-                backend.name,
-                channel,
-                backend.services,
+                backend.name.clone(),
+                backend.channel.clone(),
+                backend.services.clone(),
                 health.clone(),
             ));
         }
+        // The API document of the REST routes, and the page that browses it.
+        let single_sign_on = routes.serves_http(auth::DISCOVERY_PATH);
+        let reference = self.reference.unwrap_or_else(openapi::today_in_vietnam);
+        let table = routes.rest().clone();
+        let api_pages = docs::router(Box::new(move || {
+            openapi::ApiDocument::from_table(&table, single_sign_on, reference)
+        }));
+        // HTTP routes that are not the contract's decide for themselves who may call: the edge
+        // only names the caller.
         let identify = axum::middleware::from_fn_with_state(
             Arc::clone(&self.authorizer),
             http_proxy::identify_caller,
         );
-        let routed: std::collections::HashSet<String> = routes.keys().cloned().collect();
-        let rest_table = rest::RestTable::from_pool(&sandbox06_proto::DESCRIPTOR_POOL, &routed);
-        tracing::debug!(routes = rest_table.len(), "REST routes from the contract");
-        // The API document of those routes, and the page that browses it.
-        let single_sign_on = http_routes.contains_key(auth::DISCOVERY_PATH);
-        let reference = self.reference.unwrap_or_else(openapi::today_in_vietnam);
-        let table = rest_table.clone();
-        let api_pages = docs::router(Box::new(move || {
-            openapi::ApiDocument::from_table(&table, single_sign_on, reference)
-        }));
         let local_routes = self.http_routes.merge(api_pages).layer(identify.clone());
-        let proxy = Proxy::new(ProxyState {
+        let http_backends = identify.layer(HttpProxy::new(routes.http.clone()));
+        let edge = Arc::new(Edge {
             routes,
-            policies,
             authorizer: self.authorizer,
+            timeout: self.limits.request_timeout(),
         });
-        // REST routes first, transcoded onto the gRPC side; then the backends' prefixes.
-        let http_proxy = identify.layer(rest::Rest::new(
-            rest_table,
-            proxy.clone(),
-            HttpProxy::new(http_routes.into_values().collect()),
-            &self.limits,
-        ));
+        // REST routes first, through the same phases as gRPC; then the backends' prefixes.
+        let http_proxy = rest::Rest::new(
+            Arc::clone(&edge),
+            http_backends,
+            self.limits.max_request_bytes,
+        );
+        let proxy = Proxy::new(edge);
         let served = builder
             .fallback(proxy)
             .http_routes(local_routes)

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::DISCOVERY_PATH;
 use crate::policy::{MethodPolicy, POLICY_OPTION};
-use crate::rest::{RestTable, Route, Segment};
+use crate::rest::routes::{RestRoute as Route, RestTable, Segment};
 
 /// Where the edge serves the document.
 pub const DOCUMENT_PATH: &str = "/openapi.json";

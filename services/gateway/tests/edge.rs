@@ -983,3 +983,78 @@ async fn http_bodies_stream_through_the_edge_both_ways() {
     gateway.stop().await;
     backend.stop().await;
 }
+
+/// Counts every decision the edge asks of it, and lets every call through as the fixed caller.
+#[derive(Clone, Default)]
+struct CountingAuthorizer {
+    authorized: Arc<std::sync::atomic::AtomicUsize>,
+    identified: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl sandbox06_gateway::Authorizer for CountingAuthorizer {
+    fn authorize<'a>(
+        &'a self,
+        _method: &'a sandbox06_gateway::MethodInfo,
+        _headers: &'a HeaderMap,
+    ) -> futures::future::BoxFuture<'a, Result<Caller, ApiError>> {
+        self.authorized
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Ok(fixed_caller()) })
+    }
+
+    fn identify<'a>(
+        &'a self,
+        _headers: &'a HeaderMap,
+    ) -> futures::future::BoxFuture<'a, Result<Caller, ApiError>> {
+        self.identified
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Ok(fixed_caller()) })
+    }
+}
+
+#[tokio::test]
+async fn a_rest_call_is_authorized_once_and_forwards_the_caller_it_got() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let seen = Seen::default();
+    let backend = start_backend(seen.clone()).await;
+    let counting = CountingAuthorizer::default();
+    let gateway = start_gateway_with(backend.url(), Limits::default(), counting.clone()).await;
+
+    for h2c in [false, true] {
+        let before = (
+            counting.authorized.load(SeqCst),
+            counting.identified.load(SeqCst),
+        );
+        let mut request = get_http(&gateway, &format!("/v1/citizens/{KNOWN_ID}"));
+        request
+            .headers_mut()
+            .insert("x-sandbox06-caller-subject", "mallory".parse().unwrap());
+        let answer = send(h2c, request).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        assert_eq!(answer.json()["citizen"]["citizenId"], KNOWN_ID);
+        let after = (
+            counting.authorized.load(SeqCst),
+            counting.identified.load(SeqCst),
+        );
+        // One decision, with the method's policy: the REST route is the RPC's.
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (1, 0),
+            "one check per REST call (h2c: {h2c})"
+        );
+        assert_eq!(seen.caller.lock().unwrap().clone(), Some(fixed_caller()));
+    }
+
+    // A gRPC call is decided once too.
+    let before = counting.authorized.load(SeqCst) + counting.identified.load(SeqCst);
+    citizen_client(&gateway)
+        .await
+        .get_citizen(get(KNOWN_ID))
+        .await
+        .unwrap();
+    let after = counting.authorized.load(SeqCst) + counting.identified.load(SeqCst);
+    assert_eq!(after - before, 1);
+
+    gateway.stop().await;
+    backend.stop().await;
+}
