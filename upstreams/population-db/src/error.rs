@@ -1,7 +1,7 @@
 //! The population database's own error reasons, the failures of its logic, and their one
 //! mapping to the suite's error model.
 
-use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, mask};
+use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, error::UpstreamFailure, mask};
 use sandbox06_store::StoreError;
 use sandbox06_vn::{FieldError, FieldErrorKind};
 use tonic::Code;
@@ -150,6 +150,9 @@ pub enum PopulationError {
 /// The state store's name in `ErrorInfo.metadata.backend`.
 const STORE: &str = "store";
 
+/// The state store, in words.
+const STORE_SYSTEM: &str = "the population database's state store";
+
 /// The request field a life-event refusal is about.
 fn life_event_field(e: &LifeEventError) -> &'static str {
     let party = |party: &Party| match party {
@@ -236,11 +239,7 @@ impl From<PopulationError> for ApiError {
                     error = %mask::path(&error.message),
                     "the state store failed"
                 );
-                ApiError::new(
-                    Reason::UpstreamUnavailable,
-                    PopulationError::Store(error).to_string(),
-                )
-                .with_metadata("backend", STORE)
+                UpstreamFailure::unavailable(STORE, STORE_SYSTEM).into()
             }
         }
     }

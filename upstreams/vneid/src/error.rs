@@ -1,11 +1,7 @@
 //! The VNeID mock's own error reasons, the failures of its logic, and their one mapping to
 //! the suite's error model.
 
-use sandbox06_runtime::{
-    ApiError, ErrorReason, Reason, ReasonCode,
-    error::{log_upstream_failure, unexpected_answer},
-    mask,
-};
+use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, error::UpstreamFailure, mask};
 use sandbox06_store::StoreError;
 use sandbox06_vn::{FieldError, FieldErrorKind};
 use tonic::{Code, Status};
@@ -119,7 +115,7 @@ pub enum VneidError {
     MethodMissing,
     /// The population database did not answer as expected: what it (or the transport to it)
     /// said is logged, never answered; the text is the suite's own.
-    #[error("{}", population_failure(.0))]
+    #[error("{}", UpstreamFailure::classify(POPULATION_DB, POPULATION_DB_SYSTEM, .0))]
     Population(Status),
     /// The account states cannot be read or written: what the store said is logged, never
     /// answered.
@@ -133,30 +129,15 @@ const POPULATION_DB: &str = "population-db";
 /// The state store's name in `ErrorInfo.metadata.backend`.
 const STORE: &str = "store";
 
-/// Whether a failed call to the population database means it cannot be reached (no connection,
-/// a connection lost, no answer in time, a library's unknown error), rather than an answer
-/// VNeID does not expect.
-fn unreachable(code: Code) -> bool {
-    matches!(
-        code,
-        Code::Unavailable | Code::Cancelled | Code::Unknown | Code::DeadlineExceeded
-    )
-}
+/// The population database, in words.
+const POPULATION_DB_SYSTEM: &str = "the population database";
 
-/// What a failed call to the population database was, in the suite's words: that it cannot be
-/// reached, or the code (and the suite's reason) it answered; never its text, which may be a
-/// library's.
-fn population_failure(status: &Status) -> String {
-    if status.code() == Code::DeadlineExceeded {
-        return "the population database did not answer in time; retry later".to_owned();
-    }
-    if unreachable(status.code()) {
-        return "the population database cannot be reached; retry later".to_owned();
-    }
-    format!(
-        "the population database failed: {}",
-        unexpected_answer(status)
-    )
+/// The state store, in words.
+const STORE_SYSTEM: &str = "VNeID's state store (the account states)";
+
+/// A failed call to the population database, as the runtime maps it.
+fn population_failure(status: &Status) -> UpstreamFailure {
+    UpstreamFailure::from_status(POPULATION_DB, POPULATION_DB_SYSTEM, status)
 }
 
 impl VneidError {
@@ -206,16 +187,7 @@ impl From<VneidError> for ApiError {
             e @ VneidError::MethodMissing => {
                 ApiError::invalid_field(Reason::InvalidArgument, "method", e.to_string())
             }
-            VneidError::Population(status) => {
-                log_upstream_failure(POPULATION_DB, &status);
-                let reason = if unreachable(status.code()) {
-                    Reason::UpstreamUnavailable
-                } else {
-                    Reason::UpstreamFailed
-                };
-                ApiError::new(reason, population_failure(&status))
-                    .with_metadata("backend", POPULATION_DB)
-            }
+            VneidError::Population(status) => population_failure(&status).into(),
             VneidError::Store(error) => {
                 tracing::warn!(
                     backend = STORE,
@@ -224,11 +196,7 @@ impl From<VneidError> for ApiError {
                     error = %mask::path(&error.message),
                     "the state store failed"
                 );
-                ApiError::new(
-                    Reason::UpstreamUnavailable,
-                    VneidError::Store(error).to_string(),
-                )
-                .with_metadata("backend", STORE)
+                UpstreamFailure::unavailable(STORE, STORE_SYSTEM).into()
             }
         }
     }
