@@ -10,17 +10,14 @@
 //! `COMPRESSED_WITHOUT_ENCODING`, as gRPC's compression.md requires), and an encoding the server
 //! does not read (`UNIMPLEMENTED`, `UNSUPPORTED_ENCODING`, with `grpc-accept-encoding`).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
-use http_body::{Body, Frame, SizeHint};
+use http::HeaderMap;
 use tonic::Code;
-use tower::{Layer, Service};
+use tower::Layer;
 
 use crate::error::{ApiError, Reason};
+use crate::status_blocks::{
+    Head, StatusBlockRule, StatusBlocks, StatusBlocksBody, StatusBlocksFuture,
+};
 
 /// How the gRPC library's message starts when a request message does not decode, is cut
 /// short, or carries a bad frame flag (neither 0 nor 1).
@@ -31,23 +28,38 @@ const DECODE_FAILURES: &[&str] = &[
     "Error decompressing",
 ];
 
-/// Layer turning undecodable-request statuses into `INVALID_ARGUMENT`.
+/// Layer turning undecodable-request statuses into `INVALID_ARGUMENT`, in the headers and in
+/// the trailers.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DecodeErrorLayer;
+
+impl StatusBlockRule for DecodeErrorLayer {
+    fn headers(&self, headers: &mut HeaderMap) -> Head {
+        rewrite(headers);
+        Head::Keep
+    }
+
+    fn trailers(&self, trailers: &mut HeaderMap) {
+        rewrite(trailers);
+    }
+}
 
 impl<S> Layer<S> for DecodeErrorLayer {
     type Service = DecodeError<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        DecodeError { inner }
+        StatusBlocks::new(inner, *self)
     }
 }
 
 /// The service of [`DecodeErrorLayer`].
-#[derive(Clone, Debug)]
-pub struct DecodeError<S> {
-    inner: S,
-}
+pub type DecodeError<S> = StatusBlocks<S, DecodeErrorLayer>;
+
+/// The future of [`DecodeError`].
+pub type DecodeErrorFuture<F> = StatusBlocksFuture<F, DecodeErrorLayer>;
+
+/// The response body of [`DecodeError`]: the service's, its trailers checked.
+pub type DecodeErrorBody<B> = StatusBlocksBody<B, DecodeErrorLayer>;
 
 /// How the gRPC library's message starts when a message is flagged compressed and the call
 /// names no encoding.
@@ -133,89 +145,6 @@ fn bounded_detail(text: &str) -> &str {
     match text.char_indices().nth(200) {
         Some((cut, _)) => &text[..cut],
         None => text,
-    }
-}
-
-impl<S, B, ResBody> Service<Request<B>> for DecodeError<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-{
-    type Response = Response<DecodeErrorBody<ResBody>>;
-    type Error = S::Error;
-    type Future = DecodeErrorFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        DecodeErrorFuture {
-            inner: self.inner.call(request),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`DecodeError`].
-    pub struct DecodeErrorFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F, ResBody, E> Future for DecodeErrorFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = Result<Response<DecodeErrorBody<ResBody>>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx).map(|result| {
-            result.map(|mut response| {
-                rewrite(response.headers_mut());
-                response.map(|inner| DecodeErrorBody { inner })
-            })
-        })
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The response body of [`DecodeError`]: the service's, its trailers checked.
-    pub struct DecodeErrorBody<B> {
-        #[pin]
-        inner: B,
-    }
-}
-
-impl<B> Body for DecodeErrorBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        self.project().inner.poll_frame(cx).map(|frame| {
-            frame.map(|frame| {
-                frame.map(|mut frame| {
-                    if let Some(trailers) = frame.trailers_mut() {
-                        rewrite(trailers);
-                    }
-                    frame
-                })
-            })
-        })
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 

@@ -41,6 +41,7 @@ pub mod metadata_limit;
 pub mod metrics;
 pub mod panic;
 pub mod server;
+pub mod status_blocks;
 pub mod telemetry;
 pub mod token;
 pub mod worker;

@@ -12,17 +12,14 @@
 //! with reason `RESPONSE_METADATA_TOO_LARGE`, and only that call fails. The edge checks what it
 //! forwards ([`request_fits`]).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
-use http_body::{Body, Frame, SizeHint};
-use tower::{Layer, Service};
+use http::HeaderMap;
+use tower::Layer;
 
 use crate::error::{ApiError, Reason};
 use crate::http2::MAX_HEADER_LIST_SIZE;
+use crate::status_blocks::{
+    Head, StatusBlockRule, StatusBlocks, StatusBlocksBody, StatusBlocksFuture,
+};
 
 /// Largest header block (response headers or trailers) a server sends, in HTTP/2's count: well
 /// below what its peers accept, with room for what a proxy adds.
@@ -83,135 +80,45 @@ fn replacement(what: &str, size: usize) -> HeaderMap {
     status.into_http::<()>().into_parts().0.headers
 }
 
-/// Layer bounding every answer's headers and trailers to [`MAX_RESPONSE_METADATA_BYTES`].
+/// Layer bounding every answer's headers and trailers to [`MAX_RESPONSE_METADATA_BYTES`]: an
+/// oversized header block replaces the answer by a trailers-only status, an oversized trailers
+/// block is replaced by that status.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ResponseMetadataLimitLayer;
+
+impl StatusBlockRule for ResponseMetadataLimitLayer {
+    fn headers(&self, headers: &mut HeaderMap) -> Head {
+        let size = header_list_size(headers);
+        if size > MAX_RESPONSE_METADATA_BYTES {
+            return Head::Replace(replacement("headers", size));
+        }
+        Head::Keep
+    }
+
+    fn trailers(&self, trailers: &mut HeaderMap) {
+        let size = header_list_size(trailers);
+        if size > MAX_RESPONSE_METADATA_BYTES {
+            *trailers = replacement("trailers", size);
+        }
+    }
+}
 
 impl<S> Layer<S> for ResponseMetadataLimitLayer {
     type Service = ResponseMetadataLimit<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ResponseMetadataLimit { inner }
+        StatusBlocks::new(inner, *self)
     }
 }
 
 /// The service of [`ResponseMetadataLimitLayer`].
-#[derive(Clone, Debug)]
-pub struct ResponseMetadataLimit<S> {
-    inner: S,
-}
+pub type ResponseMetadataLimit<S> = StatusBlocks<S, ResponseMetadataLimitLayer>;
 
-impl<S, B, ResBody> Service<Request<B>> for ResponseMetadataLimit<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-{
-    type Response = Response<LimitedMetadataBody<ResBody>>;
-    type Error = S::Error;
-    type Future = MetadataLimitFuture<S::Future>;
+/// The future of [`ResponseMetadataLimit`].
+pub type MetadataLimitFuture<F> = StatusBlocksFuture<F, ResponseMetadataLimitLayer>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        MetadataLimitFuture {
-            inner: self.inner.call(request),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`ResponseMetadataLimit`].
-    pub struct MetadataLimitFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F, ResBody, E> Future for MetadataLimitFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = Result<Response<LimitedMetadataBody<ResBody>>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let response = std::task::ready!(self.project().inner.poll(cx))?;
-        let size = header_list_size(response.headers());
-        if size > MAX_RESPONSE_METADATA_BYTES {
-            // A trailers-only answer in its place; the body is never sent.
-            let (mut parts, _body) = response.into_parts();
-            parts.headers = replacement("headers", size);
-            parts.status = http::StatusCode::OK;
-            return Poll::Ready(Ok(Response::from_parts(
-                parts,
-                LimitedMetadataBody::Replaced,
-            )));
-        }
-        Poll::Ready(Ok(
-            response.map(|inner| LimitedMetadataBody::Checked { inner })
-        ))
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The response body of [`ResponseMetadataLimit`]: the service's, its trailers checked.
-    #[project = LimitedMetadataBodyProj]
-    pub enum LimitedMetadataBody<B> {
-        /// The service's body.
-        Checked {
-            #[pin]
-            inner: B,
-        },
-        /// None: the headers were replaced by a status.
-        Replaced,
-    }
-}
-
-impl<B> Body for LimitedMetadataBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        match self.project() {
-            LimitedMetadataBodyProj::Checked { inner } => inner.poll_frame(cx).map(|frame| {
-                frame.map(|frame| {
-                    frame.map(|frame| match frame.into_trailers() {
-                        Ok(trailers) => {
-                            let size = header_list_size(&trailers);
-                            if size > MAX_RESPONSE_METADATA_BYTES {
-                                Frame::trailers(replacement("trailers", size))
-                            } else {
-                                Frame::trailers(trailers)
-                            }
-                        }
-                        Err(frame) => frame,
-                    })
-                })
-            }),
-            LimitedMetadataBodyProj::Replaced => Poll::Ready(None),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            LimitedMetadataBody::Checked { inner } => inner.is_end_stream(),
-            LimitedMetadataBody::Replaced => true,
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            LimitedMetadataBody::Checked { inner } => inner.size_hint(),
-            LimitedMetadataBody::Replaced => SizeHint::with_exact(0),
-        }
-    }
-}
+/// The response body of [`ResponseMetadataLimit`]: the service's, its trailers checked.
+pub type LimitedMetadataBody<B> = StatusBlocksBody<B, ResponseMetadataLimitLayer>;
 
 #[cfg(test)]
 mod tests {
@@ -219,6 +126,9 @@ mod tests {
 
     use std::convert::Infallible;
 
+    use bytes::Bytes;
+    use http::{Request, Response};
+    use http_body::Frame;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 

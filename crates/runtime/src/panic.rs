@@ -2,18 +2,14 @@
 //! resetting the stream, which a client through the edge would see as the whole service being
 //! unavailable. The panic is logged; the server goes on serving.
 
-use std::panic::AssertUnwindSafe;
-use std::task::{Context, Poll};
+use std::any::Any;
 
-use bytes::Bytes;
-use futures::FutureExt as _;
-use futures::future::BoxFuture;
-use http::{Request, Response};
-use tower::{Layer, Service};
+use tower::Layer;
 
 use crate::error::{ApiError, Reason};
 
-/// Turns a panicking call into an `INTERNAL` answer.
+/// Turns a panicking call into an `INTERNAL` answer: tower-http's panic catcher, answering with
+/// the suite's status.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CatchPanicLayer;
 
@@ -21,17 +17,29 @@ impl<S> Layer<S> for CatchPanicLayer {
     type Service = CatchPanic<S>;
 
     fn layer(&self, inner: S) -> CatchPanic<S> {
-        CatchPanic { inner }
+        tower_http::catch_panic::CatchPanicLayer::custom(PanicAnswer).layer(inner)
     }
 }
 
 /// The service of [`CatchPanicLayer`].
-#[derive(Clone, Debug)]
-pub struct CatchPanic<S> {
-    inner: S,
+pub type CatchPanic<S> = tower_http::catch_panic::CatchPanic<S, PanicAnswer>;
+
+/// The answer to a call that panicked: `INTERNAL`, the panic logged (masked).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PanicAnswer;
+
+impl tower_http::catch_panic::ResponseForPanic for PanicAnswer {
+    type ResponseBody = tonic::body::Body;
+
+    fn response_for_panic(
+        &mut self,
+        payload: Box<dyn Any + Send + 'static>,
+    ) -> http::Response<tonic::body::Body> {
+        internal(payload.as_ref())
+    }
 }
 
-fn internal(payload: &(dyn std::any::Any + Send)) -> Response<tonic::body::Body> {
+fn internal(payload: &(dyn Any + Send)) -> http::Response<tonic::body::Body> {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -46,42 +54,13 @@ fn internal(payload: &(dyn std::any::Any + Send)) -> Response<tonic::body::Body>
     .into_http()
 }
 
-impl<S, B, ResBody> Service<Request<B>> for CatchPanic<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
-    ResBody::Error: Into<tonic::codegen::StdError>,
-{
-    type Response = Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let called = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
-        Box::pin(async move {
-            let future = match called {
-                Ok(future) => future,
-                Err(payload) => return Ok(internal(payload.as_ref())),
-            };
-            match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(answered) => answered.map(|response| response.map(tonic::body::Body::new)),
-                Err(payload) => Ok(internal(payload.as_ref())),
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::*;
+    use http::{Request, Response};
     use tonic_types::StatusExt as _;
+
+    use super::*;
     use tower::ServiceExt as _;
 
     #[tokio::test]
