@@ -2,6 +2,11 @@
 //! call, the answer to their preflight, and the headers a page may read from an answer
 //! (`grpc-status` and `grpc-message` among them, which a gRPC-Web client reads).
 //!
+//! A service whose answers any page may read, and which takes no cookies, uses the policy of
+//! [`CorsPolicy::any_origin_without_credentials`] instead (the single sign-on's discovery, JWKS
+//! and token endpoints): every origin is answered `*`, and its preflights say which methods and
+//! headers it takes.
+//!
 //! Origins are listed exactly (`https://portal.example`, `null` for pages from files), with any
 //! port (`http://localhost:*`), or all of them (`*`). A page on the server's own origin is
 //! always allowed. A request from any other page is refused (`ORIGIN_NOT_ALLOWED`), preflight or
@@ -59,6 +64,15 @@ pub struct OriginError(pub String);
 pub struct CorsPolicy {
     patterns: Vec<Pattern>,
     skipped: Vec<String>,
+    /// Set by [`CorsPolicy::any_origin_without_credentials`].
+    open: Option<Open>,
+}
+
+/// What an open policy's preflights allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Open {
+    methods: &'static str,
+    headers: &'static str,
 }
 
 impl CorsPolicy {
@@ -98,7 +112,21 @@ impl CorsPolicy {
         Ok(Self {
             patterns,
             skipped: Vec::new(),
+            open: None,
         })
+    }
+
+    /// A policy for answers any page may read and requests that carry no cookies (tokens
+    /// travel in headers and forms): every request with an `Origin` is answered with
+    /// `Access-Control-Allow-Origin: *`, none is refused, and an `OPTIONS` request with an
+    /// `Origin` is a preflight answered here (204) with `methods`, `headers` and a max age of
+    /// ten minutes.
+    pub fn any_origin_without_credentials(methods: &'static str, headers: &'static str) -> Self {
+        Self {
+            patterns: vec![Pattern::Any],
+            skipped: Vec::new(),
+            open: Some(Open { methods, headers }),
+        }
     }
 
     /// Leaves requests under `prefixes` (e.g. `/oidc`) to whatever serves them.
@@ -217,6 +245,9 @@ where
         if policy.skips(request.uri().path()) {
             return Box::pin(inner.oneshot(request));
         }
+        if let Some(open) = policy.open {
+            return open_call(open, inner, request);
+        }
         let host = request
             .headers()
             .get(header::HOST)
@@ -284,6 +315,51 @@ where
     }
 }
 
+/// A call under an open policy (see [`CorsPolicy::any_origin_without_credentials`]).
+fn open_call<S, B>(
+    open: Open,
+    inner: S,
+    request: Request<B>,
+) -> BoxFuture<'static, Result<Response<Body>, Infallible>>
+where
+    S: Service<Request<B>, Response = Response<Body>, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    let any = HeaderValue::from_static("*");
+    if request.method() == Method::OPTIONS {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        let headers = response.headers_mut();
+        set(
+            headers,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(open.methods),
+        );
+        set(
+            headers,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(open.headers),
+        );
+        set(
+            headers,
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(MAX_AGE),
+        );
+        set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, any);
+        return Box::pin(async move { Ok(response) });
+    }
+    Box::pin(async move {
+        let Ok(mut response) = inner.oneshot(request).await;
+        set(
+            response.headers_mut(),
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            any,
+        );
+        Ok(response)
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -338,5 +414,57 @@ mod tests {
         assert!(policy.skips("/oidc/token"));
         assert!(!policy.skips("/oidcx"));
         assert!(!policy.skips("/v1/citizens/1"));
+    }
+
+    #[tokio::test]
+    async fn an_open_policy_answers_every_origin_with_a_star_and_its_own_preflight() {
+        let service = tower::service_fn(|_request: Request<Body>| async {
+            Ok::<_, Infallible>(Response::new(Body::from("answer")))
+        });
+        let layer = CorsLayer::new(Some(CorsPolicy::any_origin_without_credentials(
+            "GET, POST, OPTIONS",
+            "authorization, content-type",
+        )));
+        let call = |method: Method, origin: Option<&str>| {
+            let mut request = Request::builder().method(method).uri("/oidc/token");
+            if let Some(origin) = origin {
+                request = request.header(header::ORIGIN, origin);
+            }
+            layer
+                .layer(service)
+                .oneshot(request.body(Body::empty()).unwrap())
+        };
+        let preflight = call(Method::OPTIONS, Some("https://spa.example"))
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+        let headers = preflight.headers();
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_METHODS],
+            "GET, POST, OPTIONS"
+        );
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_HEADERS],
+            "authorization, content-type"
+        );
+        assert_eq!(headers[header::ACCESS_CONTROL_MAX_AGE], "600");
+        assert!(!headers.contains_key(header::VARY));
+        let answer = call(Method::POST, Some("https://any.example"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert!(
+            !answer
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+        );
+        let same_site = call(Method::GET, None).await.unwrap();
+        assert!(
+            !same_site
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
     }
 }

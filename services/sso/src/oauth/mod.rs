@@ -2,4 +2,14 @@
 //! it keeps in the store, and the flows, which return typed outcomes that the HTTP layer
 //! ([`crate::http`]) renders.
 
+pub mod authorize;
+pub mod client_auth;
+pub mod discovery;
 pub mod errors;
+pub mod grants;
+pub mod introspect;
+pub mod logout;
+pub mod outcome;
+pub mod records;
+pub mod tokens;
+pub mod userinfo;

@@ -1,0 +1,122 @@
+//! The provider's metadata (OpenID Connect Discovery 1.0 and RFC 8414, one document for
+//! both), as a typed struct.
+
+use serde::Serialize;
+
+use crate::claims::{ACR_VALUES, CLAIMS_SUPPORTED};
+use crate::clients::{
+    AUTH_METHODS, AUTHORIZATION_CODE, CLIENT_CREDENTIALS, OIDC_SCOPES, REFRESH_TOKEN,
+};
+use crate::http::paths;
+use crate::provider::Provider;
+
+/// The algorithms the provider signs with, and takes client assertions in.
+const ALGS: [&str; 2] = ["RS256", "ES256"];
+
+/// The discovery document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Discovery {
+    /// The issuer.
+    pub issuer: String,
+    /// The authorization endpoint.
+    pub authorization_endpoint: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// The userinfo endpoint.
+    pub userinfo_endpoint: String,
+    /// The JWKS.
+    pub jwks_uri: String,
+    /// The introspection endpoint (RFC 7662).
+    pub introspection_endpoint: String,
+    /// The revocation endpoint (RFC 7009).
+    pub revocation_endpoint: String,
+    /// RP-initiated logout.
+    pub end_session_endpoint: String,
+    /// The OpenID Connect scopes, then every client's API scopes, sorted.
+    pub scopes_supported: Vec<String>,
+    /// `code`.
+    pub response_types_supported: [&'static str; 1],
+    /// `query`, `form_post`.
+    pub response_modes_supported: [&'static str; 2],
+    /// The grants.
+    pub grant_types_supported: [&'static str; 3],
+    /// `public`.
+    pub subject_types_supported: [&'static str; 1],
+    /// RS256, ES256.
+    pub id_token_signing_alg_values_supported: [&'static str; 2],
+    /// Client authentication methods at the token endpoint.
+    pub token_endpoint_auth_methods_supported: &'static [&'static str],
+    /// Algorithms of `private_key_jwt` assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 2],
+    /// Client authentication methods at the introspection endpoint (confidential clients).
+    pub introspection_endpoint_auth_methods_supported: [&'static str; 3],
+    /// Client authentication methods at the revocation endpoint.
+    pub revocation_endpoint_auth_methods_supported: &'static [&'static str],
+    /// `S256` only.
+    pub code_challenge_methods_supported: [&'static str; 1],
+    /// Every claim the provider may return.
+    pub claims_supported: &'static [&'static str],
+    /// LoA1, LoA2.
+    pub acr_values_supported: &'static [&'static str],
+    /// `none`, `login`, `consent`.
+    pub prompt_values_supported: [&'static str; 3],
+    /// `vi`, `en`.
+    pub ui_locales_supported: [&'static str; 2],
+    /// No `claims` parameter.
+    pub claims_parameter_supported: bool,
+    /// No `request` parameter.
+    pub request_parameter_supported: bool,
+    /// No `request_uri` parameter.
+    pub request_uri_parameter_supported: bool,
+    /// `iss` in every authorization response (RFC 9207).
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl Discovery {
+    /// The document of `provider`.
+    pub fn of(provider: &Provider) -> Self {
+        let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        let mut api: Vec<String> = provider
+            .clients
+            .values()
+            .flat_map(|c| c.config.scopes.iter().cloned())
+            .filter(|s| !scopes.contains(s))
+            .collect();
+        api.sort();
+        api.dedup();
+        scopes.extend(api);
+        Self {
+            issuer: provider.issuer.clone(),
+            authorization_endpoint: provider.endpoint(paths::AUTHORIZE),
+            token_endpoint: provider.endpoint(paths::TOKEN),
+            userinfo_endpoint: provider.endpoint(paths::USERINFO),
+            jwks_uri: provider.endpoint(paths::JWKS),
+            introspection_endpoint: provider.endpoint(paths::INTROSPECT),
+            revocation_endpoint: provider.endpoint(paths::REVOKE),
+            end_session_endpoint: provider.endpoint(paths::LOGOUT),
+            scopes_supported: scopes,
+            response_types_supported: ["code"],
+            response_modes_supported: ["query", "form_post"],
+            grant_types_supported: [AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS],
+            subject_types_supported: ["public"],
+            id_token_signing_alg_values_supported: ALGS,
+            token_endpoint_auth_methods_supported: &AUTH_METHODS,
+            token_endpoint_auth_signing_alg_values_supported: ALGS,
+            introspection_endpoint_auth_methods_supported: [
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+            ],
+            revocation_endpoint_auth_methods_supported: &AUTH_METHODS,
+            code_challenge_methods_supported: ["S256"],
+            claims_supported: &CLAIMS_SUPPORTED,
+            acr_values_supported: &ACR_VALUES,
+            prompt_values_supported: ["none", "login", "consent"],
+            ui_locales_supported: ["vi", "en"],
+            claims_parameter_supported: false,
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
+            authorization_response_iss_parameter_supported: true,
+        }
+    }
+}
