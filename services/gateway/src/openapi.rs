@@ -15,6 +15,7 @@ use prost_types::FileDescriptorProto;
 use serde_json::{Map, Value, json};
 
 use crate::auth::DISCOVERY_PATH;
+use crate::json_map::{Form, SCHEMAS, kind_schema};
 use crate::policy::{MethodPolicy, POLICY_OPTION};
 use crate::rest::routes::{RestRoute as Route, RestTable, Segment};
 
@@ -24,9 +25,6 @@ pub const DOCUMENT_PATH: &str = "/openapi.json";
 pub const DOCS_PATH: &str = "/docs";
 /// The single sign-on's token endpoint, under the same base URL as the document.
 pub const TOKEN_PATH: &str = "/oidc/token";
-
-/// Prefix of a component schema reference.
-const SCHEMAS: &str = "#/components/schemas/";
 
 /// The errors every operation documents, with what they mean here.
 const ERRORS: [(&str, &str); 8] = [
@@ -187,71 +185,6 @@ fn first_sentence(text: &str) -> String {
         })
         .map_or(text.len(), |(i, _)| i);
     text[..end].to_owned()
-}
-
-/// The JSON form of a well-known type, or `None` for any other message.
-fn well_known(message: &MessageDescriptor) -> Option<Value> {
-    let schema = match message.full_name() {
-        "google.protobuf.Timestamp" => json!({"type": "string", "format": "date-time"}),
-        "google.protobuf.Duration" => {
-            json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$", "description": "Seconds with an `s` suffix, e.g. `1.5s`."})
-        }
-        "google.protobuf.FieldMask" => json!({
-            "type": "string",
-            "pattern": "^([a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*(,[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*)*)?$",
-            "description": "Comma-separated field paths in lowerCamelCase, e.g. `fullName,card.expiryDate`."
-        }),
-        "google.protobuf.Struct" | "google.protobuf.Empty" => json!({"type": "object"}),
-        "google.protobuf.ListValue" => json!({"type": "array"}),
-        "google.protobuf.Value" => json!({}),
-        "google.protobuf.Any" => json!({
-            "type": "object",
-            "properties": {"@type": {"type": "string"}},
-            "required": ["@type"]
-        }),
-        "google.protobuf.DoubleValue" | "google.protobuf.FloatValue" => json!({"type": "number"}),
-        "google.protobuf.Int32Value" | "google.protobuf.UInt32Value" => {
-            json!({"type": "integer"})
-        }
-        "google.protobuf.Int64Value" | "google.protobuf.UInt64Value" => {
-            json!({"type": ["string", "integer"], "pattern": "^-?[0-9]+$"})
-        }
-        "google.protobuf.BoolValue" => json!({"type": "boolean"}),
-        "google.protobuf.StringValue" => json!({"type": "string"}),
-        "google.protobuf.BytesValue" => json!({"type": "string", "contentEncoding": "base64"}),
-        _ => return None,
-    };
-    Some(schema)
-}
-
-/// The schema of one value of `kind`.
-fn kind_schema(kind: &Kind) -> Value {
-    match kind {
-        Kind::Double | Kind::Float => json!({"type": "number"}),
-        // Answers write 32-bit integers as numbers; requests may give strings of digits too.
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
-            json!({"type": ["integer", "string"], "format": "int32", "pattern": "^-?[0-9]+$"})
-        }
-        Kind::Uint32 | Kind::Fixed32 => json!({
-            "type": ["integer", "string"],
-            "minimum": 0,
-            "maximum": u32::MAX,
-            "pattern": "^[0-9]+$"
-        }),
-        // Answers write 64-bit integers as strings; requests may give numbers too.
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
-            json!({"type": ["string", "integer"], "format": "int64", "pattern": "^-?[0-9]+$"})
-        }
-        Kind::Uint64 | Kind::Fixed64 => {
-            json!({"type": ["string", "integer"], "format": "uint64", "pattern": "^[0-9]+$", "minimum": 0})
-        }
-        Kind::Bool => json!({"type": "boolean"}),
-        Kind::String => json!({"type": "string"}),
-        Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
-        Kind::Message(message) => well_known(message)
-            .unwrap_or_else(|| json!({"$ref": format!("{SCHEMAS}{}", message.full_name())})),
-        Kind::Enum(e) => json!({"$ref": format!("{SCHEMAS}{}", e.full_name())}),
-    }
 }
 
 /// The schema of `field` in a JSON body, with its comment: the proto3 JSON mapping takes `null`
@@ -585,7 +518,7 @@ fn message_schema(
     schema
 }
 
-fn enum_schema(e: &EnumDescriptor) -> Value {
+pub(crate) fn enum_schema(e: &EnumDescriptor) -> Value {
     let names: Vec<Value> = e
         .values()
         .map(|v| Value::String(v.name().to_owned()))
@@ -619,7 +552,7 @@ fn schemas(
     let mut queue: VecDeque<MessageDescriptor> = roots.into_iter().collect();
     let mut seen = HashSet::new();
     while let Some(message) = queue.pop_front() {
-        if !seen.insert(message.full_name().to_owned()) || well_known(&message).is_some() {
+        if !seen.insert(message.full_name().to_owned()) || Form::is_well_known(&message) {
             continue;
         }
         for field in message.fields() {
@@ -753,7 +686,7 @@ fn query_fields(
             continue;
         }
         match field.kind() {
-            Kind::Message(inner) if well_known(&inner).is_none() => {
+            Kind::Message(inner) if !Form::is_well_known(&inner) => {
                 if !field.is_list() && depth < 3 {
                     query_fields(&inner, &format!("{path}."), bound, depth + 1, out);
                 }
