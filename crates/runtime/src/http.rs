@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +31,7 @@ use tower::{Layer, Service, ServiceExt};
 use tracing::Span;
 
 use crate::error::{ApiError, ErrorReason, Reason, code_name};
-use crate::telemetry::set_server_parent;
+pub use crate::telemetry::{HttpTrace, HttpTraceLayer, HttpTracedFuture};
 
 /// `@type` of an `ErrorInfo` detail.
 const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
@@ -416,113 +415,6 @@ where
                 }
             })
         }
-    }
-}
-
-/// Server layer opening an `http` span per request, child of the caller's trace context
-/// (`traceparent`), recording the method, the route (see [`record_http_route`]) and the status.
-#[derive(Clone, Debug)]
-pub struct HttpTraceLayer {
-    component: &'static str,
-    context: opentelemetry::Context,
-}
-
-impl HttpTraceLayer {
-    /// The layer of a server of `component`: its spans, and every span beneath them, are
-    /// exported under that `service.name`, as on the gRPC side.
-    pub fn new(component: &'static str) -> Self {
-        Self {
-            component,
-            context: crate::telemetry::component_context(component),
-        }
-    }
-}
-
-impl<S> Layer<S> for HttpTraceLayer {
-    type Service = HttpTrace<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        HttpTrace {
-            inner,
-            component: self.component,
-            context: self.context.clone(),
-        }
-    }
-}
-
-/// The service of [`HttpTraceLayer`].
-#[derive(Clone, Debug)]
-pub struct HttpTrace<S> {
-    inner: S,
-    component: &'static str,
-    context: opentelemetry::Context,
-}
-
-impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = HttpTracedFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let span = tracing::info_span!(
-            "http",
-            otel.name = request.method().as_str(),
-            otel.kind = "server",
-            otel.status_code = tracing::field::Empty,
-            component = self.component,
-            http.request.method = request.method().as_str(),
-            http.route = tracing::field::Empty,
-            http.response.status_code = tracing::field::Empty,
-            traceparent = request
-                .headers()
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default(),
-        );
-        set_server_parent(&span, &self.context, request.headers());
-        let inner = span.in_scope(|| self.inner.call(request));
-        HttpTracedFuture { inner, span }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// Response future of [`HttpTrace`].
-    pub struct HttpTracedFuture<F> {
-        #[pin]
-        inner: F,
-        span: Span,
-    }
-}
-
-impl<F, ResBody, E> Future for HttpTracedFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = {
-            let _entered = this.span.enter();
-            std::task::ready!(this.inner.poll(cx))
-        };
-        if let Ok(response) = &result {
-            let status = response.status();
-            this.span
-                .record("http.response.status_code", status.as_u16());
-            // Server errors only, per the OpenTelemetry HTTP conventions.
-            if status.is_server_error() {
-                this.span.record("otel.status_code", "ERROR");
-            }
-        }
-        Poll::Ready(result)
     }
 }
 

@@ -232,7 +232,7 @@ impl ServerMetrics {
         {
             return Arc::clone(labels);
         }
-        let Some((service, method)) = crate::telemetry::split_grpc_path(path) else {
+        let Some((service, method)) = crate::rpc::split_grpc_path(path) else {
             return self.other();
         };
         let Ok(mut methods) = self.methods.write() else {
