@@ -41,6 +41,7 @@ static SPEC: ComponentSpec = ComponentSpec {
     http_prefixes: &[],
     peers: &[],
     container_port: 4698,
+    clients: &[],
 };
 
 /// What the workers did, in order.

@@ -14,8 +14,13 @@ use crate::{
     client::ChannelError,
     config::{self, ConfigError, Limits},
     server::ServeError,
+    token::{EdgeChannel, TokenSource},
     worker::{Worker, WorkerHealth},
 };
+
+mod clients;
+
+pub use clients::{CLIENT_CREDENTIALS, ClientSecrets, ClientSpec};
 
 /// Where a component stands in the request path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +52,9 @@ pub struct ComponentSpec {
     pub peers: &'static [&'static str],
     /// Its port when it runs alone in a container.
     pub container_port: u16,
+    /// The single sign-on clients it needs (its own calls through the edge): the single
+    /// sign-on registers them at start, each with the secret [`Context::client_secret`] gives.
+    pub clients: &'static [ClientSpec],
 }
 
 impl ComponentSpec {
@@ -92,6 +100,7 @@ pub struct Context {
     pub today: Date,
     peers: BTreeMap<&'static str, Peer>,
     workers: WorkerHealth,
+    secrets: Option<ClientSecrets>,
 }
 
 impl Context {
@@ -103,7 +112,79 @@ impl Context {
             today,
             peers: peers.into_iter().map(|p| (p.spec.name, p)).collect(),
             workers: WorkerHealth::default(),
+            secrets: None,
         }
+    }
+
+    /// This context, giving declared clients their secrets by `secrets`.
+    pub fn with_client_secrets(mut self, secrets: ClientSecrets) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    /// The secret of the declared client `client_id`: the same in every process of the suite
+    /// given the same configuration; `None` when this context was given no rule.
+    pub fn client_secret(&self, client_id: &str) -> Option<String> {
+        self.secrets.as_ref().map(|rule| rule.secret(client_id))
+    }
+
+    /// A channel to the edge for `me`'s calls to other services: each call carries a
+    /// client-credentials token of `me`'s declared client (fetched from the edge's token
+    /// endpoint, `/oidc/token`, and kept until shortly before it expires), the current trace
+    /// context, and what is left of the served call's deadline, which also bounds the wait for
+    /// the token. The edge is found as any peer: its in-process address under `up`, else
+    /// `configured` (`<section>.<edge section>_url`, e.g. `lodging.gateway_url`).
+    ///
+    /// ```no_run
+    /// # fn run(ctx: sandbox06_runtime::component::Context,
+    /// #        spec: &'static sandbox06_runtime::component::ComponentSpec)
+    /// #        -> Result<(), sandbox06_runtime::component::StartError> {
+    /// use sandbox06_proto::citizen::citizen_service_client::CitizenServiceClient;
+    /// let citizens = CitizenServiceClient::new(ctx.edge_channel(spec, None)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn edge_channel(
+        &self,
+        me: &'static ComponentSpec,
+        configured: Option<&str>,
+    ) -> Result<EdgeChannel, StartError> {
+        let edge = self
+            .peers
+            .values()
+            .find(|peer| peer.spec.role == Role::Edge)
+            .ok_or_else(|| StartError::UnknownComponent {
+                name: "an edge".to_owned(),
+                known: self.peers.keys().copied().collect::<Vec<_>>().join(", "),
+            })?;
+        let url = self
+            .peer_url(me, edge.spec.name, configured)?
+            .replace("://0.0.0.0:", "://127.0.0.1:")
+            .trim_end_matches('/')
+            .to_owned();
+        let client = me
+            .clients
+            .iter()
+            .find(|client| client.client_credentials())
+            .ok_or(StartError::Credentials {
+                component: me.name,
+                message: "it declares no client with the client_credentials grant in its spec",
+            })?;
+        let secret = self
+            .client_secret(client.client_id)
+            .ok_or(StartError::Credentials {
+                component: me.name,
+                message: "the suite gave its context no rule for client secrets",
+            })?;
+        let channel = crate::grpc_channel(&url).map_err(StartError::channel(me.name))?;
+        let source = TokenSource::new(
+            format!("{url}{}", crate::token::TOKEN_PATH),
+            client.client_id,
+            &secret,
+        );
+        Ok(crate::token::edge_channel(
+            channel,
+            std::sync::Arc::new(source),
+        ))
     }
 
     /// This context for one component: the same settings and peers, its own worker health.
@@ -241,6 +322,14 @@ pub enum StartError {
         what: &'static str,
         /// Why it failed.
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A component cannot authenticate its calls through the edge.
+    #[error("{component} has no credentials for calls through the edge: {message}")]
+    Credentials {
+        /// The component.
+        component: &'static str,
+        /// What is missing.
+        message: &'static str,
     },
     /// A component's task ended abnormally.
     #[error("{component} stopped unexpectedly: {reason}")]

@@ -17,6 +17,10 @@
 //! let citizens = CitizenServiceClient::new(Authenticated::new(edge, source));
 //! # Ok(()) }
 //! ```
+//!
+//! A component's calls to other services go through [`crate::component::Context::edge_channel`],
+//! which builds an [`EdgeChannel`] from the component's declared client: the token, the trace
+//! context and what is left of the served call's deadline travel with every call.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +35,27 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::Mutex;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::error::{ApiError, Reason};
+use crate::telemetry::TraceContextInterceptor;
+
+/// The token endpoint's path, on the edge as on the single sign-on.
+pub const TOKEN_PATH: &str = "/oidc/token";
+
+/// A channel to the edge for a component's calls to other services: its token, the trace
+/// context and the remaining deadline on every call ([`crate::component::Context::edge_channel`]).
+pub type EdgeChannel = Authenticated<InterceptedService<Channel, TraceContextInterceptor>>;
+
+/// `channel` to the edge, each call carrying `source`'s token, the current trace context and
+/// what is left of the served call's deadline.
+pub fn edge_channel(channel: Channel, source: Arc<TokenSource>) -> EdgeChannel {
+    Authenticated::new(
+        InterceptedService::new(channel, TraceContextInterceptor),
+        source,
+    )
+}
 
 /// A token is fetched again this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
@@ -122,11 +147,13 @@ impl TokenSource {
             endpoint: self.endpoint.clone(),
             message,
         };
-        let request = http::Request::post(self.endpoint.as_str())
+        let mut request = http::Request::post(self.endpoint.as_str())
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
             .body(Full::new(Bytes::from(self.form.clone())))
             .map_err(|e| fail(e.to_string()))?;
+        // The fetch is part of the call that needed the token: the same trace.
+        crate::telemetry::inject_context(request.headers_mut());
         let response = tokio::time::timeout(TIMEOUT, self.http.request(request))
             .await
             .map_err(|_| fail("timed out".to_owned()))?
@@ -169,6 +196,34 @@ impl<S> Authenticated<S> {
     pub fn new(inner: S, source: Arc<TokenSource>) -> Self {
         Self { inner, source }
     }
+
+    /// Where its tokens come from.
+    pub fn source(&self) -> &Arc<TokenSource> {
+        &self.source
+    }
+}
+
+/// The status of a call that had no answer within what was left of the served call's deadline.
+fn deadline_passed(left: Duration) -> BoxError {
+    Box::new(tonic::Status::from(ApiError::new(
+        Reason::DeadlineExceeded,
+        format!(
+            "no answer within what was left of the call's deadline ({} ms)",
+            left.as_millis()
+        ),
+    )))
+}
+
+/// Whether `error` is the channel's own expiry of a `grpc-timeout`.
+fn timed_out(error: &BoxError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
+    while let Some(current) = cause {
+        if current.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -193,10 +248,24 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let source = Arc::clone(&self.source);
+        // What is left of the served call's deadline bounds the token's fetch and the call.
+        let left = crate::deadline::remaining();
         Box::pin(async move {
-            let value = source.authorization().await?;
-            request.headers_mut().insert(AUTHORIZATION, value);
-            inner.call(request).await.map_err(Into::into)
+            let call = async move {
+                let value = source.authorization().await?;
+                request.headers_mut().insert(AUTHORIZATION, value);
+                inner.call(request).await.map_err(Into::into)
+            };
+            let result = match left {
+                Some(left) => tokio::time::timeout(left, call)
+                    .await
+                    .unwrap_or_else(|_| Err(deadline_passed(left))),
+                None => call.await,
+            };
+            result.map_err(|error| match left {
+                Some(left) if timed_out(&error) => deadline_passed(left),
+                _ => error,
+            })
         })
     }
 }

@@ -24,6 +24,7 @@ pub static STUB_SPEC: ComponentSpec = ComponentSpec {
     http_prefixes: &["/stub"],
     peers: &[],
     container_port: 4699,
+    clients: &[],
 };
 
 /// The stub component: `GET /stub/hello` answers who it is and who called, as JSON.

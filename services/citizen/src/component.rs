@@ -9,7 +9,10 @@ use std::{
 use figment::Figment;
 use sandbox06_proto::citizen::citizen_service_server::CitizenServiceServer;
 use sandbox06_runtime::{
-    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    component::{
+        CLIENT_CREDENTIALS, ClientSpec, Component, ComponentSpec, Context, Role, Running, Shutdown,
+        StartError,
+    },
     config::{self, ConfigError},
     server::ServerBuilder,
 };
@@ -31,6 +34,13 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     http_prefixes: &[],
     peers: &[POPULATION_DB],
     container_port: 4610,
+    clients: &[ClientSpec {
+        client_id: "svc-citizen",
+        name: "Dịch vụ công dân",
+        name_en: "Citizen service",
+        grant_types: &[CLIENT_CREDENTIALS],
+        scopes: &["population.read"],
+    }],
 };
 
 /// Its configuration section.

@@ -30,6 +30,7 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     http_prefixes: &[],
     peers: &[],
     container_port: EDGE_PORT,
+    clients: &[],
 };
 
 /// Its configuration section.

@@ -102,7 +102,18 @@ fn context(config: &Config, peers: Vec<Peer>) -> Result<Context, StartError> {
         config.limits.clone(),
         config.population.reference_date()?,
         peers,
-    ))
+    )
+    .with_client_secrets(client_secrets(config)?))
+}
+
+/// The rule giving every client a component declares its secret: the single sign-on registers
+/// the client with it, and the component fetches its tokens with it, in one process or apart.
+pub fn client_secrets(
+    config: &Config,
+) -> Result<sandbox06_runtime::component::ClientSecrets, StartError> {
+    let sso: sandbox06_sso::component::SsoConfig =
+        config.section(sandbox06_sso::component::SECTION)?;
+    Ok(sandbox06_sso::component::client_secrets(&sso))
 }
 
 fn shutdown_signal(rx: &watch::Receiver<bool>) -> Shutdown {

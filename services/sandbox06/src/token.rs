@@ -13,7 +13,18 @@ fn secret_of(sso: &SsoConfig, client: &str, secret: Option<&str>) -> anyhow::Res
     if let Some(secret) = secret {
         return Ok(secret.to_owned());
     }
-    let clients = sandbox06_sso::clients::registry(&sso.clients)?;
+    // The demo clients, every client a component declares, then the configured ones, as the
+    // single sign-on registers them.
+    let declared = sandbox06::components()
+        .iter()
+        .flat_map(|c| c.spec().clients.iter())
+        .collect::<Vec<_>>();
+    let registered = sandbox06_sso::component::registered_clients(
+        declared,
+        &sso.clients,
+        &sandbox06_sso::component::client_secrets(sso),
+    );
+    let clients = sandbox06_sso::clients::registry(&registered)?;
     let Some(registered) = clients.get(client) else {
         bail!(
             "no client {client:?}; clients: {}",

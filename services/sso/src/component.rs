@@ -10,7 +10,10 @@ use std::{
 use figment::Figment;
 use sandbox06_proto::sso::sso_service_server::SsoServiceServer;
 use sandbox06_runtime::{
-    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    component::{
+        CLIENT_CREDENTIALS, ClientSecrets, ClientSpec, Component, ComponentSpec, Context, Role,
+        Running, Shutdown, StartError,
+    },
     config::{self, ConfigError},
     server::ServerBuilder,
 };
@@ -49,7 +52,19 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     ],
     peers: &[VNEID, POPULATION_DB],
     container_port: 4640,
+    clients: &[ClientSpec {
+        client_id: "svc-sso",
+        name: "Đăng nhập một lần",
+        name_en: "Single sign-on",
+        grant_types: &[CLIENT_CREDENTIALS],
+        scopes: &["vneid.read", "vneid.authenticate", "population.read"],
+    }],
 };
+
+/// The key the secrets of the components' declared clients are derived with when
+/// `sso.service_client_key` is not set. It is published: set another key in every process of
+/// the suite to keep those secrets to the suite.
+pub const DEFAULT_SERVICE_CLIENT_KEY: &str = "sandbox06-service-clients";
 
 /// Its configuration section.
 pub const SECTION: &str = "sso";
@@ -84,6 +99,9 @@ pub struct SsoConfig {
     /// The key the accounts' opaque `TechID`s are derived with: with the same key (and the same
     /// country), an account has the same `TechID` on every run.
     pub tech_id_key: String,
+    /// The key the secret of every client a component declares is derived with
+    /// ([`service_client_secret`]): every process of the suite must have the same.
+    pub service_client_key: String,
 }
 
 impl Default for SsoConfig {
@@ -99,6 +117,7 @@ impl Default for SsoConfig {
             refresh_token_lifetime_seconds: lifetimes.refresh_token.as_secs(),
             refresh_token_reuse_grace_seconds: lifetimes.refresh_reuse_grace.as_secs(),
             tech_id_key: crate::claims::DEFAULT_TECH_ID_KEY.to_owned(),
+            service_client_key: DEFAULT_SERVICE_CLIENT_KEY.to_owned(),
         }
     }
 }
@@ -150,14 +169,95 @@ impl SsoConfig {
                 message: format!("must be at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds"),
             });
         }
-        if self.tech_id_key.is_empty() {
-            return Err(ConfigError::Value {
-                key: format!("{SECTION}.tech_id_key"),
-                message: "must not be empty".to_owned(),
-            });
+        for (key, value) in [
+            ("tech_id_key", &self.tech_id_key),
+            ("service_client_key", &self.service_client_key),
+        ] {
+            if value.is_empty() {
+                return Err(ConfigError::Value {
+                    key: format!("{SECTION}.{key}"),
+                    message: "must not be empty".to_owned(),
+                });
+            }
         }
         Ok(())
     }
+}
+
+/// The secret of the declared client `client_id` under `key`: base64url(HMAC-SHA256(key,
+/// client_id)), the same in every process given the same key.
+pub fn service_client_secret(key: &str, client_id: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    sandbox06_jose::base64url(ring::hmac::sign(&key, client_id.as_bytes()).as_ref())
+}
+
+/// The rule giving declared clients their secrets under `section`: the secret of an
+/// `[[sso.clients]]` entry of the same id when it has one, else [`service_client_secret`] with
+/// `sso.service_client_key`. The binary gives it to every component's context.
+pub fn client_secrets(section: &SsoConfig) -> ClientSecrets {
+    let key = section.service_client_key.clone();
+    let configured: Vec<(String, String)> = section
+        .clients
+        .iter()
+        .filter_map(|c| Some((c.client_id.clone(), c.secret.clone()?)))
+        .collect();
+    ClientSecrets::new(move |client_id| {
+        configured
+            .iter()
+            .find(|(id, _)| id == client_id)
+            .map_or_else(
+                || service_client_secret(&key, client_id),
+                |(_, s)| s.clone(),
+            )
+    })
+}
+
+/// What the single sign-on registers besides its demo clients: every client `declared` by a
+/// component (the first declaration of an id wins), with its secret from `secrets`, then the
+/// configured ones (`[[sso.clients]]`), which replace a declared or demo client of the same id;
+/// a configured replacement of a declared client that names no secret, keys or public use
+/// keeps the declared client's secret.
+pub fn registered_clients<'a>(
+    declared: impl IntoIterator<Item = &'a ClientSpec>,
+    configured: &[ClientConfig],
+    secrets: &ClientSecrets,
+) -> Vec<ClientConfig> {
+    let strings = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let mut all: Vec<ClientConfig> = Vec::new();
+    for client in declared {
+        if all.iter().any(|c| c.client_id == client.client_id) {
+            continue;
+        }
+        all.push(ClientConfig {
+            client_id: client.client_id.to_owned(),
+            name: client.name.to_owned(),
+            name_en: client.name_en.to_owned(),
+            secret: Some(secrets.secret(client.client_id)),
+            grant_types: strings(client.grant_types),
+            scopes: strings(client.scopes),
+            ..ClientConfig::default()
+        });
+    }
+    let declared = all.len();
+    for client in configured {
+        let mut client = client.clone();
+        let replaces_declared = all[..declared]
+            .iter()
+            .any(|c| c.client_id == client.client_id);
+        if replaces_declared && client.secret.is_none() && client.jwks.is_none() && !client.public {
+            client.secret = Some(secrets.secret(&client.client_id));
+        }
+        all.push(client);
+    }
+    all
+}
+
+/// Every client the components of `ctx` (this one included) declare.
+fn declared_clients(ctx: &Context) -> Vec<&'static ClientSpec> {
+    std::iter::once(&SPEC)
+        .chain(ctx.peers().map(|peer| peer.spec))
+        .flat_map(|spec| spec.clients.iter())
+        .collect()
 }
 
 /// The issuer for `section` in `ctx`: configured, else the edge's own address when it runs in
@@ -222,7 +322,11 @@ impl Component for SsoComponent {
                 .open_checked()
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
-            let clients = registry(&section.clients).map_err(|e| ConfigError::Value {
+            let declared = declared_clients(&ctx);
+            // The SSO's own section holds the key: the rule is the one every context is given.
+            let secrets = client_secrets(&section);
+            let registered = registered_clients(declared, &section.clients, &secrets);
+            let clients = registry(&registered).map_err(|e| ConfigError::Value {
                 key: format!("{SECTION}.clients"),
                 message: e.to_string(),
             })?;
@@ -270,8 +374,63 @@ impl Component for SsoComponent {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_clients_are_registered_with_the_secret_their_component_gets() {
+        let section = SsoConfig::default();
+        let secrets = client_secrets(&section);
+        let declared = SPEC.clients.iter();
+        let clients = registry(&registered_clients(declared, &[], &secrets)).unwrap();
+        let sso = &clients["svc-sso"].config;
+        let secret = service_client_secret(DEFAULT_SERVICE_CLIENT_KEY, "svc-sso");
+        assert_eq!(sso.secret.as_deref(), Some(secret.as_str()));
+        assert_eq!(secrets.secret("svc-sso"), secret);
+        assert!(sso.grant_types.iter().any(|g| g == CLIENT_CREDENTIALS));
+        assert!(sso.scopes.iter().any(|s| s == "vneid.authenticate"));
+        // Another key, other secrets; the demo clients stay as documented.
+        assert_ne!(service_client_secret("another key", "svc-sso"), secret);
+        assert_eq!(
+            clients["demo-hotel"].config.secret.as_deref(),
+            Some("demo-hotel-secret")
+        );
+
+        // A configured entry of the same id replaces the declared client: without a secret it
+        // keeps the derived one; with one, the component is given that one.
+        let narrower = ClientConfig {
+            client_id: "svc-sso".to_owned(),
+            grant_types: vec![CLIENT_CREDENTIALS.to_owned()],
+            scopes: vec!["vneid.read".to_owned()],
+            ..ClientConfig::default()
+        };
+        let clients = registry(&registered_clients(
+            SPEC.clients.iter(),
+            std::slice::from_ref(&narrower),
+            &secrets,
+        ))
+        .unwrap();
+        assert_eq!(
+            clients["svc-sso"].config.secret.as_deref(),
+            Some(secret.as_str())
+        );
+        assert_eq!(clients["svc-sso"].config.scopes, ["vneid.read"]);
+        let with_secret = SsoConfig {
+            clients: vec![ClientConfig {
+                secret: Some("s3cret".to_owned()),
+                ..narrower
+            }],
+            ..SsoConfig::default()
+        };
+        assert_eq!(client_secrets(&with_secret).secret("svc-sso"), "s3cret");
+
+        let no_key = SsoConfig {
+            service_client_key: String::new(),
+            ..SsoConfig::default()
+        };
+        assert!(no_key.check().is_err());
+    }
 
     #[test]
     fn issuers_of_odd_forms_and_long_reuse_windows_are_refused() {

@@ -31,6 +31,7 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     http_prefixes: &[],
     peers: &[],
     container_port: 4620,
+    clients: &[],
 };
 
 /// Its configuration section.

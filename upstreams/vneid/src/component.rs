@@ -33,6 +33,7 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     http_prefixes: &[],
     peers: &[POPULATION_DB],
     container_port: 4630,
+    clients: &[],
 };
 
 /// Its configuration section.

@@ -1,0 +1,466 @@
+//! A component's calls to another service through the edge, as the next services make them
+//! (`Context::edge_channel`): with a client-credentials token of the client the component
+//! declares in its spec (which the single sign-on registered at start), in the caller's trace,
+//! and within what is left of the caller's deadline.
+//!
+//! The calling component here serves `CitizenService` itself (as an upstream, not routed by the
+//! edge): its `GetCitizen` asks the citizen service the same through the edge.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use figment::Figment;
+use opentelemetry::Key;
+use opentelemetry::trace::{TraceId, TracerProvider as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use sandbox06::{Suite, components};
+use sandbox06_proto::citizen::{
+    GetCitizenRequest, GetCitizenResponse, MatchCitizensRequest, MatchCitizensResponse,
+    VerifyCardQrRequest, VerifyCardQrResponse, VerifyCitizenRequest, VerifyCitizenResponse,
+    citizen_service_client::CitizenServiceClient,
+    citizen_service_server::{CitizenService, CitizenServiceServer},
+};
+use sandbox06_runtime::{
+    caller::Caller,
+    component::{
+        CLIENT_CREDENTIALS, ClientSpec, Component, ComponentSpec, Context, Role, Running, Shutdown,
+        StartError,
+    },
+    config::ConfigError,
+    server::ServerBuilder,
+    token::EdgeChannel,
+};
+use sandbox06_testkit::{personas, test_config};
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status, Streaming};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// The client the calling component declares.
+const CALLER_CLIENT: &str = "svc-edge-caller";
+/// A number the stand-in citizen service never answers for.
+const HANGS: &str = "079000000001";
+
+static CALLER_SPEC: ComponentSpec = ComponentSpec {
+    name: "edge-caller",
+    summary: "a component calling the citizen service through the edge, for tests",
+    role: Role::Upstream,
+    section: "edge_caller",
+    grpc_services: &[],
+    http_prefixes: &[],
+    peers: &[],
+    container_port: 4697,
+    clients: &[ClientSpec {
+        client_id: CALLER_CLIENT,
+        name: "Thử gọi qua cổng",
+        name_en: "Edge caller (tests)",
+        grant_types: &[CLIENT_CREDENTIALS],
+        scopes: &["citizen.read"],
+    }],
+};
+
+/// What the calling component saw of its own calls.
+#[derive(Default)]
+struct Calls {
+    /// The status of each call it made through the edge, when it failed.
+    failed: Mutex<Vec<tonic::Code>>,
+    /// Its channel to the edge, once it serves.
+    edge: Mutex<Option<EdgeChannel>>,
+}
+
+#[derive(Clone)]
+struct Forwarder {
+    citizens: CitizenServiceClient<EdgeChannel>,
+    calls: Arc<Calls>,
+}
+
+#[tonic::async_trait]
+impl CitizenService for Forwarder {
+    async fn get_citizen(
+        &self,
+        request: Request<GetCitizenRequest>,
+    ) -> Result<Response<GetCitizenResponse>, Status> {
+        let answer = self
+            .citizens
+            .clone()
+            .get_citizen(request.into_inner())
+            .await;
+        if let Err(status) = &answer {
+            self.calls.failed.lock().unwrap().push(status.code());
+        }
+        answer
+    }
+
+    async fn verify_citizen(
+        &self,
+        _: Request<VerifyCitizenRequest>,
+    ) -> Result<Response<VerifyCitizenResponse>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+
+    async fn verify_card_qr(
+        &self,
+        _: Request<VerifyCardQrRequest>,
+    ) -> Result<Response<VerifyCardQrResponse>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+
+    type MatchCitizensStream = tokio_stream::Empty<Result<MatchCitizensResponse, Status>>;
+
+    async fn match_citizens(
+        &self,
+        _: Request<Streaming<MatchCitizensRequest>>,
+    ) -> Result<Response<Self::MatchCitizensStream>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+}
+
+struct CallerComponent(Arc<Calls>);
+
+impl Component for CallerComponent {
+    fn spec(&self) -> &'static ComponentSpec {
+        &CALLER_SPEC
+    }
+
+    fn listen(&self, _config: &Figment) -> Result<SocketAddr, ConfigError> {
+        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    }
+
+    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
+        let calls = Arc::clone(&self.0);
+        Box::pin(async move {
+            let edge = ctx.edge_channel(&CALLER_SPEC, None)?;
+            *calls.edge.lock().unwrap() = Some(edge.clone());
+            let forwarder = Forwarder {
+                citizens: CitizenServiceClient::new(edge),
+                calls,
+            };
+            ServerBuilder::new(&ctx.limits)
+                .component(CALLER_SPEC.name)
+                .add_service(CitizenServiceServer::new(forwarder))
+                .serve(listener, shutdown)
+                .await
+                .map_err(StartError::serve(CALLER_SPEC.name))
+        })
+    }
+}
+
+/// What a stand-in citizen service was called with.
+#[derive(Clone, Debug)]
+struct Seen {
+    caller: Caller,
+    traceparent: Option<String>,
+    timeout: Option<Duration>,
+}
+
+/// The citizen service as the edge routes it, recording each call; never answers for
+/// [`HANGS`].
+#[derive(Clone, Default)]
+struct RecordingCitizen(Arc<Mutex<Vec<Seen>>>);
+
+static RECORDING_SPEC: ComponentSpec = ComponentSpec {
+    name: "citizen",
+    summary: "a citizen service recording who calls it, for tests",
+    role: Role::Service,
+    section: "citizen",
+    grpc_services: &[sandbox06_proto::citizen::citizen_service_server::SERVICE_NAME],
+    http_prefixes: &[],
+    peers: &[],
+    container_port: 4610,
+    clients: &[],
+};
+
+#[tonic::async_trait]
+impl CitizenService for RecordingCitizen {
+    async fn get_citizen(
+        &self,
+        request: Request<GetCitizenRequest>,
+    ) -> Result<Response<GetCitizenResponse>, Status> {
+        let text = |name: &str| {
+            request
+                .metadata()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        self.0.lock().unwrap().push(Seen {
+            caller: Caller::from_metadata(request.metadata()),
+            traceparent: text("traceparent"),
+            timeout: sandbox06_runtime::deadline::grpc_timeout(request.metadata().as_ref()),
+        });
+        if request.get_ref().citizen_id == HANGS {
+            std::future::pending::<()>().await;
+        }
+        Ok(Response::new(GetCitizenResponse::default()))
+    }
+
+    async fn verify_citizen(
+        &self,
+        _: Request<VerifyCitizenRequest>,
+    ) -> Result<Response<VerifyCitizenResponse>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+
+    async fn verify_card_qr(
+        &self,
+        _: Request<VerifyCardQrRequest>,
+    ) -> Result<Response<VerifyCardQrResponse>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+
+    type MatchCitizensStream = tokio_stream::Empty<Result<MatchCitizensResponse, Status>>;
+
+    async fn match_citizens(
+        &self,
+        _: Request<Streaming<MatchCitizensRequest>>,
+    ) -> Result<Response<Self::MatchCitizensStream>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+}
+
+impl Component for RecordingCitizen {
+    fn spec(&self) -> &'static ComponentSpec {
+        &RECORDING_SPEC
+    }
+
+    fn listen(&self, _config: &Figment) -> Result<SocketAddr, ConfigError> {
+        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    }
+
+    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
+        let service = self.clone();
+        Box::pin(async move {
+            ServerBuilder::new(&ctx.limits)
+                .component(RECORDING_SPEC.name)
+                .add_service(CitizenServiceServer::new(service))
+                // SERVING at once, as the edge's readiness asks.
+                .serve_while(listener, shutdown, || async { true })
+                .await
+                .map_err(StartError::serve(RECORDING_SPEC.name))
+        })
+    }
+}
+
+/// Keeps every exported span with the resource it was exported under, as a collector would.
+#[derive(Clone, Debug, Default)]
+struct Collector {
+    resource: Arc<Mutex<Option<Resource>>>,
+    spans: Arc<Mutex<Vec<(Resource, SpanData)>>>,
+}
+
+impl SpanExporter for Collector {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let resource = self.resource.lock().unwrap().clone().unwrap();
+        self.spans
+            .lock()
+            .unwrap()
+            .extend(batch.into_iter().map(|span| (resource.clone(), span)));
+        Ok(())
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        *self.resource.lock().unwrap() = Some(resource.clone());
+    }
+}
+
+impl Collector {
+    /// The `service.name` of every span of `trace`.
+    fn services_of(&self, trace: &str) -> BTreeSet<String> {
+        let trace = TraceId::from_hex(trace).unwrap();
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| s.span_context.trace_id() == trace)
+            .map(|(resource, _)| {
+                resource
+                    .get(&Key::from_static_str("service.name"))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+/// The process's one subscriber, exporting through the suite's own tracer provider.
+fn telemetry() -> &'static (SdkTracerProvider, Collector) {
+    static TELEMETRY: OnceLock<(SdkTracerProvider, Collector)> = OnceLock::new();
+    TELEMETRY.get_or_init(|| {
+        let collector = Collector::default();
+        let provider =
+            sandbox06_runtime::telemetry::tracer_provider("sandbox06", collector.clone());
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        (provider, collector)
+    })
+}
+
+/// The suite with the calling component, and `citizen` in place of the citizen service when
+/// given.
+async fn suite(calls: &Arc<Calls>, citizen: Option<RecordingCitizen>) -> Suite {
+    let mut list = components();
+    if let Some(citizen) = citizen {
+        list.retain(|c| c.spec().name != "citizen");
+        list.push(Arc::new(citizen));
+    }
+    list.push(Arc::new(CallerComponent(Arc::clone(calls))));
+    let mut suite = Suite::start_with(&test_config(), list).await.unwrap();
+    suite.wait_ready(Duration::from_secs(10)).await.unwrap();
+    suite
+}
+
+async fn caller(suite: &Suite) -> CitizenServiceClient<tonic::transport::Channel> {
+    let addr = suite.addr(CALLER_SPEC.name).unwrap();
+    CitizenServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+}
+
+fn get(citizen_id: &str, trace: &str) -> Request<GetCitizenRequest> {
+    let mut request = Request::new(GetCitizenRequest {
+        citizen_id: citizen_id.into(),
+        read_mask: None,
+    });
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace}-00f067aa0ba902b7-01").parse().unwrap(),
+    );
+    request
+}
+
+fn trace_of(traceparent: &str) -> &str {
+    traceparent.split('-').nth(1).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_component_calls_the_citizen_service_through_the_edge_in_the_callers_trace() {
+    const TRACE: &str = "9bf92f3577b34da6a3ce929d0e0e4740";
+    let (provider, collector) = telemetry();
+    let calls = Arc::new(Calls::default());
+    let suite = suite(&calls, None).await;
+    let mut client = caller(&suite).await;
+    for _ in 0..3 {
+        let citizen = client
+            .get_citizen(get(personas::HAPPY_PATH, TRACE))
+            .await
+            .unwrap()
+            .into_inner()
+            .citizen
+            .unwrap();
+        assert_eq!(citizen.citizen_id, personas::HAPPY_PATH);
+    }
+    // One token, fetched through the edge, for every call while it lives.
+    let edge = calls.edge.lock().unwrap().clone().unwrap();
+    assert_eq!(edge.source().fetched(), 1);
+    suite.stop().await.unwrap();
+    provider.force_flush().unwrap();
+    // Every hop in the caller's trace: the calling component, the edge (its gRPC call and
+    // the token's HTTP request), the citizen service and the population database.
+    let services = collector.services_of(TRACE);
+    for hop in ["edge-caller", "gateway", "sso", "citizen", "population-db"] {
+        assert!(services.contains(hop), "{hop} missing from {services:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_callee_sees_the_components_client_trace_and_deadline() {
+    const TRACE: &str = "9bf92f3577b34da6a3ce929d0e0e4741";
+    telemetry();
+    let calls = Arc::new(Calls::default());
+    let citizen = RecordingCitizen::default();
+    let seen = Arc::clone(&citizen.0);
+    let suite = suite(&calls, Some(citizen)).await;
+    let mut client = caller(&suite).await;
+
+    let mut request = get(personas::HAPPY_PATH, TRACE);
+    request.set_timeout(Duration::from_secs(5));
+    client.get_citizen(request).await.unwrap();
+    let first = seen.lock().unwrap()[0].clone();
+    // The edge took the component's token and told the service who calls.
+    assert_eq!(first.caller.client_id.as_deref(), Some(CALLER_CLIENT));
+    assert_eq!(first.caller.subject, None);
+    assert!(first.caller.has_scope("citizen.read"), "{first:?}");
+    assert_eq!(
+        trace_of(first.traceparent.as_deref().unwrap_or_default()),
+        TRACE
+    );
+    // What was left of the caller's 5 s, not the server's default.
+    let left = first.timeout.unwrap();
+    assert!(
+        left <= Duration::from_secs(5) && left > Duration::from_secs(3),
+        "{left:?}"
+    );
+
+    // A callee that never answers: the call ends at the caller's deadline, as such.
+    let mut request = get(HANGS, TRACE);
+    request.set_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let status = client.get_citizen(request).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let hung = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        hung.timeout.unwrap() <= Duration::from_millis(300),
+        "{hung:?}"
+    );
+    // The component's own call ended as the deadline's, never as a cancellation.
+    for code in calls.failed.lock().unwrap().iter() {
+        assert_eq!(*code, tonic::Code::DeadlineExceeded);
+    }
+    suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_component_without_a_declared_client_cannot_call_through_the_edge() {
+    static BARE: ComponentSpec = ComponentSpec {
+        name: "bare",
+        summary: "a component declaring no client",
+        role: Role::Upstream,
+        section: "bare",
+        grpc_services: &[],
+        http_prefixes: &[],
+        peers: &[],
+        container_port: 4696,
+        clients: &[],
+    };
+    let config = test_config();
+    let peers = components()
+        .iter()
+        .map(|c| sandbox06_runtime::component::Peer {
+            spec: c.spec(),
+            url: Some("http://127.0.0.1:1".to_owned()),
+        })
+        .collect();
+    let ctx = Context::new(
+        config.layers(),
+        config.limits.clone(),
+        config.population.reference_date().unwrap(),
+        peers,
+    );
+    let error = ctx.edge_channel(&BARE, None).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StartError::Credentials {
+                component: "bare",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = ctx.edge_channel(&CALLER_SPEC, None).unwrap_err();
+    assert!(error.to_string().contains("no rule"), "{error}");
+}
