@@ -1,0 +1,344 @@
+//! The shared backend: Redis, one namespace per suite.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::outbox;
+use crate::{
+    CLEAR_BATCH, CONNECT_TIMEOUT, Delivery, EntryId, EntryStatus, ListAppend, OUTBOX_BATCH_MAX,
+    OutboxEntry, RESPONSE_TIMEOUT, StateWrite, Store, StoreError, no_answer, redact_url,
+    ttl_millis, validate_namespace,
+};
+
+/// The shared backend: Redis through a [`ConnectionManager`], which reconnects on its own.
+///
+/// `clear` scans `<namespace>:*` on the server it is connected to; against a Redis Cluster it
+/// would need to visit every primary.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    namespace: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection's Debug shows the client's address info, which may carry a password.
+        f.debug_struct("RedisStore")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to Redis at `url`; fails within about two seconds when it cannot be reached.
+    pub async fn connect(url: &str, namespace: &str) -> Result<Self, StoreError> {
+        validate_namespace("redis", namespace)?;
+        let connect_error = |message: String| {
+            StoreError::new(
+                "redis",
+                "connect",
+                format!("cannot use redis at {}: {message}", redact_url(url)),
+            )
+        };
+        let client = redis::Client::open(url).map_err(|error| connect_error(error.to_string()))?;
+        // One plain attempt first: the manager retries with backoff, which would turn "connection
+        // refused" into a timeout without a reason.
+        let probe =
+            tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+                .await
+                .map_err(|_| connect_error(no_answer()))?
+                .map_err(|error| connect_error(error.to_string()))?;
+        drop(probe);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_max_delay(Duration::from_secs(2));
+        let connection = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| connect_error(no_answer()))?
+        .map_err(|error| connect_error(error.to_string()))?;
+        Ok(Self {
+            connection,
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    /// The namespace every key of this store lives under.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.namespace)
+    }
+
+    /// `EVAL script 7+n <the outbox's keys> <extra keys>`, arguments to follow.
+    fn outbox_script(&self, script: &str, outbox: &str, extra_keys: &[&str]) -> redis::Cmd {
+        let mut command = redis::cmd("EVAL");
+        command
+            .arg(script)
+            .arg(outbox::REDIS_PARTS.len() + extra_keys.len());
+        for part in outbox::REDIS_PARTS {
+            command.arg(self.key(&format!("outbox:{outbox}:{part}")));
+        }
+        for key in extra_keys {
+            command.arg(self.key(key));
+        }
+        command
+    }
+
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        operation: &'static str,
+        command: &redis::Cmd,
+    ) -> Result<T, StoreError> {
+        // The manager is a cheap handle over one multiplexed connection.
+        let mut connection = self.connection.clone();
+        command
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| StoreError::new("redis", operation, error.to_string()))
+    }
+}
+
+/// [`Store::append_if_len`] on Redis: every length is checked before anything is written, and a
+/// script runs with no other command between its steps. `LLEN` of a single value fails the
+/// script with `WRONGTYPE` before any write. Sent with `EVAL`: it is short, and a restarted
+/// server needs no reload.
+const APPEND_IF_LEN_SCRIPT: &str = r#"
+for i, key in ipairs(KEYS) do
+  if redis.call('LLEN', key) ~= tonumber(ARGV[2 * i - 1]) then
+    return 0
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('RPUSH', key, ARGV[2 * i])
+end
+return 1
+"#;
+
+/// `SET key value [PX ttl] [NX]`.
+fn set_command(
+    key: String,
+    value: &[u8],
+    ttl: Option<Duration>,
+    only_if_absent: bool,
+) -> redis::Cmd {
+    let mut command = redis::cmd("SET");
+    command.arg(key).arg(value);
+    if let Some(ttl) = ttl {
+        command.arg("PX").arg(ttl_millis(ttl));
+    }
+    if only_if_absent {
+        command.arg("NX");
+    }
+    command
+}
+
+#[async_trait::async_trait]
+impl Store for RedisStore {
+    async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let _length: u64 = self
+            .query("append", redis::cmd("RPUSH").arg(self.key(key)).arg(value))
+            .await?;
+        Ok(())
+    }
+
+    async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
+        if appends.is_empty() {
+            return Ok(true);
+        }
+        let mut command = redis::cmd("EVAL");
+        command.arg(APPEND_IF_LEN_SCRIPT).arg(appends.len());
+        for append in appends {
+            command.arg(self.key(append.key));
+        }
+        for append in appends {
+            command.arg(append.expected_len).arg(append.value);
+        }
+        let appended: u8 = self.query("append_if_len", &command).await?;
+        Ok(appended == 1)
+    }
+
+    async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.query(
+            "list",
+            redis::cmd("LRANGE").arg(self.key(key)).arg(0).arg(-1),
+        )
+        .await
+    }
+
+    async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
+        self.query("put", &set_command(self.key(key), value, ttl, false))
+            .await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.query("get", redis::cmd("GET").arg(self.key(key)))
+            .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let removed: u64 = self
+            .query("delete", redis::cmd("DEL").arg(self.key(key)))
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool, StoreError> {
+        // `SET … NX` answers OK when it set the key and nil when the key was there.
+        let reply: Option<String> = self
+            .query(
+                "put_if_absent",
+                &set_command(self.key(key), value, ttl, true),
+            )
+            .await?;
+        Ok(reply.is_some())
+    }
+
+    async fn clear(&self) -> Result<(), StoreError> {
+        // Never FLUSHDB: other namespaces (other sandboxes, other tests) share the database.
+        let pattern = format!("{}:*", self.namespace);
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) = self
+                .query(
+                    "clear",
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(CLEAR_BATCH),
+                )
+                .await?;
+            for batch in keys.chunks(CLEAR_BATCH) {
+                let _removed: u64 = self.query("clear", redis::cmd("UNLINK").arg(batch)).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
+    async fn outbox_commit(
+        &self,
+        outbox: &str,
+        write: StateWrite<'_>,
+        payload: &[u8],
+    ) -> Result<Option<EntryId>, StoreError> {
+        outbox::check_commit("redis", outbox, &write)?;
+        let command = match write {
+            StateWrite::Put { key, value, ttl } => {
+                let mut command = self.outbox_script(outbox::COMMIT_SCRIPT, outbox, &[key]);
+                command.arg(payload).arg("put").arg(value);
+                match ttl {
+                    Some(ttl) => command.arg(ttl_millis(ttl)),
+                    None => command.arg(""),
+                };
+                command
+            }
+            StateWrite::AppendIfLen(appends) => {
+                let keys: Vec<&str> = appends.iter().map(|append| append.key).collect();
+                let mut command = self.outbox_script(outbox::COMMIT_SCRIPT, outbox, &keys);
+                command.arg(payload).arg("append");
+                for append in appends {
+                    command.arg(append.expected_len).arg(append.value);
+                }
+                command
+            }
+        };
+        let id: u64 = self.query("outbox_commit", &command).await?;
+        Ok((id > 0).then_some(EntryId(id)))
+    }
+
+    async fn outbox_claim(
+        &self,
+        outbox: &str,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        outbox::outbox_tag("redis", "outbox_claim", outbox)?;
+        let max = max.min(OUTBOX_BATCH_MAX);
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut command = self.outbox_script(&outbox::timed(outbox::CLAIM_SCRIPT), outbox, &[]);
+        command.arg(max).arg(ttl_millis(lease));
+        let claimed: Vec<(u64, u64, Vec<u8>)> = self.query("outbox_claim", &command).await?;
+        Ok(claimed
+            .into_iter()
+            .map(|(id, attempt, payload)| Delivery {
+                id: EntryId(id),
+                attempt,
+                payload,
+            })
+            .collect())
+    }
+
+    async fn outbox_ack(
+        &self,
+        outbox: &str,
+        id: EntryId,
+        attempt: u64,
+    ) -> Result<bool, StoreError> {
+        outbox::outbox_tag("redis", "outbox_ack", outbox)?;
+        if attempt == 0 {
+            return Ok(false);
+        }
+        let mut command = self.outbox_script(outbox::ACK_SCRIPT, outbox, &[]);
+        command.arg(id.0).arg(attempt);
+        let acked: u8 = self.query("outbox_ack", &command).await?;
+        Ok(acked == 1)
+    }
+
+    async fn outbox_range(
+        &self,
+        outbox: &str,
+        after: EntryId,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox::outbox_tag("redis", "outbox_range", outbox)?;
+        let limit = limit.min(OUTBOX_BATCH_MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut command = self.outbox_script(&outbox::timed(outbox::RANGE_SCRIPT), outbox, &[]);
+        command.arg(after.0).arg(limit);
+        let entries: Vec<(u64, u64, Vec<u8>, u8)> = self.query("outbox_range", &command).await?;
+        Ok(entries
+            .into_iter()
+            .map(|(id, attempts, payload, status)| OutboxEntry {
+                id: EntryId(id),
+                attempts,
+                status: match status {
+                    2 => EntryStatus::Acknowledged,
+                    1 => EntryStatus::Claimed,
+                    _ => EntryStatus::Pending,
+                },
+                payload,
+            })
+            .collect())
+    }
+
+    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
+        outbox::outbox_tag("redis", "outbox_trim", outbox)?;
+        let mut command = self.outbox_script(outbox::TRIM_SCRIPT, outbox, &[]);
+        command.arg(through.0);
+        self.query("outbox_trim", &command).await
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+}
