@@ -463,4 +463,29 @@ async fn a_component_without_a_declared_client_cannot_call_through_the_edge() {
     );
     let error = ctx.edge_channel(&CALLER_SPEC, None).unwrap_err();
     assert!(error.to_string().contains("no rule"), "{error}");
+
+    // Running alone, the component is told where the edge is, or told which key to set.
+    let apart: Vec<_> = components()
+        .iter()
+        .map(|c| sandbox06_runtime::component::Peer {
+            spec: c.spec(),
+            url: None,
+        })
+        .collect();
+    let ctx = Context::new(
+        config.layers(),
+        config.limits.clone(),
+        config.population.reference_date().unwrap(),
+        apart,
+    )
+    .with_client_secrets(sandbox06::client_secrets(&config).unwrap());
+    let error = ctx.edge_channel(&CALLER_SPEC, None).unwrap_err();
+    assert!(
+        matches!(&error, StartError::MissingPeer { key, .. } if key == "edge_caller.gateway_url"),
+        "{error}"
+    );
+    assert!(
+        ctx.edge_channel(&CALLER_SPEC, Some("http://gateway:4606"))
+            .is_ok()
+    );
 }
