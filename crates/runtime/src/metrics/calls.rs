@@ -143,7 +143,7 @@ impl ServerMetrics {
 
 /// One call being served; records its code and latency once, on [`RpcCall::finish`] or, for a
 /// call abandoned before its status (the caller went away), as `CANCELLED` on drop.
-pub(crate) struct RpcCall {
+pub struct RpcCall {
     series: Arc<MethodSeries>,
     started: Instant,
     recorded: bool,

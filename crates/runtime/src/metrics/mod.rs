@@ -15,7 +15,8 @@ mod calls;
 mod prometheus;
 mod registry;
 
-pub(crate) use calls::{RpcCall, ServerMetrics};
+pub use calls::RpcCall;
+pub(crate) use calls::ServerMetrics;
 pub use prometheus::{PROMETHEUS_CONTENT_TYPE, metrics_router, render_prometheus};
 pub(crate) use registry::install;
 

@@ -1,5 +1,8 @@
-//! The server trace layers: a span per call, child of the caller's trace context only, with
-//! the call's outcome recorded on it; on the gRPC side, the call's metrics too.
+//! The server trace layer, one for gRPC and HTTP: a span per call, child of the caller's trace
+//! context only, with the call's outcome recorded on it. [`ServerTrace`] does the work; each
+//! protocol states its rule ([`TraceRule`]): [`GrpcTraceLayer`] (span fields, `grpc-status` from
+//! the headers or the trailers, the call's metrics) and [`HttpTraceLayer`] (span fields, the
+//! response status).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -16,6 +19,92 @@ use super::propagation::{component_context, set_server_parent};
 use super::service_name;
 use crate::metrics::{RpcCall, ServerMetrics};
 use crate::rpc::split_grpc_path;
+
+/// What a server trace layer does for its protocol.
+pub trait TraceRule: Clone {
+    /// What the layer keeps of a call until its answer (gRPC: the call's metrics).
+    type Call;
+    /// The answer's body, as the layer passes it on.
+    type Body<B>;
+    /// The span of `request`, already parented, and what to keep of the call.
+    fn open<B>(&self, request: &Request<B>) -> (Span, Self::Call);
+    /// The answer came: record it on `span`.
+    fn answered<B>(span: &Span, call: Self::Call, response: Response<B>)
+    -> Response<Self::Body<B>>;
+    /// The service failed without an answer.
+    fn failed(span: &Span, call: Self::Call);
+}
+
+/// The service of a server trace layer: the call runs inside its span.
+#[derive(Clone, Debug)]
+pub struct ServerTrace<S, R> {
+    inner: S,
+    rule: R,
+}
+
+impl<S, R, B, ResBody> Service<Request<B>> for ServerTrace<S, R>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    R: TraceRule,
+{
+    type Response = Response<R::Body<ResBody>>;
+    type Error = S::Error;
+    type Future = ServerTraceFuture<S::Future, R>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (span, call) = self.rule.open(&request);
+        let inner = span.in_scope(|| self.inner.call(request));
+        ServerTraceFuture {
+            inner,
+            span,
+            call: Some(call),
+            rule: std::marker::PhantomData,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Response future of [`ServerTrace`].
+    pub struct ServerTraceFuture<F, R: TraceRule> {
+        #[pin]
+        inner: F,
+        span: Span,
+        call: Option<R::Call>,
+        rule: std::marker::PhantomData<fn() -> R>,
+    }
+}
+
+impl<F, R, ResBody, E> Future for ServerTraceFuture<F, R>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+    R: TraceRule,
+{
+    type Output = Result<Response<R::Body<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = {
+            let _entered = this.span.enter();
+            std::task::ready!(this.inner.poll(cx))
+        };
+        let call = this.call.take();
+        match (result, call) {
+            (Ok(response), Some(call)) => Poll::Ready(Ok(R::answered(this.span, call, response))),
+            (Err(error), call) => {
+                if let Some(call) = call {
+                    R::failed(this.span, call);
+                }
+                Poll::Ready(Err(error))
+            }
+            // Polled again after its answer: a future's contract violation.
+            (Ok(_), None) => Poll::Pending,
+        }
+    }
+}
 
 /// Server layer of one component: opens a `grpc` span per request, child of the caller's
 /// trace context, recording the final `grpc-status` (from trailers-only headers or from the
@@ -62,12 +151,9 @@ impl<S> Layer<S> for GrpcTraceLayer {
     type Service = GrpcTrace<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcTrace {
+        ServerTrace {
             inner,
-            component: self.component,
-            metrics: Arc::clone(&self.metrics),
-            context: self.context.clone(),
-            known: self.known.clone(),
+            rule: self.clone(),
         }
     }
 }
@@ -76,28 +162,16 @@ impl<S> Layer<S> for GrpcTraceLayer {
 const OTHER_PATH: &str = "other";
 
 /// The service of [`GrpcTraceLayer`].
-#[derive(Clone, Debug)]
-pub struct GrpcTrace<S> {
-    inner: S,
-    component: &'static str,
-    metrics: Arc<ServerMetrics>,
-    context: opentelemetry::Context,
-    known: Option<Arc<HashSet<String>>>,
-}
+pub type GrpcTrace<S> = ServerTrace<S, GrpcTraceLayer>;
 
-impl<S, B, ResBody> Service<Request<B>> for GrpcTrace<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-{
-    type Response = Response<TracedBody<ResBody>>;
-    type Error = S::Error;
-    type Future = TracedFuture<S::Future>;
+/// Response future of [`GrpcTrace`].
+pub type TracedFuture<F> = ServerTraceFuture<F, GrpcTraceLayer>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
+impl TraceRule for GrpcTraceLayer {
+    type Call = RpcCall;
+    type Body<B> = TracedBody<B>;
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn open<B>(&self, request: &Request<B>) -> (Span, RpcCall) {
         let path = request.uri().path();
         let path = if self.known.as_ref().is_none_or(|known| known.contains(path)) {
             path
@@ -134,54 +208,22 @@ where
         // of whatever span this task happens to be in. The context carries the component to
         // every span beneath.
         set_server_parent(&span, &self.context, request.headers());
-        let inner = span.in_scope(|| self.inner.call(request));
-        TracedFuture {
-            inner,
-            span,
-            call: Some(call),
-        }
+        (span, call)
     }
-}
 
-pin_project_lite::pin_project! {
-    /// Response future of [`GrpcTrace`].
-    pub struct TracedFuture<F> {
-        #[pin]
-        inner: F,
-        span: Span,
-        call: Option<RpcCall>,
-    }
-}
-
-impl<F, ResBody, E> Future for TracedFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = Result<Response<TracedBody<ResBody>>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = {
-            let _entered = this.span.enter();
-            std::task::ready!(this.inner.poll(cx))
-        };
-        let mut call = this.call.take();
-        let response = match result {
-            Ok(response) => response,
-            Err(error) => {
-                if let Some(call) = call {
-                    call.finish(tonic::Code::Unknown);
-                }
-                return Poll::Ready(Err(error));
-            }
-        };
-        if let Some(code) = record_grpc_status(this.span, response.headers())
+    fn answered<B>(span: &Span, call: RpcCall, response: Response<B>) -> Response<TracedBody<B>> {
+        let mut call = Some(call);
+        if let Some(code) = record_grpc_status(span, response.headers())
             && let Some(call) = call.take()
         {
             call.finish(code);
         }
-        let span = this.span.clone();
-        Poll::Ready(Ok(response.map(|inner| TracedBody { inner, span, call })))
+        let span = span.clone();
+        response.map(|inner| TracedBody { inner, span, call })
+    }
+
+    fn failed(_span: &Span, call: RpcCall) {
+        call.finish(tonic::Code::Unknown);
     }
 }
 
@@ -258,7 +300,8 @@ fn record_grpc_status(span: &Span, headers: &HeaderMap) -> Option<tonic::Code> {
 }
 
 /// Server layer opening an `http` span per request, child of the caller's trace context
-/// (`traceparent`), recording the method, the route (see [`record_http_route`]) and the status.
+/// (`traceparent`), recording the method, the route (see [`crate::http::record_http_route`]) and
+/// the status.
 #[derive(Clone, Debug)]
 pub struct HttpTraceLayer {
     component: &'static str,
@@ -280,35 +323,24 @@ impl<S> Layer<S> for HttpTraceLayer {
     type Service = HttpTrace<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        HttpTrace {
+        ServerTrace {
             inner,
-            component: self.component,
-            context: self.context.clone(),
+            rule: self.clone(),
         }
     }
 }
 
 /// The service of [`HttpTraceLayer`].
-#[derive(Clone, Debug)]
-pub struct HttpTrace<S> {
-    inner: S,
-    component: &'static str,
-    context: opentelemetry::Context,
-}
+pub type HttpTrace<S> = ServerTrace<S, HttpTraceLayer>;
 
-impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = HttpTracedFuture<S::Future>;
+/// Response future of [`HttpTrace`].
+pub type HttpTracedFuture<F> = ServerTraceFuture<F, HttpTraceLayer>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
+impl TraceRule for HttpTraceLayer {
+    type Call = ();
+    type Body<B> = B;
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn open<B>(&self, request: &Request<B>) -> (Span, ()) {
         let span = tracing::info_span!(
             "http",
             otel.name = request.method().as_str(),
@@ -325,43 +357,20 @@ where
                 .unwrap_or_default(),
         );
         set_server_parent(&span, &self.context, request.headers());
-        let inner = span.in_scope(|| self.inner.call(request));
-        HttpTracedFuture { inner, span }
+        (span, ())
     }
-}
 
-pin_project_lite::pin_project! {
-    /// Response future of [`HttpTrace`].
-    pub struct HttpTracedFuture<F> {
-        #[pin]
-        inner: F,
-        span: Span,
-    }
-}
-
-impl<F, ResBody, E> Future for HttpTracedFuture<F>
-where
-    F: Future<Output = Result<Response<ResBody>, E>>,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = {
-            let _entered = this.span.enter();
-            std::task::ready!(this.inner.poll(cx))
-        };
-        if let Ok(response) = &result {
-            let status = response.status();
-            this.span
-                .record("http.response.status_code", status.as_u16());
-            // Server errors only, per the OpenTelemetry HTTP conventions.
-            if status.is_server_error() {
-                this.span.record("otel.status_code", "ERROR");
-            }
+    fn answered<B>(span: &Span, (): (), response: Response<B>) -> Response<B> {
+        let status = response.status();
+        span.record("http.response.status_code", status.as_u16());
+        // Server errors only, per the OpenTelemetry HTTP conventions.
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
         }
-        Poll::Ready(result)
+        response
     }
+
+    fn failed(_span: &Span, (): ()) {}
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ mod setup;
 pub use crate::rpc::split_grpc_path;
 pub use export::tracer_provider;
 pub use layer::{
-    GrpcTrace, GrpcTraceLayer, HttpTrace, HttpTraceLayer, HttpTracedFuture, TracedBody,
-    TracedFuture,
+    GrpcTrace, GrpcTraceLayer, HttpTrace, HttpTraceLayer, HttpTracedFuture, ServerTrace,
+    ServerTraceFuture, TraceRule, TracedBody, TracedFuture,
 };
 pub use propagation::{
     TraceContextInterceptor, component_context, extract_context, inject_context,
