@@ -5,6 +5,7 @@ use sandbox06_proto::{
     population::{self as pop, population_service_client::PopulationServiceClient},
     vneid::{self as pb, authenticate_request::Method, vneid_service_client::VneidServiceClient},
 };
+use sandbox06_runtime::error::UpstreamFailure;
 use sandbox06_runtime::telemetry::TraceContextInterceptor;
 use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
 use tonic_types::StatusExt;
@@ -49,44 +50,17 @@ pub enum LoginError {
     /// VNeID or the population database cannot be reached, or failed to answer. What the
     /// transport or the upstream said is logged, never shown: the text is the suite's own.
     #[error("{0}")]
-    Unavailable(Upstream),
+    Unavailable(UpstreamFailure),
 }
 
-/// A national system the single sign-on calls, and how the call failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Upstream {
-    /// VNeID cannot be reached (no connection, no answer in time).
-    VneidUnreachable,
-    /// VNeID answered with an error the single sign-on does not expect.
-    VneidFailed,
-    /// The population database cannot be reached.
-    PopulationUnreachable,
-    /// The population database answered with an error the single sign-on does not expect.
-    PopulationFailed,
-}
-
-impl Upstream {
-    /// The system's name, as logs name it.
-    pub fn system(self) -> &'static str {
-        match self {
-            Upstream::VneidUnreachable | Upstream::VneidFailed => "vneid",
-            Upstream::PopulationUnreachable | Upstream::PopulationFailed => "population-db",
-        }
-    }
-}
-
-impl std::fmt::Display for Upstream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Upstream::VneidUnreachable => "the VNeID service cannot be reached; retry later",
-            Upstream::VneidFailed => "the VNeID service failed to answer; retry later",
-            Upstream::PopulationUnreachable => {
-                "the population database cannot be reached; retry later"
-            }
-            Upstream::PopulationFailed => "the population database failed to answer; retry later",
-        })
-    }
-}
+/// VNeID, as `ErrorInfo.metadata.backend` and the logs name it.
+pub const VNEID: &str = "vneid";
+/// VNeID, in words.
+const VNEID_SYSTEM: &str = "the VNeID service";
+/// The population database, as `ErrorInfo.metadata.backend` and the logs name it.
+pub const POPULATION_DB: &str = "population-db";
+/// The population database, in words.
+const POPULATION_DB_SYSTEM: &str = "the population database";
 
 impl LoginError {
     /// The message the login page shows: Vietnamese, then English.
@@ -137,8 +111,18 @@ enum System {
     Population,
 }
 
-/// What a failed call to `system` means for a login; an unexpected failure is logged (its
-/// text masked), and named in the suite's words.
+impl System {
+    /// Its name in `metadata.backend`, and in words.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            System::Vneid => (VNEID, VNEID_SYSTEM),
+            System::Population => (POPULATION_DB, POPULATION_DB_SYSTEM),
+        }
+    }
+}
+
+/// What a failed call to `system` means for a login; any other failure is the suite's one
+/// reading of an upstream's failure (logged, masked, named in the suite's words).
 fn login_error(system: System, status: &Status) -> LoginError {
     let reason = status
         .get_error_details()
@@ -156,31 +140,12 @@ fn login_error(system: System, status: &Status) -> LoginError {
         _ => match status.code() {
             Code::InvalidArgument => LoginError::InvalidCitizenId,
             Code::NotFound => LoginError::NoAccount,
-            code => LoginError::Unavailable(unavailable(system, code, status.message())),
+            _ => {
+                let (backend, words) = system.names();
+                LoginError::Unavailable(UpstreamFailure::from_status(backend, words, status))
+            }
         },
     }
-}
-
-/// The suite's words for a failed call to `system`, after logging what failed (ID numbers in
-/// the text masked).
-fn unavailable(system: System, code: Code, message: &str) -> Upstream {
-    let unreachable = matches!(
-        code,
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted
-    );
-    let upstream = match (system, unreachable) {
-        (System::Vneid, true) => Upstream::VneidUnreachable,
-        (System::Vneid, false) => Upstream::VneidFailed,
-        (System::Population, true) => Upstream::PopulationUnreachable,
-        (System::Population, false) => Upstream::PopulationFailed,
-    };
-    tracing::warn!(
-        upstream = upstream.system(),
-        code = sandbox06_runtime::error::code_name(code),
-        error = %sandbox06_runtime::mask::path(message),
-        "an identity system call failed"
-    );
-    upstream
 }
 
 /// A successful login.
@@ -234,10 +199,10 @@ impl Identity {
             .map_err(|s| login_error(System::Vneid, &s))?
             .into_inner();
         let account = response.account.ok_or_else(|| {
-            LoginError::Unavailable(unavailable(
-                System::Vneid,
-                Code::Internal,
-                "an authentication answered without an account",
+            LoginError::Unavailable(UpstreamFailure::unexpected(
+                VNEID,
+                VNEID_SYSTEM,
+                "it answered an authentication without an account",
             ))
         })?;
         Ok(Login {
@@ -291,6 +256,8 @@ impl Identity {
 
 #[cfg(test)]
 mod tests {
+    use sandbox06_runtime::error::FailureKind;
+
     use super::*;
 
     #[test]
@@ -299,7 +266,11 @@ mod tests {
             "error trying to connect: tcp connect error: Connection refused (os error 111)",
         );
         let error = login_error(System::Vneid, &transport);
-        assert_eq!(error, LoginError::Unavailable(Upstream::VneidUnreachable));
+        let LoginError::Unavailable(failure) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(failure.kind(), FailureKind::Unavailable);
+        assert_eq!(failure.backend(), "vneid");
         assert_eq!(
             error.to_string(),
             "the VNeID service cannot be reached; retry later"
@@ -311,7 +282,15 @@ mod tests {
             }
         }
         let failed = login_error(System::Population, &Status::internal("h2 protocol error"));
-        assert_eq!(failed, LoginError::Unavailable(Upstream::PopulationFailed));
+        let LoginError::Unavailable(failure) = &failed else {
+            panic!("{failed:?}");
+        };
+        assert_eq!(failure.kind(), FailureKind::Unexpected);
+        assert_eq!(failure.backend(), "population-db");
+        assert_eq!(
+            failed.to_string(),
+            "the population database failed: it answered INTERNAL without an error of the suite"
+        );
         assert!(!failed.to_string().contains("h2"), "{failed}");
     }
 }

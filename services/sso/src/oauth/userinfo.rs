@@ -41,7 +41,7 @@ impl Provider {
             Ok(account) => account,
             Err(LoginError::Unavailable(upstream)) => {
                 return Err(OAuthError::unavailable(
-                    upstream.system(),
+                    upstream.backend(),
                     upstream.to_string(),
                 ));
             }
@@ -55,7 +55,7 @@ impl Provider {
             Ok(person) => person,
             Err(LoginError::Unavailable(upstream)) => {
                 return Err(OAuthError::unavailable(
-                    upstream.system(),
+                    upstream.backend(),
                     upstream.to_string(),
                 ));
             }
