@@ -16,6 +16,12 @@
 //! - answers `grpc.health.v1` for itself (`""`) and for every backend service, mirrored from
 //!   the backends, and reflection (v1 and v1alpha) for the whole suite.
 //!
+//! Every call of the contract, gRPC, gRPC-Web or REST, goes through the same phases over one
+//! per-call context (`phases.rs`): route (the method's backend and policy, from the route table
+//! built before the server starts, `routes.rs`), authorize (once), forward. REST adds its own
+//! steps around them (`rest/`: routes, transcoding, streaming), with the proto3 JSON mapping of
+//! `json_map/` that the API document ([`openapi`]) states too.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use sandbox06_gateway::{Backend, Gateway};
