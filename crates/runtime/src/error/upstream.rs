@@ -220,6 +220,17 @@ impl UpstreamFailure {
         }
     }
 
+    /// `backend` refused the request as `refusal` says (what failed is the caller's to log).
+    pub fn refused(backend: &'static str, system: &'static str, refusal: Refusal) -> Self {
+        Self {
+            backend,
+            system,
+            kind: FailureKind::Refused,
+            answer: String::new(),
+            refusal: Some(Box::new(refusal)),
+        }
+    }
+
     /// `backend` answered something the caller cannot use: `what`, in the suite's words, e.g.
     /// "it answered an authentication without an account". Logged.
     pub fn unexpected(
@@ -513,6 +524,12 @@ mod tests {
             ..refusal
         };
         assert!(!denied.names_only("citizen_id"));
+        let again = UpstreamFailure::refused("population-db", SYSTEM, denied);
+        assert_eq!(again.kind(), FailureKind::Refused);
+        assert_eq!(
+            again.to_string(),
+            "the population database refused the request: is retired"
+        );
     }
 
     #[test]
