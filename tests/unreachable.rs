@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use figment::{Figment, providers::Serialized};
-use sandbox06_population_db::{PopulationConfig, PopulationDb};
+use sandbox06_country::CountryConfig;
+use sandbox06_population_db::PopulationDb;
 use sandbox06_proto::{
     citizen::{
         GetCitizenRequest, MatchCitizensRequest, citizen_service_client::CitizenServiceClient,
@@ -261,7 +262,7 @@ fn country() -> Arc<sandbox06_world::Country> {
         &time::format_description::well_known::Iso8601::DATE,
     )
     .unwrap();
-    Arc::new(PopulationConfig::default().country(date))
+    Arc::new(CountryConfig::default().country(date))
 }
 
 #[tokio::test]

@@ -109,6 +109,20 @@ fn the_single_sign_on_reaches_vneid_and_the_population_database_over_grpc() {
     );
 }
 
+/// The mocks of national systems share the country's configuration and its contract types
+/// through `sandbox06-country`; neither imports the other to read them.
+#[test]
+fn upstream_mocks_share_the_country_not_each_other() {
+    assert_none("sandbox06-vneid", &["sandbox06-population-db"]);
+    assert_none("sandbox06-population-db", &["sandbox06-vneid"]);
+    for upstream in ["sandbox06-vneid", "sandbox06-population-db"] {
+        assert!(
+            closure(upstream).contains("sandbox06-country"),
+            "{upstream} reads the country through sandbox06-country"
+        );
+    }
+}
+
 #[test]
 fn shared_crates_name_no_component() {
     let components = [
@@ -124,6 +138,7 @@ fn shared_crates_name_no_component() {
         "sandbox06-store",
         "sandbox06-vn",
         "sandbox06-world",
+        "sandbox06-country",
         "sandbox06-proto",
         "sandbox06-jose",
     ] {

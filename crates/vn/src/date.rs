@@ -1,11 +1,18 @@
 //! Calendar dates as the card and the QR code write them (ddMMyyyy).
 
-use time::{Date, Month};
+use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use super::{FieldError, FieldErrorKind};
 
 /// A calendar date (no time zone).
 pub type CivilDate = Date;
+
+/// Vietnam's date today (UTC+7, no daylight saving): what "today" means for ages, cards and
+/// deadlines when no reference date is configured.
+pub fn today_in_vietnam() -> CivilDate {
+    let offset = UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(offset).date()
+}
 
 fn date_error(field: &str, description: String) -> FieldError {
     FieldError::new(FieldErrorKind::Date, field, description)

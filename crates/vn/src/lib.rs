@@ -13,7 +13,7 @@ mod qr;
 
 pub use citizen_id::{CitizenId, Sex};
 pub use cmnd::{CMND_PREFIXES, cmnd_number, cmnd_prefix};
-pub use date::{CivilDate, checked_date, format_ddmmyyyy, parse_ddmmyyyy};
+pub use date::{CivilDate, checked_date, format_ddmmyyyy, parse_ddmmyyyy, today_in_vietnam};
 pub use names::{NameComparison, compare_names, fold_diacritics, normalize_name};
 pub use qr::{CardQr, QrForm};
 

@@ -90,8 +90,8 @@ mod tests {
             let config = Config::load(None, Figment::new()).unwrap();
             let gateway: GatewayConfig = config.section("gateway").unwrap();
             assert_eq!(gateway.listen.port(), 4606);
-            assert_eq!(config.population.seed, 6);
-            assert_eq!(config.population.size, 100_000_000);
+            assert_eq!(config.population.country.seed, 6);
+            assert_eq!(config.population.country.size, 100_000_000);
             assert_eq!(config.limits, Limits::default());
             assert_eq!(config.store, StoreConfig::default());
             assert_eq!(config.store.url, "memory");
@@ -117,7 +117,8 @@ mod tests {
             );
             jail.set_env("SANDBOX06_STORE__URL", "redis://127.0.0.1:6379");
             let config = Config::load(None, ("population.size", 1000)).unwrap();
-            assert_eq!((config.population.seed, config.population.size), (42, 1000));
+            let country = &config.population.country;
+            assert_eq!((country.seed, country.size), (42, 1000));
             assert_eq!(config.telemetry.log_format, LogFormat::Json);
             assert_eq!(config.store.url, "redis://127.0.0.1:6379");
             let gateway: GatewayConfig = config.section("gateway").unwrap();
@@ -163,6 +164,24 @@ mod tests {
                 error.to_string().contains("population.reference_date"),
                 "{error}"
             );
+            Ok(())
+        });
+    }
+
+    /// The country's keys sit in the population database's section: a key that is neither
+    /// the country's nor the mock's is still refused, by name.
+    #[test]
+    fn the_population_section_refuses_a_key_it_does_not_know() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SANDBOX06_POPULATION__SEDE", "7");
+            let error = Config::load(None, Figment::new()).unwrap_err();
+            assert!(error.to_string().contains("sede"), "{error}");
+            jail.clear_env();
+            jail.set_env("SANDBOX06_POPULATION__SEED", "7");
+            jail.set_env("SANDBOX06_POPULATION__LISTEN", "127.0.0.1:4620");
+            let config = Config::load(None, Figment::new()).unwrap();
+            assert_eq!(config.population.country.seed, 7);
+            assert_eq!(config.population.listen.port(), 4620);
             Ok(())
         });
     }

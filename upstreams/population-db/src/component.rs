@@ -7,6 +7,7 @@ use std::{
 };
 
 use figment::Figment;
+use sandbox06_country::{Country, CountryConfig};
 use sandbox06_proto::population::population_service_server::PopulationServiceServer;
 use sandbox06_runtime::{
     component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
@@ -14,9 +15,8 @@ use sandbox06_runtime::{
     server::ServerBuilder,
 };
 use sandbox06_store::{Store, StoreConfig};
-use sandbox06_world::Country;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime, UtcOffset, format_description::well_known::Iso8601};
+use time::Date;
 use tokio::net::TcpListener;
 
 use crate::PopulationDb;
@@ -34,41 +34,31 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     clients: &[],
 };
 
-/// Its configuration section.
-pub const SECTION: &str = "population";
+/// Its configuration section, where the country is set too.
+pub const SECTION: &str = sandbox06_country::SECTION;
 
 /// How long the store may take to answer its health probe.
 const STORE_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The `population` section: where the mock listens, and the synthetic country it serves.
+/// The `population` section: where the mock listens, and the synthetic country it serves (the
+/// country's keys are [`CountryConfig`]'s, which every other reader of the country shares).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PopulationConfig {
     /// Address to listen on; port 0 picks an ephemeral port.
     pub listen: SocketAddr,
-    /// Seed of the generator.
-    pub seed: u64,
-    /// Number of generated citizens.
-    pub size: u64,
-    /// Date the country is computed for, `YYYY-MM-DD`; today in Vietnam when unset.
-    pub reference_date: Option<String>,
+    /// The country: `seed`, `size` and `reference_date`.
+    #[serde(flatten)]
+    pub country: CountryConfig,
 }
 
 impl Default for PopulationConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            seed: 6,
-            size: 100_000_000,
-            reference_date: None,
+            country: CountryConfig::default(),
         }
     }
-}
-
-/// Vietnam's date today (UTC+7): what "today" means for ages, cards and deadlines.
-pub fn today_in_vietnam() -> Date {
-    let offset = UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::now_utc().to_offset(offset).date()
 }
 
 impl PopulationConfig {
@@ -79,18 +69,17 @@ impl PopulationConfig {
 
     /// The date the country is computed for: the configured one, today when unset.
     pub fn reference_date(&self) -> Result<Date, ConfigError> {
-        match &self.reference_date {
-            None => Ok(today_in_vietnam()),
-            Some(text) => Date::parse(text, &Iso8601::DATE).map_err(|e| ConfigError::Value {
-                key: format!("{SECTION}.reference_date"),
-                message: format!("must be YYYY-MM-DD, got {text:?}: {e}"),
-            }),
-        }
+        self.country
+            .reference_date()
+            .map_err(|e| ConfigError::Value {
+                key: CountryConfig::REFERENCE_DATE_KEY.to_owned(),
+                message: e.to_string(),
+            })
     }
 
     /// The synthetic country this section describes, as of `today`.
     pub fn country(&self, today: Date) -> Country {
-        Country::new(self.seed, self.size, today)
+        self.country.country(today)
     }
 }
 

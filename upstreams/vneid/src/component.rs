@@ -7,7 +7,7 @@ use std::{
 };
 
 use figment::Figment;
-use sandbox06_population_db::PopulationConfig;
+use sandbox06_country::CountryConfig;
 use sandbox06_proto::vneid::vneid_service_server::VneidServiceServer;
 use sandbox06_runtime::{
     component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
@@ -87,8 +87,7 @@ impl Component for VneidComponent {
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             tracing::info!(backend = store.backend(), "state store opened");
-            let country: PopulationConfig =
-                ctx.section(sandbox06_population_db::component::SECTION)?;
+            let country: CountryConfig = ctx.section(sandbox06_country::SECTION)?;
             let api = Vneid::new(
                 Arc::new(country.country(ctx.today)),
                 Arc::new(GrpcHolders::new(channel)),

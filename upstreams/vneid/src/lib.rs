@@ -11,6 +11,7 @@ mod error;
 
 use std::sync::Arc;
 
+use sandbox06_country::contract;
 use sandbox06_proto::{
     population::{self as pop, population_service_client::PopulationServiceClient},
     types,
@@ -155,7 +156,7 @@ impl Vneid {
             None if deceased => self
                 .country
                 .vneid_account(parsed)
-                .map(|a| sandbox06_population_db::vneid_account(a.level, Some(a.activated_on)))
+                .map(|a| contract::vneid_account(a.level, Some(a.activated_on)))
                 .ok_or_else(|| VneidError::not_found(citizen_id))?,
             None => return Err(VneidError::not_found(citizen_id)),
         };
@@ -311,18 +312,13 @@ impl VneidService for Vneid {
 
 /// The hand-written personas as the app knows them, in the persona table's order.
 fn persona_accounts() -> Vec<pb::PersonaAccount> {
-    use sandbox06_world::person::Vneid as Level;
     sandbox06_world::personas::PERSONAS
         .iter()
         .map(|spec| pb::PersonaAccount {
             citizen_id: spec.id.to_owned(),
             persona_key: spec.key.to_owned(),
             full_name: spec.name.to_owned(),
-            level: match spec.vneid {
-                Level::None => types::VneidLevel::None,
-                Level::Level1 => types::VneidLevel::VneidLevel1,
-                Level::Level2 => types::VneidLevel::VneidLevel2,
-            } as i32,
+            level: contract::vneid_level(spec.vneid) as i32,
         })
         .collect()
 }
