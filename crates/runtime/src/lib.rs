@@ -48,4 +48,4 @@ pub mod token;
 pub mod worker;
 
 pub use client::grpc_channel;
-pub use error::{ApiError, ErrorReason, Reason, ReasonCode};
+pub use error::{ApiError, ErrorReason, Reason, ReasonCode, UpstreamFailure};
