@@ -3,13 +3,20 @@
 //! unavailable. The panic is logged; the server goes on serving.
 
 use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use tower::Layer;
+use bytes::Bytes;
+use futures::FutureExt as _;
+use futures::future::CatchUnwind;
+use http::{Request, Response};
+use tower::{Layer, Service};
 
 use crate::error::{ApiError, Reason};
 
-/// Turns a panicking call into an `INTERNAL` answer: tower-http's panic catcher, answering with
-/// the suite's status.
+/// Turns a panicking call into an `INTERNAL` answer.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CatchPanicLayer;
 
@@ -17,29 +24,82 @@ impl<S> Layer<S> for CatchPanicLayer {
     type Service = CatchPanic<S>;
 
     fn layer(&self, inner: S) -> CatchPanic<S> {
-        tower_http::catch_panic::CatchPanicLayer::custom(PanicAnswer).layer(inner)
+        CatchPanic { inner }
     }
 }
 
 /// The service of [`CatchPanicLayer`].
-pub type CatchPanic<S> = tower_http::catch_panic::CatchPanic<S, PanicAnswer>;
+#[derive(Clone, Debug)]
+pub struct CatchPanic<S> {
+    inner: S,
+}
 
-/// The answer to a call that panicked: `INTERNAL`, the panic logged (masked).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PanicAnswer;
+impl<S, B, ResBody> Service<Request<B>> for CatchPanic<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<tonic::codegen::StdError>,
+{
+    type Response = Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = CatchPanicFuture<S::Future>;
 
-impl tower_http::catch_panic::ResponseForPanic for PanicAnswer {
-    type ResponseBody = tonic::body::Body;
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
 
-    fn response_for_panic(
-        &mut self,
-        payload: Box<dyn Any + Send + 'static>,
-    ) -> http::Response<tonic::body::Body> {
-        internal(payload.as_ref())
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+            Ok(future) => CatchPanicFuture::Running {
+                future: AssertUnwindSafe(future).catch_unwind(),
+            },
+            Err(payload) => CatchPanicFuture::Panicked {
+                payload: Some(payload),
+            },
+        }
     }
 }
 
-fn internal(payload: &(dyn Any + Send)) -> http::Response<tonic::body::Body> {
+pin_project_lite::pin_project! {
+    /// The future of [`CatchPanic`]: the call's, or the answer to its panic.
+    #[project = CatchPanicProj]
+    pub enum CatchPanicFuture<F> {
+        /// The call runs.
+        Running {
+            #[pin]
+            future: CatchUnwind<AssertUnwindSafe<F>>,
+        },
+        /// The call panicked before it returned its future.
+        Panicked { payload: Option<Box<dyn Any + Send + 'static>> },
+    }
+}
+
+impl<F, ResBody, E> Future for CatchPanicFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<tonic::codegen::StdError>,
+{
+    type Output = Result<Response<tonic::body::Body>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            CatchPanicProj::Running { future } => match std::task::ready!(future.poll(cx)) {
+                // A tonic body (what the routes answer with) is passed on as it is.
+                Ok(answered) => {
+                    Poll::Ready(answered.map(|response| response.map(tonic::body::Body::new)))
+                }
+                Err(payload) => Poll::Ready(Ok(internal(payload.as_ref()))),
+            },
+            CatchPanicProj::Panicked { payload } => match payload.take() {
+                Some(payload) => Poll::Ready(Ok(internal(payload.as_ref()))),
+                None => Poll::Ready(Ok(internal(&"polled after its end"))),
+            },
+        }
+    }
+}
+
+fn internal(payload: &(dyn Any + Send)) -> Response<tonic::body::Body> {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -57,7 +117,6 @@ fn internal(payload: &(dyn Any + Send)) -> http::Response<tonic::body::Body> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use http::{Request, Response};
     use tonic_types::StatusExt as _;
 
     use super::*;
@@ -70,6 +129,20 @@ mod tests {
                 panic!("boom");
             }
             Ok::<_, std::convert::Infallible>(Response::new(tonic::body::Body::empty()))
+        }));
+        let response = service.oneshot(Request::new(())).await.unwrap();
+        let status = tonic::Status::from_header_map(response.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert_eq!(status.get_details_error_info().unwrap().reason, "INTERNAL");
+    }
+
+    #[tokio::test]
+    async fn a_call_panicking_before_its_future_is_answered_internal() {
+        let service = CatchPanicLayer.layer(tower::service_fn(|_: Request<()>| {
+            if true {
+                panic!("boom before the future");
+            }
+            async { Ok::<_, std::convert::Infallible>(Response::new(tonic::body::Body::empty())) }
         }));
         let response = service.oneshot(Request::new(())).await.unwrap();
         let status = tonic::Status::from_header_map(response.headers()).unwrap();
