@@ -56,17 +56,8 @@ pub struct Deadline<S> {
     default: Duration,
 }
 
-tokio::task_local! {
-    /// When the call being served must have its answer.
-    static CALL_DEADLINE: tokio::time::Instant;
-}
-
-/// The time left before the deadline of the call being served, when called from its handler.
-pub fn remaining() -> Option<Duration> {
-    CALL_DEADLINE
-        .try_with(|deadline| deadline.saturating_duration_since(tokio::time::Instant::now()))
-        .ok()
-}
+use crate::call_deadline::CALL_DEADLINE;
+pub use crate::call_deadline::remaining;
 
 /// The `grpc-timeout` header's duration (`1H`, `30S`, `200m`, `500u`, `100n`), if well formed.
 pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {

@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+mod call_deadline;
 pub mod caller;
 pub mod client;
 pub mod component;

@@ -71,7 +71,7 @@ impl FailureKind {
     /// deadline of the call being served has passed (the client's own timer cut the call short),
     /// and `DEADLINE_EXCEEDED` is the call's deadline while one is being served.
     pub fn of(code: Code) -> Self {
-        let served = crate::deadline::remaining();
+        let served = crate::call_deadline::remaining();
         match code {
             Code::DeadlineExceeded if served.is_some() => FailureKind::DeadlineExceeded,
             Code::DeadlineExceeded => FailureKind::TimedOut,
