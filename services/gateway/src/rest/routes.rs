@@ -109,45 +109,69 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 impl RestRoute {
-    /// The path variables when `path` is this route's.
-    fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
-        let mut path = path.strip_prefix('/')?;
+    /// `path` without its leading `/` and this route's verb, if it can be this route's.
+    fn strip<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let path = path.strip_prefix('/')?;
         match &self.verb {
-            Some(verb) => path = path.strip_suffix(verb.as_str())?.strip_suffix(':')?,
+            Some(verb) => path.strip_suffix(verb.as_str())?.strip_suffix(':'),
             // A custom verb (`:verify`) at the end is another route's.
             None if path
                 .rsplit('/')
                 .next()
                 .is_some_and(|last| last.contains(':')) =>
             {
-                return None;
+                None
             }
-            None => {}
+            None => Some(path),
         }
-        let parts: Vec<&str> = path.split('/').collect();
-        let mut vars = Vec::new();
-        let mut i = 0;
+    }
+
+    /// Whether `path`'s segments fit this route's template, without taking anything from it.
+    fn fits(&self, path: &str) -> bool {
+        let Some(path) = self.strip(path) else {
+            return false;
+        };
+        let mut parts = path.split('/');
         for segment in &self.segments {
             match segment {
                 Segment::Literal(literal) => {
-                    if parts.get(i) != Some(&literal.as_str()) {
-                        return None;
+                    if parts.next() != Some(literal.as_str()) {
+                        return false;
                     }
-                    i += 1;
+                }
+                Segment::Variable(_) => {
+                    if parts.next().is_none_or(str::is_empty) {
+                        return false;
+                    }
+                }
+                Segment::Rest(_) => return true,
+            }
+        }
+        parts.next().is_none()
+    }
+
+    /// The path variables when `path` is this route's: only a path that fits pays for them.
+    fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
+        if !self.fits(path) {
+            return None;
+        }
+        let mut parts = self.strip(path)?.split('/');
+        let mut vars = Vec::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(_) => {
+                    parts.next();
                 }
                 Segment::Variable(field) => {
-                    let value = parts.get(i).filter(|v| !v.is_empty())?;
-                    vars.push((field.clone(), percent_decode(value)?));
-                    i += 1;
+                    vars.push((field.clone(), percent_decode(parts.next()?)?));
                 }
                 Segment::Rest(field) => {
-                    let rest = parts.get(i..)?.join("/");
+                    let rest = parts.by_ref().collect::<Vec<_>>().join("/");
                     vars.push((field.clone(), percent_decode(&rest)?));
-                    i = parts.len();
                 }
             }
         }
-        (i == parts.len()).then_some(vars)
+        Some(vars)
     }
 }
 
@@ -310,5 +334,35 @@ mod tests {
             table.find(&Method::POST, "/v1/cards:verifyQr"),
             Found::Route(..)
         ));
+    }
+
+    #[test]
+    fn a_path_fits_before_its_variables_are_taken() {
+        let table = RestTable::from_pool(
+            &sandbox06_proto::DESCRIPTOR_POOL,
+            &["sandbox06.citizen.v1.CitizenService".to_owned()]
+                .into_iter()
+                .collect(),
+        );
+        let mut route = table.routes().next().unwrap().clone();
+        route.verb = None;
+        route.segments = vec![
+            Segment::Literal("v1".into()),
+            Segment::Variable("a".into()),
+            Segment::Rest("b".into()),
+        ];
+        assert_eq!(
+            route.matches("/v1/x%20y/c/d"),
+            Some(vec![("a".into(), "x y".into()), ("b".into(), "c/d".into())])
+        );
+        assert_eq!(
+            route.matches("/v1/x"),
+            Some(vec![("a".into(), "x".into()), ("b".into(), String::new())])
+        );
+        assert!(route.fits("/v1/%zz/c"));
+        assert_eq!(route.matches("/v1/%zz/c"), None, "not percent-encoding");
+        assert_eq!(route.matches("/v1//c"), None, "an empty variable");
+        assert_eq!(route.matches("/v2/x"), None);
+        assert_eq!(route.matches("/v1/x:verb"), None, "another route's verb");
     }
 }
