@@ -145,12 +145,13 @@ impl Provider {
                 .log_in(&hint, Proof::AppApproval)
                 .await
                 .map_err(|error| login_failure(&error))?;
+            self.keep_login(&login, self.lifetimes.session).await?;
             return self.finish(client, pending.clone(), login, true).await;
         }
 
         // An existing session, unless the client wants a new login.
         let session = match session {
-            Some(id) => self.load::<Session>(id).await?,
+            Some(id) => self.browser_session(id).await?,
             None => None,
         };
         let session = session.filter(|s| {
@@ -249,7 +250,7 @@ impl Provider {
         let started = async {
             // The login is done: the page cannot be posted again.
             self.remove::<PendingAuthorization>(request_id).await?;
-            self.save(&sid, &login, self.lifetimes.session).await?;
+            self.keep_login(&login, self.lifetimes.session).await?;
             self.finish(client, pending.clone(), login, false).await
         };
         match started.await {
@@ -277,7 +278,11 @@ impl Provider {
         };
         let decided = async {
             self.remove::<PendingAuthorization>(&request_id).await?;
-            let Some(login) = pending.login.clone() else {
+            let login = match &pending.login {
+                Some(sid) => self.load::<Session>(sid).await?,
+                None => None,
+            };
+            let Some(login) = login else {
                 return Ok(AuthorizeOutcome::Refused(PageError::new(
                     "invalid_request",
                     "Chưa có ai đăng nhập cho yêu cầu này.",
@@ -379,7 +384,7 @@ impl Provider {
         if needs_consent {
             let id = random_token(24);
             let person_name = login.person.full_name.clone();
-            pending.login = Some(login);
+            pending.login = Some(login.sid);
             self.save(&id, &pending, self.lifetimes.pending).await?;
             return Ok(AuthorizeOutcome::ConsentRequested {
                 request: id,
@@ -411,7 +416,6 @@ impl Provider {
                 sid: Some(login.sid),
                 gid: random_token(12),
                 nonce: pending.nonce.clone(),
-                person: Some(login.person),
             },
         };
         let code = self.new_code(&record).await?;

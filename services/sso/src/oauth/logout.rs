@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::oauth::authorize::{Params, browser_hash};
 use crate::oauth::errors::OAuthError;
 use crate::oauth::outcome::{LogoutOutcome, PageError};
-use crate::oauth::records::{PendingLogout, Session};
+use crate::oauth::records::PendingLogout;
 use crate::provider::Provider;
 
 /// `uri` with `params` added to its query.
@@ -90,7 +90,7 @@ impl Provider {
         }
         let state = params.get("state").cloned();
         let session = match session {
-            Some(id) => self.load::<Session>(id).await?,
+            Some(id) => self.browser_session(id).await?,
             None => None,
         };
         let Some(session) = session else {
@@ -102,7 +102,7 @@ impl Provider {
                 && claims.get("sub").and_then(Value::as_str) == Some(session.sub.as_str())
         });
         if hint_is_this_session {
-            self.remove::<Session>(&session.sid).await?;
+            self.end_session(&session.sid).await?;
             return Ok(logged_out(redirect.as_deref(), state.as_deref()));
         }
         // Ask the user, on a form only this browser can post.
@@ -146,7 +146,7 @@ impl Provider {
                 return Ok(LogoutOutcome::StillLoggedIn);
             }
             if let Some(session) = session {
-                self.remove::<Session>(session).await?;
+                self.end_session(session).await?;
             }
             Ok(logged_out(
                 pending.post_logout_redirect_uri.as_deref(),

@@ -90,7 +90,9 @@ impl Provider {
     }
 }
 
-/// A browser's login: the session, and the login an authorization request waits with.
+/// A login: who logged in, how and when, and the person's claims, kept once. A browser's
+/// session cookie names it while it is younger than the session's lifetime and not ended; the
+/// grants made from it refer to it by its id, for as long as a refresh token of theirs lives.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     /// The citizen's ID number.
@@ -135,8 +137,8 @@ pub struct PendingAuthorization {
     pub min_level: Option<u8>,
     /// Consent is asked even when given before (`prompt=consent`).
     pub force_consent: bool,
-    /// The login, once done (on the consent page).
-    pub login: Option<Session>,
+    /// The login's id ([`Session`]), once done (on the consent page).
+    pub login: Option<String>,
     /// Hash of the browser cookie of the browser that started the request: the login and
     /// consent forms are taken from that browser only (no cross-site login).
     pub browser: String,
@@ -147,6 +149,68 @@ pub struct PendingAuthorization {
 impl Record for PendingAuthorization {
     const KIND: &'static str = "authz";
     const WHAT: &'static str = "an authorization request";
+}
+
+/// That the browser session of this id ended (a logout): its cookie logs nobody in again, while
+/// the grants made from it keep their claims.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionEnded {
+    /// When, Unix seconds.
+    pub at: i64,
+}
+
+impl Record for SessionEnded {
+    const KIND: &'static str = "session-ended";
+    const WHAT: &'static str = "a session's end";
+}
+
+impl Provider {
+    /// The login `sid` a grant refers to.
+    pub async fn login_of(&self, sid: &str) -> Result<Session, OAuthError> {
+        self.load::<Session>(sid)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("the login this grant came from has expired"))
+    }
+
+    /// Stores `login`, kept at least `ttl` from now and at least as long as its browser
+    /// session may last.
+    pub async fn keep_login(&self, login: &Session, ttl: Duration) -> Result<(), OAuthError> {
+        let session_left = login
+            .auth_time
+            .saturating_add(crate::provider::secs(self.lifetimes.session))
+            .saturating_sub(crate::provider::now());
+        let session_left = Duration::from_secs(u64::try_from(session_left).unwrap_or(0));
+        self.save(
+            &login.sid,
+            login,
+            ttl.max(session_left).max(Duration::from_secs(1)),
+        )
+        .await
+    }
+
+    /// The browser session the cookie `id` names: a login younger than the session's
+    /// lifetime, not ended.
+    pub async fn browser_session(&self, id: &str) -> Result<Option<Session>, OAuthError> {
+        let Some(login) = self.load::<Session>(id).await? else {
+            return Ok(None);
+        };
+        let age = crate::provider::now().saturating_sub(login.auth_time);
+        if age > crate::provider::secs(self.lifetimes.session) {
+            return Ok(None);
+        }
+        if self.load::<SessionEnded>(id).await?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(login))
+    }
+
+    /// Ends the browser session `id`.
+    pub async fn end_session(&self, id: &str) -> Result<(), OAuthError> {
+        let ended = SessionEnded {
+            at: crate::provider::now(),
+        };
+        self.save(id, &ended, self.lifetimes.session).await
+    }
 }
 
 /// A logout waiting for the user's confirmation.
@@ -200,14 +264,13 @@ pub struct Grant {
     pub amr: Vec<String>,
     /// When the user logged in.
     pub auth_time: Option<i64>,
-    /// The browser session.
+    /// The login the grant came from (a user's grant): the [`Session`] of this id holds the
+    /// person the claims are about.
     pub sid: Option<String>,
     /// The family: revoking it revokes every token of the grant.
     pub gid: String,
     /// The nonce of the authorization request.
     pub nonce: Option<String>,
-    /// The claims' source, for a user.
-    pub person: Option<Person>,
 }
 
 impl Grant {

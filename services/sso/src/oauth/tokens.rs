@@ -7,6 +7,7 @@ use sandbox06_jose::{Alg, JoseError, Verified, random_token};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::claims::Person;
 use crate::clients::{API_AUDIENCE, Client};
 use crate::oauth::errors::OAuthError;
 use crate::oauth::records::{CodeRecord, Grant, RefreshRecord};
@@ -107,6 +108,7 @@ impl Provider {
         &self,
         client: &Client,
         grant: &Grant,
+        person: &Person,
         access_token: &str,
     ) -> Result<String, OAuthError> {
         let iat = now();
@@ -136,13 +138,11 @@ impl Provider {
         if let Some(sid) = &grant.sid {
             claims.insert("sid".into(), json!(sid));
         }
-        if let Some(person) = &grant.person {
-            claims.extend(person.claims(
-                grant.scopes.iter().map(String::as_str),
-                client.claims_profile(),
-                &self.tech_ids,
-            ));
-        }
+        claims.extend(person.claims(
+            grant.scopes.iter().map(String::as_str),
+            client.claims_profile(),
+            &self.tech_ids,
+        ));
         let keys = self.keys.current().await?;
         let key = keys
             .active(client.alg)
@@ -186,13 +186,21 @@ impl Provider {
         let (access_token, expires_in) = self
             .access_token(client, tokens_grant, self.lifetime_of(client))
             .await?;
-        let user = grant.person.is_some();
-        let id_token = if user && tokens_grant.has_scope("openid") {
-            Some(self.id_token(client, tokens_grant, &access_token).await?)
-        } else {
-            None
+        // A user's grant refers to the login it came from, where the person's claims are.
+        let login = match &grant.sid {
+            Some(sid) => Some(self.login_of(sid).await?),
+            None => None,
         };
-        let refresh_token = if user && client.allows_grant(crate::clients::REFRESH_TOKEN) {
+        let id_token = match &login {
+            Some(login) if tokens_grant.has_scope("openid") => Some(
+                self.id_token(client, tokens_grant, &login.person, &access_token)
+                    .await?,
+            ),
+            _ => None,
+        };
+        let refresh_token = if let Some(login) = &login
+            && client.allows_grant(crate::clients::REFRESH_TOKEN)
+        {
             let token = random_token(32);
             let record = RefreshRecord {
                 grant: Grant {
@@ -203,6 +211,8 @@ impl Provider {
             };
             self.save(&token, &record, self.lifetimes.refresh_token)
                 .await?;
+            // The login lives as long as a refresh token of its grants.
+            self.keep_login(login, self.lifetimes.refresh_token).await?;
             Some(token)
         } else {
             None

@@ -1,0 +1,112 @@
+//! The person's claims live once, on the login: the grants made from it (codes, refresh
+//! tokens) refer to it by its id, keep their claims after the browser's session ends, and a
+//! grant whose login is gone gives no tokens.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sandbox06_sso::claims::{Person, TechIdKey};
+use sandbox06_sso::clients::registry;
+use sandbox06_sso::identity::Identity;
+use sandbox06_sso::keys::Keys;
+use sandbox06_sso::oauth::records::Session;
+use sandbox06_sso::provider::{Grant, Lifetimes, Provider, Throttle, now};
+use sandbox06_testkit::FailingStore;
+use serde_json::Value;
+
+fn provider() -> Provider {
+    let store = Arc::new(FailingStore::new());
+    // Nothing listens there: no test reaches VNeID or the population database.
+    let nowhere = || tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+    Provider {
+        issuer: "http://127.0.0.1:4606".to_owned(),
+        clients: registry(&[]).unwrap(),
+        keys: Keys::new(store.clone(), Duration::from_secs(3600)),
+        store,
+        identity: Identity::new(nowhere(), nowhere()),
+        lifetimes: Lifetimes::default(),
+        tech_ids: TechIdKey::default(),
+        throttle: Throttle::default(),
+    }
+}
+
+fn login() -> Session {
+    Session {
+        sub: "001095012345".to_owned(),
+        acr: Some("LoA2".to_owned()),
+        amr: vec!["pwd".to_owned()],
+        auth_time: now(),
+        sid: "sid-of-this-login".to_owned(),
+        person: Person {
+            citizen_id: "001095012345".to_owned(),
+            full_name: "Nguyễn Thị Thu Hà".to_owned(),
+            birthdate: "1995-03-07".to_owned(),
+            ..Person::default()
+        },
+    }
+}
+
+fn grant(sid: &str) -> Grant {
+    Grant {
+        client_id: "demo-portal".to_owned(),
+        sub: "001095012345".to_owned(),
+        scopes: vec!["openid".to_owned(), "profile".to_owned()],
+        sid: Some(sid.to_owned()),
+        gid: "family".to_owned(),
+        ..Grant::default()
+    }
+}
+
+fn id_token_name(token: &str) -> Value {
+    sandbox06_jose::decode_unverified(token).unwrap().claims["name"].clone()
+}
+
+#[tokio::test]
+async fn a_grant_takes_the_claims_from_its_login_and_keeps_them_after_logout() {
+    let p = provider();
+    let client = p.client("demo-portal").unwrap();
+    let login = login();
+    p.keep_login(&login, p.lifetimes.session).await.unwrap();
+    let grant = grant(&login.sid);
+    // The grant, as the store keeps it, holds no personal data.
+    let stored = serde_json::to_string(&grant).unwrap();
+    assert!(
+        !stored.contains("Nguyễn") && !stored.contains("person"),
+        "{stored}"
+    );
+    let tokens = p.issue(client, &grant).await.unwrap();
+    assert_eq!(
+        id_token_name(tokens.id_token.as_deref().unwrap()),
+        "Nguyễn Thị Thu Hà"
+    );
+    assert!(tokens.refresh_token.is_some());
+    // The browser's session ends; the grant's tokens keep their claims.
+    p.end_session(&login.sid).await.unwrap();
+    assert!(p.browser_session(&login.sid).await.unwrap().is_none());
+    let again = p.issue(client, &grant).await.unwrap();
+    assert_eq!(
+        id_token_name(again.id_token.as_deref().unwrap()),
+        "Nguyễn Thị Thu Hà"
+    );
+}
+
+#[tokio::test]
+async fn a_grant_whose_login_is_gone_gives_no_tokens() {
+    let p = provider();
+    let client = p.client("demo-portal").unwrap();
+    let error = p.issue(client, &grant("no-such-login")).await.unwrap_err();
+    assert_eq!(error.code(), "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_browser_session_older_than_its_lifetime_logs_nobody_in() {
+    let p = provider();
+    let mut old = login();
+    old.auth_time = now() - 9 * 3600;
+    p.keep_login(&old, Duration::from_secs(3600)).await.unwrap();
+    assert!(p.browser_session(&old.sid).await.unwrap().is_none());
+    // …while its grants still find it.
+    assert_eq!(p.login_of(&old.sid).await.unwrap().sub, old.sub);
+}
