@@ -120,3 +120,84 @@ impl Discovery {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::claims::TechIdKey;
+    use crate::clients::registry;
+    use crate::identity::Identity;
+    use crate::keys::Keys;
+    use crate::provider::{Lifetimes, Throttle};
+
+    #[tokio::test]
+    async fn the_document_has_the_fields_and_values_it_always_had_in_their_order() {
+        let store: Arc<dyn sandbox06_store::Store> =
+            Arc::new(sandbox06_store::MemoryStore::default());
+        let nowhere =
+            || tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+        let p = Provider {
+            issuer: "https://sso.example".to_owned(),
+            clients: registry(&[]).unwrap(),
+            keys: Keys::new(store.clone(), Duration::from_secs(60)),
+            store,
+            identity: Identity::new(nowhere(), nowhere()),
+            lifetimes: Lifetimes::default(),
+            tech_ids: TechIdKey::default(),
+            throttle: Throttle::default(),
+        };
+        let document = Discovery::of(&p);
+        let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        let mut api: Vec<String> = p
+            .clients
+            .values()
+            .flat_map(|c| c.config.scopes.iter().cloned())
+            .filter(|s| !scopes.contains(s))
+            .collect();
+        api.sort();
+        api.dedup();
+        scopes.extend(api);
+        assert!(scopes.iter().any(|s| s == "citizen.read"), "{scopes:?}");
+        let endpoint = |path: &str| format!("https://sso.example{path}");
+        // The document as it was written by hand before it had a type.
+        let expected = json!({
+            "issuer": "https://sso.example",
+            "authorization_endpoint": endpoint("/oidc/authorize"),
+            "token_endpoint": endpoint("/oidc/token"),
+            "userinfo_endpoint": endpoint("/oidc/userinfo"),
+            "jwks_uri": endpoint("/oidc/jwks"),
+            "introspection_endpoint": endpoint("/oidc/introspect"),
+            "revocation_endpoint": endpoint("/oidc/revoke"),
+            "end_session_endpoint": endpoint("/oidc/logout"),
+            "scopes_supported": scopes,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "grant_types_supported": [AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+            "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": CLAIMS_SUPPORTED,
+            "acr_values_supported": ACR_VALUES,
+            "prompt_values_supported": ["none", "login", "consent"],
+            "ui_locales_supported": ["vi", "en"],
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": true,
+        });
+        assert_eq!(
+            serde_json::to_string(&document).unwrap(),
+            expected.to_string()
+        );
+    }
+}
