@@ -1058,3 +1058,65 @@ async fn a_rest_call_is_authorized_once_and_forwards_the_caller_it_got() {
     gateway.stop().await;
     backend.stop().await;
 }
+
+#[tokio::test]
+async fn a_rest_body_is_checked_by_the_mapping_the_document_states() {
+    let backend = start_backend(Seen::default()).await;
+    let gateway = start_gateway(backend.url(), Limits::default()).await;
+    let path = format!("/v1/citizens/{KNOWN_ID}:verify");
+    let violation = |answer: &Answer| {
+        let body = answer.json();
+        let details = body["error"]["details"].as_array().unwrap().clone();
+        details
+            .iter()
+            .find_map(|detail| {
+                detail["fieldViolations"][0]["field"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default()
+    };
+
+    // An enum by a number it does not declare is refused at the edge, naming the field, as the
+    // document (which lists the numbers) says.
+    let answer = send(
+        false,
+        post_http(&gateway, &path, br#"{"sex": 99}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
+    assert_eq!(violation(&answer), "sex");
+    let message = answer.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("99"), "{message}");
+
+    // An integer string beyond its range, and a declared number, as before.
+    let answer = send(
+        false,
+        post_http(
+            &gateway,
+            &path,
+            br#"{"dateOfBirth": {"year": "2147483648"}}"#.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{:?}", answer.body);
+    assert_eq!(violation(&answer), "dateOfBirth.year");
+    let answer = send(false, post_http(&gateway, &path, br#"{"sex": 1}"#.to_vec())).await;
+    // Through to the fake, which does not verify (a bare status, in the suite's words).
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(
+        answer.json()["error"]["details"][0]["reason"],
+        "UPSTREAM_FAILED"
+    );
+
+    gateway.stop().await;
+    backend.stop().await;
+}
