@@ -17,7 +17,6 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use sandbox06_jose::random_token;
 use sandbox06_runtime::cors::{CorsLayer, CorsPolicy};
 
-use crate::clients::{AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN};
 use crate::oauth::discovery::Discovery;
 use crate::oauth::errors::OAuthError;
 use crate::oauth::tokens::TokenResponse;
@@ -261,47 +260,10 @@ async fn token(State(p): State<Shared>, request: Request<Body>) -> Response<Body
 
 async fn token_response(p: &Provider, request: Request<Body>) -> Result<TokenResponse, OAuthError> {
     let (parts, params) = form_params(request).await?;
-    let creds = credentials(&parts, &params)?;
-    let client = p.authenticate_client(&creds).await?;
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if ![AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS].contains(&grant_type.as_str()) {
-        return Err(OAuthError::UnsupportedGrantType(format!(
-            "grant_type {grant_type} is not supported"
-        )));
-    }
-    if !client.allows_grant(grant_type) {
-        return Err(OAuthError::UnauthorizedClient(format!(
-            "client {:?} may not use {grant_type}",
-            client.id()
-        )));
-    }
-    let scope = params.get("scope").map(String::as_str);
-    match grant_type.as_str() {
-        AUTHORIZATION_CODE => {
-            let code = params
-                .get("code")
-                .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
-            p.redeem_code(
-                client,
-                code,
-                params.get("redirect_uri").map(String::as_str),
-                params.get("code_verifier").map(String::as_str),
-            )
-            .await
-        }
-        REFRESH_TOKEN => {
-            let token = params
-                .get("refresh_token")
-                .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-            p.refresh(client, token, scope).await
-        }
-        CLIENT_CREDENTIALS => p.client_credentials(client, scope).await,
-        other => Err(OAuthError::UnsupportedGrantType(format!(
-            "grant_type {other:?} is not supported"
-        ))),
-    }
+    let client = p
+        .authenticate_client(&credentials(&parts, &params)?)
+        .await?;
+    p.token(client, &params).await
 }
 
 /// The token a form names, after the client that sent it authenticated.
@@ -323,17 +285,7 @@ async fn authenticated_token(
 async fn introspect(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
     let result = async {
         let (client, token) = authenticated_token(&p, request).await?;
-        if client.config.public {
-            return Err(OAuthError::invalid_client(
-                "introspection needs a confidential client",
-            ));
-        }
-        let mut answer = p.introspect(&token).await?;
-        // RFC 7662 §2.2: nothing about an inactive token.
-        if answer.get("active") == Some(&serde_json::Value::Bool(false)) {
-            answer.remove("inactive_reason");
-        }
-        Ok(answer)
+        p.introspect_for(client, &token).await
     }
     .await;
     match result {

@@ -1,11 +1,12 @@
 //! The grants of the token endpoint: the authorization code (with PKCE), the refresh token
 //! (rotation, reuse detection with a grace window) and client credentials.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use sandbox06_jose::{random_token, s256};
 
-use crate::clients::Client;
+use crate::clients::{AUTHORIZATION_CODE, CLIENT_CREDENTIALS, Client, REFRESH_TOKEN};
 use crate::oauth::errors::OAuthError;
 use crate::oauth::records::{CodeRecord, CodeUse, Grant, RefreshRecord, RefreshUse};
 use crate::oauth::tokens::TokenResponse;
@@ -27,6 +28,53 @@ fn narrowed_scopes(grant: &Grant, scope: Option<&str>) -> Result<Option<Vec<Stri
 }
 
 impl Provider {
+    /// A token request `params` of the authenticated `client`: the grant it names.
+    pub async fn token(
+        &self,
+        client: &Client,
+        params: &HashMap<String, String>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant_type = params
+            .get("grant_type")
+            .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+        if ![AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS].contains(&grant_type.as_str()) {
+            return Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {grant_type} is not supported"
+            )));
+        }
+        if !client.allows_grant(grant_type) {
+            return Err(OAuthError::UnauthorizedClient(format!(
+                "client {:?} may not use {grant_type}",
+                client.id()
+            )));
+        }
+        let scope = params.get("scope").map(String::as_str);
+        match grant_type.as_str() {
+            AUTHORIZATION_CODE => {
+                let code = params
+                    .get("code")
+                    .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+                self.redeem_code(
+                    client,
+                    code,
+                    params.get("redirect_uri").map(String::as_str),
+                    params.get("code_verifier").map(String::as_str),
+                )
+                .await
+            }
+            REFRESH_TOKEN => {
+                let token = params
+                    .get("refresh_token")
+                    .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+                self.refresh(client, token, scope).await
+            }
+            CLIENT_CREDENTIALS => self.client_credentials(client, scope).await,
+            other => Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported"
+            ))),
+        }
+    }
+
     /// The authorization code grant.
     pub async fn redeem_code(
         &self,

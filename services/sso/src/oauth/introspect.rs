@@ -11,6 +11,25 @@ use crate::oauth::tokens::Checked;
 use crate::provider::{LEEWAY_SECONDS, Provider, now};
 
 impl Provider {
+    /// Introspection by `client` at the introspection endpoint: a confidential client only,
+    /// and nothing about an inactive token (RFC 7662 §2.2).
+    pub async fn introspect_for(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Map<String, Value>, OAuthError> {
+        if client.config.public {
+            return Err(OAuthError::invalid_client(
+                "introspection needs a confidential client",
+            ));
+        }
+        let mut answer = self.introspect(token).await?;
+        if answer.get("active") == Some(&Value::Bool(false)) {
+            answer.remove("inactive_reason");
+        }
+        Ok(answer)
+    }
+
     /// RFC 7662 introspection of any token of this provider.
     pub async fn introspect(&self, token: &str) -> Result<Map<String, Value>, OAuthError> {
         let inactive = |reason: &str| {
