@@ -239,7 +239,7 @@ impl OAuthError {
     /// `metadata.backend`, `server_error` INTERNAL, the caller's other mistakes
     /// INVALID_ARGUMENT; the message is `error: description`.
     pub fn grpc_status(&self) -> Status {
-        let message = format!("{}: {}", self.code(), description_text(&self.description()));
+        let message = format!("{}: {}", self.code(), self.description());
         let error = match self {
             Self::InvalidClient(_) | Self::ClientLocked { .. } => {
                 ApiError::new(SsoReason::ClientAuthenticationFailed, message)
