@@ -4,8 +4,11 @@
 //! JWTs signed RS256 (or ES256 per client) with keys shared through the state store; the
 //! edge verifies them on every call.
 //!
-//! - [`http`]: discovery, JWKS, authorization, login and consent pages, token, userinfo,
-//!   introspection, revocation, logout.
+//! - [`oauth`]: the flows apart from HTTP (authorization, login and consent, logout, the
+//!   token endpoint's grants, client authentication, introspection, userinfo), returning typed
+//!   outcomes and one [`oauth::errors::OAuthError`]; the store's typed records; discovery.
+//! - [`http`]: the routes at the edge: reading requests and rendering the outcomes (pages,
+//!   redirects, JSON, cookies), with the suite's CORS layer on the endpoints clients call.
 //! - [`grpc`]: `sandbox06.sso.v1.SsoService` (introspection, clients, key rotation, tokens on
 //!   demand).
 //! - [`clients`]: the demo clients and the configured ones.

@@ -1,5 +1,5 @@
 //! The provider over HTTP, at the edge of the logic: routes, reading requests
-//! ([`forms`]) and rendering the flows' outcomes and errors ([`render`]). OAuth errors are
+//! (`forms.rs`) and rendering the flows' outcomes and errors (`render.rs`). OAuth errors are
 //! RFC 6749 JSON; pages carry security headers; nothing with a secret is cached. The endpoints
 //! clients call take any origin, without cookies, through the suite's CORS layer.
 

@@ -45,7 +45,7 @@ pub struct Credentials {
 impl Provider {
     /// Authenticates the client at a token-type endpoint, by exactly one method it may use.
     /// Every failure answers alike ([`OAuthError::client_authentication_failed`]) and counts
-    /// towards the [`Throttle`]; while the client id or the address is locked, nothing is
+    /// towards the [`Throttle`](crate::provider::Throttle); while the client id or the address is locked, nothing is
     /// checked and the answer says until when.
     pub async fn authenticate_client(&self, creds: &Credentials) -> Result<&Client, OAuthError> {
         let methods = [

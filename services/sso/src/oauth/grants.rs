@@ -166,7 +166,7 @@ impl Provider {
     }
 
     /// The refresh token grant: rotation, and reuse of a rotated token revokes the family,
-    /// except by the same client within [`Lifetimes::refresh_reuse_grace`] of its first use
+    /// except by the same client within [`Lifetimes::refresh_reuse_grace`](crate::provider::Lifetimes::refresh_reuse_grace) of its first use
     /// (a client racing itself, two tabs refreshing at once), which gets tokens of the same
     /// grant.
     pub async fn refresh(
