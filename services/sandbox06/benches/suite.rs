@@ -10,6 +10,11 @@
 //! that binary, alternating with this build, and reports this build's start, memory and edge
 //! GetCitizen throughput as ratios of the baseline's.
 //!
+//! The floor of any gRPC call on this machine: a bare tonic health server (`grpc.health.v1`
+//! Check, no layers, started from this benchmark's own binary as a separate process) measured
+//! in the same run, alternating with GetCitizen; the edge's throughput is reported as a ratio
+//! of it.
+//!
 //! The single sign-on: client-credentials tokens per second (RS256 and ES256), headless code
 //! flows per second (authorization, then the code for tokens), and GetCitizen through the edge
 //! with token enforcement on and off (two instances, alternating rounds).
@@ -65,6 +70,114 @@ const BASELINE_ENV: &str = "SANDBOX06_BENCH_BASELINE";
 
 /// This build's binary.
 const BINARY: &str = env!("CARGO_BIN_EXE_sandbox06");
+
+/// Set on the benchmark's own binary started again as the bare health server: the address it
+/// serves on.
+const HEALTH_SERVER_ENV: &str = "SANDBOX06_BENCH_HEALTH_SERVER";
+
+/// Serves `grpc.health.v1` alone on `addr`, with tonic's defaults and no layer, until killed.
+async fn serve_bare_health(addr: &str) {
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(health)
+        .serve(addr.parse().unwrap())
+        .await
+        .unwrap();
+}
+
+/// `<what>:<edge port>[:<seconds>]` (what: `get` or `match`): the benchmark only loads a suite
+/// already running there with GetCitizen (32 in flight) or MatchCitizens streams, for as many
+/// seconds (30 by default), to profile it under that load.
+const LOAD_ENV: &str = "SANDBOX06_BENCH_LOAD";
+
+async fn load(target: &str) {
+    let mut parts = target.split(':');
+    let what = parts.next().unwrap().to_owned();
+    let port: u16 = parts.next().unwrap().parse().unwrap();
+    let seconds: u64 = parts.next().map_or(30, |s| s.parse().unwrap());
+    let token = client_token(port, "sandbox06-admin", "sandbox06-admin-secret").await;
+    let country = bench_country();
+    let ids = sample_ids(&country);
+    let records = Arc::new(match_requests(&country, 100_000));
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_secs(seconds) {
+        if what == "match" {
+            let rate = match_round(port, token.as_deref(), Arc::clone(&records)).await;
+            println!("MatchCitizens: {rate:.0} records/s");
+        } else {
+            let (rate, _, p99) =
+                get_citizen_round(port, token.as_deref(), Arc::clone(&ids), 20_000, 32).await;
+            println!(
+                "GetCitizen: {rate:.0} req/s, p99 {:.2} ms",
+                p99.as_secs_f64() * 1e3
+            );
+        }
+    }
+}
+
+/// The bare health server in a process of its own: the guard, and its port.
+async fn start_bare_health() -> (Running, u16) {
+    let port = free_port();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .env(HEALTH_SERVER_ENV, format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the benchmark starts again as a health server");
+    let running = Running {
+        child,
+        edge: port,
+        citizen: port,
+        token: None,
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..20_000 {
+        if health_check(&url, "").await.unwrap_or(false) {
+            return (running, port);
+        }
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    panic!("the bare health server did not start");
+}
+
+/// `requests` health Checks from `concurrency` tasks over 4 connections, as
+/// [`get_citizen_round`] makes its calls: (requests per second, p50, p99).
+async fn health_round(port: u16, requests: usize, concurrency: usize) -> (f64, Duration, Duration) {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let chans = channels(port, 4).await;
+    let per_task = requests / concurrency;
+    let began = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let mut client = HealthClient::new(chans[t % chans.len()].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_task);
+            for _ in 0..per_task {
+                let start = Instant::now();
+                client
+                    .check(HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await
+                    .unwrap();
+                latencies.push(start.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = began.elapsed();
+    all.sort();
+    (
+        all.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+    )
+}
 
 async fn start_binary(binary: &str) -> (Running, Duration) {
     start_binary_with(binary, &[]).await
@@ -502,7 +615,9 @@ async fn compare_with_baseline(
         32,
     )
     .await;
-    let (mut rps_this, mut rps_base) = (Vec::new(), Vec::new());
+    let (_bare, bare_port) = start_bare_health().await;
+    health_round(bare_port, 2_000, 32).await; // warm-up
+    let (mut rps_this, mut rps_base, mut rps_bare) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(3) {
         rps_this.push(
             get_citizen_round(
@@ -512,8 +627,7 @@ async fn compare_with_baseline(
                 requests,
                 32,
             )
-            .await
-            .0,
+            .await,
         );
         rps_base.push(
             get_citizen_round(
@@ -523,9 +637,9 @@ async fn compare_with_baseline(
                 requests,
                 32,
             )
-            .await
-            .0,
+            .await,
         );
+        rps_bare.push(health_round(bare_port, requests, 32).await);
     }
     let matched = Arc::new(match_requests(&bench_country(), records));
     let (mut match_this, mut match_base) = (Vec::new(), Vec::new());
@@ -534,7 +648,11 @@ async fn compare_with_baseline(
         match_base.push(match_round(base.edge, base.token.as_deref(), Arc::clone(&matched)).await);
     }
     let (r_this, r_base) = (median(ready_this), median(ready_base));
-    let (g_this, g_base) = (median(rps_this), median(rps_base));
+    let rps = |v: &[(f64, Duration, Duration)]| median(v.iter().map(|r| r.0).collect());
+    let p99 = |v: &[(f64, Duration, Duration)]| {
+        median(v.iter().map(|r| r.2.as_secs_f64() * 1e3).collect())
+    };
+    let (g_this, g_base, bare) = (rps(&rps_this), rps(&rps_base), rps(&rps_bare));
     let (m_this, m_base) = (median(match_this), median(match_base));
     println!("this build against {baseline} (alternating, same run):");
     println!(
@@ -550,6 +668,14 @@ async fn compare_with_baseline(
     println!(
         "  GetCitizen via the edge: {g_this:.0} req/s vs {g_base:.0} req/s ({:.2}x)",
         g_this / g_base
+    );
+    println!(
+        "  GetCitizen via the edge / bare tonic health Check ({bare:.0} req/s, p99 {:.2} ms): {:.2} (p99 {:.2} ms) vs {:.2} (p99 {:.2} ms)",
+        p99(&rps_bare),
+        g_this / bare,
+        p99(&rps_this),
+        g_base / bare,
+        p99(&rps_base)
     );
     println!(
         "  MatchCitizens via the edge: {m_this:.0} records/s vs {m_base:.0} records/s ({:.2}x)",
@@ -608,6 +734,14 @@ async fn match_round(
 
 #[tokio::main]
 async fn main() {
+    if let Ok(addr) = std::env::var(HEALTH_SERVER_ENV) {
+        serve_bare_health(&addr).await;
+        return;
+    }
+    if let Ok(target) = std::env::var(LOAD_ENV) {
+        load(&target).await;
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -623,7 +757,10 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
-    sso_benchmarks(rounds, requests, if quick { 2_000 } else { 10_000 }).await;
+    // `-- --no-sso` leaves the single sign-on's figures out (a shorter run of the rest).
+    if !std::env::args().any(|a| a == "--no-sso") {
+        sso_benchmarks(rounds, requests, if quick { 2_000 } else { 10_000 }).await;
+    }
 
     let baseline = std::env::var(BASELINE_ENV).ok();
     if let Some(baseline) = &baseline {
@@ -657,6 +794,9 @@ async fn main() {
     let concurrency = 32;
     let mut gateway = Vec::new();
     let mut direct = Vec::new();
+    let mut bare = Vec::new();
+    let (_bare_server, bare_port) = start_bare_health().await;
+    health_round(bare_port, 2_000, concurrency).await; // warm-up
     get_citizen_round(
         running.edge,
         running.token.as_deref(),
@@ -687,6 +827,7 @@ async fn main() {
             )
             .await,
         );
+        bare.push(health_round(bare_port, requests, concurrency).await);
     }
     let summarize = |v: &[(f64, Duration, Duration)]| {
         (
@@ -701,7 +842,13 @@ async fn main() {
         "GetCitizen via gateway: {g_rps:.0} req/s, p50 {g_p50:.2} ms, p99 {g_p99:.2} ms ({requests} requests x {rounds} rounds, {concurrency} in flight)"
     );
     println!("GetCitizen direct:      {d_rps:.0} req/s, p50 {d_p50:.2} ms, p99 {d_p99:.2} ms");
+    let (b_rps, b_p50, b_p99) = summarize(&bare);
+    println!("bare tonic health Check: {b_rps:.0} req/s, p50 {b_p50:.2} ms, p99 {b_p99:.2} ms");
     println!("gateway / direct throughput: {:.0}%", 100.0 * g_rps / d_rps);
+    println!(
+        "GetCitizen via the edge / bare health Check: {:.2}x",
+        g_rps / b_rps
+    );
 
     // MatchCitizens records per second.
     let records = Arc::new(match_requests(&country, records));
