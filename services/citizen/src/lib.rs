@@ -13,4 +13,6 @@ pub mod service;
 
 pub use component::{CitizenComponent, CitizenConfig};
 pub use error::{CitizenError, CitizenReason, REASONS};
-pub use population::{GrpcPopulation, PopulationClient, Refusal, UpstreamError};
+pub use population::{
+    GrpcPopulation, Identity, IdentityResult, PopulationClient, Refusal, UpstreamError,
+};

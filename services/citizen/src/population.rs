@@ -147,26 +147,165 @@ pub trait PopulationClient: Send + Sync + 'static {
         citizen_id: &str,
         view: pb::RecordView,
     ) -> Result<Option<pb::Citizen>, UpstreamError>;
-    /// Many records, in the order asked, in as many calls as the answers' size needs.
-    async fn batch_get(
+    /// The identities of many records (their basic view, read only as far as [`Identity`]
+    /// goes), in the order asked, in as many calls as the answers' size needs.
+    async fn batch_identities(
         &self,
         citizen_ids: Vec<String>,
-        view: pb::RecordView,
-    ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError>;
+    ) -> Result<Vec<IdentityResult>, UpstreamError>;
 }
+
+/// What MatchCitizens compares of a record: the identity fields of the population database's
+/// `Citizen`, under the same field numbers, decoded without the rest of the record (cards,
+/// account and the other fields of the basic view are skipped unread).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Identity {
+    /// `citizen_id`.
+    #[prost(string, tag = "1")]
+    pub citizen_id: String,
+    /// `full_name`.
+    #[prost(string, tag = "2")]
+    pub full_name: String,
+    /// `date_of_birth`.
+    #[prost(message, optional, tag = "3")]
+    pub date_of_birth: Option<sandbox06_proto::types::Date>,
+    /// `sex`, a `sandbox06.types.v1.Sex`.
+    #[prost(int32, tag = "4")]
+    pub sex: i32,
+    /// `life_status`, a `sandbox06.types.v1.LifeStatus`.
+    #[prost(int32, tag = "12")]
+    pub life_status: i32,
+}
+
+/// A `BatchGetCitizensResult` with its record read as an [`Identity`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct IdentityResult {
+    /// The number as asked.
+    #[prost(string, tag = "1")]
+    pub citizen_id: String,
+    /// The record; unset when no such citizen exists.
+    #[prost(message, optional, tag = "2")]
+    pub citizen: Option<Identity>,
+    /// Set when the number is not a well-formed ID number.
+    #[prost(string, tag = "3")]
+    pub invalid_reason: String,
+}
+
+/// A `BatchGetCitizensResponse` with its records read as identities.
+#[derive(Clone, PartialEq, prost::Message)]
+struct IdentityBatch {
+    #[prost(message, repeated, tag = "1")]
+    results: Vec<IdentityResult>,
+}
+
+/// Encodes `T` and decodes `U` with prost: the codec of a call whose answer is read as a
+/// narrower message than the one the generated client reads.
+struct Prost<T, U>(std::marker::PhantomData<(T, U)>);
+
+impl<T, U> Default for Prost<T, U> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<T, U> tonic::codec::Codec for Prost<T, U>
+where
+    T: prost::Message + Send + 'static,
+    U: prost::Message + Default + Send + 'static,
+{
+    type Encode = T;
+    type Decode = U;
+    type Encoder = Prost<T, ()>;
+    type Decoder = Prost<(), U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        Prost::default()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        Prost::default()
+    }
+}
+
+impl<T: prost::Message> tonic::codec::Encoder for Prost<T, ()> {
+    type Item = T;
+    type Error = Status;
+
+    fn encode(
+        &mut self,
+        item: T,
+        buf: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Self::Error> {
+        item.encode(buf)
+            .map_err(|e| Status::internal(format!("a request could not be encoded: {e}")))
+    }
+}
+
+impl<U: prost::Message + Default> tonic::codec::Decoder for Prost<(), U> {
+    type Item = U;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<U>, Self::Error> {
+        // As the generated clients answer an undecodable message.
+        U::decode(buf)
+            .map(Some)
+            .map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+/// The path of BatchGetCitizens.
+const BATCH_GET_CITIZENS: &str =
+    "/sandbox06.upstream.population.v1.PopulationService/BatchGetCitizens";
+
+/// Most bytes of an answer the client reads.
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
 /// The population database over gRPC, continuing the caller's trace.
 #[derive(Debug, Clone)]
 pub struct GrpcPopulation {
     client: PopulationServiceClient<InterceptedService<Channel, TraceContextInterceptor>>,
+    /// The same channel, for the calls whose answers are read narrower.
+    grpc: tonic::client::Grpc<InterceptedService<Channel, TraceContextInterceptor>>,
 }
 
 impl GrpcPopulation {
     /// A client over `channel`.
     pub fn new(channel: Channel) -> Self {
-        let client = PopulationServiceClient::with_interceptor(channel, TraceContextInterceptor)
-            .max_decoding_message_size(64 * 1024 * 1024);
-        Self { client }
+        let client =
+            PopulationServiceClient::with_interceptor(channel.clone(), TraceContextInterceptor)
+                .max_decoding_message_size(MAX_ANSWER_BYTES);
+        let grpc =
+            tonic::client::Grpc::new(InterceptedService::new(channel, TraceContextInterceptor))
+                .max_decoding_message_size(MAX_ANSWER_BYTES);
+        Self { client, grpc }
+    }
+
+    /// BatchGetCitizens in the basic view, its records read as identities.
+    async fn batch_get_identities(
+        &self,
+        citizen_ids: Vec<String>,
+    ) -> Result<Vec<IdentityResult>, Status> {
+        let mut grpc = self.grpc.clone();
+        grpc.ready()
+            .await
+            .map_err(|e| Status::unavailable(format!("the channel is not ready: {e}")))?;
+        let mut request = tonic::Request::new(pb::BatchGetCitizensRequest {
+            citizen_ids,
+            view: pb::RecordView::Basic as i32,
+        });
+        request.extensions_mut().insert(tonic::GrpcMethod::new(
+            "sandbox06.upstream.population.v1.PopulationService",
+            "BatchGetCitizens",
+        ));
+        let path = tonic::codegen::http::uri::PathAndQuery::from_static(BATCH_GET_CITIZENS);
+        let answer: tonic::Response<IdentityBatch> = grpc
+            .unary(
+                request,
+                path,
+                Prost::<pb::BatchGetCitizensRequest, IdentityBatch>::default(),
+            )
+            .await?;
+        Ok(answer.into_inner().results)
     }
 }
 
@@ -188,22 +327,17 @@ impl PopulationClient for GrpcPopulation {
         }
     }
 
-    async fn batch_get(
+    async fn batch_identities(
         &self,
         citizen_ids: Vec<String>,
-        view: pb::RecordView,
-    ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+    ) -> Result<Vec<IdentityResult>, UpstreamError> {
         // Chunks still to ask for, in order: one at first, halved whenever the answer would
         // be too large for one message.
         let mut pending = VecDeque::from([citizen_ids]);
         let mut results = Vec::new();
         while let Some(mut chunk) = pending.pop_front() {
-            let request = pb::BatchGetCitizensRequest {
-                citizen_ids: chunk.clone(),
-                view: view as i32,
-            };
-            match self.client.clone().batch_get_citizens(request).await {
-                Ok(answer) => results.extend(answer.into_inner().results),
+            match self.batch_get_identities(chunk.clone()).await {
+                Ok(answer) => results.extend(answer),
                 Err(s)
                     if chunk.len() > 1
                         && reason_of(&s).as_deref() == Some(UPSTREAM_RESPONSE_TOO_LARGE) =>
@@ -304,5 +438,63 @@ mod tests {
         let violations = field_violations_of(&status);
         assert_eq!(violations.len(), 1);
         assert_eq!(violations[0].field, "payload.citizen_id");
+    }
+
+    #[test]
+    fn a_batch_answer_reads_as_identities() {
+        use prost::Message as _;
+        let record = pb::Citizen {
+            citizen_id: "001090012345".into(),
+            full_name: "Nguyễn Văn An".into(),
+            date_of_birth: Some(sandbox06_proto::types::Date {
+                year: 1990,
+                month: 1,
+                day: 2,
+            }),
+            sex: sandbox06_proto::types::Sex::Male as i32,
+            life_status: sandbox06_proto::types::LifeStatus::Deceased as i32,
+            card: Some(sandbox06_proto::types::IdentityCard {
+                number: "001090012345".into(),
+                ..Default::default()
+            }),
+            persona: "plain".into(),
+            ..Default::default()
+        };
+        let answer = pb::BatchGetCitizensResponse {
+            results: vec![
+                pb::BatchGetCitizensResult {
+                    citizen_id: "001090012345".into(),
+                    citizen: Some(record.clone()),
+                    invalid_reason: String::new(),
+                },
+                pb::BatchGetCitizensResult {
+                    citizen_id: "12".into(),
+                    citizen: None,
+                    invalid_reason: "must be 12 digits".into(),
+                },
+            ],
+        };
+        let read = IdentityBatch::decode(answer.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(
+            read.results,
+            [
+                IdentityResult {
+                    citizen_id: "001090012345".into(),
+                    citizen: Some(Identity {
+                        citizen_id: record.citizen_id,
+                        full_name: record.full_name,
+                        date_of_birth: record.date_of_birth,
+                        sex: record.sex,
+                        life_status: record.life_status,
+                    }),
+                    invalid_reason: String::new(),
+                },
+                IdentityResult {
+                    citizen_id: "12".into(),
+                    citizen: None,
+                    invalid_reason: "must be 12 digits".into(),
+                },
+            ]
+        );
     }
 }

@@ -239,4 +239,42 @@ mod tests {
         assert_eq!(now["79"], "Thành phố Hồ Chí Minh");
         assert_eq!(pre["58"], "Tỉnh Ninh Thuận");
     }
+
+    /// What the citizen service reads from the basic view instead of the full one, when a
+    /// read mask names nothing else: the same values in both.
+    #[test]
+    fn the_basic_views_fields_are_the_full_views() {
+        let country = Country::new(6, 2_000_000, time::macros::date!(2026 - 11 - 27));
+        let step = country.population() / 3_000;
+        let generated = (0..3_000).filter_map(|i| country.citizen_at(i * step));
+        let personas = country
+            .personas()
+            .all()
+            .iter()
+            .map(|spec| sandbox06_vn::CitizenId::parse_field(spec.id, "id").unwrap());
+        let identity = |r: pb::Citizen| {
+            (
+                r.citizen_id,
+                r.full_name,
+                r.date_of_birth,
+                r.sex,
+                r.life_status,
+                r.date_of_death,
+                r.card,
+                r.vneid,
+            )
+        };
+        let mut compared = 0;
+        for id in generated.chain(personas) {
+            let full = country.person(id, View::Full).unwrap();
+            let basic = country.person(id, View::Basic).unwrap();
+            assert_eq!(
+                identity(to_record(&country, &basic, View::Basic)),
+                identity(to_record(&country, &full, View::Full)),
+                "{id}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 3_000, "{compared}");
+    }
 }

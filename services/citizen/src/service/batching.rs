@@ -2,7 +2,7 @@
 //! batches pipelined with their order kept. Each record's result is `matching`'s.
 
 use futures::{Stream, StreamExt};
-use sandbox06_proto::{citizen as api, population::RecordView};
+use sandbox06_proto::citizen as api;
 use tonic::Status;
 
 use super::{
@@ -86,7 +86,7 @@ impl CitizenApi {
         let records = if lookup.is_empty() {
             Ok(Vec::new())
         } else {
-            self.population.batch_get(lookup, RecordView::Basic).await
+            self.population.batch_identities(lookup).await
         };
         // An upstream failure fails the batch's records, each on its own; the stream goes on.
         let mut records = records.map(Vec::into_iter);
@@ -122,11 +122,11 @@ impl CitizenApi {
 mod tests {
     use std::sync::Arc;
 
-    use sandbox06_proto::population as pb;
+    use sandbox06_proto::population::{self as pb, RecordView};
     use time::macros::date;
 
     use super::*;
-    use crate::population::{PopulationClient, UpstreamError};
+    use crate::population::{Identity, IdentityResult, PopulationClient, UpstreamError};
 
     /// A population database that cannot be reached.
     struct Down;
@@ -141,11 +141,10 @@ mod tests {
             Err(UpstreamError::Unavailable("connection refused".into()))
         }
 
-        async fn batch_get(
+        async fn batch_identities(
             &self,
             _citizen_ids: Vec<String>,
-            _view: RecordView,
-        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+        ) -> Result<Vec<IdentityResult>, UpstreamError> {
             Err(UpstreamError::Unavailable("connection refused".into()))
         }
     }
@@ -163,16 +162,15 @@ mod tests {
             Ok(None)
         }
 
-        async fn batch_get(
+        async fn batch_identities(
             &self,
             citizen_ids: Vec<String>,
-            _view: RecordView,
-        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+        ) -> Result<Vec<IdentityResult>, UpstreamError> {
             Ok(citizen_ids
                 .into_iter()
                 .rev()
-                .map(|id| pb::BatchGetCitizensResult {
-                    citizen: Some(pb::Citizen {
+                .map(|id| IdentityResult {
+                    citizen: Some(Identity {
                         citizen_id: id.clone(),
                         ..Default::default()
                     }),
@@ -277,6 +275,17 @@ mod tests {
         }
     }
 
+    fn identity(id: &str) -> Identity {
+        let an = an(id);
+        Identity {
+            citizen_id: an.citizen_id,
+            full_name: an.full_name,
+            date_of_birth: an.date_of_birth,
+            sex: an.sex,
+            life_status: an.life_status,
+        }
+    }
+
     #[tonic::async_trait]
     impl PopulationClient for Everyone {
         async fn get(
@@ -288,17 +297,16 @@ mod tests {
             Ok(Some(an(citizen_id)))
         }
 
-        async fn batch_get(
+        async fn batch_identities(
             &self,
             citizen_ids: Vec<String>,
-            _view: RecordView,
-        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+        ) -> Result<Vec<IdentityResult>, UpstreamError> {
             self.asked
                 .fetch_add(citizen_ids.len(), std::sync::atomic::Ordering::SeqCst);
             Ok(citizen_ids
                 .into_iter()
-                .map(|id| pb::BatchGetCitizensResult {
-                    citizen: Some(an(&id)),
+                .map(|id| IdentityResult {
+                    citizen: Some(identity(&id)),
                     citizen_id: id,
                     invalid_reason: String::new(),
                 })

@@ -124,17 +124,29 @@ impl Claim {
 
     /// Adds the verdicts of the name, date of birth and sex, in that order.
     pub fn check(&self, checks: &mut Checks, record: &Record) {
-        checks.name("full_name", self.full_name.as_deref(), &record.full_name);
+        self.check_identity(
+            checks,
+            &record.full_name,
+            record.date_of_birth.as_ref(),
+            record.sex,
+        );
+    }
+
+    /// [`Self::check`] against a record's name, date of birth and sex.
+    pub fn check_identity(
+        &self,
+        checks: &mut Checks,
+        full_name: &str,
+        date_of_birth: Option<&types::Date>,
+        sex: i32,
+    ) {
+        checks.name("full_name", self.full_name.as_deref(), full_name);
         match self.date_of_birth {
-            Some(d) => checks.push(
-                "date_of_birth",
-                verify::date_verdict(d, record.date_of_birth.as_ref()),
-                "",
-            ),
+            Some(d) => checks.push("date_of_birth", verify::date_verdict(d, date_of_birth), ""),
             None => checks.push("date_of_birth", FieldVerdict::NotProvided, ""),
         }
         match self.sex {
-            Some(s) => checks.push("sex", verify::sex_verdict(s, record.sex), ""),
+            Some(s) => checks.push("sex", verify::sex_verdict(s, sex), ""),
             None => checks.push("sex", FieldVerdict::NotProvided, ""),
         }
     }

@@ -39,23 +39,43 @@ impl CitizenApi {
         field: &str,
         shown: &str,
     ) -> Result<Record, CitizenError> {
+        self.record_in(id, RecordView::Full, field, shown).await
+    }
+
+    /// [`Self::record`] in `view`.
+    async fn record_in(
+        &self,
+        id: CitizenId,
+        view: RecordView,
+        field: &str,
+        shown: &str,
+    ) -> Result<Record, CitizenError> {
         self.population
-            .get(&id.to_string(), RecordView::Full)
+            .get(&id.to_string(), view)
             .await
             .map_err(|e| CitizenError::upstream(e, field))?
             .ok_or_else(|| CitizenError::not_found(shown))
     }
 
-    /// GetCitizen: the record, reduced to the read mask.
+    /// GetCitizen: the record, reduced to the read mask. A mask of identity fields only is
+    /// answered from the basic view, which the population database computes without the
+    /// household, the relatives and the addresses.
     pub(super) async fn get(
         &self,
         req: api::GetCitizenRequest,
     ) -> Result<api::GetCitizenResponse, CitizenError> {
         let id = self.parse_id(&req.citizen_id, "citizen_id")?;
         let paths = req.read_mask.map(|m| m.paths).unwrap_or_default();
-        read_mask::validate(&paths)?;
-        let record = self.record(id, "citizen_id", &req.citizen_id).await?;
-        let citizen = read_mask::apply(convert::citizen(record), &paths)?;
+        let mask = read_mask::validate(&paths)?;
+        let view = if mask.needs_full_record() {
+            RecordView::Full
+        } else {
+            RecordView::Basic
+        };
+        let record = self
+            .record_in(id, view, "citizen_id", &req.citizen_id)
+            .await?;
+        let citizen = read_mask::apply(convert::citizen(record), &mask)?;
         Ok(api::GetCitizenResponse {
             citizen: Some(citizen),
         })
@@ -215,11 +235,10 @@ mod tests {
             Err(status.into())
         }
 
-        async fn batch_get(
+        async fn batch_identities(
             &self,
             _citizen_ids: Vec<String>,
-            _view: RecordView,
-        ) -> Result<Vec<pb::BatchGetCitizensResult>, UpstreamError> {
+        ) -> Result<Vec<crate::population::IdentityResult>, UpstreamError> {
             Ok(Vec::new())
         }
     }
@@ -256,5 +275,62 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(fields(&status), ["payload.citizen_id"]);
+    }
+
+    /// A population database that knows one citizen and notes the views it is asked for.
+    #[derive(Default)]
+    struct Noting {
+        views: std::sync::Mutex<Vec<RecordView>>,
+    }
+
+    #[tonic::async_trait]
+    impl PopulationClient for Noting {
+        async fn get(
+            &self,
+            citizen_id: &str,
+            view: RecordView,
+        ) -> Result<Option<pb::Citizen>, UpstreamError> {
+            self.views.lock().unwrap().push(view);
+            Ok(Some(pb::Citizen {
+                citizen_id: citizen_id.to_owned(),
+                full_name: "Nguyễn Văn An".into(),
+                ethnicity: "Kinh".into(),
+                ..Default::default()
+            }))
+        }
+
+        async fn batch_identities(
+            &self,
+            _citizen_ids: Vec<String>,
+        ) -> Result<Vec<crate::population::IdentityResult>, UpstreamError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mask_of_identity_fields_reads_the_basic_view() {
+        let population = Arc::new(Noting::default());
+        let api = CitizenApi::new(population.clone(), date!(2026 - 11 - 27));
+        let get = |paths: &[&str]| api::GetCitizenRequest {
+            citizen_id: "001090012345".into(),
+            read_mask: (!paths.is_empty()).then(|| prost_types::FieldMask {
+                paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            }),
+        };
+        let answer = api
+            .get_citizen(Request::new(get(&["full_name", "card.status"])))
+            .await
+            .unwrap()
+            .into_inner();
+        let citizen = answer.citizen.unwrap();
+        assert_eq!(citizen.full_name, "Nguyễn Văn An");
+        assert_eq!(citizen.citizen_id, "");
+        for paths in [&[][..], &["full_name", "ethnicity"]] {
+            api.get_citizen(Request::new(get(paths))).await.unwrap();
+        }
+        assert_eq!(
+            *population.views.lock().unwrap(),
+            [RecordView::Basic, RecordView::Full, RecordView::Full]
+        );
     }
 }

@@ -1,19 +1,19 @@
 //! One MatchCitizens record: its claim against the population database's answer for its
 //! number. Pure: the stream and the upstream calls are in `batching`.
 
-use sandbox06_proto::{
-    citizen::{self as api, match_citizens_response::Result as RecordResult},
-    population as pb,
-};
+use sandbox06_proto::citizen::{self as api, match_citizens_response::Result as RecordResult};
 use sandbox06_runtime::{ApiError, mask};
 use sandbox06_vn::FieldError;
 
 use super::{claim::Claim, verify::Checks};
-use crate::{error::CitizenError, population::UpstreamError};
+use crate::{
+    error::CitizenError,
+    population::{Identity, IdentityResult, UpstreamError},
+};
 
 /// What the population database answered for one record's number: its result, `None` when it
 /// returned fewer results than numbers asked, or why the whole batch failed.
-pub(super) type Answer<'a> = Result<Option<pb::BatchGetCitizensResult>, &'a UpstreamError>;
+pub(super) type Answer<'a> = Result<Option<IdentityResult>, &'a UpstreamError>;
 
 /// The result of a record that does not parse.
 pub(super) fn malformed_record(e: FieldError) -> RecordResult {
@@ -22,17 +22,21 @@ pub(super) fn malformed_record(e: FieldError) -> RecordResult {
 
 /// The result of a record: its verdicts, or why it has none.
 pub(super) fn match_record(claim: &Claim, answer: Answer<'_>) -> RecordResult {
-    let record = match found(&claim.citizen_id.to_string(), answer) {
+    let wanted = claim.citizen_id.to_string();
+    let record = match found(&wanted, answer) {
         Ok(record) => record,
         Err(e) => return RecordResult::Error(record_error(&e)),
     };
     let Some(record) = record else {
-        return RecordResult::Error(record_error(&CitizenError::not_found(
-            &claim.citizen_id.to_string(),
-        )));
+        return RecordResult::Error(record_error(&CitizenError::not_found(&wanted)));
     };
     let mut checks = Checks::new();
-    claim.check(&mut checks, &record);
+    claim.check_identity(
+        &mut checks,
+        &record.full_name,
+        record.date_of_birth.as_ref(),
+        record.sex,
+    );
     let verdict = checks.verdict(record.life_status, true);
     let v = checks.into_inner();
     let at = |i: usize| v.get(i).map_or(0, |c| c.verdict);
@@ -46,7 +50,7 @@ pub(super) fn match_record(claim: &Claim, answer: Answer<'_>) -> RecordResult {
 }
 
 /// The record of `wanted` in the answer, after checking the answer is about that number.
-fn found(wanted: &str, answer: Answer<'_>) -> Result<Option<pb::Citizen>, CitizenError> {
+fn found(wanted: &str, answer: Answer<'_>) -> Result<Option<Identity>, CitizenError> {
     let failed = |m: String| CitizenError::Upstream(UpstreamError::Failed(m));
     let result = match answer {
         Err(e) => return Err(CitizenError::Upstream(e.clone())),
@@ -128,8 +132,8 @@ mod tests {
         }
     }
 
-    fn result(number: &str, citizen: Option<pb::Citizen>) -> pb::BatchGetCitizensResult {
-        pb::BatchGetCitizensResult {
+    fn result(number: &str, citizen: Option<Identity>) -> IdentityResult {
+        IdentityResult {
             citizen_id: number.into(),
             citizen,
             invalid_reason: String::new(),
@@ -145,7 +149,7 @@ mod tests {
 
     #[test]
     fn a_found_record_gets_its_verdicts() {
-        let record = pb::Citizen {
+        let record = Identity {
             citizen_id: ID.into(),
             full_name: "Nguyễn Văn An".into(),
             sex: sandbox06_proto::types::Sex::Male as i32,
@@ -172,13 +176,13 @@ mod tests {
     #[test]
     fn answers_about_other_numbers_or_missing_are_upstream_failures() {
         let other = "079195034567";
-        let refused = pb::BatchGetCitizensResult {
+        let refused = IdentityResult {
             invalid_reason: "must be 12 digits".into(),
             ..result(ID, None)
         };
         let wrong_record = result(
             ID,
-            Some(pb::Citizen {
+            Some(Identity {
                 citizen_id: other.into(),
                 ..Default::default()
             }),

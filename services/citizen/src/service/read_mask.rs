@@ -1,7 +1,7 @@
 //! `read_mask` of GetCitizen: validated against the contract, applied to the response.
 
 use prost::Message;
-use prost_reflect::{DynamicMessage, FieldDescriptor, MessageDescriptor, ReflectMessage};
+use prost_reflect::{FieldDescriptor, MessageDescriptor};
 use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen};
 
 use sandbox06_runtime::error::quote;
@@ -50,12 +50,82 @@ fn bad_path(index: usize, description: String) -> CitizenError {
     }
 }
 
-/// Checks every path names a field of Citizen (nested with dots), before any upstream call.
-pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
+/// A validated read mask, as the fields it keeps: by field number, each whole or reduced to the
+/// fields of its own mask. Empty, it keeps everything.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Mask {
+    fields: Vec<(u32, Option<Mask>)>,
+}
+
+/// The fields of Citizen the population database's basic view holds with the same values as
+/// its full view (`RecordView` of the population database: the identity fields, life status,
+/// current card and VNeID account).
+const BASIC_VIEW_FIELDS: &[&str] = &[
+    "citizen_id",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "life_status",
+    "date_of_death",
+    "card",
+    "vneid",
+];
+
+impl Mask {
+    /// Whether the mask keeps every field.
+    pub fn keeps_all(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Whether what the mask keeps needs the full record, not the basic view.
+    pub fn needs_full_record(&self) -> bool {
+        let Some(root) = descriptor() else {
+            return true;
+        };
+        self.keeps_all()
+            || self.fields.iter().any(|(number, _)| {
+                root.get_field(*number)
+                    .is_none_or(|field| !BASIC_VIEW_FIELDS.contains(&field.name()))
+            })
+    }
+
+    /// Adds the path of `numbers`: the last field whole, the others reduced to it.
+    fn add(&mut self, numbers: &[u32]) {
+        let Some((&first, rest)) = numbers.split_first() else {
+            return;
+        };
+        let at = match self.fields.iter().position(|(n, _)| *n == first) {
+            Some(at) => at,
+            None => {
+                let sub = (!rest.is_empty()).then(Mask::default);
+                self.fields.push((first, sub));
+                self.fields.len() - 1
+            }
+        };
+        match (&mut self.fields[at].1, rest.is_empty()) {
+            // Named whole: it stays whole, whatever else names its fields.
+            (sub @ Some(_), true) => *sub = None,
+            (Some(sub), false) => sub.add(rest),
+            (None, _) => {}
+        }
+    }
+
+    fn get(&self, number: u32) -> Option<&Option<Mask>> {
+        self.fields
+            .iter()
+            .find_map(|(n, sub)| (*n == number).then_some(sub))
+    }
+}
+
+/// Checks every path names a field of Citizen (nested with dots), before any upstream call:
+/// the mask they make.
+pub fn validate(paths: &[String]) -> Result<Mask, CitizenError> {
     let root =
         descriptor().ok_or_else(|| CitizenError::Internal("citizen descriptor missing".into()))?;
+    let mut mask = Mask::default();
     for (i, path) in paths.iter().enumerate() {
         let mut message = root.clone();
+        let mut numbers = Vec::new();
         let mut segments = path.split('.').peekable();
         while let Some(segment) = segments.next() {
             let field = field_named(&message, segment).ok_or_else(|| {
@@ -67,6 +137,7 @@ pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
                     ),
                 )
             })?;
+            numbers.push(field.number());
             match (field.kind().as_message(), segments.peek()) {
                 (Some(m), Some(_)) if !field.is_list() => message = m.clone(),
                 (_, Some(_)) => {
@@ -82,40 +153,66 @@ pub fn validate(paths: &[String]) -> Result<(), CitizenError> {
                 (_, None) => {}
             }
         }
+        mask.add(&numbers);
+    }
+    Ok(mask)
+}
+
+/// Copies to `out` the fields of the encoded message `bytes` that `mask` keeps, reducing the
+/// nested ones to their own masks: the message as the mask leaves it, without decoding it.
+fn filter(mut bytes: &[u8], mask: &Mask, out: &mut Vec<u8>) -> Result<(), &'static str> {
+    use prost::encoding::encode_varint;
+    let decode_varint =
+        |bytes: &mut &[u8]| prost::encoding::decode_varint(bytes).map_err(|_| "a malformed varint");
+    while !bytes.is_empty() {
+        let field = bytes;
+        let key = decode_varint(&mut bytes)?;
+        let number = u32::try_from(key >> 3).map_err(|_| "a field number out of range")?;
+        let (payload, len) = match key & 7 {
+            0 => {
+                decode_varint(&mut bytes)?;
+                (None, 0)
+            }
+            1 => (None, 8),
+            5 => (None, 4),
+            2 => {
+                let len = usize::try_from(decode_varint(&mut bytes)?)
+                    .map_err(|_| "a length out of range")?;
+                (Some(len), len)
+            }
+            _ => return Err("an unexpected wire type"),
+        };
+        if bytes.len() < len {
+            return Err("a truncated field");
+        }
+        let (value, rest) = bytes.split_at(len);
+        let whole = &field[..field.len() - rest.len()];
+        bytes = rest;
+        match (mask.get(number), payload) {
+            (None, _) => {}
+            (Some(Some(sub)), Some(_)) => {
+                let mut reduced = Vec::with_capacity(value.len());
+                filter(value, sub, &mut reduced)?;
+                encode_varint(key, out);
+                encode_varint(reduced.len() as u64, out);
+                out.extend_from_slice(&reduced);
+            }
+            (Some(_), _) => out.extend_from_slice(whole),
+        }
     }
     Ok(())
 }
 
-fn retain(message: &mut DynamicMessage, paths: &[Vec<&str>]) {
-    let fields: Vec<_> = message.descriptor().fields().collect();
-    for field in fields {
-        let selected: Vec<Vec<&str>> = paths
-            .iter()
-            .filter(|p| p.first().is_some_and(|segment| names(&field, segment)))
-            .map(|p| p[1..].to_vec())
-            .collect();
-        if selected.is_empty() {
-            message.clear_field(&field);
-        } else if selected.iter().all(|rest| !rest.is_empty())
-            && message.has_field(&field)
-            && let prost_reflect::Value::Message(child) = message.get_field_mut(&field)
-        {
-            retain(child, &selected);
-        }
-    }
-}
-
-/// Keeps only the fields named by `paths` (all of them when empty).
-pub fn apply(citizen: Citizen, paths: &[String]) -> Result<Citizen, CitizenError> {
-    if paths.is_empty() {
+/// Keeps only the fields `mask` names (all of them when it names none), in one pass over the
+/// encoded record.
+pub fn apply(citizen: Citizen, mask: &Mask) -> Result<Citizen, CitizenError> {
+    if mask.keeps_all() {
         return Ok(citizen);
     }
-    let descriptor = descriptor().ok_or_else(|| internal("the citizen descriptor is missing"))?;
-    let mut dynamic =
-        DynamicMessage::decode(descriptor, citizen.encode_to_vec().as_slice()).map_err(internal)?;
-    let split: Vec<Vec<&str>> = paths.iter().map(|p| p.split('.').collect()).collect();
-    retain(&mut dynamic, &split);
-    Citizen::decode(dynamic.encode_to_vec().as_slice()).map_err(internal)
+    let encoded = citizen.encode_to_vec();
+    let mut kept = Vec::with_capacity(encoded.len());
+    filter(&encoded, mask, &mut kept).map_err(internal)?;
+    Citizen::decode(kept.as_slice()).map_err(internal)
 }
 
 /// A read mask that could not be applied: a bug, logged with the library's text; the caller
@@ -125,4 +222,127 @@ fn internal(error: impl std::fmt::Display) -> CitizenError {
     CitizenError::Internal(
         "the read mask could not be applied: an internal error of the citizen service".to_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox06_proto::types;
+
+    use super::*;
+
+    fn paths(p: &[&str]) -> Vec<String> {
+        p.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn citizen() -> Citizen {
+        let place = |text: &str| types::AdministrativeAddress {
+            text: text.into(),
+            province_code: "01".into(),
+            ..Default::default()
+        };
+        Citizen {
+            citizen_id: "001090012345".into(),
+            full_name: "Nguyễn Văn An".into(),
+            sex: types::Sex::Male as i32,
+            permanent_address: Some(types::Address {
+                pre_2025: Some(place("old")),
+                current: Some(place("new")),
+            }),
+            previous_addresses: vec![types::Address {
+                pre_2025: None,
+                current: Some(place("before")),
+            }],
+            card: Some(types::IdentityCard {
+                number: "001090012345".into(),
+                expiry_date: Some(types::Date {
+                    year: 2030,
+                    month: 1,
+                    day: 1,
+                }),
+                status: types::CardStatus::Valid as i32,
+                ..Default::default()
+            }),
+            persona: "plain".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_mask_keeps_what_it_names_whole_or_in_part() {
+        let mask = validate(&paths(&[
+            "full_name",
+            "card.expiry_date",
+            "permanent_address.current.text",
+            "previous_addresses",
+        ]))
+        .unwrap();
+        let kept = apply(citizen(), &mask).unwrap();
+        let full = citizen();
+        assert_eq!(
+            kept,
+            Citizen {
+                full_name: full.full_name,
+                card: Some(types::IdentityCard {
+                    expiry_date: full.card.unwrap().expiry_date,
+                    ..Default::default()
+                }),
+                permanent_address: Some(types::Address {
+                    pre_2025: None,
+                    current: Some(types::AdministrativeAddress {
+                        text: "new".into(),
+                        ..Default::default()
+                    }),
+                }),
+                previous_addresses: full.previous_addresses,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_field_named_whole_stays_whole_whatever_names_its_parts() {
+        for order in [["card", "card.status"], ["card.status", "card"]] {
+            let mask = validate(&paths(&order)).unwrap();
+            assert_eq!(apply(citizen(), &mask).unwrap().card, citizen().card);
+        }
+        // A part of an unset message leaves it unset.
+        let mask = validate(&paths(&["household.members", "sex"])).unwrap();
+        let kept = apply(citizen(), &mask).unwrap();
+        assert_eq!(kept.household, None);
+        assert_eq!(kept.sex, types::Sex::Male as i32);
+    }
+
+    #[test]
+    fn no_mask_keeps_everything() {
+        let mask = validate(&[]).unwrap();
+        assert!(mask.keeps_all());
+        assert_eq!(apply(citizen(), &mask).unwrap(), citizen());
+    }
+
+    #[test]
+    fn only_identity_fields_are_read_from_the_basic_view() {
+        for basic in [
+            &["full_name"][..],
+            &["citizen_id", "date_of_birth", "sex", "life_status"],
+            &["card.expiry_date", "vneid", "date_of_death"],
+        ] {
+            assert!(
+                !validate(&paths(basic)).unwrap().needs_full_record(),
+                "{basic:?}"
+            );
+        }
+        for full in [
+            &[][..],
+            &["full_name", "household"],
+            &["permanent_address.current"],
+            &["previous_cards"],
+            &["persona"],
+            &["ethnicity"],
+        ] {
+            assert!(
+                validate(&paths(full)).unwrap().needs_full_record(),
+                "{full:?}"
+            );
+        }
+    }
 }

@@ -26,6 +26,11 @@ fn check(field: &str, verdict: FieldVerdict, note: &str) -> FieldCheck {
 
 /// The verdict of a claimed name.
 pub fn name_verdict(claimed: &str, recorded: &str) -> FieldVerdict {
+    // Equal text normalises alike: a match, without normalising it (most bulk claims are the
+    // record's own spelling).
+    if claimed == recorded {
+        return FieldVerdict::Match;
+    }
     match compare_names(claimed, recorded) {
         NameComparison::Equal => FieldVerdict::Match,
         NameComparison::EqualIgnoringDiacritics => FieldVerdict::MatchIgnoringDiacritics,
