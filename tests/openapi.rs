@@ -344,7 +344,7 @@ async fn every_operation_answers_its_examples_as_grpc_does_in_the_documented_sha
         }
     }
     // Every RPC the edge routes is in the document, and was called.
-    for service in sandbox06_proto::PUBLIC_SERVICES {
+    for service in sandbox06::routed_services(&sandbox06::components()) {
         let service = sandbox06_proto::DESCRIPTOR_POOL
             .get_service_by_name(service)
             .unwrap();

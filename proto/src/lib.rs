@@ -89,12 +89,6 @@ pub static DESCRIPTOR_POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
 /// call every one of them.
 pub const EXAMPLES: &[&str] = include!(concat!(env!("OUT_DIR"), "/examples.rs"));
 
-/// Fully-qualified names of the services an integrator calls through the edge.
-pub const PUBLIC_SERVICES: &[&str] = &[
-    "sandbox06.citizen.v1.CitizenService",
-    "sandbox06.sso.v1.SsoService",
-];
-
 /// Errors of [`to_json`].
 #[derive(Debug, thiserror::Error)]
 pub enum JsonError {

@@ -185,15 +185,17 @@ mod tests {
         assert_eq!(policy.scope, "population.read");
     }
 
+    /// Every method of the contract, routed or not (a mock's methods are policed when it is
+    /// reached through the edge by a test or a tool), says who may call it.
     #[test]
-    fn every_public_service_method_has_a_policy() {
+    fn every_method_of_the_contract_has_a_policy() {
         let table = PolicyTable::from_pool(contract_pool()).unwrap();
-        let public: Vec<_> = table
+        let contract: Vec<_> = table
             .methods()
-            .filter(|m| sandbox06_proto::PUBLIC_SERVICES.contains(&m.service.as_str()))
+            .filter(|m| m.service.starts_with("sandbox06."))
             .collect();
-        assert!(!public.is_empty());
-        for method in public {
+        assert!(contract.len() > 10, "{} methods", contract.len());
+        for method in contract {
             assert!(method.policy.is_some(), "{} has no policy", method.path);
         }
     }

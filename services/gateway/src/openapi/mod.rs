@@ -64,13 +64,6 @@ pub(super) const ERRORS: [(&str, &str); 8] = [
     ("504", "The call's deadline passed."),
 ];
 
-/// The reference year the document describes ID numbers for: this year in Vietnam (UTC+7), the
-/// year of the suite's default reference date.
-pub(crate) fn today_in_vietnam() -> time::Date {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(offset).date()
-}
-
 /// The document's content, generated once per set of routes; [`ApiDocument::for_server`] places
 /// it at a base URL.
 #[derive(Clone, Debug)]
@@ -88,7 +81,8 @@ impl ApiDocument {
         Self::from_table(
             &RestTable::from_pool(pool, services),
             single_sign_on,
-            today_in_vietnam(),
+            // The suite's default reference date: the year ID numbers are described for.
+            sandbox06_vn::today_in_vietnam(),
         )
     }
 
