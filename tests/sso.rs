@@ -882,6 +882,75 @@ async fn a_service_calls_through_the_edge_with_its_own_token() {
     assert!(refused.message().contains("invalid_client"), "{refused:?}");
 }
 
+/// The query of a login page for demo-portal.
+const LOGIN_PAGE_QUERY: [(&str, &str); 6] = [
+    ("response_type", "code"),
+    ("client_id", "demo-portal"),
+    ("redirect_uri", REDIRECT),
+    ("scope", "openid"),
+    (
+        "code_challenge",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    ),
+    ("code_challenge_method", "S256"),
+];
+
+/// The login page's picker lists the personas as the VNeID mock knows them (the single sign-on
+/// reads no table of its own); with VNeID down the page still opens, without the picker.
+#[tokio::test]
+async fn the_login_page_offers_the_personas_vneid_lists() {
+    let h = start().await;
+    let page = authorize(&h, &LOGIN_PAGE_QUERY).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let option = |id: &str, key: &str, name: &str, note: &str| {
+        format!("<option value=\"{id}\">{key} · {name} · {id} ({note})</option>")
+    };
+    for (id, key, name, note) in [
+        (
+            personas::HAPPY_PATH,
+            "happy-path",
+            "Nguyễn Văn Hùng",
+            "LoA2",
+        ),
+        (
+            personas::VNEID_LEVEL_1,
+            "vneid-level-1",
+            "Lê Thị Hoa",
+            "LoA1",
+        ),
+        (personas::NO_VNEID, "no-vneid", "Phạm Văn Nam", "no VNeID"),
+    ] {
+        let wanted = option(id, key, name, note);
+        assert!(html.contains(&wanted), "{wanted} in {html}");
+    }
+
+    let closed = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let sso = sandbox06_testkit::serve_alone(
+        "sso",
+        Figment::new()
+            .merge(Serialized::default("sso.vneid_url", closed.clone()))
+            .merge(Serialized::default("sso.population_url", closed)),
+    )
+    .await;
+    let page = http()
+        .get(format!("{}/oidc/authorize", sso.url()))
+        .query(&LOGIN_PAGE_QUERY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("id=\"citizen_id\""), "{html}");
+    assert!(
+        !html.contains(personas::HAPPY_PATH),
+        "no picker while VNeID is down: {html}"
+    );
+}
+
 #[tokio::test]
 async fn the_login_form_is_taken_only_from_the_browser_that_opened_it() {
     let h = start().await;

@@ -91,6 +91,7 @@ fn services_reach_their_upstreams_over_grpc_only() {
             service,
             &[
                 "sandbox06-world",
+                "sandbox06-country",
                 "sandbox06-population-db",
                 "sandbox06-store",
                 "sandbox06",
@@ -101,11 +102,17 @@ fn services_reach_their_upstreams_over_grpc_only() {
 
 #[test]
 fn the_single_sign_on_reaches_vneid_and_the_population_database_over_grpc() {
-    // It owns state (sessions, codes, refresh tokens, keys) and reads the world's persona
-    // table for the login page's picker; citizens' data comes from the mocks over gRPC.
+    // It owns state (sessions, codes, refresh tokens, keys); citizens' data, and the personas
+    // of the login page's picker, come from the mocks over gRPC.
     assert_none(
         "sandbox06-sso",
-        &["sandbox06-population-db", "sandbox06-vneid", "sandbox06"],
+        &[
+            "sandbox06-population-db",
+            "sandbox06-vneid",
+            "sandbox06-world",
+            "sandbox06-country",
+            "sandbox06",
+        ],
     );
 }
 

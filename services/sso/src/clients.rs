@@ -388,18 +388,6 @@ pub fn demo_clients() -> Vec<ClientConfig> {
         ),
         coach,
         admin,
-        confidential(
-            "svc-citizen",
-            "Dịch vụ công dân",
-            "Citizen service",
-            &["population.read"],
-        ),
-        confidential(
-            "svc-sso",
-            "Đăng nhập một lần",
-            "Single sign-on",
-            &["vneid.read", "vneid.authenticate", "population.read"],
-        ),
     ]
 }
 

@@ -1,6 +1,8 @@
 //! Who the citizens are: the VNeID mock authenticates them, the population database gives
 //! the record behind the claims. Both over gRPC, as the national SSO reaches them.
 
+use std::sync::Arc;
+
 use sandbox06_proto::{
     population::{self as pop, population_service_client::PopulationServiceClient},
     vneid::{self as pb, authenticate_request::Method, vneid_service_client::VneidServiceClient},
@@ -164,6 +166,8 @@ type Traced = InterceptedService<Channel, TraceContextInterceptor>;
 pub struct Identity {
     vneid: VneidServiceClient<Traced>,
     population: PopulationServiceClient<Traced>,
+    /// The personas as VNeID lists them, once it has answered.
+    personas: Arc<tokio::sync::OnceCell<Arc<[pb::PersonaAccount]>>>,
 }
 
 impl Identity {
@@ -175,6 +179,32 @@ impl Identity {
                 population,
                 TraceContextInterceptor,
             ),
+            personas: Arc::default(),
+        }
+    }
+
+    /// The hand-written personas, for the login page's picker, as VNeID lists them: asked once,
+    /// then kept. While VNeID does not answer the picker is empty (the ID number can still be
+    /// typed), and the next page asks again.
+    pub async fn personas(&self) -> Arc<[pb::PersonaAccount]> {
+        let listed = self
+            .personas
+            .get_or_try_init(|| async {
+                let answer = self
+                    .vneid
+                    .clone()
+                    .list_persona_accounts(pb::ListPersonaAccountsRequest {})
+                    .await?;
+                Ok::<_, Status>(Arc::from(answer.into_inner().personas))
+            })
+            .await;
+        match listed {
+            Ok(personas) => personas.clone(),
+            Err(status) => {
+                // Logged as the mapping logs a failed call; the page shows no picker.
+                let _ = UpstreamFailure::from_status(VNEID, VNEID_SYSTEM, &status);
+                Arc::from([])
+            }
         }
     }
 

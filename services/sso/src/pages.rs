@@ -48,13 +48,13 @@ fn page(title_vi: &str, title_en: &str, body: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct PersonaChoice {
     /// ID number.
-    pub id: &'static str,
+    pub id: String,
     /// Key, e.g. `happy-path`.
-    pub key: &'static str,
+    pub key: String,
     /// Name.
-    pub name: &'static str,
+    pub name: String,
     /// What the account is like (level, locked, …).
-    pub note: String,
+    pub note: &'static str,
 }
 
 /// The login form of pending request `request`.
@@ -93,11 +93,11 @@ pub fn login(
         let _ = write!(
             body,
             "<option value=\"{}\">{} · {} · {} ({})</option>",
-            escape(persona.id),
-            escape(persona.key),
-            escape(persona.name),
-            escape(persona.id),
-            escape(&persona.note)
+            escape(&persona.id),
+            escape(&persona.key),
+            escape(&persona.name),
+            escape(&persona.id),
+            escape(persona.note)
         );
     }
     body.push_str(

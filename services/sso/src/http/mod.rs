@@ -15,10 +15,12 @@ use axum::routing::get;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use sandbox06_jose::random_token;
+use sandbox06_proto::vneid::PersonaAccount;
 use sandbox06_runtime::cors::{CorsLayer, CorsPolicy};
 
 use crate::oauth::discovery::Discovery;
 use crate::oauth::errors::OAuthError;
+use crate::oauth::outcome::AuthorizeOutcome;
 use crate::oauth::tokens::TokenResponse;
 use crate::provider::Provider;
 use forms::{Params, bearer, cookie, credentials, form_params, is_form, params};
@@ -177,6 +179,14 @@ fn known_browser(parts: &http::request::Parts) -> Option<String> {
     cookie(parts, BROWSER_COOKIE).filter(|v| v.len() >= 16 && v.len() <= 64)
 }
 
+/// The personas a login page offers: asked of VNeID only for a login page.
+async fn picker(p: &Provider, outcome: &AuthorizeOutcome) -> Arc<[PersonaAccount]> {
+    match outcome {
+        AuthorizeOutcome::AuthenticationRequired { .. } => p.identity.personas().await,
+        _ => Arc::from([]),
+    }
+}
+
 async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
     let (parts, params) = match params(request).await {
         Ok(parsed) => parsed,
@@ -186,7 +196,8 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
     let browser = known.clone().unwrap_or_else(|| random_token(24));
     let session = cookie(&parts, SESSION_COOKIE);
     let outcome = p.authorize(&params, session.as_deref(), &browser).await;
-    let mut response = authorize_outcome(&p, outcome);
+    let picker = picker(&p, &outcome).await;
+    let mut response = authorize_outcome(&p, outcome, &picker);
     if known.is_none()
         && let Some(value) = cookie_header(&p, BROWSER_COOKIE, &browser, p.lifetimes.session)
     {
@@ -204,7 +215,8 @@ async fn login(State(p): State<Shared>, request: Request<Body>) -> Response<Body
     };
     let browser = cookie(&parts, BROWSER_COOKIE);
     let step = p.login_form(&params, browser.as_deref()).await;
-    authorize_step(&p, step)
+    let picker = picker(&p, &step.outcome).await;
+    authorize_step(&p, step, &picker)
 }
 
 async fn consent(State(p): State<Shared>, request: Request<Body>) -> Response<Body> {
@@ -214,7 +226,8 @@ async fn consent(State(p): State<Shared>, request: Request<Body>) -> Response<Bo
     };
     let browser = cookie(&parts, BROWSER_COOKIE);
     let outcome = p.consent_form(&params, browser.as_deref()).await;
-    authorize_outcome(&p, outcome)
+    let picker = picker(&p, &outcome).await;
+    authorize_outcome(&p, outcome, &picker)
 }
 
 /// RP-initiated logout: a request, or the answer of its confirmation form.

@@ -16,6 +16,7 @@ use crate::oauth::outcome::{
 };
 use crate::pages::{self, PersonaChoice};
 use crate::provider::Provider;
+use sandbox06_proto::{types::VneidLevel, vneid::PersonaAccount};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "sandbox06_sso";
@@ -165,27 +166,30 @@ fn form_post(uri: &str, params: &[(&str, &str)]) -> Response<Body> {
     response
 }
 
-/// The personas the login page offers.
-fn personas() -> Vec<PersonaChoice> {
-    use sandbox06_world::person::Vneid;
-    sandbox06_world::personas::PERSONAS
+/// The personas the login page offers, from VNeID's list.
+fn personas(listed: &[PersonaAccount]) -> Vec<PersonaChoice> {
+    listed
         .iter()
-        .map(|spec| PersonaChoice {
-            id: spec.id,
-            key: spec.key,
-            name: spec.name,
-            note: match spec.vneid {
-                Vneid::None => "no VNeID".to_owned(),
-                Vneid::Level1 => "LoA1".to_owned(),
-                Vneid::Level2 => "LoA2".to_owned(),
+        .map(|persona| PersonaChoice {
+            id: persona.citizen_id.clone(),
+            key: persona.persona_key.clone(),
+            name: persona.full_name.clone(),
+            note: match persona.level() {
+                VneidLevel::VneidLevel1 => "LoA1",
+                VneidLevel::VneidLevel2 => "LoA2",
+                VneidLevel::None | VneidLevel::Unspecified => "no VNeID",
             },
         })
         .collect()
 }
 
 /// The page or answer of an authorization step, with the session cookie it made.
-pub fn authorize_step(p: &Provider, step: AuthorizeStep) -> Response<Body> {
-    let mut response = authorize_outcome(p, step.outcome);
+pub fn authorize_step(
+    p: &Provider,
+    step: AuthorizeStep,
+    picker: &[PersonaAccount],
+) -> Response<Body> {
+    let mut response = authorize_outcome(p, step.outcome, picker);
     if let Some(sid) = step.new_session
         && let Some(cookie) = cookie_header(p, SESSION_COOKIE, &sid, p.lifetimes.session)
     {
@@ -194,8 +198,13 @@ pub fn authorize_step(p: &Provider, step: AuthorizeStep) -> Response<Body> {
     response
 }
 
-/// The page or answer of an authorization outcome.
-pub fn authorize_outcome(p: &Provider, outcome: AuthorizeOutcome) -> Response<Body> {
+/// The page or answer of an authorization outcome; a login page offers the personas of
+/// `picker`.
+pub fn authorize_outcome(
+    p: &Provider,
+    outcome: AuthorizeOutcome,
+    picker: &[PersonaAccount],
+) -> Response<Body> {
     let client = |id: &str| p.client(id);
     match outcome {
         AuthorizeOutcome::Refused(error) => error_page(&error),
@@ -216,7 +225,7 @@ pub fn authorize_outcome(p: &Provider, outcome: AuthorizeOutcome) -> Response<Bo
             let error = failed.map(|error| error.message());
             html(
                 status,
-                pages::login(&request, client, hint.as_deref(), &personas(), error),
+                pages::login(&request, client, hint.as_deref(), &personas(picker), error),
             )
         }
         AuthorizeOutcome::ConsentRequested {
