@@ -255,8 +255,9 @@ impl Identity {
             .ok_or(LoginError::NoAccount)
     }
 
-    /// The person behind `account`: with the permanent address from the full record when
-    /// `with_address`.
+    /// The person behind `account`: with the permanent address when `with_address`, read with
+    /// the population database's address view (the identity fields and the address, not the
+    /// full record with relatives and household).
     pub async fn person(
         &self,
         account: &pb::Account,
@@ -270,7 +271,7 @@ impl Identity {
             .clone()
             .get_citizen(pop::GetCitizenRequest {
                 citizen_id: account.citizen_id.clone(),
-                view: pop::RecordView::Full as i32,
+                view: pop::RecordView::Address as i32,
             })
             .await
             .map_err(|s| login_error(System::Population, &s))?

@@ -16,12 +16,34 @@ const MAX_PAGE: u64 = 1_000;
 /// Bytes of a ListCitizens answer besides its records (the token and the total).
 const PAGE_OVERHEAD: usize = 64;
 
-/// The view a request asks for; anything but the basic one is the full record.
+/// The view a request asks for; anything but the basic one is computed as the full record
+/// (the address view is narrowed after, by [`narrowed`]).
 pub(super) fn view_of(view: i32) -> View {
     if view == pb::RecordView::Basic as i32 {
         View::Basic
     } else {
         View::Full
+    }
+}
+
+/// A full record as the asked view shows it: for the address view, the basic fields and the
+/// permanent address only.
+fn narrowed(record: pb::Citizen, view: i32) -> pb::Citizen {
+    if view != pb::RecordView::Address as i32 {
+        return record;
+    }
+    pb::Citizen {
+        citizen_id: record.citizen_id,
+        full_name: record.full_name,
+        date_of_birth: record.date_of_birth,
+        sex: record.sex,
+        life_status: record.life_status,
+        date_of_death: record.date_of_death,
+        card: record.card,
+        vneid: record.vneid,
+        persona: record.persona,
+        permanent_address: record.permanent_address,
+        ..Default::default()
     }
 }
 
@@ -42,7 +64,7 @@ impl PopulationDb {
             .await?
             .ok_or_else(|| PopulationError::not_found(&req.citizen_id))?;
         Ok(pb::GetCitizenResponse {
-            citizen: Some(citizen),
+            citizen: Some(narrowed(citizen, req.view)),
         })
     }
 
@@ -91,7 +113,7 @@ impl PopulationDb {
             .zip(parsed)
             .map(|(raw, parsed)| match parsed {
                 Ok(_) => pb::BatchGetCitizensResult {
-                    citizen: found.next().flatten(),
+                    citizen: found.next().flatten().map(|c| narrowed(c, req.view)),
                     citizen_id: raw,
                     invalid_reason: String::new(),
                 },
@@ -161,7 +183,11 @@ impl PopulationDb {
             .collect();
         let records = self.records_within(ids, view, overlays, budget).await?;
         let end = start + records.len() as u64;
-        let citizens = records.into_iter().flatten().collect();
+        let citizens = records
+            .into_iter()
+            .flatten()
+            .map(|c| narrowed(c, req.view))
+            .collect();
         let next_page_token = if end < range.end {
             (end - range.start).to_string()
         } else {
@@ -184,5 +210,79 @@ impl PopulationDb {
             )),
             persona_count: self.country.personas().all().len() as i32,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sandbox06_proto::population::{
+        life_event::Change, population_service_server::PopulationService,
+    };
+    use sandbox06_store::MemoryStore;
+    use sandbox06_world::{Country, personas::ids::HAPPY_PATH};
+    use time::macros::date;
+    use tonic::Request;
+
+    use super::*;
+
+    async fn get(db: &PopulationDb, view: pb::RecordView) -> pb::Citizen {
+        db.get_citizen(Request::new(pb::GetCitizenRequest {
+            citizen_id: HAPPY_PATH.into(),
+            view: view as i32,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .citizen
+        .unwrap()
+    }
+
+    /// The address view is the basic view's fields and the permanent address, after the
+    /// recorded moves, and nothing else of the full record.
+    #[tokio::test]
+    async fn the_address_view_is_the_basic_fields_and_the_current_permanent_address() {
+        let country = Arc::new(Country::new(6, 1_000_000, date!(2026 - 11 - 27)));
+        let db = PopulationDb::new(country, Arc::new(MemoryStore::new()));
+        let full = get(&db, pb::RecordView::Full).await;
+        let basic = get(&db, pb::RecordView::Basic).await;
+        let address = get(&db, pb::RecordView::Address).await;
+        assert!(
+            full.household.is_some(),
+            "the full view has more to leave out"
+        );
+        assert_eq!(
+            address,
+            pb::Citizen {
+                permanent_address: full.permanent_address.clone(),
+                ..basic.clone()
+            }
+        );
+        db.create_life_event(Request::new(pb::CreateLifeEventRequest {
+            citizen_id: HAPPY_PATH.into(),
+            event: Some(pb::LifeEvent {
+                effective_date: None,
+                change: Some(Change::Moved(pb::Moved {
+                    commune_code: "22366".into(),
+                    street: "Số 9 đường Trần Phú".into(),
+                })),
+            }),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+        let moved = get(&db, pb::RecordView::Address).await;
+        let street = moved
+            .permanent_address
+            .as_ref()
+            .and_then(|a| a.current.as_ref())
+            .map(|c| c.street.clone());
+        assert_eq!(street.as_deref(), Some("Số 9 đường Trần Phú"));
+        assert_eq!(
+            moved.permanent_address,
+            get(&db, pb::RecordView::Full).await.permanent_address
+        );
+        assert!(moved.household.is_none() && moved.previous_addresses.is_empty());
     }
 }
