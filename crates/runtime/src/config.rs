@@ -117,6 +117,10 @@ pub struct Limits {
     /// How long a connection may stay open with no call in progress, in seconds, before it is
     /// closed (HTTP/2 with a GOAWAY, which clients take as "reconnect when needed").
     pub idle_timeout_seconds: u64,
+    /// Whether a server is called in-process by the components of the same process (`up`):
+    /// no HTTP/2 and no socket between them, every layer of the server still run. Off, every
+    /// hop takes TCP as between processes. A component served alone never is.
+    pub in_process_hops: bool,
 }
 
 impl Default for Limits {
@@ -129,6 +133,7 @@ impl Default for Limits {
             max_connections: 4096,
             handshake_timeout_seconds: 10,
             idle_timeout_seconds: 300,
+            in_process_hops: true,
         }
     }
 }

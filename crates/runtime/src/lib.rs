@@ -36,6 +36,7 @@ pub mod error;
 pub mod grpc_web;
 pub mod http;
 pub mod http2;
+pub mod in_process;
 pub mod limit;
 pub mod mask;
 pub mod metadata_limit;
@@ -48,5 +49,5 @@ pub mod telemetry;
 pub mod token;
 pub mod worker;
 
-pub use client::grpc_channel;
+pub use client::{PeerChannel, grpc_channel, peer_channel};
 pub use error::{ApiError, ErrorReason, Reason, ReasonCode, UpstreamFailure};

@@ -264,7 +264,32 @@ impl ServerBuilder {
             .layer(DecodeErrorLayer)
             .layer(CatchPanicLayer)
             .service(routes.prepare());
+        // Calls from this process's components take no socket while it serves.
+        let registration = local_addr
+            .filter(|_| self.limits.in_process_hops)
+            .map(|addr| {
+                let local = tower::ServiceExt::<http::Request<tonic::body::Body>>::map_response(
+                    service.clone(),
+                    |response: http::Response<_>| response.map(tonic::body::Body::new),
+                );
+                std::sync::Mutex::new(Some(crate::in_process::register(
+                    addr,
+                    crate::in_process::LocalService::new(local),
+                )))
+            });
+        // Out of the registry as the listener stops accepting: later calls fail as at a closed
+        // socket, while those already open finish.
+        let shutdown = async {
+            shutdown.await;
+            if let Some(registration) = &registration {
+                registration
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+            }
+        };
         crate::connections::serve(listener, service, &self.limits, shutdown).await;
+        drop(registration);
         tracing::info!(addr = ?local_addr, "grpc server stopped");
         Ok(())
     }

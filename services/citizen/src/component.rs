@@ -98,8 +98,9 @@ impl Component for CitizenComponent {
             let section: CitizenConfig = ctx.section(SECTION)?;
             let url = ctx.peer_url(&SPEC, POPULATION_DB, section.population_url.as_deref())?;
             let channel =
-                sandbox06_runtime::grpc_channel(&url).map_err(StartError::channel(SPEC.name))?;
-            let upstream = channel.clone();
+                sandbox06_runtime::peer_channel(&url).map_err(StartError::channel(SPEC.name))?;
+            // The health check asks the population database's listener itself.
+            let upstream = channel.tcp().clone();
             let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), ctx.today);
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)

@@ -3,6 +3,7 @@
 use sandbox06_proto::population::{self as pb, population_service_client::PopulationServiceClient};
 use std::{collections::VecDeque, fmt};
 
+use sandbox06_runtime::PeerChannel;
 use sandbox06_runtime::{
     ApiError, Reason,
     error::{
@@ -11,7 +12,7 @@ use sandbox06_runtime::{
     },
     telemetry::TraceContextInterceptor,
 };
-use tonic::{Code, Status, codegen::InterceptedService, transport::Channel};
+use tonic::{Code, Status, codegen::InterceptedService};
 
 /// The population database's name in `ErrorInfo.metadata.backend`.
 const BACKEND: &str = "population-db";
@@ -263,14 +264,15 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// The population database over gRPC, continuing the caller's trace.
 #[derive(Debug, Clone)]
 pub struct GrpcPopulation {
-    client: PopulationServiceClient<InterceptedService<Channel, TraceContextInterceptor>>,
+    client: PopulationServiceClient<InterceptedService<PeerChannel, TraceContextInterceptor>>,
     /// The same channel, for the calls whose answers are read narrower.
-    grpc: tonic::client::Grpc<InterceptedService<Channel, TraceContextInterceptor>>,
+    grpc: tonic::client::Grpc<InterceptedService<PeerChannel, TraceContextInterceptor>>,
 }
 
 impl GrpcPopulation {
-    /// A client over `channel`.
-    pub fn new(channel: Channel) -> Self {
+    /// A client over `channel` (a [`PeerChannel`], or a TCP channel).
+    pub fn new(channel: impl Into<PeerChannel>) -> Self {
+        let channel: PeerChannel = channel.into();
         let client =
             PopulationServiceClient::with_interceptor(channel.clone(), TraceContextInterceptor)
                 .max_decoding_message_size(MAX_ANSWER_BYTES);

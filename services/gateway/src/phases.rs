@@ -156,7 +156,7 @@ impl<'t> Call<'t> {
             Err(error) => {
                 // The whole chain: "transport error" alone does not say whether the backend
                 // refused the connection, closed it (GOAWAY and its reason) or timed out.
-                tracing::warn!(backend = &*backend, cause = %cause_chain(&error), "forward failed");
+                tracing::warn!(backend = &*backend, cause = %cause_chain(&*error), "forward failed");
                 grpc_error_response(
                     ApiError::new(
                         Reason::UpstreamUnavailable,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use http::Uri;
 use http::uri::Scheme;
 use prost_reflect::DescriptorPool;
+use sandbox06_runtime::PeerChannel;
 use sandbox06_runtime::telemetry::split_grpc_path;
 use sandbox06_runtime::{ApiError, Reason};
 use tonic::transport::Channel;
@@ -24,8 +25,8 @@ use crate::{Backend, GatewayError};
 pub(crate) struct Target {
     /// Component name, for spans and errors.
     pub(crate) backend: Arc<str>,
-    /// Shared channel of that backend.
-    pub(crate) channel: Channel,
+    /// Shared channel of that backend: in-process when it is served in this process.
+    pub(crate) channel: PeerChannel,
     /// The method, with its policy (`None` for a method outside the contract).
     pub(crate) info: MethodInfo,
     /// Whether the contract has the method; any other name is masked in spans (it could carry
@@ -45,7 +46,7 @@ pub(crate) struct RouteTable {
     /// Every method of the contract on a routed service, by `/package.Service/Method`.
     methods: HashMap<String, Target>,
     /// Every routed service, by full name, for methods the contract does not have.
-    services: HashMap<String, (Arc<str>, Channel)>,
+    services: HashMap<String, (Arc<str>, PeerChannel)>,
     /// Services the contract defines: an unknown method of one is not found at the edge.
     contract_services: HashSet<String>,
     /// The REST routes, and beside each (same index) the method it reaches.
@@ -81,11 +82,11 @@ impl RouteTable {
         pool: &DescriptorPool,
     ) -> Result<Self, GatewayError> {
         let policies = PolicyTable::from_pool(pool)?;
-        let mut services: HashMap<String, (Arc<str>, Channel)> = HashMap::new();
+        let mut services: HashMap<String, (Arc<str>, PeerChannel)> = HashMap::new();
         let mut http: HashMap<String, HttpRoute> = HashMap::new();
         let mut mirrored = Vec::new();
         for backend in backends {
-            let channel = sandbox06_runtime::grpc_channel(&backend.url).map_err(|source| {
+            let channel = sandbox06_runtime::peer_channel(&backend.url).map_err(|source| {
                 GatewayError::Backend {
                     backend: backend.name.clone(),
                     source,
@@ -135,7 +136,8 @@ impl RouteTable {
             tracing::info!(backend = %backend.name, url = %backend.url, services = ?backend.services, http_prefixes = ?backend.http_prefixes, "routing backend");
             mirrored.push(BackendServices {
                 name: backend.name,
-                channel,
+                // The health mirrors ask the backend's listener itself.
+                channel: channel.tcp().clone(),
                 services: backend.services,
             });
         }

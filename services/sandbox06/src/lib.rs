@@ -493,7 +493,9 @@ impl Alone {
                 url: None,
             })
             .collect();
-        let ctx = context(config, peers)?;
+        let mut ctx = context(config, peers)?;
+        // Alone, every hop to it and from it crosses a socket.
+        ctx.limits.in_process_hops = false;
         let workers = self.component.workers();
         if workers.is_empty() {
             return self.component.serve(ctx, self.listener, shutdown).await;

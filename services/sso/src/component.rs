@@ -314,8 +314,8 @@ impl Component for SsoComponent {
             let population =
                 ctx.peer_url(&SPEC, POPULATION_DB, section.population_url.as_deref())?;
             let vneid =
-                sandbox06_runtime::grpc_channel(&vneid).map_err(StartError::channel(SPEC.name))?;
-            let population = sandbox06_runtime::grpc_channel(&population)
+                sandbox06_runtime::peer_channel(&vneid).map_err(StartError::channel(SPEC.name))?;
+            let population = sandbox06_runtime::peer_channel(&population)
                 .map_err(StartError::channel(SPEC.name))?;
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?

@@ -7,9 +7,10 @@ use sandbox06_proto::{
     population::{self as pop, population_service_client::PopulationServiceClient},
     vneid::{self as pb, authenticate_request::Method, vneid_service_client::VneidServiceClient},
 };
+use sandbox06_runtime::PeerChannel;
 use sandbox06_runtime::error::UpstreamFailure;
 use sandbox06_runtime::telemetry::TraceContextInterceptor;
-use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Status, service::interceptor::InterceptedService};
 use tonic_types::StatusExt;
 
 use crate::claims::Person;
@@ -159,7 +160,7 @@ pub struct Login {
     pub amr: Vec<String>,
 }
 
-type Traced = InterceptedService<Channel, TraceContextInterceptor>;
+type Traced = InterceptedService<PeerChannel, TraceContextInterceptor>;
 
 /// VNeID and the population database over gRPC.
 #[derive(Clone, Debug)]
@@ -172,11 +173,11 @@ pub struct Identity {
 
 impl Identity {
     /// Clients over the two channels.
-    pub fn new(vneid: Channel, population: Channel) -> Self {
+    pub fn new(vneid: impl Into<PeerChannel>, population: impl Into<PeerChannel>) -> Self {
         Self {
-            vneid: VneidServiceClient::with_interceptor(vneid, TraceContextInterceptor),
+            vneid: VneidServiceClient::with_interceptor(vneid.into(), TraceContextInterceptor),
             population: PopulationServiceClient::with_interceptor(
-                population,
+                population.into(),
                 TraceContextInterceptor,
             ),
             personas: Arc::default(),

@@ -79,7 +79,7 @@ impl Component for VneidComponent {
             let section: VneidConfig = ctx.section(SECTION)?;
             let url = ctx.peer_url(&SPEC, POPULATION_DB, section.population_url.as_deref())?;
             let channel =
-                sandbox06_runtime::grpc_channel(&url).map_err(StartError::channel(SPEC.name))?;
+                sandbox06_runtime::peer_channel(&url).map_err(StartError::channel(SPEC.name))?;
             // Serving only while the store answers; while it does not, calls fail at once.
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?

@@ -17,13 +17,12 @@ use sandbox06_proto::{
     types,
     vneid::{self as pb, authenticate_request::Method, vneid_service_server::VneidService},
 };
+use sandbox06_runtime::PeerChannel;
 use sandbox06_runtime::telemetry::TraceContextInterceptor;
 use sandbox06_store::Store;
 use sandbox06_vn::CitizenId;
 use sandbox06_world::Country;
-use tonic::{
-    Code, Request, Response, Status, service::interceptor::InterceptedService, transport::Channel,
-};
+use tonic::{Code, Request, Response, Status, service::interceptor::InterceptedService};
 
 pub use error::{REASONS, VneidError, VneidReason};
 
@@ -66,14 +65,17 @@ pub trait Holders: Send + Sync + 'static {
 /// The population database over gRPC, continuing the caller's trace.
 #[derive(Debug, Clone)]
 pub struct GrpcHolders {
-    client: PopulationServiceClient<InterceptedService<Channel, TraceContextInterceptor>>,
+    client: PopulationServiceClient<InterceptedService<PeerChannel, TraceContextInterceptor>>,
 }
 
 impl GrpcHolders {
     /// A client over `channel`.
-    pub fn new(channel: Channel) -> Self {
+    pub fn new(channel: impl Into<PeerChannel>) -> Self {
         Self {
-            client: PopulationServiceClient::with_interceptor(channel, TraceContextInterceptor),
+            client: PopulationServiceClient::with_interceptor(
+                channel.into(),
+                TraceContextInterceptor,
+            ),
         }
     }
 }
