@@ -169,11 +169,27 @@ impl PopulationDb {
         budget: usize,
     ) -> Result<Vec<Option<pb::Citizen>>, PopulationError> {
         let mut records = Vec::with_capacity(ids.len());
+        self.each_record_within(ids, view, overlays, budget, |record| records.push(record))
+            .await?;
+        Ok(records)
+    }
+
+    /// [`Self::records_within`], each record handed to `take` in order as it is read (a record
+    /// is large: it is moved once, into its place in the answer): how many were taken.
+    async fn each_record_within(
+        &self,
+        ids: Vec<CitizenId>,
+        view: View,
+        overlays: bool,
+        budget: usize,
+        mut take: impl FnMut(Option<pb::Citizen>),
+    ) -> Result<usize, PopulationError> {
+        let mut taken = 0usize;
         let mut size = 0usize;
         // Whether `record` still fits; the first always does.
-        let mut fits = |record: &Option<pb::Citizen>, records: &[Option<pb::Citizen>]| {
+        let mut fits = |record: &Option<pb::Citizen>, taken: usize| {
             size += record.as_ref().map_or(0, |c| field_len(c.encoded_len()));
-            size <= budget || records.is_empty()
+            size <= budget || taken == 0
         };
         if !overlays {
             // Nothing to wait for: compute in place.
@@ -182,23 +198,25 @@ impl PopulationDb {
                     .country
                     .person(id, view)
                     .map(|p| to_record(&self.country, &p, view));
-                if !fits(&record, &records) {
+                if !fits(&record, taken) {
                     break;
                 }
-                records.push(record);
+                take(record);
+                taken += 1;
             }
-            return Ok(records);
+            return Ok(taken);
         }
         let mut read = futures::stream::iter(ids)
             .map(|id| self.record(id, view, overlays))
             .buffered(READ_CONCURRENCY);
         while let Some(record) = read.try_next().await? {
-            if !fits(&record, &records) {
+            if !fits(&record, taken) {
                 break;
             }
-            records.push(record);
+            take(record);
+            taken += 1;
         }
-        Ok(records)
+        Ok(taken)
     }
 
     async fn record(

@@ -97,33 +97,39 @@ impl PopulationDb {
             .filter_map(|p| p.as_ref().ok().copied())
             .collect();
         let asked = valid.len();
+        // The places of the well-formed numbers, in order.
+        let mut places = parsed
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_ok())
+            .map(|(at, _)| at)
+            .collect::<Vec<_>>()
+            .into_iter();
+        let asked_view = req.view;
+        // Every result in place first, each record then moved once into its own.
+        let mut results: Vec<_> = req
+            .citizen_ids
+            .into_iter()
+            .zip(parsed)
+            .map(|(raw, parsed)| pb::BatchGetCitizensResult {
+                citizen: None,
+                citizen_id: raw,
+                invalid_reason: parsed.err().map(|e| e.description).unwrap_or_default(),
+            })
+            .collect();
         let found = self
-            .records_within(valid, view, overlays, self.max_response_bytes)
+            .each_record_within(valid, view, overlays, self.max_response_bytes, |record| {
+                if let Some(at) = places.next() {
+                    results[at].citizen = record.map(|c| narrowed(c, asked_view));
+                }
+            })
             .await?;
         let too_large = || PopulationError::ResponseTooLarge {
             max_bytes: self.max_response_bytes,
         };
-        if found.len() < asked {
+        if found < asked {
             return Err(too_large());
         }
-        let mut found = found.into_iter();
-        let results: Vec<_> = req
-            .citizen_ids
-            .into_iter()
-            .zip(parsed)
-            .map(|(raw, parsed)| match parsed {
-                Ok(_) => pb::BatchGetCitizensResult {
-                    citizen: found.next().flatten().map(|c| narrowed(c, req.view)),
-                    citizen_id: raw,
-                    invalid_reason: String::new(),
-                },
-                Err(e) => pb::BatchGetCitizensResult {
-                    citizen: None,
-                    citizen_id: raw,
-                    invalid_reason: e.description,
-                },
-            })
-            .collect();
         let response = pb::BatchGetCitizensResponse { results };
         if response.encoded_len() > self.max_response_bytes {
             return Err(too_large());
