@@ -5,7 +5,9 @@ use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, mask};
 use sandbox06_vn::{FieldError, FieldErrorKind};
 use tonic::Code;
 
-use crate::population::UpstreamError;
+use sandbox06_runtime::error::UpstreamFailure;
+
+use crate::population::{BACKEND, SYSTEM, UpstreamError, refuses_only_the_number};
 
 /// Why a citizen service call failed, beyond the generic reasons of the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -111,8 +113,8 @@ impl CitizenError {
     /// caller's field; any other refusal names the upstream's fields, not the caller's, and
     /// stays an upstream failure.
     pub fn upstream(e: UpstreamError, caller_field: &str) -> Self {
-        match e {
-            UpstreamError::Refused(refusal) if refusal.names_only_the_number() => {
+        match e.into_refusal() {
+            Ok(refusal) if refuses_only_the_number(&refusal) => {
                 let kind = if refusal.reason.as_deref()
                     == Some(CitizenReason::InvalidCitizenId.as_str())
                 {
@@ -122,7 +124,10 @@ impl CitizenError {
                 };
                 CitizenError::Field(FieldError::new(kind, caller_field, refusal.to_string()))
             }
-            e => CitizenError::Upstream(e),
+            Ok(refusal) => {
+                CitizenError::Upstream(UpstreamFailure::refused(BACKEND, SYSTEM, refusal))
+            }
+            Err(e) => CitizenError::Upstream(e),
         }
     }
 }
@@ -171,7 +176,7 @@ impl From<CitizenError> for ApiError {
                 ApiError::new(CitizenReason::CitizenNotFound, NOT_FOUND)
                     .with_metadata("citizen_id", masked_citizen_id)
             }
-            CitizenError::Upstream(e) => e.into(),
+            CitizenError::Upstream(e) => e.into_api_error(),
             CitizenError::Internal(message) => ApiError::new(Reason::Internal, message),
         }
     }
@@ -193,17 +198,22 @@ mod tests {
     use crate::population::Refusal;
 
     fn refusal(reason: &str, fields: &[&str]) -> UpstreamError {
-        UpstreamError::Refused(Refusal {
-            reason: Some(reason.into()),
-            message: format!("{}: is wrong", fields.join(", ")),
-            violations: fields
-                .iter()
-                .map(|f| FieldViolation {
-                    field: (*f).into(),
-                    description: "is wrong".into(),
-                })
-                .collect(),
-        })
+        UpstreamFailure::refused(
+            BACKEND,
+            SYSTEM,
+            Refusal {
+                code: Code::InvalidArgument,
+                reason: Some(reason.into()),
+                message: format!("{}: is wrong", fields.join(", ")),
+                violations: fields
+                    .iter()
+                    .map(|f| FieldViolation {
+                        field: (*f).into(),
+                        description: "is wrong".into(),
+                    })
+                    .collect(),
+            },
+        )
     }
 
     #[test]

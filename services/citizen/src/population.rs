@@ -1,21 +1,18 @@
 //! How the citizen service reaches the population database.
 
 use sandbox06_proto::population::{self as pb, population_service_client::PopulationServiceClient};
-use std::{collections::VecDeque, fmt};
+use std::collections::VecDeque;
 
 use sandbox06_runtime::PeerChannel;
+pub use sandbox06_runtime::error::Refusal;
 use sandbox06_runtime::{
-    ApiError, Reason,
-    error::{
-        FieldViolation, field_violations_of, log_upstream_failure, reason_of, suite_reason_of,
-        unexpected_answer,
-    },
+    error::{UpstreamFailure, reason_of},
     telemetry::TraceContextInterceptor,
 };
 use tonic::{Code, Status, codegen::InterceptedService};
 
 /// The population database's name in `ErrorInfo.metadata.backend`.
-const BACKEND: &str = "population-db";
+pub(crate) const BACKEND: &str = "population-db";
 
 /// The population database's reason for a batch whose records exceed one answer.
 const UPSTREAM_RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
@@ -23,120 +20,27 @@ const UPSTREAM_RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 /// The population database's path of the number it is asked for; it is not the caller's.
 const UPSTREAM_CITIZEN_ID: &str = "citizen_id";
 
-/// The population database could not answer. What it (or the transport to it) said is logged
-/// where the error is made, masked; the error's text is the suite's own words, for the caller.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum UpstreamError {
-    /// It cannot be reached; what the transport or it said, for the log (never shown).
-    #[error("the population database cannot be reached; retry later")]
-    Unavailable(String),
-    /// It did not answer within what was left of the caller's deadline.
-    #[error("the population database did not answer within the call's deadline")]
-    DeadlineExceeded,
-    /// It refused the request as malformed (the service validates first, so this is a bug or skew).
-    #[error("population database refused the request: {0}")]
-    Refused(Refusal),
-    /// It answered with something the service does not expect, in the service's words (the
-    /// code and reason it answered, or what is wrong with its answer).
-    #[error("population database failed: {0}")]
-    Failed(String),
+/// The population database's name in words, in the messages callers read.
+pub(crate) const SYSTEM: &str = "the population database";
+
+/// The population database could not answer: the runtime's one mapping of an upstream's failure
+/// (what it or the transport said is logged where the failure is read, masked; the error's text
+/// is the suite's own words, for the caller).
+pub type UpstreamError = UpstreamFailure;
+
+/// The failure of a call to the population database that ended with `status`.
+pub(crate) fn failure(status: &Status) -> UpstreamError {
+    UpstreamFailure::from_status(BACKEND, SYSTEM, status)
 }
 
-/// How the population database refused a request, in its own terms: its reason and the fields
-/// it named, by its own paths. Only the citizen service's mapping decides what callers see.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Refusal {
-    /// Its `ErrorInfo.reason`, when it gave one.
-    pub reason: Option<String>,
-    /// Its message.
-    pub message: String,
-    /// Its `BadRequest` field violations, by its own field paths.
-    pub violations: Vec<FieldViolation>,
+/// The population database answered something the service cannot use: `what`, in its words.
+pub(crate) fn unusable(what: impl Into<String>) -> UpstreamError {
+    UpstreamFailure::unexpected(BACKEND, SYSTEM, what)
 }
 
-impl Refusal {
-    /// The refusal a status carries. A status without the suite's `ErrorInfo` was made by a
-    /// library, not by the population database: its text is not shown, only its code.
-    pub fn of(status: &Status) -> Self {
-        if suite_reason_of(status).is_none() {
-            return Self {
-                reason: None,
-                message: unexpected_answer(status),
-                violations: Vec::new(),
-            };
-        }
-        Self {
-            reason: reason_of(status),
-            message: status.message().to_owned(),
-            violations: field_violations_of(status),
-        }
-    }
-
-    /// Whether it refused only the number it was asked for.
-    pub fn names_only_the_number(&self) -> bool {
-        !self.violations.is_empty()
-            && self
-                .violations
-                .iter()
-                .all(|v| v.field == UPSTREAM_CITIZEN_ID)
-    }
-}
-
-/// What was wrong, without the upstream's field paths: they mean nothing to the caller.
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.violations.is_empty() {
-            return f.write_str(&self.message);
-        }
-        let descriptions: Vec<&str> = self
-            .violations
-            .iter()
-            .map(|v| v.description.as_str())
-            .collect();
-        f.write_str(&descriptions.join("; "))
-    }
-}
-
-impl From<Status> for UpstreamError {
-    fn from(s: Status) -> Self {
-        log_upstream_failure(BACKEND, &s);
-        match s.code() {
-            // Its deadline is what was left of the caller's: the caller's has passed too.
-            Code::DeadlineExceeded => UpstreamError::DeadlineExceeded,
-            Code::Cancelled if deadline_passed() => UpstreamError::DeadlineExceeded,
-            Code::Unavailable | Code::Cancelled | Code::Unknown => {
-                UpstreamError::Unavailable(s.message().to_owned())
-            }
-            Code::InvalidArgument => UpstreamError::Refused(Refusal::of(&s)),
-            _ => UpstreamError::Failed(unexpected_answer(&s)),
-        }
-    }
-}
-
-/// Whether the deadline of the call being served has passed (a call to the upstream cut short by
-/// the client's own timer is cancelled, not answered).
-fn deadline_passed() -> bool {
-    sandbox06_runtime::deadline::remaining().is_some_and(|left| left.is_zero())
-}
-
-impl From<UpstreamError> for ApiError {
-    fn from(e: UpstreamError) -> Self {
-        let reason = match e {
-            UpstreamError::DeadlineExceeded => {
-                return ApiError::new(Reason::DeadlineExceeded, e.to_string())
-                    .with_metadata("backend", BACKEND);
-            }
-            UpstreamError::Unavailable(_) => Reason::UpstreamUnavailable,
-            UpstreamError::Refused(_) | UpstreamError::Failed(_) => Reason::UpstreamFailed,
-        };
-        ApiError::new(reason, e.to_string()).with_metadata("backend", BACKEND)
-    }
-}
-
-impl From<UpstreamError> for Status {
-    fn from(e: UpstreamError) -> Self {
-        ApiError::from(e).into()
-    }
+/// Whether `refusal` refused only the number the service asked about.
+pub(crate) fn refuses_only_the_number(refusal: &Refusal) -> bool {
+    refusal.names_only(UPSTREAM_CITIZEN_ID)
 }
 
 /// Reads from the population database.
@@ -325,7 +229,7 @@ impl PopulationClient for GrpcPopulation {
         match self.client.clone().get_citizen(request).await {
             Ok(r) => Ok(r.into_inner().citizen),
             Err(s) if s.code() == Code::NotFound => Ok(None),
-            Err(s) => Err(s.into()),
+            Err(s) => Err(failure(&s)),
         }
     }
 
@@ -348,7 +252,7 @@ impl PopulationClient for GrpcPopulation {
                     pending.push_front(second);
                     pending.push_front(chunk);
                 }
-                Err(s) => return Err(s.into()),
+                Err(s) => return Err(failure(&s)),
             }
         }
         Ok(results)
@@ -359,13 +263,15 @@ impl PopulationClient for GrpcPopulation {
 mod tests {
     use sandbox06_runtime::error::field_violations_of;
 
+    use sandbox06_runtime::ApiError;
+
     use super::*;
     use crate::error::{CitizenError, CitizenReason};
     use tonic_types::StatusExt as _;
 
     /// The status a caller reads for a failed call to the population database.
     fn answered(upstream: Status, caller_field: &str) -> Status {
-        CitizenError::upstream(UpstreamError::from(upstream), caller_field).into()
+        CitizenError::upstream(failure(&upstream), caller_field).into()
     }
 
     #[test]
@@ -393,7 +299,7 @@ mod tests {
         assert_eq!(status.code(), Code::Internal);
         assert_eq!(
             status.message(),
-            "population database failed: it answered INTERNAL without an error of the suite"
+            "the population database failed: it answered INTERNAL without an error of the suite"
         );
 
         let suites: Status =
@@ -406,7 +312,7 @@ mod tests {
         let status = answered(suites, "citizen_id");
         assert_eq!(
             status.message(),
-            "population database failed: it answered FAILED_PRECONDITION, reason CITIZEN_NOT_FOUND"
+            "the population database failed: it answered FAILED_PRECONDITION, reason CITIZEN_NOT_FOUND"
         );
         let info = status.get_details_error_info().unwrap();
         assert_eq!(info.reason, "UPSTREAM_FAILED");

@@ -126,7 +126,9 @@ mod tests {
     use time::macros::date;
 
     use super::*;
-    use crate::population::{Identity, IdentityResult, PopulationClient, UpstreamError};
+    use crate::population::{
+        BACKEND, Identity, IdentityResult, PopulationClient, SYSTEM, UpstreamError,
+    };
 
     /// A population database that cannot be reached.
     struct Down;
@@ -138,14 +140,14 @@ mod tests {
             _citizen_id: &str,
             _view: RecordView,
         ) -> Result<Option<pb::Citizen>, UpstreamError> {
-            Err(UpstreamError::Unavailable("connection refused".into()))
+            Err(UpstreamError::unavailable(BACKEND, SYSTEM))
         }
 
         async fn batch_identities(
             &self,
             _citizen_ids: Vec<String>,
         ) -> Result<Vec<IdentityResult>, UpstreamError> {
-            Err(UpstreamError::Unavailable("connection refused".into()))
+            Err(UpstreamError::unavailable(BACKEND, SYSTEM))
         }
     }
 

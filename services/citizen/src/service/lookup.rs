@@ -232,7 +232,7 @@ mod tests {
                 "is retired in this database",
             )
             .into();
-            Err(status.into())
+            Err(crate::population::failure(&status))
         }
 
         async fn batch_identities(

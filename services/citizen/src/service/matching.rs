@@ -8,8 +8,9 @@ use sandbox06_vn::FieldError;
 use super::{claim::Claim, verify::Checks};
 use crate::{
     error::CitizenError,
-    population::{Identity, IdentityResult, UpstreamError},
+    population::{self, Identity, IdentityResult, UpstreamError},
 };
+use sandbox06_runtime::error::FailureKind;
 
 /// What the population database answered for one record's number: its result, `None` when it
 /// returned fewer results than numbers asked, or why the whole batch failed.
@@ -51,7 +52,7 @@ pub(super) fn match_record(claim: &Claim, answer: Answer<'_>) -> RecordResult {
 
 /// The record of `wanted` in the answer, after checking the answer is about that number.
 fn found(wanted: &str, answer: Answer<'_>) -> Result<Option<Identity>, CitizenError> {
-    let failed = |m: String| CitizenError::Upstream(UpstreamError::Failed(m));
+    let failed = |m: String| CitizenError::Upstream(population::unusable(m));
     let result = match answer {
         Err(e) => return Err(CitizenError::Upstream(e.clone())),
         Ok(None) => {
@@ -99,7 +100,7 @@ fn record_error(e: &CitizenError) -> api::RecordError {
             .map(|f| f.description.clone())
             .unwrap_or_default(),
         CitizenError::FieldMask { description, .. } => description.clone(),
-        CitizenError::Upstream(UpstreamError::Unavailable(_)) => {
+        CitizenError::Upstream(e) if e.kind() == FailureKind::Unavailable => {
             "the population database cannot be reached; retry the record".to_owned()
         }
         other => other.to_string(),
@@ -119,6 +120,8 @@ mod tests {
     use tonic::Code;
 
     use super::*;
+    use sandbox06_runtime::error::UpstreamFailure;
+
     use crate::population::Refusal;
 
     const ID: &str = "001090012345";
@@ -204,21 +207,26 @@ mod tests {
 
     #[test]
     fn an_upstream_refusal_names_none_of_its_fields() {
-        let refusal = UpstreamError::Refused(Refusal {
-            reason: Some("INVALID_ARGUMENT".into()),
-            message: "citizen_ids: at most 10000 numbers per call, got 10001".into(),
-            violations: vec![sandbox06_runtime::error::FieldViolation {
-                field: "citizen_ids".into(),
-                description: "at most 10000 numbers per call, got 10001".into(),
-            }],
-        });
+        let refusal = UpstreamFailure::refused(
+            population::BACKEND,
+            population::SYSTEM,
+            Refusal {
+                code: Code::InvalidArgument,
+                reason: Some("INVALID_ARGUMENT".into()),
+                message: "citizen_ids: at most 10000 numbers per call, got 10001".into(),
+                violations: vec![sandbox06_runtime::error::FieldViolation {
+                    field: "citizen_ids".into(),
+                    description: "at most 10000 numbers per call, got 10001".into(),
+                }],
+            },
+        );
         let e = error_of(match_record(&claim(), Err(&refusal)));
         assert_eq!(e.code, Code::Internal as i32);
         assert_eq!(e.reason, "UPSTREAM_FAILED");
         assert!(e.field.is_empty());
         assert_eq!(
             e.message,
-            "population database refused the request: at most 10000 numbers per call, got 10001"
+            "the population database refused the request: at most 10000 numbers per call, got 10001"
         );
     }
 
