@@ -2,9 +2,10 @@
 
 use sandbox06_proto::{population as pb, types};
 
+use sandbox06_country::contract::vneid_account;
 use sandbox06_proto::dates::date_to_proto;
 use sandbox06_vn::{
-    CivilDate, Sex,
+    Sex,
     admin::{AdminUnits, join_address as join},
 };
 use sandbox06_world::{Country, View, person::*};
@@ -51,18 +52,6 @@ pub fn address_of(units: &AdminUnits, place: &Place) -> types::Address {
     types::Address {
         pre_2025: pre.map(|i| pre_2025(units, i, &place.street)),
         current: Some(current(units, now, &place.street)),
-    }
-}
-
-/// A VNeID account as the contract writes it: its level, and the date it reached it.
-pub fn vneid_account(level: Vneid, since: Option<CivilDate>) -> types::VneidAccount {
-    types::VneidAccount {
-        level: match level {
-            Vneid::None => types::VneidLevel::None,
-            Vneid::Level1 => types::VneidLevel::VneidLevel1,
-            Vneid::Level2 => types::VneidLevel::VneidLevel2,
-        } as i32,
-        activated_on: since.map(date_to_proto),
     }
 }
 

@@ -11,6 +11,6 @@ mod mock;
 pub mod overlay;
 
 pub use component::{PopulationConfig, PopulationDbComponent};
-pub use convert::{address_of, record_of, vneid_account};
+pub use convert::{address_of, record_of};
 pub use error::{PopulationError, PopulationReason, REASONS};
 pub use mock::{DEFAULT_MAX_RESPONSE_BYTES, MAX_BATCH, PopulationDb};
