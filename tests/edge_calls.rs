@@ -8,17 +8,11 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
-use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use figment::Figment;
-use opentelemetry::Key;
-use opentelemetry::trace::{TraceId, TracerProvider as _};
-use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use sandbox06::{Suite, components};
 use sandbox06_proto::citizen::{
     GetCitizenRequest, GetCitizenResponse, MatchCitizensRequest, MatchCitizensResponse,
@@ -36,10 +30,10 @@ use sandbox06_runtime::{
     server::ServerBuilder,
     token::EdgeChannel,
 };
+use sandbox06_testkit::spans::telemetry;
 use sandbox06_testkit::{personas, test_config};
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status, Streaming};
-use tracing_subscriber::layer::SubscriberExt;
 
 /// The client the calling component declares.
 const CALLER_CLIENT: &str = "svc-edge-caller";
@@ -244,64 +238,6 @@ impl Component for RecordingCitizen {
                 .map_err(StartError::serve(RECORDING_SPEC.name))
         })
     }
-}
-
-/// Keeps every exported span with the resource it was exported under, as a collector would.
-#[derive(Clone, Debug, Default)]
-struct Collector {
-    resource: Arc<Mutex<Option<Resource>>>,
-    spans: Arc<Mutex<Vec<(Resource, SpanData)>>>,
-}
-
-impl SpanExporter for Collector {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let resource = self.resource.lock().unwrap().clone().unwrap();
-        self.spans
-            .lock()
-            .unwrap()
-            .extend(batch.into_iter().map(|span| (resource.clone(), span)));
-        Ok(())
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        *self.resource.lock().unwrap() = Some(resource.clone());
-    }
-}
-
-impl Collector {
-    /// The `service.name` of every span of `trace`.
-    fn services_of(&self, trace: &str) -> BTreeSet<String> {
-        let trace = TraceId::from_hex(trace).unwrap();
-        self.spans
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, s)| s.span_context.trace_id() == trace)
-            .map(|(resource, _)| {
-                resource
-                    .get(&Key::from_static_str("service.name"))
-                    .map(|v| v.to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
-    }
-}
-
-/// The process's one subscriber, exporting through the suite's own tracer provider.
-fn telemetry() -> &'static (SdkTracerProvider, Collector) {
-    static TELEMETRY: OnceLock<(SdkTracerProvider, Collector)> = OnceLock::new();
-    TELEMETRY.get_or_init(|| {
-        let collector = Collector::default();
-        let provider =
-            sandbox06_runtime::telemetry::tracer_provider("sandbox06", collector.clone());
-        opentelemetry::global::set_text_map_propagator(
-            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-        );
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        (provider, collector)
-    })
 }
 
 /// The suite with the calling component, and `citizen` in place of the citizen service when

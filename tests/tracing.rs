@@ -6,77 +6,19 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use opentelemetry::Key;
-use opentelemetry::trace::{TraceId, TracerProvider as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SpanData;
 use sandbox06_proto::citizen::GetCitizenRequest;
-use sandbox06_testkit::personas;
-use sandbox06_testkit::start;
-use tracing_subscriber::layer::SubscriberExt;
+use sandbox06_testkit::spans::telemetry;
+use sandbox06_testkit::{personas, start};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const MATCH_TRACE_ID: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 const SERVICES_TRACE_ID: &str = "6df92f3577b34da6a3ce929d0e0e4738";
 const HTTP_TRACE_ID: &str = "7ef92f3577b34da6a3ce929d0e0e4739";
 const REST_TRACE_ID: &str = "8af92f3577b34da6a3ce929d0e0e473a";
-
-/// Keeps every exported span with the resource it was exported under, as a collector would.
-#[derive(Clone, Debug, Default)]
-struct Collector {
-    resource: Arc<Mutex<Option<Resource>>>,
-    spans: Arc<Mutex<Vec<(Resource, SpanData)>>>,
-}
-
-impl SpanExporter for Collector {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let resource = self.resource.lock().unwrap().clone().unwrap();
-        self.spans
-            .lock()
-            .unwrap()
-            .extend(batch.into_iter().map(|span| (resource.clone(), span)));
-        Ok(())
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        *self.resource.lock().unwrap() = Some(resource.clone());
-    }
-}
-
-impl Collector {
-    /// The spans of `trace`, each with its resource.
-    fn trace(&self, trace: &str) -> Vec<(Resource, SpanData)> {
-        let trace = TraceId::from_hex(trace).unwrap();
-        self.spans
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, s)| s.span_context.trace_id() == trace)
-            .cloned()
-            .collect()
-    }
-}
-
-/// The process's one subscriber, exporting through the suite's own tracer provider (as
-/// `telemetry::init` builds it) into a collector.
-fn telemetry() -> &'static (SdkTracerProvider, Collector) {
-    static TELEMETRY: OnceLock<(SdkTracerProvider, Collector)> = OnceLock::new();
-    TELEMETRY.get_or_init(|| {
-        let collector = Collector::default();
-        let provider =
-            sandbox06_runtime::telemetry::tracer_provider("sandbox06", collector.clone());
-        opentelemetry::global::set_text_map_propagator(
-            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-        );
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        (provider, collector)
-    })
-}
 
 /// A GetCitizen of the happy-path persona, continuing the caller's trace `trace`.
 fn traced_get_citizen(trace: &str) -> tonic::Request<GetCitizenRequest> {

@@ -6,6 +6,7 @@
 mod failing_store;
 mod fake_upstream;
 mod fault_proxy;
+pub mod spans;
 mod stub_component;
 
 pub use failing_store::FailingStore;
