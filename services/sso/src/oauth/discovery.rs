@@ -72,19 +72,26 @@ pub struct Discovery {
     pub authorization_response_iss_parameter_supported: bool,
 }
 
+/// The scopes of OpenID Connect, then every other scope a registered client may be granted,
+/// sorted.
+fn scopes_supported(provider: &Provider) -> Vec<String> {
+    let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    let mut api: Vec<String> = provider
+        .clients
+        .values()
+        .flat_map(|c| c.config.scopes.iter().cloned())
+        .filter(|s| !scopes.contains(s))
+        .collect();
+    api.sort();
+    api.dedup();
+    scopes.extend(api);
+    scopes
+}
+
 impl Discovery {
     /// The document of `provider`.
     pub fn of(provider: &Provider) -> Self {
-        let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
-        let mut api: Vec<String> = provider
-            .clients
-            .values()
-            .flat_map(|c| c.config.scopes.iter().cloned())
-            .filter(|s| !scopes.contains(s))
-            .collect();
-        api.sort();
-        api.dedup();
-        scopes.extend(api);
+        let scopes = scopes_supported(provider);
         Self {
             issuer: provider.issuer.clone(),
             authorization_endpoint: provider.endpoint(paths::AUTHORIZE),
@@ -153,16 +160,7 @@ mod tests {
             throttle: Throttle::default(),
         };
         let document = Discovery::of(&p);
-        let mut scopes: Vec<String> = OIDC_SCOPES.iter().map(|s| (*s).to_owned()).collect();
-        let mut api: Vec<String> = p
-            .clients
-            .values()
-            .flat_map(|c| c.config.scopes.iter().cloned())
-            .filter(|s| !scopes.contains(s))
-            .collect();
-        api.sort();
-        api.dedup();
-        scopes.extend(api);
+        let scopes = scopes_supported(&p);
         assert!(scopes.iter().any(|s| s == "citizen.read"), "{scopes:?}");
         let endpoint = |path: &str| format!("https://sso.example{path}");
         // The document as it was written by hand before it had a type.
