@@ -175,7 +175,7 @@ impl Context {
                 component: me.name,
                 message: "the suite gave its context no rule for client secrets",
             })?;
-        let channel = crate::grpc_channel(&url).map_err(StartError::channel(me.name))?;
+        let channel = crate::peer_channel(&url).map_err(StartError::channel(me.name))?;
         let source = TokenSource::new(
             format!("{url}{}", crate::token::TOKEN_PATH),
             client.client_id,

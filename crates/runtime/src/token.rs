@@ -36,9 +36,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::Mutex;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::error::{ApiError, Reason};
+use crate::PeerChannel;
 use crate::telemetry::TraceContextInterceptor;
 
 /// The token endpoint's path, on the edge as on the single sign-on.
@@ -46,13 +46,13 @@ pub const TOKEN_PATH: &str = "/oidc/token";
 
 /// A channel to the edge for a component's calls to other services: its token, the trace
 /// context and the remaining deadline on every call ([`crate::component::Context::edge_channel`]).
-pub type EdgeChannel = Authenticated<InterceptedService<Channel, TraceContextInterceptor>>;
+pub type EdgeChannel = Authenticated<InterceptedService<PeerChannel, TraceContextInterceptor>>;
 
-/// `channel` to the edge, each call carrying `source`'s token, the current trace context and
-/// what is left of the served call's deadline.
-pub fn edge_channel(channel: Channel, source: Arc<TokenSource>) -> EdgeChannel {
+/// `channel` to the edge (in-process under `up`, over TCP apart), each call carrying
+/// `source`'s token, the current trace context and what is left of the served call's deadline.
+pub fn edge_channel(channel: impl Into<PeerChannel>, source: Arc<TokenSource>) -> EdgeChannel {
     Authenticated::new(
-        InterceptedService::new(channel, TraceContextInterceptor),
+        InterceptedService::new(channel.into(), TraceContextInterceptor),
         source,
     )
 }
