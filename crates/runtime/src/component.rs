@@ -265,6 +265,34 @@ pub trait Component: Send + Sync + 'static {
     fn workers(&self) -> Vec<Worker> {
         Vec::new()
     }
+
+    /// The error reasons of its own it answers with, as `docs/ERRORS.md` lists them under
+    /// their heading (the reasons every service shares are the runtime's). None by default.
+    fn error_reasons(&self) -> Option<ErrorReasons> {
+        None
+    }
+}
+
+/// A component's own error reasons and the heading of their section in `docs/ERRORS.md`.
+#[derive(Debug)]
+pub struct ErrorReasons {
+    /// The section's heading, e.g. `Citizen service`.
+    pub heading: &'static str,
+    /// Every reason, in the order the section lists them.
+    pub reasons: Vec<&'static dyn crate::ErrorReason>,
+}
+
+impl ErrorReasons {
+    /// The reasons of `list` under `heading`.
+    pub fn new<R: crate::ErrorReason>(heading: &'static str, list: &'static [R]) -> Self {
+        Self {
+            heading,
+            reasons: list
+                .iter()
+                .map(|reason| reason as &dyn crate::ErrorReason)
+                .collect(),
+        }
+    }
 }
 
 impl std::fmt::Debug for dyn Component {

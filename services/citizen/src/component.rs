@@ -10,8 +10,8 @@ use figment::Figment;
 use sandbox06_proto::citizen::citizen_service_server::CitizenServiceServer;
 use sandbox06_runtime::{
     component::{
-        CLIENT_CREDENTIALS, ClientSpec, Component, ComponentSpec, Context, Role, Running, Shutdown,
-        StartError,
+        CLIENT_CREDENTIALS, ClientSpec, Component, ComponentSpec, Context, ErrorReasons, Role,
+        Running, Shutdown, StartError,
     },
     config::{self, ConfigError},
     server::ServerBuilder,
@@ -87,6 +87,10 @@ pub struct CitizenComponent;
 impl Component for CitizenComponent {
     fn spec(&self) -> &'static ComponentSpec {
         &SPEC
+    }
+
+    fn error_reasons(&self) -> Option<ErrorReasons> {
+        Some(ErrorReasons::new("Citizen service", crate::REASONS))
     }
 
     fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {

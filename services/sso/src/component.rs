@@ -11,8 +11,8 @@ use figment::Figment;
 use sandbox06_proto::sso::sso_service_server::SsoServiceServer;
 use sandbox06_runtime::{
     component::{
-        CLIENT_CREDENTIALS, ClientSecrets, ClientSpec, Component, ComponentSpec, Context, Role,
-        Running, Shutdown, StartError,
+        CLIENT_CREDENTIALS, ClientSecrets, ClientSpec, Component, ComponentSpec, Context,
+        ErrorReasons, Role, Running, Shutdown, StartError,
     },
     config::{self, ConfigError},
     server::ServerBuilder,
@@ -298,6 +298,10 @@ pub struct SsoComponent;
 impl Component for SsoComponent {
     fn spec(&self) -> &'static ComponentSpec {
         &SPEC
+    }
+
+    fn error_reasons(&self) -> Option<ErrorReasons> {
+        Some(ErrorReasons::new("Single sign-on", crate::REASONS))
     }
 
     fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {

@@ -10,7 +10,9 @@ use figment::Figment;
 use sandbox06_country::{Country, CountryConfig};
 use sandbox06_proto::population::population_service_server::PopulationServiceServer;
 use sandbox06_runtime::{
-    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    component::{
+        Component, ComponentSpec, Context, ErrorReasons, Role, Running, Shutdown, StartError,
+    },
     config::{self, ConfigError},
     server::ServerBuilder,
 };
@@ -90,6 +92,10 @@ pub struct PopulationDbComponent;
 impl Component for PopulationDbComponent {
     fn spec(&self) -> &'static ComponentSpec {
         &SPEC
+    }
+
+    fn error_reasons(&self) -> Option<ErrorReasons> {
+        Some(ErrorReasons::new("Population database", crate::REASONS))
     }
 
     fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {

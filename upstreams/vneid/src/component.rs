@@ -10,7 +10,9 @@ use figment::Figment;
 use sandbox06_country::CountryConfig;
 use sandbox06_proto::vneid::vneid_service_server::VneidServiceServer;
 use sandbox06_runtime::{
-    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    component::{
+        Component, ComponentSpec, Context, ErrorReasons, Role, Running, Shutdown, StartError,
+    },
     config::{self, ConfigError},
     server::ServerBuilder,
 };
@@ -68,6 +70,10 @@ pub struct VneidComponent;
 impl Component for VneidComponent {
     fn spec(&self) -> &'static ComponentSpec {
         &SPEC
+    }
+
+    fn error_reasons(&self) -> Option<ErrorReasons> {
+        Some(ErrorReasons::new("VNeID mock", crate::REASONS))
     }
 
     fn listen(&self, config: &Figment) -> Result<SocketAddr, ConfigError> {
