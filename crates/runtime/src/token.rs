@@ -37,8 +37,8 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::Mutex;
 use tonic::service::interceptor::InterceptedService;
 
-use crate::error::{ApiError, Reason};
 use crate::PeerChannel;
+use crate::error::{ApiError, Reason};
 use crate::telemetry::TraceContextInterceptor;
 
 /// The token endpoint's path, on the edge as on the single sign-on.

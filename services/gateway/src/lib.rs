@@ -269,7 +269,9 @@ impl Gateway {
         }
         // The API document of the REST routes, and the page that browses it.
         let single_sign_on = routes.serves_http(auth::DISCOVERY_PATH);
-        let reference = self.reference.unwrap_or_else(sandbox06_vn::today_in_vietnam);
+        let reference = self
+            .reference
+            .unwrap_or_else(sandbox06_vn::today_in_vietnam);
         let table = routes.rest().clone();
         let api_pages = docs::router(Box::new(move || {
             openapi::ApiDocument::from_table(&table, single_sign_on, reference)
