@@ -1,10 +1,6 @@
-//! Name tables and naming customs: Vietnamese names by birth cohort and region, and the
-//! customs of the Thái, H'Mông, Ê Đê, Gia Rai, Khmer, Chăm and Raglai. Shares are percentages
-//! (weights: a table need not sum to 100); docs/domain.md gives their sources or marks them as
-//! estimates. Every name is NFC.
-
-use super::permutation::Stream;
-use sandbox06_vn::Sex;
+//! The name tables: family names by people and region, middle and given names by sex and
+//! cohort, the customs' prefixes and given names, and the streets and marks of addresses.
+//! Shares are percentages (weights: a table need not sum to 100); every name is NFC.
 
 /// The first pre-2025 province code of the south for family names: Đà Nẵng (48) and every
 /// province after it in GSO order lie from there southwards.
@@ -270,7 +266,7 @@ pub const VAN_SHARES: &[(i32, [f64; 2])] = &[
 ];
 
 /// Men's first middle words other than "Văn".
-const MIDDLE_MALE: &[(&str, f64)] = &[
+pub(crate) const MIDDLE_MALE: &[(&str, f64)] = &[
     ("Minh", 10.0),
     ("Hữu", 8.0),
     ("Đức", 8.0),
@@ -291,7 +287,7 @@ const MIDDLE_MALE: &[(&str, f64)] = &[
 ];
 
 /// Women's first middle words other than "Thị".
-const MIDDLE_FEMALE: &[(&str, f64)] = &[
+pub(crate) const MIDDLE_FEMALE: &[(&str, f64)] = &[
     ("Ngọc", 9.0),
     ("Thu", 6.0),
     ("Thanh", 6.0),
@@ -310,7 +306,7 @@ const MIDDLE_FEMALE: &[(&str, f64)] = &[
 ];
 
 /// Men's second middle words, in four-word names ("Nguyễn Hoàng Gia Bảo").
-const SECOND_MIDDLE_MALE: &[(&str, f64)] = &[
+pub(crate) const SECOND_MIDDLE_MALE: &[(&str, f64)] = &[
     ("Minh", 12.0),
     ("Gia", 10.0),
     ("Anh", 8.0),
@@ -329,7 +325,7 @@ const SECOND_MIDDLE_MALE: &[(&str, f64)] = &[
 ];
 
 /// Women's second middle words, in four-word names ("Nguyễn Thị Thu Hà").
-const SECOND_MIDDLE_FEMALE: &[(&str, f64)] = &[
+pub(crate) const SECOND_MIDDLE_FEMALE: &[(&str, f64)] = &[
     ("Thu", 10.0),
     ("Ngọc", 10.0),
     ("Bảo", 8.0),
@@ -348,25 +344,25 @@ const SECOND_MIDDLE_FEMALE: &[(&str, f64)] = &[
     ("Cẩm", 3.0),
 ];
 
-const GIVEN_MALE: &[&str] = &[
+pub(crate) const GIVEN_MALE: &[&str] = &[
     "An", "Anh", "Bảo", "Bình", "Cường", "Dũng", "Duy", "Đạt", "Đức", "Dương", "Hải", "Hiếu",
     "Hoàng", "Hùng", "Huy", "Khang", "Khánh", "Khoa", "Kiên", "Lâm", "Long", "Luân", "Minh", "Nam",
     "Nghĩa", "Nhân", "Phong", "Phúc", "Quang", "Quân", "Sơn", "Tài", "Tâm", "Thắng", "Thành",
     "Thiện", "Tiến", "Toàn", "Trung", "Tuấn", "Tùng", "Việt", "Vinh", "Vũ", "Lộc", "Hưng", "Hòa",
     "Thịnh", "Khôi", "Đăng",
 ];
-const GIVEN_FEMALE: &[&str] = &[
+pub(crate) const GIVEN_FEMALE: &[&str] = &[
     "An", "Anh", "Bích", "Chi", "Diệp", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa",
     "Hồng", "Hương", "Huyền", "Lan", "Linh", "Loan", "Mai", "My", "Nga", "Ngân", "Ngọc", "Nhung",
     "Oanh", "Phương", "Quỳnh", "Tâm", "Thảo", "Thu", "Thủy", "Trang", "Trinh", "Tuyết", "Uyên",
     "Vân", "Vy", "Xuân", "Yến", "Hạ", "Thư", "Nhi", "Lý", "Châu",
 ];
 
-const THAI_GIVEN_MALE: &[&str] = &[
+pub(crate) const THAI_GIVEN_MALE: &[&str] = &[
     "Pọm", "Thăm", "Ơn", "Panh", "Chăn", "Khăm", "Ính", "Bun", "Piệng", "Hặc", "Phăn", "Xiêng",
     "Un", "Thương", "Duấn", "Inh", "Kiên", "Xuân", "Tiến", "Lả",
 ];
-const THAI_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const THAI_GIVEN_FEMALE: &[&str] = &[
     "Xôm", "Ín", "Hom", "Piếng", "Xương", "Pâng", "Ún", "Bua", "Hiêng", "Lanh", "Ơn", "Ên", "Xoan",
     "Ngọc", "Mai", "Xuân", "Hương", "Tươi", "Lả", "Kim",
 ];
@@ -375,11 +371,11 @@ const THAI_GIVEN_FEMALE: &[&str] = &[
 pub const HMONG_PREFIX_MALE: &[(&str, f64)] = &[("A", 60.0), ("Seo", 25.0), ("Chứ", 15.0)];
 /// The word before a H'Mông woman's given name.
 pub const HMONG_PREFIX_FEMALE: &[(&str, f64)] = &[("Thị", 70.0), ("Mí", 30.0)];
-const HMONG_GIVEN_MALE: &[&str] = &[
+pub(crate) const HMONG_GIVEN_MALE: &[&str] = &[
     "Páo", "Lử", "Dính", "Sử", "Sình", "Của", "Pó", "Dế", "Tủa", "Chá", "Nhà", "Vư", "Sểnh", "Chu",
     "Chống", "Sính", "Vảng", "Tráng",
 ];
-const HMONG_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const HMONG_GIVEN_FEMALE: &[&str] = &[
     "Mỷ", "Dở", "Sua", "Chở", "Say", "Mai", "Xí", "Pà", "Súa", "Ly", "Chi", "Dính", "Sinh", "Máy",
     "Mò", "Dợ",
 ];
@@ -388,19 +384,19 @@ const HMONG_GIVEN_FEMALE: &[&str] = &[
 pub const EDE_MALE_PREFIX: &str = "Y ";
 /// The prefix of an Ê Đê or Gia Rai woman's given name, written without a space.
 pub const HIGHLAND_FEMALE_PREFIX: &str = "H'";
-const EDE_GIVEN_MALE: &[&str] = &[
+pub(crate) const EDE_GIVEN_MALE: &[&str] = &[
     "Moan", "Bhin", "Phun", "Thông", "Nuê", "Blai", "Jơ", "Kông", "Ngông", "Bih", "Thuyên", "Blôk",
     "Sơn", "Wang", "Djao", "Khuê",
 ];
-const EDE_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const EDE_GIVEN_FEMALE: &[&str] = &[
     "Hen", "Linh", "Ngơn", "Bia", "Yim", "Zeo", "Mai", "Nga", "Juel", "Wen", "Duen", "Lan", "Hoan",
     "Ly",
 ];
-const GIARAI_GIVEN_MALE: &[&str] = &[
+pub(crate) const GIARAI_GIVEN_MALE: &[&str] = &[
     "Nhí", "Phơn", "Tuân", "Pết", "Blik", "Hyun", "Dun", "Kuêh", "Jen", "Thuk", "Byuh", "Luyn",
     "Sơn", "Đoan", "Brơi", "Hơi",
 ];
-const GIARAI_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const GIARAI_GIVEN_FEMALE: &[&str] = &[
     "Bla", "Lan", "Mai", "Blơng", "Nguyên", "Ploi", "Yuh", "Ngai", "Bơ", "Ngoan", "Hương", "Nhi",
 ];
 
@@ -411,7 +407,7 @@ pub const AN_GIANG_CHAU_NEANG: f64 = 80.0;
 pub const CHAU: &str = "Chau";
 /// The word before the given name of a Khmer woman named the An Giang way.
 pub const NEANG: &str = "Néang";
-const KHMER_GIVEN_MALE: &[&str] = &[
+pub(crate) const KHMER_GIVEN_MALE: &[&str] = &[
     "Sóc Khonl",
     "Sô Phanh",
     "Sóc",
@@ -428,7 +424,7 @@ const KHMER_GIVEN_MALE: &[&str] = &[
     "Pích",
     "Ny",
 ];
-const KHMER_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const KHMER_GIVEN_FEMALE: &[&str] = &[
     "Sa Rết",
     "Sa Ry",
     "Sô Phia",
@@ -443,11 +439,11 @@ const KHMER_GIVEN_FEMALE: &[&str] = &[
 /// Share of Chăm men whose given name follows "Văn"; the others bear a two-word Chăm given
 /// name ("Đàng Năng Thọ").
 pub const CHAM_VAN: f64 = 70.0;
-const CHAM_GIVEN_MALE: &[&str] = &[
+pub(crate) const CHAM_GIVEN_MALE: &[&str] = &[
     "Sơn", "Đạt", "Phú", "Chiến", "Thọ", "Tuyên", "Sương", "Sanh", "Kha", "Thành", "Hải", "Nhân",
     "Dũng", "Nguyên", "Tâm",
 ];
-const CHAM_COMPOUND_MALE: &[&str] = &[
+pub(crate) const CHAM_COMPOUND_MALE: &[&str] = &[
     "Năng Thọ",
     "Đại Tuyên",
     "Quang Sương",
@@ -456,7 +452,7 @@ const CHAM_COMPOUND_MALE: &[&str] = &[
     "Sanh Cảnh",
     "Bá Trung",
 ];
-const CHAM_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const CHAM_GIVEN_FEMALE: &[&str] = &[
     "Hương",
     "Sen",
     "Nhung",
@@ -472,308 +468,14 @@ const CHAM_GIVEN_FEMALE: &[&str] = &[
     "Hồng",
 ];
 
-const RAGLAI_GIVEN_MALE: &[&str] = &[
+pub(crate) const RAGLAI_GIVEN_MALE: &[&str] = &[
     "Bốn", "Nhẫn", "Tiến", "Thanh", "Ba", "Sáu", "Đức", "Minh", "Hai", "Năm", "Lâm", "Sa",
 ];
-const RAGLAI_GIVEN_FEMALE: &[&str] = &[
+pub(crate) const RAGLAI_GIVEN_FEMALE: &[&str] = &[
     "Thủy", "Hồng", "Bé", "Mai", "Hoa", "Nhàn", "Lan", "Ba", "Sáu", "Nga",
 ];
 
 /// Whose family names a group that names the Vietnamese way bears.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surnames {
-    /// Kinh, by region; also every group without a table of its own.
-    Kinh,
-    /// Tày.
-    Tay,
-    /// Nùng.
-    Nung,
-    /// Mường.
-    Muong,
-    /// Dao.
-    Dao,
-    /// Hoa.
-    Hoa,
-}
-
-/// How an ethnic group forms full names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NamingCustom {
-    /// Family, middle words, given: two to four words by birth cohort, "Văn"/"Thị" by cohort.
-    Vietnamese(Surnames),
-    /// Thái: family, "Văn"/"Thị", a one-word Thái given name ("Lò Văn Pọm").
-    Thai,
-    /// H'Mông: clan name, "A"/"Seo"/"Chứ" for men or "Thị"/"Mí" for women, given name.
-    Hmong,
-    /// Ê Đê: "Y " or "H'" and the given name, then the family name ("Y Moan Ênuôl"), the
-    /// mother's.
-    Ede,
-    /// Gia Rai: family name (the mother's), then the given name, "H'" before a woman's ("Rơ
-    /// Mah H'Bla").
-    GiaRai,
-    /// Khmer: family and given names, "Thị" for women; in An Giang mostly "Chau"/"Néang" and
-    /// the given name.
-    Khmer,
-    /// Chăm: family, "Văn"/"Thị" or a two-word Chăm given name.
-    Cham,
-    /// Raglai: family, "Văn"/"Thị", given ("Pinăng Văn Bốn").
-    Raglai,
-}
-
-impl NamingCustom {
-    /// The custom of an ethnic group, by its name in `ethnicities.tsv`.
-    pub fn of(ethnicity: &str) -> Self {
-        match ethnicity {
-            "Thái" => NamingCustom::Thai,
-            "H'Mông" | "Mông" => NamingCustom::Hmong,
-            "Ê Đê" | "Ê-đê" => NamingCustom::Ede,
-            "Gia Rai" | "Gia-rai" => NamingCustom::GiaRai,
-            "Khmer" | "Khơ-me" => NamingCustom::Khmer,
-            "Chăm" => NamingCustom::Cham,
-            "Raglai" | "Ra Glai" => NamingCustom::Raglai,
-            "Tày" => NamingCustom::Vietnamese(Surnames::Tay),
-            "Nùng" => NamingCustom::Vietnamese(Surnames::Nung),
-            "Mường" => NamingCustom::Vietnamese(Surnames::Muong),
-            "Dao" => NamingCustom::Vietnamese(Surnames::Dao),
-            "Hoa" => NamingCustom::Vietnamese(Surnames::Hoa),
-            _ => NamingCustom::Vietnamese(Surnames::Kinh),
-        }
-    }
-
-    /// The family names of a group other than the Kinh.
-    fn table(self) -> Option<&'static [(&'static str, f64)]> {
-        Some(match self {
-            NamingCustom::Vietnamese(Surnames::Kinh) => return None,
-            NamingCustom::Vietnamese(Surnames::Tay) => TAY_FAMILY,
-            NamingCustom::Vietnamese(Surnames::Nung) => NUNG_FAMILY,
-            NamingCustom::Vietnamese(Surnames::Muong) => MUONG_FAMILY,
-            NamingCustom::Vietnamese(Surnames::Dao) => DAO_FAMILY,
-            NamingCustom::Vietnamese(Surnames::Hoa) => HOA_FAMILY,
-            NamingCustom::Thai => THAI_FAMILY,
-            NamingCustom::Hmong => HMONG_FAMILY,
-            NamingCustom::Ede => EDE_FAMILY,
-            NamingCustom::GiaRai => GIARAI_FAMILY,
-            NamingCustom::Khmer => KHMER_FAMILY,
-            NamingCustom::Cham => CHAM_FAMILY,
-            NamingCustom::Raglai => RAGLAI_FAMILY,
-        })
-    }
-
-    /// Whether children take their mother's family name: the Ê Đê and Gia Rai are
-    /// matrilineal.
-    pub fn matrilineal(self) -> bool {
-        matches!(self, NamingCustom::Ede | NamingCustom::GiaRai)
-    }
-
-    /// Whether `name` is one of the custom's family names.
-    pub fn has_family_name(self, name: &str) -> bool {
-        match self.table() {
-            Some(table) => table.iter().any(|(n, _)| *n == name),
-            None => KINH_FAMILY.iter().any(|(n, ..)| *n == name),
-        }
-    }
-
-    /// Draws a family name for a lineage whose root was registered in `province` (pre-2025 code).
-    pub fn family(self, province: u8, rng: &mut Stream) -> &'static str {
-        match self.table() {
-            Some(table) => rng.weighted(table),
-            None => kinh_family(province, rng),
-        }
-    }
-
-    /// Forms a full name around an inherited family name, for someone born in `birth_year`
-    /// whose birth was registered in `province` (pre-2025 code).
-    pub fn full_name(
-        self,
-        family: &str,
-        sex: Sex,
-        birth_year: i32,
-        province: u8,
-        rng: &mut Stream,
-    ) -> String {
-        let male = sex == Sex::Male;
-        let by_sex =
-            |m: &'static [&'static str], f: &'static [&'static str]| if male { m } else { f };
-        let van_thi = if male { "Văn" } else { "Thị" };
-        match self {
-            NamingCustom::Vietnamese(_) => vietnamese(family, sex, birth_year, rng),
-            NamingCustom::Thai => {
-                let given = rng.pick(by_sex(THAI_GIVEN_MALE, THAI_GIVEN_FEMALE));
-                format!("{family} {van_thi} {given}")
-            }
-            NamingCustom::Hmong => {
-                let prefix = rng.weighted(if male {
-                    HMONG_PREFIX_MALE
-                } else {
-                    HMONG_PREFIX_FEMALE
-                });
-                let given = rng.pick(by_sex(HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE));
-                format!("{family} {prefix} {given}")
-            }
-            NamingCustom::Ede => {
-                let prefix = if male {
-                    EDE_MALE_PREFIX
-                } else {
-                    HIGHLAND_FEMALE_PREFIX
-                };
-                let given = rng.pick(by_sex(EDE_GIVEN_MALE, EDE_GIVEN_FEMALE));
-                format!("{prefix}{given} {family}")
-            }
-            NamingCustom::GiaRai => {
-                let prefix = if male { "" } else { HIGHLAND_FEMALE_PREFIX };
-                let given = rng.pick(by_sex(GIARAI_GIVEN_MALE, GIARAI_GIVEN_FEMALE));
-                format!("{family} {prefix}{given}")
-            }
-            NamingCustom::Khmer => {
-                let given = rng.pick(by_sex(KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE));
-                if province == AN_GIANG && rng.chance(AN_GIANG_CHAU_NEANG / 100.0) {
-                    format!("{} {given}", if male { CHAU } else { NEANG })
-                } else if male {
-                    format!("{family} {given}")
-                } else {
-                    format!("{family} Thị {given}")
-                }
-            }
-            NamingCustom::Cham => {
-                if male && !rng.chance(CHAM_VAN / 100.0) {
-                    format!("{family} {}", rng.pick(CHAM_COMPOUND_MALE))
-                } else {
-                    let given = rng.pick(by_sex(CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE));
-                    format!("{family} {van_thi} {given}")
-                }
-            }
-            NamingCustom::Raglai => {
-                let given = rng.pick(by_sex(RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE));
-                format!("{family} {van_thi} {given}")
-            }
-        }
-    }
-}
-
-/// The row of a cohort table that holds for a birth year.
-pub fn cohort_row<T: Copy + Default>(table: &[(i32, T)], birth_year: i32) -> T {
-    table
-        .iter()
-        .find(|(until, _)| birth_year < *until)
-        .or(table.last())
-        .map(|(_, row)| *row)
-        .unwrap_or_default()
-}
-
-/// Shares of two-, three- and four-word Vietnamese-way names for a sex and birth year.
-pub fn word_shares(sex: Sex, birth_year: i32) -> [f64; 3] {
-    cohort_row(
-        if sex == Sex::Male {
-            WORDS_MALE
-        } else {
-            WORDS_FEMALE
-        },
-        birth_year,
-    )
-}
-
-/// Share of Vietnamese-way names of `words` words whose first middle word is "Văn" (men) or
-/// "Thị" (women); none for two words.
-pub fn traditional_middle_share(sex: Sex, birth_year: i32, words: usize) -> f64 {
-    let row = cohort_row(
-        if sex == Sex::Male {
-            VAN_SHARES
-        } else {
-            THI_SHARES
-        },
-        birth_year,
-    );
-    match words {
-        3 => row[0],
-        4 => row[1],
-        _ => 0.0,
-    }
-}
-
-/// A Kinh family name, by the region of the lineage's province.
-fn kinh_family(province: u8, rng: &mut Stream) -> &'static str {
-    let share = |&(_, north, south): &(&str, f64, f64)| {
-        if province >= SOUTH_FROM { south } else { north }
-    };
-    let total: f64 = KINH_FAMILY.iter().map(share).sum();
-    let mut x = rng.unit() * total;
-    for entry in KINH_FAMILY {
-        if x < share(entry) {
-            return entry.0;
-        }
-        x -= share(entry);
-    }
-    KINH_FAMILY[0].0
-}
-
-/// A Vietnamese-way name: family, up to two middle words, given.
-fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> String {
-    let male = sex == Sex::Male;
-    let [two, three, four] = word_shares(sex, birth_year);
-    let words = rng.weighted(&[(2, two), (3, three), (4, four)]);
-    let mut parts = vec![family];
-    if words >= 3 {
-        let traditional = traditional_middle_share(sex, birth_year, words) / 100.0;
-        let first = if rng.chance(traditional) {
-            if male { "Văn" } else { "Thị" }
-        } else {
-            draw_except(rng, if male { MIDDLE_MALE } else { MIDDLE_FEMALE }, &parts)
-        };
-        parts.push(first);
-    }
-    if words == 4 {
-        let second = if male {
-            SECOND_MIDDLE_MALE
-        } else {
-            SECOND_MIDDLE_FEMALE
-        };
-        let second = draw_except(rng, second, &parts);
-        parts.push(second);
-    }
-    let given = pick_except(rng, if male { GIVEN_MALE } else { GIVEN_FEMALE }, &parts);
-    parts.push(given);
-    parts.join(" ")
-}
-
-/// Whether `word` is one of `avoid`: the lengths and last bytes first, which tell most words
-/// apart without comparing them whole.
-fn avoided(avoid: &[&str], word: &str) -> bool {
-    let last = word.as_bytes().last();
-    avoid
-        .iter()
-        .any(|a| a.len() == word.len() && a.as_bytes().last() == last && *a == word)
-}
-
-/// Draws by weight from the entries not in `avoid` (all of them if that leaves none).
-fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) -> &'static str {
-    let kept = || table.iter().filter(|(w, _)| !avoided(avoid, w));
-    let total: f64 = kept().map(|(_, weight)| weight).sum();
-    let Some(&(last, _)) = kept().next_back() else {
-        return rng.weighted(table);
-    };
-    // As `Stream::weighted` over the kept entries, without collecting them.
-    let mut x = rng.unit() * total;
-    for &(word, weight) in kept() {
-        if x < weight {
-            return word;
-        }
-        x -= weight;
-    }
-    last
-}
-
-/// Picks uniformly from the entries not in `avoid` (all of them if that leaves none).
-fn pick_except(rng: &mut Stream, list: &[&'static str], avoid: &[&str]) -> &'static str {
-    let kept = || list.iter().filter(|w| !avoided(avoid, w));
-    let n = kept().count();
-    if n == 0 {
-        return list[rng.below(list.len() as u64) as usize];
-    }
-    kept()
-        .nth(rng.below(n as u64) as usize)
-        .copied()
-        .unwrap_or(list[0])
-}
 
 /// Street names used for urban addresses.
 pub const STREETS: &[&str] = &[
