@@ -10,6 +10,7 @@ use sandbox06_vn::Sex;
 
 pub use tables::*;
 
+/// Whose family names a group that names the Vietnamese way bears.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surnames {
     /// Kinh, by region; also every group without a table of its own.

@@ -475,8 +475,6 @@ pub(crate) const RAGLAI_GIVEN_FEMALE: &[&str] = &[
     "Thủy", "Hồng", "Bé", "Mai", "Hoa", "Nhàn", "Lan", "Ba", "Sáu", "Nga",
 ];
 
-/// Whose family names a group that names the Vietnamese way bears.
-
 /// Street names used for urban addresses.
 pub const STREETS: &[&str] = &[
     "Lê Lợi",
