@@ -92,11 +92,42 @@ fn relative(r: &Relative) -> types::Relative {
 
 /// The full wire record of a person.
 pub fn record_of(country: &Country, p: &Person) -> pb::Citizen {
-    to_record(country, p, View::Full)
+    to_record(country, p, Shape::Full)
 }
 
-/// The wire record of a person; `view` decides how much is filled in.
-pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
+/// How much of a record an answer carries: the request's `RecordView`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Identity fields only.
+    Basic,
+    /// Identity fields and the permanent address.
+    Address,
+    /// Everything.
+    Full,
+}
+
+impl Shape {
+    /// The shape `view` (a `RecordView`) asks for; unspecified is the full record.
+    pub fn of(view: i32) -> Self {
+        match pb::RecordView::try_from(view) {
+            Ok(pb::RecordView::Basic) => Self::Basic,
+            Ok(pb::RecordView::Address) => Self::Address,
+            _ => Self::Full,
+        }
+    }
+
+    /// What the country computes for it: the permanent address is the household's, so only
+    /// the basic shape is the basic view.
+    pub fn computed(self) -> View {
+        match self {
+            Self::Basic => View::Basic,
+            Self::Address | Self::Full => View::Full,
+        }
+    }
+}
+
+/// The wire record of a person; `shape` decides how much is filled in.
+pub fn to_record(country: &Country, p: &Person, shape: Shape) -> pb::Citizen {
     let units = country.units();
     let mut record = pb::Citizen {
         citizen_id: p.id.to_string(),
@@ -119,8 +150,13 @@ pub fn to_record(country: &Country, p: &Person, view: View) -> pb::Citizen {
         persona: p.persona.unwrap_or_default().to_owned(),
         ..Default::default()
     };
-    if view == View::Basic {
-        return record;
+    match shape {
+        Shape::Basic => return record,
+        Shape::Address => {
+            record.permanent_address = Some(address_of(units, &p.residence));
+            return record;
+        }
+        Shape::Full => {}
     }
     let current = p.current_card().map(|c| c as *const Card);
     record.previous_cards = p
@@ -258,8 +294,8 @@ mod tests {
             let full = country.person(id, View::Full).unwrap();
             let basic = country.person(id, View::Basic).unwrap();
             assert_eq!(
-                identity(to_record(&country, &basic, View::Basic)),
-                identity(to_record(&country, &full, View::Full)),
+                identity(to_record(&country, &basic, Shape::Basic)),
+                identity(to_record(&country, &full, Shape::Full)),
                 "{id}"
             );
             compared += 1;

@@ -19,7 +19,7 @@ use sandbox06_vn::CitizenId;
 use sandbox06_world::{Country, View, person::Person};
 
 use crate::{
-    convert::to_record,
+    convert::{Shape, to_record},
     error::PopulationError,
     overlay::{self, Overlays},
 };
@@ -88,17 +88,21 @@ impl PopulationDb {
         view: View,
     ) -> Result<Option<Person>, PopulationError> {
         let overlays = self.has_overlays().await?;
-        self.person_with(id, view, overlays).await
+        let shape = match view {
+            View::Basic => Shape::Basic,
+            View::Full => Shape::Full,
+        };
+        self.person_with(id, shape, overlays).await
     }
 
     async fn person_with(
         &self,
         id: CitizenId,
-        view: View,
+        shape: Shape,
         overlays: bool,
     ) -> Result<Option<Person>, PopulationError> {
         Ok(self
-            .person_and_events(id, view, overlays)
+            .person_and_events(id, shape, overlays)
             .await?
             .map(|(person, _)| person))
     }
@@ -116,17 +120,18 @@ impl PopulationDb {
         }
     }
 
-    /// A citizen's record with every stored change applied, and the citizen's own events.
+    /// A citizen's record with every stored change applied, as far as `shape` shows, and the
+    /// citizen's own events.
     async fn person_and_events(
         &self,
         id: CitizenId,
-        view: View,
+        shape: Shape,
         overlays: bool,
     ) -> Result<Option<(Person, overlay::History)>, PopulationError> {
         let history = self.history(id, overlays).await?;
         // A change may touch any part of the record: compute all of it when there is one.
         let computed = if history.events.is_empty() {
-            view
+            shape.computed()
         } else {
             View::Full
         };
@@ -134,8 +139,8 @@ impl PopulationDb {
             return Ok(None);
         };
         overlay::apply(&self.country, &mut person, &history.events);
-        // Relatives' events change only what the full view shows (marriage, household).
-        if overlays && view == View::Full {
+        // Relatives' events change only what the full shape shows (marriage, household).
+        if overlays && shape == Shape::Full {
             self.apply_relatives(&mut person).await?;
         }
         Ok(Some((person, history)))
@@ -164,12 +169,12 @@ impl PopulationDb {
     async fn records_within(
         &self,
         ids: Vec<CitizenId>,
-        view: View,
+        shape: Shape,
         overlays: bool,
         budget: usize,
     ) -> Result<Vec<Option<pb::Citizen>>, PopulationError> {
         let mut records = Vec::with_capacity(ids.len());
-        self.each_record_within(ids, view, overlays, budget, |record| records.push(record))
+        self.each_record_within(ids, shape, overlays, budget, |record| records.push(record))
             .await?;
         Ok(records)
     }
@@ -179,7 +184,7 @@ impl PopulationDb {
     async fn each_record_within(
         &self,
         ids: Vec<CitizenId>,
-        view: View,
+        shape: Shape,
         overlays: bool,
         budget: usize,
         mut take: impl FnMut(Option<pb::Citizen>),
@@ -196,8 +201,8 @@ impl PopulationDb {
             for id in ids {
                 let record = self
                     .country
-                    .person(id, view)
-                    .map(|p| to_record(&self.country, &p, view));
+                    .person(id, shape.computed())
+                    .map(|p| to_record(&self.country, &p, shape));
                 if !fits(&record, taken) {
                     break;
                 }
@@ -207,7 +212,7 @@ impl PopulationDb {
             return Ok(taken);
         }
         let mut read = futures::stream::iter(ids)
-            .map(|id| self.record(id, view, overlays))
+            .map(|id| self.record(id, shape, overlays))
             .buffered(READ_CONCURRENCY);
         while let Some(record) = read.try_next().await? {
             if !fits(&record, taken) {
@@ -222,13 +227,13 @@ impl PopulationDb {
     async fn record(
         &self,
         id: CitizenId,
-        view: View,
+        shape: Shape,
         overlays: bool,
     ) -> Result<Option<pb::Citizen>, PopulationError> {
         Ok(self
-            .person_with(id, view, overlays)
+            .person_with(id, shape, overlays)
             .await?
-            .map(|p| to_record(&self.country, &p, view)))
+            .map(|p| to_record(&self.country, &p, shape)))
     }
 
     /// A personal ID number, judged as of the reference year.

@@ -4,9 +4,9 @@
 use prost::Message;
 use sandbox06_proto::population as pb;
 use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
-use sandbox06_world::View;
 
 use super::PopulationDb;
+use crate::convert::Shape;
 use crate::error::PopulationError;
 
 /// Most numbers one BatchGetCitizens call may ask for.
@@ -15,37 +15,6 @@ const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1_000;
 /// Bytes of a ListCitizens answer besides its records (the token and the total).
 const PAGE_OVERHEAD: usize = 64;
-
-/// The view a request asks for; anything but the basic one is computed as the full record
-/// (the address view is narrowed after, by [`narrowed`]).
-pub(super) fn view_of(view: i32) -> View {
-    if view == pb::RecordView::Basic as i32 {
-        View::Basic
-    } else {
-        View::Full
-    }
-}
-
-/// A full record as the asked view shows it: for the address view, the basic fields and the
-/// permanent address only.
-fn narrowed(record: pb::Citizen, view: i32) -> pb::Citizen {
-    if view != pb::RecordView::Address as i32 {
-        return record;
-    }
-    pb::Citizen {
-        citizen_id: record.citizen_id,
-        full_name: record.full_name,
-        date_of_birth: record.date_of_birth,
-        sex: record.sex,
-        life_status: record.life_status,
-        date_of_death: record.date_of_death,
-        card: record.card,
-        vneid: record.vneid,
-        persona: record.persona,
-        permanent_address: record.permanent_address,
-        ..Default::default()
-    }
-}
 
 /// A malformed request field with no more specific reason.
 fn rejected(field: &str, description: impl Into<String>) -> PopulationError {
@@ -60,11 +29,11 @@ impl PopulationDb {
     ) -> Result<pb::GetCitizenResponse, PopulationError> {
         let id = self.parse_id(&req.citizen_id, "citizen_id")?;
         let citizen = self
-            .record(id, view_of(req.view), self.has_overlays().await?)
+            .record(id, Shape::of(req.view), self.has_overlays().await?)
             .await?
             .ok_or_else(|| PopulationError::not_found(&req.citizen_id))?;
         Ok(pb::GetCitizenResponse {
-            citizen: Some(narrowed(citizen, req.view)),
+            citizen: Some(citizen),
         })
     }
 
@@ -84,7 +53,7 @@ impl PopulationDb {
                 ),
             ));
         }
-        let view = view_of(req.view);
+        let shape = Shape::of(req.view);
         let year = self.country.reference_date().year();
         let overlays = self.has_overlays().await?;
         let parsed: Vec<_> = req
@@ -105,7 +74,6 @@ impl PopulationDb {
             .map(|(at, _)| at)
             .collect::<Vec<_>>()
             .into_iter();
-        let asked_view = req.view;
         // Every result in place first, each record then moved once into its own.
         let mut results: Vec<_> = req
             .citizen_ids
@@ -118,9 +86,9 @@ impl PopulationDb {
             })
             .collect();
         let found = self
-            .each_record_within(valid, view, overlays, self.max_response_bytes, |record| {
+            .each_record_within(valid, shape, overlays, self.max_response_bytes, |record| {
                 if let Some(at) = places.next() {
-                    results[at].citizen = record.map(|c| narrowed(c, asked_view));
+                    results[at].citizen = record;
                 }
             })
             .await?;
@@ -178,7 +146,7 @@ impl PopulationDb {
                 .filter(|o| *o <= range.end - range.start)
                 .ok_or_else(|| rejected("page_token", "is not a token this server returned"))?
         };
-        let view = view_of(req.view);
+        let shape = Shape::of(req.view);
         let overlays = self.has_overlays().await?;
         let start = range.start + offset;
         let end = (start + page_size).min(range.end);
@@ -187,13 +155,9 @@ impl PopulationDb {
         let ids = (start..end)
             .filter_map(|i| self.country.citizen_at(i))
             .collect();
-        let records = self.records_within(ids, view, overlays, budget).await?;
+        let records = self.records_within(ids, shape, overlays, budget).await?;
         let end = start + records.len() as u64;
-        let citizens = records
-            .into_iter()
-            .flatten()
-            .map(|c| narrowed(c, req.view))
-            .collect();
+        let citizens = records.into_iter().flatten().collect();
         let next_page_token = if end < range.end {
             (end - range.start).to_string()
         } else {

@@ -12,11 +12,11 @@ use sandbox06_proto::{
     population::{self as pb, life_event::Change},
 };
 use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
-use sandbox06_world::{View, person::Person};
+use sandbox06_world::person::Person;
 
 use super::PopulationDb;
 use crate::{
-    convert::to_record,
+    convert::{Shape, to_record},
     error::{PopulationError, SPOUSE_FIELD},
     life_events::{self, Spouse},
     overlay::{self, Append},
@@ -137,7 +137,7 @@ impl PopulationDb {
                 // write that was stored is reported as stored.
                 overlay::apply(&self.country, &mut person, std::slice::from_ref(&stored));
                 return Ok(pb::CreateLifeEventResponse {
-                    citizen: Some(to_record(&self.country, &person, View::Full)),
+                    citizen: Some(to_record(&self.country, &person, Shape::Full)),
                 });
             }
         }
@@ -163,7 +163,7 @@ impl PopulationDb {
         if recorded != *content {
             return Err(PopulationError::RequestIdReused);
         }
-        let citizen = self.record(id, View::Full, true).await?;
+        let citizen = self.record(id, Shape::Full, true).await?;
         Ok(Some(pb::CreateLifeEventResponse { citizen }))
     }
 
@@ -177,7 +177,7 @@ impl PopulationDb {
     ) -> Result<Checked, PopulationError> {
         let overlays = self.has_overlays().await?;
         let (person, history) = self
-            .person_and_events(id, View::Full, overlays)
+            .person_and_events(id, Shape::Full, overlays)
             .await?
             .ok_or_else(|| PopulationError::not_found(raw_id))?;
         let spouse = self
@@ -221,7 +221,7 @@ impl PopulationDb {
         let spouse_id = self.parse_id(spouse_raw, SPOUSE_FIELD)?;
         life_events::check_spouse_number(person, spouse_id)?;
         let (spouse, spouse_history) = self
-            .person_and_events(spouse_id, View::Full, overlays)
+            .person_and_events(spouse_id, Shape::Full, overlays)
             .await?
             .ok_or_else(|| PopulationError::not_found(spouse_raw))?;
         life_events::check_history(life_events::Party::Spouse, spouse_history.events.len())?;
@@ -243,7 +243,7 @@ mod tests {
     use sandbox06_store::MemoryStore;
     use sandbox06_testkit::{FailingStore, single_women};
     use sandbox06_world::{
-        Country,
+        Country, View,
         person::{CardStanding, Life, Marital},
         rules::{CARD_AGE, age_on},
     };
