@@ -195,7 +195,7 @@ mod tests {
     use tonic_types::StatusExt;
 
     use super::*;
-    use crate::population::Refusal;
+    use sandbox06_runtime::error::Refusal;
 
     fn refusal(reason: &str, fields: &[&str]) -> UpstreamError {
         UpstreamFailure::refused(

@@ -13,6 +13,4 @@ pub mod service;
 
 pub use component::{CitizenComponent, CitizenConfig};
 pub use error::{CitizenError, CitizenReason, REASONS};
-pub use population::{
-    GrpcPopulation, Identity, IdentityResult, PopulationClient, Refusal, UpstreamError,
-};
+pub use population::{GrpcPopulation, Identity, IdentityResult, PopulationClient, UpstreamError};

@@ -4,7 +4,7 @@ use sandbox06_proto::population::{self as pb, population_service_client::Populat
 use std::collections::VecDeque;
 
 use sandbox06_runtime::PeerChannel;
-pub use sandbox06_runtime::error::Refusal;
+use sandbox06_runtime::error::Refusal;
 use sandbox06_runtime::{
     error::{UpstreamFailure, reason_of},
     telemetry::TraceContextInterceptor,
@@ -103,61 +103,6 @@ struct IdentityBatch {
     results: Vec<IdentityResult>,
 }
 
-/// Encodes `T` and decodes `U` with prost: the codec of a call whose answer is read as a
-/// narrower message than the one the generated client reads.
-struct Prost<T, U>(std::marker::PhantomData<(T, U)>);
-
-impl<T, U> Default for Prost<T, U> {
-    fn default() -> Self {
-        Self(std::marker::PhantomData)
-    }
-}
-
-impl<T, U> tonic::codec::Codec for Prost<T, U>
-where
-    T: prost::Message + Send + 'static,
-    U: prost::Message + Default + Send + 'static,
-{
-    type Encode = T;
-    type Decode = U;
-    type Encoder = Prost<T, ()>;
-    type Decoder = Prost<(), U>;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        Prost::default()
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        Prost::default()
-    }
-}
-
-impl<T: prost::Message> tonic::codec::Encoder for Prost<T, ()> {
-    type Item = T;
-    type Error = Status;
-
-    fn encode(
-        &mut self,
-        item: T,
-        buf: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), Self::Error> {
-        item.encode(buf)
-            .map_err(|e| Status::internal(format!("a request could not be encoded: {e}")))
-    }
-}
-
-impl<U: prost::Message + Default> tonic::codec::Decoder for Prost<(), U> {
-    type Item = U;
-    type Error = Status;
-
-    fn decode(&mut self, buf: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<U>, Self::Error> {
-        // As the generated clients answer an undecodable message.
-        U::decode(buf)
-            .map(Some)
-            .map_err(|e| Status::internal(e.to_string()))
-    }
-}
-
 /// The path of BatchGetCitizens.
 const BATCH_GET_CITIZENS: &str =
     "/sandbox06.upstream.population.v1.PopulationService/BatchGetCitizens";
@@ -208,7 +153,8 @@ impl GrpcPopulation {
             .unary(
                 request,
                 path,
-                Prost::<pb::BatchGetCitizensRequest, IdentityBatch>::default(),
+                // The answer read as a narrower message than the generated client reads.
+                tonic_prost::ProstCodec::<pb::BatchGetCitizensRequest, IdentityBatch>::default(),
             )
             .await?;
         Ok(answer.into_inner().results)

@@ -277,25 +277,36 @@ mod tests {
             .all()
             .iter()
             .map(|spec| sandbox06_vn::CitizenId::parse_field(spec.id, "id").unwrap());
-        let identity = |r: pb::Citizen| {
-            (
-                r.citizen_id,
-                r.full_name,
-                r.date_of_birth,
-                r.sex,
-                r.life_status,
-                r.date_of_death,
-                r.card,
-                r.vneid,
-            )
+        // The basic shape is the full record's identity fields, every one it sets; the address
+        // shape adds the permanent address.
+        let identity = |r: &pb::Citizen| pb::Citizen {
+            citizen_id: r.citizen_id.clone(),
+            full_name: r.full_name.clone(),
+            date_of_birth: r.date_of_birth,
+            sex: r.sex,
+            life_status: r.life_status,
+            date_of_death: r.date_of_death,
+            card: r.card.clone(),
+            vneid: r.vneid,
+            persona: r.persona.clone(),
+            ..Default::default()
         };
         let mut compared = 0;
         for id in generated.chain(personas) {
             let full = country.person(id, View::Full).unwrap();
             let basic = country.person(id, View::Basic).unwrap();
+            let whole = to_record(&country, &full, Shape::Full);
             assert_eq!(
-                identity(to_record(&country, &basic, Shape::Basic)),
-                identity(to_record(&country, &full, Shape::Full)),
+                to_record(&country, &basic, Shape::Basic),
+                identity(&whole),
+                "{id}"
+            );
+            assert_eq!(
+                to_record(&country, &full, Shape::Address),
+                pb::Citizen {
+                    permanent_address: whole.permanent_address.clone(),
+                    ..identity(&whole)
+                },
                 "{id}"
             );
             compared += 1;

@@ -57,9 +57,8 @@ impl CitizenApi {
             .ok_or_else(|| CitizenError::not_found(shown))
     }
 
-    /// GetCitizen: the record, reduced to the read mask. A mask of identity fields only is
-    /// answered from the basic view, which the population database computes without the
-    /// household, the relatives and the addresses.
+    /// GetCitizen: the record, reduced to the read mask, read in the narrowest view of the
+    /// population database that holds what the mask keeps ([`read_mask::Mask::view`]).
     pub(super) async fn get(
         &self,
         req: api::GetCitizenRequest,
@@ -67,13 +66,8 @@ impl CitizenApi {
         let id = self.parse_id(&req.citizen_id, "citizen_id")?;
         let paths = req.read_mask.map(|m| m.paths).unwrap_or_default();
         let mask = read_mask::validate(&paths)?;
-        let view = if mask.needs_full_record() {
-            RecordView::Full
-        } else {
-            RecordView::Basic
-        };
         let record = self
-            .record_in(id, view, "citizen_id", &req.citizen_id)
+            .record_in(id, mask.view(), "citizen_id", &req.citizen_id)
             .await?;
         let citizen = read_mask::apply(convert::citizen(record), &mask)?;
         Ok(api::GetCitizenResponse {

@@ -122,7 +122,7 @@ mod tests {
     use super::*;
     use sandbox06_runtime::error::UpstreamFailure;
 
-    use crate::population::Refusal;
+    use sandbox06_runtime::error::Refusal;
 
     const ID: &str = "001090012345";
 

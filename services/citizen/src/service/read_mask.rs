@@ -2,7 +2,7 @@
 
 use prost::Message;
 use prost_reflect::{FieldDescriptor, MessageDescriptor};
-use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen};
+use sandbox06_proto::{DESCRIPTOR_POOL, citizen::Citizen, population::RecordView};
 
 use sandbox06_runtime::error::quote;
 
@@ -59,7 +59,7 @@ pub struct Mask {
 
 /// The fields of Citizen the population database's basic view holds with the same values as
 /// its full view (`RecordView` of the population database: the identity fields, life status,
-/// current card and VNeID account).
+/// current card, VNeID account and persona key).
 const BASIC_VIEW_FIELDS: &[&str] = &[
     "citizen_id",
     "full_name",
@@ -69,7 +69,11 @@ const BASIC_VIEW_FIELDS: &[&str] = &[
     "date_of_death",
     "card",
     "vneid",
+    "persona",
 ];
+
+/// What the population database's address view adds to the basic view.
+const ADDRESS_VIEW_FIELD: &str = "permanent_address";
 
 impl Mask {
     /// Whether the mask keeps every field.
@@ -77,16 +81,25 @@ impl Mask {
         self.fields.is_empty()
     }
 
-    /// Whether what the mask keeps needs the full record, not the basic view.
-    pub fn needs_full_record(&self) -> bool {
+    /// The narrowest view of the population database that holds what the mask keeps: the
+    /// basic view for identity fields, the address view when the permanent address is kept
+    /// too, the full record otherwise.
+    pub fn view(&self) -> RecordView {
         let Some(root) = descriptor() else {
-            return true;
+            return RecordView::Full;
         };
-        self.keeps_all()
-            || self.fields.iter().any(|(number, _)| {
-                root.get_field(*number)
-                    .is_none_or(|field| !BASIC_VIEW_FIELDS.contains(&field.name()))
-            })
+        if self.keeps_all() {
+            return RecordView::Full;
+        }
+        let mut view = RecordView::Basic;
+        for (number, _) in &self.fields {
+            match root.get_field(*number).map(|field| field.name().to_owned()) {
+                Some(name) if BASIC_VIEW_FIELDS.contains(&name.as_str()) => {}
+                Some(name) if name == ADDRESS_VIEW_FIELD => view = RecordView::Address,
+                _ => return RecordView::Full,
+            }
+        }
+        view
     }
 
     /// Adds the path of `numbers`: the last field whole, the others reduced to it.
@@ -320,27 +333,39 @@ mod tests {
     }
 
     #[test]
-    fn only_identity_fields_are_read_from_the_basic_view() {
+    fn a_mask_is_read_from_the_narrowest_view_that_holds_it() {
         for basic in [
             &["full_name"][..],
             &["citizen_id", "date_of_birth", "sex", "life_status"],
             &["card.expiry_date", "vneid", "date_of_death"],
+            &["persona"],
         ] {
-            assert!(
-                !validate(&paths(basic)).unwrap().needs_full_record(),
+            assert_eq!(
+                validate(&paths(basic)).unwrap().view(),
+                RecordView::Basic,
                 "{basic:?}"
+            );
+        }
+        for address in [
+            &["permanent_address.current"][..],
+            &["full_name", "permanent_address"],
+        ] {
+            assert_eq!(
+                validate(&paths(address)).unwrap().view(),
+                RecordView::Address,
+                "{address:?}"
             );
         }
         for full in [
             &[][..],
             &["full_name", "household"],
-            &["permanent_address.current"],
+            &["permanent_address", "previous_addresses"],
             &["previous_cards"],
-            &["persona"],
             &["ethnicity"],
         ] {
-            assert!(
-                validate(&paths(full)).unwrap().needs_full_record(),
+            assert_eq!(
+                validate(&paths(full)).unwrap().view(),
+                RecordView::Full,
                 "{full:?}"
             );
         }
