@@ -954,21 +954,7 @@ async fn the_login_page_offers_the_personas_vneid_lists() {
 #[tokio::test]
 async fn the_login_form_is_taken_only_from_the_browser_that_opened_it() {
     let h = start().await;
-    let page = authorize(
-        &h,
-        &[
-            ("response_type", "code"),
-            ("client_id", "demo-portal"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid"),
-            (
-                "code_challenge",
-                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-            ),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .await;
+    let page = authorize(&h, &LOGIN_PAGE_QUERY).await;
     let browser = page
         .headers()
         .get_all("set-cookie")

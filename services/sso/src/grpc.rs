@@ -54,11 +54,6 @@ impl ErrorReason for SsoReason {
     }
 }
 
-/// The gRPC status of an OAuth error (see [`OAuthError::grpc_status`]).
-fn status_of(error: OAuthError) -> Status {
-    error.grpc_status()
-}
-
 /// The gRPC face of the provider.
 #[derive(Clone, Debug)]
 pub struct SsoApi {
@@ -116,7 +111,7 @@ impl SsoService for SsoApi {
             )
             .into());
         }
-        let map = self.provider.introspect(&token).await.map_err(status_of)?;
+        let map = self.provider.introspect(&token).await.map_err(Status::from)?;
         let strings = |name: &str| -> Vec<String> {
             match map.get(name) {
                 Some(Value::String(one)) => vec![one.clone()],
@@ -171,7 +166,7 @@ impl SsoService for SsoApi {
             .keys
             .rotate()
             .await
-            .map_err(|e| status_of(OAuthError::from(e)))?;
+            .map_err(|e| Status::from(OAuthError::from(e)))?;
         tracing::info!("signing keys rotated");
         Ok(Response::new(pb::RotateSigningKeysResponse {
             keys: keys
@@ -246,7 +241,7 @@ impl SsoService for SsoApi {
             .provider
             .access_token_with(alg, &grant, now(), lifetime, &audiences)
             .await
-            .map_err(status_of)?;
+            .map_err(Status::from)?;
         Ok(Response::new(pb::IssueTokenResponse {
             access_token: token,
             expires_in: lifetime,

@@ -8,7 +8,7 @@ use sandbox06_proto::{
     vneid::{self as pb, authenticate_request::Method, vneid_service_client::VneidServiceClient},
 };
 use sandbox06_runtime::PeerChannel;
-use sandbox06_runtime::error::UpstreamFailure;
+use sandbox06_runtime::error::{UpstreamFailure, log_upstream_failure};
 use sandbox06_runtime::telemetry::TraceContextInterceptor;
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 use tonic_types::StatusExt;
@@ -160,6 +160,9 @@ pub struct Login {
     pub amr: Vec<String>,
 }
 
+/// How long a login page waits for VNeID's persona list.
+const PERSONAS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 type Traced = InterceptedService<PeerChannel, TraceContextInterceptor>;
 
 /// VNeID and the population database over gRPC.
@@ -168,7 +171,7 @@ pub struct Identity {
     vneid: VneidServiceClient<Traced>,
     population: PopulationServiceClient<Traced>,
     /// The personas as VNeID lists them, once it has answered.
-    personas: Arc<tokio::sync::OnceCell<Arc<[pb::PersonaAccount]>>>,
+    personas: Arc<std::sync::OnceLock<Arc<[pb::PersonaAccount]>>>,
 }
 
 impl Identity {
@@ -184,26 +187,29 @@ impl Identity {
         }
     }
 
-    /// The hand-written personas, for the login page's picker, as VNeID lists them: asked once,
-    /// then kept. While VNeID does not answer the picker is empty (the ID number can still be
-    /// typed), and the next page asks again.
+    /// The hand-written personas, for the login page's picker, as VNeID lists them: asked until
+    /// it answers, then kept. While VNeID does not answer the picker is empty (the ID number can
+    /// still be typed): each page asks once, within a second, and no page waits for another's
+    /// attempt.
     pub async fn personas(&self) -> Arc<[pb::PersonaAccount]> {
-        let listed = self
-            .personas
-            .get_or_try_init(|| async {
-                let answer = self
-                    .vneid
-                    .clone()
-                    .list_persona_accounts(pb::ListPersonaAccountsRequest {})
-                    .await?;
-                Ok::<_, Status>(Arc::from(answer.into_inner().personas))
-            })
-            .await;
-        match listed {
-            Ok(personas) => personas.clone(),
-            Err(status) => {
-                // Logged as the mapping logs a failed call; the page shows no picker.
-                let _ = UpstreamFailure::from_status(VNEID, VNEID_SYSTEM, &status);
+        if let Some(listed) = self.personas.get() {
+            return listed.clone();
+        }
+        let mut vneid = self.vneid.clone();
+        let asked = vneid.list_persona_accounts(pb::ListPersonaAccountsRequest {});
+        match tokio::time::timeout(PERSONAS_TIMEOUT, asked).await {
+            Ok(Ok(answer)) => {
+                let listed: Arc<[pb::PersonaAccount]> = Arc::from(answer.into_inner().personas);
+                // Another page may have kept the same list first.
+                let _ = self.personas.set(listed.clone());
+                listed
+            }
+            Ok(Err(status)) => {
+                log_upstream_failure(VNEID, &status);
+                Arc::from([])
+            }
+            Err(_) => {
+                tracing::warn!(backend = VNEID, "the persona list did not come in time");
                 Arc::from([])
             }
         }
