@@ -147,9 +147,6 @@ pub enum PopulationError {
     Store(#[from] StoreError),
 }
 
-/// The state store's name in `ErrorInfo.metadata.backend`.
-const STORE: &str = "store";
-
 /// The state store, in words.
 const STORE_SYSTEM: &str = "the population database's state store";
 
@@ -232,14 +229,8 @@ impl From<PopulationError> for ApiError {
             )
             .with_metadata("max_bytes", max_bytes.to_string()),
             PopulationError::Store(error) => {
-                tracing::warn!(
-                    backend = STORE,
-                    store = error.backend,
-                    operation = error.operation,
-                    error = %mask::path(&error.message),
-                    "the state store failed"
-                );
-                UpstreamFailure::unavailable(STORE, STORE_SYSTEM).into()
+                UpstreamFailure::store(STORE_SYSTEM, error.backend, error.operation, &error.message)
+                    .into()
             }
         }
     }

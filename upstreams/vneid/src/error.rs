@@ -126,9 +126,6 @@ pub enum VneidError {
 /// The population database's name in `ErrorInfo.metadata.backend`.
 const POPULATION_DB: &str = "population-db";
 
-/// The state store's name in `ErrorInfo.metadata.backend`.
-const STORE: &str = "store";
-
 /// The population database, in words.
 const POPULATION_DB_SYSTEM: &str = "the population database";
 
@@ -189,14 +186,8 @@ impl From<VneidError> for ApiError {
             }
             VneidError::Population(status) => population_failure(&status).into(),
             VneidError::Store(error) => {
-                tracing::warn!(
-                    backend = STORE,
-                    store = error.backend,
-                    operation = error.operation,
-                    error = %mask::path(&error.message),
-                    "the state store failed"
-                );
-                UpstreamFailure::unavailable(STORE, STORE_SYSTEM).into()
+                UpstreamFailure::store(STORE_SYSTEM, error.backend, error.operation, &error.message)
+                    .into()
             }
         }
     }
@@ -274,6 +265,9 @@ mod tests {
             status.message(),
             "VNeID's state store (the account states) cannot be reached; retry later"
         );
-        assert_eq!(backend(&status).as_deref(), Some(STORE));
+        assert_eq!(
+            backend(&status).as_deref(),
+            Some(sandbox06_runtime::error::STORE_BACKEND)
+        );
     }
 }

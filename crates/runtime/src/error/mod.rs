@@ -24,7 +24,7 @@ mod upstream;
 pub use bounds::{MAX_QUOTE_CHARS, Quoted, bounded, quote};
 pub use reasons::{REASONS, Reason};
 pub use upstream::{
-    FailureKind, Refusal, UpstreamFailure, log_upstream_failure, unexpected_answer,
+    FailureKind, Refusal, STORE_BACKEND, UpstreamFailure, log_upstream_failure, unexpected_answer,
 };
 
 /// Domain of every `ErrorInfo` sandbox06 returns.

@@ -28,6 +28,9 @@ pub fn unexpected_answer(status: &Status) -> String {
     }
 }
 
+/// The state store's name in `ErrorInfo.metadata.backend`.
+pub const STORE_BACKEND: &str = "store";
+
 /// Logs a failed call to the upstream `backend` with what it (or the transport, and the errors
 /// under it) said, every run of digits long enough to be an ID number masked: the caller gets
 /// the suite's words, the operator the cause.
@@ -207,6 +210,19 @@ impl UpstreamFailure {
             answer,
             refusal,
         }
+    }
+
+    /// The state store (`backend` [`STORE_BACKEND`]) failed: logged here (the store's backend,
+    /// the operation and its message, masked), answered as unavailable in `system`'s words.
+    pub fn store(system: &'static str, store: &str, operation: &str, message: &str) -> Self {
+        tracing::warn!(
+            backend = STORE_BACKEND,
+            store,
+            operation,
+            error = %crate::mask::path(message),
+            "the state store failed"
+        );
+        Self::unavailable(STORE_BACKEND, system)
     }
 
     /// `backend` cannot be reached (what failed is the caller's to log).

@@ -19,7 +19,7 @@ const REALM: &str = "sandbox06";
 pub const MAX_DESCRIPTION_CHARS: usize = 512;
 
 /// The state store, as `ErrorInfo.metadata.backend` names it.
-pub const STORE_BACKEND: &str = "store";
+pub const STORE_BACKEND: &str = sandbox06_runtime::error::STORE_BACKEND;
 
 /// An OAuth error, with what is wrong in the suite's words (for a developer; never a
 /// library's or an upstream's text).
