@@ -283,16 +283,7 @@ impl Suite {
             if let Some(joined) = self.tasks.try_join_next() {
                 return Err(stopped(joined));
             }
-            let mut ready = true;
-            for service in &services {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let serving = tokio::time::timeout(left, health_check(&url, service)).await;
-                if !matches!(serving, Ok(Ok(true))) {
-                    ready = false;
-                    break;
-                }
-            }
-            if ready {
+            if all_serving(&url, &services, deadline).await {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -301,7 +292,7 @@ impl Suite {
                     reason: format!("not ready at {} within {timeout:?}", self.edge),
                 });
             }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -545,19 +536,11 @@ async fn serving(
     within: std::time::Duration,
 ) -> Result<(), StartError> {
     let deadline = Instant::now() + within;
+    let services: Vec<&str> = std::iter::once("")
+        .chain(spec.grpc_services.iter().copied())
+        .collect();
     loop {
-        let mut ready = true;
-        for service in std::iter::once(&"").chain(spec.grpc_services) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if !matches!(
-                tokio::time::timeout(left, health_check(url, service)).await,
-                Ok(Ok(true))
-            ) {
-                ready = false;
-                break;
-            }
-        }
-        if ready {
+        if all_serving(url, &services, deadline).await {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -566,8 +549,41 @@ async fn serving(
                 reason: format!("not SERVING at {url} within {within:?}"),
             });
         }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        tokio::time::sleep(POLL).await;
     }
+}
+
+/// How often readiness is asked again.
+const POLL: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Whether the server at `url` reports each of `services` (`""` for the server) SERVING, asked
+/// on one connection, every step bounded by `deadline`.
+async fn all_serving(url: &str, services: &[&str], deadline: Instant) -> bool {
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let Ok(Ok(channel)) = tokio::time::timeout(left(), connect(url)).await else {
+        return false;
+    };
+    for service in services {
+        let status = tokio::time::timeout(
+            left(),
+            sandbox06_runtime::client::health_status(channel.clone(), service),
+        )
+        .await;
+        if !matches!(status, Ok(Ok(SERVING))) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A connection to `url` for health checks (2 s to connect).
+async fn connect(url: &str) -> Result<tonic::transport::Channel, String> {
+    tonic::transport::Endpoint::from_shared(url.to_owned())
+        .map_err(|e| e.to_string())?
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .connect()
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The status name of a serving service, as `grpc.health.v1` spells it.
@@ -581,12 +597,7 @@ pub async fn health_check(url: &str, service: &str) -> Result<bool, String> {
 /// One grpc.health.v1 Check: the status of `service` ("" for the server) at `url`, e.g.
 /// `SERVING` or `NOT_SERVING`.
 pub async fn health_status(url: &str, service: &str) -> Result<&'static str, String> {
-    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-        .map_err(|e| e.to_string())?
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .connect()
-        .await
-        .map_err(|e| e.to_string())?;
+    let channel = connect(url).await?;
     sandbox06_runtime::client::health_status(channel, service)
         .await
         .map_err(|e| e.message().to_owned())
