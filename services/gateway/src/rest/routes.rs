@@ -150,11 +150,15 @@ impl RestRoute {
         parts.next().is_none()
     }
 
-    /// The path variables when `path` is this route's: only a path that fits pays for them.
+    /// The path variables when `path` is this route's.
+    #[cfg(test)]
     fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
-        if !self.fits(path) {
-            return None;
-        }
+        self.fits(path).then(|| self.vars(path)).flatten()
+    }
+
+    /// The path variables of a `path` that [`Self::fits`] this route: none when one of them
+    /// is not percent-encoded right.
+    fn vars(&self, path: &str) -> Option<Vec<(String, String)>> {
         let mut parts = self.strip(path)?.split('/');
         let mut vars = Vec::new();
         for segment in &self.segments {
@@ -252,10 +256,15 @@ impl RestTable {
     pub(crate) fn find(&self, method: &Method, path: &str) -> Found<'_> {
         let mut allowed = Vec::new();
         for (index, route) in self.routes.iter().enumerate() {
-            if let Some(vars) = route.matches(path) {
-                if route.method == *method {
+            if !route.fits(path) {
+                continue;
+            }
+            if route.method == *method {
+                // Only the route taken pays for its variables.
+                if let Some(vars) = route.vars(path) {
                     return Found::Route(index, route, vars);
                 }
+            } else if route.vars(path).is_some() {
                 allowed.push(route.method.clone());
             }
         }
