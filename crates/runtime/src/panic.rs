@@ -99,14 +99,21 @@ where
     }
 }
 
-fn internal(payload: &(dyn Any + Send)) -> Response<tonic::body::Body> {
-    let what = payload
+/// What a panic said: its `&str` or `String` payload, else a word that it said nothing.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
         .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
+fn internal(payload: &(dyn Any + Send)) -> Response<tonic::body::Body> {
     // A panic message may quote the input: ID numbers in it are masked.
-    tracing::error!(panic = %crate::mask::path(&what), "a call panicked; answered INTERNAL");
+    tracing::error!(
+        panic = %crate::mask::path(panic_message(payload)),
+        "a call panicked; answered INTERNAL"
+    );
     tonic::Status::from(ApiError::new(
         Reason::Internal,
         "the service failed while handling this call (a bug in sandbox06)",

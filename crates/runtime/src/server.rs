@@ -272,24 +272,15 @@ impl ServerBuilder {
                     service.clone(),
                     |response: http::Response<_>| response.map(tonic::body::Body::new),
                 );
-                std::sync::Mutex::new(Some(crate::in_process::register(
-                    addr,
-                    crate::in_process::LocalService::new(local),
-                )))
+                crate::in_process::register(addr, crate::in_process::LocalService::new(local))
             });
-        // Out of the registry as the listener stops accepting: later calls fail as at a closed
-        // socket, while those already open finish.
-        let shutdown = async {
+        // Out of the registry as the listener stops accepting (or as serving ends): later
+        // calls fail as at a closed socket, while those already open finish.
+        let shutdown = async move {
             shutdown.await;
-            if let Some(registration) = &registration {
-                registration
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-            }
+            drop(registration);
         };
         crate::connections::serve(listener, service, &self.limits, shutdown).await;
-        drop(registration);
         tracing::info!(addr = ?local_addr, "grpc server stopped");
         Ok(())
     }

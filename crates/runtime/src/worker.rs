@@ -147,14 +147,6 @@ impl Workers {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic without a message")
-}
-
 fn stop_signal(stopped: &watch::Receiver<bool>) -> Shutdown {
     let mut stopped = stopped.clone();
     Box::pin(async move {
@@ -187,7 +179,7 @@ async fn supervise(
             Ok(Ok(())) if asked => break,
             Ok(Ok(())) => "it returned without being asked to stop".to_owned(),
             Ok(Err(error)) => error.to_string(),
-            Err(panic) => format!("it panicked: {}", panic_message(&*panic)),
+            Err(panic) => format!("it panicked: {}", crate::panic::panic_message(&*panic)),
         };
         if asked {
             tracing::warn!(component, worker = name, %reason, "worker ended while stopping");

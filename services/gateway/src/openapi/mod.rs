@@ -31,8 +31,8 @@ use crate::rest::routes::RestTable;
 pub const DOCUMENT_PATH: &str = "/openapi.json";
 /// Where the edge serves the browsable API page.
 pub const DOCS_PATH: &str = "/docs";
-/// The single sign-on's token endpoint, under the same base URL as the document.
-pub const TOKEN_PATH: &str = "/oidc/token";
+/// The token endpoint the document names (the single sign-on's, through the edge).
+pub use sandbox06_runtime::token::TOKEN_PATH;
 
 /// The errors every operation documents, with what they mean here.
 pub(super) const ERRORS: [(&str, &str); 8] = [
