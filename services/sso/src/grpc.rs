@@ -111,7 +111,11 @@ impl SsoService for SsoApi {
             )
             .into());
         }
-        let map = self.provider.introspect(&token).await.map_err(Status::from)?;
+        let map = self
+            .provider
+            .introspect(&token)
+            .await
+            .map_err(Status::from)?;
         let strings = |name: &str| -> Vec<String> {
             match map.get(name) {
                 Some(Value::String(one)) => vec![one.clone()],
