@@ -60,19 +60,29 @@ enum Pattern {
 pub struct OriginError(pub String);
 
 /// Which page origins may call, and which paths keep their own policy.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CorsPolicy {
     patterns: Vec<Pattern>,
     skipped: Vec<String>,
-    /// Set by [`CorsPolicy::any_origin_without_credentials`].
-    open: Option<Open>,
+    /// Every allowed origin is answered `*` rather than named (answers that do not vary by
+    /// page, to requests that carry no cookies).
+    star: bool,
+    /// The methods a preflight is told.
+    methods: &'static str,
+    /// The request headers a preflight is told; those it asks for when none.
+    headers: Option<&'static str>,
 }
 
-/// What an open policy's preflights allow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Open {
-    methods: &'static str,
-    headers: &'static str,
+impl Default for CorsPolicy {
+    fn default() -> Self {
+        Self {
+            patterns: Vec::new(),
+            skipped: Vec::new(),
+            star: false,
+            methods: METHODS,
+            headers: None,
+        }
+    }
 }
 
 impl CorsPolicy {
@@ -111,21 +121,20 @@ impl CorsPolicy {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             patterns,
-            skipped: Vec::new(),
-            open: None,
+            ..Self::default()
         })
     }
 
     /// A policy for answers any page may read and requests that carry no cookies (tokens
-    /// travel in headers and forms): every request with an `Origin` is answered with
-    /// `Access-Control-Allow-Origin: *`, none is refused, and an `OPTIONS` request with an
-    /// `Origin` is a preflight answered here (204) with `methods`, `headers` and a max age of
-    /// ten minutes.
+    /// travel in headers and forms): every origin is allowed and answered
+    /// `Access-Control-Allow-Origin: *`, and preflights are told `methods` and `headers`.
     pub fn any_origin_without_credentials(methods: &'static str, headers: &'static str) -> Self {
         Self {
             patterns: vec![Pattern::Any],
-            skipped: Vec::new(),
-            open: Some(Open { methods, headers }),
+            star: true,
+            methods,
+            headers: Some(headers),
+            ..Self::default()
         }
     }
 
@@ -202,10 +211,19 @@ fn set(headers: &mut HeaderMap, name: header::HeaderName, value: HeaderValue) {
     headers.insert(name, value);
 }
 
-/// The headers every answer to an allowed origin carries.
-fn allow(headers: &mut HeaderMap, origin: &HeaderValue) {
-    set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    headers.append(header::VARY, HeaderValue::from_static("origin"));
+/// The headers every answer to an allowed origin carries: the origin named (and the answer
+/// varying by it), or `*` under a policy that answers every page alike.
+fn allow(headers: &mut HeaderMap, origin: &HeaderValue, star: bool) {
+    if star {
+        set(
+            headers,
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    } else {
+        set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.append(header::VARY, HeaderValue::from_static("origin"));
+    }
 }
 
 /// The answer to a page of an origin that may not call.
@@ -245,9 +263,6 @@ where
         if policy.skips(request.uri().path()) {
             return Box::pin(inner.oneshot(request));
         }
-        if let Some(open) = policy.open {
-            return open_call(open, inner, request);
-        }
         let host = request
             .headers()
             .get(header::HOST)
@@ -262,30 +277,40 @@ where
             let response = if allowed {
                 let mut response = Response::new(Body::empty());
                 *response.status_mut() = StatusCode::NO_CONTENT;
-                let requested = request
-                    .headers()
-                    .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-                    .cloned()
-                    .unwrap_or(HeaderValue::from_static(HEADERS));
+                let allowed_headers = match policy.headers {
+                    Some(fixed) => HeaderValue::from_static(fixed),
+                    None => request
+                        .headers()
+                        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                        .cloned()
+                        .unwrap_or(HeaderValue::from_static(HEADERS)),
+                };
                 let headers = response.headers_mut();
-                allow(headers, &origin);
+                allow(headers, &origin, policy.star);
                 set(
                     headers,
                     header::ACCESS_CONTROL_ALLOW_METHODS,
-                    HeaderValue::from_static(METHODS),
+                    HeaderValue::from_static(policy.methods),
                 );
-                set(headers, header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+                set(
+                    headers,
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    allowed_headers,
+                );
                 set(
                     headers,
                     header::ACCESS_CONTROL_MAX_AGE,
                     HeaderValue::from_static(MAX_AGE),
                 );
-                headers.append(
-                    header::VARY,
-                    HeaderValue::from_static(
-                        "access-control-request-method, access-control-request-headers",
-                    ),
-                );
+                if policy.headers.is_none() {
+                    // The answer repeats what was asked.
+                    headers.append(
+                        header::VARY,
+                        HeaderValue::from_static(
+                            "access-control-request-method, access-control-request-headers",
+                        ),
+                    );
+                }
                 response
             } else {
                 refused(&origin)
@@ -298,12 +323,13 @@ where
             let response = refused(&origin);
             return Box::pin(async move { Ok(response) });
         }
+        let star = policy.star;
         Box::pin(async move {
             let Ok(mut response) = inner.oneshot(request).await;
             let headers = response.headers_mut();
             // An answer that set its own policy keeps it.
             if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
-                allow(headers, &origin);
+                allow(headers, &origin, star);
                 set(
                     headers,
                     header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -313,51 +339,6 @@ where
             Ok(response)
         })
     }
-}
-
-/// A call under an open policy (see [`CorsPolicy::any_origin_without_credentials`]).
-fn open_call<S, B>(
-    open: Open,
-    inner: S,
-    request: Request<B>,
-) -> BoxFuture<'static, Result<Response<Body>, Infallible>>
-where
-    S: Service<Request<B>, Response = Response<Body>, Error = Infallible> + Send + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    let any = HeaderValue::from_static("*");
-    if request.method() == Method::OPTIONS {
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        let headers = response.headers_mut();
-        set(
-            headers,
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(open.methods),
-        );
-        set(
-            headers,
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(open.headers),
-        );
-        set(
-            headers,
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static(MAX_AGE),
-        );
-        set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, any);
-        return Box::pin(async move { Ok(response) });
-    }
-    Box::pin(async move {
-        let Ok(mut response) = inner.oneshot(request).await;
-        set(
-            response.headers_mut(),
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            any,
-        );
-        Ok(response)
-    })
 }
 
 #[cfg(test)]
@@ -426,9 +407,14 @@ mod tests {
             "authorization, content-type",
         )));
         let call = |method: Method, origin: Option<&str>| {
+            let preflight = method == Method::OPTIONS;
             let mut request = Request::builder().method(method).uri("/oidc/token");
             if let Some(origin) = origin {
                 request = request.header(header::ORIGIN, origin);
+            }
+            if preflight {
+                // As a browser asks before a cross-origin POST.
+                request = request.header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST");
             }
             layer
                 .layer(service)
