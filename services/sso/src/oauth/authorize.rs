@@ -431,7 +431,7 @@ impl Provider {
 fn login_failure(error: &LoginError) -> OAuthError {
     let (_, en) = error.message();
     match error {
-        LoginError::Unavailable(upstream) => OAuthError::unavailable(upstream.backend(), en),
+        LoginError::Unavailable(upstream) => OAuthError::upstream(upstream.clone(), en),
         LoginError::InvalidCitizenId => OAuthError::InvalidRequest(en),
         _ => OAuthError::AccessDenied(en),
     }

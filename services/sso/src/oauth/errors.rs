@@ -5,6 +5,7 @@
 //! due, and its gRPC status.
 
 use http::StatusCode;
+use sandbox06_runtime::error::UpstreamFailure;
 use sandbox06_runtime::{ApiError, Reason};
 use serde_json::{Value, json};
 use tonic::Status;
@@ -86,6 +87,8 @@ pub enum OAuthError {
         description: String,
         /// The system, as `ErrorInfo.metadata.backend` names it.
         backend: &'static str,
+        /// How the upstream failed, when it is one: its reason on gRPC.
+        failure: Option<Box<UpstreamFailure>>,
     },
 }
 
@@ -117,6 +120,18 @@ impl OAuthError {
         Self::TemporarilyUnavailable {
             description: description.into(),
             backend,
+            failure: None,
+        }
+    }
+
+    /// `temporarily_unavailable`, 503: an upstream (VNeID, the population database) failed as
+    /// `failure` says, told as `description`; on gRPC with the reason the runtime's mapping
+    /// gives the failure.
+    pub fn upstream(failure: UpstreamFailure, description: impl Into<String>) -> Self {
+        Self::TemporarilyUnavailable {
+            description: description.into(),
+            backend: failure.backend(),
+            failure: Some(Box::new(failure)),
         }
     }
 
@@ -247,9 +262,13 @@ impl OAuthError {
             Self::InvalidToken(_) => ApiError::new(Reason::TokenInvalid, message),
             Self::InsufficientScope(_) => ApiError::new(Reason::ScopeMissing, message),
             Self::ServerError(_) => ApiError::new(Reason::Internal, message),
-            Self::TemporarilyUnavailable { backend, .. } => {
-                ApiError::new(Reason::UpstreamUnavailable, message)
-                    .with_metadata("backend", *backend)
+            Self::TemporarilyUnavailable {
+                backend, failure, ..
+            } => {
+                let reason = failure
+                    .as_ref()
+                    .map_or(Reason::UpstreamUnavailable, |failure| failure.reason());
+                ApiError::new(reason, message).with_metadata("backend", *backend)
             }
             _ => ApiError::new(Reason::InvalidArgument, message),
         };
@@ -393,6 +412,38 @@ mod tests {
         assert_eq!(status.code(), Code::Unauthenticated);
         let info = status.get_details_error_info().unwrap();
         assert_eq!(info.reason, "CLIENT_AUTHENTICATION_FAILED");
+    }
+
+    /// An upstream's failure keeps the runtime mapping's reason on gRPC: an answer it did not
+    /// expect is the suite's fault (INTERNAL), not a system that does not answer.
+    #[test]
+    fn an_upstreams_failure_keeps_its_kind_on_grpc() {
+        for (failure, code, reason) in [
+            (
+                UpstreamFailure::unavailable("vneid", "the VNeID service"),
+                Code::Unavailable,
+                "UPSTREAM_UNAVAILABLE",
+            ),
+            (
+                UpstreamFailure::unexpected(
+                    "population-db",
+                    "the population database",
+                    "no record",
+                ),
+                Code::Internal,
+                "UPSTREAM_FAILED",
+            ),
+        ] {
+            let backend = failure.backend();
+            let error = OAuthError::upstream(failure, "the identity systems do not answer");
+            assert_eq!(error.code(), "temporarily_unavailable");
+            assert_eq!(error.http_status(), StatusCode::SERVICE_UNAVAILABLE);
+            let status = error.grpc_status();
+            assert_eq!(status.code(), code);
+            let info = status.get_details_error_info().unwrap();
+            assert_eq!(info.reason, reason);
+            assert_eq!(info.metadata["backend"], backend);
+        }
     }
 
     #[test]

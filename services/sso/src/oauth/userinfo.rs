@@ -40,10 +40,8 @@ impl Provider {
         let account = match self.identity.account(sub).await {
             Ok(account) => account,
             Err(LoginError::Unavailable(upstream)) => {
-                return Err(OAuthError::unavailable(
-                    upstream.backend(),
-                    upstream.to_string(),
-                ));
+                let description = upstream.to_string();
+                return Err(OAuthError::upstream(upstream, description));
             }
             Err(error) => return Err(OAuthError::InvalidToken(error.message().1)),
         };
@@ -54,10 +52,8 @@ impl Provider {
         {
             Ok(person) => person,
             Err(LoginError::Unavailable(upstream)) => {
-                return Err(OAuthError::unavailable(
-                    upstream.backend(),
-                    upstream.to_string(),
-                ));
+                let description = upstream.to_string();
+                return Err(OAuthError::upstream(upstream, description));
             }
             // The account exists but its record does not answer as one: the suite's fault.
             Err(error) => {
