@@ -166,17 +166,7 @@ async fn health_round(port: u16, requests: usize, concurrency: usize) -> (f64, D
             latencies
         }));
     }
-    let mut all = Vec::with_capacity(requests);
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = began.elapsed();
-    all.sort();
-    (
-        all.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&all, 0.5),
-        percentile(&all, 0.99),
-    )
+    summarize(tasks, requests, began).await
 }
 
 async fn start_binary(binary: &str) -> (Running, Duration) {
@@ -538,6 +528,15 @@ async fn get_citizen_round(
             latencies
         }));
     }
+    summarize(tasks, requests, began).await
+}
+
+/// The throughput, p50 and p99 of a round whose `tasks` each return their calls' latencies.
+async fn summarize(
+    tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>,
+    requests: usize,
+    began: Instant,
+) -> (f64, Duration, Duration) {
     let mut all = Vec::with_capacity(requests);
     for t in tasks {
         all.extend(t.await.unwrap());
