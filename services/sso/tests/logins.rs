@@ -17,7 +17,10 @@ use sandbox06_testkit::FailingStore;
 use serde_json::Value;
 
 fn provider() -> Provider {
-    let store = Arc::new(FailingStore::new());
+    provider_on(Arc::new(FailingStore::new()))
+}
+
+fn provider_on(store: Arc<FailingStore>) -> Provider {
     // Nothing listens there: no test reaches VNeID or the population database.
     let nowhere = || tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
     Provider {
@@ -68,7 +71,11 @@ async fn a_grant_takes_the_claims_from_its_login_and_keeps_them_after_logout() {
     let p = provider();
     let client = p.client("demo-portal").unwrap();
     let login = login();
-    p.keep_login(&login, p.lifetimes.session).await.unwrap();
+    p.start_session(&login).await.unwrap();
+    assert_eq!(
+        p.browser_session(&login.sid).await.unwrap().unwrap().sub,
+        login.sub
+    );
     let grant = grant(&login.sid);
     // The grant, as the store keeps it, holds no personal data.
     let stored = serde_json::to_string(&grant).unwrap();
@@ -105,8 +112,26 @@ async fn a_browser_session_older_than_its_lifetime_logs_nobody_in() {
     let p = provider();
     let mut old = login();
     old.auth_time = now() - 9 * 3600;
+    p.start_session(&old).await.unwrap();
     p.keep_login(&old, Duration::from_secs(3600)).await.unwrap();
     assert!(p.browser_session(&old.sid).await.unwrap().is_none());
     // …while its grants still find it.
     assert_eq!(p.login_of(&old.sid).await.unwrap().sub, old.sub);
+}
+
+#[tokio::test]
+async fn a_browser_session_holds_what_its_cookie_needs_and_a_store_failure_is_no_logout() {
+    let store = Arc::new(FailingStore::new());
+    let p = provider_on(store.clone());
+    let login = login();
+    p.start_session(&login).await.unwrap();
+    // The login alone (a grant's) is not what a cookie reads.
+    p.remove::<Session>(&login.sid).await.unwrap();
+    assert_eq!(
+        p.browser_session(&login.sid).await.unwrap().unwrap().sid,
+        login.sid
+    );
+    store.fail("get");
+    let error = p.browser_session(&login.sid).await.unwrap_err();
+    assert_eq!(error.code(), "temporarily_unavailable");
 }

@@ -16,6 +16,7 @@ use sandbox06_sso::clients::registry;
 use sandbox06_sso::grpc::SsoApi;
 use sandbox06_sso::identity::Identity;
 use sandbox06_sso::keys::Keys;
+use sandbox06_sso::oauth::records::{BrowserSession, key};
 use sandbox06_sso::provider::{Lifetimes, Provider, Throttle};
 use sandbox06_store::Store;
 use sandbox06_testkit::FailingStore;
@@ -102,10 +103,7 @@ async fn a_session_the_store_cannot_read_is_an_error_redirect_not_a_login_page()
 async fn a_session_record_that_does_not_parse_is_a_server_error() {
     let store = Arc::new(FailingStore::new());
     let p = provider(store.clone());
-    let key = format!(
-        "sso:session:{}",
-        sandbox06_jose::s256(b"session-of-this-browser-1234")
-    );
+    let key = key::<BrowserSession>("session-of-this-browser-1234");
     store.put(&key, b"{not json", None).await.unwrap();
     let response = call(&p, authorize_with_session()).await;
     let params = location_params(&response);

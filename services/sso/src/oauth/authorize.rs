@@ -250,7 +250,7 @@ impl Provider {
         let started = async {
             // The login is done: the page cannot be posted again.
             self.remove::<PendingAuthorization>(request_id).await?;
-            self.keep_login(&login, self.lifetimes.session).await?;
+            self.start_session(&login).await?;
             self.finish(client, pending.clone(), login, false).await
         };
         match started.await {

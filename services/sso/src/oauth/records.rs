@@ -90,9 +90,9 @@ impl Provider {
     }
 }
 
-/// A login: who logged in, how and when, and the person's claims, kept once. A browser's
-/// session cookie names it while it is younger than the session's lifetime and not ended; the
-/// grants made from it refer to it by its id, for as long as a refresh token of theirs lives.
+/// A login: who logged in, how and when, and the person's claims. The grants made from it refer
+/// to it by its id, for as long as a refresh token of theirs lives; the browser it was made in
+/// keeps a copy as its [`BrowserSession`], until the session's lifetime or a logout.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     /// The citizen's ID number.
@@ -151,17 +151,16 @@ impl Record for PendingAuthorization {
     const WHAT: &'static str = "an authorization request";
 }
 
-/// That the browser session of this id ended (a logout): its cookie logs nobody in again, while
-/// the grants made from it keep their claims.
+/// A browser's session: the login its cookie names, as it was at the login, kept under the
+/// cookie's value for as long as the session may last. It holds all a cookie needs, so one read
+/// tells whom it logs in; a logout deletes it, while the login stays for the grants made from it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SessionEnded {
-    /// When, Unix seconds.
-    pub at: i64,
-}
+#[serde(transparent)]
+pub struct BrowserSession(pub Session);
 
-impl Record for SessionEnded {
-    const KIND: &'static str = "session-ended";
-    const WHAT: &'static str = "a session's end";
+impl Record for BrowserSession {
+    const KIND: &'static str = "browser-session";
+    const WHAT: &'static str = "a browser session";
 }
 
 impl Provider {
@@ -175,41 +174,49 @@ impl Provider {
     /// Stores `login`, kept at least `ttl` from now and at least as long as its browser
     /// session may last.
     pub async fn keep_login(&self, login: &Session, ttl: Duration) -> Result<(), OAuthError> {
-        let session_left = login
-            .auth_time
-            .saturating_add(crate::provider::secs(self.lifetimes.session))
-            .saturating_sub(crate::provider::now());
-        let session_left = Duration::from_secs(u64::try_from(session_left).unwrap_or(0));
+        self.save(&login.sid, login, ttl.max(self.session_left(login)))
+            .await
+    }
+
+    /// Starts the browser session of `login`, whose cookie is the login's id: keeps the login
+    /// and the browser's session beside it.
+    pub async fn start_session(&self, login: &Session) -> Result<(), OAuthError> {
+        self.keep_login(login, self.lifetimes.session).await?;
         self.save(
             &login.sid,
-            login,
-            ttl.max(session_left).max(Duration::from_secs(1)),
+            &BrowserSession(login.clone()),
+            self.session_left(login),
         )
         .await
     }
 
     /// The browser session the cookie `id` names: a login younger than the session's
-    /// lifetime, not ended.
+    /// lifetime, not ended. One read of the store.
     pub async fn browser_session(&self, id: &str) -> Result<Option<Session>, OAuthError> {
-        let Some(login) = self.load::<Session>(id).await? else {
+        let Some(BrowserSession(login)) = self.load::<BrowserSession>(id).await? else {
             return Ok(None);
         };
         let age = crate::provider::now().saturating_sub(login.auth_time);
         if age > crate::provider::secs(self.lifetimes.session) {
             return Ok(None);
         }
-        if self.load::<SessionEnded>(id).await?.is_some() {
-            return Ok(None);
-        }
         Ok(Some(login))
     }
 
-    /// Ends the browser session `id`.
+    /// Ends the browser session `id`: its cookie logs nobody in again, while the grants made
+    /// from the login keep their claims.
     pub async fn end_session(&self, id: &str) -> Result<(), OAuthError> {
-        let ended = SessionEnded {
-            at: crate::provider::now(),
-        };
-        self.save(id, &ended, self.lifetimes.session).await
+        self.remove::<BrowserSession>(id).await
+    }
+
+    /// How long the browser session of `login` may still last (at least a second, the store's
+    /// shortest life).
+    fn session_left(&self, login: &Session) -> Duration {
+        let left = login
+            .auth_time
+            .saturating_add(crate::provider::secs(self.lifetimes.session))
+            .saturating_sub(crate::provider::now());
+        Duration::from_secs(u64::try_from(left).unwrap_or(0)).max(Duration::from_secs(1))
     }
 }
 
