@@ -101,6 +101,14 @@ impl Default for ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// Whether it names how it proves itself: as a public client (with nothing), with a secret
+    /// or with keys. A confidential client that names neither a secret nor keys cannot.
+    pub fn names_credentials(&self) -> bool {
+        self.public || self.secret.is_some() || self.jwks.is_some()
+    }
+}
+
 /// A registered client, checked.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -454,16 +462,16 @@ fn check(config: ClientConfig) -> Result<Client, ClientError> {
         }
     }
     let auth_methods = if config.token_endpoint_auth_methods.is_empty() {
+        if !config.names_credentials() {
+            return Err(fail(
+                "a confidential client needs a secret or jwks".to_owned(),
+            ));
+        }
         match (config.public, &config.secret, &config.jwks) {
             (true, _, _) => strings(&[AUTH_NONE]),
             (false, Some(_), Some(_)) => strings(&[AUTH_BASIC, AUTH_POST, AUTH_PRIVATE_KEY_JWT]),
             (false, Some(_), None) => strings(&[AUTH_BASIC, AUTH_POST]),
-            (false, None, Some(_)) => strings(&[AUTH_PRIVATE_KEY_JWT]),
-            (false, None, None) => {
-                return Err(fail(
-                    "a confidential client needs a secret or jwks".to_owned(),
-                ));
-            }
+            (false, None, _) => strings(&[AUTH_PRIVATE_KEY_JWT]),
         }
     } else {
         config.token_endpoint_auth_methods.clone()
@@ -622,5 +630,15 @@ mod tests {
             ..ClientConfig::default()
         };
         assert!(registry(&[bad_alg]).is_err());
+        let without_credentials = ClientConfig {
+            client_id: "z".to_owned(),
+            ..ClientConfig::default()
+        };
+        assert!(!without_credentials.names_credentials());
+        let error = registry(&[without_credentials]).unwrap_err();
+        assert!(
+            error.message.contains("needs a secret or jwks"),
+            "{error:?}"
+        );
     }
 }

@@ -191,25 +191,25 @@ pub fn service_client_secret(key: &str, client_id: &str) -> String {
     sandbox06_jose::base64url(ring::hmac::sign(&key, client_id.as_bytes()).as_ref())
 }
 
-/// The rule giving declared clients their secrets under `section`: the secret of an
-/// `[[sso.clients]]` entry of the same id when it has one, else [`service_client_secret`] with
-/// `sso.service_client_key`. The binary gives it to every component's context.
-pub fn client_secrets(section: &SsoConfig) -> ClientSecrets {
-    let key = section.service_client_key.clone();
-    let configured: Vec<(String, String)> = section
-        .clients
-        .iter()
-        .filter_map(|c| Some((c.client_id.clone(), c.secret.clone()?)))
-        .collect();
-    ClientSecrets::new(move |client_id| {
-        configured
+impl SsoConfig {
+    /// The secret of the client `client_id` a component declares: the secret of an
+    /// `[[sso.clients]]` entry of that id when one names it, else [`service_client_secret`] with
+    /// `service_client_key`. The one rule: the single sign-on registers the client with it
+    /// ([`registered_clients`]), and the component fetches its tokens with it.
+    pub fn declared_client_secret(&self, client_id: &str) -> String {
+        self.clients
             .iter()
-            .find(|(id, _)| id == client_id)
-            .map_or_else(
-                || service_client_secret(&key, client_id),
-                |(_, s)| s.clone(),
-            )
-    })
+            .filter(|c| c.client_id == client_id)
+            .find_map(|c| c.secret.clone())
+            .unwrap_or_else(|| service_client_secret(&self.service_client_key, client_id))
+    }
+}
+
+/// The rule giving declared clients their secrets under `section`
+/// ([`SsoConfig::declared_client_secret`]). The binary gives it to every component's context.
+pub fn client_secrets(section: &SsoConfig) -> ClientSecrets {
+    let section = section.clone();
+    ClientSecrets::new(move |client_id| section.declared_client_secret(client_id))
 }
 
 /// What the single sign-on registers besides its demo clients: every client `declared` by a
@@ -244,7 +244,7 @@ pub fn registered_clients<'a>(
         let replaces_declared = all[..declared]
             .iter()
             .any(|c| c.client_id == client.client_id);
-        if replaces_declared && client.secret.is_none() && client.jwks.is_none() && !client.public {
+        if replaces_declared && !client.names_credentials() {
             client.secret = Some(secrets.secret(&client.client_id));
         }
         all.push(client);
