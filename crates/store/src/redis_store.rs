@@ -1,7 +1,9 @@
 //! The shared backend: Redis, one namespace per suite.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
+use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::outbox;
@@ -76,19 +78,22 @@ impl RedisStore {
         format!("{}:{key}", self.namespace)
     }
 
-    /// `EVAL script 7+n <the outbox's keys> <extra keys>`, arguments to follow.
-    fn outbox_script(&self, script: &str, outbox: &str, extra_keys: &[&str]) -> redis::Cmd {
-        let mut command = redis::cmd("EVAL");
-        command
-            .arg(script)
-            .arg(outbox::REDIS_PARTS.len() + extra_keys.len());
+    /// `script` over the outbox's keys (`KEYS[1..7]`) and `extra_keys` after them, arguments to
+    /// follow.
+    fn outbox_script<'a>(
+        &self,
+        script: &'a Script,
+        outbox: &str,
+        extra_keys: &[&str],
+    ) -> redis::ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
         for part in outbox::REDIS_PARTS {
-            command.arg(self.key(&format!("outbox:{outbox}:{part}")));
+            invocation.key(self.key(&format!("outbox:{outbox}:{part}")));
         }
         for key in extra_keys {
-            command.arg(self.key(key));
+            invocation.key(self.key(key));
         }
-        command
+        invocation
     }
 
     async fn query<T: redis::FromRedisValue>(
@@ -101,15 +106,36 @@ impl RedisStore {
         command
             .query_async(&mut connection)
             .await
-            .map_err(|error| StoreError::new("redis", operation, error.to_string()))
+            .map_err(failed(operation))
     }
+
+    /// Runs a script by its SHA1 (`EVALSHA`); when the server answers NOSCRIPT (restarted, or
+    /// `SCRIPT FLUSH`), loads it and runs it again. A NOSCRIPT answer ran nothing, so the retry
+    /// cannot apply a write twice.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        operation: &'static str,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection.clone();
+        invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(failed(operation))
+    }
+}
+
+/// The store's error for a failed Redis call of `operation`.
+fn failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
+    move |error| StoreError::new("redis", operation, error.to_string())
 }
 
 /// [`Store::append_if_len`] on Redis: every length is checked before anything is written, and a
 /// script runs with no other command between its steps. `LLEN` of a single value fails the
-/// script with `WRONGTYPE` before any write. Sent with `EVAL`: it is short, and a restarted
-/// server needs no reload.
-const APPEND_IF_LEN_SCRIPT: &str = r#"
+/// script with `WRONGTYPE` before any write.
+static APPEND_IF_LEN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
 for i, key in ipairs(KEYS) do
   if redis.call('LLEN', key) ~= tonumber(ARGV[2 * i - 1]) then
     return 0
@@ -119,7 +145,18 @@ for i, key in ipairs(KEYS) do
   redis.call('RPUSH', key, ARGV[2 * i])
 end
 return 1
-"#;
+"#,
+    )
+});
+
+/// The outbox's scripts (see [`outbox`]), each hashed once.
+static COMMIT: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::COMMIT_SCRIPT));
+static CLAIM: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&outbox::timed(outbox::CLAIM_SCRIPT)));
+static ACK: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::ACK_SCRIPT));
+static RANGE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&outbox::timed(outbox::RANGE_SCRIPT)));
+static TRIM: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::TRIM_SCRIPT));
 
 /// `SET key value [PX ttl] [NX]`.
 fn set_command(
@@ -152,15 +189,14 @@ impl Store for RedisStore {
         if appends.is_empty() {
             return Ok(true);
         }
-        let mut command = redis::cmd("EVAL");
-        command.arg(APPEND_IF_LEN_SCRIPT).arg(appends.len());
+        let mut invocation = APPEND_IF_LEN.prepare_invoke();
         for append in appends {
-            command.arg(self.key(append.key));
+            invocation
+                .key(self.key(append.key))
+                .arg(append.expected_len)
+                .arg(append.value);
         }
-        for append in appends {
-            command.arg(append.expected_len).arg(append.value);
-        }
-        let appended: u8 = self.query("append_if_len", &command).await?;
+        let appended: u8 = self.run("append_if_len", &invocation).await?;
         Ok(appended == 1)
     }
 
@@ -238,27 +274,27 @@ impl Store for RedisStore {
         payload: &[u8],
     ) -> Result<Option<EntryId>, StoreError> {
         outbox::check_commit("redis", outbox, &write)?;
-        let command = match write {
+        let invocation = match write {
             StateWrite::Put { key, value, ttl } => {
-                let mut command = self.outbox_script(outbox::COMMIT_SCRIPT, outbox, &[key]);
-                command.arg(payload).arg("put").arg(value);
+                let mut invocation = self.outbox_script(&COMMIT, outbox, &[key]);
+                invocation.arg(payload).arg("put").arg(value);
                 match ttl {
-                    Some(ttl) => command.arg(ttl_millis(ttl)),
-                    None => command.arg(""),
+                    Some(ttl) => invocation.arg(ttl_millis(ttl)),
+                    None => invocation.arg(""),
                 };
-                command
+                invocation
             }
             StateWrite::AppendIfLen(appends) => {
                 let keys: Vec<&str> = appends.iter().map(|append| append.key).collect();
-                let mut command = self.outbox_script(outbox::COMMIT_SCRIPT, outbox, &keys);
-                command.arg(payload).arg("append");
+                let mut invocation = self.outbox_script(&COMMIT, outbox, &keys);
+                invocation.arg(payload).arg("append");
                 for append in appends {
-                    command.arg(append.expected_len).arg(append.value);
+                    invocation.arg(append.expected_len).arg(append.value);
                 }
-                command
+                invocation
             }
         };
-        let id: u64 = self.query("outbox_commit", &command).await?;
+        let id: u64 = self.run("outbox_commit", &invocation).await?;
         Ok((id > 0).then_some(EntryId(id)))
     }
 
@@ -273,9 +309,9 @@ impl Store for RedisStore {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let mut command = self.outbox_script(&outbox::timed(outbox::CLAIM_SCRIPT), outbox, &[]);
-        command.arg(max).arg(ttl_millis(lease));
-        let claimed: Vec<(u64, u64, Vec<u8>)> = self.query("outbox_claim", &command).await?;
+        let mut invocation = self.outbox_script(&CLAIM, outbox, &[]);
+        invocation.arg(max).arg(ttl_millis(lease));
+        let claimed: Vec<(u64, u64, Vec<u8>)> = self.run("outbox_claim", &invocation).await?;
         Ok(claimed
             .into_iter()
             .map(|(id, attempt, payload)| Delivery {
@@ -296,9 +332,9 @@ impl Store for RedisStore {
         if attempt == 0 {
             return Ok(false);
         }
-        let mut command = self.outbox_script(outbox::ACK_SCRIPT, outbox, &[]);
-        command.arg(id.0).arg(attempt);
-        let acked: u8 = self.query("outbox_ack", &command).await?;
+        let mut invocation = self.outbox_script(&ACK, outbox, &[]);
+        invocation.arg(id.0).arg(attempt);
+        let acked: u8 = self.run("outbox_ack", &invocation).await?;
         Ok(acked == 1)
     }
 
@@ -313,9 +349,9 @@ impl Store for RedisStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut command = self.outbox_script(&outbox::timed(outbox::RANGE_SCRIPT), outbox, &[]);
-        command.arg(after.0).arg(limit);
-        let entries: Vec<(u64, u64, Vec<u8>, u8)> = self.query("outbox_range", &command).await?;
+        let mut invocation = self.outbox_script(&RANGE, outbox, &[]);
+        invocation.arg(after.0).arg(limit);
+        let entries: Vec<(u64, u64, Vec<u8>, u8)> = self.run("outbox_range", &invocation).await?;
         Ok(entries
             .into_iter()
             .map(|(id, attempts, payload, status)| OutboxEntry {
@@ -333,9 +369,9 @@ impl Store for RedisStore {
 
     async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
         outbox::outbox_tag("redis", "outbox_trim", outbox)?;
-        let mut command = self.outbox_script(outbox::TRIM_SCRIPT, outbox, &[]);
-        command.arg(through.0);
-        self.query("outbox_trim", &command).await
+        let mut invocation = self.outbox_script(&TRIM, outbox, &[]);
+        invocation.arg(through.0);
+        self.run("outbox_trim", &invocation).await
     }
 
     fn backend(&self) -> &'static str {
