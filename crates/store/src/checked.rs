@@ -58,6 +58,26 @@ impl CheckedStore {
         }
     }
 
+    /// Runs `operation` on the backend only while it is up, and marks the store down when it
+    /// fails.
+    async fn guarded<T, F>(
+        &self,
+        operation: &'static str,
+        call: impl FnOnce() -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>>,
+    {
+        if !self.is_up() {
+            return Err(self.down(operation));
+        }
+        let result = call().await;
+        if result.is_err() {
+            self.up.store(false, Ordering::Relaxed);
+        }
+        result
+    }
+
     fn down(&self, operation: &'static str) -> StoreError {
         StoreError {
             backend: self.inner.backend(),
@@ -65,57 +85,35 @@ impl CheckedStore {
             message: "unavailable: the store did not answer its last check; retry later".into(),
         }
     }
-
-    fn seen<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if result.is_err() {
-            self.up.store(false, Ordering::Relaxed);
-        }
-        result
-    }
 }
 
 #[async_trait::async_trait]
 impl Store for CheckedStore {
     async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        if !self.is_up() {
-            return Err(self.down("append"));
-        }
-        self.seen(self.inner.append(key, value).await)
+        self.guarded("append", || self.inner.append(key, value))
+            .await
     }
 
     async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("append_if_len"));
-        }
-        self.seen(self.inner.append_if_len(appends).await)
+        self.guarded("append_if_len", || self.inner.append_if_len(appends))
+            .await
     }
 
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("list"));
-        }
-        self.seen(self.inner.list(key).await)
+        self.guarded("list", || self.inner.list(key)).await
     }
 
     async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
-        if !self.is_up() {
-            return Err(self.down("put"));
-        }
-        self.seen(self.inner.put(key, value, ttl).await)
+        self.guarded("put", || self.inner.put(key, value, ttl))
+            .await
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("get"));
-        }
-        self.seen(self.inner.get(key).await)
+        self.guarded("get", || self.inner.get(key)).await
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("delete"));
-        }
-        self.seen(self.inner.delete(key).await)
+        self.guarded("delete", || self.inner.delete(key)).await
     }
 
     async fn put_if_absent(
@@ -124,17 +122,14 @@ impl Store for CheckedStore {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<bool, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("put_if_absent"));
-        }
-        self.seen(self.inner.put_if_absent(key, value, ttl).await)
+        self.guarded("put_if_absent", || {
+            self.inner.put_if_absent(key, value, ttl)
+        })
+        .await
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
-        if !self.is_up() {
-            return Err(self.down("clear"));
-        }
-        self.seen(self.inner.clear().await)
+        self.guarded("clear", || self.inner.clear()).await
     }
 
     async fn outbox_commit(
@@ -143,10 +138,10 @@ impl Store for CheckedStore {
         write: StateWrite<'_>,
         payload: &[u8],
     ) -> Result<Option<EntryId>, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("outbox_commit"));
-        }
-        self.seen(self.inner.outbox_commit(outbox, write, payload).await)
+        self.guarded("outbox_commit", || {
+            self.inner.outbox_commit(outbox, write, payload)
+        })
+        .await
     }
 
     async fn outbox_claim(
@@ -155,10 +150,10 @@ impl Store for CheckedStore {
         max: usize,
         lease: Duration,
     ) -> Result<Vec<Delivery>, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("outbox_claim"));
-        }
-        self.seen(self.inner.outbox_claim(outbox, max, lease).await)
+        self.guarded("outbox_claim", || {
+            self.inner.outbox_claim(outbox, max, lease)
+        })
+        .await
     }
 
     async fn outbox_ack(
@@ -167,10 +162,8 @@ impl Store for CheckedStore {
         id: EntryId,
         attempt: u64,
     ) -> Result<bool, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("outbox_ack"));
-        }
-        self.seen(self.inner.outbox_ack(outbox, id, attempt).await)
+        self.guarded("outbox_ack", || self.inner.outbox_ack(outbox, id, attempt))
+            .await
     }
 
     async fn outbox_range(
@@ -179,17 +172,15 @@ impl Store for CheckedStore {
         after: EntryId,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("outbox_range"));
-        }
-        self.seen(self.inner.outbox_range(outbox, after, limit).await)
+        self.guarded("outbox_range", || {
+            self.inner.outbox_range(outbox, after, limit)
+        })
+        .await
     }
 
     async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
-        if !self.is_up() {
-            return Err(self.down("outbox_trim"));
-        }
-        self.seen(self.inner.outbox_trim(outbox, through).await)
+        self.guarded("outbox_trim", || self.inner.outbox_trim(outbox, through))
+            .await
     }
 
     fn backend(&self) -> &'static str {
