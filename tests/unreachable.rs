@@ -22,9 +22,9 @@ use sandbox06_proto::{
     },
 };
 use sandbox06_runtime::error::reason_of;
-use sandbox06_store::{ListAppend, RedisStore, Store, StoreError};
+use sandbox06_store::RedisStore;
 use sandbox06_testkit::{
-    Answer, FakeUpstream, REFERENCE_DATE, citizen_in_front_of, personas, serve_alone,
+    Answer, FailingStore, FakeUpstream, REFERENCE_DATE, citizen_in_front_of, personas, serve_alone,
 };
 use sandbox06_vneid::{GrpcHolders, Vneid};
 use tonic::{Code, Request, Status};
@@ -197,62 +197,14 @@ async fn vneid_names_an_unreachable_population_database_in_its_own_words() {
 
 /// A store whose every operation fails as a Redis that cannot be reached fails: with the error
 /// the Redis client gave when the store tried to connect to a closed port.
-#[derive(Debug)]
-struct UnreachableRedis(StoreError);
-
-impl UnreachableRedis {
-    async fn new() -> Self {
-        let url = closed_port().await.replace("http://", "redis://");
-        let error = RedisStore::connect(&url, "unreachable").await.unwrap_err();
-        // The client's own text, which the component must not pass on.
-        assert!(!library_words(&error.to_string()).is_empty(), "{error}");
-        Self(error)
-    }
-
-    fn fail<T>(&self) -> Result<T, StoreError> {
-        Err(self.0.clone())
-    }
-}
-
-#[tonic::async_trait]
-impl Store for UnreachableRedis {
-    async fn append(&self, _: &str, _: &[u8]) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn append_if_len(&self, _: &[ListAppend<'_>]) -> Result<bool, StoreError> {
-        self.fail()
-    }
-    async fn list(&self, _: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.fail()
-    }
-    async fn put(
-        &self,
-        _: &str,
-        _: &[u8],
-        _: Option<std::time::Duration>,
-    ) -> Result<(), StoreError> {
-        self.fail()
-    }
-    async fn get(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.fail()
-    }
-    async fn delete(&self, _: &str) -> Result<bool, StoreError> {
-        self.fail()
-    }
-    async fn put_if_absent(
-        &self,
-        _: &str,
-        _: &[u8],
-        _: Option<std::time::Duration>,
-    ) -> Result<bool, StoreError> {
-        self.fail()
-    }
-    async fn clear(&self) -> Result<(), StoreError> {
-        self.fail()
-    }
-    fn backend(&self) -> &'static str {
-        "redis"
-    }
+async fn unreachable_redis() -> Arc<FailingStore> {
+    let url = closed_port().await.replace("http://", "redis://");
+    let error = RedisStore::connect(&url, "unreachable").await.unwrap_err();
+    // The client's own text, which the component must not pass on.
+    assert!(!library_words(&error.to_string()).is_empty(), "{error}");
+    let store = FailingStore::new();
+    store.fail_all_with(error);
+    Arc::new(store)
 }
 
 /// The tests' synthetic country.
@@ -267,7 +219,7 @@ fn country() -> Arc<sandbox06_world::Country> {
 
 #[tokio::test]
 async fn the_population_database_names_an_unreachable_store_in_its_own_words() {
-    let db = PopulationDb::new(country(), Arc::new(UnreachableRedis::new().await));
+    let db = PopulationDb::new(country(), unreachable_redis().await);
     let status = db
         .get_citizen(Request::new(pop::GetCitizenRequest {
             citizen_id: personas::HAPPY_PATH.into(),
@@ -290,7 +242,7 @@ async fn vneid_names_an_unreachable_store_in_its_own_words() {
     let vneid = Vneid::new(
         country(),
         Arc::new(GrpcHolders::new(channel)),
-        Arc::new(UnreachableRedis::new().await),
+        unreachable_redis().await,
     );
     let status = VneidService::get_account(
         &vneid,

@@ -24,6 +24,8 @@ struct Faults {
     interleave: bool,
     /// Whether every `append_if_len` finds a list changed, as if another writer always won.
     lose_races: bool,
+    /// The backend and message of the failures, when not the injected ones.
+    error: Option<StoreError>,
 }
 
 /// A memory store whose operations fail when told to.
@@ -42,6 +44,15 @@ impl FailingStore {
     /// Every operation fails from now on.
     pub fn fail_all(&self) {
         self.update(|f| f.all = true);
+    }
+
+    /// Every operation fails from now on with `error`'s backend and message (e.g. what a real
+    /// client said when it could not reach its server); the operation named is the one called.
+    pub fn fail_all_with(&self, error: StoreError) {
+        self.update(|f| {
+            f.all = true;
+            f.error = Some(error);
+        });
     }
 
     /// `operation` (e.g. `append`) fails from now on.
@@ -119,10 +130,13 @@ impl FailingStore {
             None => true,
         };
         if chosen && key_matches {
-            return Err(StoreError {
-                backend: "memory",
-                operation,
-                message: "injected failure".into(),
+            return Err(match faults.error {
+                Some(error) => StoreError { operation, ..error },
+                None => StoreError {
+                    backend: "memory",
+                    operation,
+                    message: "injected failure".into(),
+                },
             });
         }
         Ok(())
@@ -213,5 +227,20 @@ mod tests {
         assert!(store.append("a", b"2").await.is_err());
         store.heal();
         assert_eq!(store.get("b").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn fails_with_the_error_it_is_given() {
+        let store = FailingStore::new();
+        store.fail_all_with(StoreError {
+            backend: "redis",
+            operation: "connect",
+            message: "connection refused".into(),
+        });
+        let error = store.get("a").await.unwrap_err();
+        assert_eq!(
+            (error.backend, error.operation, error.message.as_str()),
+            ("redis", "get", "connection refused")
+        );
     }
 }
