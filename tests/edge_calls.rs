@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use figment::Figment;
 use sandbox06::{Suite, components};
+use sandbox06_citizen::component::SPEC as CITIZEN_SPEC;
 use sandbox06_proto::citizen::{
     GetCitizenRequest, GetCitizenResponse, MatchCitizensRequest, MatchCitizensResponse,
     VerifyCardQrRequest, VerifyCardQrResponse, VerifyCitizenRequest, VerifyCitizenResponse,
@@ -31,14 +32,12 @@ use sandbox06_runtime::{
     token::EdgeChannel,
 };
 use sandbox06_testkit::spans::telemetry;
-use sandbox06_testkit::{personas, test_config};
+use sandbox06_testkit::{Answer, Fake, personas, test_config};
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status, Streaming};
 
 /// The client the calling component declares.
 const CALLER_CLIENT: &str = "svc-edge-caller";
-/// A number the stand-in citizen service never answers for.
-const HANGS: &str = "079000000001";
 
 static CALLER_SPEC: ComponentSpec = ComponentSpec {
     name: "edge-caller",
@@ -144,109 +143,13 @@ impl Component for CallerComponent {
     }
 }
 
-/// What a stand-in citizen service was called with.
-#[derive(Clone, Debug)]
-struct Seen {
-    caller: Caller,
-    traceparent: Option<String>,
-    timeout: Option<Duration>,
-}
-
-/// The citizen service as the edge routes it, recording each call; never answers for
-/// [`HANGS`].
-#[derive(Clone, Default)]
-struct RecordingCitizen(Arc<Mutex<Vec<Seen>>>);
-
-static RECORDING_SPEC: ComponentSpec = ComponentSpec {
-    name: "citizen",
-    summary: "a citizen service recording who calls it, for tests",
-    role: Role::Service,
-    section: "citizen",
-    grpc_services: &[sandbox06_proto::citizen::citizen_service_server::SERVICE_NAME],
-    http_prefixes: &[],
-    peers: &[],
-    container_port: 4610,
-    clients: &[],
-};
-
-#[tonic::async_trait]
-impl CitizenService for RecordingCitizen {
-    async fn get_citizen(
-        &self,
-        request: Request<GetCitizenRequest>,
-    ) -> Result<Response<GetCitizenResponse>, Status> {
-        let text = |name: &str| {
-            request
-                .metadata()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        self.0.lock().unwrap().push(Seen {
-            caller: Caller::from_metadata(request.metadata()),
-            traceparent: text("traceparent"),
-            timeout: sandbox06_runtime::deadline::grpc_timeout(request.metadata().as_ref()),
-        });
-        if request.get_ref().citizen_id == HANGS {
-            std::future::pending::<()>().await;
-        }
-        Ok(Response::new(GetCitizenResponse::default()))
-    }
-
-    async fn verify_citizen(
-        &self,
-        _: Request<VerifyCitizenRequest>,
-    ) -> Result<Response<VerifyCitizenResponse>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-
-    async fn verify_card_qr(
-        &self,
-        _: Request<VerifyCardQrRequest>,
-    ) -> Result<Response<VerifyCardQrResponse>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-
-    type MatchCitizensStream = tokio_stream::Empty<Result<MatchCitizensResponse, Status>>;
-
-    async fn match_citizens(
-        &self,
-        _: Request<Streaming<MatchCitizensRequest>>,
-    ) -> Result<Response<Self::MatchCitizensStream>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-}
-
-impl Component for RecordingCitizen {
-    fn spec(&self) -> &'static ComponentSpec {
-        &RECORDING_SPEC
-    }
-
-    fn listen(&self, _config: &Figment) -> Result<SocketAddr, ConfigError> {
-        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-    }
-
-    fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
-        let service = self.clone();
-        Box::pin(async move {
-            ServerBuilder::new(&ctx.limits)
-                .component(RECORDING_SPEC.name)
-                .add_service(CitizenServiceServer::new(service))
-                // SERVING at once, as the edge's readiness asks.
-                .serve_while(listener, shutdown, || async { true })
-                .await
-                .map_err(StartError::serve(RECORDING_SPEC.name))
-        })
-    }
-}
-
 /// The suite with the calling component, and `citizen` in place of the citizen service when
 /// given.
-async fn suite(calls: &Arc<Calls>, citizen: Option<RecordingCitizen>) -> Suite {
+async fn suite(calls: &Arc<Calls>, citizen: Option<&Fake>) -> Suite {
     let mut list = components();
     if let Some(citizen) = citizen {
-        list.retain(|c| c.spec().name != "citizen");
-        list.push(Arc::new(citizen));
+        list.retain(|c| c.spec().name != CITIZEN_SPEC.name);
+        list.push(citizen.component(&CITIZEN_SPEC));
     }
     list.push(Arc::new(CallerComponent(Arc::clone(calls))));
     let mut suite = Suite::start_with(&test_config(), list).await.unwrap();
@@ -312,32 +215,32 @@ async fn the_callee_sees_the_components_client_trace_and_deadline() {
     const TRACE: &str = "9bf92f3577b34da6a3ce929d0e0e4741";
     telemetry();
     let calls = Arc::new(Calls::default());
-    let citizen = RecordingCitizen::default();
-    let seen = Arc::clone(&citizen.0);
-    let suite = suite(&calls, Some(citizen)).await;
+    // The citizen service as the edge routes it, recording each call.
+    let citizen = Fake::new(Answer::Empty);
+    let suite = suite(&calls, Some(&citizen)).await;
     let mut client = caller(&suite).await;
 
     let mut request = get(personas::HAPPY_PATH, TRACE);
     request.set_timeout(Duration::from_secs(5));
     client.get_citizen(request).await.unwrap();
-    let first = seen.lock().unwrap()[0].clone();
+    let first = citizen.headers()[0].clone();
+    let first_caller = Caller::from_headers(&first);
     // The edge took the component's token and told the service who calls.
-    assert_eq!(first.caller.client_id.as_deref(), Some(CALLER_CLIENT));
-    assert_eq!(first.caller.subject, None);
-    assert!(first.caller.has_scope("citizen.read"), "{first:?}");
-    assert_eq!(
-        trace_of(first.traceparent.as_deref().unwrap_or_default()),
-        TRACE
-    );
+    assert_eq!(first_caller.client_id.as_deref(), Some(CALLER_CLIENT));
+    assert_eq!(first_caller.subject, None);
+    assert!(first_caller.has_scope("citizen.read"), "{first_caller:?}");
+    let traceparent = first.get("traceparent").and_then(|v| v.to_str().ok());
+    assert_eq!(trace_of(traceparent.unwrap_or_default()), TRACE);
     // What was left of the caller's 5 s, not the server's default.
-    let left = first.timeout.unwrap();
+    let left = citizen.deadlines()[0].unwrap();
     assert!(
         left <= Duration::from_secs(5) && left > Duration::from_secs(3),
         "{left:?}"
     );
 
     // A callee that never answers: the call ends at the caller's deadline, as such.
-    let mut request = get(HANGS, TRACE);
+    citizen.answer(Answer::Stall);
+    let mut request = get(personas::HAPPY_PATH, TRACE);
     request.set_timeout(Duration::from_millis(300));
     let started = Instant::now();
     let status = client.get_citizen(request).await.unwrap_err();
@@ -347,11 +250,8 @@ async fn the_callee_sees_the_components_client_trace_and_deadline() {
         "{:?}",
         started.elapsed()
     );
-    let hung = seen.lock().unwrap().last().cloned().unwrap();
-    assert!(
-        hung.timeout.unwrap() <= Duration::from_millis(300),
-        "{hung:?}"
-    );
+    let hung = citizen.deadlines().last().copied().flatten().unwrap();
+    assert!(hung <= Duration::from_millis(300), "{hung:?}");
     // The component's own call ended as the deadline's, never as a cancellation.
     for code in calls.failed.lock().unwrap().iter() {
         assert_eq!(*code, tonic::Code::DeadlineExceeded);

@@ -10,7 +10,7 @@ pub mod spans;
 mod stub_component;
 
 pub use failing_store::FailingStore;
-pub use fake_upstream::{Answer, FakeUpstream};
+pub use fake_upstream::{Answer, Fake, FakeUpstream};
 pub use fault_proxy::{Fault, FaultProxy};
 pub use stub_component::{STUB_SPEC, StubComponent};
 
