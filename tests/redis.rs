@@ -10,15 +10,7 @@ use sandbox06_proto::{
 };
 use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::personas;
-use sandbox06_testkit::{Bearer, redis_url, start_with, test_config_with};
-
-fn namespace() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("sandbox06-test-{}-{nanos}", std::process::id())
-}
+use sandbox06_testkit::{Bearer, redis_url, start_with, test_config_with, unique_namespace};
 
 #[tokio::test]
 #[cfg_attr(
@@ -34,7 +26,10 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
     let config = test_config_with(
         Figment::new()
             .merge(Serialized::default("store.url", &url))
-            .merge(Serialized::default("store.namespace", namespace())),
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace("redis"),
+            )),
     );
     let first = start_with(&config).await;
     let mut upstream = PopulationServiceClient::connect(first.url_of("population-db"))
@@ -97,7 +92,10 @@ async fn a_locked_vneid_account_is_locked_for_every_replica_until_unlocked() {
     let config = test_config_with(
         Figment::new()
             .merge(Serialized::default("store.url", &url))
-            .merge(Serialized::default("store.namespace", namespace())),
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace("redis"),
+            )),
     );
     let sign_in = |password: &str| vneid::AuthenticateRequest {
         citizen_id: personas::MARRIED_WIFE.into(),
@@ -160,7 +158,10 @@ async fn replicas_on_one_redis_accept_each_others_tokens_codes_and_refresh_token
     let config = test_config_with(
         Figment::new()
             .merge(Serialized::default("store.url", &url))
-            .merge(Serialized::default("store.namespace", namespace()))
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace("redis"),
+            ))
             .merge(Serialized::default(
                 "sso.issuer",
                 "http://sandbox06.test:4606",
@@ -346,7 +347,10 @@ async fn with_redis_gone_calls_fail_at_once_and_health_follows_it_back() {
                 "store.url",
                 format!("redis://{}", proxy.addr),
             ))
-            .merge(Serialized::default("store.namespace", namespace())),
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace("redis"),
+            )),
     );
     let harness = start_with(&config).await;
     let mut citizens = harness.citizens();

@@ -8,15 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use sandbox06_store::{
     self as store, Delivery, EntryId, EntryStatus, ListAppend, MemoryStore, RedisStore, StateWrite,
     Store,
 };
-
-/// Env variable naming the Redis the Redis runs use.
-const REDIS_URL_ENV: &str = "SANDBOX06_TEST_REDIS_URL";
+use sandbox06_testkit::{redis_url, unique_namespace};
 
 /// What every backend must do. `neighbour` is a store of the same backend under another
 /// namespace: clearing `store` must leave it alone.
@@ -256,31 +254,6 @@ async fn wait_until_absent(store: &dyn Store, key: &str) {
     }
 }
 
-/// A namespace no other test run uses.
-fn unique_namespace(label: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("test-{label}-{}-{nanos}", std::process::id())
-}
-
-/// The Redis URL for the Redis runs, or `None` after saying they are skipped.
-fn redis_url() -> Option<String> {
-    match std::env::var(REDIS_URL_ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            // Written past the test harness's output capture, so the skip shows in every run.
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "redis store tests skipped: {REDIS_URL_ENV} is not set"
-            );
-            None
-        }
-    }
-}
-
 #[tokio::test]
 async fn memory_store_conformance() {
     let store = MemoryStore::new();
@@ -357,7 +330,9 @@ async fn redis_url_password_is_not_in_errors() {
     ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
 )]
 async fn redis_store_conformance() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("redis_store_conformance") else {
+        return;
+    };
     let store = RedisStore::connect(&url, &unique_namespace("conformance"))
         .await
         .unwrap();
@@ -376,7 +351,9 @@ async fn redis_store_conformance() {
     ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
 )]
 async fn redis_replicas_on_one_namespace_share_state() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = redis_url("redis_replicas_on_one_namespace_share_state") else {
+        return;
+    };
     let namespace = unique_namespace("replicas");
     let first: Arc<dyn Store> = store::open(&url, &namespace).await.unwrap();
     let second: Arc<dyn Store> = store::open(&url, &namespace).await.unwrap();
@@ -465,7 +442,7 @@ fn memory_outbox() -> OutboxBackend {
 }
 
 async fn redis_outbox() -> Option<OutboxBackend> {
-    let url = redis_url()?;
+    let url = redis_url("the redis outbox suite")?;
     let namespace = unique_namespace("outbox");
     let store = RedisStore::connect(&url, &namespace).await.unwrap();
     let replica = RedisStore::connect(&url, &namespace).await.unwrap();

@@ -185,14 +185,6 @@ async fn on_one_replica_one_of_ten_concurrent_marriages_or_deaths_is_recorded() 
     h.suite.stop().await.unwrap();
 }
 
-fn namespace() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("sandbox06-writes-{}-{nanos}", std::process::id())
-}
-
 fn redis_config(url: &str, namespace: &str) -> sandbox06::Config {
     test_config_with(
         Figment::new()
@@ -212,7 +204,7 @@ async fn on_two_replicas_sharing_redis_one_of_ten_concurrent_marriages_or_deaths
     ) else {
         return;
     };
-    let config = redis_config(&url, &namespace());
+    let config = redis_config(&url, &sandbox06_testkit::unique_namespace("writes"));
     let first = start_with(&config).await;
     let second = start_with(&config).await;
     let replicas = [population(&first).await, population(&second).await];
@@ -246,7 +238,7 @@ async fn a_retried_life_event_is_recorded_once_across_replicas_and_a_restart() {
     else {
         return;
     };
-    let config = redis_config(&url, &namespace());
+    let config = redis_config(&url, &sandbox06_testkit::unique_namespace("writes"));
     let first = start_with(&config).await;
     let second = start_with(&config).await;
     let replicas = [population(&first).await, population(&second).await];

@@ -3,7 +3,7 @@
 //! work. Needs `SANDBOX06_TEST_REDIS_URL`; skipped (saying so) without it.
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sandbox06_store::{EntryId, EntryStatus, ListAppend, RedisStore, StateWrite, Store};
 
@@ -91,12 +91,9 @@ async fn redis_scripts_run_again_after_the_server_forgets_them() {
     else {
         return;
     };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let namespace = format!("test-scripts-{}-{nanos}", std::process::id());
-    let store = RedisStore::connect(&url, &namespace).await.unwrap();
+    let store = RedisStore::connect(&url, &sandbox06_testkit::unique_namespace("scripts"))
+        .await
+        .unwrap();
 
     every_script(&store, 0).await;
 

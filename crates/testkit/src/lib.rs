@@ -308,10 +308,18 @@ pub async fn edge_in_front_of(citizen_url: &str, extra: Figment) -> RunningAlone
     .await
 }
 
+/// A store namespace no other test or test run uses, e.g. `sandbox06-test-outbox-4242-…`.
+pub fn unique_namespace(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("sandbox06-test-{label}-{}-{nanos}", std::process::id())
+}
+
 /// The Redis URL of the Redis-backed tests, or `None` (after saying they are skipped).
 pub fn redis_url(test: &str) -> Option<String> {
     match std::env::var("SANDBOX06_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
             // Written past the test harness's output capture, so the skip shows in every run.
             use std::io::Write as _;
