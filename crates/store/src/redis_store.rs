@@ -96,17 +96,18 @@ impl RedisStore {
         invocation
     }
 
+    /// The connection to send on: a cheap handle over the manager's one multiplexed connection.
+    fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
     async fn query<T: redis::FromRedisValue>(
         &self,
         operation: &'static str,
         command: &redis::Cmd,
     ) -> Result<T, StoreError> {
-        // The manager is a cheap handle over one multiplexed connection.
-        let mut connection = self.connection.clone();
-        command
-            .query_async(&mut connection)
-            .await
-            .map_err(failed(operation))
+        let sent = command.query_async(&mut self.connection()).await;
+        sent.map_err(failed(operation))
     }
 
     /// Runs a script by its SHA1 (`EVALSHA`); when the server answers NOSCRIPT (restarted, or
@@ -117,11 +118,8 @@ impl RedisStore {
         operation: &'static str,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
-        let mut connection = self.connection.clone();
-        invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(failed(operation))
+        let ran = invocation.invoke_async(&mut self.connection()).await;
+        ran.map_err(failed(operation))
     }
 }
 
