@@ -1349,6 +1349,57 @@ async fn logout_without_proof_of_the_session_asks_the_user() {
 }
 
 #[tokio::test]
+async fn the_session_cookie_is_its_own_random_value_and_a_tokens_sid_logs_nobody_in() {
+    let h = start().await;
+    let (browser, session, id_token) = browser_session(&h, personas::HAPPY_PATH).await;
+    let claims = sandbox06_jose::decode_unverified(&id_token).unwrap().claims;
+    let sid = claims["sid"].as_str().unwrap();
+    let value = session.strip_prefix("sandbox06_sso=").unwrap();
+    // A random value of its own (at least 128 bits, URL-safe), found nowhere in the token.
+    assert!(value.len() >= 22, "{value}");
+    assert!(
+        value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{value}"
+    );
+    assert_ne!(value, sid);
+    assert!(!id_token.contains(value));
+    // The ID token's `sid` as the cookie logs nobody in.
+    let forged = format!("{browser}; sandbox06_sso={sid}");
+    assert!(
+        !has_session(&h, &forged).await,
+        "an ID token's sid made a session cookie"
+    );
+    // The cookie the login set does.
+    let cookies = format!("{browser}; {session}");
+    assert!(has_session(&h, &cookies).await);
+    // A logout with the forged cookie finds no session and ends nothing.
+    let response = http()
+        .get(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &forged)
+        .query(&[("id_token_hint", id_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(has_session(&h, &cookies).await);
+    // The logout of this very session ends it: the cookie logs nobody in again.
+    let response = http()
+        .get(format!("{}/oidc/logout", issuer(&h)))
+        .header("cookie", &cookies)
+        .query(&[
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "http://127.0.0.1:8765/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    assert!(!has_session(&h, &cookies).await);
+}
+
+#[tokio::test]
 async fn client_assertions_that_live_long_are_refused() {
     let key = SigningKey::generate(Alg::Es256).unwrap();
     let client = serde_json::json!({

@@ -1,6 +1,7 @@
 //! The person's claims live once, on the login: the grants made from it (codes, refresh
-//! tokens) refer to it by its id, keep their claims after the browser's session ends, and a
-//! grant whose login is gone gives no tokens.
+//! tokens) and the browser's session refer to it by its id, the grants keep their claims after
+//! the browser's session ends, and a grant whose login is gone gives no tokens. A browser's
+//! session cookie is a random value of its own, never the login's id that tokens carry.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
@@ -11,7 +12,7 @@ use sandbox06_sso::claims::{Person, TechIdKey};
 use sandbox06_sso::clients::registry;
 use sandbox06_sso::identity::Identity;
 use sandbox06_sso::keys::Keys;
-use sandbox06_sso::oauth::records::Session;
+use sandbox06_sso::oauth::records::{BrowserSession, Session};
 use sandbox06_sso::provider::{Grant, Lifetimes, Provider, Throttle, now};
 use sandbox06_testkit::FailingStore;
 use serde_json::Value;
@@ -71,9 +72,9 @@ async fn a_grant_takes_the_claims_from_its_login_and_keeps_them_after_logout() {
     let p = provider();
     let client = p.client("demo-portal").unwrap();
     let login = login();
-    p.start_session(&login).await.unwrap();
+    let cookie = p.start_session(&login).await.unwrap();
     assert_eq!(
-        p.browser_session(&login.sid).await.unwrap().unwrap().sub,
+        p.browser_session(&cookie).await.unwrap().unwrap().sub,
         login.sub
     );
     let grant = grant(&login.sid);
@@ -90,8 +91,9 @@ async fn a_grant_takes_the_claims_from_its_login_and_keeps_them_after_logout() {
     );
     assert!(tokens.refresh_token.is_some());
     // The browser's session ends; the grant's tokens keep their claims.
-    p.end_session(&login.sid).await.unwrap();
-    assert!(p.browser_session(&login.sid).await.unwrap().is_none());
+    p.end_session(&cookie).await.unwrap();
+    assert!(p.browser_session(&cookie).await.unwrap().is_none());
+    assert!(p.load::<BrowserSession>(&cookie).await.unwrap().is_none());
     let again = p.issue(client, &grant).await.unwrap();
     assert_eq!(
         id_token_name(again.id_token.as_deref().unwrap()),
@@ -112,26 +114,70 @@ async fn a_browser_session_older_than_its_lifetime_logs_nobody_in() {
     let p = provider();
     let mut old = login();
     old.auth_time = now() - 9 * 3600;
-    p.start_session(&old).await.unwrap();
+    let cookie = p.start_session(&old).await.unwrap();
     p.keep_login(&old, Duration::from_secs(3600)).await.unwrap();
-    assert!(p.browser_session(&old.sid).await.unwrap().is_none());
+    assert!(p.browser_session(&cookie).await.unwrap().is_none());
     // …while its grants still find it.
     assert_eq!(p.login_of(&old.sid).await.unwrap().sub, old.sub);
 }
 
 #[tokio::test]
-async fn a_browser_session_holds_what_its_cookie_needs_and_a_store_failure_is_no_logout() {
+async fn a_browser_session_cookie_is_a_random_value_of_its_own_naming_the_login() {
+    let p = provider();
+    let login = login();
+    let cookie = p.start_session(&login).await.unwrap();
+    // At least 128 bits, URL-safe, and nothing a token carries.
+    assert!(cookie.len() >= 22, "{cookie}");
+    assert!(
+        cookie
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{cookie}"
+    );
+    assert!(!cookie.contains(&login.sid) && !login.sid.contains(&cookie));
+    assert_ne!(cookie, p.start_session(&login).await.unwrap());
+    // The login's id, which every ID token carries as `sid`, logs nobody in.
+    assert!(p.browser_session(&login.sid).await.unwrap().is_none());
+    // The browser's session holds the login's id and no claims.
+    let record = p.load::<BrowserSession>(&cookie).await.unwrap().unwrap();
+    assert_eq!(record.login, login.sid);
+    let stored = serde_json::to_string(&record).unwrap();
+    assert!(
+        !stored.contains("Nguyễn") && !stored.contains(&login.sub),
+        "{stored}"
+    );
+}
+
+#[tokio::test]
+async fn a_browser_session_reads_the_login_it_names_and_a_store_failure_is_no_logout() {
     let store = Arc::new(FailingStore::new());
     let p = provider_on(store.clone());
-    let login = login();
-    p.start_session(&login).await.unwrap();
-    // The login alone (a grant's) is not what a cookie reads.
-    p.remove::<Session>(&login.sid).await.unwrap();
+    let mut login = login();
+    let cookie = p.start_session(&login).await.unwrap();
+    // The claims come from the login, as it is now: one copy.
+    login.person.full_name = "Nguyễn Thị Hà".to_owned();
+    p.keep_login(&login, p.lifetimes.session).await.unwrap();
     assert_eq!(
-        p.browser_session(&login.sid).await.unwrap().unwrap().sid,
-        login.sid
+        p.browser_session(&cookie)
+            .await
+            .unwrap()
+            .unwrap()
+            .person
+            .full_name,
+        "Nguyễn Thị Hà"
     );
+    // The browser's session cannot be read: an error, not "no session".
     store.fail("get");
-    let error = p.browser_session(&login.sid).await.unwrap_err();
+    let error = p.browser_session(&cookie).await.unwrap_err();
     assert_eq!(error.code(), "temporarily_unavailable");
+    // Nor can the login behind it.
+    store.heal();
+    store.fail("get");
+    store.only_keys_containing("sso:session:");
+    let error = p.browser_session(&cookie).await.unwrap_err();
+    assert_eq!(error.code(), "temporarily_unavailable");
+    // A login gone from behind a browser's session: no session.
+    store.heal();
+    p.remove::<Session>(&login.sid).await.unwrap();
+    assert!(p.browser_session(&cookie).await.unwrap().is_none());
 }

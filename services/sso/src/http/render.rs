@@ -190,8 +190,8 @@ pub fn authorize_step(
     picker: &[PersonaAccount],
 ) -> Response<Body> {
     let mut response = authorize_outcome(p, step.outcome, picker);
-    if let Some(sid) = step.new_session
-        && let Some(cookie) = cookie_header(p, SESSION_COOKIE, &sid, p.lifetimes.session)
+    if let Some(value) = step.new_session
+        && let Some(cookie) = cookie_header(p, SESSION_COOKIE, &value, p.lifetimes.session)
     {
         response.headers_mut().append(SET_COOKIE, cookie);
     }

@@ -246,17 +246,17 @@ impl Provider {
                 .into();
             }
         };
-        let sid = login.sid.clone();
         let started = async {
             // The login is done: the page cannot be posted again.
             self.remove::<PendingAuthorization>(request_id).await?;
-            self.start_session(&login).await?;
-            self.finish(client, pending.clone(), login, false).await
+            let cookie = self.start_session(&login).await?;
+            let outcome = self.finish(client, pending.clone(), login, false).await?;
+            Ok::<_, OAuthError>((outcome, cookie))
         };
         match started.await {
-            Ok(outcome) => AuthorizeStep {
+            Ok((outcome, cookie)) => AuthorizeStep {
                 outcome,
-                new_session: Some(sid),
+                new_session: Some(cookie),
             },
             Err(error) => self.error_redirect(&pending, &error).into(),
         }

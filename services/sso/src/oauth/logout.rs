@@ -1,8 +1,8 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). The session ends at once only
 //! when the request proves it comes from a client of this very session (an `id_token_hint`
-//! whose `sid` is the browser's session) or when there is no session; otherwise the user is
-//! asked, with a form bound to the browser as the login form is, so that a page of another site
-//! cannot log anyone out.
+//! whose `sid` is the login the browser's session names) or when there is no session; otherwise
+//! the user is asked, with a form bound to the browser as the login form is, so that a page of
+//! another site cannot log anyone out.
 
 use sandbox06_jose::random_token;
 use serde_json::Value;
@@ -89,20 +89,20 @@ impl Provider {
             )));
         }
         let state = params.get("state").cloned();
-        let session = match session {
-            Some(id) => self.browser_session(id).await?,
+        let login = match session {
+            Some(cookie) => self.browser_session(cookie).await?,
             None => None,
         };
-        let Some(session) = session else {
+        let (Some(cookie), Some(login)) = (session, login) else {
             // Nobody to log out: nothing a forged request could do.
             return Ok(logged_out(redirect.as_deref(), state.as_deref()));
         };
         let hint_is_this_session = hint.as_ref().is_some_and(|claims| {
-            claims.get("sid").and_then(Value::as_str) == Some(session.sid.as_str())
-                && claims.get("sub").and_then(Value::as_str) == Some(session.sub.as_str())
+            claims.get("sid").and_then(Value::as_str) == Some(login.sid.as_str())
+                && claims.get("sub").and_then(Value::as_str) == Some(login.sub.as_str())
         });
         if hint_is_this_session {
-            self.end_session(&session.sid).await?;
+            self.end_session(cookie).await?;
             return Ok(logged_out(redirect.as_deref(), state.as_deref()));
         }
         // Ask the user, on a form only this browser can post.
@@ -116,7 +116,7 @@ impl Provider {
         Ok(LogoutOutcome::ConfirmationRequested {
             request: id,
             client: client.map(|c| (c.config.name.clone(), c.config.name_en.clone())),
-            person_name: session.person.full_name,
+            person_name: login.person.full_name,
         })
     }
 

@@ -121,14 +121,24 @@ pub enum AuthorizeOutcome {
     ErrorRedirect(AuthorizationResponse),
 }
 
-/// An authorization step's outcome, and the login session to set in the browser, if a login
-/// just made one.
-#[derive(Clone, Debug)]
+/// An authorization step's outcome, and the browser session cookie to set, if a login just
+/// made one.
+#[derive(Clone)]
 pub struct AuthorizeStep {
     /// What to show or send.
     pub outcome: AuthorizeOutcome,
-    /// The session cookie's value to set.
+    /// The new browser session cookie's value (a random value of its own, not the login's id).
     pub new_session: Option<String>,
+}
+
+impl std::fmt::Debug for AuthorizeStep {
+    /// The cookie's value is a credential: it is never written out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeStep")
+            .field("outcome", &self.outcome)
+            .field("new_session", &self.new_session.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 impl From<AuthorizeOutcome> for AuthorizeStep {

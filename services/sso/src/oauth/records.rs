@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use sandbox06_jose::random_token;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -90,9 +91,10 @@ impl Provider {
     }
 }
 
-/// A login: who logged in, how and when, and the person's claims. The grants made from it refer
-/// to it by its id, for as long as a refresh token of theirs lives; the browser it was made in
-/// keeps a copy as its [`BrowserSession`], until the session's lifetime or a logout.
+/// A login: who logged in, how and when, and the person's claims, kept once. Everything else
+/// refers to it by its id: the grants made from it, for as long as a refresh token of theirs
+/// lives, and the [`BrowserSession`] of the browser it was made in, until the session's
+/// lifetime or a logout.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     /// The citizen's ID number.
@@ -103,7 +105,8 @@ pub struct Session {
     pub amr: Vec<String>,
     /// When, Unix seconds.
     pub auth_time: i64,
-    /// The session's id (the cookie's value, and `sid` in tokens).
+    /// The login's id: `sid` in tokens, and what the records made from it refer to. Never a
+    /// cookie's value: a browser's session cookie is a random value of its own.
     pub sid: String,
     /// Who logged in: the claims' one source.
     pub person: Person,
@@ -151,16 +154,27 @@ impl Record for PendingAuthorization {
     const WHAT: &'static str = "an authorization request";
 }
 
-/// A browser's session: the login its cookie names, as it was at the login, kept under the
-/// cookie's value for as long as the session may last. It holds all a cookie needs, so one read
-/// tells whom it logs in; a logout deletes it, while the login stays for the grants made from it.
+/// A browser's session, kept under its cookie's value: a random value of its own (see
+/// [`new_session_cookie`]), unrelated to the login's id, which every ID token carries as `sid`,
+/// so a token cannot be made into a cookie. It holds no claims, only the login it names; a
+/// cookie is checked with two reads (this record, then the login), the price of keeping the
+/// person's claims once. It lives as long as the session may last; a logout deletes it, while
+/// the login stays for the grants made from it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BrowserSession(pub Session);
+pub struct BrowserSession {
+    /// The login's id ([`Session::sid`]).
+    pub login: String,
+}
 
 impl Record for BrowserSession {
-    const KIND: &'static str = "browser-session";
+    const KIND: &'static str = "session-cookie";
     const WHAT: &'static str = "a browser session";
+}
+
+/// A new browser session cookie's value: 256 bits from the system's secure random source,
+/// base64url, drawn for this cookie alone.
+pub fn new_session_cookie() -> String {
+    random_token(32)
 }
 
 impl Provider {
@@ -178,22 +192,28 @@ impl Provider {
             .await
     }
 
-    /// Starts the browser session of `login`, whose cookie is the login's id: keeps the login
-    /// and the browser's session beside it.
-    pub async fn start_session(&self, login: &Session) -> Result<(), OAuthError> {
+    /// Starts a browser session of `login`: keeps the login, and under a new random cookie
+    /// value a [`BrowserSession`] naming it; returns the cookie's value.
+    pub async fn start_session(&self, login: &Session) -> Result<String, OAuthError> {
         self.keep_login(login, self.lifetimes.session).await?;
-        self.save(
-            &login.sid,
-            &BrowserSession(login.clone()),
-            self.session_left(login),
-        )
-        .await
+        let cookie = new_session_cookie();
+        let session = BrowserSession {
+            login: login.sid.clone(),
+        };
+        self.save(&cookie, &session, self.session_left(login))
+            .await?;
+        Ok(cookie)
     }
 
-    /// The browser session the cookie `id` names: a login younger than the session's
-    /// lifetime, not ended. One read of the store.
-    pub async fn browser_session(&self, id: &str) -> Result<Option<Session>, OAuthError> {
-        let Some(BrowserSession(login)) = self.load::<BrowserSession>(id).await? else {
+    /// The login the browser session cookie `cookie` names, while younger than the session's
+    /// lifetime and not ended. Two reads of the store: the cookie's [`BrowserSession`], then
+    /// its login (where the claims are). A store failure on either is an error, never "no
+    /// session"; a login gone from behind a browser session is no session.
+    pub async fn browser_session(&self, cookie: &str) -> Result<Option<Session>, OAuthError> {
+        let Some(session) = self.load::<BrowserSession>(cookie).await? else {
+            return Ok(None);
+        };
+        let Some(login) = self.load::<Session>(&session.login).await? else {
             return Ok(None);
         };
         let age = crate::provider::now().saturating_sub(login.auth_time);
@@ -203,10 +223,10 @@ impl Provider {
         Ok(Some(login))
     }
 
-    /// Ends the browser session `id`: its cookie logs nobody in again, while the grants made
-    /// from the login keep their claims.
-    pub async fn end_session(&self, id: &str) -> Result<(), OAuthError> {
-        self.remove::<BrowserSession>(id).await
+    /// Ends the browser session of the cookie `cookie`: it logs nobody in again, while the
+    /// grants made from its login keep their claims.
+    pub async fn end_session(&self, cookie: &str) -> Result<(), OAuthError> {
+        self.remove::<BrowserSession>(cookie).await
     }
 
     /// How long the browser session of `login` may still last (at least a second, the store's
