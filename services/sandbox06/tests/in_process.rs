@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use figment::{Figment, providers::Serialized};
@@ -15,35 +14,19 @@ use sandbox06::{Alone, Config, Suite, components};
 use sandbox06_proto::citizen::GetCitizenRequest;
 use sandbox06_proto::citizen::citizen_service_client::CitizenServiceClient;
 use sandbox06_proto::population as pop;
-use sandbox06_proto::population::population_service_server::{
-    PopulationService, PopulationServiceServer,
-};
-use sandbox06_runtime::component::{
-    Component, ComponentSpec, Context, Running, Shutdown, StartError,
-};
-use sandbox06_runtime::config::ConfigError;
+use sandbox06_runtime::component::Component;
 use sandbox06_runtime::in_process::is_registered;
-use sandbox06_runtime::server::ServerBuilder;
+use sandbox06_testkit::{Answer, Fake, test_config_with};
 use sandbox06_world::personas::ids::HAPPY_PATH;
-use tonic::{Code, Request, Response, Status};
+use tonic::Code;
 
-/// The suite's config for these tests: every port ephemeral, no tokens asked at the edge.
+/// The suite's test config with no tokens asked at the edge.
 fn config(extra: Figment) -> Config {
-    let overrides = components()
-        .iter()
-        .fold(Figment::new(), |f, c| {
-            f.merge(Serialized::default(
-                &format!("{}.listen", c.spec().section),
-                "127.0.0.1:0",
-            ))
-        })
-        .merge(Serialized::default(
-            "population.reference_date",
-            "2026-11-27",
-        ))
-        .merge(Serialized::default("gateway.enforce_auth", false))
-        .merge(extra);
-    Config::load(None, overrides).unwrap()
+    test_config_with(
+        Figment::new()
+            .merge(Serialized::default("gateway.enforce_auth", false))
+            .merge(extra),
+    )
 }
 
 async fn started(config: &Config, list: Vec<Arc<dyn Component>>) -> Suite {
@@ -167,102 +150,15 @@ async fn a_component_served_alone_is_called_over_tcp() {
     task.await.unwrap().unwrap();
 }
 
-/// A population database that never answers, noting the deadline each call arrived with.
-#[derive(Clone, Default)]
-struct Stalled {
-    deadlines: Arc<Mutex<Vec<Option<Duration>>>>,
-}
-
-impl Stalled {
-    async fn stall<T, R>(&self, request: Request<T>) -> Result<Response<R>, Status> {
-        let left = sandbox06_runtime::deadline::grpc_timeout(request.metadata().as_ref());
-        self.deadlines.lock().unwrap().push(left);
-        std::future::pending().await
-    }
-}
-
-#[tonic::async_trait]
-impl PopulationService for Stalled {
-    async fn get_citizen(
-        &self,
-        request: Request<pop::GetCitizenRequest>,
-    ) -> Result<Response<pop::GetCitizenResponse>, Status> {
-        self.stall(request).await
-    }
-
-    async fn batch_get_citizens(
-        &self,
-        request: Request<pop::BatchGetCitizensRequest>,
-    ) -> Result<Response<pop::BatchGetCitizensResponse>, Status> {
-        self.stall(request).await
-    }
-
-    async fn list_citizens(
-        &self,
-        request: Request<pop::ListCitizensRequest>,
-    ) -> Result<Response<pop::ListCitizensResponse>, Status> {
-        self.stall(request).await
-    }
-
-    async fn create_life_event(
-        &self,
-        request: Request<pop::CreateLifeEventRequest>,
-    ) -> Result<Response<pop::CreateLifeEventResponse>, Status> {
-        self.stall(request).await
-    }
-
-    async fn get_country_info(
-        &self,
-        request: Request<pop::GetCountryInfoRequest>,
-    ) -> Result<Response<pop::GetCountryInfoResponse>, Status> {
-        self.stall(request).await
-    }
-}
-
-/// The population database's place in the suite, served by [`Stalled`].
-#[derive(Clone, Default)]
-struct StalledComponent(Stalled);
-
-impl Component for StalledComponent {
-    fn spec(&self) -> &'static ComponentSpec {
-        &sandbox06_population_db::component::SPEC
-    }
-
-    fn listen(&self, _config: &Figment) -> Result<SocketAddr, ConfigError> {
-        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-    }
-
-    fn serve(
-        &self,
-        ctx: Context,
-        listener: tokio::net::TcpListener,
-        shutdown: Shutdown,
-    ) -> Running {
-        let service = self.0.clone();
-        Box::pin(async move {
-            let builder = ServerBuilder::new(&ctx.limits)
-                .component("population-db")
-                .add_service(PopulationServiceServer::new(service));
-            builder
-                .health_reporter()
-                .set_serving::<PopulationServiceServer<Stalled>>()
-                .await;
-            builder
-                .serve(listener, shutdown)
-                .await
-                .map_err(StartError::serve("population-db"))
-        })
-    }
-}
-
 #[tokio::test]
 async fn a_callers_deadline_ends_the_call_through_the_in_process_hops() {
-    let stalled = StalledComponent::default();
+    // A population database that never answers, noting the deadline each call arrived with.
+    let stalled = Fake::new(Answer::Stall);
     let list: Vec<Arc<dyn Component>> = components()
         .into_iter()
         .map(|c| {
             if c.spec().name == "population-db" {
-                Arc::new(stalled.clone()) as Arc<dyn Component>
+                stalled.component(&sandbox06_population_db::component::SPEC)
             } else {
                 c
             }
@@ -284,7 +180,7 @@ async fn a_callers_deadline_ends_the_call_through_the_in_process_hops() {
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     assert!(started_at.elapsed() < Duration::from_secs(5));
     // The deadline travelled to the last hop as what was left of it.
-    let deadlines = stalled.0.deadlines.lock().unwrap().clone();
+    let deadlines = stalled.deadlines();
     assert!(!deadlines.is_empty());
     for deadline in deadlines {
         let deadline = deadline.expect("a grpc-timeout on the population call");
