@@ -1006,6 +1006,61 @@ async fn the_login_form_is_taken_only_from_the_browser_that_opened_it() {
     assert_eq!(response.status().as_u16(), 400);
 }
 
+/// A browser cookie the provider did not make (a value planted in the browser by someone
+/// else, well formed as the provider's own) is no browser: the authorization request gives the
+/// browser a fresh one, and the login form is taken only with that.
+#[tokio::test]
+async fn a_planted_browser_cookie_is_replaced_not_accepted() {
+    let h = start().await;
+    let planted = format!(
+        "sandbox06_sso_browser={}.{}",
+        "A".repeat(32),
+        "B".repeat(43)
+    );
+    let page = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&LOGIN_PAGE_QUERY)
+        .header("cookie", &planted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let issued = set_cookie(&page, "sandbox06_sso_browser").expect("a fresh browser cookie");
+    assert_ne!(issued, planted);
+    let request = hidden(&page.text().await.unwrap(), "request");
+    let form = [
+        ("request", request.as_str()),
+        ("citizen_id", personas::HAPPY_PATH),
+        ("method", "password"),
+        ("secret", sandbox06_vneid::SANDBOX_PASSWORD),
+    ];
+    let login = |cookie: String| {
+        http()
+            .post(format!("{}/oidc/login", issuer(&h)))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+    };
+    // With the planted value: refused, as from a browser that never opened the page.
+    let refused = login(planted.clone()).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    assert!(refused.text().await.unwrap().contains("another browser"));
+    // With the cookie the provider made: on to consent.
+    let genuine = login(issued.clone()).await.unwrap();
+    assert_eq!(genuine.status().as_u16(), 200);
+    assert!(genuine.text().await.unwrap().contains("id=\"allow\""));
+    // A browser cookie the provider made is kept: no new one.
+    let again = http()
+        .get(format!("{}/oidc/authorize", issuer(&h)))
+        .query(&LOGIN_PAGE_QUERY)
+        .header("cookie", &issued)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(set_cookie(&again, "sandbox06_sso_browser"), None);
+}
+
 #[tokio::test]
 async fn a_narrower_refresh_keeps_the_grants_scopes_for_the_next_one() {
     let h = start().await;

@@ -27,6 +27,7 @@ use crate::grpc::SsoApi;
 use crate::http::paths;
 use crate::identity::Identity;
 use crate::keys::Keys;
+use crate::oauth::browser::BrowserKey;
 use crate::provider::{Lifetimes, MAX_REFRESH_REUSE_GRACE_SECONDS, Provider, Throttle};
 
 /// The VNeID mock, as the list of components names it.
@@ -354,6 +355,7 @@ impl Component for SsoComponent {
                 lifetimes,
                 tech_ids: TechIdKey::new(&section.tech_id_key),
                 throttle: Throttle::default(),
+                browser_key: BrowserKey::default(),
             });
             // Keys are read, or made on a store's first start, beside the ready path.
             let warm = Arc::clone(&provider);

@@ -12,6 +12,7 @@ use crate::claims::{TechIdKey, level_of_acr};
 use crate::clients::Client;
 use crate::identity::Identity;
 use crate::keys::Keys;
+use crate::oauth::browser::BrowserKey;
 
 pub use crate::oauth::client_auth::{
     Credentials, JWT_BEARER, LEEWAY_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS, parse_basic,
@@ -114,6 +115,8 @@ pub struct Provider {
     pub tech_ids: TechIdKey,
     /// Throttling of failed client authentications.
     pub throttle: Throttle,
+    /// The key of the browser cookies, as last read from the store.
+    pub browser_key: BrowserKey,
 }
 
 impl Provider {

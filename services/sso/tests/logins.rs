@@ -1,7 +1,8 @@
 //! The person's claims live once, on the login: the grants made from it (codes, refresh
 //! tokens) and the browser's session refer to it by its id, the grants keep their claims after
 //! the browser's session ends, and a grant whose login is gone gives no tokens. A browser's
-//! session cookie is a random value of its own, never the login's id that tokens carry.
+//! session cookie is a random value of its own, never the login's id that tokens carry. A
+//! browser cookie counts only when the provider made it (on any replica sharing the store).
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
@@ -12,6 +13,8 @@ use sandbox06_sso::claims::{Person, TechIdKey};
 use sandbox06_sso::clients::registry;
 use sandbox06_sso::identity::Identity;
 use sandbox06_sso::keys::Keys;
+use sandbox06_sso::oauth::browser::BrowserKey;
+use sandbox06_sso::oauth::outcome::LogoutOutcome;
 use sandbox06_sso::oauth::records::{BrowserSession, Session};
 use sandbox06_sso::provider::{Grant, Lifetimes, Provider, Throttle, now};
 use sandbox06_testkit::FailingStore;
@@ -33,6 +36,7 @@ fn provider_on(store: Arc<FailingStore>) -> Provider {
         lifetimes: Lifetimes::default(),
         tech_ids: TechIdKey::default(),
         throttle: Throttle::default(),
+        browser_key: BrowserKey::default(),
     }
 }
 
@@ -180,4 +184,56 @@ async fn a_browser_session_reads_the_login_it_names_and_a_store_failure_is_no_lo
     store.heal();
     p.remove::<Session>(&login.sid).await.unwrap();
     assert!(p.browser_session(&cookie).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_browser_cookie_counts_only_when_a_replica_of_the_store_made_it() {
+    let store = Arc::new(FailingStore::new());
+    let (one, other) = (provider_on(store.clone()), provider_on(store));
+    let (made, new) = one.browser_or_new(None).await.unwrap();
+    assert!(new);
+    // The other replica, sharing the store, takes it as it is.
+    assert_eq!(
+        other.browser_or_new(Some(&made)).await.unwrap(),
+        (made.clone(), false)
+    );
+    assert_eq!(
+        other.issued_browser(Some(&made)).await.unwrap(),
+        Some(made.as_str())
+    );
+    // A value of the same form that no replica made is no browser: a fresh one replaces it.
+    let planted = format!("{}.{}", "A".repeat(32), "B".repeat(43));
+    assert_eq!(planted.len(), made.len());
+    assert_eq!(other.issued_browser(Some(&planted)).await.unwrap(), None);
+    let (fresh, new) = other.browser_or_new(Some(&planted)).await.unwrap();
+    assert!(new);
+    assert_ne!(fresh, planted);
+    // A provider on another store does not take it either.
+    assert_eq!(provider().issued_browser(Some(&made)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_logout_confirmation_is_taken_only_with_the_browser_cookie_it_was_given() {
+    let p = provider();
+    let session = p.start_session(&login()).await.unwrap();
+    let planted = format!("{}.{}", "A".repeat(32), "B".repeat(43));
+    let (outcome, fresh) = p
+        .logout(&Default::default(), Some(&session), Some(&planted))
+        .await;
+    let LogoutOutcome::ConfirmationRequested { request, .. } = outcome else {
+        panic!("a confirmation form, not {outcome:?}");
+    };
+    let fresh = fresh.expect("a fresh browser cookie with the form");
+    assert_ne!(fresh, planted);
+    let refused = p
+        .confirmed_logout(&request, Some("logout"), Some(&session), Some(&planted))
+        .await;
+    assert!(matches!(refused, LogoutOutcome::Refused(_)), "{refused:?}");
+    let confirmed = p
+        .confirmed_logout(&request, Some("logout"), Some(&session), Some(&fresh))
+        .await;
+    assert!(
+        matches!(confirmed, LogoutOutcome::LoggedOut { .. }),
+        "{confirmed:?}"
+    );
 }

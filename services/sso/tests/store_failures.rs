@@ -16,6 +16,7 @@ use sandbox06_sso::clients::registry;
 use sandbox06_sso::grpc::SsoApi;
 use sandbox06_sso::identity::Identity;
 use sandbox06_sso::keys::Keys;
+use sandbox06_sso::oauth::browser::BrowserKey;
 use sandbox06_sso::oauth::records::{BrowserSession, key};
 use sandbox06_sso::provider::{Lifetimes, Provider, Throttle};
 use sandbox06_store::Store;
@@ -39,6 +40,7 @@ fn provider(store: Arc<FailingStore>) -> Arc<Provider> {
         lifetimes: Lifetimes::default(),
         tech_ids: TechIdKey::default(),
         throttle: Throttle::default(),
+        browser_key: BrowserKey::default(),
     })
 }
 

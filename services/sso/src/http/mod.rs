@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::routing::get;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use sandbox06_jose::random_token;
 use sandbox06_proto::vneid::PersonaAccount;
 use sandbox06_runtime::cors::{CorsLayer, CorsPolicy};
 
@@ -174,11 +173,6 @@ async fn jwks(State(p): State<Shared>) -> Response<Body> {
 // ---------------------------------------------------------------------------------------------
 // The browser's pages
 
-/// The browser cookie the request carries, when it is one the provider made.
-fn known_browser(parts: &http::request::Parts) -> Option<String> {
-    cookie(parts, BROWSER_COOKIE).filter(|v| v.len() >= 16 && v.len() <= 64)
-}
-
 /// The personas a login page offers: asked of VNeID only for a login page.
 async fn picker(p: &Provider, outcome: &AuthorizeOutcome) -> Arc<[PersonaAccount]> {
     match outcome {
@@ -192,13 +186,16 @@ async fn authorize(State(p): State<Shared>, request: Request<Body>) -> Response<
         Ok(parsed) => parsed,
         Err(error) => return oauth_error_page(error),
     };
-    let known = known_browser(&parts);
-    let browser = known.clone().unwrap_or_else(|| random_token(24));
+    // The browser cookie as sent: the provider checks that it made it, and makes a new one
+    // when it did not (`new_browser`).
+    let browser = cookie(&parts, BROWSER_COOKIE);
     let session = cookie(&parts, SESSION_COOKIE);
-    let outcome = p.authorize(&params, session.as_deref(), &browser).await;
+    let (outcome, new_browser) = p
+        .authorize(&params, session.as_deref(), browser.as_deref())
+        .await;
     let picker = picker(&p, &outcome).await;
     let mut response = authorize_outcome(&p, outcome, &picker);
-    if known.is_none()
+    if let Some(browser) = new_browser
         && let Some(value) = cookie_header(&p, BROWSER_COOKIE, &browser, p.lifetimes.session)
     {
         response
@@ -251,11 +248,11 @@ async fn logout(State(p): State<Shared>, request: Request<Body>) -> Response<Bod
             .await;
         return logout_outcome(&p, outcome, None);
     }
-    let known = known_browser(&parts);
-    let browser = known.clone().unwrap_or_else(|| random_token(24));
-    let outcome = p.logout(&params, session.as_deref(), &browser).await;
-    let new_browser = known.is_none().then_some(browser.as_str());
-    logout_outcome(&p, outcome, new_browser)
+    let browser = cookie(&parts, BROWSER_COOKIE);
+    let (outcome, new_browser) = p
+        .logout(&params, session.as_deref(), browser.as_deref())
+        .await;
+    logout_outcome(&p, outcome, new_browser.as_deref())
 }
 
 // ---------------------------------------------------------------------------------------------

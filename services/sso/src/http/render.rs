@@ -20,7 +20,8 @@ use sandbox06_proto::{types::VneidLevel, vneid::PersonaAccount};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "sandbox06_sso";
-/// The cookie that ties a login page to the browser it was shown in.
+/// The cookie that ties the login, consent and logout pages to the browser they were shown
+/// in; only a value the provider made counts ([`crate::oauth::browser`]).
 pub const BROWSER_COOKIE: &str = "sandbox06_sso_browser";
 
 /// A JSON answer, never cached.

@@ -31,28 +31,42 @@ pub fn browser_hash(browser: &str) -> String {
 }
 
 impl Provider {
-    /// The authorization request `params` from the browser `browser` (its cookie), with the
-    /// session cookie `session` when it has one.
+    /// The authorization request `params` from a browser with the browser cookie `browser` and
+    /// the session cookie `session` when it has them; with its outcome, the new browser
+    /// cookie's value when the request is bound to a browser and `browser` is none the
+    /// provider made ([`Provider::browser_or_new`]).
     pub async fn authorize(
         &self,
         params: &Params,
         session: Option<&str>,
-        browser: &str,
-    ) -> AuthorizeOutcome {
+        browser: Option<&str>,
+    ) -> (AuthorizeOutcome, Option<String>) {
+        self.authorize_from(params, session, browser)
+            .await
+            .unwrap_or_else(|outcome| (outcome, None))
+    }
+
+    /// [`Provider::authorize`]; `Err` for an outcome that sets no browser cookie.
+    async fn authorize_from(
+        &self,
+        params: &Params,
+        session: Option<&str>,
+        browser: Option<&str>,
+    ) -> Result<(AuthorizeOutcome, Option<String>), AuthorizeOutcome> {
         // Errors about the client or its redirect URI are shown, never redirected.
         let Some(client_id) = params.get("client_id") else {
-            return AuthorizeOutcome::Refused(PageError::new(
+            return Err(AuthorizeOutcome::Refused(PageError::new(
                 "invalid_request",
                 "Ứng dụng không cho biết mình là ai (thiếu client_id).",
                 "client_id is required",
-            ));
+            )));
         };
         let Some(client) = self.client(client_id) else {
-            return AuthorizeOutcome::Refused(PageError::new(
+            return Err(AuthorizeOutcome::Refused(PageError::new(
                 "invalid_client",
                 "Ứng dụng này chưa được đăng ký với hệ thống đăng nhập một lần.",
                 format!("unknown client {client_id:?}"),
-            ));
+            )));
         };
         let (redirect_uri, given) = match params.get("redirect_uri") {
             Some(uri) if client.accepts_redirect(uri) => (uri.clone(), true),
@@ -63,21 +77,21 @@ impl Provider {
                         format!("redirect_uri {uri:?} is not registered for client {client_id:?}")
                     }
                 };
-                return AuthorizeOutcome::Refused(PageError::new(
+                return Err(AuthorizeOutcome::Refused(PageError::new(
                     "invalid_request",
                     "Địa chỉ chuyển hướng (redirect_uri) không được đăng ký cho ứng dụng này, nên không thể gửi kết quả đăng nhập về đó.",
                     why,
-                ));
+                )));
             }
             None if client.config.redirect_uris.len() == 1 => {
                 (client.config.redirect_uris[0].clone(), false)
             }
             None => {
-                return AuthorizeOutcome::Refused(PageError::new(
+                return Err(AuthorizeOutcome::Refused(PageError::new(
                     "invalid_request",
                     "Ứng dụng không cho biết địa chỉ chuyển hướng (thiếu redirect_uri).",
                     "redirect_uri is required",
-                ));
+                )));
             }
         };
         let mut pending = PendingAuthorization {
@@ -92,16 +106,22 @@ impl Provider {
             min_level: None,
             force_consent: false,
             login: None,
-            browser: browser_hash(browser),
+            browser: String::new(),
             form_post: false,
         };
-        match self
+        let (browser, new) = self
+            .browser_or_new(browser)
+            .await
+            .map_err(|error| self.error_redirect(&pending, &error))?;
+        pending.browser = browser_hash(&browser);
+        let outcome = match self
             .authorize_with(client, params, &mut pending, session)
             .await
         {
             Ok(outcome) => outcome,
             Err(error) => self.error_redirect(&pending, &error),
-        }
+        };
+        Ok((outcome, new.then_some(browser)))
     }
 
     /// The authorization request once the client and its redirect URI are known: every error
@@ -309,12 +329,14 @@ impl Provider {
         }
     }
 
-    /// The waiting request `id`, when it was started in the browser `browser`.
+    /// The waiting request `id`, when it was started in the browser `browser` (a browser
+    /// cookie the provider made).
     async fn waiting(
         &self,
         id: &str,
         browser: Option<&str>,
     ) -> Result<Option<PendingAuthorization>, OAuthError> {
+        let browser = self.issued_browser(browser).await?;
         Ok(self
             .load::<PendingAuthorization>(id)
             .await?

@@ -158,6 +158,7 @@ mod tests {
             lifetimes: Lifetimes::default(),
             tech_ids: TechIdKey::default(),
             throttle: Throttle::default(),
+            browser_key: crate::oauth::browser::BrowserKey::default(),
         };
         let document = Discovery::of(&p);
         let scopes = scopes_supported(&p);

@@ -25,16 +25,23 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
 
 impl Provider {
     /// A logout request `params` (a GET, or a POST that is not the confirmation form) from a
-    /// browser with the session cookie `session` and the browser cookie `browser`.
+    /// browser with the session cookie `session` and the browser cookie `browser` when it has
+    /// them; with its outcome, the new browser cookie's value when the confirmation form is
+    /// bound to a browser and `browser` is none the provider made
+    /// ([`Provider::browser_or_new`]).
     pub async fn logout(
         &self,
         params: &Params,
         session: Option<&str>,
-        browser: &str,
-    ) -> LogoutOutcome {
-        match self.logout_with(params, session, browser).await {
-            Ok(outcome) => outcome,
-            Err(error) => LogoutOutcome::Refused(error.into()),
+        browser: Option<&str>,
+    ) -> (LogoutOutcome, Option<String>) {
+        let mut new_browser = None;
+        match self
+            .logout_with(params, session, browser, &mut new_browser)
+            .await
+        {
+            Ok(outcome) => (outcome, new_browser),
+            Err(error) => (LogoutOutcome::Refused(error.into()), None),
         }
     }
 
@@ -42,7 +49,8 @@ impl Provider {
         &self,
         params: &Params,
         session: Option<&str>,
-        browser: &str,
+        browser: Option<&str>,
+        new_browser: &mut Option<String>,
     ) -> Result<LogoutOutcome, OAuthError> {
         // The hint's claims, from a token this provider signed (expired ones too).
         let hint = match params.get("id_token_hint") {
@@ -106,13 +114,15 @@ impl Provider {
             return Ok(logged_out(redirect.as_deref(), state.as_deref()));
         }
         // Ask the user, on a form only this browser can post.
+        let (browser, new) = self.browser_or_new(browser).await?;
         let pending = PendingLogout {
             post_logout_redirect_uri: redirect,
             state,
-            browser: browser_hash(browser),
+            browser: browser_hash(&browser),
         };
         let id = random_token(24);
         self.save(&id, &pending, self.lifetimes.pending).await?;
+        *new_browser = new.then_some(browser);
         Ok(LogoutOutcome::ConfirmationRequested {
             request: id,
             client: client.map(|c| (c.config.name.clone(), c.config.name_en.clone())),
@@ -121,7 +131,8 @@ impl Provider {
     }
 
     /// The answer `decision` of the logout confirmation form of the waiting logout `id`,
-    /// posted from the browser `browser` with the session cookie `session`.
+    /// posted from the browser `browser` (a browser cookie the provider made) with the session
+    /// cookie `session`.
     pub async fn confirmed_logout(
         &self,
         id: &str,
@@ -130,6 +141,7 @@ impl Provider {
         browser: Option<&str>,
     ) -> LogoutOutcome {
         let confirmed = async {
+            let browser = self.issued_browser(browser).await?;
             let pending = self
                 .load::<PendingLogout>(id)
                 .await?

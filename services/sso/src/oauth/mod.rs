@@ -3,6 +3,7 @@
 //! ([`crate::http`]) renders.
 
 pub mod authorize;
+pub mod browser;
 pub mod client_auth;
 pub mod discovery;
 pub mod errors;
