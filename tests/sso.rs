@@ -1017,13 +1017,15 @@ async fn a_planted_browser_cookie_is_replaced_not_accepted() {
         "A".repeat(32),
         "B".repeat(43)
     );
-    let page = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&LOGIN_PAGE_QUERY)
-        .header("cookie", &planted)
-        .send()
-        .await
-        .unwrap();
+    // The login page's authorization request, from a browser with `cookie`.
+    let authorize_with = |cookie: &str| {
+        http()
+            .get(format!("{}/oidc/authorize", issuer(&h)))
+            .query(&LOGIN_PAGE_QUERY)
+            .header("cookie", cookie)
+            .send()
+    };
+    let page = authorize_with(&planted).await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     let issued = set_cookie(&page, "sandbox06_sso_browser").expect("a fresh browser cookie");
     assert_ne!(issued, planted);
@@ -1050,13 +1052,7 @@ async fn a_planted_browser_cookie_is_replaced_not_accepted() {
     assert_eq!(genuine.status().as_u16(), 200);
     assert!(genuine.text().await.unwrap().contains("id=\"allow\""));
     // A browser cookie the provider made is kept: no new one.
-    let again = http()
-        .get(format!("{}/oidc/authorize", issuer(&h)))
-        .query(&LOGIN_PAGE_QUERY)
-        .header("cookie", &issued)
-        .send()
-        .await
-        .unwrap();
+    let again = authorize_with(&issued).await.unwrap();
     assert_eq!(again.status().as_u16(), 200);
     assert_eq!(set_cookie(&again, "sandbox06_sso_browser"), None);
 }
