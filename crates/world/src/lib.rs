@@ -90,6 +90,9 @@ pub enum View {
     /// relatives and the residence are not computed (the residence field holds the place of
     /// birth registration, and cards carry no printed address).
     Basic,
+    /// What a record is matched on: name, date of birth, sex and life. Cards and the VNeID
+    /// account are not computed either (the record holds none), nor the basic view's rest.
+    Identity,
     /// Everything.
     Full,
 }

@@ -66,12 +66,16 @@ impl Country {
                 self.own_home(head_id, head.province),
             )
         });
-        let (cards, old_id_number) = self.cards(
-            id,
-            date_of_birth,
-            life,
-            home.as_ref().map(|(.., place)| place),
-        );
+        let (cards, old_id_number) = if view == View::Identity {
+            (Vec::new(), None)
+        } else {
+            self.cards(
+                id,
+                date_of_birth,
+                life,
+                home.as_ref().map(|(.., place)| place),
+            )
+        };
         let residence = home
             .as_ref()
             .map_or_else(|| birth_registration.clone(), |(.., place)| place.clone());
@@ -99,8 +103,10 @@ impl Country {
             marks: String::new(),
             persona: None,
         };
-        // The account is an identity fact: in both views.
-        person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
+        // The account is an identity fact: in both views that show cards.
+        if view != View::Identity {
+            person.vneid = self.vneid(id, date_of_birth, life, &person.cards);
+        }
         let (Some(kin), Some((head, _, relation, _))) = (kin, home) else {
             return person;
         };

@@ -60,9 +60,9 @@ pub trait PopulationClient: Send + Sync + 'static {
     ) -> Result<Vec<IdentityResult>, UpstreamError>;
 }
 
-/// What MatchCitizens compares of a record: the identity fields of the population database's
-/// `Citizen`, under the same field numbers, decoded without the rest of the record (cards,
-/// account and the other fields of the basic view are skipped unread).
+/// What MatchCitizens compares of a record: the population database's `Citizen` in its
+/// identity view, under the same field numbers (a field a later view adds would be skipped
+/// unread).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Identity {
     /// `citizen_id`.
@@ -131,7 +131,7 @@ impl GrpcPopulation {
         Self { client, grpc }
     }
 
-    /// BatchGetCitizens in the basic view, its records read as identities.
+    /// BatchGetCitizens in the identity view, its records read as identities.
     async fn batch_get_identities(
         &self,
         citizen_ids: Vec<String>,
@@ -142,7 +142,7 @@ impl GrpcPopulation {
             .map_err(|e| Status::unavailable(format!("the channel is not ready: {e}")))?;
         let mut request = tonic::Request::new(pb::BatchGetCitizensRequest {
             citizen_ids,
-            view: pb::RecordView::Basic as i32,
+            view: pb::RecordView::Identity as i32,
         });
         request.extensions_mut().insert(tonic::GrpcMethod::new(
             "sandbox06.upstream.population.v1.PopulationService",

@@ -98,7 +98,9 @@ pub fn record_of(country: &Country, p: &Person) -> pb::Citizen {
 /// How much of a record an answer carries: the request's `RecordView`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
-    /// Identity fields only.
+    /// What a record is matched on: number, name, date of birth, sex, life.
+    Identity,
+    /// Identity fields, the current card and the VNeID account.
     Basic,
     /// Identity fields and the permanent address.
     Address,
@@ -112,14 +114,16 @@ impl Shape {
         match pb::RecordView::try_from(view) {
             Ok(pb::RecordView::Basic) => Self::Basic,
             Ok(pb::RecordView::Address) => Self::Address,
+            Ok(pb::RecordView::Identity) => Self::Identity,
             _ => Self::Full,
         }
     }
 
     /// What the country computes for it: the permanent address is the household's, so only
-    /// the basic shape is the basic view.
+    /// the identity and basic shapes are narrower than the full view.
     pub fn computed(self) -> View {
         match self {
+            Self::Identity => View::Identity,
             Self::Basic => View::Basic,
             Self::Address | Self::Full => View::Full,
         }
@@ -145,13 +149,16 @@ pub fn to_record(country: &Country, p: &Person, shape: Shape) -> pb::Citizen {
             Life::Deceased(d) => Some(date_to_proto(d)),
             Life::Alive => None,
         },
-        card: p.current_card().map(card),
-        vneid: Some(vneid_account(p.vneid.0, p.vneid.1)),
-        persona: p.persona.unwrap_or_default().to_owned(),
         ..Default::default()
     };
+    if shape == Shape::Identity {
+        return record;
+    }
+    record.card = p.current_card().map(card);
+    record.vneid = Some(vneid_account(p.vneid.0, p.vneid.1));
+    record.persona = p.persona.unwrap_or_default().to_owned();
     match shape {
-        Shape::Basic => return record,
+        Shape::Identity | Shape::Basic => return record,
         Shape::Address => {
             record.permanent_address = Some(address_of(units, &p.residence));
             return record;
@@ -265,10 +272,10 @@ mod tests {
         assert_eq!(pre["58"], "Tỉnh Ninh Thuận");
     }
 
-    /// What the citizen service reads from the basic view instead of the full one, when a
-    /// read mask names nothing else: the same values in both.
+    /// What the citizen service reads from the identity, basic and address views instead of
+    /// the full one: the same values in each.
     #[test]
-    fn the_basic_views_fields_are_the_full_views() {
+    fn the_narrower_views_fields_are_the_full_views() {
         let country = Country::new(6, 2_000_000, time::macros::date!(2026 - 11 - 27));
         let step = country.population() / 3_000;
         let generated = (0..3_000).filter_map(|i| country.citizen_at(i * step));
@@ -299,6 +306,20 @@ mod tests {
             assert_eq!(
                 to_record(&country, &basic, Shape::Basic),
                 identity(&whole),
+                "{id}"
+            );
+            let identity_only = country.person(id, View::Identity).unwrap();
+            assert_eq!(
+                to_record(&country, &identity_only, Shape::Identity),
+                pb::Citizen {
+                    citizen_id: whole.citizen_id.clone(),
+                    full_name: whole.full_name.clone(),
+                    date_of_birth: whole.date_of_birth,
+                    sex: whole.sex,
+                    life_status: whole.life_status,
+                    date_of_death: whole.date_of_death,
+                    ..Default::default()
+                },
                 "{id}"
             );
             assert_eq!(

@@ -89,6 +89,7 @@ impl PopulationDb {
     ) -> Result<Option<Person>, PopulationError> {
         let overlays = self.has_overlays().await?;
         let shape = match view {
+            View::Identity => Shape::Identity,
             View::Basic => Shape::Basic,
             View::Full => Shape::Full,
         };
@@ -174,27 +175,31 @@ impl PopulationDb {
         budget: usize,
     ) -> Result<Vec<Option<pb::Citizen>>, PopulationError> {
         let mut records = Vec::with_capacity(ids.len());
-        self.each_record_within(ids, shape, overlays, budget, |record| records.push(record))
-            .await?;
+        self.each_record_within(ids, shape, overlays, budget, |record, _| {
+            records.push(record)
+        })
+        .await?;
         Ok(records)
     }
 
     /// [`Self::records_within`], each record handed to `take` in order as it is read (a record
-    /// is large: it is moved once, into its place in the answer): how many were taken.
+    /// is large: it is moved once, into its place in the answer), with its encoded length
+    /// (computed once, here): how many were taken.
     async fn each_record_within(
         &self,
         ids: Vec<CitizenId>,
         shape: Shape,
         overlays: bool,
         budget: usize,
-        mut take: impl FnMut(Option<pb::Citizen>),
+        mut take: impl FnMut(Option<pb::Citizen>, usize),
     ) -> Result<usize, PopulationError> {
         let mut taken = 0usize;
         let mut size = 0usize;
-        // Whether `record` still fits; the first always does.
+        // The record's encoded length if it still fits; the first always does.
         let mut fits = |record: &Option<pb::Citizen>, taken: usize| {
-            size += record.as_ref().map_or(0, |c| field_len(c.encoded_len()));
-            size <= budget || taken == 0
+            let len = record.as_ref().map_or(0, Message::encoded_len);
+            size += record.as_ref().map_or(0, |_| field_len(len));
+            (size <= budget || taken == 0).then_some(len)
         };
         if !overlays {
             // Nothing to wait for: compute in place.
@@ -203,10 +208,10 @@ impl PopulationDb {
                     .country
                     .person(id, shape.computed())
                     .map(|p| to_record(&self.country, &p, shape));
-                if !fits(&record, taken) {
+                let Some(len) = fits(&record, taken) else {
                     break;
-                }
-                take(record);
+                };
+                take(record, len);
                 taken += 1;
             }
             return Ok(taken);
@@ -215,10 +220,10 @@ impl PopulationDb {
             .map(|id| self.record(id, shape, overlays))
             .buffered(READ_CONCURRENCY);
         while let Some(record) = read.try_next().await? {
-            if !fits(&record, taken) {
+            let Some(len) = fits(&record, taken) else {
                 break;
-            }
-            take(record);
+            };
+            take(record, len);
             taken += 1;
         }
         Ok(taken)

@@ -57,23 +57,46 @@ pub struct Mask {
     fields: Vec<(u32, Option<Mask>)>,
 }
 
-/// The fields of Citizen the population database's basic view holds with the same values as
-/// its full view (`RecordView` of the population database: the identity fields, life status,
-/// current card, VNeID account and persona key).
-const BASIC_VIEW_FIELDS: &[&str] = &[
+/// The fields of Citizen the population database's identity view holds with the same values
+/// as its full view (`RecordView` of the population database: number, name, date of birth,
+/// sex, life status, date of death).
+const IDENTITY_VIEW_FIELDS: &[&str] = &[
     "citizen_id",
     "full_name",
     "date_of_birth",
     "sex",
     "life_status",
     "date_of_death",
-    "card",
-    "vneid",
-    "persona",
 ];
+
+/// What the population database's basic view adds to the identity view.
+const BASIC_VIEW_FIELDS: &[&str] = &["card", "vneid", "persona"];
 
 /// What the population database's address view adds to the basic view.
 const ADDRESS_VIEW_FIELD: &str = "permanent_address";
+
+/// The narrowest view of the population database that holds the field `name`.
+fn view_of(name: &str) -> RecordView {
+    if IDENTITY_VIEW_FIELDS.contains(&name) {
+        RecordView::Identity
+    } else if BASIC_VIEW_FIELDS.contains(&name) {
+        RecordView::Basic
+    } else if name == ADDRESS_VIEW_FIELD {
+        RecordView::Address
+    } else {
+        RecordView::Full
+    }
+}
+
+/// Each view holds every narrower one's fields: identity, basic, address, full.
+fn breadth(view: RecordView) -> u8 {
+    match view {
+        RecordView::Identity => 0,
+        RecordView::Basic => 1,
+        RecordView::Address => 2,
+        RecordView::Full | RecordView::Unspecified => 3,
+    }
+}
 
 impl Mask {
     /// Whether the mask keeps every field.
@@ -82,8 +105,9 @@ impl Mask {
     }
 
     /// The narrowest view of the population database that holds what the mask keeps: the
-    /// basic view for identity fields, the address view when the permanent address is kept
-    /// too, the full record otherwise.
+    /// identity view for the fields records are matched on, the basic view when the card,
+    /// account or persona is kept too, the address view when the permanent address is, the
+    /// full record otherwise.
     pub fn view(&self) -> RecordView {
         let Some(root) = descriptor() else {
             return RecordView::Full;
@@ -91,15 +115,14 @@ impl Mask {
         if self.keeps_all() {
             return RecordView::Full;
         }
-        let mut view = RecordView::Basic;
-        for (number, _) in &self.fields {
-            match root.get_field(*number).map(|field| field.name().to_owned()) {
-                Some(name) if BASIC_VIEW_FIELDS.contains(&name.as_str()) => {}
-                Some(name) if name == ADDRESS_VIEW_FIELD => view = RecordView::Address,
-                _ => return RecordView::Full,
-            }
-        }
-        view
+        self.fields
+            .iter()
+            .map(|(number, _)| {
+                root.get_field(*number)
+                    .map_or(RecordView::Full, |field| view_of(field.name()))
+            })
+            .max_by_key(|view| breadth(*view))
+            .unwrap_or(RecordView::Full)
     }
 
     /// Adds the path of `numbers`: the last field whole, the others reduced to it.
@@ -334,11 +357,21 @@ mod tests {
 
     #[test]
     fn a_mask_is_read_from_the_narrowest_view_that_holds_it() {
-        for basic in [
+        for identity in [
             &["full_name"][..],
             &["citizen_id", "date_of_birth", "sex", "life_status"],
-            &["card.expiry_date", "vneid", "date_of_death"],
+            &["date_of_death"],
+        ] {
+            assert_eq!(
+                validate(&paths(identity)).unwrap().view(),
+                RecordView::Identity,
+                "{identity:?}"
+            );
+        }
+        for basic in [
+            &["card.expiry_date", "vneid", "date_of_death"][..],
             &["persona"],
+            &["full_name", "card"],
         ] {
             assert_eq!(
                 validate(&paths(basic)).unwrap().view(),

@@ -1,11 +1,10 @@
 //! GetCitizen, BatchGetCitizens and ListCitizens: records as of today, with every recorded
 //! change applied.
 
-use prost::Message;
 use sandbox06_proto::population as pb;
 use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
 
-use super::PopulationDb;
+use super::{PopulationDb, field_len};
 use crate::convert::Shape;
 use crate::error::PopulationError;
 
@@ -15,6 +14,21 @@ const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1_000;
 /// Bytes of a ListCitizens answer besides its records (the token and the total).
 const PAGE_OVERHEAD: usize = 64;
+
+/// The encoded length of `result`, whose record (if any) is `record` bytes long: its strings
+/// measured, the record not measured again.
+fn result_len(result: &pb::BatchGetCitizensResult, record: usize) -> usize {
+    let text = |tag, value: &String| {
+        if value.is_empty() {
+            0
+        } else {
+            prost::encoding::string::encoded_len(tag, value)
+        }
+    };
+    text(1, &result.citizen_id)
+        + text(3, &result.invalid_reason)
+        + result.citizen.as_ref().map_or(0, |_| field_len(record))
+}
 
 /// A malformed request field with no more specific reason.
 fn rejected(field: &str, description: impl Into<String>) -> PopulationError {
@@ -85,12 +99,22 @@ impl PopulationDb {
                 invalid_reason: parsed.err().map(|e| e.description).unwrap_or_default(),
             })
             .collect();
+        // The answer's encoded length, summed as it is built: each result's own fields, and
+        // its record's length as the reading measured it.
+        let mut lengths = vec![0usize; results.len()];
         let found = self
-            .each_record_within(valid, shape, overlays, self.max_response_bytes, |record| {
-                if let Some(at) = places.next() {
-                    results[at].citizen = record;
-                }
-            })
+            .each_record_within(
+                valid,
+                shape,
+                overlays,
+                self.max_response_bytes,
+                |record, len| {
+                    if let Some(at) = places.next() {
+                        results[at].citizen = record;
+                        lengths[at] = len;
+                    }
+                },
+            )
             .await?;
         let too_large = || PopulationError::ResponseTooLarge {
             max_bytes: self.max_response_bytes,
@@ -98,11 +122,15 @@ impl PopulationDb {
         if found < asked {
             return Err(too_large());
         }
-        let response = pb::BatchGetCitizensResponse { results };
-        if response.encoded_len() > self.max_response_bytes {
+        let size: usize = results
+            .iter()
+            .zip(lengths)
+            .map(|(result, record)| field_len(result_len(result, record)))
+            .sum();
+        if size > self.max_response_bytes {
             return Err(too_large());
         }
-        Ok(response)
+        Ok(pb::BatchGetCitizensResponse { results })
     }
 
     /// ListCitizens: one page of the population, or of one province's.
@@ -195,6 +223,8 @@ mod tests {
     use time::macros::date;
     use tonic::Request;
 
+    use prost::Message;
+
     use super::*;
 
     async fn get(db: &PopulationDb, view: pb::RecordView) -> pb::Citizen {
@@ -207,6 +237,83 @@ mod tests {
         .into_inner()
         .citizen
         .unwrap()
+    }
+
+    /// A batch's answer is measured without encoding it again: the sum of its results'
+    /// lengths is its encoded length, for well-formed, unknown and malformed numbers in each
+    /// view.
+    #[tokio::test]
+    async fn a_batchs_measured_length_is_its_encoded_length() {
+        let country = Arc::new(Country::new(6, 1_000_000, date!(2026 - 11 - 27)));
+        let db = PopulationDb::new(country, Arc::new(MemoryStore::new()));
+        for view in [
+            pb::RecordView::Identity,
+            pb::RecordView::Basic,
+            pb::RecordView::Address,
+            pb::RecordView::Full,
+        ] {
+            let response = db
+                .read_batch(pb::BatchGetCitizensRequest {
+                    citizen_ids: vec![HAPPY_PATH.into(), "12345".into(), "001099999999".into()],
+                    view: view as i32,
+                })
+                .await
+                .unwrap();
+            let measured: usize = response
+                .results
+                .iter()
+                .map(|r| {
+                    field_len(result_len(
+                        r,
+                        r.citizen.as_ref().map_or(0, |c| c.encoded_len()),
+                    ))
+                })
+                .sum();
+            assert_eq!(measured, response.encoded_len(), "{view:?}");
+            assert!(
+                !response.results[1].invalid_reason.is_empty(),
+                "{:?}",
+                response.results
+            );
+        }
+    }
+
+    /// The identity view is what a record is matched on, after the recorded changes: a death
+    /// recorded shows in it.
+    #[tokio::test]
+    async fn the_identity_view_is_the_matched_fields_as_recorded() {
+        let country = Arc::new(Country::new(6, 1_000_000, date!(2026 - 11 - 27)));
+        let db = PopulationDb::new(country, Arc::new(MemoryStore::new()));
+        let basic = get(&db, pb::RecordView::Basic).await;
+        let identity = get(&db, pb::RecordView::Identity).await;
+        assert!(basic.card.is_some() && basic.vneid.is_some());
+        assert_eq!(
+            identity,
+            pb::Citizen {
+                citizen_id: basic.citizen_id.clone(),
+                full_name: basic.full_name.clone(),
+                date_of_birth: basic.date_of_birth,
+                sex: basic.sex,
+                life_status: basic.life_status,
+                ..Default::default()
+            }
+        );
+        db.create_life_event(Request::new(pb::CreateLifeEventRequest {
+            citizen_id: HAPPY_PATH.into(),
+            event: Some(pb::LifeEvent {
+                effective_date: None,
+                change: Some(Change::Died(pb::Died {})),
+            }),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+        let died = get(&db, pb::RecordView::Identity).await;
+        assert_eq!(
+            died.life_status,
+            sandbox06_proto::types::LifeStatus::Deceased as i32
+        );
+        assert!(died.date_of_death.is_some() && died.card.is_none());
     }
 
     /// The address view is the basic view's fields and the permanent address, after the
