@@ -461,6 +461,38 @@ impl tonic::service::Interceptor for Bearer {
     }
 }
 
+/// CPU time (user and system) a process has used so far, from `/proc/<pid>/stat` (`self`
+/// for this one), in clock ticks of 10 ms (Linux's `USER_HZ`).
+fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces), from the state on: utime
+    // and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let field = |at: usize| {
+        fields
+            .get(at)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Microseconds of CPU per call that the server `pid` and this client spent on `round`'s
+/// `calls`: (server, client), with the round's own answer.
+async fn cpu_per_call<T>(pid: u32, calls: usize, round: impl Future<Output = T>) -> (T, f64, f64) {
+    let (server, client) = (cpu_ticks(&pid.to_string()), cpu_ticks("self"));
+    let answer = round.await;
+    let per_call =
+        |before: u64, after: u64| (after.saturating_sub(before)) as f64 * 10_000.0 / calls as f64;
+    (
+        answer,
+        per_call(server, cpu_ticks(&pid.to_string())),
+        per_call(client, cpu_ticks("self")),
+    )
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -794,7 +826,10 @@ async fn main() {
     let mut gateway = Vec::new();
     let mut direct = Vec::new();
     let mut bare = Vec::new();
-    let (_bare_server, bare_port) = start_bare_health().await;
+    // CPU per call, (server, client) in µs: GetCitizen through the edge, the bare Check.
+    let mut gateway_cpu = Vec::new();
+    let mut bare_cpu = Vec::new();
+    let (bare_server, bare_port) = start_bare_health().await;
     health_round(bare_port, 2_000, concurrency).await; // warm-up
     get_citizen_round(
         running.edge,
@@ -806,16 +841,20 @@ async fn main() {
     .await; // warm-up
     get_citizen_round(running.citizen, None, Arc::clone(&ids), 2_000, concurrency).await;
     for _ in 0..rounds {
-        gateway.push(
+        let (round, server, client) = cpu_per_call(
+            running.child.id(),
+            requests,
             get_citizen_round(
                 running.edge,
                 running.token.as_deref(),
                 Arc::clone(&ids),
                 requests,
                 concurrency,
-            )
-            .await,
-        );
+            ),
+        )
+        .await;
+        gateway.push(round);
+        gateway_cpu.push((server, client));
         direct.push(
             get_citizen_round(
                 running.citizen,
@@ -826,7 +865,14 @@ async fn main() {
             )
             .await,
         );
-        bare.push(health_round(bare_port, requests, concurrency).await);
+        let (round, server, client) = cpu_per_call(
+            bare_server.child.id(),
+            requests,
+            health_round(bare_port, requests, concurrency),
+        )
+        .await;
+        bare.push(round);
+        bare_cpu.push((server, client));
     }
     let summarize = |v: &[(f64, Duration, Duration)]| {
         (
@@ -847,6 +893,18 @@ async fn main() {
     println!(
         "GetCitizen via the edge / bare health Check: {:.2}x",
         g_rps / b_rps
+    );
+    // The client shares the cores: what each side spends per call tells the server's own
+    // cost apart from the load's.
+    let cpu = |v: &[(f64, f64)]| {
+        (
+            median(v.iter().map(|c| c.0).collect()),
+            median(v.iter().map(|c| c.1).collect()),
+        )
+    };
+    let ((g_server, g_client), (b_server, b_client)) = (cpu(&gateway_cpu), cpu(&bare_cpu));
+    println!(
+        "CPU per call, server / client: GetCitizen via the edge {g_server:.0} / {g_client:.0} µs, bare health Check {b_server:.0} / {b_client:.0} µs"
     );
 
     // MatchCitizens records per second.
