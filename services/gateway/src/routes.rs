@@ -49,9 +49,8 @@ pub(crate) struct RouteTable {
     services: HashMap<String, (Arc<str>, PeerChannel)>,
     /// Services the contract defines: an unknown method of one is not found at the edge.
     contract_services: HashSet<String>,
-    /// The REST routes, and beside each (same index) the method it reaches.
+    /// The REST routes; each reaches a method of `methods`.
     rest: RestTable,
-    rest_targets: Vec<Target>,
     /// The backends' HTTP prefixes.
     pub(crate) http: Vec<HttpRoute>,
     pub(crate) backends: Vec<BackendServices>,
@@ -160,10 +159,6 @@ impl RouteTable {
         let mut rest = RestTable::from_pool(pool, &routed);
         // Every REST route is a method of a routed service; one that is not has nowhere to go.
         rest.retain(|route| methods.contains_key(&route.grpc_path));
-        let rest_targets = rest
-            .routes()
-            .filter_map(|route| methods.get(&route.grpc_path).cloned())
-            .collect();
         tracing::debug!(routes = rest.len(), "REST routes from the contract");
         Ok(Self {
             contract_services: policies.methods().map(|m| m.service.clone()).collect(),
@@ -171,7 +166,6 @@ impl RouteTable {
             methods,
             services,
             rest,
-            rest_targets,
             http: http.into_values().collect(),
             backends: mirrored,
         })
@@ -215,7 +209,7 @@ impl RouteTable {
 
     /// The method the REST route at `index` of [`RouteTable::rest`] reaches.
     pub(crate) fn rest_target(&self, index: usize) -> Option<&Target> {
-        self.rest_targets.get(index)
+        self.methods.get(&self.rest.route(index)?.grpc_path)
     }
 
     /// The routes of the HTTP prefixes, as routing reads them (`/oidc/` is `/oidc`).

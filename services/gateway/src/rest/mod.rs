@@ -123,7 +123,7 @@ impl Service<Request<Body>> for Forward {
         let Self { edge, index } = self.clone();
         Box::pin(async move {
             let Some(target) = edge.routes.rest_target(index) else {
-                // The table is built with a target for every route.
+                // The table keeps only routes whose method is routed.
                 return Ok(crate::proxy::grpc_error_response(ApiError::new(
                     Reason::Internal,
                     "the route has no method",

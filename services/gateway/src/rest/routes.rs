@@ -242,6 +242,11 @@ impl RestTable {
         self.routes.len()
     }
 
+    /// The route at `index`, as [`RestTable::find`] numbers them.
+    pub(crate) fn route(&self, index: usize) -> Option<&RestRoute> {
+        self.routes.get(index)
+    }
+
     /// The routes, in the contract's order.
     pub(crate) fn routes(&self) -> impl Iterator<Item = &RestRoute> {
         self.routes.iter()
