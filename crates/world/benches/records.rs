@@ -1,5 +1,6 @@
-//! Generating records: full records (what GetCitizen answers, household and health insurance
-//! included) and basic records (what MatchCitizens compares), for citizens spread over a
+//! Generating records by ID number: full records (what GetCitizen answers, household and health
+//! insurance included), basic records (identity, cards and VNeID account) and identity records
+//! (what MatchCitizens compares: name, date of birth, sex and life), for citizens spread over a
 //! country of 100 million, as the suite benchmark's `sandbox06 up` generates them.
 //!
 //! `cargo bench -p sandbox06-world --bench records` (add `-- --quick` for a short run).
@@ -34,7 +35,11 @@ fn records(c: &mut Criterion) {
     let mut group = c.benchmark_group("records");
     group.throughput(Throughput::Elements(SAMPLE));
     group.sample_size(20);
-    for (name, view) in [("full", View::Full), ("basic", View::Basic)] {
+    for (name, view) in [
+        ("full", View::Full),
+        ("basic", View::Basic),
+        ("identity", View::Identity),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 for &id in &ids {
