@@ -130,7 +130,7 @@ impl NamingCustom {
             NamingCustom::Vietnamese(_) => vietnamese(family, sex, birth_year, rng),
             NamingCustom::Thai => {
                 let given = rng.pick(by_sex(THAI_GIVEN_MALE, THAI_GIVEN_FEMALE));
-                format!("{family} {van_thi} {given}")
+                concat(&[family, " ", van_thi, " ", given])
             }
             NamingCustom::Hmong => {
                 let prefix = rng.weighted(if male {
@@ -139,7 +139,7 @@ impl NamingCustom {
                     HMONG_PREFIX_FEMALE
                 });
                 let given = rng.pick(by_sex(HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE));
-                format!("{family} {prefix} {given}")
+                concat(&[family, " ", prefix, " ", given])
             }
             NamingCustom::Ede => {
                 let prefix = if male {
@@ -148,37 +148,46 @@ impl NamingCustom {
                     HIGHLAND_FEMALE_PREFIX
                 };
                 let given = rng.pick(by_sex(EDE_GIVEN_MALE, EDE_GIVEN_FEMALE));
-                format!("{prefix}{given} {family}")
+                concat(&[prefix, given, " ", family])
             }
             NamingCustom::GiaRai => {
                 let prefix = if male { "" } else { HIGHLAND_FEMALE_PREFIX };
                 let given = rng.pick(by_sex(GIARAI_GIVEN_MALE, GIARAI_GIVEN_FEMALE));
-                format!("{family} {prefix}{given}")
+                concat(&[family, " ", prefix, given])
             }
             NamingCustom::Khmer => {
                 let given = rng.pick(by_sex(KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE));
                 if province == AN_GIANG && rng.chance(AN_GIANG_CHAU_NEANG / 100.0) {
-                    format!("{} {given}", if male { CHAU } else { NEANG })
+                    concat(&[if male { CHAU } else { NEANG }, " ", given])
                 } else if male {
-                    format!("{family} {given}")
+                    concat(&[family, " ", given])
                 } else {
-                    format!("{family} Thị {given}")
+                    concat(&[family, " Thị ", given])
                 }
             }
             NamingCustom::Cham => {
                 if male && !rng.chance(CHAM_VAN / 100.0) {
-                    format!("{family} {}", rng.pick(CHAM_COMPOUND_MALE))
+                    concat(&[family, " ", *rng.pick(CHAM_COMPOUND_MALE)])
                 } else {
                     let given = rng.pick(by_sex(CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE));
-                    format!("{family} {van_thi} {given}")
+                    concat(&[family, " ", van_thi, " ", given])
                 }
             }
             NamingCustom::Raglai => {
                 let given = rng.pick(by_sex(RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE));
-                format!("{family} {van_thi} {given}")
+                concat(&[family, " ", van_thi, " ", given])
             }
         }
     }
+}
+
+/// The pieces one after another, in a string allocated once at its length.
+fn concat(pieces: &[&str]) -> String {
+    let mut s = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        s.push_str(piece);
+    }
+    s
 }
 
 /// The row of a cohort table that holds for a birth year.
@@ -223,10 +232,11 @@ pub fn traditional_middle_share(sex: Sex, birth_year: i32, words: usize) -> f64 
 
 /// A Kinh family name, by the region of the lineage's province.
 fn kinh_family(province: u8, rng: &mut Stream) -> &'static str {
-    let share = |&(_, north, south): &(&str, f64, f64)| {
-        if province >= SOUTH_FROM { south } else { north }
+    let south = province >= SOUTH_FROM;
+    let share = |&(_, north, south_share): &(&str, f64, f64)| {
+        if south { south_share } else { north }
     };
-    let total: f64 = KINH_FAMILY.iter().map(share).sum();
+    let total = if south { KINH_TOTAL[1] } else { KINH_TOTAL[0] };
     let mut x = rng.unit() * total;
     for entry in KINH_FAMILY {
         if x < share(entry) {
@@ -237,20 +247,38 @@ fn kinh_family(province: u8, rng: &mut Stream) -> &'static str {
     KINH_FAMILY[0].0
 }
 
+/// The sums of the Kinh family names' northern and southern shares, added up in table order
+/// as a sum over the table would add them.
+const KINH_TOTAL: [f64; 2] = {
+    let (mut north, mut south, mut i) = (-0.0, -0.0, 0);
+    while i < KINH_FAMILY.len() {
+        north += KINH_FAMILY[i].1;
+        south += KINH_FAMILY[i].2;
+        i += 1;
+    }
+    [north, south]
+};
+
 /// A Vietnamese-way name: family, up to two middle words, given.
 fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> String {
     let male = sex == Sex::Male;
     let [two, three, four] = word_shares(sex, birth_year);
     let words = rng.weighted(&[(2, two), (3, three), (4, four)]);
-    let mut parts = vec![family];
+    // The words so far: each next one is drawn avoiding them.
+    let mut parts = [family; 4];
+    let mut n = 1;
     if words >= 3 {
         let traditional = traditional_middle_share(sex, birth_year, words) / 100.0;
-        let first = if rng.chance(traditional) {
+        parts[n] = if rng.chance(traditional) {
             if male { "Văn" } else { "Thị" }
         } else {
-            draw_except(rng, if male { MIDDLE_MALE } else { MIDDLE_FEMALE }, &parts)
+            draw_except(
+                rng,
+                if male { MIDDLE_MALE } else { MIDDLE_FEMALE },
+                &parts[..n],
+            )
         };
-        parts.push(first);
+        n += 1;
     }
     if words == 4 {
         let second = if male {
@@ -258,12 +286,23 @@ fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> Stri
         } else {
             SECOND_MIDDLE_FEMALE
         };
-        let second = draw_except(rng, second, &parts);
-        parts.push(second);
+        parts[n] = draw_except(rng, second, &parts[..n]);
+        n += 1;
     }
-    let given = pick_except(rng, if male { GIVEN_MALE } else { GIVEN_FEMALE }, &parts);
-    parts.push(given);
-    parts.join(" ")
+    parts[n] = pick_except(
+        rng,
+        if male { GIVEN_MALE } else { GIVEN_FEMALE },
+        &parts[..n],
+    );
+    let parts = &parts[..=n];
+    let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            name.push(' ');
+        }
+        name.push_str(part);
+    }
+    name
 }
 
 /// Whether `word` is one of `avoid`: the lengths and last bytes first, which tell most words
@@ -275,16 +314,39 @@ fn avoided(avoid: &[&str], word: &str) -> bool {
         .any(|a| a.len() == word.len() && a.as_bytes().last() == last && *a == word)
 }
 
-/// Draws by weight from the entries not in `avoid` (all of them if that leaves none).
+/// The tables [`draw_except`] and [`pick_except`] draw from: each entry has a bit of a `u64`.
+const _: () = assert!(
+    MIDDLE_MALE.len() <= 64
+        && MIDDLE_FEMALE.len() <= 64
+        && SECOND_MIDDLE_MALE.len() <= 64
+        && SECOND_MIDDLE_FEMALE.len() <= 64
+        && GIVEN_MALE.len() <= 64
+        && GIVEN_FEMALE.len() <= 64
+);
+
+/// Draws by weight from the entries not in `avoid` (all of them if that leaves none), of a
+/// table of at most 64.
 fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) -> &'static str {
-    let kept = || table.iter().filter(|(w, _)| !avoided(avoid, w));
-    let total: f64 = kept().map(|(_, weight)| weight).sum();
-    let Some(&(last, _)) = kept().next_back() else {
+    // One pass for which entries are kept, their total (added in table order, as a sum over
+    // them would) and the last of them.
+    let (mut skipped, mut total, mut last) = (0u64, -0.0, None);
+    for (i, &(word, weight)) in table.iter().enumerate() {
+        if avoided(avoid, word) {
+            skipped |= 1 << i;
+        } else {
+            total += weight;
+            last = Some(word);
+        }
+    }
+    let Some(last) = last else {
         return rng.weighted(table);
     };
     // As `Stream::weighted` over the kept entries, without collecting them.
     let mut x = rng.unit() * total;
-    for &(word, weight) in kept() {
+    for (i, &(word, weight)) in table.iter().enumerate() {
+        if skipped & 1 << i != 0 {
+            continue;
+        }
         if x < weight {
             return word;
         }
@@ -293,15 +355,119 @@ fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) 
     last
 }
 
-/// Picks uniformly from the entries not in `avoid` (all of them if that leaves none).
+/// Picks uniformly from the entries not in `avoid` (all of them if that leaves none), of a
+/// list of at most 64.
 fn pick_except(rng: &mut Stream, list: &[&'static str], avoid: &[&str]) -> &'static str {
-    let kept = || list.iter().filter(|w| !avoided(avoid, w));
-    let n = kept().count();
+    let mut skipped = list
+        .iter()
+        .enumerate()
+        .filter(|(_, word)| avoided(avoid, word))
+        .fold(0u64, |mask, (i, _)| mask | 1 << i);
+    let n = list.len() - skipped.count_ones() as usize;
     if n == 0 {
         return list[rng.below(list.len() as u64) as usize];
     }
-    kept()
-        .nth(rng.below(n as u64) as usize)
-        .copied()
-        .unwrap_or(list[0])
+    // The `k`th kept entry: `k` plus the skipped entries before it, taken in order.
+    let mut k = rng.below(n as u64) as usize;
+    while skipped != 0 && skipped.trailing_zeros() as usize <= k {
+        k += 1;
+        skipped &= skipped - 1;
+    }
+    list[k]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kinh_totals_are_the_sums_of_the_table() {
+        let north: f64 = KINH_FAMILY.iter().map(|e| e.1).sum();
+        let south: f64 = KINH_FAMILY.iter().map(|e| e.2).sum();
+        assert_eq!(KINH_TOTAL[0].to_bits(), north.to_bits());
+        assert_eq!(KINH_TOTAL[1].to_bits(), south.to_bits());
+    }
+
+    /// Every avoided word list a name can ask with, of words of the tables and family names.
+    fn avoid_lists() -> Vec<Vec<&'static str>> {
+        let mut words: Vec<&'static str> = vec!["Nguyễn", "Hoàng", "Kim", "Văn", "Thị", "Zzz"];
+        for table in [
+            MIDDLE_MALE,
+            MIDDLE_FEMALE,
+            SECOND_MIDDLE_MALE,
+            SECOND_MIDDLE_FEMALE,
+        ] {
+            words.extend(table.iter().map(|(w, _)| *w));
+        }
+        words.extend(GIVEN_MALE.iter().chain(GIVEN_FEMALE));
+        let mut lists = vec![Vec::new()];
+        for (i, &a) in words.iter().enumerate() {
+            lists.push(vec![a]);
+            lists.push(vec![a, words[(i * 7 + 3) % words.len()]]);
+            lists.push(vec![
+                words[(i * 5 + 1) % words.len()],
+                a,
+                words[(i * 11 + 2) % words.len()],
+            ]);
+        }
+        lists
+    }
+
+    #[test]
+    fn drawing_except_draws_what_a_draw_over_the_kept_entries_draws() {
+        for table in [
+            MIDDLE_MALE,
+            MIDDLE_FEMALE,
+            SECOND_MIDDLE_MALE,
+            SECOND_MIDDLE_FEMALE,
+        ] {
+            // Every entry avoided: the whole table.
+            let all: Vec<&str> = table.iter().map(|(w, _)| *w).collect();
+            for (k, avoid) in avoid_lists().into_iter().chain([all]).enumerate() {
+                let kept: Vec<(&str, f64)> = table
+                    .iter()
+                    .copied()
+                    .filter(|(w, _)| !avoid.contains(w))
+                    .collect();
+                for seed in 0..20 {
+                    let mut rng = Stream::new(&[k as u64, seed]);
+                    let mut expected = rng.clone();
+                    let expected = if kept.is_empty() {
+                        expected.weighted(table)
+                    } else {
+                        expected.weighted(&kept)
+                    };
+                    assert_eq!(draw_except(&mut rng, table, &avoid), expected);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn picking_except_picks_what_a_pick_of_the_kept_entries_picks() {
+        for list in [GIVEN_MALE, GIVEN_FEMALE] {
+            for (k, avoid) in avoid_lists().into_iter().chain([list.to_vec()]).enumerate() {
+                let kept: Vec<&str> = list
+                    .iter()
+                    .copied()
+                    .filter(|w| !avoid.contains(w))
+                    .collect();
+                for seed in 0..20 {
+                    let mut rng = Stream::new(&[k as u64, seed]);
+                    let mut expected = rng.clone();
+                    let expected = if kept.is_empty() {
+                        *expected.pick(list)
+                    } else {
+                        *expected.pick(&kept)
+                    };
+                    assert_eq!(pick_except(&mut rng, list, &avoid), expected);
+                    assert_eq!(rng.next_u64(), {
+                        let mut again = Stream::new(&[k as u64, seed]);
+                        again.next_u64();
+                        again.next_u64()
+                    });
+                }
+            }
+        }
+    }
 }
