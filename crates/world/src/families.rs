@@ -368,26 +368,15 @@ pub(crate) trait Family {
         cur
     }
 
-    /// The name, ethnicity and religion that come down the father's line.
+    /// The name, ethnicity and religion that come down the father's line (`id` is the
+    /// citizen's ID number).
     fn lineage(&self, s: Slot, id: CitizenId) -> (String, &'static str, &'static str) {
-        let c = self.country();
-        let root = self.root(s);
-        let ethnicity = c.ethnicity_of_root(root);
-        let religion = c.religion_of_root(root, ethnicity);
-        let custom = NamingCustom::of(ethnicity);
-        // The family name comes down the father's line, or the mother's where children take
-        // their mother's.
-        let root = if custom.matrilineal() {
-            self.first_of_name(s, custom)
-        } else {
-            root
-        };
-        let root_id = self.id(root);
-        let root_province = c.units.provinces[root.province].code;
-        let family = custom.family(root_province, &mut c.stream(S_SURNAME, root_id));
-        let province = c.units.provinces[s.province].code;
-        let name = custom.full_name(family, s.sex, s.year, province, &mut c.stream(S_NAME, id));
-        (name, ethnicity, religion)
+        lineage(self, s, id)
+    }
+
+    /// Whether a man has a child: [`Country::has_children`].
+    fn has_children(&self, father: Slot) -> bool {
+        self.country().has_children(father)
     }
 
     /// Where a family name that comes down the mother's line began: up from the citizen, to
@@ -422,6 +411,32 @@ pub(crate) fn forebears(family: &(impl Family + ?Sized), s: Slot) -> Forebears {
         .and_then(|f| family.country().partner_slot(f))
         .and_then(|m| family.father(m));
     [father, grandfather, mothers_father]
+}
+
+/// [`Family::lineage`], asking `family` for roots, fathers and wives.
+pub(crate) fn lineage(
+    family: &(impl Family + ?Sized),
+    s: Slot,
+    id: CitizenId,
+) -> (String, &'static str, &'static str) {
+    let c = family.country();
+    let root = family.root(s);
+    let ethnicity = c.ethnicity_of_root(root);
+    let religion = c.religion_of_root(root, ethnicity);
+    let custom = NamingCustom::of(ethnicity);
+    // The family name comes down the father's line, or the mother's where children take
+    // their mother's.
+    let root = if custom.matrilineal() {
+        family.first_of_name(s, custom)
+    } else {
+        root
+    };
+    let root_id = family.id(root);
+    let root_province = c.units.provinces[root.province].code;
+    let surname = custom.family(root_province, &mut c.stream(S_SURNAME, root_id));
+    let province = c.units.provinces[s.province].code;
+    let name = custom.full_name(surname, s.sex, s.year, province, &mut c.stream(S_NAME, id));
+    (name, ethnicity, religion)
 }
 
 /// [`Family::wife`], asking `family` for forebears.

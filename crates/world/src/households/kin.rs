@@ -40,6 +40,7 @@ pub(super) struct Known {
     forebears: Option<Forebears>,
     wife: Option<Option<Slot>>,
     root: Option<Slot>,
+    lineage: Option<(String, &'static str, &'static str)>,
     children: Option<Rc<[Slot]>>,
     pub(super) heir: Option<Option<Slot>>,
     pub(super) head: Option<Slot>,
@@ -122,6 +123,14 @@ impl Family for Kin<'_> {
             |k| &mut k.root,
             || self.father(s).map_or(s, |f| self.root(f)),
         )
+    }
+
+    fn lineage(&self, s: Slot, id: CitizenId) -> (String, &'static str, &'static str) {
+        self.cached(s, |k| &mut k.lineage, || families::lineage(self, s, id))
+    }
+
+    fn has_children(&self, father: Slot) -> bool {
+        !self.children(father).is_empty()
     }
 }
 

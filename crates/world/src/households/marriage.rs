@@ -31,7 +31,7 @@ impl Country {
             30..35 => 0.88,
             _ => 0.96,
         };
-        let married = rng.chance(p) || self.has_children(husband);
+        let married = rng.chance(p) || family.has_children(husband);
         married.then(|| (wife, rng.chance(0.03)))
     }
 }
