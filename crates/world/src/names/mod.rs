@@ -272,28 +272,30 @@ fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> Stri
         parts[n] = if rng.chance(traditional) {
             if male { "Văn" } else { "Thị" }
         } else {
-            draw_except(
-                rng,
-                if male { MIDDLE_MALE } else { MIDDLE_FEMALE },
-                &parts[..n],
-            )
+            let (table, keys) = if male {
+                (MIDDLE_MALE, &MIDDLE_MALE_KEYS[..])
+            } else {
+                (MIDDLE_FEMALE, &MIDDLE_FEMALE_KEYS[..])
+            };
+            draw_except(rng, table, keys, &parts[..n])
         };
         n += 1;
     }
     if words == 4 {
-        let second = if male {
-            SECOND_MIDDLE_MALE
+        let (table, keys) = if male {
+            (SECOND_MIDDLE_MALE, &SECOND_MIDDLE_MALE_KEYS[..])
         } else {
-            SECOND_MIDDLE_FEMALE
+            (SECOND_MIDDLE_FEMALE, &SECOND_MIDDLE_FEMALE_KEYS[..])
         };
-        parts[n] = draw_except(rng, second, &parts[..n]);
+        parts[n] = draw_except(rng, table, keys, &parts[..n]);
         n += 1;
     }
-    parts[n] = pick_except(
-        rng,
-        if male { GIVEN_MALE } else { GIVEN_FEMALE },
-        &parts[..n],
-    );
+    let (list, keys) = if male {
+        (GIVEN_MALE, &GIVEN_MALE_KEYS[..])
+    } else {
+        (GIVEN_FEMALE, &GIVEN_FEMALE_KEYS[..])
+    };
+    parts[n] = pick_except(rng, list, keys, &parts[..n]);
     let parts = &parts[..=n];
     let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for (i, part) in parts.iter().enumerate() {
@@ -305,13 +307,59 @@ fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> Stri
     name
 }
 
-/// Whether `word` is one of `avoid`: the lengths and last bytes first, which tell most words
-/// apart without comparing them whole.
-fn avoided(avoid: &[&str], word: &str) -> bool {
-    let last = word.as_bytes().last();
-    avoid
-        .iter()
-        .any(|a| a.len() == word.len() && a.as_bytes().last() == last && *a == word)
+/// A word's length, first and last bytes in one number: the words of a table differ in it
+/// but for a few, so a word is looked for in a table by its key before it is compared whole.
+const fn word_key(word: &str) -> u32 {
+    let bytes = word.as_bytes();
+    if bytes.is_empty() {
+        return 0;
+    }
+    ((bytes.len() as u32) << 16) | ((bytes[0] as u32) << 8) | bytes[bytes.len() - 1] as u32
+}
+
+/// The [`word_key`]s of a weighted table's words, in table order.
+const fn table_keys<const N: usize>(table: &[(&str, f64)]) -> [u32; N] {
+    let mut keys = [0; N];
+    let mut i = 0;
+    while i < N {
+        keys[i] = word_key(table[i].0);
+        i += 1;
+    }
+    keys
+}
+
+/// The [`word_key`]s of a list's words, in list order.
+const fn list_keys<const N: usize>(list: &[&str]) -> [u32; N] {
+    let mut keys = [0; N];
+    let mut i = 0;
+    while i < N {
+        keys[i] = word_key(list[i]);
+        i += 1;
+    }
+    keys
+}
+
+const MIDDLE_MALE_KEYS: [u32; MIDDLE_MALE.len()] = table_keys(MIDDLE_MALE);
+const MIDDLE_FEMALE_KEYS: [u32; MIDDLE_FEMALE.len()] = table_keys(MIDDLE_FEMALE);
+const SECOND_MIDDLE_MALE_KEYS: [u32; SECOND_MIDDLE_MALE.len()] = table_keys(SECOND_MIDDLE_MALE);
+const SECOND_MIDDLE_FEMALE_KEYS: [u32; SECOND_MIDDLE_FEMALE.len()] =
+    table_keys(SECOND_MIDDLE_FEMALE);
+const GIVEN_MALE_KEYS: [u32; GIVEN_MALE.len()] = list_keys(GIVEN_MALE);
+const GIVEN_FEMALE_KEYS: [u32; GIVEN_FEMALE.len()] = list_keys(GIVEN_FEMALE);
+
+/// The words of a table that are one of `avoid`, one bit each by position: `keys` are their
+/// [`word_key`]s and `word(i)` the `i`th.
+fn avoided(keys: &[u32], word: impl Fn(usize) -> &'static str, avoid: &[&str]) -> u64 {
+    let mut mask = 0;
+    for a in avoid {
+        let key = word_key(a);
+        for (i, &k) in keys.iter().enumerate() {
+            if k == key && word(i) == *a {
+                mask |= 1 << i;
+            }
+        }
+    }
+    mask
 }
 
 /// The tables [`draw_except`] and [`pick_except`] draw from: each entry has a bit of a `u64`.
@@ -325,15 +373,18 @@ const _: () = assert!(
 );
 
 /// Draws by weight from the entries not in `avoid` (all of them if that leaves none), of a
-/// table of at most 64.
-fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) -> &'static str {
-    // One pass for which entries are kept, their total (added in table order, as a sum over
-    // them would) and the last of them.
-    let (mut skipped, mut total, mut last) = (0u64, -0.0, None);
+/// table of at most 64 whose words' [`word_key`]s are `keys`.
+fn draw_except(
+    rng: &mut Stream,
+    table: &[(&'static str, f64)],
+    keys: &[u32],
+    avoid: &[&str],
+) -> &'static str {
+    let skipped = avoided(keys, |i| table[i].0, avoid);
+    // The kept entries' total (added in table order, as a sum over them would) and the last.
+    let (mut total, mut last) = (-0.0, None);
     for (i, &(word, weight)) in table.iter().enumerate() {
-        if avoided(avoid, word) {
-            skipped |= 1 << i;
-        } else {
+        if skipped & 1 << i == 0 {
             total += weight;
             last = Some(word);
         }
@@ -356,13 +407,14 @@ fn draw_except(rng: &mut Stream, table: &[(&'static str, f64)], avoid: &[&str]) 
 }
 
 /// Picks uniformly from the entries not in `avoid` (all of them if that leaves none), of a
-/// list of at most 64.
-fn pick_except(rng: &mut Stream, list: &[&'static str], avoid: &[&str]) -> &'static str {
-    let mut skipped = list
-        .iter()
-        .enumerate()
-        .filter(|(_, word)| avoided(avoid, word))
-        .fold(0u64, |mask, (i, _)| mask | 1 << i);
+/// list of at most 64 whose words' [`word_key`]s are `keys`.
+fn pick_except(
+    rng: &mut Stream,
+    list: &[&'static str],
+    keys: &[u32],
+    avoid: &[&str],
+) -> &'static str {
+    let mut skipped = avoided(keys, |i| list[i], avoid);
     let n = list.len() - skipped.count_ones() as usize;
     if n == 0 {
         return list[rng.below(list.len() as u64) as usize];
@@ -415,11 +467,11 @@ mod tests {
 
     #[test]
     fn drawing_except_draws_what_a_draw_over_the_kept_entries_draws() {
-        for table in [
-            MIDDLE_MALE,
-            MIDDLE_FEMALE,
-            SECOND_MIDDLE_MALE,
-            SECOND_MIDDLE_FEMALE,
+        for (table, keys) in [
+            (MIDDLE_MALE, &MIDDLE_MALE_KEYS[..]),
+            (MIDDLE_FEMALE, &MIDDLE_FEMALE_KEYS[..]),
+            (SECOND_MIDDLE_MALE, &SECOND_MIDDLE_MALE_KEYS[..]),
+            (SECOND_MIDDLE_FEMALE, &SECOND_MIDDLE_FEMALE_KEYS[..]),
         ] {
             // Every entry avoided: the whole table.
             let all: Vec<&str> = table.iter().map(|(w, _)| *w).collect();
@@ -437,7 +489,7 @@ mod tests {
                     } else {
                         expected.weighted(&kept)
                     };
-                    assert_eq!(draw_except(&mut rng, table, &avoid), expected);
+                    assert_eq!(draw_except(&mut rng, table, keys, &avoid), expected);
                 }
             }
         }
@@ -445,7 +497,10 @@ mod tests {
 
     #[test]
     fn picking_except_picks_what_a_pick_of_the_kept_entries_picks() {
-        for list in [GIVEN_MALE, GIVEN_FEMALE] {
+        for (list, keys) in [
+            (GIVEN_MALE, &GIVEN_MALE_KEYS[..]),
+            (GIVEN_FEMALE, &GIVEN_FEMALE_KEYS[..]),
+        ] {
             for (k, avoid) in avoid_lists().into_iter().chain([list.to_vec()]).enumerate() {
                 let kept: Vec<&str> = list
                     .iter()
@@ -460,7 +515,7 @@ mod tests {
                     } else {
                         *expected.pick(&kept)
                     };
-                    assert_eq!(pick_except(&mut rng, list, &avoid), expected);
+                    assert_eq!(pick_except(&mut rng, list, keys, &avoid), expected);
                     assert_eq!(rng.next_u64(), {
                         let mut again = Stream::new(&[k as u64, seed]);
                         again.next_u64();
