@@ -125,50 +125,64 @@ impl Permutation {
 
     /// `x = p.apply(x)` for the values `xs` in runs of one length, one run for each of
     /// `permutations` in order (`xs` holds whole runs): the rounds of independent values run
-    /// side by side, not one value's after another's.
+    /// side by side, not one value's after another's, and so do the cycle walks of the values
+    /// an encryption leaves outside their domain (a domain may hold as little as a quarter of
+    /// its blocks, so a value is encrypted a few times on average).
     pub fn apply_each(permutations: &[Permutation], xs: &mut [u64]) {
         if permutations.is_empty() {
             return;
         }
         let run = (xs.len() / permutations.len()).max(1);
-        // Round by round over all values (`encrypt_block` for each).
-        for r in 0..ROUNDS {
-            for (p, run) in permutations.iter().zip(xs.chunks_exact_mut(run)) {
-                let mask = (1 << p.half_bits) - 1;
-                for x in run {
-                    let (left, right) = (*x >> p.half_bits, *x & mask);
-                    *x = (right << p.half_bits) | (left ^ p.round(r, right));
-                }
-            }
-        }
-        // Cycle walking: the values outside their domain are encrypted again, side by side
-        // too, until none is left; a domain may hold as little as a quarter of its blocks.
-        let whole = permutations.len() * run;
-        let permutation_of = |i: usize| &permutations[i / run];
-        let mut pending = [0usize; 64];
-        for start in (0..whole).step_by(pending.len()) {
+        let whole = (permutations.len() * run).min(xs.len());
+        // A block of values with their permutation's key, half width and domain, and their
+        // place in `xs`; those still to encrypt are the first `n`.
+        const BLOCK: usize = 64;
+        let mut value = [0u64; BLOCK];
+        let mut key = [0u64; BLOCK];
+        let mut half = [0u32; BLOCK];
+        let mut domain = [0u64; BLOCK];
+        let mut place = [0usize; BLOCK];
+        for start in (0..whole).step_by(BLOCK) {
             let mut n = 0;
-            let end = whole.min(start + pending.len());
-            for (i, &x) in xs[start..end].iter().enumerate() {
-                if x >= permutation_of(start + i).domain {
-                    pending[n] = start + i;
-                    n += 1;
-                }
+            for (i, &x) in xs
+                .iter()
+                .enumerate()
+                .take(whole.min(start + BLOCK))
+                .skip(start)
+            {
+                let p = &permutations[i / run];
+                (value[n], key[n], half[n], domain[n], place[n]) =
+                    (x, p.key, p.half_bits, p.domain, i);
+                n += 1;
             }
             while n > 0 {
+                // `encrypt_block` for each, round by round.
                 for r in 0..ROUNDS {
-                    for &i in &pending[..n] {
-                        let p = permutation_of(i);
-                        let x = xs[i];
-                        let (left, right) = (x >> p.half_bits, x & ((1 << p.half_bits) - 1));
-                        xs[i] = (right << p.half_bits) | (left ^ p.round(r, right));
+                    for j in 0..n {
+                        // Kept opaque, so that the values are not packed two to a vector
+                        // register, where a 64-bit multiply takes several: scalar, the rounds
+                        // of independent values overlap, which is faster.
+                        let j = std::hint::black_box(j);
+                        let (x, bits) = (value[j], half[j]);
+                        let mask = (1 << bits) - 1;
+                        let (left, right) = (x >> bits, x & mask);
+                        let f = mix64(key[j] ^ (r << 58) ^ right) & mask;
+                        value[j] = (right << bits) | (left ^ f);
                     }
                 }
+                // The values inside their domain are done; the others go round again.
                 let mut still = 0;
-                for k in 0..n {
-                    let i = pending[k];
-                    if xs[i] >= permutation_of(i).domain {
-                        pending[still] = i;
+                for j in 0..n {
+                    if value[j] < domain[j] {
+                        xs[place[j]] = value[j];
+                    } else {
+                        (
+                            value[still],
+                            key[still],
+                            half[still],
+                            domain[still],
+                            place[still],
+                        ) = (value[j], key[j], half[j], domain[j], place[j]);
                         still += 1;
                     }
                 }
