@@ -117,7 +117,9 @@ impl Country {
             .personas
             .ids()
             .filter_map(|id| country.slot_of(id))
+            .map(Slot::key)
             .collect();
+        country.persona_slots.sort_unstable();
         country
     }
 
@@ -240,8 +242,9 @@ impl Country {
             sex,
             rank,
         };
-        (rank < self.bucket_size(province, year, sex) && !self.persona_slots.contains(&slot))
-            .then_some(slot)
+        (rank < self.bucket_size(province, year, sex)
+            && self.persona_slots.binary_search(&slot.key()).is_err())
+        .then_some(slot)
     }
 
     pub(crate) fn id_of(&self, s: Slot) -> CitizenId {

@@ -128,8 +128,9 @@ pub struct Country {
     max_bucket: Vec<u32>,
     units: &'static AdminUnits,
     personas: personas::Personas,
-    /// Generated slots whose ID number a persona took: no generated relation points at them.
-    persona_slots: Vec<Slot>,
+    /// The keys ([`Slot::key`]) of the generated slots whose ID number a persona took, in
+    /// order: no generated relation points at them.
+    persona_slots: Vec<u64>,
 }
 
 impl Country {
