@@ -26,8 +26,9 @@ pub(crate) struct Kin<'a> {
 struct Relatives {
     keys: Vec<u64>,
     known: Vec<Known>,
-    /// Positions in `keys` plus one, 0 for none, at the key's hash (probing onwards).
-    table: Vec<u32>,
+    /// Positions in `keys` plus one, 0 for none, with their key, at the key's hash (probing
+    /// onwards).
+    table: Vec<(u32, u64)>,
 }
 
 /// What is known of one relative, each fact filled in when first asked.
@@ -57,7 +58,7 @@ impl Relatives {
         Relatives {
             keys: Vec::with_capacity(64),
             known: Vec::with_capacity(64),
-            table: vec![0; 128],
+            table: vec![(0, 0); 128],
         }
     }
 
@@ -71,25 +72,25 @@ impl Relatives {
         let mut b = Self::bucket(key, self.table.len());
         loop {
             match self.table[b] {
-                0 => break,
-                p if self.keys[p as usize - 1] == key => return p as usize - 1,
+                (0, _) => break,
+                (p, k) if k == key => return p as usize - 1,
                 _ => b = (b + 1) & mask,
             }
         }
         let position = self.keys.len();
         self.keys.push(key);
         self.known.push(Known::default());
-        self.table[b] = position as u32 + 1;
+        self.table[b] = (position as u32 + 1, key);
         if 2 * self.keys.len() > self.table.len() {
             // At most half full: probes stay short.
             let len = 2 * self.table.len();
-            self.table = vec![0; len];
+            self.table = vec![(0, 0); len];
             for (p, &k) in self.keys.iter().enumerate() {
                 let mut b = Self::bucket(k, len);
-                while self.table[b] != 0 {
+                while self.table[b].0 != 0 {
                     b = (b + 1) & (len - 1);
                 }
-                self.table[b] = p as u32 + 1;
+                self.table[b] = (p as u32 + 1, k);
             }
         }
         position
