@@ -88,7 +88,7 @@ impl ErrorReason for PopulationReason {
                 "The records a life event touches (the citizen's, a spouse's) kept changing under concurrent writes while it was being recorded; nothing was recorded. Retry."
             }
             PopulationReason::ResponseTooLarge => {
-                "The records a BatchGetCitizens call asks for would exceed the size of one answer (`limits.max_request_bytes`, 4 MiB by default; `metadata.max_bytes`), as full records of citizens with long histories can; ask for fewer numbers per call, or the basic view. ListCitizens cuts such a page short instead."
+                "The records a BatchGetCitizens call asks for would exceed the size of one answer (`limits.max_request_bytes`, 4 MiB by default; `metadata.max_bytes`), as full records of citizens with long histories can; ask for fewer numbers per call, or a narrower view (identity or basic). ListCitizens cuts such a page short instead."
             }
         }
     }
@@ -136,7 +136,7 @@ pub enum PopulationError {
     },
     /// The records asked for exceed the size of one answer.
     #[error(
-        "the records asked for exceed the {max_bytes} bytes of one answer: ask for fewer numbers per call, or the basic view"
+        "the records asked for exceed the {max_bytes} bytes of one answer: ask for fewer numbers per call, or a narrower view (identity or basic)"
     )]
     ResponseTooLarge {
         /// The size limit.
