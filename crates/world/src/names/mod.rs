@@ -130,7 +130,7 @@ impl NamingCustom {
             NamingCustom::Vietnamese(_) => vietnamese(family, sex, birth_year, rng),
             NamingCustom::Thai => {
                 let given = rng.pick(by_sex(THAI_GIVEN_MALE, THAI_GIVEN_FEMALE));
-                concat(&[family, " ", van_thi, " ", given])
+                [family, " ", van_thi, " ", given].concat()
             }
             NamingCustom::Hmong => {
                 let prefix = rng.weighted(if male {
@@ -139,7 +139,7 @@ impl NamingCustom {
                     HMONG_PREFIX_FEMALE
                 });
                 let given = rng.pick(by_sex(HMONG_GIVEN_MALE, HMONG_GIVEN_FEMALE));
-                concat(&[family, " ", prefix, " ", given])
+                [family, " ", prefix, " ", given].concat()
             }
             NamingCustom::Ede => {
                 let prefix = if male {
@@ -148,46 +148,37 @@ impl NamingCustom {
                     HIGHLAND_FEMALE_PREFIX
                 };
                 let given = rng.pick(by_sex(EDE_GIVEN_MALE, EDE_GIVEN_FEMALE));
-                concat(&[prefix, given, " ", family])
+                [prefix, given, " ", family].concat()
             }
             NamingCustom::GiaRai => {
                 let prefix = if male { "" } else { HIGHLAND_FEMALE_PREFIX };
                 let given = rng.pick(by_sex(GIARAI_GIVEN_MALE, GIARAI_GIVEN_FEMALE));
-                concat(&[family, " ", prefix, given])
+                [family, " ", prefix, given].concat()
             }
             NamingCustom::Khmer => {
                 let given = rng.pick(by_sex(KHMER_GIVEN_MALE, KHMER_GIVEN_FEMALE));
                 if province == AN_GIANG && rng.chance(AN_GIANG_CHAU_NEANG / 100.0) {
-                    concat(&[if male { CHAU } else { NEANG }, " ", given])
+                    [if male { CHAU } else { NEANG }, " ", given].concat()
                 } else if male {
-                    concat(&[family, " ", given])
+                    [family, " ", given].concat()
                 } else {
-                    concat(&[family, " Thị ", given])
+                    [family, " Thị ", given].concat()
                 }
             }
             NamingCustom::Cham => {
                 if male && !rng.chance(CHAM_VAN / 100.0) {
-                    concat(&[family, " ", *rng.pick(CHAM_COMPOUND_MALE)])
+                    [family, " ", *rng.pick(CHAM_COMPOUND_MALE)].concat()
                 } else {
                     let given = rng.pick(by_sex(CHAM_GIVEN_MALE, CHAM_GIVEN_FEMALE));
-                    concat(&[family, " ", van_thi, " ", given])
+                    [family, " ", van_thi, " ", given].concat()
                 }
             }
             NamingCustom::Raglai => {
                 let given = rng.pick(by_sex(RAGLAI_GIVEN_MALE, RAGLAI_GIVEN_FEMALE));
-                concat(&[family, " ", van_thi, " ", given])
+                [family, " ", van_thi, " ", given].concat()
             }
         }
     }
-}
-
-/// The pieces one after another, in a string allocated once at its length.
-fn concat(pieces: &[&str]) -> String {
-    let mut s = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-    for piece in pieces {
-        s.push_str(piece);
-    }
-    s
 }
 
 /// The row of a cohort table that holds for a birth year.
@@ -296,15 +287,8 @@ fn vietnamese(family: &str, sex: Sex, birth_year: i32, rng: &mut Stream) -> Stri
         (GIVEN_FEMALE, &GIVEN_FEMALE_KEYS[..])
     };
     parts[n] = pick_except(rng, list, keys, &parts[..n]);
-    let parts = &parts[..=n];
-    let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            name.push(' ');
-        }
-        name.push_str(part);
-    }
-    name
+    // `join` sizes the string once, from the words' lengths.
+    parts[..=n].join(" ")
 }
 
 /// A word's length, first and last bytes in one number: the words of a table differ in it
