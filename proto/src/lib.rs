@@ -71,6 +71,8 @@ mod subset;
 
 pub use subset::descriptor_set_for;
 
+pub use sandbox06::admin::v1 as admin;
+pub use sandbox06::admin::v1 as admin;
 pub use sandbox06::citizen::v1 as citizen;
 pub use sandbox06::sso::v1 as sso;
 pub use sandbox06::types::v1 as types;
