@@ -19,6 +19,14 @@ pub mod google {
 
 /// Generated code of the `sandbox06.*` packages.
 pub mod sandbox06 {
+    /// The sandbox controls: the admin surface on the edge, and the control services each
+    /// component serves to it (internal, not routed).
+    pub mod admin {
+        /// `sandbox06.admin.v1`
+        pub mod v1 {
+            tonic::include_proto!("sandbox06.admin.v1");
+        }
+    }
     /// Method options shared by every service.
     pub mod options {
         /// `sandbox06.options.v1`
@@ -71,7 +79,6 @@ mod subset;
 
 pub use subset::descriptor_set_for;
 
-pub use sandbox06::admin::v1 as admin;
 pub use sandbox06::admin::v1 as admin;
 pub use sandbox06::citizen::v1 as citizen;
 pub use sandbox06::sso::v1 as sso;
