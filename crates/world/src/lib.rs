@@ -23,6 +23,7 @@ mod census;
 pub mod documents;
 pub mod facets;
 mod families;
+pub mod find;
 mod households;
 pub mod names;
 pub mod permutation;
