@@ -8,10 +8,11 @@
 //! one country. The reference date is the suite's "today".
 //!
 //! [`contract`] writes the country's facts in the contract's types, for every mock that serves
-//! them. `sandbox06-world` stays pure (no serde, no contract); this crate is its configuration
+//! them; [`find`] reads a FindCitizens request into a search of the country and writes its answer. `sandbox06-world` stays pure (no serde, no contract); this crate is its configuration
 //! and wire side.
 
 pub mod contract;
+pub mod find;
 
 use serde::{Deserialize, Serialize};
 use time::{Date, format_description::well_known::Iso8601};

@@ -3,9 +3,11 @@
 //!
 //! - this module: the database and how it reads a record with its recorded changes;
 //! - `reads`: GetCitizen, BatchGetCitizens and ListCitizens, their answers bounded in bytes;
+//! - `find`: FindCitizens, the country searched by filter with the overlays applied;
 //! - `record`: CreateLifeEvent, checked by the rules of [`crate::life_events`];
 //! - `grpc`: the gRPC adapter, which turns [`PopulationError`]s into statuses.
 
+mod find;
 mod grpc;
 mod reads;
 mod record;

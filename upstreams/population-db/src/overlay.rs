@@ -27,6 +27,11 @@ pub struct Overlays {
 /// Set once the first overlay is written.
 const ANY_KEY: &str = "population:{overlay}:any";
 
+/// Every citizen an event was recorded for, once or more, oldest first: what FindCitizens
+/// re-reads, since a recorded change can make a citizen match a filter the generated record
+/// does not.
+const CHANGED_KEY: &str = "population:{overlay}:changed";
+
 fn events_key(citizen: CitizenId) -> String {
     format!("population:{{overlay}}:events:{citizen}")
 }
@@ -72,6 +77,12 @@ impl Overlays {
         // The marker first: reads skip the store while it is unset, so an event written
         // before it would stay invisible should the marker's write fail.
         self.mark().await?;
+        // Listed before the events are: a citizen listed with no event reads as generated.
+        for append in appends {
+            self.store
+                .append(CHANGED_KEY, append.citizen.to_string().as_bytes())
+                .await?;
+        }
         let encoded: Vec<(String, Vec<u8>)> = appends
             .iter()
             .map(|a| (events_key(a.citizen), a.event.encode_to_vec()))
@@ -113,6 +124,20 @@ impl Overlays {
     /// Whether any overlay exists.
     pub async fn any(&self) -> Result<bool, StoreError> {
         Ok(self.store.get(ANY_KEY).await?.is_some())
+    }
+
+    /// Every citizen an event was recorded for, each once, in the order first recorded.
+    pub async fn changed(&self) -> Result<Vec<CitizenId>, StoreError> {
+        let mut seen = std::collections::HashSet::new();
+        Ok(self
+            .store
+            .list(CHANGED_KEY)
+            .await?
+            .iter()
+            .filter_map(|raw| std::str::from_utf8(raw).ok())
+            .filter_map(|s| CitizenId::parse_field(s, "citizen_id").ok())
+            .filter(|id| seen.insert(*id))
+            .collect())
     }
 
     /// A citizen's stored events and their count.

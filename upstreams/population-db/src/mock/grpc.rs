@@ -42,6 +42,13 @@ impl PopulationService for PopulationDb {
         respond(self.record_event(request.into_inner()).await)
     }
 
+    async fn find_citizens(
+        &self,
+        request: Request<sandbox06_proto::admin::FindCitizensRequest>,
+    ) -> Result<Response<sandbox06_proto::admin::FindCitizensResponse>, Status> {
+        respond(self.find_page(request.into_inner()).await)
+    }
+
     async fn get_country_info(
         &self,
         _request: Request<pb::GetCountryInfoRequest>,

@@ -1,0 +1,74 @@
+//! FindCitizens: the country searched by filter (`sandbox06_world::find`), with the recorded
+//! changes applied so that every citizen found is what GetCitizen answers for it.
+//!
+//! The search decides the generated citizens by their generated records. A citizen whose
+//! record the overlays change (the citizens events were recorded for, and their spouses and
+//! household members, whose records a relative's death, marriage or move changes) is decided
+//! by the record GetCitizen answers instead, computed once per call before the search: so a
+//! recorded death makes a citizen match `deceased: true`, a recorded marriage
+//! `marital_status: MARRIED`, a recorded VNeID upgrade or card replacement the new level or
+//! card, and a citizen no longer matching is left out. Such a citizen keeps its place in the
+//! search order (its place depends only on its number), so pages stay in a fixed order as long
+//! as no event is recorded between them.
+
+use std::collections::{HashMap, HashSet};
+
+use sandbox06_country::find::{parse_request, response};
+use sandbox06_proto::admin;
+use sandbox06_vn::CitizenId;
+use sandbox06_world::{View, find::Filter};
+
+use super::PopulationDb;
+use crate::{error::PopulationError, overlay};
+
+impl PopulationDb {
+    /// FindCitizens: one page of the citizens who match the filter, overlays applied.
+    pub(super) async fn find_page(
+        &self,
+        req: admin::FindCitizensRequest,
+    ) -> Result<admin::FindCitizensResponse, PopulationError> {
+        let request = parse_request(&self.country, &req)?;
+        let verdicts = if self.has_overlays().await? {
+            self.changed_verdicts(&request.filter).await?
+        } else {
+            HashMap::new()
+        };
+        let found = self.country.find(&request.filter, request.search, &|id| {
+            verdicts.get(&id).copied()
+        });
+        Ok(response(&request.filter, &found))
+    }
+
+    /// Whether each citizen whose record the overlays change matches, by the record GetCitizen
+    /// answers.
+    async fn changed_verdicts(
+        &self,
+        filter: &Filter,
+    ) -> Result<HashMap<CitizenId, bool>, PopulationError> {
+        let mut affected: HashSet<CitizenId> = HashSet::new();
+        for id in self.overlays.changed().await? {
+            affected.insert(id);
+            // A relative's record changes with this citizen's events: the generated
+            // relatives, and those the events gave (a new spouse).
+            if let Some(generated) = self.country.person(id, View::Full) {
+                for r in overlay::relatives(&generated) {
+                    affected.insert(r);
+                }
+            }
+            if let Some(changed) = self.person(id, View::Full).await? {
+                for r in overlay::relatives(&changed) {
+                    affected.insert(r);
+                }
+            }
+        }
+        let mut verdicts = HashMap::with_capacity(affected.len());
+        for id in affected {
+            let matches = self
+                .person(id, View::Full)
+                .await?
+                .is_some_and(|p| filter.matches(&self.country, &p));
+            verdicts.insert(id, matches);
+        }
+        Ok(verdicts)
+    }
+}
