@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use crate::snapshot::{self, SnapshotInfo};
 use crate::{Delivery, EntryId, ListAppend, OutboxEntry, StateWrite, Store, StoreError};
 
 /// Key the probe reads; it is never written.
@@ -180,6 +181,42 @@ impl Store for CheckedStore {
 
     async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
         self.guarded("outbox_trim", || self.inner.outbox_trim(outbox, through))
+            .await
+    }
+
+    async fn reset(&self, keep: &[&str]) -> Result<(), StoreError> {
+        self.guarded("reset", || self.inner.reset(keep)).await
+    }
+
+    // A refused name is the caller's mistake, not the backend's: checked before the guard, so
+    // it does not mark the store down.
+
+    async fn snapshot_save(&self, name: &str, keep: &[&str]) -> Result<SnapshotInfo, StoreError> {
+        snapshot::name_error(self.inner.backend(), "snapshot_save", name)?;
+        self.guarded("snapshot_save", || self.inner.snapshot_save(name, keep))
+            .await
+    }
+
+    async fn snapshot_restore(
+        &self,
+        name: &str,
+        keep: &[&str],
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        snapshot::name_error(self.inner.backend(), "snapshot_restore", name)?;
+        self.guarded("snapshot_restore", || {
+            self.inner.snapshot_restore(name, keep)
+        })
+        .await
+    }
+
+    async fn snapshot_list(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        self.guarded("snapshot_list", || self.inner.snapshot_list())
+            .await
+    }
+
+    async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {
+        snapshot::name_error(self.inner.backend(), "snapshot_delete", name)?;
+        self.guarded("snapshot_delete", || self.inner.snapshot_delete(name))
             .await
     }
 

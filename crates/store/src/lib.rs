@@ -19,6 +19,11 @@
 //! to deliver elsewhere: one is enqueued in the same atomic step as a state write, and workers
 //! claim entries under a lease, acknowledge the delivered ones and trim them.
 //!
+//! The sandbox controls reset a namespace ([`Store::reset`]) or save its state under a name
+//! and restore it ([`Store::snapshot_save`] and the other `snapshot_*` operations); the
+//! [`snapshot`] module says what a snapshot holds, which keys a component keeps through both,
+//! where snapshots live on each backend and how atomic a restore is.
+//!
 //! Every key lives under the store's namespace: Redis sees `<namespace>:<key>`. Keys that must
 //! land in one Redis Cluster slot carry a hash tag themselves, for example
 //! `population:{overlay:058090001234}`; the namespace never contains braces, so the caller's tag
@@ -37,6 +42,7 @@ mod checked;
 mod memory;
 mod outbox;
 mod redis_store;
+pub mod snapshot;
 
 pub use checked::CheckedStore;
 pub use memory::MemoryStore;
@@ -44,6 +50,7 @@ pub use outbox::{
     Delivery, EntryId, EntryStatus, OUTBOX_BATCH_MAX, OutboxEntry, StateWrite, hash_tag,
 };
 pub use redis_store::RedisStore;
+pub use snapshot::{InvalidSnapshotName, SNAPSHOT_NAME_MAX, SnapshotInfo, check_snapshot_name};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,8 +209,53 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Err(no_outbox(self.backend(), "outbox_trim"))
     }
 
+    /// Deletes every key of this store's namespace except those starting with one of the
+    /// `keep` prefixes (configuration kept in the store, see [`snapshot`]): the sandbox reset.
+    /// Outboxes go too unless kept, and their entry ids start from 1 again; snapshots stay.
+    /// With nothing to keep it is [`Store::clear`].
+    async fn reset(&self, keep: &[&str]) -> Result<(), StoreError> {
+        let _ = keep;
+        Err(no_snapshots(self.backend(), "reset"))
+    }
+
+    /// Saves the namespace's state under `name` (see [`check_snapshot_name`]), replacing a
+    /// snapshot of that name: every key except those starting with one of the `keep`
+    /// prefixes, values with their remaining TTLs, lists and outboxes. What it saved.
+    async fn snapshot_save(&self, name: &str, keep: &[&str]) -> Result<SnapshotInfo, StoreError> {
+        let _ = (name, keep);
+        Err(no_snapshots(self.backend(), "snapshot_save"))
+    }
+
+    /// Replaces the namespace's state with the snapshot `name`, exactly (keys written since are
+    /// gone), leaving the keys starting with one of the `keep` prefixes as they are; the
+    /// snapshot stays. `None` when no snapshot has that name (nothing changed).
+    async fn snapshot_restore(
+        &self,
+        name: &str,
+        keep: &[&str],
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        let _ = (name, keep);
+        Err(no_snapshots(self.backend(), "snapshot_restore"))
+    }
+
+    /// Every snapshot of the namespace, ordered by name.
+    async fn snapshot_list(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        Err(no_snapshots(self.backend(), "snapshot_list"))
+    }
+
+    /// Deletes the snapshot `name`; whether there was one.
+    async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {
+        let _ = name;
+        Err(no_snapshots(self.backend(), "snapshot_delete"))
+    }
+
     /// Name of the backend: `memory` or `redis`.
     fn backend(&self) -> &'static str;
+}
+
+/// The answer of a store that keeps no snapshots.
+fn no_snapshots(backend: &'static str, operation: &'static str) -> StoreError {
+    StoreError::new(backend, operation, "this store keeps no snapshots")
 }
 
 /// The answer of a store that keeps no outbox.

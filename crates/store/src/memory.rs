@@ -1,18 +1,19 @@
 //! The default backend: state in the process, one store value's own.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::outbox;
+use crate::snapshot::{self, SnapshotInfo, is_kept};
 use crate::{
     Delivery, EntryId, ListAppend, OUTBOX_BATCH_MAX, OutboxEntry, StateWrite, Store, StoreError,
     ttl_millis,
 };
 
 /// What a memory key holds.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Value {
     Bytes(Vec<u8>),
     List(Vec<Vec<u8>>),
@@ -28,6 +29,14 @@ impl Entry {
     fn is_live(&self, now: Instant) -> bool {
         self.expires_at.is_none_or(|at| now < at)
     }
+}
+
+/// A saved state: each live key with the time it had left, and the outboxes as they were.
+#[derive(Debug)]
+struct Saved {
+    info: SnapshotInfo,
+    values: Vec<(String, Value, Option<Duration>)>,
+    outboxes: HashMap<String, outbox::MemoryOutbox>,
 }
 
 /// How many writes between sweeps of expired memory entries, so keys written with a TTL and
@@ -46,6 +55,8 @@ pub struct MemoryStore {
     writes: AtomicU64,
     /// How far [`MemoryStore::advance_clock`] moved the clock, in milliseconds.
     clock_offset_ms: AtomicU64,
+    /// Snapshots by name, apart from the state; locked after `entries` and `outboxes`.
+    snapshots: Mutex<BTreeMap<String, Saved>>,
 }
 
 impl MemoryStore {
@@ -90,6 +101,13 @@ impl MemoryStore {
     fn outboxes(&self) -> MutexGuard<'_, HashMap<String, outbox::MemoryOutbox>> {
         // As for `entries`: nothing panics while holding it.
         self.outboxes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn snapshots(&self) -> MutexGuard<'_, BTreeMap<String, Saved>> {
+        // As for `entries`: nothing panics while holding it.
+        self.snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether every list of `appends` has its expected length.
@@ -314,6 +332,99 @@ impl Store for MemoryStore {
             .outboxes()
             .get_mut(outbox)
             .map_or(0, |entries| entries.trim(through)))
+    }
+
+    async fn reset(&self, keep: &[&str]) -> Result<(), StoreError> {
+        let mut entries = self.write();
+        entries.retain(|key, _| is_kept(key, keep));
+        self.outboxes().retain(|name, _| is_kept(name, keep));
+        Ok(())
+    }
+
+    async fn snapshot_save(&self, name: &str, keep: &[&str]) -> Result<SnapshotInfo, StoreError> {
+        snapshot::name_error("memory", "snapshot_save", name)?;
+        let now = self.now();
+        // Both locks at once: the snapshot is one moment of the state.
+        let entries = self.read();
+        let outboxes = self.outboxes();
+        let values: Vec<(String, Value, Option<Duration>)> = entries
+            .iter()
+            .filter(|(key, entry)| entry.is_live(now) && !is_kept(key, keep))
+            .map(|(key, entry)| {
+                let left = entry.expires_at.map(|at| {
+                    at.saturating_duration_since(now)
+                        .max(Duration::from_millis(1))
+                });
+                (key.clone(), entry.value.clone(), left)
+            })
+            .collect();
+        let outboxes: HashMap<String, outbox::MemoryOutbox> = outboxes
+            .iter()
+            .filter(|(name, _)| !is_kept(name, keep))
+            .map(|(name, outbox)| (name.clone(), outbox.clone()))
+            .collect();
+        let info = SnapshotInfo {
+            name: name.to_owned(),
+            saved_at_ms: snapshot::now_ms(),
+            key_count: (values.len() + outboxes.len()) as u64,
+        };
+        self.snapshots().insert(
+            name.to_owned(),
+            Saved {
+                info: info.clone(),
+                values,
+                outboxes,
+            },
+        );
+        Ok(info)
+    }
+
+    async fn snapshot_restore(
+        &self,
+        name: &str,
+        keep: &[&str],
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        snapshot::name_error("memory", "snapshot_restore", name)?;
+        let now = self.now();
+        let mut entries = self.write();
+        let mut outboxes = self.outboxes();
+        let snapshots = self.snapshots();
+        let Some(saved) = snapshots.get(name) else {
+            return Ok(None);
+        };
+        entries.retain(|key, _| is_kept(key, keep));
+        for (key, value, left) in &saved.values {
+            if is_kept(key, keep) {
+                continue;
+            }
+            entries.insert(
+                key.clone(),
+                Entry {
+                    value: value.clone(),
+                    expires_at: left.and_then(|left| now.checked_add(left)),
+                },
+            );
+        }
+        outboxes.retain(|name, _| is_kept(name, keep));
+        for (name, outbox) in &saved.outboxes {
+            if !is_kept(name, keep) {
+                outboxes.insert(name.clone(), outbox.clone());
+            }
+        }
+        Ok(Some(saved.info.clone()))
+    }
+
+    async fn snapshot_list(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        Ok(self
+            .snapshots()
+            .values()
+            .map(|saved| saved.info.clone())
+            .collect())
+    }
+
+    async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {
+        snapshot::name_error("memory", "snapshot_delete", name)?;
+        Ok(self.snapshots().remove(name).is_some())
     }
 
     fn backend(&self) -> &'static str {

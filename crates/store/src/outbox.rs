@@ -147,7 +147,7 @@ pub(crate) fn check_commit(
 }
 
 /// One entry of a memory outbox.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Record {
     payload: Vec<u8>,
     attempts: u64,
@@ -163,7 +163,7 @@ impl Record {
 }
 
 /// A memory outbox: the same model as the Redis one, under the store's lock.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct MemoryOutbox {
     last_id: u64,
     records: BTreeMap<u64, Record>,

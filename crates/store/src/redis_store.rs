@@ -7,6 +7,7 @@ use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::outbox;
+use crate::snapshot::{self, SnapshotInfo};
 use crate::{
     CLEAR_BATCH, CONNECT_TIMEOUT, Delivery, EntryId, EntryStatus, ListAppend, OUTBOX_BATCH_MAX,
     OutboxEntry, RESPONSE_TIMEOUT, StateWrite, Store, StoreError, no_answer, redact_url,
@@ -76,6 +77,25 @@ impl RedisStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
+    }
+
+    /// The index of this namespace's snapshots (see [`snapshot`]).
+    fn snapshot_index(&self) -> String {
+        format!("{{{}}}:snapshots", self.namespace)
+    }
+
+    /// The hash holding the snapshot `name`.
+    fn snapshot_key(&self, name: &str) -> String {
+        format!("{{{}}}:snapshot:{name}", self.namespace)
+    }
+
+    /// `script` over the snapshot index and the snapshot `name`.
+    fn snapshot_script<'a>(&self, script: &'a Script, name: &str) -> redis::ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(self.snapshot_index())
+            .key(self.snapshot_key(name));
+        invocation
     }
 
     /// `script` over the outbox's keys (`KEYS[1..7]`) and `extra_keys` after them, arguments to
@@ -155,6 +175,11 @@ static ACK: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::ACK_SCRIPT))
 static RANGE: LazyLock<Script> =
     LazyLock::new(|| Script::new(&outbox::timed(outbox::RANGE_SCRIPT)));
 static TRIM: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::TRIM_SCRIPT));
+
+/// The snapshot scripts (see [`snapshot`]).
+static SAVE: LazyLock<Script> = LazyLock::new(|| Script::new(&snapshot::save_script()));
+static RESTORE: LazyLock<Script> = LazyLock::new(|| Script::new(&snapshot::restore_script()));
+static DELETE: LazyLock<Script> = LazyLock::new(|| Script::new(snapshot::DELETE_SCRIPT));
 
 /// `SET key value [PX ttl] [NX]`.
 fn set_command(
@@ -240,8 +265,13 @@ impl Store for RedisStore {
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
+        self.reset(&[]).await
+    }
+
+    async fn reset(&self, keep: &[&str]) -> Result<(), StoreError> {
         // Never FLUSHDB: other namespaces (other sandboxes, other tests) share the database.
-        let pattern = format!("{}:*", self.namespace);
+        let prefix = format!("{}:", self.namespace);
+        let pattern = format!("{prefix}*");
         let mut cursor: u64 = 0;
         loop {
             let (next, keys): (u64, Vec<Vec<u8>>) = self
@@ -255,6 +285,13 @@ impl Store for RedisStore {
                         .arg(CLEAR_BATCH),
                 )
                 .await?;
+            let keys: Vec<Vec<u8>> = keys
+                .into_iter()
+                .filter(|key| {
+                    let short = key.strip_prefix(prefix.as_bytes()).unwrap_or(key);
+                    !keep.iter().any(|kept| short.starts_with(kept.as_bytes()))
+                })
+                .collect();
             for batch in keys.chunks(CLEAR_BATCH) {
                 let _removed: u64 = self.query("clear", redis::cmd("UNLINK").arg(batch)).await?;
             }
@@ -370,6 +407,74 @@ impl Store for RedisStore {
         let mut invocation = self.outbox_script(&TRIM, outbox, &[]);
         invocation.arg(through.0);
         self.run("outbox_trim", &invocation).await
+    }
+
+    async fn snapshot_save(&self, name: &str, keep: &[&str]) -> Result<SnapshotInfo, StoreError> {
+        snapshot::name_error("redis", "snapshot_save", name)?;
+        let saved_at_ms = snapshot::now_ms();
+        let mut invocation = self.snapshot_script(&SAVE, name);
+        invocation
+            .arg(format!("{}:", self.namespace))
+            .arg(name)
+            .arg(saved_at_ms);
+        for prefix in keep {
+            invocation.arg(*prefix);
+        }
+        let key_count: u64 = self.run("snapshot_save", &invocation).await?;
+        Ok(SnapshotInfo {
+            name: name.to_owned(),
+            saved_at_ms,
+            key_count,
+        })
+    }
+
+    async fn snapshot_restore(
+        &self,
+        name: &str,
+        keep: &[&str],
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        snapshot::name_error("redis", "snapshot_restore", name)?;
+        let mut invocation = self.snapshot_script(&RESTORE, name);
+        invocation.arg(format!("{}:", self.namespace)).arg(name);
+        for prefix in keep {
+            invocation.arg(*prefix);
+        }
+        let entry: Option<String> = self.run("snapshot_restore", &invocation).await?;
+        match entry {
+            None => Ok(None),
+            Some(entry) => snapshot::parse_index(name.to_owned(), &entry)
+                .map(Some)
+                .ok_or_else(|| {
+                    StoreError::new(
+                        "redis",
+                        "snapshot_restore",
+                        "snapshot index entry is malformed",
+                    )
+                }),
+        }
+    }
+
+    async fn snapshot_list(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let index: Vec<(String, String)> = self
+            .query(
+                "snapshot_list",
+                redis::cmd("HGETALL").arg(self.snapshot_index()),
+            )
+            .await?;
+        let mut listed: Vec<SnapshotInfo> = index
+            .into_iter()
+            .filter_map(|(name, entry)| snapshot::parse_index(name, &entry))
+            .collect();
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
+    }
+
+    async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {
+        snapshot::name_error("redis", "snapshot_delete", name)?;
+        let mut invocation = self.snapshot_script(&DELETE, name);
+        invocation.arg(name);
+        let removed: u64 = self.run("snapshot_delete", &invocation).await?;
+        Ok(removed > 0)
     }
 
     fn backend(&self) -> &'static str {

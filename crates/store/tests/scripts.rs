@@ -82,6 +82,17 @@ async fn every_script(store: &RedisStore, round: usize) {
         store.outbox_trim(OUTBOX, EntryId(first + 1)).await.unwrap(),
         2
     );
+
+    // The snapshot scripts: save, restore, delete.
+    store.snapshot_save("scripts", &[]).await.unwrap();
+    store.put(STATE, b"changed", None).await.unwrap();
+    store
+        .snapshot_restore("scripts", &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.get(STATE).await.unwrap(), Some(b"v".to_vec()));
+    assert!(store.snapshot_delete("scripts").await.unwrap());
 }
 
 #[tokio::test]
