@@ -33,6 +33,7 @@ pub mod cors;
 pub mod deadline;
 pub mod decode;
 pub mod error;
+pub mod faults;
 pub mod grpc_web;
 pub mod http;
 pub mod http2;

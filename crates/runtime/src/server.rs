@@ -1,7 +1,9 @@
 //! The one server bootstrap every component uses: health (`grpc.health.v1`), reflection (v1 and
 //! v1alpha, listing exactly the services served), trace context ([`GrpcTraceLayer`]), the
 //! request message limit ([`MessageLimitLayer`]), HTTP/2 limits and keepalive, `TCP_NODELAY`,
-//! served on an already-bound listener with graceful shutdown.
+//! served on an already-bound listener with graceful shutdown, and fault injection
+//! ([`crate::faults`]: the [`FaultLayer`] and the internal `FaultControl` service over the
+//! server's [`FaultRegistry`]).
 //! See the crate documentation for an example.
 //!
 //! The listener speaks HTTP/1.1 and h2c. Requests are split by content type first
@@ -31,6 +33,8 @@ use crate::config::Limits;
 use crate::cors::{CorsLayer, CorsPolicy};
 use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
+use crate::error::{ErrorReason, ReasonCode};
+use crate::faults::{FAULT_CONTROL_SERVICE, FaultControlService, FaultLayer, FaultRegistry};
 use crate::http::{HttpService, ProtocolSplitLayer, http_service};
 use crate::limit::MessageLimitLayer;
 use crate::metadata_limit::ResponseMetadataLimitLayer;
@@ -81,6 +85,7 @@ pub struct ServerBuilder {
     http_fallback: Option<HttpService>,
     component: Option<&'static str>,
     cors: Option<CorsPolicy>,
+    faults: FaultRegistry,
 }
 
 impl ServerBuilder {
@@ -96,6 +101,7 @@ impl ServerBuilder {
             http_fallback: None,
             component: None,
             cors: None,
+            faults: FaultRegistry::new(crate::telemetry::service_name()),
         }
     }
 
@@ -104,7 +110,22 @@ impl ServerBuilder {
     /// of its metrics. Unnamed, it takes the process's name ([`crate::telemetry::service_name`]).
     pub fn component(mut self, name: &'static str) -> Self {
         self.component = Some(name);
+        self.faults.set_component(name);
         self
+    }
+
+    /// The component's own error reasons (its `REASONS` list), which the status faults of its
+    /// fault rules and of the `x-sandbox06-fault` header may name besides the generic ones.
+    pub fn error_reasons<R: ErrorReason + Copy>(self, reasons: &[R]) -> Self {
+        self.faults
+            .set_reasons(reasons.iter().map(|&reason| ReasonCode::from(reason)));
+        self
+    }
+
+    /// The server's fault rules, as its `FaultControl` service edits them (for a component that
+    /// sets rules in-process).
+    pub fn fault_registry(&self) -> FaultRegistry {
+        self.faults.clone()
     }
 
     /// The health reporter: set each added service SERVING once it is ready (`""`, the whole
@@ -217,15 +238,18 @@ impl ServerBuilder {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServeError> {
         let (reflection_v1, reflection_v1alpha) = reflection(&self.listed)?;
+        // FaultControl is internal: served, never listed in reflection.
         let routes = self
             .routes
             .add_service(reflection_v1)
-            .add_service(reflection_v1alpha);
+            .add_service(reflection_v1alpha)
+            .add_service(FaultControlService::new(self.faults.clone()).into_server());
         let local_addr = listener.local_addr().ok();
         // Every component serves its own request metrics.
         let component = self
             .component
             .unwrap_or_else(crate::telemetry::service_name);
+        self.faults.set_component(component);
         let http = http_service(
             self.http_routes.merge(crate::metrics::metrics_router()),
             self.http_fallback,
@@ -236,6 +260,7 @@ impl ServerBuilder {
         served.extend([
             REFLECTION_V1_SERVICE.to_owned(),
             REFLECTION_V1ALPHA_SERVICE.to_owned(),
+            FAULT_CONTROL_SERVICE.to_owned(),
         ]);
         let methods = method_descriptors(&served);
         let trace = GrpcTraceLayer::new(component).with_methods(methods.iter().map(path_of));
@@ -256,6 +281,12 @@ impl ServerBuilder {
             // Outermost on the gRPC side: whatever answers, its metadata fits every peer.
             .layer(ResponseMetadataLimitLayer)
             .layer(trace)
+            // Inside the trace layer: a faulted call is traced and counted.
+            .layer(FaultLayer::new(
+                self.faults.clone(),
+                self.limits.max_request_bytes,
+                self.limits.request_timeout(),
+            ))
             .layer(
                 MessageLimitLayer::new(self.limits.max_request_bytes)
                     .with_single_message_methods(single_message),

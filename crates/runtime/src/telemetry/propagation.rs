@@ -55,7 +55,12 @@ pub fn inject_context(headers: &mut HeaderMap) {
 
 /// Writes `span`'s trace context into `headers`; leaves them untouched when the span has no
 /// OpenTelemetry context (export off), so an incoming `traceparent` still passes through.
+/// The served call's `x-sandbox06-fault` header travels on too ([`crate::faults`]), unless
+/// `headers` carry one already.
 pub fn inject_span_context(span: &Span, headers: &mut HeaderMap) {
+    if let Some(fault) = crate::faults::call_fault_header() {
+        headers.entry(crate::faults::FAULT_HEADER).or_insert(fault);
+    }
     let context = span.context();
     if context.span().span_context().is_valid() {
         opentelemetry::global::get_text_map_propagator(|propagator| {
@@ -100,8 +105,9 @@ pub fn set_remote_parent(span: &Span, headers: &HeaderMap) {
 }
 
 /// Client interceptor that writes the current span's trace context into every request, so the
-/// next hop continues the trace, and what is left of the served call's deadline as the request's
-/// `grpc-timeout`: `CitizenServiceClient::with_interceptor(channel, TraceContextInterceptor)`.
+/// next hop continues the trace, what is left of the served call's deadline as the request's
+/// `grpc-timeout`, and the served call's `x-sandbox06-fault` header ([`crate::faults`]):
+/// `CitizenServiceClient::with_interceptor(channel, TraceContextInterceptor)`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceContextInterceptor;
 
@@ -120,6 +126,15 @@ impl tonic::service::Interceptor for TraceContextInterceptor {
             && let Ok(value) = MetadataValue::try_from(traceparent.as_str())
         {
             request.metadata_mut().insert("traceparent", value);
+        }
+        // The faults the served call asked for, for the components behind this one.
+        if let Some(fault) = crate::faults::call_fault_header()
+            && !request.metadata().contains_key(crate::faults::FAULT_HEADER)
+            && let Ok(value) = MetadataValue::try_from(fault.as_bytes())
+        {
+            request
+                .metadata_mut()
+                .insert(crate::faults::FAULT_HEADER, value);
         }
         // What is left of the deadline of the call being served, if it is shorter.
         if let Some(left) = crate::deadline::remaining() {
