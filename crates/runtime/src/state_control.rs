@@ -1,0 +1,217 @@
+//! `sandbox06.admin.v1.StateControl`, the sandbox controls of one stateful component: reset its
+//! store to the seeded state, and save, restore, list and delete named snapshots of it. Each
+//! stateful component adds it to its own server beside its services; the edge does not route
+//! it, the admin component calls it.
+//!
+//! ```no_run
+//! # fn demo(store: std::sync::Arc<dyn sandbox06_store::Store>, limits: &sandbox06_runtime::config::Limits) {
+//! use sandbox06_runtime::{server::ServerBuilder, state_control::StateService};
+//!
+//! let builder = ServerBuilder::new(limits).component("sso").add_service(
+//!     StateService::new("the single sign-on's state store", store)
+//!         // Configuration kept in the store, not state: reset and restore leave it.
+//!         .keeping(&["sso:keys"])
+//!         .into_server(),
+//! );
+//! # }
+//! ```
+//!
+//! A component's seeded state is an empty store: what it computes from its configuration (the
+//! generated population, the personas, the registered clients) is not in the store, and
+//! everything in the store was written since it started, except the configuration it keeps
+//! there, which it names as prefixes to keep ([`StateService::keeping`]; see
+//! [`sandbox06_store::snapshot`]).
+//!
+//! Errors: a malformed snapshot name is `INVALID_ARGUMENT`, `INVALID_ARGUMENT`, with a field
+//! violation on `name`; an unknown snapshot is `NOT_FOUND`, [`StateReason::SnapshotNotFound`],
+//! naming `name` too; a failed store is `UNAVAILABLE`, `UPSTREAM_UNAVAILABLE`, with
+//! `metadata.backend` `store`, logged here.
+
+use std::sync::Arc;
+
+use sandbox06_proto::admin::{
+    self as pb,
+    state_control_server::{StateControl, StateControlServer},
+};
+use sandbox06_store::{SnapshotInfo, Store, StoreError, check_snapshot_name};
+use tonic::{Code, Request, Response, Status};
+
+use crate::error::{ApiError, ErrorReason, Reason, UpstreamFailure};
+
+/// Why a state control call failed, beyond the generic reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StateReason {
+    /// No snapshot of this component has the name.
+    SnapshotNotFound,
+}
+
+/// Every reason the state control owns, in documentation order.
+pub const REASONS: &[StateReason] = &[StateReason::SnapshotNotFound];
+
+impl ErrorReason for StateReason {
+    fn as_str(&self) -> &'static str {
+        match self {
+            StateReason::SnapshotNotFound => "SNAPSHOT_NOT_FOUND",
+        }
+    }
+
+    fn code(&self) -> Code {
+        match self {
+            StateReason::SnapshotNotFound => Code::NotFound,
+        }
+    }
+
+    fn when(&self) -> &'static str {
+        match self {
+            StateReason::SnapshotNotFound => {
+                "No snapshot of the component has the name (`RestoreSnapshot`, `DeleteSnapshot`); `ListSnapshots` lists the saved ones."
+            }
+        }
+    }
+}
+
+/// The `StateControl` service over one component's store.
+#[derive(Clone, Debug)]
+pub struct StateService {
+    store: Arc<dyn Store>,
+    /// Prefixes of the keys that are configuration, left by a reset and a restore.
+    keep: &'static [&'static str],
+    /// The store in the words of an error, e.g. "the single sign-on's state store".
+    system: &'static str,
+}
+
+impl StateService {
+    /// The controls of `store`, named `system` in errors ("the population database's state
+    /// store"); every key is state until [`StateService::keeping`] says otherwise.
+    pub fn new(system: &'static str, store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            keep: &[],
+            system,
+        }
+    }
+
+    /// Leaves the keys starting with one of `prefixes` out of resets, snapshots and restores:
+    /// configuration the component keeps in its store, such as signing keys.
+    pub fn keeping(mut self, prefixes: &'static [&'static str]) -> Self {
+        self.keep = prefixes;
+        self
+    }
+
+    /// The gRPC server of this service, to add to a component's server.
+    pub fn into_server(self) -> StateControlServer<Self> {
+        StateControlServer::new(self)
+    }
+
+    /// The store failed: logged, answered as unavailable.
+    fn failed(&self, error: StoreError) -> Status {
+        UpstreamFailure::store(self.system, error.backend, error.operation, &error.message)
+            .into_status()
+    }
+}
+
+/// `name`, checked as a snapshot name, or the caller's error naming the field.
+fn checked(name: &str) -> Result<&str, Status> {
+    check_snapshot_name(name).map(|()| name).map_err(|invalid| {
+        ApiError::invalid_field(Reason::InvalidArgument, "name", invalid.to_string()).into()
+    })
+}
+
+fn not_found(name: &str) -> Status {
+    ApiError::invalid_field(
+        StateReason::SnapshotNotFound,
+        "name",
+        format!("no snapshot is named {name:?}"),
+    )
+    .into()
+}
+
+fn snapshot(info: SnapshotInfo) -> pb::Snapshot {
+    pb::Snapshot {
+        name: info.name,
+        saved_at_ms: info.saved_at_ms,
+        key_count: i64::try_from(info.key_count).unwrap_or(i64::MAX),
+    }
+}
+
+#[tonic::async_trait]
+impl StateControl for StateService {
+    async fn reset(
+        &self,
+        _request: Request<pb::ResetRequest>,
+    ) -> Result<Response<pb::ResetResponse>, Status> {
+        self.store
+            .reset(self.keep)
+            .await
+            .map_err(|error| self.failed(error))?;
+        tracing::info!(backend = self.store.backend(), "state reset");
+        Ok(Response::new(pb::ResetResponse {}))
+    }
+
+    async fn save_snapshot(
+        &self,
+        request: Request<pb::SaveSnapshotRequest>,
+    ) -> Result<Response<pb::SaveSnapshotResponse>, Status> {
+        let request = request.into_inner();
+        let name = checked(&request.name)?;
+        let info = self
+            .store
+            .snapshot_save(name, self.keep)
+            .await
+            .map_err(|error| self.failed(error))?;
+        tracing::info!(snapshot = name, keys = info.key_count, "state saved");
+        Ok(Response::new(pb::SaveSnapshotResponse {
+            snapshot: Some(snapshot(info)),
+        }))
+    }
+
+    async fn restore_snapshot(
+        &self,
+        request: Request<pb::RestoreSnapshotRequest>,
+    ) -> Result<Response<pb::RestoreSnapshotResponse>, Status> {
+        let request = request.into_inner();
+        let name = checked(&request.name)?;
+        let info = self
+            .store
+            .snapshot_restore(name, self.keep)
+            .await
+            .map_err(|error| self.failed(error))?
+            .ok_or_else(|| not_found(name))?;
+        tracing::info!(snapshot = name, keys = info.key_count, "state restored");
+        Ok(Response::new(pb::RestoreSnapshotResponse {
+            snapshot: Some(snapshot(info)),
+        }))
+    }
+
+    async fn list_snapshots(
+        &self,
+        _request: Request<pb::ListSnapshotsRequest>,
+    ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
+        let listed = self
+            .store
+            .snapshot_list()
+            .await
+            .map_err(|error| self.failed(error))?;
+        Ok(Response::new(pb::ListSnapshotsResponse {
+            snapshots: listed.into_iter().map(snapshot).collect(),
+        }))
+    }
+
+    async fn delete_snapshot(
+        &self,
+        request: Request<pb::DeleteSnapshotRequest>,
+    ) -> Result<Response<pb::DeleteSnapshotResponse>, Status> {
+        let request = request.into_inner();
+        let name = checked(&request.name)?;
+        let deleted = self
+            .store
+            .snapshot_delete(name)
+            .await
+            .map_err(|error| self.failed(error))?;
+        if !deleted {
+            return Err(not_found(name));
+        }
+        tracing::info!(snapshot = name, "snapshot deleted");
+        Ok(Response::new(pb::DeleteSnapshotResponse {}))
+    }
+}
