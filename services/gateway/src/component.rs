@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::auth::{DISCOVERY_PATH, TokenAuthorizer};
-use crate::{AllowAll, Backend, CorsPolicy, Gateway, GatewayError};
+use crate::{AllowAll, Backend, CorsPolicy, Gateway, GatewayError, JournalConfig};
 
 /// The edge port.
 pub const EDGE_PORT: u16 = 4606;
@@ -51,6 +51,8 @@ pub struct GatewayConfig {
     pub enforce_auth: bool,
     /// Browsers' cross-origin calls (REST and gRPC-Web).
     pub cors: CorsConfig,
+    /// The journal of calls the edge keeps for contract tests (`JournalControl`).
+    pub journal: JournalConfig,
 }
 
 impl Default for GatewayConfig {
@@ -60,6 +62,7 @@ impl Default for GatewayConfig {
             backends: BTreeMap::new(),
             enforce_auth: true,
             cors: CorsConfig::default(),
+            journal: JournalConfig::default(),
         }
     }
 }
@@ -152,7 +155,9 @@ impl Component for GatewayComponent {
                     key: format!("{SECTION}.cors.allowed_origins"),
                     message: e.to_string(),
                 })?;
+            section.journal.check(&format!("{SECTION}.journal"))?;
             let gateway = Gateway::new(backends)
+                .with_journal(section.journal.clone())
                 .with_limits(ctx.limits.clone())
                 .with_reference_date(ctx.today)
                 .with_cors(cors);

@@ -16,6 +16,10 @@
 //! - answers `grpc.health.v1` for itself (`""`) and for every backend service, mirrored from
 //!   the backends, and reflection (v1 and v1alpha) for the whole suite.
 //!
+//! Every call through the edge, gRPC, gRPC-Web or REST, is recorded once in a bounded journal
+//! that `sandbox06.admin.v1.JournalControl`, served on the edge's own server, lists, verifies
+//! and clears (`journal/`, [`JournalConfig`]).
+//!
 //! Every call of the contract, gRPC, gRPC-Web or REST, goes through the same phases over one
 //! per-call context (`phases.rs`): route (the method's backend and policy, from the route table
 //! built before the server starts, `routes.rs`), authorize (once), forward. REST adds its own
@@ -39,6 +43,7 @@ pub mod component;
 mod docs;
 mod health;
 mod http_proxy;
+mod journal;
 mod json_map;
 pub mod openapi;
 mod phases;
@@ -52,7 +57,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use sandbox06_runtime::client::ChannelError;
-use sandbox06_runtime::config::Limits;
+use sandbox06_runtime::config::{ConfigError, Limits};
 pub use sandbox06_runtime::cors::CorsPolicy;
 use sandbox06_runtime::server::{ServeError, ServerBuilder};
 use tokio::net::TcpListener;
@@ -63,6 +68,8 @@ use tower::Layer;
 pub use crate::auth::TokenAuthorizer;
 pub use crate::component::{GatewayComponent, GatewayConfig};
 use crate::http_proxy::HttpProxy;
+pub use crate::journal::{Bodies, JournalConfig};
+use crate::journal::{Journal, JournalService};
 use crate::phases::Edge;
 pub use crate::policy::{AllowAll, Authorizer, Caller, MethodInfo, MethodPolicy, PolicyTable};
 use crate::proxy::Proxy;
@@ -157,6 +164,9 @@ pub enum GatewayError {
         /// The URL given.
         url: String,
     },
+    /// The journal's configuration is refused.
+    #[error(transparent)]
+    Journal(ConfigError),
     /// The contract's policies do not load.
     #[error("method policies: {0}")]
     Policy(#[from] policy::PolicyError),
@@ -175,6 +185,8 @@ pub struct Gateway {
     cors: Option<CorsPolicy>,
     /// The suite's reference date, which the API document's ID numbers and dates depend on.
     reference: Option<time::Date>,
+    /// The journal of calls.
+    journal: JournalConfig,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -182,6 +194,7 @@ impl std::fmt::Debug for Gateway {
         f.debug_struct("Gateway")
             .field("backends", &self.backends)
             .field("limits", &self.limits)
+            .field("journal", &self.journal)
             .finish_non_exhaustive()
     }
 }
@@ -196,7 +209,14 @@ impl Gateway {
             http_routes: axum::Router::new(),
             cors: None,
             reference: None,
+            journal: JournalConfig::default(),
         }
+    }
+
+    /// Keeps the journal of calls as `config` says (default: on, masked bodies, 1000 calls).
+    pub fn with_journal(mut self, config: JournalConfig) -> Self {
+        self.journal = config;
+        self
     }
 
     /// Answers browsers' cross-origin REST and gRPC-Web calls as `policy` says; the backends'
@@ -246,6 +266,16 @@ impl Gateway {
             );
         }
         let mut builder = ServerBuilder::new(&self.limits).component(component::SPEC.name);
+        let journal = if self.journal.enabled {
+            self.journal
+                .check("gateway.journal")
+                .map_err(GatewayError::Journal)?;
+            let journal = Journal::new(self.journal);
+            builder = builder.add_service(JournalService::server(Arc::clone(&journal)));
+            Some(journal)
+        } else {
+            None
+        };
         if let Some(policy) = self.cors {
             let prefixes: Vec<String> = routes.http_prefixes().map(str::to_owned).collect();
             builder = builder.cors(policy.skipping(prefixes));
@@ -288,6 +318,7 @@ impl Gateway {
             routes,
             authorizer: self.authorizer,
             timeout: self.limits.request_timeout(),
+            journal,
         });
         // REST routes first, through the same phases as gRPC; then the backends' prefixes.
         let http_proxy = rest::Rest::new(

@@ -10,6 +10,11 @@
 //!    the trace context, the header-size check, whole messages only, the backend's answer
 //!    passed on (ending with the suite's status if the backend breaks off).
 //!
+//! Each call is recorded in the edge's journal when it has one ([`crate::journal`]): the entry
+//! point opens the [`Recording`] and puts it in the context; authorize adds the caller, forward
+//! the request's frames and the trace context, and the answer's status and frames are seen as it
+//! passes back.
+//!
 //! The deadline is the server's (`grpc-timeout`, at most `limits.request_timeout_seconds`),
 //! applied around authorize and forward for gRPC by the server and for REST by the REST side.
 
@@ -26,6 +31,7 @@ use tonic::body::Body;
 use tower::ServiceExt as _;
 use tracing::{Instrument as _, Span};
 
+use crate::journal::{Journal, Recording, Side, Tap};
 use crate::policy::{Authorizer, Caller};
 use crate::proxy::{EndsWithStatus, cause_chain, grpc_error_response};
 use crate::reframe::WholeMessages;
@@ -37,6 +43,8 @@ pub(crate) struct Edge {
     pub(crate) authorizer: Arc<dyn Authorizer>,
     /// The longest a call may take (`limits.request_timeout_seconds`).
     pub(crate) timeout: Duration,
+    /// The journal of calls, when it is on.
+    pub(crate) journal: Option<Arc<Journal>>,
 }
 
 /// One call's context, computed once and borrowed by every phase after.
@@ -47,6 +55,8 @@ pub(crate) struct Call<'t> {
     pub(crate) span: Span,
     /// Who the call comes from, once authorized; anonymous before.
     pub(crate) caller: Caller,
+    /// The call's entry in the journal, when there is one.
+    pub(crate) recording: Option<Recording>,
 }
 
 impl Edge {
@@ -64,10 +74,12 @@ impl Edge {
     ) -> Response<Body> {
         // Only the edge says who the caller is.
         strip_caller_headers(request.headers_mut());
-        if let Err(error) = call.authorize(&*self.authorizer, request.headers()).await {
-            return grpc_error_response(error);
-        }
-        call.forward(request).await
+        let recording = call.recording.clone();
+        let response = match call.authorize(&*self.authorizer, request.headers()).await {
+            Ok(()) => call.forward(request).await,
+            Err(error) => grpc_error_response(error),
+        };
+        answered(recording, response)
     }
 }
 
@@ -93,7 +105,23 @@ impl<'t> Call<'t> {
             target,
             span,
             caller: Caller::anonymous(),
+            recording: None,
         }
+    }
+
+    /// The context recorded as `recording`, which learns the call's method.
+    pub(crate) fn recorded(mut self, recording: Option<Recording>) -> Self {
+        if let Some(recording) = &recording {
+            let path = &self.target.info.path;
+            let method = if self.target.known {
+                path.clone()
+            } else {
+                sandbox06_runtime::mask::path(path)
+            };
+            recording.with(|facts| facts.method = method);
+        }
+        self.recording = recording;
+        self
     }
 
     /// Phase 2: the authorizer's verdict on `headers` (the caller headers already stripped),
@@ -108,6 +136,12 @@ impl<'t> Call<'t> {
             .in_scope(|| authorizer.authorize(&self.target.info, headers));
         match decided.instrument(self.span.clone()).await {
             Ok(caller) => {
+                if let Some(recording) = &self.recording {
+                    recording.with(|facts| {
+                        facts.client_id.clone_from(&caller.client_id);
+                        facts.subject.clone_from(&caller.subject);
+                    });
+                }
                 self.caller = caller;
                 Ok(())
             }
@@ -124,6 +158,7 @@ impl<'t> Call<'t> {
             target,
             span,
             caller,
+            recording,
         } = self;
         if let Err(error) = caller.write_headers(request.headers_mut()) {
             tracing::warn!(parent: &span, error = %error, "caller does not fit in headers");
@@ -134,6 +169,10 @@ impl<'t> Call<'t> {
         }
         // The backend's span becomes a child of this hop.
         inject_span_context(&span, request.headers_mut());
+        if let Some(recording) = &recording {
+            let traceparent = request.headers().get("traceparent").cloned();
+            recording.with(|facts| facts.traceparent = traceparent.or(facts.traceparent.take()));
+        }
         // A header block above what the backend takes would fail the connection every caller
         // shares with it, not this call.
         if let Err(error) = request_fits(request.uri().path(), request.headers()) {
@@ -141,7 +180,12 @@ impl<'t> Call<'t> {
             return grpc_error_response(error);
         }
         // Whole messages only: the connection to the backend is every caller's.
-        let request = request.map(|body| Body::new(WholeMessages::new(body)));
+        let request = request.map(|body| match recording {
+            Some(recording) => {
+                Body::new(Tap::new(WholeMessages::new(body), recording, Side::Request))
+            }
+            None => Body::new(WholeMessages::new(body)),
+        });
         let backend = Arc::clone(&target.backend);
         match target
             .channel
@@ -166,5 +210,16 @@ impl<'t> Call<'t> {
                 )
             }
         }
+    }
+}
+
+/// `response` passed on, its status and frames seen by `recording` when there is one.
+pub(crate) fn answered(recording: Option<Recording>, response: Response<Body>) -> Response<Body> {
+    match recording {
+        Some(recording) => {
+            recording.with(|facts| facts.status_from(response.headers()));
+            response.map(|body| Body::new(Tap::new(body, recording, Side::Response)))
+        }
+        None => response,
     }
 }

@@ -12,7 +12,8 @@ use sandbox06_runtime::{ApiError, Reason};
 use tonic::body::Body;
 use tower::Service;
 
-use crate::phases::Edge;
+use crate::journal::Protocol;
+use crate::phases::{Edge, answered};
 
 /// The gateway's gRPC fallback service: route, authorize, forward.
 #[derive(Clone)]
@@ -38,9 +39,22 @@ impl Service<Request<axum::body::Body>> for Proxy {
     fn call(&mut self, request: Request<axum::body::Body>) -> Self::Future {
         let edge = Arc::clone(&self.edge);
         Box::pin(async move {
+            // Every call is recorded, routed or not.
+            let recording = edge.journal.as_ref().map(|journal| {
+                let recording = journal.record(Protocol::of_grpc(&request));
+                let traceparent = request.headers().get("traceparent").cloned();
+                recording.with(|facts| facts.traceparent = traceparent);
+                recording
+            });
             let call = match edge.route_grpc(request.uri().path()) {
-                Ok(call) => call,
-                Err(error) => return Ok(grpc_error_response(error)),
+                Ok(call) => call.recorded(recording),
+                Err(error) => {
+                    if let Some(recording) = &recording {
+                        let method = sandbox06_runtime::mask::path(request.uri().path());
+                        recording.with(|facts| facts.method = method);
+                    }
+                    return Ok(answered(recording, grpc_error_response(error)));
+                }
             };
             Ok(edge.authorize_and_forward(call, request).await)
         })

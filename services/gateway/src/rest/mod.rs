@@ -7,6 +7,11 @@
 //! the same size limit, deadline and trace. The answer is rendered in the canonical proto3 JSON
 //! mapping, streams as NDJSON or Server-Sent Events ([`streaming`]). Errors are the
 //! `google.rpc.Status` as JSON, with the standard HTTP status of its code.
+//!
+//! Each REST call is recorded once in the edge's journal, whether transcoded and forwarded or
+//! refused before (a body that does not map, a method the route does not take, a path no route
+//! or backend prefix claims): the HTTP side (method, route template, status) here, the gRPC side
+//! by the phases.
 
 pub(crate) mod routes;
 mod streaming;
@@ -26,6 +31,7 @@ use sandbox06_runtime::{ApiError, Reason};
 use tower::{Service, ServiceExt};
 
 use self::routes::{Found, RestRoute, not_allowed};
+use crate::journal::{HttpSide, Protocol, Recording, Side, Tap};
 use crate::phases::{Call, Edge};
 
 /// The headers of a REST request that go on with the call.
@@ -78,27 +84,98 @@ where
         let next = self.next.clone();
         let max_bytes = self.max_bytes;
         Box::pin(async move {
-            match edge
-                .routes
-                .rest()
-                .find(request.method(), request.uri().path())
-            {
+            let path = request.uri().path();
+            let found = edge.routes.rest().find(request.method(), path);
+            // A path under a backend's prefix is that backend's HTTP, not a REST call.
+            let recorded = match &found {
+                Found::Nothing => !edge.routes.http_prefixes().any(|prefix| {
+                    path.strip_prefix(prefix)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                }),
+                Found::Route(..) | Found::WrongMethod(_) => true,
+            };
+            let recording = match &edge.journal {
+                Some(journal) if recorded => {
+                    let recording = journal.record(Protocol::Rest);
+                    let (method, template) = match &found {
+                        Found::Route(_, route, _) => {
+                            (route.grpc_path.clone(), route.template.clone())
+                        }
+                        _ => (String::new(), sandbox06_runtime::mask::path(path)),
+                    };
+                    let traceparent = request.headers().get("traceparent").cloned();
+                    recording.with(|facts| {
+                        facts.method = method;
+                        facts.traceparent = traceparent;
+                        facts.http = Some(HttpSide {
+                            method: request.method().clone(),
+                            template,
+                            status: 0,
+                        });
+                    });
+                    Some(recording)
+                }
+                _ => None,
+            };
+            let response = match found {
                 Found::Route(index, route, vars) => {
                     sandbox06_runtime::http::record_http_route(&route.template);
                     let forward = Forward {
                         edge: Arc::clone(&edge),
                         index,
+                        recording: recording.clone(),
                     };
-                    Ok(
-                        transcode::transcode(route, vars, request, forward, max_bytes)
-                            .await
-                            .unwrap_or_else(|error| status_response(&tonic::Status::from(error))),
-                    )
+                    transcode::transcode(route, vars, request, forward, max_bytes)
+                        .await
+                        .unwrap_or_else(|error| {
+                            refused(recording.as_ref(), &error);
+                            status_response(&tonic::Status::from(error))
+                        })
                 }
-                Found::WrongMethod(allowed) => Ok(not_allowed(request.method(), &allowed)),
-                Found::Nothing => next.oneshot(request).await,
-            }
+                Found::WrongMethod(allowed) => {
+                    refused(
+                        recording.as_ref(),
+                        &ApiError::new(Reason::HttpMethodNotAllowed, ""),
+                    );
+                    not_allowed(request.method(), &allowed)
+                }
+                Found::Nothing => {
+                    refused(
+                        recording.as_ref(),
+                        &ApiError::new(Reason::RouteNotFound, ""),
+                    );
+                    next.oneshot(request).await?
+                }
+            };
+            Ok(match recording {
+                Some(recording) => {
+                    let status = response.status().as_u16();
+                    recording.with(|facts| {
+                        if let Some(http) = &mut facts.http {
+                            http.status = status;
+                        }
+                    });
+                    // Recorded when the answer has been read to its end, or dropped.
+                    response.map(|body| Body::new(Tap::new(body, recording, Side::Outer)))
+                }
+                None => response,
+            })
         })
+    }
+}
+
+/// Records `error`, the REST side's refusal of a call that never reached the phases.
+fn refused(recording: Option<&Recording>, error: &ApiError) {
+    if let Some(recording) = recording {
+        let (code, reason) = (error.code() as i32, error.reason.as_str().to_owned());
+        let message = (!error.message.is_empty())
+            .then(|| http::HeaderValue::from_str(&error.message).ok())
+            .flatten();
+        recording.with(|facts| {
+            facts.code = Some(code);
+            facts.reason = Some(reason);
+            facts.message = message;
+        });
     }
 }
 
@@ -108,6 +185,8 @@ pub(crate) struct Forward {
     edge: Arc<Edge>,
     /// The route's index in the REST table.
     index: usize,
+    /// The call's entry in the journal.
+    recording: Option<Recording>,
 }
 
 impl Service<Request<Body>> for Forward {
@@ -120,16 +199,23 @@ impl Service<Request<Body>> for Forward {
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let Self { edge, index } = self.clone();
+        let Self {
+            edge,
+            index,
+            recording,
+        } = self.clone();
         Box::pin(async move {
             let Some(target) = edge.routes.rest_target(index) else {
                 // The table keeps only routes whose method is routed.
-                return Ok(crate::proxy::grpc_error_response(ApiError::new(
-                    Reason::Internal,
-                    "the route has no method",
-                )));
+                return Ok(crate::phases::answered(
+                    recording,
+                    crate::proxy::grpc_error_response(ApiError::new(
+                        Reason::Internal,
+                        "the route has no method",
+                    )),
+                ));
             };
-            let call = Call::new(Cow::Borrowed(target));
+            let call = Call::new(Cow::Borrowed(target)).recorded(recording);
             Ok(edge.authorize_and_forward(call, request).await)
         })
     }
@@ -162,6 +248,7 @@ pub(super) async fn call(
         &tracing::Span::current(),
         call.headers_mut(),
     );
+    let recording = forward.recording.clone();
     // The same deadline as a gRPC call: the caller's `grpc-timeout`, at most the limit.
     let service = tower::ServiceBuilder::new()
         .layer(sandbox06_runtime::panic::CatchPanicLayer)
@@ -171,6 +258,10 @@ pub(super) async fn call(
         .service(forward);
     let Ok(response) = service.oneshot(call).await;
     let (head, body) = response.into_parts();
+    // The deadline's answer is made around the phases: its status is the call's.
+    if let Some(recording) = recording {
+        recording.with(|facts| facts.status_from(&head.headers));
+    }
     let body = tonic::body::Body::new(body);
     if let Some(status) = tonic::Status::from_header_map(&head.headers)
         && status.code() != tonic::Code::Ok

@@ -1,0 +1,325 @@
+//! Recorded calls as `JournalEntry` messages, rendered when the journal is read: the gRPC frames
+//! kept are decoded with the method's types from the contract, written in the proto3 JSON
+//! mapping and, unless bodies are kept in full, masked as the logs mask personal data.
+
+use http::HeaderMap;
+use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor, SerializeOptions};
+use sandbox06_proto::admin as pb;
+use sandbox06_runtime::error::reason_of;
+use sandbox06_runtime::mask;
+use serde_json::Value;
+
+use super::{Bodies, Captured, Entry, Protocol};
+
+/// What a masked value becomes.
+const HIDDEN: &str = "***";
+
+impl From<Protocol> for pb::Protocol {
+    fn from(protocol: Protocol) -> Self {
+        match protocol {
+            Protocol::Grpc => pb::Protocol::Grpc,
+            Protocol::GrpcWeb => pb::Protocol::GrpcWeb,
+            Protocol::Rest => pb::Protocol::Rest,
+        }
+    }
+}
+
+/// The method of the contract `path` (`/pkg.Service/Method`) names.
+pub(super) fn method_of(path: &str) -> Option<MethodDescriptor> {
+    let (service, method) = path.trim_start_matches('/').split_once('/')?;
+    sandbox06_proto::DESCRIPTOR_POOL
+        .get_service_by_name(service)?
+        .methods()
+        .find(|m| m.name() == method)
+}
+
+/// `entry` as the journal answers it, bodies kept as `bodies` says.
+pub(super) fn entry(entry: &Entry, bodies: Bodies) -> pb::JournalEntry {
+    let facts = &entry.facts;
+    let masked = bodies != Bodies::Full;
+    let status = status_of(entry);
+    let message = status
+        .as_ref()
+        .map(|s| s.message().to_owned())
+        .unwrap_or_default();
+    let reason = reason_with(entry, status.as_ref());
+    let method = method_of(&facts.method);
+    let (request_body, response_body) = match (&method, bodies) {
+        (Some(method), Bodies::Masked | Bodies::Full) => (
+            json_of(
+                &facts.request,
+                &method.input(),
+                method.is_client_streaming(),
+                masked,
+            ),
+            json_of(
+                &facts.response,
+                &method.output(),
+                method.is_server_streaming(),
+                masked,
+            ),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let subject = facts
+        .subject
+        .as_deref()
+        .map_or_else(String::new, |subject| {
+            if masked {
+                mask_digits(subject)
+            } else {
+                subject.to_owned()
+            }
+        });
+    pb::JournalEntry {
+        sequence: entry.sequence,
+        time: Some(prost_types::Timestamp::from(entry.time)),
+        protocol: pb::Protocol::from(facts.protocol).into(),
+        method: facts.method.clone(),
+        http: facts.http.as_ref().map(|http| pb::HttpCall {
+            method: http.method.to_string(),
+            path_template: http.template.clone(),
+            status: u32::from(http.status),
+        }),
+        client_id: facts.client_id.clone().unwrap_or_default(),
+        subject,
+        code: u32::try_from(entry.code()).unwrap_or(tonic::Code::Unknown as u32),
+        reason,
+        message: if masked {
+            mask_digits(&message)
+        } else {
+            message
+        },
+        latency: prost_types::Duration::try_from(entry.latency).ok(),
+        trace_id: facts
+            .traceparent
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split('-').nth(1))
+            .map(str::to_owned)
+            .unwrap_or_default(),
+        body_mode: match bodies {
+            Bodies::Masked => pb::BodyMode::Masked,
+            Bodies::Full => pb::BodyMode::Full,
+            Bodies::None => pb::BodyMode::None,
+        }
+        .into(),
+        request_body,
+        response_body,
+        request_messages: facts.request.counter.messages,
+        response_messages: facts.response.counter.messages,
+        request_truncated: facts.request.truncated,
+        response_truncated: facts.response.truncated,
+    }
+}
+
+/// The suite's reason of the call's failure; empty on success.
+pub(super) fn reason(entry: &Entry) -> String {
+    if entry.code() == 0 {
+        return String::new();
+    }
+    reason_with(entry, status_of(entry).as_ref())
+}
+
+fn reason_with(entry: &Entry, status: Option<&tonic::Status>) -> String {
+    entry
+        .facts
+        .reason
+        .clone()
+        .or_else(|| status.and_then(reason_of))
+        .unwrap_or_default()
+}
+
+/// The call's gRPC status, from the headers kept.
+fn status_of(entry: &Entry) -> Option<tonic::Status> {
+    let facts = &entry.facts;
+    let mut headers = HeaderMap::new();
+    headers.insert("grpc-status", entry.code().into());
+    if let Some(message) = &facts.message {
+        headers.insert("grpc-message", message.clone());
+    }
+    if let Some(details) = &facts.details {
+        headers.insert("grpc-status-details-bin", details.clone());
+    }
+    tonic::Status::from_header_map(&headers)
+}
+
+/// The messages of `captured` in JSON: one object, or an array for a stream (or when a unary
+/// side holds other than one message); empty when nothing decodes.
+fn json_of(
+    captured: &Captured,
+    descriptor: &MessageDescriptor,
+    stream: bool,
+    masked: bool,
+) -> String {
+    let bytes: Vec<u8> = captured.chunks.concat();
+    let mut rest = bytes.as_slice();
+    let options = SerializeOptions::new().skip_default_fields(true);
+    let mut messages = Vec::new();
+    while rest.len() >= 5 {
+        let compressed = rest[0] != 0;
+        let length = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        let Some(payload) = rest.get(5..5 + length) else {
+            break;
+        };
+        rest = &rest[5 + length..];
+        let value = if compressed {
+            Value::String("(compressed message)".to_owned())
+        } else {
+            DynamicMessage::decode(descriptor.clone(), payload)
+                .ok()
+                .and_then(|message| {
+                    message
+                        .serialize_with_options(serde_json::value::Serializer, &options)
+                        .ok()
+                })
+                .unwrap_or_else(|| Value::String("(message does not decode)".to_owned()))
+        };
+        messages.push(value);
+    }
+    let mut value = match messages.len() {
+        0 => return String::new(),
+        1 if !stream => messages.pop().unwrap_or_default(),
+        _ => Value::Array(messages),
+    };
+    if masked {
+        mask_json(None, &mut value);
+    }
+    value.to_string()
+}
+
+/// How a field's value is masked, by its JSON name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Replaced whole: addresses, dates of birth and death, QR payloads, identifying marks.
+    Hidden,
+    /// A person's name: initials.
+    Name,
+    /// Anything else: digit runs of 9 or more masked.
+    Other,
+}
+
+fn kind(key: &str) -> Kind {
+    let key = key.to_ascii_lowercase().replace('_', "");
+    if key.contains("address")
+        || matches!(
+            key.as_str(),
+            "hometown"
+                | "birthregistrationplace"
+                | "dateofbirth"
+                | "dateofdeath"
+                | "birthyear"
+                | "payload"
+                | "identifyingmarks"
+        )
+    {
+        Kind::Hidden
+    } else if key.ends_with("name")
+        && !matches!(
+            key.as_str(),
+            "provincename" | "districtname" | "communename"
+        )
+    {
+        Kind::Name
+    } else {
+        Kind::Other
+    }
+}
+
+/// Masks personal data in `value`, the value of the field `key`.
+pub(super) fn mask_json(key: Option<&str>, value: &mut Value) {
+    let kind = key.map_or(Kind::Other, kind);
+    match value {
+        Value::Bool(_) | Value::Null => {}
+        _ if kind == Kind::Hidden => *value = Value::String(HIDDEN.to_owned()),
+        Value::String(text) if kind == Kind::Name => *text = mask::name(text),
+        Value::String(text) => *text = mask_digits(text),
+        Value::Number(_) => {}
+        Value::Array(items) => items.iter_mut().for_each(|item| mask_json(key, item)),
+        Value::Object(fields) => fields
+            .iter_mut()
+            .for_each(|(name, field)| mask_json(Some(name), field)),
+    }
+}
+
+/// `text` with every run of 9 or more digits (an old CMND number, an ID number) keeping only
+/// its first 3 and last 2 digits.
+pub(super) fn mask_digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+            continue;
+        }
+        run += 1;
+        let ends = chars.peek().is_none_or(|(_, next)| !next.is_ascii_digit());
+        if ends {
+            let digits = &text[at + 1 - run..=at];
+            if run >= 9 {
+                out.push_str(&digits[..3]);
+                out.extend(std::iter::repeat_n('*', run - 5));
+                out.push_str(&digits[run - 2..]);
+            } else {
+                out.push_str(digits);
+            }
+            run = 0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn digit_runs_of_nine_or_more_are_masked() {
+        assert_eq!(mask_digits("058091001234"), "058*******34");
+        assert_eq!(
+            mask_digits("id 264123456, page 12345678"),
+            "id 264****56, page 12345678"
+        );
+        assert_eq!(
+            mask_digits("Nguyễn 0580910012345ễ"),
+            "Nguyễn 058********45ễ"
+        );
+        assert_eq!(mask_digits(""), "");
+    }
+
+    #[test]
+    fn personal_fields_are_masked() {
+        let mut value = json!({
+            "citizen": {
+                "citizenId": "058091001234",
+                "fullName": "Nguyễn Văn An",
+                "dateOfBirth": {"year": 1991, "month": 1, "day": 1},
+                "permanentAddress": {"current": {"line": "Số 12 đường Lê Lợi"}},
+                "previousAddresses": [{"current": {"line": "Thôn 3"}}],
+                "father": {"fullName": "Nguyễn Văn Bình", "birthYear": 1960},
+                "sex": "SEX_MALE",
+                "addressStale": true
+            },
+            "verdicts": [{"field": "full_name", "verdict": "FIELD_VERDICT_MATCH"}]
+        });
+        mask_json(None, &mut value);
+        assert_eq!(
+            value,
+            json!({
+                "citizen": {
+                    "citizenId": "058*******34",
+                    "fullName": "N. V. A.",
+                    "dateOfBirth": "***",
+                    "permanentAddress": "***",
+                    "previousAddresses": "***",
+                    "father": {"fullName": "N. V. B.", "birthYear": "***"},
+                    "sex": "SEX_MALE",
+                    "addressStale": true
+                },
+                "verdicts": [{"field": "full_name", "verdict": "FIELD_VERDICT_MATCH"}]
+            })
+        );
+    }
+}
