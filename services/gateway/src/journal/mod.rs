@@ -7,9 +7,10 @@
 //! the call holding it is gone (the answer's body ended, or the call was dropped), so a call is
 //! recorded exactly once, in the order calls end.
 //!
-//! On the call path the journal only keeps what it is handed: the bodies' frames as they pass
-//! (`Bytes` clones, up to `gateway.journal.max_body_bytes` a side), the status headers
-//! (`HeaderValue` clones), the caller's names. JSON rendering and masking happen when the
+//! On the call path the journal only keeps what it is handed: the bodies' bytes as they pass
+//! (copied, up to `gateway.journal.max_body_bytes` a side: a `Bytes` clone would hold on to the
+//! whole transport buffer it shares, past the bound), the status headers (`HeaderValue`
+//! clones), the caller's names. JSON rendering and masking happen when the
 //! journal is read ([`render`]). With `gateway.journal.enabled = false` no recording is opened
 //! at all.
 //!
@@ -24,7 +25,6 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use sandbox06_runtime::config::ConfigError;
 use serde::{Deserialize, Serialize};
@@ -144,13 +144,11 @@ pub(crate) struct HttpSide {
     pub(crate) status: u16,
 }
 
-/// What the journal keeps of one side's body: whole gRPC frames as they passed.
+/// What the journal keeps of one side's body: its gRPC frames as they passed.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Captured {
-    /// The frames kept, in order.
-    pub(crate) chunks: Vec<Bytes>,
-    /// Bytes kept.
-    pub(crate) kept: usize,
+    /// The data frames kept, whole and in order.
+    pub(crate) bytes: Vec<u8>,
     /// Some bytes were not kept.
     pub(crate) truncated: bool,
     /// Messages that passed (counted from the 5-byte frame headers).

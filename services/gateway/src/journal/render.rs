@@ -152,8 +152,7 @@ fn json_of(
     stream: bool,
     masked: bool,
 ) -> String {
-    let bytes: Vec<u8> = captured.chunks.concat();
-    let mut rest = bytes.as_slice();
+    let mut rest = captured.bytes.as_slice();
     let options = SerializeOptions::new().skip_default_fields(true);
     let mut messages = Vec::new();
     while rest.len() >= 5 {

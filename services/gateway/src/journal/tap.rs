@@ -1,11 +1,11 @@
 //! The bodies of a call as they pass through the edge, seen by its [`Recording`]: each data
-//! frame is counted (gRPC frame headers) and kept as a `Bytes` clone up to the bound; trailers
-//! give the call's status. Nothing is copied or parsed beyond the 5-byte frame headers.
+//! frame is counted (gRPC frame headers) and copied while the side's bound allows; trailers give
+//! the call's status. Nothing is parsed beyond the 5-byte frame headers.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
 use super::{Captured, Recording};
@@ -65,13 +65,12 @@ impl FrameCounter {
 impl Captured {
     /// Counts `data` and keeps it when it fits under `max` bytes (`None`: bodies are not kept).
     fn take(&mut self, data: &Bytes, max: Option<usize>) {
-        self.counter.feed(data.chunk());
+        self.counter.feed(data);
         let Some(max) = max else {
             return;
         };
-        if self.kept + data.len() <= max {
-            self.kept += data.len();
-            self.chunks.push(data.clone());
+        if self.bytes.len() + data.len() <= max {
+            self.bytes.extend_from_slice(data);
         } else {
             self.truncated = true;
         }
