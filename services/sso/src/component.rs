@@ -16,6 +16,7 @@ use sandbox06_runtime::{
     },
     config::{self, ConfigError},
     server::ServerBuilder,
+    state_control::StateService,
 };
 use sandbox06_store::StoreConfig;
 use serde::{Deserialize, Serialize};
@@ -369,6 +370,14 @@ impl Component for SsoComponent {
                 .add_service(
                     SsoServiceServer::new(SsoApi::new(Arc::clone(&provider)))
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
+                )
+                // The sandbox controls; the signing keys and the browser cookies' key are
+                // configuration, kept through resets and restores: tokens already issued (the
+                // admin's own) stay verifiable at the edge.
+                .add_service(
+                    StateService::new("the single sign-on's state store", store.clone())
+                        .keeping(&["sso:keys", "sso:browser-key"])
+                        .into_server(),
                 )
                 .http_routes(crate::http::router(provider));
             builder

@@ -15,6 +15,7 @@ use sandbox06_runtime::{
     },
     config::{self, ConfigError},
     server::ServerBuilder,
+    state_control::StateService,
 };
 use sandbox06_store::{Store, StoreConfig};
 use serde::{Deserialize, Serialize};
@@ -121,6 +122,10 @@ impl Component for PopulationDbComponent {
                 .add_service(
                     PopulationServiceServer::new(db)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
+                )
+                .add_service(
+                    StateService::new("the population database's state store", store.clone())
+                        .into_server(),
                 );
             builder
                 .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))

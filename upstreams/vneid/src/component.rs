@@ -15,6 +15,7 @@ use sandbox06_runtime::{
     },
     config::{self, ConfigError},
     server::ServerBuilder,
+    state_control::StateService,
 };
 use sandbox06_store::{Store, StoreConfig};
 use serde::{Deserialize, Serialize};
@@ -104,7 +105,8 @@ impl Component for VneidComponent {
                 .add_service(
                     VneidServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
-                );
+                )
+                .add_service(StateService::new("VNeID's state store", store.clone()).into_server());
             builder
                 .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
                 .await
