@@ -544,3 +544,21 @@ async fn a_deleted_rule_stops_and_is_returned_with_its_count() {
     assert_eq!(deleted.applied, 1);
     db.get(ALICE).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_drop_reads_alike_to_a_component_calling_in_process() {
+    let back = server("back", None).await;
+    let front = channel(server("front", Some(back)).await);
+    let mut request = Request::new(GetCitizenRequest {
+        citizen_id: ALICE.into(),
+        ..Default::default()
+    });
+    request
+        .metadata_mut()
+        .insert(FAULT_HEADER, "back: drop".parse().unwrap());
+    let status = PopulationServiceClient::new(front)
+        .get_citizen(request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+}

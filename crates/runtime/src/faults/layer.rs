@@ -22,6 +22,9 @@ use crate::error::{ApiError, Reason};
 /// Boxed error of a faulted response body.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// [`FAULT_HEADER`], parsed once.
+static FAULT_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(FAULT_HEADER);
+
 tokio::task_local! {
     /// The `x-sandbox06-fault` header of the call being served, passed on to the calls its
     /// handler makes.
@@ -116,7 +119,8 @@ where
 
     fn call(&mut self, request: Request<tonic::body::Body>) -> Self::Future {
         // The path with no rule and no header: one load, one lookup.
-        if !self.shared.registry.is_active() && !request.headers().contains_key(FAULT_HEADER) {
+        if !self.shared.registry.is_active() && !request.headers().contains_key(&FAULT_HEADER_NAME)
+        {
             return FaultFuture::Direct {
                 inner: self.inner.call(request),
             };
@@ -459,10 +463,14 @@ impl<B> FaultBody<B> {
     }
 }
 
-/// The error that resets a dropped call's stream.
-#[derive(Debug, thiserror::Error)]
-#[error("the call's stream was reset by a drop fault of the sandbox")]
-pub struct StreamDropped;
+/// The error that resets a dropped call's stream: over HTTP/2 an `RST_STREAM` with
+/// `INTERNAL_ERROR`, which a tonic client reports as `INTERNAL`; a client in the same process
+/// reads the same code from it.
+fn stream_dropped() -> BoxError {
+    Box::new(tonic::Status::internal(
+        "h2 protocol error: the stream was reset (a drop fault of the sandbox)",
+    ))
+}
 
 impl<B> Body for FaultBody<B>
 where
@@ -481,7 +489,7 @@ where
                 .poll_frame(cx)
                 .map(|frame| frame.map(|frame| frame.map_err(Into::into))),
             FaultBodyProj::Empty => Poll::Ready(None),
-            FaultBodyProj::Reset => Poll::Ready(Some(Err(Box::new(StreamDropped)))),
+            FaultBodyProj::Reset => Poll::Ready(Some(Err(stream_dropped()))),
         }
     }
 

@@ -23,10 +23,11 @@
 //! - **latency**: delays the call (fixed, uniform or normal), which then goes on; a delay that
 //!   reaches the call's deadline ends it with `DEADLINE_EXCEEDED` at the deadline, as the
 //!   deadline layer would, and the handler gets what is left of the deadline;
-//! - **drop**: resets the call's stream after its response headers (HTTP/2 `RST_STREAM`), as a
-//!   broken connection: the client's library reports an error of its own (`INTERNAL` for a
-//!   tonic client over TCP); a component calling through the runtime's clients reports it as
-//!   `UPSTREAM_UNAVAILABLE`;
+//! - **drop**: resets the call's stream after its response headers (HTTP/2 `RST_STREAM` with
+//!   `INTERNAL_ERROR`), as a broken connection: the client's library reports an error of its
+//!   own (`INTERNAL` for a tonic client, over TCP or in process); a component calling through
+//!   the runtime's clients reports it as `UPSTREAM_FAILED`, as it does a backend that breaks
+//!   off;
 //! - **down**: answers `UNAVAILABLE` without details, as a library reports a server it cannot
 //!   reach. A down rule of every method answers health (`grpc.health.v1.Health`) the same way, so
 //!   what watches the component's health sees it down; reflection and FaultControl stay up.
@@ -81,7 +82,7 @@ mod random;
 mod registry;
 
 pub use control::FaultControlService;
-pub use layer::{FaultBody, FaultFuture, FaultLayer, Faults, StreamDropped, call_fault_header};
+pub use layer::{FaultBody, FaultFuture, FaultLayer, Faults, call_fault_header};
 pub use registry::{FaultRegistry, MAX_DELAY, MAX_RULES};
 pub use sandbox06_proto::admin::fault_control_client::FaultControlClient;
 

@@ -554,3 +554,78 @@ fn delay_of(latency: &pb::LatencyFault) -> Result<Delay, (String, String)> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn rule(times: u32) -> pb::FaultRule {
+        pb::FaultRule {
+            times,
+            action: Some(pb::fault_rule::Action::Drop(pb::DropFault {})),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn calls_racing_for_a_rules_times_take_exactly_that_many() {
+        let registry = FaultRegistry::new("db");
+        registry.create(rule(25)).unwrap();
+        assert!(registry.is_active());
+        let taken = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..100 {
+                        let (candidates, _) = registry.candidates("/a.B/C", None, false);
+                        let plan = registry.plan(&candidates, |_| false);
+                        if plan.ending.is_some() {
+                            taken.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(taken.into_inner(), 25);
+        assert!(registry.list().is_empty());
+        assert!(!registry.is_active());
+    }
+
+    #[test]
+    fn ids_are_numbered_and_rules_listed_oldest_first() {
+        let registry = FaultRegistry::new("db");
+        let first = registry.create(rule(0)).unwrap();
+        let second = registry.create(rule(0)).unwrap();
+        assert_eq!((first.id.as_str(), second.id.as_str()), ("f-1", "f-2"));
+        let listed: Vec<_> = registry.list().into_iter().map(|r| r.id).collect();
+        assert_eq!(listed, ["f-1", "f-2"]);
+        assert_eq!(registry.delete("f-1").unwrap().id, "f-1");
+        assert_eq!(registry.delete("f-1").unwrap_err().code(), Code::NotFound);
+        assert_eq!(registry.clear(), 1);
+        assert!(!registry.is_active());
+    }
+
+    #[test]
+    fn health_is_faulted_only_by_name_or_by_down() {
+        let registry = FaultRegistry::new("db");
+        registry.create(rule(0)).unwrap();
+        let health = "/grpc.health.v1.Health/Check";
+        assert!(registry.candidates(health, None, true).0.is_empty());
+        registry
+            .create(pb::FaultRule {
+                action: Some(pb::fault_rule::Action::Down(pb::DownFault {})),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(registry.candidates(health, None, true).0.len(), 1);
+        registry
+            .create(pb::FaultRule {
+                method: "grpc.health.v1.Health".into(),
+                ..rule(0)
+            })
+            .unwrap();
+        assert_eq!(registry.candidates(health, None, true).0.len(), 2);
+    }
+}
