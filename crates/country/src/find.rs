@@ -301,3 +301,109 @@ pub fn find_citizens(
     let found = country.find(&request.filter, request.search, &|_| None);
     Ok(response(&request.filter, &found))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use time::macros::date;
+
+    use super::*;
+
+    fn country() -> Country {
+        Country::new(6, 1_000_000, date!(2026 - 11 - 27))
+    }
+
+    fn with(f: admin::CitizenFilter) -> Result<Filter, FieldError> {
+        filter_from_contract(&country(), &f)
+    }
+
+    #[test]
+    fn a_province_is_two_digits_or_the_prefix_in_its_era() {
+        let pre = |raw: &str| {
+            with(admin::CitizenFilter {
+                province_code: raw.into(),
+                ..Default::default()
+            })
+            .map(|f| f.provinces)
+        };
+        let new = |raw: &str| {
+            with(admin::CitizenFilter {
+                province_2025_code: raw.into(),
+                ..Default::default()
+            })
+            .map(|f| f.provinces)
+        };
+        assert_eq!(pre("58").unwrap(), Some(vec![58]));
+        assert_eq!(pre("058").unwrap(), Some(vec![58]));
+        assert_eq!(pre("01").unwrap(), Some(vec![1]));
+        assert_eq!(new("56").unwrap(), Some(vec![56, 58]));
+        assert_eq!(new("056").unwrap(), Some(vec![56, 58]));
+        for bad in ["1", "0001", " 58", "5a", "99", "+58"] {
+            let e = pre(bad).unwrap_err();
+            assert_eq!(e.field, "filter.province_code", "{bad}");
+        }
+        // 58 was merged into 56: no 2025 province has its code.
+        assert_eq!(new("58").unwrap_err().field, "filter.province_2025_code");
+        // Both eras: the provinces in both.
+        let both = with(admin::CitizenFilter {
+            province_code: "58".into(),
+            province_2025_code: "56".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(both.provinces, Some(vec![58]));
+    }
+
+    #[test]
+    fn an_ethnic_group_is_a_name_in_any_form_or_a_code() {
+        let of = |raw: &str| {
+            with(admin::CitizenFilter {
+                ethnicity: raw.into(),
+                ..Default::default()
+            })
+            .map(|f| f.ethnicity)
+        };
+        assert_eq!(of("01").unwrap(), Some("Kinh"));
+        assert_eq!(of("kinh").unwrap(), Some("Kinh"));
+        assert_eq!(of("Chăm").unwrap(), Some("Chăm"));
+        assert_eq!(of("Cha\u{306}m").unwrap(), Some("Chăm"), "NFD");
+        assert_eq!(of("CHAM").unwrap(), Some("Chăm"), "without diacritics");
+        assert_eq!(of("h'mông").unwrap(), Some("H'Mông"));
+        assert_eq!(of("").unwrap(), None);
+        assert_eq!(of("Martian").unwrap_err().field, "filter.ethnicity");
+        assert_eq!(of("99").unwrap_err().field, "filter.ethnicity");
+    }
+
+    #[test]
+    fn a_token_resumes_its_own_filter_only() {
+        let country = country();
+        let filter = admin::CitizenFilter {
+            province_code: "58".into(),
+            min_age: Some(30),
+            ..Default::default()
+        };
+        let ask = |filter: &admin::CitizenFilter, token: &str| admin::FindCitizensRequest {
+            filter: Some(filter.clone()),
+            page_size: 3,
+            page_token: token.into(),
+        };
+        let first = find_citizens(&country, &ask(&filter, "")).unwrap();
+        assert_eq!(first.citizen_ids.len(), 3);
+        let next = parse_request(&country, &ask(&filter, &first.next_page_token)).unwrap();
+        assert!(next.search.from >= 3);
+        let second = find_citizens(&country, &ask(&filter, &first.next_page_token)).unwrap();
+        assert!(
+            second
+                .citizen_ids
+                .iter()
+                .all(|id| !first.citizen_ids.contains(id))
+        );
+        let other = admin::CitizenFilter {
+            min_age: Some(31),
+            ..filter
+        };
+        let e = parse_request(&country, &ask(&other, &first.next_page_token)).unwrap_err();
+        assert_eq!(e.field, "page_token");
+    }
+}

@@ -57,7 +57,7 @@ fn find(c: &mut Criterion) {
             "nobody",
             Filter {
                 max_age: Some(4),
-                vneid: Some(Vneid::Level2),
+                card: Some(CardFilter::Kind(CardKind::Cmnd)),
                 ..Filter::default()
             },
         ),

@@ -28,7 +28,7 @@ use crate::{
     families::Family,
     permutation::{Permutation, hash_words},
     person::{CardKind, CommuneRef, Life, Marital, Person, Vneid},
-    rules::age_on,
+    rules::{CARD_AGE, age_on},
 };
 
 /// The purpose the search order is keyed with (apart from every field's stream).
@@ -153,12 +153,15 @@ impl Filter {
     pub fn contradicts_itself(&self) -> bool {
         let ages = matches!((self.min_age, self.max_age), (Some(a), Some(b)) if a > b);
         let insured = !matches!(self.insurance, None | Some(InsuranceFilter::Uninsured));
-        // A registered death ends the insurance and closes the VNeID account.
+        // A registered death ends the insurance and closes the VNeID account; an account
+        // opens at card age, and a change of level is refused below it.
         let dead = self.deceased == Some(true);
         let account = matches!(self.vneid, Some(Vneid::Level1 | Vneid::Level2));
+        let child = self.max_age.is_some_and(|a| a < CARD_AGE);
         ages || self.provinces.as_ref().is_some_and(Vec::is_empty)
             || self.insurance == Some(InsuranceFilter::Contradictory)
-            || (dead && (insured || account))
+            || (account && (dead || child))
+            || (dead && insured)
     }
 
     fn need(&self) -> Need {

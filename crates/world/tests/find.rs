@@ -311,6 +311,11 @@ fn a_filter_that_matches_nobody_ends() {
             ..Filter::default()
         },
         Filter {
+            max_age: Some(13),
+            vneid: Some(Vneid::Level1),
+            ..Filter::default()
+        },
+        Filter {
             provinces: Some(Vec::new()),
             ..Filter::default()
         },
@@ -330,7 +335,7 @@ fn a_filter_that_matches_nobody_ends() {
     // Not provably empty, but nobody matches: each call stops at its budget and goes on.
     let rare = Filter {
         max_age: Some(5),
-        vneid: Some(Vneid::Level2),
+        card: Some(CardFilter::Kind(CardKind::Cmnd)),
         ..Filter::default()
     };
     let page = c.find(

@@ -395,6 +395,11 @@ async fn a_filter_that_matches_nobody_ends() {
             province_2025_code: "56".into(),
             ..Default::default()
         },
+        CitizenFilter {
+            max_age: Some(13),
+            vneid_level: VneidLevel::VneidLevel1 as i32,
+            ..Default::default()
+        },
     ] {
         let page = find(&db, &filter, 20, "").await.unwrap();
         assert_eq!(page, FindCitizensResponse::default(), "{filter:?}");
@@ -402,7 +407,7 @@ async fn a_filter_that_matches_nobody_ends() {
     // Nobody, not provably: every call ends, empty, with a token to go on.
     let rare = CitizenFilter {
         max_age: Some(4),
-        vneid_level: VneidLevel::VneidLevel2 as i32,
+        card_type: CardType::Cmnd as i32,
         ..Default::default()
     };
     let mut token = String::new();
