@@ -49,7 +49,10 @@
 //! - On a Redis Cluster the namespace's keys are spread over slots: the save and the restore
 //!   read and write keys the script did not declare, which a Cluster refuses, as `clear` visits
 //!   only the node it is connected to. Both need a single Redis server (what the sandbox runs).
-//! - A snapshot `DUMP`ed by one Redis version restores on that version or a newer one.
+//! - A snapshot `DUMP`ed by one Redis version restores on that version or a newer one. Redis
+//!   does not roll back a script that fails halfway (a payload an older server cannot read,
+//!   memory exhausted): such a restore leaves the namespace partly restored and fails; restore
+//!   another snapshot or reset.
 //!
 //! [`Store::clear`]: crate::Store::clear
 //! [`Store::reset`]: crate::Store::reset
