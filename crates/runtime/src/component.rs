@@ -74,6 +74,20 @@ impl ComponentSpec {
     }
 }
 
+/// The names of the components the sandbox's controls reach (fault rules, resets): every one
+/// of `specs` but the component that serves the controls' public surface
+/// (`sandbox06.admin.v1.AdminService`), whose own calls are never faulted.
+pub fn controlled_components<'a>(
+    specs: impl IntoIterator<Item = &'a ComponentSpec>,
+) -> Vec<String> {
+    let admin = sandbox06_proto::admin::admin_service_server::SERVICE_NAME;
+    specs
+        .into_iter()
+        .filter(|spec| !spec.grpc_services.contains(&admin))
+        .map(|spec| spec.name.to_owned())
+        .collect()
+}
+
 /// A future that completes when the component must stop.
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 

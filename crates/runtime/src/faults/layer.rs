@@ -39,8 +39,8 @@ pub fn call_fault_header() -> Option<HeaderValue> {
 
 /// Applies `registry`'s rules, and the `x-sandbox06-fault` header, to every gRPC call.
 ///
-/// Served calls of health (but for down faults and rules naming it), reflection and
-/// FaultControl are never faulted. Without rules and without the header, a call costs one
+/// Served calls of health (but for down faults and rules naming it), reflection and the
+/// sandbox's controls (`sandbox06.admin.v1`) are never faulted. Without rules and without the header, a call costs one
 /// atomic load and one header lookup.
 #[derive(Clone, Debug)]
 pub struct FaultLayer {
@@ -84,13 +84,12 @@ pub struct Faults<S> {
     shared: Arc<FaultLayer>,
 }
 
-/// Whether a path is never faulted (reflection, FaultControl).
+/// Whether a path is never faulted (reflection, the sandbox's controls).
 fn exempt(path: &str) -> bool {
     path.starts_with("/grpc.reflection.")
         || path
             .strip_prefix('/')
-            .and_then(|rest| rest.strip_prefix(super::FAULT_CONTROL_SERVICE))
-            .is_some_and(|rest| rest.starts_with('/'))
+            .is_some_and(|rest| rest.starts_with(super::CONTROLS_PACKAGE))
 }
 
 /// Whether a path is health's.
@@ -514,12 +513,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exempt_paths_are_reflection_and_fault_control() {
+    fn exempt_paths_are_reflection_and_the_controls() {
         assert!(exempt(
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
         ));
         assert!(exempt("/sandbox06.admin.v1.FaultControl/ListFaultRules"));
-        assert!(!exempt("/sandbox06.admin.v1.FaultControlX/ListFaultRules"));
+        assert!(exempt("/sandbox06.admin.v1.StateControl/Reset"));
+        assert!(exempt("/sandbox06.admin.v1.AdminService/ClearFaultRules"));
+        assert!(!exempt("/sandbox06.admin.v1X.FaultControl/ListFaultRules"));
         assert!(!exempt("/grpc.health.v1.Health/Check"));
         assert!(is_health("/grpc.health.v1.Health/Check"));
     }

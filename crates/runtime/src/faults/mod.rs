@@ -30,7 +30,8 @@
 //!   off;
 //! - **down**: answers `UNAVAILABLE` without details, as a library reports a server it cannot
 //!   reach. A down rule of every method answers health (`grpc.health.v1.Health`) the same way, so
-//!   what watches the component's health sees it down; reflection and FaultControl stay up.
+//!   what watches the component's health sees it down; reflection and the sandbox's controls
+//!   (`sandbox06.admin.v1`: FaultControl, StateControl, JournalControl) stay up.
 //!
 //! Every matching latency rule delays the call (delays add up); the first matching status,
 //! drop or down rule ends it. `share` applies a rule to that share of matching calls only,
@@ -97,3 +98,8 @@ pub const FAULT_RULE_METADATA: &str = "fault_rule";
 
 /// `sandbox06.admin.v1.FaultControl`
 pub const FAULT_CONTROL_SERVICE: &str = "sandbox06.admin.v1.FaultControl";
+
+/// The package of the sandbox's own controls (the admin surface, and the control services it
+/// calls: `FaultControl`, `StateControl`, `JournalControl`): never faulted, so that a rule can
+/// always be listed and cleared, and a reset or a snapshot always reaches the component.
+pub const CONTROLS_PACKAGE: &str = "sandbox06.admin.v1.";

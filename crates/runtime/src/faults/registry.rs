@@ -500,8 +500,10 @@ fn methods_of(method: &str) -> Result<Methods, String> {
             crate::error::quote(method)
         ));
     };
-    if service == super::FAULT_CONTROL_SERVICE {
-        return Err("FaultControl itself cannot be faulted".to_owned());
+    if format!("{service}.").starts_with(super::CONTROLS_PACKAGE) {
+        return Err(format!(
+            "{service} is one of the sandbox's controls, which are never faulted"
+        ));
     }
     match method_name {
         None => Ok(Methods::Service(format!("/{service}/"))),
