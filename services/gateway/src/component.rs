@@ -8,7 +8,10 @@ use std::{
 
 use figment::Figment;
 use sandbox06_runtime::{
-    component::{Component, ComponentSpec, Context, Role, Running, Shutdown, StartError},
+    component::{
+        Component, ComponentSpec, Context, Role, Running, Shutdown, StartError,
+        controlled_components,
+    },
     config::{self, ConfigError},
 };
 use serde::{Deserialize, Serialize};
@@ -160,6 +163,9 @@ impl Component for GatewayComponent {
                 .with_journal(section.journal.clone())
                 .with_limits(ctx.limits.clone())
                 .with_reference_date(ctx.today)
+                .with_controlled_components(controlled_components(
+                    std::iter::once(&SPEC).chain(ctx.peers().map(|peer| peer.spec)),
+                ))
                 .with_cors(cors);
             let gateway = match sso {
                 Some(url) => {

@@ -185,6 +185,8 @@ pub struct Gateway {
     cors: Option<CorsPolicy>,
     /// The suite's reference date, which the API document's ID numbers and dates depend on.
     reference: Option<time::Date>,
+    /// The components the sandbox's controls reach, for the API document.
+    controlled: Vec<String>,
     /// The journal of calls.
     journal: JournalConfig,
 }
@@ -209,6 +211,7 @@ impl Gateway {
             http_routes: axum::Router::new(),
             cors: None,
             reference: None,
+            controlled: Vec::new(),
             journal: JournalConfig::default(),
         }
     }
@@ -249,6 +252,13 @@ impl Gateway {
     /// Vietnam).
     pub fn with_reference_date(mut self, reference: time::Date) -> Self {
         self.reference = Some(reference);
+        self
+    }
+
+    /// Names the components the sandbox's controls reach (what a fault rule or a reset may
+    /// name), for the API document's schemas.
+    pub fn with_controlled_components(mut self, names: Vec<String>) -> Self {
+        self.controlled = names;
         self
     }
 
@@ -303,8 +313,12 @@ impl Gateway {
             .reference
             .unwrap_or_else(sandbox06_vn::today_in_vietnam);
         let table = routes.rest().clone();
+        let facts = openapi::Facts {
+            reference,
+            components: self.controlled,
+        };
         let api_pages = docs::router(Box::new(move || {
-            openapi::ApiDocument::from_table(&table, single_sign_on, reference)
+            openapi::ApiDocument::from_table(&table, single_sign_on, facts)
         }));
         // HTTP routes that are not the contract's decide for themselves who may call: the edge
         // only names the caller.

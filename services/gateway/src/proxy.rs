@@ -12,7 +12,7 @@ use sandbox06_runtime::{ApiError, Reason};
 use tonic::body::Body;
 use tower::Service;
 
-use crate::journal::Protocol;
+use crate::journal::{self, Protocol};
 use crate::phases::{Edge, answered};
 
 /// The gateway's gRPC fallback service: route, authorize, forward.
@@ -40,12 +40,16 @@ impl Service<Request<axum::body::Body>> for Proxy {
         let edge = Arc::clone(&self.edge);
         Box::pin(async move {
             // Every call is recorded, routed or not.
-            let recording = edge.journal.as_ref().map(|journal| {
-                let recording = journal.record(Protocol::of_grpc(&request));
-                let traceparent = request.headers().get("traceparent").cloned();
-                recording.with(|facts| facts.traceparent = traceparent);
-                recording
-            });
+            let recording = edge
+                .journal
+                .as_ref()
+                .filter(|_| journal::records(request.uri().path()))
+                .map(|journal| {
+                    let recording = journal.record(Protocol::of_grpc(&request));
+                    let traceparent = request.headers().get("traceparent").cloned();
+                    recording.with(|facts| facts.traceparent = traceparent);
+                    recording
+                });
             let call = match edge.route_grpc(request.uri().path()) {
                 Ok(call) => call.recorded(recording),
                 Err(error) => {

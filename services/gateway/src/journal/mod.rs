@@ -308,6 +308,17 @@ impl Journal {
     }
 }
 
+/// Whether the call of gRPC `path` is recorded: every call but those of the sandbox's own
+/// controls (`sandbox06.admin.v1`: the admin surface, and the control services the admin calls
+/// on the edge), which would otherwise crowd the calls a test verifies, as an admin API's
+/// calls stay out of a mock server's request log.
+pub(crate) fn records(path: &str) -> bool {
+    !path.starts_with(CONTROLS)
+}
+
+/// The path prefix of the sandbox's own controls.
+const CONTROLS: &str = "/sandbox06.admin.v1.";
+
 /// A call being recorded: committed to the journal when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub(crate) struct Recording(Arc<Draft>);

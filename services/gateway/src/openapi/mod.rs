@@ -71,7 +71,17 @@ pub struct ApiDocument {
     document: Value,
     single_sign_on: bool,
     table: RestTable,
-    reference: time::Date,
+    facts: Facts,
+}
+
+/// What the suite takes that the contract alone does not say, for the document's schemas.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// The suite's reference date: ID numbers and dates of birth are taken up to it.
+    pub reference: time::Date,
+    /// The components the sandbox's controls reach (fault rules, resets), by name; none known
+    /// leaves the names unchecked by the document.
+    pub components: Vec<String>,
 }
 
 impl ApiDocument {
@@ -81,25 +91,42 @@ impl ApiDocument {
         Self::from_table(
             &RestTable::from_pool(pool, services),
             single_sign_on,
-            // The suite's default reference date: the year ID numbers are described for.
-            sandbox06_vn::today_in_vietnam(),
+            Facts {
+                // The suite's default reference date: the year ID numbers are described for.
+                reference: sandbox06_vn::today_in_vietnam(),
+                components: Vec::new(),
+            },
         )
     }
 
     /// The document for a suite whose reference date is `reference` (what ID numbers and
     /// dates of birth it takes depend on it).
-    pub fn at(mut self, reference: time::Date) -> Self {
-        if reference != self.reference {
-            self = Self::from_table(&self.table, self.single_sign_on, reference);
-        }
-        self
+    pub fn at(self, reference: time::Date) -> Self {
+        let facts = Facts {
+            reference,
+            ..self.facts.clone()
+        };
+        self.with_facts(facts)
     }
 
-    pub(crate) fn from_table(
-        table: &RestTable,
-        single_sign_on: bool,
-        reference: time::Date,
-    ) -> Self {
+    /// The document for a suite whose controls reach `components` (the names a fault rule or
+    /// a reset may give).
+    pub fn with_components(self, components: Vec<String>) -> Self {
+        let facts = Facts {
+            components,
+            ..self.facts.clone()
+        };
+        self.with_facts(facts)
+    }
+
+    fn with_facts(self, facts: Facts) -> Self {
+        if facts == self.facts {
+            return self;
+        }
+        Self::from_table(&self.table, self.single_sign_on, facts)
+    }
+
+    pub(crate) fn from_table(table: &RestTable, single_sign_on: bool, facts: Facts) -> Self {
         let examples = examples().unwrap_or_else(|error| {
             tracing::warn!(%error, "request examples left out of the API document");
             Vec::new()
@@ -138,13 +165,13 @@ impl ApiDocument {
                 .iter()
                 .filter(|e| e.service == service.full_name() && e.method == method.name())
                 .collect();
-            let operation = operation(route, policy.as_ref(), &mine, reference);
+            let operation = operation(route, policy.as_ref(), &mine, &facts);
             paths
                 .entry(openapi_path(route))
                 .or_default()
                 .insert(route.method.as_str().to_ascii_lowercase(), operation);
         }
-        let mut components = schemas(roots, reference);
+        let mut components = schemas(roots, &facts);
         components.insert("google.rpc.Status".to_owned(), status_schema());
         let mut responses = Map::new();
         for (code, text) in ERRORS {
@@ -220,7 +247,7 @@ impl ApiDocument {
             document,
             single_sign_on,
             table: table.clone(),
-            reference,
+            facts,
         }
     }
 

@@ -121,7 +121,7 @@ pub(super) fn operation(
     route: &Route,
     policy: Option<&MethodPolicy>,
     examples: &[&Example],
-    reference: time::Date,
+    facts: &Facts,
 ) -> Value {
     let method = &route.descriptor;
     let service = method.parent_service();
@@ -190,7 +190,7 @@ pub(super) fn operation(
                 }
                 with_rule(
                     schema,
-                    field_rules(f.parent_message().full_name(), f.name(), reference),
+                    field_rules(f.parent_message().full_name(), f.name(), facts),
                 )
             },
         );
@@ -237,7 +237,7 @@ pub(super) fn operation(
                 }
                 _ => with_rule(
                     value_schema(&field),
-                    field_rules(field.parent_message().full_name(), field.name(), reference),
+                    field_rules(field.parent_message().full_name(), field.name(), facts),
                 ),
             };
             let mut parameter = json!({
@@ -291,7 +291,7 @@ pub(super) fn operation(
         );
     } else if let Some(body) = &route.body {
         let schema = if body == "*" {
-            message_schema(&route.input, &top_bound, reference)
+            message_schema(&route.input, &top_bound, facts)
         } else {
             field_at(&route.input, body).map_or_else(|| json!({}), |f| field_schema(&f))
         };

@@ -8,6 +8,7 @@ use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, Me
 use prost_types::FileDescriptorProto;
 use serde_json::{Map, Value, json};
 
+use super::Facts;
 use crate::json_map::{Form, kind_schema};
 
 /// The leading comment of the element at `path` in `file`, as Markdown: lines of a paragraph
@@ -191,7 +192,8 @@ pub(super) const PLAIN_TEXT: &str =
 /// What the services check of a request field beyond its proto type, as JSON Schema keywords to
 /// add to the field's schema: patterns, lengths, ranges, values. The OpenAPI tests send requests
 /// at each of these bounds and check that none is refused.
-pub(super) fn field_rules(message: &str, field: &str, reference: time::Date) -> Option<Value> {
+pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<Value> {
+    let reference = facts.reference;
     let reference_year = reference.year();
     let rule = match (message, field) {
         (
@@ -334,7 +336,7 @@ pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
 pub(super) fn message_schema(
     message: &MessageDescriptor,
     skip: &BTreeSet<String>,
-    reference: time::Date,
+    facts: &Facts,
 ) -> Value {
     if message.full_name() == "sandbox06.types.v1.Date" {
         return date_schema(message_comment(message));
@@ -359,7 +361,7 @@ pub(super) fn message_schema(
         }
         let schema = with_rule(
             schema,
-            field_rules(message.full_name(), field.name(), reference),
+            field_rules(message.full_name(), field.name(), facts),
         );
         properties.insert(field.json_name().to_owned(), schema);
     }
@@ -414,7 +416,7 @@ pub(crate) fn enum_schema(e: &EnumDescriptor) -> Value {
 /// Every message and enum reachable from `roots`, schemas included, by full name.
 pub(super) fn schemas(
     roots: impl IntoIterator<Item = MessageDescriptor>,
-    reference: time::Date,
+    facts: &Facts,
 ) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let mut queue: VecDeque<MessageDescriptor> = roots.into_iter().collect();
@@ -439,7 +441,7 @@ pub(super) fn schemas(
         }
         out.insert(
             message.full_name().to_owned(),
-            message_schema(&message, &BTreeSet::new(), reference),
+            message_schema(&message, &BTreeSet::new(), facts),
         );
     }
     out

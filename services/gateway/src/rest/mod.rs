@@ -31,17 +31,19 @@ use sandbox06_runtime::{ApiError, Reason};
 use tower::{Service, ServiceExt};
 
 use self::routes::{Found, RestRoute, not_allowed};
-use crate::journal::{HttpSide, Protocol, Recording, Side, Tap};
+use crate::journal::{self, HttpSide, Protocol, Recording, Side, Tap};
 use crate::phases::{Call, Edge};
 
 /// The headers of a REST request that go on with the call.
-/// `grpc-timeout` lets a REST client give its call a deadline, as a gRPC client does.
-const PASSED_ON: [&str; 5] = [
+/// `grpc-timeout` lets a REST client give its call a deadline, as a gRPC client does, and
+/// `x-sandbox06-fault` ask for a fault on that call alone.
+const PASSED_ON: [&str; 6] = [
     "authorization",
     "traceparent",
     "tracestate",
     "x-request-id",
     "grpc-timeout",
+    sandbox06_runtime::faults::FAULT_HEADER,
 ];
 
 /// The edge's HTTP side with REST in front: a REST route is transcoded, anything else goes on
@@ -92,7 +94,8 @@ where
                     path.strip_prefix(prefix)
                         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
                 }),
-                Found::Route(..) | Found::WrongMethod(_) => true,
+                Found::Route(_, route, _) => journal::records(&route.grpc_path),
+                Found::WrongMethod(_) => true,
             };
             let recording = match &edge.journal {
                 Some(journal) if recorded => {
