@@ -108,6 +108,7 @@ impl Component for CitizenComponent {
             let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), ctx.today);
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
+                .error_reasons(crate::REASONS)
                 .add_service(
                     CitizenServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),

@@ -119,6 +119,7 @@ impl Component for PopulationDbComponent {
                 .with_max_response_bytes(ctx.limits.max_request_bytes);
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
+                .error_reasons(crate::REASONS)
                 .add_service(
                     PopulationServiceServer::new(db)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),

@@ -102,6 +102,7 @@ impl Component for VneidComponent {
             );
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
+                .error_reasons(crate::REASONS)
                 .add_service(
                     VneidServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
