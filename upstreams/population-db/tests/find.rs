@@ -1,5 +1,5 @@
 //! FindCitizens of the population database: every citizen found is what the filter asks for by
-//! the record GetCitizen answers, recorded deaths and marriages included; pages repeat and join
+//! the record GetCitizen answers, recorded deaths, marriages, VNeID upgrades and cards included; pages repeat and join
 //! into the whole search; a malformed filter is refused with its field named; a filter that
 //! matches nobody ends.
 
@@ -421,7 +421,7 @@ async fn a_filter_that_matches_nobody_ends() {
 }
 
 #[tokio::test]
-async fn recorded_deaths_and_marriages_are_found_as_recorded() {
+async fn recorded_events_are_found_as_recorded() {
     let db = db();
     let bucket = |sex: Sex, age: i32, province: &str| CitizenFilter {
         province_code: province.into(),
@@ -482,4 +482,51 @@ async fn recorded_deaths_and_marriages_are_found_as_recorded() {
         assert!(!all(&db, &single(f.clone())).await.contains(id), "{id}");
         agrees(&married(f), &get(&db, id).await);
     }
+
+    // A death widows the spouse, who has no event of her own.
+    let wives = bucket(Sex::Female, 45, "01");
+    let wife = find(&db, &married(wives.clone()), 1, "")
+        .await
+        .unwrap()
+        .citizen_ids[0]
+        .clone();
+    let husband = get(&db, &wife).await.spouse.unwrap().citizen_id;
+    let widowed = CitizenFilter {
+        marital_status: MaritalStatus::Widowed as i32,
+        ..wives.clone()
+    };
+    assert!(!all(&db, &widowed).await.contains(&wife));
+    record(&db, &husband, Change::Died(Died {})).await;
+    assert!(all(&db, &widowed).await.contains(&wife), "widowed");
+    assert!(!all(&db, &married(wives)).await.contains(&wife));
+    agrees(&widowed, &get(&db, &wife).await);
+
+    // A VNeID upgrade and a replaced card: the new level, a Căn cước card.
+    let men = CitizenFilter {
+        deceased: Some(false),
+        ..bucket(Sex::Male, 33, "48")
+    };
+    let without = CitizenFilter {
+        vneid_level: VneidLevel::None as i32,
+        card_type: CardType::CccdChip as i32,
+        ..men.clone()
+    };
+    let who = find(&db, &without, 1, "").await.unwrap().citizen_ids[0].clone();
+    record(
+        &db,
+        &who,
+        Change::VneidChanged(pb::VneidChanged {
+            level: VneidLevel::VneidLevel2 as i32,
+        }),
+    )
+    .await;
+    record(&db, &who, Change::CardReplaced(pb::CardReplaced {})).await;
+    let now = CitizenFilter {
+        vneid_level: VneidLevel::VneidLevel2 as i32,
+        card_type: CardType::CanCuoc as i32,
+        ..men
+    };
+    assert!(all(&db, &now).await.contains(&who));
+    assert!(!all(&db, &without).await.contains(&who));
+    agrees(&now, &get(&db, &who).await);
 }
