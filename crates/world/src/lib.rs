@@ -17,7 +17,8 @@
 //! homes, heads and members), `documents` (cards, what a card prints), `facets` (what other national systems own: the VNeID
 //! account, health insurance), `names` and `religions` (what a lineage and a person are called
 //! and believe, by ethnic group, region and birth cohort)
-//! and `records` (a citizen's record assembled from them).
+//! and `records` (a citizen's record assembled from them); `find` searches the citizens by
+//! filter without enumerating them.
 
 mod census;
 pub mod documents;

@@ -19,7 +19,7 @@ use sandbox06_vn::CitizenId;
 use sandbox06_world::{View, find::Filter};
 
 use super::PopulationDb;
-use crate::{error::PopulationError, overlay};
+use crate::{convert::Shape, error::PopulationError, overlay};
 
 impl PopulationDb {
     /// FindCitizens: one page of the citizens who match the filter, overlays applied.
@@ -45,26 +45,27 @@ impl PopulationDb {
         &self,
         filter: &Filter,
     ) -> Result<HashMap<CitizenId, bool>, PopulationError> {
-        let mut affected: HashSet<CitizenId> = HashSet::new();
+        let mut verdicts = HashMap::new();
+        let mut relatives: HashSet<CitizenId> = HashSet::new();
         for id in self.overlays.changed().await? {
-            affected.insert(id);
             // A relative's record changes with this citizen's events: the generated
             // relatives, and those the events gave (a new spouse).
             if let Some(generated) = self.country.person(id, View::Full) {
-                for r in overlay::relatives(&generated) {
-                    affected.insert(r);
-                }
+                relatives.extend(overlay::relatives(&generated));
             }
-            if let Some(changed) = self.person(id, View::Full).await? {
-                for r in overlay::relatives(&changed) {
-                    affected.insert(r);
-                }
+            let changed = self.person_with(id, Shape::Full, true).await?;
+            if let Some(changed) = &changed {
+                relatives.extend(overlay::relatives(changed));
             }
+            verdicts.insert(
+                id,
+                changed.is_some_and(|p| filter.matches(&self.country, &p)),
+            );
         }
-        let mut verdicts = HashMap::with_capacity(affected.len());
-        for id in affected {
+        relatives.retain(|id| !verdicts.contains_key(id));
+        for id in relatives {
             let matches = self
-                .person(id, View::Full)
+                .person_with(id, Shape::Full, true)
                 .await?
                 .is_some_and(|p| filter.matches(&self.country, &p));
             verdicts.insert(id, matches);
