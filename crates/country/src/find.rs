@@ -24,9 +24,6 @@ pub const WORK_PER_CALL: u64 = 50_000;
 /// Oldest age a filter may name.
 pub const MAX_FILTER_AGE: i32 = 150;
 
-/// The 54 ethnic groups with their GSO codes.
-const ETHNIC_GROUPS: &str = include_str!("../../vn/data/ethnic-groups.tsv");
-
 /// A refused request field.
 fn refused(field: &str, description: impl Into<String>) -> FieldError {
     FieldError::new(FieldErrorKind::Other, field, description)
@@ -63,12 +60,7 @@ fn ethnicity(country: &Country, raw: &str) -> Result<Option<&'static str>, Field
     if raw.is_empty() {
         return Ok(None);
     }
-    let groups: Vec<(&'static str, &'static str)> = ETHNIC_GROUPS
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(code, name)| (code.trim(), name.trim()))
-        .collect();
+    let groups: Vec<(&'static str, &'static str)> = sandbox06_vn::admin::ethnic_groups().collect();
     let wanted = normalize_name(raw);
     let folded = fold_diacritics(&wanted);
     let by_folding: Vec<&'static str> = groups
@@ -139,14 +131,10 @@ pub fn filter_from_contract(
     };
     let min_age = age(f.min_age, "filter.min_age")?;
     let max_age = age(f.max_age, "filter.max_age")?;
-    if let (Some(a), Some(b)) = (min_age, max_age)
-        && a > b
-    {
-        return Err(refused(
-            "filter.max_age",
-            format!("must not be below min_age ({a}), got {b}"),
-        ));
-    }
+    // A filter that contradicts itself is a question with no citizen in its answer, not a
+    // malformed one: an age range upside down, no card yet a kind of card, uninsured yet in
+    // a group. It is searched as two provinces that do not overlap are: in no province.
+    let mut contradicts = matches!((min_age, max_age), (Some(a), Some(b)) if a > b);
     let sex = match known::<types::Sex>(f.sex, "filter.sex")? {
         types::Sex::Unspecified => None,
         types::Sex::Male => Some(Sex::Male),
@@ -160,11 +148,9 @@ pub fn filter_from_contract(
         types::CardType::CccdBarcode => Some(CardKind::CccdBarcode),
     };
     let card = match (kind, f.has_card) {
-        (Some(_), Some(false)) => {
-            return Err(refused(
-                "filter.has_card",
-                "must not be false when card_type names a card: no citizen both holds one and none",
-            ));
+        (Some(k), Some(false)) => {
+            contradicts = true;
+            Some(CardFilter::Kind(k))
         }
         (Some(k), _) => Some(CardFilter::Kind(k)),
         (None, Some(true)) => Some(CardFilter::Any),
@@ -200,11 +186,9 @@ pub fn filter_from_contract(
         ));
     };
     let insurance = match (group, f.insured) {
-        (Some(_), Some(false)) => {
-            return Err(refused(
-                "filter.insured",
-                "must not be false when insurance_group names a group: no citizen is both insured in it and uninsured",
-            ));
+        (Some(g), Some(false)) => {
+            contradicts = true;
+            Some(InsuranceFilter::Group(g))
         }
         (Some(g), _) => Some(InsuranceFilter::Group(g)),
         (None, Some(true)) => Some(InsuranceFilter::Insured),
@@ -212,7 +196,11 @@ pub fn filter_from_contract(
         (None, None) => None,
     };
     Ok(Filter {
-        provinces,
+        provinces: if contradicts {
+            Some(Vec::new())
+        } else {
+            provinces
+        },
         min_age,
         max_age,
         sex,

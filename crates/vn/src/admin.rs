@@ -83,6 +83,18 @@ pub struct AdminUnits {
     by_code_2025: HashMap<&'static str, u32>,
 }
 
+/// The 54 ethnic groups of Vietnam, with their GSO codes (`crates/vn/data/ethnic-groups.tsv`).
+const ETHNIC_GROUPS: &str = include_str!("../data/ethnic-groups.tsv");
+
+/// The 54 ethnic groups as (two-digit GSO code, name as records write it), in code order.
+pub fn ethnic_groups() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ETHNIC_GROUPS
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(code, name)| (code.trim(), name.trim()))
+}
+
 /// The embedded units.
 pub static ADMIN_UNITS: LazyLock<AdminUnits> = LazyLock::new(AdminUnits::parse_embedded);
 
@@ -333,6 +345,17 @@ pub fn join_address(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn there_are_54_ethnic_groups_numbered_in_order() {
+        let groups: Vec<_> = ethnic_groups().collect();
+        assert_eq!(groups.len(), 54);
+        assert_eq!(groups[0], ("01", "Kinh"));
+        for (i, (code, name)) in groups.iter().enumerate() {
+            assert_eq!(*code, format!("{:02}", i + 1));
+            assert!(!name.is_empty());
+        }
+    }
 
     #[test]
     fn cards_print_addresses_the_short_way() {
