@@ -208,10 +208,9 @@ impl StateControl for StateService {
             .snapshot_delete(name)
             .await
             .map_err(|error| self.failed(error))?;
-        if !deleted {
-            return Err(not_found(name));
+        if deleted {
+            tracing::info!(snapshot = name, "snapshot deleted");
         }
-        tracing::info!(snapshot = name, "snapshot deleted");
-        Ok(Response::new(pb::DeleteSnapshotResponse {}))
+        Ok(Response::new(pb::DeleteSnapshotResponse { deleted }))
     }
 }
