@@ -6,6 +6,7 @@
 //! Schemas follow the proto3 JSON mapping the edge speaks: lowerCamelCase properties, enums by
 //! name, 64-bit integers as strings, well-known types in their JSON forms.
 
+mod controls;
 mod examples;
 mod operation;
 mod schema;
@@ -152,7 +153,7 @@ impl ApiDocument {
             let policy = policy_of(method);
             if let Some(scope) = policy
                 .as_ref()
-                .filter(|p| !p.public && !p.scope.is_empty())
+                .filter(|p| !p.scope.is_empty())
                 .map(|p| p.scope.clone())
             {
                 scopes.entry(scope).or_default().push(format!(

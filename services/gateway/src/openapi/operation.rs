@@ -143,10 +143,16 @@ pub(super) fn operation(
     let mut text = description.clone();
     let public = policy.is_some_and(|p| p.public);
     let scope = policy
-        .filter(|p| !p.public && !p.scope.is_empty())
+        .filter(|p| !p.scope.is_empty())
         .map(|p| p.scope.clone());
-    if let Some(scope) = &scope {
-        text.push_str(&format!("\n\nNeeds a token with the scope `{scope}`."));
+    match &scope {
+        // The service decides: without a token by default, and a token it is given must
+        // carry the scope (the admin surface, by `admin.access`).
+        Some(scope) if public => text.push_str(&format!(
+            "\n\nTakes calls without a token; a call with a token needs the scope `{scope}`."
+        )),
+        Some(scope) => text.push_str(&format!("\n\nNeeds a token with the scope `{scope}`.")),
+        None => {}
     }
     if policy.is_some_and(|p| p.personal_data) {
         text.push_str(

@@ -8,7 +8,7 @@ use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, Me
 use prost_types::FileDescriptorProto;
 use serde_json::{Map, Value, json};
 
-use super::Facts;
+use super::{Facts, controls};
 use crate::json_map::{Form, kind_schema};
 
 /// The leading comment of the element at `path` in `file`, as Markdown: lines of a paragraph
@@ -193,6 +193,9 @@ pub(super) const PLAIN_TEXT: &str =
 /// add to the field's schema: patterns, lengths, ranges, values. The OpenAPI tests send requests
 /// at each of these bounds and check that none is refused.
 pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<Value> {
+    if message.starts_with(controls::PACKAGE) {
+        return controls::field_rules(message, field, facts);
+    }
     let reference = facts.reference;
     let reference_year = reference.year();
     let rule = match (message, field) {
@@ -302,6 +305,7 @@ pub(super) fn date_schema(description: Option<String>) -> Value {
 /// What a message demands as a whole: VerifyCitizen, and each record of MatchCitizens, claims at
 /// least one field besides the ID number (a blank name or `SEX_UNSPECIFIED` claims nothing).
 pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
+    controls::message_rules(message.full_name(), schema);
     let text = json!({"type": "string", "pattern": "\\S"});
     let date = json!({"type": "object"});
     let sex = json!({"not": {"enum": ["SEX_UNSPECIFIED", 0]}, "type": ["string", "integer"]});
@@ -328,7 +332,7 @@ pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
         .collect();
     // Inside `allOf`: an importer that reads the first of a top-level `anyOf` as the whole
     // message (Postman's) would lose the other fields.
-    schema["allOf"] = json!([{"anyOf": claims}]);
+    controls::all_of(schema).push(json!({"anyOf": claims}));
 }
 
 /// The schema of a message: its fields but those in `skip`, no others (the proto3 JSON parser
@@ -372,14 +376,25 @@ pub(super) fn message_schema(
     }
     let mut description = message_comment(message).unwrap_or_default();
     for oneof in message.oneofs().filter(|o| !o.is_synthetic()) {
-        let names: Vec<String> = oneof
-            .fields()
-            .map(|f| format!("`{}`", f.json_name()))
-            .collect();
+        let fields: Vec<String> = oneof.fields().map(|f| f.json_name().to_owned()).collect();
+        let names: Vec<String> = fields.iter().map(|name| format!("`{name}`")).collect();
         if !description.is_empty() {
             description.push_str("\n\n");
         }
         description.push_str(&format!("At most one of {} is set.", names.join(", ")));
+        // The proto3 JSON parser refuses two members of one oneof.
+        let pairs: Vec<Value> = fields
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| {
+                fields[i + 1..]
+                    .iter()
+                    .map(move |b| json!({"required": [a, b]}))
+            })
+            .collect();
+        if !pairs.is_empty() {
+            controls::all_of(&mut schema).push(json!({"not": {"anyOf": pairs}}));
+        }
     }
     if !description.is_empty() {
         schema["description"] = Value::String(description);

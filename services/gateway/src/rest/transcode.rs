@@ -51,6 +51,11 @@ fn set_text(
                     "false" => Value::Bool(false),
                     _ => return Err(bad_request(path, "must be true or false")),
                 },
+                // An enum by its number, as the JSON body may give it (`protocol=3`).
+                Kind::Enum(_) => match value.parse::<i32>() {
+                    Ok(number) => Value::from(number),
+                    Err(_) => Value::String(value.to_owned()),
+                },
                 // Numbers, enums, strings, bytes and well-known types (a field mask, a
                 // timestamp) take their proto3 JSON text form.
                 _ => Value::String(value.to_owned()),

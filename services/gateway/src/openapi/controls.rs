@@ -1,0 +1,198 @@
+//! What the sandbox's controls (`sandbox06.admin.v1`) take beyond their proto types, as JSON
+//! Schema keywords: the components and methods a fault rule may name, the bounds of a share or
+//! a status code, the shapes of rule ids, snapshot names and page tokens, and the fields a
+//! rule or a verification cannot do without. The OpenAPI tests send requests at each of these
+//! bounds and check that none is refused.
+
+use serde_json::{Value, json};
+
+use super::Facts;
+use super::schema::citizen_id_pattern;
+
+/// The package of the controls.
+pub(super) const PACKAGE: &str = "sandbox06.admin.v1.";
+
+/// Every service of the contract, and each of its methods, as a fault rule or a journal filter
+/// names them (`package.Service`, `package.Service/Method`), the controls' own left out.
+fn contract_methods() -> Vec<Value> {
+    let mut names = vec![Value::String(String::new())];
+    for service in sandbox06_proto::DESCRIPTOR_POOL.services() {
+        let full = service.full_name();
+        if full.starts_with(PACKAGE) {
+            continue;
+        }
+        names.push(Value::String(full.to_owned()));
+        names.extend(
+            service
+                .methods()
+                .map(|method| Value::String(format!("{full}/{}", method.name()))),
+        );
+    }
+    names
+}
+
+/// The rule of a field naming a component: one of those the controls reach (when known), or
+/// `empty` too.
+fn component(facts: &Facts, empty: bool, description: &str) -> Value {
+    if facts.components.is_empty() {
+        let pattern = if empty {
+            "^([a-z][a-z0-9-]*)?$"
+        } else {
+            "^[a-z][a-z0-9-]*$"
+        };
+        return json!({"pattern": pattern, "description": description});
+    }
+    let mut names: Vec<Value> = Vec::new();
+    if empty {
+        names.push(Value::String(String::new()));
+    }
+    names.extend(facts.components.iter().cloned().map(Value::String));
+    json!({"enum": names, "description": description})
+}
+
+/// The keywords `field` of `message` (a message of the controls) takes.
+pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<Value> {
+    let message = message.strip_prefix(PACKAGE)?;
+    let id = citizen_id_pattern(facts.reference.year());
+    let id = id.trim_start_matches('^').trim_end_matches('$');
+    let rule = match (message, field) {
+        ("FaultRule", "component") => component(
+            facts,
+            false,
+            "The component the rule applies to, as `sandbox06 serve` names it.",
+        ),
+        ("ResetSandboxRequest", "component") => component(
+            facts,
+            true,
+            "The one component to reset; every component when empty.",
+        ),
+        ("FaultRule", "method") => json!({
+            "enum": contract_methods(),
+            "description": "Which calls: a full method (`sandbox06.upstream.population.v1.PopulationService/GetCitizen`), a service for all its methods, or empty for every method. Health (`grpc.health.v1.Health/Check`) may be named too; the controls themselves never are.",
+        }),
+        ("CallFilter", "method") => json!({
+            "enum": contract_methods(),
+            "description": "Only calls of this full method (`sandbox06.citizen.v1.CitizenService/GetCitizen`) or of this service's methods; empty for every method.",
+        }),
+        ("FaultRule", "citizen_id") => json!({
+            "pattern": format!("^({id})?$"),
+            "description": "Only calls whose request carries this personal ID number (a `citizen_id` field, at any depth); every call when empty.",
+        }),
+        ("FaultRule", "share") => json!({
+            "minimum": 1e-9,
+            "maximum": 1,
+            "description": "The share of matching calls the rule applies to: more than 0, at most 1; every matching call when unset.",
+        }),
+        ("StatusFault", "code") => json!({
+            "minimum": 1,
+            "maximum": 16,
+            "description": "The gRPC status code, 1 (CANCELLED) to 16 (UNAUTHENTICATED); with a reason, the reason's own code (or none).",
+        }),
+        ("StatusFault", "reason") => json!({
+            "pattern": "^([A-Z][A-Z0-9_]*)?$",
+            "description": "One of the component's own reasons (docs/ERRORS.md), or a generic one; the first reason of the component returned with the code when empty.",
+        }),
+        ("DeleteFaultRuleRequest", "id") => {
+            let components = if facts.components.is_empty() {
+                "[a-z][a-z0-9-]*".to_owned()
+            } else {
+                facts.components.join("|")
+            };
+            json!({
+                "pattern": format!("^({components})\\.[^/]+$"),
+                "description": "The rule's id as the admin surface gives it: `<component>.<id>`, e.g. `population-db.f-1`.",
+            })
+        }
+        ("SaveSnapshotRequest" | "RestoreSnapshotRequest" | "DeleteSnapshotRequest", "name") => {
+            json!({
+                "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                "description": "1 to 64 of `A-Z a-z 0-9 . _ -`, beginning with a letter or a digit.",
+            })
+        }
+        ("CallFilter", "code") => json!({"minimum": 0, "maximum": 16}),
+        ("ListJournalRequest", "page_size") => json!({"minimum": 0, "maximum": 1000}),
+        ("ListJournalRequest", "page_token") => json!({
+            "pattern": "^([0-9]{1,19})?$",
+            "description": "From a previous answer's `nextPageToken`; empty for the newest calls.",
+        }),
+        ("VerifyJournalRequest", "comparison") => json!({
+            "not": {"enum": ["COMPARISON_UNSPECIFIED", 0]},
+            "description": "How the count of matching calls compares with `expectedCount`.",
+        }),
+        ("CitizenFilter", "province_code" | "province_2025_code") => json!({
+            "pattern": "^([0-9]{2,3})?$",
+            "description": if field == "province_code" {
+                "A GSO code of one of the 63 provinces before 1 July 2025, two digits (`58`, Ninh Thuận) or the three-digit prefix of an ID number (`058`)."
+            } else {
+                "A GSO code of one of the 34 provinces from 1 July 2025 (`56`, Khánh Hòa, or `056`), covering the provinces merged into it."
+            },
+        }),
+        ("CitizenFilter", "min_age" | "max_age") => json!({"minimum": 0, "maximum": 150}),
+        ("CitizenFilter", "ethnicity") => {
+            let mut names = vec![Value::String(String::new())];
+            for (code, name) in sandbox06_vn::admin::ethnic_groups() {
+                names.push(Value::String(code.to_owned()));
+                names.push(Value::String(name.to_owned()));
+            }
+            json!({
+                "enum": names,
+                "description": "One of the 54 ethnic groups, by name as records write it or by its two-digit GSO code (any letter case and Unicode form is taken too).",
+            })
+        }
+        ("CitizenFilter", "insurance_group") => json!({
+            "pattern": "^([A-Z]{2})?$",
+            "description": "The two capital letters that begin a legacy health insurance card code (`DN`, `HT`, `TE`, …).",
+        }),
+        ("FindCitizensRequest", "page_size") => json!({"minimum": 0, "maximum": 1000}),
+        ("FindCitizensRequest", "page_token") => json!({
+            "pattern": "^([0-9]+\\.[0-9a-f]{16})?$",
+            "description": "From a previous answer's `nextPageToken`, with the same filter; empty for the first page.",
+        }),
+        _ => return None,
+    };
+    Some(rule)
+}
+
+/// What a message of the controls demands as a whole: the fields it cannot do without, and
+/// the one of a choice that must be made.
+pub(super) fn message_rules(message: &str, schema: &mut Value) {
+    let Some(message) = message.strip_prefix(PACKAGE) else {
+        return;
+    };
+    let (required, one_of): (&[&str], &[&str]) = match message {
+        "CreateFaultRuleRequest" => (&["rule"], &[]),
+        "FaultRule" => (&["component"], &["status", "latency", "drop", "down"]),
+        "LatencyFault" => (&[], &["fixed", "uniform", "normal"]),
+        "StatusFault" => (&[], &["code", "reason"]),
+        "UniformDelay" => (&["min", "max"], &[]),
+        "NormalDelay" => (&["mean", "stddev"], &[]),
+        "VerifyJournalRequest" => (&["comparison"], &[]),
+        _ => return,
+    };
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+        // Present and not null: proto3 JSON reads a null as the field left unset.
+        for name in required {
+            all_of(schema).push(json!({"properties": {*name: {"not": {"type": "null"}}}}));
+        }
+    }
+    if !one_of.is_empty() {
+        let choices: Vec<Value> = one_of
+            .iter()
+            // Present and not null: proto3 JSON reads a null as the field left unset.
+            .map(|name| json!({"required": [name], "properties": {*name: {"not": {"type": "null"}}}}))
+            .collect();
+        all_of(schema).push(json!({"anyOf": choices}));
+    }
+}
+
+/// The `allOf` list of `schema`, made when absent.
+pub(super) fn all_of(schema: &mut Value) -> &mut Vec<Value> {
+    if !schema["allOf"].is_array() {
+        schema["allOf"] = json!([]);
+    }
+    match schema["allOf"].as_array_mut() {
+        Some(list) => list,
+        None => unreachable!("allOf was just made an array"),
+    }
+}
