@@ -81,7 +81,10 @@ async fn a_component_alone_without_its_peers_url_names_the_key() {
     for (name, key) in [
         ("citizen", "citizen.population_url"),
         ("vneid", "vneid.population_url"),
-        ("gateway", "gateway.backends.citizen"),
+        // The first of the services in name order.
+        ("gateway", "gateway.backends.admin"),
+        // The first of the other components in name order.
+        ("admin", "admin.components.citizen"),
     ] {
         let alone = sandbox06::Alone::bind(&config, name).await.unwrap();
         let error = alone
@@ -164,6 +167,10 @@ async fn a_components_http_route_is_reached_through_the_edge_alone() {
             ))
             .merge(Serialized::default(
                 "gateway.backends.sso",
+                "http://127.0.0.1:1",
+            ))
+            .merge(Serialized::default(
+                "gateway.backends.admin",
                 "http://127.0.0.1:1",
             ))
             .merge(Serialized::default("gateway.enforce_auth", false)),

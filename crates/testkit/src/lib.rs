@@ -302,6 +302,10 @@ pub async fn edge_in_front_of(citizen_url: &str, extra: Figment) -> RunningAlone
                 "gateway.backends.sso",
                 "http://127.0.0.1:9",
             ))
+            .merge(Serialized::default(
+                "gateway.backends.admin",
+                "http://127.0.0.1:9",
+            ))
             .merge(extra)
             .merge(Serialized::default("gateway.backends.citizen", citizen_url)),
     )

@@ -6,6 +6,7 @@ pub mod config;
 
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Instant};
 
+use sandbox06_admin::AdminComponent;
 use sandbox06_citizen::CitizenComponent;
 use sandbox06_gateway::GatewayComponent;
 use sandbox06_population_db::PopulationDbComponent;
@@ -29,6 +30,7 @@ pub fn components() -> Vec<Arc<dyn Component>> {
         Arc::new(SsoComponent),
         Arc::new(PopulationDbComponent),
         Arc::new(VneidComponent),
+        Arc::new(AdminComponent),
     ]
 }
 

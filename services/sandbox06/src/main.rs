@@ -1,5 +1,6 @@
-//! `sandbox06`: start the whole suite (`up`, the default), one component (`serve`), or use
-//! the integrator tools (`personas`, `citizen`, `qr`, `health`).
+//! `sandbox06`: start the whole suite (`up`, the default), one component (`serve`), use the
+//! integrator tools (`personas`, `citizen`, `qr`, `health`), or drive a running suite's
+//! controls (`fault`, `reset`, `snapshot`, `journal`, `citizens`).
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
@@ -16,6 +17,7 @@ use sandbox06_vn::CitizenId;
 use sandbox06_world::personas::ids as persona_ids;
 use sandbox06_world::{View, card_qr};
 
+mod admin;
 mod token;
 
 #[derive(Parser, Debug)]
@@ -117,6 +119,31 @@ enum Command {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Fault rules of the running suite: make a component or a mock national system fail, slow
+    /// or go down, with that system's own errors.
+    Fault {
+        #[command(subcommand)]
+        command: admin::FaultCommand,
+    },
+    /// Put the running suite (or one component) back in its seeded state: life events, sign-on
+    /// sessions, lockouts, fault rules and the journal are gone; snapshots stay.
+    Reset {
+        /// Only this component.
+        #[arg(long)]
+        component: Option<String>,
+    },
+    /// Save, restore, list or delete named snapshots of the running suite's state.
+    Snapshot {
+        #[command(subcommand)]
+        command: admin::SnapshotCommand,
+    },
+    /// The running suite's journal of the calls through the edge: list, verify, clear.
+    Journal {
+        #[command(subcommand)]
+        command: admin::JournalCommand,
+    },
+    /// List the ID numbers of generated citizens that match a filter, from the running suite.
+    Citizens(admin::CitizenFilterArgs),
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
         /// Address of the component (default: the edge's address).
@@ -198,7 +225,12 @@ fn main() -> ExitCode {
         | Some(Command::Health { .. })
         | Some(Command::Token { .. })
         | Some(Command::InspectToken { .. })
-        | Some(Command::Citizen { .. }) => {
+        | Some(Command::Citizen { .. })
+        | Some(Command::Fault { .. })
+        | Some(Command::Reset { .. })
+        | Some(Command::Snapshot { .. })
+        | Some(Command::Journal { .. })
+        | Some(Command::Citizens(_)) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -252,6 +284,9 @@ fn openapi(
         single_sign_on,
     )
     .at(reference)
+    .with_components(sandbox06_runtime::component::controlled_components(
+        list.iter().map(|c| c.spec()),
+    ))
     .for_server(&server);
     let text = serde_json::to_string_pretty(&document)? + "\n";
     match out {
@@ -334,6 +369,16 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
     }) = &cli.command
     {
         return citizen(&config, citizen_id, *offline).await;
+    }
+    match &cli.command {
+        Some(Command::Fault { command }) => return admin::fault(&config, command).await,
+        Some(Command::Reset { component }) => {
+            return admin::reset(&config, component.as_deref()).await;
+        }
+        Some(Command::Snapshot { command }) => return admin::snapshot(&config, command).await,
+        Some(Command::Journal { command }) => return admin::journal(&config, command).await,
+        Some(Command::Citizens(filter)) => return admin::citizens(&config, filter).await,
+        _ => {}
     }
     if let Some(Command::Token {
         client,

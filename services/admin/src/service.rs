@@ -1,0 +1,510 @@
+//! `sandbox06.admin.v1.AdminService`: each call checked against the operator's access choice,
+//! then forwarded to the control service of the component it concerns, or to all of them.
+//!
+//! | admin call | goes to |
+//! |---|---|
+//! | `CreateFaultRule`, `DeleteFaultRule` | the `FaultControl` of the rule's component |
+//! | `ListFaultRules`, `ClearFaultRules` | the `FaultControl` of every component |
+//! | `ResetSandbox` | the `StateControl` of every stateful component (or the one named), their `FaultControl`, and the edge's `JournalControl` |
+//! | `SaveSnapshot`, `RestoreSnapshot`, `ListSnapshots`, `DeleteSnapshot` | the `StateControl` of every stateful component |
+//! | `ListJournal`, `VerifyJournal`, `ClearJournal` | the edge's `JournalControl` |
+//! | `FindCitizens` | the population database's `FindCitizens` |
+//!
+//! A fault rule's id is its component's id qualified by the component, `<component>.<id>`
+//! (`population-db.f-3`): ids are numbered by each component, and the admin finds the rule's
+//! component again from it. A component is stateful when it serves `StateControl`; one that
+//! answers `UNIMPLEMENTED` keeps no state and is left out of resets and snapshots.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use futures::future::try_join_all;
+use sandbox06_proto::admin::{
+    self as pb, admin_service_server::AdminService, fault_control_client::FaultControlClient,
+    journal_control_client::JournalControlClient, state_control_client::StateControlClient,
+};
+use sandbox06_proto::population::population_service_client::PopulationServiceClient;
+use sandbox06_runtime::caller::Caller;
+use sandbox06_runtime::{ApiError, PeerChannel, Reason};
+use tonic::{Code, Request, Response, Status};
+
+use crate::access::Access;
+use crate::error::{AdminReason, from_component};
+
+/// The edge, as the list of components names it.
+pub const GATEWAY: &str = "gateway";
+/// The population database, as the list of components names it.
+pub const POPULATION_DB: &str = "population-db";
+
+/// Another component, as the admin calls it.
+#[derive(Clone)]
+pub struct Target {
+    /// Its name in the list of components.
+    pub name: &'static str,
+    /// Its name in the admin's errors, e.g. "the component population-db".
+    pub system: &'static str,
+    /// The channel to its server (in-process under `up`).
+    pub channel: PeerChannel,
+}
+
+impl Target {
+    /// `name`'s target over `channel`.
+    pub fn new(name: &'static str, channel: PeerChannel) -> Self {
+        // One string per component for the life of the process, as errors name it.
+        let system: &'static str = Box::leak(format!("the component {name}").into_boxed_str());
+        Self {
+            name,
+            system,
+            channel,
+        }
+    }
+
+    fn faults(&self) -> FaultControlClient<PeerChannel> {
+        FaultControlClient::new(self.channel.clone())
+    }
+
+    fn state(&self) -> StateControlClient<PeerChannel> {
+        StateControlClient::new(self.channel.clone())
+    }
+
+    /// What the component answered, as the admin's answer.
+    fn answer<T>(&self, answered: Result<Response<T>, Status>) -> Result<T, Status> {
+        answered
+            .map(Response::into_inner)
+            .map_err(|status| from_component(self.name, self.system, status))
+    }
+}
+
+/// The admin service over the other components of the suite.
+#[derive(Clone)]
+pub struct Admin {
+    access: Access,
+    targets: Vec<Target>,
+}
+
+impl Admin {
+    /// The admin under `access`, calling `targets` (every other component of the suite).
+    pub fn new(access: Access, targets: Vec<Target>) -> Self {
+        Self { access, targets }
+    }
+
+    /// Whether the caller of `request` may use the admin surface.
+    fn allow<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        self.access
+            .check(&Caller::from_metadata(request.metadata()))
+            .map_err(Status::from)
+    }
+
+    /// The component named `name` (given in the request's `field`).
+    fn target(&self, field: &str, name: &str) -> Result<&Target, Status> {
+        if name.is_empty() {
+            return Err(ApiError::invalid_field(
+                Reason::InvalidArgument,
+                field,
+                format!("required: one of {}", self.names()),
+            )
+            .into());
+        }
+        self.targets
+            .iter()
+            .find(|target| target.name == name)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    Reason::InvalidArgument,
+                    field,
+                    format!("no component is named {name:?}: one of {}", self.names()),
+                )
+                .into()
+            })
+    }
+
+    fn names(&self) -> String {
+        self.targets
+            .iter()
+            .map(|target| target.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `call` on every target at once, each answer with its target, in the targets' order; the
+    /// first failure fails the whole.
+    async fn each<'a, T, F, Fut>(&'a self, call: F) -> Result<Vec<(&'a Target, T)>, Status>
+    where
+        F: Fn(&'a Target) -> Fut,
+        Fut: Future<Output = Result<T, Status>> + 'a,
+    {
+        try_join_all(self.targets.iter().map(|target| {
+            let answer = call(target);
+            async move { answer.await.map(|value| (target, value)) }
+        }))
+        .await
+    }
+
+    /// `call` on the `StateControl` of every stateful target (or of the one named `only`),
+    /// each answer with its target; a target without state is left out.
+    async fn each_stateful<'a, T, F, Fut>(
+        &'a self,
+        only: Option<&'a Target>,
+        call: F,
+    ) -> Result<Vec<(&'a Target, T)>, Status>
+    where
+        F: Fn(StateControlClient<PeerChannel>) -> Fut,
+        Fut: Future<Output = Result<Response<T>, Status>> + 'a,
+    {
+        let targets: Vec<&Target> = match only {
+            Some(target) => vec![target],
+            None => self.targets.iter().collect(),
+        };
+        let answers = try_join_all(targets.into_iter().map(|target| {
+            let answer = call(target.state());
+            async move {
+                match answer.await {
+                    Err(status) if status.code() == Code::Unimplemented => Ok(None),
+                    answered => target.answer(answered).map(|value| Some((target, value))),
+                }
+            }
+        }))
+        .await?;
+        Ok(answers.into_iter().flatten().collect())
+    }
+
+    fn gateway(&self) -> Result<&Target, Status> {
+        self.known(GATEWAY)
+    }
+
+    fn known(&self, name: &str) -> Result<&Target, Status> {
+        self.targets
+            .iter()
+            .find(|target| target.name == name)
+            .ok_or_else(|| {
+                Status::from(ApiError::new(
+                    Reason::Internal,
+                    format!("the admin was started without the component {name}"),
+                ))
+            })
+    }
+
+    fn journal(&self) -> Result<(&Target, JournalControlClient<PeerChannel>), Status> {
+        let gateway = self.gateway()?;
+        Ok((gateway, JournalControlClient::new(gateway.channel.clone())))
+    }
+}
+
+/// `rule` with its id qualified by its component, as the admin shows it.
+fn qualified(target: &Target, mut rule: pb::FaultRule) -> pb::FaultRule {
+    rule.id = format!("{}.{}", target.name, rule.id);
+    if rule.component.is_empty() {
+        rule.component = target.name.to_owned();
+    }
+    rule
+}
+
+/// Snapshots of several components, one per name: the key counts added up, the latest save.
+fn merged(lists: Vec<Vec<pb::Snapshot>>) -> Vec<pb::Snapshot> {
+    let mut by_name: BTreeMap<String, pb::Snapshot> = BTreeMap::new();
+    for snapshot in lists.into_iter().flatten() {
+        by_name
+            .entry(snapshot.name.clone())
+            .and_modify(|seen| {
+                seen.key_count += snapshot.key_count;
+                seen.saved_at_ms = seen.saved_at_ms.max(snapshot.saved_at_ms);
+            })
+            .or_insert(snapshot);
+    }
+    by_name.into_values().collect()
+}
+
+fn not_found_snapshot(name: &str) -> Status {
+    ApiError::invalid_field(
+        AdminReason::SnapshotNotFound,
+        "name",
+        format!("no snapshot is named {name:?}"),
+    )
+    .into()
+}
+
+#[tonic::async_trait]
+impl AdminService for Admin {
+    async fn create_fault_rule(
+        &self,
+        request: Request<pb::CreateFaultRuleRequest>,
+    ) -> Result<Response<pb::FaultRule>, Status> {
+        self.allow(&request)?;
+        let request = request.into_inner();
+        let component = request
+            .rule
+            .as_ref()
+            .map(|rule| rule.component.as_str())
+            .unwrap_or_default();
+        let target = self.target("rule.component", component)?;
+        let rule = target.answer(target.faults().create_fault_rule(request).await)?;
+        Ok(Response::new(qualified(target, rule)))
+    }
+
+    async fn list_fault_rules(
+        &self,
+        request: Request<pb::ListFaultRulesRequest>,
+    ) -> Result<Response<pb::ListFaultRulesResponse>, Status> {
+        self.allow(&request)?;
+        let lists = self
+            .each(|target| async move {
+                target.answer(
+                    target
+                        .faults()
+                        .list_fault_rules(pb::ListFaultRulesRequest::default())
+                        .await,
+                )
+            })
+            .await?;
+        let rules = lists
+            .into_iter()
+            .flat_map(|(target, list)| list.rules.into_iter().map(|rule| qualified(target, rule)))
+            .collect();
+        Ok(Response::new(pb::ListFaultRulesResponse { rules }))
+    }
+
+    async fn delete_fault_rule(
+        &self,
+        request: Request<pb::DeleteFaultRuleRequest>,
+    ) -> Result<Response<pb::DeleteFaultRuleResponse>, Status> {
+        self.allow(&request)?;
+        let id = request.into_inner().id;
+        let Some((component, local)) = id.split_once('.') else {
+            return Err(ApiError::invalid_field(
+                Reason::InvalidArgument,
+                "id",
+                "a rule id as the admin gives it: <component>.<id>, e.g. population-db.f-3",
+            )
+            .into());
+        };
+        let target = self.target("id", component)?;
+        let deleted = target.answer(
+            target
+                .faults()
+                .delete_fault_rule(pb::DeleteFaultRuleRequest {
+                    id: local.to_owned(),
+                })
+                .await,
+        )?;
+        Ok(Response::new(pb::DeleteFaultRuleResponse {
+            rule: deleted.rule.map(|rule| qualified(target, rule)),
+        }))
+    }
+
+    async fn clear_fault_rules(
+        &self,
+        request: Request<pb::ClearFaultRulesRequest>,
+    ) -> Result<Response<pb::ClearFaultRulesResponse>, Status> {
+        self.allow(&request)?;
+        let removed = self
+            .each(|target| async move {
+                target.answer(
+                    target
+                        .faults()
+                        .clear_fault_rules(pb::ClearFaultRulesRequest::default())
+                        .await,
+                )
+            })
+            .await?
+            .into_iter()
+            .map(|(_, cleared)| cleared.removed)
+            .sum();
+        Ok(Response::new(pb::ClearFaultRulesResponse { removed }))
+    }
+
+    async fn reset_sandbox(
+        &self,
+        request: Request<pb::ResetSandboxRequest>,
+    ) -> Result<Response<pb::ResetSandboxResponse>, Status> {
+        self.allow(&request)?;
+        let component = request.into_inner().component;
+        let only = if component.is_empty() {
+            None
+        } else {
+            Some(self.target("component", &component)?)
+        };
+        let reset = self
+            .each_stateful(only, |mut state| async move {
+                state.reset(pb::ResetRequest::default()).await
+            })
+            .await?;
+        let faulted: Vec<&Target> = match only {
+            Some(target) => vec![target],
+            None => self.targets.iter().collect(),
+        };
+        let fault_rules_removed = try_join_all(faulted.into_iter().map(|target| async move {
+            target
+                .answer(
+                    target
+                        .faults()
+                        .clear_fault_rules(pb::ClearFaultRulesRequest::default())
+                        .await,
+                )
+                .map(|cleared| cleared.removed)
+        }))
+        .await?
+        .into_iter()
+        .sum();
+        let journal_entries_cleared = if only.is_none() {
+            let (gateway, mut journal) = self.journal()?;
+            gateway
+                .answer(
+                    journal
+                        .clear_journal(pb::ClearJournalRequest::default())
+                        .await,
+                )?
+                .cleared
+        } else {
+            0
+        };
+        Ok(Response::new(pb::ResetSandboxResponse {
+            components: reset
+                .into_iter()
+                .map(|(target, _)| target.name.to_owned())
+                .collect(),
+            fault_rules_removed,
+            journal_entries_cleared,
+        }))
+    }
+
+    async fn save_snapshot(
+        &self,
+        request: Request<pb::SaveSnapshotRequest>,
+    ) -> Result<Response<pb::SaveSnapshotResponse>, Status> {
+        self.allow(&request)?;
+        let request = request.into_inner();
+        let saved = self
+            .each_stateful(None, |mut state| {
+                let request = request.clone();
+                async move { state.save_snapshot(request).await }
+            })
+            .await?;
+        let snapshot = merged(vec![
+            saved
+                .into_iter()
+                .filter_map(|(_, saved)| saved.snapshot)
+                .collect(),
+        ])
+        .pop();
+        Ok(Response::new(pb::SaveSnapshotResponse { snapshot }))
+    }
+
+    async fn restore_snapshot(
+        &self,
+        request: Request<pb::RestoreSnapshotRequest>,
+    ) -> Result<Response<pb::RestoreSnapshotResponse>, Status> {
+        self.allow(&request)?;
+        let request = request.into_inner();
+        // Every stateful component must have it before any is restored: a snapshot missing in
+        // one would leave the sandbox half restored.
+        let lists = self
+            .each_stateful(None, |mut state| async move {
+                state
+                    .list_snapshots(pb::ListSnapshotsRequest::default())
+                    .await
+            })
+            .await?;
+        let missing = lists.iter().any(|(_, list)| {
+            !list
+                .snapshots
+                .iter()
+                .any(|snapshot| snapshot.name == request.name)
+        });
+        if missing || lists.is_empty() {
+            return Err(not_found_snapshot(&request.name));
+        }
+        let restored = self
+            .each_stateful(None, |mut state| {
+                let request = request.clone();
+                async move { state.restore_snapshot(request).await }
+            })
+            .await?;
+        let snapshot = merged(vec![
+            restored
+                .into_iter()
+                .filter_map(|(_, restored)| restored.snapshot)
+                .collect(),
+        ])
+        .pop();
+        Ok(Response::new(pb::RestoreSnapshotResponse { snapshot }))
+    }
+
+    async fn list_snapshots(
+        &self,
+        request: Request<pb::ListSnapshotsRequest>,
+    ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
+        self.allow(&request)?;
+        let lists = self
+            .each_stateful(None, |mut state| async move {
+                state
+                    .list_snapshots(pb::ListSnapshotsRequest::default())
+                    .await
+            })
+            .await?;
+        Ok(Response::new(pb::ListSnapshotsResponse {
+            snapshots: merged(lists.into_iter().map(|(_, list)| list.snapshots).collect()),
+        }))
+    }
+
+    async fn delete_snapshot(
+        &self,
+        request: Request<pb::DeleteSnapshotRequest>,
+    ) -> Result<Response<pb::DeleteSnapshotResponse>, Status> {
+        self.allow(&request)?;
+        let request = request.into_inner();
+        let answers = self
+            .each_stateful(None, |mut state| {
+                let request = request.clone();
+                async move { state.delete_snapshot(request).await }
+            })
+            .await?;
+        Ok(Response::new(pb::DeleteSnapshotResponse {
+            deleted: answers.iter().any(|(_, answer)| answer.deleted),
+        }))
+    }
+
+    async fn list_journal(
+        &self,
+        request: Request<pb::ListJournalRequest>,
+    ) -> Result<Response<pb::ListJournalResponse>, Status> {
+        self.allow(&request)?;
+        let (gateway, mut journal) = self.journal()?;
+        gateway
+            .answer(journal.list_journal(request.into_inner()).await)
+            .map(Response::new)
+    }
+
+    async fn verify_journal(
+        &self,
+        request: Request<pb::VerifyJournalRequest>,
+    ) -> Result<Response<pb::VerifyJournalResponse>, Status> {
+        self.allow(&request)?;
+        let (gateway, mut journal) = self.journal()?;
+        gateway
+            .answer(journal.verify_journal(request.into_inner()).await)
+            .map(Response::new)
+    }
+
+    async fn clear_journal(
+        &self,
+        request: Request<pb::ClearJournalRequest>,
+    ) -> Result<Response<pb::ClearJournalResponse>, Status> {
+        self.allow(&request)?;
+        let (gateway, mut journal) = self.journal()?;
+        gateway
+            .answer(journal.clear_journal(request.into_inner()).await)
+            .map(Response::new)
+    }
+
+    async fn find_citizens(
+        &self,
+        request: Request<pb::FindCitizensRequest>,
+    ) -> Result<Response<pb::FindCitizensResponse>, Status> {
+        self.allow(&request)?;
+        let population = self.known(POPULATION_DB)?;
+        let mut client = PopulationServiceClient::new(population.channel.clone());
+        population
+            .answer(client.find_citizens(request.into_inner()).await)
+            .map(Response::new)
+    }
+}

@@ -1,0 +1,479 @@
+//! The sandbox controls through the edge port, as a CI test drives them: fault rules that make
+//! the population database fail, slow or answer for one call; reset and snapshots after life
+//! events; the journal with its verification; finding citizens; and who may use them. The
+//! state tests run on the memory store, and on Redis when `SANDBOX06_TEST_REDIS_URL` is set.
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
+
+use std::time::{Duration, Instant};
+
+use figment::{Figment, providers::Serialized};
+use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
+use sandbox06_proto::citizen::GetCitizenRequest;
+use sandbox06_proto::population::{
+    self as pop, population_service_client::PopulationServiceClient,
+};
+use sandbox06_proto::types::LifeStatus;
+use sandbox06_runtime::error::reason_of;
+use sandbox06_testkit::{Bearer, Harness, personas, start, start_with, test_config_with};
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// The admin surface through the edge, without a token (the default access).
+fn admin(h: &Harness) -> AdminServiceClient<Channel> {
+    AdminServiceClient::new(h.channel.clone())
+}
+
+/// GetCitizen through the edge with the admin client's token.
+async fn get(
+    h: &Harness,
+    citizen_id: &str,
+) -> Result<sandbox06_proto::citizen::Citizen, tonic::Status> {
+    h.citizens()
+        .get_citizen(GetCitizenRequest {
+            citizen_id: citizen_id.to_owned(),
+            read_mask: None,
+        })
+        .await
+        .map(|answer| answer.into_inner().citizen.unwrap())
+}
+
+fn metadata_of(status: &tonic::Status, key: &str) -> Option<String> {
+    use tonic_types::StatusExt as _;
+    status
+        .get_details_error_info()
+        .and_then(|info| info.metadata.get(key).cloned())
+}
+
+fn rule(component: &str, method: &str) -> admin::FaultRule {
+    admin::FaultRule {
+        component: component.to_owned(),
+        method: method.to_owned(),
+        ..admin::FaultRule::default()
+    }
+}
+
+const POPULATION_GET: &str = "sandbox06.upstream.population.v1.PopulationService/GetCitizen";
+const CITIZEN_GET: &str = "sandbox06.citizen.v1.CitizenService/GetCitizen";
+
+#[tokio::test]
+async fn a_fault_rule_makes_get_citizen_unavailable_for_three_calls_then_clears() {
+    let h = start().await;
+    let mut admin = admin(&h);
+    let created = admin
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                    code: Code::Unavailable as i32,
+                    ..admin::StatusFault::default()
+                })),
+                times: 3,
+                ..rule("population-db", POPULATION_GET)
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(created.id.starts_with("population-db."), "{created:?}");
+    for call in 0..3 {
+        let status = get(&h, personas::HAPPY_PATH).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable, "call {call}: {status:?}");
+        assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
+        assert_eq!(
+            metadata_of(&status, "backend").as_deref(),
+            Some("population-db")
+        );
+    }
+    let citizen = get(&h, personas::HAPPY_PATH).await.unwrap();
+    assert_eq!(citizen.citizen_id, personas::HAPPY_PATH);
+    let rules = admin
+        .list_fault_rules(admin::ListFaultRulesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .rules;
+    assert!(rules.is_empty(), "the rule ended after 3 calls: {rules:?}");
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_status_fault_speaks_the_systems_own_reason_and_rules_are_listed_and_removed() {
+    let h = start().await;
+    let mut admin = admin(&h);
+    let created = admin
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                    code: Code::NotFound as i32,
+                    reason: "CITIZEN_NOT_FOUND".to_owned(),
+                    message: String::new(),
+                })),
+                citizen_id: personas::HAPPY_PATH.to_owned(),
+                ..rule("citizen", CITIZEN_GET)
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Only the named citizen is affected, with the citizen service's own reason.
+    let status = get(&h, personas::HAPPY_PATH).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
+    assert!(get(&h, personas::NO_VNEID).await.is_ok());
+    let listed = admin
+        .list_fault_rules(admin::ListFaultRulesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .rules;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, created.id);
+    assert_eq!(listed[0].applied, 1);
+    admin
+        .delete_fault_rule(admin::DeleteFaultRuleRequest {
+            id: created.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(get(&h, personas::HAPPY_PATH).await.is_ok());
+    let again = admin
+        .delete_fault_rule(admin::DeleteFaultRuleRequest { id: created.id })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+    // A rule for a component the suite does not have names the field.
+    let unknown = admin
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(rule("lodging", "")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(
+        unknown.message().starts_with("rule.component"),
+        "{unknown:?}"
+    );
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_latency_rule_delays_the_call_by_its_delay() {
+    let h = start().await;
+    admin(&h)
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                action: Some(admin::fault_rule::Action::Latency(admin::LatencyFault {
+                    delay: Some(admin::latency_fault::Delay::Fixed(prost_types::Duration {
+                        seconds: 0,
+                        nanos: 400_000_000,
+                    })),
+                })),
+                times: 1,
+                ..rule("population-db", POPULATION_GET)
+            }),
+        })
+        .await
+        .unwrap();
+    let began = Instant::now();
+    get(&h, personas::HAPPY_PATH).await.unwrap();
+    let slowed = began.elapsed();
+    assert!(slowed >= Duration::from_millis(400), "{slowed:?}");
+    // The rule was for one call.
+    let began = Instant::now();
+    get(&h, personas::HAPPY_PATH).await.unwrap();
+    assert!(began.elapsed() < slowed, "{:?}", began.elapsed());
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_fault_header_fails_that_call_alone_deep_in_the_path() {
+    let h = start().await;
+    let mut request = tonic::Request::new(GetCitizenRequest {
+        citizen_id: personas::HAPPY_PATH.to_owned(),
+        read_mask: None,
+    });
+    request.metadata_mut().insert(
+        "x-sandbox06-fault",
+        "population-db: unavailable".parse().unwrap(),
+    );
+    let status = h.citizens().get_citizen(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        metadata_of(&status, "backend").as_deref(),
+        Some("population-db")
+    );
+    assert!(get(&h, personas::HAPPY_PATH).await.is_ok());
+    h.suite.stop().await.unwrap();
+}
+
+/// Records the death of `citizen_id` on the population database's own port, as the national
+/// system would.
+async fn record_death(h: &Harness, citizen_id: &str) {
+    PopulationServiceClient::connect(h.url_of("population-db"))
+        .await
+        .unwrap()
+        .create_life_event(pop::CreateLifeEventRequest {
+            citizen_id: citizen_id.to_owned(),
+            request_id: String::new(),
+            event: Some(pop::LifeEvent {
+                effective_date: None,
+                change: Some(pop::life_event::Change::Died(pop::Died {})),
+            }),
+        })
+        .await
+        .unwrap();
+}
+
+async fn life_status(h: &Harness, citizen_id: &str) -> LifeStatus {
+    get(h, citizen_id).await.unwrap().life_status()
+}
+
+/// Reset and snapshots on the store `extra` configures.
+async fn reset_and_snapshots(extra: Figment) {
+    let h = start_with(&test_config_with(extra)).await;
+    let mut admin = admin(&h);
+    let who = personas::NO_VNEID;
+    assert_eq!(life_status(&h, who).await, LifeStatus::Alive);
+    admin
+        .save_snapshot(admin::SaveSnapshotRequest {
+            name: "seeded".to_owned(),
+        })
+        .await
+        .unwrap();
+    record_death(&h, who).await;
+    assert_eq!(life_status(&h, who).await, LifeStatus::Deceased);
+    admin
+        .save_snapshot(admin::SaveSnapshotRequest {
+            name: "after-death".to_owned(),
+        })
+        .await
+        .unwrap();
+
+    // A reset forgets the death, and the fault rules.
+    admin
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                    code: Code::Unavailable as i32,
+                    ..admin::StatusFault::default()
+                })),
+                ..rule("vneid", "")
+            }),
+        })
+        .await
+        .unwrap();
+    let reset = admin
+        .reset_sandbox(admin::ResetSandboxRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        reset.components.iter().any(|c| c == "population-db"),
+        "{reset:?}"
+    );
+    assert_eq!(reset.fault_rules_removed, 1);
+    assert_eq!(life_status(&h, who).await, LifeStatus::Alive);
+
+    // Snapshots outlive the reset, and bring either state back.
+    let names: Vec<String> = admin
+        .list_snapshots(admin::ListSnapshotsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .snapshots
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["after-death", "seeded"]);
+    admin
+        .restore_snapshot(admin::RestoreSnapshotRequest {
+            name: "after-death".to_owned(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(life_status(&h, who).await, LifeStatus::Deceased);
+    admin
+        .restore_snapshot(admin::RestoreSnapshotRequest {
+            name: "seeded".to_owned(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(life_status(&h, who).await, LifeStatus::Alive);
+
+    // The admin's own token still works after all that: the provider's keys are not state.
+    assert!(get(&h, who).await.is_ok());
+
+    let missing = admin
+        .restore_snapshot(admin::RestoreSnapshotRequest {
+            name: "never-saved".to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert_eq!(reason_of(&missing).as_deref(), Some("SNAPSHOT_NOT_FOUND"));
+    for name in ["seeded", "after-death"] {
+        admin
+            .delete_snapshot(admin::DeleteSnapshotRequest {
+                name: name.to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn reset_and_snapshots_on_the_memory_store() {
+    reset_and_snapshots(Figment::new()).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn reset_and_snapshots_on_redis() {
+    let Some(url) = sandbox06_testkit::redis_url("reset_and_snapshots_on_redis") else {
+        return;
+    };
+    let namespace = sandbox06_testkit::unique_namespace("admin-state");
+    reset_and_snapshots(
+        Figment::new()
+            .merge(Serialized::default("store.url", url))
+            .merge(Serialized::default("store.namespace", namespace)),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_journal_lists_and_verifies_calls_with_no_id_number_in_the_clear() {
+    let h = start().await;
+    let mut admin = admin(&h);
+    admin
+        .clear_journal(admin::ClearJournalRequest::default())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        get(&h, personas::HAPPY_PATH).await.unwrap();
+    }
+    let _ = get(&h, "000000000000").await.unwrap_err();
+    let filter = admin::CallFilter {
+        method: CITIZEN_GET.to_owned(),
+        code: Some(0),
+        ..admin::CallFilter::default()
+    };
+    let verified = admin
+        .verify_journal(admin::VerifyJournalRequest {
+            filter: Some(filter.clone()),
+            comparison: admin::Comparison::Exactly as i32,
+            expected_count: 2,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verified.matched, "{verified:?}");
+    assert_eq!(verified.count, 2);
+    let all = admin
+        .list_journal(admin::ListJournalRequest {
+            filter: Some(admin::CallFilter {
+                method: CITIZEN_GET.to_owned(),
+                ..admin::CallFilter::default()
+            }),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.entries.len(), 3, "{all:?}");
+    let text = format!("{all:?}");
+    assert!(
+        !text.contains(personas::HAPPY_PATH),
+        "an ID number in the clear: {text}"
+    );
+    assert!(
+        all.entries
+            .iter()
+            .any(|e| e.code == Code::InvalidArgument as u32 || e.code == Code::NotFound as u32)
+    );
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn found_citizens_are_what_their_records_say() {
+    let h = start().await;
+    let found = admin(&h)
+        .find_citizens(admin::FindCitizensRequest {
+            filter: Some(admin::CitizenFilter {
+                sex: sandbox06_proto::types::Sex::Female as i32,
+                min_age: Some(30),
+                max_age: Some(40),
+                ..admin::CitizenFilter::default()
+            }),
+            page_size: 5,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.citizen_ids.len(), 5, "{found:?}");
+    for id in &found.citizen_ids {
+        let citizen = get(&h, id).await.unwrap();
+        assert_eq!(citizen.sex(), sandbox06_proto::types::Sex::Female, "{id}");
+        let born = citizen.date_of_birth.unwrap();
+        // On the tests' reference date, 2026-11-27.
+        let age = 2026 - born.year - i32::from((born.month, born.day) > (11, 27));
+        assert!((30..=40).contains(&age), "{id}: {age}");
+    }
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_admin_surface_refuses_a_relying_party_and_follows_the_operators_choice() {
+    let h = start().await;
+    let hospital = sandbox06_testkit::client_token(
+        h.suite.edge,
+        "demo-hospital",
+        "demo-hospital-secret",
+        None,
+    )
+    .await;
+    let mut as_hospital = AdminServiceClient::new(InterceptedService::new(
+        h.channel.clone(),
+        Bearer::new(&hospital),
+    ));
+    let refused = as_hospital
+        .list_fault_rules(admin::ListFaultRulesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert_eq!(reason_of(&refused).as_deref(), Some("SCOPE_MISSING"));
+    // The admin client's token, which carries the scope, is taken.
+    AdminServiceClient::new(h.edge.clone())
+        .list_fault_rules(admin::ListFaultRulesRequest::default())
+        .await
+        .unwrap();
+    h.suite.stop().await.unwrap();
+
+    for (access, code, reason) in [
+        ("token", Code::Unauthenticated, "TOKEN_MISSING"),
+        ("off", Code::PermissionDenied, "ADMIN_DISABLED"),
+    ] {
+        let h = start_with(&test_config_with(
+            Figment::new().merge(Serialized::default("admin.access", access)),
+        ))
+        .await;
+        let status = admin(&h)
+            .list_snapshots(admin::ListSnapshotsRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), code, "{access}: {status:?}");
+        assert_eq!(reason_of(&status).as_deref(), Some(reason), "{access}");
+        let with_token = AdminServiceClient::new(h.edge.clone())
+            .list_snapshots(admin::ListSnapshotsRequest::default())
+            .await;
+        assert_eq!(with_token.is_ok(), access == "token", "{access}");
+        h.suite.stop().await.unwrap();
+    }
+}
