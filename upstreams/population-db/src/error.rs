@@ -79,7 +79,7 @@ impl ErrorReason for PopulationReason {
                 "No citizen (or no spouse named by a marriage) has this personal ID number; `metadata.citizen_id` names it, masked."
             }
             PopulationReason::HistoryFull => {
-                "The citizen (or the spouse) already has 100 recorded life events, the most the sandbox keeps for one citizen; reset the sandbox or use another citizen."
+                "The citizen (or the spouse) already has 100 recorded life events, the most the sandbox keeps for one citizen; reset the sandbox (`POST /v1/admin:reset`, `sandbox06 reset`) or use another citizen."
             }
             PopulationReason::RequestIdReused => {
                 "A life event's `request_id` was used before with another citizen or event; nothing was recorded. A retry must send the same request, a new request a new key."

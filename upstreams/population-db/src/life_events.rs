@@ -42,7 +42,7 @@ impl fmt::Display for Party {
 pub enum LifeEventError {
     /// The citizen (or the spouse) already has the most recorded events the sandbox keeps.
     #[error(
-        "already has {max} recorded life events, the most the sandbox keeps for one citizen; reset the sandbox or use another citizen"
+        "already has {max} recorded life events, the most the sandbox keeps for one citizen; reset the sandbox (POST /v1/admin:reset, sandbox06 reset) or use another citizen"
     )]
     HistoryFull {
         /// Whose history is full.
