@@ -477,3 +477,38 @@ async fn the_admin_surface_refuses_a_relying_party_and_follows_the_operators_cho
         h.suite.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn the_control_services_behind_the_admin_surface_take_only_its_calls() {
+    let h = start().await;
+    // The edge's own controls, on the port every client reaches, even with the admin's token.
+    let fault = admin::fault_control_client::FaultControlClient::new(h.edge.clone())
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                action: Some(admin::fault_rule::Action::Down(admin::DownFault {})),
+                ..rule("gateway", "")
+            }),
+        })
+        .await
+        .unwrap_err();
+    let journal = admin::journal_control_client::JournalControlClient::new(h.channel.clone())
+        .clear_journal(admin::ClearJournalRequest::default())
+        .await
+        .unwrap_err();
+    // A stateful component's, on its own port.
+    let state = admin::state_control_client::StateControlClient::connect(
+        h.url_of("population-db"),
+    )
+    .await
+    .unwrap()
+    .reset(admin::ResetRequest::default())
+    .await
+    .unwrap_err();
+    for status in [fault, journal, state] {
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert_eq!(reason_of(&status).as_deref(), Some("CONTROL_KEY_MISSING"));
+    }
+    // The edge still answers: no rule was set.
+    assert!(get(&h, personas::HAPPY_PATH).await.is_ok());
+    h.suite.stop().await.unwrap();
+}

@@ -136,6 +136,12 @@ impl Context {
         self
     }
 
+    /// The suite's control key ([`crate::control_key`]): the same in every process of the
+    /// suite given the same configuration; `None` when this context was given no secret rule.
+    pub fn control_key(&self) -> Option<String> {
+        self.client_secret(crate::control_key::CONTROL_KEY_ID)
+    }
+
     /// The secret of the declared client `client_id`: the same in every process of the suite
     /// given the same configuration; `None` when this context was given no rule.
     pub fn client_secret(&self, client_id: &str) -> Option<String> {

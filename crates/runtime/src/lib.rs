@@ -29,6 +29,7 @@ pub mod client;
 pub mod component;
 pub mod config;
 mod connections;
+pub mod control_key;
 pub mod cors;
 pub mod deadline;
 pub mod decode;

@@ -30,6 +30,7 @@ use tonic_health::server::HealthReporter;
 use tower::Service;
 
 use crate::config::Limits;
+use crate::control_key::ControlKeyLayer;
 use crate::cors::{CorsLayer, CorsPolicy};
 use crate::deadline::DeadlineLayer;
 use crate::decode::DecodeErrorLayer;
@@ -86,6 +87,7 @@ pub struct ServerBuilder {
     component: Option<&'static str>,
     cors: Option<CorsPolicy>,
     faults: FaultRegistry,
+    control_key: Option<String>,
 }
 
 impl ServerBuilder {
@@ -102,6 +104,7 @@ impl ServerBuilder {
             component: None,
             cors: None,
             faults: FaultRegistry::new(crate::telemetry::service_name()),
+            control_key: None,
         }
     }
 
@@ -119,6 +122,13 @@ impl ServerBuilder {
     pub fn error_reasons<R: ErrorReason + Copy>(self, reasons: &[R]) -> Self {
         self.faults
             .set_reasons(reasons.iter().map(|&reason| ReasonCode::from(reason)));
+        self
+    }
+
+    /// The suite's control key ([`crate::control_key`], `Context::control_key`): the
+    /// server's control services refuse a call without it. None takes every control call.
+    pub fn control_key(mut self, key: Option<String>) -> Self {
+        self.control_key = key;
         self
     }
 
@@ -294,6 +304,8 @@ impl ServerBuilder {
             .layer(DeadlineLayer::new(self.limits.request_timeout()))
             .layer(DecodeErrorLayer)
             .layer(CatchPanicLayer)
+            // The control services take the admin surface's calls only.
+            .layer(ControlKeyLayer::new(self.control_key.clone()))
             .service(routes.prepare());
         // Calls from this process's components take no socket while it serves.
         let registration = local_addr

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::access::Access;
-use crate::service::{Admin, Target};
+use crate::service::{Admin, ControlKey, Target};
 
 /// What the admin surface is.
 pub static SPEC: ComponentSpec = ComponentSpec {
@@ -89,7 +89,11 @@ impl AdminComponent {
             };
             let channel =
                 sandbox06_runtime::peer_channel(&url).map_err(StartError::channel(SPEC.name))?;
-            targets.push(Target::new(name, channel));
+            targets.push(Target::new(
+                name,
+                channel,
+                ControlKey::new(ctx.control_key()),
+            ));
         }
         Ok(targets)
     }
@@ -116,6 +120,7 @@ impl Component for AdminComponent {
             ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
+                .control_key(ctx.control_key())
                 .add_service(
                     AdminServiceServer::new(admin)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),

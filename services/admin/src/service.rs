@@ -25,7 +25,10 @@ use sandbox06_proto::admin::{
 };
 use sandbox06_proto::population::population_service_client::PopulationServiceClient;
 use sandbox06_runtime::caller::Caller;
+use sandbox06_runtime::control_key::CONTROL_KEY_HEADER;
 use sandbox06_runtime::{ApiError, PeerChannel, Reason};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::{Interceptor, interceptor::InterceptedService};
 use tonic::{Code, Request, Response, Status};
 
 use crate::access::Access;
@@ -36,6 +39,31 @@ pub const GATEWAY: &str = "gateway";
 /// The population database, as the list of components names it.
 pub const POPULATION_DB: &str = "population-db";
 
+/// Puts the suite's control key on a control call ([`sandbox06_runtime::control_key`]).
+#[derive(Clone, Debug, Default)]
+pub struct ControlKey(Option<MetadataValue<Ascii>>);
+
+impl ControlKey {
+    /// The key `key` (the context's), or none.
+    pub fn new(key: Option<String>) -> Self {
+        Self(key.and_then(|key| MetadataValue::try_from(key).ok()))
+    }
+}
+
+impl Interceptor for ControlKey {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(key) = &self.0 {
+            request
+                .metadata_mut()
+                .insert(CONTROL_KEY_HEADER, key.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel to a component's control services.
+type ControlChannel = InterceptedService<PeerChannel, ControlKey>;
+
 /// Another component, as the admin calls it.
 #[derive(Clone)]
 pub struct Target {
@@ -45,26 +73,33 @@ pub struct Target {
     pub system: &'static str,
     /// The channel to its server (in-process under `up`).
     pub channel: PeerChannel,
+    /// The key its control services take calls with.
+    key: ControlKey,
 }
 
 impl Target {
-    /// `name`'s target over `channel`.
-    pub fn new(name: &'static str, channel: PeerChannel) -> Self {
+    /// `name`'s target over `channel`, its control calls carrying `key`.
+    pub fn new(name: &'static str, channel: PeerChannel, key: ControlKey) -> Self {
         // One string per component for the life of the process, as errors name it.
         let system: &'static str = Box::leak(format!("the component {name}").into_boxed_str());
         Self {
             name,
             system,
             channel,
+            key,
         }
     }
 
-    fn faults(&self) -> FaultControlClient<PeerChannel> {
-        FaultControlClient::new(self.channel.clone())
+    fn faults(&self) -> FaultControlClient<ControlChannel> {
+        FaultControlClient::with_interceptor(self.channel.clone(), self.key.clone())
     }
 
-    fn state(&self) -> StateControlClient<PeerChannel> {
-        StateControlClient::new(self.channel.clone())
+    fn state(&self) -> StateControlClient<ControlChannel> {
+        StateControlClient::with_interceptor(self.channel.clone(), self.key.clone())
+    }
+
+    fn journal(&self) -> JournalControlClient<ControlChannel> {
+        JournalControlClient::with_interceptor(self.channel.clone(), self.key.clone())
     }
 
     /// What the component answered, as the admin's answer.
@@ -148,7 +183,7 @@ impl Admin {
         call: F,
     ) -> Result<Vec<(&'a Target, T)>, Status>
     where
-        F: Fn(StateControlClient<PeerChannel>) -> Fut,
+        F: Fn(StateControlClient<ControlChannel>) -> Fut,
         Fut: Future<Output = Result<Response<T>, Status>> + 'a,
     {
         let targets: Vec<&Target> = match only {
@@ -184,9 +219,9 @@ impl Admin {
             })
     }
 
-    fn journal(&self) -> Result<(&Target, JournalControlClient<PeerChannel>), Status> {
+    fn journal(&self) -> Result<(&Target, JournalControlClient<ControlChannel>), Status> {
         let gateway = self.gateway()?;
-        Ok((gateway, JournalControlClient::new(gateway.channel.clone())))
+        Ok((gateway, gateway.journal()))
     }
 }
 

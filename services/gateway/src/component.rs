@@ -163,6 +163,7 @@ impl Component for GatewayComponent {
                 .with_journal(section.journal.clone())
                 .with_limits(ctx.limits.clone())
                 .with_reference_date(ctx.today)
+                .with_control_key(ctx.control_key())
                 .with_controlled_components(controlled_components(
                     std::iter::once(&SPEC).chain(ctx.peers().map(|peer| peer.spec)),
                 ))

@@ -187,6 +187,8 @@ pub struct Gateway {
     reference: Option<time::Date>,
     /// The components the sandbox's controls reach, for the API document.
     controlled: Vec<String>,
+    /// The suite's control key, which the edge's own control services take calls with.
+    control_key: Option<String>,
     /// The journal of calls.
     journal: JournalConfig,
 }
@@ -212,6 +214,7 @@ impl Gateway {
             cors: None,
             reference: None,
             controlled: Vec::new(),
+            control_key: None,
             journal: JournalConfig::default(),
         }
     }
@@ -255,6 +258,14 @@ impl Gateway {
         self
     }
 
+    /// The suite's control key (`Context::control_key`): the edge's own control services
+    /// (`FaultControl`, `JournalControl`), on the port every client reaches, take only calls
+    /// that carry it.
+    pub fn with_control_key(mut self, key: Option<String>) -> Self {
+        self.control_key = key;
+        self
+    }
+
     /// Names the components the sandbox's controls reach (what a fault rule or a reset may
     /// name), for the API document's schemas.
     pub fn with_controlled_components(mut self, names: Vec<String>) -> Self {
@@ -275,7 +286,9 @@ impl Gateway {
                 "no method declares a policy: the descriptor set lost its custom options"
             );
         }
-        let mut builder = ServerBuilder::new(&self.limits).component(component::SPEC.name);
+        let mut builder = ServerBuilder::new(&self.limits)
+            .component(component::SPEC.name)
+            .control_key(self.control_key.clone());
         let journal = if self.journal.enabled {
             self.journal
                 .check("gateway.journal")

@@ -368,6 +368,7 @@ impl Component for SsoComponent {
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
+                .control_key(ctx.control_key())
                 .add_service(
                     SsoServiceServer::new(SsoApi::new(Arc::clone(&provider)))
                         .max_decoding_message_size(ctx.limits.max_request_bytes),

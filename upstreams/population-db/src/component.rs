@@ -120,6 +120,7 @@ impl Component for PopulationDbComponent {
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
+                .control_key(ctx.control_key())
                 .add_service(
                     PopulationServiceServer::new(db)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),

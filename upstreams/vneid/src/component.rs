@@ -103,6 +103,7 @@ impl Component for VneidComponent {
             let builder = ServerBuilder::new(&ctx.limits)
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
+                .control_key(ctx.control_key())
                 .add_service(
                     VneidServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),

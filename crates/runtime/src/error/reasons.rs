@@ -49,6 +49,8 @@ pub enum Reason {
     HttpMethodNotAllowed,
     /// A browser's cross-origin request comes from an origin the edge does not allow.
     OriginNotAllowed,
+    /// A component's control service was called without the suite's control key.
+    ControlKeyMissing,
     /// The call had no answer within its deadline.
     DeadlineExceeded,
     /// A bug in sandbox06.
@@ -76,6 +78,7 @@ pub const REASONS: &[Reason] = &[
     Reason::RouteNotFound,
     Reason::HttpMethodNotAllowed,
     Reason::OriginNotAllowed,
+    Reason::ControlKeyMissing,
     Reason::DeadlineExceeded,
     Reason::Internal,
 ];
@@ -102,6 +105,7 @@ impl ErrorReason for Reason {
             Reason::RouteNotFound => "ROUTE_NOT_FOUND",
             Reason::HttpMethodNotAllowed => "METHOD_NOT_ALLOWED",
             Reason::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
+            Reason::ControlKeyMissing => "CONTROL_KEY_MISSING",
             Reason::DeadlineExceeded => "DEADLINE_EXCEEDED",
             Reason::Internal => "INTERNAL",
         }
@@ -125,6 +129,7 @@ impl ErrorReason for Reason {
             Reason::RouteNotFound => Code::NotFound,
             Reason::HttpMethodNotAllowed => Code::Unimplemented,
             Reason::OriginNotAllowed => Code::PermissionDenied,
+            Reason::ControlKeyMissing => Code::PermissionDenied,
             Reason::DeadlineExceeded => Code::DeadlineExceeded,
         }
     }
@@ -185,6 +190,9 @@ impl ErrorReason for Reason {
             }
             Reason::OriginNotAllowed => {
                 "A browser's request or preflight comes from a page of another origin that the edge does not allow (CORS; HTTP 403): `gateway.cors.allowed_origins` lists those it does, by default pages on `localhost`, `127.0.0.1` and `[::1]`; `metadata.origin` names it."
+            }
+            Reason::ControlKeyMissing => {
+                "A component's control service (`FaultControl`, `StateControl`, `JournalControl`) was called without the suite's control key: they take the admin surface's calls only; use `sandbox06.admin.v1.AdminService` through the edge."
             }
             Reason::DeadlineExceeded => {
                 "No answer within the call's deadline: the caller's `grpc-timeout`, or the server's `limits.request_timeout_seconds` (30 s by default), whichever is shorter."
