@@ -46,7 +46,6 @@ pub mod metrics;
 pub mod panic;
 mod rpc;
 pub mod server;
-pub mod state_control;
 pub mod status_blocks;
 pub mod telemetry;
 pub mod token;

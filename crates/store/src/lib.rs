@@ -39,6 +39,7 @@
 //! ```
 
 mod checked;
+pub mod control;
 mod memory;
 mod outbox;
 mod redis_store;

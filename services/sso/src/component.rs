@@ -16,9 +16,8 @@ use sandbox06_runtime::{
     },
     config::{self, ConfigError},
     server::ServerBuilder,
-    state_control::StateService,
 };
-use sandbox06_store::StoreConfig;
+use sandbox06_store::{StoreConfig, control::StateService};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 

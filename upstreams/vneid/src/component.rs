@@ -15,9 +15,8 @@ use sandbox06_runtime::{
     },
     config::{self, ConfigError},
     server::ServerBuilder,
-    state_control::StateService,
 };
-use sandbox06_store::{Store, StoreConfig};
+use sandbox06_store::{Store, StoreConfig, control::StateService};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 

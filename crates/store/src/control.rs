@@ -5,7 +5,8 @@
 //!
 //! ```no_run
 //! # fn demo(store: std::sync::Arc<dyn sandbox06_store::Store>, limits: &sandbox06_runtime::config::Limits) {
-//! use sandbox06_runtime::{server::ServerBuilder, state_control::StateService};
+//! use sandbox06_runtime::server::ServerBuilder;
+//! use sandbox06_store::control::StateService;
 //!
 //! let builder = ServerBuilder::new(limits).component("sso").add_service(
 //!     StateService::new("the single sign-on's state store", store)
@@ -29,14 +30,14 @@
 
 use std::sync::Arc;
 
+use crate::{SnapshotInfo, Store, StoreError, check_snapshot_name};
 use sandbox06_proto::admin::{
     self as pb,
     state_control_server::{StateControl, StateControlServer},
 };
-use sandbox06_store::{SnapshotInfo, Store, StoreError, check_snapshot_name};
 use tonic::{Code, Request, Response, Status};
 
-use crate::error::{ApiError, ErrorReason, Reason, UpstreamFailure};
+use sandbox06_runtime::error::{ApiError, ErrorReason, Reason, UpstreamFailure};
 
 /// Why a state control call failed, beyond the generic reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -10,7 +10,7 @@ use sandbox06_proto::admin::{self as pb, state_control_client::StateControlClien
 use sandbox06_runtime::config::Limits;
 use sandbox06_runtime::error::{field_violations_of, reason_of};
 use sandbox06_runtime::server::{ServerBuilder, bind};
-use sandbox06_runtime::state_control::StateService;
+use sandbox06_store::control::StateService;
 use sandbox06_store::{CheckedStore, MemoryStore, Store};
 use tonic::Code;
 use tonic::transport::Channel;
