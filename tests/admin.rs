@@ -496,14 +496,12 @@ async fn the_control_services_behind_the_admin_surface_take_only_its_calls() {
         .await
         .unwrap_err();
     // A stateful component's, on its own port.
-    let state = admin::state_control_client::StateControlClient::connect(
-        h.url_of("population-db"),
-    )
-    .await
-    .unwrap()
-    .reset(admin::ResetRequest::default())
-    .await
-    .unwrap_err();
+    let state = admin::state_control_client::StateControlClient::connect(h.url_of("population-db"))
+        .await
+        .unwrap()
+        .reset(admin::ResetRequest::default())
+        .await
+        .unwrap_err();
     for status in [fault, journal, state] {
         assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
         assert_eq!(reason_of(&status).as_deref(), Some("CONTROL_KEY_MISSING"));
