@@ -238,9 +238,11 @@ async fn a_status_rule_answers_in_the_components_own_shape() {
     assert_eq!(fault_rule_of(&status), rule.id);
     assert_eq!(status.metadata().get(FAULT_RULE_HEADER).unwrap(), "f-1");
     assert_eq!(db.rules().await[0].applied, 1);
-    // By code alone, the component's reason for it; else the runtime's.
+    // By code alone, the component's reason for it; else the runtime's. Once cleared, the
+    // ids start again from f-1.
     db.clear().await;
-    db.create(status_rule(Code::NotFound, "")).await.unwrap();
+    let again = db.create(status_rule(Code::NotFound, "")).await.unwrap();
+    assert_eq!(again.id, "f-1");
     let status = db.get(ALICE).await.unwrap_err();
     assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
     db.clear().await;

@@ -285,6 +285,9 @@ impl FaultRegistry {
     /// Removes every rule; how many there were.
     pub fn clear(&self) -> usize {
         let removed = self.retain(|_| false).len();
+        // With no rule left, ids start from f-1 again, as after a restart: a test that clears
+        // (or resets) before each case sees the same ids every run.
+        self.inner.next_id.store(1, Ordering::Relaxed);
         if removed > 0 {
             tracing::info!(component = self.component(), removed, "fault rules cleared");
         }

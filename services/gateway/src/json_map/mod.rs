@@ -413,7 +413,7 @@ fn integer_of(value: &Value, unsigned: bool) -> Option<i128> {
 
 /// A pattern of the decimal strings from `low` to `high` (leading zeros allowed, a `-` only
 /// before a negative number).
-fn integer_pattern(low: i128, high: i128) -> String {
+pub(crate) fn integer_pattern(low: i128, high: i128) -> String {
     let positive = at_most(high.unsigned_abs());
     if low < 0 {
         let negative = at_most(low.unsigned_abs());

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::Facts;
 use super::schema::citizen_id_pattern;
+use crate::json_map::integer_pattern;
 
 /// The package of the controls.
 pub(super) const PACKAGE: &str = "sandbox06.admin.v1.";
@@ -50,6 +51,11 @@ fn component(facts: &Facts, empty: bool, description: &str) -> Value {
     json!({"enum": names, "description": description})
 }
 
+/// An integer from `low` to `high`, as a number or (in a query) as its decimal text.
+fn bounded(low: i128, high: i128) -> Value {
+    json!({"minimum": low, "maximum": high, "pattern": integer_pattern(low, high)})
+}
+
 /// The keywords `field` of `message` (a message of the controls) takes.
 pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<Value> {
     let message = message.strip_prefix(PACKAGE)?;
@@ -86,6 +92,7 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
         ("StatusFault", "code") => json!({
             "minimum": 1,
             "maximum": 16,
+            "pattern": integer_pattern(1, 16),
             "description": "The gRPC status code, 1 (CANCELLED) to 16 (UNAUTHENTICATED); with a reason, the reason's own code (or none).",
         }),
         ("StatusFault", "reason") => json!({
@@ -109,8 +116,8 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
                 "description": "1 to 64 of `A-Z a-z 0-9 . _ -`, beginning with a letter or a digit.",
             })
         }
-        ("CallFilter", "code") => json!({"minimum": 0, "maximum": 16}),
-        ("ListJournalRequest", "page_size") => json!({"minimum": 0, "maximum": 1000}),
+        ("CallFilter", "code") => bounded(0, 16),
+        ("ListJournalRequest", "page_size") => bounded(0, 1000),
         ("ListJournalRequest", "page_token") => json!({
             "pattern": "^([0-9]{1,19})?$",
             "description": "From a previous answer's `nextPageToken`; empty for the newest calls.",
@@ -127,7 +134,7 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
                 "A GSO code of one of the 34 provinces from 1 July 2025 (`56`, Khánh Hòa, or `056`), covering the provinces merged into it."
             },
         }),
-        ("CitizenFilter", "min_age" | "max_age") => json!({"minimum": 0, "maximum": 150}),
+        ("CitizenFilter", "min_age" | "max_age") => bounded(0, 150),
         ("CitizenFilter", "ethnicity") => {
             let mut names = vec![Value::String(String::new())];
             for (code, name) in sandbox06_vn::admin::ethnic_groups() {
@@ -143,7 +150,7 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "pattern": "^([A-Z]{2})?$",
             "description": "The two capital letters that begin a legacy health insurance card code (`DN`, `HT`, `TE`, …).",
         }),
-        ("FindCitizensRequest", "page_size") => json!({"minimum": 0, "maximum": 1000}),
+        ("FindCitizensRequest", "page_size") => bounded(0, 1000),
         ("FindCitizensRequest", "page_token") => json!({
             "pattern": "^([0-9]+\\.[0-9a-f]{16})?$",
             "description": "From a previous answer's `nextPageToken`, with the same filter; empty for the first page.",
