@@ -205,14 +205,18 @@ where
         let client = crate::caller::Caller::from_headers(request.headers()).client_id;
         let (candidates, needs_message) = registry.candidates(&path, client.as_deref(), health);
         if !candidates.is_empty() {
-            let citizen_ids = if needs_message {
-                let (message, rebuilt) = read_message(request, shared.max_message_bytes).await;
-                request = rebuilt;
-                message
-                    .map(|message| citizen_ids_of(&path, &message))
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
+            // The message is read only for a method that takes one: a client stream's first
+            // message may wait for an answer, and the call would wait on it.
+            let single = needs_message.then(|| single_message_input(&path)).flatten();
+            let citizen_ids = match single {
+                Some(input) => {
+                    let (message, rebuilt) = read_message(request, shared.max_message_bytes).await;
+                    request = rebuilt;
+                    message
+                        .map(|message| citizen_ids_of(input, &message))
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
             };
             let plan = registry.plan(&candidates, |wanted| {
                 citizen_ids.iter().any(|found| found == wanted)
@@ -319,19 +323,21 @@ async fn read_message(
     (message, Request::from_parts(parts, body))
 }
 
-/// The `citizen_id` values of the one message of a call at `path` (a gRPC frame), at any
-/// depth; none when the method is unknown, takes a stream, or the frame does not decode.
-fn citizen_ids_of(path: &str, frame: &Bytes) -> Vec<String> {
-    let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
-        return Vec::new();
-    };
-    let Some(method) = sandbox06_proto::DESCRIPTOR_POOL
-        .get_service_by_name(service)
-        .and_then(|service| service.methods().find(|m| m.name() == method))
+/// The request message of the method at `path`, when it takes exactly one (not a client
+/// stream); none for a method the contract does not know.
+fn single_message_input(path: &str) -> Option<prost_reflect::MessageDescriptor> {
+    let (service, method) = path.trim_start_matches('/').split_once('/')?;
+    sandbox06_proto::DESCRIPTOR_POOL
+        .get_service_by_name(service)?
+        .methods()
+        .find(|m| m.name() == method)
         .filter(|method| !method.is_client_streaming())
-    else {
-        return Vec::new();
-    };
+        .map(|method| method.input())
+}
+
+/// The `citizen_id` values of the one message `frame` (a gRPC frame) of type `input`, at any
+/// depth; none when the frame does not decode.
+fn citizen_ids_of(input: prost_reflect::MessageDescriptor, frame: &Bytes) -> Vec<String> {
     // One uncompressed message: flag 0, then its length.
     let [0, a, b, c, d, ..] = frame[..] else {
         return Vec::new();
@@ -340,7 +346,7 @@ fn citizen_ids_of(path: &str, frame: &Bytes) -> Vec<String> {
     let Some(bytes) = frame.get(5..5 + len) else {
         return Vec::new();
     };
-    let Ok(message) = DynamicMessage::decode(method.input(), bytes) else {
+    let Ok(message) = DynamicMessage::decode(input, bytes) else {
         return Vec::new();
     };
     let mut found = Vec::new();
@@ -536,6 +542,14 @@ mod tests {
             framed.extend(bytes);
             Bytes::from(framed)
         };
+        // What the layer reads: the one message of a method that takes one.
+        let citizen_ids_of = |path: &str, frame: &Bytes| {
+            single_message_input(path).map_or_else(Vec::new, |input| citizen_ids_of(input, frame))
+        };
+        assert!(
+            single_message_input("/sandbox06.citizen.v1.CitizenService/MatchCitizens").is_none(),
+            "a client stream is not read"
+        );
         let get = GetCitizenRequest {
             citizen_id: "001090000001".into(),
             ..Default::default()
