@@ -27,15 +27,16 @@ pub const CONTROL_KEY_HEADER: &str = "x-sandbox06-control-key";
 /// The id the control key is derived for, as a declared client's secret is.
 pub const CONTROL_KEY_ID: &str = "sandbox06-control";
 
-/// The path prefix of the controls' package.
-const CONTROLS: &str = "/sandbox06.admin.v1.";
-
-/// The public surface of the controls, which the admin's own access rule guards.
-const ADMIN_SERVICE: &str = "/sandbox06.admin.v1.AdminService/";
-
-/// Whether a call to `path` is a control service's.
+/// Whether a call to `path` is a control service's: the controls' package but the public
+/// surface, which the admin's own access rule guards.
 fn is_control(path: &str) -> bool {
-    path.starts_with(CONTROLS) && !path.starts_with(ADMIN_SERVICE)
+    let admin = sandbox06_proto::admin::admin_service_server::SERVICE_NAME;
+    path.strip_prefix('/').is_some_and(|name| {
+        name.starts_with(crate::faults::CONTROLS_PACKAGE)
+            && !name
+                .strip_prefix(admin)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// Whether `given` is `key`, compared in time that does not depend on where they differ.

@@ -11,11 +11,24 @@ pub fn citizen_id(id: &str) -> String {
 /// Longest request path echoed back (in errors and logs), in characters.
 pub const MAX_PATH_CHARS: usize = 128;
 
-/// A request path as it may be echoed in errors, logs and spans: every run of 9 or more digits
-/// (an old 9-digit CMND, a 12-digit ID number) keeps only its first 3 and last 2 digits, and
-/// the whole is cut to [`MAX_PATH_CHARS`] characters.
+/// A request path as it may be echoed in errors, logs and spans: its digits masked as
+/// [`digits`] does, and the whole cut to [`MAX_PATH_CHARS`] characters.
 pub fn path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len().min(MAX_PATH_CHARS + 3));
+    let mut out = digits(path);
+    match out.char_indices().nth(MAX_PATH_CHARS) {
+        Some((cut, _)) => {
+            out.truncate(cut);
+            out.push('…');
+            out
+        }
+        None => out,
+    }
+}
+
+/// `text` with every run of 9 or more digits (an old 9-digit CMND, a 12-digit ID number)
+/// keeping only its first 3 and last 2 digits.
+pub fn digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut digits = String::new();
     let flush = |digits: &mut String, out: &mut String| {
         if digits.len() >= 9 {
@@ -27,7 +40,7 @@ pub fn path(path: &str) -> String {
         }
         digits.clear();
     };
-    for c in path.chars() {
+    for c in text.chars() {
         if c.is_ascii_digit() {
             digits.push(c);
         } else {
@@ -36,14 +49,7 @@ pub fn path(path: &str) -> String {
         }
     }
     flush(&mut digits, &mut out);
-    match out.char_indices().nth(MAX_PATH_CHARS) {
-        Some((cut, _)) => {
-            out.truncate(cut);
-            out.push('…');
-            out
-        }
-        None => out,
-    }
+    out
 }
 
 /// Reduces a full name to its initials: `Nguyễn Văn An` → `N. V. A.`.

@@ -313,11 +313,10 @@ impl Journal {
 /// on the edge), which would otherwise crowd the calls a test verifies, as an admin API's
 /// calls stay out of a mock server's request log.
 pub(crate) fn records(path: &str) -> bool {
-    !path.starts_with(CONTROLS)
+    !path
+        .strip_prefix('/')
+        .is_some_and(|name| name.starts_with(sandbox06_runtime::faults::CONTROLS_PACKAGE))
 }
-
-/// The path prefix of the sandbox's own controls.
-const CONTROLS: &str = "/sandbox06.admin.v1.";
 
 /// A call being recorded: committed to the journal when the last clone is dropped.
 #[derive(Clone, Debug)]

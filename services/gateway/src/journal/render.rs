@@ -66,7 +66,7 @@ pub(super) fn entry(entry: &Entry, bodies: Bodies) -> pb::JournalEntry {
         .as_deref()
         .map_or_else(String::new, |subject| {
             if masked {
-                mask_digits(subject)
+                sandbox06_runtime::mask::digits(subject)
             } else {
                 subject.to_owned()
             }
@@ -86,7 +86,7 @@ pub(super) fn entry(entry: &Entry, bodies: Bodies) -> pb::JournalEntry {
         code: u32::try_from(entry.code()).unwrap_or(tonic::Code::Unknown as u32),
         reason,
         message: if masked {
-            mask_digits(&message)
+            sandbox06_runtime::mask::digits(&message)
         } else {
             message
         },
@@ -232,41 +232,13 @@ pub(super) fn mask_json(key: Option<&str>, value: &mut Value) {
         Value::Bool(_) | Value::Null => {}
         _ if kind == Kind::Hidden => *value = Value::String(HIDDEN.to_owned()),
         Value::String(text) if kind == Kind::Name => *text = mask::name(text),
-        Value::String(text) => *text = mask_digits(text),
+        Value::String(text) => *text = sandbox06_runtime::mask::digits(text),
         Value::Number(_) => {}
         Value::Array(items) => items.iter_mut().for_each(|item| mask_json(key, item)),
         Value::Object(fields) => fields
             .iter_mut()
             .for_each(|(name, field)| mask_json(Some(name), field)),
     }
-}
-
-/// `text` with every run of 9 or more digits (an old CMND number, an ID number) keeping only
-/// its first 3 and last 2 digits.
-pub(super) fn mask_digits(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if !c.is_ascii_digit() {
-            out.push(c);
-            continue;
-        }
-        run += 1;
-        let ends = chars.peek().is_none_or(|(_, next)| !next.is_ascii_digit());
-        if ends {
-            let digits = &text[at + 1 - run..=at];
-            if run >= 9 {
-                out.push_str(&digits[..3]);
-                out.extend(std::iter::repeat_n('*', run - 5));
-                out.push_str(&digits[run - 2..]);
-            } else {
-                out.push_str(digits);
-            }
-            run = 0;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -276,16 +248,19 @@ mod tests {
 
     #[test]
     fn digit_runs_of_nine_or_more_are_masked() {
-        assert_eq!(mask_digits("058091001234"), "058*******34");
         assert_eq!(
-            mask_digits("id 264123456, page 12345678"),
+            sandbox06_runtime::mask::digits("058091001234"),
+            "058*******34"
+        );
+        assert_eq!(
+            sandbox06_runtime::mask::digits("id 264123456, page 12345678"),
             "id 264****56, page 12345678"
         );
         assert_eq!(
-            mask_digits("Nguyễn 0580910012345ễ"),
+            sandbox06_runtime::mask::digits("Nguyễn 0580910012345ễ"),
             "Nguyễn 058********45ễ"
         );
-        assert_eq!(mask_digits(""), "");
+        assert_eq!(sandbox06_runtime::mask::digits(""), "");
     }
 
     #[test]

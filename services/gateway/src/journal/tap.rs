@@ -69,7 +69,9 @@ impl Captured {
         let Some(max) = max else {
             return;
         };
-        if self.bytes.len() + data.len() <= max {
+        // Kept up to the first chunk that does not fit, never past it: a later, smaller chunk
+        // would leave a gap in the frames.
+        if !self.truncated && self.bytes.len() + data.len() <= max {
             self.bytes.extend_from_slice(data);
         } else {
             self.truncated = true;

@@ -11,7 +11,7 @@ use super::schema::citizen_id_pattern;
 use crate::json_map::integer_pattern;
 
 /// The package of the controls.
-pub(super) const PACKAGE: &str = "sandbox06.admin.v1.";
+pub(super) use sandbox06_runtime::faults::CONTROLS_PACKAGE as PACKAGE;
 
 /// Every service of the contract, and each of its methods, as a fault rule or a journal filter
 /// names them (`package.Service`, `package.Service/Method`), the controls' own left out.
