@@ -56,7 +56,7 @@ fn provinces(
 
 /// The ethnic group a field names: a name of the 54 (NFC or not, any case, with or without
 /// diacritics when that names one group) or its two-digit code.
-fn ethnicity(country: &Country, raw: &str) -> Result<Option<&'static str>, FieldError> {
+fn ethnicity(raw: &str) -> Result<Option<&'static str>, FieldError> {
     if raw.is_empty() {
         return Ok(None);
     }
@@ -85,15 +85,8 @@ fn ethnicity(country: &Country, raw: &str) -> Result<Option<&'static str>, Field
                 ),
             )
         })?;
-    // The world's spelling, when it generates the group (a group it never generates matches
-    // nobody, and is not an error).
-    Ok(Some(
-        country
-            .ethnicities()
-            .into_iter()
-            .find(|e| *e == name)
-            .unwrap_or(name),
-    ))
+    // A group the world never generates matches nobody, and is not an error.
+    Ok(Some(name))
 }
 
 /// An age field, within 0 to [`MAX_FILTER_AGE`].
@@ -131,10 +124,9 @@ pub fn filter_from_contract(
     };
     let min_age = age(f.min_age, "filter.min_age")?;
     let max_age = age(f.max_age, "filter.max_age")?;
-    // A filter that contradicts itself is a question with no citizen in its answer, not a
-    // malformed one: an age range upside down, no card yet a kind of card, uninsured yet in
-    // a group. It is searched as two provinces that do not overlap are: in no province.
-    let mut contradicts = matches!((min_age, max_age), (Some(a), Some(b)) if a > b);
+    // A filter that contradicts itself (an age range upside down, no card yet a kind of card,
+    // uninsured yet in a group) is a question with no citizen in its answer, not a malformed
+    // one: the world's filter finds nobody for it.
     let sex = match known::<types::Sex>(f.sex, "filter.sex")? {
         types::Sex::Unspecified => None,
         types::Sex::Male => Some(Sex::Male),
@@ -148,10 +140,7 @@ pub fn filter_from_contract(
         types::CardType::CccdBarcode => Some(CardKind::CccdBarcode),
     };
     let card = match (kind, f.has_card) {
-        (Some(k), Some(false)) => {
-            contradicts = true;
-            Some(CardFilter::Kind(k))
-        }
+        (Some(_), Some(false)) => Some(CardFilter::Contradictory),
         (Some(k), _) => Some(CardFilter::Kind(k)),
         (None, Some(true)) => Some(CardFilter::Any),
         (None, Some(false)) => Some(CardFilter::None),
@@ -186,25 +175,18 @@ pub fn filter_from_contract(
         ));
     };
     let insurance = match (group, f.insured) {
-        (Some(g), Some(false)) => {
-            contradicts = true;
-            Some(InsuranceFilter::Group(g))
-        }
+        (Some(_), Some(false)) => Some(InsuranceFilter::Contradictory),
         (Some(g), _) => Some(InsuranceFilter::Group(g)),
         (None, Some(true)) => Some(InsuranceFilter::Insured),
         (None, Some(false)) => Some(InsuranceFilter::Uninsured),
         (None, None) => None,
     };
     Ok(Filter {
-        provinces: if contradicts {
-            Some(Vec::new())
-        } else {
-            provinces
-        },
+        provinces,
         min_age,
         max_age,
         sex,
-        ethnicity: ethnicity(country, &f.ethnicity)?,
+        ethnicity: ethnicity(&f.ethnicity)?,
         card,
         vneid,
         marital,

@@ -52,6 +52,8 @@ pub enum CardFilter {
     Any,
     /// A current card of this kind (valid or expired).
     Kind(CardKind),
+    /// Asked both no card and a card of some kind: nobody.
+    Contradictory,
 }
 
 /// What the health insurance must be.
@@ -131,6 +133,7 @@ impl Filter {
                 CardFilter::None => 1,
                 CardFilter::Any => 2,
                 CardFilter::Kind(k) => 3 + k as u64,
+                CardFilter::Contradictory => 1 << 63,
             }),
         );
         opt(&mut words, self.vneid.map(|v| v as u64));
@@ -160,6 +163,7 @@ impl Filter {
         let child = self.max_age.is_some_and(|a| a < CARD_AGE);
         ages || self.provinces.as_ref().is_some_and(Vec::is_empty)
             || self.insurance == Some(InsuranceFilter::Contradictory)
+            || self.card == Some(CardFilter::Contradictory)
             || (account && (dead || child))
             || (dead && insured)
     }
@@ -192,6 +196,7 @@ impl Filter {
             Some(CardFilter::None) => current.is_none(),
             Some(CardFilter::Any) => current.is_some(),
             Some(CardFilter::Kind(k)) => current == Some(k),
+            Some(CardFilter::Contradictory) => false,
         }
     }
 
@@ -304,19 +309,6 @@ impl Country {
         } else {
             self.units.province(u16::from(code)).map(|p| vec![p.code])
         }
-    }
-
-    /// The ethnic groups generated citizens can have, as records write them.
-    pub fn ethnicities(&self) -> Vec<&'static str> {
-        let mut all: Vec<&'static str> = vec!["Kinh"];
-        for p in &self.units.provinces {
-            for (name, _) in &p.ethnicities {
-                if !all.contains(name) {
-                    all.push(name);
-                }
-            }
-        }
-        all
     }
 
     fn candidates(&self, filter: &Filter) -> Candidates {

@@ -110,6 +110,7 @@ fn check(country: &Country, filter: &Filter, id: CitizenId) -> Person {
         Some(CardFilter::Kind(k)) => assert_eq!(p.current_card().map(|c| c.kind), Some(k)),
         Some(CardFilter::None) => assert!(p.current_card().is_none(), "{id}"),
         Some(CardFilter::Any) => assert!(p.current_card().is_some(), "{id}"),
+        Some(CardFilter::Contradictory) => panic!("{id}: found for a filter no one meets"),
         None => {}
     }
     if let Some(v) = filter.vneid {
@@ -308,6 +309,10 @@ fn a_filter_that_matches_nobody_ends() {
         },
         Filter {
             insurance: Some(InsuranceFilter::Contradictory),
+            ..Filter::default()
+        },
+        Filter {
+            card: Some(CardFilter::Contradictory),
             ..Filter::default()
         },
         Filter {

@@ -77,8 +77,10 @@ impl Overlays {
         // The marker first: reads skip the store while it is unset, so an event written
         // before it would stay invisible should the marker's write fail.
         self.mark().await?;
-        // Listed before the events are: a citizen listed with no event reads as generated.
-        for append in appends {
+        // Listed before the events are (a citizen listed with no event reads as generated),
+        // with the first event only: a list of citizens, not of events. A retry of a first
+        // event that lost a race lists it again, which `changed` reads once.
+        for append in appends.iter().filter(|append| append.stored == 0) {
             self.store
                 .append(CHANGED_KEY, append.citizen.to_string().as_bytes())
                 .await?;

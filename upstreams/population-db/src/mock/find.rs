@@ -13,10 +13,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures::future::try_join_all;
 use sandbox06_country::find::{parse_request, response};
 use sandbox06_proto::admin;
 use sandbox06_vn::CitizenId;
-use sandbox06_world::{View, find::Filter};
+use sandbox06_world::{View, find::Filter, person::Person};
 
 use super::PopulationDb;
 use crate::{convert::Shape, error::PopulationError, overlay};
@@ -45,31 +46,41 @@ impl PopulationDb {
         &self,
         filter: &Filter,
     ) -> Result<HashMap<CitizenId, bool>, PopulationError> {
-        let mut verdicts = HashMap::new();
+        let changed = self.overlays.changed().await?;
         let mut relatives: HashSet<CitizenId> = HashSet::new();
-        for id in self.overlays.changed().await? {
+        let mut verdicts = HashMap::new();
+        for (id, record) in self.records_of(changed).await? {
             // A relative's record changes with this citizen's events: the generated
             // relatives, and those the events gave (a new spouse).
             if let Some(generated) = self.country.person(id, View::Full) {
                 relatives.extend(overlay::relatives(&generated));
             }
-            let changed = self.person_with(id, Shape::Full, true).await?;
-            if let Some(changed) = &changed {
-                relatives.extend(overlay::relatives(changed));
+            if let Some(record) = &record {
+                relatives.extend(overlay::relatives(record));
             }
             verdicts.insert(
                 id,
-                changed.is_some_and(|p| filter.matches(&self.country, &p)),
+                record.is_some_and(|p| filter.matches(&self.country, &p)),
             );
         }
         relatives.retain(|id| !verdicts.contains_key(id));
-        for id in relatives {
-            let matches = self
-                .person_with(id, Shape::Full, true)
-                .await?
-                .is_some_and(|p| filter.matches(&self.country, &p));
-            verdicts.insert(id, matches);
+        for (id, record) in self.records_of(relatives.into_iter().collect()).await? {
+            verdicts.insert(
+                id,
+                record.is_some_and(|p| filter.matches(&self.country, &p)),
+            );
         }
         Ok(verdicts)
+    }
+
+    /// The full records of `ids` as GetCitizen answers them, read at once.
+    async fn records_of(
+        &self,
+        ids: Vec<CitizenId>,
+    ) -> Result<Vec<(CitizenId, Option<Person>)>, PopulationError> {
+        try_join_all(ids.into_iter().map(|id| async move {
+            Ok::<_, PopulationError>((id, self.person_with(id, Shape::Full, true).await?))
+        }))
+        .await
     }
 }
