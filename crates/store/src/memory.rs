@@ -245,10 +245,7 @@ impl Store for MemoryStore {
     }
 
     async fn clear(&self) -> Result<(), StoreError> {
-        let mut entries = self.write();
-        entries.clear();
-        self.outboxes().clear();
-        Ok(())
+        self.reset(&[]).await
     }
 
     async fn outbox_commit(

@@ -289,7 +289,7 @@ impl Store for RedisStore {
                 .into_iter()
                 .filter(|key| {
                     let short = key.strip_prefix(prefix.as_bytes()).unwrap_or(key);
-                    !keep.iter().any(|kept| short.starts_with(kept.as_bytes()))
+                    !std::str::from_utf8(short).is_ok_and(|short| snapshot::is_kept(short, keep))
                 })
                 .collect();
             for batch in keys.chunks(CLEAR_BATCH) {
