@@ -74,16 +74,22 @@ impl ComponentSpec {
     }
 }
 
-/// The names of the components the sandbox's controls reach (fault rules, resets): every one
-/// of `specs` but the component that serves the controls' public surface
-/// (`sandbox06.admin.v1.AdminService`), whose own calls are never faulted.
+/// Whether the sandbox's controls reach `spec`'s component (fault rules, resets): every one but
+/// the component that serves the controls' public surface (`sandbox06.admin.v1.AdminService`),
+/// whose own calls are never faulted.
+pub fn is_controlled(spec: &ComponentSpec) -> bool {
+    !spec
+        .grpc_services
+        .contains(&sandbox06_proto::admin::admin_service_server::SERVICE_NAME)
+}
+
+/// The names of the components of `specs` the sandbox's controls reach ([`is_controlled`]).
 pub fn controlled_components<'a>(
     specs: impl IntoIterator<Item = &'a ComponentSpec>,
 ) -> Vec<String> {
-    let admin = sandbox06_proto::admin::admin_service_server::SERVICE_NAME;
     specs
         .into_iter()
-        .filter(|spec| !spec.grpc_services.contains(&admin))
+        .filter(|spec| is_controlled(spec))
         .map(|spec| spec.name.to_owned())
         .collect()
 }

@@ -15,6 +15,7 @@ use sandbox06_proto::admin::admin_service_server::AdminServiceServer;
 use sandbox06_runtime::{
     component::{
         Component, ComponentSpec, Context, ErrorReasons, Role, Running, Shutdown, StartError,
+        is_controlled,
     },
     config::{self, ConfigError},
     server::ServerBuilder,
@@ -75,7 +76,7 @@ impl AdminComponent {
     fn targets(ctx: &Context, section: &AdminConfig) -> Result<Vec<Target>, StartError> {
         let mut targets = Vec::new();
         // Itself left out: the controls never fault or reset the component serving them.
-        for peer in ctx.peers().filter(|peer| peer.spec.name != SPEC.name) {
+        for peer in ctx.peers().filter(|peer| is_controlled(peer.spec)) {
             let name = peer.spec.name;
             let url = match (&peer.url, section.components.get(peer.spec.section)) {
                 (Some(url), _) | (None, Some(url)) => url.clone(),

@@ -50,7 +50,7 @@ impl ErrorReason for AdminReason {
 /// unknown snapshot, a rule already gone) is passed on as the component gave it, reason and
 /// fields included. A component that cannot be reached or fails is reported through the one
 /// mapping of upstream failures, naming the component.
-pub fn from_component(component: &'static str, system: &'static str, status: Status) -> Status {
+pub fn from_component(component: &'static str, status: Status) -> Status {
     match status.code() {
         Code::InvalidArgument
         | Code::NotFound
@@ -59,6 +59,6 @@ pub fn from_component(component: &'static str, system: &'static str, status: Sta
         | Code::OutOfRange
         | Code::ResourceExhausted
         | Code::PermissionDenied => status,
-        _ => UpstreamFailure::from_status(component, system, &status).into(),
+        _ => UpstreamFailure::from_status(component, component, &status).into(),
     }
 }

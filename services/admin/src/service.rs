@@ -67,10 +67,8 @@ type ControlChannel = InterceptedService<PeerChannel, ControlKey>;
 /// Another component, as the admin calls it.
 #[derive(Clone)]
 pub struct Target {
-    /// Its name in the list of components.
+    /// Its name in the list of components, which the admin's errors name it by.
     pub name: &'static str,
-    /// Its name in the admin's errors, e.g. "the component population-db".
-    pub system: &'static str,
     /// The channel to its server (in-process under `up`).
     pub channel: PeerChannel,
     /// The key its control services take calls with.
@@ -80,14 +78,7 @@ pub struct Target {
 impl Target {
     /// `name`'s target over `channel`, its control calls carrying `key`.
     pub fn new(name: &'static str, channel: PeerChannel, key: ControlKey) -> Self {
-        // One string per component for the life of the process, as errors name it.
-        let system: &'static str = Box::leak(format!("the component {name}").into_boxed_str());
-        Self {
-            name,
-            system,
-            channel,
-            key,
-        }
+        Self { name, channel, key }
     }
 
     fn faults(&self) -> FaultControlClient<ControlChannel> {
@@ -106,7 +97,7 @@ impl Target {
     fn answer<T>(&self, answered: Result<Response<T>, Status>) -> Result<T, Status> {
         answered
             .map(Response::into_inner)
-            .map_err(|status| from_component(self.name, self.system, status))
+            .map_err(|status| from_component(self.name, status))
     }
 }
 
@@ -130,6 +121,11 @@ impl Admin {
             .map_err(Status::from)
     }
 
+    /// The target named `name`, if the admin has one.
+    fn find(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|target| target.name == name)
+    }
+
     /// The component named `name` (given in the request's `field`).
     fn target(&self, field: &str, name: &str) -> Result<&Target, Status> {
         if name.is_empty() {
@@ -140,17 +136,14 @@ impl Admin {
             )
             .into());
         }
-        self.targets
-            .iter()
-            .find(|target| target.name == name)
-            .ok_or_else(|| {
-                ApiError::invalid_field(
-                    Reason::InvalidArgument,
-                    field,
-                    format!("no component is named {name:?}: one of {}", self.names()),
-                )
-                .into()
-            })
+        self.find(name).ok_or_else(|| {
+            ApiError::invalid_field(
+                Reason::InvalidArgument,
+                field,
+                format!("no component is named {name:?}: one of {}", self.names()),
+            )
+            .into()
+        })
     }
 
     fn names(&self) -> String {
@@ -161,14 +154,26 @@ impl Admin {
             .join(", ")
     }
 
-    /// `call` on every target at once, each answer with its target, in the targets' order; the
-    /// first failure fails the whole.
-    async fn each<'a, T, F, Fut>(&'a self, call: F) -> Result<Vec<(&'a Target, T)>, Status>
+    /// The target named `only`, or every target.
+    fn chosen<'a>(&'a self, only: Option<&'a Target>) -> Vec<&'a Target> {
+        match only {
+            Some(target) => vec![target],
+            None => self.targets.iter().collect(),
+        }
+    }
+
+    /// `call` on every target (or on the one `only` names) at once, each answer with its
+    /// target, in the targets' order; the first failure fails the whole.
+    async fn each<'a, T, F, Fut>(
+        &'a self,
+        only: Option<&'a Target>,
+        call: F,
+    ) -> Result<Vec<(&'a Target, T)>, Status>
     where
         F: Fn(&'a Target) -> Fut,
         Fut: Future<Output = Result<T, Status>> + 'a,
     {
-        try_join_all(self.targets.iter().map(|target| {
+        try_join_all(self.chosen(only).into_iter().map(|target| {
             let answer = call(target);
             async move { answer.await.map(|value| (target, value)) }
         }))
@@ -186,11 +191,7 @@ impl Admin {
         F: Fn(StateControlClient<ControlChannel>) -> Fut,
         Fut: Future<Output = Result<Response<T>, Status>> + 'a,
     {
-        let targets: Vec<&Target> = match only {
-            Some(target) => vec![target],
-            None => self.targets.iter().collect(),
-        };
-        let answers = try_join_all(targets.into_iter().map(|target| {
+        let answers = try_join_all(self.chosen(only).into_iter().map(|target| {
             let answer = call(target.state());
             async move {
                 match answer.await {
@@ -203,25 +204,57 @@ impl Admin {
         Ok(answers.into_iter().flatten().collect())
     }
 
-    fn gateway(&self) -> Result<&Target, Status> {
-        self.known(GATEWAY)
-    }
-
     fn known(&self, name: &str) -> Result<&Target, Status> {
-        self.targets
-            .iter()
-            .find(|target| target.name == name)
-            .ok_or_else(|| {
-                Status::from(ApiError::new(
-                    Reason::Internal,
-                    format!("the admin was started without the component {name}"),
-                ))
-            })
+        self.find(name).ok_or_else(|| {
+            Status::from(ApiError::new(
+                Reason::Internal,
+                format!("the admin was started without the component {name}"),
+            ))
+        })
     }
 
-    fn journal(&self) -> Result<(&Target, JournalControlClient<ControlChannel>), Status> {
-        let gateway = self.gateway()?;
-        Ok((gateway, gateway.journal()))
+    /// The snapshots each stateful component keeps.
+    async fn snapshot_lists(&self) -> Result<Vec<Vec<pb::Snapshot>>, Status> {
+        let lists = self
+            .each_stateful(None, |mut state| async move {
+                state
+                    .list_snapshots(pb::ListSnapshotsRequest::default())
+                    .await
+            })
+            .await?;
+        Ok(lists.into_iter().map(|(_, list)| list.snapshots).collect())
+    }
+
+    /// Removes the fault rules of every target (or of the one `only` names); how many.
+    async fn clear_rules(&self, only: Option<&Target>) -> Result<u32, Status> {
+        let cleared = self
+            .each(only, |target| async move {
+                target.answer(
+                    target
+                        .faults()
+                        .clear_fault_rules(pb::ClearFaultRulesRequest::default())
+                        .await,
+                )
+            })
+            .await?;
+        Ok(cleared.iter().map(|(_, cleared)| cleared.removed).sum())
+    }
+
+    /// `request`, once allowed, to the edge's journal by `call`: its answer as the admin's.
+    async fn on_journal<T, R, F, Fut>(
+        &self,
+        request: Request<T>,
+        call: F,
+    ) -> Result<Response<R>, Status>
+    where
+        F: FnOnce(JournalControlClient<ControlChannel>, T) -> Fut,
+        Fut: Future<Output = Result<Response<R>, Status>>,
+    {
+        self.allow(&request)?;
+        let gateway = self.known(GATEWAY)?;
+        gateway
+            .answer(call(gateway.journal(), request.into_inner()).await)
+            .map(Response::new)
     }
 }
 
@@ -247,6 +280,11 @@ fn merged(lists: Vec<Vec<pb::Snapshot>>) -> Vec<pb::Snapshot> {
             .or_insert(snapshot);
     }
     by_name.into_values().collect()
+}
+
+/// One snapshot saved (or restored) by several components, as [`merged`] tells it.
+fn merged_one(answers: impl Iterator<Item = Option<pb::Snapshot>>) -> Option<pb::Snapshot> {
+    merged(vec![answers.flatten().collect()]).pop()
 }
 
 fn not_found_snapshot(name: &str) -> Status {
@@ -282,7 +320,7 @@ impl AdminService for Admin {
     ) -> Result<Response<pb::ListFaultRulesResponse>, Status> {
         self.allow(&request)?;
         let lists = self
-            .each(|target| async move {
+            .each(None, |target| async move {
                 target.answer(
                     target
                         .faults()
@@ -331,19 +369,7 @@ impl AdminService for Admin {
         request: Request<pb::ClearFaultRulesRequest>,
     ) -> Result<Response<pb::ClearFaultRulesResponse>, Status> {
         self.allow(&request)?;
-        let removed = self
-            .each(|target| async move {
-                target.answer(
-                    target
-                        .faults()
-                        .clear_fault_rules(pb::ClearFaultRulesRequest::default())
-                        .await,
-                )
-            })
-            .await?
-            .into_iter()
-            .map(|(_, cleared)| cleared.removed)
-            .sum();
+        let removed = self.clear_rules(None).await?;
         Ok(Response::new(pb::ClearFaultRulesResponse { removed }))
     }
 
@@ -363,28 +389,13 @@ impl AdminService for Admin {
                 state.reset(pb::ResetRequest::default()).await
             })
             .await?;
-        let faulted: Vec<&Target> = match only {
-            Some(target) => vec![target],
-            None => self.targets.iter().collect(),
-        };
-        let fault_rules_removed = try_join_all(faulted.into_iter().map(|target| async move {
-            target
-                .answer(
-                    target
-                        .faults()
-                        .clear_fault_rules(pb::ClearFaultRulesRequest::default())
-                        .await,
-                )
-                .map(|cleared| cleared.removed)
-        }))
-        .await?
-        .into_iter()
-        .sum();
+        let fault_rules_removed = self.clear_rules(only).await?;
         let journal_entries_cleared = if only.is_none() {
-            let (gateway, mut journal) = self.journal()?;
+            let gateway = self.known(GATEWAY)?;
             gateway
                 .answer(
-                    journal
+                    gateway
+                        .journal()
                         .clear_journal(pb::ClearJournalRequest::default())
                         .await,
                 )?
@@ -414,13 +425,7 @@ impl AdminService for Admin {
                 async move { state.save_snapshot(request).await }
             })
             .await?;
-        let snapshot = merged(vec![
-            saved
-                .into_iter()
-                .filter_map(|(_, saved)| saved.snapshot)
-                .collect(),
-        ])
-        .pop();
+        let snapshot = merged_one(saved.into_iter().map(|(_, answer)| answer.snapshot));
         Ok(Response::new(pb::SaveSnapshotResponse { snapshot }))
     }
 
@@ -432,19 +437,10 @@ impl AdminService for Admin {
         let request = request.into_inner();
         // Every stateful component must have it before any is restored: a snapshot missing in
         // one would leave the sandbox half restored.
-        let lists = self
-            .each_stateful(None, |mut state| async move {
-                state
-                    .list_snapshots(pb::ListSnapshotsRequest::default())
-                    .await
-            })
-            .await?;
-        let missing = lists.iter().any(|(_, list)| {
-            !list
-                .snapshots
-                .iter()
-                .any(|snapshot| snapshot.name == request.name)
-        });
+        let lists = self.snapshot_lists().await?;
+        let missing = lists
+            .iter()
+            .any(|list| !list.iter().any(|snapshot| snapshot.name == request.name));
         if missing || lists.is_empty() {
             return Err(not_found_snapshot(&request.name));
         }
@@ -454,13 +450,7 @@ impl AdminService for Admin {
                 async move { state.restore_snapshot(request).await }
             })
             .await?;
-        let snapshot = merged(vec![
-            restored
-                .into_iter()
-                .filter_map(|(_, restored)| restored.snapshot)
-                .collect(),
-        ])
-        .pop();
+        let snapshot = merged_one(restored.into_iter().map(|(_, answer)| answer.snapshot));
         Ok(Response::new(pb::RestoreSnapshotResponse { snapshot }))
     }
 
@@ -469,15 +459,8 @@ impl AdminService for Admin {
         request: Request<pb::ListSnapshotsRequest>,
     ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
         self.allow(&request)?;
-        let lists = self
-            .each_stateful(None, |mut state| async move {
-                state
-                    .list_snapshots(pb::ListSnapshotsRequest::default())
-                    .await
-            })
-            .await?;
         Ok(Response::new(pb::ListSnapshotsResponse {
-            snapshots: merged(lists.into_iter().map(|(_, list)| list.snapshots).collect()),
+            snapshots: merged(self.snapshot_lists().await?),
         }))
     }
 
@@ -502,33 +485,30 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListJournalRequest>,
     ) -> Result<Response<pb::ListJournalResponse>, Status> {
-        self.allow(&request)?;
-        let (gateway, mut journal) = self.journal()?;
-        gateway
-            .answer(journal.list_journal(request.into_inner()).await)
-            .map(Response::new)
+        self.on_journal(request, |mut journal, asked| async move {
+            journal.list_journal(asked).await
+        })
+        .await
     }
 
     async fn verify_journal(
         &self,
         request: Request<pb::VerifyJournalRequest>,
     ) -> Result<Response<pb::VerifyJournalResponse>, Status> {
-        self.allow(&request)?;
-        let (gateway, mut journal) = self.journal()?;
-        gateway
-            .answer(journal.verify_journal(request.into_inner()).await)
-            .map(Response::new)
+        self.on_journal(request, |mut journal, asked| async move {
+            journal.verify_journal(asked).await
+        })
+        .await
     }
 
     async fn clear_journal(
         &self,
         request: Request<pb::ClearJournalRequest>,
     ) -> Result<Response<pb::ClearJournalResponse>, Status> {
-        self.allow(&request)?;
-        let (gateway, mut journal) = self.journal()?;
-        gateway
-            .answer(journal.clear_journal(request.into_inner()).await)
-            .map(Response::new)
+        self.on_journal(request, |mut journal, asked| async move {
+            journal.clear_journal(asked).await
+        })
+        .await
     }
 
     async fn find_citizens(

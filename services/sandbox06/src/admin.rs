@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use clap::{Args, Subcommand, ValueEnum};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use sandbox06::Config;
 use serde_json::{Map, Value, json};
 
@@ -291,19 +291,7 @@ impl AdminClient {
             }
             None => Bytes::new(),
         };
-        let http =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<Full<Bytes>>();
-        let response = http
-            .request(request.body(Full::new(body))?)
-            .await
-            .with_context(|| {
-                format!("{url} does not answer: is the suite running (sandbox06 up)?")
-            })?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let answer: Value = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{url} answered {status} without JSON"))?;
+        let (status, answer) = token::send(&url, request.body(Full::new(body))?).await?;
         if !status.is_success() {
             let error = &answer["error"];
             bail!(
@@ -328,28 +316,16 @@ fn print(answer: &Value) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A duration as protobuf JSON writes it (`0.300s`), from `300ms`, `1.5s`, `2m` or `250us`.
+/// A duration as protobuf JSON writes it (`0.300000000s`), from `300ms`, `1.5s`, `2m` or
+/// `250us`.
 fn duration(text: &str) -> anyhow::Result<String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
+    let duration = sandbox06_runtime::faults::parse_duration(text.trim())
         .with_context(|| format!("{text:?} is not a duration: 300ms, 1.5s, 2m"))?;
-    let seconds = match unit {
-        "us" | "µs" => number / 1e6,
-        "ms" => number / 1e3,
-        "s" | "" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        _ => bail!("{text:?} is not a duration: 300ms, 1.5s, 2m"),
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
-        bail!("{text:?} is not a duration: 300ms, 1.5s, 2m");
-    }
-    Ok(format!("{seconds:.9}s"))
+    Ok(format!(
+        "{}.{:09}s",
+        duration.as_secs(),
+        duration.subsec_nanos()
+    ))
 }
 
 /// A gRPC code by name (`unavailable`, `NOT_FOUND`, `not-found`) or number.

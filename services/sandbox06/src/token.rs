@@ -56,7 +56,15 @@ async fn get(
     if let Some(token) = bearer {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    let request = request.body(Full::new(Bytes::new()))?;
+    send(url, request.body(Full::new(Bytes::new()))?).await
+}
+
+/// Sends `request` to `url` over HTTP/1.1: the status and the answer, read as JSON whatever the
+/// status (an error is a JSON Status too).
+pub async fn send(
+    url: &str,
+    request: http::Request<Full<Bytes>>,
+) -> anyhow::Result<(http::StatusCode, serde_json::Value)> {
     let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Full<Bytes>>();
     let response = http
@@ -99,16 +107,8 @@ async fn post_form(
         ));
         request = request.header("authorization", format!("Basic {pair}"));
     }
-    let request = request.body(Full::new(Bytes::from(form)))?;
-    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<Bytes>>();
-    let response = http
-        .request(request)
-        .await
-        .with_context(|| format!("{url} does not answer: is the suite running (sandbox06 up)?"))?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
-    serde_json::from_slice(&body).with_context(|| format!("{url} answered {status} without JSON"))
+    let (_, answer) = send(url, request.body(Full::new(Bytes::from(form)))?).await?;
+    Ok(answer)
 }
 
 /// The token of `client` for `scope`, from the suite at `url` (or the configured issuer).

@@ -39,19 +39,25 @@ fn malformed(description: impl std::fmt::Display) -> ApiError {
     .with_metadata("header", super::FAULT_HEADER)
 }
 
-/// A duration as the header writes it: a number and a unit (`300ms`, `1.5s`, `250us`).
+/// A duration as the header writes it, no longer than a delay may be.
 fn duration(text: &str) -> Option<Duration> {
+    parse_duration(text).filter(|duration| *duration <= MAX_DELAY)
+}
+
+/// A duration written as a number and a unit: `250us`, `300ms`, `1.5s`, `2m`, `1h`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
     let (number, unit) = text.split_at(split);
     let number: f64 = number.parse().ok()?;
     let seconds = match unit {
-        "s" => number,
+        "us" | "µs" => number / 1e6,
         "ms" => number / 1e3,
-        "us" => number / 1e6,
+        "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
         _ => return None,
     };
-    let duration = Duration::try_from_secs_f64(seconds).ok()?;
-    (duration <= MAX_DELAY).then_some(duration)
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 fn word(text: &str) -> Result<Word, ApiError> {

@@ -83,6 +83,7 @@ mod random;
 mod registry;
 
 pub use control::FaultControlService;
+pub use header::parse_duration;
 pub use layer::{FaultBody, FaultFuture, FaultLayer, Faults, call_fault_header};
 pub use registry::{FaultRegistry, MAX_DELAY, MAX_RULES};
 pub use sandbox06_proto::admin::fault_control_client::FaultControlClient;
