@@ -16,7 +16,9 @@ use sandbox06_proto::population::population_service_client::PopulationServiceCli
 use sandbox06_proto::population::{Citizen, GetCitizenRequest, GetCitizenResponse};
 use sandbox06_runtime::config::Limits;
 use sandbox06_runtime::error::{DOMAIN, field_violations_of, reason_of};
-use sandbox06_runtime::faults::{FAULT_HEADER, FAULT_RULE_HEADER, FaultControlClient};
+use sandbox06_runtime::faults::{
+    FAULT_HEADER, FAULT_RULE_HEADER, FaultControlClient, TENANT_HEADER,
+};
 use sandbox06_runtime::server::{ServerBuilder, bind};
 use sandbox06_runtime::telemetry::TraceContextInterceptor;
 use sandbox06_runtime::{ErrorReason, PeerChannel, peer_channel};
@@ -563,4 +565,126 @@ async fn a_drop_reads_alike_to_a_component_calling_in_process() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Internal, "{status:?}");
+}
+
+/// `request` carrying the tenant `tenant`.
+fn tenant_of<T>(mut request: Request<T>, tenant: &str) -> Request<T> {
+    request
+        .metadata_mut()
+        .insert(TENANT_HEADER, tenant.parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn a_tenants_rule_reaches_the_component_behind_for_that_tenant_only() {
+    let back = server("back", None).await;
+    let front = channel(server("front", Some(back)).await);
+    let mut control = FaultControlClient::new(channel(back));
+    // Job A makes the component behind fail its calls.
+    let mut rule = status_rule(Code::NotFound, "CITIZEN_NOT_FOUND");
+    rule.component = "back".into();
+    let created = control
+        .create_fault_rule(tenant_of(
+            Request::new(pb::CreateFaultRuleRequest { rule: Some(rule) }),
+            "job-a",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.tenant, "job-a");
+    let get = |tenant: Option<&'static str>| {
+        let front = front.clone();
+        async move {
+            let request = Request::new(GetCitizenRequest {
+                citizen_id: ALICE.into(),
+                ..Default::default()
+            });
+            let request = match tenant {
+                Some(tenant) => tenant_of(request, tenant),
+                None => request,
+            };
+            PopulationServiceClient::new(front)
+                .get_citizen(request)
+                .await
+        }
+    };
+    // The tenant travels from the front to the back: A's call fails there, B's and an
+    // untenanted call pass.
+    let status = get(Some("job-a")).await.unwrap_err();
+    assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
+    assert_eq!(fault_rule_of(&status), created.id);
+    get(Some("job-b")).await.unwrap();
+    get(None).await.unwrap();
+    // B neither sees nor deletes A's rule; the operator sees it.
+    let listed = |tenant: Option<&'static str>| {
+        let mut control = control.clone();
+        async move {
+            let request = Request::new(pb::ListFaultRulesRequest {});
+            let request = match tenant {
+                Some(tenant) => tenant_of(request, tenant),
+                None => request,
+            };
+            control
+                .list_fault_rules(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .rules
+        }
+    };
+    assert!(listed(Some("job-b")).await.is_empty());
+    assert_eq!(listed(Some("job-a")).await.len(), 1);
+    assert_eq!(listed(None).await.len(), 1);
+    let status = control
+        .delete_fault_rule(tenant_of(
+            Request::new(pb::DeleteFaultRuleRequest {
+                id: created.id.clone(),
+            }),
+            "job-b",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let cleared = control
+        .clear_fault_rules(tenant_of(
+            Request::new(pb::ClearFaultRulesRequest {}),
+            "job-b",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cleared.removed, 0);
+    let cleared = control
+        .clear_fault_rules(tenant_of(
+            Request::new(pb::ClearFaultRulesRequest {}),
+            "job-a",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cleared.removed, 1);
+    get(Some("job-a")).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_tenant_is_refused_naming_the_header() {
+    let db = Db::start().await;
+    for bad in ["job a", "job/a", &"x".repeat(65)] {
+        let status = db
+            .get_with(ALICE, |r| {
+                r.metadata_mut().insert(TENANT_HEADER, bad.parse().unwrap());
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{bad}");
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(info.metadata["header"], TENANT_HEADER, "{bad}");
+        // The controls refuse it too.
+        let status = db
+            .control()
+            .list_fault_rules(tenant_of(Request::new(pb::ListFaultRulesRequest {}), bad))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{bad}");
+    }
 }

@@ -47,7 +47,15 @@ impl Service<Request<axum::body::Body>> for Proxy {
                 .map(|journal| {
                     let recording = journal.record(Protocol::of_grpc(&request));
                     let traceparent = request.headers().get("traceparent").cloned();
-                    recording.with(|facts| facts.traceparent = traceparent);
+                    // Checked by the server's fault layer before the call got here.
+                    let tenant = request
+                        .headers()
+                        .get(sandbox06_runtime::faults::TENANT_HEADER)
+                        .cloned();
+                    recording.with(|facts| {
+                        facts.traceparent = traceparent;
+                        facts.tenant = tenant;
+                    });
                     recording
                 });
             let call = match edge.route_grpc(request.uri().path()) {

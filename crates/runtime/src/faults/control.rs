@@ -5,6 +5,7 @@ use sandbox06_proto::admin::fault_control_server::{FaultControl, FaultControlSer
 use tonic::{Request, Response, Status};
 
 use super::FaultRegistry;
+use super::tenant::tenant_of_metadata;
 use crate::error::{ApiError, Reason};
 
 /// The FaultControl service of one component: every [`crate::server::ServerBuilder`] serves
@@ -32,19 +33,23 @@ impl FaultControl for FaultControlService {
         &self,
         request: Request<pb::CreateFaultRuleRequest>,
     ) -> Result<Response<pb::FaultRule>, Status> {
+        let tenant = tenant_of_metadata(request.metadata())?.map(str::to_owned);
         let rule = request
             .into_inner()
             .rule
             .ok_or_else(|| ApiError::invalid_field(Reason::InvalidArgument, "rule", "required"))?;
-        Ok(Response::new(self.registry.create(rule)?))
+        Ok(Response::new(
+            self.registry.create_as(rule, tenant.as_deref())?,
+        ))
     }
 
     async fn list_fault_rules(
         &self,
-        _request: Request<pb::ListFaultRulesRequest>,
+        request: Request<pb::ListFaultRulesRequest>,
     ) -> Result<Response<pb::ListFaultRulesResponse>, Status> {
+        let tenant = tenant_of_metadata(request.metadata())?;
         Ok(Response::new(pb::ListFaultRulesResponse {
-            rules: self.registry.list(),
+            rules: self.registry.list_as(tenant),
         }))
     }
 
@@ -52,7 +57,10 @@ impl FaultControl for FaultControlService {
         &self,
         request: Request<pb::DeleteFaultRuleRequest>,
     ) -> Result<Response<pb::DeleteFaultRuleResponse>, Status> {
-        let rule = self.registry.delete(&request.into_inner().id)?;
+        let tenant = tenant_of_metadata(request.metadata())?.map(str::to_owned);
+        let rule = self
+            .registry
+            .delete_as(&request.into_inner().id, tenant.as_deref())?;
         Ok(Response::new(pb::DeleteFaultRuleResponse {
             rule: Some(rule),
         }))
@@ -60,9 +68,11 @@ impl FaultControl for FaultControlService {
 
     async fn clear_fault_rules(
         &self,
-        _request: Request<pb::ClearFaultRulesRequest>,
+        request: Request<pb::ClearFaultRulesRequest>,
     ) -> Result<Response<pb::ClearFaultRulesResponse>, Status> {
-        let removed = self.registry.clear();
+        let removed = self
+            .registry
+            .clear_as(tenant_of_metadata(request.metadata())?);
         Ok(Response::new(pb::ClearFaultRulesResponse {
             removed: u32::try_from(removed).unwrap_or(u32::MAX),
         }))

@@ -16,6 +16,7 @@ use tower::{Layer, Service};
 
 use super::action::Ending;
 use super::header::plan_for;
+use super::tenant::{self, TENANT_HEADER_NAME};
 use super::{FAULT_HEADER, FAULT_RULE_HEADER, FAULT_RULE_METADATA, FaultRegistry};
 use crate::error::{ApiError, Reason};
 
@@ -37,11 +38,12 @@ pub fn call_fault_header() -> Option<HeaderValue> {
     CALL_FAULT.try_with(HeaderValue::clone).ok()
 }
 
-/// Applies `registry`'s rules, and the `x-sandbox06-fault` header, to every gRPC call.
+/// Applies `registry`'s rules, and the `x-sandbox06-fault` header, to every gRPC call; checks
+/// the `x-sandbox06-tenant` header and passes it on as the fault header is.
 ///
 /// Served calls of health (but for down faults and rules naming it), reflection and the
-/// sandbox's controls (`sandbox06.admin.v1`) are never faulted. Without rules and without the header, a call costs one
-/// atomic load and one header lookup.
+/// sandbox's controls (`sandbox06.admin.v1`) are never faulted. Without rules and without the
+/// two headers, a call costs one atomic load and two header lookups.
 #[derive(Clone, Debug)]
 pub struct FaultLayer {
     registry: FaultRegistry,
@@ -117,29 +119,58 @@ where
     }
 
     fn call(&mut self, request: Request<tonic::body::Body>) -> Self::Future {
-        // The path with no rule and no header: one load, one lookup.
-        if !self.shared.registry.is_active() && !request.headers().contains_key(&FAULT_HEADER_NAME)
+        // The path with no rule and no header: one load, two lookups.
+        let tenant = request.headers().get(&TENANT_HEADER_NAME);
+        if tenant.is_none()
+            && !self.shared.registry.is_active()
+            && !request.headers().contains_key(&FAULT_HEADER_NAME)
         {
             return FaultFuture::Direct {
                 inner: self.inner.call(request),
             };
         }
+        // A malformed tenant is refused by the first server that reads it, controls included.
+        let tenant = match tenant {
+            Some(value) if tenant::is_tenant(value.as_bytes()) => Some(value.clone()),
+            Some(_) => {
+                return FaultFuture::Faulted {
+                    inner: Box::pin(std::future::ready(Ok(refused(tenant::malformed())))),
+                };
+            }
+            None => None,
+        };
         let path = request.uri().path();
-        if exempt(path) {
+        let exempt = exempt(path);
+        if exempt && tenant.is_none() {
             return FaultFuture::Direct {
                 inner: self.inner.call(request),
             };
         }
         // The clone that was made ready serves this call; the one left waits for the next.
         let ready = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, ready);
+        let mut inner = std::mem::replace(&mut self.inner, ready);
+        if exempt {
+            // A control call: never faulted, but its handler knows the caller's tenant and
+            // passes it on.
+            let served = async move { inner.call(request).await.map(|r| r.map(FaultBody::inner)) };
+            return FaultFuture::Faulted {
+                inner: match tenant {
+                    Some(tenant) => Box::pin(tenant::scope(tenant, served)),
+                    None => Box::pin(served),
+                },
+            };
+        }
         let shared = Arc::clone(&self.shared);
         let header = request.headers().get(FAULT_HEADER).cloned();
-        let served = serve_faulted(inner, shared, request);
+        let served = serve_faulted(inner, shared, request, tenant.clone());
         FaultFuture::Faulted {
-            inner: match header {
-                Some(header) => Box::pin(CALL_FAULT.scope(header, served)),
-                None => Box::pin(served),
+            inner: match (header, tenant) {
+                (Some(header), Some(tenant)) => {
+                    Box::pin(tenant::scope(tenant, CALL_FAULT.scope(header, served)))
+                }
+                (Some(header), None) => Box::pin(CALL_FAULT.scope(header, served)),
+                (None, Some(tenant)) => Box::pin(tenant::scope(tenant, served)),
+                (None, None) => Box::pin(served),
             },
         }
     }
@@ -174,6 +205,7 @@ async fn serve_faulted<S, ResBody>(
     mut inner: S,
     shared: Arc<FaultLayer>,
     request: Request<tonic::body::Body>,
+    tenant: Option<HeaderValue>,
 ) -> Result<Response<FaultBody<ResBody>>, Infallible>
 where
     S: Service<Request<tonic::body::Body>, Response = Response<ResBody>, Error = Infallible>,
@@ -203,7 +235,10 @@ where
     }
     if registry.is_active() {
         let client = crate::caller::Caller::from_headers(request.headers()).client_id;
-        let (candidates, needs_message) = registry.candidates(&path, client.as_deref(), health);
+        // Checked when the call came in.
+        let tenant = tenant.as_ref().and_then(|value| value.to_str().ok());
+        let (candidates, needs_message) =
+            registry.candidates(&path, client.as_deref(), tenant, health);
         if !candidates.is_empty() {
             // The message is read only for a method that takes one: a client stream's first
             // message may wait for an answer, and the call would wait on it.

@@ -70,10 +70,27 @@
 //! call it serves with the header: a citizen call that asks the population database twice
 //! meets the database's fault twice.
 //!
+//! # Tenants: the `x-sandbox06-tenant` header
+//!
+//! Parallel test jobs sharing one running suite keep their rules apart by naming themselves in
+//! the request header `x-sandbox06-tenant` (1 to 64 of `a-z A-Z 0-9 - _ .`; anything else is
+//! refused with `INVALID_ARGUMENT` and the metadata `header: x-sandbox06-tenant`, by the first
+//! server that reads it, the sandbox's controls included). The header travels with the call
+//! exactly as the fault header does ([`call_tenant_header`]).
+//!
+//! - A rule created by a call with a tenant belongs to that tenant (`FaultRule.tenant`) and
+//!   matches only calls carrying the same tenant; a rule created without one matches every call.
+//! - A caller with a tenant lists, deletes and clears only its tenant's rules (another tenant's
+//!   rule id is `NOT_FOUND`, as an unknown id); a caller without one (the operator) sees and
+//!   clears every rule.
+//!
+//! The edge records the tenant of each call in its journal, which answers a caller with a
+//! tenant with that tenant's calls only.
+//!
 //! # Cost
 //!
-//! With no rule and no header, a call costs one atomic load and one header lookup; the layer
-//! sits inside the trace layer, so a faulted call is traced and counted like any other.
+//! With no rule and neither header, a call costs one atomic load and two header lookups; the
+//! layer sits inside the trace layer, so a faulted call is traced and counted like any other.
 
 mod action;
 mod control;
@@ -81,12 +98,17 @@ mod header;
 mod layer;
 mod random;
 mod registry;
+mod tenant;
 
 pub use control::FaultControlService;
 pub use header::parse_duration;
 pub use layer::{FaultBody, FaultFuture, FaultLayer, Faults, call_fault_header};
 pub use registry::{FaultRegistry, MAX_DELAY, MAX_RULES};
 pub use sandbox06_proto::admin::fault_control_client::FaultControlClient;
+pub use tenant::{
+    MAX_TENANT_LEN, TENANT_HEADER, call_tenant_header, is_tenant, pass_tenant, tenant_of,
+    tenant_of_metadata,
+};
 
 /// The request header asking for faults on one call (see the module documentation).
 pub const FAULT_HEADER: &str = "x-sandbox06-fault";

@@ -51,6 +51,9 @@ pub(crate) struct Live {
     pub(crate) methods: Methods,
     pub(crate) citizen_id: Option<String>,
     pub(crate) client_id: Option<String>,
+    /// The tenant that created it: it matches that tenant's calls only. None matches every
+    /// call.
+    pub(crate) tenant: Option<Box<str>>,
     pub(crate) action: Action,
     share: Option<f64>,
     /// Calls it may still affect, when limited.
@@ -85,6 +88,12 @@ impl Live {
         self.left
             .as_ref()
             .is_some_and(|left| left.load(Ordering::Acquire) == 0)
+    }
+
+    /// Whether a caller of `tenant` sees (lists, deletes, clears) it: the operator, without a
+    /// tenant, sees every rule.
+    fn seen_by(&self, tenant: Option<&str>) -> bool {
+        tenant.is_none_or(|tenant| self.tenant.as_deref() == Some(tenant))
     }
 
     fn listed(&self) -> pb::FaultRule {
@@ -224,7 +233,17 @@ impl FaultRegistry {
 
     /// Validates `rule` and adds it; the rule as listed, with its id and times.
     pub fn create(&self, rule: pb::FaultRule) -> Result<pb::FaultRule, ApiError> {
-        let live = self.validate(rule)?;
+        self.create_as(rule, None)
+    }
+
+    /// [`create`](Self::create) by a caller of `tenant`: the rule matches that tenant's calls
+    /// only (every call when none).
+    pub fn create_as(
+        &self,
+        rule: pb::FaultRule,
+        tenant: Option<&str>,
+    ) -> Result<pb::FaultRule, ApiError> {
+        let live = self.validate(rule, tenant)?;
         self.prune();
         let mut rules = self
             .inner
@@ -250,6 +269,7 @@ impl FaultRegistry {
             component = self.component(),
             rule = %shown.id,
             method = %shown.method,
+            tenant = %shown.tenant,
             "fault rule created"
         );
         Ok(shown)
@@ -257,14 +277,30 @@ impl FaultRegistry {
 
     /// The live rules, oldest first.
     pub fn list(&self) -> Vec<pb::FaultRule> {
+        self.list_as(None)
+    }
+
+    /// The live rules a caller of `tenant` sees, oldest first: that tenant's, or every rule
+    /// without a tenant.
+    pub fn list_as(&self, tenant: Option<&str>) -> Vec<pb::FaultRule> {
         self.prune();
-        self.snapshot().iter().map(|rule| rule.listed()).collect()
+        self.snapshot()
+            .iter()
+            .filter(|rule| rule.seen_by(tenant))
+            .map(|rule| rule.listed())
+            .collect()
     }
 
     /// Removes the rule `id`; it as it was removed.
     pub fn delete(&self, id: &str) -> Result<pb::FaultRule, ApiError> {
+        self.delete_as(id, None)
+    }
+
+    /// [`delete`](Self::delete) by a caller of `tenant`: another tenant's rule is not found,
+    /// as an unknown id is.
+    pub fn delete_as(&self, id: &str, tenant: Option<&str>) -> Result<pb::FaultRule, ApiError> {
         self.prune();
-        let removed = self.retain(|rule| rule.id != id);
+        let removed = self.retain(|rule| rule.id != id || !rule.seen_by(tenant));
         removed.first().map(|rule| rule.listed()).ok_or_else(|| {
             let error = if id.is_empty() {
                 ApiError::invalid_field(Reason::InvalidArgument, "id", "required")
@@ -284,22 +320,50 @@ impl FaultRegistry {
 
     /// Removes every rule; how many there were.
     pub fn clear(&self) -> usize {
-        let removed = self.retain(|_| false).len();
-        // With no rule left, ids start from f-1 again, as after a restart: a test that clears
-        // (or resets) before each case sees the same ids every run.
-        self.inner.next_id.store(1, Ordering::Relaxed);
+        self.clear_as(None)
+    }
+
+    /// Removes the rules a caller of `tenant` sees (that tenant's, or every rule without a
+    /// tenant); how many there were.
+    pub fn clear_as(&self, tenant: Option<&str>) -> usize {
+        let mut rules = self
+            .inner
+            .rules
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (kept, removed): (Vec<_>, Vec<_>) = rules
+            .iter()
+            .cloned()
+            .partition(|rule| !rule.seen_by(tenant));
+        if kept.is_empty() {
+            // With no rule left, ids start from f-1 again, as after a restart: a test that
+            // clears (or resets) before each case sees the same ids every run.
+            self.inner.next_id.store(1, Ordering::Relaxed);
+        }
+        if !removed.is_empty() {
+            self.inner.active.store(!kept.is_empty(), Ordering::Release);
+            *rules = Arc::from(kept);
+        }
+        drop(rules);
+        let removed = removed.len();
         if removed > 0 {
-            tracing::info!(component = self.component(), removed, "fault rules cleared");
+            tracing::info!(
+                component = self.component(),
+                removed,
+                tenant = tenant.unwrap_or_default(),
+                "fault rules cleared"
+            );
         }
         removed
     }
 
-    /// The rules that may apply to a call at `path` from `client_id`, before its message is
-    /// read; whether one of them matches on the message's citizen ID.
+    /// The rules that may apply to a call at `path` from `client_id` of `tenant`, before its
+    /// message is read; whether one of them matches on the message's citizen ID.
     pub(crate) fn candidates(
         &self,
         path: &str,
         client_id: Option<&str>,
+        tenant: Option<&str>,
         health: bool,
     ) -> (Vec<Arc<Live>>, bool) {
         let now = Instant::now();
@@ -323,6 +387,10 @@ impl FaultRegistry {
                         .client_id
                         .as_deref()
                         .is_none_or(|wanted| client_id == Some(wanted))
+                    && rule
+                        .tenant
+                        .as_deref()
+                        .is_none_or(|wanted| tenant == Some(wanted))
             })
             .inspect(|rule| needs_message |= rule.citizen_id.is_some())
             .cloned()
@@ -366,7 +434,7 @@ impl FaultRegistry {
     }
 
     /// `rule` checked and made live, or the error naming the field at fault.
-    fn validate(&self, rule: pb::FaultRule) -> Result<Live, ApiError> {
+    fn validate(&self, rule: pb::FaultRule, tenant: Option<&str>) -> Result<Live, ApiError> {
         let invalid = |field: &str, description: String| {
             ApiError::invalid_field(
                 Reason::InvalidArgument,
@@ -462,11 +530,14 @@ impl FaultRegistry {
             expire_time: expires.map(|(at, _)| at.into()),
             applied: 0,
             create_time: Some(create_time.into()),
+            // Output only: the creating call's tenant, whatever the rule said.
+            tenant: tenant.unwrap_or_default().to_owned(),
             ..rule
         };
         Ok(Live {
             citizen_id: (!shown.citizen_id.is_empty()).then(|| shown.citizen_id.clone()),
             client_id: (!shown.client_id.is_empty()).then(|| shown.client_id.clone()),
+            tenant: tenant.map(Box::from),
             share: shown.share,
             left: (shown.times > 0).then(|| AtomicU32::new(shown.times)),
             expires: expires.map(|(_, at)| at),
@@ -584,7 +655,7 @@ mod tests {
             for _ in 0..8 {
                 scope.spawn(|| {
                     for _ in 0..100 {
-                        let (candidates, _) = registry.candidates("/a.B/C", None, false);
+                        let (candidates, _) = registry.candidates("/a.B/C", None, None, false);
                         let plan = registry.plan(&candidates, |_| false);
                         if plan.ending.is_some() {
                             taken.fetch_add(1, Ordering::Relaxed);
@@ -613,24 +684,69 @@ mod tests {
     }
 
     #[test]
+    fn a_tenants_rule_matches_and_shows_to_that_tenant_only() {
+        let registry = FaultRegistry::new("db");
+        let a = registry.create_as(rule(0), Some("job-a")).unwrap();
+        let b = registry.create_as(rule(0), Some("job-b")).unwrap();
+        let shared = registry.create(rule(0)).unwrap();
+        assert_eq!(
+            (a.tenant.as_str(), b.tenant.as_str(), shared.tenant.as_str()),
+            ("job-a", "job-b", "")
+        );
+        let matched = |tenant| {
+            let (found, _) = registry.candidates("/a.B/C", None, tenant, false);
+            found
+                .iter()
+                .map(|r| r.id.as_str().to_owned())
+                .collect::<Vec<String>>()
+        };
+        assert_eq!(matched(Some("job-a")), [a.id.as_str(), shared.id.as_str()]);
+        assert_eq!(matched(Some("job-b")), [b.id.as_str(), shared.id.as_str()]);
+        assert_eq!(matched(None), [shared.id.as_str()]);
+        assert_eq!(matched(Some("job-c")), [shared.id.as_str()]);
+        // Listed to its tenant, every rule to the operator.
+        let listed = |tenant| {
+            registry
+                .list_as(tenant)
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed(Some("job-a")), [a.id.as_str()]);
+        assert_eq!(listed(None).len(), 3);
+        // Another tenant's rule is not found, as an unknown id.
+        let error = registry.delete_as(&b.id, Some("job-a")).unwrap_err();
+        assert_eq!(error.code(), Code::NotFound);
+        assert_eq!(registry.delete_as(&b.id, Some("job-b")).unwrap().id, b.id);
+        // A tenant clears its own; ids go on while other rules live.
+        registry.create_as(rule(0), Some("job-b")).unwrap();
+        assert_eq!(registry.clear_as(Some("job-a")), 1);
+        assert_eq!(listed(None).len(), 2);
+        assert_eq!(registry.create(rule(0)).unwrap().id, "f-5");
+        assert_eq!(registry.clear_as(None), 3);
+        assert!(!registry.is_active());
+        assert_eq!(registry.create(rule(0)).unwrap().id, "f-1");
+    }
+
+    #[test]
     fn health_is_faulted_only_by_name_or_by_down() {
         let registry = FaultRegistry::new("db");
         registry.create(rule(0)).unwrap();
         let health = "/grpc.health.v1.Health/Check";
-        assert!(registry.candidates(health, None, true).0.is_empty());
+        assert!(registry.candidates(health, None, None, true).0.is_empty());
         registry
             .create(pb::FaultRule {
                 action: Some(pb::fault_rule::Action::Down(pb::DownFault {})),
                 ..Default::default()
             })
             .unwrap();
-        assert_eq!(registry.candidates(health, None, true).0.len(), 1);
+        assert_eq!(registry.candidates(health, None, None, true).0.len(), 1);
         registry
             .create(pb::FaultRule {
                 method: "grpc.health.v1.Health".into(),
                 ..rule(0)
             })
             .unwrap();
-        assert_eq!(registry.candidates(health, None, true).0.len(), 2);
+        assert_eq!(registry.candidates(health, None, None, true).0.len(), 2);
     }
 }

@@ -55,11 +55,16 @@ pub fn inject_context(headers: &mut HeaderMap) {
 
 /// Writes `span`'s trace context into `headers`; leaves them untouched when the span has no
 /// OpenTelemetry context (export off), so an incoming `traceparent` still passes through.
-/// The served call's `x-sandbox06-fault` header travels on too ([`crate::faults`]), unless
-/// `headers` carry one already.
+/// The served call's `x-sandbox06-fault` and `x-sandbox06-tenant` headers travel on too
+/// ([`crate::faults`]), unless `headers` carry them already.
 pub fn inject_span_context(span: &Span, headers: &mut HeaderMap) {
     if let Some(fault) = crate::faults::call_fault_header() {
         headers.entry(crate::faults::FAULT_HEADER).or_insert(fault);
+    }
+    if let Some(tenant) = crate::faults::call_tenant_header() {
+        headers
+            .entry(crate::faults::TENANT_HEADER)
+            .or_insert(tenant);
     }
     let context = span.context();
     if context.span().span_context().is_valid() {
@@ -106,7 +111,8 @@ pub fn set_remote_parent(span: &Span, headers: &HeaderMap) {
 
 /// Client interceptor that writes the current span's trace context into every request, so the
 /// next hop continues the trace, what is left of the served call's deadline as the request's
-/// `grpc-timeout`, and the served call's `x-sandbox06-fault` header ([`crate::faults`]):
+/// `grpc-timeout`, and the served call's `x-sandbox06-fault` and `x-sandbox06-tenant` headers
+/// ([`crate::faults`]):
 /// `CitizenServiceClient::with_interceptor(channel, TraceContextInterceptor)`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TraceContextInterceptor;
@@ -136,6 +142,8 @@ impl tonic::service::Interceptor for TraceContextInterceptor {
                 .metadata_mut()
                 .insert(crate::faults::FAULT_HEADER, value);
         }
+        // The tenant of the served call, whose rules the components behind this one apply.
+        crate::faults::pass_tenant(request.metadata_mut());
         // What is left of the deadline of the call being served, if it is shorter.
         if let Some(left) = crate::deadline::remaining() {
             let asked = request

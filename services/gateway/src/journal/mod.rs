@@ -16,6 +16,11 @@
 //!
 //! The journal keeps at most `gateway.journal.max_entries` calls, dropping the oldest first,
 //! in the edge's memory only.
+//!
+//! Each entry keeps the call's `x-sandbox06-tenant` header (a header value's clone, only when
+//! the call carries one): a caller of `JournalControl` with a tenant lists, verifies and clears
+//! that tenant's calls only; one without a tenant, every call. The bound and its count of
+//! dropped entries are the journal's, shared by every tenant.
 
 mod render;
 mod service;
@@ -174,6 +179,8 @@ pub(crate) struct Facts {
     pub(crate) reason: Option<String>,
     /// `traceparent` of the call toward the backend, or as the caller sent it.
     pub(crate) traceparent: Option<HeaderValue>,
+    /// The call's `x-sandbox06-tenant` header, when it carries a well-formed one.
+    pub(crate) tenant: Option<HeaderValue>,
     pub(crate) request: Captured,
     pub(crate) response: Captured,
 }
@@ -208,6 +215,17 @@ impl Entry {
     /// The gRPC code of the call (every entry has one once committed).
     pub(crate) fn code(&self) -> i32 {
         self.facts.code.unwrap_or(tonic::Code::Unknown as i32)
+    }
+
+    /// Whether a caller of `tenant` sees the entry: one of that tenant's calls, or any call for
+    /// a caller without a tenant.
+    pub(crate) fn seen_by(&self, tenant: Option<&str>) -> bool {
+        tenant.is_none_or(|tenant| {
+            self.facts
+                .tenant
+                .as_ref()
+                .is_some_and(|value| value.as_bytes() == tenant.as_bytes())
+        })
     }
 }
 
@@ -300,11 +318,18 @@ impl Journal {
         (found, state.dropped)
     }
 
-    /// Forgets every entry; the number forgotten.
-    pub(crate) fn clear(&self) -> usize {
+    /// Forgets the entries a caller of `tenant` sees (that tenant's, or every entry without a
+    /// tenant: every entry); the number forgotten. Only a clear of every entry starts the count of dropped
+    /// entries again.
+    pub(crate) fn clear_as(&self, tenant: Option<&str>) -> usize {
         let mut state = self.state();
-        state.dropped = 0;
-        std::mem::take(&mut state.entries).len()
+        if tenant.is_none() {
+            state.dropped = 0;
+            return std::mem::take(&mut state.entries).len();
+        }
+        let before = state.entries.len();
+        state.entries.retain(|entry| !entry.seen_by(tenant));
+        before - state.entries.len()
     }
 }
 

@@ -110,6 +110,12 @@ pub(super) fn entry(entry: &Entry, bodies: Bodies) -> pb::JournalEntry {
         response_messages: facts.response.counter.messages,
         request_truncated: facts.request.truncated,
         response_truncated: facts.response.truncated,
+        tenant: facts
+            .tenant
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default(),
     }
 }
 

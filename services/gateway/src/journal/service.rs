@@ -1,5 +1,6 @@
 //! `sandbox06.admin.v1.JournalControl` on the edge's own server: list, verify and clear the
-//! journal. Never routed, never recorded itself.
+//! journal. Never routed, never recorded itself. A caller with a tenant (`x-sandbox06-tenant`)
+//! lists, verifies and clears only its tenant's calls.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -47,6 +48,8 @@ struct Filter {
     since: Option<SystemTime>,
     until: Option<SystemTime>,
     protocol: Option<Protocol>,
+    /// The caller's tenant, or the one the operator's filter names.
+    tenant: Option<String>,
 }
 
 fn time_of(
@@ -58,10 +61,40 @@ fn time_of(
         .transpose()
 }
 
+/// The tenant of the caller of `request`, or the refusal of a malformed one.
+fn caller_tenant<T>(request: &Request<T>) -> Result<Option<String>, Status> {
+    Ok(sandbox06_runtime::faults::tenant_of_metadata(request.metadata())?.map(str::to_owned))
+}
+
 impl Filter {
-    fn parse(filter: Option<pb::CallFilter>) -> Result<Self, Status> {
+    /// `filter` as asked by a caller of `tenant`, who sees only that tenant's calls.
+    fn parse(filter: Option<pb::CallFilter>, tenant: Option<String>) -> Result<Self, Status> {
         let Some(filter) = filter else {
-            return Ok(Self::default());
+            return Ok(Self {
+                tenant,
+                ..Self::default()
+            });
+        };
+        let tenant = match (tenant, filter.tenant.as_str()) {
+            (tenant, "") => tenant,
+            (Some(tenant), asked) if asked == tenant => Some(tenant),
+            (Some(tenant), _) => {
+                return Err(invalid(
+                    "filter.tenant",
+                    format!(
+                        "a caller of tenant {tenant} sees only its own calls: leave it empty or name {tenant}"
+                    ),
+                ));
+            }
+            (None, asked) if sandbox06_runtime::faults::is_tenant(asked.as_bytes()) => {
+                Some(asked.to_owned())
+            }
+            (None, _) => {
+                return Err(invalid(
+                    "filter.tenant",
+                    "a tenant is 1 to 64 of a-z, A-Z, 0-9, '-', '_' and '.'",
+                ));
+            }
         };
         let method = match filter.method.trim_start_matches('/') {
             "" => None,
@@ -126,6 +159,7 @@ impl Filter {
             since,
             until,
             protocol,
+            tenant,
         })
     }
 
@@ -150,6 +184,7 @@ impl Filter {
             && self.since.is_none_or(|since| entry.time >= since)
             && self.until.is_none_or(|until| entry.time < until)
             && self.protocol.is_none_or(|wanted| facts.protocol == wanted)
+            && entry.seen_by(self.tenant.as_deref())
     }
 }
 
@@ -159,8 +194,9 @@ impl JournalControl for JournalService {
         &self,
         request: Request<pb::ListJournalRequest>,
     ) -> Result<Response<pb::ListJournalResponse>, Status> {
+        let tenant = caller_tenant(&request)?;
         let request = request.into_inner();
-        let filter = Filter::parse(request.filter)?;
+        let filter = Filter::parse(request.filter, tenant)?;
         let page_size = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
             size if size > MAX_PAGE_SIZE => {
@@ -209,8 +245,9 @@ impl JournalControl for JournalService {
         &self,
         request: Request<pb::VerifyJournalRequest>,
     ) -> Result<Response<pb::VerifyJournalResponse>, Status> {
+        let tenant = caller_tenant(&request)?;
         let request = request.into_inner();
-        let filter = Filter::parse(request.filter)?;
+        let filter = Filter::parse(request.filter, tenant)?;
         let expected = request.expected_count;
         let compare: fn(u64, u64) -> bool = match pb::Comparison::try_from(request.comparison) {
             Ok(pb::Comparison::Exactly) => |count, expected| count == expected,
@@ -244,11 +281,71 @@ impl JournalControl for JournalService {
 
     async fn clear_journal(
         &self,
-        _request: Request<pb::ClearJournalRequest>,
+        request: Request<pb::ClearJournalRequest>,
     ) -> Result<Response<pb::ClearJournalResponse>, Status> {
-        let cleared = self.journal.clear();
+        let tenant = caller_tenant(&request)?;
+        let cleared = self.journal.clear_as(tenant.as_deref());
         Ok(Response::new(pb::ClearJournalResponse {
             cleared: cleared as u64,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use super::*;
+    use crate::journal::{Facts, JournalConfig};
+
+    fn tenant_filter(filter: &str, caller: Option<&str>) -> Result<Filter, Status> {
+        Filter::parse(
+            Some(pb::CallFilter {
+                tenant: filter.to_owned(),
+                ..Default::default()
+            }),
+            caller.map(str::to_owned),
+        )
+    }
+
+    #[test]
+    fn a_tenant_sees_its_own_calls_and_the_operator_chooses() {
+        let journal = Journal::new(JournalConfig::default());
+        for tenant in [Some("job-a"), Some("job-b"), Some("job-a"), None] {
+            journal.commit(
+                SystemTime::now(),
+                Duration::ZERO,
+                Facts {
+                    code: Some(0),
+                    tenant: tenant.map(http::HeaderValue::from_static),
+                    ..Facts::default()
+                },
+            );
+        }
+        let count = |filter: &Filter| {
+            journal
+                .select(|entry| filter.matches(entry), |_| true)
+                .0
+                .len()
+        };
+        assert_eq!(count(&Filter::parse(None, None).unwrap()), 4);
+        assert_eq!(
+            count(&Filter::parse(None, Some("job-a".into())).unwrap()),
+            2
+        );
+        assert_eq!(count(&tenant_filter("job-b", None).unwrap()), 1);
+        assert_eq!(count(&tenant_filter("job-a", Some("job-a")).unwrap()), 2);
+        // A tenant names no other; a malformed tenant is refused.
+        for (filter, caller) in [("job-b", Some("job-a")), ("job b", None)] {
+            let status = tenant_filter(filter, caller).unwrap_err();
+            assert_eq!(status.code(), tonic::Code::InvalidArgument);
+            assert!(status.message().starts_with("filter.tenant"), "{status:?}");
+        }
+        // A tenant's clear forgets its own calls.
+        assert_eq!(journal.clear_as(Some("job-a")), 2);
+        assert_eq!(count(&Filter::parse(None, None).unwrap()), 2);
+        assert_eq!(journal.clear_as(None), 2);
     }
 }

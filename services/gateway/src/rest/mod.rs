@@ -36,14 +36,16 @@ use crate::phases::{Call, Edge};
 
 /// The headers of a REST request that go on with the call.
 /// `grpc-timeout` lets a REST client give its call a deadline, as a gRPC client does, and
-/// `x-sandbox06-fault` ask for a fault on that call alone.
-const PASSED_ON: [&str; 6] = [
+/// `x-sandbox06-fault` ask for a fault on that call alone, and `x-sandbox06-tenant` name the
+/// test job it belongs to.
+const PASSED_ON: [&str; 7] = [
     "authorization",
     "traceparent",
     "tracestate",
     "x-request-id",
     "grpc-timeout",
     sandbox06_runtime::faults::FAULT_HEADER,
+    sandbox06_runtime::faults::TENANT_HEADER,
 ];
 
 /// The edge's HTTP side with REST in front: a REST route is transcoded, anything else goes on
@@ -107,9 +109,20 @@ where
                         _ => (String::new(), sandbox06_runtime::mask::path(path)),
                     };
                     let traceparent = request.headers().get("traceparent").cloned();
+                    // A malformed tenant is refused below, and recorded without one.
+                    let tenant = sandbox06_runtime::faults::tenant_of(request.headers())
+                        .ok()
+                        .flatten()
+                        .and_then(|_| {
+                            request
+                                .headers()
+                                .get(sandbox06_runtime::faults::TENANT_HEADER)
+                                .cloned()
+                        });
                     recording.with(|facts| {
                         facts.method = method;
                         facts.traceparent = traceparent;
+                        facts.tenant = tenant;
                         facts.http = Some(HttpSide {
                             method: request.method().clone(),
                             template,
@@ -120,8 +133,17 @@ where
                 }
                 _ => None,
             };
-            let response = match found {
-                Found::Route(index, route, vars) => {
+            // A REST call's tenant is checked here, the first server reading it (a backend's
+            // own HTTP routes take the header as they will).
+            let malformed = sandbox06_runtime::faults::tenant_of(request.headers())
+                .err()
+                .filter(|_| recorded || !matches!(found, Found::Nothing));
+            let response = match (malformed, found) {
+                (Some(error), _) => {
+                    refused(recording.as_ref(), &error);
+                    status_response(&tonic::Status::from(error))
+                }
+                (None, Found::Route(index, route, vars)) => {
                     sandbox06_runtime::http::record_http_route(&route.template);
                     let forward = Forward {
                         edge: Arc::clone(&edge),
@@ -135,14 +157,14 @@ where
                             status_response(&tonic::Status::from(error))
                         })
                 }
-                Found::WrongMethod(allowed) => {
+                (None, Found::WrongMethod(allowed)) => {
                     refused(
                         recording.as_ref(),
                         &ApiError::new(Reason::HttpMethodNotAllowed, ""),
                     );
                     not_allowed(request.method(), &allowed)
                 }
-                Found::Nothing => {
+                (None, Found::Nothing) => {
                     refused(
                         recording.as_ref(),
                         &ApiError::new(Reason::RouteNotFound, ""),
