@@ -510,3 +510,341 @@ async fn the_control_services_behind_the_admin_surface_take_only_its_calls() {
     assert!(get(&h, personas::HAPPY_PATH).await.is_ok());
     h.suite.stop().await.unwrap();
 }
+
+// Parallel jobs: the x-sandbox06-tenant header.
+
+const TENANT_HEADER: &str = "x-sandbox06-tenant";
+
+/// `message` as a call of `tenant`.
+fn of_tenant<T>(tenant: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert(TENANT_HEADER, tenant.parse().unwrap());
+    request
+}
+
+/// GetCitizen through the edge as a call of `tenant` (none: the operator's).
+async fn get_of(
+    h: &Harness,
+    tenant: Option<&str>,
+    citizen_id: &str,
+) -> Result<sandbox06_proto::citizen::Citizen, tonic::Status> {
+    let message = GetCitizenRequest {
+        citizen_id: citizen_id.to_owned(),
+        read_mask: None,
+    };
+    let request = match tenant {
+        Some(tenant) => of_tenant(tenant, message),
+        None => tonic::Request::new(message),
+    };
+    h.citizens()
+        .get_citizen(request)
+        .await
+        .map(|answer| answer.into_inner().citizen.unwrap())
+}
+
+/// A status fault of `code` on `method` of `component`, as created by `tenant`.
+async fn tenant_rule(
+    h: &Harness,
+    tenant: &str,
+    component: &str,
+    method: &str,
+    code: Code,
+) -> admin::FaultRule {
+    admin(h)
+        .create_fault_rule(of_tenant(
+            tenant,
+            admin::CreateFaultRuleRequest {
+                rule: Some(admin::FaultRule {
+                    action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                        code: code as i32,
+                        ..admin::StatusFault::default()
+                    })),
+                    ..rule(component, method)
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The fault rules listed to `tenant` (none: the operator).
+async fn rules_of(h: &Harness, tenant: Option<&str>) -> Vec<admin::FaultRule> {
+    let message = admin::ListFaultRulesRequest::default();
+    let request = match tenant {
+        Some(tenant) => of_tenant(tenant, message),
+        None => tonic::Request::new(message),
+    };
+    admin(h)
+        .list_fault_rules(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .rules
+}
+
+#[tokio::test]
+async fn two_tenants_each_meet_and_list_their_own_fault_only() {
+    let h = start().await;
+    let a = tenant_rule(&h, "job-a", "citizen", CITIZEN_GET, Code::NotFound).await;
+    let b = tenant_rule(&h, "job-b", "citizen", CITIZEN_GET, Code::Unavailable).await;
+    assert_eq!((a.tenant.as_str(), b.tenant.as_str()), ("job-a", "job-b"));
+    // Each job's call meets its own rule, and only its own.
+    let hit =
+        |status: &tonic::Status| format!("citizen.{}", metadata_of(status, "fault_rule").unwrap());
+    let status = get_of(&h, Some("job-a"), personas::HAPPY_PATH)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    assert_eq!(hit(&status), a.id);
+    let status = get_of(&h, Some("job-b"), personas::HAPPY_PATH)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(hit(&status), b.id);
+    // A call of no tenant, or of another, meets neither.
+    get_of(&h, None, personas::HAPPY_PATH).await.unwrap();
+    get_of(&h, Some("job-c"), personas::HAPPY_PATH)
+        .await
+        .unwrap();
+    // Each lists its own rule; the operator lists both.
+    let ids = |rules: Vec<admin::FaultRule>| rules.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(rules_of(&h, Some("job-a")).await), [a.id.as_str()]);
+    assert_eq!(ids(rules_of(&h, Some("job-b")).await), [b.id.as_str()]);
+    let all = rules_of(&h, None).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.iter().all(|r| r.applied == 1), "{all:?}");
+    // Another job's rule is not found, as an unknown id is; clearing takes one's own.
+    let status = admin(&h)
+        .delete_fault_rule(of_tenant(
+            "job-a",
+            admin::DeleteFaultRuleRequest { id: b.id.clone() },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    let cleared = admin(&h)
+        .clear_fault_rules(of_tenant("job-a", admin::ClearFaultRulesRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cleared.removed, 1);
+    get_of(&h, Some("job-a"), personas::HAPPY_PATH)
+        .await
+        .unwrap();
+    let status = get_of(&h, Some("job-b"), personas::HAPPY_PATH)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_tenants_rule_on_the_population_database_fails_that_tenants_get_citizen_only() {
+    let h = start().await;
+    tenant_rule(
+        &h,
+        "job-a",
+        "population-db",
+        POPULATION_GET,
+        Code::Unavailable,
+    )
+    .await;
+    // The tenant travels from the edge through the citizen service to the database.
+    let status = get_of(&h, Some("job-a"), personas::HAPPY_PATH)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
+    assert_eq!(
+        metadata_of(&status, "backend").as_deref(),
+        Some("population-db")
+    );
+    get_of(&h, Some("job-b"), personas::HAPPY_PATH)
+        .await
+        .unwrap();
+    get_of(&h, None, personas::HAPPY_PATH).await.unwrap();
+    h.suite.stop().await.unwrap();
+}
+
+/// The count of GetCitizen calls in the journal as `tenant` (none: the operator) verifies it
+/// with `filter_tenant`, once it is `expected` (entries are committed as answers end).
+async fn journal_count(
+    h: &Harness,
+    tenant: Option<&str>,
+    filter_tenant: &str,
+    expected: u64,
+) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let message = admin::VerifyJournalRequest {
+            filter: Some(admin::CallFilter {
+                method: CITIZEN_GET.to_owned(),
+                tenant: filter_tenant.to_owned(),
+                ..admin::CallFilter::default()
+            }),
+            comparison: admin::Comparison::Exactly as i32,
+            expected_count: expected,
+        };
+        let request = match tenant {
+            Some(tenant) => of_tenant(tenant, message),
+            None => tonic::Request::new(message),
+        };
+        let verified = admin(h).verify_journal(request).await.unwrap().into_inner();
+        if verified.matched || Instant::now() >= deadline {
+            return verified.count;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_journals_of_two_tenants_do_not_mix_and_the_operator_sees_both() {
+    let h = start().await;
+    admin(&h)
+        .clear_journal(admin::ClearJournalRequest::default())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        get_of(&h, Some("job-a"), personas::HAPPY_PATH)
+            .await
+            .unwrap();
+    }
+    for _ in 0..3 {
+        get_of(&h, Some("job-b"), personas::HAPPY_PATH)
+            .await
+            .unwrap();
+    }
+    // REST calls carry their tenant too.
+    let request = http::Request::get(format!("/v1/citizens/{}", personas::HAPPY_PATH))
+        .header("authorization", format!("Bearer {}", h.token))
+        .header(TENANT_HEADER, "job-b")
+        .body(String::new())
+        .unwrap();
+    let (status, text) = sandbox06_testkit::http1(h.suite.edge, request).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(journal_count(&h, Some("job-a"), "", 2).await, 2);
+    assert_eq!(journal_count(&h, Some("job-b"), "", 4).await, 4);
+    assert_eq!(journal_count(&h, None, "", 6).await, 6);
+    assert_eq!(journal_count(&h, None, "job-a", 2).await, 2);
+    // A job's list holds its own calls only, each naming it; the operator's holds both.
+    let listed = admin(&h)
+        .list_journal(of_tenant(
+            "job-a",
+            admin::ListJournalRequest {
+                page_size: 100,
+                ..admin::ListJournalRequest::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.entries.len(), 2, "{listed:?}");
+    assert!(listed.entries.iter().all(|e| e.tenant == "job-a"));
+    let all = admin(&h)
+        .list_journal(admin::ListJournalRequest {
+            page_size: 100,
+            ..admin::ListJournalRequest::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let tenants: std::collections::BTreeSet<&str> =
+        all.entries.iter().map(|e| e.tenant.as_str()).collect();
+    assert!(
+        tenants.contains("job-a") && tenants.contains("job-b"),
+        "{tenants:?}"
+    );
+    // A job names no other tenant's calls.
+    let status = admin(&h)
+        .verify_journal(of_tenant(
+            "job-a",
+            admin::VerifyJournalRequest {
+                filter: Some(admin::CallFilter {
+                    tenant: "job-b".to_owned(),
+                    ..admin::CallFilter::default()
+                }),
+                comparison: admin::Comparison::AtLeast as i32,
+                expected_count: 0,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    // A job's clear forgets its own calls only.
+    let cleared = admin(&h)
+        .clear_journal(of_tenant("job-a", admin::ClearJournalRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cleared.cleared, 2);
+    assert_eq!(journal_count(&h, Some("job-b"), "", 4).await, 4);
+    assert_eq!(journal_count(&h, None, "", 4).await, 4);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_tenants_reset_clears_its_rules_and_journal_and_leaves_the_stores() {
+    let h = start().await;
+    tenant_rule(&h, "job-a", "citizen", CITIZEN_GET, Code::NotFound).await;
+    tenant_rule(&h, "job-b", "citizen", CITIZEN_GET, Code::NotFound).await;
+    let _ = get_of(&h, Some("job-a"), personas::HAPPY_PATH).await;
+    let _ = get_of(&h, Some("job-b"), personas::HAPPY_PATH).await;
+    assert_eq!(journal_count(&h, None, "", 2).await, 2);
+    let reset = admin(&h)
+        .reset_sandbox(of_tenant("job-a", admin::ResetSandboxRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(reset.components.is_empty(), "{reset:?}");
+    assert_eq!(reset.fault_rules_removed, 1);
+    assert_eq!(reset.journal_entries_cleared, 1);
+    assert!(rules_of(&h, Some("job-a")).await.is_empty());
+    assert_eq!(rules_of(&h, Some("job-b")).await.len(), 1);
+    assert_eq!(journal_count(&h, Some("job-b"), "", 1).await, 1);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_tenant_is_refused_naming_the_header() {
+    let h = start().await;
+    for bad in ["job a", "job/a", "ä"] {
+        let mut request = tonic::Request::new(GetCitizenRequest {
+            citizen_id: personas::HAPPY_PATH.to_owned(),
+            read_mask: None,
+        });
+        let value = tonic::metadata::MetadataValue::try_from(bad.as_bytes())
+            .unwrap_or_else(|_| tonic::metadata::MetadataValue::from_static("job,a"));
+        request.metadata_mut().insert(TENANT_HEADER, value);
+        let status = h.citizens().get_citizen(request).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{bad}: {status:?}");
+        assert_eq!(
+            metadata_of(&status, "header").as_deref(),
+            Some(TENANT_HEADER),
+            "{bad}"
+        );
+    }
+    // The admin surface refuses it too, and so does REST.
+    let status = admin(&h)
+        .list_fault_rules(of_tenant(
+            &"x".repeat(65),
+            admin::ListFaultRulesRequest::default(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        metadata_of(&status, "header").as_deref(),
+        Some(TENANT_HEADER)
+    );
+    let request = http::Request::get("/v1/admin/faultRules")
+        .header(TENANT_HEADER, "job a")
+        .body(String::new())
+        .unwrap();
+    let (status, text) = sandbox06_testkit::http1(h.suite.edge, request).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains(TENANT_HEADER), "{text}");
+    h.suite.stop().await.unwrap();
+}

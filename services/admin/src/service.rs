@@ -10,6 +10,10 @@
 //! | `ListJournal`, `VerifyJournal`, `ClearJournal` | the edge's `JournalControl` |
 //! | `FindCitizens` | the population database's `FindCitizens` |
 //!
+//! The control calls carry the admin caller's `x-sandbox06-tenant` header on, so a caller with
+//! a tenant lists, deletes and clears its own fault rules and journal entries only; its
+//! `ResetSandbox` clears those and leaves the stores (shared by every tenant) untouched.
+//!
 //! A fault rule's id is its component's id qualified by the component, `<component>.<id>`
 //! (`population-db.f-3`): ids are numbered by each component, and the admin finds the rule's
 //! component again from it. A component is stateful when it serves `StateControl`; one that
@@ -57,6 +61,8 @@ impl Interceptor for ControlKey {
                 .metadata_mut()
                 .insert(CONTROL_KEY_HEADER, key.clone());
         }
+        // The admin caller's tenant: the components' controls answer for that tenant alone.
+        sandbox06_runtime::faults::pass_tenant(request.metadata_mut());
         Ok(request)
     }
 }
@@ -384,11 +390,16 @@ impl AdminService for Admin {
         } else {
             Some(self.target("component", &component)?)
         };
-        let reset = self
-            .each_stateful(only, |mut state| async move {
+        // A tenant's reset clears its own fault rules and journal entries (the control calls
+        // carry its tenant) and leaves the stores, which every tenant shares, as they are.
+        let reset = if sandbox06_runtime::faults::call_tenant_header().is_some() {
+            Vec::new()
+        } else {
+            self.each_stateful(only, |mut state| async move {
                 state.reset(pb::ResetRequest::default()).await
             })
-            .await?;
+            .await?
+        };
         let fault_rules_removed = self.clear_rules(only).await?;
         let journal_entries_cleared = if only.is_none() {
             let gateway = self.known(GATEWAY)?;

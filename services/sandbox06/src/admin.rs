@@ -246,6 +246,27 @@ pub enum Marital {
     Widowed,
 }
 
+/// The tenant the admin calls of this run name (`--tenant`, `SANDBOX06_TENANT`).
+static TENANT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes every admin call of this run a call of `tenant` (its `x-sandbox06-tenant` header):
+/// fault rules it creates apply to that tenant's calls only, and it lists, clears and resets
+/// only that tenant's rules and journal entries. A malformed tenant is refused here.
+pub fn set_tenant(tenant: Option<&str>) -> anyhow::Result<()> {
+    let Some(tenant) = tenant.filter(|tenant| !tenant.is_empty()) else {
+        return Ok(());
+    };
+    if !sandbox06_runtime::faults::is_tenant(tenant.as_bytes()) {
+        bail!(
+            "--tenant {tenant:?} is not a tenant: 1 to {} of a-z, A-Z, 0-9, '-', '_' and '.'",
+            sandbox06_runtime::faults::MAX_TENANT_LEN
+        );
+    }
+    // Set once, from the command line.
+    let _ = TENANT.set(tenant.to_owned());
+    Ok(())
+}
+
 /// The admin surface of the suite at the edge's address.
 pub struct AdminClient {
     edge: String,
@@ -283,6 +304,9 @@ impl AdminClient {
             .header("accept", "application/json");
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(tenant) = TENANT.get() {
+            request = request.header(sandbox06_runtime::faults::TENANT_HEADER, tenant);
         }
         let body = match body {
             Some(body) => {
@@ -638,6 +662,14 @@ mod tests {
         assert_eq!(duration("2m").unwrap(), "120.000000000s");
         assert!(duration("soon").is_err());
         assert!(duration("-1s").is_err());
+    }
+
+    #[test]
+    fn a_malformed_tenant_is_refused_before_any_call() {
+        assert!(set_tenant(None).is_ok());
+        assert!(set_tenant(Some("")).is_ok());
+        assert!(set_tenant(Some("job a")).is_err());
+        assert!(set_tenant(Some(&"x".repeat(65))).is_err());
     }
 
     #[test]

@@ -47,6 +47,11 @@ struct Cli {
     /// Where state lives: memory, or redis://host:port (default memory).
     #[arg(long, global = true)]
     store: Option<String>,
+    /// The tenant of the admin commands (fault, reset, snapshot, journal…): the
+    /// `x-sandbox06-tenant` of a parallel CI job, whose fault rules and journal entries they
+    /// alone see and clear.
+    #[arg(long, global = true, env = "SANDBOX06_TENANT")]
+    tenant: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -370,6 +375,7 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
     {
         return citizen(&config, citizen_id, *offline).await;
     }
+    admin::set_tenant(cli.tenant.as_deref())?;
     match &cli.command {
         Some(Command::Fault { command }) => return admin::fault(&config, command).await,
         Some(Command::Reset { component }) => {
