@@ -5,6 +5,7 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, pin::Pin, sync::Arc};
 
+use crate::clock::Clock;
 use figment::Figment;
 use serde::{Serialize, de::DeserializeOwned};
 use time::Date;
@@ -116,8 +117,11 @@ pub struct Context {
     config: Arc<Figment>,
     /// Request bounds every server enforces.
     pub limits: Limits,
-    /// The date "today" means for ages, cards and deadlines.
+    /// The reference date: the date the synthetic country is generated as of, and the suite's
+    /// "today" until its clock moves ([`Context::clock`]).
     pub today: Date,
+    /// The suite's clock, shared by every component of the context and its copies.
+    pub clock: Clock,
     peers: BTreeMap<&'static str, Peer>,
     workers: WorkerHealth,
     secrets: Option<ClientSecrets>,
@@ -130,6 +134,7 @@ impl Context {
             config,
             limits,
             today,
+            clock: Clock::new(today),
             peers: peers.into_iter().map(|p| (p.spec.name, p)).collect(),
             workers: WorkerHealth::default(),
             secrets: None,

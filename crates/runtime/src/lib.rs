@@ -26,6 +26,7 @@
 mod call_deadline;
 pub mod caller;
 pub mod client;
+pub mod clock;
 pub mod component;
 pub mod config;
 mod connections;

@@ -29,6 +29,7 @@ use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
 use tower::Service;
 
+use crate::clock::{CLOCK_CONTROL_SERVICE, Clock};
 use crate::config::Limits;
 use crate::control_key::ControlKeyLayer;
 use crate::cors::{CorsLayer, CorsPolicy};
@@ -88,6 +89,7 @@ pub struct ServerBuilder {
     cors: Option<CorsPolicy>,
     faults: FaultRegistry,
     control_key: Option<String>,
+    clock: Clock,
 }
 
 impl ServerBuilder {
@@ -105,6 +107,7 @@ impl ServerBuilder {
             cors: None,
             faults: FaultRegistry::new(crate::telemetry::service_name()),
             control_key: None,
+            clock: Clock::system(),
         }
     }
 
@@ -129,6 +132,13 @@ impl ServerBuilder {
     /// server's control services refuse a call without it. None takes every control call.
     pub fn control_key(mut self, key: Option<String>) -> Self {
         self.control_key = key;
+        self
+    }
+
+    /// The suite's clock (`Context::clock`), which the server's internal `ClockControl`
+    /// service reads and sets ([`crate::clock`]). Unset, the server keeps a clock of its own.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -248,12 +258,13 @@ impl ServerBuilder {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServeError> {
         let (reflection_v1, reflection_v1alpha) = reflection(&self.listed)?;
-        // FaultControl is internal: served, never listed in reflection.
+        // FaultControl and ClockControl are internal: served, never listed in reflection.
         let routes = self
             .routes
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(FaultControlService::new(self.faults.clone()).into_server());
+            .add_service(FaultControlService::new(self.faults.clone()).into_server())
+            .add_service(self.clock.control());
         let local_addr = listener.local_addr().ok();
         // Every component serves its own request metrics.
         let component = self
@@ -271,6 +282,7 @@ impl ServerBuilder {
             REFLECTION_V1_SERVICE.to_owned(),
             REFLECTION_V1ALPHA_SERVICE.to_owned(),
             FAULT_CONTROL_SERVICE.to_owned(),
+            CLOCK_CONTROL_SERVICE.to_owned(),
         ]);
         let methods = method_descriptors(&served);
         let trace = GrpcTraceLayer::new(component).with_methods(methods.iter().map(path_of));

@@ -11,7 +11,9 @@ use std::{
 };
 
 use crate::snapshot::{self, SnapshotInfo};
-use crate::{Delivery, EntryId, ListAppend, OutboxEntry, StateWrite, Store, StoreError};
+use crate::{
+    Delivery, EntryId, ListAppend, OutboxEntry, StateWrite, Store, StoreError, TimePassed,
+};
 
 /// Key the probe reads; it is never written.
 const PROBE_KEY: &str = "health:probe";
@@ -217,6 +219,11 @@ impl Store for CheckedStore {
     async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {
         snapshot::name_error(self.inner.backend(), "snapshot_delete", name)?;
         self.guarded("snapshot_delete", || self.inner.snapshot_delete(name))
+            .await
+    }
+
+    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
+        self.guarded("pass_time", || self.inner.pass_time(prefixes, by))
             .await
     }
 

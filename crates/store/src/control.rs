@@ -77,6 +77,8 @@ pub struct StateService {
     store: Arc<dyn Store>,
     /// Prefixes of the keys that are configuration, left by a reset and a restore.
     keep: &'static [&'static str],
+    /// Prefixes of the component's own keys, which time passing ages.
+    own: &'static [&'static str],
     /// The store in the words of an error, e.g. "the single sign-on's state store".
     system: &'static str,
 }
@@ -88,8 +90,17 @@ impl StateService {
         Self {
             store,
             keep: &[],
+            own: &[""],
             system,
         }
+    }
+
+    /// The component's own keys are those starting with one of `prefixes` (`["sso:"]`): the
+    /// ones [`StateControl::pass_time`] ages, so that components sharing a Redis namespace
+    /// age each key once. Unset, every key of the store is its own.
+    pub fn owning(mut self, prefixes: &'static [&'static str]) -> Self {
+        self.own = prefixes;
+        self
     }
 
     /// Leaves the keys starting with one of `prefixes` out of resets, snapshots and restores:
@@ -137,6 +148,49 @@ fn snapshot(info: SnapshotInfo) -> pb::Snapshot {
 
 #[tonic::async_trait]
 impl StateControl for StateService {
+    async fn pass_time(
+        &self,
+        request: Request<pb::PassTimeRequest>,
+    ) -> Result<Response<pb::PassTimeResponse>, Status> {
+        let by = request
+            .get_ref()
+            .by
+            .as_ref()
+            .ok_or_else(|| {
+                Status::from(ApiError::invalid_field(
+                    Reason::InvalidArgument,
+                    "by",
+                    "is required: how much time passes, e.g. \"3600s\"",
+                ))
+            })
+            .and_then(|by| Ok(sandbox06_runtime::clock::duration_from_proto(by, "by")?))?;
+        let by = std::time::Duration::try_from(by)
+            .ok()
+            .filter(|by| !by.is_zero())
+            .ok_or_else(|| {
+                Status::from(ApiError::invalid_field(
+                    Reason::InvalidArgument,
+                    "by",
+                    "must be positive: time only passes forward",
+                ))
+            })?;
+        let passed = self
+            .store
+            .pass_time(self.own, by)
+            .await
+            .map_err(|error| self.failed(error))?;
+        tracing::info!(
+            by_ms = by.as_millis() as u64,
+            expired = passed.expired,
+            aged = passed.aged,
+            "time passed"
+        );
+        Ok(Response::new(pb::PassTimeResponse {
+            expired: passed.expired,
+            aged: passed.aged,
+        }))
+    }
+
     async fn reset(
         &self,
         _request: Request<pb::ResetRequest>,

@@ -250,8 +250,25 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Err(no_snapshots(self.backend(), "snapshot_delete"))
     }
 
+    /// Ages every value under one of `prefixes` that has a TTL by `by`, as if that much time
+    /// had passed (the sandbox's clock moving forward): a value with no more than `by` left is
+    /// deleted, the others live `by` less. Values without a TTL, lists and outboxes are left.
+    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
+        let _ = (prefixes, by);
+        Err(no_snapshots(self.backend(), "pass_time"))
+    }
+
     /// Name of the backend: `memory` or `redis`.
     fn backend(&self) -> &'static str;
+}
+
+/// What [`Store::pass_time`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimePassed {
+    /// Values whose TTL ran out: deleted.
+    pub expired: u64,
+    /// Values with time left: shortened.
+    pub aged: u64,
 }
 
 /// The answer of a store that keeps no snapshots.

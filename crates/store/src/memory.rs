@@ -9,7 +9,7 @@ use crate::outbox;
 use crate::snapshot::{self, SnapshotInfo, is_kept};
 use crate::{
     Delivery, EntryId, ListAppend, OUTBOX_BATCH_MAX, OutboxEntry, StateWrite, Store, StoreError,
-    ttl_millis,
+    TimePassed, ttl_millis,
 };
 
 /// What a memory key holds.
@@ -336,6 +336,30 @@ impl Store for MemoryStore {
         entries.retain(|key, _| is_kept(key, keep));
         self.outboxes().retain(|name, _| is_kept(name, keep));
         Ok(())
+    }
+
+    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
+        let now = self.now();
+        let mut passed = TimePassed::default();
+        self.write().retain(|key, entry| {
+            let Some(at) = entry.expires_at.filter(|_| {
+                entry.is_live(now) && prefixes.iter().any(|prefix| key.starts_with(prefix))
+            }) else {
+                return true;
+            };
+            match at.checked_sub(by).filter(|aged| *aged > now) {
+                Some(aged) => {
+                    entry.expires_at = Some(aged);
+                    passed.aged += 1;
+                    true
+                }
+                None => {
+                    passed.expired += 1;
+                    false
+                }
+            }
+        });
+        Ok(passed)
     }
 
     async fn snapshot_save(&self, name: &str, keep: &[&str]) -> Result<SnapshotInfo, StoreError> {

@@ -10,8 +10,8 @@ use crate::outbox;
 use crate::snapshot::{self, SnapshotInfo};
 use crate::{
     CLEAR_BATCH, CONNECT_TIMEOUT, Delivery, EntryId, EntryStatus, ListAppend, OUTBOX_BATCH_MAX,
-    OutboxEntry, RESPONSE_TIMEOUT, StateWrite, Store, StoreError, no_answer, redact_url,
-    ttl_millis, validate_namespace,
+    OutboxEntry, RESPONSE_TIMEOUT, StateWrite, Store, StoreError, TimePassed, no_answer,
+    redact_url, ttl_millis, validate_namespace,
 };
 
 /// The shared backend: Redis through a [`ConnectionManager`], which reconnects on its own.
@@ -175,6 +175,42 @@ static ACK: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::ACK_SCRIPT))
 static RANGE: LazyLock<Script> =
     LazyLock::new(|| Script::new(&outbox::timed(outbox::RANGE_SCRIPT)));
 static TRIM: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::TRIM_SCRIPT));
+
+/// [`Store::pass_time`] over a batch of keys: each with a TTL lives `ARGV[1]` milliseconds
+/// less, or goes when it had no more left.
+static PASS_TIME: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local by = tonumber(ARGV[1])
+local expired, aged = 0, 0
+for _, key in ipairs(KEYS) do
+  local left = redis.call('PTTL', key)
+  if left > 0 then
+    if left <= by then
+      redis.call('UNLINK', key)
+      expired = expired + 1
+    else
+      redis.call('PEXPIRE', key, left - by)
+      aged = aged + 1
+    end
+  end
+end
+return {expired, aged}
+"#,
+    )
+});
+
+/// `text` with the characters `SCAN MATCH` reads as a pattern escaped.
+fn glob_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
 
 /// The snapshot scripts (see [`snapshot`]).
 static SAVE: LazyLock<Script> = LazyLock::new(|| Script::new(&snapshot::save_script()));
@@ -467,6 +503,43 @@ impl Store for RedisStore {
             .collect();
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listed)
+    }
+
+    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
+        let by = ttl_millis(by);
+        let mut passed = TimePassed::default();
+        for prefix in prefixes {
+            let pattern = format!("{}*", glob_escaped(&self.key(prefix)));
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, keys): (u64, Vec<Vec<u8>>) = self
+                    .query(
+                        "pass_time",
+                        redis::cmd("SCAN")
+                            .arg(cursor)
+                            .arg("MATCH")
+                            .arg(&pattern)
+                            .arg("COUNT")
+                            .arg(CLEAR_BATCH),
+                    )
+                    .await?;
+                for batch in keys.chunks(CLEAR_BATCH) {
+                    let mut invocation = PASS_TIME.prepare_invoke();
+                    for key in batch {
+                        invocation.key(key.as_slice());
+                    }
+                    invocation.arg(by);
+                    let (expired, aged): (u64, u64) = self.run("pass_time", &invocation).await?;
+                    passed.expired += expired;
+                    passed.aged += aged;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        Ok(passed)
     }
 
     async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {

@@ -105,8 +105,10 @@ impl Component for CitizenComponent {
                 sandbox06_runtime::peer_channel(&url).map_err(StartError::channel(SPEC.name))?;
             // The health check asks the population database's listener itself.
             let upstream = channel.tcp().clone();
-            let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), ctx.today);
+            let api = CitizenApi::new(Arc::new(GrpcPopulation::new(channel)), ctx.today)
+                .with_clock(ctx.clock.clone());
             let builder = ServerBuilder::new(&ctx.limits)
+                .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
                 .control_key(ctx.control_key())

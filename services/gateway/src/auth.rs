@@ -20,6 +20,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sandbox06_jose::{JoseError, JwkSet, VerifyingKey};
+use sandbox06_runtime::clock::Clock;
 use sandbox06_runtime::{ApiError, Reason};
 use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
@@ -81,10 +82,8 @@ struct Inner {
     keys: RwLock<KeyCache>,
     fetching: Mutex<()>,
     verified: std::sync::Mutex<HashMap<String, Verified>>,
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    /// The suite's clock, which expiry is judged against.
+    clock: Clock,
 }
 
 fn unauthenticated(reason: Reason, message: impl Into<String>) -> ApiError {
@@ -98,7 +97,8 @@ fn invalid(problem: &str, message: impl Into<String>) -> ApiError {
 impl TokenAuthorizer {
     /// Verifies tokens against the SSO at `sso` (its internal URL). Without `enforce`, nothing
     /// is refused: a call with a valid token names its caller, any other passes as anonymous.
-    pub fn new(sso: impl Into<String>, enforce: bool) -> Self {
+    /// Expiry is judged by `clock`, the suite's.
+    pub fn new(sso: impl Into<String>, enforce: bool, clock: Clock) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(FETCH_TIMEOUT));
@@ -110,6 +110,7 @@ impl TokenAuthorizer {
                 keys: RwLock::new(KeyCache::default()),
                 fetching: Mutex::new(()),
                 verified: std::sync::Mutex::new(HashMap::new()),
+                clock,
             }),
         }
     }
@@ -214,7 +215,7 @@ impl TokenAuthorizer {
 
     /// The caller `token` stands for, or why it is refused (scope aside).
     pub async fn verify(&self, token: &str) -> Result<Caller, ApiError> {
-        let now = now();
+        let now = self.inner.clock.unix_seconds();
         if let Ok(cache) = self.inner.verified.lock()
             && let Some(hit) = cache.get(token)
             && hit.exp + LEEWAY_SECONDS >= now

@@ -163,15 +163,18 @@ impl Component for GatewayComponent {
                 .with_journal(section.journal.clone())
                 .with_limits(ctx.limits.clone())
                 .with_reference_date(ctx.today)
+                .with_clock(ctx.clock.clone())
                 .with_control_key(ctx.control_key())
                 .with_controlled_components(controlled_components(
                     std::iter::once(&SPEC).chain(ctx.peers().map(|peer| peer.spec)),
                 ))
                 .with_cors(cors);
             let gateway = match sso {
-                Some(url) => {
-                    gateway.with_authorizer(TokenAuthorizer::new(url, section.enforce_auth))
-                }
+                Some(url) => gateway.with_authorizer(TokenAuthorizer::new(
+                    url,
+                    section.enforce_auth,
+                    ctx.clock.clone(),
+                )),
                 // Nothing to verify against, and nothing to enforce: every call is anonymous.
                 None if !section.enforce_auth => gateway.with_authorizer(AllowAll),
                 None => {

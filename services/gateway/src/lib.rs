@@ -185,6 +185,8 @@ pub struct Gateway {
     cors: Option<CorsPolicy>,
     /// The suite's reference date, which the API document's ID numbers and dates depend on.
     reference: Option<time::Date>,
+    /// The suite's clock, which the server's `ClockControl` reads and sets.
+    clock: Option<sandbox06_runtime::clock::Clock>,
     /// The components the sandbox's controls reach, for the API document.
     controlled: Vec<String>,
     /// The suite's control key, which the edge's own control services take calls with.
@@ -213,6 +215,7 @@ impl Gateway {
             http_routes: axum::Router::new(),
             cors: None,
             reference: None,
+            clock: None,
             controlled: Vec::new(),
             control_key: None,
             journal: JournalConfig::default(),
@@ -258,6 +261,13 @@ impl Gateway {
         self
     }
 
+    /// The suite's clock (`Context::clock`): what tokens' expiry is judged against, and what
+    /// the edge's internal `ClockControl` reads and sets.
+    pub fn with_clock(mut self, clock: sandbox06_runtime::clock::Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// The suite's control key (`Context::control_key`): the edge's own control services
     /// (`FaultControl`, `JournalControl`), on the port every client reaches, take only calls
     /// that carry it.
@@ -289,6 +299,9 @@ impl Gateway {
         let mut builder = ServerBuilder::new(&self.limits)
             .component(component::SPEC.name)
             .control_key(self.control_key.clone());
+        if let Some(clock) = &self.clock {
+            builder = builder.clock(clock.clone());
+        }
         let journal = if self.journal.enabled {
             self.journal
                 .check("gateway.journal")

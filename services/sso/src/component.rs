@@ -356,6 +356,7 @@ impl Component for SsoComponent {
                 tech_ids: TechIdKey::new(&section.tech_id_key),
                 throttle: Throttle::default(),
                 browser_key: BrowserKey::default(),
+                clock: ctx.clock.clone(),
             });
             // Keys are read, or made on a store's first start, beside the ready path.
             let warm = Arc::clone(&provider);
@@ -365,6 +366,7 @@ impl Component for SsoComponent {
                 }
             });
             let builder = ServerBuilder::new(&ctx.limits)
+                .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
                 .control_key(ctx.control_key())
@@ -377,6 +379,7 @@ impl Component for SsoComponent {
                 // admin's own) stay verifiable at the edge.
                 .add_service(
                     StateService::new("the single sign-on's state store", store.clone())
+                        .owning(&["sso:"])
                         .keeping(&["sso:keys", "sso:browser-key"])
                         .into_server(),
                 )

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tonic::{Code, Request, Response, Status};
 
 use crate::clients::{API_AUDIENCE, Client};
-use crate::provider::{Grant, OAuthError, Provider, now};
+use crate::provider::{Grant, OAuthError, Provider};
 
 /// The longest lifetime `IssueToken` gives a token (and the longest ago it may have expired).
 pub const MAX_ISSUED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
@@ -243,7 +243,7 @@ impl SsoService for SsoApi {
         };
         let token = self
             .provider
-            .access_token_with(alg, &grant, now(), lifetime, &audiences)
+            .access_token_with(alg, &grant, self.provider.now(), lifetime, &audiences)
             .await
             .map_err(Status::from)?;
         Ok(Response::new(pb::IssueTokenResponse {

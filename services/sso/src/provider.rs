@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sandbox06_runtime::clock::Clock;
 use sandbox06_store::Store;
 
 use crate::claims::{TechIdKey, level_of_acr};
@@ -87,11 +88,6 @@ pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 60;
 
 pub use crate::oauth::errors::{MAX_DESCRIPTION_CHARS, OAuthError, description_text};
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 pub(crate) fn secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
@@ -117,9 +113,16 @@ pub struct Provider {
     pub throttle: Throttle,
     /// The key of the browser cookies, as last read from the store.
     pub browser_key: BrowserKey,
+    /// The suite's clock: what tokens, codes, sessions and locks are judged against.
+    pub clock: Clock,
 }
 
 impl Provider {
+    /// Now by the suite's clock, in seconds since the Unix epoch (what JWT claims hold).
+    pub fn now(&self) -> i64 {
+        self.clock.unix_seconds()
+    }
+
     /// The token endpoint's URL.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)

@@ -16,7 +16,7 @@ use sandbox06_sso::keys::Keys;
 use sandbox06_sso::oauth::browser::BrowserKey;
 use sandbox06_sso::oauth::outcome::LogoutOutcome;
 use sandbox06_sso::oauth::records::{BrowserSession, Session};
-use sandbox06_sso::provider::{Grant, Lifetimes, Provider, Throttle, now};
+use sandbox06_sso::provider::{Grant, Lifetimes, Provider, Throttle};
 use sandbox06_testkit::FailingStore;
 use serde_json::Value;
 
@@ -37,6 +37,7 @@ fn provider_on(store: Arc<FailingStore>) -> Provider {
         tech_ids: TechIdKey::default(),
         throttle: Throttle::default(),
         browser_key: BrowserKey::default(),
+        clock: sandbox06_runtime::clock::Clock::system(),
     }
 }
 
@@ -45,7 +46,7 @@ fn login() -> Session {
         sub: "001095012345".to_owned(),
         acr: Some("LoA2".to_owned()),
         amr: vec!["pwd".to_owned()],
-        auth_time: now(),
+        auth_time: time::OffsetDateTime::now_utc().unix_timestamp(),
         sid: "sid-of-this-login".to_owned(),
         person: Person {
             citizen_id: "001095012345".to_owned(),
@@ -117,7 +118,7 @@ async fn a_grant_whose_login_is_gone_gives_no_tokens() {
 async fn a_browser_session_older_than_its_lifetime_logs_nobody_in() {
     let p = provider();
     let mut old = login();
-    old.auth_time = now() - 9 * 3600;
+    old.auth_time = time::OffsetDateTime::now_utc().unix_timestamp() - 9 * 3600;
     let cookie = p.start_session(&old).await.unwrap();
     p.keep_login(&old, Duration::from_secs(3600)).await.unwrap();
     assert!(p.browser_session(&cookie).await.unwrap().is_none());

@@ -41,6 +41,7 @@ fn provider(store: Arc<FailingStore>) -> Arc<Provider> {
         tech_ids: TechIdKey::default(),
         throttle: Throttle::default(),
         browser_key: BrowserKey::default(),
+        clock: sandbox06_runtime::clock::Clock::system(),
     })
 }
 

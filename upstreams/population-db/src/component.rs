@@ -115,8 +115,10 @@ impl Component for PopulationDbComponent {
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             tracing::info!(backend = store.backend(), "state store opened");
             let db = PopulationDb::new(Arc::new(section.country(ctx.today)), store.clone())
-                .with_max_response_bytes(ctx.limits.max_request_bytes);
+                .with_max_response_bytes(ctx.limits.max_request_bytes)
+                .with_clock(ctx.clock.clone());
             let builder = ServerBuilder::new(&ctx.limits)
+                .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
                 .control_key(ctx.control_key())
@@ -126,6 +128,7 @@ impl Component for PopulationDbComponent {
                 )
                 .add_service(
                     StateService::new("the population database's state store", store.clone())
+                        .owning(&["population:"])
                         .into_server(),
                 );
             builder

@@ -17,8 +17,12 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt, future::join_all};
 use prost::Message;
 use sandbox06_proto::population as pb;
-use sandbox06_vn::CitizenId;
-use sandbox06_world::{Country, View, person::Person};
+use sandbox06_runtime::clock::Clock;
+use sandbox06_vn::{CitizenId, CivilDate};
+use sandbox06_world::{
+    Country, View,
+    person::{CardStanding, Person},
+};
 
 use crate::{
     convert::{Shape, to_record},
@@ -46,6 +50,8 @@ pub struct PopulationDb {
     country: Arc<Country>,
     overlays: Overlays,
     max_response_bytes: usize,
+    /// The suite's clock: its today judges cards' expiry and life events' dates.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for PopulationDb {
@@ -60,9 +66,43 @@ impl PopulationDb {
     /// A database over `country`, with overlays kept in `store`.
     pub fn new(country: Arc<Country>, store: Arc<dyn sandbox06_store::Store>) -> Self {
         Self {
+            clock: Clock::new(country.reference_date()),
             country,
             overlays: Overlays::new(store),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// The same database judging dates by `clock`, the suite's (by default a clock of its
+    /// own, whose today is the country's reference date).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The suite's today.
+    fn today(&self) -> CivilDate {
+        self.clock.today()
+    }
+
+    /// `person`'s current card judged as of the suite's today: valid until its expiry date,
+    /// expired after it. The generated records and the events' consequences are judged as of
+    /// the reference date, which needs nothing more.
+    fn as_of_today(&self, person: &mut Person) {
+        let today = self.today();
+        if today == self.country.reference_date() {
+            return;
+        }
+        if let Some(card) = person
+            .cards
+            .first_mut()
+            .filter(|card| matches!(card.standing, CardStanding::Valid | CardStanding::Expired))
+        {
+            card.standing = if card.expires.is_some_and(|expires| expires < today) {
+                CardStanding::Expired
+            } else {
+                CardStanding::Valid
+            };
         }
     }
 
@@ -142,6 +182,7 @@ impl PopulationDb {
             return Ok(None);
         };
         overlay::apply(&self.country, &mut person, &history.events);
+        self.as_of_today(&mut person);
         // Relatives' events change only what the full shape shows (marriage, household).
         if overlays && shape == Shape::Full {
             self.apply_relatives(&mut person).await?;
@@ -206,10 +247,10 @@ impl PopulationDb {
         if !overlays {
             // Nothing to wait for: compute in place.
             for id in ids {
-                let record = self
-                    .country
-                    .person(id, shape.computed())
-                    .map(|p| to_record(&self.country, &p, shape));
+                let record = self.country.person(id, shape.computed()).map(|mut p| {
+                    self.as_of_today(&mut p);
+                    to_record(&self.country, &p, shape)
+                });
                 let Some(len) = fits(&record, taken) else {
                     break;
                 };

@@ -100,6 +100,7 @@ impl Component for VneidComponent {
                 store.clone(),
             );
             let builder = ServerBuilder::new(&ctx.limits)
+                .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
                 .control_key(ctx.control_key())
@@ -107,7 +108,11 @@ impl Component for VneidComponent {
                     VneidServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 )
-                .add_service(StateService::new("VNeID's state store", store.clone()).into_server());
+                .add_service(
+                    StateService::new("VNeID's state store", store.clone())
+                        .owning(&["vneid:"])
+                        .into_server(),
+                );
             builder
                 .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
                 .await

@@ -153,9 +153,9 @@ impl Claim {
 }
 
 impl CitizenApi {
-    /// A personal ID number, judged as of the reference year.
+    /// A personal ID number, judged as of the suite's year.
     pub(super) fn parse_id(&self, raw: &str, field: &str) -> Result<CitizenId, FieldError> {
-        CitizenId::parse_at(raw, field, self.reference.year())
+        CitizenId::parse_at(raw, field, self.today().year())
     }
 
     /// The claim of a request's identity fields, or the first bad one.
@@ -191,7 +191,7 @@ impl CitizenApi {
         let date_of_birth = collect(optional_date(date_of_birth, "date_of_birth"), bad)
             .flatten()
             .filter(|d| {
-                let future = *d > self.reference;
+                let future = *d > self.today();
                 if future {
                     bad.push(FieldError::new(
                         FieldErrorKind::Date,

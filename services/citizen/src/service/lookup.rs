@@ -143,7 +143,7 @@ impl CitizenApi {
         &self,
         req: api::VerifyCardQrRequest,
     ) -> Result<api::VerifyCardQrResponse, CitizenError> {
-        let qr = CardQr::parse(&req.payload, self.reference.year())?;
+        let qr = CardQr::parse(&req.payload, self.today().year())?;
         let id = qr.citizen_id.to_string();
         let record = self
             .record(qr.citizen_id, "payload.citizen_id", &id)

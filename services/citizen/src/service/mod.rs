@@ -19,6 +19,7 @@ use std::{pin::Pin, sync::Arc};
 
 use futures::Stream;
 use sandbox06_proto::citizen::{self as api, citizen_service_server::CitizenService};
+use sandbox06_runtime::clock::Clock;
 use sandbox06_vn::CivilDate;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -28,24 +29,37 @@ use crate::{error::CitizenError, population::PopulationClient};
 #[derive(Clone)]
 pub struct CitizenApi {
     population: Arc<dyn PopulationClient>,
-    reference: CivilDate,
+    /// The suite's clock, whose today judges dates.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for CitizenApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CitizenApi")
-            .field("reference", &self.reference)
+            .field("today", &self.today())
             .finish()
     }
 }
 
 impl CitizenApi {
-    /// A service reading from `population`, with ages and dates judged as of `reference`.
+    /// A service reading from `population`, with dates judged as of `reference` (the suite's
+    /// reference date) until [`CitizenApi::with_clock`] gives it the suite's clock.
     pub fn new(population: Arc<dyn PopulationClient>, reference: CivilDate) -> Self {
         Self {
             population,
-            reference,
+            clock: Clock::new(reference),
         }
+    }
+
+    /// The same service judging dates by the suite's `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The suite's today.
+    fn today(&self) -> CivilDate {
+        self.clock.today()
     }
 }
 

@@ -13,7 +13,7 @@ use crate::identity::{LoginError, Proof};
 use crate::oauth::errors::OAuthError;
 use crate::oauth::outcome::{AuthorizationResponse, AuthorizeOutcome, AuthorizeStep, PageError};
 use crate::oauth::records::{CodeRecord, Consent, Grant, PendingAuthorization, Session};
-use crate::provider::{Provider, now, required_level};
+use crate::provider::{Provider, required_level};
 
 /// The sandbox parameter that asks the authorization endpoint to answer at once for
 /// `login_hint`, for any client that may use the code flow.
@@ -176,7 +176,7 @@ impl Provider {
         };
         let session = session.filter(|s| {
             !prompts.contains(&"login")
-                && max_age.is_none_or(|age| now() - s.auth_time <= age)
+                && max_age.is_none_or(|age| self.now() - s.auth_time <= age)
                 && pending
                     .login_hint
                     .as_ref()
@@ -359,7 +359,7 @@ impl Provider {
             sub: login.account.citizen_id.clone(),
             acr: acr_of(login.account.level).map(str::to_owned),
             amr: login.amr,
-            auth_time: now(),
+            auth_time: self.now(),
             sid: random_token(16),
             person,
         })

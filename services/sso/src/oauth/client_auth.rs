@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::clients::{AUTH_BASIC, AUTH_NONE, AUTH_POST, AUTH_PRIVATE_KEY_JWT, Client};
 use crate::oauth::errors::OAuthError;
-use crate::provider::{Provider, now, secs};
+use crate::provider::{Provider, secs};
 
 /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (RFC 7523).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -153,7 +153,7 @@ impl Provider {
     }
 
     async fn check_lock(&self, subjects: &[String]) -> Result<(), OAuthError> {
-        let now = now();
+        let now = self.now();
         for subject in subjects {
             if let Some(bytes) = self.store.get(&format!("sso:authlock:{subject}")).await?
                 && let Some(until) = std::str::from_utf8(&bytes)
@@ -161,7 +161,10 @@ impl Provider {
                     .and_then(|text| text.parse::<i64>().ok())
                 && until > now
             {
-                return Err(OAuthError::ClientLocked { until });
+                return Err(OAuthError::ClientLocked {
+                    until,
+                    wait: until - now,
+                });
             }
         }
         Ok(())
@@ -197,7 +200,7 @@ impl Provider {
                 live += u32::from(taken);
             }
             if !claimed || live >= max {
-                let until = now() + secs(self.throttle.lock).max(1);
+                let until = self.now() + secs(self.throttle.lock).max(1);
                 self.store
                     .put(
                         &format!("sso:authlock:{subject}"),
@@ -252,7 +255,7 @@ impl Provider {
         if !audiences.iter().any(|a| accepted.iter().any(|e| e == a)) {
             return Err(bad("aud must be the issuer or the endpoint called"));
         }
-        let now = now();
+        let now = self.now();
         let exp = claims
             .get("exp")
             .and_then(Value::as_i64)

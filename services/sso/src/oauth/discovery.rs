@@ -159,6 +159,7 @@ mod tests {
             tech_ids: TechIdKey::default(),
             throttle: Throttle::default(),
             browser_key: crate::oauth::browser::BrowserKey::default(),
+            clock: sandbox06_runtime::clock::Clock::system(),
         };
         let document = Discovery::of(&p);
         let scopes = scopes_supported(&p);

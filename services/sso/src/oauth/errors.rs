@@ -36,8 +36,10 @@ pub enum OAuthError {
     /// locked until `until` (Unix seconds): 429 with `Retry-After`.
     #[error("invalid_client: client authentication is locked until {until}")]
     ClientLocked {
-        /// When the lock ends, Unix seconds.
+        /// When the lock ends, Unix seconds by the suite's clock.
         until: i64,
+        /// Seconds left until then.
+        wait: i64,
     },
     /// `invalid_grant`: a code or refresh token that is unknown, expired, used, revoked, or
     /// another client's.
@@ -180,7 +182,7 @@ impl OAuthError {
     /// What is wrong, as written (before [`description_text`]).
     pub fn description(&self) -> String {
         match self {
-            Self::ClientLocked { until } => {
+            Self::ClientLocked { until, .. } => {
                 let when = time::OffsetDateTime::from_unix_timestamp(*until)
                     .ok()
                     .and_then(|t| {
@@ -244,7 +246,7 @@ impl OAuthError {
     /// Seconds to wait before trying again (`Retry-After`), for a lock.
     pub fn retry_after(&self) -> Option<i64> {
         match self {
-            Self::ClientLocked { until } => Some((until - crate::provider::now()).max(1)),
+            Self::ClientLocked { wait, .. } => Some((*wait).max(1)),
             _ => None,
         }
     }
@@ -336,7 +338,7 @@ mod tests {
         vec![
             OAuthError::InvalidRequest(d()),
             OAuthError::InvalidClient(d()),
-            OAuthError::ClientLocked { until: 0 },
+            OAuthError::ClientLocked { until: 0, wait: 1 },
             OAuthError::InvalidGrant(d()),
             OAuthError::UnauthorizedClient(d()),
             OAuthError::UnsupportedGrantType(d()),
@@ -493,8 +495,8 @@ mod tests {
 
     #[test]
     fn a_lock_says_until_when_and_how_long_to_wait() {
-        let until = crate::provider::now() + 120;
-        let locked = OAuthError::ClientLocked { until };
+        let until = time::OffsetDateTime::now_utc().unix_timestamp() + 120;
+        let locked = OAuthError::ClientLocked { until, wait: 120 };
         assert!(
             locked
                 .description()

@@ -10,7 +10,7 @@ use crate::clients::{AUTHORIZATION_CODE, CLIENT_CREDENTIALS, Client, REFRESH_TOK
 use crate::oauth::errors::OAuthError;
 use crate::oauth::records::{CodeRecord, CodeUse, Grant, RefreshRecord, RefreshUse};
 use crate::oauth::tokens::TokenResponse;
-use crate::provider::{Provider, now, secs, valid_verifier};
+use crate::provider::{Provider, secs, valid_verifier};
 
 /// A narrower scope is for the new access and ID tokens; the new refresh token keeps the
 /// grant's (RFC 6749 §6).
@@ -194,13 +194,13 @@ impl Provider {
         // Checked before the token is used up.
         let narrowed = narrowed_scopes(&record.grant, scope)?;
         let ttl = Duration::from_secs(
-            u64::try_from(record.exp.saturating_sub(now()))
+            u64::try_from(record.exp.saturating_sub(self.now()))
                 .unwrap_or(1)
                 .max(1),
         );
         let used = RefreshUse {
             client_id: client.id().to_owned(),
-            at: now(),
+            at: self.now(),
         };
         if !self.save_new(token, &used, ttl).await? {
             let prior = self.load::<RefreshUse>(token).await?;
@@ -230,7 +230,7 @@ impl Provider {
             grace > 0
                 && prior.client_id == client.id()
                 && record.grant.client_id == client.id()
-                && now().saturating_sub(prior.at) <= grace
+                && self.now().saturating_sub(prior.at) <= grace
         });
         if in_grace {
             tracing::info!(

@@ -8,7 +8,7 @@ use crate::clients::Client;
 use crate::oauth::errors::OAuthError;
 use crate::oauth::records::{RefreshRecord, RefreshUse};
 use crate::oauth::tokens::Checked;
-use crate::provider::{LEEWAY_SECONDS, Provider, now};
+use crate::provider::{LEEWAY_SECONDS, Provider};
 
 impl Provider {
     /// Introspection by `client` at the introspection endpoint: a confidential client only,
@@ -68,7 +68,7 @@ impl Provider {
         {
             return Ok(inactive("revoked"));
         }
-        if record.exp < now() {
+        if record.exp < self.now() {
             return Ok(inactive("expired"));
         }
         let grant = record.grant;
@@ -98,7 +98,7 @@ impl Provider {
                     ));
                 }
                 let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-                let ttl = u64::try_from(exp - now() + LEEWAY_SECONDS)
+                let ttl = u64::try_from(exp - self.now() + LEEWAY_SECONDS)
                     .unwrap_or(1)
                     .max(1);
                 if let Some(jti) = claims.get("jti").and_then(Value::as_str) {

@@ -216,7 +216,7 @@ impl Provider {
         let Some(login) = self.load::<Session>(&session.login).await? else {
             return Ok(None);
         };
-        let age = crate::provider::now().saturating_sub(login.auth_time);
+        let age = self.now().saturating_sub(login.auth_time);
         if age > crate::provider::secs(self.lifetimes.session) {
             return Ok(None);
         }
@@ -235,7 +235,7 @@ impl Provider {
         let left = login
             .auth_time
             .saturating_add(crate::provider::secs(self.lifetimes.session))
-            .saturating_sub(crate::provider::now());
+            .saturating_sub(self.now());
         Duration::from_secs(u64::try_from(left).unwrap_or(0)).max(Duration::from_secs(1))
     }
 }

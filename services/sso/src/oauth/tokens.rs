@@ -11,7 +11,7 @@ use crate::claims::Person;
 use crate::clients::{API_AUDIENCE, Client};
 use crate::oauth::errors::OAuthError;
 use crate::oauth::records::{CodeRecord, Grant, RefreshRecord};
-use crate::provider::{LEEWAY_SECONDS, Provider, now, secs};
+use crate::provider::{LEEWAY_SECONDS, Provider, secs};
 
 /// A token endpoint answer.
 #[derive(Clone, Debug, Serialize)]
@@ -51,7 +51,7 @@ impl Provider {
         lifetime: Duration,
     ) -> Result<(String, i64), OAuthError> {
         let lifetime = secs(lifetime);
-        self.access_token_with(client.alg, grant, now(), lifetime, &[API_AUDIENCE])
+        self.access_token_with(client.alg, grant, self.now(), lifetime, &[API_AUDIENCE])
             .await
             .map(|token| (token, lifetime))
     }
@@ -111,7 +111,7 @@ impl Provider {
         person: &Person,
         access_token: &str,
     ) -> Result<String, OAuthError> {
-        let iat = now();
+        let iat = self.now();
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.issuer));
         claims.insert("sub".into(), json!(grant.sub));
@@ -207,7 +207,7 @@ impl Provider {
                     nonce: None,
                     ..grant.clone()
                 },
-                exp: now() + secs(self.lifetimes.refresh_token),
+                exp: self.now() + secs(self.lifetimes.refresh_token),
             };
             self.save(&token, &record, self.lifetimes.refresh_token)
                 .await?;
@@ -270,7 +270,7 @@ impl Provider {
             return Ok(Checked::Inactive("issuer"));
         }
         let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-        if exp.saturating_add(LEEWAY_SECONDS) < now() {
+        if exp.saturating_add(LEEWAY_SECONDS) < self.now() {
             return Ok(Checked::Inactive("expired"));
         }
         if let Some(jti) = claims.get("jti").and_then(Value::as_str)

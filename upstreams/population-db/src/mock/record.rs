@@ -87,7 +87,7 @@ impl PopulationDb {
         });
         let mut stored = event;
         if stored.effective_date.is_none() {
-            stored.effective_date = Some(date_to_proto(self.country.reference_date()));
+            stored.effective_date = Some(date_to_proto(self.today()));
         }
         for _ in 0..WRITE_ATTEMPTS {
             if let Some(answer) = self.replayed(id, &request).await? {
@@ -199,7 +199,8 @@ impl PopulationDb {
         event: &pb::LifeEvent,
         overlays: bool,
     ) -> Result<Option<(CitizenId, usize)>, PopulationError> {
-        let reference = self.country.reference_date();
+        // Judged as of the suite's today, which its clock moves.
+        let reference = self.today();
         let on = match &event.effective_date {
             Some(d) => date_from_proto(d, "event.effective_date")?,
             None => reference,
@@ -1007,5 +1008,47 @@ mod tests {
         // The record stays readable, and small.
         let citizen = person(&db, NO_VNEID).await;
         assert!(citizen.previous_residences.len() <= crate::life_events::MAX_EVENTS_PER_CITIZEN);
+    }
+
+    #[tokio::test]
+    async fn the_suites_clock_moves_today_for_events_and_cards() {
+        use sandbox06_runtime::clock::Clock;
+        let clock = Clock::new(date!(2026 - 11 - 27));
+        let db = db().with_clock(clock.clone());
+        // Ten days after the reference date is the future until the clock gets there.
+        let refused = record(&db, NO_VNEID, on(2026, 12, 7), moved("Số 1 Lê Lợi"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+        clock.advance(time::Duration::days(10));
+        record(&db, NO_VNEID, on(2026, 12, 7), moved("Số 1 Lê Lợi"))
+            .await
+            .unwrap();
+        // An event without a date is dated today, by the clock.
+        record(&db, LEVEL_1, None, moved("Số 2 Lê Lợi"))
+            .await
+            .unwrap();
+        let events = db.overlays.events(id(LEVEL_1)).await.unwrap();
+        assert_eq!(events.last().unwrap().effective_date, on(2026, 12, 7));
+
+        // The current card expires when today passes its expiry date, and comes back when the
+        // clock does.
+        let card = get(&db, HAPPY).await.card.unwrap();
+        assert_eq!(card.status(), types::CardStatus::Valid);
+        let expiry =
+            sandbox06_proto::dates::date_from_proto(card.expiry_date.as_ref().unwrap(), "e")
+                .unwrap();
+        let noon = expiry
+            .next_day()
+            .unwrap()
+            .with_hms(5, 0, 0)
+            .unwrap()
+            .assume_utc();
+        clock.set(noon, true);
+        let card = get(&db, HAPPY).await.card.unwrap();
+        assert_eq!(card.status(), types::CardStatus::Expired);
+        clock.reset();
+        let card = get(&db, HAPPY).await.card.unwrap();
+        assert_eq!(card.status(), types::CardStatus::Valid);
     }
 }
