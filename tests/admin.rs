@@ -848,3 +848,79 @@ async fn a_malformed_tenant_is_refused_naming_the_header() {
     assert!(text.contains(TENANT_HEADER), "{text}");
     h.suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_grpc_web_call_carries_its_tenant_to_the_population_database_and_the_journal() {
+    use base64::Engine as _;
+    let h = start().await;
+    tenant_rule(
+        &h,
+        "job-a",
+        "population-db",
+        POPULATION_GET,
+        Code::Unavailable,
+    )
+    .await;
+    let message = prost::Message::encode_to_vec(&GetCitizenRequest {
+        citizen_id: personas::HAPPY_PATH.to_owned(),
+        read_mask: None,
+    });
+    let mut framed = vec![0u8];
+    framed.extend(u32::try_from(message.len()).unwrap().to_be_bytes());
+    framed.extend(message);
+    let payload = base64::engine::general_purpose::STANDARD.encode(framed);
+    let url = format!(
+        "http://{}/sandbox06.citizen.v1.CitizenService/GetCitizen",
+        h.suite.edge
+    );
+    // The call's grpc-status, from its headers (an error alone) or its trailers frame.
+    let status_of = |tenant: &'static str| {
+        let (url, payload, token) = (url.clone(), payload.clone(), h.token.clone());
+        async move {
+            let response = openidconnect::reqwest::Client::new()
+                .post(&url)
+                .header("content-type", "application/grpc-web-text")
+                .header("accept", "application/grpc-web-text")
+                .header("x-grpc-web", "1")
+                .header(TENANT_HEADER, tenant)
+                .bearer_auth(token)
+                .body(payload)
+                .send()
+                .await
+                .unwrap();
+            if let Some(status) = response.headers().get("grpc-status") {
+                return status.to_str().unwrap().to_owned();
+            }
+            let text = response.text().await.unwrap();
+            let body: Vec<u8> = text
+                .split_inclusive('=')
+                .flat_map(|chunk| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(chunk)
+                        .unwrap()
+                })
+                .collect();
+            let body = String::from_utf8_lossy(&body);
+            body.split("grpc-status:")
+                .nth(1)
+                .and_then(|rest| rest.split(['\r', '\n']).next())
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        }
+    };
+    assert_eq!(status_of("job-a").await, "14");
+    assert_eq!(status_of("job-b").await, "0");
+    // The journal has each call as its tenant's, over gRPC-Web.
+    assert_eq!(journal_count(&h, Some("job-a"), "", 1).await, 1);
+    let listed = admin(&h)
+        .list_journal(of_tenant("job-a", admin::ListJournalRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.entries.len(), 1, "{listed:?}");
+    assert_eq!(listed.entries[0].protocol, admin::Protocol::GrpcWeb as i32);
+    assert_eq!(listed.entries[0].code, Code::Unavailable as u32);
+    assert_eq!(journal_count(&h, Some("job-b"), "", 1).await, 1);
+    h.suite.stop().await.unwrap();
+}
