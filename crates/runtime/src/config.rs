@@ -186,7 +186,9 @@ pub fn layered(
             Env::prefixed(ENV_PREFIX)
                 .split("__")
                 // Harness variables would otherwise be rejected as unknown keys.
-                .filter(|key| !key.starts_with(TEST_ENV_INFIX)),
+                .filter(|key| !key.starts_with(TEST_ENV_INFIX))
+                // The command line's own variables neither.
+                .filter(|key| !COMMAND_LINE_ENV_KEYS.iter().any(|own| key == *own)),
         )
         .merge(overrides))
 }
@@ -237,6 +239,10 @@ impl ConfigError {
 /// Env keys after [`ENV_PREFIX`] that are reserved for test harnesses (for example
 /// `SANDBOX06_TEST_REDIS_URL`) and never read as configuration.
 pub const TEST_ENV_INFIX: &str = "TEST_";
+
+/// Env keys after [`ENV_PREFIX`] that the command line reads for itself and that are never read
+/// as configuration: `SANDBOX06_TENANT`, the tenant of the admin commands.
+pub const COMMAND_LINE_ENV_KEYS: [&str; 1] = ["TENANT"];
 
 #[cfg(test)]
 // `Jail` closures return figment's large error type; tests only.
@@ -325,6 +331,7 @@ mod tests {
     fn unknown_sections_are_refused_and_test_variables_ignored() {
         Jail::expect_with(|jail| {
             jail.set_env("SANDBOX06_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+            jail.set_env("SANDBOX06_TENANT", "ci-job-42");
             let figment = layered(None, Figment::new()).unwrap();
             check_sections(&figment, &["sample"]).unwrap();
             jail.set_env("SANDBOX06_SAMPEL__PORT", "1");
