@@ -73,10 +73,7 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
         .into_inner();
     assert_eq!(r.verdict(), Verdict::Deceased);
     third.suite.stop().await.unwrap();
-    let store = sandbox06_store::open(&url, &config.store.namespace)
-        .await
-        .unwrap();
-    store.clear().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
 }
 
 #[tokio::test]
@@ -137,10 +134,7 @@ async fn a_locked_vneid_account_is_locked_for_every_replica_until_unlocked() {
         .await
         .unwrap();
     third.suite.stop().await.unwrap();
-    let store = sandbox06_store::open(&url, &config.store.namespace)
-        .await
-        .unwrap();
-    store.clear().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
 }
 
 #[tokio::test]
@@ -279,10 +273,7 @@ async fn replicas_on_one_redis_accept_each_others_tokens_codes_and_refresh_token
     foreign.suite.stop().await.unwrap();
     first.suite.stop().await.unwrap();
     second.suite.stop().await.unwrap();
-    let store = sandbox06_store::open(&url, &config.store.namespace)
-        .await
-        .unwrap();
-    store.clear().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
 }
 
 #[tokio::test]
@@ -385,4 +376,93 @@ async fn with_redis_gone_calls_fail_at_once_and_health_follows_it_back() {
         wait_for_health(&harness.channel, "SERVING").await;
         citizens.get_citizen(get()).await.unwrap();
     }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redis() {
+    use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
+    let Some(url) =
+        redis_url("each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redis")
+    else {
+        return;
+    };
+    let config = test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", &url))
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace("redis-own"),
+            )),
+    );
+    let h = start_with(&config).await;
+    let mut upstream = PopulationServiceClient::connect(h.url_of("population-db"))
+        .await
+        .unwrap();
+    let died = pop::CreateLifeEventRequest {
+        citizen_id: personas::VNEID_LEVEL_1.into(),
+        request_id: String::new(),
+        event: Some(pop::LifeEvent {
+            effective_date: None,
+            change: Some(pop::life_event::Change::Died(pop::Died {})),
+        }),
+    };
+    upstream.create_life_event(died).await.unwrap();
+    let status = |h: &sandbox06_testkit::Harness| {
+        let mut upstream = PopulationServiceClient::new(
+            tonic::transport::Channel::from_shared(h.url_of("population-db"))
+                .unwrap()
+                .connect_lazy(),
+        );
+        async move {
+            upstream
+                .get_citizen(pop::GetCitizenRequest {
+                    citizen_id: personas::VNEID_LEVEL_1.into(),
+                    view: pop::RecordView::Basic as i32,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .citizen
+                .unwrap()
+                .life_status
+        }
+    };
+    let deceased = status(&h).await;
+    let mut admin = AdminServiceClient::new(h.channel.clone());
+    // Resetting VNeID or the single sign-on leaves the population database's events.
+    for component in ["vneid", "sso"] {
+        admin
+            .reset_sandbox(admin::ResetSandboxRequest {
+                component: component.to_owned(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(status(&h).await, deceased, "{component}'s reset");
+    }
+    // The admin's token, signed before every reset, stays good well past the key cache's
+    // re-read: the signing keys were never deleted.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    admin
+        .reset_sandbox(admin::ResetSandboxRequest::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mut citizens = CitizenServiceClient::new(tonic::service::interceptor::InterceptedService::new(
+        h.channel.clone(),
+        Bearer::new(&h.token),
+    ));
+    citizens
+        .verify_citizen(VerifyCitizenRequest {
+            citizen_id: personas::HAPPY_PATH.into(),
+            full_name: "Nguyễn Văn Hùng".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_ne!(status(&h).await, deceased, "a whole reset forgets the event");
+    h.suite.stop().await.unwrap();
 }

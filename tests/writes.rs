@@ -221,10 +221,7 @@ async fn on_two_replicas_sharing_redis_one_of_ten_concurrent_marriages_or_deaths
     one_success(&answers, "death is registered");
     first.suite.stop().await.unwrap();
     second.suite.stop().await.unwrap();
-    let store = sandbox06_store::open(&url, &config.store.namespace)
-        .await
-        .unwrap();
-    store.clear().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -271,7 +268,10 @@ async fn a_retried_life_event_is_recorded_once_across_replicas_and_a_restart() {
         .unwrap_err();
     assert_eq!(e.code(), Code::AlreadyExists, "{e:?}");
     assert_eq!(reason_of(&e).as_deref(), Some("REQUEST_ID_REUSED"));
-    let store = sandbox06_store::open(&url, &config.store.namespace)
+    let store = config
+        .store
+        .for_component("population-db")
+        .open()
         .await
         .unwrap();
     let events = store
@@ -283,7 +283,7 @@ async fn a_retried_life_event_is_recorded_once_across_replicas_and_a_restart() {
         .unwrap();
     assert_eq!(events.len(), 1);
     third.suite.stop().await.unwrap();
-    store.clear().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -222,9 +222,8 @@ impl Store for CheckedStore {
             .await
     }
 
-    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
-        self.guarded("pass_time", || self.inner.pass_time(prefixes, by))
-            .await
+    async fn pass_time(&self, by: Duration) -> Result<TimePassed, StoreError> {
+        self.guarded("pass_time", || self.inner.pass_time(by)).await
     }
 
     fn backend(&self) -> &'static str {

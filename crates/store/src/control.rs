@@ -77,8 +77,6 @@ pub struct StateService {
     store: Arc<dyn Store>,
     /// Prefixes of the keys that are configuration, left by a reset and a restore.
     keep: &'static [&'static str],
-    /// Prefixes of the component's own keys, which time passing ages.
-    own: &'static [&'static str],
     /// The store in the words of an error, e.g. "the single sign-on's state store".
     system: &'static str,
 }
@@ -90,17 +88,8 @@ impl StateService {
         Self {
             store,
             keep: &[],
-            own: &[""],
             system,
         }
-    }
-
-    /// The component's own keys are those starting with one of `prefixes` (`["sso:"]`): the
-    /// ones [`StateControl::pass_time`] ages, so that components sharing a Redis namespace
-    /// age each key once. Unset, every key of the store is its own.
-    pub fn owning(mut self, prefixes: &'static [&'static str]) -> Self {
-        self.own = prefixes;
-        self
     }
 
     /// Leaves the keys starting with one of `prefixes` out of resets, snapshots and restores:
@@ -176,7 +165,7 @@ impl StateControl for StateService {
             })?;
         let passed = self
             .store
-            .pass_time(self.own, by)
+            .pass_time(by)
             .await
             .map_err(|error| self.failed(error))?;
         tracing::info!(

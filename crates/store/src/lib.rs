@@ -250,11 +250,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Err(no_snapshots(self.backend(), "snapshot_delete"))
     }
 
-    /// Ages every value under one of `prefixes` that has a TTL by `by`, as if that much time
-    /// had passed (the sandbox's clock moving forward): a value with no more than `by` left is
+    /// Ages every value of the namespace that has a TTL by `by`, as if that much time had
+    /// passed (the sandbox's clock moving forward): a value with no more than `by` left is
     /// deleted, the others live `by` less. Values without a TTL, lists and outboxes are left.
-    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
-        let _ = (prefixes, by);
+    async fn pass_time(&self, by: Duration) -> Result<TimePassed, StoreError> {
+        let _ = by;
         Err(no_snapshots(self.backend(), "pass_time"))
     }
 
@@ -316,6 +316,17 @@ impl Default for StoreConfig {
 }
 
 impl StoreConfig {
+    /// The store of `component` (`sso`, `population-db`): on the same backend, under the
+    /// namespace `<namespace>.<component>`. Every component keeps its state in a namespace of
+    /// its own, so that resetting, restoring or ageing one component's state on a Redis that
+    /// several share touches no other's; replicas of one component share it.
+    pub fn for_component(&self, component: &str) -> StoreConfig {
+        StoreConfig {
+            url: self.url.clone(),
+            namespace: format!("{}.{component}", self.namespace),
+        }
+    }
+
     /// Opens the store this section names.
     pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
         open(&self.url, &self.namespace).await

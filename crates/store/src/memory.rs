@@ -338,13 +338,11 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
+    async fn pass_time(&self, by: Duration) -> Result<TimePassed, StoreError> {
         let now = self.now();
         let mut passed = TimePassed::default();
-        self.write().retain(|key, entry| {
-            let Some(at) = entry.expires_at.filter(|_| {
-                entry.is_live(now) && prefixes.iter().any(|prefix| key.starts_with(prefix))
-            }) else {
+        self.write().retain(|_, entry| {
+            let Some(at) = entry.expires_at.filter(|_| entry.is_live(now)) else {
                 return true;
             };
             match at.checked_sub(by).filter(|aged| *aged > now) {

@@ -200,18 +200,6 @@ return {expired, aged}
     )
 });
 
-/// `text` with the characters `SCAN MATCH` reads as a pattern escaped.
-fn glob_escaped(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 /// The snapshot scripts (see [`snapshot`]).
 static SAVE: LazyLock<Script> = LazyLock::new(|| Script::new(&snapshot::save_script()));
 static RESTORE: LazyLock<Script> = LazyLock::new(|| Script::new(&snapshot::restore_script()));
@@ -505,41 +493,38 @@ impl Store for RedisStore {
         Ok(listed)
     }
 
-    async fn pass_time(&self, prefixes: &[&str], by: Duration) -> Result<TimePassed, StoreError> {
+    async fn pass_time(&self, by: Duration) -> Result<TimePassed, StoreError> {
         let by = ttl_millis(by);
+        let pattern = format!("{}:*", self.namespace);
         let mut passed = TimePassed::default();
-        for prefix in prefixes {
-            let pattern = format!("{}*", glob_escaped(&self.key(prefix)));
-            let mut cursor: u64 = 0;
-            loop {
-                let (next, keys): (u64, Vec<Vec<u8>>) = self
-                    .query(
-                        "pass_time",
-                        redis::cmd("SCAN")
-                            .arg(cursor)
-                            .arg("MATCH")
-                            .arg(&pattern)
-                            .arg("COUNT")
-                            .arg(CLEAR_BATCH),
-                    )
-                    .await?;
-                for batch in keys.chunks(CLEAR_BATCH) {
-                    let mut invocation = PASS_TIME.prepare_invoke();
-                    for key in batch {
-                        invocation.key(key.as_slice());
-                    }
-                    invocation.arg(by);
-                    let (expired, aged): (u64, u64) = self.run("pass_time", &invocation).await?;
-                    passed.expired += expired;
-                    passed.aged += aged;
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) = self
+                .query(
+                    "pass_time",
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(CLEAR_BATCH),
+                )
+                .await?;
+            for batch in keys.chunks(CLEAR_BATCH) {
+                let mut invocation = PASS_TIME.prepare_invoke();
+                for key in batch {
+                    invocation.key(key.as_slice());
                 }
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
+                invocation.arg(by);
+                let (expired, aged): (u64, u64) = self.run("pass_time", &invocation).await?;
+                passed.expired += expired;
+                passed.aged += aged;
             }
+            if next == 0 {
+                return Ok(passed);
+            }
+            cursor = next;
         }
-        Ok(passed)
     }
 
     async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {

@@ -320,6 +320,21 @@ pub fn unique_namespace(label: &str) -> String {
     format!("sandbox06-test-{label}-{}-{nanos}", std::process::id())
 }
 
+/// Deletes the state every component of the suite keeps under `config`'s store (each in its
+/// own namespace, [`sandbox06_store::StoreConfig::for_component`]): a Redis-backed test's
+/// clean-up.
+pub async fn clear_stores(config: &Config) {
+    for component in components() {
+        let store = config
+            .store
+            .for_component(component.spec().name)
+            .open()
+            .await
+            .expect("the store opens");
+        store.clear().await.expect("the store clears");
+    }
+}
+
 /// The Redis URL of the Redis-backed tests, or `None` (after saying they are skipped).
 pub fn redis_url(test: &str) -> Option<String> {
     match std::env::var("SANDBOX06_TEST_REDIS_URL") {

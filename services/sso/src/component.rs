@@ -324,6 +324,7 @@ impl Component for SsoComponent {
                 .map_err(StartError::channel(SPEC.name))?;
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
+                .for_component(SPEC.name)
                 .open_checked()
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
@@ -379,7 +380,6 @@ impl Component for SsoComponent {
                 // admin's own) stay verifiable at the edge.
                 .add_service(
                     StateService::new("the single sign-on's state store", store.clone())
-                        .owning(&["sso:"])
                         .keeping(&["sso:keys", "sso:browser-key"])
                         .into_server(),
                 )

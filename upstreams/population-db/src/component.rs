@@ -110,6 +110,7 @@ impl Component for PopulationDbComponent {
             // Serving only while the store answers; while it does not, calls fail at once.
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
+                .for_component(SPEC.name)
                 .open_checked()
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
@@ -128,7 +129,6 @@ impl Component for PopulationDbComponent {
                 )
                 .add_service(
                     StateService::new("the population database's state store", store.clone())
-                        .owning(&["population:"])
                         .into_server(),
                 );
             builder

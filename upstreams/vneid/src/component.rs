@@ -89,6 +89,7 @@ impl Component for VneidComponent {
             // Serving only while the store answers; while it does not, calls fail at once.
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
+                .for_component(SPEC.name)
                 .open_checked()
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
@@ -110,7 +111,6 @@ impl Component for VneidComponent {
                 )
                 .add_service(
                     StateService::new("VNeID's state store", store.clone())
-                        .owning(&["vneid:"])
                         .into_server(),
                 );
             builder
