@@ -511,6 +511,362 @@ async fn the_control_services_behind_the_admin_surface_take_only_its_calls() {
     h.suite.stop().await.unwrap();
 }
 
+/// `POST path` on the edge with the JSON `body`, as curl sends it (no token): its status and
+/// JSON answer.
+async fn post_json(
+    h: &Harness,
+    path: &str,
+    body: serde_json::Value,
+) -> (http::StatusCode, serde_json::Value) {
+    let request = http::Request::post(path)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .unwrap();
+    let (status, text) = sandbox06_testkit::http1(h.suite.edge, request).await;
+    let answer = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (status, answer)
+}
+
+fn field_violations(status: &tonic::Status) -> Vec<String> {
+    sandbox06_runtime::error::field_violations_of(status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+fn life_event(
+    citizen_id: &str,
+    change: admin::life_event::Change,
+) -> admin::CreateLifeEventRequest {
+    admin::CreateLifeEventRequest {
+        citizen_id: citizen_id.to_owned(),
+        event: Some(admin::LifeEvent {
+            effective_date: None,
+            change: Some(change),
+        }),
+        request_id: String::new(),
+    }
+}
+
+/// The first citizen FindCitizens finds for `filter` through the edge, a page at a time.
+async fn first_found(h: &Harness, filter: admin::CitizenFilter) -> String {
+    let mut request = admin::FindCitizensRequest {
+        filter: Some(filter),
+        page_size: 1,
+        page_token: String::new(),
+    };
+    loop {
+        let page = admin(h)
+            .find_citizens(request.clone())
+            .await
+            .unwrap()
+            .into_inner();
+        if let Some(id) = page.citizen_ids.into_iter().next() {
+            return id;
+        }
+        assert!(!page.next_page_token.is_empty(), "nobody: {request:?}");
+        request.page_token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn a_move_and_a_marriage_recorded_through_the_edge_are_read_back() {
+    use sandbox06_proto::types::{MaritalStatus, Sex};
+    let h = start().await;
+    // A move over REST, as a CI script sends it.
+    let (status, answer) = post_json(
+        &h,
+        "/v1/admin/lifeEvents",
+        serde_json::json!({
+            "citizenId": personas::HAPPY_PATH,
+            "event": {"moved": {"communeCode": "22366", "street": "Số 1 đường Trần Phú"}},
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["citizenId"], personas::HAPPY_PATH);
+    assert_eq!(
+        answer["permanentAddress"]["current"]["communeCode"], "22366",
+        "{answer}"
+    );
+    let address = get(&h, personas::HAPPY_PATH)
+        .await
+        .unwrap()
+        .permanent_address
+        .unwrap()
+        .current
+        .unwrap();
+    assert_eq!(address.commune_code, "22366");
+    assert_eq!(address.street, "Số 1 đường Trần Phú");
+
+    // A marriage over gRPC, of two single citizens the admin finds: recorded on both.
+    let mut admin = admin(&h);
+    let single = |sex: Sex| admin::CitizenFilter {
+        sex: sex as i32,
+        min_age: Some(25),
+        max_age: Some(40),
+        marital_status: MaritalStatus::Single as i32,
+        deceased: Some(false),
+        ..admin::CitizenFilter::default()
+    };
+    let man = first_found(&h, single(Sex::Male)).await;
+    let woman = first_found(&h, single(Sex::Female)).await;
+    let married = admin
+        .create_life_event(admin::CreateLifeEventRequest {
+            request_id: "wedding-1".to_owned(),
+            ..life_event(
+                &man,
+                admin::life_event::Change::Married(admin::LifeEventMarried {
+                    spouse_citizen_id: woman.clone(),
+                }),
+            )
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(married.citizen_id, man);
+    assert_eq!(married.marital_status(), MaritalStatus::Married);
+    assert_eq!(married.spouse_citizen_id, woman);
+    for (id, spouse) in [(&man, &woman), (&woman, &man)] {
+        let citizen = get(&h, id).await.unwrap();
+        assert_eq!(citizen.marital_status(), MaritalStatus::Married, "{id}");
+        assert_eq!(&citizen.spouse.unwrap().citizen_id, spouse, "{id}");
+    }
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_life_event_is_refused_with_the_population_databases_reason_and_field() {
+    let h = start().await;
+    let mut admin = admin(&h);
+    let mut upstream = PopulationServiceClient::connect(h.url_of("population-db"))
+        .await
+        .unwrap();
+    let unknown_commune = life_event(
+        personas::VNEID_LEVEL_1,
+        admin::life_event::Change::Moved(admin::LifeEventMoved {
+            commune_code: "99999".to_owned(),
+            street: "x".to_owned(),
+        }),
+    );
+    let through_edge = admin
+        .create_life_event(unknown_commune.clone())
+        .await
+        .unwrap_err();
+    let direct = upstream
+        .create_life_event(sandbox06_admin::records::life_event_request(
+            unknown_commune,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        through_edge.code(),
+        Code::InvalidArgument,
+        "{through_edge:?}"
+    );
+    assert_eq!(
+        reason_of(&through_edge).as_deref(),
+        Some("INVALID_ARGUMENT")
+    );
+    assert_eq!(
+        field_violations(&through_edge),
+        ["event.moved.commune_code"]
+    );
+    assert_eq!(through_edge.message(), direct.message());
+    assert_eq!(reason_of(&through_edge), reason_of(&direct));
+
+    // Over REST too: the error's reason and field as the database gave them.
+    let (status, answer) = post_json(
+        &h,
+        "/v1/admin/lifeEvents",
+        serde_json::json!({"citizenId": personas::DECEASED, "event": {"died": {}}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    let text = answer.to_string();
+    assert!(text.contains("\"citizen_id\""), "{text}");
+    assert!(text.contains("INVALID_ARGUMENT"), "{text}");
+
+    // A key used again for another event: the database's own reason.
+    let death = admin::CreateLifeEventRequest {
+        request_id: "key-1".to_owned(),
+        ..life_event(
+            personas::NO_VNEID,
+            admin::life_event::Change::Died(admin::LifeEventDied {}),
+        )
+    };
+    let recorded = admin.create_life_event(death.clone()).await.unwrap();
+    assert_eq!(recorded.into_inner().life_status(), LifeStatus::Deceased);
+    // The same request again is a retry, answered without recording it twice.
+    admin.create_life_event(death).await.unwrap();
+    let reused = admin
+        .create_life_event(admin::CreateLifeEventRequest {
+            request_id: "key-1".to_owned(),
+            ..life_event(
+                personas::HAPPY_PATH,
+                admin::life_event::Change::CardReplaced(admin::LifeEventCardReplaced {}),
+            )
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), Code::AlreadyExists, "{reused:?}");
+    assert_eq!(reason_of(&reused).as_deref(), Some("REQUEST_ID_REUSED"));
+    assert_eq!(field_violations(&reused), ["request_id"]);
+    // An event without a change.
+    let empty = admin
+        .create_life_event(admin::CreateLifeEventRequest {
+            citizen_id: personas::HAPPY_PATH.to_owned(),
+            event: Some(admin::LifeEvent::default()),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&empty), ["event.change"]);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_account_locked_by_wrong_passwords_is_unlocked_through_the_edge() {
+    use sandbox06_proto::vneid::{
+        AuthenticateRequest, authenticate_request::Method, vneid_service_client::VneidServiceClient,
+    };
+    let h = start().await;
+    let mut vneid = VneidServiceClient::connect(h.url_of("vneid"))
+        .await
+        .unwrap();
+    let who = personas::VNEID_LEVEL_1;
+    let sign_in = |password: &str| AuthenticateRequest {
+        citizen_id: who.to_owned(),
+        method: Some(Method::Password(password.to_owned())),
+    };
+    for _ in 0..sandbox06_vneid::MAX_FAILED_ATTEMPTS {
+        // Each says how many are left; the last locks the account.
+        let wrong = vneid.authenticate(sign_in("wrong")).await.unwrap_err();
+        let reason = reason_of(&wrong).unwrap_or_default();
+        assert!(
+            ["WRONG_CREDENTIALS", "ACCOUNT_LOCKED"].contains(&reason.as_str()),
+            "{wrong:?}"
+        );
+    }
+    let locked = vneid
+        .authenticate(sign_in(sandbox06_vneid::SANDBOX_PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&locked).as_deref(), Some("ACCOUNT_LOCKED"));
+
+    let unlocked = admin(&h)
+        .unlock_account(admin::UnlockAccountRequest {
+            citizen_id: who.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(unlocked.citizen_id, who);
+    assert!(unlocked.active, "{unlocked:?}");
+    assert_eq!(
+        unlocked.level(),
+        sandbox06_proto::types::VneidLevel::VneidLevel1
+    );
+    let amr = vneid
+        .authenticate(sign_in(sandbox06_vneid::SANDBOX_PASSWORD))
+        .await
+        .unwrap()
+        .into_inner()
+        .amr;
+    assert_eq!(amr, ["pwd"]);
+
+    // The persona that starts locked, over REST; and an account that does not exist.
+    let locked_persona = sandbox06_world::personas::ids::VNEID_LOCKED;
+    let (status, answer) = post_json(
+        &h,
+        &format!("/v1/admin/accounts/{locked_persona}:unlock"),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["active"], true, "{answer}");
+    vneid
+        .authenticate(AuthenticateRequest {
+            citizen_id: locked_persona.to_owned(),
+            method: Some(Method::Password(
+                sandbox06_vneid::SANDBOX_PASSWORD.to_owned(),
+            )),
+        })
+        .await
+        .unwrap();
+    let none = admin(&h)
+        .unlock_account(admin::UnlockAccountRequest {
+            citizen_id: personas::NO_VNEID.to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), Code::NotFound, "{none:?}");
+    assert_eq!(reason_of(&none).as_deref(), Some("ACCOUNT_NOT_FOUND"));
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn life_events_and_unlocks_follow_the_admins_access() {
+    // A relying party's token is refused, whatever it may do elsewhere.
+    let h = start().await;
+    let hospital = sandbox06_testkit::client_token(
+        h.suite.edge,
+        "demo-hospital",
+        "demo-hospital-secret",
+        None,
+    )
+    .await;
+    let mut as_hospital = AdminServiceClient::new(InterceptedService::new(
+        h.channel.clone(),
+        Bearer::new(&hospital),
+    ));
+    let death = life_event(
+        personas::NO_VNEID,
+        admin::life_event::Change::Died(admin::LifeEventDied {}),
+    );
+    let refused = as_hospital
+        .create_life_event(death.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&refused).as_deref(), Some("SCOPE_MISSING"));
+    let refused = as_hospital
+        .unlock_account(admin::UnlockAccountRequest {
+            citizen_id: personas::HAPPY_PATH.to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&refused).as_deref(), Some("SCOPE_MISSING"));
+    assert_eq!(life_status(&h, personas::NO_VNEID).await, LifeStatus::Alive);
+    h.suite.stop().await.unwrap();
+
+    // Turned off: refused with or without the admin's token, and nothing is recorded.
+    let h = start_with(&test_config_with(
+        Figment::new().merge(Serialized::default("admin.access", "off")),
+    ))
+    .await;
+    for mut client in [admin(&h), AdminServiceClient::new(h.channel.clone())] {
+        let status = client.create_life_event(death.clone()).await.unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert_eq!(reason_of(&status).as_deref(), Some("ADMIN_DISABLED"));
+    }
+    let status = AdminServiceClient::new(h.edge.clone())
+        .unlock_account(admin::UnlockAccountRequest {
+            citizen_id: sandbox06_world::personas::ids::VNEID_LOCKED.to_owned(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason_of(&status).as_deref(), Some("ADMIN_DISABLED"));
+    let (status, answer) = post_json(
+        &h,
+        "/v1/admin/lifeEvents",
+        serde_json::json!({"citizenId": personas::NO_VNEID, "event": {"died": {}}}),
+    )
+    .await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(life_status(&h, personas::NO_VNEID).await, LifeStatus::Alive);
+    h.suite.stop().await.unwrap();
+}
+
 // Parallel jobs: the x-sandbox06-tenant header.
 
 const TENANT_HEADER: &str = "x-sandbox06-tenant";

@@ -365,8 +365,8 @@ async fn an_openapi_3_1_parser_reads_every_operation_and_resolves_every_referenc
     let version = spec.validate_version().unwrap();
     assert_eq!((version.major, version.minor), (3, 1));
     let operations: Vec<_> = spec.operations().collect();
-    // The services' 8 operations and the admin surface's 13.
-    assert_eq!(operations.len(), 21);
+    // The services' 8 operations and the admin surface's 15.
+    assert_eq!(operations.len(), 23);
     let mut ids = HashSet::new();
     for (path, method, operation) in operations {
         let at = format!("{method} {path}");
@@ -624,7 +624,8 @@ fn allows(document: &Value, schema: &Value, value: &Value) -> bool {
 }
 
 /// The rules the document states in words, where a schema cannot: a date is a day that exists,
-/// and a date of birth is not after the sandbox's reference date.
+/// a date of birth is not after the sandbox's reference date, and a life event's date is not
+/// before the citizen's latest change.
 fn documented(value: &Value, key: &str) -> bool {
     match value {
         Value::Object(object) => {
@@ -645,6 +646,11 @@ fn documented(value: &Value, key: &str) -> bool {
                 )
                 .unwrap();
                 if key == "dateOfBirth" && day > reference {
+                    return false;
+                }
+                // A life event's date lies between the citizen's latest recorded change and
+                // the reference date: only the reference date is taken whatever was recorded.
+                if key == "effectiveDate" && day != reference {
                     return false;
                 }
             }
@@ -1105,8 +1111,8 @@ async fn postman_imports_every_request_ready_to_send_with_a_token_it_gets_itself
             requests += 1;
         }
     }
-    // The services' 8 operations and the admin surface's 13.
-    assert_eq!(requests, 21);
+    // The services' 8 operations and the admin surface's 15.
+    assert_eq!(requests, 23);
 }
 
 /// The clients the API page prefills, per flow, as its script declares them.
@@ -1327,7 +1333,7 @@ async fn postmans_own_importer_makes_a_collection_whose_every_request_answers() 
                 sent += 1;
             }
         }
-        // The services' 8 operations and the admin surface's 13.
-        assert_eq!(sent, 21, "{resolution}");
+        // The services' 8 operations and the admin surface's 15.
+        assert_eq!(sent, 23, "{resolution}");
     }
 }

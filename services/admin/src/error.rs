@@ -35,7 +35,7 @@ impl ErrorReason for AdminReason {
     fn when(&self) -> &'static str {
         match self {
             AdminReason::AdminDisabled => {
-                "The operator turned the admin surface off (`admin.access = \"off\"`): faults, reset, snapshots, the journal and finding citizens are refused."
+                "The operator turned the admin surface off (`admin.access = \"off\"`): faults, reset, snapshots, the journal, finding citizens, life events and unlocks are refused."
             }
             AdminReason::SnapshotNotFound => {
                 "No snapshot has the name in every stateful component (`RestoreSnapshot`); `ListSnapshots` lists the saved ones."

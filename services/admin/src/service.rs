@@ -9,6 +9,8 @@
 //! | `SaveSnapshot`, `RestoreSnapshot`, `ListSnapshots`, `DeleteSnapshot` | the `StateControl` of every stateful component |
 //! | `ListJournal`, `VerifyJournal`, `ClearJournal` | the edge's `JournalControl` |
 //! | `FindCitizens` | the population database's `FindCitizens` |
+//! | `CreateLifeEvent` | the population database's `CreateLifeEvent` ([`crate::records`]) |
+//! | `UnlockAccount` | VNeID's `UnlockAccount` ([`crate::records`]) |
 //!
 //! The control calls carry the admin caller's `x-sandbox06-tenant` header on, so a caller with
 //! a tenant lists, deletes and clears its own fault rules and journal entries only; its
@@ -28,6 +30,7 @@ use sandbox06_proto::admin::{
     journal_control_client::JournalControlClient, state_control_client::StateControlClient,
 };
 use sandbox06_proto::population::population_service_client::PopulationServiceClient;
+use sandbox06_proto::vneid::vneid_service_client::VneidServiceClient;
 use sandbox06_runtime::caller::Caller;
 use sandbox06_runtime::control_key::CONTROL_KEY_HEADER;
 use sandbox06_runtime::{ApiError, PeerChannel, Reason};
@@ -37,11 +40,14 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::access::Access;
 use crate::error::{AdminReason, from_component};
+use crate::records;
 
 /// The edge, as the list of components names it.
 pub const GATEWAY: &str = "gateway";
 /// The population database, as the list of components names it.
 pub const POPULATION_DB: &str = "population-db";
+/// The VNeID mock, as the list of components names it.
+pub const VNEID: &str = "vneid";
 
 /// Puts the suite's control key on a control call ([`sandbox06_runtime::control_key`]).
 #[derive(Clone, Debug, Default)]
@@ -532,5 +538,42 @@ impl AdminService for Admin {
         population
             .answer(client.find_citizens(request.into_inner()).await)
             .map(Response::new)
+    }
+
+    async fn create_life_event(
+        &self,
+        request: Request<pb::CreateLifeEventRequest>,
+    ) -> Result<Response<pb::CreateLifeEventResponse>, Status> {
+        self.allow(&request)?;
+        let population = self.known(POPULATION_DB)?;
+        let request = request.into_inner();
+        let citizen_id = request.citizen_id.clone();
+        let mut client = PopulationServiceClient::new(population.channel.clone());
+        let answer = client
+            .create_life_event(records::life_event_request(request))
+            .await
+            .map_err(|status| records::from_population(population.name, status))?;
+        Ok(Response::new(records::life_event_response(
+            citizen_id,
+            answer.into_inner(),
+        )))
+    }
+
+    async fn unlock_account(
+        &self,
+        request: Request<pb::UnlockAccountRequest>,
+    ) -> Result<Response<pb::UnlockAccountResponse>, Status> {
+        self.allow(&request)?;
+        let vneid = self.known(VNEID)?;
+        let citizen_id = request.into_inner().citizen_id;
+        let mut client = VneidServiceClient::new(vneid.channel.clone());
+        let answer = vneid.answer(
+            client
+                .unlock_account(sandbox06_proto::vneid::UnlockAccountRequest {
+                    citizen_id: citizen_id.clone(),
+                })
+                .await,
+        )?;
+        Ok(Response::new(records::unlock_response(citizen_id, answer)))
     }
 }

@@ -1,6 +1,6 @@
-//! The sandbox controls from the command line: `fault`, `reset`, `snapshot`, `journal` and
-//! `citizens` call the running suite's admin surface over REST at the edge's address, with a
-//! token of the admin client, and print its JSON answers.
+//! The sandbox controls from the command line: `fault`, `reset`, `snapshot`, `journal`,
+//! `citizens`, `life-event` and `unlock` call the running suite's admin surface over REST at the
+//! edge's address, with a token of the admin client, and print its JSON answers.
 
 use std::process::ExitCode;
 
@@ -651,9 +651,213 @@ pub async fn citizens(config: &Config, args: &CitizenFilterArgs) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
+/// What changed, for `sandbox06 life-event`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LifeEventKind {
+    /// Moved permanent residence: --commune and --street.
+    Moved,
+    /// Married another citizen: --spouse.
+    Married,
+    /// Reported the card lost or damaged; a replacement card was issued.
+    CardReplaced,
+    /// Died.
+    Died,
+    /// The VNeID account changed level: --level.
+    VneidChanged,
+}
+
+/// `sandbox06 life-event <citizen_id> <kind> [options]`
+#[derive(Args, Debug)]
+pub struct LifeEventArgs {
+    /// Whose record changes: a personal ID number.
+    citizen_id: String,
+    /// What changed.
+    #[arg(value_enum)]
+    kind: LifeEventKind,
+    /// `moved`: the 5-digit GSO code of the new commune, 2025 units or before (`22366`).
+    #[arg(long)]
+    commune: Option<String>,
+    /// `moved`: house number and street, or hamlet.
+    #[arg(long)]
+    street: Option<String>,
+    /// `married`: the spouse's personal ID number.
+    #[arg(long)]
+    spouse: Option<String>,
+    /// `vneid-changed`: the new level.
+    #[arg(long, value_enum)]
+    level: Option<Vneid>,
+    /// The date the change took effect, `YYYY-MM-DD`; the suite's reference date when absent.
+    #[arg(long)]
+    date: Option<String>,
+    /// An idempotency key: a retry with the same key records the event once.
+    #[arg(long)]
+    request_id: Option<String>,
+}
+
+/// A date written `YYYY-MM-DD`, as the contract's Date.
+fn date(text: &str) -> anyhow::Result<sandbox06_proto::types::Date> {
+    let parts: Vec<i32> = text
+        .trim()
+        .split('-')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{text:?} is not a date: YYYY-MM-DD"))?;
+    let [year, month, day] = parts[..] else {
+        bail!("{text:?} is not a date: YYYY-MM-DD");
+    };
+    let date = sandbox06_proto::types::Date { year, month, day };
+    sandbox06_proto::dates::date_from_proto(&date, "--date")
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(date)
+}
+
+/// The CreateLifeEvent request `args` describe; a flag of another kind, or a missing one, is
+/// refused before anything is sent.
+fn life_event_request(args: &LifeEventArgs) -> anyhow::Result<admin::CreateLifeEventRequest> {
+    use admin::life_event::Change;
+    use sandbox06_proto::types::VneidLevel;
+    let kind = args.kind;
+    for (flag, given, of) in [
+        ("--commune", args.commune.is_some(), LifeEventKind::Moved),
+        ("--street", args.street.is_some(), LifeEventKind::Moved),
+        ("--spouse", args.spouse.is_some(), LifeEventKind::Married),
+        ("--level", args.level.is_some(), LifeEventKind::VneidChanged),
+    ] {
+        if given && kind != of {
+            bail!("{flag} is for `{}`", name_of(of));
+        }
+    }
+    let needs = |flag: &str| anyhow::anyhow!("`{}` needs {flag}", name_of(kind));
+    let change = match kind {
+        LifeEventKind::Moved => Change::Moved(admin::LifeEventMoved {
+            commune_code: args.commune.clone().ok_or_else(|| needs("--commune"))?,
+            street: args.street.clone().ok_or_else(|| needs("--street"))?,
+        }),
+        LifeEventKind::Married => Change::Married(admin::LifeEventMarried {
+            spouse_citizen_id: args.spouse.clone().ok_or_else(|| needs("--spouse"))?,
+        }),
+        LifeEventKind::CardReplaced => Change::CardReplaced(admin::LifeEventCardReplaced {}),
+        LifeEventKind::Died => Change::Died(admin::LifeEventDied {}),
+        LifeEventKind::VneidChanged => Change::VneidChanged(admin::LifeEventVneidChanged {
+            level: match args.level.ok_or_else(|| needs("--level"))? {
+                Vneid::None => VneidLevel::None,
+                Vneid::Level1 => VneidLevel::VneidLevel1,
+                Vneid::Level2 => VneidLevel::VneidLevel2,
+            } as i32,
+        }),
+    };
+    Ok(admin::CreateLifeEventRequest {
+        citizen_id: args.citizen_id.clone(),
+        event: Some(admin::LifeEvent {
+            effective_date: args.date.as_deref().map(date).transpose()?,
+            change: Some(change),
+        }),
+        request_id: args.request_id.clone().unwrap_or_default(),
+    })
+}
+
+/// A kind as the command line names it.
+fn name_of(kind: LifeEventKind) -> String {
+    kind.to_possible_value()
+        .map(|value| value.get_name().to_owned())
+        .unwrap_or_default()
+}
+
+/// `sandbox06 life-event`: records the event in the running suite; prints the parts of the
+/// record it changed.
+pub async fn life_event(config: &Config, args: &LifeEventArgs) -> anyhow::Result<ExitCode> {
+    let request = life_event_request(args)?;
+    let body = sandbox06_proto::to_json(&request, "sandbox06.admin.v1.CreateLifeEventRequest")?;
+    print(
+        &AdminClient::connect(config)
+            .await?
+            .call(http::Method::POST, "/v1/admin/lifeEvents", Some(body))
+            .await?,
+    )
+}
+
+/// `sandbox06 unlock <citizen_id>`: unlocks the VNeID account in the running suite.
+pub async fn unlock(config: &Config, citizen_id: &str) -> anyhow::Result<ExitCode> {
+    let id: String = form_urlencoded::byte_serialize(citizen_id.as_bytes()).collect();
+    print(
+        &AdminClient::connect(config)
+            .await?
+            .call(
+                http::Method::POST,
+                &format!("/v1/admin/accounts/{id}:unlock"),
+                Some(json!({})),
+            )
+            .await?,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn life_event_args(kind: LifeEventKind) -> LifeEventArgs {
+        LifeEventArgs {
+            citizen_id: "001091012345".to_owned(),
+            kind,
+            commune: None,
+            street: None,
+            spouse: None,
+            level: None,
+            date: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn a_life_event_takes_the_flags_of_its_kind() {
+        let moved = LifeEventArgs {
+            commune: Some("22366".to_owned()),
+            street: Some("Số 1 đường Trần Phú".to_owned()),
+            date: Some("2026-05-01".to_owned()),
+            ..life_event_args(LifeEventKind::Moved)
+        };
+        let request = life_event_request(&moved).unwrap();
+        let event = request.event.unwrap();
+        assert_eq!(
+            event.effective_date,
+            Some(sandbox06_proto::types::Date {
+                year: 2026,
+                month: 5,
+                day: 1
+            })
+        );
+        assert!(matches!(
+            event.change,
+            Some(admin::life_event::Change::Moved(ref m)) if m.commune_code == "22366"
+        ));
+        let missing = life_event_request(&life_event_args(LifeEventKind::Married)).unwrap_err();
+        assert_eq!(missing.to_string(), "`married` needs --spouse");
+        let stray = LifeEventArgs {
+            spouse: Some("001192023456".to_owned()),
+            ..life_event_args(LifeEventKind::Died)
+        };
+        assert_eq!(
+            life_event_request(&stray).unwrap_err().to_string(),
+            "--spouse is for `married`"
+        );
+        for bad in ["2026-02-30", "1 May 2026", "2026-05"] {
+            let args = LifeEventArgs {
+                date: Some(bad.to_owned()),
+                ..life_event_args(LifeEventKind::Died)
+            };
+            assert!(life_event_request(&args).is_err(), "{bad}");
+        }
+        let level = LifeEventArgs {
+            level: Some(Vneid::Level2),
+            ..life_event_args(LifeEventKind::VneidChanged)
+        };
+        assert!(matches!(
+            life_event_request(&level).unwrap().event.unwrap().change,
+            Some(admin::life_event::Change::VneidChanged(
+                admin::LifeEventVneidChanged { level: 3 }
+            ))
+        ));
+    }
 
     #[test]
     fn durations_are_written_as_protobuf_json_writes_them() {

@@ -149,6 +149,14 @@ enum Command {
     },
     /// List the ID numbers of generated citizens that match a filter, from the running suite.
     Citizens(admin::CitizenFilterArgs),
+    /// Record a life event in the running suite's population database: a move, a marriage, a
+    /// lost card, a death, a VNeID level.
+    LifeEvent(admin::LifeEventArgs),
+    /// Unlock a VNeID account of the running suite locked after wrong passwords or codes.
+    Unlock {
+        /// The account number: the holder's personal ID number.
+        citizen_id: String,
+    },
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
         /// Address of the component (default: the edge's address).
@@ -235,7 +243,9 @@ fn main() -> ExitCode {
         | Some(Command::Reset { .. })
         | Some(Command::Snapshot { .. })
         | Some(Command::Journal { .. })
-        | Some(Command::Citizens(_)) => {
+        | Some(Command::Citizens(_))
+        | Some(Command::LifeEvent(_))
+        | Some(Command::Unlock { .. }) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -384,6 +394,8 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Snapshot { command }) => return admin::snapshot(&config, command).await,
         Some(Command::Journal { command }) => return admin::journal(&config, command).await,
         Some(Command::Citizens(filter)) => return admin::citizens(&config, filter).await,
+        Some(Command::LifeEvent(args)) => return admin::life_event(&config, args).await,
+        Some(Command::Unlock { citizen_id }) => return admin::unlock(&config, citizen_id).await,
         _ => {}
     }
     if let Some(Command::Token {

@@ -129,8 +129,8 @@ fn openapi_writes_the_document_of_every_routed_rpc() {
     let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     assert_eq!(document["servers"][0]["url"], "http://sandbox.example:4606");
-    // The services' 8 paths and the admin surface's 11.
-    assert_eq!(document["paths"].as_object().unwrap().len(), 19);
+    // The services' 8 paths and the admin surface's 13.
+    assert_eq!(document["paths"].as_object().unwrap().len(), 21);
     // To a file, with the edge's listen address as the default server.
     let dir = std::env::temp_dir().join(format!("sandbox06-openapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -725,4 +725,72 @@ fn citizen_shows_what_the_running_suite_shows_and_says_when_it_cannot() {
             );
         }
     }
+}
+
+#[test]
+fn life_event_and_unlock_change_the_running_suite() {
+    let up = Up::start(&[]);
+    let listen = up.edge.to_string();
+    let id = personas::NO_HEALTH_INSURANCE;
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "life-event",
+        id,
+        "moved",
+        "--commune",
+        "22366",
+        "--street",
+        "Số 1 đường Trần Phú",
+    ]);
+    assert!(ok, "{stderr}");
+    let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(answer["citizenId"], id, "{stdout}");
+    let (ok, stdout, stderr) = sandbox06(&["--listen", &listen, "life-event", id, "died"]);
+    assert!(ok, "{stderr}");
+    let (ok, shown, stderr) = sandbox06(&["--listen", &listen, "citizen", id]);
+    assert!(ok, "{stderr}");
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(
+        shown["citizen"]["lifeStatus"], "LIFE_STATUS_DECEASED",
+        "{stdout}"
+    );
+    assert_eq!(
+        shown["citizen"]["permanentAddress"]["current"]["communeCode"],
+        "22366"
+    );
+    // The population database's refusal, with its field; a flag of another kind is refused
+    // before anything is sent.
+    let (ok, _, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "life-event",
+        personas::HAPPY_PATH,
+        "moved",
+        "--commune",
+        "99999",
+        "--street",
+        "x",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("INVALID_ARGUMENT") && stderr.contains("event.moved.commune_code"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "life-event",
+        personas::HAPPY_PATH,
+        "died",
+        "--spouse",
+        personas::MARRIED_WIFE,
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("--spouse is for `married`"), "{stderr}");
+    // The persona whose account starts locked.
+    let (ok, stdout, stderr) = sandbox06(&["--listen", &listen, "unlock", personas::VNEID_LOCKED]);
+    assert!(ok, "{stderr}");
+    let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(answer["active"], true, "{stdout}");
 }

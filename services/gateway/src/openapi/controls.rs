@@ -151,6 +151,58 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "description": "The two capital letters that begin a legacy health insurance card code (`DN`, `HT`, `TE`, …).",
         }),
         ("FindCitizensRequest", "page_size") => bounded(0, 1000),
+        ("CreateLifeEventRequest" | "UnlockAccountRequest", "citizen_id") => json!({
+            "pattern": format!("^{id}$"),
+            "minLength": 12,
+            "maxLength": 12,
+            "description": if message == "UnlockAccountRequest" {
+                "The account number: the holder's personal ID number, 12 digits."
+            } else {
+                "Whose record changes: a personal ID number, 12 digits."
+            },
+        }),
+        ("CreateLifeEventRequest", "request_id") => json!({
+            "pattern": "^([!-~]{1,128})?$",
+            "maxLength": 128,
+            "description": "Optional idempotency key, 1 to 128 printable ASCII characters without spaces (a UUID, say): a retry with the same key, citizen and event answers the record without recording the event again; the same key with another citizen or event is refused (`REQUEST_ID_REUSED`).",
+        }),
+        ("LifeEvent", "effective_date") => {
+            // Not after the reference date: an earlier year, or an earlier month of its year,
+            // or an earlier day of its month (a null date is the reference date).
+            let reference = facts.reference;
+            let (year, month, day) = (
+                reference.year(),
+                u8::from(reference.month()),
+                reference.day(),
+            );
+            json!({
+                "allOf": [{"anyOf": [
+                    {"type": "null"},
+                    {"properties": {"year": {"maximum": year - 1}}},
+                    {"properties": {"year": {"enum": [year]}, "month": {"maximum": month - 1}}},
+                    {"properties": {"year": {"enum": [year]}, "month": {"enum": [month]}, "day": {"maximum": day}}},
+                ]}],
+                "description": "Date the change took effect, the reference date when unset: not before the citizen's birth nor the latest change recorded for them (or for a spouse), not after the reference date.",
+            })
+        }
+        ("LifeEventMoved", "commune_code") => json!({
+            "pattern": "^[0-9]{5}$",
+            "description": "The 5-digit GSO code of a commune that exists, in the units from 1 July 2025 (`22366`, Phường Nha Trang) or before.",
+        }),
+        ("LifeEventMoved", "street") => json!({
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": "^[^|\\u0000-\\u001f\\u007f-\\u009f]*[^|\\s\\u0000-\\u001f\\u007f-\\u009f][^|\\u0000-\\u001f\\u007f-\\u009f]*$",
+            "description": "House number and street (or hamlet): one line of at most 200 characters, not blank, without `|` (it separates the fields of the card's QR code).",
+        }),
+        ("LifeEventMarried", "spouse_citizen_id") => json!({
+            "pattern": format!("^{id}$"),
+            "description": "The spouse's personal ID number: another living, unmarried citizen of the other sex, of marriageable age, of no shared blood.",
+        }),
+        ("LifeEventVneidChanged", "level") => json!({
+            "not": {"enum": ["VNEID_LEVEL_UNSPECIFIED", 0]},
+            "description": "The new level: VNEID_LEVEL_NONE (the account is closed), VNEID_LEVEL_1 or VNEID_LEVEL_2 (from 14).",
+        }),
         ("FindCitizensRequest", "page_token") => json!({
             "pattern": "^([0-9]+\\.[0-9a-f]{16})?$",
             "description": "From a previous answer's `nextPageToken`, with the same filter; empty for the first page.",
@@ -174,6 +226,14 @@ pub(super) fn message_rules(message: &str, schema: &mut Value) {
         "UniformDelay" => (&["min", "max"], &[]),
         "NormalDelay" => (&["mean", "stddev"], &[]),
         "VerifyJournalRequest" => (&["comparison"], &[]),
+        "CreateLifeEventRequest" => (&["citizenId", "event"], &[]),
+        "LifeEvent" => (
+            &[],
+            &["moved", "married", "cardReplaced", "died", "vneidChanged"],
+        ),
+        "LifeEventMoved" => (&["communeCode", "street"], &[]),
+        "LifeEventMarried" => (&["spouseCitizenId"], &[]),
+        "LifeEventVneidChanged" => (&["level"], &[]),
         _ => return,
     };
     if !required.is_empty() {
