@@ -181,7 +181,10 @@ async fn passing_time(store: &dyn Store, neighbour: &dyn Store) {
         .put("sso:code:{a}", b"short", Some(Duration::from_secs(30)))
         .await
         .unwrap();
-    store.put("sso:session:{b}", b"long", Some(hour)).await.unwrap();
+    store
+        .put("sso:session:{b}", b"long", Some(hour))
+        .await
+        .unwrap();
     store.put("sso:keys", b"forever", None).await.unwrap();
     store.append("sso:list:{c}", b"item").await.unwrap();
     neighbour
@@ -1102,4 +1105,286 @@ async fn memory_clear_empties_outboxes_too() {
     store.clear().await.unwrap();
     assert!(everything(&store).await.is_empty());
     assert_eq!(enqueue(&store, b"y").await, EntryId(1));
+}
+
+// State scoped by tenant: the store a component serves from (`StoreConfig::open_by_tenant`).
+
+/// The configuration a tenant-routed test store keeps shared, as the single sign-on does.
+const KEPT: &[&str] = &["sso:keys", "sso:browser-key"];
+
+/// `future` run as a call of `tenant`, as a server runs a call carrying the header.
+async fn as_tenant<T>(tenant: &str, future: impl Future<Output = T>) -> T {
+    sandbox06_runtime::faults::as_tenant(tenant, future)
+        .unwrap()
+        .await
+}
+
+/// What a tenant-routed store must do on every backend: each tenant's state its own, the
+/// configuration shared, a tenant's controls its own, the operator's over every tenant.
+async fn tenant_scoping(store: &dyn Store) {
+    let key = "population:{overlay:058090001234}";
+    // Each tenant reads and writes its own state; a call without one, the base state.
+    store.append(key, b"base").await.unwrap();
+    as_tenant("job-a", store.append(key, b"died"))
+        .await
+        .unwrap();
+    assert_eq!(store.list(key).await.unwrap(), vec![b"base".to_vec()]);
+    assert_eq!(
+        as_tenant("job-a", store.list(key)).await.unwrap(),
+        vec![b"died".to_vec()]
+    );
+    assert!(
+        as_tenant("job-b", store.list(key))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    as_tenant("job-b", async {
+        assert!(store.put_if_absent("idem:{k}", b"b", None).await.unwrap());
+        assert_eq!(store.get("idem:{k}").await.unwrap(), Some(b"b".to_vec()));
+    })
+    .await;
+    assert_eq!(store.get("idem:{k}").await.unwrap(), None);
+    assert!(!as_tenant("job-a", store.delete("idem:{k}")).await.unwrap());
+
+    // Configuration is shared, whoever writes it.
+    as_tenant("job-a", store.put("sso:keys", b"jwks", None))
+        .await
+        .unwrap();
+    assert_eq!(store.get("sso:keys").await.unwrap(), Some(b"jwks".to_vec()));
+    assert_eq!(
+        as_tenant("job-b", store.get("sso:keys")).await.unwrap(),
+        Some(b"jwks".to_vec())
+    );
+    // One call may not mix configuration with a tenant's state.
+    let mixed = [at("sso:keys:{x}", 0, b"k"), at("sso:code:{x}", 0, b"c")];
+    let error = as_tenant("job-a", store.append_if_len(&mixed))
+        .await
+        .unwrap_err();
+    assert!(error.message.contains("configuration"), "{error}");
+    // Without a tenant every key is the base's: nothing to mix.
+    assert!(store.append_if_len(&mixed).await.unwrap());
+
+    // A tenant's snapshots are its own, of its own state.
+    let saved = as_tenant("job-a", store.snapshot_save("a-dead", KEPT))
+        .await
+        .unwrap();
+    assert_eq!(saved.key_count, 1);
+    assert!(store.snapshot_list().await.unwrap().is_empty());
+    assert!(
+        as_tenant("job-b", store.snapshot_list())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        as_tenant("job-b", store.snapshot_restore("a-dead", KEPT))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A tenant's reset clears its own state alone, configuration left.
+    as_tenant("job-a", store.reset(KEPT)).await.unwrap();
+    assert!(
+        as_tenant("job-a", store.list(key))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.list(key).await.unwrap(), vec![b"base".to_vec()]);
+    assert_eq!(
+        as_tenant("job-b", store.get("idem:{k}")).await.unwrap(),
+        Some(b"b".to_vec())
+    );
+    assert!(store.get("sso:keys").await.unwrap().is_some());
+    let restored = as_tenant("job-a", store.snapshot_restore("a-dead", KEPT))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(restored.name, "a-dead");
+    assert_eq!(
+        as_tenant("job-a", store.list(key)).await.unwrap(),
+        vec![b"died".to_vec()]
+    );
+
+    // Time passing without a tenant (the suite's clock) ages every tenant's values; a
+    // tenant's ages its own.
+    let short = Some(Duration::from_secs(30));
+    store.put("sso:code:{a}", b"base", short).await.unwrap();
+    as_tenant("job-a", store.put("sso:code:{a}", b"a", short))
+        .await
+        .unwrap();
+    as_tenant("job-b", store.put("sso:code:{a}", b"b", short))
+        .await
+        .unwrap();
+    let passed = as_tenant("job-b", store.pass_time(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(
+        passed,
+        TimePassed {
+            expired: 0,
+            aged: 1
+        }
+    );
+    let passed = store.pass_time(Duration::from_secs(25)).await.unwrap();
+    assert_eq!(
+        passed,
+        TimePassed {
+            expired: 1,
+            aged: 2
+        }
+    );
+    assert_eq!(
+        as_tenant("job-b", store.get("sso:code:{a}")).await.unwrap(),
+        None
+    );
+    assert!(
+        as_tenant("job-a", store.get("sso:code:{a}"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Outboxes follow the tenant; a worker (no tenant) claims the base's alone.
+    let id = as_tenant(
+        "job-a",
+        store.outbox_commit(OUTBOX, StateWrite::AppendIfLen(&[]), b"a"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(id, Some(EntryId(1)));
+    assert!(
+        store
+            .outbox_claim(OUTBOX, 10, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let claimed = as_tenant("job-a", store.outbox_claim(OUTBOX, 10, LONG_LEASE))
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), vec![1]);
+
+    // The operator's reset clears the base state and every tenant's, configuration and
+    // snapshots left.
+    store.reset(KEPT).await.unwrap();
+    assert!(store.list(key).await.unwrap().is_empty());
+    for tenant in ["job-a", "job-b"] {
+        as_tenant(tenant, async {
+            assert!(store.list(key).await.unwrap().is_empty());
+            assert_eq!(store.get("idem:{k}").await.unwrap(), None);
+            assert_eq!(store.get("sso:code:{a}").await.unwrap(), None);
+            assert!(everything(store).await.is_empty());
+        })
+        .await;
+    }
+    assert!(store.get("sso:keys").await.unwrap().is_some());
+    let listed = as_tenant("job-a", store.snapshot_list()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        as_tenant("job-a", store.snapshot_delete("a-dead"))
+            .await
+            .unwrap()
+    );
+    // The operator's clear takes the configuration too.
+    as_tenant("job-b", store.put("sso:code:{b}", b"b", None))
+        .await
+        .unwrap();
+    store.clear().await.unwrap();
+    assert_eq!(store.get("sso:keys").await.unwrap(), None);
+    assert_eq!(
+        as_tenant("job-b", store.get("sso:code:{b}")).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn memory_tenants_keep_their_own_state() {
+    let store = store::TenantStores::memory(KEPT);
+    tenant_scoping(&store).await;
+}
+
+#[tokio::test]
+async fn a_memory_store_keeps_a_bounded_number_of_tenants() {
+    let store = store::TenantStores::memory(KEPT);
+    for n in 0..store::MAX_MEMORY_TENANTS {
+        as_tenant(&format!("job-{n}"), store.get("sso:code:{a}"))
+            .await
+            .unwrap();
+    }
+    as_tenant("job-0", store.put("sso:code:{a}", b"0", None))
+        .await
+        .unwrap();
+    as_tenant("job-1", store.snapshot_save("kept", KEPT))
+        .await
+        .unwrap();
+    let error = as_tenant("job-new", store.get("sso:code:{a}"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.backend, "memory");
+    assert!(
+        error
+            .message
+            .contains(&store::MAX_MEMORY_TENANTS.to_string())
+            && error.message.contains("reset"),
+        "{error}"
+    );
+    // Configuration is not a tenant's: still served.
+    as_tenant("job-new", store.get("sso:keys")).await.unwrap();
+    // The operator's reset forgets the tenants with nothing left, and the snapshots stay.
+    store.reset(KEPT).await.unwrap();
+    as_tenant("job-new", store.get("sso:code:{a}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        as_tenant("job-1", store.snapshot_list())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn redis_tenants_keep_their_own_state() {
+    let Some(url) = redis_url("redis_tenants_keep_their_own_state") else {
+        return;
+    };
+    let namespace = unique_namespace("tenants");
+    let config = store::StoreConfig {
+        url: url.clone(),
+        namespace: namespace.clone(),
+    };
+    let store = config.open_by_tenant(KEPT).await.unwrap();
+    assert_eq!(store.backend(), "redis");
+    let neighbour = RedisStore::connect(&url, &unique_namespace("neighbour"))
+        .await
+        .unwrap();
+    neighbour.put("sso:code:{a}", b"n", None).await.unwrap();
+    tenant_scoping(&store).await;
+    // A tenant's state lives under `<namespace>.tenant.<tenant>`, beside the base's.
+    as_tenant("job-a", store.put("sso:code:{a}", b"a", None))
+        .await
+        .unwrap();
+    let direct = RedisStore::connect(&url, &format!("{namespace}.tenant.job-a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        direct.get("sso:code:{a}").await.unwrap(),
+        Some(b"a".to_vec())
+    );
+    // Neither the operator's reset nor its clock touch another namespace.
+    store.pass_time(Duration::from_secs(3600)).await.unwrap();
+    store.clear().await.unwrap();
+    assert_eq!(direct.get("sso:code:{a}").await.unwrap(), None);
+    assert_eq!(
+        neighbour.get("sso:code:{a}").await.unwrap(),
+        Some(b"n".to_vec())
+    );
+    neighbour.clear().await.unwrap();
 }

@@ -24,6 +24,12 @@
 //! [`snapshot`] module says what a snapshot holds, which keys a component keeps through both,
 //! where snapshots live on each backend and how atomic a restore is.
 //!
+//! The store a component serves from is scoped by tenant ([`tenant`], [`TenantStores`]): a call
+//! carrying the `x-sandbox06-tenant` header reads and writes that tenant's state alone, under
+//! the namespace `<namespace>.tenant.<tenant>`, and resets and snapshots it alone; a call
+//! without one uses the component's own namespace. Outboxes are routed the same way, and
+//! workers (which run without a tenant) claim only the component's own; see [`tenant`].
+//!
 //! Every key lives under the store's namespace: Redis sees `<namespace>:<key>`. Keys that must
 //! land in one Redis Cluster slot carry a hash tag themselves, for example
 //! `population:{overlay:058090001234}`; the namespace never contains braces, so the caller's tag
@@ -44,6 +50,7 @@ mod memory;
 mod outbox;
 mod redis_store;
 pub mod snapshot;
+pub mod tenant;
 
 pub use checked::CheckedStore;
 pub use memory::MemoryStore;
@@ -52,6 +59,7 @@ pub use outbox::{
 };
 pub use redis_store::RedisStore;
 pub use snapshot::{InvalidSnapshotName, SNAPSHOT_NAME_MAX, SnapshotInfo, check_snapshot_name};
+pub use tenant::{MAX_MEMORY_TENANTS, TenantStores};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -332,11 +340,53 @@ impl StoreConfig {
         open(&self.url, &self.namespace).await
     }
 
-    /// Opens the store this section names, checked ([`CheckedStore`]): what a component
-    /// serves from, serving only while [`CheckedStore::answers`] says so.
-    pub async fn open_checked(&self) -> Result<Arc<CheckedStore>, StoreError> {
-        Ok(Arc::new(CheckedStore::new(self.open().await?)))
+    /// Opens the store this section names, routed by the tenant of each call
+    /// ([`TenantStores`]): a call without a tenant uses this namespace, a call of tenant `T`
+    /// the namespace `<namespace>.tenant.<T>` on the same backend, except for the keys
+    /// starting with one of `keep` (configuration, such as signing keys), which every tenant
+    /// shares with this namespace. The same `keep` the component gives its
+    /// [`StateService`](control::StateService).
+    pub async fn open_by_tenant(
+        &self,
+        keep: &'static [&'static str],
+    ) -> Result<TenantStores, StoreError> {
+        validate_namespace("store", &self.namespace)?;
+        let url = self.url.trim();
+        if url.is_empty() || url == MEMORY_URL {
+            return Ok(TenantStores::memory(keep));
+        }
+        if url.starts_with("redis://") || url.starts_with("rediss://") {
+            return Ok(TenantStores::redis(
+                RedisStore::connect(url, &self.namespace).await?,
+                keep,
+            ));
+        }
+        Err(unsupported(url))
     }
+
+    /// Opens the store this section names, routed by tenant ([`StoreConfig::open_by_tenant`],
+    /// keeping `keep` shared) and checked ([`CheckedStore`]): what a component serves from,
+    /// serving only while [`CheckedStore::answers`] says so.
+    pub async fn open_checked(
+        &self,
+        keep: &'static [&'static str],
+    ) -> Result<Arc<CheckedStore>, StoreError> {
+        Ok(Arc::new(CheckedStore::new(Arc::new(
+            self.open_by_tenant(keep).await?,
+        ))))
+    }
+}
+
+/// The refusal of a URL that names no backend.
+fn unsupported(url: &str) -> StoreError {
+    StoreError::new(
+        "unknown",
+        "open",
+        format!(
+            "unsupported store url {:?}: use \"memory\", \"redis://host:port\" or \"rediss://host:port\"",
+            redact_url(url)
+        ),
+    )
 }
 
 /// Opens the store a URL names: `memory` (or empty) or `redis://…` / `rediss://…`.
@@ -349,14 +399,7 @@ pub async fn open(url: &str, namespace: &str) -> Result<Arc<dyn Store>, StoreErr
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         return Ok(Arc::new(RedisStore::connect(url, namespace).await?));
     }
-    Err(StoreError::new(
-        "unknown",
-        "open",
-        format!(
-            "unsupported store url {:?}: use \"memory\", \"redis://host:port\" or \"rediss://host:port\"",
-            redact_url(url)
-        ),
-    ))
+    Err(unsupported(url))
 }
 
 /// Checks that a namespace is a non-empty run of `A-Z a-z 0-9 - _ .`.

@@ -76,6 +76,11 @@ impl MemoryStore {
             });
     }
 
+    /// Whether the store holds nothing at all: no key (live or not), no outbox, no snapshot.
+    pub(crate) fn is_blank(&self) -> bool {
+        self.read().is_empty() && self.outboxes().is_empty() && self.snapshots().is_empty()
+    }
+
     /// The store's clock.
     fn now(&self) -> Instant {
         let now = Instant::now();

@@ -116,6 +116,81 @@ impl RedisStore {
         invocation
     }
 
+    /// The store of another namespace on the same connection: no new connection, a clone of
+    /// the manager's handle. `namespace` is checked as [`RedisStore::connect`] checks it.
+    pub fn with_namespace(&self, namespace: String) -> Result<Self, StoreError> {
+        validate_namespace("redis", &namespace)?;
+        Ok(Self {
+            connection: self.connection.clone(),
+            namespace,
+        })
+    }
+
+    /// Deletes every key `SCAN MATCH pattern` finds (`pattern` ends with `:*`), except those
+    /// whose key after the namespace (after the first `:`) starts with one of `keep`.
+    ///
+    /// Never FLUSHDB: other namespaces (other sandboxes, other tests) share the database.
+    pub(crate) async fn unlink_matching(
+        &self,
+        operation: &'static str,
+        pattern: &str,
+        keep: &[&str],
+    ) -> Result<(), StoreError> {
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) =
+                self.query(operation, &scan(cursor, pattern)).await?;
+            let keys: Vec<Vec<u8>> = keys
+                .into_iter()
+                .filter(|key| {
+                    let short = key
+                        .iter()
+                        .position(|b| *b == b':')
+                        .map_or(key.as_slice(), |colon| &key[colon + 1..]);
+                    !std::str::from_utf8(short).is_ok_and(|short| snapshot::is_kept(short, keep))
+                })
+                .collect();
+            for batch in keys.chunks(CLEAR_BATCH) {
+                let _removed: u64 = self
+                    .query(operation, redis::cmd("UNLINK").arg(batch))
+                    .await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
+    /// [`Store::pass_time`] over every key `SCAN MATCH pattern` finds.
+    pub(crate) async fn age_matching(
+        &self,
+        pattern: &str,
+        by: Duration,
+    ) -> Result<TimePassed, StoreError> {
+        let by = ttl_millis(by);
+        let mut passed = TimePassed::default();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) =
+                self.query("pass_time", &scan(cursor, pattern)).await?;
+            for batch in keys.chunks(CLEAR_BATCH) {
+                let mut invocation = PASS_TIME.prepare_invoke();
+                for key in batch {
+                    invocation.key(key.as_slice());
+                }
+                invocation.arg(by);
+                let (expired, aged): (u64, u64) = self.run("pass_time", &invocation).await?;
+                passed.expired += expired;
+                passed.aged += aged;
+            }
+            if next == 0 {
+                return Ok(passed);
+            }
+            cursor = next;
+        }
+    }
+
     /// The connection to send on: a cheap handle over the manager's one multiplexed connection.
     fn connection(&self) -> ConnectionManager {
         self.connection.clone()
@@ -141,6 +216,18 @@ impl RedisStore {
         let ran = invocation.invoke_async(&mut self.connection()).await;
         ran.map_err(failed(operation))
     }
+}
+
+/// `SCAN cursor MATCH pattern COUNT <batch>`.
+fn scan(cursor: u64, pattern: &str) -> redis::Cmd {
+    let mut command = redis::cmd("SCAN");
+    command
+        .arg(cursor)
+        .arg("MATCH")
+        .arg(pattern)
+        .arg("COUNT")
+        .arg(CLEAR_BATCH);
+    command
 }
 
 /// The store's error for a failed Redis call of `operation`.
@@ -293,37 +380,8 @@ impl Store for RedisStore {
     }
 
     async fn reset(&self, keep: &[&str]) -> Result<(), StoreError> {
-        // Never FLUSHDB: other namespaces (other sandboxes, other tests) share the database.
-        let prefix = format!("{}:", self.namespace);
-        let pattern = format!("{prefix}*");
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = self
-                .query(
-                    "clear",
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(CLEAR_BATCH),
-                )
-                .await?;
-            let keys: Vec<Vec<u8>> = keys
-                .into_iter()
-                .filter(|key| {
-                    let short = key.strip_prefix(prefix.as_bytes()).unwrap_or(key);
-                    !std::str::from_utf8(short).is_ok_and(|short| snapshot::is_kept(short, keep))
-                })
-                .collect();
-            for batch in keys.chunks(CLEAR_BATCH) {
-                let _removed: u64 = self.query("clear", redis::cmd("UNLINK").arg(batch)).await?;
-            }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
-        }
+        self.unlink_matching("clear", &format!("{}:*", self.namespace), keep)
+            .await
     }
 
     async fn outbox_commit(
@@ -494,37 +552,8 @@ impl Store for RedisStore {
     }
 
     async fn pass_time(&self, by: Duration) -> Result<TimePassed, StoreError> {
-        let by = ttl_millis(by);
-        let pattern = format!("{}:*", self.namespace);
-        let mut passed = TimePassed::default();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = self
-                .query(
-                    "pass_time",
-                    redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(CLEAR_BATCH),
-                )
-                .await?;
-            for batch in keys.chunks(CLEAR_BATCH) {
-                let mut invocation = PASS_TIME.prepare_invoke();
-                for key in batch {
-                    invocation.key(key.as_slice());
-                }
-                invocation.arg(by);
-                let (expired, aged): (u64, u64) = self.run("pass_time", &invocation).await?;
-                passed.expired += expired;
-                passed.aged += aged;
-            }
-            if next == 0 {
-                return Ok(passed);
-            }
-            cursor = next;
-        }
+        self.age_matching(&format!("{}:*", self.namespace), by)
+            .await
     }
 
     async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {

@@ -321,14 +321,15 @@ pub fn unique_namespace(label: &str) -> String {
 }
 
 /// Deletes the state every component of the suite keeps under `config`'s store (each in its
-/// own namespace, [`sandbox06_store::StoreConfig::for_component`]): a Redis-backed test's
-/// clean-up.
+/// own namespace, [`sandbox06_store::StoreConfig::for_component`]), every tenant's state
+/// with it: a Redis-backed test's clean-up.
 pub async fn clear_stores(config: &Config) {
+    use sandbox06_store::Store as _;
     for component in components() {
         let store = config
             .store
             .for_component(component.spec().name)
-            .open()
+            .open_by_tenant(&[])
             .await
             .expect("the store opens");
         store.clear().await.expect("the store clears");

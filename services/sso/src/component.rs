@@ -73,6 +73,11 @@ pub const SECTION: &str = "sso";
 /// How long the store may take to answer its health probe.
 const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The keys of the store that are configuration, not state: the signing keys and the browser
+/// cookies' key. Every tenant shares them, and resets and restores leave them, so tokens
+/// already issued (the admin's own) stay verifiable at the edge.
+const KEPT: &[&str] = &["sso:keys", "sso:browser-key"];
+
 /// The `sso` section.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -325,7 +330,7 @@ impl Component for SsoComponent {
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
                 .for_component(SPEC.name)
-                .open_checked()
+                .open_checked(KEPT)
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             let declared = declared_clients(&ctx);
@@ -375,12 +380,10 @@ impl Component for SsoComponent {
                     SsoServiceServer::new(SsoApi::new(Arc::clone(&provider)))
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 )
-                // The sandbox controls; the signing keys and the browser cookies' key are
-                // configuration, kept through resets and restores: tokens already issued (the
-                // admin's own) stay verifiable at the edge.
+                // The sandbox controls, leaving the configuration kept in the store.
                 .add_service(
                     StateService::new("the single sign-on's state store", store.clone())
-                        .keeping(&["sso:keys", "sso:browser-key"])
+                        .keeping(KEPT)
                         .into_server(),
                 )
                 .http_routes(crate::http::router(provider));

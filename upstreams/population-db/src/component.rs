@@ -111,7 +111,8 @@ impl Component for PopulationDbComponent {
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
                 .for_component(SPEC.name)
-                .open_checked()
+                // Every key is state, each tenant's own.
+                .open_checked(&[])
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             tracing::info!(backend = store.backend(), "state store opened");

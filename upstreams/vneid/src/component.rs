@@ -90,7 +90,8 @@ impl Component for VneidComponent {
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
                 .for_component(SPEC.name)
-                .open_checked()
+                // Every key is state, each tenant's own.
+                .open_checked(&[])
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             tracing::info!(backend = store.backend(), "state store opened");
@@ -109,10 +110,7 @@ impl Component for VneidComponent {
                     VneidServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 )
-                .add_service(
-                    StateService::new("VNeID's state store", store.clone())
-                        .into_server(),
-                );
+                .add_service(StateService::new("VNeID's state store", store.clone()).into_server());
             builder
                 .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
                 .await

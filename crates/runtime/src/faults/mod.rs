@@ -85,7 +85,8 @@
 //!   clears every rule.
 //!
 //! The edge records the tenant of each call in its journal, which answers a caller with a
-//! tenant with that tenant's calls only.
+//! tenant with that tenant's calls only. Each component's stored state is the tenant's own too
+//! (`sandbox06_store::TenantStores`); [`as_tenant`] runs a future as one tenant's call.
 //!
 //! # Cost
 //!
@@ -106,8 +107,8 @@ pub use layer::{FaultBody, FaultFuture, FaultLayer, Faults, call_fault_header};
 pub use registry::{FaultRegistry, MAX_DELAY, MAX_RULES};
 pub use sandbox06_proto::admin::fault_control_client::FaultControlClient;
 pub use tenant::{
-    MAX_TENANT_LEN, TENANT_HEADER, call_tenant_header, is_tenant, pass_tenant, tenant_of,
-    tenant_of_metadata,
+    MAX_TENANT_LEN, TENANT_HEADER, as_tenant, call_tenant_header, is_tenant, pass_tenant,
+    tenant_of, tenant_of_metadata,
 };
 
 /// The request header asking for faults on one call (see the module documentation).

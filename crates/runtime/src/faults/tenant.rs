@@ -88,6 +88,21 @@ pub fn pass_tenant(metadata: &mut MetadataMap) {
     }
 }
 
+/// Runs `future` as a call of `tenant`, as a server runs a call carrying the header:
+/// [`call_tenant_header`] gives it within, so what reads the call's tenant (the state stores,
+/// outgoing calls) sees it. For tests and tools acting as one tenant; `tenant` is checked as
+/// the header is, and refused the same way.
+pub fn as_tenant<F: Future>(
+    tenant: &str,
+    future: F,
+) -> Result<tokio::task::futures::TaskLocalFuture<HeaderValue, F>, ApiError> {
+    if !is_tenant(tenant.as_bytes()) {
+        return Err(malformed());
+    }
+    let header = HeaderValue::from_str(tenant).map_err(|_| malformed())?;
+    Ok(scope(header, future))
+}
+
 /// Runs `future` as a call of the tenant `header` (already checked): [`call_tenant_header`]
 /// gives it within.
 pub(crate) fn scope<F: Future>(
@@ -140,5 +155,14 @@ mod tests {
         .await;
         assert_eq!(seen.unwrap(), "job-a");
         assert!(call_tenant_header().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_future_runs_as_a_tenant_once_the_tenant_is_checked() {
+        let seen = as_tenant("job-b", async { call_tenant_header() })
+            .unwrap()
+            .await;
+        assert_eq!(seen.unwrap(), "job-b");
+        assert!(as_tenant("job b", async {}).is_err());
     }
 }
