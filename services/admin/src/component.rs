@@ -29,7 +29,7 @@ use crate::service::{Admin, ControlKey, Target};
 /// What the admin surface is.
 pub static SPEC: ComponentSpec = ComponentSpec {
     name: "admin",
-    summary: "sandbox controls: fault rules, reset and snapshots, the request journal, finding citizens",
+    summary: "sandbox controls: fault rules, reset and snapshots, the request journal, the clock, finding citizens, life events and account unlocks",
     role: Role::Service,
     section: SECTION,
     grpc_services: &[<AdminServiceServer<Admin> as tonic::server::NamedService>::NAME],
@@ -116,9 +116,11 @@ impl Component for AdminComponent {
     fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
         Box::pin(async move {
             let section: AdminConfig = ctx.section(SECTION)?;
-            let admin = Admin::new(section.access, Self::targets(&ctx, &section)?);
+            let admin = Admin::new(section.access, Self::targets(&ctx, &section)?)
+                .with_clock(ctx.clock.clone());
             tracing::info!(access = ?section.access, "admin surface");
             ServerBuilder::new(&ctx.limits)
+                .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
                 .control_key(ctx.control_key())

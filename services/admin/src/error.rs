@@ -12,16 +12,23 @@ pub enum AdminReason {
     AdminDisabled,
     /// No snapshot has the name, in every stateful component (a restore).
     SnapshotNotFound,
+    /// A caller naming a tenant asked to move the clock every tenant shares.
+    ClockShared,
 }
 
 /// Every reason the admin surface owns, in documentation order.
-pub const REASONS: &[AdminReason] = &[AdminReason::AdminDisabled, AdminReason::SnapshotNotFound];
+pub const REASONS: &[AdminReason] = &[
+    AdminReason::AdminDisabled,
+    AdminReason::SnapshotNotFound,
+    AdminReason::ClockShared,
+];
 
 impl ErrorReason for AdminReason {
     fn as_str(&self) -> &'static str {
         match self {
             AdminReason::AdminDisabled => "ADMIN_DISABLED",
             AdminReason::SnapshotNotFound => "SNAPSHOT_NOT_FOUND",
+            AdminReason::ClockShared => "CLOCK_SHARED",
         }
     }
 
@@ -29,6 +36,7 @@ impl ErrorReason for AdminReason {
         match self {
             AdminReason::AdminDisabled => Code::PermissionDenied,
             AdminReason::SnapshotNotFound => Code::NotFound,
+            AdminReason::ClockShared => Code::FailedPrecondition,
         }
     }
 
@@ -39,6 +47,9 @@ impl ErrorReason for AdminReason {
             }
             AdminReason::SnapshotNotFound => {
                 "No snapshot has the name in every stateful component (`RestoreSnapshot`); `ListSnapshots` lists the saved ones."
+            }
+            AdminReason::ClockShared => {
+                "A call naming a tenant (`x-sandbox06-tenant`) asked to set, advance or reset the suite's clock, which every tenant shares: only a call without a tenant moves it. Reading it (`GetClock`) is open to all."
             }
         }
     }

@@ -32,6 +32,7 @@ use sandbox06_proto::admin::{
 use sandbox06_proto::population::population_service_client::PopulationServiceClient;
 use sandbox06_proto::vneid::vneid_service_client::VneidServiceClient;
 use sandbox06_runtime::caller::Caller;
+use sandbox06_runtime::clock::Clock;
 use sandbox06_runtime::control_key::CONTROL_KEY_HEADER;
 use sandbox06_runtime::{ApiError, PeerChannel, Reason};
 use tonic::metadata::{Ascii, MetadataValue};
@@ -41,6 +42,8 @@ use tonic::{Code, Request, Response, Status};
 use crate::access::Access;
 use crate::error::{AdminReason, from_component};
 use crate::records;
+
+mod clock;
 
 /// The edge, as the list of components names it.
 pub const GATEWAY: &str = "gateway";
@@ -118,12 +121,24 @@ impl Target {
 pub struct Admin {
     access: Access,
     targets: Vec<Target>,
+    /// The suite's clock, as the admin keeps it and sends it to every component.
+    clock: Clock,
 }
 
 impl Admin {
     /// The admin under `access`, calling `targets` (every other component of the suite).
     pub fn new(access: Access, targets: Vec<Target>) -> Self {
-        Self { access, targets }
+        Self {
+            access,
+            targets,
+            clock: Clock::system(),
+        }
+    }
+
+    /// The same admin keeping `clock`, the suite's (`Context::clock`).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Whether the caller of `request` may use the admin surface.
@@ -406,6 +421,10 @@ impl AdminService for Admin {
             })
             .await?
         };
+        // The seeded state runs on the system time: a whole reset puts the clock back too.
+        if only.is_none() && sandbox06_runtime::faults::call_tenant_header().is_none() {
+            self.clock_reset_everywhere().await?;
+        }
         let fault_rules_removed = self.clear_rules(only).await?;
         let journal_entries_cleared = if only.is_none() {
             let gateway = self.known(GATEWAY)?;
@@ -575,5 +594,33 @@ impl AdminService for Admin {
                 .await,
         )?;
         Ok(Response::new(records::unlock_response(citizen_id, answer)))
+    }
+
+    async fn get_clock(
+        &self,
+        request: Request<pb::GetClockRequest>,
+    ) -> Result<Response<pb::Clock>, Status> {
+        self.clock_now(&request).map(Response::new)
+    }
+
+    async fn set_clock(
+        &self,
+        request: Request<pb::SetClockRequest>,
+    ) -> Result<Response<pb::Clock>, Status> {
+        self.set_clock_to(request).await.map(Response::new)
+    }
+
+    async fn advance_clock(
+        &self,
+        request: Request<pb::AdvanceClockRequest>,
+    ) -> Result<Response<pb::Clock>, Status> {
+        self.advance_clock_by(request).await.map(Response::new)
+    }
+
+    async fn reset_clock(
+        &self,
+        request: Request<pb::ResetClockRequest>,
+    ) -> Result<Response<pb::Clock>, Status> {
+        self.reset_clock_for(request).await.map(Response::new)
     }
 }

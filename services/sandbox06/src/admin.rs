@@ -96,6 +96,29 @@ pub enum SnapshotCommand {
     },
 }
 
+/// `sandbox06 clock ...`
+#[derive(Subcommand, Debug)]
+pub enum ClockCommand {
+    /// Show the suite's time and today, and how far both are from the system's.
+    Show,
+    /// Set the suite's clock to a time, running from there: RFC 3339
+    /// (`2027-01-01T08:00:00+07:00`) or a date (`2027-01-01`, midnight in Vietnam).
+    Set {
+        /// The time or date.
+        time: String,
+        /// Stop the clock there: it moves only when set or advanced.
+        #[arg(long)]
+        freeze: bool,
+    },
+    /// Move the suite's clock forward: `90m`, `36h`, `30d`.
+    Advance {
+        /// How far.
+        by: String,
+    },
+    /// Put the clock back on the system time, and today on the reference date.
+    Reset,
+}
+
 /// `sandbox06 journal ...`
 #[derive(Subcommand, Debug)]
 pub enum JournalCommand {
@@ -350,6 +373,60 @@ fn duration(text: &str) -> anyhow::Result<String> {
         duration.as_secs(),
         duration.subsec_nanos()
     ))
+}
+
+/// A time as protobuf JSON writes it: RFC 3339 as given, or a date at midnight in Vietnam.
+fn clock_time(text: &str) -> anyhow::Result<String> {
+    let text = text.trim();
+    let is_date = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if is_date {
+        return Ok(format!("{text}T00:00:00+07:00"));
+    }
+    if !text.contains('T') {
+        bail!("{text:?} is not a time: 2027-01-01T08:00:00+07:00, or a date: 2027-01-01");
+    }
+    Ok(text.to_owned())
+}
+
+/// How far to move the clock, as protobuf JSON writes it: [`duration`]'s forms, or days
+/// (`30d`).
+fn clock_step(text: &str) -> anyhow::Result<String> {
+    match text.trim().strip_suffix('d') {
+        Some(days) => {
+            let days: u32 = days
+                .parse()
+                .with_context(|| format!("{text:?} is not a number of days: 30d"))?;
+            Ok(format!("{}s", u64::from(days) * 86_400))
+        }
+        None => duration(text),
+    }
+}
+
+/// `sandbox06 clock ...`
+pub async fn clock(config: &Config, command: &ClockCommand) -> anyhow::Result<ExitCode> {
+    let (method, path, body) = match command {
+        ClockCommand::Show => (http::Method::GET, "/v1/admin/clock", None),
+        ClockCommand::Set { time, freeze } => (
+            http::Method::POST,
+            "/v1/admin/clock:set",
+            Some(json!({ "time": clock_time(time)?, "freeze": freeze })),
+        ),
+        ClockCommand::Advance { by } => (
+            http::Method::POST,
+            "/v1/admin/clock:advance",
+            Some(json!({ "by": clock_step(by)? })),
+        ),
+        ClockCommand::Reset => (http::Method::POST, "/v1/admin/clock:reset", Some(json!({}))),
+    };
+    let admin = AdminClient::connect(config).await?;
+    print(&admin.call(method, path, body).await?)
 }
 
 /// A gRPC code by name (`unavailable`, `NOT_FOUND`, `not-found`) or number.
@@ -857,6 +934,23 @@ mod tests {
                 admin::LifeEventVneidChanged { level: 3 }
             ))
         ));
+    }
+
+    #[test]
+    fn clock_times_and_steps_are_written_as_protobuf_json_writes_them() {
+        assert_eq!(
+            clock_time("2027-01-01").unwrap(),
+            "2027-01-01T00:00:00+07:00"
+        );
+        assert_eq!(
+            clock_time("2027-01-01T08:00:00Z").unwrap(),
+            "2027-01-01T08:00:00Z"
+        );
+        assert!(clock_time("tomorrow").is_err());
+        assert_eq!(clock_step("30d").unwrap(), "2592000s");
+        assert_eq!(clock_step("90m").unwrap(), "5400.000000000s");
+        assert!(clock_step("-1d").is_err());
+        assert!(clock_step("soon").is_err());
     }
 
     #[test]

@@ -147,6 +147,12 @@ enum Command {
         #[command(subcommand)]
         command: admin::JournalCommand,
     },
+    /// The running suite's clock: show it, set it, advance it (tokens, codes, sessions, card
+    /// expiry and deadlines follow), reset it.
+    Clock {
+        #[command(subcommand)]
+        command: admin::ClockCommand,
+    },
     /// List the ID numbers of generated citizens that match a filter, from the running suite.
     Citizens(admin::CitizenFilterArgs),
     /// Record a life event in the running suite's population database: a move, a marriage, a
@@ -243,6 +249,7 @@ fn main() -> ExitCode {
         | Some(Command::Reset { .. })
         | Some(Command::Snapshot { .. })
         | Some(Command::Journal { .. })
+        | Some(Command::Clock { .. })
         | Some(Command::Citizens(_))
         | Some(Command::LifeEvent(_))
         | Some(Command::Unlock { .. }) => {
@@ -393,6 +400,7 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Snapshot { command }) => return admin::snapshot(&config, command).await,
         Some(Command::Journal { command }) => return admin::journal(&config, command).await,
+        Some(Command::Clock { command }) => return admin::clock(&config, command).await,
         Some(Command::Citizens(filter)) => return admin::citizens(&config, filter).await,
         Some(Command::LifeEvent(args)) => return admin::life_event(&config, args).await,
         Some(Command::Unlock { citizen_id }) => return admin::unlock(&config, citizen_id).await,

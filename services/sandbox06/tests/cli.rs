@@ -129,8 +129,8 @@ fn openapi_writes_the_document_of_every_routed_rpc() {
     let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     assert_eq!(document["servers"][0]["url"], "http://sandbox.example:4606");
-    // The services' 8 paths and the admin surface's 13.
-    assert_eq!(document["paths"].as_object().unwrap().len(), 21);
+    // The services' 8 paths and the admin surface's 17.
+    assert_eq!(document["paths"].as_object().unwrap().len(), 25);
     // To a file, with the edge's listen address as the default server.
     let dir = std::env::temp_dir().join(format!("sandbox06-openapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -793,4 +793,39 @@ fn life_event_and_unlock_change_the_running_suite() {
     assert!(ok, "{stderr}");
     let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(answer["active"], true, "{stdout}");
+}
+
+#[test]
+fn clock_shows_sets_advances_and_resets_the_running_suites_time() {
+    let up = Up::start(&[]);
+    let listen = up.edge.to_string();
+    let clock = |args: &[&str]| {
+        let mut all = vec!["--listen", listen.as_str(), "clock"];
+        all.extend_from_slice(args);
+        let (ok, stdout, stderr) = sandbox06(&all);
+        assert!(ok, "{args:?}: {stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let shown = clock(&["show"]);
+    assert_eq!(shown["today"], shown["referenceDate"], "{shown}");
+    let advanced = clock(&["advance", "30d"]);
+    assert_ne!(advanced["today"], shown["today"], "{advanced}");
+    assert!(
+        advanced["offset"].as_str().unwrap().starts_with("25920"),
+        "{advanced}"
+    );
+    let set = clock(&["set", "2027-03-01", "--freeze"]);
+    assert_eq!(set["time"], "2027-02-28T17:00:00Z", "{set}");
+    assert_eq!(set["frozen"], true, "{set}");
+    assert_eq!(
+        set["today"],
+        serde_json::json!({"year": 2027, "month": 3, "day": 1})
+    );
+    let reset = clock(&["reset"]);
+    assert_eq!(reset["today"], shown["today"], "{reset}");
+    assert_ne!(reset["frozen"], true, "{reset}");
+    // A step that is not a duration is refused before anything is sent.
+    let (ok, _, stderr) = sandbox06(&["--listen", &listen, "clock", "advance", "soon"]);
+    assert!(!ok);
+    assert!(stderr.contains("not a duration"), "{stderr}");
 }

@@ -116,6 +116,11 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
                 "description": "1 to 64 of `A-Z a-z 0-9 . _ -`, beginning with a letter or a digit.",
             })
         }
+        ("CallFilter", "tenant") => json!({
+            "pattern": "^([A-Za-z0-9._-]{1,64})?$",
+            "maxLength": 64,
+            "description": "Only calls of this tenant (the `x-sandbox06-tenant` they carried): 1 to 64 of `a-z A-Z 0-9 - _ .`; every tenant's when empty. A caller naming a tenant in the header sees only its own calls.",
+        }),
         ("CallFilter", "code") => bounded(0, 16),
         ("ListJournalRequest", "page_size") => bounded(0, 1000),
         ("ListJournalRequest", "page_token") => json!({
@@ -226,6 +231,8 @@ pub(super) fn message_rules(message: &str, schema: &mut Value) {
         "UniformDelay" => (&["min", "max"], &[]),
         "NormalDelay" => (&["mean", "stddev"], &[]),
         "VerifyJournalRequest" => (&["comparison"], &[]),
+        "SetClockRequest" => (&["time"], &[]),
+        "AdvanceClockRequest" => (&["by"], &[]),
         "CreateLifeEventRequest" => (&["citizenId", "event"], &[]),
         "LifeEvent" => (
             &[],
