@@ -12,6 +12,30 @@ use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::personas;
 use sandbox06_testkit::{Bearer, redis_url, start_with, test_config_with, unique_namespace};
 
+/// The test suite's configuration on the Redis at `url`, under a namespace of its own.
+fn redis_config(url: &str, label: &str) -> sandbox06::Config {
+    test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", url))
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace(label),
+            )),
+    )
+}
+
+/// The population database's record of `citizen_id`'s death, dated today.
+fn died(citizen_id: &str) -> pop::CreateLifeEventRequest {
+    pop::CreateLifeEventRequest {
+        citizen_id: citizen_id.into(),
+        request_id: String::new(),
+        event: Some(pop::LifeEvent {
+            effective_date: None,
+            change: Some(pop::life_event::Change::Died(pop::Died {})),
+        }),
+    }
+}
+
 #[tokio::test]
 #[cfg_attr(
     not(redis_url_set),
@@ -23,27 +47,13 @@ async fn a_recorded_death_survives_a_restart_and_is_seen_by_a_second_replica() {
     else {
         return;
     };
-    let config = test_config_with(
-        Figment::new()
-            .merge(Serialized::default("store.url", &url))
-            .merge(Serialized::default(
-                "store.namespace",
-                unique_namespace("redis"),
-            )),
-    );
+    let config = redis_config(&url, "redis");
     let first = start_with(&config).await;
     let mut upstream = PopulationServiceClient::connect(first.url_of("population-db"))
         .await
         .unwrap();
     upstream
-        .create_life_event(pop::CreateLifeEventRequest {
-            citizen_id: personas::VNEID_LEVEL_1.into(),
-            request_id: String::new(),
-            event: Some(pop::LifeEvent {
-                effective_date: None,
-                change: Some(pop::life_event::Change::Died(pop::Died {})),
-            }),
-        })
+        .create_life_event(died(personas::VNEID_LEVEL_1))
         .await
         .unwrap();
     // A second replica on the same Redis sees it while the first still runs.
@@ -86,14 +96,7 @@ async fn a_locked_vneid_account_is_locked_for_every_replica_until_unlocked() {
     else {
         return;
     };
-    let config = test_config_with(
-        Figment::new()
-            .merge(Serialized::default("store.url", &url))
-            .merge(Serialized::default(
-                "store.namespace",
-                unique_namespace("redis"),
-            )),
-    );
+    let config = redis_config(&url, "redis");
     let sign_in = |password: &str| vneid::AuthenticateRequest {
         citizen_id: personas::MARRIED_WIFE.into(),
         method: Some(vneid::authenticate_request::Method::Password(
@@ -390,27 +393,15 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
     else {
         return;
     };
-    let config = test_config_with(
-        Figment::new()
-            .merge(Serialized::default("store.url", &url))
-            .merge(Serialized::default(
-                "store.namespace",
-                unique_namespace("redis-own"),
-            )),
-    );
+    let config = redis_config(&url, "redis-own");
     let h = start_with(&config).await;
     let mut upstream = PopulationServiceClient::connect(h.url_of("population-db"))
         .await
         .unwrap();
-    let died = pop::CreateLifeEventRequest {
-        citizen_id: personas::VNEID_LEVEL_1.into(),
-        request_id: String::new(),
-        event: Some(pop::LifeEvent {
-            effective_date: None,
-            change: Some(pop::life_event::Change::Died(pop::Died {})),
-        }),
-    };
-    upstream.create_life_event(died).await.unwrap();
+    upstream
+        .create_life_event(died(personas::VNEID_LEVEL_1))
+        .await
+        .unwrap();
     let status = |h: &sandbox06_testkit::Harness| {
         let mut upstream = PopulationServiceClient::new(
             tonic::transport::Channel::from_shared(h.url_of("population-db"))
@@ -451,10 +442,11 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let mut citizens = CitizenServiceClient::new(tonic::service::interceptor::InterceptedService::new(
-        h.channel.clone(),
-        Bearer::new(&h.token),
-    ));
+    let mut citizens =
+        CitizenServiceClient::new(tonic::service::interceptor::InterceptedService::new(
+            h.channel.clone(),
+            Bearer::new(&h.token),
+        ));
     citizens
         .verify_citizen(VerifyCitizenRequest {
             citizen_id: personas::HAPPY_PATH.into(),
@@ -463,6 +455,10 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
         })
         .await
         .unwrap();
-    assert_ne!(status(&h).await, deceased, "a whole reset forgets the event");
+    assert_ne!(
+        status(&h).await,
+        deceased,
+        "a whole reset forgets the event"
+    );
     h.suite.stop().await.unwrap();
 }
