@@ -13,8 +13,11 @@
 //! | `UnlockAccount` | VNeID's `UnlockAccount` ([`crate::records`]) |
 //!
 //! The control calls carry the admin caller's `x-sandbox06-tenant` header on, so a caller with
-//! a tenant lists, deletes and clears its own fault rules and journal entries only; its
-//! `ResetSandbox` clears those and leaves the stores (shared by every tenant) untouched.
+//! a tenant lists, deletes and clears its own fault rules and journal entries only, and resets,
+//! saves, restores, lists and deletes snapshots of its own tenant's state in every component
+//! (the stores are routed by tenant, `sandbox06_store::TenantStores`). A caller without one
+//! (the operator) resets every tenant's state with the rest; its snapshots hold the state of
+//! calls without a tenant.
 //!
 //! A fault rule's id is its component's id qualified by the component, `<component>.<id>`
 //! (`population-db.f-3`): ids are numbered by each component, and the admin finds the rule's
@@ -411,16 +414,13 @@ impl AdminService for Admin {
         } else {
             Some(self.target("component", &component)?)
         };
-        // A tenant's reset clears its own fault rules and journal entries (the control calls
-        // carry its tenant) and leaves the stores, which every tenant shares, as they are.
-        let reset = if sandbox06_runtime::faults::call_tenant_header().is_some() {
-            Vec::new()
-        } else {
-            self.each_stateful(only, |mut state| async move {
+        // The control calls carry the caller's tenant: a tenant's reset clears its own state,
+        // fault rules and journal entries; the operator's clears every tenant's too.
+        let reset = self
+            .each_stateful(only, |mut state| async move {
                 state.reset(pb::ResetRequest::default()).await
             })
-            .await?
-        };
+            .await?;
         // The seeded state runs on the system time: a whole reset puts the clock back too.
         if only.is_none() && sandbox06_runtime::faults::call_tenant_header().is_none() {
             self.clock_reset_everywhere().await?;
