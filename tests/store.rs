@@ -1307,7 +1307,8 @@ async fn memory_tenants_keep_their_own_state() {
 
 #[tokio::test]
 async fn a_memory_store_keeps_a_bounded_number_of_tenants() {
-    let store = store::TenantStores::memory(KEPT);
+    // Checked, as components serve it: a refusal is not the backend being down.
+    let store = store::CheckedStore::new(Arc::new(store::TenantStores::memory(KEPT)));
     for n in 0..store::MAX_MEMORY_TENANTS {
         as_tenant(&format!("job-{n}"), store.get("sso:code:{a}"))
             .await
@@ -1322,7 +1323,7 @@ async fn a_memory_store_keeps_a_bounded_number_of_tenants() {
     let error = as_tenant("job-new", store.get("sso:code:{a}"))
         .await
         .unwrap_err();
-    assert_eq!(error.backend, "memory");
+    assert_eq!(error.backend, store::tenant::REFUSED);
     assert!(
         error
             .message
@@ -1330,6 +1331,7 @@ async fn a_memory_store_keeps_a_bounded_number_of_tenants() {
             && error.message.contains("reset"),
         "{error}"
     );
+    assert!(store.is_up());
     // Configuration is not a tenant's: still served.
     as_tenant("job-new", store.get("sso:keys")).await.unwrap();
     // The operator's reset forgets the tenants with nothing left, and the snapshots stay.

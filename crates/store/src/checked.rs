@@ -75,7 +75,11 @@ impl CheckedStore {
             return Err(self.down(operation));
         }
         let result = call().await;
-        if result.is_err() {
+        // A call refused a store for its tenant asked no backend: the backend is not down.
+        if result
+            .as_ref()
+            .is_err_and(|error| error.backend != crate::tenant::REFUSED)
+        {
             self.up.store(false, Ordering::Relaxed);
         }
         result

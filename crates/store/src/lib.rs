@@ -93,7 +93,8 @@ const CLEAR_BATCH: usize = 500;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{backend} store {operation} failed: {message}")]
 pub struct StoreError {
-    /// `memory` or `redis` (or `store` when no backend was chosen yet).
+    /// `memory` or `redis` (or `store` when no backend was chosen yet, [`tenant::REFUSED`]
+    /// when the call's tenant was refused a store).
     pub backend: &'static str,
     /// The operation that failed, e.g. `append` or `connect`.
     pub operation: &'static str,

@@ -63,6 +63,16 @@ use crate::{
 /// fails until an operator's reset forgets the tenants that keep no snapshot.
 pub const MAX_MEMORY_TENANTS: usize = 1000;
 
+/// [`StoreError::backend`] of a call refused a store for its tenant (too many tenants, a
+/// malformed tenant, configuration and state in one call): no backend was asked, so a
+/// [`CheckedStore`](crate::CheckedStore) does not take it for the backend being down.
+pub const REFUSED: &str = "tenant";
+
+/// The refusal of `operation` for the call's tenant.
+fn refused(operation: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::new(REFUSED, operation, message)
+}
+
 /// What the tenants' stores live on.
 #[derive(Debug)]
 enum Backend {
@@ -147,11 +157,7 @@ impl TenantStores {
         tenant: &str,
     ) -> Result<Arc<dyn Store>, StoreError> {
         if !is_tenant(tenant.as_bytes()) {
-            return Err(StoreError::new(
-                self.backend(),
-                operation,
-                "the call's tenant is malformed",
-            ));
+            return Err(refused(operation, "the call's tenant is malformed"));
         }
         match &self.backend {
             Backend::Memory { tenants, .. } => {
@@ -160,8 +166,7 @@ impl TenantStores {
                     return Ok(Arc::clone(store) as Arc<dyn Store>);
                 }
                 if tenants.len() >= MAX_MEMORY_TENANTS {
-                    return Err(StoreError::new(
-                        "memory",
+                    return Err(refused(
                         operation,
                         format!(
                             "this component keeps state for at most {MAX_MEMORY_TENANTS} tenants \
@@ -185,9 +190,9 @@ impl TenantStores {
         match call_tenant_header() {
             None => Ok(Route::Base(self.base())),
             Some(tenant) => {
-                let tenant = tenant.to_str().map_err(|_| {
-                    StoreError::new(self.backend(), operation, "the call's tenant is malformed")
-                })?;
+                let tenant = tenant
+                    .to_str()
+                    .map_err(|_| refused(operation, "the call's tenant is malformed"))?;
                 self.tenant_store(operation, tenant).map(Route::Tenant)
             }
         }
@@ -213,15 +218,14 @@ impl TenantStores {
         }
         match (kept, state) {
             (true, false) => Ok(Route::Base(self.base())),
-            (true, true) => Err(StoreError::new(
-                self.backend(),
+            (true, true) => Err(refused(
                 operation,
                 "one call mixes configuration keys, shared by every tenant, with a tenant's state",
             )),
             _ => {
-                let tenant = tenant.to_str().map_err(|_| {
-                    StoreError::new(self.backend(), operation, "the call's tenant is malformed")
-                })?;
+                let tenant = tenant
+                    .to_str()
+                    .map_err(|_| refused(operation, "the call's tenant is malformed"))?;
                 self.tenant_store(operation, tenant).map(Route::Tenant)
             }
         }
