@@ -21,7 +21,14 @@
 //! generated population, the personas, the registered clients) is not in the store, and
 //! everything in the store was written since it started, except the configuration it keeps
 //! there, which it names as prefixes to keep ([`StateService::keeping`]; see
-//! [`sandbox06_store::snapshot`]).
+//! [`crate::snapshot`]).
+//!
+//! Tenants: the component's store routes by the caller's tenant ([`crate::tenant`]), and the
+//! admin passes the caller's `x-sandbox06-tenant` on, so a caller with a tenant resets, ages,
+//! saves, restores, lists and deletes snapshots of its own tenant's state; a caller without one
+//! (the operator) resets and ages the component's state and every tenant's, and its snapshots
+//! are of the state of calls without a tenant. Give the service the same `keep` prefixes the
+//! store was opened with ([`StoreConfig::open_checked`](crate::StoreConfig::open_checked)).
 //!
 //! Errors: a malformed snapshot name is `INVALID_ARGUMENT`, `INVALID_ARGUMENT`, with a field
 //! violation on `name`; an unknown snapshot is `NOT_FOUND`, [`StateReason::SnapshotNotFound`],

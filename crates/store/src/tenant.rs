@@ -4,8 +4,7 @@
 //!
 //! [`TenantStores`] is the [`Store`] a component serves from
 //! ([`StoreConfig::open_checked`](crate::StoreConfig::open_checked)). It routes each operation
-//! by the tenant of the call being served
-//! ([`call_tenant_header`](sandbox06_runtime::faults::call_tenant_header)):
+//! by the tenant of the call being served ([`call_tenant_header`]):
 //!
 //! - no tenant (the operator, a plain call, a worker): the component's own store, the **base**,
 //!   as before tenants existed;
