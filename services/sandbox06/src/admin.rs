@@ -274,7 +274,8 @@ static TENANT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Makes every admin call of this run a call of `tenant` (its `x-sandbox06-tenant` header):
 /// fault rules it creates apply to that tenant's calls only, and it lists, clears and resets
-/// only that tenant's rules and journal entries. A malformed tenant is refused here.
+/// only that tenant's rules, journal entries and state, and snapshots that tenant's state. A
+/// malformed tenant is refused here.
 pub fn set_tenant(tenant: Option<&str>) -> anyhow::Result<()> {
     let Some(tenant) = tenant.filter(|tenant| !tenant.is_empty()) else {
         return Ok(());

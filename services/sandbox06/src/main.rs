@@ -48,8 +48,8 @@ struct Cli {
     #[arg(long, global = true)]
     store: Option<String>,
     /// The tenant of the admin commands (fault, reset, snapshot, journal…): the
-    /// `x-sandbox06-tenant` of a parallel CI job, whose fault rules and journal entries they
-    /// alone see and clear.
+    /// `x-sandbox06-tenant` of a parallel CI job, whose fault rules, journal entries, state
+    /// and snapshots they alone see and clear.
     #[arg(long, global = true, env = "SANDBOX06_TENANT")]
     tenant: Option<String>,
     #[command(subcommand)]

@@ -1,5 +1,5 @@
 //! The `x-sandbox06-tenant` request header: which test job a call belongs to, so that parallel
-//! jobs sharing one running suite keep their fault rules and journal entries apart.
+//! jobs sharing one running suite keep their fault rules, journal entries and stored state apart.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tonic::metadata::{MetadataMap, MetadataValue};
