@@ -1112,9 +1112,10 @@ async fn memory_clear_empties_outboxes_too() {
 /// The configuration a tenant-routed test store keeps shared, as the single sign-on does.
 const KEPT: &[&str] = &["sso:keys", "sso:browser-key"];
 
-/// `future` run as a call of `tenant`, as a server runs a call carrying the header.
-async fn as_tenant<T>(tenant: &str, future: impl Future<Output = T>) -> T {
-    sandbox06_runtime::faults::as_tenant(tenant, future)
+/// `call` made and run as a call of `tenant`, as a server runs a call carrying the header (a
+/// store routes an operation when it is called, so the call is made within).
+async fn as_tenant<T, F: Future<Output = T>>(tenant: &str, call: impl FnOnce() -> F) -> T {
+    sandbox06_runtime::faults::as_tenant(tenant, async move { call().await })
         .unwrap()
         .await
 }
@@ -1125,40 +1126,44 @@ async fn tenant_scoping(store: &dyn Store) {
     let key = "population:{overlay:058090001234}";
     // Each tenant reads and writes its own state; a call without one, the base state.
     store.append(key, b"base").await.unwrap();
-    as_tenant("job-a", store.append(key, b"died"))
+    as_tenant("job-a", || store.append(key, b"died"))
         .await
         .unwrap();
     assert_eq!(store.list(key).await.unwrap(), vec![b"base".to_vec()]);
     assert_eq!(
-        as_tenant("job-a", store.list(key)).await.unwrap(),
+        as_tenant("job-a", || store.list(key)).await.unwrap(),
         vec![b"died".to_vec()]
     );
     assert!(
-        as_tenant("job-b", store.list(key))
+        as_tenant("job-b", || store.list(key))
             .await
             .unwrap()
             .is_empty()
     );
-    as_tenant("job-b", async {
+    as_tenant("job-b", || async {
         assert!(store.put_if_absent("idem:{k}", b"b", None).await.unwrap());
         assert_eq!(store.get("idem:{k}").await.unwrap(), Some(b"b".to_vec()));
     })
     .await;
     assert_eq!(store.get("idem:{k}").await.unwrap(), None);
-    assert!(!as_tenant("job-a", store.delete("idem:{k}")).await.unwrap());
+    assert!(
+        !as_tenant("job-a", || store.delete("idem:{k}"))
+            .await
+            .unwrap()
+    );
 
     // Configuration is shared, whoever writes it.
-    as_tenant("job-a", store.put("sso:keys", b"jwks", None))
+    as_tenant("job-a", || store.put("sso:keys", b"jwks", None))
         .await
         .unwrap();
     assert_eq!(store.get("sso:keys").await.unwrap(), Some(b"jwks".to_vec()));
     assert_eq!(
-        as_tenant("job-b", store.get("sso:keys")).await.unwrap(),
+        as_tenant("job-b", || store.get("sso:keys")).await.unwrap(),
         Some(b"jwks".to_vec())
     );
     // One call may not mix configuration with a tenant's state.
     let mixed = [at("sso:keys:{x}", 0, b"k"), at("sso:code:{x}", 0, b"c")];
-    let error = as_tenant("job-a", store.append_if_len(&mixed))
+    let error = as_tenant("job-a", || store.append_if_len(&mixed))
         .await
         .unwrap_err();
     assert!(error.message.contains("configuration"), "{error}");
@@ -1166,44 +1171,44 @@ async fn tenant_scoping(store: &dyn Store) {
     assert!(store.append_if_len(&mixed).await.unwrap());
 
     // A tenant's snapshots are its own, of its own state.
-    let saved = as_tenant("job-a", store.snapshot_save("a-dead", KEPT))
+    let saved = as_tenant("job-a", || store.snapshot_save("a-dead", KEPT))
         .await
         .unwrap();
     assert_eq!(saved.key_count, 1);
     assert!(store.snapshot_list().await.unwrap().is_empty());
     assert!(
-        as_tenant("job-b", store.snapshot_list())
+        as_tenant("job-b", || store.snapshot_list())
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
-        as_tenant("job-b", store.snapshot_restore("a-dead", KEPT))
+        as_tenant("job-b", || store.snapshot_restore("a-dead", KEPT))
             .await
             .unwrap()
             .is_none()
     );
     // A tenant's reset clears its own state alone, configuration left.
-    as_tenant("job-a", store.reset(KEPT)).await.unwrap();
+    as_tenant("job-a", || store.reset(KEPT)).await.unwrap();
     assert!(
-        as_tenant("job-a", store.list(key))
+        as_tenant("job-a", || store.list(key))
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(store.list(key).await.unwrap(), vec![b"base".to_vec()]);
     assert_eq!(
-        as_tenant("job-b", store.get("idem:{k}")).await.unwrap(),
+        as_tenant("job-b", || store.get("idem:{k}")).await.unwrap(),
         Some(b"b".to_vec())
     );
     assert!(store.get("sso:keys").await.unwrap().is_some());
-    let restored = as_tenant("job-a", store.snapshot_restore("a-dead", KEPT))
+    let restored = as_tenant("job-a", || store.snapshot_restore("a-dead", KEPT))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(restored.name, "a-dead");
     assert_eq!(
-        as_tenant("job-a", store.list(key)).await.unwrap(),
+        as_tenant("job-a", || store.list(key)).await.unwrap(),
         vec![b"died".to_vec()]
     );
 
@@ -1211,13 +1216,13 @@ async fn tenant_scoping(store: &dyn Store) {
     // tenant's ages its own.
     let short = Some(Duration::from_secs(30));
     store.put("sso:code:{a}", b"base", short).await.unwrap();
-    as_tenant("job-a", store.put("sso:code:{a}", b"a", short))
+    as_tenant("job-a", || store.put("sso:code:{a}", b"a", short))
         .await
         .unwrap();
-    as_tenant("job-b", store.put("sso:code:{a}", b"b", short))
+    as_tenant("job-b", || store.put("sso:code:{a}", b"b", short))
         .await
         .unwrap();
-    let passed = as_tenant("job-b", store.pass_time(Duration::from_secs(10)))
+    let passed = as_tenant("job-b", || store.pass_time(Duration::from_secs(10)))
         .await
         .unwrap();
     assert_eq!(
@@ -1236,21 +1241,22 @@ async fn tenant_scoping(store: &dyn Store) {
         }
     );
     assert_eq!(
-        as_tenant("job-b", store.get("sso:code:{a}")).await.unwrap(),
+        as_tenant("job-b", || store.get("sso:code:{a}"))
+            .await
+            .unwrap(),
         None
     );
     assert!(
-        as_tenant("job-a", store.get("sso:code:{a}"))
+        as_tenant("job-a", || store.get("sso:code:{a}"))
             .await
             .unwrap()
             .is_some()
     );
 
     // Outboxes follow the tenant; a worker (no tenant) claims the base's alone.
-    let id = as_tenant(
-        "job-a",
-        store.outbox_commit(OUTBOX, StateWrite::AppendIfLen(&[]), b"a"),
-    )
+    let id = as_tenant("job-a", || {
+        store.outbox_commit(OUTBOX, StateWrite::AppendIfLen(&[]), b"a")
+    })
     .await
     .unwrap();
     assert_eq!(id, Some(EntryId(1)));
@@ -1261,7 +1267,7 @@ async fn tenant_scoping(store: &dyn Store) {
             .unwrap()
             .is_empty()
     );
-    let claimed = as_tenant("job-a", store.outbox_claim(OUTBOX, 10, LONG_LEASE))
+    let claimed = as_tenant("job-a", || store.outbox_claim(OUTBOX, 10, LONG_LEASE))
         .await
         .unwrap();
     assert_eq!(ids(&claimed), vec![1]);
@@ -1271,7 +1277,7 @@ async fn tenant_scoping(store: &dyn Store) {
     store.reset(KEPT).await.unwrap();
     assert!(store.list(key).await.unwrap().is_empty());
     for tenant in ["job-a", "job-b"] {
-        as_tenant(tenant, async {
+        as_tenant(tenant, || async {
             assert!(store.list(key).await.unwrap().is_empty());
             assert_eq!(store.get("idem:{k}").await.unwrap(), None);
             assert_eq!(store.get("sso:code:{a}").await.unwrap(), None);
@@ -1280,21 +1286,23 @@ async fn tenant_scoping(store: &dyn Store) {
         .await;
     }
     assert!(store.get("sso:keys").await.unwrap().is_some());
-    let listed = as_tenant("job-a", store.snapshot_list()).await.unwrap();
+    let listed = as_tenant("job-a", || store.snapshot_list()).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(
-        as_tenant("job-a", store.snapshot_delete("a-dead"))
+        as_tenant("job-a", || store.snapshot_delete("a-dead"))
             .await
             .unwrap()
     );
     // The operator's clear takes the configuration too.
-    as_tenant("job-b", store.put("sso:code:{b}", b"b", None))
+    as_tenant("job-b", || store.put("sso:code:{b}", b"b", None))
         .await
         .unwrap();
     store.clear().await.unwrap();
     assert_eq!(store.get("sso:keys").await.unwrap(), None);
     assert_eq!(
-        as_tenant("job-b", store.get("sso:code:{b}")).await.unwrap(),
+        as_tenant("job-b", || store.get("sso:code:{b}"))
+            .await
+            .unwrap(),
         None
     );
 }
@@ -1310,17 +1318,17 @@ async fn a_memory_store_keeps_a_bounded_number_of_tenants() {
     // Checked, as components serve it: a refusal is not the backend being down.
     let store = store::CheckedStore::new(Arc::new(store::TenantStores::memory(KEPT)));
     for n in 0..store::MAX_MEMORY_TENANTS {
-        as_tenant(&format!("job-{n}"), store.get("sso:code:{a}"))
+        as_tenant(&format!("job-{n}"), || store.get("sso:code:{a}"))
             .await
             .unwrap();
     }
-    as_tenant("job-0", store.put("sso:code:{a}", b"0", None))
+    as_tenant("job-0", || store.put("sso:code:{a}", b"0", None))
         .await
         .unwrap();
-    as_tenant("job-1", store.snapshot_save("kept", KEPT))
+    as_tenant("job-1", || store.snapshot_save("kept", KEPT))
         .await
         .unwrap();
-    let error = as_tenant("job-new", store.get("sso:code:{a}"))
+    let error = as_tenant("job-new", || store.get("sso:code:{a}"))
         .await
         .unwrap_err();
     assert_eq!(error.backend, store::tenant::REFUSED);
@@ -1333,14 +1341,16 @@ async fn a_memory_store_keeps_a_bounded_number_of_tenants() {
     );
     assert!(store.is_up());
     // Configuration is not a tenant's: still served.
-    as_tenant("job-new", store.get("sso:keys")).await.unwrap();
+    as_tenant("job-new", || store.get("sso:keys"))
+        .await
+        .unwrap();
     // The operator's reset forgets the tenants with nothing left, and the snapshots stay.
     store.reset(KEPT).await.unwrap();
-    as_tenant("job-new", store.get("sso:code:{a}"))
+    as_tenant("job-new", || store.get("sso:code:{a}"))
         .await
         .unwrap();
     assert_eq!(
-        as_tenant("job-1", store.snapshot_list())
+        as_tenant("job-1", || store.snapshot_list())
             .await
             .unwrap()
             .len(),
@@ -1370,7 +1380,7 @@ async fn redis_tenants_keep_their_own_state() {
     neighbour.put("sso:code:{a}", b"n", None).await.unwrap();
     tenant_scoping(&store).await;
     // A tenant's state lives under `<namespace>.tenant.<tenant>`, beside the base's.
-    as_tenant("job-a", store.put("sso:code:{a}", b"a", None))
+    as_tenant("job-a", || store.put("sso:code:{a}", b"a", None))
         .await
         .unwrap();
     let direct = RedisStore::connect(&url, &format!("{namespace}.tenant.job-a"))

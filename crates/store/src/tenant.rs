@@ -3,8 +3,9 @@
 //! the component.
 //!
 //! [`TenantStores`] is the [`Store`] a component serves from
-//! ([`StoreConfig::open_checked`](crate::StoreConfig::open_checked)). It routes each operation
-//! by the tenant of the call being served ([`call_tenant_header`]):
+//! ([`StoreConfig::open_checked`](crate::StoreConfig::open_checked)). It routes each operation,
+//! when it is called (the future made), by the tenant of the call being served
+//! ([`call_tenant_header`]):
 //!
 //! - no tenant (the operator, a plain call, a worker): the component's own store, the **base**,
 //!   as before tenants existed;
@@ -41,12 +42,14 @@
 //!
 //! # Cost
 //!
-//! A call without a tenant pays one task-local read per operation, and no allocation, before
-//! the base store's own work. A call with a tenant also checks the kept prefixes and finds (or
-//! makes) its tenant's store: a map lookup in memory, a namespace string on Redis.
+//! A call without a tenant pays one task-local read per operation and no allocation of its
+//! own: a data or outbox operation hands back the base store's own future. A call with a tenant
+//! also checks the kept prefixes and finds (or makes) its tenant's store: a map lookup in
+//! memory, a namespace string on Redis, and one more boxed future.
 
 use std::collections::HashMap;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -269,43 +272,126 @@ impl TenantStores {
     }
 }
 
+/// The boxed future of a [`Store`] operation, as `async_trait` writes it.
+type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The future of `call` on the store `route` chose: the base store's own future as it is, or,
+/// for a tenant's store (held here), one more box; a refusal, ready.
+macro_rules! routed {
+    ($route:expr, |$store:ident| $call:expr) => {
+        match $route {
+            Ok(Route::Base($store)) => $call,
+            Ok(Route::Tenant(tenant)) => Box::pin(async move {
+                let $store = &*tenant;
+                $call.await
+            }),
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
+    };
+}
+
 #[async_trait::async_trait]
 impl Store for TenantStores {
-    async fn append(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.for_key("append", key)?.append(key, value).await
+    // The data and outbox operations are written as async_trait expands them, so that a call
+    // without a tenant gets the base store's own future back: no allocation of its own.
+
+    fn append<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+        value: &'life2 [u8],
+    ) -> StoreFuture<'async_trait, ()>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("append", key), |store| store
+            .append(key, value))
     }
 
-    async fn append_if_len(&self, appends: &[ListAppend<'_>]) -> Result<bool, StoreError> {
-        self.for_keys("append_if_len", appends.iter().map(|append| append.key))?
-            .append_if_len(appends)
-            .await
+    fn append_if_len<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        appends: &'life1 [ListAppend<'life2>],
+    ) -> StoreFuture<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(
+            self.for_keys("append_if_len", appends.iter().map(|append| append.key)),
+            |store| store.append_if_len(appends)
+        )
     }
 
-    async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.for_key("list", key)?.list(key).await
+    fn list<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+    ) -> StoreFuture<'async_trait, Vec<Vec<u8>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("list", key), |store| store.list(key))
     }
 
-    async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError> {
-        self.for_key("put", key)?.put(key, value, ttl).await
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.for_key("get", key)?.get(key).await
-    }
-
-    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        self.for_key("delete", key)?.delete(key).await
-    }
-
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
+    fn put<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+        value: &'life2 [u8],
         ttl: Option<Duration>,
-    ) -> Result<bool, StoreError> {
-        self.for_key("put_if_absent", key)?
-            .put_if_absent(key, value, ttl)
-            .await
+    ) -> StoreFuture<'async_trait, ()>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("put", key), |store| store.put(key, value, ttl))
+    }
+
+    fn get<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+    ) -> StoreFuture<'async_trait, Option<Vec<u8>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("get", key), |store| store.get(key))
+    }
+
+    fn delete<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+    ) -> StoreFuture<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("delete", key), |store| store.delete(key))
+    }
+
+    fn put_if_absent<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+        value: &'life2 [u8],
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("put_if_absent", key), |store| {
+            store.put_if_absent(key, value, ttl)
+        })
     }
 
     /// A caller with a tenant clears its tenant's state; one without clears the base state
@@ -317,12 +403,19 @@ impl Store for TenantStores {
         }
     }
 
-    async fn outbox_commit(
-        &self,
-        outbox: &str,
-        write: StateWrite<'_>,
-        payload: &[u8],
-    ) -> Result<Option<EntryId>, StoreError> {
+    fn outbox_commit<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+        &'life0 self,
+        outbox: &'life1 str,
+        write: StateWrite<'life2>,
+        payload: &'life3 [u8],
+    ) -> StoreFuture<'async_trait, Option<EntryId>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        'life3: 'async_trait,
+        Self: 'async_trait,
+    {
         let (put, appends): (Option<&str>, &[ListAppend<'_>]) = match write {
             StateWrite::Put { key, .. } => (Some(key), &[]),
             StateWrite::AppendIfLen(appends) => (None, appends),
@@ -330,48 +423,72 @@ impl Store for TenantStores {
         let keys = std::iter::once(outbox)
             .chain(put)
             .chain(appends.iter().map(|append| append.key));
-        self.for_keys("outbox_commit", keys)?
-            .outbox_commit(outbox, write, payload)
-            .await
+        routed!(self.for_keys("outbox_commit", keys), |store| {
+            store.outbox_commit(outbox, write, payload)
+        })
     }
 
-    async fn outbox_claim(
-        &self,
-        outbox: &str,
+    fn outbox_claim<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        outbox: &'life1 str,
         max: usize,
         lease: Duration,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.for_key("outbox_claim", outbox)?
-            .outbox_claim(outbox, max, lease)
-            .await
+    ) -> StoreFuture<'async_trait, Vec<Delivery>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("outbox_claim", outbox), |store| {
+            store.outbox_claim(outbox, max, lease)
+        })
     }
 
-    async fn outbox_ack(
-        &self,
-        outbox: &str,
+    fn outbox_ack<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        outbox: &'life1 str,
         id: EntryId,
         attempt: u64,
-    ) -> Result<bool, StoreError> {
-        self.for_key("outbox_ack", outbox)?
-            .outbox_ack(outbox, id, attempt)
-            .await
+    ) -> StoreFuture<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("outbox_ack", outbox), |store| {
+            store.outbox_ack(outbox, id, attempt)
+        })
     }
 
-    async fn outbox_range(
-        &self,
-        outbox: &str,
+    fn outbox_range<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        outbox: &'life1 str,
         after: EntryId,
         limit: usize,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.for_key("outbox_range", outbox)?
-            .outbox_range(outbox, after, limit)
-            .await
+    ) -> StoreFuture<'async_trait, Vec<OutboxEntry>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("outbox_range", outbox), |store| {
+            store.outbox_range(outbox, after, limit)
+        })
     }
 
-    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
-        self.for_key("outbox_trim", outbox)?
-            .outbox_trim(outbox, through)
-            .await
+    fn outbox_trim<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        outbox: &'life1 str,
+        through: EntryId,
+    ) -> StoreFuture<'async_trait, u64>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("outbox_trim", outbox), |store| {
+            store.outbox_trim(outbox, through)
+        })
     }
 
     /// A caller with a tenant resets its tenant's state; one without resets the base state
