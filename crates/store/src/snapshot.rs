@@ -34,6 +34,9 @@
 //!   namespace's index and snapshots share one Redis Cluster slot and a save or a delete
 //!   writes both in one step. `DUMP` keeps every type as it is, which the outbox's sorted sets
 //!   and hashes need, and `RESTORE` puts it back with its TTL.
+//! - A tenant's snapshots are those of its own store ([`crate::tenant`]): in memory in its
+//!   store value, on Redis under `{<namespace>.tenant.<tenant>}:…`, so no tenant lists or
+//!   restores another's, and the operator's are of the component's own namespace alone.
 //!
 //! # How atomic
 //!
