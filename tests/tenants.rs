@@ -309,3 +309,62 @@ async fn a_vneid_lockout_in_one_job_locks_no_other() {
         .unwrap();
     h.suite.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_single_sign_ons_state_is_every_jobs_and_a_jobs_reset_leaves_it() {
+    let h = start().await;
+    // A token fetched by a job (its token endpoint sees no tenant) is good for every job,
+    // and still after a job's reset and snapshot restore.
+    let token = sandbox06_testkit::client_token(
+        h.suite.edge,
+        sandbox06_testkit::ADMIN_CLIENT,
+        sandbox06_testkit::ADMIN_SECRET,
+        None,
+    )
+    .await;
+    let job = reset(&h, Some("job-a")).await;
+    assert_eq!(job.components, ["population-db", "vneid"], "{job:?}");
+    let saved = admin(&h)
+        .save_snapshot(of(
+            Some("job-a"),
+            admin::SaveSnapshotRequest {
+                name: "before".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(saved.snapshot.is_some(), "{saved:?}");
+    admin(&h)
+        .restore_snapshot(of(
+            Some("job-a"),
+            admin::RestoreSnapshotRequest {
+                name: "before".to_owned(),
+            },
+        ))
+        .await
+        .unwrap();
+    let mut introspect = sandbox06_proto::sso::sso_service_client::SsoServiceClient::new(
+        tonic::service::interceptor::InterceptedService::new(
+            h.channel.clone(),
+            sandbox06_testkit::Bearer::new(&h.token),
+        ),
+    );
+    for tenant in [Some("job-a"), Some("job-b"), None] {
+        let answer = introspect
+            .introspect_token(of(
+                tenant,
+                sandbox06_proto::sso::IntrospectTokenRequest {
+                    token: token.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(answer.active, "{tenant:?}: {answer:?}");
+    }
+    // The operator's reset is the single sign-on's too.
+    let all = reset(&h, None).await;
+    assert!(all.components.iter().any(|c| c == "sso"), "{all:?}");
+    h.suite.stop().await.unwrap();
+}

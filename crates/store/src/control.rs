@@ -51,21 +51,25 @@ use sandbox06_runtime::error::{ApiError, ErrorReason, Reason, UpstreamFailure};
 pub enum StateReason {
     /// No snapshot of this component has the name.
     SnapshotNotFound,
+    /// A call naming a tenant, to a component whose state every tenant shares.
+    SharedByTenants,
 }
 
 /// Every reason the state control owns, in documentation order.
-pub const REASONS: &[StateReason] = &[StateReason::SnapshotNotFound];
+pub const REASONS: &[StateReason] = &[StateReason::SnapshotNotFound, StateReason::SharedByTenants];
 
 impl ErrorReason for StateReason {
     fn as_str(&self) -> &'static str {
         match self {
             StateReason::SnapshotNotFound => "SNAPSHOT_NOT_FOUND",
+            StateReason::SharedByTenants => "STATE_SHARED_BY_TENANTS",
         }
     }
 
     fn code(&self) -> Code {
         match self {
             StateReason::SnapshotNotFound => Code::NotFound,
+            StateReason::SharedByTenants => Code::Unimplemented,
         }
     }
 
@@ -73,6 +77,9 @@ impl ErrorReason for StateReason {
         match self {
             StateReason::SnapshotNotFound => {
                 "No snapshot of the component has the name (`RestoreSnapshot`, `DeleteSnapshot`); `ListSnapshots` lists the saved ones."
+            }
+            StateReason::SharedByTenants => {
+                "A call naming a tenant asked for the state of a component whose state every tenant shares (the single sign-on's): a tenant has none of its own to reset, age or snapshot. The admin surface leaves such a component out of a tenant's reset and snapshots."
             }
         }
     }
@@ -86,6 +93,8 @@ pub struct StateService {
     keep: &'static [&'static str],
     /// The store in the words of an error, e.g. "the single sign-on's state store".
     system: &'static str,
+    /// Whether every tenant shares the store (it is not routed by tenant).
+    shared: bool,
 }
 
 impl StateService {
@@ -96,7 +105,32 @@ impl StateService {
             store,
             keep: &[],
             system,
+            shared: false,
         }
+    }
+
+    /// The store is shared by every tenant (opened with
+    /// [`StoreConfig::open_checked_shared`](crate::StoreConfig::open_checked_shared)): a call
+    /// naming a tenant is answered `UNIMPLEMENTED`, [`StateReason::SharedByTenants`], which the
+    /// admin surface reads as "no state of the tenant's here".
+    pub fn shared_by_tenants(mut self) -> Self {
+        self.shared = true;
+        self
+    }
+
+    /// Refuses a tenant's call to a store every tenant shares.
+    fn tenant_has_state(&self) -> Result<(), Status> {
+        if self.shared && sandbox06_runtime::faults::call_tenant_header().is_some() {
+            return Err(ApiError::new(
+                StateReason::SharedByTenants,
+                format!(
+                    "{} is shared by every tenant: a tenant has no state of its own there",
+                    self.system
+                ),
+            )
+            .into());
+        }
+        Ok(())
     }
 
     /// Leaves the keys starting with one of `prefixes` out of resets, snapshots and restores:
@@ -148,6 +182,7 @@ impl StateControl for StateService {
         &self,
         request: Request<pb::PassTimeRequest>,
     ) -> Result<Response<pb::PassTimeResponse>, Status> {
+        self.tenant_has_state()?;
         let by = request
             .get_ref()
             .by
@@ -191,6 +226,7 @@ impl StateControl for StateService {
         &self,
         _request: Request<pb::ResetRequest>,
     ) -> Result<Response<pb::ResetResponse>, Status> {
+        self.tenant_has_state()?;
         self.store
             .reset(self.keep)
             .await
@@ -203,6 +239,7 @@ impl StateControl for StateService {
         &self,
         request: Request<pb::SaveSnapshotRequest>,
     ) -> Result<Response<pb::SaveSnapshotResponse>, Status> {
+        self.tenant_has_state()?;
         let request = request.into_inner();
         let name = checked(&request.name)?;
         let info = self
@@ -220,6 +257,7 @@ impl StateControl for StateService {
         &self,
         request: Request<pb::RestoreSnapshotRequest>,
     ) -> Result<Response<pb::RestoreSnapshotResponse>, Status> {
+        self.tenant_has_state()?;
         let request = request.into_inner();
         let name = checked(&request.name)?;
         let info = self
@@ -238,6 +276,7 @@ impl StateControl for StateService {
         &self,
         _request: Request<pb::ListSnapshotsRequest>,
     ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
+        self.tenant_has_state()?;
         let listed = self
             .store
             .snapshot_list()
@@ -252,6 +291,7 @@ impl StateControl for StateService {
         &self,
         request: Request<pb::DeleteSnapshotRequest>,
     ) -> Result<Response<pb::DeleteSnapshotResponse>, Status> {
+        self.tenant_has_state()?;
         let request = request.into_inner();
         let name = checked(&request.name)?;
         let deleted = self

@@ -365,6 +365,15 @@ impl StoreConfig {
         Err(unsupported(url))
     }
 
+    /// Opens the store this section names, checked ([`CheckedStore`]) and shared by every
+    /// tenant (not routed by tenant): for a component whose state is keyed by values no two
+    /// parallel jobs share and reached by calls that carry no tenant (the single sign-on: its
+    /// pages and token endpoint), whose [`StateService`](control::StateService) is then
+    /// [`shared_by_tenants`](control::StateService::shared_by_tenants).
+    pub async fn open_checked_shared(&self) -> Result<Arc<CheckedStore>, StoreError> {
+        Ok(Arc::new(CheckedStore::new(self.open().await?)))
+    }
+
     /// Opens the store this section names, routed by tenant ([`StoreConfig::open_by_tenant`],
     /// keeping `keep` shared) and checked ([`CheckedStore`]): what a component serves from,
     /// serving only while [`CheckedStore::answers`] says so.

@@ -74,8 +74,8 @@ pub const SECTION: &str = "sso";
 const STORE_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The keys of the store that are configuration, not state: the signing keys and the browser
-/// cookies' key. Every tenant shares them, and resets and restores leave them, so tokens
-/// already issued (the admin's own) stay verifiable at the edge.
+/// cookies' key. Resets and restores leave them, so tokens already issued (the admin's own)
+/// stay verifiable at the edge.
 const KEPT: &[&str] = &["sso:keys", "sso:browser-key"];
 
 /// The `sso` section.
@@ -330,7 +330,10 @@ impl Component for SsoComponent {
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
                 .for_component(SPEC.name)
-                .open_checked(KEPT)
+                // Shared by every parallel job: the pages and the token endpoint carry no
+                // tenant, and what it keeps (sessions, codes, grants, locks) is keyed by values
+                // no two jobs share.
+                .open_checked_shared()
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             let declared = declared_clients(&ctx);
@@ -384,6 +387,7 @@ impl Component for SsoComponent {
                 .add_service(
                     StateService::new("the single sign-on's state store", store.clone())
                         .keeping(KEPT)
+                        .shared_by_tenants()
                         .into_server(),
                 )
                 .http_routes(crate::http::router(provider));
