@@ -85,11 +85,10 @@ impl PopulationDb {
         self.clock.today()
     }
 
-    /// `person`'s current card judged as of the suite's today: valid until its expiry date,
-    /// expired after it. The generated records and the events' consequences are judged as of
-    /// the reference date, which needs nothing more.
-    fn as_of_today(&self, person: &mut Person) {
-        let today = self.today();
+    /// `person`'s current card judged as of `today` (the suite's): valid until its expiry
+    /// date, expired after it. The generated records and the events' consequences are judged
+    /// as of the reference date, which needs nothing more.
+    fn as_of(&self, person: &mut Person, today: CivilDate) {
         if today == self.country.reference_date() {
             return;
         }
@@ -182,7 +181,7 @@ impl PopulationDb {
             return Ok(None);
         };
         overlay::apply(&self.country, &mut person, &history.events);
-        self.as_of_today(&mut person);
+        self.as_of(&mut person, self.today());
         // Relatives' events change only what the full shape shows (marriage, household).
         if overlays && shape == Shape::Full {
             self.apply_relatives(&mut person).await?;
@@ -245,10 +244,11 @@ impl PopulationDb {
             (size <= budget || taken == 0).then_some(len)
         };
         if !overlays {
-            // Nothing to wait for: compute in place.
+            // Nothing to wait for: compute in place, every record as of the same today.
+            let today = self.today();
             for id in ids {
                 let record = self.country.person(id, shape.computed()).map(|mut p| {
-                    self.as_of_today(&mut p);
+                    self.as_of(&mut p, today);
                     to_record(&self.country, &p, shape)
                 });
                 let Some(len) = fits(&record, taken) else {

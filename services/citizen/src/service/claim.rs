@@ -184,14 +184,19 @@ impl CitizenApi {
         sex: i32,
         bad: &mut Vec<FieldError>,
     ) -> Option<Claim> {
-        let citizen_id = collect(self.parse_id(citizen_id, "citizen_id"), bad);
+        // One today for the whole claim: the ID number's year and the date of birth.
+        let today = self.today();
+        let citizen_id = collect(
+            CitizenId::parse_at(citizen_id, "citizen_id", today.year()),
+            bad,
+        );
         let full_name = collect(bounded(full_name, "full_name", MAX_NAME_CHARS), bad)
             .flatten()
             .map(str::to_owned);
         let date_of_birth = collect(optional_date(date_of_birth, "date_of_birth"), bad)
             .flatten()
             .filter(|d| {
-                let future = *d > self.today();
+                let future = *d > today;
                 if future {
                     bad.push(FieldError::new(
                         FieldErrorKind::Date,
