@@ -181,14 +181,14 @@ impl Clock {
     pub fn set(&self, at: OffsetDateTime, freeze: bool) {
         let at_ms = millis(at - OffsetDateTime::UNIX_EPOCH);
         self.0.date_shift.store(0, Ordering::Relaxed);
-        if freeze {
-            self.0.frozen_ms.store(at_ms, Ordering::Relaxed);
-        } else {
-            self.0
-                .offset_ms
-                .store(at_ms.saturating_sub(system_ms()), Ordering::Relaxed);
-            self.0.frozen_ms.store(RUNNING, Ordering::Relaxed);
-        }
+        // The offset is the one a running clock at `at` has, frozen or not: the setting shows
+        // where the clock stands either way.
+        self.0
+            .offset_ms
+            .store(at_ms.saturating_sub(system_ms()), Ordering::Relaxed);
+        self.0
+            .frozen_ms
+            .store(if freeze { at_ms } else { RUNNING }, Ordering::Relaxed);
     }
 
     /// Moves the clock forward by `by` (a frozen clock stays frozen, `by` later).
