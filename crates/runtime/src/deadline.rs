@@ -96,22 +96,14 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        // A little before the caller's own deadline (which the transport also enforces, as a
-        // bare cancellation), so the caller learns why.
-        let asked = match request.headers().get("grpc-timeout") {
-            None => None,
-            Some(value) => match value.to_str().ok().and_then(parse_grpc_timeout) {
-                Some(asked) => Some(asked),
-                None => {
-                    return DeadlineFuture {
-                        state: DeadlineState::Refused {
-                            error: Some(malformed_timeout(value)),
-                        },
-                    };
-                }
-            },
+        let limit = match call_limit(request.headers(), self.default) {
+            Ok(limit) => limit,
+            Err(error) => {
+                return DeadlineFuture {
+                    state: DeadlineState::Refused { error: Some(error) },
+                };
+            }
         };
-        let limit = asked.map_or(self.default, |asked| (asked - asked / 20).min(self.default));
         let deadline = tokio::time::Instant::now() + limit;
         DeadlineFuture {
             state: DeadlineState::Running {
@@ -122,6 +114,24 @@ where
             },
         }
     }
+}
+
+/// The time a call is given: the caller's `grpc-timeout` less a twentieth (so that the caller,
+/// whose transport also ends the call then, learns why) or `default`, whichever is shorter. A
+/// `grpc-timeout` the protocol does not spell is refused, naming the header.
+///
+/// The one reading of the header and the limit: the deadline layer and the fault layer's
+/// delays both end a call by it.
+pub fn call_limit(headers: &HeaderMap, default: Duration) -> Result<Duration, ApiError> {
+    let Some(value) = headers.get("grpc-timeout") else {
+        return Ok(default);
+    };
+    let asked = value
+        .to_str()
+        .ok()
+        .and_then(parse_grpc_timeout)
+        .ok_or_else(|| malformed_timeout(value))?;
+    Ok((asked - asked / 20).min(default))
 }
 
 /// The refusal of a `grpc-timeout` the protocol does not spell.
@@ -145,15 +155,20 @@ fn answer<B>(error: ApiError) -> Response<DeadlineBody<B>> {
 
 /// The answer of a call whose deadline of `limit` passed.
 fn expired<B>(limit: Duration) -> Response<DeadlineBody<B>> {
+    answer(deadline_exceeded(limit))
+}
+
+/// The error of a call whose deadline of `limit` passed.
+pub(crate) fn deadline_exceeded(limit: Duration) -> ApiError {
     let text = if limit < Duration::from_millis(1) {
         format!("{} µs", limit.as_micros())
     } else {
         format!("{} ms", limit.as_millis())
     };
-    answer(ApiError::new(
+    ApiError::new(
         Reason::DeadlineExceeded,
         format!("no answer within the call's deadline of {text}"),
-    ))
+    )
 }
 
 pin_project_lite::pin_project! {

@@ -688,3 +688,62 @@ async fn a_malformed_tenant_is_refused_naming_the_header() {
         assert_eq!(status.code(), Code::InvalidArgument, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_malformed_grpc_timeout_is_refused_alike_with_or_without_a_fault() {
+    let db = Db::start().await;
+    let refused = |status: &Status, case: &str| {
+        assert_eq!(status.code(), Code::InvalidArgument, "{case}: {status:?}");
+        assert_eq!(
+            reason_of(status).as_deref(),
+            Some("INVALID_ARGUMENT"),
+            "{case}"
+        );
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(info.metadata["header"], "grpc-timeout", "{case}");
+    };
+    let with = |fault: Option<&'static str>| {
+        move |r: &mut Request<GetCitizenRequest>| {
+            r.metadata_mut()
+                .insert("grpc-timeout", "1.5S".parse().unwrap());
+            if let Some(fault) = fault {
+                r.metadata_mut()
+                    .insert(FAULT_HEADER, fault.parse().unwrap());
+            }
+        }
+    };
+    // No fault: the deadline layer refuses it.
+    refused(
+        &db.get_with(ALICE, with(None)).await.unwrap_err(),
+        "no fault",
+    );
+    // A delay of the header's, then of a rule's, and a status of a rule's: refused alike,
+    // not given the default deadline.
+    refused(
+        &db.get_with(ALICE, with(Some("test-db: latency=50ms")))
+            .await
+            .unwrap_err(),
+        "header delay",
+    );
+    db.create(latency_rule(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    refused(
+        &db.get_with(ALICE, with(None)).await.unwrap_err(),
+        "rule delay",
+    );
+    db.clear().await;
+    db.create(status_rule(Code::Unavailable, "")).await.unwrap();
+    refused(
+        &db.get_with(ALICE, with(None)).await.unwrap_err(),
+        "rule status",
+    );
+    db.clear().await;
+    // A well-formed one still gets its delay and its answer.
+    db.create(latency_rule(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    db.get_with(ALICE, |r| r.set_timeout(Duration::from_secs(5)))
+        .await
+        .unwrap();
+}

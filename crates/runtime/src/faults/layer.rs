@@ -18,7 +18,7 @@ use super::action::Ending;
 use super::header::plan_for;
 use super::tenant::{self, TENANT_HEADER_NAME};
 use super::{FAULT_HEADER, FAULT_RULE_HEADER, FAULT_RULE_METADATA, FaultRegistry};
-use crate::error::{ApiError, Reason};
+use crate::error::ApiError;
 
 /// Boxed error of a faulted response body.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -268,21 +268,17 @@ where
     }
     let marker = markers.join(",");
     tracing::info!(component, method = %path, faults = %marker, "fault injected");
+    // A malformed `grpc-timeout` is refused as the deadline layer behind refuses it, before any
+    // fault: a delay would otherwise set the header anew.
+    let limit = match crate::deadline::call_limit(request.headers(), shared.default_timeout) {
+        Ok(limit) => limit,
+        Err(error) => return Ok(refused(error)),
+    };
     if !delay.is_zero() {
-        let limit = crate::deadline::grpc_timeout(request.headers())
-            .map_or(shared.default_timeout, |asked| {
-                (asked - asked / 20).min(shared.default_timeout)
-            });
         if delay >= limit {
             tokio::time::sleep(limit).await;
             return Ok(ended(
-                Ending::Status(ApiError::new(
-                    Reason::DeadlineExceeded,
-                    format!(
-                        "no answer within the call's deadline of {}ms",
-                        limit.as_millis()
-                    ),
-                )),
+                Ending::Status(crate::deadline::deadline_exceeded(limit)),
                 &marker,
                 component,
             ));
