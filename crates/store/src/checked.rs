@@ -76,21 +76,18 @@ impl CheckedStore {
         }
         let result = call().await;
         // A call refused a store for its tenant asked no backend: the backend is not down.
-        if result
-            .as_ref()
-            .is_err_and(|error| error.backend != crate::tenant::REFUSED)
-        {
+        if result.as_ref().is_err_and(|error| error.refusal.is_none()) {
             self.up.store(false, Ordering::Relaxed);
         }
         result
     }
 
     fn down(&self, operation: &'static str) -> StoreError {
-        StoreError {
-            backend: self.inner.backend(),
+        StoreError::new(
+            self.inner.backend(),
             operation,
-            message: "unavailable: the store did not answer its last check; retry later".into(),
-        }
+            "unavailable: the store did not answer its last check; retry later",
+        )
     }
 }
 

@@ -44,7 +44,7 @@ use sandbox06_proto::admin::{
 };
 use tonic::{Code, Request, Response, Status};
 
-use sandbox06_runtime::error::{ApiError, ErrorReason, Reason, UpstreamFailure};
+use sandbox06_runtime::error::{ApiError, ErrorReason, Reason};
 
 /// Why a state control call failed, beyond the generic reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -145,10 +145,10 @@ impl StateService {
         StateControlServer::new(self)
     }
 
-    /// The store failed: logged, answered as unavailable.
+    /// The store failed, or refused the call's tenant: answered as
+    /// [`StoreError::into_api_error`] says.
     fn failed(&self, error: StoreError) -> Status {
-        UpstreamFailure::store(self.system, error.backend, error.operation, &error.message)
-            .into_status()
+        error.into_status(self.system)
     }
 }
 

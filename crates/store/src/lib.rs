@@ -59,7 +59,7 @@ pub use outbox::{
 };
 pub use redis_store::RedisStore;
 pub use snapshot::{InvalidSnapshotName, SNAPSHOT_NAME_MAX, SnapshotInfo, check_snapshot_name};
-pub use tenant::{MAX_MEMORY_TENANTS, TenantStores};
+pub use tenant::{MAX_MEMORY_TENANTS, TenantRefusal, TenantStores};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,15 +100,71 @@ pub struct StoreError {
     pub operation: &'static str,
     /// What went wrong.
     pub message: String,
+    /// Why the call's tenant was refused a store (`backend` is then [`tenant::REFUSED`]): no
+    /// backend failed.
+    pub refusal: Option<TenantRefusal>,
 }
 
 impl StoreError {
-    fn new(backend: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
+    /// A failure of `operation` on `backend`.
+    pub fn new(backend: &'static str, operation: &'static str, message: impl Into<String>) -> Self {
         Self {
             backend,
             operation,
             message: message.into(),
+            refusal: None,
         }
+    }
+
+    /// The error a component answers for this failure of its store, `system` in words ("the
+    /// population database's state store"): the one mapping of a store's error to a status.
+    ///
+    /// A backend's failure is logged and answered `UNAVAILABLE`, `UPSTREAM_UNAVAILABLE`
+    /// ([`UpstreamFailure::store`](sandbox06_runtime::error::UpstreamFailure::store)). A refusal
+    /// of the call's tenant says why: too many tenants in memory is `RESOURCE_EXHAUSTED`,
+    /// `TENANTS_FULL` (an operator's reset frees places); a malformed tenant is
+    /// `INVALID_ARGUMENT` naming the `x-sandbox06-tenant` header; configuration and state keys
+    /// in one call are `INTERNAL`, a bug of the component's.
+    pub fn into_api_error(self, system: &'static str) -> sandbox06_runtime::error::ApiError {
+        use sandbox06_runtime::error::{ApiError, Reason, STORE_BACKEND, UpstreamFailure};
+        let Some(refusal) = self.refusal else {
+            return UpstreamFailure::store(system, self.backend, self.operation, &self.message)
+                .into();
+        };
+        tracing::info!(
+            backend = STORE_BACKEND,
+            store = self.backend,
+            operation = self.operation,
+            refusal = ?refusal,
+            error = %self.message,
+            "the state store refused the call's tenant"
+        );
+        match refusal {
+            TenantRefusal::TooMany => ApiError::new(
+                Reason::TenantsFull,
+                format!(
+                    "{system} keeps state for at most {MAX_MEMORY_TENANTS} tenants in memory and \
+                     has that many: an operator's reset (ResetSandbox without a tenant) forgets \
+                     the tenants that keep no snapshot and frees their places; a Redis store has \
+                     no such limit"
+                ),
+            )
+            .with_metadata("backend", STORE_BACKEND)
+            .with_metadata("max_tenants", MAX_MEMORY_TENANTS.to_string()),
+            TenantRefusal::Malformed => sandbox06_runtime::faults::malformed_tenant(),
+            TenantRefusal::MixedKeys => ApiError::new(
+                Reason::Internal,
+                format!(
+                    "{system} was asked for configuration keys, shared by every tenant, and a \
+                     tenant's state in one call: a bug in sandbox06"
+                ),
+            ),
+        }
+    }
+
+    /// [`Self::into_api_error`] as a status.
+    pub fn into_status(self, system: &'static str) -> tonic::Status {
+        self.into_api_error(system).into()
     }
 }
 

@@ -70,9 +70,29 @@ pub const MAX_MEMORY_TENANTS: usize = 1000;
 /// [`CheckedStore`](crate::CheckedStore) does not take it for the backend being down.
 pub const REFUSED: &str = "tenant";
 
+/// Why a call was refused a store for its tenant ([`StoreError::refusal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TenantRefusal {
+    /// The component keeps state for [`MAX_MEMORY_TENANTS`] tenants in memory already, and the
+    /// call's tenant is a new one: an operator's reset frees places.
+    TooMany,
+    /// The call's tenant is not one the `x-sandbox06-tenant` header takes.
+    Malformed,
+    /// One call mixed configuration keys, shared by every tenant, with a tenant's state: a bug
+    /// of the component's.
+    MixedKeys,
+}
+
 /// The refusal of `operation` for the call's tenant.
-fn refused(operation: &'static str, message: impl Into<String>) -> StoreError {
-    StoreError::new(REFUSED, operation, message)
+fn refused(
+    operation: &'static str,
+    refusal: TenantRefusal,
+    message: impl Into<String>,
+) -> StoreError {
+    StoreError {
+        refusal: Some(refusal),
+        ..StoreError::new(REFUSED, operation, message)
+    }
 }
 
 /// What the tenants' stores live on.
@@ -159,7 +179,11 @@ impl TenantStores {
         tenant: &str,
     ) -> Result<Arc<dyn Store>, StoreError> {
         if !is_tenant(tenant.as_bytes()) {
-            return Err(refused(operation, "the call's tenant is malformed"));
+            return Err(refused(
+                operation,
+                TenantRefusal::Malformed,
+                "the call's tenant is malformed",
+            ));
         }
         match &self.backend {
             Backend::Memory { tenants, .. } => {
@@ -170,6 +194,7 @@ impl TenantStores {
                 if tenants.len() >= MAX_MEMORY_TENANTS {
                     return Err(refused(
                         operation,
+                        TenantRefusal::TooMany,
                         format!(
                             "this component keeps state for at most {MAX_MEMORY_TENANTS} tenants \
                              in memory and has that many: reset the sandbox without a tenant to \
@@ -192,9 +217,13 @@ impl TenantStores {
         match call_tenant_header() {
             None => Ok(Route::Base(self.base())),
             Some(tenant) => {
-                let tenant = tenant
-                    .to_str()
-                    .map_err(|_| refused(operation, "the call's tenant is malformed"))?;
+                let tenant = tenant.to_str().map_err(|_| {
+                    refused(
+                        operation,
+                        TenantRefusal::Malformed,
+                        "the call's tenant is malformed",
+                    )
+                })?;
                 self.tenant_store(operation, tenant).map(Route::Tenant)
             }
         }
@@ -222,12 +251,17 @@ impl TenantStores {
             (true, false) => Ok(Route::Base(self.base())),
             (true, true) => Err(refused(
                 operation,
+                TenantRefusal::MixedKeys,
                 "one call mixes configuration keys, shared by every tenant, with a tenant's state",
             )),
             _ => {
-                let tenant = tenant
-                    .to_str()
-                    .map_err(|_| refused(operation, "the call's tenant is malformed"))?;
+                let tenant = tenant.to_str().map_err(|_| {
+                    refused(
+                        operation,
+                        TenantRefusal::Malformed,
+                        "the call's tenant is malformed",
+                    )
+                })?;
                 self.tenant_store(operation, tenant).map(Route::Tenant)
             }
         }

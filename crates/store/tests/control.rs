@@ -195,3 +195,76 @@ async fn a_failed_store_is_unavailable() {
         );
     }
 }
+
+/// `request` as a call of `tenant`.
+fn of_tenant<T>(tenant: &str, request: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(request);
+    request
+        .metadata_mut()
+        .insert("x-sandbox06-tenant", tenant.parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn a_tenant_past_the_memory_limit_is_told_so_not_that_the_store_is_down() {
+    use sandbox06_store::{MAX_MEMORY_TENANTS, TenantStores};
+    use tonic_types::StatusExt as _;
+
+    let store = Arc::new(CheckedStore::new(Arc::new(TenantStores::memory(KEEP))));
+    // Every place taken.
+    for n in 0..MAX_MEMORY_TENANTS {
+        sandbox06_runtime::faults::as_tenant(&format!("t{n}"), store.put("k", b"v", None))
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let mut client = serve(Arc::clone(&store) as Arc<dyn Store>).await;
+    let status = client
+        .list_snapshots(of_tenant("one-too-many", pb::ListSnapshotsRequest {}))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason_of(&status).as_deref(), Some("TENANTS_FULL"));
+    assert!(status.message().contains("reset"), "{}", status.message());
+    let info = status.get_details_error_info().unwrap();
+    assert_eq!(info.metadata["max_tenants"], MAX_MEMORY_TENANTS.to_string());
+    // No backend failed: the store is not taken for down, and a known tenant goes on.
+    assert!(store.is_up());
+    client
+        .list_snapshots(of_tenant("t7", pb::ListSnapshotsRequest {}))
+        .await
+        .unwrap();
+    // An operator's reset frees the places.
+    client.reset(pb::ResetRequest {}).await.unwrap();
+    client
+        .list_snapshots(of_tenant("one-too-many", pb::ListSnapshotsRequest {}))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn each_refusal_of_a_tenant_has_a_status_of_its_own() {
+    use sandbox06_store::{StoreError, TenantRefusal, tenant::REFUSED};
+    use tonic_types::StatusExt as _;
+
+    let refused = |refusal| StoreError {
+        refusal: Some(refusal),
+        ..StoreError::new(REFUSED, "get", "refused")
+    };
+    let status = refused(TenantRefusal::Malformed).into_status("the store");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(reason_of(&status).as_deref(), Some("INVALID_ARGUMENT"));
+    assert_eq!(
+        status.get_details_error_info().unwrap().metadata["header"],
+        "x-sandbox06-tenant"
+    );
+    let status = refused(TenantRefusal::TooMany).into_status("the store");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason_of(&status).as_deref(), Some("TENANTS_FULL"));
+    let status = refused(TenantRefusal::MixedKeys).into_status("the store");
+    assert_eq!(status.code(), Code::Internal);
+    // A backend's failure stays unavailable.
+    let status = StoreError::new("redis", "get", "Connection refused").into_status("the store");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
+}

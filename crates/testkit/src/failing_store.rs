@@ -132,11 +132,7 @@ impl FailingStore {
         if chosen && key_matches {
             return Err(match faults.error {
                 Some(error) => StoreError { operation, ..error },
-                None => StoreError {
-                    backend: "memory",
-                    operation,
-                    message: "injected failure".into(),
-                },
+                None => StoreError::new("memory", operation, "injected failure"),
             });
         }
         Ok(())
@@ -232,11 +228,7 @@ mod tests {
     #[tokio::test]
     async fn fails_with_the_error_it_is_given() {
         let store = FailingStore::new();
-        store.fail_all_with(StoreError {
-            backend: "redis",
-            operation: "connect",
-            message: "connection refused".into(),
-        });
+        store.fail_all_with(StoreError::new("redis", "connect", "connection refused"));
         let error = store.get("a").await.unwrap_err();
         assert_eq!(
             (error.backend, error.operation, error.message.as_str()),

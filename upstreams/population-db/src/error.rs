@@ -1,7 +1,7 @@
 //! The population database's own error reasons, the failures of its logic, and their one
 //! mapping to the suite's error model.
 
-use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, error::UpstreamFailure, mask};
+use sandbox06_runtime::{ApiError, ErrorReason, Reason, ReasonCode, mask};
 use sandbox06_store::StoreError;
 use sandbox06_vn::{FieldError, FieldErrorKind};
 use tonic::Code;
@@ -228,10 +228,7 @@ impl From<PopulationError> for ApiError {
                 e.to_string(),
             )
             .with_metadata("max_bytes", max_bytes.to_string()),
-            PopulationError::Store(error) => {
-                UpstreamFailure::store(STORE_SYSTEM, error.backend, error.operation, &error.message)
-                    .into()
-            }
+            PopulationError::Store(error) => error.into_api_error(STORE_SYSTEM),
         }
     }
 }
@@ -354,11 +351,11 @@ mod tests {
         assert_eq!(reason_of(&status).as_deref(), Some("INVALID_CITIZEN_ID"));
         assert_eq!(field_violations_of(&status)[0].field, SPOUSE_FIELD);
 
-        let status = Status::from(PopulationError::from(StoreError {
-            backend: "redis",
-            operation: "list",
-            message: "Connection refused (os error 111)".into(),
-        }));
+        let status = Status::from(PopulationError::from(StoreError::new(
+            "redis",
+            "list",
+            "Connection refused (os error 111)",
+        )));
         assert_eq!(status.code(), Code::Unavailable);
         assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
         // What the store said is logged, not answered.

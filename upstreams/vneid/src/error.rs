@@ -185,10 +185,7 @@ impl From<VneidError> for ApiError {
                 ApiError::invalid_field(Reason::InvalidArgument, "method", e.to_string())
             }
             VneidError::Population(status) => population_failure(&status).into(),
-            VneidError::Store(error) => {
-                UpstreamFailure::store(STORE_SYSTEM, error.backend, error.operation, &error.message)
-                    .into()
-            }
+            VneidError::Store(error) => error.into_api_error(STORE_SYSTEM),
         }
     }
 }
@@ -254,11 +251,11 @@ mod tests {
 
     #[test]
     fn a_failing_store_is_named_in_the_suites_words() {
-        let status = Status::from(VneidError::from(StoreError {
-            backend: "redis",
-            operation: "list",
-            message: "Connection refused (os error 111)".into(),
-        }));
+        let status = Status::from(VneidError::from(StoreError::new(
+            "redis",
+            "list",
+            "Connection refused (os error 111)",
+        )));
         assert_eq!(status.code(), Code::Unavailable);
         assert_eq!(reason_of(&status).as_deref(), Some("UPSTREAM_UNAVAILABLE"));
         assert_eq!(

@@ -53,6 +53,9 @@ pub enum Reason {
     ControlKeyMissing,
     /// The call had no answer within its deadline.
     DeadlineExceeded,
+    /// A component's memory store keeps state for as many tenants as it can; the call's tenant
+    /// is a new one.
+    TenantsFull,
     /// A bug in sandbox06.
     Internal,
 }
@@ -80,6 +83,7 @@ pub const REASONS: &[Reason] = &[
     Reason::OriginNotAllowed,
     Reason::ControlKeyMissing,
     Reason::DeadlineExceeded,
+    Reason::TenantsFull,
     Reason::Internal,
 ];
 
@@ -107,6 +111,7 @@ impl ErrorReason for Reason {
             Reason::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
             Reason::ControlKeyMissing => "CONTROL_KEY_MISSING",
             Reason::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            Reason::TenantsFull => "TENANTS_FULL",
             Reason::Internal => "INTERNAL",
         }
     }
@@ -131,6 +136,7 @@ impl ErrorReason for Reason {
             Reason::OriginNotAllowed => Code::PermissionDenied,
             Reason::ControlKeyMissing => Code::PermissionDenied,
             Reason::DeadlineExceeded => Code::DeadlineExceeded,
+            Reason::TenantsFull => Code::ResourceExhausted,
         }
     }
 
@@ -196,6 +202,9 @@ impl ErrorReason for Reason {
             }
             Reason::DeadlineExceeded => {
                 "No answer within the call's deadline: the caller's `grpc-timeout`, or the server's `limits.request_timeout_seconds` (30 s by default), whichever is shorter."
+            }
+            Reason::TenantsFull => {
+                "A component keeps state for as many tenants (`x-sandbox06-tenant`) in memory as it can (1000 by default), and the call's tenant is a new one: an operator's reset (`ResetSandbox` without a tenant) forgets the tenants that keep no snapshot and frees their places; a Redis store has no such limit. `metadata.max_tenants` says the limit, `metadata.backend` the component's store."
             }
             Reason::Internal => "A bug in sandbox06.",
         }

@@ -106,6 +106,8 @@ pub use header::parse_duration;
 pub use layer::{FaultBody, FaultFuture, FaultLayer, Faults, call_fault_header};
 pub use registry::{FaultRegistry, MAX_DELAY, MAX_RULES};
 pub use sandbox06_proto::admin::fault_control_client::FaultControlClient;
+/// The refusal of a malformed `x-sandbox06-tenant` (`INVALID_ARGUMENT`, naming the header).
+pub use tenant::malformed as malformed_tenant;
 pub use tenant::{
     MAX_TENANT_LEN, TENANT_HEADER, as_tenant, call_tenant_header, is_tenant, pass_tenant,
     tenant_of, tenant_of_metadata,

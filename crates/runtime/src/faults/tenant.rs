@@ -30,7 +30,7 @@ pub fn is_tenant(value: &[u8]) -> bool {
 }
 
 /// The refusal of a malformed tenant header.
-pub(crate) fn malformed() -> ApiError {
+pub fn malformed() -> ApiError {
     ApiError::new(
         Reason::InvalidArgument,
         format!(
