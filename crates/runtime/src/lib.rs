@@ -45,7 +45,7 @@ pub mod mask;
 pub mod metadata_limit;
 pub mod metrics;
 pub mod panic;
-mod rpc;
+pub mod rpc;
 pub mod server;
 pub mod status_blocks;
 pub mod telemetry;

@@ -357,11 +357,7 @@ async fn read_message(
 /// The request message of the method at `path`, when it takes exactly one (not a client
 /// stream); none for a method the contract does not know.
 fn single_message_input(path: &str) -> Option<prost_reflect::MessageDescriptor> {
-    let (service, method) = path.trim_start_matches('/').split_once('/')?;
-    sandbox06_proto::DESCRIPTOR_POOL
-        .get_service_by_name(service)?
-        .methods()
-        .find(|m| m.name() == method)
+    crate::rpc::contract_method(path)
         .filter(|method| !method.is_client_streaming())
         .map(|method| method.input())
 }

@@ -3,7 +3,7 @@
 //! mapping and, unless bodies are kept in full, masked as the logs mask personal data.
 
 use http::HeaderMap;
-use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor, SerializeOptions};
+use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use sandbox06_proto::admin as pb;
 use sandbox06_runtime::error::reason_of;
 use sandbox06_runtime::mask;
@@ -24,15 +24,6 @@ impl From<Protocol> for pb::Protocol {
     }
 }
 
-/// The method of the contract `path` (`/pkg.Service/Method`) names.
-pub(super) fn method_of(path: &str) -> Option<MethodDescriptor> {
-    let (service, method) = path.trim_start_matches('/').split_once('/')?;
-    sandbox06_proto::DESCRIPTOR_POOL
-        .get_service_by_name(service)?
-        .methods()
-        .find(|m| m.name() == method)
-}
-
 /// `entry` as the journal answers it, bodies kept as `bodies` says.
 pub(super) fn entry(entry: &Entry, bodies: Bodies) -> pb::JournalEntry {
     let facts = &entry.facts;
@@ -43,7 +34,7 @@ pub(super) fn entry(entry: &Entry, bodies: Bodies) -> pb::JournalEntry {
         .map(|s| s.message().to_owned())
         .unwrap_or_default();
     let reason = reason_with(entry, status.as_ref());
-    let method = method_of(&facts.method);
+    let method = sandbox06_runtime::rpc::contract_method(&facts.method);
     let (request_body, response_body) = match (&method, bodies) {
         (Some(method), Bodies::Masked | Bodies::Full) => (
             json_of(

@@ -10,7 +10,7 @@ use sandbox06_proto::admin::journal_control_server::{JournalControl, JournalCont
 use sandbox06_runtime::{ApiError, Reason};
 use tonic::{Request, Response, Status};
 
-use super::render::{self, method_of};
+use super::render;
 use super::{Entry, Journal, Protocol};
 
 /// Entries in a page when the request does not say.
@@ -100,7 +100,7 @@ impl Filter {
             "" => None,
             name => {
                 let known = match name.split_once('/') {
-                    Some(_) => method_of(name).is_some(),
+                    Some(_) => sandbox06_runtime::rpc::contract_method(name).is_some(),
                     None => sandbox06_proto::DESCRIPTOR_POOL
                         .get_service_by_name(name)
                         .is_some(),
