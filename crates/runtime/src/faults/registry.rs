@@ -45,31 +45,51 @@ impl Methods {
 /// A live rule.
 #[derive(Debug)]
 pub(crate) struct Live {
-    /// The rule as listed (without `applied`).
+    /// The rule as listed (without `applied`): its id, matchers, tenant and share are read
+    /// from it.
     pub(crate) shown: pb::FaultRule,
-    pub(crate) id: String,
     pub(crate) methods: Methods,
-    pub(crate) citizen_id: Option<String>,
-    pub(crate) client_id: Option<String>,
-    /// The tenant that created it: it matches that tenant's calls only. None matches every
-    /// call.
-    pub(crate) tenant: Option<Box<str>>,
     pub(crate) action: Action,
-    share: Option<f64>,
     /// Calls it may still affect, when limited.
     left: Option<AtomicU32>,
     expires: Option<Instant>,
     applied: AtomicU64,
 }
 
+/// `value`, unless empty (a field the rule leaves unset).
+fn set(value: &str) -> Option<&str> {
+    (!value.is_empty()).then_some(value)
+}
+
 impl Live {
+    /// Its id (`f-1`).
+    pub(crate) fn id(&self) -> &str {
+        &self.shown.id
+    }
+
+    /// The citizen ID the call's message must carry, if any.
+    fn citizen_id(&self) -> Option<&str> {
+        set(&self.shown.citizen_id)
+    }
+
+    /// The client the call must come from, if any.
+    fn client_id(&self) -> Option<&str> {
+        set(&self.shown.client_id)
+    }
+
+    /// The tenant that created it: it matches that tenant's calls only. None matches every
+    /// call.
+    fn tenant(&self) -> Option<&str> {
+        set(&self.shown.tenant)
+    }
+
     fn expired(&self, now: Instant) -> bool {
         self.expires.is_some_and(|expires| now >= expires)
     }
 
     /// Draws the share and takes one of the rule's calls: whether it applies to this call.
     fn take(&self) -> bool {
-        if !self.share.is_none_or(super::random::chance) {
+        if !self.shown.share.is_none_or(super::random::chance) {
             return false;
         }
         if let Some(left) = &self.left
@@ -93,7 +113,7 @@ impl Live {
     /// Whether a caller of `tenant` sees (lists, deletes, clears) it: the operator, without a
     /// tenant, sees every rule.
     fn seen_by(&self, tenant: Option<&str>) -> bool {
-        tenant.is_none_or(|tenant| self.tenant.as_deref() == Some(tenant))
+        tenant.is_none_or(|tenant| self.tenant() == Some(tenant))
     }
 
     fn listed(&self) -> pb::FaultRule {
@@ -300,7 +320,7 @@ impl FaultRegistry {
     /// as an unknown id is.
     pub fn delete_as(&self, id: &str, tenant: Option<&str>) -> Result<pb::FaultRule, ApiError> {
         self.prune();
-        let removed = self.retain(|rule| rule.id != id || !rule.seen_by(tenant));
+        let removed = self.retain(|rule| rule.id() != id || !rule.seen_by(tenant));
         removed.first().map(|rule| rule.listed()).ok_or_else(|| {
             let error = if id.is_empty() {
                 ApiError::invalid_field(Reason::InvalidArgument, "id", "required")
@@ -384,15 +404,11 @@ impl FaultRegistry {
                 };
                 selected
                     && rule
-                        .client_id
-                        .as_deref()
+                        .client_id()
                         .is_none_or(|wanted| client_id == Some(wanted))
-                    && rule
-                        .tenant
-                        .as_deref()
-                        .is_none_or(|wanted| tenant == Some(wanted))
+                    && rule.tenant().is_none_or(|wanted| tenant == Some(wanted))
             })
-            .inspect(|rule| needs_message |= rule.citizen_id.is_some())
+            .inspect(|rule| needs_message |= rule.citizen_id().is_some())
             .cloned()
             .collect();
         if stale {
@@ -410,7 +426,7 @@ impl FaultRegistry {
         let mut plan = Plan::default();
         let mut spent = false;
         for rule in candidates {
-            if !rule.citizen_id.as_deref().is_none_or(&has_citizen) {
+            if !rule.citizen_id().is_none_or(&has_citizen) {
                 continue;
             }
             let ends = matches!(rule.action, Action::End(_));
@@ -421,10 +437,10 @@ impl FaultRegistry {
                 continue;
             }
             spent |= rule.spent();
-            plan.applied.push(rule.id.clone());
+            plan.applied.push(rule.id().to_owned());
             match &rule.action {
                 Action::Delay(delay) => plan.delay = plan.delay.saturating_add(delay.draw()),
-                Action::End(ending) => plan.ending = Some((ending.clone(), rule.id.clone())),
+                Action::End(ending) => plan.ending = Some((ending.clone(), rule.id().to_owned())),
             }
         }
         if spent {
@@ -524,7 +540,7 @@ impl FaultRegistry {
         };
         let id = format!("f-{}", self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let shown = pb::FaultRule {
-            id: id.clone(),
+            id,
             component: component.to_owned(),
             ttl: None,
             expire_time: expires.map(|(at, _)| at.into()),
@@ -535,14 +551,9 @@ impl FaultRegistry {
             ..rule
         };
         Ok(Live {
-            citizen_id: (!shown.citizen_id.is_empty()).then(|| shown.citizen_id.clone()),
-            client_id: (!shown.client_id.is_empty()).then(|| shown.client_id.clone()),
-            tenant: tenant.map(Box::from),
-            share: shown.share,
             left: (shown.times > 0).then(|| AtomicU32::new(shown.times)),
             expires: expires.map(|(_, at)| at),
             applied: AtomicU64::new(0),
-            id,
             methods,
             action,
             shown,
@@ -697,7 +708,7 @@ mod tests {
             let (found, _) = registry.candidates("/a.B/C", None, tenant, false);
             found
                 .iter()
-                .map(|r| r.id.as_str().to_owned())
+                .map(|r| r.id().to_owned())
                 .collect::<Vec<String>>()
         };
         assert_eq!(matched(Some("job-a")), [a.id.as_str(), shared.id.as_str()]);
