@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use crate::snapshot::{self, SnapshotInfo};
+use crate::snapshot::SnapshotInfo;
 use crate::{
     Delivery, EntryId, ListAppend, OutboxEntry, StateWrite, Store, StoreError, TimePassed,
 };
@@ -191,11 +191,7 @@ impl Store for CheckedStore {
         self.guarded("reset", || self.inner.reset(keep)).await
     }
 
-    // A refused name is the caller's mistake, not the backend's: checked before the guard, so
-    // it does not mark the store down.
-
     async fn snapshot_save(&self, name: &str, keep: &[&str]) -> Result<SnapshotInfo, StoreError> {
-        snapshot::name_error(self.inner.backend(), "snapshot_save", name)?;
         self.guarded("snapshot_save", || self.inner.snapshot_save(name, keep))
             .await
     }
@@ -205,7 +201,6 @@ impl Store for CheckedStore {
         name: &str,
         keep: &[&str],
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        snapshot::name_error(self.inner.backend(), "snapshot_restore", name)?;
         self.guarded("snapshot_restore", || {
             self.inner.snapshot_restore(name, keep)
         })
@@ -218,7 +213,6 @@ impl Store for CheckedStore {
     }
 
     async fn snapshot_delete(&self, name: &str) -> Result<bool, StoreError> {
-        snapshot::name_error(self.inner.backend(), "snapshot_delete", name)?;
         self.guarded("snapshot_delete", || self.inner.snapshot_delete(name))
             .await
     }

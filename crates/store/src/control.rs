@@ -37,7 +37,7 @@
 
 use std::sync::Arc;
 
-use crate::{SnapshotInfo, Store, StoreError, check_snapshot_name};
+use crate::{SnapshotInfo, Store, StoreError};
 use sandbox06_proto::admin::{
     self as pb,
     state_control_server::{StateControl, StateControlServer},
@@ -146,17 +146,15 @@ impl StateService {
     }
 
     /// The store failed, or refused the call's tenant: answered as
-    /// [`StoreError::into_api_error`] says.
+    /// [`StoreError::into_api_error`] says; a snapshot name the store refused (it checks the
+    /// names it takes), naming the request's field.
     fn failed(&self, error: StoreError) -> Status {
+        if let Some(invalid) = error.snapshot_name_refused() {
+            return ApiError::invalid_field(Reason::InvalidArgument, "name", invalid.to_string())
+                .into();
+        }
         error.into_status(self.system)
     }
-}
-
-/// `name`, checked as a snapshot name, or the caller's error naming the field.
-fn checked(name: &str) -> Result<&str, Status> {
-    check_snapshot_name(name).map(|()| name).map_err(|invalid| {
-        ApiError::invalid_field(Reason::InvalidArgument, "name", invalid.to_string()).into()
-    })
 }
 
 fn not_found(name: &str) -> Status {
@@ -241,7 +239,7 @@ impl StateControl for StateService {
     ) -> Result<Response<pb::SaveSnapshotResponse>, Status> {
         self.tenant_has_state()?;
         let request = request.into_inner();
-        let name = checked(&request.name)?;
+        let name = request.name.as_str();
         let info = self
             .store
             .snapshot_save(name, self.keep)
@@ -259,7 +257,7 @@ impl StateControl for StateService {
     ) -> Result<Response<pb::RestoreSnapshotResponse>, Status> {
         self.tenant_has_state()?;
         let request = request.into_inner();
-        let name = checked(&request.name)?;
+        let name = request.name.as_str();
         let info = self
             .store
             .snapshot_restore(name, self.keep)
@@ -293,7 +291,7 @@ impl StateControl for StateService {
     ) -> Result<Response<pb::DeleteSnapshotResponse>, Status> {
         self.tenant_has_state()?;
         let request = request.into_inner();
-        let name = checked(&request.name)?;
+        let name = request.name.as_str();
         let deleted = self
             .store
             .snapshot_delete(name)

@@ -100,9 +100,18 @@ pub struct StoreError {
     pub operation: &'static str,
     /// What went wrong.
     pub message: String,
-    /// Why the call's tenant was refused a store (`backend` is then [`tenant::REFUSED`]): no
-    /// backend failed.
-    pub refusal: Option<TenantRefusal>,
+    /// Why the operation was refused before any backend was asked (the call's tenant, with
+    /// `backend` [`tenant::REFUSED`]; a snapshot name): no backend failed.
+    pub refusal: Option<Refusal>,
+}
+
+/// Why a store refused an operation without asking its backend ([`StoreError::refusal`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The call's tenant was refused a store.
+    Tenant(TenantRefusal),
+    /// The snapshot name is not one a store takes ([`check_snapshot_name`]).
+    SnapshotName(InvalidSnapshotName),
 }
 
 impl StoreError {
@@ -124,12 +133,20 @@ impl StoreError {
     /// of the call's tenant says why: too many tenants in memory is `RESOURCE_EXHAUSTED`,
     /// `TENANTS_FULL` (an operator's reset frees places); a malformed tenant is
     /// `INVALID_ARGUMENT` naming the `x-sandbox06-tenant` header; configuration and state keys
-    /// in one call are `INTERNAL`, a bug of the component's.
+    /// in one call are `INTERNAL`, a bug of the component's. A refused snapshot name is
+    /// `INVALID_ARGUMENT`; a caller that took the name from a request field names the field
+    /// ([`Self::snapshot_name_refused`]).
     pub fn into_api_error(self, system: &'static str) -> sandbox06_runtime::error::ApiError {
         use sandbox06_runtime::error::{ApiError, Reason, STORE_BACKEND, UpstreamFailure};
-        let Some(refusal) = self.refusal else {
-            return UpstreamFailure::store(system, self.backend, self.operation, &self.message)
-                .into();
+        let refusal = match self.refusal {
+            None => {
+                return UpstreamFailure::store(system, self.backend, self.operation, &self.message)
+                    .into();
+            }
+            Some(Refusal::SnapshotName(invalid)) => {
+                return ApiError::new(Reason::InvalidArgument, invalid.to_string());
+            }
+            Some(Refusal::Tenant(refusal)) => refusal,
         };
         tracing::info!(
             backend = STORE_BACKEND,
@@ -159,6 +176,14 @@ impl StoreError {
                      tenant's state in one call: a bug in sandbox06"
                 ),
             ),
+        }
+    }
+
+    /// The snapshot name refused, when the store refused one.
+    pub fn snapshot_name_refused(&self) -> Option<&InvalidSnapshotName> {
+        match &self.refusal {
+            Some(Refusal::SnapshotName(invalid)) => Some(invalid),
+            _ => None,
         }
     }
 

@@ -111,14 +111,20 @@ pub fn check_snapshot_name(name: &str) -> Result<(), InvalidSnapshotName> {
     Err(InvalidSnapshotName { problem })
 }
 
-/// A store's error for a refused name.
+/// A backend's refusal of a name, before it makes a key of it: the one check of the names a
+/// store takes. Marked a refusal ([`crate::Refusal::SnapshotName`]): no backend failed, so a
+/// [`CheckedStore`](crate::CheckedStore) does not take it for the backend being down, and the
+/// state controls answer it naming their field.
 pub(crate) fn name_error(
     backend: &'static str,
     operation: &'static str,
     name: &str,
 ) -> Result<(), StoreError> {
-    check_snapshot_name(name)
-        .map_err(|invalid| StoreError::new(backend, operation, invalid.to_string()))
+    check_snapshot_name(name).map_err(|invalid| StoreError {
+        message: invalid.to_string(),
+        refusal: Some(crate::Refusal::SnapshotName(invalid)),
+        ..StoreError::new(backend, operation, "")
+    })
 }
 
 /// Whether `key` starts with one of the `keep` prefixes.

@@ -90,7 +90,7 @@ fn refused(
     message: impl Into<String>,
 ) -> StoreError {
     StoreError {
-        refusal: Some(refusal),
+        refusal: Some(crate::Refusal::Tenant(refusal)),
         ..StoreError::new(REFUSED, operation, message)
     }
 }

@@ -145,7 +145,21 @@ async fn an_unknown_snapshot_is_not_found_naming_the_field_and_deleting_it_is_no
 
 #[tokio::test]
 async fn a_malformed_name_is_an_invalid_argument_naming_the_field() {
-    let mut client = serve(Arc::new(MemoryStore::new())).await;
+    // The store checks the names it takes; a checked store does not take a refused name for
+    // its backend being down.
+    let checked = Arc::new(CheckedStore::new(Arc::new(
+        sandbox06_store::TenantStores::memory(KEEP),
+    )));
+    for store in [
+        Arc::new(MemoryStore::new()) as Arc<dyn Store>,
+        Arc::clone(&checked) as Arc<dyn Store>,
+    ] {
+        refuses_malformed_names(serve(store).await).await;
+    }
+    assert!(checked.is_up());
+}
+
+async fn refuses_malformed_names(mut client: StateControlClient<Channel>) {
     for name in ["", "a:b", "{tag}", "-dash", &"x".repeat(65), "tên"] {
         for status in [
             client.save_snapshot(save(name)).await.unwrap_err(),
@@ -244,11 +258,11 @@ async fn a_tenant_past_the_memory_limit_is_told_so_not_that_the_store_is_down() 
 
 #[test]
 fn each_refusal_of_a_tenant_has_a_status_of_its_own() {
-    use sandbox06_store::{StoreError, TenantRefusal, tenant::REFUSED};
+    use sandbox06_store::{Refusal, StoreError, TenantRefusal, tenant::REFUSED};
     use tonic_types::StatusExt as _;
 
     let refused = |refusal| StoreError {
-        refusal: Some(refusal),
+        refusal: Some(Refusal::Tenant(refusal)),
         ..StoreError::new(REFUSED, "get", "refused")
     };
     let status = refused(TenantRefusal::Malformed).into_status("the store");
