@@ -71,6 +71,13 @@ pub mod sandbox06 {
                 tonic::include_proto!("sandbox06.upstream.vneid.v1");
             }
         }
+        /// The national lodging registry mock.
+        pub mod lodgingregistry {
+            /// `sandbox06.upstream.lodgingregistry.v1`
+            pub mod v1 {
+                tonic::include_proto!("sandbox06.upstream.lodgingregistry.v1");
+            }
+        }
     }
 }
 
@@ -83,6 +90,7 @@ pub use sandbox06::admin::v1 as admin;
 pub use sandbox06::citizen::v1 as citizen;
 pub use sandbox06::sso::v1 as sso;
 pub use sandbox06::types::v1 as types;
+pub use sandbox06::upstream::lodgingregistry::v1 as lodgingregistry;
 pub use sandbox06::upstream::population::v1 as population;
 pub use sandbox06::upstream::vneid::v1 as vneid;
 

@@ -93,6 +93,7 @@ fn services_reach_their_upstreams_over_grpc_only() {
                 "sandbox06-world",
                 "sandbox06-country",
                 "sandbox06-population-db",
+                "sandbox06-lodging-registry",
                 "sandbox06-store",
                 "sandbox06",
             ],
@@ -137,6 +138,7 @@ fn shared_crates_name_no_component() {
         "sandbox06-citizen",
         "sandbox06-population-db",
         "sandbox06-vneid",
+        "sandbox06-lodging-registry",
         "sandbox06-sso",
         "sandbox06",
     ];
@@ -161,6 +163,7 @@ fn only_the_binary_knows_every_component() {
         "sandbox06-citizen",
         "sandbox06-population-db",
         "sandbox06-vneid",
+        "sandbox06-lodging-registry",
         "sandbox06-sso",
     ];
     for (name, (deps, _)) in &crates {
