@@ -70,7 +70,67 @@ async fn declaration(h: &Harness, id: &str) -> pb::SubmitDeclarationRequest {
 
 #[tokio::test]
 async fn a_declaration_is_received_replayed_and_refused_when_changed() {
-    let h = start().await;
+    received_replayed_and_refused(start().await).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn on_redis_a_second_replica_replays_what_the_first_answered() {
+    let Some(url) = sandbox06_testkit::redis_url("lodging_registry_on_redis") else {
+        return;
+    };
+    let config = sandbox06_testkit::test_config_with(
+        figment::Figment::new()
+            .merge(figment::providers::Serialized::default("store.url", url))
+            .merge(figment::providers::Serialized::default(
+                "store.namespace",
+                sandbox06_testkit::unique_namespace("lodging-registry"),
+            )),
+    );
+    let first = sandbox06_testkit::start_with(&config).await;
+    let second = sandbox06_testkit::start_with(&config).await;
+    let request = declaration(&first, "facilities/56-KS-000123/declarations/9").await;
+    let answered = registry(&first)
+        .await
+        .submit_declaration(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!answered.replayed);
+    // The delivery repeated at the other replica: the first answer, not a second receipt.
+    let replayed = registry(&second)
+        .await
+        .submit_declaration(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(replayed.replayed, "{replayed:?}");
+    assert_eq!(replayed.outcome, answered.outcome);
+    first.suite.stop().await.unwrap();
+    // And after a restart.
+    let third = sandbox06_testkit::start_with(&config).await;
+    let held = registry(&third)
+        .await
+        .get_declaration(pb::GetDeclarationRequest {
+            declaration_id: request.declaration_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .declaration
+        .unwrap();
+    assert_eq!(held.receipts.len(), 1);
+    second.suite.stop().await.unwrap();
+    third.suite.stop().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
+}
+
+/// A persona's declaration is received, the same delivery replays the first answer, a
+/// changed one with the same revision is a conflict, and a guest no citizen is is rejected.
+async fn received_replayed_and_refused(h: Harness) {
     let mut client = registry(&h).await;
     let request = declaration(&h, "facilities/56-KS-000123/declarations/1").await;
     let first = client
