@@ -302,30 +302,16 @@ fn out_of_range(field: &str) -> ApiError {
     )
 }
 
-/// A time as protobuf writes it.
-pub fn timestamp_to_proto(at: OffsetDateTime) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.unix_timestamp(),
-        nanos: i32::try_from(at.nanosecond()).unwrap_or_default(),
-    }
-}
+pub use sandbox06_proto::dates::time_to_proto as timestamp_to_proto;
 
 /// A protobuf time, within 100 years of now, or the caller's error naming `field`.
 pub fn timestamp_from_proto(
     at: &prost_types::Timestamp,
     field: &str,
 ) -> Result<OffsetDateTime, ApiError> {
-    let invalid =
-        |description: String| ApiError::invalid_field(Reason::InvalidArgument, field, description);
-    if !(0..1_000_000_000).contains(&at.nanos) {
-        return Err(invalid(format!(
-            "nanos must be 0 to 999999999, got {}",
-            at.nanos
-        )));
-    }
-    let time = OffsetDateTime::from_unix_timestamp(at.seconds)
-        .map_err(|_| invalid(format!("{} seconds is not a time", at.seconds)))?
-        + Duration::nanoseconds(i64::from(at.nanos));
+    let time = sandbox06_proto::dates::time_from_proto(at, field).map_err(|error| {
+        ApiError::invalid_field(Reason::InvalidArgument, error.field, error.description)
+    })?;
     if (time - OffsetDateTime::now_utc()).abs() > MAX_OFFSET {
         return Err(out_of_range(field));
     }

@@ -58,23 +58,10 @@ pub(crate) fn revision(revision: i64) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// A protobuf time, or the error naming `field`.
+/// A protobuf time, required, or the error naming `field`.
 fn time(at: Option<&prost_types::Timestamp>, field: &str) -> Result<OffsetDateTime, FieldError> {
     let at = at.ok_or_else(|| invalid(field, format!("{field} is required")))?;
-    if !(0..1_000_000_000).contains(&at.nanos) {
-        return Err(invalid(
-            field,
-            format!("{field}: nanos must be 0 to 999999999, got {}", at.nanos),
-        ));
-    }
-    OffsetDateTime::from_unix_timestamp(at.seconds)
-        .map(|t| t + Duration::nanoseconds(i64::from(at.nanos)))
-        .map_err(|_| {
-            invalid(
-                field,
-                format!("{field}: {} seconds is not a time", at.seconds),
-            )
-        })
+    sandbox06_proto::dates::time_from_proto(at, field)
 }
 
 /// The 2025 province code a facility code starts with, when the code has the registry's form:
