@@ -402,12 +402,9 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
         .create_life_event(died(personas::VNEID_LEVEL_1))
         .await
         .unwrap();
-    let status = |h: &sandbox06_testkit::Harness| {
-        let mut upstream = PopulationServiceClient::new(
-            tonic::transport::Channel::from_shared(h.url_of("population-db"))
-                .unwrap()
-                .connect_lazy(),
-        );
+    // The record as the population database reads it, over the one connection.
+    let status = || {
+        let mut upstream = upstream.clone();
         async move {
             upstream
                 .get_citizen(pop::GetCitizenRequest {
@@ -422,7 +419,7 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
                 .life_status
         }
     };
-    let deceased = status(&h).await;
+    let deceased = status().await;
     let mut admin = AdminServiceClient::new(h.channel.clone());
     // Resetting VNeID or the single sign-on leaves the population database's events.
     for component in ["vneid", "sso"] {
@@ -432,7 +429,7 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
             })
             .await
             .unwrap();
-        assert_eq!(status(&h).await, deceased, "{component}'s reset");
+        assert_eq!(status().await, deceased, "{component}'s reset");
     }
     // The admin's token, signed before every reset, stays good well past the key cache's
     // re-read: the signing keys were never deleted.
@@ -455,10 +452,6 @@ async fn each_component_resets_and_snapshots_only_its_own_state_on_a_shared_redi
         })
         .await
         .unwrap();
-    assert_ne!(
-        status(&h).await,
-        deceased,
-        "a whole reset forgets the event"
-    );
+    assert_ne!(status().await, deceased, "a whole reset forgets the event");
     h.suite.stop().await.unwrap();
 }
