@@ -29,7 +29,7 @@ use crate::service::{Admin, ControlKey, Target};
 /// What the admin surface is.
 pub static SPEC: ComponentSpec = ComponentSpec {
     name: "admin",
-    summary: "sandbox controls: fault rules, reset and snapshots, the request journal, the clock, finding citizens, life events and account unlocks",
+    summary: "sandbox controls: fault rules, reset and snapshots, the request journal, the clock, finding citizens, life events, account unlocks and VNeID share codes",
     role: Role::Service,
     section: SECTION,
     grpc_services: &[<AdminServiceServer<Admin> as tonic::server::NamedService>::NAME],

@@ -43,7 +43,7 @@ impl ErrorReason for AdminReason {
     fn when(&self) -> &'static str {
         match self {
             AdminReason::AdminDisabled => {
-                "The operator turned the admin surface off (`admin.access = \"off\"`): faults, reset, snapshots, the journal, finding citizens, life events and unlocks are refused."
+                "The operator turned the admin surface off (`admin.access = \"off\"`): faults, reset, snapshots, the journal, finding citizens, life events, unlocks and share codes are refused."
             }
             AdminReason::SnapshotNotFound => {
                 "No snapshot has the name in every stateful component (`RestoreSnapshot`); `ListSnapshots` lists the saved ones."

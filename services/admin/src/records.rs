@@ -1,5 +1,6 @@
-//! Life events and account unlocks: the admin's messages (`sandbox06.admin.v1`) to and from the
-//! population database's `CreateLifeEvent` and VNeID's `UnlockAccount`, field for field.
+//! Life events, account unlocks and share codes: the admin's messages (`sandbox06.admin.v1`) to
+//! and from the population database's `CreateLifeEvent` and VNeID's `UnlockAccount` and
+//! `IssueShareCode`, field for field.
 //!
 //! A life event keeps the population database's shape (`citizen_id`, `event.<change>.<field>`,
 //! `request_id`), so that its refusals name the field the admin's caller sent.
@@ -89,6 +90,26 @@ pub fn unlock_response(
     }
 }
 
+/// VNeID's request for the admin's share code `request`: the same fields, so that a refusal
+/// names the field the admin's caller sent.
+pub fn share_code_request(request: pb::IssueVneidShareCodeRequest) -> vneid::IssueShareCodeRequest {
+    vneid::IssueShareCodeRequest {
+        citizen_id: request.citizen_id,
+        facility: request.facility,
+        ttl_seconds: request.ttl_seconds,
+    }
+}
+
+/// The admin's answer with the share code VNeID issued.
+pub fn share_code_response(
+    answer: vneid::IssueShareCodeResponse,
+) -> pb::IssueVneidShareCodeResponse {
+    pb::IssueVneidShareCodeResponse {
+        share_code: answer.share_code,
+        expire_time: answer.expire_time,
+    }
+}
+
 /// The admin's answer when the population database refused or failed a life event: as
 /// [`from_component`] passes on a refusal, and a write conflict too (`WRITE_CONFLICT`,
 /// `ABORTED`: nothing was recorded, the caller retries).
@@ -153,6 +174,31 @@ mod tests {
         assert!(unlocked.active);
         assert_eq!(unlocked.citizen_id, "079093237890");
         assert!(!unlock_response(String::new(), answer(vneid::AccountStatus::Closed)).active);
+    }
+
+    #[test]
+    fn a_share_code_request_keeps_its_fields() {
+        let request = pb::IssueVneidShareCodeRequest {
+            citizen_id: "001091012345".to_owned(),
+            facility: "facilities/hotel-42".to_owned(),
+            ttl_seconds: 300,
+        };
+        // The same shape on the wire: the upstream's message reads the admin's bytes.
+        let expected = <vneid::IssueShareCodeRequest as prost::Message>::decode(
+            prost::Message::encode_to_vec(&request).as_slice(),
+        )
+        .unwrap_or_default();
+        assert_eq!(share_code_request(request), expected);
+        let answer = vneid::IssueShareCodeResponse {
+            share_code: "a.b.c".to_owned(),
+            expire_time: Some(prost_types::Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            }),
+        };
+        let response = share_code_response(answer.clone());
+        assert_eq!(response.share_code, answer.share_code);
+        assert_eq!(response.expire_time, answer.expire_time);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! | `FindCitizens` | the population database's `FindCitizens` |
 //! | `CreateLifeEvent` | the population database's `CreateLifeEvent` ([`crate::records`]) |
 //! | `UnlockAccount` | VNeID's `UnlockAccount` ([`crate::records`]) |
+//! | `IssueVneidShareCode` | VNeID's `IssueShareCode` ([`crate::records`]) |
 //!
 //! The control calls carry the admin caller's `x-sandbox06-tenant` header on, so a caller with
 //! a tenant lists, deletes and clears its own fault rules and journal entries only, and resets,
@@ -33,6 +34,7 @@ use sandbox06_proto::admin::{
     journal_control_client::JournalControlClient, state_control_client::StateControlClient,
 };
 use sandbox06_proto::population::population_service_client::PopulationServiceClient;
+use sandbox06_proto::vneid::share_code_service_client::ShareCodeServiceClient;
 use sandbox06_proto::vneid::vneid_service_client::VneidServiceClient;
 use sandbox06_runtime::caller::Caller;
 use sandbox06_runtime::clock::Clock;
@@ -594,6 +596,21 @@ impl AdminService for Admin {
                 .await,
         )?;
         Ok(Response::new(records::unlock_response(citizen_id, answer)))
+    }
+
+    async fn issue_vneid_share_code(
+        &self,
+        request: Request<pb::IssueVneidShareCodeRequest>,
+    ) -> Result<Response<pb::IssueVneidShareCodeResponse>, Status> {
+        self.allow(&request)?;
+        let vneid = self.known(VNEID)?;
+        let mut client = ShareCodeServiceClient::new(vneid.channel.clone());
+        let answer = vneid.answer(
+            client
+                .issue_share_code(records::share_code_request(request.into_inner()))
+                .await,
+        )?;
+        Ok(Response::new(records::share_code_response(answer)))
     }
 
     async fn get_clock(

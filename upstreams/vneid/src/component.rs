@@ -8,7 +8,9 @@ use std::{
 
 use figment::Figment;
 use sandbox06_country::CountryConfig;
-use sandbox06_proto::vneid::vneid_service_server::VneidServiceServer;
+use sandbox06_proto::vneid::{
+    share_code_service_server::ShareCodeServiceServer, vneid_service_server::VneidServiceServer,
+};
 use sandbox06_runtime::{
     component::{
         Component, ComponentSpec, Context, ErrorReasons, Role, Running, Shutdown, StartError,
@@ -28,10 +30,13 @@ const POPULATION_DB: &str = "population-db";
 /// What the VNeID mock is.
 pub static SPEC: ComponentSpec = ComponentSpec {
     name: "vneid",
-    summary: "mock of VNeID, the national electronic identity: accounts and how holders authenticate",
+    summary: "mock of VNeID, the national electronic identity: accounts, how holders authenticate, and share codes",
     role: Role::Upstream,
     section: SECTION,
-    grpc_services: &[<VneidServiceServer<Vneid> as tonic::server::NamedService>::NAME],
+    grpc_services: &[
+        <VneidServiceServer<Vneid> as tonic::server::NamedService>::NAME,
+        <ShareCodeServiceServer<Vneid> as tonic::server::NamedService>::NAME,
+    ],
     http_prefixes: &[],
     peers: &[POPULATION_DB],
     container_port: 4630,
@@ -90,8 +95,9 @@ impl Component for VneidComponent {
             let store = ctx
                 .section::<StoreConfig>(sandbox06_store::SECTION)?
                 .for_component(SPEC.name)
-                // Every key is state, each tenant's own.
-                .open_checked(&[])
+                // Every key is state, each tenant's own, except the share codes' signing key:
+                // configuration every tenant and replica shares.
+                .open_checked(crate::share::KEPT)
                 .await
                 .map_err(StartError::dependency(SPEC.name, "state store"))?;
             tracing::info!(backend = store.backend(), "state store opened");
@@ -100,17 +106,26 @@ impl Component for VneidComponent {
                 Arc::new(country.country(ctx.today)),
                 Arc::new(GrpcHolders::new(channel)),
                 store.clone(),
-            );
+            )
+            .with_clock(ctx.clock.clone());
             let builder = ServerBuilder::new(&ctx.limits)
                 .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
                 .control_key(ctx.control_key())
                 .add_service(
-                    VneidServiceServer::new(api)
+                    VneidServiceServer::new(api.clone())
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 )
-                .add_service(StateService::new("VNeID's state store", store.clone()).into_server());
+                .add_service(
+                    ShareCodeServiceServer::new(api)
+                        .max_decoding_message_size(ctx.limits.max_request_bytes),
+                )
+                .add_service(
+                    StateService::new("VNeID's state store", store.clone())
+                        .keeping(crate::share::KEPT)
+                        .into_server(),
+                );
             builder
                 .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
                 .await

@@ -21,6 +21,14 @@ pub enum VneidReason {
     AccountClosed,
     /// The holder rejected the approval in the app.
     ApprovalRejected,
+    /// A share code is not one of this mock's, or its signature does not verify.
+    ShareCodeInvalid,
+    /// A share code's time is up.
+    ShareCodeExpired,
+    /// A share code was redeemed before.
+    ShareCodeUsed,
+    /// A share code was issued for another facility.
+    ShareCodeOtherFacility,
 }
 
 /// Every reason the VNeID mock owns, in documentation order.
@@ -31,6 +39,10 @@ pub const REASONS: &[VneidReason] = &[
     VneidReason::AccountLocked,
     VneidReason::AccountClosed,
     VneidReason::ApprovalRejected,
+    VneidReason::ShareCodeInvalid,
+    VneidReason::ShareCodeExpired,
+    VneidReason::ShareCodeUsed,
+    VneidReason::ShareCodeOtherFacility,
 ];
 
 impl ErrorReason for VneidReason {
@@ -42,15 +54,24 @@ impl ErrorReason for VneidReason {
             VneidReason::AccountLocked => "ACCOUNT_LOCKED",
             VneidReason::AccountClosed => "ACCOUNT_CLOSED",
             VneidReason::ApprovalRejected => "APPROVAL_REJECTED",
+            VneidReason::ShareCodeInvalid => "SHARE_CODE_INVALID",
+            VneidReason::ShareCodeExpired => "SHARE_CODE_EXPIRED",
+            VneidReason::ShareCodeUsed => "SHARE_CODE_USED",
+            VneidReason::ShareCodeOtherFacility => "SHARE_CODE_OTHER_FACILITY",
         }
     }
 
     fn code(&self) -> Code {
         match self {
-            VneidReason::InvalidCitizenId => Code::InvalidArgument,
+            VneidReason::InvalidCitizenId | VneidReason::ShareCodeInvalid => Code::InvalidArgument,
             VneidReason::AccountNotFound => Code::NotFound,
-            VneidReason::WrongCredentials | VneidReason::ApprovalRejected => Code::PermissionDenied,
-            VneidReason::AccountLocked | VneidReason::AccountClosed => Code::FailedPrecondition,
+            VneidReason::WrongCredentials
+            | VneidReason::ApprovalRejected
+            | VneidReason::ShareCodeOtherFacility => Code::PermissionDenied,
+            VneidReason::AccountLocked
+            | VneidReason::AccountClosed
+            | VneidReason::ShareCodeExpired
+            | VneidReason::ShareCodeUsed => Code::FailedPrecondition,
         }
     }
 
@@ -73,6 +94,18 @@ impl ErrorReason for VneidReason {
             }
             VneidReason::ApprovalRejected => {
                 "The holder rejected the approval in the app (the `vneid-app-rejects` persona always does)."
+            }
+            VneidReason::ShareCodeInvalid => {
+                "The share code is not one of this VNeID mock's: not a compact JWS, its signature does not verify, or another issuer made it."
+            }
+            VneidReason::ShareCodeExpired => {
+                "The share code's time is up on the suite's clock (`metadata.expire_time`); the holder shows a new one."
+            }
+            VneidReason::ShareCodeUsed => {
+                "The share code was redeemed before: a code is redeemed once (a redemption with `validate_only` does not count)."
+            }
+            VneidReason::ShareCodeOtherFacility => {
+                "The share code was issued for another facility than the one redeeming it."
             }
         }
     }
@@ -110,6 +143,27 @@ pub enum VneidError {
     /// The holder rejected the approval.
     #[error("the holder rejected the approval in the VNeID app")]
     ApprovalRejected,
+    /// A share code is not one of this mock's; what was wrong is logged, never answered.
+    #[error(
+        "the share code is not a share code of this VNeID mock, or its signature does not verify"
+    )]
+    ShareCodeInvalid,
+    /// A share code's time is up.
+    #[error("the share code expired at {expire_time}; the holder shows a new one")]
+    ShareCodeExpired {
+        /// When it expired, RFC 3339.
+        expire_time: String,
+    },
+    /// A share code was redeemed before.
+    #[error("the share code was redeemed before; a share code is redeemed once")]
+    ShareCodeUsed,
+    /// A share code was issued for another facility.
+    #[error("the share code was issued for another facility")]
+    ShareCodeOtherFacility,
+    /// The share codes' signing key cannot be made or read: what failed is logged, never
+    /// answered.
+    #[error("VNeID's share code key is not usable; retry later")]
+    ShareKey(String),
     /// No method was given.
     #[error("one of password, one_time_code or app_approval is required")]
     MethodMissing,
@@ -181,6 +235,25 @@ impl From<VneidError> for ApiError {
             e @ VneidError::ApprovalRejected => {
                 ApiError::new(VneidReason::ApprovalRejected, e.to_string())
             }
+            e @ VneidError::ShareCodeInvalid => {
+                ApiError::invalid_field(VneidReason::ShareCodeInvalid, "share_code", e.to_string())
+            }
+            VneidError::ShareCodeExpired { expire_time } => {
+                let message = VneidError::ShareCodeExpired {
+                    expire_time: expire_time.clone(),
+                }
+                .to_string();
+                ApiError::new(VneidReason::ShareCodeExpired, message)
+                    .with_metadata("expire_time", expire_time)
+            }
+            e @ VneidError::ShareCodeUsed => {
+                ApiError::new(VneidReason::ShareCodeUsed, e.to_string())
+            }
+            e @ VneidError::ShareCodeOtherFacility => {
+                ApiError::new(VneidReason::ShareCodeOtherFacility, e.to_string())
+                    .with_violation("facility", e.to_string())
+            }
+            e @ VneidError::ShareKey(_) => ApiError::new(Reason::Internal, e.to_string()),
             e @ VneidError::MethodMissing => {
                 ApiError::invalid_field(Reason::InvalidArgument, "method", e.to_string())
             }

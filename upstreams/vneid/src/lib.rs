@@ -8,6 +8,7 @@
 
 pub mod component;
 mod error;
+pub mod share;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use sandbox06_proto::{
     vneid::{self as pb, authenticate_request::Method, vneid_service_server::VneidService},
 };
 use sandbox06_runtime::PeerChannel;
+use sandbox06_runtime::clock::Clock;
 use sandbox06_runtime::telemetry::TraceContextInterceptor;
 use sandbox06_store::Store;
 use sandbox06_vn::CitizenId;
@@ -58,8 +60,13 @@ pub fn registered_phone(citizen_id: &str) -> String {
 /// Where the holders' records come from.
 #[tonic::async_trait]
 pub trait Holders: Send + Sync + 'static {
-    /// The basic record of the citizen with this number; `None` when no citizen has it.
-    async fn holder(&self, citizen_id: &str) -> Result<Option<pop::Citizen>, Status>;
+    /// The record of the citizen with this number in `view` (the basic view, or the address
+    /// view for what a share code releases); `None` when no citizen has it.
+    async fn holder(
+        &self,
+        citizen_id: &str,
+        view: pop::RecordView,
+    ) -> Result<Option<pop::Citizen>, Status>;
 }
 
 /// The population database over gRPC, continuing the caller's trace.
@@ -82,11 +89,16 @@ impl GrpcHolders {
 
 #[tonic::async_trait]
 impl Holders for GrpcHolders {
-    async fn holder(&self, citizen_id: &str) -> Result<Option<pop::Citizen>, Status> {
+    async fn holder(
+        &self,
+        citizen_id: &str,
+        view: pop::RecordView,
+    ) -> Result<Option<pop::Citizen>, Status> {
         let request = pop::GetCitizenRequest {
             citizen_id: citizen_id.to_owned(),
-            // The account, with its recorded changes, is part of the basic record.
-            view: pop::RecordView::Basic as i32,
+            // The account, with its recorded changes, is part of the basic record (and of the
+            // address view).
+            view: view as i32,
         };
         match self.client.clone().get_citizen(request).await {
             Ok(r) => Ok(r.into_inner().citizen),
@@ -100,6 +112,19 @@ impl Holders for GrpcHolders {
 struct Found {
     account: pb::Account,
     persona: String,
+    /// The permanent address, when the record was read in the address view.
+    address: Option<types::Address>,
+}
+
+impl Found {
+    /// Whether the holder can use the account now: refused when it is closed or locked.
+    fn usable(&self) -> Result<(), VneidError> {
+        match self.account.status() {
+            pb::AccountStatus::Closed => Err(VneidError::Closed),
+            pb::AccountStatus::Locked => Err(VneidError::Locked),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The VNeID service.
@@ -108,6 +133,10 @@ pub struct Vneid {
     country: Arc<Country>,
     holders: Arc<dyn Holders>,
     store: Arc<dyn Store>,
+    /// The suite's clock: what share codes expire on.
+    clock: Clock,
+    /// The key share codes are signed with, read from the store (or created there) once.
+    share_key: Arc<share::ShareKey>,
 }
 
 impl std::fmt::Debug for Vneid {
@@ -131,16 +160,29 @@ impl Vneid {
         Self {
             country,
             holders,
+            share_key: Arc::new(share::ShareKey::new(store.clone())),
             store,
+            clock: Clock::system(),
         }
     }
 
+    /// The same service judging share codes' expiry on `clock` (the suite's).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     async fn find(&self, citizen_id: &str) -> Result<Found, VneidError> {
+        self.find_in(citizen_id, pop::RecordView::Basic).await
+    }
+
+    /// The account of `citizen_id`, its holder's record read in `view`.
+    async fn find_in(&self, citizen_id: &str, view: pop::RecordView) -> Result<Found, VneidError> {
         let parsed = CitizenId::parse_field(citizen_id, "citizen_id")?;
         let id = parsed.to_string();
         let holder = self
             .holders
-            .holder(&id)
+            .holder(&id, view)
             .await
             .map_err(VneidError::Population)?
             .ok_or_else(|| VneidError::not_found(citizen_id))?;
@@ -186,6 +228,7 @@ impl Vneid {
                 max_failed_attempts: MAX_FAILED_ATTEMPTS as i32,
             },
             persona: holder.persona,
+            address: holder.permanent_address,
         })
     }
 
@@ -218,15 +261,13 @@ impl Vneid {
         &self,
         request: pb::AuthenticateRequest,
     ) -> Result<pb::AuthenticateResponse, VneidError> {
+        let found = self.find(&request.citizen_id).await?;
+        found.usable()?;
         let Found {
             mut account,
             persona,
-        } = self.find(&request.citizen_id).await?;
-        match account.status() {
-            pb::AccountStatus::Closed => return Err(VneidError::Closed),
-            pb::AccountStatus::Locked => return Err(VneidError::Locked),
-            _ => {}
-        }
+            ..
+        } = found;
         let amr = match request.method {
             None => return Err(VneidError::MethodMissing),
             Some(Method::Password(p)) if p == SANDBOX_PASSWORD => "pwd",
@@ -257,6 +298,7 @@ impl Vneid {
         let Found {
             mut account,
             persona,
+            ..
         } = self.find(citizen_id).await?;
         let id = &account.citizen_id;
         self.store.delete(&failures_key(id)).await?;
