@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use sandbox06_runtime::faults;
 use sandbox06_store::{
-    self as store, Delivery, EntryId, EntryStatus, ListAppend, MemoryStore, RedisStore, StateWrite,
-    Store, TimePassed,
+    self as store, Delivery, EntryId, EntryStatus, ListAppend, MAX_SCORE, MemoryStore, RedisStore,
+    Refusal, ScoreRange, Scored, StateWrite, Store, TimePassed,
 };
 use sandbox06_testkit::{redis_url, unique_namespace};
 
@@ -142,12 +143,18 @@ async fn conformance(store: &dyn Store, neighbour: &dyn Store) {
     }
 
     compare_and_append(store).await;
+    sorted_sets(store).await;
 
     // Clear empties this namespace only.
     neighbour.put("code:{x}", b"neighbour", None).await.unwrap();
     neighbour.append("journal:{a}", b"neighbour").await.unwrap();
+    neighbour.zadd("rank:{z}", "neighbour", 1).await.unwrap();
     store.put("code:{x}", b"mine", None).await.unwrap();
+    store.zadd("rank:{z}", "mine", 1).await.unwrap();
     store.clear().await.unwrap();
+    assert_eq!(store.zcard("rank:{z}").await.unwrap(), 0);
+    assert_eq!(neighbour.zcard("rank:{z}").await.unwrap(), 1);
+    assert!(neighbour.zrem("rank:{z}", "neighbour").await.unwrap());
     for key in [
         "code:{x}", "binary", "idem:{k}", "auth:{c}", "long", odd_key,
     ] {
@@ -187,6 +194,7 @@ async fn passing_time(store: &dyn Store, neighbour: &dyn Store) {
         .unwrap();
     store.put("sso:keys", b"forever", None).await.unwrap();
     store.append("sso:list:{c}", b"item").await.unwrap();
+    store.zadd("sso:rank:{d}", "member", 7).await.unwrap();
     neighbour
         .put("sso:code:{a}", b"other", Some(Duration::from_secs(30)))
         .await
@@ -209,6 +217,14 @@ async fn passing_time(store: &dyn Store, neighbour: &dyn Store) {
         Some(b"forever".to_vec())
     );
     assert_eq!(store.list("sso:list:{c}").await.unwrap().len(), 1);
+    // Sorted sets have no TTL: time passing leaves them.
+    assert_eq!(
+        store
+            .zrange("sso:rank:{d}", ScoreRange::all(10))
+            .await
+            .unwrap(),
+        [scored("member", 7)]
+    );
     assert_eq!(
         neighbour.get("sso:code:{a}").await.unwrap(),
         Some(b"other".to_vec())
@@ -296,6 +312,220 @@ async fn compare_and_append(store: &dyn Store) {
     let won = futures::future::join_all(racers).await;
     assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
     assert_eq!(store.list("cas:{t}:race").await.unwrap().len(), 1);
+}
+
+fn scored(member: &str, score: i64) -> Scored {
+    Scored {
+        member: member.to_owned(),
+        score,
+    }
+}
+
+/// The members of `key` in `range`, as (member, score).
+async fn members(store: &dyn Store, key: &str, range: ScoreRange) -> Vec<(String, i64)> {
+    store
+        .zrange(key, range)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|scored| (scored.member, scored.score))
+        .collect()
+}
+
+fn pairs(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
+    expected
+        .iter()
+        .map(|(member, score)| ((*member).to_owned(), *score))
+        .collect()
+}
+
+/// Sorted sets: ordered by score then member bytes, read both ways with an offset and a limit,
+/// scores exact within ±2^53 and refused beyond, another kind of key refused, an empty set gone.
+async fn sorted_sets(store: &dyn Store) {
+    let key = "stays:{room-12}";
+    // An absent set is empty.
+    assert_eq!(store.zcard(key).await.unwrap(), 0);
+    assert!(
+        store
+            .zrange(key, ScoreRange::all(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!store.zrem(key, "nobody").await.unwrap());
+
+    // Adding answers whether the member is new; adding again moves it.
+    for (member, score) in [("b", 20), ("a", 20), ("c", -5), ("é", 20), ("", 20)] {
+        assert!(store.zadd(key, member, score).await.unwrap(), "{member}");
+    }
+    assert!(store.zadd(key, "top", MAX_SCORE).await.unwrap());
+    assert!(store.zadd(key, "bottom", -MAX_SCORE).await.unwrap());
+    assert!(!store.zadd(key, "c", 30).await.unwrap());
+    assert!(!store.zadd(key, "c", 30).await.unwrap());
+    assert_eq!(store.zcard(key).await.unwrap(), 7);
+
+    // Ascending by score, equal scores by member bytes ("é" is 0xC3 0xA9, after "b"); the
+    // bounds of `all` are past ±2^53, and cut to it.
+    let ascending = [
+        ("bottom", -MAX_SCORE),
+        ("", 20),
+        ("a", 20),
+        ("b", 20),
+        ("é", 20),
+        ("c", 30),
+        ("top", MAX_SCORE),
+    ];
+    assert_eq!(
+        members(store, key, ScoreRange::all(100)).await,
+        pairs(&ascending)
+    );
+    assert_eq!(
+        store.zrange(key, ScoreRange::all(1)).await.unwrap(),
+        [scored("bottom", -MAX_SCORE)]
+    );
+    // Descending reverses the whole order.
+    let mut descending = ascending;
+    descending.reverse();
+    let all_rev = ScoreRange {
+        rev: true,
+        ..ScoreRange::all(100)
+    };
+    assert_eq!(members(store, key, all_rev).await, pairs(&descending));
+    // Both bounds inclusive; offset, then limit, in the range's order.
+    let window = |rev, offset, limit| ScoreRange {
+        min: 20,
+        max: 30,
+        rev,
+        offset,
+        limit,
+    };
+    assert_eq!(
+        members(store, key, window(false, 0, 100)).await,
+        pairs(&[("", 20), ("a", 20), ("b", 20), ("é", 20), ("c", 30)])
+    );
+    assert_eq!(
+        members(store, key, window(true, 0, 100)).await,
+        pairs(&[("c", 30), ("é", 20), ("b", 20), ("a", 20), ("", 20)])
+    );
+    assert_eq!(
+        members(store, key, window(false, 2, 2)).await,
+        pairs(&[("b", 20), ("é", 20)])
+    );
+    assert_eq!(
+        members(store, key, window(true, 1, 2)).await,
+        pairs(&[("é", 20), ("b", 20)])
+    );
+    assert!(members(store, key, window(false, 5, 10)).await.is_empty());
+    assert!(members(store, key, window(true, 0, 0)).await.is_empty());
+    assert!(
+        members(store, key, window(false, usize::MAX, usize::MAX))
+            .await
+            .is_empty()
+    );
+    let nothing = ScoreRange {
+        min: 31,
+        max: 30,
+        ..ScoreRange::all(100)
+    };
+    assert!(members(store, key, nothing).await.is_empty());
+    let single = ScoreRange {
+        min: -5,
+        max: -5,
+        ..ScoreRange::all(100)
+    };
+    assert!(members(store, key, single).await.is_empty());
+
+    // Scores are exact up to ±2^53: neighbours there stay apart.
+    assert!(store.zadd(key, "edge", MAX_SCORE - 1).await.unwrap());
+    let near_top = ScoreRange {
+        min: MAX_SCORE - 1,
+        max: MAX_SCORE - 1,
+        ..ScoreRange::all(100)
+    };
+    assert_eq!(
+        members(store, key, near_top).await,
+        pairs(&[("edge", MAX_SCORE - 1)])
+    );
+    assert!(store.zrem(key, "edge").await.unwrap());
+    // Beyond, refused without asking the backend, naming no key; nothing changes.
+    for score in [MAX_SCORE + 1, -MAX_SCORE - 1, i64::MAX, i64::MIN] {
+        let error = store.zadd(key, "a", score).await.unwrap_err();
+        assert_eq!(error.refusal, Some(Refusal::Score), "{error}");
+        assert!(error.message.contains("2^53"), "{error}");
+        assert!(!error.to_string().contains("room"), "{error}");
+        assert!(store.zadd(key, "new", score).await.is_err());
+    }
+    assert_eq!(
+        members(store, key, ScoreRange::all(100)).await,
+        pairs(&ascending)
+    );
+
+    // Another kind of key is refused both ways, and stays as it was.
+    store.put("single:{z}", b"v", None).await.unwrap();
+    store.append("list:{z}", b"item").await.unwrap();
+    for other in ["single:{z}", "list:{z}"] {
+        assert!(store.zadd(other, "m", 1).await.is_err(), "{other}");
+        assert!(store.zrem(other, "m").await.is_err(), "{other}");
+        assert!(store.zrange(other, ScoreRange::all(10)).await.is_err());
+        assert!(store.zcard(other).await.is_err(), "{other}");
+    }
+    assert_eq!(store.get("single:{z}").await.unwrap(), Some(b"v".to_vec()));
+    assert_eq!(store.list("list:{z}").await.unwrap().len(), 1);
+    assert!(store.get(key).await.is_err());
+    assert!(store.list(key).await.is_err());
+    assert!(store.append(key, b"x").await.is_err());
+    assert!(store.append_if_len(&[at(key, 0, b"x")]).await.is_err());
+    assert!(!store.put_if_absent(key, b"x", None).await.unwrap());
+    assert_eq!(store.zcard(key).await.unwrap(), 7);
+
+    // The last member removed takes the key with it.
+    for (member, _) in ascending {
+        assert!(store.zrem(key, member).await.unwrap(), "{member}");
+    }
+    assert_eq!(store.zcard(key).await.unwrap(), 0);
+    assert!(store.put_if_absent(key, b"now single", None).await.unwrap());
+    // Put replaces a sorted set, delete removes one.
+    store.zadd("rank:{p}", "m", 1).await.unwrap();
+    store.put("rank:{p}", b"single", None).await.unwrap();
+    assert_eq!(
+        store.get("rank:{p}").await.unwrap(),
+        Some(b"single".to_vec())
+    );
+    store.zadd("rank:{d}", "m", 1).await.unwrap();
+    assert!(store.delete("rank:{d}").await.unwrap());
+    assert_eq!(store.zcard("rank:{d}").await.unwrap(), 0);
+    assert!(store.zadd("rank:{d}", "m", 2).await.unwrap());
+
+    // Concurrent adds: none is lost.
+    let writers = (0..8).map(|writer| async move {
+        for n in 0..25 {
+            store
+                .zadd("rank:{concurrent}", &format!("{writer}-{n}"), n)
+                .await
+                .unwrap();
+        }
+    });
+    futures::future::join_all(writers).await;
+    assert_eq!(store.zcard("rank:{concurrent}").await.unwrap(), 200);
+    let last = ScoreRange {
+        min: 24,
+        max: 24,
+        ..ScoreRange::all(100)
+    };
+    assert_eq!(
+        store.zrange("rank:{concurrent}", last).await.unwrap().len(),
+        8
+    );
+    for key in [
+        "single:{z}",
+        "list:{z}",
+        "stays:{room-12}",
+        "rank:{p}",
+        "rank:{d}",
+    ] {
+        store.delete(key).await.unwrap();
+    }
+    store.delete("rank:{concurrent}").await.unwrap();
 }
 
 /// Polls `key` until it reads as absent, failing after a generous bound.
@@ -1124,6 +1354,10 @@ async fn as_tenant<T, F: Future<Output = T>>(tenant: &str, call: impl FnOnce() -
 /// configuration shared, a tenant's controls its own, the operator's over every tenant.
 async fn tenant_scoping(store: &dyn Store) {
     let key = "population:{overlay:058090001234}";
+    // No tenant has enqueued on an outbox; the base's own outboxes are not a tenant's.
+    assert!(store.outbox_tenants().await.unwrap().is_empty());
+    enqueue(store, b"base").await;
+    assert!(store.outbox_tenants().await.unwrap().is_empty());
     // Each tenant reads and writes its own state; a call without one, the base state.
     store.append(key, b"base").await.unwrap();
     as_tenant("job-a", || store.append(key, b"died"))
@@ -1151,6 +1385,31 @@ async fn tenant_scoping(store: &dyn Store) {
             .await
             .unwrap()
     );
+    // Sorted sets too.
+    let rank = "stays:{room-12}";
+    assert!(
+        as_tenant("job-a", || store.zadd(rank, "guest", 5))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.zcard(rank).await.unwrap(), 0);
+    assert_eq!(as_tenant("job-b", || store.zcard(rank)).await.unwrap(), 0);
+    assert!(store.zadd(rank, "base", 1).await.unwrap());
+    assert_eq!(
+        as_tenant("job-a", || store.zrange(rank, ScoreRange::all(10)))
+            .await
+            .unwrap(),
+        [scored("guest", 5)]
+    );
+    assert!(
+        !as_tenant("job-b", || store.zrem(rank, "base"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.zrange(rank, ScoreRange::all(10)).await.unwrap(),
+        [scored("base", 1)]
+    );
 
     // Configuration is shared, whoever writes it.
     as_tenant("job-a", || store.put("sso:keys", b"jwks", None))
@@ -1174,7 +1433,8 @@ async fn tenant_scoping(store: &dyn Store) {
     let saved = as_tenant("job-a", || store.snapshot_save("a-dead", KEPT))
         .await
         .unwrap();
-    assert_eq!(saved.key_count, 1);
+    // Its list and its sorted set.
+    assert_eq!(saved.key_count, 2);
     assert!(store.snapshot_list().await.unwrap().is_empty());
     assert!(
         as_tenant("job-b", || store.snapshot_list())
@@ -1210,6 +1470,12 @@ async fn tenant_scoping(store: &dyn Store) {
     assert_eq!(
         as_tenant("job-a", || store.list(key)).await.unwrap(),
         vec![b"died".to_vec()]
+    );
+    assert_eq!(
+        as_tenant("job-a", || store.zrange(rank, ScoreRange::all(10)))
+            .await
+            .unwrap(),
+        [scored("guest", 5)]
     );
 
     // Time passing without a tenant (the suite's clock) ages every tenant's values; a
@@ -1253,13 +1519,28 @@ async fn tenant_scoping(store: &dyn Store) {
             .is_some()
     );
 
-    // Outboxes follow the tenant; a worker (no tenant) claims the base's alone.
+    // Outboxes follow the tenant; a worker (no tenant) claims the base's, then asks which
+    // tenants enqueued and claims theirs as each tenant.
     let id = as_tenant("job-a", || {
         store.outbox_commit(OUTBOX, StateWrite::AppendIfLen(&[]), b"a")
     })
     .await
     .unwrap();
     assert_eq!(id, Some(EntryId(1)));
+    assert_eq!(store.outbox_tenants().await.unwrap(), ["job-a"]);
+    // The operator's snapshots are of the base alone: restoring one keeps the record.
+    store.snapshot_save("operator", KEPT).await.unwrap();
+    store
+        .snapshot_restore("operator", KEPT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.outbox_tenants().await.unwrap(), ["job-a"]);
+    assert!(store.snapshot_delete("operator").await.unwrap());
+    let claimed = store.outbox_claim(OUTBOX, 10, LONG_LEASE).await.unwrap();
+    assert_eq!(ids(&claimed), vec![1]);
+    assert_eq!(claimed[0].payload, b"base");
+    assert!(store.outbox_ack(OUTBOX, EntryId(1), 1).await.unwrap());
     assert!(
         store
             .outbox_claim(OUTBOX, 10, LONG_LEASE)
@@ -1267,10 +1548,22 @@ async fn tenant_scoping(store: &dyn Store) {
             .unwrap()
             .is_empty()
     );
-    let claimed = as_tenant("job-a", || store.outbox_claim(OUTBOX, 10, LONG_LEASE))
-        .await
-        .unwrap();
-    assert_eq!(ids(&claimed), vec![1]);
+    // As a worker writes it: the future made outside the tenant's scope, run within it.
+    for tenant in store.outbox_tenants().await.unwrap() {
+        let claimed = faults::as_tenant(&tenant, store.outbox_claim(OUTBOX, 10, LONG_LEASE))
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(ids(&claimed), vec![1]);
+        assert_eq!(claimed[0].payload, b"a");
+        let acked = faults::as_tenant(&tenant, store.outbox_ack(OUTBOX, claimed[0].id, 1))
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(acked);
+    }
+    let entries = as_tenant("job-a", || everything(store)).await;
+    assert_eq!(entries[0].status, EntryStatus::Acknowledged);
 
     // The operator's reset clears the base state and every tenant's, configuration and
     // snapshots left.
@@ -1281,10 +1574,15 @@ async fn tenant_scoping(store: &dyn Store) {
             assert!(store.list(key).await.unwrap().is_empty());
             assert_eq!(store.get("idem:{k}").await.unwrap(), None);
             assert_eq!(store.get("sso:code:{a}").await.unwrap(), None);
+            assert_eq!(store.zcard(rank).await.unwrap(), 0);
             assert!(everything(store).await.is_empty());
         })
         .await;
     }
+    assert_eq!(store.zcard(rank).await.unwrap(), 0);
+    assert!(everything(store).await.is_empty());
+    // The operator's reset forgets which tenants had outboxes.
+    assert!(store.outbox_tenants().await.unwrap().is_empty());
     assert!(store.get("sso:keys").await.unwrap().is_some());
     let listed = as_tenant("job-a", || store.snapshot_list()).await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -1311,6 +1609,43 @@ async fn tenant_scoping(store: &dyn Store) {
 async fn memory_tenants_keep_their_own_state() {
     let store = store::TenantStores::memory(KEPT);
     tenant_scoping(&store).await;
+}
+
+#[tokio::test]
+async fn a_worker_reaches_the_tenants_outboxes_through_the_checked_store() {
+    // What a component holds: a checked store over the tenants' stores.
+    let store = store::CheckedStore::new(Arc::new(store::TenantStores::memory(KEPT)));
+    assert!(store.outbox_tenants().await.unwrap().is_empty());
+    for tenant in ["job-b", "job-a"] {
+        as_tenant(tenant, || {
+            store.outbox_commit(OUTBOX, StateWrite::AppendIfLen(&[]), tenant.as_bytes())
+        })
+        .await
+        .unwrap();
+    }
+    // A tenant that only read has no outbox.
+    as_tenant("job-c", || store.zcard("stays:{room-12}"))
+        .await
+        .unwrap();
+    let tenants = store.outbox_tenants().await.unwrap();
+    assert_eq!(tenants, ["job-a", "job-b"]);
+    for tenant in &tenants {
+        let claimed = faults::as_tenant(tenant, store.outbox_claim(OUTBOX, 10, LONG_LEASE))
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].payload, tenant.as_bytes());
+    }
+    assert!(
+        store
+            .outbox_claim(OUTBOX, 10, LONG_LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.reset(KEPT).await.unwrap();
+    assert!(store.outbox_tenants().await.unwrap().is_empty());
 }
 
 #[tokio::test]

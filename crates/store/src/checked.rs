@@ -12,7 +12,8 @@ use std::{
 
 use crate::snapshot::SnapshotInfo;
 use crate::{
-    Delivery, EntryId, ListAppend, OutboxEntry, StateWrite, Store, StoreError, TimePassed,
+    Delivery, EntryId, ListAppend, OutboxEntry, ScoreRange, Scored, StateWrite, Store, StoreError,
+    TimePassed,
 };
 
 /// Key the probe reads; it is never written.
@@ -136,6 +137,24 @@ impl Store for CheckedStore {
         self.guarded("clear", || self.inner.clear()).await
     }
 
+    async fn zadd(&self, key: &str, member: &str, score: i64) -> Result<bool, StoreError> {
+        self.guarded("zadd", || self.inner.zadd(key, member, score))
+            .await
+    }
+
+    async fn zrem(&self, key: &str, member: &str) -> Result<bool, StoreError> {
+        self.guarded("zrem", || self.inner.zrem(key, member)).await
+    }
+
+    async fn zrange(&self, key: &str, range: ScoreRange) -> Result<Vec<Scored>, StoreError> {
+        self.guarded("zrange", || self.inner.zrange(key, range))
+            .await
+    }
+
+    async fn zcard(&self, key: &str) -> Result<u64, StoreError> {
+        self.guarded("zcard", || self.inner.zcard(key)).await
+    }
+
     async fn outbox_commit(
         &self,
         outbox: &str,
@@ -184,6 +203,11 @@ impl Store for CheckedStore {
 
     async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
         self.guarded("outbox_trim", || self.inner.outbox_trim(outbox, through))
+            .await
+    }
+
+    async fn outbox_tenants(&self) -> Result<Vec<String>, StoreError> {
+        self.guarded("outbox_tenants", || self.inner.outbox_tenants())
             .await
     }
 

@@ -5,9 +5,14 @@
 //! - [`RedisStore`] (`redis://…`): shared by every replica opened on the same URL and namespace;
 //!   as durable as the Redis server is configured to be (AOF).
 //!
-//! A store holds two kinds of values under string keys: byte strings (with an optional TTL) and
-//! append-only lists of byte strings. Reading or appending a key as the other kind is an error in
-//! both backends, as it is in Redis.
+//! A store holds three kinds of values under string keys: byte strings (with an optional TTL),
+//! append-only lists of byte strings, and sorted sets of text members with whole-number scores
+//! ([`Store::zadd`], [`Store::zrange`]; no TTL). Reading or writing a key as another kind is an
+//! error in both backends, as it is in Redis (`WRONGTYPE`); [`Store::put`] and
+//! [`Store::delete`] take a key of any kind.
+//!
+//! Sorted-set scores are `i64`, but Redis keeps them as doubles: both backends keep exactly the
+//! scores within ±2^53 ([`MAX_SCORE`]) and refuse others, and an empty sorted set is no key.
 //!
 //! [`Store::append_if_len`] is the one write that depends on what is stored: it appends to one or
 //! more lists only while each still has the length the caller read, all or nothing, so a
@@ -27,8 +32,9 @@
 //! The store a component serves from is scoped by tenant ([`tenant`], [`TenantStores`]): a call
 //! carrying the `x-sandbox06-tenant` header reads and writes that tenant's state alone, under
 //! the namespace `<namespace>.tenant.<tenant>`, and resets and snapshots it alone; a call
-//! without one uses the component's own namespace. Outboxes are routed the same way, and
-//! workers (which run without a tenant) claim only the component's own; see [`tenant`].
+//! without one uses the component's own namespace. Outboxes are routed the same way; workers
+//! (which run without a tenant) visit the component's own, then those of each tenant
+//! [`TenantStores::outbox_tenants`] names, as that tenant; see [`tenant`].
 //!
 //! Every key lives under the store's namespace: Redis sees `<namespace>:<key>`. Keys that must
 //! land in one Redis Cluster slot carry a hash tag themselves, for example
@@ -51,6 +57,7 @@ mod outbox;
 mod redis_store;
 pub mod snapshot;
 pub mod tenant;
+mod zset;
 
 pub use checked::CheckedStore;
 pub use memory::MemoryStore;
@@ -60,6 +67,7 @@ pub use outbox::{
 pub use redis_store::RedisStore;
 pub use snapshot::{InvalidSnapshotName, SNAPSHOT_NAME_MAX, SnapshotInfo, check_snapshot_name};
 pub use tenant::{MAX_MEMORY_TENANTS, TenantRefusal, TenantStores};
+pub use zset::{MAX_SCORE, ScoreRange, Scored};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,6 +120,8 @@ pub enum Refusal {
     Tenant(TenantRefusal),
     /// The snapshot name is not one a store takes ([`check_snapshot_name`]).
     SnapshotName(InvalidSnapshotName),
+    /// A sorted-set score outside ±[`MAX_SCORE`], which Redis cannot keep exactly.
+    Score,
 }
 
 impl StoreError {
@@ -135,7 +145,7 @@ impl StoreError {
     /// `INVALID_ARGUMENT` naming the `x-sandbox06-tenant` header; configuration and state keys
     /// in one call are `INTERNAL`, a bug of the component's. A refused snapshot name is
     /// `INVALID_ARGUMENT`; a caller that took the name from a request field names the field
-    /// ([`Self::snapshot_name_refused`]).
+    /// ([`Self::snapshot_name_refused`]). A refused sorted-set score is `INVALID_ARGUMENT` too.
     pub fn into_api_error(self, system: &'static str) -> sandbox06_runtime::error::ApiError {
         use sandbox06_runtime::error::{ApiError, Reason, STORE_BACKEND, UpstreamFailure};
         let refusal = match self.refusal {
@@ -145,6 +155,9 @@ impl StoreError {
             }
             Some(Refusal::SnapshotName(invalid)) => {
                 return ApiError::new(Reason::InvalidArgument, invalid.to_string());
+            }
+            Some(Refusal::Score) => {
+                return ApiError::new(Reason::InvalidArgument, self.message);
             }
             Some(Refusal::Tenant(refusal)) => refusal,
         };
@@ -348,6 +361,43 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Err(no_snapshots(self.backend(), "pass_time"))
     }
 
+    /// Adds `member` to the sorted set at `key` with `score`, or moves it to `score`; whether it
+    /// was new.
+    ///
+    /// `score` must be within ±[`MAX_SCORE`] (Redis keeps scores as doubles, exact only there);
+    /// another is refused ([`Refusal::Score`]) and nothing changes. An absent key becomes a
+    /// sorted set, with no TTL; a key holding another kind is an error.
+    async fn zadd(&self, key: &str, member: &str, score: i64) -> Result<bool, StoreError> {
+        let _ = (key, member, score);
+        Err(no_sorted_sets(self.backend(), "zadd"))
+    }
+
+    /// Removes `member`; whether it was there. The set's last member takes the key with it.
+    async fn zrem(&self, key: &str, member: &str) -> Result<bool, StoreError> {
+        let _ = (key, member);
+        Err(no_sorted_sets(self.backend(), "zrem"))
+    }
+
+    /// The members in `range`, in its order (empty when the key is absent).
+    async fn zrange(&self, key: &str, range: ScoreRange) -> Result<Vec<Scored>, StoreError> {
+        let _ = (key, range);
+        Err(no_sorted_sets(self.backend(), "zrange"))
+    }
+
+    /// How many members the set has (0 when absent).
+    async fn zcard(&self, key: &str) -> Result<u64, StoreError> {
+        let _ = key;
+        Err(no_sorted_sets(self.backend(), "zcard"))
+    }
+
+    /// The tenants that may have entries on this component's outboxes, by name: a worker
+    /// visits the store's own outboxes, then each of these as that tenant
+    /// ([`sandbox06_runtime::faults::as_tenant`]). Empty for a store not routed by tenant; see
+    /// [`TenantStores::outbox_tenants`].
+    async fn outbox_tenants(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+
     /// Name of the backend: `memory` or `redis`.
     fn backend(&self) -> &'static str;
 }
@@ -364,6 +414,11 @@ pub struct TimePassed {
 /// The answer of a store that keeps no snapshots.
 fn no_snapshots(backend: &'static str, operation: &'static str) -> StoreError {
     StoreError::new(backend, operation, "this store keeps no snapshots")
+}
+
+/// The answer of a store that keeps no sorted sets.
+fn no_sorted_sets(backend: &'static str, operation: &'static str) -> StoreError {
+    StoreError::new(backend, operation, "this store keeps no sorted sets")
 }
 
 /// The answer of a store that keeps no outbox.

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::outbox;
 use crate::snapshot::{self, SnapshotInfo, is_kept};
+use crate::zset::{self, MemoryZset};
 use crate::{
-    Delivery, EntryId, ListAppend, OUTBOX_BATCH_MAX, OutboxEntry, StateWrite, Store, StoreError,
-    TimePassed, ttl_millis,
+    Delivery, EntryId, ListAppend, OUTBOX_BATCH_MAX, OutboxEntry, ScoreRange, Scored, StateWrite,
+    Store, StoreError, TimePassed, ttl_millis,
 };
 
 /// What a memory key holds.
@@ -17,6 +18,8 @@ use crate::{
 enum Value {
     Bytes(Vec<u8>),
     List(Vec<Vec<u8>>),
+    /// Never empty: the last member removed takes the key with it, as on Redis.
+    Sorted(MemoryZset),
 }
 
 #[derive(Debug)]
@@ -81,6 +84,11 @@ impl MemoryStore {
         self.read().is_empty() && self.outboxes().is_empty() && self.snapshots().is_empty()
     }
 
+    /// Whether the store holds an outbox (with entries or not).
+    pub(crate) fn has_outbox(&self) -> bool {
+        !self.outboxes().is_empty()
+    }
+
     /// The store's clock.
     fn now(&self) -> Instant {
         let now = Instant::now();
@@ -126,7 +134,7 @@ impl MemoryStore {
             let len = match entries.get(append.key) {
                 Some(entry) if entry.is_live(now) => match &entry.value {
                     Value::List(items) => items.len(),
-                    Value::Bytes(_) => return Err(Self::wrong_kind(operation)),
+                    Value::Bytes(_) | Value::Sorted(_) => return Err(Self::wrong_kind(operation)),
                 },
                 _ => 0,
             };
@@ -141,7 +149,7 @@ impl MemoryStore {
         StoreError::new(
             "memory",
             operation,
-            "key holds a value of the other kind (list versus single value)",
+            "key holds a value of another kind (single value, list or sorted set)",
         )
     }
 
@@ -156,7 +164,7 @@ impl MemoryStore {
         match entries.get_mut(key) {
             Some(entry) if entry.is_live(now) => match &mut entry.value {
                 Value::List(items) => items.push(value.to_vec()),
-                Value::Bytes(_) => return Err(Self::wrong_kind(operation)),
+                Value::Bytes(_) | Value::Sorted(_) => return Err(Self::wrong_kind(operation)),
             },
             _ => {
                 entries.insert(
@@ -169,6 +177,22 @@ impl MemoryStore {
             }
         }
         Ok(())
+    }
+
+    /// The sorted set at `key` when there is one; `None` when the key is absent or expired.
+    fn sorted<'a>(
+        entries: &'a HashMap<String, Entry>,
+        key: &str,
+        now: Instant,
+        operation: &'static str,
+    ) -> Result<Option<&'a MemoryZset>, StoreError> {
+        match entries.get(key) {
+            Some(entry) if entry.is_live(now) => match &entry.value {
+                Value::Sorted(set) => Ok(Some(set)),
+                Value::Bytes(_) | Value::List(_) => Err(Self::wrong_kind(operation)),
+            },
+            _ => Ok(None),
+        }
     }
 
     fn entry(value: &[u8], ttl: Option<Duration>, now: Instant) -> Entry {
@@ -204,7 +228,7 @@ impl Store for MemoryStore {
         match self.read().get(key) {
             Some(entry) if entry.is_live(now) => match &entry.value {
                 Value::List(items) => Ok(items.clone()),
-                Value::Bytes(_) => Err(Self::wrong_kind("list")),
+                Value::Bytes(_) | Value::Sorted(_) => Err(Self::wrong_kind("list")),
             },
             _ => Ok(Vec::new()),
         }
@@ -222,7 +246,7 @@ impl Store for MemoryStore {
         match self.read().get(key) {
             Some(entry) if entry.is_live(now) => match &entry.value {
                 Value::Bytes(bytes) => Ok(Some(bytes.clone())),
-                Value::List(_) => Err(Self::wrong_kind("get")),
+                Value::List(_) | Value::Sorted(_) => Err(Self::wrong_kind("get")),
             },
             _ => Ok(None),
         }
@@ -251,6 +275,59 @@ impl Store for MemoryStore {
 
     async fn clear(&self) -> Result<(), StoreError> {
         self.reset(&[]).await
+    }
+
+    async fn zadd(&self, key: &str, member: &str, score: i64) -> Result<bool, StoreError> {
+        zset::check_score("memory", "zadd", score)?;
+        let now = self.now();
+        let mut entries = self.write();
+        match entries.get_mut(key) {
+            Some(entry) if entry.is_live(now) => match &mut entry.value {
+                Value::Sorted(set) => Ok(set.add(member, score)),
+                Value::Bytes(_) | Value::List(_) => Err(Self::wrong_kind("zadd")),
+            },
+            _ => {
+                let mut set = MemoryZset::default();
+                set.add(member, score);
+                entries.insert(
+                    key.to_owned(),
+                    Entry {
+                        value: Value::Sorted(set),
+                        expires_at: None,
+                    },
+                );
+                Ok(true)
+            }
+        }
+    }
+
+    async fn zrem(&self, key: &str, member: &str) -> Result<bool, StoreError> {
+        let now = self.now();
+        let mut entries = self.write();
+        let Some(entry) = entries.get_mut(key).filter(|entry| entry.is_live(now)) else {
+            return Ok(false);
+        };
+        let Value::Sorted(set) = &mut entry.value else {
+            return Err(Self::wrong_kind("zrem"));
+        };
+        let removed = set.remove(member);
+        if set.is_empty() {
+            entries.remove(key);
+        }
+        Ok(removed)
+    }
+
+    async fn zrange(&self, key: &str, range: ScoreRange) -> Result<Vec<Scored>, StoreError> {
+        let now = self.now();
+        let entries = self.read();
+        Ok(Self::sorted(&entries, key, now, "zrange")?
+            .map_or_else(Vec::new, |set| set.range(range)))
+    }
+
+    async fn zcard(&self, key: &str) -> Result<u64, StoreError> {
+        let now = self.now();
+        let entries = self.read();
+        Ok(Self::sorted(&entries, key, now, "zcard")?.map_or(0, |set| set.len() as u64))
     }
 
     async fn outbox_commit(

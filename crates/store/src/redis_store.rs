@@ -8,10 +8,11 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::outbox;
 use crate::snapshot::{self, SnapshotInfo};
+use crate::zset;
 use crate::{
     CLEAR_BATCH, CONNECT_TIMEOUT, Delivery, EntryId, EntryStatus, ListAppend, OUTBOX_BATCH_MAX,
-    OutboxEntry, RESPONSE_TIMEOUT, StateWrite, Store, StoreError, TimePassed, no_answer,
-    redact_url, ttl_millis, validate_namespace,
+    OutboxEntry, RESPONSE_TIMEOUT, ScoreRange, Scored, StateWrite, Store, StoreError, TimePassed,
+    no_answer, redact_url, ttl_millis, validate_namespace,
 };
 
 /// The shared backend: Redis through a [`ConnectionManager`], which reconnects on its own.
@@ -87,6 +88,46 @@ impl RedisStore {
     /// The hash holding the snapshot `name`.
     fn snapshot_key(&self, name: &str) -> String {
         format!("{{{}}}:snapshot:{name}", self.namespace)
+    }
+
+    /// The set of the tenants whose calls enqueued on an outbox of this (base) namespace's
+    /// component (see [`crate::tenant`]). It begins with `{`, like the snapshots: beside the
+    /// namespace, so neither a save nor a restore of the base state holds or replaces it.
+    fn outbox_tenants_key(&self) -> String {
+        format!("{{{}}}:outbox-tenants", self.namespace)
+    }
+
+    /// Records `tenant` among those with an outbox (`SADD`).
+    pub(crate) async fn record_outbox_tenant(&self, tenant: &str) -> Result<(), StoreError> {
+        let _added: u64 = self
+            .query(
+                "outbox_commit",
+                redis::cmd("SADD")
+                    .arg(self.outbox_tenants_key())
+                    .arg(tenant),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The tenants recorded with an outbox (`SMEMBERS`), by name.
+    pub(crate) async fn recorded_outbox_tenants(&self) -> Result<Vec<String>, StoreError> {
+        let mut tenants: Vec<String> = self
+            .query(
+                "outbox_tenants",
+                redis::cmd("SMEMBERS").arg(self.outbox_tenants_key()),
+            )
+            .await?;
+        tenants.sort();
+        Ok(tenants)
+    }
+
+    /// Forgets every tenant recorded with an outbox.
+    pub(crate) async fn forget_outbox_tenants(&self) -> Result<(), StoreError> {
+        let _removed: u64 = self
+            .query("clear", redis::cmd("UNLINK").arg(self.outbox_tenants_key()))
+            .await?;
+        Ok(())
     }
 
     /// `script` over the snapshot index and the snapshot `name`.
@@ -381,6 +422,64 @@ impl Store for RedisStore {
 
     async fn reset(&self, keep: &[&str]) -> Result<(), StoreError> {
         self.unlink_matching("clear", &format!("{}:*", self.namespace), keep)
+            .await
+    }
+
+    async fn zadd(&self, key: &str, member: &str, score: i64) -> Result<bool, StoreError> {
+        zset::check_score("redis", "zadd", score)?;
+        let added: u64 = self
+            .query(
+                "zadd",
+                redis::cmd("ZADD").arg(self.key(key)).arg(score).arg(member),
+            )
+            .await?;
+        Ok(added > 0)
+    }
+
+    async fn zrem(&self, key: &str, member: &str) -> Result<bool, StoreError> {
+        let removed: u64 = self
+            .query("zrem", redis::cmd("ZREM").arg(self.key(key)).arg(member))
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn zrange(&self, key: &str, range: ScoreRange) -> Result<Vec<Scored>, StoreError> {
+        let Some((min, max)) = range.bounds() else {
+            return Ok(Vec::new());
+        };
+        // `ZRANGE key start stop BYSCORE [REV] LIMIT offset count WITHSCORES`: with REV the
+        // range runs from the highest score down.
+        let (start, stop) = if range.rev { (max, min) } else { (min, max) };
+        let mut command = redis::cmd("ZRANGE");
+        command
+            .arg(self.key(key))
+            .arg(start)
+            .arg(stop)
+            .arg("BYSCORE");
+        if range.rev {
+            command.arg("REV");
+        }
+        // Redis takes signed 64-bit counts; no set holds more members than that.
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        command
+            .arg("LIMIT")
+            .arg(count(range.offset))
+            .arg(count(range.limit))
+            .arg("WITHSCORES");
+        let members: Vec<(String, f64)> = self.query("zrange", &command).await?;
+        members
+            .into_iter()
+            .map(|(member, score)| {
+                Ok(Scored {
+                    member,
+                    score: zset::score_from_redis(score)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn zcard(&self, key: &str) -> Result<u64, StoreError> {
+        self.query("zcard", redis::cmd("ZCARD").arg(self.key(key)))
             .await
     }
 

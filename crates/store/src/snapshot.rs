@@ -5,7 +5,8 @@
 //!
 //! Every key of the namespace at the moment of the save: byte values with the time they had
 //! left to live (a value restored expires as long after the restore as it had left at the
-//! save), lists, and outboxes with every entry, its attempts and its status. Leases are kept as
+//! save), lists, sorted sets with every member and its score, and outboxes with every entry,
+//! its attempts and its status. Leases are kept as
 //! the moments they end, so a lease that ended since the save has ended after the restore too,
 //! and its entry is claimed again. Restoring replaces the namespace's state exactly: keys
 //! written after the save are gone, outbox ids go on from where they were at the save.
@@ -32,8 +33,10 @@
 //!   space, then the key's `DUMP`). Both begin with `{`, so `SCAN MATCH <namespace>:*` (a
 //!   clear, a save) never sees them; and both carry the hash tag `{<namespace>}`, so one
 //!   namespace's index and snapshots share one Redis Cluster slot and a save or a delete
-//!   writes both in one step. `DUMP` keeps every type as it is, which the outbox's sorted sets
-//!   and hashes need, and `RESTORE` puts it back with its TTL.
+//!   writes both in one step. `DUMP` keeps every type as it is, which sorted sets (the
+//!   store's own and the outbox's) and the outbox's hashes need, and `RESTORE` puts it back
+//!   with its TTL. The record of the tenants with outboxes, `{<namespace>}:outbox-tenants`
+//!   ([`crate::tenant`]), lives beside the namespace the same way and is in no snapshot.
 //! - A tenant's snapshots are those of its own store ([`crate::tenant`]): in memory in its
 //!   store value, on Redis under `{<namespace>.tenant.<tenant>}:…`, so no tenant lists or
 //!   restores another's, and the operator's are of the component's own namespace alone.

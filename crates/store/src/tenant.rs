@@ -4,12 +4,13 @@
 //!
 //! [`TenantStores`] is the [`Store`] a component serves from
 //! ([`StoreConfig::open_checked`](crate::StoreConfig::open_checked)). It routes each operation,
-//! when it is called (the future made), by the tenant of the call being served
-//! ([`call_tenant_header`]):
+//! when it is called (the future made; a worker's outbox operations when first polled, see
+//! below), by the tenant of the call being served ([`call_tenant_header`]):
 //!
 //! - no tenant (the operator, a plain call, a worker): the component's own store, the **base**,
 //!   as before tenants existed;
 //! - tenant `T`: the store under the namespace `<base namespace>.tenant.<T>` on the same backend.
+//!   Every kind of value is routed so: byte strings, lists, sorted sets and outboxes.
 //!   On Redis it shares the base store's connection (a [`RedisStore`] over the same
 //!   connection manager, no new connection per tenant); in memory each tenant has a
 //!   [`MemoryStore`] of its own, at most [`MAX_MEMORY_TENANTS`] of them per component.
@@ -26,7 +27,8 @@
 //!
 //! - [`Store::reset`] and [`Store::clear`] clear the base state **and every tenant's** (memory:
 //!   every tenant store, then forgets the tenants left with no snapshot; Redis: every
-//!   `<base namespace>.tenant.*` namespace, found by `SCAN`, no registry); snapshots stay;
+//!   `<base namespace>.tenant.*` namespace, found by `SCAN`, no registry, and the record of
+//!   [`TenantStores::outbox_tenants`]); snapshots stay;
 //! - [`Store::pass_time`] ages the base values and every tenant's (the suite's one clock
 //!   moves for every job);
 //! - the `snapshot_*` operations are of the base state alone: an operator's snapshot neither
@@ -36,16 +38,45 @@
 //!
 //! An outbox is routed by the tenant like any key (its entry is enqueued in the same atomic
 //! step as the state write, so it must live in the same store). Workers run without a tenant,
-//! so they claim, acknowledge and trim the base store's outboxes only: an entry enqueued by a
-//! call with a tenant waits in that tenant's store, unclaimed. No component uses an outbox
-//! yet; one that does must give its workers the tenants to visit first.
+//! so on their own they would claim, acknowledge and trim the base store's outboxes only, and
+//! an entry enqueued by a call with a tenant would wait in that tenant's store. So a worker
+//! (the lodging service's, delivering declarations) visits the base's outboxes, then asks
+//! [`TenantStores::outbox_tenants`] (also [`Store::outbox_tenants`], through a
+//! [`CheckedStore`](crate::CheckedStore)) for the tenants whose calls enqueued on an outbox,
+//! and visits each one's as that tenant:
+//!
+//! ```no_run
+//! # async fn visit(store: &dyn sandbox06_store::Store) -> Result<(), Box<dyn std::error::Error>> {
+//! use sandbox06_runtime::faults::as_tenant;
+//! let lease = std::time::Duration::from_secs(30);
+//! for tenant in store.outbox_tenants().await? {
+//!     let claimed = as_tenant(&tenant, store.outbox_claim("outbox:{lodging}", 10, lease))?.await?;
+//!     // Deliver each, then acknowledge it as the same tenant.
+//! #   let _ = claimed;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `outbox_claim`, `outbox_ack`, `outbox_range` and `outbox_trim` are routed when first
+//! polled, so the future may be made outside `as_tenant` as above. How the tenants are known:
+//!
+//! - in memory, the tenants whose store holds an outbox;
+//! - on Redis, a set beside the base namespace, `{<base namespace>}:outbox-tenants`: a call
+//!   with a tenant adds its tenant (`SADD`) before each `outbox_commit`, and after a snapshot
+//!   restore that found its snapshot (it may bring an outbox back): one command more for those
+//!   calls, none for calls without a tenant. `SMEMBERS` reads it. It begins with `{`, so the
+//!   base's snapshots neither hold nor restore it; the operator's reset and clear delete it
+//!   first, then the base's and every tenant's state.
 //!
 //! # Cost
 //!
 //! A call without a tenant pays one task-local read per operation and no allocation of its
-//! own: a data or outbox operation hands back the base store's own future. A call with a tenant
-//! also checks the kept prefixes and finds (or makes) its tenant's store: a map lookup in
-//! memory, a namespace string on Redis, and one more boxed future.
+//! own: a data operation or an outbox commit hands back the base store's own future (a
+//! worker's outbox operations, routed when polled, cost one boxed future). A call with a
+//! tenant also checks the kept prefixes and finds (or makes) its tenant's store: a map lookup
+//! in memory, a namespace string on Redis, and one more boxed future; its outbox commit also
+//! records the tenant (one `SADD` on Redis).
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -57,8 +88,8 @@ use sandbox06_runtime::faults::{call_tenant_header, is_tenant};
 
 use crate::snapshot::{SnapshotInfo, is_kept};
 use crate::{
-    Delivery, EntryId, ListAppend, MemoryStore, OutboxEntry, RedisStore, StateWrite, Store,
-    StoreError, TimePassed,
+    Delivery, EntryId, ListAppend, MemoryStore, OutboxEntry, RedisStore, ScoreRange, Scored,
+    StateWrite, Store, StoreError, TimePassed,
 };
 
 /// The most tenants one component's memory store keeps state for; past it a new tenant's call
@@ -284,8 +315,42 @@ impl TenantStores {
         format!("{}.tenant.*:*", base.namespace())
     }
 
+    /// The tenants whose calls enqueued on an outbox of this component since its state was last
+    /// cleared by an operator, by name: a worker visits the base's outboxes, then each of these
+    /// under `sandbox06_runtime::faults::as_tenant`.
+    ///
+    /// In memory, the tenants whose store holds an outbox now; on Redis, the tenants recorded
+    /// by their `outbox_commit` (or snapshot restore) since the operator's last reset or clear,
+    /// which may include one whose outbox its own reset emptied since (the worker finds nothing
+    /// there). Ordered by name.
+    pub async fn outbox_tenants(&self) -> Result<Vec<String>, StoreError> {
+        let mut names: Vec<String> = match &self.backend {
+            Backend::Memory { tenants, .. } => Self::tenants(tenants)
+                .iter()
+                .filter(|(_, store)| store.has_outbox())
+                .map(|(name, _)| name.clone())
+                .collect(),
+            Backend::Redis { base } => base.recorded_outbox_tenants().await?,
+        };
+        names.sort();
+        Ok(names)
+    }
+
+    /// Records `tenant` among those [`TenantStores::outbox_tenants`] answers: one `SADD` on
+    /// Redis; nothing in memory, where the tenants' stores say it.
+    async fn record_outbox_tenant(&self, tenant: Option<&str>) -> Result<(), StoreError> {
+        match (&self.backend, tenant) {
+            (Backend::Redis { base }, Some(tenant)) => base.record_outbox_tenant(tenant).await,
+            _ => Ok(()),
+        }
+    }
+
     /// The operator's reset: the base state and every tenant's, snapshots left.
     async fn reset_everyone(&self, keep: &[&str]) -> Result<(), StoreError> {
+        if let Backend::Redis { base } = &self.backend {
+            // First: a tenant's commit racing the reset records itself again.
+            base.forget_outbox_tenants().await?;
+        }
         self.base().reset(keep).await?;
         match &self.backend {
             Backend::Memory { tenants, .. } => {
@@ -428,6 +493,62 @@ impl Store for TenantStores {
         })
     }
 
+    fn zadd<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+        member: &'life2 str,
+        score: i64,
+    ) -> StoreFuture<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("zadd", key), |store| store
+            .zadd(key, member, score))
+    }
+
+    fn zrem<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+        member: &'life2 str,
+    ) -> StoreFuture<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("zrem", key), |store| store.zrem(key, member))
+    }
+
+    fn zrange<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+        range: ScoreRange,
+    ) -> StoreFuture<'async_trait, Vec<Scored>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("zrange", key), |store| store
+            .zrange(key, range))
+    }
+
+    fn zcard<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+    ) -> StoreFuture<'async_trait, u64>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        routed!(self.for_key("zcard", key), |store| store.zcard(key))
+    }
+
     /// A caller with a tenant clears its tenant's state; one without clears the base state
     /// and every tenant's.
     async fn clear(&self) -> Result<(), StoreError> {
@@ -457,72 +578,67 @@ impl Store for TenantStores {
         let keys = std::iter::once(outbox)
             .chain(put)
             .chain(appends.iter().map(|append| append.key));
-        routed!(self.for_keys("outbox_commit", keys), |store| {
-            store.outbox_commit(outbox, write, payload)
-        })
+        match self.for_keys("outbox_commit", keys) {
+            Ok(Route::Base(store)) => store.outbox_commit(outbox, write, payload),
+            Ok(Route::Tenant(store)) => {
+                let tenant = call_tenant_header();
+                Box::pin(async move {
+                    // Recorded first, so that no entry waits for a worker that does not know
+                    // its tenant; a record whose commit then failed costs a worker one look.
+                    let tenant = tenant.as_ref().and_then(|tenant| tenant.to_str().ok());
+                    self.record_outbox_tenant(tenant).await?;
+                    store.outbox_commit(outbox, write, payload).await
+                })
+            }
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
     }
 
-    fn outbox_claim<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        outbox: &'life1 str,
+    // The workers' operations are routed when first polled, not when called: a worker makes
+    // `store.outbox_claim(…)` and runs it under `as_tenant(tenant, …)`, which sets the tenant
+    // around the polling alone.
+
+    async fn outbox_claim(
+        &self,
+        outbox: &str,
         max: usize,
         lease: Duration,
-    ) -> StoreFuture<'async_trait, Vec<Delivery>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        routed!(self.for_key("outbox_claim", outbox), |store| {
-            store.outbox_claim(outbox, max, lease)
-        })
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.for_key("outbox_claim", outbox)?
+            .outbox_claim(outbox, max, lease)
+            .await
     }
 
-    fn outbox_ack<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        outbox: &'life1 str,
+    async fn outbox_ack(
+        &self,
+        outbox: &str,
         id: EntryId,
         attempt: u64,
-    ) -> StoreFuture<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        routed!(self.for_key("outbox_ack", outbox), |store| {
-            store.outbox_ack(outbox, id, attempt)
-        })
+    ) -> Result<bool, StoreError> {
+        self.for_key("outbox_ack", outbox)?
+            .outbox_ack(outbox, id, attempt)
+            .await
     }
 
-    fn outbox_range<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        outbox: &'life1 str,
+    async fn outbox_range(
+        &self,
+        outbox: &str,
         after: EntryId,
         limit: usize,
-    ) -> StoreFuture<'async_trait, Vec<OutboxEntry>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        routed!(self.for_key("outbox_range", outbox), |store| {
-            store.outbox_range(outbox, after, limit)
-        })
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.for_key("outbox_range", outbox)?
+            .outbox_range(outbox, after, limit)
+            .await
     }
 
-    fn outbox_trim<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        outbox: &'life1 str,
-        through: EntryId,
-    ) -> StoreFuture<'async_trait, u64>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        routed!(self.for_key("outbox_trim", outbox), |store| {
-            store.outbox_trim(outbox, through)
-        })
+    async fn outbox_trim(&self, outbox: &str, through: EntryId) -> Result<u64, StoreError> {
+        self.for_key("outbox_trim", outbox)?
+            .outbox_trim(outbox, through)
+            .await
+    }
+
+    async fn outbox_tenants(&self) -> Result<Vec<String>, StoreError> {
+        TenantStores::outbox_tenants(self).await
     }
 
     /// A caller with a tenant resets its tenant's state; one without resets the base state
@@ -540,14 +656,22 @@ impl Store for TenantStores {
             .await
     }
 
+    /// A tenant's restore may bring back an outbox: once restored, the tenant is recorded
+    /// among [`TenantStores::outbox_tenants`], as by a commit (a failed record fails the call,
+    /// which the caller repeats).
     async fn snapshot_restore(
         &self,
         name: &str,
         keep: &[&str],
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        self.for_call("snapshot_restore")?
-            .snapshot_restore(name, keep)
-            .await
+        let store = self.for_call("snapshot_restore")?;
+        let restored = store.snapshot_restore(name, keep).await?;
+        if let (Route::Tenant(_), Some(_)) = (&store, &restored) {
+            let tenant = call_tenant_header();
+            self.record_outbox_tenant(tenant.as_ref().and_then(|tenant| tenant.to_str().ok()))
+                .await?;
+        }
+        Ok(restored)
     }
 
     async fn snapshot_list(&self) -> Result<Vec<SnapshotInfo>, StoreError> {

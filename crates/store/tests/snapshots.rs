@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use sandbox06_store::{
-    EntryId, EntryStatus, ListAppend, MemoryStore, RedisStore, SnapshotInfo, StateWrite, Store,
+    EntryId, EntryStatus, ListAppend, MAX_SCORE, MemoryStore, RedisStore, ScoreRange, Scored,
+    SnapshotInfo, StateWrite, Store,
 };
 use sandbox06_testkit::{redis_url, unique_namespace};
 
@@ -15,6 +16,19 @@ use sandbox06_testkit::{redis_url, unique_namespace};
 const KEEP: &[&str] = &["config:"];
 const OUTBOX: &str = "outbox:{lodging}";
 const LODGING: &str = "lodging:{lodging}:events";
+const STAYS: &str = "stays:{room-12}";
+
+/// Every member of the sorted set at `key`, ascending.
+async fn sorted(store: &dyn Store, key: &str) -> Vec<Scored> {
+    store.zrange(key, ScoreRange::all(1000)).await.unwrap()
+}
+
+fn scored(member: &str, score: i64) -> Scored {
+    Scored {
+        member: member.to_owned(),
+        score,
+    }
+}
 
 /// Every entry of the test outbox, as (id, attempts, status, payload).
 async fn outbox(store: &dyn Store) -> Vec<(u64, u64, EntryStatus, Vec<u8>)> {
@@ -73,6 +87,21 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
         .unwrap();
     store.append("journal:{a}", b"first").await.unwrap();
     store.append("journal:{a}", &[0, 0xFF]).await.unwrap();
+    // A sorted set with scores at both ends of the exact range, equal scores and a member
+    // that is not ASCII; a kept one.
+    for (member, score) in [
+        ("guest-b", 1_700_000_000_000),
+        ("guest-a", 1_700_000_000_000),
+        ("Nguyễn", -3),
+        ("first", -MAX_SCORE),
+        ("last", MAX_SCORE),
+        ("almost", MAX_SCORE - 1),
+    ] {
+        store.zadd(STAYS, member, score).await.unwrap();
+    }
+    store.zadd("config:order", "kept", 1).await.unwrap();
+    let stays_at_save = sorted(store, STAYS).await;
+    assert_eq!(stays_at_save.len(), 6);
     record(store, 0, b"e1").await;
     record(store, 1, b"e2").await;
     record(store, 2, b"e3").await;
@@ -99,8 +128,8 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
     let saved = store.snapshot_save("before", KEEP).await.unwrap();
     assert_eq!(saved.name, "before");
     assert!(saved.saved_at_ms > 1_700_000_000_000, "{saved:?}");
-    // plain, ttl, journal and the outbox; the kept key is not saved.
-    assert!(saved.key_count >= 4, "{saved:?}");
+    // plain, ttl, journal, the sorted set and the outbox; the kept keys are not saved.
+    assert!(saved.key_count >= 5, "{saved:?}");
     assert_eq!(store.snapshot_list().await.unwrap(), vec![saved.clone()]);
 
     // Everything changes after the save: values overwritten and deleted, keys added, the list
@@ -114,6 +143,11 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
     store.outbox_ack(OUTBOX, claimed[1].id, 1).await.unwrap();
     store.put("config:keys", b"rotated", None).await.unwrap();
     store.put("config:browser", b"new", None).await.unwrap();
+    store.zadd(STAYS, "guest-c", 5).await.unwrap();
+    store.zadd(STAYS, "guest-a", 6).await.unwrap();
+    store.zrem(STAYS, "last").await.unwrap();
+    store.zadd("later-stays", "x", 1).await.unwrap();
+    store.zadd("config:order", "rotated", 2).await.unwrap();
 
     // The restore puts the state back exactly, and leaves the kept keys as they are now.
     let restored = store.snapshot_restore("before", KEEP).await.unwrap();
@@ -127,6 +161,22 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
         vec![b"first".to_vec(), vec![0, 0xFF]]
     );
     assert_eq!(outbox(store).await, outbox_at_save);
+    // The sorted set exactly as saved (every member, every score), the later one gone, the
+    // kept one as it is now.
+    assert_eq!(sorted(store, STAYS).await, stays_at_save);
+    assert_eq!(
+        sorted(store, STAYS).await,
+        [
+            scored("first", -MAX_SCORE),
+            scored("Nguyễn", -3),
+            scored("guest-a", 1_700_000_000_000),
+            scored("guest-b", 1_700_000_000_000),
+            scored("almost", MAX_SCORE - 1),
+            scored("last", MAX_SCORE),
+        ]
+    );
+    assert_eq!(store.zcard("later-stays").await.unwrap(), 0);
+    assert_eq!(store.zcard("config:order").await.unwrap(), 2);
     assert_eq!(
         store.get("config:keys").await.unwrap(),
         Some(b"rotated".to_vec())
@@ -135,6 +185,10 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
         store.get("config:browser").await.unwrap(),
         Some(b"new".to_vec())
     );
+    // A restored sorted set is one like any other: it moves and grows.
+    assert!(!store.zadd(STAYS, "Nguyễn", 2).await.unwrap());
+    assert!(store.zadd(STAYS, "guest-c", 3).await.unwrap());
+    assert_eq!(store.zcard(STAYS).await.unwrap(), 7);
     // The restored outbox goes on from where it was: the next id is 4 again, and the claimed
     // entry's latest claim still acknowledges it.
     assert_eq!(record(store, 3, b"e4 again").await, EntryId(4));
@@ -174,6 +228,8 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
     store.reset(KEEP).await.unwrap();
     assert_eq!(store.get("plain").await.unwrap(), None);
     assert!(store.list("journal:{a}").await.unwrap().is_empty());
+    assert_eq!(store.zcard(STAYS).await.unwrap(), 0);
+    assert_eq!(store.zcard("config:order").await.unwrap(), 2);
     assert!(outbox(store).await.is_empty());
     assert_eq!(
         store.get("config:keys").await.unwrap(),
@@ -183,6 +239,7 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
     assert_eq!(record(store, 0, b"fresh").await, EntryId(1));
     store.clear().await.unwrap();
     assert_eq!(store.get("config:keys").await.unwrap(), None);
+    assert_eq!(store.zcard("config:order").await.unwrap(), 0);
     assert_eq!(names(store).await, ["after-login", "before"]);
 
     // A snapshot is not part of another one: saving with snapshots present saves only state.
@@ -198,7 +255,10 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
         store.get("config:keys").await.unwrap(),
         Some(b"rotated".to_vec())
     );
+    assert_eq!(sorted(store, "config:order").await.len(), 2);
+    assert_eq!(sorted(store, STAYS).await, stays_at_save);
     store.snapshot_restore("empty", &[]).await.unwrap().unwrap();
+    assert_eq!(store.zcard(STAYS).await.unwrap(), 0);
     assert_eq!(store.get("config:keys").await.unwrap(), None);
     assert_eq!(store.get("plain").await.unwrap(), None);
 
