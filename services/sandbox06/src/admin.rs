@@ -1,6 +1,7 @@
 //! The sandbox controls from the command line: `fault`, `reset`, `snapshot`, `journal`,
-//! `citizens`, `life-event` and `unlock` call the running suite's admin surface over REST at the
-//! edge's address, with a token of the admin client, and print its JSON answers.
+//! `citizens`, `life-event`, `unlock` and `share-code` call the running suite's admin surface
+//! over REST at the edge's address, with a token of the admin client, and print its JSON
+//! answers (`share-code` the code alone).
 
 use std::process::ExitCode;
 
@@ -869,9 +870,55 @@ pub async fn unlock(config: &Config, citizen_id: &str) -> anyhow::Result<ExitCod
     )
 }
 
+/// The facility a share code is for, as VNeID names it: `facilities/<id>`, from the id (or the
+/// whole name).
+fn facility_name(facility: &str) -> String {
+    let facility = facility.trim();
+    if facility.starts_with("facilities/") {
+        facility.to_owned()
+    } else {
+        format!("facilities/{facility}")
+    }
+}
+
+/// `sandbox06 share-code <citizen_id> --facility <facility_id> [--ttl <seconds>]`: a VNeID
+/// share code of the citizen's data for the facility, as the app's QR code carries it; prints
+/// the code alone on its line (its expiry on standard error), to hand to the facility's
+/// software.
+pub async fn share_code(
+    config: &Config,
+    citizen_id: &str,
+    facility: &str,
+    ttl_seconds: Option<i32>,
+) -> anyhow::Result<ExitCode> {
+    let body = json!({
+        "citizenId": citizen_id,
+        "facility": facility_name(facility),
+        "ttlSeconds": ttl_seconds.unwrap_or(0),
+    });
+    let answer = AdminClient::connect(config)
+        .await?
+        .call(http::Method::POST, "/v1/admin/vneidShareCodes", Some(body))
+        .await?;
+    let code = answer["shareCode"]
+        .as_str()
+        .context("the admin surface answered no shareCode")?;
+    if let Some(expire) = answer["expireTime"].as_str() {
+        eprintln!("expires at {expire}");
+    }
+    crate::emit(format_args!("{code}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_share_code_is_for_a_facility_by_its_id_or_its_name() {
+        assert_eq!(facility_name("hotel-42"), "facilities/hotel-42");
+        assert_eq!(facility_name("facilities/hotel-42"), "facilities/hotel-42");
+    }
 
     fn life_event_args(kind: LifeEventKind) -> LifeEventArgs {
         LifeEventArgs {

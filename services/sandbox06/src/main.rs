@@ -163,6 +163,18 @@ enum Command {
         /// The account number: the holder's personal ID number.
         citizen_id: String,
     },
+    /// Issue a VNeID share code in the running suite, as the app shows it in a QR code at a
+    /// lodging facility's desk: prints the code, which that facility redeems once.
+    ShareCode {
+        /// The account number: the holder's personal ID number.
+        citizen_id: String,
+        /// The facility's id (or its name, `facilities/<id>`).
+        #[arg(long)]
+        facility: String,
+        /// Seconds the code is good for, 30 to 600 (default 120).
+        #[arg(long)]
+        ttl: Option<i32>,
+    },
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
         /// Address of the component (default: the edge's address).
@@ -252,7 +264,8 @@ fn main() -> ExitCode {
         | Some(Command::Clock { .. })
         | Some(Command::Citizens(_))
         | Some(Command::LifeEvent(_))
-        | Some(Command::Unlock { .. }) => {
+        | Some(Command::Unlock { .. })
+        | Some(Command::ShareCode { .. }) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -404,6 +417,11 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Citizens(filter)) => return admin::citizens(&config, filter).await,
         Some(Command::LifeEvent(args)) => return admin::life_event(&config, args).await,
         Some(Command::Unlock { citizen_id }) => return admin::unlock(&config, citizen_id).await,
+        Some(Command::ShareCode {
+            citizen_id,
+            facility,
+            ttl,
+        }) => return admin::share_code(&config, citizen_id, facility, *ttl).await,
         _ => {}
     }
     if let Some(Command::Token {

@@ -129,8 +129,8 @@ fn openapi_writes_the_document_of_every_routed_rpc() {
     let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     assert_eq!(document["servers"][0]["url"], "http://sandbox.example:4606");
-    // The services' 8 paths and the admin surface's 17.
-    assert_eq!(document["paths"].as_object().unwrap().len(), 25);
+    // The services' 8 paths and the admin surface's 18.
+    assert_eq!(document["paths"].as_object().unwrap().len(), 26);
     // To a file, with the edge's listen address as the default server.
     let dir = std::env::temp_dir().join(format!("sandbox06-openapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -793,6 +793,38 @@ fn life_event_and_unlock_change_the_running_suite() {
     assert!(ok, "{stderr}");
     let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(answer["active"], true, "{stdout}");
+}
+
+#[test]
+fn share_code_prints_a_code_for_the_facility() {
+    let up = Up::start(&[]);
+    let listen = up.edge.to_string();
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "share-code",
+        personas::HAPPY_PATH,
+        "--facility",
+        "hotel-42",
+        "--ttl",
+        "300",
+    ]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim().split('.').count(), 3, "{stdout}");
+    assert!(stderr.contains("expires at"), "{stderr}");
+    // VNeID's refusal, with its field.
+    let (ok, _, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "share-code",
+        personas::HAPPY_PATH,
+        "--facility",
+        "hotel-42",
+        "--ttl",
+        "5",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("ttl_seconds"), "{stderr}");
 }
 
 #[test]
