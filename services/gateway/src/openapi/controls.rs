@@ -52,7 +52,7 @@ fn component(facts: &Facts, empty: bool, description: &str) -> Value {
 }
 
 /// An integer from `low` to `high`, as a number or (in a query) as its decimal text.
-fn bounded(low: i128, high: i128) -> Value {
+pub(super) fn bounded(low: i128, high: i128) -> Value {
     json!({"minimum": low, "maximum": high, "pattern": integer_pattern(low, high)})
 }
 
@@ -156,15 +156,26 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "description": "The two capital letters that begin a legacy health insurance card code (`DN`, `HT`, `TE`, …).",
         }),
         ("FindCitizensRequest", "page_size") => bounded(0, 1000),
-        ("CreateLifeEventRequest" | "UnlockAccountRequest", "citizen_id") => json!({
+        (
+            "CreateLifeEventRequest" | "UnlockAccountRequest" | "IssueVneidShareCodeRequest",
+            "citizen_id",
+        ) => json!({
             "pattern": format!("^{id}$"),
             "minLength": 12,
             "maxLength": 12,
-            "description": if message == "UnlockAccountRequest" {
-                "The account number: the holder's personal ID number, 12 digits."
-            } else {
+            "description": if message == "CreateLifeEventRequest" {
                 "Whose record changes: a personal ID number, 12 digits."
+            } else {
+                "The account number: the holder's personal ID number, 12 digits."
             },
+        }),
+        ("IssueVneidShareCodeRequest", "facility") => json!({
+            "pattern": "^facilities/[A-Za-z0-9._-]{1,64}$",
+            "description": "The facility the code is for, `facilities/{facility_id}` (the id 1 to 64 letters, digits, `-`, `_` or `.`); only that facility redeems it.",
+        }),
+        ("IssueVneidShareCodeRequest", "ttl_seconds") => json!({
+            "anyOf": [{"enum": [0, "0"]}, bounded(30, 600)],
+            "description": "Seconds the code is good for, 30 to 600; 0 means 120.",
         }),
         ("CreateLifeEventRequest", "request_id") => json!({
             "pattern": "^([!-~]{1,128})?$",
@@ -234,6 +245,7 @@ pub(super) fn message_rules(message: &str, schema: &mut Value) {
         "SetClockRequest" => (&["time"], &[]),
         "AdvanceClockRequest" => (&["by"], &[]),
         "CreateLifeEventRequest" => (&["citizenId", "event"], &[]),
+        "IssueVneidShareCodeRequest" => (&["citizenId", "facility"], &[]),
         "LifeEvent" => (
             &[],
             &["moved", "married", "cardReplaced", "died", "vneidChanged"],

@@ -104,6 +104,15 @@ pub(super) fn example_value<'a>(
     Some(value)
 }
 
+/// An example value of a query parameter: a boolean as itself (its schema's type), anything
+/// else as text.
+pub(super) fn as_query_value(value: &Value) -> Value {
+    match value {
+        Value::Bool(_) => value.clone(),
+        other => as_text(other),
+    }
+}
+
 /// The text of an example value in a path or query.
 pub(super) fn as_text(value: &Value) -> Value {
     match value {

@@ -239,7 +239,10 @@ pub(super) fn operation(
             let schema = match field.kind() {
                 // A read mask selects fields of what the call answers: only their paths.
                 Kind::Message(mask) if mask.full_name() == "google.protobuf.FieldMask" => {
-                    mask_schema(&route.output)
+                    with_rule(
+                        mask_schema(&route.output),
+                        field_rules(field.parent_message().full_name(), field.name(), facts),
+                    )
                 }
                 _ => with_rule(
                     value_schema(&field),
@@ -261,7 +264,7 @@ pub(super) fn operation(
                 parameter["description"] = Value::String(text);
             }
             add_examples(&mut parameter, examples, |request| {
-                example_value(request, &route.input, &path).map(as_text)
+                example_value(request, &route.input, &path).map(as_query_value)
             });
             parameters.push(parameter);
         }
@@ -299,7 +302,24 @@ pub(super) fn operation(
         let schema = if body == "*" {
             message_schema(&route.input, &top_bound, facts)
         } else {
-            field_at(&route.input, body).map_or_else(|| json!({}), |f| field_schema(&f))
+            match field_at(&route.input, body) {
+                // An update carries the fields its mask names: none is required on its own.
+                Some(f) if route.method == http::Method::PATCH => match f.kind() {
+                    Kind::Message(resource) => {
+                        let mut schema = message_schema(&resource, &BTreeSet::new(), facts);
+                        if let Value::Object(object) = &mut schema {
+                            object.remove("required");
+                        }
+                        if let Some(text) = field_comment(&f) {
+                            schema["description"] = Value::String(text);
+                        }
+                        schema
+                    }
+                    _ => body_field_schema(&f),
+                },
+                Some(f) => body_field_schema(&f),
+                None => json!({}),
+            }
         };
         let demands_content = schema.get("allOf").is_some();
         let mut content = json!({"schema": schema});

@@ -73,6 +73,17 @@ pub(super) fn field_schema(field: &FieldDescriptor) -> Value {
     schema
 }
 
+/// The schema of `field` as a whole request body (`body: "<field>"`): its value, not `null`
+/// (the body is required), with its comment. Clients and importers take the schema itself, not
+/// the first of an `anyOf`.
+pub(super) fn body_field_schema(field: &FieldDescriptor) -> Value {
+    let mut schema = value_schema(field);
+    if let (Some(text), Value::Object(object)) = (field_comment(field), &mut schema) {
+        object.insert("description".into(), Value::String(text));
+    }
+    schema
+}
+
 /// The schema of `field`'s value: a map, a list or one value.
 pub(super) fn value_schema(field: &FieldDescriptor) -> Value {
     if field.is_map() {
@@ -244,6 +255,40 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "pattern": qr_pattern(reference_year),
             "description": "The QR text exactly as scanned: 7 fields separated by \"|\" (chip CCCD), or the same 7 followed by four empty ones, 11 fields (Căn cước); a trailing CR and/or LF is ignored. Beyond the pattern, the fields must agree: the dates are days that exist, the date of birth's year and the sex are the ones the ID number encodes, and the card is not issued before the birth.",
         }),
+        (
+            "sandbox06.lodging.v1.ListFacilitiesRequest"
+            | "sandbox06.lodging.v1.ListDeclarationsRequest",
+            "page_size",
+        ) => controls::bounded(0, 500),
+        (
+            "sandbox06.lodging.v1.ListFacilitiesRequest"
+            | "sandbox06.lodging.v1.ListDeclarationsRequest",
+            "page_token",
+        ) => json!({
+            "pattern": "^([0-9a-f]{2}){0,512}$",
+            "description": "From a previous answer's `nextPageToken`, with the same filters; empty for the first page.",
+        }),
+        ("sandbox06.lodging.v1.UpdateDeclarationRequest", "update_mask") => json!({
+            "type": "string",
+            "pattern": "^((guests|place|expectedDepartureTime)(,(guests|place|expectedDepartureTime))*)?$",
+            "description": "Comma-separated fields to amend, of `guests`, `place` and `expectedDepartureTime`; when empty, those of them the body sets.",
+        }),
+        ("sandbox06.lodging.v1.WatchDeclarationEventsRequest", "event_types") => {
+            let kind = sandbox06_proto::DESCRIPTOR_POOL
+                .get_enum_by_name("sandbox06.lodging.v1.DeclarationEventType")
+                .map(Kind::Enum)?;
+            json!({
+                "items": {
+                    "allOf": [kind_schema(&kind)],
+                    "not": {"enum": ["DECLARATION_EVENT_TYPE_UNSPECIFIED", 0]},
+                },
+                "description": "Only events of these types (the parameter repeated); every type when absent.",
+            })
+        }
+        ("sandbox06.lodging.v1.WatchDeclarationEventsRequest", "start_after_event_id") => json!({
+            "pattern": "^[0-9]{0,19}$",
+            "description": "Resume after this event (the last one received): an event id the suite still keeps; \"0\" for the oldest kept; from the next new event when empty.",
+        }),
         ("sandbox06.sso.v1.IssueTokenRequest", "alg") => {
             json!({"enum": ["", "RS256", "ES256"], "description": "The signing algorithm: RS256 (the default, when empty) or ES256."})
         }
@@ -324,6 +369,17 @@ pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
             schema["properties"]["citizenId"]["type"] = json!("string");
             &[("fullName", &text), ("dateOfBirth", &date), ("sex", &sex)]
         }
+        "sandbox06.lodging.v1.Declaration" => {
+            schema["properties"]["guests"]["minItems"] = json!(1);
+            schema["properties"]["guests"]["maxItems"] = json!(100);
+            return;
+        }
+        "sandbox06.lodging.v1.Guest" => {
+            return one_required(schema, &["citizen", "foreigner", "vneidShare"]);
+        }
+        "sandbox06.lodging.v1.Place" => {
+            return one_required(schema, &["room", "coachTrip", "hospitalWard"]);
+        }
         _ => return,
     };
     let claims: Vec<Value> = fields
@@ -333,6 +389,15 @@ pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
     // Inside `allOf`: an importer that reads the first of a top-level `anyOf` as the whole
     // message (Postman's) would lose the other fields.
     controls::all_of(schema).push(json!({"anyOf": claims}));
+}
+
+/// One of `choices` (a oneof the service needs set) is present and not null.
+fn one_required(schema: &mut Value, choices: &[&str]) {
+    let choices: Vec<Value> = choices
+        .iter()
+        .map(|name| json!({"required": [name], "properties": {*name: {"not": {"type": "null"}}}}))
+        .collect();
+    controls::all_of(schema).push(json!({"anyOf": choices}));
 }
 
 /// The schema of a message: its fields but those in `skip`, no others (the proto3 JSON parser
@@ -358,6 +423,12 @@ pub(super) fn message_schema(
             schema = value_schema(&field);
             if field.kind() == Kind::String && !field.is_list() {
                 schema["minLength"] = json!(1);
+            }
+            if let Kind::Enum(e) = field.kind()
+                && !field.is_list()
+                && let Some(zero) = e.get_value(0)
+            {
+                schema["not"] = json!({"enum": [zero.name(), 0]});
             }
             if let Some(text) = field_comment(&field) {
                 schema["description"] = Value::String(text);
