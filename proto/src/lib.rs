@@ -48,6 +48,13 @@ pub mod sandbox06 {
             tonic::include_proto!("sandbox06.citizen.v1");
         }
     }
+    /// The lodging service.
+    pub mod lodging {
+        /// `sandbox06.lodging.v1`
+        pub mod v1 {
+            tonic::include_proto!("sandbox06.lodging.v1");
+        }
+    }
     /// The single sign-on.
     pub mod sso {
         /// `sandbox06.sso.v1`
@@ -88,6 +95,7 @@ pub use subset::descriptor_set_for;
 
 pub use sandbox06::admin::v1 as admin;
 pub use sandbox06::citizen::v1 as citizen;
+pub use sandbox06::lodging::v1 as lodging;
 pub use sandbox06::sso::v1 as sso;
 pub use sandbox06::types::v1 as types;
 pub use sandbox06::upstream::lodgingregistry::v1 as lodgingregistry;

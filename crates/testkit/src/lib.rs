@@ -294,18 +294,20 @@ pub async fn citizen_in_front_of(url: &str) -> RunningAlone {
 /// The edge alone, with `extra` settings, routing the citizen service to `citizen_url`; no
 /// single sign-on runs (its backend is a closed port), so tokens are not enforced.
 pub async fn edge_in_front_of(citizen_url: &str, extra: Figment) -> RunningAlone {
+    // Every other service's backend is a closed port.
+    let others = components()
+        .iter()
+        .filter(|c| c.spec().role == sandbox06_runtime::component::Role::Service)
+        .fold(Figment::new(), |f, c| {
+            f.merge(Serialized::default(
+                &format!("gateway.backends.{}", c.spec().name),
+                "http://127.0.0.1:9",
+            ))
+        });
     serve_alone(
         "gateway",
-        Figment::new()
+        others
             .merge(Serialized::default("gateway.enforce_auth", false))
-            .merge(Serialized::default(
-                "gateway.backends.sso",
-                "http://127.0.0.1:9",
-            ))
-            .merge(Serialized::default(
-                "gateway.backends.admin",
-                "http://127.0.0.1:9",
-            ))
             .merge(extra)
             .merge(Serialized::default("gateway.backends.citizen", citizen_url)),
     )

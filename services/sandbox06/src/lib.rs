@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Instant};
 use sandbox06_admin::AdminComponent;
 use sandbox06_citizen::CitizenComponent;
 use sandbox06_gateway::GatewayComponent;
+use sandbox06_lodging::component::LodgingComponent;
 use sandbox06_lodging_registry::component::LodgingRegistryComponent;
 use sandbox06_population_db::PopulationDbComponent;
 use sandbox06_runtime::{
@@ -28,6 +29,7 @@ pub fn components() -> Vec<Arc<dyn Component>> {
     vec![
         Arc::new(GatewayComponent),
         Arc::new(CitizenComponent),
+        Arc::new(LodgingComponent::default()),
         Arc::new(SsoComponent),
         Arc::new(PopulationDbComponent),
         Arc::new(VneidComponent),

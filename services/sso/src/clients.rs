@@ -348,7 +348,12 @@ pub fn demo_clients() -> Vec<ClientConfig> {
         "demo-coach",
         "Nhà xe khách (demo)",
         "Coach operator (demo)",
-        &["citizen.read", "citizen.verify"],
+        &[
+            "citizen.read",
+            "citizen.verify",
+            "lodging.read",
+            "lodging.declare",
+        ],
     );
     coach.signing_alg = Alg::Es256.as_str().to_owned();
     // A relying party of the national SSO as the public integrations are: a server-side
@@ -380,7 +385,13 @@ pub fn demo_clients() -> Vec<ClientConfig> {
             "demo-hospital",
             "Bệnh viện (demo)",
             "Hospital (demo)",
-            &["citizen.read", "citizen.verify", "citizen.match"],
+            &[
+                "citizen.read",
+                "citizen.verify",
+                "citizen.match",
+                "lodging.read",
+                "lodging.declare",
+            ],
         ),
         confidential(
             "demo-notary",
@@ -392,7 +403,7 @@ pub fn demo_clients() -> Vec<ClientConfig> {
             "demo-hotel",
             "Cơ sở lưu trú (demo)",
             "Hotel (demo)",
-            &["citizen.verify"],
+            &["citizen.verify", "lodging.read", "lodging.declare"],
         ),
         coach,
         admin,
