@@ -187,7 +187,9 @@ fn json_of(
 /// How a field's value is masked, by its JSON name.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// Replaced whole: addresses, dates of birth and death, QR payloads, identifying marks.
+    /// Replaced whole: addresses, dates of birth and death, QR payloads, identifying marks,
+    /// documents' numbers that are not all digits (passports, visas) and VNeID share codes
+    /// (they carry the holder's data).
     Hidden,
     /// A person's name: initials.
     Name,
@@ -207,6 +209,10 @@ fn kind(key: &str) -> Kind {
                 | "birthyear"
                 | "payload"
                 | "identifyingmarks"
+                | "passportnumber"
+                | "visanumber"
+                | "documentnumber"
+                | "sharecode"
         )
     {
         Kind::Hidden
@@ -273,7 +279,12 @@ mod tests {
                 "sex": "SEX_MALE",
                 "addressStale": true
             },
-            "verdicts": [{"field": "full_name", "verdict": "FIELD_VERDICT_MATCH"}]
+            "verdicts": [{"field": "full_name", "verdict": "FIELD_VERDICT_MATCH"}],
+            "guests": [{
+                "foreigner": {"passportNumber": "X1234567", "visaNumber": "EV123456", "nationality": "USA"},
+                "vneidShare": {"shareCode": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIwNTgifQ.c2ln"}
+            }],
+            "documentNumber": "C1234567"
         });
         mask_json(None, &mut value);
         assert_eq!(
@@ -289,7 +300,12 @@ mod tests {
                     "sex": "SEX_MALE",
                     "addressStale": true
                 },
-                "verdicts": [{"field": "full_name", "verdict": "FIELD_VERDICT_MATCH"}]
+                "verdicts": [{"field": "full_name", "verdict": "FIELD_VERDICT_MATCH"}],
+                "guests": [{
+                    "foreigner": {"passportNumber": "***", "visaNumber": "***", "nationality": "USA"},
+                    "vneidShare": {"shareCode": "***"}
+                }],
+                "documentNumber": "***"
             })
         );
     }
