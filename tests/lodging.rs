@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use figment::{Figment, providers::Serialized};
 use sandbox06_proto::{
     admin::{self as admin, admin_service_client::AdminServiceClient},
     citizen as cit,
@@ -17,7 +18,10 @@ use sandbox06_proto::{
     types::{self, ReasonOfStay},
 };
 use sandbox06_runtime::error::{field_violations_of, reason_of};
-use sandbox06_testkit::{Bearer, Edge, Harness, client_token, personas, start};
+use sandbox06_testkit::{
+    Bearer, Edge, Harness, client_token, personas, redis_url, start, start_with, test_config_with,
+    unique_namespace,
+};
 use tonic::{Code, Status, transport::Channel};
 
 const HOTEL: &str = "demo-hotel-phan-rang";
@@ -730,4 +734,99 @@ async fn every_bad_field_is_named_and_nothing_is_recorded() {
         .into_inner();
     assert!(listed.declarations.is_empty(), "{listed:?}");
     create(&mut hotel, HOTEL, good, "").await.unwrap();
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(redis_url_set),
+    ignore = "needs Redis: set SANDBOX06_TEST_REDIS_URL (bash .ci/run does)"
+)]
+async fn on_redis_replicas_share_declarations_and_a_stopped_one_loses_nothing() {
+    let Some(url) =
+        redis_url("on_redis_replicas_share_declarations_and_a_stopped_one_loses_nothing")
+    else {
+        return;
+    };
+    let config = test_config_with(
+        Figment::new()
+            .merge(Serialized::default("store.url", url))
+            .merge(Serialized::default(
+                "store.namespace",
+                unique_namespace("lodging"),
+            )),
+    );
+    let first = start_with(&config).await;
+    let second = start_with(&config).await;
+    let mut at_first = as_client(&first, "demo-hotel").await;
+    let mut at_second = as_client(&second, "demo-hotel").await;
+    let arrival = now(&first).await - time::Duration::hours(1);
+    let sent = declaration(vec![foreigner()], room("1"), arrival);
+    // A retry that lands on the other replica answers the first declaration.
+    let made = create(&mut at_first, HOTEL, sent.clone(), "redis-req-1")
+        .await
+        .unwrap();
+    let again = create(&mut at_second, HOTEL, sent, "redis-req-1")
+        .await
+        .unwrap();
+    assert_eq!(made.name, again.name);
+
+    // The registry fails for the first replica; it records 20 declarations and stops.
+    admin(&first)
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                component: "lodging-registry".into(),
+                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                    code: Code::Unavailable as i32,
+                    ..admin::StatusFault::default()
+                })),
+                ..admin::FaultRule::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let mut ids = vec![id_of(&made)];
+    for n in 0..20 {
+        let d = create(
+            &mut at_first,
+            HOTEL,
+            declaration(vec![foreigner()], room(&format!("2{n}")), arrival),
+            "",
+        )
+        .await
+        .unwrap();
+        ids.push(id_of(&d));
+    }
+    first.suite.stop().await.unwrap();
+    admin(&second)
+        .clear_fault_rules(admin::ClearFaultRulesRequest::default())
+        .await
+        .unwrap();
+    // The other replica delivers every one, once.
+    for id in &ids {
+        let d = answered(&mut at_second, HOTEL, id, Duration::from_secs(30)).await;
+        assert_eq!(
+            d.delivery.as_ref().unwrap().status,
+            DeliveryStatus::Accepted as i32,
+            "{id}: {:?}",
+            d.delivery
+        );
+        assert_eq!(held(&second, "56-KS-000123", id).await.receipts.len(), 1);
+    }
+    second.suite.stop().await.unwrap();
+
+    // A restart keeps them all.
+    let third = start_with(&config).await;
+    let mut at_third = as_client(&third, "demo-hotel").await;
+    let listed = at_third
+        .list_declarations(pb::ListDeclarationsRequest {
+            facility_id: HOTEL.into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.declarations.len(), ids.len());
+    third.suite.stop().await.unwrap();
+    sandbox06_testkit::clear_stores(&config).await;
 }
