@@ -830,3 +830,189 @@ async fn on_redis_replicas_share_declarations_and_a_stopped_one_loses_nothing() 
     third.suite.stop().await.unwrap();
     sandbox06_testkit::clear_stores(&config).await;
 }
+
+/// A VNeID share code of `citizen` for `facility`, as the app shows it (issued through the
+/// admin surface, as the citizen's app would ask VNeID).
+async fn share_code(h: &Harness, citizen: &str, facility: &str) -> String {
+    admin(h)
+        .issue_vneid_share_code(admin::IssueVneidShareCodeRequest {
+            citizen_id: citizen.into(),
+            facility: format!("facilities/{facility}"),
+            ttl_seconds: 60,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .share_code
+}
+
+fn shared(code: &str) -> pb::Guest {
+    pb::Guest {
+        identity: Some(pb::guest::Identity::VneidShare(pb::VneidShare {
+            share_code: code.into(),
+        })),
+        reason_of_stay: ReasonOfStay::BusinessTrip as i32,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_vneid_qr_check_in_fills_the_guest_and_a_bad_code_is_refused() {
+    let h = start().await;
+    let mut hotel = as_client(&h, "demo-hotel").await;
+    let arrival = now(&h).await - time::Duration::hours(1);
+    let code = share_code(&h, personas::HAPPY_PATH, HOTEL).await;
+    let d = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![shared(&code)], room("21"), arrival),
+        "",
+    )
+    .await
+    .unwrap();
+    let guest = &d.guests[0];
+    assert_eq!(
+        guest.data_source,
+        pb::GuestDataSource::VneidShareCode as i32
+    );
+    let Some(pb::guest::Identity::Citizen(c)) = &guest.identity else {
+        panic!("{guest:?}");
+    };
+    assert_eq!(c.citizen_id, personas::HAPPY_PATH);
+    assert_eq!(c.full_name, "Nguyễn Văn Hùng");
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+
+    // The code, the reason, and the field the message begins with (a malformed code is bad
+    // input and names it as a field violation too).
+    let field = "declaration.guests[0].vneid_share.share_code";
+    let refused = |status: Status| {
+        assert!(status.message().starts_with(field), "{status:?}");
+        if status.code() == Code::InvalidArgument {
+            assert_eq!(fields_of(&status), [field]);
+        }
+        (status.code(), reason_of(&status).unwrap_or_default())
+    };
+    // Used once already.
+    let again = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![shared(&code)], room("22"), arrival),
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused(again),
+        (Code::FailedPrecondition, "SHARE_CODE_USED".into())
+    );
+    // Forged: the payload changed, the signature kept.
+    let fresh = share_code(&h, personas::HAPPY_PATH, HOTEL).await;
+    let mut parts: Vec<String> = fresh.split('.').map(str::to_owned).collect();
+    parts[1] = format!("{}A", &parts[1][..parts[1].len() - 1]);
+    let forged = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![shared(&parts.join("."))], room("23"), arrival),
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused(forged),
+        (Code::InvalidArgument, "SHARE_CODE_INVALID".into())
+    );
+    // Made for another facility.
+    let elsewhere = share_code(&h, personas::HAPPY_PATH, HOSPITAL).await;
+    let other = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![shared(&elsewhere)], room("24"), arrival),
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused(other),
+        (Code::PermissionDenied, "SHARE_CODE_OTHER_FACILITY".into())
+    );
+    // Expired on the suite's clock: the unused fresh code, two minutes on.
+    admin(&h)
+        .advance_clock(admin::AdvanceClockRequest {
+            by: Some(prost_types::Duration {
+                seconds: 120,
+                nanos: 0,
+            }),
+        })
+        .await
+        .unwrap();
+    let expired = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![shared(&fresh)], room("25"), arrival),
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused(expired),
+        (Code::FailedPrecondition, "SHARE_CODE_EXPIRED".into())
+    );
+}
+
+#[tokio::test]
+async fn a_dashboard_follows_the_events_as_server_sent_events() {
+    let h = start().await;
+    let token = client_token(h.suite.edge, "demo-hotel", "demo-hotel-secret", None).await;
+    let mut hotel = as_client(&h, "demo-hotel").await;
+    let arrival = now(&h).await - time::Duration::hours(1);
+    let made = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![foreigner()], room("31"), arrival),
+        "",
+    )
+    .await
+    .unwrap();
+    answered(&mut hotel, HOTEL, &id_of(&made), Duration::from_secs(10)).await;
+    let response = openidconnect::reqwest::Client::new()
+        .get(format!(
+            "http://{}/v1/facilities/{HOTEL}/declarations:watch?start_after_event_id=0&stop_at_latest=true",
+            h.suite.edge
+        ))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let text = response.text().await.unwrap();
+    let types: Vec<String> = text
+        .split("\n\n")
+        .filter_map(|event| event.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|data| {
+            let event: serde_json::Value = serde_json::from_str(data).unwrap();
+            event["type"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "DECLARATION_EVENT_TYPE_CREATED",
+            "DECLARATION_EVENT_TYPE_DELIVERY_ACCEPTED"
+        ],
+        "{text}"
+    );
+    // Another facility's client is refused its events.
+    let mut hospital = as_client(&h, "demo-hospital").await;
+    let refused = hospital
+        .watch_declaration_events(pb::WatchDeclarationEventsRequest {
+            facility_id: HOTEL.into(),
+            start_after_event_id: "0".into(),
+            stop_at_latest: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+}
