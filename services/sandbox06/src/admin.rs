@@ -302,16 +302,16 @@ impl AdminClient {
     /// A client of the suite `config` names, with the admin client's token when the suite's
     /// single sign-on gives one.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        Self::connect_as(config, "sandbox06-admin", sandbox06_admin::ADMIN_SCOPE).await
+    }
+
+    /// A client of the suite `config` names, with a token of `client` for `scope` when the
+    /// suite's single sign-on gives one.
+    pub async fn connect_as(config: &Config, client: &str, scope: &str) -> anyhow::Result<Self> {
         let edge = sandbox06::edge_url(config)?;
-        let token = token::fetch(
-            config,
-            "sandbox06-admin",
-            Some(sandbox06_admin::ADMIN_SCOPE),
-            None,
-            Some(&edge),
-        )
-        .await
-        .ok();
+        let token = token::fetch(config, client, Some(scope), None, Some(&edge))
+            .await
+            .ok();
         Ok(Self { edge, token })
     }
 
@@ -360,7 +360,7 @@ impl AdminClient {
 }
 
 /// Prints `answer` as indented JSON.
-fn print(answer: &Value) -> anyhow::Result<ExitCode> {
+pub(crate) fn print(answer: &Value) -> anyhow::Result<ExitCode> {
     crate::emit(format_args!("{}\n", serde_json::to_string_pretty(answer)?))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,7 @@ use sandbox06_world::personas::ids as persona_ids;
 use sandbox06_world::{View, card_qr};
 
 mod admin;
+mod lodging;
 mod token;
 
 #[derive(Parser, Debug)]
@@ -175,6 +176,11 @@ enum Command {
         #[arg(long)]
         ttl: Option<i32>,
     },
+    /// Declare guests at a lodging facility of the running suite (citizens by ID number, or
+    /// VNeID share codes): prints the declaration as recorded, with its verdicts.
+    Declare(lodging::DeclareArgs),
+    /// List a lodging facility's declarations in the running suite.
+    Declarations(lodging::DeclarationsArgs),
     /// Check a component's grpc.health.v1 status: exit 0 when SERVING.
     Health {
         /// Address of the component (default: the edge's address).
@@ -265,7 +271,9 @@ fn main() -> ExitCode {
         | Some(Command::Citizens(_))
         | Some(Command::LifeEvent(_))
         | Some(Command::Unlock { .. })
-        | Some(Command::ShareCode { .. }) => {
+        | Some(Command::ShareCode { .. })
+        | Some(Command::Declare(_))
+        | Some(Command::Declarations(_)) => {
             match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -422,6 +430,8 @@ async fn run_async(cli: &Cli) -> anyhow::Result<ExitCode> {
             facility,
             ttl,
         }) => return admin::share_code(&config, citizen_id, facility, *ttl).await,
+        Some(Command::Declare(args)) => return lodging::declare(&config, args).await,
+        Some(Command::Declarations(args)) => return lodging::declarations(&config, args).await,
         _ => {}
     }
     if let Some(Command::Token {

@@ -828,6 +828,85 @@ fn share_code_prints_a_code_for_the_facility() {
 }
 
 #[test]
+fn declare_records_guests_and_declarations_lists_them() {
+    let up = Up::start(&[]);
+    let listen = up.edge.to_string();
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "declare",
+        "demo-hotel-phan-rang",
+        personas::HAPPY_PATH,
+        personas::MARRIED_WIFE,
+        "--room",
+        "305",
+        "--nights",
+        "2",
+        "--id",
+        "booking-9",
+        "--client",
+        "demo-hotel",
+    ]);
+    assert!(ok, "{stderr}");
+    let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let declaration = &answer["declaration"];
+    assert_eq!(
+        declaration["name"],
+        "facilities/demo-hotel-phan-rang/declarations/booking-9"
+    );
+    // The guests as the population database records them: no findings.
+    assert_eq!(
+        declaration["guests"][1]["citizen"]["fullName"],
+        "Trần Thị Mai"
+    );
+    assert!(declaration.get("findings").is_none(), "{stdout}");
+    // A coach's passengers with their seats.
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "declare",
+        "demo-coach-phan-rang-hcm",
+        personas::HAPPY_PATH,
+        "--vehicle",
+        "85B-012.34",
+        "--trip",
+        "PR-HCM-2100",
+        "--seats",
+        "A07",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("\"seat\": \"A07\""), "{stdout}");
+    let (ok, stdout, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "declarations",
+        "demo-hotel-phan-rang",
+        "--guest",
+        personas::MARRIED_WIFE,
+        "--client",
+        "demo-hotel",
+    ]);
+    assert!(ok, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        listed["declarations"].as_array().unwrap().len(),
+        1,
+        "{stdout}"
+    );
+    // Another facility's: refused, with the service's reason.
+    let (ok, _, stderr) = sandbox06(&[
+        "--listen",
+        &listen,
+        "declarations",
+        "demo-hospital-khanh-hoa",
+        "--client",
+        "demo-hotel",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("FACILITY_NOT_PERMITTED"), "{stderr}");
+}
+
+#[test]
 fn clock_shows_sets_advances_and_resets_the_running_suites_time() {
     let up = Up::start(&[]);
     let listen = up.edge.to_string();
