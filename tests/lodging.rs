@@ -1016,3 +1016,61 @@ async fn a_dashboard_follows_the_events_as_server_sent_events() {
         .unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied);
 }
+
+#[tokio::test]
+async fn an_amendment_without_a_mask_changes_what_it_sets_and_one_of_nothing_changes_nothing() {
+    let h = start().await;
+    let mut hotel = as_client(&h, "demo-hotel").await;
+    let arrival = now(&h).await - time::Duration::hours(1);
+    let made = create(
+        &mut hotel,
+        HOTEL,
+        declaration(vec![foreigner()], room("41"), arrival),
+        "",
+    )
+    .await
+    .unwrap();
+    let later = ts(arrival + time::Duration::days(3));
+    let update = |declaration: pb::Declaration| pb::UpdateDeclarationRequest {
+        facility_id: HOTEL.into(),
+        declaration_id: id_of(&made),
+        declaration: Some(declaration),
+        update_mask: None,
+        request_id: String::new(),
+    };
+    let amended = hotel
+        .update_declaration(update(pb::Declaration {
+            expected_departure_time: Some(later),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .declaration
+        .unwrap();
+    assert_eq!(amended.revision, 2);
+    assert_eq!(amended.expected_departure_time, Some(later));
+    assert_eq!(amended.guests, made.guests);
+    assert_eq!(amended.place, made.place);
+    // Nothing set: the declaration as it is.
+    let same = hotel
+        .update_declaration(update(pb::Declaration::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .declaration
+        .unwrap();
+    assert_eq!(same.revision, 2);
+    // A field that cannot be amended, named.
+    let refused = hotel
+        .update_declaration(pb::UpdateDeclarationRequest {
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["arrival_time".into()],
+            }),
+            ..update(pb::Declaration::default())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(fields_of(&refused), ["update_mask"]);
+}

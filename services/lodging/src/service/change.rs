@@ -164,16 +164,13 @@ impl Lodging {
         ]);
         let mut problems = Problems::default();
         let Some(sent) = r.declaration.as_ref() else {
-            problems.0.push(BadField::new("declaration", "is required"));
-            return Err(self
-                .load(caller, &target, &digest, problems)
-                .await
-                .err()
-                .and_then(Result::err)
-                .unwrap_or(LodgingError::Invalid(vec![BadField::new(
-                    "declaration",
-                    "is required",
-                )])));
+            // Refused with the other bad fields, after the facility's permission.
+            let missing = BadField::new("declaration", "is required");
+            problems.0.push(missing.clone());
+            return match self.load(caller, &target, &digest, problems).await {
+                Err(answer) => answer,
+                Ok(_) => Err(LodgingError::Invalid(vec![missing])),
+            };
         };
         // Without a mask, the amendable fields the request sets.
         let paths: Vec<&str> = match &r.update_mask {
@@ -214,6 +211,10 @@ impl Lodging {
         }
         if !sent.etag.is_empty() && sent.etag != loaded.current.etag {
             return Err(LodgingError::EtagMismatch);
+        }
+        if problems.is_empty() && paths.is_empty() {
+            // Nothing to amend: the declaration as it is, no new revision.
+            return Ok(loaded.current);
         }
         let now = self.clock.now();
         let today = self.clock.today();
