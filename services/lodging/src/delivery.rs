@@ -392,6 +392,18 @@ impl Deliverer {
         if revision > 1 && record.answered_revision < revision - 1 {
             return Ok(Step::Waiting);
         }
+        if matches!(Ev::try_from(event.r#type), Ok(Ev::Created | Ev::Updated)) {
+            // The change's indexes again (adding is idempotent): a change whose process
+            // stopped between its commit and its indexes is listed once it is delivered.
+            let index = self.lodging.index(&event.facility_id, declaration, id);
+            match tenant {
+                None => index.await?,
+                Some(t) => match sandbox06_runtime::faults::as_tenant(t, index) {
+                    Ok(scoped) => scoped.await?,
+                    Err(refused) => return Err(LodgingError::Refused(refused)),
+                },
+            }
+        }
         let now = self.lodging.clock().now();
         let attempts = i32::try_from(entry.attempt).unwrap_or(i32::MAX);
         let Some(delivery) = delivery_of(event, self.lodging.facilities()) else {

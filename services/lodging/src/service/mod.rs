@@ -432,7 +432,7 @@ impl Lodging {
     /// Writes the indexes of a recorded declaration: its arrival, and its guests' stays
     /// (a coach's passengers neither raise nor count for overlapping stays, but are found by
     /// document number). Idempotent: a replay writes them again, healing a write cut short.
-    async fn index(
+    pub(crate) async fn index(
         &self,
         facility: &str,
         declaration: &pb::Declaration,
