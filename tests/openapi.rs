@@ -1380,8 +1380,16 @@ async fn postmans_own_importer_makes_a_collection_whose_every_request_answers() 
                 }
                 let response = call.send().await.unwrap();
                 let status = response.status().as_u16();
-                let text = response.text().await.unwrap();
-                assert_eq!(status, 200, "{resolution}: {method} {target}: {text}");
+                let text = body_of(response).await;
+                // As in the collection the document makes (above): a declaration's own
+                // operations name one the collection's create may not have made.
+                let declaration_not_made = status == 404
+                    && path.contains("/declarations/")
+                    && text.contains("\"DECLARATION_NOT_FOUND\"");
+                assert!(
+                    status == 200 || declaration_not_made,
+                    "{resolution}: {method} {target}: {status} {text}"
+                );
                 sent += 1;
             }
         }

@@ -96,6 +96,26 @@ pub(super) fn mask_schema(output: &MessageDescriptor) -> Value {
     })
 }
 
+/// What an optional query parameter left out means, as its schema's `default`: the field's
+/// proto3 default (an empty text or mask, false, 0, the enum's unspecified value), which is
+/// what the service takes when the parameter is absent. Importers that fill every parameter in
+/// from its schema (Postman's "Schema" resolution) send it rather than a placeholder. `None`
+/// for a list or a message such as a time, which have no one value to send.
+pub(super) fn absent_value(field: &FieldDescriptor) -> Option<Value> {
+    if field.is_list() {
+        return None;
+    }
+    Some(match field.kind() {
+        Kind::String => json!(""),
+        Kind::Bool => json!(false),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 | Kind::Uint32 | Kind::Fixed32 => json!(0),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => json!("0"),
+        Kind::Enum(e) => json!(e.get_value(0)?.name()),
+        Kind::Message(m) if m.full_name() == "google.protobuf.FieldMask" => json!(""),
+        _ => return None,
+    })
+}
+
 /// The route's path in OpenAPI's templating.
 pub(super) fn openapi_path(route: &Route) -> String {
     let mut path = String::new();
@@ -249,6 +269,13 @@ pub(super) fn operation(
                     field_rules(field.parent_message().full_name(), field.name(), facts),
                 ),
             };
+            let mut schema = schema;
+            if !is_required(&field)
+                && schema.get("default").is_none()
+                && let Some(absent) = absent_value(&field)
+            {
+                schema["default"] = absent;
+            }
             let mut parameter = json!({
                 "name": path,
                 "in": "query",
@@ -303,11 +330,16 @@ pub(super) fn operation(
             message_schema(&route.input, &top_bound, facts)
         } else {
             match field_at(&route.input, body) {
-                // An update carries the fields its mask names: none is required on its own.
-                Some(f) if route.method == http::Method::PATCH => match f.kind() {
-                    Kind::Message(resource) => {
+                // The message inline, so that its `default` (the first example) stays beside
+                // it: an importer that resolves a `$ref` drops what is beside it.
+                Some(f) => match f.kind() {
+                    Kind::Message(resource) if !f.is_list() && !f.is_map() => {
                         let mut schema = message_schema(&resource, &BTreeSet::new(), facts);
-                        if let Value::Object(object) = &mut schema {
+                        // An update carries the fields its mask names: none is required on
+                        // its own.
+                        if route.method == http::Method::PATCH
+                            && let Value::Object(object) = &mut schema
+                        {
                             object.remove("required");
                         }
                         if let Some(text) = field_comment(&f) {
@@ -317,7 +349,6 @@ pub(super) fn operation(
                     }
                     _ => body_field_schema(&f),
                 },
-                Some(f) => body_field_schema(&f),
                 None => json!({}),
             }
         };

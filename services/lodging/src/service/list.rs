@@ -214,14 +214,6 @@ impl Lodging {
         };
         let from = time(r.arrival_after.as_ref(), "arrival_after");
         let until = time(r.arrival_before.as_ref(), "arrival_before");
-        if let (Some(from), Some(until)) = (from, until)
-            && until <= from
-        {
-            bad.push(BadField::new(
-                "arrival_before",
-                "is not after arrival_after: the range ends before it starts",
-            ));
-        }
         if DeclarationState::try_from(r.state).is_err() {
             bad.push(BadField::new(
                 "state",
@@ -263,6 +255,12 @@ impl Lodging {
         };
         if !bad.is_empty() {
             return Err(LodgingError::Invalid(bad));
+        }
+        if let (Some(from), Some(until)) = (from, until)
+            && until <= from
+        {
+            // A range no arrival falls in (it ends before it starts): nothing, at once.
+            return Ok(pb::ListDeclarationsResponse::default());
         }
         let size = if r.page_size == 0 {
             PAGE_SIZE_DEFAULT
