@@ -259,22 +259,26 @@ impl Deliverer {
         }
     }
 
-    /// Forgets the acknowledged events up to `through`.
+    /// Forgets the acknowledged events up to `through`, [`TRIM_EVERY`] at a time, so that no
+    /// one step holds the store for long.
     async fn trim(&self, tenant: Option<&str>, through: u64) -> Result<(), LodgingError> {
-        if scoped(tenant, trimmed(self.store())).await? >= through {
-            return Ok(());
+        let mut done = scoped(tenant, trimmed(self.store())).await?;
+        while done < through {
+            let next = through.min(done + TRIM_EVERY);
+            scoped(
+                tenant,
+                self.store().outbox_trim(records::OUTBOX, EntryId(next)),
+            )
+            .await?;
+            scoped(
+                tenant,
+                self.store()
+                    .put(records::TRIMMED_KEY, next.to_string().as_bytes(), None),
+            )
+            .await?;
+            done = next;
         }
-        scoped(
-            tenant,
-            self.store().outbox_trim(records::OUTBOX, EntryId(through)),
-        )
-        .await?;
-        scoped(
-            tenant,
-            self.store()
-                .put(records::TRIMMED_KEY, through.to_string().as_bytes(), None),
-        )
-        .await
+        Ok(())
     }
 
     /// Delivers what the outbox of `tenant` holds now.
@@ -293,6 +297,9 @@ impl Deliverer {
             let full = claimed.len() == CLAIM_BATCH;
             let mut groups: HashMap<String, Vec<(Claimed, StoredEvent)>> = HashMap::new();
             let mut order = Vec::new();
+            // The registry's answers, events for watchers with nothing to deliver, are
+            // acknowledged together once the batch is sorted.
+            let mut answers = Vec::new();
             for entry in claimed {
                 pass.last = pass.last.max(entry.id.0);
                 let Some(event) = records::decode::<StoredEvent>(&entry.payload) else {
@@ -304,9 +311,7 @@ impl Deliverer {
                     continue;
                 };
                 if !event.is_change() {
-                    // An answer of the registry: an event for watchers, nothing to deliver.
-                    self.ack(tenant, &entry).await?;
-                    pass.acked += 1;
+                    answers.push(entry);
                     continue;
                 }
                 let key = event
@@ -319,6 +324,10 @@ impl Deliverer {
                 }
                 groups.entry(key).or_default().push((entry, event));
             }
+            let acked =
+                futures::future::try_join_all(answers.iter().map(|entry| self.ack(tenant, entry)))
+                    .await?;
+            pass.acked += acked.len() as u64;
             let results: Vec<Result<(u64, bool), LodgingError>> = futures::stream::iter(
                 order
                     .into_iter()

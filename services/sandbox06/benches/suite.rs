@@ -3,6 +3,9 @@
 //! the gateway and directly against the citizen service in the same run (the ratio is the
 //! gateway's cost), and MatchCitizens records per second.
 //!
+//! Lodging declarations per second through the edge and the outbox's lag to the registry's
+//! answer, on memory and on Redis (`-- --lodging` for these alone).
+//!
 //! `cargo bench -p sandbox06 --bench suite` (add `-- --quick` for a short run). Every loop is
 //! bounded in count; traffic stays on 127.0.0.1.
 //!
@@ -39,6 +42,9 @@ use sandbox06_proto::{
 use sandbox06_vn::{CitizenId, Sex};
 use sandbox06_world::{Country, View};
 use tonic::transport::Channel;
+
+#[path = "suite/lodging.rs"]
+mod lodging;
 
 const REFERENCE_DATE: &str = "2026-11-27";
 
@@ -782,6 +788,13 @@ async fn main() {
     } else {
         (10, 3, 20_000, 500_000)
     };
+    let declarations = if quick { 2_000 } else { 10_000 };
+    // `-- --lodging` measures lodging declarations alone.
+    if std::env::args().any(|a| a == "--lodging") {
+        let country = bench_country();
+        lodging::benchmarks(Arc::new(match_requests(&country, declarations)), rounds).await;
+        return;
+    }
     println!(
         "sandbox06 suite benchmark ({} run), {} cores",
         if quick { "quick" } else { "full" },
@@ -925,4 +938,11 @@ async fn main() {
         "MatchCitizens direct:      {:.0} records/s",
         median(via_direct)
     );
+    drop(running);
+
+    lodging::benchmarks(
+        Arc::new(records[..declarations.min(records.len())].to_vec()),
+        rounds,
+    )
+    .await;
 }
