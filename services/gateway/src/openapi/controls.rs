@@ -219,6 +219,9 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "not": {"enum": ["VNEID_LEVEL_UNSPECIFIED", 0]},
             "description": "The new level: VNEID_LEVEL_NONE (the account is closed), VNEID_LEVEL_1 or VNEID_LEVEL_2 (from 14).",
         }),
+        // Bounds of a range of times, as for the lodging's arrivals.
+        ("CallFilter", "since") => json!({"default": super::schema::EARLIEST}),
+        ("CallFilter", "until") => json!({"default": super::schema::LATEST}),
         ("FindCitizensRequest", "page_token") => json!({
             "pattern": "^([0-9]+\\.[0-9a-f]{16})?$",
             "description": "From a previous answer's `nextPageToken`, with the same filter; empty for the first page.",

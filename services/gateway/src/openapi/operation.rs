@@ -100,9 +100,10 @@ pub(super) fn mask_schema(output: &MessageDescriptor) -> Value {
 /// proto3 default (an empty text or mask, false, 0, the enum's unspecified value), which is
 /// what the service takes when the parameter is absent. Importers that fill every parameter in
 /// from its schema (Postman's "Schema" resolution) send it rather than a placeholder. `None`
-/// for a list or a message such as a time, which have no one value to send.
+/// for a list, a field with presence (`optional`: its absence is not its default) or a message
+/// such as a time, which have no one value to send.
 pub(super) fn absent_value(field: &FieldDescriptor) -> Option<Value> {
-    if field.is_list() {
+    if field.is_list() || field.supports_presence() {
         return None;
     }
     Some(match field.kind() {

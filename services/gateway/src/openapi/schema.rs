@@ -200,6 +200,10 @@ pub(super) fn qr_pattern(reference_year: i32) -> String {
 pub(super) const PLAIN_TEXT: &str =
     "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$";
 
+/// The earliest and the latest time a bound of a range can be: what its absence means.
+pub(super) const EARLIEST: &str = "1970-01-01T00:00:00Z";
+pub(super) const LATEST: &str = "9999-12-31T23:59:59Z";
+
 /// What the services check of a request field beyond its proto type, as JSON Schema keywords to
 /// add to the field's schema: patterns, lengths, ranges, values. The OpenAPI tests send requests
 /// at each of these bounds and check that none is refused.
@@ -268,20 +272,31 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "pattern": "^([0-9a-f]{2}){0,512}$",
             "description": "From a previous answer's `nextPageToken`, with the same filters; empty for the first page.",
         }),
+        // A bound of a range of times: its absence is the earliest or the latest time there
+        // is, given as `default` so that an importer sends that rather than a time it makes
+        // up (a made-up one may be 31 November).
+        ("sandbox06.lodging.v1.ListDeclarationsRequest", "arrival_after") => {
+            json!({"default": EARLIEST})
+        }
+        ("sandbox06.lodging.v1.ListDeclarationsRequest", "arrival_before") => {
+            json!({"default": LATEST})
+        }
         ("sandbox06.lodging.v1.UpdateDeclarationRequest", "update_mask") => json!({
             "type": "string",
             "pattern": "^((guests|place|expectedDepartureTime)(,(guests|place|expectedDepartureTime))*)?$",
             "description": "Comma-separated fields to amend, of `guests`, `place` and `expectedDepartureTime`; when empty, those of them the body sets.",
         }),
         ("sandbox06.lodging.v1.WatchDeclarationEventsRequest", "event_types") => {
-            let kind = sandbox06_proto::DESCRIPTOR_POOL
-                .get_enum_by_name("sandbox06.lodging.v1.DeclarationEventType")
-                .map(Kind::Enum)?;
+            // The types by name, the unspecified one left out: an importer that fakes a value
+            // picks from the list (and does not read `not`).
+            let types: Vec<String> = sandbox06_proto::DESCRIPTOR_POOL
+                .get_enum_by_name("sandbox06.lodging.v1.DeclarationEventType")?
+                .values()
+                .filter(|v| v.number() != 0)
+                .map(|v| v.name().to_owned())
+                .collect();
             json!({
-                "items": {
-                    "allOf": [kind_schema(&kind)],
-                    "not": {"enum": ["DECLARATION_EVENT_TYPE_UNSPECIFIED", 0]},
-                },
+                "items": {"type": "string", "enum": types},
                 "description": "Only events of these types (the parameter repeated); every type when absent.",
             })
         }
