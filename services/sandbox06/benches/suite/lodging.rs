@@ -212,6 +212,18 @@ async fn on_store(
         median(paced.iter().map(|r| ms(r.2)).collect()),
     );
     drop(running);
+    if store != "memory" {
+        // The run's declarations leave the shared Redis with the run.
+        let config = sandbox06_testkit::test_config_with(
+            figment::Figment::new()
+                .merge(figment::providers::Serialized::default("store.url", store))
+                .merge(figment::providers::Serialized::default(
+                    "store.namespace",
+                    &namespace,
+                )),
+        );
+        sandbox06_testkit::clear_stores(&config).await;
+    }
     Some(())
 }
 
