@@ -163,6 +163,23 @@ fn id_of(d: &pb::Declaration) -> String {
     d.name.rsplit('/').next().unwrap().to_owned()
 }
 
+/// The registry answers UNAVAILABLE to every delivery until the fault rules are cleared.
+async fn registry_down(h: &Harness) {
+    admin(h)
+        .create_fault_rule(admin::CreateFaultRuleRequest {
+            rule: Some(admin::FaultRule {
+                component: "lodging-registry".into(),
+                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                    code: Code::Unavailable as i32,
+                    ..admin::StatusFault::default()
+                })),
+                ..admin::FaultRule::default()
+            }),
+        })
+        .await
+        .unwrap();
+}
+
 /// The declaration once the registry answered it (or the last read after `within`).
 async fn answered(
     client: &mut Lodging,
@@ -514,19 +531,7 @@ async fn while_the_registry_is_down_declarations_wait_and_are_delivered_once() {
     let h = start().await;
     let mut hotel = as_client(&h, "demo-hotel").await;
     let arrival = now(&h).await - time::Duration::hours(1);
-    admin(&h)
-        .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(admin::FaultRule {
-                component: "lodging-registry".into(),
-                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
-                    code: Code::Unavailable as i32,
-                    ..admin::StatusFault::default()
-                })),
-                ..admin::FaultRule::default()
-            }),
-        })
-        .await
-        .unwrap();
+    registry_down(&h).await;
     let guest = foreigner();
     let mut ids = Vec::new();
     for n in 0..100 {
@@ -771,19 +776,7 @@ async fn on_redis_replicas_share_declarations_and_a_stopped_one_loses_nothing() 
     assert_eq!(made.name, again.name);
 
     // The registry fails for the first replica; it records 20 declarations and stops.
-    admin(&first)
-        .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(admin::FaultRule {
-                component: "lodging-registry".into(),
-                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
-                    code: Code::Unavailable as i32,
-                    ..admin::StatusFault::default()
-                })),
-                ..admin::FaultRule::default()
-            }),
-        })
-        .await
-        .unwrap();
+    registry_down(&first).await;
     let mut ids = vec![id_of(&made)];
     for n in 0..20 {
         let d = create(

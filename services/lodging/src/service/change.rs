@@ -39,6 +39,19 @@ struct Target<'a> {
     request_id: &'a str,
 }
 
+impl Target<'_> {
+    /// The digest of a change of this declaration: its kind and what the request says of it.
+    fn digest(&self, change: &[u8], rest: &[&[u8]]) -> Vec<u8> {
+        let mut parts: Vec<&[u8]> = vec![
+            change,
+            self.facility_id.as_bytes(),
+            self.declaration_id.as_bytes(),
+        ];
+        parts.extend_from_slice(rest);
+        records::digest(&parts)
+    }
+}
+
 impl Lodging {
     /// Reads the declaration a change names. `Err(Ok(declaration))` when the request id made a
     /// change of it already (the retry answers it); `Err(Err(e))` when the change cannot be made.
@@ -149,19 +162,19 @@ impl Lodging {
             declaration_id: &r.declaration_id,
             request_id: &r.request_id,
         };
-        let digest = records::digest(&[
+        let digest = target.digest(
             b"update",
-            r.facility_id.as_bytes(),
-            r.declaration_id.as_bytes(),
-            &r.declaration
-                .as_ref()
-                .map(|d| d.encode_to_vec())
-                .unwrap_or_default(),
-            &r.update_mask
-                .as_ref()
-                .map(|m| m.encode_to_vec())
-                .unwrap_or_default(),
-        ]);
+            &[
+                &r.declaration
+                    .as_ref()
+                    .map(|d| d.encode_to_vec())
+                    .unwrap_or_default(),
+                &r.update_mask
+                    .as_ref()
+                    .map(|m| m.encode_to_vec())
+                    .unwrap_or_default(),
+            ],
+        );
         let mut problems = Problems::default();
         let Some(sent) = r.declaration.as_ref() else {
             // Refused with the other bad fields, after the facility's permission.
@@ -311,16 +324,16 @@ impl Lodging {
             declaration_id: &r.declaration_id,
             request_id: &r.request_id,
         };
-        let digest = records::digest(&[
+        let digest = target.digest(
             b"checkOut",
-            r.facility_id.as_bytes(),
-            r.declaration_id.as_bytes(),
-            r.guest_ids.join("\n").as_bytes(),
-            &r.departure_time
-                .as_ref()
-                .map(|t| t.encode_to_vec())
-                .unwrap_or_default(),
-        ]);
+            &[
+                r.guest_ids.join("\n").as_bytes(),
+                &r.departure_time
+                    .as_ref()
+                    .map(|t| t.encode_to_vec())
+                    .unwrap_or_default(),
+            ],
+        );
         let mut problems = Problems::default();
         let now = self.clock.now();
         let departure = match r.departure_time.as_ref() {
@@ -394,12 +407,7 @@ impl Lodging {
             declaration_id: &r.declaration_id,
             request_id: &r.request_id,
         };
-        let digest = records::digest(&[
-            b"cancel",
-            r.facility_id.as_bytes(),
-            r.declaration_id.as_bytes(),
-            r.reason.as_bytes(),
-        ]);
+        let digest = target.digest(b"cancel", &[r.reason.as_bytes()]);
         let mut problems = Problems::default();
         if r.reason.trim().is_empty() {
             problems.0.push(BadField::new(
