@@ -306,7 +306,7 @@ impl Country {
         if age < 45 {
             return Life::Alive;
         }
-        let annual = (0.000_03 * (0.097 * f64::from(age)).exp()).min(0.3);
+        let annual = crate::rules::annual_mortality(age);
         let mut rng = self.stream(S_LIFE, id);
         // The database holds deaths registered in the last five years.
         if rng.chance((5.0 * annual).min(0.9)) {

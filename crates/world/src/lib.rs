@@ -33,6 +33,7 @@ pub mod personas;
 mod records;
 pub mod religions;
 pub mod rules;
+pub mod statistics;
 
 use time::Date;
 

@@ -224,6 +224,8 @@ pub struct Person {
     pub mother: Option<Relative>,
     /// Spouse.
     pub spouse: Option<Relative>,
+    /// The day the marriage to the spouse on record was registered.
+    pub married_on: Option<CivilDate>,
     /// Household.
     pub household: Option<Household>,
     /// VNeID level and the date it was reached.

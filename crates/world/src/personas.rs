@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use time::{Date, Month};
 
 use super::{Country, person::*, rules::card_expiry};
-use sandbox06_vn::CitizenId;
+use sandbox06_vn::{CitizenId, Sex};
 
 /// The personas' ID numbers, by persona, for tests and examples.
 pub mod ids {
@@ -584,6 +584,16 @@ impl Personas {
             marital,
             father: spec.parents.and_then(|(f, _)| relative(f)),
             mother: spec.parents.and_then(|(_, m)| relative(m)),
+            married_on: spouse.as_ref().and_then(|s| {
+                let own = (id.value(), birth.year());
+                let theirs = (s.id.map_or(0, |i| i.value()), s.birth_year);
+                let (husband, wife) = if sex == Sex::Male {
+                    (own, theirs)
+                } else {
+                    (theirs, own)
+                };
+                super::rules::marriage_registered_on(husband, wife, reference)
+            }),
             spouse,
             household: if life == Life::Alive { household } else { None },
             vneid: (

@@ -97,6 +97,7 @@ impl Country {
             father: None,
             mother: None,
             spouse: None,
+            married_on: None,
             household: None,
             vneid: (Vneid::None, None),
             insurance: None,
@@ -126,7 +127,21 @@ impl Country {
                 Marital::Married
             };
             if !divorced {
-                person.spouse = Some(Self::relative(&kin, spouse));
+                let relative = Self::relative(&kin, spouse);
+                let (husband, wife) = if s.sex == Sex::Male {
+                    (
+                        (id.value(), date_of_birth.year()),
+                        (relative.id.map_or(0, |i| i.value()), relative.birth_year),
+                    )
+                } else {
+                    (
+                        (relative.id.map_or(0, |i| i.value()), relative.birth_year),
+                        (id.value(), date_of_birth.year()),
+                    )
+                };
+                person.married_on =
+                    crate::rules::marriage_registered_on(husband, wife, self.reference);
+                person.spouse = Some(relative);
             }
         } else if s.sex == Sex::Female
             && self.partner_slot(s).is_none()

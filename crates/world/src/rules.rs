@@ -139,6 +139,43 @@ pub fn card_expiry(birth: Date, issued: Date) -> Option<Date> {
     None
 }
 
+/// The day a couple's marriage was registered, when the record does not say (no marriage
+/// recorded as a life event): drawn from the two ID numbers alone, so both spouses' records
+/// agree, between the day both reached marriageable age (Law on Marriage and Family 2014
+/// art. 8: men 20, women 18, counted here from 1 July of the birth years) and `reference`,
+/// mostly in the first years (*estimate*). `None` when that day is after `reference`.
+pub fn marriage_registered_on(
+    husband: (u64, i32),
+    wife: (u64, i32),
+    reference: Date,
+) -> Option<Date> {
+    let eligible = husband.1.saturating_add(20).max(wife.1.saturating_add(18));
+    let from = Date::from_calendar_date(eligible, Month::July, 1).ok()?;
+    if from > reference {
+        return None;
+    }
+    let (low, high) = if husband.0 < wife.0 {
+        (husband.0, wife.0)
+    } else {
+        (wife.0, husband.0)
+    };
+    let mut rng = crate::permutation::Stream::new(&[0x4d41_5252, low, high]);
+    let span = (reference - from).whole_days().max(0) as u64 + 1;
+    // Three in four within eight years of the eligible day.
+    let window = if rng.chance(0.75) {
+        span.min(8 * 365)
+    } else {
+        span
+    };
+    Some(from + time::Duration::days(rng.below(window) as i64))
+}
+
+/// The yearly chance of dying at `age` the generator draws registered deaths with (a Gompertz
+/// curve, *estimate*), at most 0.3.
+pub fn annual_mortality(age: i32) -> f64 {
+    (0.000_03 * (0.097 * f64::from(age)).exp()).min(0.3)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -193,6 +193,7 @@ pub fn to_record(country: &Country, p: &Person, shape: Shape) -> pb::Citizen {
     record.father = p.father.as_ref().map(relative);
     record.mother = p.mother.as_ref().map(relative);
     record.spouse = p.spouse.as_ref().map(relative);
+    record.marriage_date = p.spouse.as_ref().and(p.married_on).map(date_to_proto);
     record.household = p.household.as_ref().map(|h| types::Household {
         household_id: h.code.clone(),
         head_citizen_id: h.head.to_string(),

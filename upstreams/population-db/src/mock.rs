@@ -11,6 +11,7 @@ mod find;
 mod grpc;
 mod reads;
 mod record;
+mod statistics;
 
 use std::sync::Arc;
 

@@ -332,6 +332,7 @@ pub fn apply(country: &Country, person: &mut Person, events: &[LifeEvent]) {
                     && let Some(other) = country.person(spouse, View::Basic)
                 {
                     person.marital = Marital::Married;
+                    person.married_on = Some(on);
                     person.spouse = Some(Relative {
                         id: Some(spouse),
                         full_name: other.full_name,

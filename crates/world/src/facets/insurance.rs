@@ -5,7 +5,8 @@ use time::{Date, Duration, Month};
 
 use crate::{
     Country, S_COMMUNE, S_INSURANCE, S_POVERTY, View,
-    permutation::Stream,
+    permutation::{Permutation, Stream, hash_words},
+    person::Person,
     person::{CommuneRef, Insurance, Place},
     rules::{add_years, age_on},
 };
@@ -97,7 +98,84 @@ pub const DIFFICULT_PER_MINORITY: f64 = 1.1;
 /// Of the difficult communes, the share that are especially difficult (*estimate*).
 pub const ESPECIALLY_DIFFICULT: f64 = 0.7;
 
+/// The purpose the social insurance numbers' permutation is keyed with.
+const S_INSURANCE_NUMBER: u64 = 0x4248_5954;
+/// Serials of one ID-number prefix: the number's last six digits.
+const SERIALS_PER_PREFIX: u64 = 1_000_000;
+/// Values of a social insurance number's last eight digits.
+const INSURANCE_SERIALS: u64 = 100_000_000;
+
 impl Country {
+    /// The last eight digits of a generated citizen's social insurance number: the ID number's
+    /// province prefix and serial, permuted by a key of the seed, so a number looks drawn at
+    /// random and yet leads back to its holder ([`Self::insured_by_number`]).
+    fn insurance_serial(&self, id: CitizenId) -> u64 {
+        let value = u64::from(id.province_code()) * SERIALS_PER_PREFIX + u64::from(id.serial());
+        Permutation::new(
+            hash_words(&[self.seed, S_INSURANCE_NUMBER]),
+            INSURANCE_SERIALS,
+        )
+        .apply(value % INSURANCE_SERIALS)
+    }
+
+    /// The citizens whose health insurance card carries the 10-digit social insurance number
+    /// `number` (a legacy card code's last ten characters), born in one of `years`: at most
+    /// one in practice. Generated citizens are found by inverting [`Self::insurance_serial`]
+    /// and trying each birth year and sex; personas by their cards.
+    pub fn insured_by_number(
+        &self,
+        number: &str,
+        years: impl IntoIterator<Item = i32>,
+    ) -> Vec<Person> {
+        let mut found = Vec::new();
+        let Some(serial) = number
+            .get(2..)
+            .filter(|d| number.len() == 10 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+        else {
+            return found;
+        };
+        // A persona's number ends with the ID number's last eight digits.
+        for persona in self
+            .personas
+            .ids()
+            .filter(|id| id.value() % INSURANCE_SERIALS == serial)
+        {
+            if let Some(p) = self.person(persona, View::Full)
+                && p.insurance
+                    .as_ref()
+                    .is_some_and(|i| i.social_insurance_number == number)
+            {
+                found.push(p);
+            }
+        }
+        let value = Permutation::new(
+            hash_words(&[self.seed, S_INSURANCE_NUMBER]),
+            INSURANCE_SERIALS,
+        )
+        .invert(serial);
+        let (prefix, serial) = (
+            (value / SERIALS_PER_PREFIX) as u16,
+            (value % SERIALS_PER_PREFIX) as u32,
+        );
+        for year in years {
+            for sex in [Sex::Male, Sex::Female] {
+                let id = CitizenId::from_parts(prefix, sex, year, serial);
+                if self.slot_of(id).is_none() || self.personas.get(id).is_some() {
+                    continue;
+                }
+                if let Some(p) = self.person(id, View::Full)
+                    && p.insurance
+                        .as_ref()
+                        .is_some_and(|i| i.social_insurance_number == number)
+                {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    }
+
     /// The citizen's health insurance card, `None` when the number is no one's or the citizen
     /// is not insured. The card carries the province of residence, so the household is
     /// computed for it.
@@ -169,7 +247,9 @@ impl Country {
         let mut rng = self.stream(S_INSURANCE, id);
         let (group, payer) = situation.group(reference, &mut rng)?;
         let residence_province = self.province_2025_of(residence);
-        let number = format!("{:02}{:08}", residence_province, rng.below(100_000_000));
+        // The draw the number was once made of, kept so the later draws stay the same.
+        let _ = rng.below(100_000_000);
+        let number = format!("{:02}{:08}", residence_province, self.insurance_serial(id));
         let household = payer == Payer::Household;
         let (valid_from, valid_to) = coverage(group, household, birth, reference, &mut rng);
         Some(Insurance {
@@ -415,5 +495,34 @@ pub(crate) fn persona_group(birth: Date, reference: Date) -> &'static str {
         "HS"
     } else {
         "GD"
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use crate::{Country, View};
+    use time::macros::date;
+
+    #[test]
+    fn a_social_insurance_number_leads_back_to_its_holder() {
+        let country = Country::new(5, 50_000, date!(2026 - 03 - 01));
+        let mut checked = 0;
+        for i in (0..country.population()).step_by(997) {
+            let Some(id) = country.citizen_at(i) else {
+                continue;
+            };
+            let Some(card) = country.person(id, View::Full).and_then(|p| p.insurance) else {
+                continue;
+            };
+            assert_eq!(&card.card_code[5..], card.social_insurance_number);
+            let found = country.insured_by_number(&card.social_insurance_number, [id.birth_year()]);
+            assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), [id]);
+            // Without the year, every year is tried.
+            let any = country.insured_by_number(&card.social_insurance_number, 1920..=2026);
+            assert!(any.iter().any(|p| p.id == id));
+            checked += 1;
+        }
+        assert!(checked > 20, "{checked}");
+        assert!(country.insured_by_number("56ABC", [1990]).is_empty());
     }
 }

@@ -49,6 +49,20 @@ impl PopulationService for PopulationDb {
         respond(self.find_page(request.into_inner()).await)
     }
 
+    async fn get_population_statistics(
+        &self,
+        request: Request<sandbox06_proto::types::PopulationStatisticsRequest>,
+    ) -> Result<Response<sandbox06_proto::types::PopulationStatisticsResponse>, Status> {
+        respond(self.statistics(request.into_inner()).await)
+    }
+
+    async fn find_insured_citizens(
+        &self,
+        request: Request<pb::FindInsuredCitizensRequest>,
+    ) -> Result<Response<pb::FindInsuredCitizensResponse>, Status> {
+        respond(self.insured(request.into_inner()).await)
+    }
+
     async fn get_country_info(
         &self,
         _request: Request<pb::GetCountryInfoRequest>,
