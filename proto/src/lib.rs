@@ -85,6 +85,13 @@ pub mod sandbox06 {
                 tonic::include_proto!("sandbox06.upstream.lodgingregistry.v1");
             }
         }
+        /// The national data exchange (NDXP) mock.
+        pub mod ndxp {
+            /// `sandbox06.upstream.ndxp.v1`
+            pub mod v1 {
+                tonic::include_proto!("sandbox06.upstream.ndxp.v1");
+            }
+        }
     }
 }
 
@@ -99,6 +106,7 @@ pub use sandbox06::lodging::v1 as lodging;
 pub use sandbox06::sso::v1 as sso;
 pub use sandbox06::types::v1 as types;
 pub use sandbox06::upstream::lodgingregistry::v1 as lodgingregistry;
+pub use sandbox06::upstream::ndxp::v1 as ndxp;
 pub use sandbox06::upstream::population::v1 as population;
 pub use sandbox06::upstream::vneid::v1 as vneid;
 

@@ -11,6 +11,7 @@ use sandbox06_citizen::CitizenComponent;
 use sandbox06_gateway::GatewayComponent;
 use sandbox06_lodging::component::LodgingComponent;
 use sandbox06_lodging_registry::component::LodgingRegistryComponent;
+use sandbox06_ndxp::component::NdxpComponent;
 use sandbox06_population_db::PopulationDbComponent;
 use sandbox06_runtime::{
     component::{Component, Context, Peer, Role, Shutdown, StartError},
@@ -34,6 +35,7 @@ pub fn components() -> Vec<Arc<dyn Component>> {
         Arc::new(PopulationDbComponent),
         Arc::new(VneidComponent),
         Arc::new(LodgingRegistryComponent),
+        Arc::new(NdxpComponent),
         Arc::new(AdminComponent),
     ]
 }
