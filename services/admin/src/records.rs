@@ -110,6 +110,32 @@ pub fn share_code_response(
     }
 }
 
+/// VNeID's request for the admin's consent `request`: the same fields, so that a refusal names
+/// the field the admin's caller sent.
+pub fn consent_request(request: pb::GiveVneidConsentRequest) -> vneid::GiveConsentRequest {
+    vneid::GiveConsentRequest {
+        citizen_id: request.citizen_id,
+        recipient: request.recipient,
+        service_code: request.service_code,
+        purpose: request.purpose,
+        valid_until: request.valid_until,
+    }
+}
+
+/// The admin's answer with the consent VNeID holds.
+pub fn consent_response(consent: vneid::Consent) -> pb::VneidConsent {
+    pb::VneidConsent {
+        consent_id: consent.consent_id,
+        citizen_id: consent.citizen_id,
+        recipient: consent.recipient,
+        service_code: consent.service_code,
+        purpose: consent.purpose,
+        give_time: consent.give_time,
+        valid_until: consent.valid_until,
+        withdraw_time: consent.withdraw_time,
+    }
+}
+
 /// The admin's answer when the population database refused or failed a life event: as
 /// [`from_component`] passes on a refusal, and a write conflict too (`WRITE_CONFLICT`,
 /// `ABORTED`: nothing was recorded, the caller retries).

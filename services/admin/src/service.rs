@@ -12,6 +12,7 @@
 //! | `CreateLifeEvent` | the population database's `CreateLifeEvent` ([`crate::records`]) |
 //! | `UnlockAccount` | VNeID's `UnlockAccount` ([`crate::records`]) |
 //! | `IssueVneidShareCode` | VNeID's `IssueShareCode` ([`crate::records`]) |
+//! | `GiveVneidConsent`, `WithdrawVneidConsent` | VNeID's `GiveConsent`, `WithdrawConsent` ([`crate::records`]) |
 //!
 //! The control calls carry the admin caller's `x-sandbox06-tenant` header on, so a caller with
 //! a tenant lists, deletes and clears its own fault rules and journal entries only, and resets,
@@ -34,6 +35,7 @@ use sandbox06_proto::admin::{
     journal_control_client::JournalControlClient, state_control_client::StateControlClient,
 };
 use sandbox06_proto::population::population_service_client::PopulationServiceClient;
+use sandbox06_proto::vneid::consent_service_client::ConsentServiceClient;
 use sandbox06_proto::vneid::share_code_service_client::ShareCodeServiceClient;
 use sandbox06_proto::vneid::vneid_service_client::VneidServiceClient;
 use sandbox06_runtime::caller::Caller;
@@ -611,6 +613,40 @@ impl AdminService for Admin {
                 .await,
         )?;
         Ok(Response::new(records::share_code_response(answer)))
+    }
+
+    async fn give_vneid_consent(
+        &self,
+        request: Request<pb::GiveVneidConsentRequest>,
+    ) -> Result<Response<pb::VneidConsent>, Status> {
+        self.allow(&request)?;
+        let vneid = self.known(VNEID)?;
+        let mut client = ConsentServiceClient::new(vneid.channel.clone());
+        let answer = vneid.answer(
+            client
+                .give_consent(records::consent_request(request.into_inner()))
+                .await,
+        )?;
+        Ok(Response::new(records::consent_response(answer)))
+    }
+
+    async fn withdraw_vneid_consent(
+        &self,
+        request: Request<pb::WithdrawVneidConsentRequest>,
+    ) -> Result<Response<pb::VneidConsent>, Status> {
+        self.allow(&request)?;
+        let vneid = self.known(VNEID)?;
+        let mut client = ConsentServiceClient::new(vneid.channel.clone());
+        let request = request.into_inner();
+        let answer = vneid.answer(
+            client
+                .withdraw_consent(sandbox06_proto::vneid::WithdrawConsentRequest {
+                    citizen_id: request.citizen_id,
+                    consent_id: request.consent_id,
+                })
+                .await,
+        )?;
+        Ok(Response::new(records::consent_response(answer)))
     }
 
     async fn get_clock(

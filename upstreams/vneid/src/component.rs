@@ -9,6 +9,7 @@ use std::{
 use figment::Figment;
 use sandbox06_country::CountryConfig;
 use sandbox06_proto::vneid::{
+    consent_service_server::ConsentServiceServer,
     share_code_service_server::ShareCodeServiceServer, vneid_service_server::VneidServiceServer,
 };
 use sandbox06_runtime::{
@@ -36,6 +37,7 @@ pub static SPEC: ComponentSpec = ComponentSpec {
     grpc_services: &[
         <VneidServiceServer<Vneid> as tonic::server::NamedService>::NAME,
         <ShareCodeServiceServer<Vneid> as tonic::server::NamedService>::NAME,
+        <ConsentServiceServer<Vneid> as tonic::server::NamedService>::NAME,
     ],
     http_prefixes: &[],
     peers: &[POPULATION_DB],
@@ -118,7 +120,11 @@ impl Component for VneidComponent {
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 )
                 .add_service(
-                    ShareCodeServiceServer::new(api)
+                    ShareCodeServiceServer::new(api.clone())
+                        .max_decoding_message_size(ctx.limits.max_request_bytes),
+                )
+                .add_service(
+                    ConsentServiceServer::new(api)
                         .max_decoding_message_size(ctx.limits.max_request_bytes),
                 )
                 .add_service(

@@ -29,6 +29,8 @@ pub enum VneidReason {
     ShareCodeUsed,
     /// A share code was issued for another facility.
     ShareCodeOtherFacility,
+    /// No consent matches.
+    ConsentNotFound,
 }
 
 /// Every reason the VNeID mock owns, in documentation order.
@@ -43,6 +45,7 @@ pub const REASONS: &[VneidReason] = &[
     VneidReason::ShareCodeExpired,
     VneidReason::ShareCodeUsed,
     VneidReason::ShareCodeOtherFacility,
+    VneidReason::ConsentNotFound,
 ];
 
 impl ErrorReason for VneidReason {
@@ -58,13 +61,14 @@ impl ErrorReason for VneidReason {
             VneidReason::ShareCodeExpired => "SHARE_CODE_EXPIRED",
             VneidReason::ShareCodeUsed => "SHARE_CODE_USED",
             VneidReason::ShareCodeOtherFacility => "SHARE_CODE_OTHER_FACILITY",
+            VneidReason::ConsentNotFound => "CONSENT_NOT_FOUND",
         }
     }
 
     fn code(&self) -> Code {
         match self {
             VneidReason::InvalidCitizenId | VneidReason::ShareCodeInvalid => Code::InvalidArgument,
-            VneidReason::AccountNotFound => Code::NotFound,
+            VneidReason::AccountNotFound | VneidReason::ConsentNotFound => Code::NotFound,
             VneidReason::WrongCredentials
             | VneidReason::ApprovalRejected
             | VneidReason::ShareCodeOtherFacility => Code::PermissionDenied,
@@ -106,6 +110,9 @@ impl ErrorReason for VneidReason {
             }
             VneidReason::ShareCodeOtherFacility => {
                 "The share code was issued for another facility than the one redeeming it."
+            }
+            VneidReason::ConsentNotFound => {
+                "The holder has no consent with this id (WithdrawConsent), or none in force today for this recipient, data service and purpose (CheckConsent)."
             }
         }
     }
@@ -160,6 +167,9 @@ pub enum VneidError {
     /// A share code was issued for another facility.
     #[error("the share code was issued for another facility")]
     ShareCodeOtherFacility,
+    /// No consent matches.
+    #[error("{0}")]
+    ConsentNotFound(String),
     /// The share codes' signing key cannot be made or read: what failed is logged, never
     /// answered.
     #[error("VNeID's share code key is not usable; retry later")]
@@ -254,6 +264,9 @@ impl From<VneidError> for ApiError {
                     .with_violation("facility", e.to_string())
             }
             e @ VneidError::ShareKey(_) => ApiError::new(Reason::Internal, e.to_string()),
+            VneidError::ConsentNotFound(message) => {
+                ApiError::new(VneidReason::ConsentNotFound, message)
+            }
             e @ VneidError::MethodMissing => {
                 ApiError::invalid_field(Reason::InvalidArgument, "method", e.to_string())
             }

@@ -7,6 +7,7 @@
 //! wrong attempts that lock an account and the unlocking, is kept in the state store.
 
 pub mod component;
+mod consent;
 mod error;
 pub mod share;
 
