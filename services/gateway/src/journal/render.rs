@@ -188,13 +188,23 @@ fn json_of(
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Replaced whole: addresses, dates of birth and death, QR payloads, identifying marks,
-    /// documents' numbers that are not all digits (passports, visas) and VNeID share codes
-    /// (they carry the holder's data).
+    /// documents' numbers that are not all digits (passports, visas), VNeID share codes
+    /// (they carry the holder's data), and sensitive data (ethnicity, religion, criminal
+    /// records, health visits).
     Hidden,
     /// A person's name: initials.
     Name,
     /// Anything else: digit runs of 9 or more masked.
     Other,
+}
+
+/// Sensitive data (Decree 13/2023): beliefs and origin, criminal records, health records. A
+/// flag among them is hidden too (a clean criminal record), unlike other flags.
+fn sensitive(normalized_key: &str) -> bool {
+    matches!(
+        normalized_key,
+        "ethnicity" | "religion" | "convictions" | "clean" | "recentvisits"
+    )
 }
 
 fn kind(key: &str) -> Kind {
@@ -214,6 +224,7 @@ fn kind(key: &str) -> Kind {
                 | "documentnumber"
                 | "sharecode"
         )
+        || sensitive(&key)
     {
         Kind::Hidden
     } else if key.ends_with("name")
@@ -232,8 +243,11 @@ fn kind(key: &str) -> Kind {
 pub(super) fn mask_json(key: Option<&str>, value: &mut Value) {
     let kind = key.map_or(Kind::Other, kind);
     match value {
-        Value::Bool(_) | Value::Null => {}
+        Value::Null => {}
+        Value::Bool(_)
+            if !key.is_some_and(|k| sensitive(&k.to_ascii_lowercase().replace('_', ""))) => {}
         _ if kind == Kind::Hidden => *value = Value::String(HIDDEN.to_owned()),
+        Value::Bool(_) => {}
         Value::String(text) if kind == Kind::Name => *text = mask::name(text),
         Value::String(text) => *text = sandbox06_runtime::mask::digits(text),
         Value::Number(_) => {}
@@ -284,7 +298,13 @@ mod tests {
                 "foreigner": {"passportNumber": "X1234567", "visaNumber": "EV123456", "nationality": "USA"},
                 "vneidShare": {"shareCode": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIwNTgifQ.c2ln"}
             }],
-            "documentNumber": "C1234567"
+            "documentNumber": "C1234567",
+            "record": {"ethnicity": "Chăm", "religion": "Bà-la-môn"},
+            "judicialRecord": {"clean": false, "convictions": 2},
+            "healthInsuranceCheck": {
+                "card": {"cardCode": "DN4565600000123", "socialInsuranceNumber": "5600000123"},
+                "recentVisits": [{"facilityCode": "56001"}]
+            }
         });
         mask_json(None, &mut value);
         assert_eq!(
@@ -305,7 +325,13 @@ mod tests {
                     "foreigner": {"passportNumber": "***", "visaNumber": "***", "nationality": "USA"},
                     "vneidShare": {"shareCode": "***"}
                 }],
-                "documentNumber": "***"
+                "documentNumber": "***",
+                "record": {"ethnicity": "***", "religion": "***"},
+                "judicialRecord": {"clean": "***", "convictions": "***"},
+                "healthInsuranceCheck": {
+                    "card": {"cardCode": "DN456********23", "socialInsuranceNumber": "560*****23"},
+                    "recentVisits": "***"
+                }
             })
         );
     }
