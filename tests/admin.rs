@@ -145,7 +145,7 @@ async fn a_status_fault_speaks_the_systems_own_reason_and_rules_are_listed_and_r
     // A rule for a component the suite does not have names the field.
     let unknown = admin
         .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(rule("lgsp", "")),
+            rule: Some(rule("land-registry", "")),
         })
         .await
         .unwrap_err();

@@ -17,27 +17,12 @@ use sandbox06_proto::{
     types::{self, HealthInsuranceCheckOutcome as Outcome, MaritalStatus},
 };
 use sandbox06_runtime::error::reason_of;
-use sandbox06_testkit::{Harness, personas, start};
-use sandbox06_world::{View, person::Marital};
+use sandbox06_testkit::{Harness, personas, single_of, start};
+use sandbox06_world::View;
 use tonic::{Code, Status, transport::Channel};
 
 async fn ndxp(h: &Harness) -> NdxpServiceClient<Channel> {
     NdxpServiceClient::connect(h.url_of("ndxp")).await.unwrap()
-}
-
-async fn record(h: &Harness, id: &str) -> pop::Citizen {
-    PopulationServiceClient::connect(h.url_of("population-db"))
-        .await
-        .unwrap()
-        .get_citizen(pop::GetCitizenRequest {
-            citizen_id: id.into(),
-            view: pop::RecordView::Full as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .citizen
-        .unwrap()
 }
 
 async fn exchange(h: &Harness, code: &str, request: Typed) -> Result<Answer, Status> {
@@ -151,7 +136,7 @@ async fn the_catalogue_lists_every_national_service_with_its_owner() {
 #[tokio::test]
 async fn a_hospital_checks_insurance_as_at_admission() {
     let h = start().await;
-    let patient = record(&h, personas::HAPPY_PATH).await;
+    let patient = h.record(personas::HAPPY_PATH).await;
     let card = patient.health_insurance.clone().unwrap();
     let name = patient.full_name.clone();
     let born = patient.date_of_birth;
@@ -198,7 +183,7 @@ async fn a_hospital_checks_insurance_as_at_admission() {
     assert_eq!(answer.outcome(), Outcome::InvalidCode);
     assert_eq!(answer.result_code, "051");
 
-    let uninsured = record(&h, personas::NO_HEALTH_INSURANCE).await;
+    let uninsured = h.record(personas::NO_HEALTH_INSURANCE).await;
     assert!(uninsured.health_insurance.is_none());
     let answer = insurance(
         &h,
@@ -282,24 +267,9 @@ async fn a_notary_checks_both_parties_marital_status() {
     // Two single citizens marry (a life event): the registry shows it the same day.
     let country = &h.suite.country;
     let reference = country.reference_date();
-    let single = |sex: sandbox06_vn::Sex| {
-        (0..country.population())
-            .filter_map(|i| country.citizen_at(i))
-            .filter_map(|id| country.person(id, View::Full))
-            .find(|p| {
-                p.sex == sex
-                    && p.marital == Marital::Single
-                    && p.is_alive()
-                    && p.persona.is_none()
-                    && sandbox06_world::rules::age_on(p.date_of_birth, reference) >= 25
-            })
-            .unwrap()
-            .id
-            .to_string()
-    };
     let (man, woman) = (
-        single(sandbox06_vn::Sex::Male),
-        single(sandbox06_vn::Sex::Female),
+        single_of(country, sandbox06_vn::Sex::Male),
+        single_of(country, sandbox06_vn::Sex::Female),
     );
     assert_eq!(
         marital(&h, &man).await.marital_status(),
@@ -367,7 +337,7 @@ async fn birth_death_and_judicial_records_agree_with_the_population_database() {
     else {
         panic!("not a birth registration")
     };
-    let person = record(&h, personas::HAPPY_PATH).await;
+    let person = h.record(personas::HAPPY_PATH).await;
     assert_eq!(birth.date_of_birth, person.date_of_birth);
     assert_eq!(birth.full_name, person.full_name);
     assert!(birth.registration.is_some());
@@ -379,7 +349,7 @@ async fn birth_death_and_judicial_records_agree_with_the_population_database() {
     else {
         panic!("not a death registration")
     };
-    let deceased = record(&h, personas::DECEASED).await;
+    let deceased = h.record(personas::DECEASED).await;
     assert!(death.registered);
     assert_eq!(death.date_of_death, deceased.date_of_death);
     let Answer::DeathRegistration(alive) =

@@ -48,6 +48,13 @@ pub mod sandbox06 {
             tonic::include_proto!("sandbox06.citizen.v1");
         }
     }
+    /// The provincial data-sharing platform.
+    pub mod lgsp {
+        /// `sandbox06.lgsp.v1`
+        pub mod v1 {
+            tonic::include_proto!("sandbox06.lgsp.v1");
+        }
+    }
     /// The lodging service.
     pub mod lodging {
         /// `sandbox06.lodging.v1`
@@ -102,6 +109,7 @@ pub use subset::descriptor_set_for;
 
 pub use sandbox06::admin::v1 as admin;
 pub use sandbox06::citizen::v1 as citizen;
+pub use sandbox06::lgsp::v1 as lgsp;
 pub use sandbox06::lodging::v1 as lodging;
 pub use sandbox06::sso::v1 as sso;
 pub use sandbox06::types::v1 as types;

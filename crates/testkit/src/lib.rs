@@ -41,6 +41,25 @@ pub fn single_women(country: &sandbox06_world::Country, n: usize) -> Vec<String>
         .collect()
 }
 
+/// The first generated single citizen of `sex` aged 25 or more, alive, no persona: one party of a
+/// marriage a test records.
+pub fn single_of(country: &sandbox06_world::Country, sex: sandbox06_vn::Sex) -> String {
+    use sandbox06_world::person::Marital;
+    let reference = country.reference_date();
+    (0..country.population())
+        .filter_map(|i| country.citizen_at(i))
+        .filter_map(|c| country.person(c, sandbox06_world::View::Full))
+        .find(|p| {
+            p.sex == sex
+                && p.marital == Marital::Single
+                && p.is_alive()
+                && p.persona.is_none()
+                && sandbox06_world::rules::age_on(p.date_of_birth, reference) >= 25
+        })
+        .map(|p| p.id.to_string())
+        .expect("a single citizen of that sex")
+}
+
 /// The reference date the tests' country is computed for, so verdicts do not drift with time.
 pub const REFERENCE_DATE: &str = "2026-11-27";
 
@@ -158,6 +177,25 @@ impl Harness {
     /// A citizen service client through the edge.
     pub fn citizens(&self) -> CitizenServiceClient<Edge> {
         CitizenServiceClient::new(self.edge.clone())
+    }
+
+    /// A citizen's full record as the population database holds it, asked of it directly.
+    pub async fn record(&self, citizen_id: &str) -> sandbox06_proto::population::Citizen {
+        use sandbox06_proto::population as pop;
+        pop::population_service_client::PopulationServiceClient::connect(
+            self.url_of("population-db"),
+        )
+        .await
+        .expect("the population database")
+        .get_citizen(pop::GetCitizenRequest {
+            citizen_id: citizen_id.to_owned(),
+            view: pop::RecordView::Full as i32,
+        })
+        .await
+        .expect("a citizen of the database")
+        .into_inner()
+        .citizen
+        .expect("a record")
     }
 }
 

@@ -6,6 +6,9 @@
 //! Lodging declarations per second through the edge and the outbox's lag to the registry's
 //! answer, on memory and on Redis (`-- --lodging` for these alone).
 //!
+//! Exchanges per second through the data-sharing platform to a local and a national provider,
+//! and a province's population statistics through it (`-- --lgsp` for these alone).
+//!
 //! `cargo bench -p sandbox06 --bench suite` (add `-- --quick` for a short run). Every loop is
 //! bounded in count; traffic stays on 127.0.0.1.
 //!
@@ -43,6 +46,8 @@ use sandbox06_vn::{CitizenId, Sex};
 use sandbox06_world::{Country, View};
 use tonic::transport::Channel;
 
+#[path = "suite/lgsp.rs"]
+mod lgsp;
 #[path = "suite/lodging.rs"]
 mod lodging;
 
@@ -588,6 +593,54 @@ async fn summarize(
     )
 }
 
+/// The Redis the store benchmarks also run on: `SANDBOX06_BENCH_REDIS_URL` (default
+/// `redis://127.0.0.1:6379`), when it answers.
+fn bench_redis() -> Result<String, String> {
+    let redis = std::env::var("SANDBOX06_BENCH_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let reachable = redis
+        .strip_prefix("redis://")
+        .and_then(|rest| rest.split('/').next())
+        .is_some_and(|addr| std::net::TcpStream::connect(addr).is_ok());
+    if reachable { Ok(redis) } else { Err(redis) }
+}
+
+/// Runs a store benchmark on memory, then on [`bench_redis`] when it answers; `on_store` answers
+/// `None` when the build lacks what the benchmark calls.
+async fn on_memory_then_redis<F, Fut>(name: &str, on_store: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Option<()>>,
+{
+    if on_store("memory".to_owned()).await.is_none() {
+        println!("{name}: this build lacks what it calls; skipped");
+        return;
+    }
+    match bench_redis() {
+        Ok(redis) => {
+            on_store(redis).await;
+        }
+        Err(redis) => println!("{name} on Redis: no Redis answers at {redis}; skipped"),
+    }
+}
+
+/// Clears a run's namespace on the Redis at `store` (nothing for `memory`): a run's state
+/// leaves the shared Redis with the run.
+async fn clear_bench_state(store: &str, namespace: &str) {
+    if store == "memory" {
+        return;
+    }
+    let config = sandbox06_testkit::test_config_with(
+        figment::Figment::new()
+            .merge(figment::providers::Serialized::default("store.url", store))
+            .merge(figment::providers::Serialized::default(
+                "store.namespace",
+                namespace,
+            )),
+    );
+    sandbox06_testkit::clear_stores(&config).await;
+}
+
 fn bench_country() -> Country {
     Country::new(6, 100_000_000, time::macros::date!(2026 - 11 - 27))
 }
@@ -789,6 +842,12 @@ async fn main() {
         (10, 3, 20_000, 500_000)
     };
     let declarations = if quick { 2_000 } else { 10_000 };
+    // `-- --lgsp` measures the data-sharing platform alone.
+    if std::env::args().any(|a| a == "--lgsp") {
+        let country = bench_country();
+        lgsp::benchmarks(Arc::new(match_requests(&country, declarations)), rounds).await;
+        return;
+    }
     // `-- --lodging` measures lodging declarations alone.
     if std::env::args().any(|a| a == "--lodging") {
         let country = bench_country();
@@ -941,6 +1000,11 @@ async fn main() {
     drop(running);
 
     lodging::benchmarks(
+        Arc::new(records[..declarations.min(records.len())].to_vec()),
+        rounds,
+    )
+    .await;
+    lgsp::benchmarks(
         Arc::new(records[..declarations.min(records.len())].to_vec()),
         rounds,
     )

@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Instant};
 use sandbox06_admin::AdminComponent;
 use sandbox06_citizen::CitizenComponent;
 use sandbox06_gateway::GatewayComponent;
+use sandbox06_lgsp::component::LgspComponent;
 use sandbox06_lodging::component::LodgingComponent;
 use sandbox06_lodging_registry::component::LodgingRegistryComponent;
 use sandbox06_ndxp::component::NdxpComponent;
@@ -31,6 +32,7 @@ pub fn components() -> Vec<Arc<dyn Component>> {
         Arc::new(GatewayComponent),
         Arc::new(CitizenComponent),
         Arc::new(LodgingComponent::default()),
+        Arc::new(LgspComponent),
         Arc::new(SsoComponent),
         Arc::new(PopulationDbComponent),
         Arc::new(VneidComponent),

@@ -129,8 +129,9 @@ fn openapi_writes_the_document_of_every_routed_rpc() {
     let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     assert_eq!(document["servers"][0]["url"], "http://sandbox.example:4606");
-    // The services' 15 paths (the lodging service's 7) and the admin surface's 18.
-    assert_eq!(document["paths"].as_object().unwrap().len(), 33);
+    // The services' 21 paths (the lodging service's 7, the platform's 6) and the admin
+    // surface's 20.
+    assert_eq!(document["paths"].as_object().unwrap().len(), 41);
     // To a file, with the edge's listen address as the default server.
     let dir = std::env::temp_dir().join(format!("sandbox06-openapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

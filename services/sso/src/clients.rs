@@ -391,13 +391,26 @@ pub fn demo_clients() -> Vec<ClientConfig> {
                 "citizen.match",
                 "lodging.read",
                 "lodging.declare",
+                "lgsp.exchange",
             ],
         ),
         confidential(
             "demo-notary",
             "Văn phòng công chứng (demo)",
             "Notary office (demo)",
-            &["citizen.read", "citizen.verify"],
+            &["citizen.read", "citizen.verify", "lgsp.exchange"],
+        ),
+        confidential(
+            "demo-police",
+            "Công an tỉnh (demo)",
+            "Provincial police (demo)",
+            &["citizen.read", "citizen.verify", "lgsp.exchange"],
+        ),
+        confidential(
+            "demo-statistics",
+            "Cơ quan thống kê (demo)",
+            "Statistics office (demo)",
+            &["lgsp.exchange"],
         ),
         confidential(
             "demo-hotel",

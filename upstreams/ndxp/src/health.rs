@@ -223,6 +223,7 @@ fn card_of(
         valid_to: insurance.valid_to,
         primary_care_facility_code: insurance.primary_care_facility_code.clone(),
         five_years_continuous_from: five_years(holder, insurance).map(date_to_proto),
+        citizen_id: holder.citizen_id.clone(),
     }
 }
 

@@ -157,7 +157,11 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
         }),
         ("FindCitizensRequest", "page_size") => bounded(0, 1000),
         (
-            "CreateLifeEventRequest" | "UnlockAccountRequest" | "IssueVneidShareCodeRequest",
+            "CreateLifeEventRequest"
+            | "UnlockAccountRequest"
+            | "IssueVneidShareCodeRequest"
+            | "GiveVneidConsentRequest"
+            | "WithdrawVneidConsentRequest",
             "citizen_id",
         ) => json!({
             "pattern": format!("^{id}$"),
@@ -168,6 +172,30 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             } else {
                 "The account number: the holder's personal ID number, 12 digits."
             },
+        }),
+        ("GiveVneidConsentRequest", "recipient" | "service_code" | "purpose") => json!({
+            "pattern": "^[!-~]{1,64}$",
+            "maxLength": 64,
+            "description": match field {
+                "recipient" => "Who may receive the data: a consumer system of the data-sharing platform (`bvdk-his`); 1 to 64 printable ASCII characters without spaces.",
+                "service_code" => "The data service (`moj.civil-status.birth`); 1 to 64 printable ASCII characters without spaces.",
+                _ => "The purpose's code (`medical-record`); 1 to 64 printable ASCII characters without spaces.",
+            },
+        }),
+        ("GiveVneidConsentRequest", "valid_until") => {
+            // From today to five years ahead: a later year up to the fourth, whatever the day.
+            let year = facts.reference.year();
+            json!({
+                "allOf": [{"anyOf": [
+                    {"type": "null"},
+                    {"properties": {"year": {"minimum": year + 1, "maximum": year + 4}}},
+                ]}],
+                "description": "The last day in force: today to five years ahead; a year from today when unset.",
+            })
+        }
+        ("WithdrawVneidConsentRequest", "consent_id") => json!({
+            "pattern": "^[!-~]{1,64}$",
+            "description": "The consent's id, as GiveVneidConsent answered it (`CS-` and 12 hexadecimal digits).",
         }),
         ("IssueVneidShareCodeRequest", "facility") => json!({
             "pattern": "^facilities/[A-Za-z0-9._-]{1,64}$",
@@ -249,6 +277,8 @@ pub(super) fn message_rules(message: &str, schema: &mut Value) {
         "AdvanceClockRequest" => (&["by"], &[]),
         "CreateLifeEventRequest" => (&["citizenId", "event"], &[]),
         "IssueVneidShareCodeRequest" => (&["citizenId", "facility"], &[]),
+        "GiveVneidConsentRequest" => (&["citizenId", "recipient", "serviceCode", "purpose"], &[]),
+        "WithdrawVneidConsentRequest" => (&["citizenId"], &[]),
         "LifeEvent" => (
             &[],
             &["moved", "married", "cardReplaced", "died", "vneidChanged"],

@@ -259,6 +259,36 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
             "pattern": qr_pattern(reference_year),
             "description": "The QR text exactly as scanned: 7 fields separated by \"|\" (chip CCCD), or the same 7 followed by four empty ones, 11 fields (Căn cước); a trailing CR and/or LF is ignored. Beyond the pattern, the fields must agree: the dates are days that exist, the date of birth's year and the sex are the ones the ID number encodes, and the card is not issued before the birth.",
         }),
+        ("sandbox06.lgsp.v1.ExchangeRequest", "service_code") => json!({
+            "pattern": "^[a-z0-9.-]{1,64}$",
+            "description": "The data service's code, as ListDataServices lists them: `lgsp.citizen.verify`, `vss.health-insurance.check`, `moj.civil-status.marital`, `moj.civil-status.birth`, `moj.civil-status.death`, `moj.judicial-record.check`, `gso.population.statistics`; the body sets the request field the service reads.",
+        }),
+        ("sandbox06.lgsp.v1.ExchangeRequest", "transaction_id") => json!({
+            "pattern": "^[!-~]{1,128}$",
+            "maxLength": 128,
+            "description": "The consumer's id of this exchange, 1 to 128 printable ASCII characters without spaces: a retry with the same id answers the first answer.",
+        }),
+        ("sandbox06.lgsp.v1.ExchangeRequest", "purpose") => json!({
+            "pattern": "^([!-~]{1,64})?$",
+            "maxLength": 64,
+            "description": "The purpose's code, as the consumer's agreement names it (`admission`, `notarization`, …); required for sensitive data, the agreement's purpose otherwise.",
+        }),
+        ("sandbox06.lgsp.v1.ListExchangesRequest", "citizen_id") => json!({
+            "pattern": format!("^({})?$", citizen_id_pattern(reference_year).trim_start_matches('^').trim_end_matches('$')),
+            "description": "Only the exchanges about this citizen (a personal ID number, 12 digits): who read their data.",
+        }),
+        ("sandbox06.lgsp.v1.ListExchangesRequest", "page_size") => controls::bounded(0, 500),
+        ("sandbox06.lgsp.v1.ListExchangesRequest", "page_token") => json!({
+            "pattern": "^([0-9]{1,18})?$",
+            "description": "From a previous answer's `nextPageToken`, with the same filters; empty for the newest entries.",
+        }),
+        ("sandbox06.types.v1.PopulationStatisticsRequest", "province_code") => json!({
+            "pattern": "^([0-9]{2})?$",
+            "description": "Two-digit GSO code of a province of `era`'s units (`56` Khánh Hòa; `58` Ninh Thuận before 2025); empty for the whole country.",
+        }),
+        ("sandbox06.types.v1.PopulationStatisticsRequest", "band_years") => {
+            controls::bounded(0, 25)
+        }
         (
             "sandbox06.lodging.v1.ListFacilitiesRequest"
             | "sandbox06.lodging.v1.ListDeclarationsRequest",
@@ -394,6 +424,18 @@ pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
         }
         "sandbox06.lodging.v1.Place" => {
             return one_required(schema, &["room", "coachTrip", "hospitalWard"]);
+        }
+        "sandbox06.lgsp.v1.ExchangeRequest" => {
+            return one_required(
+                schema,
+                &[
+                    "citizenVerify",
+                    "healthInsuranceCheck",
+                    "citizen",
+                    "judicialRecord",
+                    "populationStatistics",
+                ],
+            );
         }
         _ => return,
     };

@@ -62,9 +62,9 @@ fn every_route_is_an_operation_with_its_scope_and_comment() {
         doc["components"]["securitySchemes"]["sso"]["openIdConnectUrl"],
         "http://127.0.0.1:4606/.well-known/openid-configuration"
     );
-    // The services' 8 paths, the lodging service's 7 (in the contract, not routed yet) and the
-    // admin surface's 18; the control services the admin calls have no HTTP rule.
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 33);
+    // The services' 8 paths, the lodging service's 7, the data-sharing platform's 6 and the
+    // admin surface's 20; the control services the admin calls have no HTTP rule.
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 41);
 }
 
 #[test]

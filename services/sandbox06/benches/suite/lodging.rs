@@ -212,37 +212,16 @@ async fn on_store(
         median(paced.iter().map(|r| ms(r.2)).collect()),
     );
     drop(running);
-    if store != "memory" {
-        // The run's declarations leave the shared Redis with the run.
-        let config = sandbox06_testkit::test_config_with(
-            figment::Figment::new()
-                .merge(figment::providers::Serialized::default("store.url", store))
-                .merge(figment::providers::Serialized::default(
-                    "store.namespace",
-                    &namespace,
-                )),
-        );
-        sandbox06_testkit::clear_stores(&config).await;
-    }
+    super::clear_bench_state(store, &namespace).await;
     Some(())
 }
 
 /// The lodging figures: on memory, then on the Redis at `SANDBOX06_BENCH_REDIS_URL` (default
 /// `redis://127.0.0.1:6379`) when it answers.
 pub async fn benchmarks(records: Arc<Vec<MatchCitizensRequest>>, rounds: usize) {
-    if on_store("memory", &records, rounds).await.is_none() {
-        println!("lodging: this build has no demo-hotel client; skipped");
-        return;
-    }
-    let redis = std::env::var("SANDBOX06_BENCH_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let reachable = redis
-        .strip_prefix("redis://")
-        .and_then(|rest| rest.split('/').next())
-        .is_some_and(|addr| std::net::TcpStream::connect(addr).is_ok());
-    if reachable {
-        on_store(&redis, &records, rounds).await;
-    } else {
-        println!("lodging on Redis: no Redis answers at {redis}; skipped");
-    }
+    super::on_memory_then_redis("lodging", |store| {
+        let records = Arc::clone(&records);
+        async move { on_store(&store, &records, rounds).await }
+    })
+    .await;
 }
