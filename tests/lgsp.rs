@@ -115,8 +115,8 @@ async fn the_catalogue_agencies_and_agreements_are_listed() {
         .filter(|s| s.provider() == pb::ProviderKind::Local)
         .map(|s| s.code.as_str())
         .collect();
-    assert_eq!(local, ["lgsp.citizen.verify"]);
-    assert!(services.len() >= 7);
+    assert_eq!(local, ["lgsp.citizen.verify", "lgsp.lodging.daily-count"]);
+    assert!(services.len() >= 8);
     let sensitive = services
         .iter()
         .find(|s| s.code == "vss.health-insurance.check")
@@ -827,4 +827,172 @@ async fn an_entry_edited_in_the_store_is_detected() {
     assert!(verified.problem.contains("changed"), "{verified:?}");
     h.suite.stop().await.unwrap();
     sandbox06_testkit::clear_stores(&config).await;
+}
+
+fn count_of(answer: &pb::ExchangeResponse) -> &pb::LodgingCountResponse {
+    match answer.result.as_ref().unwrap() {
+        Answer::LodgingCount(r) => r,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Khánh Hòa's lodging count of `day`, as the statistics office asks it.
+async fn lodging_count(h: &Harness, day: types::Date) -> pb::LodgingCountResponse {
+    let mut analyst = lgsp_as(h, "demo-statistics").await;
+    let answer = exchange(
+        &mut analyst,
+        "lgsp.lodging.daily-count",
+        "",
+        &unique("lc"),
+        Typed::LodgingCount(pb::LodgingCountRequest {
+            province_code: "56".into(),
+            date: Some(day),
+        }),
+    )
+    .await
+    .unwrap();
+    count_of(&answer).clone()
+}
+
+/// Waits (a few seconds at most) until Khánh Hòa's count of `day` has `declarations`.
+async fn count_reaches(
+    h: &Harness,
+    day: types::Date,
+    declarations: i64,
+) -> pb::LodgingCountResponse {
+    for _ in 0..100 {
+        let count = lodging_count(h, day).await;
+        if count.declarations == declarations {
+            return count;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the count never reached {declarations}: {:?}",
+        lodging_count(h, day).await
+    )
+}
+
+#[tokio::test]
+async fn lodging_events_feed_the_provinces_daily_count() {
+    use sandbox06_proto::lodging::{self as lg, lodging_service_client::LodgingServiceClient};
+    let h = start().await;
+    let token = client_token(h.suite.edge, "demo-hotel", "demo-hotel-secret", None).await;
+    let mut hotel = LodgingServiceClient::new(InterceptedService::new(
+        h.channel.clone(),
+        Bearer::new(&token),
+    ));
+    // Two hours ago on the suite's clock, in Vietnam's day.
+    let clock = admin(&h)
+        .get_clock(admin::GetClockRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let now = clock.time.unwrap();
+    let arrival = prost_types::Timestamp {
+        seconds: now.seconds - 2 * 3600,
+        nanos: 0,
+    };
+    let day_of = |seconds: i64| {
+        let at = time::OffsetDateTime::from_unix_timestamp(seconds + 7 * 3600).unwrap();
+        types::Date {
+            year: at.year(),
+            month: at.month() as i32,
+            day: i32::from(at.day()),
+        }
+    };
+    let day = day_of(arrival.seconds);
+    let before = lodging_count(&h, day).await;
+    assert_eq!(before.province_name, "Khánh Hòa");
+    let mut records = std::collections::HashMap::new();
+    for id in [personas::HAPPY_PATH, personas::MARRIED_WIFE, personas::CHAM] {
+        records.insert(id, h.record(id).await);
+    }
+    let guest = |id: &str| {
+        let record = &records[id];
+        lg::Guest {
+            identity: Some(lg::guest::Identity::Citizen(lg::CitizenGuest {
+                citizen_id: id.into(),
+                full_name: record.full_name.clone(),
+                date_of_birth: record.date_of_birth,
+                sex: record.sex,
+                ..Default::default()
+            })),
+            reason_of_stay: types::ReasonOfStay::Tourism as i32,
+            ..Default::default()
+        }
+    };
+    let declare = |guests: Vec<lg::Guest>, room: &str| lg::Declaration {
+        guests,
+        place: Some(lg::Place {
+            kind: Some(lg::place::Kind::Room(lg::RoomPlace { room: room.into() })),
+        }),
+        arrival_time: Some(arrival),
+        expected_departure_time: Some(prost_types::Timestamp {
+            seconds: now.seconds + 86_400,
+            nanos: 0,
+        }),
+        ..Default::default()
+    };
+    let mut made = Vec::new();
+    for (guests, room) in [
+        (
+            vec![guest(personas::HAPPY_PATH), guest(personas::MARRIED_WIFE)],
+            "305",
+        ),
+        (vec![guest(personas::CHAM)], "306"),
+    ] {
+        let declaration = hotel
+            .create_declaration(lg::CreateDeclarationRequest {
+                facility_id: "demo-hotel-phan-rang".into(),
+                declaration: Some(declare(guests, room)),
+                request_id: unique("lc"),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .declaration
+            .unwrap();
+        made.push(declaration.name);
+    }
+    let counted = count_reaches(&h, day, before.declarations + 2).await;
+    assert_eq!(counted.guests, before.guests + 3);
+    assert!(counted.facilities >= 1);
+    assert!(!counted.last_event_id.is_empty());
+
+    // A cancellation takes its declaration out of the count.
+    let id = made[1].rsplit('/').next().unwrap().to_owned();
+    hotel
+        .cancel_declaration(lg::CancelDeclarationRequest {
+            facility_id: "demo-hotel-phan-rang".into(),
+            declaration_id: id,
+            reason: "khai trùng".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let counted = count_reaches(&h, day, before.declarations + 1).await;
+    assert_eq!(counted.guests, before.guests + 2);
+
+    // A province code of no 2025 province is refused, naming the field.
+    let mut analyst = lgsp_as(&h, "demo-statistics").await;
+    let status = exchange(
+        &mut analyst,
+        "lgsp.lodging.daily-count",
+        "",
+        &unique("lc"),
+        Typed::LodgingCount(pb::LodgingCountRequest {
+            province_code: "58".into(),
+            date: None,
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().contains("lodging_count.province_code"),
+        "{status:?}"
+    );
+    h.suite.stop().await.unwrap();
 }

@@ -7,12 +7,16 @@ use sandbox06_proto::{lgsp as pb, types::DataClassification};
 
 /// The citizen check of the province's own citizen service.
 pub const CITIZEN_VERIFY: &str = "lgsp.citizen.verify";
+/// The province's daily lodging counts, from the lodging service's events.
+pub const LODGING_COUNT: &str = "lgsp.lodging.daily-count";
 
 /// Who answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provider {
     /// The suite's citizen service, through the edge.
     Citizen,
+    /// The platform's own counts of the lodging service's events.
+    Lodging,
     /// A national service, through NDXP.
     National,
 }
@@ -50,11 +54,14 @@ impl DataService {
             owner_agency_name: self.owner_name.to_owned(),
             classification: self.classification as i32,
             provider: match self.provider {
-                Provider::Citizen => pb::ProviderKind::Local,
+                Provider::Citizen | Provider::Lodging => pb::ProviderKind::Local,
                 Provider::National => pb::ProviderKind::National,
             } as i32,
             provider_name: match self.provider {
                 Provider::Citizen => "Dịch vụ công dân của tỉnh (sandbox06.citizen.v1)",
+                Provider::Lodging => {
+                    "Thông báo lưu trú của tỉnh (sự kiện của sandbox06.lodging.v1)"
+                }
                 Provider::National => "Nền tảng chia sẻ dữ liệu quốc gia (NDXP)",
             }
             .to_owned(),
@@ -91,6 +98,17 @@ pub static CATALOGUE: LazyLock<Vec<DataService>> = LazyLock::new(|| {
         request_field: "citizen_verify",
         request_type: "sandbox06.citizen.v1.VerifyCitizenRequest",
         response_type: "sandbox06.citizen.v1.VerifyCitizenResponse",
+    });
+    all.push(DataService {
+        code: LODGING_COUNT,
+        name: "Số lượt lưu trú theo ngày của tỉnh",
+        owner_code: "000.05.34.H34",
+        owner_name: "Công an tỉnh Khánh Hòa",
+        classification: DataClassification::Shared,
+        provider: Provider::Lodging,
+        request_field: "lodging_count",
+        request_type: "sandbox06.lgsp.v1.LodgingCountRequest",
+        response_type: "sandbox06.lgsp.v1.LodgingCountResponse",
     });
     all.sort_by_key(|s| s.code);
     all

@@ -3,7 +3,7 @@
 
 use std::{
     net::{Ipv4Addr, SocketAddr},
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use figment::Figment;
@@ -15,6 +15,7 @@ use sandbox06_runtime::{
     },
     config::{self, ConfigError},
     server::ServerBuilder,
+    worker::Worker,
 };
 use sandbox06_store::{CheckedStore, Store, StoreConfig, control::StateService};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     GrpcConsents, Lgsp, Providers,
+    lodging::LodgingCounts,
     providers::{NDXP, VNEID},
     registry::{AgencyConfig, AgreementConfig, Registry},
 };
@@ -41,7 +43,7 @@ pub static SPEC: ComponentSpec = ComponentSpec {
         name: "Nền tảng LGSP",
         name_en: "Provincial data-sharing platform",
         grant_types: &[CLIENT_CREDENTIALS],
-        scopes: &["citizen.verify"],
+        scopes: &["citizen.verify", "lodging.read"],
     }],
 };
 
@@ -91,9 +93,12 @@ impl LgspConfig {
     }
 }
 
-/// The platform component.
+/// The platform component. Its worker counts the lodging events its server's counts read, so
+/// the server hands it the counts once it serves.
 #[derive(Debug, Default)]
-pub struct LgspComponent;
+pub struct LgspComponent {
+    counts: Arc<Mutex<Option<LodgingCounts>>>,
+}
 
 impl Component for LgspComponent {
     fn spec(&self) -> &'static ComponentSpec {
@@ -113,7 +118,27 @@ impl Component for LgspComponent {
         Ok(section.listen)
     }
 
+    fn workers(&self) -> Vec<Worker> {
+        let counts = self.counts.clone();
+        vec![Worker::new("lodging-counts", move |_ctx, shutdown| {
+            let counts = counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            async move {
+                match counts {
+                    Some(counts) => {
+                        counts.run(shutdown).await;
+                        Ok(())
+                    }
+                    None => Err("the data-sharing platform is not serving yet".into()),
+                }
+            }
+        })]
+    }
+
     fn serve(&self, ctx: Context, listener: TcpListener, shutdown: Shutdown) -> Running {
+        let slot = self.counts.clone();
         Box::pin(async move {
             let section: LgspConfig = ctx.section(SECTION)?;
             let registry = Arc::new(section.registry()?);
@@ -134,13 +159,15 @@ impl Component for LgspComponent {
             );
             let store = Arc::new(CheckedStore::new(tenants));
             tracing::info!(backend = store.backend(), "state store opened");
+            let counts = LodgingCounts::new(store.clone(), edge.clone(), ctx.clock.clone());
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(counts.clone());
             let lgsp = Lgsp::new(
                 registry,
                 store.clone(),
                 ctx.clock.clone(),
-                Providers::new(edge, ndxp, Arc::new(GrpcConsents::new(vneid))),
+                Providers::new(edge, ndxp, Arc::new(GrpcConsents::new(vneid)), counts),
             );
-            ServerBuilder::new(&ctx.limits)
+            let builder = ServerBuilder::new(&ctx.limits)
                 .clock(ctx.clock.clone())
                 .component(SPEC.name)
                 .error_reasons(crate::REASONS)
@@ -151,7 +178,9 @@ impl Component for LgspComponent {
                 )
                 .add_service(
                     StateService::new("the platform's state store", store.clone()).into_server(),
-                )
+                );
+            ctx.report_worker_health(builder.health_reporter());
+            builder
                 .serve_while(listener, shutdown, store.answers(STORE_PROBE_TIMEOUT))
                 .await
                 .map_err(StartError::serve(SPEC.name))

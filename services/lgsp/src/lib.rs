@@ -23,6 +23,7 @@ pub mod catalogue;
 pub mod component;
 mod error;
 mod grpc;
+pub mod lodging;
 mod providers;
 pub mod registry;
 
@@ -89,7 +90,7 @@ fn subject_of(request: &Typed) -> Option<String> {
         Typed::HealthInsuranceCheck(r) => &r.card_code,
         Typed::Citizen(r) => &r.citizen_id,
         Typed::JudicialRecord(r) => &r.citizen_id,
-        Typed::PopulationStatistics(_) => return None,
+        Typed::PopulationStatistics(_) | Typed::LodgingCount(_) => return None,
     };
     let id = id.trim();
     (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())).then(|| id.to_owned())
@@ -115,6 +116,7 @@ fn field_of(request: &Typed) -> &'static str {
         Typed::Citizen(_) => "citizen",
         Typed::JudicialRecord(_) => "judicial_record",
         Typed::PopulationStatistics(_) => "population_statistics",
+        Typed::LodgingCount(_) => "lodging_count",
     }
 }
 
@@ -421,6 +423,18 @@ impl Lgsp {
         };
         let answer = match service.provider {
             Provider::Citizen => self.providers.citizen(typed).await,
+            Provider::Lodging => match &typed {
+                Typed::LodgingCount(r) => self
+                    .providers
+                    .lodging
+                    .count(r)
+                    .await
+                    .map(Answer::LodgingCount),
+                _ => Err(LgspError::RequestMismatch {
+                    service: service.code,
+                    expected: service.request_field,
+                }),
+            },
             Provider::National => {
                 self.providers
                     .national(

@@ -14,7 +14,7 @@ use sandbox06_proto::{
 use sandbox06_runtime::{PeerChannel, telemetry::TraceContextInterceptor, token::EdgeChannel};
 use tonic::{Code, Status, service::interceptor::InterceptedService};
 
-use crate::LgspError;
+use crate::{LgspError, lodging::LodgingCounts};
 
 /// NDXP, as the list of components names it.
 pub const NDXP: &str = "ndxp";
@@ -109,19 +109,23 @@ pub struct Providers {
     ndxp: NdxpServiceClient<InterceptedService<PeerChannel, TraceContextInterceptor>>,
     /// Consents.
     pub consents: Arc<dyn Consents>,
+    /// The daily lodging counts.
+    pub lodging: LodgingCounts,
 }
 
 impl Providers {
-    /// The citizen service through `edge`, NDXP over `ndxp`, and `consents`.
+    /// The citizen service through `edge`, NDXP over `ndxp`, `consents` and `lodging`.
     pub fn new(
         edge: EdgeChannel,
         ndxp: impl Into<PeerChannel>,
         consents: Arc<dyn Consents>,
+        lodging: LodgingCounts,
     ) -> Self {
         Self {
             citizens: CitizenServiceClient::new(edge),
             ndxp: NdxpServiceClient::with_interceptor(ndxp.into(), TraceContextInterceptor),
             consents,
+            lodging,
         }
     }
 
@@ -157,7 +161,7 @@ impl Providers {
             Typed::Citizen(r) => NdxpTyped::Citizen(r),
             Typed::JudicialRecord(r) => NdxpTyped::JudicialRecord(r),
             Typed::PopulationStatistics(r) => NdxpTyped::PopulationStatistics(r),
-            Typed::CitizenVerify(_) => {
+            Typed::CitizenVerify(_) | Typed::LodgingCount(_) => {
                 return Err(LgspError::Provider {
                     backend: NDXP,
                     system: "the national data exchange (NDXP)",

@@ -17,6 +17,8 @@ const DEMO_FACILITIES: &str = include_str!("../facilities.toml");
 
 /// The client bound to every facility: the sandbox's administration.
 pub const ADMIN_CLIENT: &str = "sandbox06-admin";
+/// The data-sharing platform's own client, which reads every facility's declarations.
+pub const PLATFORM_CLIENT: &str = "svc-lgsp";
 
 /// A facility as the configuration (or the demo data) describes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,13 +220,15 @@ impl Facilities {
         self.0.get(id)
     }
 
-    /// Whether `caller` may use every facility: the administration's client, or any caller
+    /// Whether `caller` may use every facility: the administration's client, the
+    /// data-sharing platform's own client (it holds `lodging.read` alone: it reads every
+    /// facility's declarations for the province's counts, and declares nothing), or any caller
     /// while the edge enforces no tokens (no client named).
     fn sees_all(caller: &Caller) -> bool {
         caller
             .client_id
             .as_deref()
-            .is_none_or(|client| client == ADMIN_CLIENT)
+            .is_none_or(|client| client == ADMIN_CLIENT || client == PLATFORM_CLIENT)
     }
 
     /// The facilities `caller` is bound to, by id.

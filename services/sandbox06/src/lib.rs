@@ -32,7 +32,7 @@ pub fn components() -> Vec<Arc<dyn Component>> {
         Arc::new(GatewayComponent),
         Arc::new(CitizenComponent),
         Arc::new(LodgingComponent::default()),
-        Arc::new(LgspComponent),
+        Arc::new(LgspComponent::default()),
         Arc::new(SsoComponent),
         Arc::new(PopulationDbComponent),
         Arc::new(VneidComponent),

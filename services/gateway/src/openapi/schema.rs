@@ -434,6 +434,7 @@ pub(super) fn message_rules(message: &MessageDescriptor, schema: &mut Value) {
                     "citizen",
                     "judicialRecord",
                     "populationStatistics",
+                    "lodgingCount",
                 ],
             );
         }
