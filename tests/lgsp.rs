@@ -666,6 +666,20 @@ async fn ndxp_down_is_reported_as_the_national_exchange_and_not_counted() {
     assert_eq!(log[0].outcome(), pb::ExchangeOutcome::Answered);
     assert_eq!(log[1].outcome(), pb::ExchangeOutcome::ProviderFailed);
     assert_eq!(log[1].reason, "UPSTREAM_UNAVAILABLE");
+    assert_eq!(used_today(&mut notary, "vpcc-death").await, 1);
+    // A refusal of the provider (a number no one has) is counted, as an answer is: refusals
+    // cannot probe without limit.
+    let status = exchange(
+        &mut notary,
+        "moj.civil-status.death",
+        "",
+        &unique("nobody"),
+        citizen("096099999999"),
+    )
+    .await
+    .unwrap_err();
+    refused(&status, Code::NotFound, "CITIZEN_NOT_FOUND");
+    assert_eq!(used_today(&mut notary, "vpcc-death").await, 2);
     h.suite.stop().await.unwrap();
 }
 

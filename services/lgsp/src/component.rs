@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::{
-    GrpcConsents, Lgsp, Providers,
+    GrpcConsents, Lgsp, Providers, SubjectKey,
     lodging::LodgingCounts,
     providers::{NDXP, VNEID},
     registry::{AgencyConfig, AgreementConfig, Registry},
@@ -161,8 +161,14 @@ impl Component for LgspComponent {
             tracing::info!(backend = store.backend(), "state store opened");
             let counts = LodgingCounts::new(store.clone(), edge.clone(), ctx.clock.clone());
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(counts.clone());
+            // The subjects' digests are keyed by the platform's own secret, the same in every
+            // process of the suite; a suite started without secrets keys them per process.
+            let secret = ctx
+                .client_secret(SPEC.clients[0].client_id)
+                .unwrap_or_else(|| sandbox06_jose::random_token(32));
             let lgsp = Lgsp::new(
                 registry,
+                SubjectKey::new(secret.as_bytes()),
                 store.clone(),
                 ctx.clock.clone(),
                 Providers::new(edge, ndxp, Arc::new(GrpcConsents::new(vneid)), counts),

@@ -54,13 +54,12 @@ const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 500;
 /// The scope that sees every consumer's agreements and exchanges.
 pub const AUDIT_SCOPE: &str = "lgsp.audit";
-/// The salt of the subjects' digests.
-const SUBJECT_SALT: &[u8] = b"sandbox06-lgsp-subject:";
 
 /// The platform.
 #[derive(Clone)]
 pub struct Lgsp {
     registry: Arc<Registry>,
+    subjects: SubjectKey,
     store: Arc<dyn Store>,
     audit: AuditLog,
     clock: Clock,
@@ -75,12 +74,24 @@ impl std::fmt::Debug for Lgsp {
     }
 }
 
-/// The digest "who read my data" matches a citizen on.
-pub fn subject_digest(citizen_id: &str) -> String {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(SUBJECT_SALT);
-    ctx.update(citizen_id.as_bytes());
-    audit::hex(ctx.finish().as_ref())
+/// The key of the subjects' digests: an HMAC key from a secret of the suite, so that a digest
+/// next to a masked ID number cannot be reversed by trying the hidden digits.
+#[derive(Clone)]
+pub struct SubjectKey(Arc<ring::hmac::Key>);
+
+impl SubjectKey {
+    /// A key from `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        Self(Arc::new(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            secret,
+        )))
+    }
+
+    /// The digest "who read my data" matches a citizen on.
+    pub fn digest(&self, citizen_id: &str) -> String {
+        audit::hex(ring::hmac::sign(&self.0, citizen_id.as_bytes()).as_ref())
+    }
 }
 
 /// The citizen a request names, when it names one by ID number.
@@ -157,6 +168,7 @@ impl Lgsp {
     /// The platform over `store`, with `registry`, judging days by `clock`, asking `providers`.
     pub fn new(
         registry: Arc<Registry>,
+        subjects: SubjectKey,
         store: Arc<dyn Store>,
         clock: Clock,
         providers: Providers,
@@ -164,6 +176,7 @@ impl Lgsp {
         Self {
             audit: AuditLog::new(store.clone()),
             registry,
+            subjects,
             store,
             clock,
             providers,
@@ -260,7 +273,12 @@ impl Lgsp {
                     agreed,
                 });
             }
-            in_force[0]
+            // A law-based agreement when there is one: consent is asked for only when needed.
+            in_force
+                .iter()
+                .copied()
+                .find(|a| a.config.legal_basis_kind == Basis::Law)
+                .unwrap_or(in_force[0])
         } else {
             in_force
                 .iter()
@@ -450,6 +468,12 @@ impl Lgsp {
         };
         let answer = match answer {
             Ok(answer) => answer,
+            // The provider judged the request (a malformed field, a citizen no one is, an
+            // identity that is not the record's): counted, as an answer would be, so refusals
+            // cannot probe without limit.
+            Err(refusal @ LgspError::ProviderRefused(_)) => {
+                return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
+            }
             Err(failure) => {
                 // Not served: not counted.
                 self.store.zrem(&quota_key, &req.transaction_id).await?;
@@ -460,7 +484,7 @@ impl Lgsp {
             }
         };
         let subject = subject.or_else(|| subject_of_answer(&answer));
-        set_subject(&mut entry, subject.as_deref());
+        self.set_subject(&mut entry, subject.as_deref());
         entry.outcome = pb::ExchangeOutcome::Answered as i32;
         entry.time = Some(timestamp_to_proto(self.clock.now()));
         let written = self.audit.append(entry).await?;
@@ -523,7 +547,7 @@ impl Lgsp {
         outcome: Option<pb::ExchangeOutcome>,
         error: LgspError,
     ) -> LgspError {
-        set_subject(&mut entry, subject);
+        self.set_subject(&mut entry, subject);
         entry.outcome = outcome.unwrap_or(pb::ExchangeOutcome::Refused) as i32;
         entry.reason = error.reason();
         match self.audit.append(entry).await {
@@ -544,9 +568,6 @@ impl Lgsp {
         } else {
             Some(self.consumer(caller)?.config.consumer_id.clone())
         };
-        if !req.citizen_id.is_empty() {
-            CitizenId::parse_field(&req.citizen_id, "citizen_id")?;
-        }
         let size = match req.page_size {
             0 => DEFAULT_PAGE,
             n if n > 0 && (n as usize) <= MAX_PAGE => n as usize,
@@ -570,7 +591,12 @@ impl Lgsp {
                 )
             })?
         };
-        let digest = (!req.citizen_id.is_empty()).then(|| subject_digest(&req.citizen_id));
+        let digest = if req.citizen_id.is_empty() {
+            None
+        } else {
+            let id = CitizenId::parse_field(&req.citizen_id, "citizen_id")?;
+            Some(self.subjects.digest(&id.to_string()))
+        };
         let mut matching = self
             .audit
             .entries()
@@ -630,10 +656,12 @@ impl Lgsp {
     }
 }
 
-/// Records whose data an entry is about, masked, and its digest.
-fn set_subject(entry: &mut pb::AuditEntry, subject: Option<&str>) {
-    if let Some(id) = subject {
-        entry.subject = mask::citizen_id(id);
-        entry.subject_digest = subject_digest(id);
+impl Lgsp {
+    /// Records whose data an entry is about, masked, and its digest.
+    fn set_subject(&self, entry: &mut pb::AuditEntry, subject: Option<&str>) {
+        if let Some(id) = subject {
+            entry.subject = mask::citizen_id(id);
+            entry.subject_digest = self.subjects.digest(id);
+        }
     }
 }

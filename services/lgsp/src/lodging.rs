@@ -7,7 +7,9 @@
 //! the declaration, a cancellation removes it, so an event counted twice (after a restart, or
 //! when the watch resumes from the oldest event kept) changes nothing. The last event counted
 //! is kept (`lgsp:{lgsp}:lodging:cursor`), and the watch resumes after it. The counts are the
-//! suite's own state (no tenant's): the worker watches as no tenant.
+//! suite's own: the worker watches as no tenant, and a count is read as no tenant, whoever asks
+//! (a tenant's calls would read the tenant's own state, where no count is). A declaration's
+//! arrival and facility are never amended, so its province-day never changes.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -228,20 +230,27 @@ impl LodgingCounts {
             Some(date) => date_from_proto(date, "lodging_count.date")?,
             None => self.clock.today(),
         };
-        let members = self
-            .store
-            .zrange(&day_key(province, day), ScoreRange::all(COUNT_PAGE))
-            .await?;
+        // Read as no tenant: a task of its own carries no call's tenant.
+        let store = self.store.clone();
+        let key = day_key(province, day);
+        let (members, last_event_id) = tokio::spawn(async move {
+            let members = store.zrange(&key, ScoreRange::all(COUNT_PAGE)).await?;
+            let cursor = store.get(CURSOR_KEY).await?;
+            Ok::<_, sandbox06_store::StoreError>((members, cursor))
+        })
+        .await
+        .map_err(|e| LgspError::Provider {
+            backend: "lgsp",
+            system: "the platform's lodging counts",
+            status: tonic::Status::internal(e.to_string()),
+        })??;
+        let last_event_id = last_event_id
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
         let facilities: BTreeSet<&str> = members
             .iter()
             .filter_map(|m| facility_of(&m.member))
             .collect();
-        let last_event_id = self
-            .store
-            .get(CURSOR_KEY)
-            .await?
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default();
         Ok(pb::LodgingCountResponse {
             province_code: format!("{province:02}"),
             province_name: units.province_2025_name(province).to_owned(),

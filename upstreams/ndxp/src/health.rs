@@ -17,7 +17,7 @@ use sandbox06_proto::{
     },
 };
 use sandbox06_vn::{CivilDate, FieldError, FieldErrorKind, NameComparison, compare_names};
-use sandbox06_world::facets::benefit_level;
+use sandbox06_world::{facets::benefit_level, rules::add_years};
 use time::Duration;
 
 use crate::{NdxpError, Population, justice::hash};
@@ -44,6 +44,9 @@ enum CardKey {
 /// The card key of a code, or why it is none.
 fn card_key(raw: &str) -> Result<CardKey, &'static str> {
     let code = raw.trim().to_ascii_uppercase();
+    if !code.is_ascii() {
+        return Err("a card code is letters and digits");
+    }
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     match code.len() {
         15 => {
@@ -238,11 +241,8 @@ fn five_years(holder: &pop::Citizen, insurance: &types::HealthInsurance) -> Opti
         .as_ref()
         .and_then(|d| date_from_proto(d, "date_of_birth").ok())?;
     let years = hash(&[b"five-years", insurance.social_insurance_number.as_bytes()]) % 15;
-    let start = from
-        .replace_year(from.year() - years as i32)
-        .unwrap_or(from)
-        .max(born);
-    let reached = start.replace_year(start.year() + 5).ok()?;
+    let start = add_years(from, -(years as i32)).max(born);
+    let reached = add_years(start, 5);
     (reached <= to).then_some(reached)
 }
 
@@ -317,5 +317,8 @@ mod tests {
         assert!(matches!(card_key("5600000123"), Ok(CardKey::Number(_))));
         assert!(matches!(card_key("056090000123"), Ok(CardKey::Citizen(_))));
         assert!(card_key("12345").is_err());
+        // Fifteen bytes, not fifteen characters: refused, never split inside a character.
+        assert!(card_key("AĐ4565600000123").is_err());
+        assert!(card_key("ĐĐĐĐĐĐĐ1").is_err());
     }
 }

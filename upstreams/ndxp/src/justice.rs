@@ -17,6 +17,7 @@ use sandbox06_proto::{
     },
 };
 use sandbox06_vn::{CitizenId, CivilDate, NameComparison, compare_names};
+use sandbox06_world::rules::add_years;
 use time::Duration;
 
 use crate::{NdxpError, Population};
@@ -195,10 +196,7 @@ pub async fn judicial_record(
     {
         return Err(mismatch("date_of_birth", "date of birth"));
     }
-    let adult = born.is_some_and(|b| {
-        b.replace_year(b.year() + CONVICTION_AGE)
-            .is_ok_and(|of_age| of_age <= today)
-    });
+    let adult = born.is_some_and(|b| add_years(b, CONVICTION_AGE) <= today);
     let h = hash(&[b"judicial", citizen.citizen_id.as_bytes()]);
     let convicted = adult && h % 1_000 < CONVICTED_PER_THOUSAND;
     let expunged = (h >> 20) % 1_000 < EXPUNGED_PER_THOUSAND;

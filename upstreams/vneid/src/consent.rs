@@ -11,7 +11,8 @@ use sandbox06_proto::{
     vneid::{self as pb, consent_service_server::ConsentService},
 };
 use sandbox06_runtime::{clock::timestamp_to_proto, mask};
-use sandbox06_vn::{CitizenId, CivilDate, FieldError, FieldErrorKind};
+use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
+use sandbox06_world::rules::add_years;
 use tonic::{Request, Response, Status};
 
 use crate::{Vneid, VneidError};
@@ -34,11 +35,6 @@ fn text(value: &str, field: &str) -> Result<(), FieldError> {
         ));
     }
     Ok(())
-}
-
-fn years_after(day: CivilDate, years: i32) -> CivilDate {
-    day.replace_year(day.year() + years)
-        .unwrap_or_else(|_| day.replace_day(28).unwrap_or(day))
 }
 
 impl Vneid {
@@ -71,9 +67,9 @@ impl Vneid {
         text(&req.service_code, "service_code")?;
         text(&req.purpose, "purpose")?;
         let today = self.clock.today();
-        let latest = years_after(today, MAX_YEARS);
+        let latest = add_years(today, MAX_YEARS);
         let valid_until = match &req.valid_until {
-            None => years_after(today, 1),
+            None => add_years(today, 1),
             Some(date) => {
                 let day = date_from_proto(date, "valid_until")?;
                 if day < today || day > latest {
@@ -134,9 +130,9 @@ impl Vneid {
         &self,
         req: pb::WithdrawConsentRequest,
     ) -> Result<pb::Consent, VneidError> {
-        CitizenId::parse_field(&req.citizen_id, "citizen_id")?;
+        let holder = CitizenId::parse_field(&req.citizen_id, "citizen_id")?.to_string();
         let Some(mut consent) = self
-            .consents_of(&req.citizen_id)
+            .consents_of(&holder)
             .await?
             .into_iter()
             .find(|c| c.consent_id == req.consent_id)
@@ -160,10 +156,10 @@ impl Vneid {
         &self,
         req: pb::CheckConsentRequest,
     ) -> Result<pb::CheckConsentResponse, VneidError> {
-        CitizenId::parse_field(&req.citizen_id, "citizen_id")?;
+        let holder = CitizenId::parse_field(&req.citizen_id, "citizen_id")?.to_string();
         let today = self.clock.today();
         let consent = self
-            .consents_of(&req.citizen_id)
+            .consents_of(&holder)
             .await?
             .into_iter()
             .find(|c| {
