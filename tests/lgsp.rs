@@ -504,20 +504,24 @@ fn birth_of(answer: &pb::ExchangeResponse) -> &types::BirthRegistrationResponse 
 async fn consent_given_in_vneid_allows_and_withdrawn_refuses() {
     let h = start().await;
     let mut hospital = lgsp_as(&h, "demo-hospital").await;
-    let ask = |client: &mut Lgsp| {
-        let mut client = client.clone();
+    // The happy-path persona's birth registration, in transaction `transaction`.
+    let asker = hospital.clone();
+    let ask_in = move |transaction: String| {
+        let mut client = asker.clone();
         async move {
             exchange(
                 &mut client,
                 "moj.civil-status.birth",
                 "medical-record",
-                &unique("kb"),
+                &transaction,
                 citizen(personas::HAPPY_PATH),
             )
             .await
         }
     };
-    let status = ask(&mut hospital).await.unwrap_err();
+    let ask = |_: &mut Lgsp| ask_in(unique("kb"));
+    let refused_first = unique("kb-first");
+    let status = ask_in(refused_first.clone()).await.unwrap_err();
     refused(&status, Code::PermissionDenied, "NO_CONSENT");
     assert_eq!(
         metadata(&status, "agreement_id").as_deref(),
@@ -537,6 +541,9 @@ async fn consent_given_in_vneid_allows_and_withdrawn_refuses() {
         .into_inner();
     let allowed = ask(&mut hospital).await.unwrap();
     assert_eq!(allowed.consent_id, consent.consent_id);
+    // The transaction refused before is judged anew, not held.
+    let retried = ask_in(refused_first).await.unwrap();
+    assert!(!retried.replayed);
     assert_eq!(birth_of(&allowed).citizen_id, personas::HAPPY_PATH);
 
     // A consent for another purpose or another citizen allows nothing here.
@@ -612,6 +619,50 @@ async fn a_retried_transaction_answers_the_first_answer() {
     .await
     .unwrap_err();
     refused(&status, Code::AlreadyExists, "TRANSACTION_REUSED");
+
+    // Eight calls of one new transaction at once: one is served; each other is told it is
+    // being served, or gets its answer.
+    let transaction = unique("burst");
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let mut client = notary.clone();
+            let transaction = transaction.clone();
+            tokio::spawn(async move {
+                exchange(
+                    &mut client,
+                    "lgsp.citizen.verify",
+                    "",
+                    &transaction,
+                    verify(),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut served = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(answer) if !answer.replayed => served += 1,
+            Ok(_) => {}
+            Err(status) => refused(&status, Code::Aborted, "TRANSACTION_IN_PROGRESS"),
+        }
+    }
+    assert_eq!(served, 1);
+    let log = notary
+        .list_exchanges(pb::ListExchangesRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.transaction_id == transaction)
+            .count(),
+        1
+    );
     h.suite.stop().await.unwrap();
 }
 

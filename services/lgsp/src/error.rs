@@ -32,6 +32,8 @@ pub enum LgspReason {
     QuotaExceeded,
     /// The transaction id was used with another request.
     TransactionReused,
+    /// A call of the same transaction is being served.
+    TransactionInProgress,
 }
 
 /// Every reason the platform owns, in documentation order.
@@ -46,6 +48,7 @@ pub const REASONS: &[LgspReason] = &[
     LgspReason::NoConsent,
     LgspReason::QuotaExceeded,
     LgspReason::TransactionReused,
+    LgspReason::TransactionInProgress,
 ];
 
 impl ErrorReason for LgspReason {
@@ -61,6 +64,7 @@ impl ErrorReason for LgspReason {
             LgspReason::NoConsent => "NO_CONSENT",
             LgspReason::QuotaExceeded => "QUOTA_EXCEEDED",
             LgspReason::TransactionReused => "TRANSACTION_REUSED",
+            LgspReason::TransactionInProgress => "TRANSACTION_IN_PROGRESS",
         }
     }
 
@@ -76,6 +80,7 @@ impl ErrorReason for LgspReason {
             LgspReason::RequestMismatch => Code::InvalidArgument,
             LgspReason::QuotaExceeded => Code::ResourceExhausted,
             LgspReason::TransactionReused => Code::AlreadyExists,
+            LgspReason::TransactionInProgress => Code::Aborted,
         }
     }
 
@@ -110,6 +115,9 @@ impl ErrorReason for LgspReason {
             }
             LgspReason::TransactionReused => {
                 "The consumer used this `transaction_id` before with another request; `metadata.transaction_id` names it. The same request again answers the first answer (`replayed`)."
+            }
+            LgspReason::TransactionInProgress => {
+                "A call of the same `transaction_id` is being served right now; retry once it has answered (the retry gets its answer, `replayed`). `metadata.transaction_id` names it."
             }
         }
     }
@@ -199,6 +207,9 @@ pub enum LgspError {
         "transaction {0:?} was used with another request; a new exchange needs a new transaction id"
     )]
     TransactionReused(String),
+    /// A call of the same transaction is being served.
+    #[error("transaction {0:?} is being served by another call; retry once it has answered")]
+    TransactionInProgress(String),
     /// The provider refused the request itself (a field, a citizen no one is): its answer, as
     /// it gave it.
     #[error("{}", .0.message())]
@@ -282,6 +293,10 @@ impl From<LgspError> for ApiError {
                 .with_metadata("daily_quota", daily_quota.to_string()),
             LgspError::TransactionReused(t) => {
                 ApiError::new(LgspReason::TransactionReused, message)
+                    .with_metadata("transaction_id", t)
+            }
+            LgspError::TransactionInProgress(t) => {
+                ApiError::new(LgspReason::TransactionInProgress, message)
                     .with_metadata("transaction_id", t)
             }
             // Answered as the status itself (`From<LgspError> for Status`); this is its reason's

@@ -49,6 +49,9 @@ use registry::{Agreement, Basis, Consumer, Registry};
 const MAX_TRANSACTION_ID: usize = 128;
 /// Longest purpose code.
 const MAX_PURPOSE: usize = 64;
+/// How long a transaction stays reserved while it is served, at most: a process that stops
+/// mid-exchange leaves a reservation that lapses.
+const RESERVATION_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 /// ListExchanges' default and largest page.
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 500;
@@ -413,108 +416,132 @@ impl Lgsp {
             return Ok(stored);
         }
 
-        let subject = named;
-        let mut entry = with_consumer();
-        let allowed = match self
-            .judge(consumer, service, &req.purpose, subject.as_deref())
-            .await
+        // The transaction is reserved before it is judged: a concurrent call of the same
+        // transaction is told so (ABORTED) rather than served twice. The reservation lapses
+        // if this process stops before it answers.
+        let reservation = StoredAnswer {
+            digest: digest.as_ref().to_vec(),
+            response: None,
+        };
+        if !self
+            .store
+            .put_if_absent(&tx_key, &reservation.encode_to_vec(), Some(RESERVATION_TTL))
+            .await?
         {
-            Ok(allowed) => allowed,
-            Err(refusal) => {
-                return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
-            }
-        };
-        let agreement = allowed.agreement;
-        entry.agreement_id = agreement.config.agreement_id.clone();
-        entry.legal_basis = allowed.consent_id.clone().map_or_else(
-            || agreement.config.legal_basis.clone(),
-            |c| format!("consent {c}"),
-        );
-        if entry.purpose.is_empty() {
-            entry.purpose = agreement.config.purpose.clone();
+            return match self
+                .replay(&tx_key, digest.as_ref(), &req.transaction_id)
+                .await?
+            {
+                Some(first) => Ok(first),
+                None => Err(LgspError::TransactionInProgress(req.transaction_id.clone())),
+            };
         }
-        let quota_key = match self.count(agreement, &req.transaction_id).await {
-            Ok(key) => key,
-            Err(refusal) => {
-                return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
+        let served: Result<pb::ExchangeResponse, LgspError> = async {
+            let subject = named;
+            let mut entry = with_consumer();
+            let allowed = match self
+                .judge(consumer, service, &req.purpose, subject.as_deref())
+                .await
+            {
+                Ok(allowed) => allowed,
+                Err(refusal) => {
+                    return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
+                }
+            };
+            let agreement = allowed.agreement;
+            entry.agreement_id = agreement.config.agreement_id.clone();
+            entry.legal_basis = allowed.consent_id.clone().map_or_else(
+                || agreement.config.legal_basis.clone(),
+                |c| format!("consent {c}"),
+            );
+            if entry.purpose.is_empty() {
+                entry.purpose = agreement.config.purpose.clone();
             }
-        };
-        let answer = match service.provider {
-            Provider::Citizen => self.providers.citizen(typed).await,
-            Provider::Lodging => match &typed {
-                Typed::LodgingCount(r) => self
-                    .providers
-                    .lodging
-                    .count(r)
-                    .await
-                    .map(Answer::LodgingCount),
-                _ => Err(LgspError::RequestMismatch {
-                    service: service.code,
-                    expected: service.request_field,
-                }),
-            },
-            Provider::National => {
-                self.providers
-                    .national(
-                        &self.registry.platform.agency_code,
-                        service.code,
-                        &consumer.config.consumer_id,
-                        &req.transaction_id,
-                        &entry.purpose,
-                        typed,
-                    )
-                    .await
+            let quota_key = match self.count(agreement, &req.transaction_id).await {
+                Ok(key) => key,
+                Err(refusal) => {
+                    return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
+                }
+            };
+            let answer = match service.provider {
+                Provider::Citizen => self.providers.citizen(typed).await,
+                Provider::Lodging => match &typed {
+                    Typed::LodgingCount(r) => self
+                        .providers
+                        .lodging
+                        .count(r)
+                        .await
+                        .map(Answer::LodgingCount),
+                    _ => Err(LgspError::RequestMismatch {
+                        service: service.code,
+                        expected: service.request_field,
+                    }),
+                },
+                Provider::National => {
+                    self.providers
+                        .national(
+                            &self.registry.platform.agency_code,
+                            service.code,
+                            &consumer.config.consumer_id,
+                            &req.transaction_id,
+                            &entry.purpose,
+                            typed,
+                        )
+                        .await
+                }
+            };
+            let answer = match answer {
+                Ok(answer) => answer,
+                // The provider judged the request (a malformed field, a citizen no one is, an
+                // identity that is not the record's): counted, as an answer would be, so refusals
+                // cannot probe without limit.
+                Err(refusal @ LgspError::ProviderRefused(_)) => {
+                    return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
+                }
+                Err(failure) => {
+                    // Not served: not counted.
+                    self.store.zrem(&quota_key, &req.transaction_id).await?;
+                    let kind = pb::ExchangeOutcome::ProviderFailed;
+                    return Err(self
+                        .refused(entry, subject.as_deref(), Some(kind), failure)
+                        .await);
+                }
+            };
+            let subject = subject.or_else(|| subject_of_answer(&answer));
+            self.set_subject(&mut entry, subject.as_deref());
+            entry.outcome = pb::ExchangeOutcome::Answered as i32;
+            entry.time = Some(timestamp_to_proto(self.clock.now()));
+            let written = self.audit.append(entry).await?;
+            let response = pb::ExchangeResponse {
+                transaction_id: req.transaction_id.clone(),
+                exchange_id: written.sequence,
+                service_code: service.code.to_owned(),
+                agreement_id: agreement.config.agreement_id.clone(),
+                consent_id: allowed.consent_id.unwrap_or_default(),
+                answered_at: written.time,
+                replayed: false,
+                result: Some(answer),
+            };
+            Ok(response)
+        }
+        .await;
+        let response = match served {
+            Ok(response) => response,
+            Err(error) => {
+                // Not answered: a retry is judged anew.
+                if let Err(store) = self.store.delete(&tx_key).await {
+                    tracing::warn!(%store, "a transaction's reservation could not be released");
+                }
+                return Err(error);
             }
-        };
-        let answer = match answer {
-            Ok(answer) => answer,
-            // The provider judged the request (a malformed field, a citizen no one is, an
-            // identity that is not the record's): counted, as an answer would be, so refusals
-            // cannot probe without limit.
-            Err(refusal @ LgspError::ProviderRefused(_)) => {
-                return Err(self.refused(entry, subject.as_deref(), None, refusal).await);
-            }
-            Err(failure) => {
-                // Not served: not counted.
-                self.store.zrem(&quota_key, &req.transaction_id).await?;
-                let kind = pb::ExchangeOutcome::ProviderFailed;
-                return Err(self
-                    .refused(entry, subject.as_deref(), Some(kind), failure)
-                    .await);
-            }
-        };
-        let subject = subject.or_else(|| subject_of_answer(&answer));
-        self.set_subject(&mut entry, subject.as_deref());
-        entry.outcome = pb::ExchangeOutcome::Answered as i32;
-        entry.time = Some(timestamp_to_proto(self.clock.now()));
-        let written = self.audit.append(entry).await?;
-        let response = pb::ExchangeResponse {
-            transaction_id: req.transaction_id.clone(),
-            exchange_id: written.sequence,
-            service_code: service.code.to_owned(),
-            agreement_id: agreement.config.agreement_id.clone(),
-            consent_id: allowed.consent_id.unwrap_or_default(),
-            answered_at: written.time,
-            replayed: false,
-            result: Some(answer),
         };
         let stored = StoredAnswer {
             digest: digest.as_ref().to_vec(),
             response: Some(response.clone()),
         };
-        if !self
-            .store
-            .put_if_absent(&tx_key, &stored.encode_to_vec(), None)
-            .await?
-        {
-            // A concurrent retry of the same transaction answered first: its answer stands.
-            if let Some(first) = self
-                .replay(&tx_key, digest.as_ref(), &req.transaction_id)
-                .await?
-            {
-                return Ok(first);
-            }
-        }
+        self.store
+            .put(&tx_key, &stored.encode_to_vec(), None)
+            .await?;
         Ok(response)
     }
 
