@@ -41,6 +41,32 @@ pub fn forbidden_char(text: &str) -> Option<char> {
     })
 }
 
+/// Checks a key-like field (an id, a code, a transaction id): 1 to `max` printable ASCII
+/// characters without spaces. An empty value is refused as "required" when `required`, and
+/// taken as absent otherwise.
+pub fn printable_token(
+    value: &str,
+    field: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), FieldError> {
+    if value.is_empty() {
+        return if required {
+            Err(FieldError::new(FieldErrorKind::Other, field, "required"))
+        } else {
+            Ok(())
+        };
+    }
+    if value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(FieldError::new(
+            FieldErrorKind::Other,
+            field,
+            format!("1 to {max} printable ASCII characters without spaces"),
+        ));
+    }
+    Ok(())
+}
+
 /// A malformed input field: which field, and what the caller should fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {description}")]

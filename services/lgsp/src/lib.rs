@@ -36,7 +36,7 @@ use sandbox06_proto::{
 };
 use sandbox06_runtime::{caller::Caller, clock::Clock, clock::timestamp_to_proto, mask};
 use sandbox06_store::Store;
-use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
+use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind, printable_token};
 
 pub use error::{LgspError, LgspReason, REASONS};
 pub use providers::{Consents, GrpcConsents, Providers};
@@ -147,24 +147,6 @@ struct StoredAnswer {
     digest: Vec<u8>,
     #[prost(message, optional, tag = "2")]
     response: Option<pb::ExchangeResponse>,
-}
-
-fn text_field(value: &str, field: &str, max: usize, required: bool) -> Result<(), FieldError> {
-    if value.is_empty() {
-        return if required {
-            Err(FieldError::new(FieldErrorKind::Other, field, "required"))
-        } else {
-            Ok(())
-        };
-    }
-    if value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(FieldError::new(
-            FieldErrorKind::Other,
-            field,
-            format!("1 to {max} printable ASCII characters without spaces"),
-        ));
-    }
-    Ok(())
 }
 
 impl Lgsp {
@@ -353,13 +335,13 @@ impl Lgsp {
         caller: &Caller,
         req: pb::ExchangeRequest,
     ) -> Result<pb::ExchangeResponse, LgspError> {
-        text_field(
+        printable_token(
             &req.transaction_id,
             "transaction_id",
             MAX_TRANSACTION_ID,
             true,
         )?;
-        text_field(&req.purpose, "purpose", MAX_PURPOSE, false)?;
+        printable_token(&req.purpose, "purpose", MAX_PURPOSE, false)?;
         // Refusals before any agreement is looked at are audited too: who tried what.
         let attempt = || pb::AuditEntry {
             time: Some(timestamp_to_proto(self.clock.now())),

@@ -25,7 +25,7 @@ use sandbox06_runtime::{
     clock::{Clock, timestamp_to_proto},
     telemetry::TraceContextInterceptor,
 };
-use sandbox06_vn::{FieldError, FieldErrorKind};
+use sandbox06_vn::{FieldError, FieldErrorKind, printable_token};
 use tonic::{Code, Request, Response, Status, service::interceptor::InterceptedService};
 
 pub use error::{NdxpError, NdxpReason, REASONS};
@@ -242,8 +242,18 @@ impl Ndxp {
     ) -> Result<pb::ExchangeResponse, NdxpError> {
         let service = national_service(&req.service_code)
             .ok_or_else(|| NdxpError::ServiceNotFound(req.service_code.clone()))?;
-        required_text(&req.requester_agency_code, "requester_agency_code", 64)?;
-        required_text(&req.transaction_id, "transaction_id", MAX_TRANSACTION_ID)?;
+        printable_token(
+            &req.requester_agency_code,
+            "requester_agency_code",
+            64,
+            true,
+        )?;
+        printable_token(
+            &req.transaction_id,
+            "transaction_id",
+            MAX_TRANSACTION_ID,
+            true,
+        )?;
         let mismatch = || NdxpError::RequestMismatch {
             service: service.code,
             expected: service.request_field,
@@ -291,22 +301,6 @@ fn exchange_number(service: &str, transaction: &str) -> String {
         "{:016X}",
         justice::hash(&[service.as_bytes(), transaction.as_bytes()])
     )
-}
-
-/// A required field of 1 to `max` printable ASCII characters without spaces.
-fn required_text(value: &str, field: &str, max: usize) -> Result<(), NdxpError> {
-    if value.is_empty() {
-        return Err(FieldError::new(FieldErrorKind::Other, field, "required").into());
-    }
-    if value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(FieldError::new(
-            FieldErrorKind::Other,
-            field,
-            format!("1 to {max} printable ASCII characters without spaces"),
-        )
-        .into());
-    }
-    Ok(())
 }
 
 #[tonic::async_trait]

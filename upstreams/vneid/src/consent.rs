@@ -11,7 +11,7 @@ use sandbox06_proto::{
     vneid::{self as pb, consent_service_server::ConsentService},
 };
 use sandbox06_runtime::{clock::timestamp_to_proto, mask};
-use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
+use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind, printable_token};
 use sandbox06_world::rules::add_years;
 use tonic::{Request, Response, Status};
 
@@ -24,17 +24,6 @@ const MAX_YEARS: i32 = 5;
 
 fn consents_key(citizen_id: &str) -> String {
     format!("vneid:consents:{{{citizen_id}}}")
-}
-
-fn text(value: &str, field: &str) -> Result<(), FieldError> {
-    if value.is_empty() || value.len() > MAX_TEXT || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(FieldError::new(
-            FieldErrorKind::Other,
-            field,
-            format!("required: 1 to {MAX_TEXT} printable ASCII characters without spaces"),
-        ));
-    }
-    Ok(())
 }
 
 impl Vneid {
@@ -63,9 +52,9 @@ impl Vneid {
         req: pb::GiveConsentRequest,
     ) -> Result<pb::Consent, VneidError> {
         CitizenId::parse_field(&req.citizen_id, "citizen_id")?;
-        text(&req.recipient, "recipient")?;
-        text(&req.service_code, "service_code")?;
-        text(&req.purpose, "purpose")?;
+        printable_token(&req.recipient, "recipient", MAX_TEXT, true)?;
+        printable_token(&req.service_code, "service_code", MAX_TEXT, true)?;
+        printable_token(&req.purpose, "purpose", MAX_TEXT, true)?;
         let today = self.clock.today();
         let latest = add_years(today, MAX_YEARS);
         let valid_until = match &req.valid_until {

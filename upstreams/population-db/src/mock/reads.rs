@@ -31,7 +31,7 @@ fn result_len(result: &pb::BatchGetCitizensResult, record: usize) -> usize {
 }
 
 /// A malformed request field with no more specific reason.
-fn rejected(field: &str, description: impl Into<String>) -> PopulationError {
+pub(super) fn rejected(field: &str, description: impl Into<String>) -> PopulationError {
     FieldError::new(FieldErrorKind::Other, field, description).into()
 }
 

@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 
 use sandbox06_proto::{dates::date_to_proto, population as pb, types};
-use sandbox06_vn::{CitizenId, FieldError, FieldErrorKind};
+use sandbox06_vn::CitizenId;
 use sandbox06_world::{View, rules::age_on};
 
-use super::PopulationDb;
+use super::{PopulationDb, reads::rejected};
 use crate::{convert::Shape, error::PopulationError};
 use sandbox06_proto::population::life_event::Change;
 
@@ -24,11 +24,6 @@ const DEFAULT_BAND_YEARS: i32 = 5;
 const MAX_BAND_YEARS: i32 = 25;
 /// Length of a social insurance number.
 const INSURANCE_NUMBER_LEN: usize = 10;
-
-/// A malformed request field.
-fn rejected(field: &str, description: impl Into<String>) -> PopulationError {
-    FieldError::new(FieldErrorKind::Other, field, description).into()
-}
 
 /// The provinces a statistics request covers: pre-2025 codes, and the name of the whole.
 struct Scope {
@@ -95,28 +90,26 @@ impl PopulationDb {
                     "a province code is two digits (GSO), e.g. \"56\"",
                 )
             })?;
-        let (provinces, name): (Vec<u8>, String) = if era == types::AdminEra::Before2025 {
-            let p = units.province(u16::from(code)).ok_or_else(|| {
+        let before_2025 = era == types::AdminEra::Before2025;
+        let provinces = self
+            .country
+            .provinces_of(code, !before_2025)
+            .ok_or_else(|| {
                 rejected(
                     "province_code",
-                    format!("no pre-2025 province has code {code:02}"),
+                    if before_2025 {
+                        format!("no pre-2025 province has code {code:02}")
+                    } else {
+                        format!("no province of the 2025 units has code {code:02}")
+                    },
                 )
             })?;
-            (vec![p.code], p.name.to_owned())
+        let name = if before_2025 {
+            units
+                .province(u16::from(code))
+                .map_or_else(String::new, |p| p.name.to_owned())
         } else {
-            let merged: Vec<u8> = units
-                .provinces
-                .iter()
-                .filter(|p| p.code_2025 == code)
-                .map(|p| p.code)
-                .collect();
-            if merged.is_empty() {
-                return Err(rejected(
-                    "province_code",
-                    format!("no province of the 2025 units has code {code:02}"),
-                ));
-            }
-            (merged, units.province_2025_name(code).to_owned())
+            units.province_2025_name(code).to_owned()
         };
         Ok(Scope {
             provinces,
