@@ -179,6 +179,33 @@ impl Harness {
         CitizenServiceClient::new(self.edge.clone())
     }
 
+    /// Sets the suite's clock, running, to `hour`:00 in Vietnam on the suite's today: for tests
+    /// whose verdicts depend on the time of day (lodging deadlines at 23:00, daily quotas and
+    /// counts), which must not depend on when the test runs.
+    pub async fn set_time_of_day(&self, hour: u8) {
+        use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
+        let mut admin = AdminServiceClient::new(self.edge.clone());
+        let clock = admin
+            .get_clock(admin::GetClockRequest {})
+            .await
+            .expect("the suite's clock")
+            .into_inner();
+        let today = clock.today.expect("today");
+        let month = time::Month::try_from(today.month as u8).expect("a month");
+        let at = time::Date::from_calendar_date(today.year, month, today.day as u8)
+            .expect("a date")
+            .with_hms(hour, 0, 0)
+            .expect("an hour of the day")
+            .assume_offset(time::UtcOffset::from_hms(7, 0, 0).expect("Vietnam's offset"));
+        admin
+            .set_clock(admin::SetClockRequest {
+                time: Some(sandbox06_runtime::clock::timestamp_to_proto(at)),
+                freeze: false,
+            })
+            .await
+            .expect("the clock is set");
+    }
+
     /// A citizen's full record as the population database holds it, asked of it directly.
     pub async fn record(&self, citizen_id: &str) -> sandbox06_proto::population::Citizen {
         use sandbox06_proto::population as pop;
