@@ -575,6 +575,77 @@ async fn consent_given_in_vneid_allows_and_withdrawn_refuses() {
 }
 
 #[tokio::test]
+async fn a_hospital_reads_a_patients_health_book_with_the_patients_consent() {
+    let h = start().await;
+    let mut hospital = lgsp_as(&h, "demo-hospital").await;
+    let patient = personas::CHAM;
+    let asker = hospital.clone();
+    let read = move |purpose: &'static str| {
+        let mut client = asker.clone();
+        async move {
+            exchange(
+                &mut client,
+                "moh.health-book",
+                purpose,
+                &unique("sk"),
+                citizen(patient),
+            )
+            .await
+        }
+    };
+    // Sensitive data: the purpose is named in the request.
+    let status = read("").await.unwrap_err();
+    refused(&status, Code::PermissionDenied, "PURPOSE_REQUIRED");
+    let status = read("treatment").await.unwrap_err();
+    refused(&status, Code::PermissionDenied, "NO_CONSENT");
+    assert_eq!(
+        metadata(&status, "agreement_id").as_deref(),
+        Some("bvdk-health-book")
+    );
+    let consent = admin(&h)
+        .give_vneid_consent(admin::GiveVneidConsentRequest {
+            citizen_id: patient.into(),
+            recipient: "bvdk-his".into(),
+            service_code: "moh.health-book".into(),
+            purpose: "treatment".into(),
+            valid_until: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = read("treatment").await.unwrap();
+    assert_eq!(answer.consent_id, consent.consent_id);
+    assert_eq!(answer.agreement_id, "bvdk-health-book");
+    let Some(Answer::HealthBook(book)) = answer.result else {
+        panic!("not a health book: {answer:?}")
+    };
+    let record = h.record(patient).await;
+    assert_eq!(book.citizen_id, patient);
+    assert_eq!(book.full_name, record.full_name);
+    assert_eq!(
+        book.health_insurance_card_code,
+        record
+            .health_insurance
+            .map(|i| i.card_code)
+            .unwrap_or_default()
+    );
+    assert!(!book.vaccinations.is_empty(), "{book:?}");
+    // The patient sees who read the book.
+    let read = hospital
+        .list_exchanges(pb::ListExchangesRequest {
+            citizen_id: patient.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert_eq!(read.len(), 3, "{read:?}");
+    assert_eq!(read[0].sequence, answer.exchange_id);
+    h.suite.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_retried_transaction_answers_the_first_answer() {
     let h = start().await;
     let mut notary = lgsp_as(&h, "demo-notary").await;

@@ -2,7 +2,8 @@
 //! national catalogue, a hospital's health insurance checks (valid, by each form of the card,
 //! wrong name, wrong date of birth, uninsured, expired on the suite's clock), a notary's
 //! marital status checks (the married persona couple, and a marriage recorded as a life
-//! event), birth and death registrations, a judicial record, population statistics that agree
+//! event), birth and death registrations, a judicial record, health books that agree with the
+//! insurance check and end at a death, population statistics that agree
 //! with the population database, and a fault rule making NDXP unavailable.
 
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
@@ -103,6 +104,7 @@ async fn the_catalogue_lists_every_national_service_with_its_owner() {
         "moj.civil-status.death",
         "moj.judicial-record.check",
         "gso.population.statistics",
+        "moh.health-book",
     ] {
         assert!(codes.contains(&code), "{code}: {codes:?}");
     }
@@ -382,6 +384,120 @@ async fn birth_death_and_judicial_records_agree_with_the_population_database() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(
         status.message().contains("judicial_record.full_name"),
+        "{status:?}"
+    );
+    h.suite.stop().await.unwrap();
+}
+
+async fn health_book(h: &Harness, id: &str) -> Result<types::HealthBookResponse, Status> {
+    let query = Typed::Citizen(types::CitizenQuery {
+        citizen_id: id.into(),
+    });
+    match exchange(h, "moh.health-book", query).await? {
+        Answer::HealthBook(r) => Ok(r),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn day_of(d: Option<&types::Date>) -> (i32, i32, i32) {
+    d.map(|d| (d.year, d.month, d.day)).unwrap()
+}
+
+#[tokio::test]
+async fn a_health_book_agrees_with_the_insurance_check_and_ends_at_a_death() {
+    let h = start().await;
+    let clock = AdminServiceClient::new(h.edge.clone())
+        .get_clock(admin::GetClockRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let today = day_of(clock.today.as_ref());
+    // Insured citizens: the book's visits are the check's, with a diagnosis each.
+    let mut visits = 0;
+    for id in [
+        personas::HAPPY_PATH,
+        personas::MARRIED_WIFE,
+        personas::RETIREE_HT,
+        personas::CHAM,
+        personas::RAGLAI,
+        personas::THREE_GENERATIONS,
+        personas::GRANDCHILD,
+        personas::CHILD_WITH_CARD,
+    ] {
+        let record = h.record(id).await;
+        let book = health_book(&h, id).await.unwrap();
+        assert_eq!(book.citizen_id, id);
+        assert_eq!(book.full_name, record.full_name);
+        assert_eq!(book.date_of_birth, record.date_of_birth);
+        assert_eq!(book.life_status(), types::LifeStatus::Alive);
+        let Some(card) = record.health_insurance.clone() else {
+            assert!(book.encounters.is_empty(), "{id}");
+            continue;
+        };
+        assert_eq!(book.health_insurance_card_code, card.card_code);
+        let check = insurance(&h, id, &record.full_name, record.date_of_birth).await;
+        let ids = |v: &types::HealthVisit| (v.record_id.clone(), v.admitted_on, v.kind);
+        assert_eq!(
+            book.encounters
+                .iter()
+                .map(|e| ids(e.visit.as_ref().unwrap()))
+                .collect::<Vec<_>>(),
+            check.recent_visits.iter().map(ids).collect::<Vec<_>>(),
+            "{id}"
+        );
+        for e in &book.encounters {
+            let diagnosis = e.diagnosis.as_ref().unwrap();
+            assert!(!diagnosis.icd10_code.is_empty() && !diagnosis.name.is_empty());
+        }
+        visits += book.encounters.len();
+        // Vaccinations in order, none in the future; conditions diagnosed by today.
+        let given: Vec<_> = book
+            .vaccinations
+            .iter()
+            .map(|v| day_of(v.given_on.as_ref()))
+            .collect();
+        assert!(given.is_sorted(), "{id}: {given:?}");
+        assert!(given.iter().all(|d| *d <= today), "{id}");
+        assert!(
+            book.chronic_conditions
+                .iter()
+                .all(|c| day_of(c.since.as_ref()) <= today)
+        );
+        // The same citizen, the same book.
+        assert_eq!(health_book(&h, id).await.unwrap(), book);
+    }
+    assert!(visits > 0, "no visit among the insured personas");
+    // A child born in 2018 had the five-in-one and the injected polio vaccine.
+    let child = health_book(&h, personas::GRANDCHILD).await.unwrap();
+    for vaccine in ["DPT-VGB-Hib", "Bại liệt tiêm (IPV)"] {
+        assert!(
+            child.vaccinations.iter().any(|v| v.vaccine == vaccine),
+            "{vaccine}: {:?}",
+            child.vaccinations
+        );
+    }
+
+    // A deceased citizen's book ends on the day of death: no card, nothing after.
+    let deceased = h.record(personas::DECEASED).await;
+    let died = day_of(deceased.date_of_death.as_ref());
+    let book = health_book(&h, personas::DECEASED).await.unwrap();
+    assert_eq!(book.life_status(), types::LifeStatus::Deceased);
+    assert!(book.encounters.is_empty());
+    assert!(book.health_insurance_card_code.is_empty());
+    assert!(
+        book.vaccinations
+            .iter()
+            .all(|v| day_of(v.given_on.as_ref()) <= died)
+    );
+
+    // A number no one has, and a malformed one.
+    let status = health_book(&h, "096099999999").await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason_of(&status).as_deref(), Some("CITIZEN_NOT_FOUND"));
+    let status = health_book(&h, "12345").await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().contains("citizen.citizen_id"),
         "{status:?}"
     );
     h.suite.stop().await.unwrap();

@@ -200,6 +200,7 @@ impl Providers {
             Some(NdxpAnswer::DeathRegistration(r)) => Answer::DeathRegistration(r),
             Some(NdxpAnswer::JudicialRecord(r)) => Answer::JudicialRecord(r),
             Some(NdxpAnswer::PopulationStatistics(r)) => Answer::PopulationStatistics(r),
+            Some(NdxpAnswer::HealthBook(r)) => Answer::HealthBook(r),
             None => {
                 return Err(LgspError::Provider {
                     backend: NDXP,

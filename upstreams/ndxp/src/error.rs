@@ -49,7 +49,7 @@ impl ErrorReason for NdxpReason {
                 "The typed request set is not the one the service takes (or none is set); `metadata.expected` names the field the service reads."
             }
             NdxpReason::CitizenNotFound => {
-                "A civil status or judicial record query names an ID number no citizen has."
+                "A civil status, judicial record or health book query names an ID number no citizen has."
             }
         }
     }

@@ -248,7 +248,10 @@ fn five_years(holder: &pop::Citizen, insurance: &types::HealthInsurance) -> Opti
 
 /// The visits of the last twelve months paid by the card: none to four, drawn from the number
 /// and the year, at the registered facility or the province's hospital, newest first.
-fn recent_visits(insurance: &types::HealthInsurance, today: CivilDate) -> Vec<types::HealthVisit> {
+pub(crate) fn recent_visits(
+    insurance: &types::HealthInsurance,
+    today: CivilDate,
+) -> Vec<types::HealthVisit> {
     let number = insurance.social_insurance_number.as_bytes();
     let year = today.year().to_be_bytes();
     let seed = hash(&[b"visits", number, &year]);

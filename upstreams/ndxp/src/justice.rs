@@ -35,7 +35,7 @@ pub(crate) fn hash(words: &[&[u8]]) -> u64 {
 }
 
 /// The record of a well-formed number, or why there is none.
-async fn record(
+pub(crate) async fn record(
     population: &Population,
     citizen_id: &str,
     field: &str,
@@ -63,7 +63,7 @@ fn registration(
 }
 
 /// The date of a record's field.
-fn day(date: Option<&types::Date>) -> Option<CivilDate> {
+pub(crate) fn day(date: Option<&types::Date>) -> Option<CivilDate> {
     date_from_proto(date?, "date").ok()
 }
 

@@ -6,13 +6,15 @@
 //! Behind it, the national services answer from the population database (over its gRPC API,
 //! so every recorded life event shows): the health insurance check of Vietnam Social Security
 //! ([`health`]), the civil status registry and the judicial records of the Ministry of Justice
-//! ([`justice`]), and the population statistics of the General Statistics Office (the
+//! ([`justice`]), the electronic health book of the Ministry of Health ([`health_book`]), and
+//! the population statistics of the General Statistics Office (the
 //! database's census counts). Nothing is stored: the same country and events give the same
 //! answers.
 
 pub mod component;
 mod error;
 pub mod health;
+pub mod health_book;
 pub mod justice;
 
 use sandbox06_proto::{
@@ -56,6 +58,8 @@ pub struct NationalService {
 const VSS: (&str, &str) = ("000.00.00.G24", "Bảo hiểm xã hội Việt Nam");
 /// The Ministry of Justice.
 const MOJ: (&str, &str) = ("000.00.00.G14", "Bộ Tư pháp");
+/// The Ministry of Health.
+const MOH: (&str, &str) = ("000.00.00.G13", "Bộ Y tế");
 /// The General Statistics Office.
 const GSO: (&str, &str) = ("000.00.00.G08", "Tổng cục Thống kê");
 
@@ -69,6 +73,8 @@ pub const BIRTH_REGISTRATION: &str = "moj.civil-status.birth";
 pub const DEATH_REGISTRATION: &str = "moj.civil-status.death";
 /// Judicial record check.
 pub const JUDICIAL_RECORD: &str = "moj.judicial-record.check";
+/// Electronic health book.
+pub const HEALTH_BOOK: &str = "moh.health-book";
 /// Population statistics.
 pub const POPULATION_STATISTICS: &str = "gso.population.statistics";
 
@@ -113,6 +119,16 @@ pub const CATALOGUE: &[NationalService] = &[
         request_field: "judicial_record",
         request_type: "sandbox06.types.v1.JudicialRecordRequest",
         response_type: "sandbox06.types.v1.JudicialRecordResponse",
+    },
+    NationalService {
+        code: HEALTH_BOOK,
+        name: "Sổ sức khỏe điện tử",
+        owner_code: MOH.0,
+        owner_name: MOH.1,
+        classification: DataClassification::Sensitive,
+        request_field: "citizen",
+        request_type: "sandbox06.types.v1.CitizenQuery",
+        response_type: "sandbox06.types.v1.HealthBookResponse",
     },
     NationalService {
         code: POPULATION_STATISTICS,
@@ -276,6 +292,9 @@ impl Ndxp {
             (JUDICIAL_RECORD, Some(Typed::JudicialRecord(r))) => {
                 Answer::JudicialRecord(justice::judicial_record(population, r, today).await?)
             }
+            (HEALTH_BOOK, Some(Typed::Citizen(r))) => Answer::HealthBook(
+                health_book::health_book(population, &r.citizen_id, today).await?,
+            ),
             (POPULATION_STATISTICS, Some(Typed::PopulationStatistics(r))) => {
                 Answer::PopulationStatistics(population.statistics(r).await?)
             }

@@ -190,7 +190,7 @@ enum Kind {
     /// Replaced whole: addresses, dates of birth and death, QR payloads, identifying marks,
     /// documents' numbers that are not all digits (passports, visas), VNeID share codes
     /// (they carry the holder's data), and sensitive data (ethnicity, religion, criminal
-    /// records, health visits).
+    /// records, health visits and health books).
     Hidden,
     /// A person's name: initials.
     Name,
@@ -203,7 +203,17 @@ enum Kind {
 fn sensitive(normalized_key: &str) -> bool {
     matches!(
         normalized_key,
-        "ethnicity" | "religion" | "convictions" | "clean" | "recentvisits"
+        "ethnicity"
+            | "religion"
+            | "convictions"
+            | "clean"
+            | "recentvisits"
+            | "healthbook"
+            | "bloodgroup"
+            | "allergies"
+            | "chronicconditions"
+            | "vaccinations"
+            | "encounters"
     )
 }
 
@@ -304,6 +314,14 @@ mod tests {
             "healthInsuranceCheck": {
                 "card": {"cardCode": "DN4565600000123", "socialInsuranceNumber": "5600000123"},
                 "recentVisits": [{"facilityCode": "56001"}]
+            },
+            "healthBook": {"citizenId": "058090000234", "bloodGroup": "O+"},
+            "book": {
+                "bloodGroup": "B+",
+                "allergies": ["Penicillin"],
+                "chronicConditions": [{"icd10Code": "I10"}],
+                "vaccinations": [{"vaccine": "BCG"}],
+                "encounters": [{"diagnosis": {"icd10Code": "J06.9"}}]
             }
         });
         mask_json(None, &mut value);
@@ -331,6 +349,14 @@ mod tests {
                 "healthInsuranceCheck": {
                     "card": {"cardCode": "DN456********23", "socialInsuranceNumber": "560*****23"},
                     "recentVisits": "***"
+                },
+                "healthBook": "***",
+                "book": {
+                    "bloodGroup": "***",
+                    "allergies": "***",
+                    "chronicConditions": "***",
+                    "vaccinations": "***",
+                    "encounters": "***"
                 }
             })
         );

@@ -261,7 +261,7 @@ pub(super) fn field_rules(message: &str, field: &str, facts: &Facts) -> Option<V
         }),
         ("sandbox06.lgsp.v1.ExchangeRequest", "service_code") => json!({
             "pattern": "^[a-z0-9.-]{1,64}$",
-            "description": "The data service's code, as ListDataServices lists them: `lgsp.citizen.verify`, `vss.health-insurance.check`, `moj.civil-status.marital`, `moj.civil-status.birth`, `moj.civil-status.death`, `moj.judicial-record.check`, `gso.population.statistics`; the body sets the request field the service reads.",
+            "description": "The data service's code, as ListDataServices lists them: `lgsp.citizen.verify`, `vss.health-insurance.check`, `moj.civil-status.marital`, `moj.civil-status.birth`, `moj.civil-status.death`, `moj.judicial-record.check`, `moh.health-book`, `gso.population.statistics`, `lgsp.lodging.daily-count`; the body sets the request field the service reads.",
         }),
         ("sandbox06.lgsp.v1.ExchangeRequest", "transaction_id") => json!({
             "pattern": "^[!-~]{1,128}$",
