@@ -34,6 +34,7 @@ pub mod control_key;
 pub mod cors;
 pub mod deadline;
 pub mod decode;
+pub mod digest;
 pub mod error;
 pub mod faults;
 pub mod grpc_web;

@@ -16,7 +16,7 @@ use std::{
 
 use prost::Message as _;
 use sandbox06_proto::lgsp as pb;
-use sandbox06_runtime::faults::call_tenant_header;
+use sandbox06_runtime::{digest::hex, faults::call_tenant_header};
 use sandbox06_store::{ListAppend, Store, StoreError};
 
 /// The list holding the log. Its hash tag keeps every key of the platform in one slot.
@@ -34,17 +34,6 @@ pub fn entry_hash(entry: &pb::AuditEntry) -> String {
     unhashed.hash.clear();
     let digest = ring::digest::digest(&ring::digest::SHA256, &unhashed.encode_to_vec());
     hex(digest.as_ref())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 /// The end of the log as last seen: its length and its last entry's hash.

@@ -93,7 +93,7 @@ impl SubjectKey {
 
     /// The digest "who read my data" matches a citizen on.
     pub fn digest(&self, citizen_id: &str) -> String {
-        audit::hex(ring::hmac::sign(&self.0, citizen_id.as_bytes()).as_ref())
+        sandbox06_runtime::digest::hex(ring::hmac::sign(&self.0, citizen_id.as_bytes()).as_ref())
     }
 }
 

@@ -171,7 +171,7 @@ impl Providers {
         };
         // The platform's own transaction id: the consumer's, made unique across consumers
         // and short enough for NDXP.
-        let ours = crate::audit::hex(
+        let ours = sandbox06_runtime::digest::hex(
             &ring::digest::digest(
                 &ring::digest::SHA256,
                 format!("{consumer_id}\u{0}{transaction_id}").as_bytes(),

@@ -143,6 +143,6 @@ pub fn digest(parts: &[&[u8]]) -> Vec<u8> {
 
 /// The etag of a declaration at `revision`: opaque to callers.
 pub fn etag(revision: i64, digest: &[u8]) -> String {
-    let tail: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let tail = sandbox06_runtime::digest::hex(digest.get(..4).unwrap_or(digest));
     format!("\"{revision}-{tail}\"")
 }

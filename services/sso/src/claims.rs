@@ -30,10 +30,7 @@ impl TechIdKey {
     /// The `TechID` of the account of `citizen_id`.
     pub fn tech_id(&self, citizen_id: &str) -> String {
         let tag = ring::hmac::sign(&self.0, format!("TechID:{citizen_id}").as_bytes());
-        let hex: String = tag.as_ref()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = sandbox06_runtime::digest::hex(&tag.as_ref()[..16]);
         format!(
             "{}-{}-{}-{}-{}",
             &hex[..8],

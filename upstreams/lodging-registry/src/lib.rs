@@ -195,13 +195,8 @@ fn departed_key(id: &str) -> String {
 
 /// The six-digit sequence of a receipt: FNV-1a over the declaration id and revision.
 fn receipt_sequence(id: &str, revision: i64) -> u64 {
-    let hash = id
-        .bytes()
-        .chain(*b"#")
-        .chain(revision.to_be_bytes())
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash =
+        sandbox06_runtime::digest::fnv1a(id.bytes().chain(*b"#").chain(revision.to_be_bytes()));
     hash % 1_000_000
 }
 

@@ -23,16 +23,7 @@ use time::Duration;
 use crate::{NdxpError, Population};
 
 /// FNV-1a of words, for what the records do not hold.
-pub(crate) fn hash(words: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for word in words {
-        for &b in word.iter().chain(&[0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
+pub(crate) use sandbox06_runtime::digest::fnv1a_words as hash;
 
 /// The record of a well-formed number, or why there is none.
 pub(crate) async fn record(

@@ -88,10 +88,7 @@ impl Vneid {
             ctx.update(part.as_bytes());
             ctx.update(&[0]);
         }
-        let id: String = ctx.finish().as_ref()[..6]
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
+        let id = sandbox06_runtime::digest::hex(&ctx.finish().as_ref()[..6]).to_ascii_uppercase();
         let consent = pb::Consent {
             consent_id: format!("CS-{id}"),
             citizen_id: found.account.citizen_id,

@@ -50,10 +50,7 @@ const MOBILE_PREFIXES: [&str; 24] = [
 /// The mobile number an account was registered with: the same for the same ID number, spread
 /// over the networks' prefixes, E.164. Synthetic, like every citizen of the sandbox.
 pub fn registered_phone(citizen_id: &str) -> String {
-    // FNV-1a over the ID number: stable across versions and platforms.
-    let hash = citizen_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = sandbox06_runtime::digest::fnv1a(citizen_id.bytes());
     let prefix = MOBILE_PREFIXES[(hash % MOBILE_PREFIXES.len() as u64) as usize];
     format!("+84{prefix}{:07}", (hash >> 16) % 10_000_000)
 }

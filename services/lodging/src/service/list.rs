@@ -10,7 +10,7 @@ use sandbox06_proto::{
     dates::time_from_proto,
     lodging::{self as pb, DeadlineVerdict, DeclarationState, DeliveryStatus},
 };
-use sandbox06_runtime::caller::Caller;
+use sandbox06_runtime::{caller::Caller, digest::hex};
 use sandbox06_store::ScoreRange;
 
 use super::{Lodging, ms};
@@ -38,10 +38,6 @@ struct PageToken {
     score: i64,
     #[prost(string, tag = "3")]
     member: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
