@@ -245,6 +245,7 @@ fn at<'a>(key: &'a str, expected_len: usize, value: &'a [u8]) -> ListAppend<'a> 
     ListAppend {
         key,
         expected_len,
+        expected_last: None,
         value,
     }
 }
@@ -302,6 +303,25 @@ async fn compare_and_append(store: &dyn Store) {
         store.get("cas:{t}:single").await.unwrap(),
         Some(b"v".to_vec())
     );
+    // The last item checked too: a list of the same length with another last item is not
+    // appended to (a tail kept across a restore), nor an empty one.
+    let after = |last: &'static [u8]| ListAppend {
+        expected_last: Some(last),
+        ..at("cas:{t}:a", 3, b"a4")
+    };
+    assert!(!store.append_if_len(&[after(b"a2")]).await.unwrap());
+    assert!(
+        !store
+            .append_if_len(&[ListAppend {
+                expected_last: Some(b"a1"),
+                ..at("cas:{t}:empty", 0, b"x")
+            }])
+            .await
+            .unwrap()
+    );
+    assert!(store.append_if_len(&[after(b"a3")]).await.unwrap());
+    assert_eq!(store.list("cas:{t}:a").await.unwrap().len(), 4);
+    assert!(store.list("cas:{t}:empty").await.unwrap().is_empty());
     // Racers at the same length: exactly one wins.
     let racers = (0..16u8).map(|n| async move {
         store
@@ -803,6 +823,19 @@ async fn commit_is_all_or_nothing(backend: &OutboxBackend) {
             .unwrap();
         assert_eq!(missed, None, "{lengths:?}");
     }
+    // The right lengths but another last item: nothing written or enqueued.
+    let stale = [
+        at("lodging:{lodging}:host:a", 1, b"guest"),
+        ListAppend {
+            expected_last: Some(b"someone else"),
+            ..at("lodging:{lodging}:host:b", 1, b"guest")
+        },
+    ];
+    let missed = store
+        .outbox_commit(OUTBOX, StateWrite::AppendIfLen(&stale), b"lost")
+        .await
+        .unwrap();
+    assert_eq!(missed, None);
     // A list that is a single value: an error, and again nothing written or enqueued.
     let wrong_kind = [
         at("lodging:{lodging}:host:a", 1, b"x"),
@@ -917,6 +950,17 @@ async fn commit_is_all_or_nothing(backend: &OutboxBackend) {
     let entries = everything(store).await;
     assert_eq!(entries.len(), 5);
     assert_eq!(entries[4].payload, race[0]);
+    // The last item checked and found: appended.
+    let fresh = [ListAppend {
+        expected_last: Some(&race[0]),
+        ..at("lodging:{lodging}:race", 1, b"after")
+    }];
+    let next = store
+        .outbox_commit(OUTBOX, StateWrite::AppendIfLen(&fresh), b"send 6")
+        .await
+        .unwrap();
+    assert_eq!(next, Some(EntryId(6)));
+    assert_eq!(store.list("lodging:{lodging}:race").await.unwrap().len(), 2);
     // Another outbox counts its own ids.
     let other = store
         .outbox_commit("outbox:{other}", StateWrite::AppendIfLen(&[]), b"x")

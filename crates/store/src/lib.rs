@@ -427,13 +427,17 @@ fn no_outbox(backend: &'static str, operation: &'static str) -> StoreError {
 }
 
 /// One append of [`Store::append_if_len`]: `value` goes at the end of the list at `key` if the
-/// list holds `expected_len` items.
+/// list holds `expected_len` items (and, when `expected_last` is set, its last item is that).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListAppend<'a> {
     /// The list.
     pub key: &'a str,
     /// How many items the caller saw in it.
     pub expected_len: usize,
+    /// The last item the caller saw, for a caller that keeps the tail it read rather than read
+    /// it again: a list restored or rewritten to the same length with another last item is then
+    /// not appended to. `None` checks the length alone.
+    pub expected_last: Option<&'a [u8]>,
     /// What to append.
     pub value: &'a [u8],
 }

@@ -131,14 +131,19 @@ impl MemoryStore {
         operation: &'static str,
     ) -> Result<bool, StoreError> {
         for append in appends {
-            let len = match entries.get(append.key) {
+            let items: &[Vec<u8>] = match entries.get(append.key) {
                 Some(entry) if entry.is_live(now) => match &entry.value {
-                    Value::List(items) => items.len(),
+                    Value::List(items) => items,
                     Value::Bytes(_) | Value::Sorted(_) => return Err(Self::wrong_kind(operation)),
                 },
-                _ => 0,
+                _ => &[],
             };
-            if len != append.expected_len {
+            if items.len() != append.expected_len {
+                return Ok(false);
+            }
+            if let Some(last) = append.expected_last
+                && items.last().map(Vec::as_slice) != Some(last)
+            {
                 return Ok(false);
             }
         }

@@ -271,14 +271,19 @@ pub(crate) const REDIS_PARTS: [&str; 7] = [
 
 /// [`Store::outbox_commit`](crate::Store::outbox_commit): `KEYS[8..]` are the state keys;
 /// `ARGV[1]` the payload, `ARGV[2]` the mode; for `put` `ARGV[3]` the value and `ARGV[4]` the
-/// TTL in ms (empty for none); for `append` pairs of expected length and value. Every check
-/// (lengths, and `WRONGTYPE` from `LLEN`) and the counter come before the first write, because
-/// Redis does not undo a script's writes when it fails halfway. Answers the id, or 0.
+/// TTL in ms (empty for none); for `append`, per key, the expected length, "1" when the last
+/// item is checked, that item, and the value. Every check (lengths, last items, and `WRONGTYPE`
+/// from `LLEN`) and the counter come before the first write, because Redis does not undo a
+/// script's writes when it fails halfway. Answers the id, or 0.
 pub(crate) const COMMIT_SCRIPT: &str = r#"
 local append = ARGV[2] == 'append'
 if append then
   for i = 8, #KEYS do
-    if redis.call('LLEN', KEYS[i]) ~= tonumber(ARGV[2 * (i - 8) + 3]) then
+    local at = 4 * (i - 8) + 2
+    if redis.call('LLEN', KEYS[i]) ~= tonumber(ARGV[at + 1]) then
+      return 0
+    end
+    if ARGV[at + 2] == '1' and redis.call('LINDEX', KEYS[i], -1) ~= ARGV[at + 3] then
       return 0
     end
   end
@@ -286,7 +291,7 @@ end
 local id = redis.call('INCR', KEYS[1])
 if append then
   for i = 8, #KEYS do
-    redis.call('RPUSH', KEYS[i], ARGV[2 * (i - 8) + 4])
+    redis.call('RPUSH', KEYS[i], ARGV[4 * (i - 8) + 6])
   end
 elseif ARGV[4] == '' then
   redis.call('SET', KEYS[8], ARGV[3])

@@ -276,24 +276,45 @@ fn failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> StoreErr
     move |error| StoreError::new("redis", operation, error.to_string())
 }
 
-/// [`Store::append_if_len`] on Redis: every length is checked before anything is written, and a
-/// script runs with no other command between its steps. `LLEN` of a single value fails the
-/// script with `WRONGTYPE` before any write.
+/// [`Store::append_if_len`] on Redis: every length (and expected last item) is checked before
+/// anything is written, and a script runs with no other command between its steps. `LLEN` of a
+/// single value fails the script with `WRONGTYPE` before any write. Per key, four arguments:
+/// the expected length, "1" when the last item is checked, that item, the value.
 static APPEND_IF_LEN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 for i, key in ipairs(KEYS) do
-  if redis.call('LLEN', key) ~= tonumber(ARGV[2 * i - 1]) then
+  local at = 4 * (i - 1)
+  if redis.call('LLEN', key) ~= tonumber(ARGV[at + 1]) then
+    return 0
+  end
+  if ARGV[at + 2] == '1' and redis.call('LINDEX', key, -1) ~= ARGV[at + 3] then
     return 0
   end
 end
 for i, key in ipairs(KEYS) do
-  redis.call('RPUSH', key, ARGV[2 * i])
+  redis.call('RPUSH', key, ARGV[4 * i])
 end
 return 1
 "#,
     )
 });
+
+/// The three arguments of an append's expectation: its length, whether the last item is
+/// checked, and that item.
+fn expectation<'i, 'a>(
+    invocation: &'i mut redis::ScriptInvocation<'a>,
+    append: &ListAppend<'_>,
+) -> &'i mut redis::ScriptInvocation<'a> {
+    invocation
+        .arg(append.expected_len)
+        .arg(if append.expected_last.is_some() {
+            "1"
+        } else {
+            "0"
+        })
+        .arg(append.expected_last.unwrap_or_default())
+}
 
 /// The outbox's scripts (see [`outbox`]), each hashed once.
 static COMMIT: LazyLock<Script> = LazyLock::new(|| Script::new(outbox::COMMIT_SCRIPT));
@@ -366,10 +387,8 @@ impl Store for RedisStore {
         }
         let mut invocation = APPEND_IF_LEN.prepare_invoke();
         for append in appends {
-            invocation
-                .key(self.key(append.key))
-                .arg(append.expected_len)
-                .arg(append.value);
+            invocation.key(self.key(append.key));
+            expectation(&mut invocation, append).arg(append.value);
         }
         let appended: u8 = self.run("append_if_len", &invocation).await?;
         Ok(appended == 1)
@@ -505,7 +524,7 @@ impl Store for RedisStore {
                 let mut invocation = self.outbox_script(&COMMIT, outbox, &keys);
                 invocation.arg(payload).arg("append");
                 for append in appends {
-                    invocation.arg(append.expected_len).arg(append.value);
+                    expectation(&mut invocation, append).arg(append.value);
                 }
                 invocation
             }

@@ -32,6 +32,7 @@ async fn every_script(store: &RedisStore, round: usize) {
             StateWrite::AppendIfLen(&[ListAppend {
                 key: OUTBOX_LIST,
                 expected_len: round,
+                expected_last: None,
                 value: b"item",
             }]),
             b"append",
@@ -47,6 +48,7 @@ async fn every_script(store: &RedisStore, round: usize) {
         .append_if_len(&[ListAppend {
             key: LIST,
             expected_len: round,
+            expected_last: None,
             value: b"item",
         }])
         .await

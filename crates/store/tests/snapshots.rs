@@ -49,6 +49,7 @@ async fn record(store: &dyn Store, expected_len: usize, event: &[u8]) -> EntryId
             StateWrite::AppendIfLen(&[ListAppend {
                 key: LODGING,
                 expected_len,
+                expected_last: None,
                 value: event,
             }]),
             event,
@@ -199,6 +200,7 @@ async fn snapshots(store: &dyn Store, neighbour: &dyn Store) {
             .append_if_len(&[ListAppend {
                 key: "journal:{a}",
                 expected_len: 2,
+                expected_last: None,
                 value: b"third again",
             }])
             .await

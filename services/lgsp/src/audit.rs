@@ -4,10 +4,12 @@
 //!
 //! An entry's hash is the SHA-256 of its protobuf encoding with the `hash` field empty (the
 //! encoding is deterministic: fields in tag order, no maps), `previous_hash` included. Appends
-//! are conditional on the list's length (`append_if_len`), so two replicas never chain two
-//! entries to one predecessor: the one that loses reads the tail again and retries. Within a
-//! process, appends of one tenant take turns behind a lock that also keeps the tail, so the
-//! list is read only when another process appended (or the state was reset or restored).
+//! are conditional on the list's length and last entry (`append_if_len`), so two replicas
+//! never chain two entries to one predecessor: the one that loses reads the tail again and
+//! retries. Within a process, appends of one tenant take turns behind a lock that also keeps
+//! the tail, so the list is read only when another process appended or the state was reset or
+//! restored (a log restored to the very length last seen here has another last entry, so the
+//! kept tail is never chained to by mistake).
 
 use std::{
     collections::HashMap,
@@ -36,10 +38,12 @@ pub fn entry_hash(entry: &pb::AuditEntry) -> String {
     hex(digest.as_ref())
 }
 
-/// The end of the log as last seen: its length and its last entry's hash.
+/// The end of the log as last seen: its length, its last entry as stored, and that entry's
+/// hash.
 #[derive(Clone, Debug)]
 struct Tail {
     len: usize,
+    last: Option<Vec<u8>>,
     hash: String,
 }
 
@@ -99,6 +103,7 @@ impl AuditLog {
         );
         Ok(Tail {
             len: list.len(),
+            last: list.last().cloned(),
             hash,
         })
     }
@@ -123,12 +128,14 @@ impl AuditLog {
                 .append_if_len(&[ListAppend {
                     key: AUDIT_KEY,
                     expected_len: seen.len,
+                    expected_last: seen.last.as_deref(),
                     value: &value,
                 }])
                 .await?;
             if appended {
                 *tail = Some(Tail {
                     len: seen.len + 1,
+                    last: Some(value),
                     hash: entry.hash.clone(),
                 });
                 return Ok(entry);
@@ -259,6 +266,23 @@ mod tests {
         }
         let verified = a.verify().await.unwrap();
         assert_eq!(verified.entries, 20);
+        assert!(verified.broken.is_none(), "{verified:?}");
+    }
+
+    #[tokio::test]
+    async fn a_log_put_back_to_the_length_last_seen_is_read_again() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (a, b) = (AuditLog::new(store.clone()), AuditLog::new(store.clone()));
+        a.append(entry("a")).await.unwrap();
+        a.append(entry("a")).await.unwrap();
+        // Reset, then another history of the same length (as a snapshot restored would be).
+        store.delete(AUDIT_KEY).await.unwrap();
+        b.append(entry("b")).await.unwrap();
+        b.append(entry("b")).await.unwrap();
+        let third = a.append(entry("a")).await.unwrap();
+        assert_eq!(third.sequence, 3);
+        let verified = a.verify().await.unwrap();
+        assert_eq!(verified.entries, 3);
         assert!(verified.broken.is_none(), "{verified:?}");
     }
 }

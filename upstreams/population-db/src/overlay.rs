@@ -96,6 +96,7 @@ impl Overlays {
             .map(|(a, (key, value))| ListAppend {
                 key,
                 expected_len: a.stored,
+                expected_last: None,
                 value,
             })
             .collect();
@@ -103,6 +104,7 @@ impl Overlays {
             lists.push(ListAppend {
                 key,
                 expected_len: 0,
+                expected_last: None,
                 value: content,
             });
         }

@@ -491,6 +491,7 @@ impl Lodging {
         let appends = [ListAppend {
             key: &key,
             expected_len: expected,
+            expected_last: None,
             value: &value,
         }];
         let committed = self
