@@ -1113,6 +1113,27 @@ async fn lodging_events_feed_the_provinces_daily_count() {
     let counted = count_reaches(&h, day, before.declarations + 1).await;
     assert_eq!(counted.guests, before.guests + 2);
 
+    // A parallel job (a tenant) reads the suite's count too: the counts are everyone's.
+    let mut request = tonic::Request::new(pb::ExchangeRequest {
+        service_code: "lgsp.lodging.daily-count".into(),
+        transaction_id: unique("lc-tenant"),
+        request: Some(Typed::LodgingCount(pb::LodgingCountRequest {
+            province_code: "56".into(),
+            date: Some(day),
+        })),
+        ..Default::default()
+    });
+    request
+        .metadata_mut()
+        .insert("x-sandbox06-tenant", "ci-job-7".parse().unwrap());
+    let answer = lgsp_as(&h, "demo-statistics")
+        .await
+        .exchange(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(count_of(&answer), &counted);
+
     // A province code of no 2025 province is refused, naming the field.
     let mut analyst = lgsp_as(&h, "demo-statistics").await;
     let status = exchange(

@@ -7,8 +7,9 @@
 //! the declaration, a cancellation removes it, so an event counted twice (after a restart, or
 //! when the watch resumes from the oldest event kept) changes nothing. The last event counted
 //! is kept (`lgsp:{lgsp}:lodging:cursor`), and the watch resumes after it. The counts are the
-//! suite's own: the worker watches as no tenant, and a count is read as no tenant, whoever asks
-//! (a tenant's calls would read the tenant's own state, where no count is). A declaration's
+//! suite's own: the worker watches as no tenant, and a count is read as the suite
+//! ([`as_suite`]), whoever asks (a tenant's calls would read the tenant's own state, where no
+//! count is). A declaration's
 //! arrival and facility are never amended, so its province-day never changes.
 
 use std::{
@@ -25,7 +26,7 @@ use sandbox06_proto::{
         lodging_service_client::LodgingServiceClient,
     },
 };
-use sandbox06_runtime::{clock::Clock, component::Shutdown, token::EdgeChannel};
+use sandbox06_runtime::{clock::Clock, component::Shutdown, faults::as_suite, token::EdgeChannel};
 use sandbox06_store::{ScoreRange, Store};
 use sandbox06_vn::{CivilDate, FieldError, FieldErrorKind};
 use tonic::Code;
@@ -230,20 +231,14 @@ impl LodgingCounts {
             Some(date) => date_from_proto(date, "lodging_count.date")?,
             None => self.clock.today(),
         };
-        // Read as no tenant: a task of its own carries no call's tenant.
-        let store = self.store.clone();
+        // Read as the suite, whoever asks: a tenant's state holds no count.
         let key = day_key(province, day);
-        let (members, last_event_id) = tokio::spawn(async move {
-            let members = store.zrange(&key, ScoreRange::all(COUNT_PAGE)).await?;
-            let cursor = store.get(CURSOR_KEY).await?;
+        let (members, last_event_id) = as_suite(async {
+            let members = self.store.zrange(&key, ScoreRange::all(COUNT_PAGE)).await?;
+            let cursor = self.store.get(CURSOR_KEY).await?;
             Ok::<_, sandbox06_store::StoreError>((members, cursor))
         })
-        .await
-        .map_err(|e| LgspError::Provider {
-            backend: "lgsp",
-            system: "the platform's lodging counts",
-            status: tonic::Status::internal(e.to_string()),
-        })??;
+        .await?;
         let last_event_id = last_event_id
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();

@@ -109,7 +109,7 @@ pub use sandbox06_proto::admin::fault_control_client::FaultControlClient;
 /// The refusal of a malformed `x-sandbox06-tenant` (`INVALID_ARGUMENT`, naming the header).
 pub use tenant::malformed as malformed_tenant;
 pub use tenant::{
-    MAX_TENANT_LEN, TENANT_HEADER, as_tenant, call_tenant_header, is_tenant, pass_tenant,
+    MAX_TENANT_LEN, TENANT_HEADER, as_suite, as_tenant, call_tenant_header, is_tenant, pass_tenant,
     tenant_of, tenant_of_metadata,
 };
 

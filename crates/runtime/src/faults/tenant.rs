@@ -17,8 +17,8 @@ pub(crate) static TENANT_HEADER_NAME: HeaderName = HeaderName::from_static(TENAN
 
 tokio::task_local! {
     /// The `x-sandbox06-tenant` header of the call being served, passed on to the calls its
-    /// handler makes.
-    static CALL_TENANT: HeaderValue;
+    /// handler makes; `None` within [`as_suite`].
+    static CALL_TENANT: Option<HeaderValue>;
 }
 
 /// Whether `value` is a tenant: 1 to 64 of `a-z A-Z 0-9 - _ .`.
@@ -73,7 +73,7 @@ pub fn tenant_of_metadata(metadata: &MetadataMap) -> Result<Option<&str>, ApiErr
 /// The `x-sandbox06-tenant` header of the call being served, when it carries one and this is
 /// called from its handler: what outgoing calls pass on.
 pub fn call_tenant_header() -> Option<HeaderValue> {
-    CALL_TENANT.try_with(HeaderValue::clone).ok()
+    CALL_TENANT.try_with(Option::clone).ok().flatten()
 }
 
 /// Writes the served call's `x-sandbox06-tenant` header into an outgoing call's `metadata`,
@@ -95,7 +95,7 @@ pub fn pass_tenant(metadata: &mut MetadataMap) {
 pub fn as_tenant<F: Future>(
     tenant: &str,
     future: F,
-) -> Result<tokio::task::futures::TaskLocalFuture<HeaderValue, F>, ApiError> {
+) -> Result<tokio::task::futures::TaskLocalFuture<Option<HeaderValue>, F>, ApiError> {
     if !is_tenant(tenant.as_bytes()) {
         return Err(malformed());
     }
@@ -108,8 +108,18 @@ pub fn as_tenant<F: Future>(
 pub(crate) fn scope<F: Future>(
     header: HeaderValue,
     future: F,
-) -> tokio::task::futures::TaskLocalFuture<HeaderValue, F> {
-    CALL_TENANT.scope(header, future)
+) -> tokio::task::futures::TaskLocalFuture<Option<HeaderValue>, F> {
+    CALL_TENANT.scope(Some(header), future)
+}
+
+/// Runs `future` as the suite's own, whatever tenant the call being served belongs to: within
+/// it, [`call_tenant_header`] gives nothing, so the state stores read and write the component's
+/// own namespace and outgoing calls carry no tenant. For the few reads of state the suite keeps
+/// for everyone (the platform's lodging counts, counted from the suite's own events).
+pub fn as_suite<F: Future>(
+    future: F,
+) -> tokio::task::futures::TaskLocalFuture<Option<HeaderValue>, F> {
+    CALL_TENANT.scope(None, future)
 }
 
 #[cfg(test)]
@@ -155,6 +165,12 @@ mod tests {
         .await;
         assert_eq!(seen.unwrap(), "job-a");
         assert!(call_tenant_header().is_none());
+        let inner = scope(
+            HeaderValue::from_static("job-a"),
+            as_suite(async { call_tenant_header() }),
+        )
+        .await;
+        assert!(inner.is_none(), "as the suite within a tenant's call");
     }
 
     #[tokio::test]
