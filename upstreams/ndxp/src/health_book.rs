@@ -303,8 +303,10 @@ fn vaccinations(citizen: &pop::Citizen, born: CivilDate, until: CivilDate) -> Ve
         .iter()
         .filter(|d| (d.born.0..=d.born.1).contains(&born.year()))
         .filter_map(|d| {
+            // Doses due at one age are given at one visit, within a week of it.
+            let visit = hash(&[b"vaccination-day", &d.age_days.to_be_bytes(), key]);
+            let on = born + Duration::days(d.age_days + (visit % 7) as i64);
             let h = hash(&[b"dose", d.vaccine.as_bytes(), &[d.dose as u8], key]);
-            let on = born + Duration::days(d.age_days + (h >> 16) as i64 % 7);
             (h % 1_000 >= MISSED_PER_THOUSAND && on <= until).then(|| Vaccination {
                 vaccine: d.vaccine.to_owned(),
                 dose: d.dose,
@@ -341,9 +343,10 @@ fn on(year: i32, month: Month, day: u8) -> CivilDate {
 }
 
 /// The COVID-19 doses of the 2021–2022 campaign: adults from July 2021 (two doses eight to
-/// twelve weeks apart, a booster from February 2022, a second booster for those 50 or older
-/// from August 2022), children of 12 to 17 from November 2021, of 5 to 11 from April 2022 (two
-/// doses four weeks apart). About one in ten had none (*estimate*).
+/// twelve weeks apart, a booster from February 2022 and at least three months after the
+/// second dose, a second booster for those 50 or older from August 2022 and at least four
+/// months after the first), children of 12 to 17 from November 2021, of 5 to 11 from April
+/// 2022 (two doses four weeks apart). About one in ten had none (*estimate*).
 fn covid_doses(key: &[u8], born: CivilDate) -> Vec<CivilDate> {
     let h = hash(&[b"covid", key]);
     if h.is_multiple_of(10) {
@@ -354,12 +357,18 @@ fn covid_doses(key: &[u8], born: CivilDate) -> Vec<CivilDate> {
     let age_then = |at: CivilDate| sandbox06_world::rules::age_on(born, at);
     if age_then(campaign) >= 18 {
         let first = campaign + days(8, 120);
-        let mut doses = vec![first, first + Duration::days(56) + days(16, 28)];
+        let second = first + Duration::days(56) + days(16, 28);
+        let mut doses = vec![first, second];
         if (h >> 24) % 10 < 8 {
-            doses.push(on(2022, Month::February, 1) + days(28, 120));
-        }
-        if age_then(campaign) >= 50 && (h >> 36) % 10 < 5 {
-            doses.push(on(2022, Month::August, 1) + days(40, 90));
+            let booster = (on(2022, Month::February, 1) + days(28, 120))
+                .max(second + Duration::days(90) + days(44, 30));
+            doses.push(booster);
+            if age_then(campaign) >= 50 && (h >> 36) % 10 < 5 {
+                doses.push(
+                    (on(2022, Month::August, 1) + days(40, 90))
+                        .max(booster + Duration::days(120) + days(52, 30)),
+                );
+            }
         }
         return doses;
     }
@@ -411,6 +420,18 @@ mod tests {
         assert!(child.iter().any(|v| v.vaccine == "DPT-VGB-Hib"));
         assert!(!child.iter().any(|v| v.vaccine == "DPT" && v.dose < 4));
         assert!(!child.iter().any(|v| v.vaccine.contains("IPV")));
+        // Doses due at one age are given the same day.
+        let at_two_months: Vec<_> = child
+            .iter()
+            .filter(|v| {
+                v.dose == 1 && ["DPT-VGB-Hib", "Bại liệt uống (OPV)"].contains(&v.vaccine.as_str())
+            })
+            .map(|v| v.given_on)
+            .collect();
+        assert!(
+            at_two_months.len() < 2 || at_two_months[0] == at_two_months[1],
+            "{child:?}"
+        );
         // A baby of two months has had the first doses only.
         let baby = vaccinations(
             &citizen("056226000123"),
@@ -425,6 +446,21 @@ mod tests {
         assert!(days.iter().all(|d| *d <= until), "{baby:?}");
         assert!(!baby.iter().any(|v| v.vaccine == "Sởi"), "{baby:?}");
         assert!(days.is_sorted());
+    }
+
+    #[test]
+    fn covid_doses_keep_their_spacing() {
+        for i in 0..5_000u32 {
+            let doses = covid_doses(&i.to_be_bytes(), on(1960, Month::January, 1));
+            let gaps: Vec<i64> = doses
+                .windows(2)
+                .map(|w| (w[1] - w[0]).whole_days())
+                .collect();
+            let least = [56, 90, 120];
+            for (gap, least) in gaps.iter().zip(least) {
+                assert!(*gap >= least, "{i}: {doses:?}");
+            }
+        }
     }
 
     #[test]
