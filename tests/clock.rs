@@ -11,7 +11,8 @@ use sandbox06_proto::citizen::{Citizen, GetCitizenRequest};
 use sandbox06_proto::types::{CardStatus, Date};
 use sandbox06_runtime::error::reason_of;
 use sandbox06_testkit::{
-    ADMIN_CLIENT, ADMIN_SECRET, Bearer, Harness, client_token, http1, personas, start,
+    ADMIN_CLIENT, ADMIN_SECRET, Bearer, Harness, clear_of_vietnam_midnight, client_token, http1,
+    personas, start,
 };
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
@@ -61,6 +62,8 @@ async fn fresh_token(h: &Harness) -> String {
 
 #[tokio::test]
 async fn today_follows_the_clock_and_an_access_token_expires_when_it_passes_its_expiry() {
+    // Today moves at Vietnam's midnight as the system's date does: not during this test.
+    clear_of_vietnam_midnight(std::time::Duration::from_secs(60)).await;
     let h = start().await;
     let start_clock = clock(&h).await;
     let reference = date(start_clock.reference_date.as_ref().unwrap());
@@ -274,6 +277,7 @@ async fn clock_settings_that_make_no_sense_are_refused_naming_the_field() {
 
 #[tokio::test]
 async fn the_clock_over_rest_takes_protobuf_json_times_and_durations() {
+    clear_of_vietnam_midnight(std::time::Duration::from_secs(60)).await;
     let h = start().await;
     let post = |path: &'static str, body: &'static str| {
         let request = http::Request::post(path)

@@ -181,7 +181,9 @@ impl Harness {
 
     /// Sets the suite's clock, running, to `hour`:00 in Vietnam on the suite's today: for tests
     /// whose verdicts depend on the time of day (lodging deadlines at 23:00, daily quotas and
-    /// counts), which must not depend on when the test runs.
+    /// counts), which must not depend on when the test runs. The clock then stands on the
+    /// reference date: when that is ahead of the system time, stored lifetimes age by the
+    /// difference and tokens issued before (the harness's own) may have expired; get new ones.
     pub async fn set_time_of_day(&self, hour: u8) {
         use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
         let mut admin = AdminServiceClient::new(self.edge.clone());
@@ -223,6 +225,19 @@ impl Harness {
         .into_inner()
         .citizen
         .expect("a record")
+    }
+}
+
+/// Waits, when Vietnam's midnight (17:00 UTC) is less than `margin` away, until it has passed:
+/// for tests of the running clock, whose "today" moves at that midnight as the system's date
+/// does.
+pub async fn clear_of_vietnam_midnight(margin: std::time::Duration) {
+    let vietnam = time::UtcOffset::from_hms(7, 0, 0).expect("Vietnam's offset");
+    let now = time::OffsetDateTime::now_utc().to_offset(vietnam);
+    let to_midnight = time::Duration::DAY - (now.time() - time::Time::MIDNIGHT);
+    if to_midnight < margin {
+        let wait = std::time::Duration::try_from(to_midnight).unwrap_or_default();
+        tokio::time::sleep(wait + std::time::Duration::from_secs(1)).await;
     }
 }
 

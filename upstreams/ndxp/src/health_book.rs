@@ -73,8 +73,9 @@ const fn dose(vaccine: &'static str, dose: i32, age_days: i64, first: i32, last:
 /// Doses of the programme missed, per thousand (*estimate*).
 const MISSED_PER_THOUSAND: u64 = 30;
 
-/// A chronic condition: its code and name, its onset ages, and how many per thousand of those
-/// past the first onset age have it (*estimates*).
+/// A chronic condition: its code and name, its onset ages (each who has it was first diagnosed
+/// at an age drawn between them), and how many per thousand have it by the last onset age
+/// (*estimates*).
 struct Condition {
     code: &'static str,
     name: &'static str,
@@ -172,9 +173,12 @@ pub async fn health_book(
     let born = day(citizen.date_of_birth.as_ref());
     let insurance = citizen.health_insurance.as_ref();
     let conditions = born.map_or_else(Vec::new, |b| chronic_conditions(key, b, until));
+    // The check's visits (counted back from today, as the check counts them), none after the
+    // book ends.
     let encounters = insurance.map_or_else(Vec::new, |i| {
         recent_visits(i, today)
             .into_iter()
+            .filter(|visit| day(visit.admitted_on.as_ref()).is_some_and(|on| on <= until))
             .map(|visit| encounter(visit, &conditions))
             .collect()
     });
@@ -258,12 +262,18 @@ fn chronic_conditions(key: &[u8], born: CivilDate, until: CivilDate) -> Vec<Diag
 }
 
 /// A visit with its main diagnosis: a chronic condition's follow-up for about half of the
-/// outpatient visits of those who have one, otherwise a common illness of its kind.
+/// outpatient visits of those who had one diagnosed by then, otherwise a common illness of its
+/// kind.
 fn encounter(visit: types::HealthVisit, conditions: &[Diagnosis]) -> HealthBookEncounter {
     let h = hash(&[b"diagnosis", visit.record_id.as_bytes()]);
     let inpatient = visit.kind == types::HealthVisitKind::Inpatient as i32;
-    let diagnosis = if !inpatient && !conditions.is_empty() && h.is_multiple_of(2) {
-        let c = &conditions[((h >> 8) % conditions.len() as u64) as usize];
+    let admitted = day(visit.admitted_on.as_ref());
+    let known: Vec<&Diagnosis> = conditions
+        .iter()
+        .filter(|c| day(c.since.as_ref()).is_some_and(|since| Some(since) <= admitted))
+        .collect();
+    let diagnosis = if !inpatient && !known.is_empty() && h.is_multiple_of(2) {
+        let c = known[((h >> 8) % known.len() as u64) as usize];
         Diagnosis {
             icd10_code: c.icd10_code.clone(),
             name: c.name.clone(),
@@ -290,15 +300,21 @@ fn birth_province(citizen_id: &str) -> &str {
 }
 
 /// The vaccinations given by `until`, oldest first: the programme's doses due for the year of
-/// birth (a few missed), at the commune health station of the province of birth, and the
-/// COVID-19 campaign's doses for the ages it reached, where the citizen is registered for care.
+/// birth, at the commune health station of the province of birth (a series left off misses
+/// its later doses too), and the COVID-19 campaign's doses for the ages it reached, at a
+/// vaccination site of that province. Nothing here changes with what happened since (a move,
+/// a new card, a death): a record of the past stays as it was.
 fn vaccinations(citizen: &pop::Citizen, born: CivilDate, until: CivilDate) -> Vec<Vaccination> {
     let key = citizen.citizen_id.as_bytes();
-    let station = format!(
-        "{}{:03}",
-        birth_province(&citizen.citizen_id),
-        100 + hash(&[b"station", key]) % 900
-    );
+    let province = birth_province(&citizen.citizen_id);
+    let station = format!("{province}{:03}", 100 + hash(&[b"station", key]) % 900);
+    let site = format!("{province}{:03}", 100 + hash(&[b"covid-site", key]) % 900);
+    // A series is left off at its first missed dose.
+    let missed = |vaccine: &str, dose: i32| {
+        (1..=dose).any(|n| {
+            hash(&[b"dose", vaccine.as_bytes(), &[n as u8], key]) % 1_000 < MISSED_PER_THOUSAND
+        })
+    };
     let mut given: Vec<Vaccination> = SCHEDULE
         .iter()
         .filter(|d| (d.born.0..=d.born.1).contains(&born.year()))
@@ -306,8 +322,7 @@ fn vaccinations(citizen: &pop::Citizen, born: CivilDate, until: CivilDate) -> Ve
             // Doses due at one age are given at one visit, within a week of it.
             let visit = hash(&[b"vaccination-day", &d.age_days.to_be_bytes(), key]);
             let on = born + Duration::days(d.age_days + (visit % 7) as i64);
-            let h = hash(&[b"dose", d.vaccine.as_bytes(), &[d.dose as u8], key]);
-            (h % 1_000 >= MISSED_PER_THOUSAND && on <= until).then(|| Vaccination {
+            (!missed(d.vaccine, d.dose) && on <= until).then(|| Vaccination {
                 vaccine: d.vaccine.to_owned(),
                 dose: d.dose,
                 given_on: Some(date_to_proto(on)),
@@ -316,10 +331,6 @@ fn vaccinations(citizen: &pop::Citizen, born: CivilDate, until: CivilDate) -> Ve
             })
         })
         .collect();
-    let care = citizen
-        .health_insurance
-        .as_ref()
-        .map_or(station.as_str(), |i| i.primary_care_facility_code.as_str());
     given.extend(
         covid_doses(key, born)
             .into_iter()
@@ -329,7 +340,7 @@ fn vaccinations(citizen: &pop::Citizen, born: CivilDate, until: CivilDate) -> Ve
                 vaccine: "COVID-19".to_owned(),
                 dose: i as i32 + 1,
                 given_on: Some(date_to_proto(on)),
-                facility_code: care.to_owned(),
+                facility_code: site.clone(),
                 expanded_programme: false,
             }),
     );
@@ -446,6 +457,59 @@ mod tests {
         assert!(days.iter().all(|d| *d <= until), "{baby:?}");
         assert!(!baby.iter().any(|v| v.vaccine == "Sởi"), "{baby:?}");
         assert!(days.is_sorted());
+    }
+
+    #[test]
+    fn a_series_left_off_has_no_later_dose() {
+        let until = on(2026, Month::November, 27);
+        for i in 0..3_000u32 {
+            let id = format!("0562150{i:05}");
+            let citizen = pop::Citizen {
+                citizen_id: id.clone(),
+                ..Default::default()
+            };
+            let given = vaccinations(&citizen, on(2015, Month::March, 1), until);
+            for vaccine in ["DPT-VGB-Hib", "Bại liệt uống (OPV)", "Viêm não Nhật Bản"] {
+                let doses: Vec<i32> = given
+                    .iter()
+                    .filter(|v| v.vaccine == vaccine)
+                    .map(|v| v.dose)
+                    .collect();
+                let expected: Vec<i32> = (1..=doses.len() as i32).collect();
+                assert_eq!(doses, expected, "{id} {vaccine}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_follow_up_is_of_a_condition_known_by_then() {
+        let conditions = [Diagnosis {
+            icd10_code: "I10".into(),
+            name: "Tăng huyết áp vô căn (nguyên phát)".into(),
+            since: Some(date_to_proto(on(2026, Month::October, 1))),
+        }];
+        for i in 0..200u32 {
+            let visit = |month| types::HealthVisit {
+                record_id: format!("2026{i:06}"),
+                admitted_on: Some(date_to_proto(on(2026, month, 1))),
+                kind: types::HealthVisitKind::Outpatient as i32,
+                ..Default::default()
+            };
+            let before = encounter(visit(Month::March), &conditions);
+            assert_ne!(before.diagnosis.unwrap().icd10_code, "I10");
+        }
+        let after = (0..200u32)
+            .filter(|i| {
+                let visit = types::HealthVisit {
+                    record_id: format!("2026{i:06}"),
+                    admitted_on: Some(date_to_proto(on(2026, Month::November, 1))),
+                    kind: types::HealthVisitKind::Outpatient as i32,
+                    ..Default::default()
+                };
+                encounter(visit, &conditions).diagnosis.unwrap().icd10_code == "I10"
+            })
+            .count();
+        assert!((60..140).contains(&after), "{after}");
     }
 
     #[test]
