@@ -66,6 +66,16 @@ async fn exchange(
         .map(tonic::Response::into_inner)
 }
 
+/// The answer of `$variant` in an exchange's response, or a loud failure.
+macro_rules! answer_of {
+    ($answer:expr, $variant:ident) => {
+        match $answer.result.as_ref().unwrap() {
+            Answer::$variant(r) => r,
+            other => panic!("{other:?}"),
+        }
+    };
+}
+
 fn citizen(id: &str) -> Typed {
     Typed::Citizen(types::CitizenQuery {
         citizen_id: id.into(),
@@ -80,13 +90,6 @@ fn insurance_check(card: &str, name: &str, born: Option<types::Date>) -> Typed {
         operator_name: "Lê Thị Thu".into(),
         operator_citizen_id: String::new(),
     })
-}
-
-fn check_of(answer: &pb::ExchangeResponse) -> &types::HealthInsuranceCheckResponse {
-    match answer.result.as_ref().unwrap() {
-        Answer::HealthInsuranceCheck(r) => r,
-        other => panic!("{other:?}"),
-    }
 }
 
 fn refused(status: &Status, code: Code, reason: &str) {
@@ -188,7 +191,10 @@ async fn a_hospital_checks_a_patients_insurance_through_the_platform() {
     )
     .await
     .unwrap();
-    assert_eq!(check_of(&insured).outcome(), Outcome::Valid);
+    assert_eq!(
+        answer_of!(insured, HealthInsuranceCheck).outcome(),
+        Outcome::Valid
+    );
     assert_eq!(insured.agreement_id, "bvdk-bhyt");
     assert!(insured.exchange_id > 0);
 
@@ -203,7 +209,10 @@ async fn a_hospital_checks_a_patients_insurance_through_the_platform() {
     )
     .await
     .unwrap();
-    assert_eq!(check_of(&answer).outcome(), Outcome::BirthDateMismatch);
+    assert_eq!(
+        answer_of!(answer, HealthInsuranceCheck).outcome(),
+        Outcome::BirthDateMismatch
+    );
 
     let uninsured = h.record(personas::NO_HEALTH_INSURANCE).await;
     let answer = exchange(
@@ -219,7 +228,10 @@ async fn a_hospital_checks_a_patients_insurance_through_the_platform() {
     )
     .await
     .unwrap();
-    assert_eq!(check_of(&answer).outcome(), Outcome::NotFound);
+    assert_eq!(
+        answer_of!(answer, HealthInsuranceCheck).outcome(),
+        Outcome::NotFound
+    );
 
     // Sensitive data: no purpose, or one not agreed, is refused.
     let status = exchange(
@@ -245,25 +257,8 @@ async fn a_hospital_checks_a_patients_insurance_through_the_platform() {
     refused(&status, Code::PermissionDenied, "PURPOSE_NOT_AGREED");
 
     // The day after the card's term, on the suite's clock: expired.
-    let to = card.valid_to.unwrap();
-    let after = time::Date::from_calendar_date(
-        to.year,
-        time::Month::try_from(to.month as u8).unwrap(),
-        to.day as u8,
-    )
-    .unwrap()
-    .next_day()
-    .unwrap()
-    .with_hms(12, 0, 0)
-    .unwrap()
-    .assume_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap());
-    admin(&h)
-        .set_clock(admin::SetClockRequest {
-            time: Some(sandbox06_runtime::clock::timestamp_to_proto(after)),
-            freeze: true,
-        })
-        .await
-        .unwrap();
+    let to = sandbox06_proto::dates::date_from_proto(&card.valid_to.unwrap(), "valid_to").unwrap();
+    h.set_clock_on(to.next_day().unwrap(), 12, true).await;
     let mut hospital = lgsp_as(&h, "demo-hospital").await;
     let answer = exchange(
         &mut hospital,
@@ -274,15 +269,11 @@ async fn a_hospital_checks_a_patients_insurance_through_the_platform() {
     )
     .await
     .unwrap();
-    assert_eq!(check_of(&answer).outcome(), Outcome::Expired);
+    assert_eq!(
+        answer_of!(answer, HealthInsuranceCheck).outcome(),
+        Outcome::Expired
+    );
     h.suite.stop().await.unwrap();
-}
-
-fn marital_of(answer: &pb::ExchangeResponse) -> &types::MaritalStatusResponse {
-    match answer.result.as_ref().unwrap() {
-        Answer::MaritalStatus(r) => r,
-        other => panic!("{other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -303,11 +294,17 @@ async fn a_notary_checks_both_parties_marital_status() {
     let husband = check(personas::HAPPY_PATH).await;
     let wife = check(personas::MARRIED_WIFE).await;
     assert_eq!(
-        marital_of(&husband).marital_status(),
+        answer_of!(husband, MaritalStatus).marital_status(),
         MaritalStatus::Married
     );
-    assert_eq!(marital_of(&wife).spouse_citizen_id, personas::HAPPY_PATH);
-    assert_eq!(marital_of(&husband).marriage, marital_of(&wife).marriage);
+    assert_eq!(
+        answer_of!(wife, MaritalStatus).spouse_citizen_id,
+        personas::HAPPY_PATH
+    );
+    assert_eq!(
+        answer_of!(husband, MaritalStatus).marriage,
+        answer_of!(wife, MaritalStatus).marriage
+    );
 
     // Two single citizens marry (a life event through the admin surface): the notary sees it.
     let country = &h.suite.country;
@@ -316,7 +313,7 @@ async fn a_notary_checks_both_parties_marital_status() {
         single_of(country, sandbox06_vn::Sex::Female),
     );
     assert_eq!(
-        marital_of(&check(&man).await).marital_status(),
+        answer_of!(check(&man).await, MaritalStatus).marital_status(),
         MaritalStatus::Single
     );
     admin(&h)
@@ -335,9 +332,12 @@ async fn a_notary_checks_both_parties_marital_status() {
         .await
         .unwrap();
     let (his, hers) = (check(&man).await, check(&woman).await);
-    assert_eq!(marital_of(&his).marital_status(), MaritalStatus::Married);
-    assert_eq!(marital_of(&hers).spouse_citizen_id, man);
-    assert!(marital_of(&his).marriage.is_some());
+    assert_eq!(
+        answer_of!(his, MaritalStatus).marital_status(),
+        MaritalStatus::Married
+    );
+    assert_eq!(answer_of!(hers, MaritalStatus).spouse_citizen_id, man);
+    assert!(answer_of!(his, MaritalStatus).marriage.is_some());
 
     // The notary has no agreement for health insurance.
     let status = exchange(
@@ -495,13 +495,6 @@ async fn admin_lgsp(h: &Harness) -> Lgsp {
     LgspServiceClient::new(h.edge.clone())
 }
 
-fn birth_of(answer: &pb::ExchangeResponse) -> &types::BirthRegistrationResponse {
-    match answer.result.as_ref().unwrap() {
-        Answer::BirthRegistration(r) => r,
-        other => panic!("{other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn consent_given_in_vneid_allows_and_withdrawn_refuses() {
     let h = start().await;
@@ -546,7 +539,10 @@ async fn consent_given_in_vneid_allows_and_withdrawn_refuses() {
     // The transaction refused before is judged anew, not held.
     let retried = ask_in(refused_first).await.unwrap();
     assert!(!retried.replayed);
-    assert_eq!(birth_of(&allowed).citizen_id, personas::HAPPY_PATH);
+    assert_eq!(
+        answer_of!(allowed, BirthRegistration).citizen_id,
+        personas::HAPPY_PATH
+    );
 
     // A consent for another purpose or another citizen allows nothing here.
     let status = exchange(
@@ -744,20 +740,7 @@ async fn ndxp_down_is_reported_as_the_national_exchange_and_not_counted() {
     let h = start().await;
     // A daily quota is counted in Vietnam's day: the test does not straddle its midnight.
     h.set_time_of_day(10).await;
-    admin(&h)
-        .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(admin::FaultRule {
-                component: "ndxp".into(),
-                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
-                    code: Code::Unavailable as i32,
-                    ..admin::StatusFault::default()
-                })),
-                times: 1,
-                ..admin::FaultRule::default()
-            }),
-        })
-        .await
-        .unwrap();
+    h.make_unavailable("ndxp", None, 1).await;
     let mut notary = lgsp_as(&h, "demo-notary").await;
     let transaction = unique("down");
     let status = exchange(
@@ -969,13 +952,6 @@ async fn an_entry_edited_in_the_store_is_detected() {
     sandbox06_testkit::clear_stores(&config).await;
 }
 
-fn count_of(answer: &pb::ExchangeResponse) -> &pb::LodgingCountResponse {
-    match answer.result.as_ref().unwrap() {
-        Answer::LodgingCount(r) => r,
-        other => panic!("{other:?}"),
-    }
-}
-
 /// Khánh Hòa's lodging count of `day`, as the statistics office asks it.
 async fn lodging_count(h: &Harness, day: types::Date) -> pb::LodgingCountResponse {
     let mut analyst = lgsp_as(h, "demo-statistics").await;
@@ -991,7 +967,7 @@ async fn lodging_count(h: &Harness, day: types::Date) -> pb::LodgingCountRespons
     )
     .await
     .unwrap();
-    count_of(&answer).clone()
+    answer_of!(answer, LodgingCount).clone()
 }
 
 /// Waits (a few seconds at most) until Khánh Hòa's count of `day` has `declarations`.
@@ -1134,7 +1110,7 @@ async fn lodging_events_feed_the_provinces_daily_count() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(count_of(&answer), &counted);
+    assert_eq!(answer_of!(answer, LodgingCount), &counted);
 
     // A province code of no 2025 province is refused, naming the field.
     let mut analyst = lgsp_as(&h, "demo-statistics").await;

@@ -173,19 +173,7 @@ fn id_of(d: &pb::Declaration) -> String {
 
 /// The registry answers UNAVAILABLE to every delivery until the fault rules are cleared.
 async fn registry_down(h: &Harness) {
-    admin(h)
-        .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(admin::FaultRule {
-                component: "lodging-registry".into(),
-                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
-                    code: Code::Unavailable as i32,
-                    ..admin::StatusFault::default()
-                })),
-                ..admin::FaultRule::default()
-            }),
-        })
-        .await
-        .unwrap();
+    h.make_unavailable("lodging-registry", None, 0).await;
 }
 
 /// The declaration once the registry answered it (or the last read after `within`).

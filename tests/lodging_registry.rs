@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected value
 
 use sandbox06_proto::{
-    admin::{self as admin, admin_service_client::AdminServiceClient},
     lodgingregistry::{
         self as pb, lodging_registry_service_client::LodgingRegistryServiceClient,
         submit_declaration_response::Outcome,
@@ -188,24 +187,12 @@ async fn received_replayed_and_refused(h: Harness) {
 #[tokio::test]
 async fn a_fault_rule_of_the_admin_surface_makes_the_registry_unavailable() {
     let h = start().await;
-    let mut admin = AdminServiceClient::new(h.channel.clone());
-    admin
-        .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(admin::FaultRule {
-                component: "lodging-registry".into(),
-                method:
-                    "sandbox06.upstream.lodgingregistry.v1.LodgingRegistryService/SubmitDeclaration"
-                        .into(),
-                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
-                    code: Code::Unavailable as i32,
-                    ..admin::StatusFault::default()
-                })),
-                times: 1,
-                ..admin::FaultRule::default()
-            }),
-        })
-        .await
-        .unwrap();
+    h.make_unavailable(
+        "lodging-registry",
+        Some("sandbox06.upstream.lodgingregistry.v1.LodgingRegistryService/SubmitDeclaration"),
+        1,
+    )
+    .await;
     let mut client = registry(&h).await;
     let request = declaration(&h, "facilities/56-KS-000123/declarations/3").await;
     let status = client

@@ -219,25 +219,8 @@ async fn a_hospital_checks_insurance_as_at_admission() {
     );
 
     // The day after the card's term, on the suite's clock: expired, the card still shown.
-    let valid_to = card.valid_to.unwrap();
-    let after = time::Date::from_calendar_date(
-        valid_to.year,
-        time::Month::try_from(valid_to.month as u8).unwrap(),
-        valid_to.day as u8,
-    )
-    .unwrap()
-    .next_day()
-    .unwrap()
-    .with_hms(12, 0, 0)
-    .unwrap()
-    .assume_offset(time::UtcOffset::from_hms(7, 0, 0).unwrap());
-    AdminServiceClient::new(h.channel.clone())
-        .set_clock(admin::SetClockRequest {
-            time: Some(sandbox06_runtime::clock::timestamp_to_proto(after)),
-            freeze: true,
-        })
-        .await
-        .unwrap();
+    let to = sandbox06_proto::dates::date_from_proto(&card.valid_to.unwrap(), "valid_to").unwrap();
+    h.set_clock_on(to.next_day().unwrap(), 12, true).await;
     let answer = insurance(&h, &card.card_code, &name, born).await;
     assert_eq!(answer.outcome(), Outcome::Expired, "{answer:?}");
     assert_eq!(answer.result_code, "010");
@@ -643,20 +626,7 @@ async fn statistics_of(h: &Harness, code: &str) -> types::PopulationStatisticsRe
 #[tokio::test]
 async fn a_fault_rule_makes_ndxp_unavailable() {
     let h = start().await;
-    AdminServiceClient::new(h.channel.clone())
-        .create_fault_rule(admin::CreateFaultRuleRequest {
-            rule: Some(admin::FaultRule {
-                component: "ndxp".into(),
-                action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
-                    code: Code::Unavailable as i32,
-                    ..admin::StatusFault::default()
-                })),
-                times: 1,
-                ..admin::FaultRule::default()
-            }),
-        })
-        .await
-        .unwrap();
+    h.make_unavailable("ndxp", None, 1).await;
     let query = || {
         Typed::Citizen(types::CitizenQuery {
             citizen_id: personas::HAPPY_PATH.into(),

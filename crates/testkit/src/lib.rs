@@ -186,26 +186,52 @@ impl Harness {
     /// difference and tokens issued before (the harness's own) may have expired; get new ones.
     pub async fn set_time_of_day(&self, hour: u8) {
         use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
-        let mut admin = AdminServiceClient::new(self.edge.clone());
-        let clock = admin
+        let clock = AdminServiceClient::new(self.edge.clone())
             .get_clock(admin::GetClockRequest {})
             .await
             .expect("the suite's clock")
             .into_inner();
         let today = clock.today.expect("today");
-        let month = time::Month::try_from(today.month as u8).expect("a month");
-        let at = time::Date::from_calendar_date(today.year, month, today.day as u8)
-            .expect("a date")
+        let today = sandbox06_proto::dates::date_from_proto(&today, "today").expect("a date");
+        self.set_clock_on(today, hour, false).await;
+    }
+
+    /// Sets the suite's clock to `hour`:00 in Vietnam on `day`, running or `frozen`.
+    pub async fn set_clock_on(&self, day: time::Date, hour: u8, frozen: bool) {
+        use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
+        let at = day
             .with_hms(hour, 0, 0)
             .expect("an hour of the day")
             .assume_offset(time::UtcOffset::from_hms(7, 0, 0).expect("Vietnam's offset"));
-        admin
+        AdminServiceClient::new(self.edge.clone())
             .set_clock(admin::SetClockRequest {
                 time: Some(sandbox06_runtime::clock::timestamp_to_proto(at)),
-                freeze: false,
+                freeze: frozen,
             })
             .await
             .expect("the clock is set");
+    }
+
+    /// Makes `component` answer UNAVAILABLE through a fault rule: every call of it, or of
+    /// `method` ("package.Service/Method") when given, the next `times` times (0: until the
+    /// rules are cleared).
+    pub async fn make_unavailable(&self, component: &str, method: Option<&str>, times: u32) {
+        use sandbox06_proto::admin::{self as admin, admin_service_client::AdminServiceClient};
+        AdminServiceClient::new(self.edge.clone())
+            .create_fault_rule(admin::CreateFaultRuleRequest {
+                rule: Some(admin::FaultRule {
+                    component: component.to_owned(),
+                    method: method.unwrap_or_default().to_owned(),
+                    action: Some(admin::fault_rule::Action::Status(admin::StatusFault {
+                        code: tonic::Code::Unavailable as i32,
+                        ..admin::StatusFault::default()
+                    })),
+                    times,
+                    ..admin::FaultRule::default()
+                }),
+            })
+            .await
+            .expect("the fault rule is made");
     }
 
     /// A citizen's full record as the population database holds it, asked of it directly.
