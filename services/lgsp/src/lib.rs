@@ -391,15 +391,9 @@ impl Lgsp {
             "lgsp:{{lgsp}}:tx:{}:{}",
             consumer.config.consumer_id, req.transaction_id
         );
-        if let Some(stored) = self
-            .replay(&tx_key, digest.as_ref(), &req.transaction_id)
-            .await?
-        {
-            return Ok(stored);
-        }
-
         // The transaction is reserved before it is judged: a concurrent call of the same
-        // transaction is told so (ABORTED) rather than served twice. The reservation lapses
+        // transaction is told so (ABORTED) rather than served twice, a retry of an answered
+        // one gets its answer, and one of another request is refused. The reservation lapses
         // if this process stops before it answers.
         let reservation = StoredAnswer {
             digest: digest.as_ref().to_vec(),
